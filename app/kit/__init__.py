@@ -1,0 +1,1 @@
+"""Shared building blocks every domain uses: pagination, ETags, idempotency, audit, money, crypto."""
