@@ -32,8 +32,8 @@ def format_money(amount: Decimal) -> str:
 
 
 def _parse_money(value: object) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("金额须为两位小数的字符串，如 \"2650.00\"")
+    if isinstance(value, (bool, float)):
+        raise ValueError('金额须为两位小数的字符串，如 "2650.00"')
     if isinstance(value, Decimal):
         d = value
     elif isinstance(value, (str, int)):

@@ -1,0 +1,1 @@
+"""行政区划: the district → town → village tree."""

@@ -1,0 +1,144 @@
+"""Area import: a CSV of code,name,level,parent_code; all rows valid or nothing applied."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.areas import repository as repo
+from app.areas.schemas import AreaImportResult
+from app.errors import ValidationFailed
+from app.kit import audit
+
+COLUMNS = ("code", "name", "level", "parent_code")
+PARENT_LEVEL = {"district": None, "town": "district", "village": "town"}
+_CODE = re.compile(r"^\d{6,12}$")
+
+
+def decode_csv(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationFailed(
+        errors=[("file", "文件编码无法识别（应为UTF-8或GB18030）", "Unknown encoding")]
+    )
+
+
+async def import_csv(session: AsyncSession, raw: bytes) -> AreaImportResult:
+    """Validate every row, then upsert them all; a bad row names its row number, nothing applied."""
+    text = decode_csv(raw)
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ValidationFailed(
+            "CSV 缺少列：" + ", ".join(missing),
+            "CSV is missing columns: " + ", ".join(missing),
+            errors=[(c, "缺少该列", "Missing column") for c in missing],
+        )
+    idx = {c: header.index(c) for c in COLUMNS}
+    errors: list[tuple[str, str, str]] = []
+    rows: dict[str, dict[str, str | None]] = {}
+    row_numbers: dict[str, int] = {}
+    for line_no, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        code, name, level, parent = (cells[idx[c]].strip() for c in COLUMNS)
+
+        def bad(field: str, zh: str, en: str, line: int = line_no) -> None:
+            errors.append((f"row {line}: {field}", f"第{line}行：{zh}", f"Row {line}: {en}"))
+
+        if not _CODE.match(code):
+            bad("code", "区划代码应为6至12位数字", "code must be 6 to 12 digits")
+            continue
+        if code in rows:
+            bad("code", f"区划代码与第{row_numbers[code]}行重复", "duplicate code")
+            continue
+        if not name or len(name) > 100:
+            bad("name", "名称不能为空且不超过100字", "name is required (at most 100 characters)")
+        if level not in PARENT_LEVEL:
+            bad(
+                "level", "级别应为 district、town 或 village", "level must be district|town|village"
+            )
+            continue
+        if level == "district" and parent:
+            bad("parent_code", "区级不应有上级", "a district has no parent")
+        if level != "district" and not parent:
+            bad("parent_code", "缺少上级区划代码", "parent_code is required")
+        rows[code] = {"code": code, "name": name, "level": level, "parent_code": parent or None}
+        row_numbers[code] = line_no
+    if not rows and not errors:
+        raise ValidationFailed(
+            "文件没有数据行", "The file has no rows", errors=[("file", "文件没有数据行", "No rows")]
+        )
+    existing = await repo.get_many(
+        session, [c for c in rows] + [r["parent_code"] for r in rows.values() if r["parent_code"]]
+    )
+    levels = {c: a.level for c, a in existing.items()} | {
+        c: str(r["level"]) for c, r in rows.items()
+    }
+    for code, r in rows.items():
+        line = row_numbers[code]
+        parent_code = r["parent_code"]
+        if parent_code:
+            plevel = levels.get(parent_code)
+            if plevel is None:
+                errors.append(
+                    (
+                        f"row {line}: parent_code",
+                        f"第{line}行：上级区划 {parent_code} 不存在",
+                        f"Row {line}: unknown parent {parent_code}",
+                    )
+                )
+            elif plevel != PARENT_LEVEL[str(r["level"])]:
+                errors.append(
+                    (
+                        f"row {line}: parent_code",
+                        f"第{line}行：上级区划级别不符",
+                        f"Row {line}: parent has the wrong level",
+                    )
+                )
+        if code in existing and existing[code].level != r["level"]:
+            errors.append(
+                (
+                    f"row {line}: level",
+                    f"第{line}行：不能更改已有区划的级别",
+                    f"Row {line}: cannot change an area's level",
+                )
+            )
+    if errors:
+        raise ValidationFailed(
+            "区划文件有错误，未导入任何数据",
+            "The file has errors; nothing was imported",
+            errors=errors,
+        )
+
+    # parents before children; each area's materialised path from its parent's
+    paths = {c: a.path for c, a in existing.items()}
+    ordered = sorted(
+        rows.values(), key=lambda r: ("district", "town", "village").index(str(r["level"]))
+    )
+    to_write = []
+    inserted = updated = unchanged = 0
+    for r in ordered:
+        code = str(r["code"])
+        parent_code = r["parent_code"]
+        paths[code] = (paths[parent_code] if parent_code else "") + code + "/"
+        if code not in existing:
+            inserted += 1
+        elif existing[code].name != r["name"]:
+            updated += 1
+        else:
+            unchanged += 1
+        to_write.append({**r, "path": paths[code]})
+    await repo.upsert(session, to_write)
+    audit.record(session, "area.import", "area", None, {"inserted": inserted, "updated": updated})
+    return AreaImportResult(
+        total_rows=len(rows), inserted=inserted, updated=updated, unchanged=unchanged
+    )

@@ -1,0 +1,1 @@
+"""Authentication (OAuth2 token endpoint), principals, roles, scopes and jurisdiction."""

@@ -1,0 +1,36 @@
+"""Jurisdiction in SQL: which rows exist for this caller.
+
+A village director sees their village, a town supervisor the villages of their town, the
+district roles the whole district (by the areas' materialised paths, so the same code holds
+for a city of many districts). Repositories combine `area_clause` with their own rules
+(institution children for institute staff, referrals for agencies); rows outside are a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import false, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.principal import Principal
+from app.models import Area
+
+
+def area_clause(principal: Principal, area_code_col: Any) -> ColumnElement[bool]:
+    """Rows whose area (a village code, or a town code) lies within the caller's area."""
+    if principal.kind != "user" or principal.area_path is None:
+        return false()
+    if principal.role == "institution_staff":
+        return false()
+    if principal.area_level == "village":
+        return area_code_col == principal.area_code  # type: ignore[no-any-return]
+    within = select(Area.code).where(Area.path.startswith(principal.area_path))
+    return area_code_col.in_(within)  # type: ignore[no-any-return]
+
+
+def area_codes_within(principal: Principal) -> Any:
+    """A subquery of the area codes the caller may see (for joins and counts)."""
+    if principal.area_path is None:
+        return select(Area.code).where(false())
+    return select(Area.code).where(Area.path.startswith(principal.area_path))

@@ -1,0 +1,155 @@
+"""Who is calling: a staff user (role + area) or a partner-agency client (agency + scopes)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import jwt
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from app.db import SessionDep
+from app.errors import Forbidden, NotAuthenticated
+from app.models import AgencyClient, Area, User
+
+DISTRICT_ROLES = frozenset({"district_admin", "district_leader", "auditor"})
+
+Role = Literal[
+    "district_admin",
+    "district_leader",
+    "institution_staff",
+    "town_supervisor",
+    "village_director",
+    "auditor",
+]
+Agency = Literal["police", "health", "education", "disabled_federation", "women_federation"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["user", "agency"]
+    id: uuid.UUID
+    name: str
+    role: str | None = None
+    area_code: str | None = None
+    area_path: str | None = None
+    area_level: str | None = None
+    agency: str | None = None
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "user"
+
+    @property
+    def is_district(self) -> bool:
+        return self.role in DISTRICT_ROLES
+
+    def has_role(self, *roles: str) -> bool:
+        return self.kind == "user" and self.role in roles
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("请先登录（缺少 Bearer 令牌）", "A bearer token is required")
+    return token.strip()
+
+
+async def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Resolve the caller from the bearer token; the account must still exist and be active."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    from app.auth.tokens import decode_access_token
+
+    try:
+        claims = decode_access_token(
+            request.app.state.settings, _bearer(request), now=request.app.state.clock.now()
+        )
+    except jwt.ExpiredSignatureError:
+        raise NotAuthenticated("令牌已过期，请重新登录", "The token has expired") from None
+    except jwt.PyJWTError:
+        raise NotAuthenticated("令牌无效", "The token is invalid") from None
+    try:
+        subject = uuid.UUID(str(claims["sub"]))
+    except (KeyError, ValueError):
+        raise NotAuthenticated("令牌无效", "The token is invalid") from None
+    principal: Principal
+    if claims.get("kind") == "agency":
+        client = await session.get(AgencyClient, subject)
+        if client is None or not client.is_active:
+            raise NotAuthenticated("客户端已停用", "The client is disabled")
+        granted = set(client.scopes)
+        scopes = frozenset(str(s) for s in claims.get("scopes", []) if s in granted)
+        principal = Principal(
+            kind="agency", id=client.id, name=client.name, agency=client.agency, scopes=scopes
+        )
+    else:
+        row = (
+            await session.execute(
+                select(User, Area.path, Area.level)
+                .join(Area, Area.code == User.area_code)
+                .where(User.id == subject)
+            )
+        ).first()
+        if row is None or not row[0].is_active:
+            raise NotAuthenticated("账户已停用", "The account is disabled")
+        user, path, level = row
+        principal = Principal(
+            kind="user",
+            id=user.id,
+            name=user.username,
+            role=user.role,
+            area_code=user.area_code,
+            area_path=path,
+            area_level=level,
+        )
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency admitting staff with one of `roles`; everyone else gets 403."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_role(*roles):
+            raise Forbidden(
+                "当前角色无权执行此操作",
+                "Your role may not do this",
+                extra={"allowed_roles": list(roles)},
+            )
+        return principal
+
+    return dependency
+
+
+def require_staff() -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.is_staff:
+            raise Forbidden("仅限工作人员账户", "Staff accounts only")
+        return principal
+
+    return dependency
+
+
+def require_scope(scope: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency admitting agency clients whose token carries `scope`."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if principal.kind != "agency" or scope not in principal.scopes:
+            raise Forbidden("令牌缺少所需权限范围", f"The token lacks the scope {scope}")
+        return principal
+
+    return dependency
+
+
+Staff = Annotated[Principal, Depends(require_staff())]
+DistrictAdmin = Annotated[Principal, Depends(require_roles("district_admin"))]

@@ -1,0 +1,60 @@
+"""Start-up data: the first district admin from BOOTSTRAP_ADMIN_*, then the demo data."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from app.auth.passwords import hash_password
+from app.kit import audit
+from app.models import Area, User
+
+log = logging.getLogger(__name__)
+
+
+async def on_start(app: FastAPI) -> None:
+    settings = app.state.settings
+    async with app.state.sessionmaker() as session:
+        if settings.demo_data:
+            from app import demo
+
+            await demo.load(session, settings)
+            await audit.flush(session)
+            await session.commit()
+        username = settings.bootstrap_admin_username
+        password = settings.bootstrap_admin_password
+        if not username or password is None:
+            return
+        has_users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
+        if has_users:
+            return
+        district = (
+            await session.execute(select(Area).where(Area.level == "district").limit(1))
+        ).scalar_one_or_none()
+        if district is None:
+            district = Area(
+                code=settings.district_code,
+                name="大兴区",
+                level="district",
+                parent_code=None,
+                path=settings.district_code + "/",
+            )
+            session.add(district)
+            await session.flush()
+        session.add(
+            User(
+                id=uuid.uuid4(),
+                username=username,
+                password_hash=hash_password(password.get_secret_value()),
+                full_name="系统管理员",
+                role="district_admin",
+                area_code=district.code,
+            )
+        )
+        audit.record(session, "user.bootstrap", "user", username)
+        await audit.flush(session)
+        await session.commit()
+        log.info("bootstrap district admin created", extra={"username": username})

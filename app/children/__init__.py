@@ -1,0 +1,1 @@
+"""困境儿童台账: the children's ledger."""

@@ -1,0 +1,27 @@
+"""Which children exist for a caller (row-level jurisdiction), for every domain that joins them.
+
+- district roles: every child of their district (dispersed by village path, and the institute's);
+- town supervisor: dispersed children of the villages of their town;
+- village director: dispersed children of their village;
+- institution staff: children placed in the institute;
+- agency clients: only through their own mandate (referrals, projections) — never this clause.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import false, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.jurisdiction import area_clause
+from app.auth.principal import Principal
+from app.models import Child
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    if principal.kind != "user":
+        return false()
+    if principal.role == "institution_staff":
+        return Child.placement == "institution"
+    if principal.is_district:
+        return or_(area_clause(principal, Child.village_code), Child.placement == "institution")
+    return area_clause(principal, Child.village_code)

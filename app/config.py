@@ -1,0 +1,101 @@
+"""Settings: one pydantic-settings object, read from the environment (and `.env` if present)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SIGNING_KEY = "dev-only-signing-key-change-me-0123456789"
+Environment = Literal["development", "test", "production"]
+
+
+def _dev_key(label: str) -> str:
+    """A deterministic key for development only; refused outside it."""
+    return base64.b64encode(hashlib.sha256(f"dev-only:{label}".encode()).digest()).decode()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    graceful_shutdown_seconds: int = 20
+
+    # Database: DATABASE_URL set → that server; unset → the embedded PostgreSQL in DATA_DIR.
+    database_url: SecretStr | None = None
+    data_dir: Path = Path(".data")
+    database_pgbouncer: bool = False
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    migrate_on_start: bool = True
+    run_worker_in_process: bool = True
+    demo_data: bool = True
+
+    # Secrets
+    jwt_signing_key: SecretStr = SecretStr(DEV_SIGNING_KEY)
+    encryption_keys: SecretStr = SecretStr("")
+    encryption_active_key_id: str = "k1"
+    hmac_key: SecretStr = SecretStr("")
+
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
+    bootstrap_admin_username: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 200 * 1024 * 1024
+
+    incident_ack_sla_minutes: int = 60
+    incident_urgent_ack_sla_minutes: int = 15
+    follow_up_due_days: int = 15
+
+    district_code: str = "110115"
+    timezone: str = "Asia/Shanghai"
+
+    worker_poll_seconds: float = Field(default=0.5, gt=0)
+
+    @model_validator(mode="after")
+    def _secrets_outside_development(self) -> Settings:
+        if self.app_env == "development":
+            if not self.encryption_keys.get_secret_value():
+                self.encryption_keys = SecretStr(f"k1:{_dev_key('encryption')}")
+                self.encryption_active_key_id = "k1"
+            if not self.hmac_key.get_secret_value():
+                self.hmac_key = SecretStr(_dev_key("hmac"))
+            return self
+        missing = []
+        signing = self.jwt_signing_key.get_secret_value()
+        if not signing or signing == DEV_SIGNING_KEY or len(signing) < 32:
+            missing.append("JWT_SIGNING_KEY (at least 32 characters, not the default)")
+        if not self.encryption_keys.get_secret_value():
+            missing.append("ENCRYPTION_KEYS (kid:base64-of-32-bytes,...)")
+        if len(self.hmac_key.get_secret_value()) < 32:
+            missing.append("HMAC_KEY (at least 32 characters)")
+        if self.app_env == "production" and self.demo_data:
+            missing.append("DEMO_DATA must be 0 in production (demo accounts have known passwords)")
+        if missing:
+            raise ValueError(
+                f"APP_ENV={self.app_env} refuses to start with a default or missing secret: "
+                + "; ".join(missing)
+            )
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,87 @@
+"""Database: the async engine, the declarative Base, and the session dependency.
+
+The session dependency owns the transaction: it commits when the request succeeded and rolls
+back when it raised. Services only `flush()`. Work queued for after the commit (background
+jobs) and the audit entries of the request are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from app.config import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(url: str, settings: Settings) -> AsyncEngine:
+    connect_args: dict[str, Any] = {"server_settings": {"timezone": "UTC"}}
+    if settings.database_pgbouncer:
+        # PgBouncer in transaction mode: no named prepared statements survive a transaction.
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = _unnamed_statement
+    kwargs: dict[str, Any] = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_pre_ping": True,
+        "connect_args": connect_args,
+    }
+    sa_url = make_url(url)
+    if settings.database_pgbouncer:
+        sa_url = sa_url.update_query_dict({"prepared_statement_cache_size": "0"})
+    return create_async_engine(sa_url, **kwargs)
+
+
+def _unnamed_statement() -> str:
+    # Unique names: PgBouncer may hand the next statement to another server connection.
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; commit on success (after the audit entries), rollback on error."""
+    from app.kit import audit
+
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with maker() as session:
+        session.info["request"] = request
+        try:
+            yield session
+            await audit.flush(session)
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        after = session.info.get("after_commit", [])
+        for callback in after:
+            callback()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+"""The request's session; its commit happens before the response is sent."""

@@ -1,0 +1,171 @@
+"""Synthetic demo data shaped like Daxing: 1 district, 20 towns, 709 villages, 729 workers.
+
+Every name is plainly fake (演示镇…, 演示村…) and every ID number made up. Later domains add
+their own demo data through DEMO_LOADERS (modules with `async def load(session, settings)`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.passwords import hash_password
+from app.config import Settings
+from app.kit.secrets import hash_client_secret
+from app.models import AgencyClient, Area, User
+
+DEMO_PASSWORD = "Demo-Pass-2026"  # noqa: S105 - demo accounts only, printed on start
+TOWNS = 20
+VILLAGES = 709
+DEMO_LOADERS: list[str] = []
+
+_TOWN_NAMES = [
+    "青禾", "兰溪", "松岭", "柳湾", "杏林", "枫桥", "梅坞", "竹园", "桃源", "荷塘",
+    "石泉", "云台", "明月", "清河", "星港", "金穗", "长乐", "安和", "永宁", "福田",
+]  # fmt: skip
+
+
+def villages_per_town() -> list[int]:
+    base, extra = divmod(VILLAGES, TOWNS)
+    return [base + (1 if t < extra else 0) for t in range(TOWNS)]
+
+
+def town_code(district: str, t: int) -> str:
+    return f"{district}{t:03d}"
+
+
+def village_code(district: str, t: int, v: int) -> str:
+    return f"{district}{t:03d}{v:03d}"
+
+
+async def load(session: AsyncSession, settings: Settings) -> None:
+    district = settings.district_code
+    exists = (await session.execute(select(Area.code).where(Area.code == district))).first()
+    if exists is None:
+        await _load_foundation(session, district)
+    for module in DEMO_LOADERS:
+        await importlib.import_module(module).load(session, settings)
+
+
+async def _load_foundation(session: AsyncSession, district: str) -> None:
+    root = district + "/"
+    areas = [
+        {
+            "code": district,
+            "name": "大兴区（演示）",
+            "level": "district",
+            "parent_code": None,
+            "path": root,
+        }
+    ]
+    users = []
+    pw = hash_password(DEMO_PASSWORD)
+
+    def user(username: str, full_name: str, role: str, area: str) -> dict[str, object]:
+        return {
+            "id": uuid.uuid4(),
+            "username": username,
+            "password_hash": pw,
+            "full_name": full_name,
+            "role": role,
+            "area_code": area,
+            "phone": None,
+            "is_active": True,
+            "failed_logins": 0,
+            "version": 1,
+        }
+
+    users += [
+        user("admin", "演示管理员", "district_admin", district),
+        user("leader", "演示局领导", "district_leader", district),
+        user("auditor", "演示审计员", "auditor", district),
+        user("institute", "演示福利院工作人员", "institution_staff", district),
+    ]
+    for t, count in enumerate(villages_per_town(), start=1):
+        tcode = town_code(district, t)
+        tname = f"{_TOWN_NAMES[t - 1]}演示镇"
+        areas.append(
+            {
+                "code": tcode,
+                "name": tname,
+                "level": "town",
+                "parent_code": district,
+                "path": f"{root}{tcode}/",
+            }
+        )
+        users.append(user(f"sup{t:03d}", f"{tname}督导员（演示）", "town_supervisor", tcode))
+        for v in range(1, count + 1):
+            vcode = village_code(district, t, v)
+            areas.append(
+                {
+                    "code": vcode,
+                    "name": f"{_TOWN_NAMES[t - 1]}演示{v:02d}村",
+                    "level": "village",
+                    "parent_code": tcode,
+                    "path": f"{root}{tcode}/{vcode}/",
+                }
+            )
+            users.append(
+                user(
+                    f"dir{t:03d}{v:03d}", f"演示儿童主任{t:02d}-{v:02d}", "village_director", vcode
+                )
+            )
+    await session.execute(insert(Area), areas)
+    await session.execute(insert(User), users)
+    clients = []
+    for agency, name, scopes in (
+        (
+            "police",
+            "演示公安分局",
+            ["referrals:read", "referrals:write", "children:read", "screening:read"],
+        ),
+        (
+            "health",
+            "演示卫健委",
+            ["referrals:read", "referrals:write", "children:read", "screening:read"],
+        ),
+        (
+            "education",
+            "演示教委",
+            ["referrals:read", "referrals:write", "children:read", "screening:read"],
+        ),
+        (
+            "disabled_federation",
+            "演示残联",
+            ["referrals:read", "referrals:write", "children:read", "screening:read"],
+        ),
+        ("women_federation", "演示妇联", ["referrals:read", "referrals:write"]),
+    ):
+        clients.append(
+            {
+                "id": uuid.uuid4(),
+                "client_id": f"demo-{agency}",
+                "name": name,
+                "agency": agency,
+                "scopes": scopes,
+                "secret_hash": hash_client_secret(f"demo-{agency}-secret"),
+                "is_active": True,
+                "version": 1,
+            }
+        )
+    await session.execute(insert(AgencyClient), clients)
+
+
+def print_logins(base: str) -> None:
+    print(
+        f"""
+  困境儿童关爱服务 — demo data (synthetic)
+  API docs:   {base}/docs
+  Dashboard:  {base}/dashboard
+  Staff logins (password for all: {DEMO_PASSWORD}):
+    admin (district_admin), leader (district_leader), auditor, institute (institution_staff),
+    sup001 … sup020 (town supervisors), dir001001 … (village directors, dirTTTVVV)
+  Agency clients (client_credentials): demo-police / demo-police-secret,
+    demo-health, demo-education, demo-disabled_federation, demo-women_federation
+    (secret: demo-<agency>-secret)
+""",
+        flush=True,
+    )

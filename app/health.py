@@ -1,0 +1,53 @@
+"""/healthz (process alive), /readyz (database reachable, migrations at head), /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Ready: database reachable and migrations at head (else 503)",
+    responses={503: {"description": "Not ready"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    heads: set[str] = request.app.state.migration_heads
+    if getattr(request.app.state, "shutting_down", False):
+        return JSONResponse({"status": "shutting_down"}, status_code=503)
+    try:
+        async with asyncio.timeout(2):
+            async with request.app.state.engine.connect() as conn:
+                rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
+                current = {r[0] for r in rows}
+    except Exception:
+        return JSONResponse({"status": "database_unreachable"}, status_code=503)
+    if current != heads:
+        return JSONResponse(
+            {"status": "migrations_pending", "current": sorted(current), "head": sorted(heads)},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ready", "migration": sorted(current)})
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    m = request.app.state.metrics
+    pool = request.app.state.engine.pool
+    try:
+        m.db_pool_checked_out.set(pool.checkedout())
+        m.db_pool_size.set(pool.size())
+    except AttributeError:
+        pass
+    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,166 @@
+"""审计日志: every write and every read of a child's personal record appends here.
+
+Entries are collected during the request and written just before its commit, in one insert,
+under a transaction-scoped advisory lock so that the hash chain has one order: each entry's
+hash is SHA-256 over a canonical JSON form that includes the previous entry's hash. The
+database refuses UPDATE, DELETE and TRUNCATE on the table (a trigger, see the migration).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from app.models import AuditEntry
+
+GENESIS = "0" * 64
+_LOCK_KEY = 0x6175646974  # "audit"
+
+
+@dataclass
+class _Pending:
+    action: str
+    resource_type: str
+    resource_id: str | None
+    detail: dict[str, Any]
+    principal_kind: str
+    principal_id: str | None
+    principal_name: str | None
+
+
+def record(
+    session: AsyncSession,
+    action: str,
+    resource_type: str,
+    resource_id: object | None = None,
+    detail: dict[str, Any] | None = None,
+    *,
+    principal: Any | None = None,
+) -> None:
+    """Queue an audit entry for this transaction (written at commit time, in order)."""
+    request = session.info.get("request")
+    if principal is None and request is not None:
+        principal = getattr(request.state, "principal", None)
+    if principal is not None:
+        kind, pid, name = principal.kind, str(principal.id), principal.name
+    else:
+        kind, pid, name = "system", None, None
+    session.info.setdefault("audit", []).append(
+        _Pending(
+            action=action,
+            resource_type=resource_type,
+            resource_id=None if resource_id is None else str(resource_id),
+            detail=detail or {},
+            principal_kind=kind,
+            principal_id=pid,
+            principal_name=name,
+        )
+    )
+
+
+def canonical(entry: dict[str, Any]) -> bytes:
+    at = entry["at"]
+    if isinstance(at, datetime):
+        at = at.astimezone(UTC).isoformat()
+    body = {
+        "id": entry["id"],
+        "at": at,
+        "principal_kind": entry["principal_kind"],
+        "principal_id": entry["principal_id"],
+        "principal_name": entry["principal_name"],
+        "action": entry["action"],
+        "resource_type": entry["resource_type"],
+        "resource_id": entry["resource_id"],
+        "request_id": entry["request_id"],
+        "client_addr": entry["client_addr"],
+        "detail": entry["detail"],
+        "prev_hash": entry["prev_hash"],
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(entry: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+async def flush(session: AsyncSession) -> None:
+    """Write the queued entries, chained to the last one. Called by the session dependency."""
+    pending: list[_Pending] = session.info.pop("audit", [])
+    if not pending:
+        return
+    request = session.info.get("request")
+    request_id = getattr(request.state, "request_id", None) if request is not None else None
+    client = request.client.host if request is not None and request.client else None
+    clock = request.app.state.clock if request is not None else None
+    now = clock.now() if clock is not None else datetime.now(UTC)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    prev = (
+        await session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    ).scalar_one_or_none() or GENESIS
+    ids = (
+        (
+            await session.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('audit_log','id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(pending)},
+            )
+        )
+        .scalars()
+        .all()
+    )
+    rows = []
+    for entry_id, p in zip(sorted(ids), pending, strict=True):
+        row: dict[str, Any] = {
+            "id": entry_id,
+            "at": now,
+            "principal_kind": p.principal_kind,
+            "principal_id": p.principal_id,
+            "principal_name": p.principal_name,
+            "action": p.action,
+            "resource_type": p.resource_type,
+            "resource_id": p.resource_id,
+            "request_id": request_id,
+            "client_addr": client,
+            "detail": p.detail,
+            "prev_hash": prev,
+        }
+        row["hash"] = chain_hash(row)
+        prev = row["hash"]
+        rows.append(row)
+    await session.execute(insert(AuditEntry), rows)
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    first_broken_id: int | None
+    reason: str | None
+
+
+async def _iter_entries(conn: AsyncConnection) -> AsyncIterator[dict[str, Any]]:
+    result = await conn.stream(select(AuditEntry.__table__).order_by(AuditEntry.id))
+    async for row in result.mappings():
+        yield dict(row)
+
+
+async def verify_chain(conn: AsyncConnection) -> ChainReport:
+    """Walk the whole log; name the first entry whose hash or link does not hold."""
+    prev = GENESIS
+    checked = 0
+    async for row in _iter_entries(conn):
+        checked += 1
+        if row["prev_hash"] != prev:
+            return ChainReport(checked, row["id"], "prev_hash does not link to the entry before")
+        if chain_hash(row) != row["hash"]:
+            return ChainReport(checked, row["id"], "hash does not match the entry's content")
+        prev = row["hash"]
+    return ChainReport(checked, None, None)

@@ -1,0 +1,126 @@
+"""create_app(): settings, engine, middleware, routers, error handlers and the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.middleware.gzip import GZipMiddleware
+
+from app import errors, health
+from app.config import Settings, get_settings
+from app.db import create_engine, create_sessionmaker
+from app.kit.clock import Clock, SystemClock
+from app.kit.crypto import KeyRing
+from app.observability import (
+    BodySizeLimitMiddleware,
+    Metrics,
+    RequestContextMiddleware,
+    setup_logging,
+)
+
+log = logging.getLogger("app")
+
+API_DESCRIPTION = """
+困境儿童关爱服务 API — the case-management service for children in difficulty
+(Daxing District civil-affairs bureau). Errors are RFC 9457 `application/problem+json`,
+in Simplified Chinese by default and English with `Accept-Language: en`.
+"""
+
+
+def _routers() -> list[Any]:
+    from app.areas.router import router as areas
+    from app.audit.router import router as audit
+    from app.auth.router import router as auth
+    from app.users.router import router as users
+
+    return [health.router, auth, areas, users, audit]
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    from app import migrate
+
+    if app.state.engine is None:
+        url = migrate.resolve_database_url()
+        app.state.engine = create_engine(url, settings)
+        app.state.owns_engine = True
+    app.state.sessionmaker = app.state.sessionmaker or create_sessionmaker(app.state.engine)
+    app.state.migration_heads = migrate.heads()
+    if settings.migrate_on_start:
+        await migrate.upgrade(app.state.engine)
+    from app import bootstrap
+
+    await bootstrap.on_start(app)
+    worker_task: asyncio.Task[None] | None = None
+    if settings.run_worker_in_process:
+        from app.worker.runner import Worker
+
+        app.state.worker = Worker(
+            app.state.sessionmaker, app.state.settings, app.state.clock, app.state.metrics
+        )
+        worker_task = asyncio.create_task(app.state.worker.run(), name="worker")
+    try:
+        yield
+    finally:
+        app.state.shutting_down = True
+        if worker_task is not None:
+            app.state.worker.stop()
+            try:
+                await asyncio.wait_for(worker_task, timeout=settings.graceful_shutdown_seconds)
+            except TimeoutError:
+                worker_task.cancel()
+        if getattr(app.state, "owns_engine", False):
+            await app.state.engine.dispose()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Any = None,
+    sessionmaker: Any = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    setup_logging(settings.log_level)
+    app = FastAPI(
+        title="困境儿童关爱服务 Children in Difficulty Care Service",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.clock = clock or SystemClock()
+    app.state.metrics = Metrics()
+    app.state.keyring = KeyRing.from_settings(
+        settings.encryption_keys.get_secret_value(),
+        settings.encryption_active_key_id,
+        settings.hmac_key.get_secret_value(),
+    )
+    app.state.shutting_down = False
+    errors.install(app)
+    for router in _routers():
+        app.include_router(router)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,158 @@
+"""Operator commands: `python -m app.manage migrate | alembic-check | verify-audit | reencrypt`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import get_settings
+from app.db import create_engine
+from app.migrate import alembic_config, resolve_database_url, upgrade
+
+# Columns holding AES-GCM ciphertext: (table, id column, ciphertext column). Domains add theirs.
+ENCRYPTED_COLUMNS: list[tuple[str, str, str]] = []
+
+
+@asynccontextmanager
+async def scratch_database(url: str) -> AsyncIterator[str]:
+    """A throw-away database on the same server, dropped afterwards."""
+    settings = get_settings()
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, settings)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def _with_engine(url: str, fn: Callable[[AsyncEngine], object]) -> None:
+    engine = create_engine(url, get_settings())
+    try:
+        result = fn(engine)
+        if asyncio.iscoroutine(result):
+            await result
+    finally:
+        await engine.dispose()
+
+
+async def cmd_migrate() -> int:
+    await _with_engine(resolve_database_url(), upgrade)
+    print("migrations at head")
+    return 0
+
+
+async def cmd_alembic_check() -> int:
+    """Upgrade a scratch database to head, then `alembic check`: models and migrations agree."""
+    async with scratch_database(resolve_database_url()) as url:
+        engine = create_engine(url, get_settings())
+        try:
+            await upgrade(engine)
+
+            def check(connection: Connection) -> None:
+                cfg = alembic_config()
+                cfg.attributes["connection"] = connection
+                command.check(cfg)
+
+            async with engine.connect() as conn:
+                await conn.run_sync(check)
+        finally:
+            await engine.dispose()
+    print("alembic check: models and migrations agree")
+    return 0
+
+
+async def cmd_verify_audit() -> int:
+    from app.kit.audit import verify_chain
+
+    engine = create_engine(resolve_database_url(), get_settings())
+    try:
+        async with engine.connect() as conn:
+            report = await verify_chain(conn)
+    finally:
+        await engine.dispose()
+    if report.first_broken_id is None:
+        print(f"audit chain intact: {report.checked} entries")
+        return 0
+    print(f"audit chain BROKEN at entry {report.first_broken_id}: {report.reason}")
+    return 1
+
+
+async def cmd_reencrypt(batch: int = 500) -> int:
+    """Re-encrypt every identifier not under the active key (after a key rotation)."""
+    from app.kit.crypto import KeyRing
+
+    settings = get_settings()
+    ring = KeyRing.from_settings(
+        settings.encryption_keys.get_secret_value(),
+        settings.encryption_active_key_id,
+        settings.hmac_key.get_secret_value(),
+    )
+    prefix = f"v1:{ring.active_key_id}:".encode()
+    engine = create_engine(resolve_database_url(), settings)
+    total = 0
+    try:
+        for table, id_col, col in ENCRYPTED_COLUMNS:
+            while True:
+                async with engine.begin() as conn:
+                    rows = (
+                        await conn.execute(
+                            text(
+                                f"SELECT {id_col}, {col} FROM {table} "  # noqa: S608 - fixed names
+                                f"WHERE {col} IS NOT NULL AND substring({col} from 1 for :n) <> :p "
+                                f"LIMIT :lim FOR UPDATE SKIP LOCKED"
+                            ),
+                            {"n": len(prefix), "p": prefix, "lim": batch},
+                        )
+                    ).all()
+                    for rid, blob in rows:
+                        fresh = ring.encrypt(ring.decrypt(bytes(blob)))
+                        await conn.execute(
+                            text(f"UPDATE {table} SET {col} = :b WHERE {id_col} = :id"),  # noqa: S608
+                            {"b": fresh, "id": rid},
+                        )
+                    total += len(rows)
+                if len(rows) < batch:
+                    break
+    finally:
+        await engine.dispose()
+    print(f"re-encrypted {total} values under key {ring.active_key_id}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.manage")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("migrate", help="apply migrations (alembic upgrade head) and exit")
+    sub.add_parser("alembic-check", help="prove models and migrations agree, on a scratch database")
+    sub.add_parser("verify-audit", help="verify the audit log's hash chain; name the first break")
+    sub.add_parser("reencrypt", help="re-encrypt identifiers under the active key")
+    args = parser.parse_args(argv)
+    from app.observability import setup_logging
+
+    setup_logging(get_settings().log_level)
+    commands = {
+        "migrate": cmd_migrate,
+        "alembic-check": cmd_alembic_check,
+        "verify-audit": cmd_verify_audit,
+        "reencrypt": cmd_reencrypt,
+    }
+    return asyncio.run(commands[args.cmd]())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models.base import Timestamps, Versioned, uuid_pk
+
+STAFF_ROLES = (
+    "district_admin",
+    "district_leader",
+    "institution_staff",
+    "town_supervisor",
+    "village_director",
+    "auditor",
+)
+AGENCIES = ("police", "health", "education", "disabled_federation", "women_federation")
+
+
+class User(Timestamps, Versioned, Base):
+    """A staff account: bureau staff, leader, institute staff, supervisor, director or auditor."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    full_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    role: Mapped[str] = mapped_column(String(32), nullable=False)
+    area_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
+    phone: Mapped[str | None] = mapped_column(String(20))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('district_admin','district_leader','institution_staff',"
+            "'town_supervisor','village_director','auditor')",
+            name="role",
+        ),
+    )
+
+
+class AgencyClient(Timestamps, Versioned, Base):
+    """A partner agency's system (公安, 卫健, 教育, 残联, 妇联) calling the API with client credentials."""
+
+    __tablename__ = "agency_clients"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    client_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    agency: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
+    secret_hash: Mapped[str] = mapped_column(String(128), nullable=False)
+    webhook_url: Mapped[str | None] = mapped_column(Text)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint(
+            "agency IN ('police','health','education','disabled_federation','women_federation')",
+            name="agency",
+        ),
+    )
+
+
+class RefreshToken(Base):
+    """A staff refresh token, stored hashed; rotated on use, revocable, reuse revokes its family."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    family_id: Mapped[uuid.UUID] = mapped_column(nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

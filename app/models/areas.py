@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models.base import Timestamps
+
+AREA_LEVELS = ("district", "town", "village")
+
+
+class Area(Timestamps, Base):
+    """行政区划: the district → town (镇街) → village (村居) tree, loaded from data."""
+
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    level: Mapped[str] = mapped_column(String(10), nullable=False)
+    parent_code: Mapped[str | None] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=True, index=True
+    )
+    # Materialised path of codes, "110115/110115001/110115001001/": jurisdiction is a prefix match.
+    path: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("level IN ('district','town','village')", name="level"),
+        Index("ix_areas_path_prefix", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    )

@@ -1,0 +1,114 @@
+"""困境儿童台账: the ledger's child records and their history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models.base import Timestamps, Versioned, uuid_pk
+
+CATEGORIES = ("orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled")
+PLACEMENTS = ("dispersed", "institution")
+SCHOOL_STAGES = (
+    "not_in_school",
+    "preschool",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "secondary_vocational",
+    "higher_vocational",
+    "undergraduate",
+)
+
+
+class Child(Timestamps, Versioned, Base):
+    """A child in difficulty on the ledger. The ID number is stored encrypted, with its HMAC."""
+
+    __tablename__ = "children"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    id_number_hash: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    id_number_masked: Mapped[str] = mapped_column(String(18), nullable=False)
+    gender: Mapped[str] = mapped_column(String(6), nullable=False)
+    birth_date: Mapped[date] = mapped_column(Date, nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    placement: Mapped[str] = mapped_column(String(16), nullable=False)
+    village_code: Mapped[str | None] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=True, index=True
+    )
+    approved_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
+    revoke_note: Mapped[str | None] = mapped_column(Text)
+    parents: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    guardians: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    household_assistance: Mapped[str] = mapped_column(String(20), nullable=False, default="none")
+    serious_illness: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    disability: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    school_stage: Mapped[str | None] = mapped_column(String(24))
+    school_name: Mapped[str | None] = mapped_column(String(100))
+    insurance: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    created_by: Mapped[uuid.UUID | None] = mapped_column()
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint(
+            "category IN ('orphan','de_facto_unsupported','poor_family_seriously_ill',"
+            "'poor_family_disabled')",
+            name="category",
+        ),
+        CheckConstraint("placement IN ('dispersed','institution')", name="placement"),
+        CheckConstraint("status IN ('active','revoked')", name="status"),
+        CheckConstraint(
+            "placement = 'institution' OR village_code IS NOT NULL", name="dispersed_has_village"
+        ),
+        # One active enrolment per ID number.
+        Index(
+            "uq_children_active_id_number",
+            "id_number_hash",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_children_updated", "updated_at", "id"),
+    )
+
+
+class ChildChange(Base):
+    """A child's history: creation, each change (per-field from/to), revocation; never deleted."""
+
+    __tablename__ = "child_changes"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    child_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("children.id"), nullable=False, index=True
+    )
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # created|changed|revoked
+    # The ledger month (first day, Asia/Shanghai) the movement counts in.
+    ledger_month: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    reason: Mapped[str | None] = mapped_column(Text)

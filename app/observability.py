@@ -1,0 +1,206 @@
+"""Structured JSON logs with the request id, and Prometheus metrics per route."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        rid = request_id_var.get()
+        if rid:
+            out["request_id"] = rid
+        for k, v in record.__dict__.items():
+            if k not in _STD_ATTRS and not k.startswith("_"):
+                out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def setup_logging(level: str) -> None:
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        root.setLevel(level.upper())
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10),
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "http_requests_in_flight", "Requests being served", registry=self.registry
+        )
+        self.db_pool_checked_out = Gauge(
+            "db_pool_connections_in_use", "Database connections checked out", registry=self.registry
+        )
+        self.db_pool_size = Gauge("db_pool_size", "Database pool size", registry=self.registry)
+        self.jobs = Counter(
+            "jobs_total",
+            "Background jobs by kind and outcome",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+
+
+class RequestContextMiddleware:
+    """Request id (X-Request-ID in and out), an access log line, and the route's metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log = logging.getLogger("app.access")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = None
+        for k, v in scope.get("headers", []):
+            if k == b"x-request-id":
+                incoming = v.decode("latin-1")
+                break
+        rid = incoming if incoming and _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        scope.setdefault("state", {})["request_id"] = rid
+        status = 500
+        start = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.metrics.in_flight.dec()
+            elapsed = time.perf_counter() - start
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            method = scope.get("method", "")
+            self.metrics.requests.labels(method, path, str(status)).inc()
+            self.metrics.latency.labels(method, path).observe(elapsed)
+            if path not in ("/healthz", "/readyz", "/metrics"):
+                self.log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "route": path,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+class BodySizeLimitMiddleware:
+    """413 for bodies over the limit (uploads have their own, larger limit), before parsing."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        limit = self.max_upload_bytes if path.endswith(("/import", "/imports")) else self.max_bytes
+        for k, v in scope.get("headers", []):
+            if k == b"content-length":
+                try:
+                    if int(v) > limit:
+                        await self._reject(scope, send, limit)
+                        return
+                except ValueError:
+                    pass
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._reject(scope, send, limit)
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        from starlette.requests import Request
+
+        from app.errors import PayloadTooLarge, problem_response
+
+        err = PayloadTooLarge(
+            f"请求体超过上限 {limit} 字节", f"The body exceeds the limit of {limit} bytes"
+        )
+        response = problem_response(Request(scope), err)
+        await response(scope, _empty_receive, send)
+
+
+class _TooLarge(HTTPException):
+    """An HTTPException, so that FastAPI's body parsing passes it on as a 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413)
+        self.limit = limit
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from app.auth.principal import Agency, DistrictAdmin, Principal, Role, require_roles
+from app.db import SessionDep
+from app.errors import error_responses
+from app.kit import idempotency
+from app.kit.clock import ClockDep
+from app.kit.etag import set_etag
+from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
+from app.models import AgencyClient, User
+from app.users import repository as repo
+from app.users import service
+from app.users.schemas import (
+    AgencyClientCreate,
+    AgencyClientCreated,
+    AgencyClientOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+def replay_response(description: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": description}}
+
+
+UserReaders = Annotated[
+    Principal, Depends(require_roles("district_admin", "district_leader", "auditor"))
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Retry-safe creation: the same key and body give the same answer once more.",
+    ),
+]
+
+
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    summary="Create a staff account",
+    responses=replay_response("A replay of an earlier creation with the same key")
+    | error_responses(400, 401, 403, 409, 422),
+)
+async def create_user(
+    body: UserCreate,
+    response: Response,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    idempotency_key: IdempotencyKey = None,
+) -> UserOut | JSONResponse:
+    fingerprint = body.model_dump(mode="json") | {"password": body.password.get_secret_value()}
+    if idempotency_key:
+        replay = await idempotency.claim(
+            session, owner=str(actor.id), scope="users", key=idempotency_key, body=fingerprint
+        )
+        if replay is not None:
+            return JSONResponse(replay.body, status_code=200)
+    user = await service.create_user(session, actor, body)
+    out = UserOut.model_validate(user)
+    if idempotency_key:
+        await idempotency.store(
+            session,
+            owner=str(actor.id),
+            scope="users",
+            key=idempotency_key,
+            status_code=201,
+            body=out.model_dump(mode="json"),
+            resource_id=str(user.id),
+        )
+    set_etag(response, user.version)
+    return out
+
+
+@router.get(
+    "/users",
+    response_model=Page[UserOut],
+    summary="List staff accounts",
+    responses=error_responses(401, 403, 422),
+)
+async def list_users(
+    session: SessionDep,
+    _: UserReaders,
+    role: Annotated[Role | None, Query()] = None,
+    area_code: Annotated[str | None, Query(max_length=12)] = None,
+    active: Annotated[bool | None, Query()] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[UserOut]:
+    rows, nxt = await paginate(
+        session,
+        repo.list_users_stmt(role, area_code, active),
+        [User.created_at, User.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[UserOut.model_validate(u) for u in rows], next_cursor=nxt)
+
+
+@router.get(
+    "/users/{user_id}",
+    response_model=UserOut,
+    summary="Get a staff account",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_user(
+    user_id: uuid.UUID, response: Response, session: SessionDep, _: UserReaders
+) -> UserOut:
+    user = await service.get_user(session, user_id)
+    set_etag(response, user.version)
+    return UserOut.model_validate(user)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    summary="Change a staff account (needs If-Match)",
+    responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428),
+)
+async def update_user(
+    user_id: uuid.UUID,
+    body: UserPatch,
+    response: Response,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    clock: ClockDep,
+    if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
+) -> UserOut:
+    user = await service.update_user(session, actor, user_id, body, if_match, clock.now())
+    set_etag(response, user.version)
+    return UserOut.model_validate(user)
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    response_model=UserOut,
+    summary="Deactivate a staff account (its refresh tokens are revoked)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def deactivate_user(
+    user_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+) -> UserOut:
+    return UserOut.model_validate(
+        await service.deactivate_user(session, actor, user_id, clock.now())
+    )
+
+
+@router.post(
+    "/agency-clients",
+    response_model=AgencyClientCreated,
+    status_code=201,
+    summary="Create a partner-agency client; its secret is shown once",
+    tags=["agencies"],
+    responses=replay_response("A replay: the secret is not shown again")
+    | error_responses(400, 401, 403, 409, 422),
+)
+async def create_agency_client(
+    body: AgencyClientCreate,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    idempotency_key: IdempotencyKey = None,
+) -> AgencyClientCreated | JSONResponse:
+    if idempotency_key:
+        replay = await idempotency.claim(
+            session,
+            owner=str(actor.id),
+            scope="agency_clients",
+            key=idempotency_key,
+            body=body.model_dump(mode="json"),
+        )
+        if replay is not None:
+            return JSONResponse(replay.body, status_code=200)
+    client, secret = await service.create_agency_client(session, body)
+    out = AgencyClientOut.model_validate(client)
+    if idempotency_key:
+        # The secret is never stored: a replay answers without it.
+        await idempotency.store(
+            session,
+            owner=str(actor.id),
+            scope="agency_clients",
+            key=idempotency_key,
+            status_code=201,
+            body=out.model_dump(mode="json") | {"client_secret": None},
+            resource_id=str(client.id),
+        )
+    return AgencyClientCreated(**out.model_dump(), client_secret=secret)
+
+
+@router.get(
+    "/agency-clients",
+    response_model=Page[AgencyClientOut],
+    summary="List partner-agency clients",
+    tags=["agencies"],
+    responses=error_responses(401, 403, 422),
+)
+async def list_agency_clients(
+    session: SessionDep,
+    _: UserReaders,
+    agency: Annotated[Agency | None, Query()] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[AgencyClientOut]:
+    rows, nxt = await paginate(
+        session,
+        repo.list_clients_stmt(agency),
+        [AgencyClient.created_at, AgencyClient.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[AgencyClientOut.model_validate(c) for c in rows], next_cursor=nxt)
+
+
+@router.post(
+    "/agency-clients/{client_id}/rotate-secret",
+    response_model=AgencyClientCreated,
+    summary="Issue a new secret for a client (shown once); the old one stops working",
+    tags=["agencies"],
+    responses=error_responses(401, 403, 404, 422),
+)
+async def rotate_agency_secret(
+    client_id: uuid.UUID, session: SessionDep, _: DistrictAdmin
+) -> AgencyClientCreated:
+    client, secret = await service.rotate_agency_secret(session, client_id)
+    return AgencyClientCreated(
+        **AgencyClientOut.model_validate(client).model_dump(), client_secret=secret
+    )
+
+
+@router.post(
+    "/agency-clients/{client_id}/deactivate",
+    response_model=AgencyClientOut,
+    summary="Deactivate a partner-agency client",
+    tags=["agencies"],
+    responses=error_responses(401, 403, 404, 422),
+)
+async def deactivate_agency_client(
+    client_id: uuid.UUID, session: SessionDep, _: DistrictAdmin
+) -> AgencyClientOut:
+    return AgencyClientOut.model_validate(
+        await service.deactivate_agency_client(session, client_id)
+    )

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from app.auth.principal import Agency, Role
+
+SCOPES = ("referrals:read", "referrals:write", "children:read", "screening:read")
+Scope = Literal["referrals:read", "referrals:write", "children:read", "screening:read"]
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+_PHONE = re.compile(r"^\+?[0-9 -]{7,20}$")
+
+
+def _check_phone(v: str | None) -> str | None:
+    if v is not None and not _PHONE.match(v):
+        raise ValueError("电话号码格式不正确|Invalid phone number")
+    return v
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=64, examples=["dir110115001001"])
+    password: SecretStr = Field(min_length=10, max_length=256)
+    full_name: str = Field(min_length=1, max_length=100, examples=["张演示"])
+    role: Role
+    area_code: str = Field(min_length=6, max_length=12, examples=["110115001001"])
+    phone: str | None = Field(default=None, max_length=20, examples=["010-69000000"])
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, v: str) -> str:
+        if not _USERNAME.match(v):
+            raise ValueError(
+                "用户名只能包含字母、数字、下划线、点和短横线|Letters, digits, _ . - only"
+            )
+        return v
+
+    _phone = field_validator("phone")(_check_phone)
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+    role: Role | None = None
+    area_code: str | None = Field(default=None, min_length=6, max_length=12)
+    password: SecretStr | None = Field(default=None, min_length=10, max_length=256)
+
+    _phone = field_validator("phone")(_check_phone)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    username: str
+    full_name: str
+    role: Role
+    area_code: str
+    phone: str | None
+    is_active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgencyClientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, examples=["大兴分局未成年人保护接口"])
+    agency: Agency
+    scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES))
+    webhook_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
+
+
+class AgencyClientOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    client_id: str
+    name: str
+    agency: Agency
+    scopes: list[str]
+    webhook_url: str | None
+    is_active: bool
+    created_at: datetime
+
+
+class AgencyClientCreated(AgencyClientOut):
+    client_secret: str | None = Field(
+        description="Shown once, at creation. Null when a retried creation is answered again."
+    )

@@ -1,0 +1,175 @@
+"""Staff accounts (users) and partner-agency clients."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.areas import repository as areas
+from app.auth import repository as auth_repo
+from app.auth.passwords import hash_password
+from app.auth.principal import Principal
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.kit import audit
+from app.kit.etag import check_if_match
+from app.kit.secrets import hash_client_secret, new_client_id, new_client_secret
+from app.models import AgencyClient, User
+from app.users import repository as repo
+from app.users.schemas import AgencyClientCreate, UserCreate, UserPatch
+
+# Which level of area each role sits on.
+ROLE_LEVEL = {
+    "district_admin": "district",
+    "district_leader": "district",
+    "auditor": "district",
+    "institution_staff": "district",
+    "town_supervisor": "town",
+    "village_director": "village",
+}
+LEVEL_ZH = {"district": "区", "town": "镇街", "village": "村居"}
+
+
+async def _check_role_area(session: AsyncSession, role: str, area_code: str) -> None:
+    area = await areas.get(session, area_code)
+    if area is None:
+        raise ValidationFailed(errors=[("area_code", "区划不存在", "Unknown area")])
+    wanted = ROLE_LEVEL[role]
+    if area.level != wanted:
+        raise ValidationFailed(
+            errors=[
+                (
+                    "area_code",
+                    f"角色 {role} 须设在{LEVEL_ZH[wanted]}级区划上",
+                    f"Role {role} must sit on a {wanted}",
+                )
+            ]
+        )
+
+
+async def create_user(session: AsyncSession, actor: Principal | None, data: UserCreate) -> User:
+    """Create a staff account; a director sits on a village, a supervisor on a town."""
+    await _check_role_area(session, data.role, data.area_code)
+    if await repo.username_taken(session, data.username):
+        raise Conflict("用户名已存在", "The username is taken", extra={"field": "username"})
+    user = User(
+        id=uuid.uuid4(),
+        username=data.username,
+        password_hash=hash_password(data.password.get_secret_value()),
+        full_name=data.full_name,
+        role=data.role,
+        area_code=data.area_code,
+        phone=data.phone,
+    )
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "用户名已存在", "The username is taken", extra={"field": "username"}
+        ) from None
+    audit.record(session, "user.create", "user", user.id, {"role": user.role}, principal=actor)
+    return user
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await repo.get_user(session, user_id)
+    if user is None:
+        raise NotFound("用户不存在", "No such user")
+    return user
+
+
+async def update_user(
+    session: AsyncSession,
+    actor: Principal,
+    user_id: uuid.UUID,
+    patch: UserPatch,
+    if_match: str | None,
+    now: datetime,
+) -> User:
+    user = await get_user(session, user_id)
+    check_if_match(if_match, user.version)
+    fields = patch.model_dump(exclude_unset=True)
+    role = fields.get("role") or user.role
+    area_code = fields.get("area_code") or user.area_code
+    if "role" in fields or "area_code" in fields:
+        await _check_role_area(session, role, area_code)
+    changed: list[str] = []
+    for name in ("full_name", "phone", "role", "area_code"):
+        if name in fields and getattr(user, name) != fields[name]:
+            setattr(user, name, fields[name])
+            changed.append(name)
+    if patch.password is not None:
+        user.password_hash = hash_password(patch.password.get_secret_value())
+        await auth_repo.revoke_user_tokens(session, user.id, now)
+        changed.append("password")
+    if changed:
+        await session.flush()
+    audit.record(session, "user.update", "user", user.id, {"fields": changed})
+    return user
+
+
+async def deactivate_user(
+    session: AsyncSession, actor: Principal, user_id: uuid.UUID, now: datetime
+) -> User:
+    user = await get_user(session, user_id)
+    if user.id == actor.id:
+        raise Conflict("不能停用自己的账户", "You cannot deactivate your own account")
+    if user.is_active:
+        user.is_active = False
+        await auth_repo.revoke_user_tokens(session, user.id, now)
+        await session.flush()
+        audit.record(session, "user.deactivate", "user", user.id)
+    return user
+
+
+async def create_agency_client(
+    session: AsyncSession, data: AgencyClientCreate
+) -> tuple[AgencyClient, str]:
+    """A partner agency's client; the secret is returned once and only its hash is kept."""
+    secret = new_client_secret()
+    client = AgencyClient(
+        id=uuid.uuid4(),
+        client_id=new_client_id(),
+        name=data.name,
+        agency=data.agency,
+        scopes=sorted(set(data.scopes)),
+        secret_hash=hash_client_secret(secret),
+        webhook_url=data.webhook_url,
+    )
+    session.add(client)
+    await session.flush()
+    audit.record(
+        session, "agency_client.create", "agency_client", client.id, {"agency": client.agency}
+    )
+    return client, secret
+
+
+async def get_agency_client(session: AsyncSession, client_id: uuid.UUID) -> AgencyClient:
+    client = await repo.get_client(session, client_id)
+    if client is None:
+        raise NotFound("客户端不存在", "No such client")
+    return client
+
+
+async def rotate_agency_secret(
+    session: AsyncSession, client_id: uuid.UUID
+) -> tuple[AgencyClient, str]:
+    client = await get_agency_client(session, client_id)
+    secret = new_client_secret()
+    client.secret_hash = hash_client_secret(secret)
+    await session.flush()
+    audit.record(session, "agency_client.rotate_secret", "agency_client", client.id)
+    return client, secret
+
+
+async def deactivate_agency_client(session: AsyncSession, client_id: uuid.UUID) -> AgencyClient:
+    client = await get_agency_client(session, client_id)
+    if client.is_active:
+        client.is_active = False
+        await session.flush()
+        audit.record(session, "agency_client.deactivate", "agency_client", client.id)
+    return client

@@ -1,0 +1,1 @@
+"""Background jobs: a transactional job table, worked by the service or by `python -m app.worker`."""

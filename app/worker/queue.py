@@ -1,0 +1,39 @@
+"""Enqueue a job in the caller's transaction: it exists if and only if the caller commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Job
+
+
+async def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = 10,
+) -> None:
+    values: dict[str, Any] = {
+        "kind": kind,
+        "payload": payload or {},
+        "max_attempts": max_attempts,
+        "dedupe_key": dedupe_key,
+    }
+    if run_at is not None:
+        values["run_at"] = run_at
+    stmt = insert(Job).values(**values)
+    if dedupe_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[Job.dedupe_key])
+    await session.execute(stmt)
+    # Wake the in-process worker as soon as this transaction commits.
+    request = session.info.get("request")
+    worker = getattr(request.app.state, "worker", None) if request is not None else None
+    if worker is not None:
+        session.info.setdefault("after_commit", []).append(worker.wake)

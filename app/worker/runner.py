@@ -1,0 +1,180 @@
+"""The job runner: claim with SKIP LOCKED, run in a transaction, retry with backoff and jitter."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import time
+import traceback
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.config import Settings
+from app.kit import audit
+from app.kit.clock import Clock
+from app.observability import Metrics
+from app.worker import registry
+from app.worker.queue import enqueue
+
+log = logging.getLogger("app.worker")
+
+LEASE_SECONDS = 300
+
+_CLAIM = text(
+    """
+    UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = :worker,
+                    locked_until = now() + make_interval(secs => :lease)
+    WHERE id = (
+        SELECT id FROM jobs
+        WHERE (status = 'queued' AND run_at <= now())
+           OR (status = 'running' AND locked_until < now())
+        ORDER BY run_at, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, kind, payload, attempts, max_attempts
+    """
+)
+
+
+def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 3600.0) -> float:
+    """Exponential backoff with full jitter."""
+    return random.uniform(0, min(cap, base * (2 ** (attempt - 1))))
+
+
+class Worker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.clock = clock
+        self.metrics = metrics
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._next_periodic: dict[str, float] = {}
+        registry.load_all()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("worker started", extra={"worker": self.worker_id})
+        while not self._stop.is_set():
+            try:
+                await self.schedule_periodic()
+                worked = await self.run_once()
+            except Exception:
+                log.exception("worker loop error")
+                worked = False
+            if not worked:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.worker_poll_seconds)
+        log.info("worker stopped", extra={"worker": self.worker_id})
+
+    async def schedule_periodic(self) -> None:
+        now = time.time()
+        due = [k for k, every in registry.PERIODIC.items() if self._next_periodic.get(k, 0) <= now]
+        if not due:
+            return
+        async with self.sessionmaker() as session:
+            for kind in due:
+                every = registry.PERIODIC[kind]
+                slot = int(now // every)
+                await enqueue(
+                    session, kind, {}, dedupe_key=f"periodic:{kind}:{slot}", max_attempts=1
+                )
+                self._next_periodic[kind] = (slot + 1) * every
+            await session.commit()
+
+    async def run_once(self) -> bool:
+        """Claim and run one job. False when there was none."""
+        async with self.sessionmaker() as session:
+            row = (
+                await session.execute(_CLAIM, {"worker": self.worker_id, "lease": LEASE_SECONDS})
+            ).first()
+            await session.commit()
+        if row is None:
+            return False
+        job_id, kind, payload, attempt, max_attempts = row
+        fn = registry.HANDLERS.get(kind)
+        ctx = registry.JobContext(job_id, attempt, self.settings, self.clock, self.worker_id)
+        try:
+            if fn is None:
+                raise LookupError(f"no handler for job kind {kind!r}")
+            async with self.sessionmaker() as session:
+                await fn(session, dict(payload), ctx)
+                await session.execute(
+                    text(
+                        "UPDATE jobs SET status='done', finished_at=now(), locked_until=NULL "
+                        "WHERE id=:id"
+                    ),
+                    {"id": job_id},
+                )
+                await audit.flush(session)
+                await session.commit()
+            self._count(kind, "done")
+            return True
+        except Exception as exc:
+            await self._failed(job_id, kind, attempt, max_attempts, exc)
+            return True
+
+    async def _failed(
+        self, job_id: int, kind: str, attempt: int, max_attempts: int, exc: Exception
+    ) -> None:
+        final = attempt >= max_attempts
+        delay = backoff_seconds(attempt)
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+        log.warning(
+            "job failed",
+            extra={
+                "job_id": job_id,
+                "kind": kind,
+                "attempt": attempt,
+                "final": final,
+                "error": error,
+            },
+        )
+        async with self.sessionmaker() as session:
+            await session.execute(
+                text(
+                    "UPDATE jobs SET status = :status, last_error = :error, locked_until = NULL, "
+                    "run_at = now() + make_interval(secs => :delay), "
+                    "finished_at = CASE WHEN :final THEN now() END WHERE id = :id"
+                ),
+                {
+                    "status": "failed" if final else "queued",
+                    "error": error,
+                    "delay": delay,
+                    "final": final,
+                    "id": job_id,
+                },
+            )
+            await session.commit()
+        self._count(kind, "failed" if final else "retry")
+
+    def _count(self, kind: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.jobs.labels(kind, outcome).inc()
+
+    async def drain(self, *, max_jobs: int = 1000) -> int:
+        """Run ready jobs until none is left (tests and one-off runs)."""
+        n = 0
+        while n < max_jobs and await self.run_once():
+            n += 1
+        return n

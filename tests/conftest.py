@@ -1,0 +1,307 @@
+"""Test fixtures: a real PostgreSQL (DATABASE_URL, else the embedded one), migrated once.
+
+Each test runs inside a transaction that is rolled back (the app's sessions join it through
+savepoints). A small committed base of areas, accounts and agency clients is laid once per
+test session; tests that need real commits (concurrency, the worker) use `committed_client`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.auth.passwords import hash_password
+from app.auth.tokens import create_access_token
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.kit.clock import FixedClock
+from app.kit.secrets import hash_client_secret
+from app.main import create_app
+from app.migrate import upgrade
+from app.models import AgencyClient, Area, User
+
+ROOT = Path(__file__).resolve().parent.parent
+DISTRICT = "110115"
+TOWN1, TOWN2 = "110115001", "110115002"
+VILLAGE1, VILLAGE2, VILLAGE3 = "110115001001", "110115001002", "110115002001"
+PASSWORD = "Test-Pass-12345"
+# A fixed "now" for every test: 2026-06-15 10:00 in Beijing.
+NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
+
+USERS: dict[str, tuple[str, str]] = {
+    # username: (role, area)
+    "admin": ("district_admin", DISTRICT),
+    "leader": ("district_leader", DISTRICT),
+    "auditor": ("auditor", DISTRICT),
+    "institute": ("institution_staff", DISTRICT),
+    "sup1": ("town_supervisor", TOWN1),
+    "sup2": ("town_supervisor", TOWN2),
+    "dir1": ("village_director", VILLAGE1),
+    "dir2": ("village_director", VILLAGE2),
+    "dir3": ("village_director", VILLAGE3),
+}
+AGENCY_CLIENTS = ("police", "health", "education", "disabled_federation", "women_federation")
+ALL_SCOPES = ["children:read", "referrals:read", "referrals:write", "screening:read"]
+
+
+def test_settings(url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "database_url": url,
+        "jwt_signing_key": "test-signing-key-0123456789abcdef-0123456789",
+        "encryption_keys": "t1:" + "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        "encryption_active_key_id": "t1",
+        "hmac_key": "test-hmac-key-0123456789abcdef-0123456789",
+        "migrate_on_start": False,
+        "demo_data": False,
+        "run_worker_in_process": False,
+        "log_level": "WARNING",
+        "db_pool_size": 5,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Base:
+    users: dict[str, uuid.UUID]
+    clients: dict[str, uuid.UUID]
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    """A fresh database for this test session, on DATABASE_URL's server or the embedded one."""
+    server = os.environ.get("DATABASE_URL")
+    if not server:
+        from app import embedded
+
+        server = embedded.start(ROOT / ".data", name="test-pg")
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, test_settings(server))
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return test_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings, database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, settings)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def base(engine: AsyncEngine) -> Base:
+    """The committed base every test may rely on: areas, one account per role, agency clients."""
+    pw = hash_password(PASSWORD)
+    users = {name: uuid.uuid4() for name in USERS}
+    clients = {agency: uuid.uuid4() for agency in AGENCY_CLIENTS}
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(Area),
+            [
+                {
+                    "code": DISTRICT,
+                    "name": "测试区",
+                    "level": "district",
+                    "parent_code": None,
+                    "path": f"{DISTRICT}/",
+                },
+                {
+                    "code": TOWN1,
+                    "name": "测试一镇",
+                    "level": "town",
+                    "parent_code": DISTRICT,
+                    "path": f"{DISTRICT}/{TOWN1}/",
+                },
+                {
+                    "code": TOWN2,
+                    "name": "测试二镇",
+                    "level": "town",
+                    "parent_code": DISTRICT,
+                    "path": f"{DISTRICT}/{TOWN2}/",
+                },
+                {
+                    "code": VILLAGE1,
+                    "name": "测试一村",
+                    "level": "village",
+                    "parent_code": TOWN1,
+                    "path": f"{DISTRICT}/{TOWN1}/{VILLAGE1}/",
+                },
+                {
+                    "code": VILLAGE2,
+                    "name": "测试二村",
+                    "level": "village",
+                    "parent_code": TOWN1,
+                    "path": f"{DISTRICT}/{TOWN1}/{VILLAGE2}/",
+                },
+                {
+                    "code": VILLAGE3,
+                    "name": "测试三村",
+                    "level": "village",
+                    "parent_code": TOWN2,
+                    "path": f"{DISTRICT}/{TOWN2}/{VILLAGE3}/",
+                },
+            ],
+        )
+        await conn.execute(
+            insert(User),
+            [
+                {
+                    "id": users[name],
+                    "username": name,
+                    "password_hash": pw,
+                    "full_name": f"测试{name}",
+                    "role": role,
+                    "area_code": area,
+                    "is_active": True,
+                    "failed_logins": 0,
+                    "version": 1,
+                }
+                for name, (role, area) in USERS.items()
+            ],
+        )
+        await conn.execute(
+            insert(AgencyClient),
+            [
+                {
+                    "id": clients[agency],
+                    "client_id": f"test-{agency}",
+                    "name": f"测试{agency}",
+                    "agency": agency,
+                    "scopes": ALL_SCOPES,
+                    "secret_hash": hash_client_secret(f"test-{agency}-secret"),
+                    "is_active": True,
+                    "version": 1,
+                }
+                for agency in AGENCY_CLIENTS
+            ],
+        )
+    return Base(users=users, clients=clients)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+async def conn(engine: AsyncEngine, base: Base) -> AsyncIterator[AsyncConnection]:
+    """The test's connection; everything it does is rolled back at the end."""
+    async with engine.connect() as connection:
+        trans = await connection.begin()
+        yield connection
+        if trans.is_active:
+            await trans.rollback()
+
+
+@pytest.fixture
+def sessionmaker(conn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=conn, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+async def app(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, engine=engine, sessionmaker=sessionmaker, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+async def committed_app(
+    settings: Settings, engine: AsyncEngine, base: Base, clock: FixedClock
+) -> AsyncIterator[FastAPI]:
+    """An app whose requests really commit (for concurrency and worker tests)."""
+    application = create_app(
+        settings, engine=engine, sessionmaker=create_sessionmaker(engine), clock=clock
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def committed_client(committed_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=committed_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+AuthHeaders = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def auth(settings: Settings, base: Base, clock: FixedClock) -> AuthHeaders:
+    """`auth("dir1")` → Authorization headers for a base account; `auth(agency="police")` for a client."""
+
+    def headers(
+        username: str | None = None,
+        *,
+        agency: str | None = None,
+        scopes: list[str] | None = None,
+        user_id: uuid.UUID | None = None,
+        lang: str | None = None,
+    ) -> dict[str, str]:
+        now = clock.now()
+        if agency is not None:
+            token, _ = create_access_token(
+                settings,
+                now=now,
+                subject=base.clients[agency],
+                kind="agency",
+                extra={"agency": agency, "scopes": scopes if scopes is not None else ALL_SCOPES},
+            )
+        else:
+            assert username is not None or user_id is not None
+            subject = user_id or base.users[str(username)]
+            token, _ = create_access_token(
+                settings, now=now, subject=subject, kind="user", extra={}
+            )
+        h = {"Authorization": f"Bearer {token}"}
+        if lang:
+            h["Accept-Language"] = lang
+        return h
+
+    return headers
