@@ -206,7 +206,7 @@ class ParameterSet:
         """Parse a YAML document of the shape of `parameters.yaml` (a `parameters:` list)."""
         try:
             document = yaml.safe_load(text)
-        except yaml.YAMLError as error:
+        except (yaml.YAMLError, ValueError) as error:  # PyYAML raises ValueError on 2025-13-01
             raise ParameterError("parameters", f"YAML 无法解析：{error}") from None
         if not isinstance(document, dict) or not isinstance(document.get("parameters"), list):
             raise ParameterError("parameters", "YAML 顶层须为包含 parameters 列表的映射")
