@@ -1,0 +1,1 @@
+"""补贴 — subsidies: rules as code (pure), with effective-dated parameters."""

@@ -1,0 +1,324 @@
+"""What every subsidy rule shares: the child's facts, months, results, input errors and traces."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import (
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+)
+from typing import Final, Literal
+
+from app.kit.money import round_fen
+from app.subsidies.parameters import (
+    CATEGORIES,
+    SCHOOL_STAGES,
+    Category,
+    JSONValue,
+    ParameterValue,
+    SchoolStage,
+)
+
+Status = Literal["pending", "active", "revoked"]
+STATUSES: Final[tuple[Status, ...]] = ("pending", "active", "revoked")
+
+CATEGORY_ZH: Final[dict[Category, str]] = {
+    "orphan": "孤儿",
+    "de_facto_unsupported": "事实无人抚养儿童",
+    "poor_family_seriously_ill": "贫困家庭重病儿童",
+    "poor_family_disabled": "贫困家庭残疾儿童",
+}
+
+# Intermediate products must be exact: any rounding before the one a rule asks for is a bug,
+# so the context traps it instead of rounding silently (whatever the thread's context says).
+_EXACT: Final = Context(
+    prec=60, traps=[InvalidOperation, Inexact, Rounded, Overflow, DivisionByZero]
+)
+_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class RuleInputError(ValueError):
+    """A rule's input is invalid: `field` names it, `message` says why in Simplified Chinese."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class YearMonth:
+    """A calendar month (月份), e.g. `YearMonth(2025, 7)`, written "2025-07"."""
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if type(self.year) is not int or not 1 <= self.year <= 9998:
+            raise RuleInputError("month", "年份无效")
+        if type(self.month) is not int or not 1 <= self.month <= 12:
+            raise RuleInputError("month", "月份须在 1 到 12 之间")
+
+    @classmethod
+    def of(cls, day: date) -> YearMonth:
+        """The month a date falls in."""
+        return cls(day.year, day.month)
+
+    @classmethod
+    def parse(cls, text: str) -> YearMonth:
+        """Parse "YYYY-MM"."""
+        match = _YEAR_MONTH.match(text)
+        if match is None:
+            raise RuleInputError("month", f"月份格式应为 YYYY-MM：{text}")
+        return cls(int(match[1]), int(match[2]))
+
+    @classmethod
+    def coerce(cls, value: YearMonth | date, field: str = "month") -> YearMonth:
+        """Accept a YearMonth, or a date that is the first day of its month."""
+        if isinstance(value, YearMonth):
+            return value
+        check_date(field, value)
+        if value.day != 1:
+            raise RuleInputError(field, "月份须以当月1日表示")
+        return cls.of(value)
+
+    @property
+    def first_day(self) -> date:
+        """The first day: the date on which a month's parameters are looked up."""
+        return date(self.year, self.month, 1)
+
+    def next(self) -> YearMonth:
+        """The following month."""
+        return YearMonth(self.year + self.month // 12, self.month % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildFacts:
+    """儿童事实: what the rules need to know about a child, as of the period computed.
+
+    `approved_on` is the date the enrolment was approved (None while pending); `revoked_on` the
+    date the revocation takes effect (None if not revoked). `school_stage` is the stage the child
+    is enrolled in (None if not in school). The rules decide by these dates, not by `status`;
+    `status` is checked for consistency with them.
+    """
+
+    category: Category
+    birth_date: date
+    approved_on: date | None
+    revoked_on: date | None = None
+    school_stage: SchoolStage | None = None
+    status: Status = "active"
+
+    def __post_init__(self) -> None:
+        if self.category not in CATEGORIES:
+            raise RuleInputError("category", f"未知的困境儿童类别：{self.category}")
+        if self.school_stage is not None and self.school_stage not in SCHOOL_STAGES:
+            raise RuleInputError("school_stage", f"未知的学段：{self.school_stage}")
+        if self.status not in STATUSES:
+            raise RuleInputError("status", f"未知的状态：{self.status}")
+        check_date("birth_date", self.birth_date)
+        if self.approved_on is None:
+            if self.status != "pending" or self.revoked_on is not None:
+                raise RuleInputError("approved_on", "未审批的儿童状态应为待审批，且不能有撤销日期")
+            return
+        check_date("approved_on", self.approved_on)
+        if self.status == "pending":
+            raise RuleInputError("status", "已审批的儿童状态不能为待审批")
+        if self.approved_on < self.birth_date:
+            raise RuleInputError("approved_on", "审批日期不能早于出生日期")
+        if self.revoked_on is not None:
+            check_date("revoked_on", self.revoked_on)
+            if self.revoked_on < self.approved_on:
+                raise RuleInputError("revoked_on", "撤销日期不能早于审批日期")
+        elif self.status == "revoked":
+            raise RuleInputError("revoked_on", "状态为已撤销的儿童须有撤销生效日期")
+
+    @property
+    def last_child_month(self) -> YearMonth:
+        """The month of the 18th birthday, the last month the child counts as a child.
+
+        (rule we set) The birth month of the 18th year, which also settles 29 February births.
+        """
+        return YearMonth(self.birth_date.year + 18, self.birth_date.month)
+
+    def to_trace(self) -> dict[str, JSONValue]:
+        """The facts as a trace records them."""
+        return {
+            "category": self.category,
+            "birth_date": self.birth_date.isoformat(),
+            "approved_on": iso(self.approved_on),
+            "revoked_on": iso(self.revoked_on),
+            "school_stage": self.school_stage,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One eligibility condition and whether the child meets it, explained in zh and en."""
+
+    code: str
+    passed: bool
+    zh: str
+    en: str
+
+    def to_trace(self) -> dict[str, JSONValue]:
+        return {"code": self.code, "passed": self.passed, "zh": self.zh, "en": self.en}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One intermediate result: its name, the formula with the numbers used, and the value."""
+
+    name: str
+    formula: str
+    value: Decimal
+
+    def to_trace(self) -> dict[str, JSONValue]:
+        return {"name": self.name, "formula": self.formula, "value": decimal_text(self.value)}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """A computed benefit: the `amount` (Decimal, to the fen) and the `trace` explaining it.
+
+    The trace is a JSON-serialisable dict (no floats, decimals as strings):
+    `rule`, `rule_zh`, `inputs`, `checks` ([{code, passed, zh, en}]), `eligible`, `reasons`
+    (codes of the failed checks), `parameters` ([{key, value, effective_from, reference}]),
+    `steps` ([{name, formula, value}]), `amount`, `explanation` ({zh, en}).
+    """
+
+    benefit: str
+    amount: Decimal
+    eligible: bool
+    trace: dict[str, JSONValue]
+
+
+def build_result(
+    *,
+    rule: str,
+    rule_zh: str,
+    inputs: dict[str, JSONValue],
+    checks: list[Check],
+    parameters: list[ParameterValue],
+    steps: list[Step],
+    amount: Decimal,
+    explanation_zh: str,
+    explanation_en: str,
+) -> RuleResult:
+    """Assemble a result and its trace; the amount must already be exact to the fen."""
+    if amount != round_fen(amount):
+        raise AssertionError(f"{rule}: amount {amount} is not rounded to the fen")
+    eligible = all(check.passed for check in checks)
+    trace: dict[str, JSONValue] = {
+        "rule": rule,
+        "rule_zh": rule_zh,
+        "inputs": inputs,
+        "checks": [check.to_trace() for check in checks],
+        "eligible": eligible,
+        "reasons": [check.code for check in checks if not check.passed],
+        "parameters": [parameter.to_trace() for parameter in parameters],
+        "steps": [step.to_trace() for step in steps],
+        "amount": decimal_text(amount),
+        "explanation": {"zh": explanation_zh, "en": explanation_en},
+    }
+    return RuleResult(benefit=rule, amount=amount, eligible=eligible, trace=trace)
+
+
+def ineligible_explanation(checks: list[Check]) -> tuple[str, str]:
+    """The zh and en explanation of a zero amount: every failed check."""
+    failed = [check for check in checks if not check.passed]
+    return (
+        "不予发放：" + "；".join(check.zh for check in failed),
+        "Not payable: " + "; ".join(check.en for check in failed),
+    )
+
+
+def active_on(child: ChildFacts, day: date) -> Check:
+    """In the ledger on `day`: approved on or before it, and no revocation in effect by then."""
+    if child.approved_on is None or child.approved_on > day:
+        return Check(
+            "active_on_date",
+            False,
+            f"{day.isoformat()} 尚未审批纳入保障",
+            f"not yet approved on {day.isoformat()}",
+        )
+    if child.revoked_on is not None and child.revoked_on <= day:
+        return Check(
+            "active_on_date",
+            False,
+            f"已于 {child.revoked_on.isoformat()} 撤销，{day.isoformat()} 不在保障范围",
+            f"revoked with effect from {child.revoked_on.isoformat()}, before {day.isoformat()}",
+        )
+    return Check(
+        "active_on_date",
+        True,
+        f"{day.isoformat()} 在保障范围内",
+        f"enrolled and not revoked on {day.isoformat()}",
+    )
+
+
+def still_a_child(child: ChildFacts, month: YearMonth) -> Check:
+    """(rule we set) A child until the end of the month of the 18th birthday."""
+    last = child.last_child_month
+    if month <= last:
+        return Check(
+            "within_18th_birthday_month",
+            True,
+            f"{month} 不晚于年满18周岁的月份 {last}",
+            f"{month} is not after the month of the 18th birthday ({last})",
+        )
+    return Check(
+        "within_18th_birthday_month",
+        False,
+        f"已于 {last} 年满18周岁，{month} 起不再发放",
+        f"turned 18 in {last}; nothing is due after that month",
+    )
+
+
+def exact_multiply(a: Decimal, b: Decimal) -> Decimal:
+    """a × b with no rounding at all (raises if the product cannot be exact)."""
+    return _EXACT.multiply(a, b)
+
+
+def exact_subtract(a: Decimal, b: Decimal) -> Decimal:
+    """a − b with no rounding at all."""
+    return _EXACT.subtract(a, b)
+
+
+def money_input(field: str, value: object) -> Decimal:
+    """Validate an amount given to a rule: a Decimal, finite, at most two places, not negative."""
+    if not isinstance(value, Decimal):
+        raise RuleInputError(field, "金额须为 Decimal 类型，不得使用浮点数")
+    if not value.is_finite():
+        raise RuleInputError(field, "金额无效")
+    if value < 0:
+        raise RuleInputError(field, "金额不能为负数")
+    if value != round_fen(value):
+        raise RuleInputError(field, "金额最多两位小数")
+    return value
+
+
+def check_date(field: str, value: object) -> None:
+    """A calendar date, not a datetime (comparing the two raises)."""
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise RuleInputError(field, "日期须为 date 类型（不含时间）")
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as plain positional text ("1060.0000"), never in exponent form."""
+    return f"{value:f}"
+
+
+def iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -1,0 +1,130 @@
+"""医疗保障: reimbursement of medical costs left after insurance (domain.md §3.2)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Final, Literal
+
+from app.kit.money import round_fen
+from app.subsidies.parameters import (
+    CATEGORIES,
+    KNOWN_PARAMETERS,
+    Category,
+    JSONValue,
+    ParameterSet,
+)
+from app.subsidies.rules.common import (
+    CATEGORY_ZH,
+    Check,
+    RuleInputError,
+    RuleResult,
+    Step,
+    build_result,
+    check_date,
+    decimal_text,
+    exact_multiply,
+    exact_subtract,
+    money_input,
+)
+
+MedicalKind = Literal["outpatient", "inpatient"]
+MEDICAL_KINDS: Final[tuple[MedicalKind, ...]] = ("outpatient", "inpatient")
+KIND_ZH: Final[dict[MedicalKind, str]] = {"outpatient": "门诊", "inpatient": "住院"}
+
+
+def medical_reimbursement(
+    category: Category,
+    kind: MedicalKind,
+    service_date: date,
+    bill_total: Decimal,
+    basic_insurance_paid: Decimal,
+    other_insurance_paid: Decimal,
+    params: ParameterSet,
+) -> RuleResult:
+    """医疗报销: the share of a medical bill the programme reimburses.
+
+    remainder = bill_total − basic_insurance_paid − other_insurance_paid (other: 普惠保 and
+    supplementary insurance); reimbursable = ratio × remainder, rounded half up to the fen, the
+    ratio being the category's for `kind` in force on `service_date`. A category without a ratio
+    (the poor-family categories) gets 0.00 with the reason in the trace.
+
+    Raises RuleInputError naming the field for a negative amount, more than two decimals, a
+    float, or payments above the bill.
+    """
+    if category not in CATEGORIES:
+        raise RuleInputError("category", f"未知的困境儿童类别：{category}")
+    if kind not in MEDICAL_KINDS:
+        raise RuleInputError("kind", "就医类型须为 outpatient（门诊）或 inpatient（住院）")
+    check_date("service_date", service_date)
+    bill = money_input("bill_total", bill_total)
+    basic = money_input("basic_insurance_paid", basic_insurance_paid)
+    other = money_input("other_insurance_paid", other_insurance_paid)
+    if basic > bill:
+        raise RuleInputError("basic_insurance_paid", "基本医疗保险支付金额不能超过账单总额")
+    remainder = exact_subtract(exact_subtract(bill, basic), other)
+    if remainder < 0:
+        raise RuleInputError(
+            "other_insurance_paid", "其他保险支付金额与基本医疗保险支付金额之和不能超过账单总额"
+        )
+
+    key = f"medical.{category}.{kind}_ratio"
+    remainder_step = Step("remainder", f"{bill} − {basic} − {other}", remainder)
+    trace_inputs: dict[str, JSONValue] = {
+        "category": category,
+        "kind": kind,
+        "service_date": service_date.isoformat(),
+        "bill_total": decimal_text(bill),
+        "basic_insurance_paid": decimal_text(basic),
+        "other_insurance_paid": decimal_text(other),
+    }
+    label_zh = f"{CATEGORY_ZH[category]}{KIND_ZH[kind]}"
+    if key not in KNOWN_PARAMETERS:
+        check = Check(
+            "category_has_ratio",
+            False,
+            f"{CATEGORY_ZH[category]}没有{KIND_ZH[kind]}医疗报销比例",
+            f"no {kind} reimbursement ratio for category {category}",
+        )
+        return build_result(
+            rule="medical_reimbursement",
+            rule_zh="医疗报销",
+            inputs=trace_inputs,
+            checks=[check],
+            parameters=[],
+            steps=[remainder_step],
+            amount=Decimal("0.00"),
+            explanation_zh=f"{label_zh}医疗费用不予报销：{check.zh}",
+            explanation_en=f"Nothing reimbursable: {check.en}",
+        )
+
+    ratio = params.at(key, service_date)
+    product = exact_multiply(ratio.decimal, remainder)
+    amount = round_fen(product)
+    check = Check(
+        "category_has_ratio",
+        True,
+        f"{label_zh}报销比例 {ratio.decimal}（{ratio.effective_from.isoformat()} 起执行）",
+        f"{kind} ratio for {category}: {ratio.decimal} from {ratio.effective_from.isoformat()}",
+    )
+    return build_result(
+        rule="medical_reimbursement",
+        rule_zh="医疗报销",
+        inputs=trace_inputs,
+        checks=[check],
+        parameters=[ratio],
+        steps=[
+            remainder_step,
+            Step("ratio_times_remainder", f"{ratio.decimal} × {remainder}", product),
+            Step("rounded_half_up_to_fen", f"round_half_up({decimal_text(product)})", amount),
+        ],
+        amount=amount,
+        explanation_zh=(
+            f"{label_zh}：个人负担 {remainder} 元 × 比例 {ratio.decimal}，"
+            f"四舍五入到分，报销 {amount} 元"
+        ),
+        explanation_en=(
+            f"{kind} costs left to the family {remainder} × ratio {ratio.decimal}, "
+            f"rounded half up to the fen: {amount}"
+        ),
+    )
