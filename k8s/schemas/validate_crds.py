@@ -33,13 +33,15 @@ Schema = dict[str, Any]
 SchemaKey = tuple[str, str]  # (apiVersion, kind)
 
 _SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+# The CRDs are ~17,000 lines: libyaml's loader parses them ten times faster when available.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_crd_schemas(crd_dir: Path) -> dict[SchemaKey, Schema]:
     """Map (apiVersion, kind) to the openAPIV3Schema of every served version of every CRD."""
     schemas: dict[SchemaKey, Schema] = {}
     for path in sorted(crd_dir.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_Loader):
             if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
                 continue
             spec = doc["spec"]
@@ -75,7 +77,7 @@ def read_documents(paths: Iterable[str]) -> Iterator[dict[str, Any]]:
     """Yield the non-empty YAML documents of each path ('-' is stdin)."""
     for name in paths:
         text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        for doc in yaml.safe_load_all(text):
+        for doc in yaml.load_all(text, Loader=_Loader):
             if doc is None:
                 continue
             if not isinstance(doc, dict):
