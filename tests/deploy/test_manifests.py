@@ -1,0 +1,232 @@
+"""Deployment checks: the Dockerfile lint, the offline manifest validation, and the invariants
+the operations guide relies on (replicas, shutdown timing, security context, database wiring).
+
+No database and no cluster: everything runs on the rendered kustomize output.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".venv" / "bin"
+KUBECTL = BIN / "kubectl"
+OVERLAYS = ("staging", "production")
+
+pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl not installed in .venv")
+
+Doc = dict[str, Any]
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(arg) for arg in args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+
+def render(overlay: str) -> list[Doc]:
+    result = run(KUBECTL, "kustomize", ROOT / "k8s" / "overlays" / overlay)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, list[Doc]]:
+    return {overlay: render(overlay) for overlay in OVERLAYS}
+
+
+def find(docs: list[Doc], kind: str, name: str) -> Doc:
+    matches = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(matches) == 1, f"{kind}/{name}: {len(matches)} found"
+    return matches[0]
+
+
+def workloads(docs: list[Doc]) -> Iterator[Doc]:
+    for doc in docs:
+        if doc["kind"] in ("Deployment", "Job"):
+            yield doc
+
+
+def config(docs: list[Doc]) -> dict[str, str]:
+    (cm,) = [d for d in docs if d["kind"] == "ConfigMap"]
+    data: dict[str, str] = cm["data"]
+    return data
+
+
+def env_value(container: Doc, name: str) -> str:
+    values = [e["value"] for e in container.get("env", []) if e["name"] == name and "value" in e]
+    assert len(values) == 1, f"{container['name']}: env {name}"
+    return str(values[0])
+
+
+# --- the two CI scripts -----------------------------------------------------------------------
+
+
+def test_lint_dockerfile_passes() -> None:
+    result = run(ROOT / ".ci" / "lint-dockerfile")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lint_dockerfile_rejects_a_bad_dockerfile(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python:latest\nRUN pip install uv\nCMD python -m app\n")
+    result = run(ROOT / ".ci" / "lint-dockerfile", bad)
+    assert result.returncode == 1
+    assert "DL3007" in result.stdout  # latest tag
+    assert "DL3025" in result.stdout  # shell-form CMD
+
+
+def test_validate_manifests_passes() -> None:
+    result = run(ROOT / ".ci" / "validate-manifests")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for overlay in OVERLAYS:
+        assert f"== k8s/overlays/{overlay}" in result.stdout
+    assert "OK   Cluster/children-care-db" in result.stdout
+    assert "validate-manifests: OK" in result.stdout
+
+
+def _rename_key(mapping: Doc, old: str, new: str) -> None:
+    mapping[new] = mapping.pop(old)
+
+
+def _typo_in_synchronous(docs: list[Doc]) -> None:
+    cluster = find(docs, "Cluster", "children-care-db")
+    _rename_key(cluster["spec"]["postgresql"]["synchronous"], "dataDurability", "dataDurabilty")
+
+
+def _bad_pool_mode(docs: list[Doc]) -> None:
+    find(docs, "Pooler", "children-care-db-pooler-rw")["spec"]["pgbouncer"]["poolMode"] = "tx"
+
+
+def _typo_in_probe(docs: list[Doc]) -> None:
+    pod = find(docs, "Deployment", "children-care-api")["spec"]["template"]["spec"]
+    _rename_key(pod["containers"][0], "livenessProbe", "liveness")
+
+
+def _unknown_kind(docs: list[Doc]) -> None:
+    find(docs, "Deployment", "children-care-worker")["kind"] = "Deploymnet"
+
+
+def _scheduled_backup_missing(docs: list[Doc]) -> None:
+    docs.remove(find(docs, "ScheduledBackup", "children-care-db-daily"))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (_typo_in_synchronous, "'dataDurabilty' was unexpected"),
+        (_bad_pool_mode, "'tx' is not one of ['session', 'transaction']"),
+        (_typo_in_probe, "'liveness' was unexpected"),
+        (_unknown_kind, "Couldn't find schema for kind Deploymnet"),
+        (_scheduled_backup_missing, "required kind ScheduledBackup not found"),
+    ],
+    ids=["cnpg-typo", "cnpg-enum", "k8s-typo", "unknown-kind", "missing-backup"],
+)
+def test_validate_manifests_rejects_a_broken_manifest(
+    rendered: dict[str, list[Doc]],
+    tmp_path: Path,
+    mutate: Callable[[list[Doc]], None],
+    expected: str,
+) -> None:
+    docs = [dict(doc) for doc in yaml.safe_load_all(yaml.safe_dump_all(rendered["production"]))]
+    mutate(docs)
+    broken = tmp_path / "rendered.yaml"
+    broken.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    result = run(ROOT / ".ci" / "validate-manifests", broken)
+    assert result.returncode == 1, result.stdout
+    assert expected in result.stdout
+    assert "validate-manifests: FAILED" in result.stdout
+
+
+# --- invariants of the rendered overlays ------------------------------------------------------
+
+
+def test_production_runs_highly_available(rendered: dict[str, list[Doc]]) -> None:
+    docs = rendered["production"]
+    assert find(docs, "HorizontalPodAutoscaler", "children-care-api")["spec"]["minReplicas"] >= 2
+    assert "replicas" not in find(docs, "Deployment", "children-care-api")["spec"]  # HPA owns it
+    assert find(docs, "Deployment", "children-care-worker")["spec"]["replicas"] >= 2
+    cluster = find(docs, "Cluster", "children-care-db")["spec"]
+    assert cluster["instances"] == 3
+    assert cluster["postgresql"]["synchronous"] == {
+        "method": "any",
+        "number": 1,
+        "dataDurability": "required",
+    }
+    assert cluster["backup"]["retentionPolicy"]
+    assert cluster["backup"]["barmanObjectStore"]["destinationPath"].startswith("s3://")
+    assert find(docs, "Pooler", "children-care-db-pooler-rw")["spec"]["instances"] >= 2
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_app_goes_through_the_transaction_pooler(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    pooler = find(docs, "Pooler", "children-care-db-pooler-rw")["spec"]
+    assert (pooler["type"], pooler["pgbouncer"]["poolMode"]) == ("rw", "transaction")
+    settings = config(docs)
+    assert settings["DATABASE_PGBOUNCER"] == "true"
+    assert settings["MIGRATE_ON_START"] == "false"
+    assert settings["RUN_WORKER_IN_PROCESS"] == "false"
+    assert settings["DEMO_DATA"] == "0"
+    for name in ("children-care-api", "children-care-worker"):
+        (container,) = find(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+        assert "@children-care-db-pooler-rw:5432/" in env_value(container, "DATABASE_URL")
+    (migrate,) = find(docs, "Job", "children-care-migrate")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert migrate["command"] == ["python", "-m", "app.manage", "migrate"]
+    assert "@children-care-db-rw:5432/" in env_value(migrate, "DATABASE_URL")
+    assert env_value(migrate, "DATABASE_PGBOUNCER") == "false"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_api_shuts_down_within_its_grace_period(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    docs = rendered[overlay]
+    pod = find(docs, "Deployment", "children-care-api")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    drain = int(config(docs)["GRACEFUL_SHUTDOWN_SECONDS"])
+    assert pod["terminationGracePeriodSeconds"] >= pre_stop + drain + 10
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    keys = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
+    assert "kubernetes.io/hostname" in keys
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_workload_is_locked_down(rendered: dict[str, list[Doc]], overlay: str) -> None:
+    for workload in workloads(rendered[overlay]):
+        pod = workload["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] >= 10000
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            sc = container["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False
+            assert sc["readOnlyRootFilesystem"] is True
+            assert sc["capabilities"] == {"drop": ["ALL"]}
+            assert {"memory", "cpu"} <= container["resources"]["limits"].keys()
+            assert {"memory", "cpu"} <= container["resources"]["requests"].keys()
+            assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}
+            assert container["image"].startswith("registry.")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_is_default_deny(rendered: dict[str, list[Doc]], overlay: str) -> None:
+    policies = [d for d in rendered[overlay] if d["kind"] == "NetworkPolicy"]
+    deny = find(policies, "NetworkPolicy", "default-deny-all")["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    (namespace,) = [d for d in rendered[overlay] if d["kind"] == "Namespace"]
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
