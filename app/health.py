@@ -33,7 +33,10 @@ async def readyz(request: Request) -> JSONResponse:
                 current = {r[0] for r in rows}
     except Exception:
         return JSONResponse({"status": "database_unreachable"}, status_code=503)
-    if current != heads:
+    known: set[str] = request.app.state.migration_revisions
+    # Behind the code's head → not ready. A revision this code does not know is a newer release
+    # already migrated during a rolling update: the old pods stay ready (forward-only migrations).
+    if current != heads and current <= known:
         return JSONResponse(
             {"status": "migrations_pending", "current": sorted(current), "head": sorted(heads)},
             status_code=503,

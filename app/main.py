@@ -57,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.owns_engine = True
     app.state.sessionmaker = app.state.sessionmaker or create_sessionmaker(app.state.engine)
     app.state.migration_heads = migrate.heads()
+    app.state.migration_revisions = migrate.revisions()
     if settings.migrate_on_start:
         await migrate.upgrade(app.state.engine)
     from app import bootstrap

@@ -29,6 +29,10 @@ def heads() -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
+def revisions() -> set[str]:
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def resolve_database_url() -> str:
     settings = get_settings()
     if settings.database_url is not None:

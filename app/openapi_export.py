@@ -6,7 +6,6 @@ import argparse
 import difflib
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from app.config import Settings
