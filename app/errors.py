@@ -262,6 +262,24 @@ def translate_validation_errors(errors: Sequence[Any]) -> list[tuple[str, str, s
     return out
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods a path supports (RFC 9110 wants them in a 405's Allow header)."""
+    import re
+
+    app = request.app
+    table = getattr(app.state, "allowed_methods_table", None)
+    if table is None:
+        table = []
+        for template, ops in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template))
+            table.append((re.compile(f"^{pattern}$"), sorted(m.upper() for m in ops)))
+        app.state.allowed_methods_table = table
+    for regex, methods in table:
+        if regex.match(request.url.path):
+            return list(methods)
+    return []
+
+
 def install(app: FastAPI) -> None:
     """Install the handlers that turn every error into problem+json."""
 
@@ -289,8 +307,11 @@ def install(app: FastAPI) -> None:
             415: UnsupportedMediaType,
         }
         cls = mapping.get(exc.status_code)
+        headers = dict(exc.headers or {})
         if cls is not None:
-            return problem_response(request, cls())
+            mapped = cls()
+            mapped.headers = {**mapped.headers, **headers}
+            return problem_response(request, mapped)
         err = AppError()
         err.status = exc.status_code
         err.code = f"http_{exc.status_code}"
@@ -301,6 +322,11 @@ def install(app: FastAPI) -> None:
                 "不支持的请求方法",
                 "Method not allowed",
             )
+            # Starlette names only the first matching route's methods; the path may have more.
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+        err.headers = headers
         return problem_response(request, err)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from app import errors, health
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
+from app.inputguard import NulGuardMiddleware
 from app.kit.clock import Clock, SystemClock
 from app.kit.crypto import KeyRing
 from app.observability import (
@@ -117,6 +118,7 @@ def create_app(
     errors.install(app)
     for router in _routers():
         app.include_router(router)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(
         BodySizeLimitMiddleware,

@@ -56,7 +56,7 @@ AGENCY_CLIENTS = ("police", "health", "education", "disabled_federation", "women
 ALL_SCOPES = ["children:read", "referrals:read", "referrals:write", "screening:read"]
 
 
-def test_settings(url: str, **overrides: Any) -> Settings:
+def make_settings(url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "app_env": "test",
         "database_url": url,
@@ -89,7 +89,7 @@ async def database_url() -> AsyncIterator[str]:
 
         server = embedded.start(ROOT / ".data", name="test-pg")
     name = f"test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, test_settings(server))
+    admin = create_engine(server, make_settings(server))
     async with admin.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -102,7 +102,7 @@ async def database_url() -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return test_settings(database_url)
+    return make_settings(database_url)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.errors import ValidationFailed, error_responses
 from app.kit import audit
 from app.kit.pagination import CursorQuery, LimitQuery, Page, decode_cursor, encode_cursor
+from app.kit.types import Timestamp
 from app.models import AuditEntry
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -48,8 +49,8 @@ async def list_audit(
     resource_id: Annotated[str | None, Query(max_length=64)] = None,
     principal_id: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Timestamp | None, Query()] = None,
+    until: Annotated[Timestamp | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[AuditOut]:

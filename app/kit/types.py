@@ -1,0 +1,68 @@
+"""Shared field types: RFC 3339 timestamps with an offset, months `YYYY-MM`, quarters `2025Q2`."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})$"
+)
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError(
+            "应为带时区的时间，如 2026-06-15T10:00:00+08:00|Must be an RFC 3339 timestamp with offset"
+        )
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    BeforeValidator(_rfc3339),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "examples": ["2026-06-15T10:00:00+08:00"]}
+    ),
+]
+"""An aware timestamp given as an RFC 3339 string (never a bare number)."""
+
+
+def parse_month(value: str) -> date:
+    m = _MONTH.match(value)
+    if not m:
+        raise ValueError("月份格式应为 YYYY-MM|Month must be YYYY-MM")
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def _month(value: object) -> object:
+    if isinstance(value, date):
+        return value.replace(day=1)
+    if not isinstance(value, str):
+        raise ValueError("月份格式应为 YYYY-MM|Month must be YYYY-MM")
+    return parse_month(value)
+
+
+Month = Annotated[
+    date,
+    BeforeValidator(_month),
+    AfterValidator(lambda d: d.replace(day=1)),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-06"]}
+    ),
+]
+"""A calendar month `YYYY-MM`, held as its first day."""
+
+
+def parse_quarter(value: str) -> tuple[int, int]:
+    m = _QUARTER.match(value)
+    if not m:
+        raise ValueError("季度格式应为 2025Q2|Quarter must look like 2025Q2")
+    return int(m.group(1)), int(m.group(2))

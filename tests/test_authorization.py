@@ -1,0 +1,67 @@
+"""Every API route checks who is calling: no token and an expired or forged token are 401."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.kit.clock import FixedClock
+from tests.conftest import AuthHeaders
+
+PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/revoke"}
+SAMPLE = {"month": "2026-06", "quarter": "2026Q2", "school_year": "2025-2026", "code": "110115"}
+
+
+def _fill(path: str) -> str:
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1).split(":")[0]
+        return SAMPLE.get(name, str(uuid.uuid4()))
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def _routes(app: FastAPI) -> list[tuple[str, str]]:
+    out = []
+    for path, operations in app.openapi()["paths"].items():
+        if path.startswith("/api/") and path not in PUBLIC:
+            for method in sorted(operations):
+                out.append((method.upper(), _fill(path)))
+    assert len(out) >= 10
+    return out
+
+
+async def test_every_route_refuses_a_missing_token(app: FastAPI, client: httpx.AsyncClient) -> None:
+    for method, path in _routes(app):
+        r = await client.request(method, path)
+        assert r.status_code == 401, (method, path, r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_every_route_refuses_an_expired_token(
+    app: FastAPI, client: httpx.AsyncClient, auth: AuthHeaders, clock: FixedClock
+) -> None:
+    headers = auth("admin")
+    clock.set(clock.now() + timedelta(hours=1))
+    for method, path in _routes(app):
+        r = await client.request(method, path, headers=headers)
+        assert r.status_code == 401, (method, path, r.status_code, r.text)
+
+
+@pytest.mark.parametrize("scheme", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer not.a.jwt", "Token x"])
+async def test_malformed_authorization_headers(client: httpx.AsyncClient, scheme: str) -> None:
+    r = await client.get("/api/v1/areas", headers={"Authorization": scheme})
+    assert r.status_code == 401
+
+
+async def test_agency_token_cannot_use_staff_routes(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    r = await client.get("/api/v1/users", headers=auth(agency="police"))
+    assert r.status_code == 403
+    r = await client.post("/api/v1/areas/import", headers=auth(agency="police"), content=b"")
+    assert r.status_code == 403

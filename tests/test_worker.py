@@ -1,0 +1,138 @@
+"""The job queue: transactional enqueue, claim, retry with backoff, failure, periodic slots."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.config import Settings
+from app.db import create_sessionmaker
+from app.kit.clock import FixedClock
+from app.models import Job
+from app.worker import registry
+from app.worker.queue import enqueue
+from app.worker.runner import Worker, backoff_seconds
+
+SEEN: list[tuple[str, int]] = []
+
+
+@registry.handler("test.ok")
+async def _ok(session: AsyncSession, payload: dict[str, Any], ctx: registry.JobContext) -> None:
+    SEEN.append((payload["tag"], ctx.attempt))
+
+
+@registry.handler("test.flaky")
+async def _flaky(session: AsyncSession, payload: dict[str, Any], ctx: registry.JobContext) -> None:
+    SEEN.append((payload["tag"], ctx.attempt))
+    if ctx.attempt < 2:
+        raise RuntimeError("first attempt fails")
+
+
+@registry.handler("test.broken")
+async def _broken(session: AsyncSession, payload: dict[str, Any], ctx: registry.JobContext) -> None:
+    raise ValueError("always fails")
+
+
+@pytest.fixture
+async def worker(engine: AsyncEngine, settings: Settings, clock: FixedClock) -> Worker:
+    async with engine.begin() as conn:
+        await conn.execute(delete(Job).where(Job.kind.like("test.%")))
+    SEEN.clear()
+    return Worker(create_sessionmaker(engine), settings, clock)
+
+
+async def _make_due(engine: AsyncEngine, tag: str) -> None:
+    from sqlalchemy import text
+
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE jobs SET run_at = now() WHERE payload->>'tag' = :t AND status = 'queued'"),
+            {"t": tag},
+        )
+
+
+async def test_a_job_exists_only_if_its_transaction_commits(
+    engine: AsyncEngine, worker: Worker
+) -> None:
+    maker = create_sessionmaker(engine)
+    tag = uuid.uuid4().hex
+    async with maker() as s:
+        await enqueue(s, "test.ok", {"tag": tag + "-rolled-back"})
+        await s.rollback()
+    async with maker() as s:
+        await enqueue(s, "test.ok", {"tag": tag})
+        await s.commit()
+    assert await worker.drain() == 1
+    assert [(tag, 1)] == SEEN
+
+
+async def test_failed_job_is_retried_later_then_succeeds(
+    engine: AsyncEngine, worker: Worker
+) -> None:
+    maker = create_sessionmaker(engine)
+    tag = uuid.uuid4().hex
+    async with maker() as s:
+        await enqueue(s, "test.flaky", {"tag": tag})
+        await s.commit()
+    await worker.drain()
+    async with maker() as s:
+        job = (await s.execute(select(Job).where(Job.payload["tag"].astext == tag))).scalar_one()
+        assert job.status == "queued"
+        assert job.attempts == 1
+        assert "first attempt fails" in (job.last_error or "")
+    await _make_due(engine, tag)
+    await worker.drain()
+    async with maker() as s:
+        job = (await s.execute(select(Job).where(Job.payload["tag"].astext == tag))).scalar_one()
+        assert job.status == "done"
+    assert [(tag, 1), (tag, 2)] == SEEN
+
+
+async def test_job_fails_for_good_after_max_attempts(engine: AsyncEngine, worker: Worker) -> None:
+    maker = create_sessionmaker(engine)
+    tag = uuid.uuid4().hex
+    async with maker() as s:
+        await enqueue(s, "test.broken", {"tag": tag}, max_attempts=2)
+        await s.commit()
+    await worker.drain()
+    await _make_due(engine, tag)
+    await worker.drain()
+    async with maker() as s:
+        job = (await s.execute(select(Job).where(Job.payload["tag"].astext == tag))).scalar_one()
+    assert job.status == "failed"
+    assert job.attempts == 2
+    assert "always fails" in (job.last_error or "")
+
+
+async def test_two_workers_never_run_the_same_job(
+    engine: AsyncEngine, settings: Settings, clock: FixedClock, worker: Worker
+) -> None:
+    maker = create_sessionmaker(engine)
+    tags = [uuid.uuid4().hex for _ in range(30)]
+    async with maker() as s:
+        for t in tags:
+            await enqueue(s, "test.ok", {"tag": t})
+        await s.commit()
+    other = Worker(maker, settings, clock)
+    await asyncio.gather(worker.drain(), other.drain())
+    assert sorted(t for t, _ in SEEN) == sorted(tags)
+
+
+async def test_dedupe_key_enqueues_once(engine: AsyncEngine, worker: Worker) -> None:
+    maker = create_sessionmaker(engine)
+    key = f"test:{uuid.uuid4().hex}"
+    for _ in range(3):
+        async with maker() as s:
+            await enqueue(s, "test.ok", {"tag": key}, dedupe_key=key)
+            await s.commit()
+    assert await worker.drain() == 1
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    for attempt in range(1, 30):
+        assert 0 <= backoff_seconds(attempt) <= min(3600, 2 * 2 ** (attempt - 1))
