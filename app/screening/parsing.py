@@ -267,23 +267,27 @@ class Table:
 
 
 def _csv_rows(
-    reader: Iterator[list[str]], layout: _Layout, number: int, encoding: str
+    reader: Iterator[list[str]], layout: _Layout, header_row: int, encoding: str
 ) -> Iterator[NumberedRow]:
     fields = layout.fields
     width = layout.width
     pick = operator.itemgetter(*layout.indexes)  # at least three columns: returns a tuple
+    # Columns in template order from the first cell on: zip alone maps them (and stops before
+    # any extra columns at the end).
+    in_order = layout.indexes == tuple(range(len(fields)))
+    name_at = layout.indexes[fields.index("name")]
     pad = [""] * width
+    number = header_row
     try:
-        for row in reader:
-            number += 1
+        for number, row in enumerate(reader, header_row + 1):
             if len(row) < width:
                 if not any(row):
                     continue
-                row = row + pad[len(row) :]
-            values = pick(row)
-            if not "".join(values).strip():
+                row.extend(pad[len(row) :])
+            # A present name proves the row is not blank; otherwise look at every column.
+            if not row[name_at].strip() and not "".join(pick(row)).strip():
                 continue
-            yield number, dict(zip(fields, values, strict=True))
+            yield number, dict(zip(fields, row if in_order else pick(row), strict=False))
     except UnicodeDecodeError:
         raise NotATableError(
             f"第{number}行附近的内容不是 {encoding} 编码：请整个文件使用同一种编码"
