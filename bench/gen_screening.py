@@ -151,8 +151,7 @@ def _school(age: int, rnd: Callable[[], float]) -> tuple[str, str]:
     return "高中", f"示例第{n}中学"
 
 
-def _date_text(d: date, rnd: Callable[[], float]) -> str:
-    r = rnd()
+def _date_text(d: date, r: float) -> str:
     if r < 0.85:
         return d.isoformat()
     if r < 0.95:
@@ -160,7 +159,7 @@ def _date_text(d: date, rnd: Callable[[], float]) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
-def _date_cell(d: date, rnd: Callable[[], float]) -> date:
+def _date_cell(d: date, r: float) -> date:
     return d
 
 
@@ -182,7 +181,8 @@ def generate_rows(
     rnd = rng.random
     recent: list[list[Cell]] = []  # a bounded pool to draw duplicates from
     screen_start = date(2025, 3, 1).toordinal()
-    fmt: Callable[[date, Callable[[], float]], Cell] = _date_text if text_dates else _date_cell
+    # Both formats draw the same random numbers: a seed gives the same children in CSV and XLSX.
+    fmt: Callable[[date, float], Cell] = _date_text if text_dates else _date_cell
     surnames, given, elsewhere = _SURNAMES, _GIVEN, _HUKOU_ELSEWHERE
     for _ in range(n):
         if recent and rnd() < dup_share:
@@ -240,10 +240,10 @@ def generate_rows(
             name,
             id_number,
             "男" if gender == "male" else "女",
-            fmt(birth, rnd) if (not id_number or rnd() < 0.7) else "",
+            fmt(birth, rnd()) if (not id_number or rnd() < 0.7) else "",
             hukou,
             _pick(villages, rnd),
-            fmt(residence, rnd),
+            fmt(residence, rnd()),
             accompanied,
             "",
             "",
@@ -255,7 +255,7 @@ def generate_rows(
             school_name,
             _pick(_HEALTH, rnd),
             _pick(_DISABILITY, rnd) if rnd() < 0.01 else "",
-            fmt(screened, rnd),
+            fmt(screened, rnd()),
             CLASSIFICATION_ZH[classification] if rnd() < 0.8 else "",
         ]
         if rnd() < bad_share:
