@@ -21,7 +21,6 @@ import io
 import itertools
 import operator
 import os
-import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -223,17 +222,28 @@ class Table:
 
     def _open_xlsx(self, raw: IO[bytes]) -> HeaderInfo:
         from openpyxl import load_workbook
+        from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
         try:
             wb = load_workbook(raw, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        except Exception as exc:  # untrusted upload: any failure to open means "not a workbook"
             raise NotATableError(f"文件不是有效的 XLSX 工作簿：{type(exc).__name__}") from None
         self._closers.insert(0, wb.close)
         if not wb.worksheets:
             raise NotATableError("XLSX 工作簿中没有工作表")
         ws = wb.worksheets[0]
-        rows: Iterator[tuple[Any, ...]] = ws.iter_rows(values_only=True)
-        layout, number = _read_header(rows, "xlsx", None)
+        if not isinstance(ws, ReadOnlyWorksheet):
+            raise NotATableError("XLSX 工作簿的第一个工作表不是数据表")
+        # The sheet's recorded dimension may be wrong (some tools write "A1"); openpyxl would
+        # then drop the rows and columns outside it. Read every row as it is instead.
+        ws.reset_dimensions()
+        rows: Iterator[Sequence[Any]] = ws.iter_rows(values_only=True)
+        try:
+            layout, number = _read_header(rows, "xlsx", None)
+        except NotATableError:
+            raise
+        except Exception as exc:
+            raise NotATableError(f"XLSX 工作表无法读取：{type(exc).__name__}") from None
         self._rows = _xlsx_rows(rows, layout, number)
         return layout.info
 
@@ -311,16 +321,29 @@ def _xlsx_cell(value: object) -> RawValue:
 
 
 def _xlsx_rows(
-    rows: Iterator[tuple[Any, ...]], layout: _Layout, number: int
+    rows: Iterator[Sequence[Any]], layout: _Layout, header_row: int
 ) -> Iterator[NumberedRow]:
     fields = layout.fields
     indexes = layout.indexes
     width = layout.width
+    pad = [None] * width
     cell = _xlsx_cell
-    for row in rows:
+    number = header_row
+    while True:
+        # Only openpyxl's reading is guarded: a corrupt part of an untrusted upload.
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise NotATableError(
+                f"第{number}行之后的 XLSX 内容无法读取：{type(exc).__name__}"
+            ) from exc
+        # openpyxl yields an empty row for each row missing from the sheet, so counting
+        # keeps the spreadsheet's row numbers.
         number += 1
         if len(row) < width:
-            row = row + (None,) * (width - len(row))
+            row = [*row, *pad[len(row) :]]
         values = [cell(row[i]) for i in indexes]
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue

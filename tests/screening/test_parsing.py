@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import tempfile
 import zipfile
 from collections import Counter
@@ -286,6 +287,36 @@ def test_xlsx_chinese_headers_shuffled_with_extra_column(tmp_path: Path) -> None
     header, rows = table(write_xlsx(tmp_path / "f.xlsx", order, [row]))
     assert header.ignored_columns == ("备注",)
     assert rows[0][1]["name"] == "王小明"
+
+
+def test_xlsx_row_numbers_with_gaps_and_a_wrong_dimension(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.cell(row=1, column=1, value="大兴区流动儿童摸排表")
+    for col, name in enumerate(ZH_HEADERS, start=1):
+        ws.cell(row=3, column=col, value=name)
+    ws.cell(row=4, column=1, value="甲")
+    ws.cell(row=9, column=1, value="乙")
+    ws.cell(row=9, column=len(FIELDS), value="流动儿童")
+    wb.save(tmp_path / "gaps.xlsx")
+    # Some tools record the sheet's dimension as just "A1": every row must still be read.
+    with (
+        zipfile.ZipFile(tmp_path / "gaps.xlsx") as src,
+        zipfile.ZipFile(tmp_path / "dim.xlsx", "w") as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+            dst.writestr(item, data)
+    for name in ("gaps.xlsx", "dim.xlsx"):
+        header, rows = table(tmp_path / name)
+        assert header.header_row == 3
+        assert [(n, r["name"], r["stated_classification"]) for n, r in rows] == [
+            (4, "甲", None),
+            (9, "乙", "流动儿童"),
+        ]
 
 
 # ---------------------------------------------------------------------------- refusals
