@@ -308,7 +308,10 @@ def test_xlsx_row_numbers_with_gaps_and_a_wrong_dimension(tmp_path: Path) -> Non
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+                data, replaced = re.subn(
+                    rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1"/>', data
+                )
+                assert replaced == 1
             dst.writestr(item, data)
     for name in ("gaps.xlsx", "dim.xlsx"):
         header, rows = table(tmp_path / name)
