@@ -163,12 +163,15 @@ def _layout(
     if missing:
         raise MissingColumnsError(missing)
     warnings = [f"已忽略模板以外的列：{'、'.join(ignored)}"] if ignored else []
+    absent = [f for f in FIELDS if f not in found]
+    if absent:
+        warnings.append(f"文件缺少以下列，按空值处理：{'、'.join(ZH_BY_FIELD[f] for f in absent)}")
     info = HeaderInfo(
         kind=kind,
         encoding=encoding,
         header_row=number,
         columns=tuple(found),
-        missing_columns=tuple(f for f in FIELDS if f not in found),
+        missing_columns=tuple(absent),
         ignored_columns=tuple(ignored),
         warnings=tuple(warnings),
     )

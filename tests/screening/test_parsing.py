@@ -156,6 +156,7 @@ def test_chinese_headers_in_any_order_with_some_columns_absent(tmp_path: Path) -
     header, rows = table(path)
     assert header.columns == tuple(fields)
     assert "id_number" in header.missing_columns
+    assert header.warnings[0].startswith("文件缺少以下列，按空值处理：身份证号、性别、")
     assert rows[0][1] == {f: ROW[f] for f in fields}
     result = validate_row(*rows[0], known_villages=VILLAGES)
     assert isinstance(result, ValidRow)
