@@ -407,7 +407,7 @@ def test_generated_file_reads_back_with_its_bad_and_duplicate_rows(
     villages.write_text("# demo\n" + "\n".join(sorted(VILLAGES)) + "\n", "utf-8")
     argv = ["--rows", "600", "--out", str(out), "--format", file_format, "--encoding", encoding]
     argv += ["--headers", headers, "--bad-share", "0.05", "--dup-share", "0.03", "--seed", "7"]
-    argv += ["--villages-file", str(villages)]
+    argv += ["--villages-file", str(villages), "--validate"]
     assert gen_screening.main(argv) == 0
     kinds = Counter(
         kind
