@@ -25,9 +25,23 @@ def start(data_dir: Path, *, name: str = "pg") -> str:
 
     get_server: Any = getattr(pgserver, "get_server")  # noqa: B009 - untyped package
     server: Any = get_server(data_dir / name, cleanup_mode="stop")
+    _servers.append(server)
     uri: str = server.get_uri()
     log.info("embedded PostgreSQL ready", extra={"pgdata": str(data_dir / name)})
     return to_asyncpg_url(uri)
+
+
+_servers: list[Any] = []
+
+
+def stop() -> None:
+    """Stop the embedded servers this process started (when it is their last user)."""
+    while _servers:
+        server = _servers.pop()
+        try:
+            server.cleanup()
+        except Exception:  # already stopped, or another process still uses it
+            log.warning("embedded PostgreSQL cleanup failed", exc_info=True)
 
 
 def to_asyncpg_url(uri: str) -> str:
