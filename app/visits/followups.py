@@ -97,6 +97,7 @@ async def transition(
         },
     ]
     await session.flush()
+    await session.refresh(f)
     audit.record(
         session, "follow_up.transition", "follow_up", f.id, {"from": before, "to": body.to}
     )
