@@ -83,11 +83,11 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     centres = {code: lat for code, lat, _ in located}
     lons = {code: lon for code, _, lon in located}
     visitors: dict[str | None, tuple[uuid.UUID, str]] = {}
-    for uid, username, role, area in (
+    for uid, username, role, user_area in (
         await session.execute(select(User.id, User.username, User.role, User.area_code))
     ).tuples():
         if role == "village_director":
-            visitors[area] = (uid, username)
+            visitors[user_area] = (uid, username)
         elif username == "institute" and role == "institution_staff":
             visitors[None] = (uid, username)
     behind = set(rng.sample(villages, k=max(1, len(villages) // 30))) if villages else set()
