@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.config import Settings
 from app.kit import idnumber
 from app.kit.crypto import KeyRing
-from app.models import Child
+from app.models import Area, Child, User
 from tests.conftest import NOW, VILLAGE1
 
 _rng = random.Random()
@@ -98,3 +98,46 @@ def visit_body(child_id: uuid.UUID, **overrides: Any) -> dict[str, Any]:
 
 def at(iso: str) -> str:
     return datetime.fromisoformat(iso).isoformat()
+
+
+async def make_town(
+    session: AsyncSession, town: str, villages: list[str], district: str = "110115"
+) -> None:
+    """A town and its villages of one's own, so that counts are not shared with other tests."""
+    rows = [
+        {
+            "code": town,
+            "name": f"临时镇{town[-3:]}",
+            "level": "town",
+            "parent_code": district,
+            "path": f"{district}/{town}/",
+        }
+    ] + [
+        {
+            "code": v,
+            "name": f"临时村{v[-3:]}",
+            "level": "village",
+            "parent_code": town,
+            "path": f"{district}/{town}/{v}/",
+        }
+        for v in villages
+    ]
+    await session.execute(insert(Area), rows)
+
+
+async def make_user(session: AsyncSession, username: str, role: str, area: str) -> uuid.UUID:
+    uid = uuid.uuid4()
+    await session.execute(
+        insert(User).values(
+            id=uid,
+            username=username,
+            password_hash="x",
+            full_name=f"测试{username}",
+            role=role,
+            area_code=area,
+            is_active=True,
+            failed_logins=0,
+            version=1,
+        )
+    )
+    return uid

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.models import AreaLocation
 from app.visits.flags import distance_km
-from tests.conftest import NOW, VILLAGE1, VILLAGE3, AuthHeaders
-from tests.visits.factories import make_child, visit_body
+from tests.conftest import NOW, VILLAGE1, AuthHeaders
+from tests.visits.factories import make_child, make_town, make_user, visit_body
 
 URL = "/api/v1/visits/flags"
 
@@ -61,17 +61,25 @@ async def test_flags_on_arrival_listed_for_supervisors(
 async def test_directors_without_visits_in_a_month(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
 ) -> None:
-    a = await make_child(session, settings)
-    await make_child(session, settings, village=VILLAGE3)
+    await make_town(session, "110115009", ["110115009001", "110115009002", "110115009003"])
+    busy = await make_user(session, "dir9a", "village_director", "110115009001")
+    await make_user(session, "dir9b", "village_director", "110115009002")
+    await make_user(session, "dir9c", "village_director", "110115009003")  # nobody due
+    sup9 = await make_user(session, "sup9", "town_supervisor", "110115009")
+    a = await make_child(session, settings, village="110115009001")
+    await make_child(session, settings, village="110115009002")
+    await make_child(session, settings, village="110115009002")
     await session.commit()
-    r = await client.post("/api/v1/visits", json=visit_body(a), headers=auth("dir1"))
+    r = await client.post("/api/v1/visits", json=visit_body(a), headers=auth(user_id=busy))
     assert r.status_code == 201
+    r = await client.get(URL, params={"month": "2026-06"}, headers=auth(user_id=sup9))
+    assert r.status_code == 200
+    assert [(d["username"], d["children_due"]) for d in r.json()["directors_without_visits"]] == [
+        ("dir9b", 2)
+    ]
     r = await client.get(URL, params={"month": "2026-06"}, headers=auth("admin"))
-    names = {d["username"]: d for d in r.json()["directors_without_visits"]}
-    assert "dir3" in names
-    assert "dir1" not in names
-    assert names["dir3"]["children_due"] >= 1
+    assert "dir9b" in {d["username"] for d in r.json()["directors_without_visits"]}
     r = await client.get(URL, params={"month": "2026-06"}, headers=auth("sup1"))
-    assert "dir3" not in {d["username"] for d in r.json()["directors_without_visits"]}
+    assert "dir9b" not in {d["username"] for d in r.json()["directors_without_visits"]}
     r = await client.get(URL, headers=auth("admin"))
     assert r.json()["directors_without_visits"] is None
