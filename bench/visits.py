@@ -300,7 +300,7 @@ async def run(args: argparse.Namespace) -> int:
     small = args.small
     children = 300 if small else 5000
     months = 12 if small else 36
-    n_batches = 30 if small else 709
+    n_batches = 16 if small else 709
     settings = Settings(app_env="development", demo_data=False)
     server_url = embedded.start(ROOT / ".data", name="bench-pg")
     name = f"bench_visits_{uuid.uuid4().hex[:8]}"
@@ -375,7 +375,7 @@ async def run(args: argparse.Namespace) -> int:
             ok = created == 10 * len(answers)
 
             # idle sync: first a full sync per director, then cursors with nothing changed
-            sync_villages = villages[: 20 if small else 200]
+            sync_villages = villages[: 10 if small else 200]
             cursors: dict[str, str] = {}
             for v in sync_villages:
                 r = await client.get(
