@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     incident_ack_sla_minutes: int = 60
     incident_urgent_ack_sla_minutes: int = 15
     follow_up_due_days: int = 15
+    # Visit quality flags: more visits than this by one visitor within one hour; a visit more
+    # than this many km from the child's village centroid; clock skew a phone may have.
+    visit_max_per_hour: int = 4
+    visit_far_km: float = 3.0
+    visit_future_tolerance_seconds: int = 300
 
     district_code: str = "110115"
     timezone: str = "Asia/Shanghai"

@@ -38,9 +38,11 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.sync.router import router as sync
     from app.users.router import router as users
+    from app.visits.router import router as visits
 
-    return [health.router, auth, areas, users, audit]
+    return [health.router, auth, areas, users, audit, visits, sync]
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -5,22 +5,40 @@ from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToke
 from app.models.areas import AREA_LEVELS, Area
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.visits import (
+    DIFFICULTY_KINDS,
+    FOLLOW_UP_STATUSES,
+    VISIT_MODES,
+    AreaLocation,
+    FollowUp,
+    SyncChange,
+    Visit,
+    VisitFlag,
+)
 
 __all__ = [
     "AGENCIES",
     "AREA_LEVELS",
     "CATEGORIES",
+    "DIFFICULTY_KINDS",
+    "FOLLOW_UP_STATUSES",
     "PLACEMENTS",
     "SCHOOL_STAGES",
     "STAFF_ROLES",
+    "VISIT_MODES",
     "AgencyClient",
     "Area",
+    "AreaLocation",
     "AuditEntry",
     "Base",
     "Child",
     "ChildChange",
+    "FollowUp",
     "IdempotencyRecord",
     "Job",
     "RefreshToken",
+    "SyncChange",
     "User",
+    "Visit",
+    "VisitFlag",
 ]

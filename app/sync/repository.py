@@ -1,0 +1,108 @@
+"""All SQL of the phone's sync: the change-log horizon, what changed, the current state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.jurisdiction import area_clause
+from app.auth.principal import Principal
+from app.children.access import readable
+from app.models import Child, FollowUp, SyncChange, Visit
+
+# The oldest transaction still in progress in a fresh snapshot (our own excluded: the snapshot's
+# xip list never holds it), or the next transaction id when none is. Every transaction with a
+# smaller id has ended: its changes are visible to any later snapshot, or never will be.
+_HORIZON = text(
+    """
+    SELECT coalesce(
+        (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snap) AS x),
+        pg_snapshot_xmax(s.snap)::text::bigint)
+    FROM (SELECT pg_current_snapshot() AS snap) AS s
+    """
+)
+
+
+async def horizon(session: AsyncSession) -> int:
+    return int(await session.scalar(_HORIZON) or 0)
+
+
+def _scope(principal: Principal, col: Any) -> Any:
+    """Change-log areas the caller covers (NULL = the institute)."""
+    if principal.role == "institution_staff":
+        return col.is_(None)
+    if principal.is_district:
+        return or_(area_clause(principal, col), col.is_(None))
+    return area_clause(principal, col)
+
+
+async def changed_children(
+    session: AsyncSession, principal: Principal, since_xid: int
+) -> list[uuid.UUID]:
+    stmt = (
+        select(SyncChange.child_id)
+        .where(
+            SyncChange.xid >= since_xid,
+            or_(_scope(principal, SyncChange.area_old), _scope(principal, SyncChange.area_new)),
+        )
+        .distinct()
+    )
+    return list(await session.scalars(stmt))
+
+
+async def children(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID] | None
+) -> list[Child]:
+    """Active children in the caller's jurisdiction (all of them, or those of `ids`)."""
+    stmt = select(Child).where(readable(principal), Child.status == "active")
+    if ids is not None:
+        stmt = stmt.where(Child.id.in_(ids))
+    return list(await session.scalars(stmt.order_by(Child.id)))
+
+
+async def statuses(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await session.execute(select(Child.id, Child.status).where(Child.id.in_(ids)))
+    return {a: b for a, b in rows.tuples()}
+
+
+async def last_visits(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Visit]:
+    if not ids:
+        return {}
+    stmt = (
+        select(Visit)
+        .where(Visit.child_id.in_(ids))
+        .order_by(Visit.child_id, Visit.visited_at.desc(), Visit.id)
+        .distinct(Visit.child_id)
+    )
+    return {v.child_id: v for v in await session.scalars(stmt)}
+
+
+async def open_follow_ups(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[FollowUp]]:
+    out: dict[uuid.UUID, list[FollowUp]] = {}
+    if not ids:
+        return out
+    stmt = (
+        select(FollowUp)
+        .where(FollowUp.child_id.in_(ids), FollowUp.status.in_(("open", "in_progress")))
+        .order_by(FollowUp.due_on, FollowUp.id)
+    )
+    for f in await session.scalars(stmt):
+        out.setdefault(f.child_id, []).append(f)
+    return out
+
+
+async def child_for_update(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID
+) -> Child | None:
+    stmt = (
+        select(Child)
+        .where(Child.id == child_id, readable(principal), Child.status == "active")
+        .with_for_update()
+    )
+    return (await session.scalars(stmt)).first()

@@ -1,0 +1,93 @@
+"""Bodies of the phone's sync: the children a visitor needs, their last visit, open follow-ups."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LastVisit(BaseModel):
+    id: uuid.UUID
+    visited_at: datetime
+    mode: str
+    visitor_name: str
+
+
+class OpenFollowUp(BaseModel):
+    id: uuid.UUID
+    kind: str
+    text: str
+    status: str
+    due_on: date
+
+
+class SyncChild(BaseModel):
+    """A child as the visiting phone holds it: replace the whole entry on every sync."""
+
+    id: uuid.UUID
+    name: str
+    gender: str
+    birth_date: date
+    category: str
+    placement: str
+    village_code: str | None
+    status: str
+    approved_on: date
+    guardians: list[dict[str, Any]]
+    school_stage: str | None
+    school_name: str | None
+    version: int = Field(description="The child record's version: send it back as base_version.")
+    last_visit: LastVisit | None
+    open_follow_ups: list[OpenFollowUp]
+
+
+class Tombstone(BaseModel):
+    child_id: uuid.UUID
+    reason: Literal["left_jurisdiction", "left_ledger"]
+
+
+class SyncOut(BaseModel):
+    next_cursor: str = Field(description="Send it as `cursor` next time.")
+    full: bool = Field(description="True: the whole set (first call); drop what you held.")
+    children: list[SyncChild]
+    tombstones: list[Tombstone]
+
+
+class ChildEdits(BaseModel):
+    """The fields of a child record a visitor may correct from the phone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    guardians: list[dict[str, Any]] | None = Field(
+        default=None, max_length=10, description="The guardians, as in the ledger record."
+    )
+    school_stage: (
+        Literal[
+            "not_in_school",
+            "preschool",
+            "primary",
+            "junior_secondary",
+            "senior_secondary",
+            "secondary_vocational",
+            "higher_vocational",
+            "undergraduate",
+        ]
+        | None
+    ) = None
+    school_name: str | None = Field(default=None, max_length=100)
+
+
+class ChildEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_version: int = Field(ge=1, description="The version of the record the phone edited.")
+    changes: ChildEdits
+
+
+class FieldDiff(BaseModel):
+    field: str
+    server: Any
+    phone: Any

@@ -1,0 +1,272 @@
+"""All SQL of visits, follow-ups, quality flags and coverage."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.children.access import readable
+from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
+
+
+async def readable_children(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Child]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Child).where(Child.id.in_(set(ids)), readable(principal)))
+    return {c.id: c for c in rows}
+
+
+async def visits_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Visit]:
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Visit).where(Visit.id.in_(set(ids))))
+    return {v.id: v for v in rows}
+
+
+async def is_readable(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> bool:
+    stmt = select(exists().where(Child.id == child_id, readable(principal)))
+    return bool(await session.scalar(stmt))
+
+
+async def insert_visit(session: AsyncSession, values: dict[str, Any]) -> Visit | None:
+    """INSERT … ON CONFLICT (id) DO NOTHING: None when the id exists (a concurrent duplicate
+    waits here for the first one's commit, then finds it)."""
+    stmt = insert(Visit).values(**values).on_conflict_do_nothing(index_elements=[Visit.id])
+    result = await session.scalars(stmt.returning(Visit))
+    return result.first()
+
+
+async def towns_of(session: AsyncSession, villages: Sequence[str]) -> dict[str, str | None]:
+    if not villages:
+        return {}
+    rows = await session.execute(
+        select(Area.code, Area.parent_code).where(Area.code.in_(set(villages)))
+    )
+    return {code: parent for code, parent in rows.tuples()}
+
+
+async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(FollowUp), rows)
+
+
+# -- quality flags -------------------------------------------------------------------------------
+
+
+async def densest_hour(session: AsyncSession, visitor_id: uuid.UUID, at: datetime) -> int:
+    """The most visits by `visitor_id` in any one-hour window that contains `at`.
+
+    Every such window can be moved to start at its first visit, which lies in (at-1h, at].
+    """
+    sql = text(
+        """
+        SELECT coalesce(max((
+            SELECT count(*) FROM visits v2
+            WHERE v2.visitor_id = :vid AND v2.visited_at >= v1.visited_at
+              AND v2.visited_at < v1.visited_at + interval '1 hour'
+        )), 0)
+        FROM visits v1
+        WHERE v1.visitor_id = :vid AND v1.visited_at > CAST(:at AS timestamptz) - interval '1 hour'
+          AND v1.visited_at <= CAST(:at AS timestamptz)
+        """
+    )
+    return int(await session.scalar(sql, {"vid": visitor_id, "at": at}) or 0)
+
+
+async def same_notes(
+    session: AsyncSession, notes_hash: str, child_id: uuid.UUID, visit_id: uuid.UUID
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    stmt = (
+        select(Visit.id, Visit.child_id)
+        .where(Visit.notes_hash == notes_hash, Visit.child_id != child_id, Visit.id != visit_id)
+        .order_by(Visit.visited_at.desc())
+        .limit(5)
+    )
+    return [(a, b) for a, b in (await session.execute(stmt)).tuples()]
+
+
+async def village_location(session: AsyncSession, code: str) -> tuple[float, float] | None:
+    loc = await session.get(AreaLocation, code)
+    return None if loc is None else (loc.lat, loc.lon)
+
+
+async def add_flag(session: AsyncSession, values: dict[str, Any]) -> None:
+    stmt = insert(VisitFlag).values(**values).on_conflict_do_nothing()
+    await session.execute(stmt)
+
+
+def flags_stmt(
+    principal: Principal, kind: str | None, month: date | None, area_code: str | None
+) -> Select[Any]:
+    stmt = (
+        select(VisitFlag, Visit.visitor_name, Visit.visited_at)
+        .join(Visit, Visit.id == VisitFlag.visit_id)
+        .join(Child, Child.id == VisitFlag.child_id)
+        .where(readable(principal))
+    )
+    if kind:
+        stmt = stmt.where(VisitFlag.kind == kind)
+    if month:
+        stmt = stmt.where(Visit.visit_month == month)
+    if area_code:
+        stmt = stmt.where(in_area(Child.village_code, area_code))
+    return stmt
+
+
+# -- listing -------------------------------------------------------------------------------------
+
+
+def in_area(col: Any, area_code: str) -> Any:
+    """Rows whose village lies within `area_code` (a village, town or the district)."""
+    path = select(Area.path).where(Area.code == area_code).scalar_subquery()
+    return col.in_(select(Area.code).where(Area.path.startswith(path)))
+
+
+def visits_stmt(
+    principal: Principal,
+    *,
+    child_id: uuid.UUID | None,
+    month: date | None,
+    area_code: str | None,
+    updated_since: datetime | None,
+    suspected: bool | None,
+) -> Select[Any]:
+    stmt = select(Visit).join(Child, Child.id == Visit.child_id).where(readable(principal))
+    if child_id is not None:
+        stmt = stmt.where(Visit.child_id == child_id)
+    if month is not None:
+        stmt = stmt.where(Visit.visit_month == month)
+    if area_code is not None:
+        stmt = stmt.where(in_area(Child.village_code, area_code))
+    if updated_since is not None:
+        stmt = stmt.where(Visit.updated_at >= updated_since)
+    if suspected is not None:
+        stmt = stmt.where(Visit.suspected_infringement.is_(suspected))
+    return stmt
+
+
+async def get_visit(
+    session: AsyncSession, principal: Principal, visit_id: uuid.UUID
+) -> Visit | None:
+    stmt = (
+        select(Visit)
+        .join(Child, Child.id == Visit.child_id)
+        .where(Visit.id == visit_id, readable(principal))
+    )
+    return (await session.scalars(stmt)).first()
+
+
+# -- follow-ups ----------------------------------------------------------------------------------
+
+
+def follow_ups_stmt(
+    principal: Principal,
+    *,
+    status: str | None,
+    overdue: bool | None,
+    today: date,
+    area_code: str | None,
+    child_id: uuid.UUID | None,
+) -> Select[Any]:
+    stmt = select(FollowUp).join(Child, Child.id == FollowUp.child_id).where(readable(principal))
+    if status is not None:
+        stmt = stmt.where(FollowUp.status == status)
+    if overdue is not None:
+        late = and_(FollowUp.status.in_(("open", "in_progress")), FollowUp.due_on < today)
+        stmt = stmt.where(late if overdue else ~late)
+    if area_code is not None:
+        stmt = stmt.where(in_area(Child.village_code, area_code))
+    if child_id is not None:
+        stmt = stmt.where(FollowUp.child_id == child_id)
+    return stmt
+
+
+async def follow_up_for_update(
+    session: AsyncSession, principal: Principal, follow_up_id: uuid.UUID
+) -> FollowUp | None:
+    stmt = (
+        select(FollowUp)
+        .join(Child, Child.id == FollowUp.child_id)
+        .where(FollowUp.id == follow_up_id, readable(principal))
+        .with_for_update(of=FollowUp)
+    )
+    return (await session.scalars(stmt)).first()
+
+
+# -- coverage ------------------------------------------------------------------------------------
+
+
+async def area(session: AsyncSession, code: str) -> Area | None:
+    return await session.get(Area, code)
+
+
+async def areas_under(session: AsyncSession, path: str) -> list[Area]:
+    stmt = select(Area).where(Area.path.startswith(path)).order_by(Area.code)
+    return list(await session.scalars(stmt))
+
+
+def due_clause(first: date, last: date) -> Any:
+    """Active in the ledger on every day of the month [first, last] (see coverage docstring)."""
+    return and_(
+        Child.placement == "dispersed",
+        Child.approved_on <= first,
+        or_(
+            and_(Child.revoked_on.is_(None), Child.status == "active"),
+            Child.revoked_on > last,
+        ),
+    )
+
+
+async def due_children(
+    session: AsyncSession, path: str, first: date, last: date
+) -> list[tuple[uuid.UUID, str, str, bool]]:
+    """(child id, name, village, visited this month) for every child due in the month."""
+    visited = exists().where(Visit.child_id == Child.id, Visit.visit_month == first)
+    stmt = (
+        select(Child.id, Child.name, Child.village_code, visited)
+        .join(Area, Area.code == Child.village_code)
+        .where(Area.path.startswith(path), due_clause(first, last))
+        .order_by(Child.village_code, Child.name, Child.id)
+    )
+    return [(a, b, str(c), bool(d)) for a, b, c, d in (await session.execute(stmt)).tuples()]
+
+
+async def directors_without_visits(
+    session: AsyncSession, path: str, first: date, last: date
+) -> list[tuple[uuid.UUID, str, str, str, int]]:
+    due = (
+        select(Child.village_code, func.count().label("n"))
+        .where(due_clause(first, last))
+        .group_by(Child.village_code)
+        .subquery()
+    )
+    visited = exists().where(Visit.visitor_id == User.id, Visit.visit_month == first)
+    stmt = (
+        select(User.id, User.username, User.full_name, User.area_code, due.c.n)
+        .join(due, due.c.village_code == User.area_code)
+        .join(Area, Area.code == User.area_code)
+        .where(
+            User.role == "village_director",
+            User.is_active.is_(True),
+            Area.path.startswith(path),
+            ~visited,
+        )
+        .order_by(User.area_code, User.username)
+    )
+    return [
+        (a, b, c or "", str(d), int(e)) for a, b, c, d, e in (await session.execute(stmt)).tuples()
+    ]
+
+
+def month_bounds(first: date) -> tuple[date, date]:
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, nxt - timedelta(days=1)
