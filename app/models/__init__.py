@@ -4,6 +4,13 @@ from app.db import Base
 from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToken, User
 from app.models.areas import AREA_LEVELS, Area
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
+from app.models.ledger import (
+    AdultPlacement,
+    ChildProposal,
+    DiscoveryCandidate,
+    LedgerMonthClose,
+    LedgerReview,
+)
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
 
 __all__ = [
@@ -13,14 +20,19 @@ __all__ = [
     "PLACEMENTS",
     "SCHOOL_STAGES",
     "STAFF_ROLES",
+    "AdultPlacement",
     "AgencyClient",
     "Area",
     "AuditEntry",
     "Base",
     "Child",
     "ChildChange",
+    "ChildProposal",
+    "DiscoveryCandidate",
     "IdempotencyRecord",
     "Job",
+    "LedgerMonthClose",
+    "LedgerReview",
     "RefreshToken",
     "User",
 ]
