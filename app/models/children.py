@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Identity,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     LargeBinary,
     String,
