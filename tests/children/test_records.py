@@ -175,7 +175,10 @@ async def test_parent_fact_in_the_future_and_duplicate_relations(
         ({"approved_on": "2026-07-01"}, "approved_on"),
         ({"category": "street_child"}, "category"),
         ({"unknown": 1}, "unknown"),
-        ({"disability": {"kind": "physical", "grade": 5, "certificate_no": "x"}}, "disability.grade"),
+        (
+            {"disability": {"kind": "physical", "grade": 5, "certificate_no": "x"}},
+            "disability.grade",
+        ),
     ],
 )
 async def test_bad_input_names_the_field(
@@ -337,7 +340,9 @@ async def test_list_filters_and_keyset_pages(client: httpx.AsyncClient, auth: Au
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 4
-    assert (await client.get(URL, params={"category": "x"}, headers=auth("admin"))).status_code == 422
+    assert (
+        await client.get(URL, params={"category": "x"}, headers=auth("admin"))
+    ).status_code == 422
     r = await client.get(URL, headers=auth("dir1"))
     assert {i["id"] for i in r.json()["items"]} == {a["id"], ill["id"]}
     assert all(len(i["id_number"]) == 18 and "*" in i["id_number"] for i in r.json()["items"])
