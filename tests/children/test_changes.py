@@ -64,7 +64,7 @@ async def test_patch_rules_and_errors(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
 ) -> None:
     c = await create(client, auth("admin"))
-    bad = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"category": "de_facto_unsupported"}, "category"),
         ({"gender": "female"}, "gender"),
         ({"id_number": "110115201503040030"}, "id_number"),

@@ -58,7 +58,9 @@ async def upload(client: httpx.AsyncClient, headers: dict[str, str], text: str) 
     )
 
 
-async def candidates(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+async def candidates(
+    client: httpx.AsyncClient, headers: dict[str, str], **params: Any
+) -> list[dict[str, Any]]:
     r = await client.get(CANDIDATES, params=params, headers=headers)
     assert r.status_code == 200, r.text
     items: list[dict[str, Any]] = r.json()["items"]
@@ -80,7 +82,9 @@ async def test_import_cross_matches_minors_by_id_not_by_name(
     assert result["candidates_new"] == 3
     assert result["not_qualifying"] == 1
     found = {c["id_number"]: c for c in await candidates(client, auth("admin"))}
-    assert set(found) == {idnumber.mask(x) for x in (hh.disabled_child, hh.prison_child, hh.namesake)}
+    assert set(found) == {
+        idnumber.mask(x) for x in (hh.disabled_child, hh.prison_child, hh.namesake)
+    }
     disabled = found[idnumber.mask(hh.disabled_child)]
     assert [x["category"] for x in disabled["reasons"]] == ["poor_family_disabled"]
     assert "低保" in disabled["reasons"][0]["reason"]
@@ -135,11 +139,21 @@ async def test_enrolling_a_candidate_creates_a_linked_child(
         if c["id_number"] == idnumber.mask(hh.disabled_child)
     )  # fmt: skip
     url = f"{CANDIDATES}/{target['id']}/enroll"
-    bad = await client.post(url, json={"category": "orphan", "approved_on": "2026-06-01"}, headers=auth("admin"))
+    bad = await client.post(
+        url, json={"category": "orphan", "approved_on": "2026-06-01"}, headers=auth("admin")
+    )
     assert bad.status_code == 422
-    assert (await client.post(url, json={"category": "poor_family_disabled", "approved_on": "2026-06-01"}, headers=auth("dir1"))).status_code == 403
+    assert (
+        await client.post(
+            url,
+            json={"category": "poor_family_disabled", "approved_on": "2026-06-01"},
+            headers=auth("dir1"),
+        )
+    ).status_code == 403
     r = await client.post(
-        url, json={"category": "poor_family_disabled", "approved_on": "2026-06-01"}, headers=auth("admin")
+        url,
+        json={"category": "poor_family_disabled", "approved_on": "2026-06-01"},
+        headers=auth("admin"),
     )
     assert r.status_code == 201, r.text
     child = r.json()
@@ -149,12 +163,20 @@ async def test_enrolling_a_candidate_creates_a_linked_child(
     enrolled = await candidates(client, auth("admin"), status="enrolled")
     assert [c["child_id"] for c in enrolled] == [child["id"]]
     assert target["id"] not in [c["id"] for c in await candidates(client, auth("admin"))]
-    assert (await client.post(url, json={"category": "poor_family_disabled", "approved_on": "2026-06-01"}, headers=auth("admin"))).status_code == 409
+    assert (
+        await client.post(
+            url,
+            json={"category": "poor_family_disabled", "approved_on": "2026-06-01"},
+            headers=auth("admin"),
+        )
+    ).status_code == 409
     # a re-import now finds the child on the ledger
     assert (await upload(client, auth("admin"), hh.csv())).json()["already_enrolled"] == 1
 
 
-async def test_xlsx_upload_with_chinese_headers(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
+async def test_xlsx_upload_with_chinese_headers(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -177,9 +199,15 @@ async def test_xlsx_upload_with_chinese_headers(client: httpx.AsyncClient, auth:
     ("text", "field"),
     [
         (HEADER + "\n" + row("H1", "甲", "110115201503040030", "子女"), "id_number"),
-        (HEADER + "\n" + row("H1", "甲", "110115201503040035", "子女", village="110115001"), "village_code"),
+        (
+            HEADER + "\n" + row("H1", "甲", "110115201503040035", "子女", village="110115001"),
+            "village_code",
+        ),
         (HEADER + "\n" + row("H1", "甲", "110115201503040035", "朋友"), "relation"),
-        (HEADER + "\n" + row("H1", "甲", "110115201503040035", "子女", assistance="无"), "assistance_type"),
+        (
+            HEADER + "\n" + row("H1", "甲", "110115201503040035", "子女", assistance="无"),
+            "assistance_type",
+        ),
         ("household_id,name\nH1,甲\n", "assistance_type"),
         ("", "file"),
     ],
@@ -193,11 +221,15 @@ async def test_bad_files_name_row_and_column(
     assert await candidates(client, auth("admin")) == []
 
 
-async def test_import_authorization_and_media_type(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
+async def test_import_authorization_and_media_type(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
     text = Household().csv()
     assert (await upload(client, auth("dir1"), text)).status_code == 403
     assert (await upload(client, {}, text)).status_code == 401
     r = await client.post(IMPORT, json={"x": 1}, headers=auth("admin"))
     assert r.status_code == 415
-    r = await client.post(IMPORT, content=text.encode(), headers=auth("admin") | {"Content-Type": "text/csv"})
+    r = await client.post(
+        IMPORT, content=text.encode(), headers=auth("admin") | {"Content-Type": "text/csv"}
+    )
     assert r.status_code == 200
