@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 CATEGORY_ZH = {
@@ -20,22 +21,24 @@ GENDER_ZH = {"male": "男", "female": "女"}
 STATUS_ZH = {"active": "在册", "revoked": "已撤销"}
 
 
-def _bold(row: Any) -> None:
-    for cell in row:
+def _header(ws: Any, values: list[str]) -> None:
+    cells = []
+    for v in values:
+        cell = WriteOnlyCell(ws, value=v)
         cell.font = Font(bold=True)
+        cells.append(cell)
+    ws.append(cells)
 
 
 def workbook(report: dict[str, Any]) -> bytes:
-    wb = Workbook()
-    totals = wb.active
-    assert totals is not None
-    totals.title = "汇总"
+    """Written in openpyxl's write-only mode: a city-sized register stays quick and flat."""
+    wb = Workbook(write_only=True)
+    totals = wb.create_sheet("汇总")
     t = report["totals"]
     totals.append([f"困境儿童工作台账 {report['month']}（截至 {report['as_of']}）"])
     totals.append(["状态", "已月结" if report.get("closed") else "未月结"])
     totals.append([])
-    totals.append(["项目", "类别", "人数"])
-    _bold(totals[4])
+    _header(totals, ["项目", "类别", "人数"])
     totals.append(["合计", "", t["total"]])
     for code, n in t["by_category"].items():
         totals.append(["按类别", CATEGORY_ZH.get(code, code), n])
@@ -53,7 +56,8 @@ def workbook(report: dict[str, Any]) -> bytes:
     )
 
     register = wb.create_sheet("花名册")
-    register.append(
+    _header(
+        register,
         [
             "序号",
             "姓名",
@@ -65,9 +69,8 @@ def workbook(report: dict[str, Any]) -> bytes:
             "镇街",
             "村居",
             "批准日期",
-        ]
+        ],
     )
-    _bold(register[1])
     for i, s in enumerate(report.get("register", []), start=1):
         register.append(
             [
@@ -85,7 +88,8 @@ def workbook(report: dict[str, Any]) -> bytes:
         )
 
     moves = wb.create_sheet("变动")
-    moves.append(
+    _header(
+        moves,
         [
             "变动类型",
             "姓名",
@@ -97,9 +101,8 @@ def workbook(report: dict[str, Any]) -> bytes:
             "原因",
             "经办人",
             "补录",
-        ]
+        ],
     )
-    _bold(moves[1])
     for key in ("additions", "changes", "revocations"):
         for m in report[key]:
             fields = "；".join(

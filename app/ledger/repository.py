@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Area, ChildChange, LedgerMonthClose, LedgerReview
@@ -33,14 +33,39 @@ async def get_close(session: AsyncSession, month: date) -> LedgerMonthClose | No
     return await session.get(LedgerMonthClose, month)
 
 
-async def states_at(session: AsyncSession, month: date) -> list[dict[str, Any]]:
-    """Each child's last recorded state in the ledger up to and including `month`."""
-    stmt = (
-        select(ChildChange.child_id, ChildChange.state)
+def _last_entries(month: date) -> Any:
+    """The seq of each child's last history entry counted up to and including `month`."""
+    return (
+        select(ChildChange.seq)
         .where(ChildChange.ledger_month <= month)
         .distinct(ChildChange.child_id)
         .order_by(ChildChange.child_id, ChildChange.ledger_month.desc(), ChildChange.seq.desc())
     )
+
+
+async def active_counts(
+    session: AsyncSession, month: date
+) -> list[tuple[str, str, str | None, int]]:
+    """(category, placement, town code, count) of the children active at the month's end."""
+    category = ChildChange.state["category"].astext
+    placement = ChildChange.state["placement"].astext
+    stmt = (
+        select(category, placement, Area.parent_code, func.count())
+        .select_from(ChildChange)
+        .outerjoin(Area, Area.code == ChildChange.state["village_code"].astext)
+        .where(
+            ChildChange.seq.in_(_last_entries(month)),
+            ChildChange.state["status"].astext == "active",
+        )
+        .group_by(category, placement, Area.parent_code)
+    )
+    return [(c, p, t, int(n)) for c, p, t, n in (await session.execute(stmt)).all()]
+
+
+async def states_at(session: AsyncSession, month: date) -> list[dict[str, Any]]:
+    """Each child's last recorded state in the ledger up to and including `month`."""
+    last = _last_entries(month)
+    stmt = select(ChildChange.child_id, ChildChange.state).where(ChildChange.seq.in_(last))
     return [{"id": str(cid), **state} for cid, state in (await session.execute(stmt)).all()]
 
 

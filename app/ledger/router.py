@@ -97,7 +97,7 @@ async def export_ledger_month(
     month: str, session: SessionDep, _: LedgerReaders, clock: ClockDep
 ) -> Response:
     first = parse_month(month)
-    report = await service.ledger_for(session, first, clock.now())
+    report = await service.ledger_for(session, first, clock.now(), with_register=True)
     audit.record(session, "ledger.export", "ledger_month", f"{first:%Y-%m}")
     return Response(
         workbook(report),

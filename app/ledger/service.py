@@ -33,28 +33,19 @@ def check_not_future(month: date, now: datetime, field: str = "month") -> None:
         raise ValidationFailed(errors=[(field, "不能是将来的月份", "Cannot be a future month")])
 
 
-async def totals_at(
-    session: AsyncSession, month: date
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Totals by category, placement and town as of the month's end, and the register."""
-    active = [s for s in await repo.states_at(session, month) if s.get("status") == "active"]
-    towns = await repo.village_towns(
-        session, {s["village_code"] for s in active if s["village_code"]}
-    )
+async def totals_at(session: AsyncSession, month: date) -> dict[str, Any]:
+    """Totals by category, placement and town (dispersed children) as of the month's end."""
     names = await repo.town_names(session)
     by_category = dict.fromkeys(CATEGORIES, 0)
     by_placement = dict.fromkeys(PLACEMENTS, 0)
     by_town: Counter[str] = Counter()
-    for s in active:
-        by_category[s["category"]] += 1
-        by_placement[s["placement"]] += 1
-        if s["village_code"]:
-            s["town_code"] = towns.get(s["village_code"], "")
-            by_town[s["town_code"]] += 1
-        else:
-            s["town_code"] = None
-    totals = {
-        "total": len(active),
+    for category, placement, town, n in await repo.active_counts(session, month):
+        by_category[category] += n
+        by_placement[placement] += n
+        if placement == "dispersed" and town:
+            by_town[town] += n
+    return {
+        "total": sum(by_placement.values()),
         "by_category": by_category,
         "by_placement": by_placement,
         "by_town": [
@@ -62,10 +53,19 @@ async def totals_at(
             for t, n in sorted(by_town.items())
         ],
     }
-    register = sorted(
+
+
+async def register_at(session: AsyncSession, month: date) -> list[dict[str, Any]]:
+    """花名册: every child active at the month's end, as the ledger recorded them."""
+    active = [s for s in await repo.states_at(session, month) if s.get("status") == "active"]
+    towns = await repo.village_towns(
+        session, {s["village_code"] for s in active if s["village_code"]}
+    )
+    for s in active:
+        s["town_code"] = towns.get(s["village_code"]) if s["village_code"] else None
+    return sorted(
         active, key=lambda s: (s["placement"], s["village_code"] or "", s["name"], s["id"])
     )
-    return totals, register
 
 
 def movement(e: ChildChange) -> dict[str, Any]:
@@ -90,8 +90,12 @@ def movement(e: ChildChange) -> dict[str, Any]:
     }
 
 
-async def compute(session: AsyncSession, month: date) -> dict[str, Any]:
-    totals, register = await totals_at(session, month)
+async def compute(
+    session: AsyncSession, month: date, *, with_register: bool = True
+) -> dict[str, Any]:
+    """The month's report from history; the register (every child's line) only on request."""
+    totals = await totals_at(session, month)
+    register = await register_at(session, month) if with_register else []
     report: dict[str, Any] = {
         "month": f"{month:%Y-%m}",
         "as_of": month_end(month).isoformat(),
@@ -109,13 +113,15 @@ async def compute(session: AsyncSession, month: date) -> dict[str, Any]:
     return report
 
 
-async def ledger_for(session: AsyncSession, month: date, now: datetime) -> dict[str, Any]:
+async def ledger_for(
+    session: AsyncSession, month: date, now: datetime, *, with_register: bool = False
+) -> dict[str, Any]:
     """The month's ledger: its frozen snapshot once closed, else computed from history."""
     check_not_future(month, now)
     closed = await repo.get_close(session, month)
     if closed is not None:
         return closed.snapshot
-    return await compute(session, month)
+    return await compute(session, month, with_register=with_register)
 
 
 async def close_month(
@@ -164,7 +170,7 @@ async def sign_review(
     if prev is not None:
         _, prev_last = parse_quarter(prev.quarter)
         since = repo.next_month(prev_last)
-    totals, _register = await totals_at(session, upto)
+    totals = await totals_at(session, upto)
     moves = await repo.movements(session, since or date(2000, 1, 1), upto)
     counts = Counter(KIND_LIST[e.kind] for e in moves)
     summary = {
