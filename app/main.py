@@ -38,11 +38,14 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.children.router import router as children
+    from app.discovery.router import router as discovery
+    from app.ledger.router import router as ledger
     from app.sync.router import router as sync
     from app.users.router import router as users
     from app.visits.router import router as visits
 
-    return [health.router, auth, areas, users, audit, visits, sync]
+    return [health.router, auth, areas, users, audit, children, ledger, discovery, visits, sync]
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -12,14 +12,20 @@ from contextlib import asynccontextmanager
 from alembic import command
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.config import get_settings
 from app.db import create_engine
+from app.kit.crypto import KeyRing
 from app.migrate import alembic_config, resolve_database_url, upgrade
 
-# Columns holding AES-GCM ciphertext: (table, id column, ciphertext column). Domains add theirs.
-ENCRYPTED_COLUMNS: list[tuple[str, str, str]] = []
+# Columns holding AES-GCM ciphertext: (table, id column, ciphertext column[, AES-GCM context
+# (associated data) the domain encrypts with]). Domains add theirs.
+EncryptedColumn = tuple[str, str, str] | tuple[str, str, str, bytes]
+ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
+    ("children", "id", "id_number_enc", b"child.id_number"),
+    ("discovery_candidates", "id", "id_number_enc", b"discovery.id_number"),
+]
 
 
 @asynccontextmanager
@@ -92,41 +98,49 @@ async def cmd_verify_audit() -> int:
     return 1
 
 
+async def reencrypt_column(
+    conn: AsyncConnection, ring: KeyRing, column: EncryptedColumn, batch: int = 500
+) -> int:
+    """Re-encrypt one batch of a column's values not under the active key; returns how many."""
+    table, id_col, col = column[0], column[1], column[2]
+    context = column[3] if len(column) > 3 else b""
+    prefix = f"v1:{ring.active_key_id}:".encode()
+    rows = (
+        await conn.execute(
+            text(
+                f"SELECT {id_col}, {col} FROM {table} "  # noqa: S608 - fixed names
+                f"WHERE {col} IS NOT NULL AND substring({col} from 1 for :n) <> :p "
+                f"LIMIT :lim FOR UPDATE SKIP LOCKED"
+            ),
+            {"n": len(prefix), "p": prefix, "lim": batch},
+        )
+    ).all()
+    for rid, blob in rows:
+        fresh = ring.encrypt(ring.decrypt(bytes(blob), context=context), context=context)
+        await conn.execute(
+            text(f"UPDATE {table} SET {col} = :b WHERE {id_col} = :id"),  # noqa: S608
+            {"b": fresh, "id": rid},
+        )
+    return len(rows)
+
+
 async def cmd_reencrypt(batch: int = 500) -> int:
     """Re-encrypt every identifier not under the active key (after a key rotation)."""
-    from app.kit.crypto import KeyRing
-
     settings = get_settings()
     ring = KeyRing.from_settings(
         settings.encryption_keys.get_secret_value(),
         settings.encryption_active_key_id,
         settings.hmac_key.get_secret_value(),
     )
-    prefix = f"v1:{ring.active_key_id}:".encode()
     engine = create_engine(resolve_database_url(), settings)
     total = 0
     try:
-        for table, id_col, col in ENCRYPTED_COLUMNS:
+        for column in ENCRYPTED_COLUMNS:
             while True:
                 async with engine.begin() as conn:
-                    rows = (
-                        await conn.execute(
-                            text(
-                                f"SELECT {id_col}, {col} FROM {table} "  # noqa: S608 - fixed names
-                                f"WHERE {col} IS NOT NULL AND substring({col} from 1 for :n) <> :p "
-                                f"LIMIT :lim FOR UPDATE SKIP LOCKED"
-                            ),
-                            {"n": len(prefix), "p": prefix, "lim": batch},
-                        )
-                    ).all()
-                    for rid, blob in rows:
-                        fresh = ring.encrypt(ring.decrypt(bytes(blob)))
-                        await conn.execute(
-                            text(f"UPDATE {table} SET {col} = :b WHERE {id_col} = :id"),  # noqa: S608
-                            {"b": fresh, "id": rid},
-                        )
-                    total += len(rows)
-                if len(rows) < batch:
+                    done = await reencrypt_column(conn, ring, column, batch)
+                total += done
+                if done < batch:
                     break
     finally:
         await engine.dispose()

@@ -18,7 +18,9 @@ NOT_BENCHMARKS = {"__init__", "__main__", "run", "common", "gen_screening"}
 
 def benchmarks() -> list[str]:
     return sorted(
-        p.stem for p in HERE.glob("*.py") if p.stem not in NOT_BENCHMARKS and not p.stem.startswith("_")
+        p.stem
+        for p in HERE.glob("*.py")
+        if p.stem not in NOT_BENCHMARKS and not p.stem.startswith("_")
     )
 
 

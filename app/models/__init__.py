@@ -4,6 +4,13 @@ from app.db import Base
 from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToken, User
 from app.models.areas import AREA_LEVELS, Area
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
+from app.models.ledger import (
+    AdultPlacement,
+    ChildProposal,
+    DiscoveryCandidate,
+    LedgerMonthClose,
+    LedgerReview,
+)
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
 from app.models.visits import (
     DIFFICULTY_KINDS,
@@ -26,6 +33,7 @@ __all__ = [
     "SCHOOL_STAGES",
     "STAFF_ROLES",
     "VISIT_MODES",
+    "AdultPlacement",
     "AgencyClient",
     "Area",
     "AreaLocation",
@@ -33,9 +41,13 @@ __all__ = [
     "Base",
     "Child",
     "ChildChange",
+    "ChildProposal",
+    "DiscoveryCandidate",
     "FollowUp",
     "IdempotencyRecord",
     "Job",
+    "LedgerMonthClose",
+    "LedgerReview",
     "RefreshToken",
     "SyncChange",
     "User",

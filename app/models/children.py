@@ -7,10 +7,12 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     LargeBinary,
     String,
@@ -70,7 +72,7 @@ class Child(Timestamps, Versioned, Base):
     insurance: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     created_by: Mapped[uuid.UUID | None] = mapped_column()
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         CheckConstraint(
             "category IN ('orphan','de_facto_unsupported','poor_family_seriously_ill',"
@@ -99,6 +101,8 @@ class ChildChange(Base):
     __tablename__ = "child_changes"
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    # The order entries were written in (several may share a timestamp).
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
     child_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("children.id"), nullable=False, index=True
     )
@@ -112,3 +116,10 @@ class ChildChange(Base):
     actor_name: Mapped[str | None] = mapped_column(String(100))
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     reason: Mapped[str | None] = mapped_column(Text)
+    # The date the movement takes effect (approval, revocation, or the day of the change).
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    # The ledger-relevant state after this entry (name, masked ID, category, placement, village,
+    # status, ...): the month-end ledger is the last state of each child up to that month.
+    state: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+
+    __table_args__ = (Index("ix_child_changes_child_month", "child_id", "ledger_month", "at"),)

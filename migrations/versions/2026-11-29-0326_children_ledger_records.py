@@ -89,6 +89,7 @@ def upgrade() -> None:
     op.create_table(
         "child_changes",
         sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("child_id", sa.Uuid(), nullable=False),
         sa.Column(
             "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
@@ -99,14 +100,23 @@ def upgrade() -> None:
         sa.Column("actor_name", sa.String(length=100), nullable=True),
         sa.Column("changes", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("effective_on", sa.Date(), nullable=True),
+        sa.Column("state", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.ForeignKeyConstraint(
             ["child_id"], ["children.id"], name=op.f("fk_child_changes_child_id_children")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_child_changes")),
+        sa.UniqueConstraint("seq", name=op.f("uq_child_changes_seq")),
     )
     op.create_index(op.f("ix_child_changes_child_id"), "child_changes", ["child_id"], unique=False)
     op.create_index(
         op.f("ix_child_changes_ledger_month"), "child_changes", ["ledger_month"], unique=False
+    )
+    op.create_index(
+        "ix_child_changes_child_month",
+        "child_changes",
+        ["child_id", "ledger_month", "at"],
+        unique=False,
     )
 
 

@@ -1,0 +1,167 @@
+"""All SQL of the children's records, their history, proposals and the adult-placement queue."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Date, Select, and_, cast, func, literal, select, true
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.principal import Principal
+from app.children.access import readable
+from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """Staff: their jurisdiction. Agencies (already checked for children:read): every child."""
+    if principal.kind == "agency":
+        return true()
+    return readable(principal)
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID, *, for_update: bool = False
+) -> Child | None:
+    stmt = select(Child).where(Child.id == child_id, visible(principal))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def is_visible(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> bool:
+    stmt = select(Child.id).where(Child.id == child_id, visible(principal))
+    return (await session.execute(stmt)).first() is not None
+
+
+async def find_active_by_hash(
+    session: AsyncSession, id_hash: str, *, exclude: uuid.UUID | None = None
+) -> Child | None:
+    stmt = select(Child).where(Child.id_number_hash == id_hash, Child.status == "active")
+    if exclude is not None:
+        stmt = stmt.where(Child.id != exclude)
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def active_hashes(session: AsyncSession, hashes: list[str]) -> set[str]:
+    if not hashes:
+        return set()
+    stmt = select(Child.id_number_hash).where(
+        Child.id_number_hash.in_(hashes), Child.status == "active"
+    )
+    return set((await session.execute(stmt)).scalars().all())
+
+
+def within_area(code: str) -> ColumnElement[bool]:
+    """Children of villages within the area `code` (a village, a town or the district)."""
+    path = select(Area.path).where(Area.code == code).scalar_subquery()
+    villages = select(Area.code).where(Area.path.startswith(path))
+    return Child.village_code.in_(villages)
+
+
+def list_stmt(
+    principal: Principal,
+    *,
+    category: str | None,
+    placement: str | None,
+    area_code: str | None,
+    status: str | None,
+    updated_since: datetime | None,
+) -> Select[Any]:
+    stmt = select(Child).where(visible(principal))
+    if category:
+        stmt = stmt.where(Child.category == category)
+    if placement:
+        stmt = stmt.where(Child.placement == placement)
+    if area_code:
+        stmt = stmt.where(within_area(area_code))
+    if status:
+        stmt = stmt.where(Child.status == status)
+    if updated_since is not None:
+        stmt = stmt.where(Child.updated_at >= updated_since)
+    return stmt
+
+
+async def history(session: AsyncSession, child_id: uuid.UUID) -> list[ChildChange]:
+    stmt = select(ChildChange).where(ChildChange.child_id == child_id).order_by(ChildChange.seq)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def due_for_revocation(
+    session: AsyncSession, principal: Principal, month_end: date
+) -> list[Child]:
+    """Active children whose 18th birthday falls on or before `month_end`."""
+    eighteenth = Child.birth_date + func.make_interval(18)
+    stmt = (
+        select(Child)
+        .where(readable(principal), Child.status == "active", eighteenth <= month_end)
+        .order_by(Child.birth_date, Child.id)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+# -- the adult-placement queue 成年孤儿安置 -------------------------------------------------------
+
+
+async def enqueue_placement(
+    session: AsyncSession, child_id: uuid.UUID, came_of_age_on: date
+) -> None:
+    stmt = (
+        insert(AdultPlacement)
+        .values(id=uuid.uuid4(), child_id=child_id, came_of_age_on=came_of_age_on, status="waiting")
+        .on_conflict_do_nothing(index_elements=[AdultPlacement.child_id])
+    )
+    await session.execute(stmt)
+
+
+async def enqueue_come_of_age(session: AsyncSession, today: date) -> int:
+    """Queue every institute orphan who has turned 18 by `today` and is not queued yet."""
+    eighteenth = cast(Child.birth_date + func.make_interval(18), Date)
+    src = select(func.gen_random_uuid(), Child.id, eighteenth, literal("waiting")).where(
+        Child.category == "orphan",
+        Child.placement == "institution",
+        Child.birth_date + func.make_interval(18) <= today,
+        (Child.status == "active") | (Child.revoke_reason == "aged_out"),
+    )
+    stmt = (
+        insert(AdultPlacement)
+        .from_select(["id", "child_id", "came_of_age_on", "status"], src)
+        .on_conflict_do_nothing(index_elements=[AdultPlacement.child_id])
+        .returning(AdultPlacement.id)
+    )
+    return len((await session.execute(stmt)).all())
+
+
+async def placement_queue(
+    session: AsyncSession, *, status: str | None = "waiting"
+) -> list[tuple[AdultPlacement, str]]:
+    """The adult-placement queue with each child's name (the subsidy domain reads this)."""
+    stmt = select(AdultPlacement, Child.name).join(Child, Child.id == AdultPlacement.child_id)
+    if status:
+        stmt = stmt.where(AdultPlacement.status == status)
+    stmt = stmt.order_by(AdultPlacement.came_of_age_on, AdultPlacement.id)
+    return [(p, n) for p, n in (await session.execute(stmt)).all()]
+
+
+# -- proposals 变更申请 ----------------------------------------------------------------------------
+
+
+async def get_proposal(session: AsyncSession, proposal_id: uuid.UUID) -> ChildProposal | None:
+    stmt = select(ChildProposal).where(ChildProposal.id == proposal_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def proposals_stmt(
+    principal: Principal, *, status: str | None, child_id: uuid.UUID | None
+) -> Select[Any]:
+    stmt = select(ChildProposal).join(
+        Child, and_(Child.id == ChildProposal.child_id, readable(principal))
+    )
+    if status:
+        stmt = stmt.where(ChildProposal.status == status)
+    if child_id is not None:
+        stmt = stmt.where(ChildProposal.child_id == child_id)
+    return stmt

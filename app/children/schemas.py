@@ -1,0 +1,262 @@
+"""Request and response models of the children's ledger records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Category = Literal[
+    "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
+]
+Placement = Literal["dispersed", "institution"]
+Status = Literal["active", "revoked"]
+Gender = Literal["male", "female"]
+Situation = Literal[
+    "deceased",
+    "declared_dead",
+    "declared_missing",
+    "severe_disability",
+    "serious_illness",
+    "imprisoned",
+    "compulsory_drug_rehab",
+    "liberty_restricted",
+    "lost_contact",
+    "guardianship_revoked",
+    "deported",
+]
+Assistance = Literal["none", "subsistence", "low_income", "extreme_poverty"]
+SchoolStage = Literal[
+    "not_in_school",
+    "preschool",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "secondary_vocational",
+    "higher_vocational",
+    "undergraduate",
+]
+RevokeReason = Literal["aged_out", "adopted", "deceased", "family_recovered", "moved_away", "other"]
+DisabilityKind = Literal[
+    "visual", "hearing", "speech", "physical", "intellectual", "mental", "multiple"
+]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Parent(_In):
+    """A parent's situation 父母情形: a dated fact with its evidence."""
+
+    relation: Literal["father", "mother"]
+    situation: Situation
+    since: date
+    evidence: str | None = Field(default=None, max_length=500)
+
+
+class Guardian(_In):
+    name: str = Field(min_length=1, max_length=100)
+    relation: str = Field(min_length=1, max_length=50)
+    phone: str | None = Field(default=None, max_length=30)
+
+
+class Disability(_In):
+    kind: DisabilityKind
+    grade: int = Field(ge=1, le=4)
+    certificate_no: str = Field(min_length=1, max_length=50)
+
+
+class SeriousIllness(_In):
+    diagnosis: str = Field(min_length=1, max_length=200)
+    diagnosed_on: date | None = None
+    hospital: str | None = Field(default=None, max_length=100)
+
+
+class Insurance(_In):
+    """医保: basic urban-rural medical insurance, 普惠保, supplementary insurance."""
+
+    basic_medical: bool = False
+    puhuibao: bool = False
+    supplementary: bool = False
+
+
+class ChildFacts(_In):
+    guardians: list[Guardian] = Field(default_factory=list, max_length=10)
+    household_assistance: Assistance = "none"
+    serious_illness: SeriousIllness | None = None
+    disability: Disability | None = None
+    school_stage: SchoolStage | None = None
+    school_name: str | None = Field(default=None, max_length=100)
+    insurance: Insurance = Field(default_factory=Insurance)
+    parents: list[Parent] = Field(default_factory=list, max_length=2)
+
+
+class ChildCreate(ChildFacts):
+    """Enrol a child in difficulty 新增."""
+
+    name: str = Field(min_length=1, max_length=100)
+    id_number: str = Field(min_length=1, max_length=30, description="GB 11643 resident ID number")
+    gender: Gender | None = Field(default=None, description="Derived from the ID; must agree")
+    birth_date: date | None = Field(default=None, description="Derived from the ID; must agree")
+    category: Category
+    placement: Placement
+    village_code: str | None = Field(default=None, max_length=12)
+    approved_on: date
+
+
+class ChildPatch(_In):
+    """A change 变更; only the fields sent change. `reason` says why (kept in the history)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    id_number: str | None = Field(default=None, min_length=1, max_length=30)
+    gender: Gender | None = None
+    birth_date: date | None = None
+    category: Category | None = None
+    placement: Placement | None = None
+    village_code: str | None = Field(default=None, max_length=12)
+    approved_on: date | None = None
+    guardians: list[Guardian] | None = Field(default=None, max_length=10)
+    household_assistance: Assistance | None = None
+    serious_illness: SeriousIllness | None = None
+    disability: Disability | None = None
+    school_stage: SchoolStage | None = None
+    school_name: str | None = Field(default=None, max_length=100)
+    insurance: Insurance | None = None
+    parents: list[Parent] | None = Field(default=None, max_length=2)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class RevokeRequest(_In):
+    """撤销: the reason and the date it takes effect."""
+
+    reason: RevokeReason
+    effective_on: date
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ChildOut(BaseModel):
+    """A child's record. `id_number` is masked except where the caller may see it whole."""
+
+    id: uuid.UUID
+    name: str
+    id_number: str
+    gender: Gender
+    birth_date: date
+    category: Category
+    placement: Placement
+    village_code: str | None
+    approved_on: date
+    status: Status
+    revoked_on: date | None
+    revoke_reason: str | None
+    revoke_note: str | None
+    parents: list[dict[str, Any]]
+    guardians: list[dict[str, Any]]
+    household_assistance: Assistance
+    serious_illness: dict[str, Any] | None
+    disability: dict[str, Any] | None
+    school_stage: SchoolStage | None
+    school_name: str | None
+    insurance: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChildPartnerView(BaseModel):
+    """What a partner agency sees: the identifying basics and its mandate's fields only."""
+
+    id: uuid.UUID
+    name: str
+    gender: Gender
+    birth_date: date
+    status: Status
+    updated_at: datetime
+    id_number: str | None = Field(default=None, description="police: masked ID number")
+    placement: Placement | None = Field(default=None, description="police: residence")
+    village_code: str | None = Field(default=None, description="police: residence")
+    school_stage: SchoolStage | None = Field(default=None, description="education")
+    school_name: str | None = Field(default=None, description="education")
+    serious_illness: dict[str, Any] | None = Field(default=None, description="health")
+    insurance: dict[str, Any] | None = Field(default=None, description="health")
+    disability: dict[str, Any] | None = Field(
+        default=None, description="health, disabled_federation"
+    )
+
+
+class FieldChange(BaseModel):
+    field: str
+    from_: Any = Field(alias="from", serialization_alias="from")
+    to: Any
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class HistoryEntry(BaseModel):
+    id: uuid.UUID
+    kind: Literal["created", "changed", "revoked"]
+    at: datetime
+    ledger_month: str = Field(description="The ledger month the movement counts in (YYYY-MM)")
+    effective_on: date | None
+    actor_id: str | None
+    actor_name: str | None
+    reason: str | None
+    changes: list[FieldChange]
+
+
+class DueForRevocation(BaseModel):
+    """A child turning 18 (due to be revoked as `aged_out`) in or before the month."""
+
+    id: uuid.UUID
+    name: str
+    category: Category
+    placement: Placement
+    village_code: str | None
+    birth_date: date
+    turns_18_on: date
+    overdue: bool
+
+
+class AdultPlacementOut(BaseModel):
+    """成年孤儿安置 queue entry."""
+
+    id: uuid.UUID
+    child_id: uuid.UUID
+    name: str
+    came_of_age_on: date
+    status: Literal["waiting", "placed", "withdrawn"]
+    placement_kind: str | None
+    placed_on: date | None
+    created_at: datetime
+
+
+class ProposalCreate(_In):
+    """变更申请 by a village director or town supervisor."""
+
+    changes: ChildPatch
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ProposalDecision(_In):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ProposalOut(BaseModel):
+    id: uuid.UUID
+    child_id: uuid.UUID
+    proposed_by: uuid.UUID
+    proposed_by_name: str
+    base_version: int
+    changes: dict[str, Any]
+    reason: str
+    status: Literal["pending", "approved", "rejected"]
+    decided_by_name: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    model_config = ConfigDict(from_attributes=True)

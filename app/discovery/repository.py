@@ -1,0 +1,57 @@
+"""All SQL of active discovery 主动发现."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.jurisdiction import area_clause
+from app.auth.principal import Principal
+from app.models import Area, Child, DiscoveryCandidate
+
+
+async def village_codes(session: AsyncSession, codes: set[str]) -> set[str]:
+    if not codes:
+        return set()
+    stmt = select(Area.code).where(Area.code.in_(codes), Area.level == "village")
+    return set((await session.execute(stmt)).scalars().all())
+
+
+async def by_hashes(session: AsyncSession, hashes: list[str]) -> dict[str, DiscoveryCandidate]:
+    if not hashes:
+        return {}
+    stmt = select(DiscoveryCandidate).where(DiscoveryCandidate.id_number_hash.in_(hashes))
+    return {c.id_number_hash: c for c in (await session.execute(stmt)).scalars().all()}
+
+
+async def get(
+    session: AsyncSession, principal: Principal, cid: uuid.UUID, *, for_update: bool = False
+) -> DiscoveryCandidate | None:
+    stmt = select(DiscoveryCandidate).where(DiscoveryCandidate.id == cid, _visible(principal))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _visible(principal: Principal) -> Any:
+    if principal.is_district:
+        return DiscoveryCandidate.id.is_not(None)
+    return area_clause(principal, DiscoveryCandidate.village_code)
+
+
+def list_stmt(principal: Principal, status: str | None) -> Select[Any]:
+    stmt = select(DiscoveryCandidate).where(_visible(principal))
+    if status:
+        stmt = stmt.where(DiscoveryCandidate.status == status)
+    if status == "open":
+        enrolled = exists().where(
+            and_(
+                Child.id_number_hash == DiscoveryCandidate.id_number_hash,
+                Child.status == "active",
+            )
+        )
+        stmt = stmt.where(~enrolled)
+    return stmt

@@ -1,0 +1,155 @@
+"""HTTP for active discovery 主动发现: the household-list import and the candidates."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.auth.principal import CurrentPrincipal, DistrictAdmin
+from app.children.schemas import ChildOut
+from app.children.service import view
+from app.db import SessionDep
+from app.discovery import repository as repo
+from app.discovery import service
+from app.discovery.schemas import (
+    CandidateOut,
+    DismissRequest,
+    EnrollRequest,
+    ImportResult,
+    Reason,
+)
+from app.errors import Forbidden, UnsupportedMediaType, ValidationFailed, error_responses
+from app.kit.clock import ClockDep
+from app.kit.crypto import KeyRing
+from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
+from app.models import DiscoveryCandidate
+
+router = APIRouter(prefix="/api/v1/discovery", tags=["discovery"])
+
+
+def _ring(request: Request) -> KeyRing:
+    ring: KeyRing = request.app.state.keyring
+    return ring
+
+
+def _out(c: DiscoveryCandidate) -> CandidateOut:
+    return CandidateOut(
+        id=c.id,
+        name=c.name,
+        id_number=c.id_number_masked,
+        gender=c.gender,
+        birth_date=c.birth_date,
+        household_id=c.household_id,
+        household_assistance=c.household_assistance,
+        village_code=c.village_code,
+        reasons=[Reason.model_validate(r) for r in c.reasons],
+        facts=c.facts,
+        status=c.status,
+        dismiss_reason=c.dismiss_reason,
+        child_id=c.child_id,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+@router.post(
+    "/households/import",
+    response_model=ImportResult,
+    summary="Import the 低保/低收入 household list (CSV or XLSX) and cross-match its minors",
+    description="Columns: household_id, assistance_type, village_code, name, id_number, "
+    "relation; optional disability_kind, disability_grade, disability_certificate_no, "
+    "serious_illness, situation, situation_since (Chinese headers accepted). One row per "
+    "member. See app/discovery/parsing.py.",
+    responses=error_responses(400, 401, 403, 413, 415, 422),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                },
+            },
+            "required": True,
+        }
+    },
+)
+async def import_discovery_households(
+    request: Request, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+) -> ImportResult:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ValidationFailed(errors=[("file", "缺少文件字段 file", "Missing file field")])
+        raw = await upload.read()
+    elif content_type in ("text/csv", "text/plain", "application/csv"):
+        raw = await request.body()
+    else:
+        raise UnsupportedMediaType(
+            "请以 multipart/form-data 或 text/csv 上传", "Send multipart/form-data or text/csv"
+        )
+    return await service.import_households(session, actor, _ring(request), raw, clock.now())
+
+
+@router.get(
+    "/candidates",
+    response_model=Page[CandidateOut],
+    summary="Children who may qualify and are not enrolled, with the reasons",
+    responses=error_responses(401, 403, 422),
+)
+async def list_discovery_candidates(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: Annotated[str | None, Query(pattern="^(open|dismissed|enrolled)$")] = "open",
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[CandidateOut]:
+    if principal.kind != "user" or principal.role == "institution_staff":
+        raise Forbidden("无权查看主动发现名单", "You may not read discovery candidates")
+    rows, nxt = await paginate(
+        session,
+        repo.list_stmt(principal, status),
+        [DiscoveryCandidate.created_at, DiscoveryCandidate.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[_out(c) for c in rows], next_cursor=nxt)
+
+
+@router.post(
+    "/candidates/{candidate_id}/dismiss",
+    response_model=CandidateOut,
+    summary="Dismiss a candidate with a reason (district admin)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def dismiss_discovery_candidate(
+    candidate_id: uuid.UUID, body: DismissRequest, session: SessionDep, actor: DistrictAdmin
+) -> CandidateOut:
+    return _out(await service.dismiss(session, actor, candidate_id, body.reason))
+
+
+@router.post(
+    "/candidates/{candidate_id}/enroll",
+    response_model=ChildOut,
+    status_code=201,
+    summary="Enrol a candidate: creates the child record (linked) under the usual rules",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def enroll_discovery_candidate(
+    candidate_id: uuid.UUID,
+    body: EnrollRequest,
+    request: Request,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    clock: ClockDep,
+) -> ChildOut:
+    ring = _ring(request)
+    _cand, child = await service.enroll(session, actor, ring, candidate_id, body, clock.now())
+    return ChildOut.model_validate(view(child, actor, ring))

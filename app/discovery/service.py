@@ -1,0 +1,251 @@
+"""主动发现: cross-match the assisted households' minors against the ledger by ID-number HMAC.
+
+A minor (under 18 on the import date) whose ID number is on an active ledger record is already
+enrolled; a minor with the same name but another ID number is a different child. Every other
+minor whose facts suggest a category (rules.suggested_categories) becomes a candidate with the
+reasons. Re-importing keeps dismissed candidates dismissed unless their facts changed.
+
+(Later: also cross-match the migrant screening records 监测摸排 — that domain's data.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.children import repository as children_repo
+from app.children import rules
+from app.children import service as children
+from app.children.schemas import ChildCreate
+from app.discovery import repository as repo
+from app.discovery.parsing import MemberRow, ParseError, parse
+from app.discovery.schemas import EnrollRequest, ImportResult
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.kit import audit, idnumber
+from app.kit.crypto import KeyRing
+from app.models import Child, DiscoveryCandidate
+
+ID_CONTEXT = b"discovery.id_number"
+ASSISTANCE_ZH = {"subsistence": "低保", "low_income": "低收入", "extreme_poverty": "特困"}
+SITUATION_ZH = {
+    "deceased": "死亡",
+    "declared_dead": "宣告死亡",
+    "declared_missing": "宣告失踪",
+    "severe_disability": "重残",
+    "serious_illness": "重病",
+    "imprisoned": "服刑在押",
+    "compulsory_drug_rehab": "强制隔离戒毒",
+    "liberty_restricted": "被限制人身自由",
+    "lost_contact": "失联",
+    "guardianship_revoked": "被撤销监护资格",
+    "deported": "被遣送（驱逐）出境",
+}
+
+
+def _reason_text(category: str, facts: dict[str, Any]) -> str:
+    assistance = ASSISTANCE_ZH.get(facts["household_assistance"], facts["household_assistance"])
+    parents = "、".join(
+        f"{'父亲' if p['relation'] == 'father' else '母亲'}{SITUATION_ZH[p['situation']]}"
+        for p in facts["parents"]
+    )
+    if category == "poor_family_disabled":
+        d = facts["disability"]
+        return f"家庭享受{assistance}，儿童持有残疾证（{d['grade']}级）"
+    if category == "poor_family_seriously_ill":
+        return f"家庭享受{assistance}，儿童患重病（{facts['serious_illness']['diagnosis']}）"
+    if category == "orphan":
+        return f"父母情形：{parents}（符合孤儿条件）"
+    return f"父母情形：{parents}（符合事实无人抚养儿童条件）"
+
+
+def _parents_of(member: MemberRow, household: list[MemberRow], today: Any) -> list[dict[str, Any]]:
+    if member.relation != "child":
+        return []
+    out = []
+    for m in household:
+        if m.relation in ("head", "spouse") and m.situation:
+            try:
+                gender = idnumber.parse(m.id_number, today=today).gender
+            except idnumber.InvalidIdNumber:
+                continue
+            out.append(
+                {
+                    "relation": "father" if gender == "male" else "mother",
+                    "situation": m.situation,
+                    "since": (m.situation_since or today).isoformat(),
+                }
+            )
+    return out
+
+
+def _at(row: int | None, msg: str, *, en: bool = False) -> str:
+    if row is None:
+        return msg
+    return f"Row {row}: {msg}" if en else f"第{row}行：{msg}"
+
+
+def _facts_hash(facts: dict[str, Any]) -> str:
+    raw = json.dumps(facts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def import_households(
+    session: AsyncSession, principal: Principal, ring: KeyRing, raw: bytes, now: datetime
+) -> ImportResult:
+    """Import the household list; every bad row is named, nothing applied then."""
+    today = children.today_of(now)
+    try:
+        members = parse(raw)
+    except ParseError as e:
+        raise ValidationFailed(
+            errors=[(f, _at(r, zh), _at(r, en, en=True)) for r, f, zh, en in e.errors],
+            extra={"rows": [{"row": r, "field": f, "message": zh} for r, f, zh, _en in e.errors]},
+        ) from None
+    errors: list[tuple[int, str, str, str]] = []
+    known = await repo.village_codes(session, {m.village_code for m in members})
+    parsed: dict[int, idnumber.IdNumber] = {}
+    for m in members:
+        if m.village_code not in known:
+            errors.append((m.row, "village_code", "村居代码不存在", "Unknown village"))
+        try:
+            parsed[m.row] = idnumber.parse(m.id_number, today=today)
+        except idnumber.InvalidIdNumber as e:
+            errors.append((m.row, "id_number", str(e), "Invalid ID number"))
+    if errors:
+        raise ValidationFailed(
+            errors=[(f, _at(r, zh), _at(r, en, en=True)) for r, f, zh, en in errors[:200]],
+            extra={"rows": [{"row": r, "field": f, "message": zh} for r, f, zh, _ in errors[:200]]},
+        )
+    households: dict[str, list[MemberRow]] = defaultdict(list)
+    for m in members:
+        households[m.household_id].append(m)
+    minors = [m for m in members if rules.age_on(parsed[m.row].birth_date, today) < 18]
+    hashes = {m.row: ring.lookup_hash(parsed[m.row].value) for m in minors}
+    enrolled = await children_repo.active_hashes(session, list(hashes.values()))
+    existing = await repo.by_hashes(session, list(hashes.values()))
+    counts = dict.fromkeys(("new", "updated", "reopened", "dismissed", "none", "enrolled"), 0)
+    for m in minors:
+        h = hashes[m.row]
+        if h in enrolled:
+            counts["enrolled"] += 1
+            continue
+        idn = parsed[m.row]
+        facts = {
+            "household_assistance": m.assistance,
+            "disability": m.disability,
+            "serious_illness": m.serious_illness,
+            "parents": _parents_of(m, households[m.household_id], today),
+        }
+        suggested = rules.suggested_categories(facts, today)
+        if not suggested:
+            counts["none"] += 1
+            continue
+        reasons = [{"category": c, "reason": _reason_text(c, facts)} for c in suggested]
+        fh = _facts_hash(facts)
+        cand = existing.get(h)
+        if cand is None:
+            cand = DiscoveryCandidate(
+                id=uuid.uuid4(),
+                id_number_enc=ring.encrypt(idn.value, context=ID_CONTEXT),
+                id_number_hash=h,
+                id_number_masked=idn.masked,
+                gender=idn.gender,
+                birth_date=idn.birth_date,
+                status="open",
+            )
+            session.add(cand)
+            existing[h] = cand
+            counts["new"] += 1
+        elif cand.status == "enrolled":
+            continue
+        elif cand.status == "dismissed" and cand.facts_hash == fh:
+            counts["dismissed"] += 1
+            cand.last_seen_at = now
+            continue
+        elif cand.status == "dismissed":
+            cand.status, cand.dismiss_reason = "open", None
+            counts["reopened"] += 1
+        else:
+            counts["updated"] += 1
+        cand.name = m.name
+        cand.household_id = m.household_id
+        cand.household_assistance = m.assistance
+        cand.village_code = m.village_code
+        cand.facts, cand.facts_hash, cand.reasons = facts, fh, reasons
+        cand.last_seen_at = now
+    await session.flush()
+    audit.record(
+        session, "discovery.import", "household_list", None, {"rows": len(members)} | counts
+    )
+    return ImportResult(
+        rows=len(members),
+        households=len(households),
+        minors=len(minors),
+        already_enrolled=counts["enrolled"],
+        candidates_new=counts["new"],
+        candidates_updated=counts["updated"],
+        candidates_reopened=counts["reopened"],
+        still_dismissed=counts["dismissed"],
+        not_qualifying=counts["none"],
+    )
+
+
+async def _candidate(
+    session: AsyncSession, principal: Principal, cid: uuid.UUID
+) -> DiscoveryCandidate:
+    cand = await repo.get(session, principal, cid, for_update=True)
+    if cand is None:
+        raise NotFound("候选儿童不存在", "No such candidate")
+    if cand.status != "open":
+        raise Conflict(f"该候选已处理（{cand.status}）", f"The candidate is already {cand.status}")
+    return cand
+
+
+async def dismiss(
+    session: AsyncSession, principal: Principal, cid: uuid.UUID, reason: str
+) -> DiscoveryCandidate:
+    cand = await _candidate(session, principal, cid)
+    cand.status, cand.dismiss_reason = "dismissed", reason
+    await session.flush()
+    audit.record(session, "discovery.dismiss", "discovery_candidate", cand.id)
+    return cand
+
+
+async def enroll(
+    session: AsyncSession,
+    principal: Principal,
+    ring: KeyRing,
+    cid: uuid.UUID,
+    body: EnrollRequest,
+    now: datetime,
+) -> tuple[DiscoveryCandidate, Child]:
+    """Enrol a candidate: a child record is created (all the usual rules) and linked."""
+    cand = await _candidate(session, principal, cid)
+    data = body.model_dump(mode="json")
+    if "household_assistance" not in body.model_fields_set:
+        data["household_assistance"] = cand.household_assistance
+    for key in ("disability", "serious_illness"):
+        if key not in body.model_fields_set and cand.facts.get(key):
+            data[key] = cand.facts[key]
+    if "parents" not in body.model_fields_set:
+        data["parents"] = cand.facts.get("parents", [])
+    if body.placement == "dispersed" and body.village_code is None:
+        data["village_code"] = cand.village_code
+    create = ChildCreate.model_validate(
+        data
+        | {"name": cand.name, "id_number": ring.decrypt(cand.id_number_enc, context=ID_CONTEXT)}
+    )
+    child = await children.create_child(session, principal, ring, create, now)
+    cand.status, cand.child_id = "enrolled", child.id
+    await session.flush()
+    audit.record(
+        session, "discovery.enroll", "discovery_candidate", cand.id, {"child_id": str(child.id)}
+    )
+    return cand, child

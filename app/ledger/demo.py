@@ -1,0 +1,238 @@
+"""Demo ledger (synthetic): 205 active children — 131 dispersed across the demo villages, 74 in
+the institute — with 18 months of history (the opening register, additions, changes,
+revocations), and a 低保/低收入 household list that yields a handful of discovery candidates.
+
+Every name is fake and every ID number made up (idnumber.make). Bulk inserts; a second run
+does nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.children.rules import add_months, age_on
+from app.children.service import ID_CONTEXT, STATE_FIELDS
+from app.config import Settings
+from app.kit import idnumber
+from app.kit.clock import SystemClock, local_today
+from app.kit.crypto import KeyRing
+from app.models import Area, Child, ChildChange
+
+DISPERSED = {"orphan": 20, "de_facto_unsupported": 60, "poor_family_seriously_ill": 21,
+             "poor_family_disabled": 30}  # fmt: skip
+INSTITUTION = {"orphan": 50, "de_facto_unsupported": 18, "poor_family_disabled": 6}
+REVOKED = 14
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+GIVEN = "子涵欣怡梓萱思远浩然一诺雨桐宇轩若汐明哲佳琪俊熙嘉怡沐辰语桐"
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _ring(settings: Settings) -> KeyRing:
+    return KeyRing.from_settings(
+        settings.encryption_keys.get_secret_value(),
+        settings.encryption_active_key_id,
+        settings.hmac_key.get_secret_value(),
+    )
+
+
+def _parents(category: str, rng: random.Random, today: date) -> list[dict[str, Any]]:
+    since = (today - timedelta(days=rng.randint(400, 3000))).isoformat()
+    if category == "orphan":
+        pair = ("deceased", rng.choice(("deceased", "declared_dead", "declared_missing")))
+    elif category == "de_facto_unsupported":
+        pair = (
+            rng.choice(("imprisoned", "severe_disability", "deceased", "compulsory_drug_rehab")),
+            rng.choice(("imprisoned", "serious_illness", "lost_contact", "guardianship_revoked")),
+        )
+    else:
+        return []
+    return [
+        {"relation": rel, "situation": s, "since": since, "evidence": "演示证明材料"}
+        for rel, s in zip(("father", "mother"), pair, strict=True)
+    ]
+
+
+async def load(session: AsyncSession, settings: Settings) -> None:
+    if (await session.execute(select(Child.id).limit(1))).first() is not None:
+        return
+    villages = list(
+        (
+            await session.execute(
+                select(Area.code).where(Area.level == "village").order_by(Area.code)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not villages:
+        return
+    rng = random.Random(20261129)
+    ring = _ring(settings)
+    now = SystemClock().now()
+    today = local_today(SystemClock())
+    start = add_months(today.replace(day=1), -18)
+    used: set[str] = set()
+    children: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    plan = [(c, "dispersed") for c, n in DISPERSED.items() for _ in range(n)]
+    plan += [(c, "institution") for c, n in INSTITUTION.items() for _ in range(n)]
+    plan += [(rng.choice(list(DISPERSED)), "dispersed") for _ in range(REVOKED)]
+    for i, (category, placement) in enumerate(plan):
+        revoked = i >= len(plan) - REVOKED
+        while True:
+            birth = today - timedelta(days=rng.randint(400, 17 * 365))
+            idn = idnumber.make(birth, rng.choice(("male", "female")), rng=rng)
+            if idn not in used:
+                used.add(idn)
+                break
+        parsed = idnumber.parse(idn, today=today)
+        approved = max(birth + timedelta(days=200), today - timedelta(days=rng.randint(20, 2000)))
+        child: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "name": _name(rng),
+            "id_number_enc": ring.encrypt(idn, context=ID_CONTEXT),
+            "id_number_hash": ring.lookup_hash(idn),
+            "id_number_masked": parsed.masked,
+            "gender": parsed.gender,
+            "birth_date": birth,
+            "category": category,
+            "placement": placement,
+            "village_code": rng.choice(villages) if placement == "dispersed" else None,
+            "approved_on": approved,
+            "status": "active",
+            "revoked_on": None,
+            "revoke_reason": None,
+            "revoke_note": None,
+            "parents": _parents(category, rng, today),
+            "guardians": [{"name": _name(rng), "relation": "祖父母", "phone": None}]
+            if placement == "dispersed"
+            else [],
+            "household_assistance": rng.choice(("subsistence", "low_income"))
+            if category.startswith("poor_family")
+            else "none",
+            "serious_illness": {"diagnosis": "演示重病"}
+            if category == "poor_family_seriously_ill"
+            else None,
+            "disability": {
+                "kind": "physical",
+                "grade": rng.randint(1, 4),
+                "certificate_no": f"D{i:05d}",
+            }
+            if category == "poor_family_disabled"
+            else None,
+            "school_stage": "primary" if age_on(birth, today) >= 7 else "preschool",
+            "school_name": "演示学校",
+            "insurance": {
+                "basic_medical": True,
+                "puhuibao": category != "orphan",
+                "supplementary": False,
+            },
+            "created_by": None,
+            "version": 1,
+        }
+        children.append(child)
+        opened = max(start, approved.replace(day=1))
+        at = datetime(opened.year, opened.month, min(approved.day, 28), 2, tzinfo=UTC)
+        _entry(changes, child, "created", opened, at,
+               "建账导入" if opened == start and approved < start else None, approved)  # fmt: skip
+        months = (today.year - opened.year) * 12 + today.month - opened.month
+        last = opened
+        if months >= 2 and rng.random() < 0.35:
+            m = last = add_months(opened, rng.randint(1, months - 1))
+            old = child["school_name"]
+            child["school_name"] = "演示中学"
+            child["version"] += 1
+            _entry(changes, child, "changed", m, datetime(m.year, m.month, 12, 2, tzinfo=UTC),
+                   "升学", m.replace(day=12),
+                   [{"field": "school_name", "from": old, "to": "演示中学"}])  # fmt: skip
+        if revoked and months >= 1:
+            left = (today.year - last.year) * 12 + today.month - last.month
+            m = add_months(last, rng.randint(min(1, left), left))
+            eff = min(m.replace(day=5), today)
+            child.update(status="revoked", revoked_on=eff, version=child["version"] + 1,
+                         revoke_reason=rng.choice(("family_recovered", "moved_away", "adopted")))  # fmt: skip
+            _entry(changes, child, "revoked", m, datetime(m.year, m.month, 5, 2, tzinfo=UTC),
+                   child["revoke_reason"], eff,
+                   [{"field": "status", "from": "active", "to": "revoked"}])  # fmt: skip
+    await session.execute(insert(Child), children)
+    await session.execute(insert(ChildChange), changes)
+    await _discovery(session, settings, ring, villages, rng, now)
+
+
+def _entry(
+    out: list[dict[str, Any]],
+    child: dict[str, Any],
+    kind: str,
+    month: date,
+    at: datetime,
+    reason: str | None,
+    effective_on: date,
+    changes: list[dict[str, Any]] | None = None,
+) -> None:
+    state = {
+        f: child[f].isoformat() if isinstance(child[f], date) else child[f] for f in STATE_FIELDS
+    }
+    if changes is None:
+        changes = [
+            {"field": f, "from": None, "to": state[f]} for f in ("name", "category", "placement")
+        ]
+    out.append(
+        {
+            "id": uuid.uuid4(),
+            "child_id": child["id"],
+            "at": at,
+            "kind": kind,
+            "ledger_month": month,
+            "actor_id": None,
+            "actor_name": "演示数据",
+            "changes": changes,
+            "reason": reason,
+            "effective_on": effective_on,
+            "state": state,
+        }
+    )
+
+
+async def _discovery(
+    session: AsyncSession,
+    settings: Settings,
+    ring: KeyRing,
+    villages: list[str],
+    rng: random.Random,
+    now: datetime,
+) -> None:
+    """A household list of 30 households; five minors in it qualify and are not enrolled."""
+    from app.auth.principal import Principal
+    from app.discovery.service import import_households
+
+    today = local_today(SystemClock())
+    lines = ["household_id,assistance_type,village_code,name,id_number,relation,"
+             "disability_kind,disability_grade,disability_certificate_no,serious_illness,"
+             "situation,situation_since"]  # fmt: skip
+
+    def idn(age: int, gender: idnumber.Gender = "male") -> str:
+        birth = today - timedelta(days=age * 365 + rng.randint(10, 300))
+        return idnumber.make(birth, gender, rng=rng, division_code="110115")
+
+    for h in range(30):
+        hh, v = f"DB{h:04d}", rng.choice(villages)
+        kind = "低保" if h % 2 else "低收入"
+        head, spouse, kid = idn(40, "male"), idn(38, "female"), idn(rng.randint(3, 16))
+        situation = "imprisoned" if h in (3, 4) else ""
+        since = "2023-01-01" if situation else ""
+        lines.append(f"{hh},{kind},{v},{_name(rng)},{head},户主,,,,,{situation},{since}")
+        lines.append(f"{hh},{kind},{v},{_name(rng)},{spouse},配偶,,,,,{situation},{since}")
+        dis = ("肢体", "2", f"DC{h}") if h in (7, 11) else ("", "", "")
+        ill = "演示重病" if h == 15 else ""
+        lines.append(f"{hh},{kind},{v},{_name(rng)},{kid},子女,{dis[0]},{dis[1]},{dis[2]},{ill},,")
+    system = Principal(kind="user", id=uuid.UUID(int=0), name="demo", role="district_admin")
+    await import_households(session, system, ring, ("\n".join(lines) + "\n").encode(), now)
