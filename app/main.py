@@ -37,9 +37,12 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.incidents.router import router as incidents
+    from app.referrals.router import router as referrals
     from app.users.router import router as users
+    from app.webhooks.router import router as webhooks
 
-    return [health.router, auth, areas, users, audit]
+    return [health.router, auth, areas, users, audit, incidents, referrals, webhooks]
 
 
 def _operation_id(route: APIRoute) -> str:
