@@ -174,7 +174,7 @@ class ReferralUpdate(Base):
 
     __tablename__ = "referral_updates"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
     referral_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("referrals.id"), nullable=False, index=True
     )

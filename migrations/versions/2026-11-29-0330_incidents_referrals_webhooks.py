@@ -202,7 +202,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "referral_updates",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("referral_id", sa.Uuid(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("agency_client_id", sa.Uuid(), nullable=True),
