@@ -47,7 +47,8 @@ async def test_town_supervisor_sees_only_that_it_exists(
     r = await client.get(f"{API}/incidents/{iid}", headers=auth("sup1"))
     assert r.status_code == 200
     data = r.json()
-    assert data["view"] == "summary" and data["status"] == "reported"
+    assert data["view"] == "summary"
+    assert data["status"] == "reported"
     assert set(data) == {
         "view",
         "id",
@@ -59,7 +60,8 @@ async def test_town_supervisor_sees_only_that_it_exists(
     }
     r = await client.get(f"{API}/incidents", headers=auth("sup1"), params={"limit": 500})
     [item] = [x for x in r.json()["items"] if x["id"] == iid]
-    assert "description" not in item and "kinds" not in item
+    assert "description" not in item
+    assert "kinds" not in item
 
 
 async def test_outside_the_circle_it_does_not_exist(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
@@ -46,7 +47,7 @@ async def test_urgent_when_danger_or_sexual_abuse_or_trafficking(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
 ) -> None:
     child = await make_child(session, settings)
-    cases = [
+    cases: list[tuple[dict[str, Any], bool]] = [
         ({"immediate_danger": True}, True),
         ({"kinds": ["sexual_abuse"]}, True),
         ({"kinds": ["neglect", "trafficking"]}, True),
@@ -80,9 +81,11 @@ async def test_minor_not_on_ledger_with_id_number(
         "id_number_masked": idnumber.mask(idn),
     }
     row = await session.get(Incident, uuid.UUID(body["id"]))
-    assert row is not None and row.child_id_number_enc is not None
+    assert row is not None
+    assert row.child_id_number_enc is not None
     assert idn.encode() not in row.child_id_number_enc
-    assert row.child_id_number_hash and len(row.child_id_number_hash) == 64
+    assert row.child_id_number_hash
+    assert len(row.child_id_number_hash) == 64
 
 
 async def test_same_id_and_body_replays_once(

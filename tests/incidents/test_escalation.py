@@ -70,13 +70,16 @@ async def test_on_time_late_and_urgent(
     clock.set(NOW + timedelta(minutes=15))  # the urgent deadline
     await _run_escalation(sessionmaker, settings, clock)
     ids = await _escalated_ids(client, auth)
-    assert urgent["id"] in ids and normal["id"] not in ids
+    assert urgent["id"] in ids
+    assert normal["id"] not in ids
 
     clock.set(NOW + timedelta(minutes=61))
     await _run_escalation(sessionmaker, settings, clock)
     await _run_escalation(sessionmaker, settings, clock)  # a second run changes nothing
     ids = await _escalated_ids(client, auth)
-    assert normal["id"] in ids and urgent["id"] in ids and acked["id"] not in ids
+    assert normal["id"] in ids
+    assert urgent["id"] in ids
+    assert acked["id"] not in ids
 
     r = await client.get(f"{API}/incidents/{urgent['id']}", headers=auth("admin"))
     assert r.json()["escalated"] is True
@@ -92,7 +95,8 @@ async def test_on_time_late_and_urgent(
         assert all(n["kind"] == "referral_overdue" for n in mine)
     note = mine[0]["id"]
     r = await client.post(f"{API}/notifications/{note}/read", headers=auth("leader"))
-    assert r.status_code == 200 and r.json()["read_at"]
+    assert r.status_code == 200
+    assert r.json()["read_at"]
     r = await client.post(f"{API}/notifications/{note}/read", headers=auth("admin"))
     assert r.status_code == 404
     assert (await client.get(f"{API}/notifications", headers=auth("dir1"))).status_code == 403
@@ -172,7 +176,8 @@ async def test_two_workers_escalate_once(
                 .group_by(Notification.referral_id, Notification.recipient_id)
             )
         ).all()
-        assert per_ref and all(n == 1 for _, _, n in per_ref)
+        assert per_ref
+        assert all(n == 1 for _, _, n in per_ref)
         assert {r for r, _, _ in per_ref} == {r.id for r in refs}
 
 

@@ -55,7 +55,8 @@ async def test_full_lifecycle(
     again = await client.post(
         f"{API}/referrals/{ref['id']}/acknowledge", headers=auth(agency="police")
     )
-    assert again.status_code == 200 and again.json()["acknowledged_at"] == "2026-06-15T02:00:00Z"
+    assert again.status_code == 200
+    assert again.json()["acknowledged_at"] == "2026-06-15T02:00:00Z"
 
     r = await client.get(f"{API}/incidents/{iid}", headers=auth("admin"))
     assert r.json()["status"] == "acknowledged"
@@ -67,11 +68,13 @@ async def test_full_lifecycle(
         json={"to": "investigating", "note": "已联系派出所"},
         headers=auth("admin"),
     )
-    assert r.status_code == 200 and r.json()["status"] == "investigating"
+    assert r.status_code == 200
+    assert r.json()["status"] == "investigating"
     r = await client.post(
         f"{API}/incidents/{iid}/referrals", json={"agency": "education"}, headers=auth("admin")
     )
-    assert r.status_code == 201 and r.json()["agency"] == "education"
+    assert r.status_code == 201
+    assert r.json()["agency"] == "education"
     r = await client.post(
         f"{API}/incidents/{iid}/referrals", json={"agency": "education"}, headers=auth("admin")
     )
@@ -82,7 +85,8 @@ async def test_full_lifecycle(
     [edu] = [x for x in r.json()["items"] if x["incident"]["id"] == iid]
     assert edu["child"]["school_name"] == "测试小学"
     assert "description" not in edu["incident"]
-    assert "id_number" not in edu["child"] and "guardians" not in edu["child"]
+    assert "id_number" not in edu["child"]
+    assert "guardians" not in edu["child"]
     r = await client.post(
         f"{API}/referrals/{edu['id']}/acknowledge", headers=auth(agency="education")
     )
@@ -145,7 +149,8 @@ async def test_full_lifecycle(
 
     # The reporter sees the closed case.
     r = await client.get(f"{API}/incidents/{iid}", headers=auth("dir1"))
-    assert r.status_code == 200 and r.json()["status"] == "closed"
+    assert r.status_code == 200
+    assert r.json()["status"] == "closed"
 
 
 async def test_refused_transitions(
@@ -159,21 +164,25 @@ async def test_refused_transitions(
     for to in ("investigating", "intervening"):
         r = await client.post(url, json={"to": to}, headers=auth("admin"))
         assert r.status_code == 409, to
-        assert r.json()["from"] == "reported" and r.json()["allowed"] == ["acknowledged"]
+        assert r.json()["from"] == "reported"
+        assert r.json()["allowed"] == ["acknowledged"]
     r = await client.post(
         url, json={"to": "closed", "outcome": "unsubstantiated"}, headers=auth("admin")
     )
     assert r.status_code == 409
     r = await client.post(url, json={"to": "closed"}, headers=auth("admin"))
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "outcome"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "outcome"
     r = await client.post(url, json={"to": "reported"}, headers=auth("admin"))
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "to"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "to"
     r = await client.post(
         url,
         json={"to": "acknowledged", "interventions": [{"kind": "other", "since": "2026-06-15"}]},
         headers=auth("admin"),
     )
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "interventions"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "interventions"
     r = await client.post(url, json={"to": "acknowledged"}, headers=auth("admin"))
     assert r.status_code == 200
     r = await client.post(url, json={"to": "acknowledged"}, headers=auth("admin"))
@@ -204,7 +213,8 @@ async def test_draft_completed_by_the_director(
         headers=auth("dir1"),
     )
     assert r.status_code == 201, r.text
-    assert r.json()["status"] == "draft" and r.json()["referrals"] == []
+    assert r.json()["status"] == "draft"
+    assert r.json()["referrals"] == []
     r = await client.get(f"{API}/referrals", headers=auth(agency="police"))
     assert draft_id not in [x["incident"]["id"] for x in r.json()["items"]]
     # Not visible to the town supervisor while a draft; not completable by another director.
@@ -227,7 +237,8 @@ async def test_draft_completed_by_the_director(
         json={k: v for k, v in complete.items() if k != "location"},
         headers=auth("dir1"),
     )
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "location"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "location"
     r = await client.post(
         f"{API}/incidents/{draft_id}/complete", json=complete, headers=auth("dir1")
     )
