@@ -29,7 +29,7 @@ from app.incidents.schemas import (
 from app.kit import audit, idempotency
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.models import Notification
+from app.models import Incident, Notification
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -39,10 +39,8 @@ REPLAY: dict[int | str, dict[str, Any]] = {
 DistrictStaff = Annotated[Principal, Depends(require_roles("district_admin", "district_leader"))]
 
 
-async def _full(session: SessionDep, principal: Principal, incident_id: uuid.UUID) -> IncidentOut:
-    incident = await repo.get_visible(session, principal, incident_id)
-    assert incident is not None
-    await session.refresh(incident)
+async def _full(session: SessionDep, principal: Principal, incident: Incident) -> IncidentOut:
+    await session.flush()
     (view,) = await views.build_views(session, principal, [incident])
     assert isinstance(view, IncidentOut)
     return view
@@ -71,7 +69,7 @@ async def create_incident(
     if replay is not None:
         return JSONResponse(replay.body, status_code=200)
     incident = await service.create_incident(session, principal, body, ctx)
-    out = await _full(session, principal, incident.id)
+    out = await _full(session, principal, incident)
     await idempotency.store(
         session,
         owner=owner,
@@ -145,7 +143,7 @@ async def complete_incident_draft(
     ctx: CtxDep,
 ) -> IncidentOut:
     incident = await service.complete_draft(session, principal, incident_id, body, ctx)
-    out = await _full(session, principal, incident.id)
+    out = await _full(session, principal, incident)
     set_etag(response, incident.version)
     return out
 
@@ -166,7 +164,7 @@ async def transition_incident(
     ctx: CtxDep,
 ) -> IncidentOut:
     incident = await service.transition(session, principal, incident_id, body, ctx)
-    out = await _full(session, principal, incident.id)
+    out = await _full(session, principal, incident)
     set_etag(response, incident.version)
     return out
 
@@ -186,7 +184,9 @@ async def create_incident_referral(
     ctx: CtxDep,
 ) -> StaffReferralOut:
     referral = await service.add_referral(session, principal, incident_id, body, ctx)
-    out = await _full(session, principal, incident_id)
+    incident = await repo.get_visible(session, principal, incident_id)
+    assert incident is not None
+    out = await _full(session, principal, incident)
     return next(r for r in out.referrals if r.id == referral.id)
 
 

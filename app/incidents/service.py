@@ -153,8 +153,6 @@ async def create_incident(
         _check_facts(body.child, ctx, errors)
     if errors:
         raise ValidationFailed(errors=errors)
-    if await repo.get_incident(session, body.id) is not None:
-        raise Conflict("该编号的报告已存在", "An incident with this id exists")
     kinds: list[str] = list(dict.fromkeys(body.kinds or []))
     danger = bool(body.immediate_danger)
     incident = Incident(

@@ -90,7 +90,8 @@ class Incident(Timestamps, Versioned, Base):
     escalation_reason: Mapped[str | None] = mapped_column(String(32))
     interventions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
 
-    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    # eager_defaults: the server-set timestamps come back in the INSERT/UPDATE's RETURNING.
+    __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         CheckConstraint(
             "status IN ('draft','reported','acknowledged','investigating','intervening','closed')",
@@ -150,6 +151,7 @@ class Referral(Timestamps, Base):
     created_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
 
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         CheckConstraint(
             "agency IN ('police','health','education','disabled_federation','women_federation')",
