@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -186,7 +187,7 @@ async def main(small: bool) -> int:
                 f"  one at a time: create p50 {statistics.median(warm) * 1000:.1f} ms; "
                 f"GET /healthz p50 {statistics.median(hz) * 1000:.1f} ms (machine baseline)"
             )
-            await _drained(receiver, 20 + 0, timeout=30)
+            await _drained(receiver, 20, within=30)
             queue = list(range(total))
             latencies: list[float] = []
 
@@ -200,7 +201,7 @@ async def main(small: bool) -> int:
             wall = time.perf_counter() - t0
 
             # Commit → first attempt, one report at a time, once the load's backlog is sent.
-            await _drained(receiver, 20 + total, timeout=120)
+            await _drained(receiver, 20 + total, within=120)
             before = len(receiver.received)
             probe_ids = []
             for i in range(probes):
@@ -266,10 +267,13 @@ def _arrival_times(receiver: Receiver) -> dict[str, float]:
     return out
 
 
-async def _drained(receiver: Receiver, expected: int, *, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def _drained(receiver: Receiver, expected: int, *, within: float) -> None:
+    """Wait (at most `within` seconds) until `expected` incidents have had a delivery."""
+    deadline = time.monotonic() + within
     while len(_arrival_times(receiver)) < expected and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+        receiver.arrived.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(receiver.arrived.wait(), 0.5)
 
 
 async def _arrival(receiver: Receiver, incident_id: str) -> None:
