@@ -40,12 +40,29 @@ def _routers() -> list[Any]:
     from app.auth.router import router as auth
     from app.children.router import router as children
     from app.discovery.router import router as discovery
+    from app.incidents.router import router as incidents
     from app.ledger.router import router as ledger
+    from app.referrals.router import router as referrals
     from app.sync.router import router as sync
     from app.users.router import router as users
     from app.visits.router import router as visits
+    from app.webhooks.router import router as webhooks
 
-    return [health.router, auth, areas, users, audit, children, ledger, discovery, visits, sync]
+    return [
+        health.router,
+        auth,
+        areas,
+        users,
+        audit,
+        children,
+        ledger,
+        discovery,
+        visits,
+        sync,
+        incidents,
+        referrals,
+        webhooks,
+    ]
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -25,6 +25,8 @@ EncryptedColumn = tuple[str, str, str] | tuple[str, str, str, bytes]
 ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     ("children", "id", "id_number_enc", b"child.id_number"),
     ("discovery_candidates", "id", "id_number_enc", b"discovery.id_number"),
+    ("incidents", "id", "child_id_number_enc", b""),
+    ("agency_clients", "id", "webhook_secret_enc", b""),
 ]
 
 

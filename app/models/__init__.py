@@ -4,6 +4,18 @@ from app.db import Base
 from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToken, User
 from app.models.areas import AREA_LEVELS, Area
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
+from app.models.incidents import (
+    INCIDENT_KINDS,
+    INCIDENT_OUTCOMES,
+    INCIDENT_STATUSES,
+    Incident,
+    IncidentStep,
+    Notification,
+    Referral,
+    ReferralUpdate,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from app.models.ledger import (
     AdultPlacement,
     ChildProposal,
@@ -29,6 +41,9 @@ __all__ = [
     "CATEGORIES",
     "DIFFICULTY_KINDS",
     "FOLLOW_UP_STATUSES",
+    "INCIDENT_KINDS",
+    "INCIDENT_OUTCOMES",
+    "INCIDENT_STATUSES",
     "PLACEMENTS",
     "SCHOOL_STAGES",
     "STAFF_ROLES",
@@ -45,12 +60,19 @@ __all__ = [
     "DiscoveryCandidate",
     "FollowUp",
     "IdempotencyRecord",
+    "Incident",
+    "IncidentStep",
     "Job",
     "LedgerMonthClose",
     "LedgerReview",
+    "Notification",
+    "Referral",
+    "ReferralUpdate",
     "RefreshToken",
     "SyncChange",
     "User",
     "Visit",
     "VisitFlag",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     func,
@@ -70,6 +71,8 @@ class AgencyClient(Timestamps, Versioned, Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
     secret_hash: Mapped[str] = mapped_column(String(128), nullable=False)
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    # The webhook signing secret, AES-GCM encrypted (shown once when set or rotated).
+    webhook_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012

@@ -40,7 +40,7 @@ HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, int] = {}
 
 # Modules that register handlers; each domain appends its own.
-JOB_MODULES: list[str] = ["app.children.jobs"]
+JOB_MODULES: list[str] = ["app.children.jobs", "app.incidents.jobs", "app.webhooks.jobs"]
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:

@@ -198,6 +198,16 @@ async def test_suspected_infringement_listed_for_district(
     assert (await client.post(URL, json=visit_body(other), headers=auth("dir3"))).status_code == 201
     r = await client.get(URL, params={"suspected_infringement": "true"}, headers=auth("admin"))
     assert [v["id"] for v in r.json()["items"]] == [flagged["id"]]
-    assert r.json()["items"][0]["incident_id"] is None
+    incident_id = r.json()["items"][0]["incident_id"]
+    assert incident_id is not None
     r = await client.get(URL, params={"suspected_infringement": "true"}, headers=auth("sup2"))
     assert r.json()["items"] == []
+    # the visit opened a draft mandatory report that its director (the reporter) completes
+    r = await client.get(f"/api/v1/incidents/{incident_id}", headers=auth("dir1"))
+    assert r.status_code == 200
+    assert r.json()["status"] == "draft"
+    assert r.json()["visit_id"] == flagged["id"]
+    assert r.json()["child"]["id"] == str(child)
+    assert r.json()["child"]["on_ledger"] is True
+    r = await client.get(f"/api/v1/incidents/{incident_id}", headers=auth("dir2"))
+    assert r.status_code == 404

@@ -1,0 +1,253 @@
+"""SQL of the incidents domain: who sees which incident, steps, referrals, escalation, notices."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, false, func, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.jurisdiction import area_clause
+from app.auth.principal import Principal
+from app.children.access import readable
+from app.models import (
+    Child,
+    Incident,
+    IncidentStep,
+    Notification,
+    Referral,
+    ReferralUpdate,
+    User,
+)
+
+FULL_READERS = frozenset({"district_admin", "auditor"})
+
+
+def sees_full(principal: Principal, incident: Incident) -> bool:
+    """Reporter, district admins and the auditor see the whole incident."""
+    return principal.kind == "user" and (
+        principal.role in FULL_READERS or incident.reporter_id == principal.id
+    )
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """Which incidents exist for this caller (full or, for town supervisors, a summary)."""
+    if principal.kind != "user":
+        return false()
+    if principal.role in FULL_READERS:
+        return true()
+    mine = Incident.reporter_id == principal.id
+    if principal.role == "town_supervisor":
+        town = (Incident.status != "draft") & area_clause(principal, Incident.area_code)
+        return or_(mine, town)
+    return mine
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, incident_id: uuid.UUID, *, lock: bool = False
+) -> Incident | None:
+    stmt = select(Incident).where(Incident.id == incident_id, visible(principal))
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_incident(
+    session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False
+) -> Incident | None:
+    stmt = select(Incident).where(Incident.id == incident_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def readable_child(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID
+) -> Child | None:
+    stmt = select(Child).where(Child.id == child_id, readable(principal))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def child_of(session: AsyncSession, incident: Incident) -> Child | None:
+    if incident.child_id is None:
+        return None
+    return await session.get(Child, incident.child_id)
+
+
+def list_stmt(
+    principal: Principal,
+    *,
+    status: str | None,
+    escalated: bool | None,
+    urgent: bool | None,
+    child_id: uuid.UUID | None,
+    updated_since: datetime | None,
+) -> Select[Any]:
+    stmt = select(Incident).where(visible(principal))
+    if status is not None:
+        stmt = stmt.where(Incident.status == status)
+    if escalated is not None:
+        stmt = stmt.where(
+            Incident.escalated_at.is_not(None) if escalated else Incident.escalated_at.is_(None)
+        )
+    if urgent is not None:
+        stmt = stmt.where(Incident.urgent.is_(urgent))
+    if child_id is not None:
+        stmt = stmt.where(Incident.child_id == child_id)
+    if updated_since is not None:
+        stmt = stmt.where(Incident.updated_at >= updated_since)
+    return stmt
+
+
+async def steps_of(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
+    out: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    if not ids:
+        return out
+    stmt = (
+        select(IncidentStep)
+        .where(IncidentStep.incident_id.in_(ids))
+        .order_by(IncidentStep.incident_id, IncidentStep.id)
+    )
+    for step in (await session.execute(stmt)).scalars():
+        out[step.incident_id].append(step)
+    return out
+
+
+async def referrals_of(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Referral]]:
+    out: dict[uuid.UUID, list[Referral]] = defaultdict(list)
+    if not ids:
+        return out
+    stmt = (
+        select(Referral)
+        .where(Referral.incident_id.in_(ids))
+        .order_by(Referral.incident_id, Referral.referred_at, Referral.id)
+    )
+    for ref in (await session.execute(stmt)).scalars():
+        out[ref.incident_id].append(ref)
+    return out
+
+
+async def updates_of(
+    session: AsyncSession, referral_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[ReferralUpdate]]:
+    out: dict[uuid.UUID, list[ReferralUpdate]] = defaultdict(list)
+    if not referral_ids:
+        return out
+    stmt = (
+        select(ReferralUpdate)
+        .where(ReferralUpdate.referral_id.in_(referral_ids))
+        .order_by(ReferralUpdate.referral_id, ReferralUpdate.at, ReferralUpdate.id)
+    )
+    for upd in (await session.execute(stmt)).scalars():
+        out[upd.referral_id].append(upd)
+    return out
+
+
+async def children_by_id(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, Child]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(Child).where(Child.id.in_(ids)))).scalars()
+    return {c.id: c for c in rows}
+
+
+async def referral_exists(session: AsyncSession, incident_id: uuid.UUID, agency: str) -> bool:
+    stmt = select(Referral.id).where(Referral.incident_id == incident_id, Referral.agency == agency)
+    return (await session.execute(stmt)).first() is not None
+
+
+# -- escalation ---------------------------------------------------------------------------------
+
+
+async def escalate_overdue_referrals(
+    session: AsyncSession, now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID, str, bool]]:
+    """Flag every unacknowledged referral past its deadline, once: (id, incident, agency, urgent).
+
+    A conditional UPDATE: a second worker running at the same moment waits on the row locks
+    and then finds `escalated_at` set, so nothing is escalated twice and nothing is skipped.
+    """
+    stmt = (
+        update(Referral)
+        .where(
+            Referral.status == "pending",
+            Referral.escalated_at.is_(None),
+            Referral.ack_due_at <= now,
+        )
+        .values(escalated_at=now)
+        .returning(Referral.id, Referral.incident_id, Referral.agency, Referral.urgent)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in (await session.execute(stmt)).all()]
+
+
+async def flag_incidents(
+    session: AsyncSession, ids: list[uuid.UUID], now: datetime, reason: str
+) -> None:
+    if not ids:
+        return
+    await session.execute(
+        update(Incident)
+        .where(Incident.id.in_(ids), Incident.escalated_at.is_(None))
+        .values(escalated_at=now, escalation_reason=reason, version=Incident.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def escalate_stale_drafts(
+    session: AsyncSession, now: datetime, older_than: timedelta
+) -> list[uuid.UUID]:
+    stmt = (
+        update(Incident)
+        .where(
+            Incident.status == "draft",
+            Incident.escalated_at.is_(None),
+            Incident.drafted_at <= now - older_than,
+        )
+        .values(escalated_at=now, escalation_reason="draft_overdue", version=Incident.version + 1)
+        .returning(Incident.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def district_staff_ids(session: AsyncSession) -> list[uuid.UUID]:
+    stmt = select(User.id).where(
+        User.role.in_(("district_admin", "district_leader")), User.is_active.is_(True)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+def notifications_stmt(recipient_id: uuid.UUID, unread: bool | None) -> Select[Any]:
+    stmt = select(Notification).where(Notification.recipient_id == recipient_id)
+    if unread is True:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    elif unread is False:
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    return stmt
+
+
+async def get_notification(
+    session: AsyncSession, recipient_id: uuid.UUID, notification_id: uuid.UUID
+) -> Notification | None:
+    stmt = select(Notification).where(
+        Notification.id == notification_id, Notification.recipient_id == recipient_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def count_incidents(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Incident))).scalar_one())
+
+
+async def visit_child_id(session: AsyncSession, visit_id: uuid.UUID) -> uuid.UUID | None:
+    """The child a visit is of (None: no such visit)."""
+    from app.models import Visit
+
+    return (
+        await session.execute(select(Visit.child_id).where(Visit.id == visit_id))
+    ).scalar_one_or_none()

@@ -1,0 +1,462 @@
+"""强制报告: creating reports and drafts, the status machine, further referrals, escalation.
+
+Creating a report creates, in the same transaction, its referral to the police and the outbox
+rows that deliver it; nothing reaches an agency unless the report committed, and everything
+that committed is delivered.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.config import Settings
+from app.errors import Conflict, Forbidden, ValidationFailed
+from app.incidents import repository as repo
+from app.incidents.errors import (
+    DuplicateReferral,
+    IncidentNotFound,
+    TransitionRefused,
+)
+from app.incidents.schemas import (
+    ChildFacts,
+    IncidentComplete,
+    IncidentCreate,
+    ReferralCreate,
+    TransitionIn,
+)
+from app.kit import audit, idnumber
+from app.kit.clock import DISTRICT_TZ
+from app.kit.crypto import KeyRing
+from app.models import Child, Incident, IncidentStep, Notification, Referral
+from app.webhooks import outbox
+
+URGENT_KINDS = frozenset({"sexual_abuse", "trafficking"})
+ORDER = ("reported", "acknowledged", "investigating", "intervening", "closed")
+NEXT = dict(itertools.pairwise(ORDER))
+DRAFT_COMPLETION = timedelta(hours=1)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What the services need besides the session: the key ring, the settings and "now"."""
+
+    keyring: KeyRing
+    settings: Settings
+    now: datetime
+
+    @property
+    def today(self) -> Any:
+        return self.now.astimezone(DISTRICT_TZ).date()
+
+
+def is_urgent(kinds: list[str], immediate_danger: bool) -> bool:
+    return immediate_danger or bool(URGENT_KINDS.intersection(kinds))
+
+
+def ack_deadline(settings: Settings, urgent: bool, now: datetime) -> datetime:
+    minutes = (
+        settings.incident_urgent_ack_sla_minutes if urgent else settings.incident_ack_sla_minutes
+    )
+    return now + timedelta(minutes=minutes)
+
+
+def _step(
+    incident: Incident,
+    actor: Principal | None,
+    to: str,
+    now: datetime,
+    note: str | None = None,
+    outcome: str | None = None,
+) -> IncidentStep:
+    return IncidentStep(
+        incident_id=incident.id,
+        from_status=None if incident.status == to else incident.status,
+        to_status=to,
+        at=now,
+        actor_kind=actor.kind if actor else "system",
+        actor_id=str(actor.id) if actor else None,
+        actor_name=actor.name if actor else None,
+        note=note,
+        outcome=outcome,
+    )
+
+
+def _check_facts(facts: ChildFacts, ctx: Ctx, errors: list[tuple[str, str, str]]) -> None:
+    if facts.birth_date is not None:
+        if facts.birth_date > ctx.today:
+            errors.append(
+                ("child.birth_date", "出生日期不能晚于今天", "Birth date is in the future")
+            )
+        elif ctx.today.year - facts.birth_date.year > 18:
+            errors.append(("child.birth_date", "应为未成年人", "Must be a minor"))
+    if facts.id_number is not None:
+        try:
+            parsed = idnumber.parse(facts.id_number, today=ctx.today)
+        except idnumber.InvalidIdNumber as exc:
+            errors.append(("child.id_number", str(exc), f"Invalid ID number ({exc.reason})"))
+            return
+        if parsed.gender != facts.gender:
+            errors.append(("child.gender", "性别与身份证号码不符", "Gender disagrees with the ID"))
+        if facts.birth_date is not None and facts.birth_date != parsed.birth_date:
+            errors.append(
+                ("child.birth_date", "出生日期与身份证号码不符", "Birth date disagrees with the ID")
+            )
+
+
+def _check_report_fields(
+    body: IncidentCreate | IncidentComplete, ctx: Ctx, errors: list[tuple[str, str, str]]
+) -> None:
+    for field in ("kinds", "description", "discovered_at", "location", "immediate_danger"):
+        if getattr(body, field) is None:
+            errors.append((field, "缺少必填字段", "Field required"))
+    if body.discovered_at is not None and body.discovered_at > ctx.now + FUTURE_TOLERANCE:
+        errors.append(
+            ("discovered_at", "发现时间不能晚于当前时间", "discovered_at is in the future")
+        )
+
+
+async def create_incident(
+    session: AsyncSession, principal: Principal, body: IncidentCreate, ctx: Ctx
+) -> Incident:
+    """File a mandatory report (or a draft); the report is referred to the police at once."""
+    errors: list[tuple[str, str, str]] = []
+    if (body.child_id is None) == (body.child is None):
+        errors.append(
+            (
+                "child_id",
+                "须且只能提供 child_id 或 child 之一",
+                "Give exactly one of child_id, child",
+            )
+        )
+    if not body.draft:
+        _check_report_fields(body, ctx, errors)
+    elif body.discovered_at is not None and body.discovered_at > ctx.now + FUTURE_TOLERANCE:
+        errors.append(
+            ("discovered_at", "发现时间不能晚于当前时间", "discovered_at is in the future")
+        )
+    child: Child | None = None
+    if body.child_id is not None:
+        child = await repo.readable_child(session, principal, body.child_id)
+        if child is None:
+            errors.append(("child_id", "儿童不存在或不在辖区内", "No such child in your area"))
+    if body.child is not None:
+        _check_facts(body.child, ctx, errors)
+    if body.visit_id is not None:
+        visit_child = await repo.visit_child_id(session, body.visit_id)
+        if visit_child is None or child is None or visit_child != child.id:
+            errors.append(
+                (
+                    "visit_id",
+                    "探访记录不存在，或不是该儿童的探访",
+                    "No such visit of this child",
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors=errors)
+    kinds: list[str] = list(dict.fromkeys(body.kinds or []))
+    danger = bool(body.immediate_danger)
+    incident = Incident(
+        id=body.id,
+        status="draft" if body.draft else "reported",
+        child_id=child.id if child else None,
+        kinds=kinds,
+        description=body.description,
+        discovered_at=body.discovered_at,
+        location=body.location,
+        immediate_danger=danger,
+        urgent=is_urgent(kinds, danger),
+        visit_id=body.visit_id,
+        reporter_id=principal.id,
+        reporter_name=principal.name,
+        area_code=(child.village_code if child else None) or principal.area_code,
+        drafted_at=ctx.now if body.draft else None,
+        reported_at=None if body.draft else ctx.now,
+        interventions=[],
+    )
+    if body.child is not None:
+        facts = body.child
+        incident.child_name = facts.name
+        incident.child_gender = facts.gender
+        incident.child_birth_date = facts.birth_date
+        incident.child_age = facts.age
+        if facts.id_number is not None:
+            value = idnumber.normalize(facts.id_number)
+            incident.child_id_number_enc = ctx.keyring.encrypt(value)
+            incident.child_id_number_hash = ctx.keyring.lookup_hash(value)
+            incident.child_id_number_masked = idnumber.mask(value)
+    session.add(incident)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict("该编号的报告已存在", "An incident with this id exists") from None
+    session.add(_step(incident, principal, incident.status, ctx.now))
+    if not body.draft:
+        await _refer(session, incident, child, "police", principal, ctx, note=None)
+    audit.record(
+        session,
+        "incident.create",
+        "incident",
+        incident.id,
+        {"draft": body.draft, "urgent": incident.urgent, "child_id": str(incident.child_id)},
+    )
+    await session.flush()
+    return incident
+
+
+async def create_draft_for_visit(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    visit_id: uuid.UUID,
+    child_id: uuid.UUID,
+    note: str | None,
+    ctx: Ctx,
+) -> Incident:
+    """The hook for visits with `suspected_infringement`: a draft the director completes."""
+    body = IncidentCreate(
+        id=uuid.uuid4(), draft=True, child_id=child_id, visit_id=visit_id, description=note
+    )
+    return await create_incident(session, principal, body, ctx)
+
+
+async def complete_draft(
+    session: AsyncSession,
+    principal: Principal,
+    incident_id: uuid.UUID,
+    body: IncidentComplete,
+    ctx: Ctx,
+) -> Incident:
+    """A draft becomes a report (and is referred to the police) when its facts are given."""
+    incident = await repo.get_visible(session, principal, incident_id, lock=True)
+    if incident is None:
+        raise IncidentNotFound()
+    if not (principal.role == "district_admin" or incident.reporter_id == principal.id):
+        raise Forbidden("只有报告人或区级管理员可完成草稿", "Only the reporter or an admin may")
+    if incident.status != "draft":
+        raise TransitionRefused(
+            "该报告不是草稿", "The incident is not a draft", extra={"status": incident.status}
+        )
+    errors: list[tuple[str, str, str]] = []
+    _check_report_fields(body, ctx, errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    kinds: list[str] = list(dict.fromkeys(body.kinds))
+    session.add(_step(incident, principal, "reported", ctx.now, note="草稿已完成"))
+    incident.kinds = kinds
+    incident.description = body.description
+    incident.discovered_at = body.discovered_at
+    incident.location = body.location
+    incident.immediate_danger = body.immediate_danger
+    incident.urgent = is_urgent(kinds, body.immediate_danger)
+    incident.status = "reported"
+    incident.reported_at = ctx.now
+    await session.flush()
+    child = await repo.child_of(session, incident)
+    await _refer(session, incident, child, "police", principal, ctx, note=None)
+    audit.record(session, "incident.complete", "incident", incident.id, {"urgent": incident.urgent})
+    return incident
+
+
+async def _refer(
+    session: AsyncSession,
+    incident: Incident,
+    child: Child | None,
+    agency: str,
+    actor: Principal,
+    ctx: Ctx,
+    *,
+    note: str | None,
+) -> Referral:
+    referral = Referral(
+        id=uuid.uuid4(),
+        incident_id=incident.id,
+        agency=agency,
+        status="pending",
+        urgent=incident.urgent,
+        referred_at=ctx.now,
+        ack_due_at=ack_deadline(ctx.settings, incident.urgent, ctx.now),
+        created_by=actor.name,
+        note=note,
+    )
+    session.add(referral)
+    await session.flush()
+    await outbox.record_event(
+        session,
+        ctx.keyring,
+        event="referral.created",
+        referral=referral,
+        incident=incident,
+        child=child,
+        occurred_at=ctx.now,
+        today=ctx.today,
+    )
+    audit.record(session, "referral.create", "referral", referral.id, {"agency": agency})
+    return referral
+
+
+async def add_referral(
+    session: AsyncSession,
+    principal: Principal,
+    incident_id: uuid.UUID,
+    body: ReferralCreate,
+    ctx: Ctx,
+) -> Referral:
+    """District staff refer a report to health, education or a federation as well."""
+    incident = await repo.get_visible(session, principal, incident_id, lock=True)
+    if incident is None:
+        raise IncidentNotFound()
+    if incident.status in ("draft", "closed"):
+        raise TransitionRefused(
+            "草稿或已结案的报告不能转介",
+            "A draft or closed incident cannot be referred",
+            extra={"status": incident.status},
+        )
+    if await repo.referral_exists(session, incident.id, body.agency):
+        raise DuplicateReferral(extra={"agency": body.agency})
+    child = await repo.child_of(session, incident)
+    referral = await _refer(session, incident, child, body.agency, principal, ctx, note=body.note)
+    incident.updated_at = func.now()  # its representation changed: a new version, a new ETag
+    await session.flush()
+    return referral
+
+
+async def move(
+    session: AsyncSession,
+    incident: Incident,
+    actor: Principal,
+    to: str,
+    ctx: Ctx,
+    *,
+    note: str | None = None,
+    outcome: str | None = None,
+) -> None:
+    """Move a (locked) incident one step, record who/when/note, and tell the referred agencies."""
+    if NEXT.get(incident.status) != to:
+        raise TransitionRefused(
+            f"不能从 {incident.status} 变更为 {to}",
+            f"Cannot move from {incident.status} to {to}",
+            extra={"from": incident.status, "to": to, "allowed": [NEXT[incident.status]]}
+            if incident.status in NEXT
+            else {"from": incident.status, "to": to, "allowed": []},
+        )
+    session.add(_step(incident, actor, to, ctx.now, note=note, outcome=outcome))
+    incident.status = to
+    if to == "closed":
+        incident.outcome = outcome
+        incident.closed_at = ctx.now
+    await session.flush()
+    child = await repo.child_of(session, incident)
+    referrals = (await repo.referrals_of(session, [incident.id]))[incident.id]
+    for referral in referrals:
+        await outbox.record_event(
+            session,
+            ctx.keyring,
+            event="incident.status_changed",
+            referral=referral,
+            incident=incident,
+            child=child,
+            occurred_at=ctx.now,
+            today=ctx.today,
+        )
+    audit.record(session, "incident.transition", "incident", incident.id, {"to": to})
+
+
+async def transition(
+    session: AsyncSession,
+    principal: Principal,
+    incident_id: uuid.UUID,
+    body: TransitionIn,
+    ctx: Ctx,
+) -> Incident:
+    incident = await repo.get_visible(session, principal, incident_id, lock=True)
+    if incident is None:
+        raise IncidentNotFound()
+    errors: list[tuple[str, str, str]] = []
+    if body.to == "closed" and body.outcome is None:
+        errors.append(("outcome", "结案须填写结论", "Closing needs an outcome"))
+    if body.to != "closed" and body.outcome is not None:
+        errors.append(("outcome", "只有结案时填写结论", "An outcome is given only when closing"))
+    if body.interventions and body.to != "intervening":
+        errors.append(
+            ("interventions", "干预措施在转入干预时填写", "Interventions go with `intervening`")
+        )
+    if errors:
+        raise ValidationFailed(errors=errors)
+    if incident.status == "draft":
+        raise TransitionRefused(
+            "草稿须先完成", "Complete the draft first", extra={"from": "draft", "to": body.to}
+        )
+    await move(session, incident, principal, body.to, ctx, note=body.note, outcome=body.outcome)
+    if body.interventions:
+        recorded = [
+            i.model_dump(mode="json", exclude_none=True)
+            | {"recorded_at": ctx.now.isoformat(), "recorded_by": principal.name}
+            for i in body.interventions
+        ]
+        incident.interventions = [*incident.interventions, *recorded]
+        await session.flush()
+    return incident
+
+
+# -- escalation ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Escalated:
+    referrals: list[uuid.UUID]
+    drafts: list[uuid.UUID]
+
+
+async def escalate(session: AsyncSession, now: datetime) -> Escalated:
+    """越期升级: unacknowledged referrals past their deadline and drafts left over an hour.
+
+    Each is flagged once (a conditional UPDATE … WHERE escalated_at IS NULL) and notified to
+    every active district admin and leader. Safe with any number of workers running it at once;
+    a run that was missed (the service was down) is made good by the next one.
+    """
+    refs = await repo.escalate_overdue_referrals(session, now)
+    await repo.flag_incidents(session, sorted({r[1] for r in refs}), now, "ack_overdue")
+    drafts = await repo.escalate_stale_drafts(session, now, DRAFT_COMPLETION)
+    staff = await repo.district_staff_ids(session)
+    notes: list[Notification] = []
+    for ref_id, incident_id, agency, urgent in refs:
+        title = f"转介至 {agency} 超时未签收{'（紧急）' if urgent else ''}"
+        notes += [
+            Notification(
+                recipient_id=uid,
+                kind="referral_overdue",
+                incident_id=incident_id,
+                referral_id=ref_id,
+                title=title,
+                created_at=now,
+            )
+            for uid in staff
+        ]
+        audit.record(
+            session, "referral.escalate", "referral", ref_id, {"agency": agency, "urgent": urgent}
+        )
+    for incident_id in drafts:
+        notes += [
+            Notification(
+                recipient_id=uid,
+                kind="draft_overdue",
+                incident_id=incident_id,
+                title="强制报告草稿超过一小时未完成",
+                created_at=now,
+            )
+            for uid in staff
+        ]
+        audit.record(session, "incident.escalate", "incident", incident_id, {"reason": "draft"})
+    session.add_all(notes)
+    await session.flush()
+    return Escalated(referrals=[r[0] for r in refs], drafts=drafts)

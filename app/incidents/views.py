@@ -1,0 +1,185 @@
+"""Reading incidents: the whole record for its circle, a summary for town supervisors.
+
+Every read is audited. An incident outside the caller's circle does not exist (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.incidents import repository as repo
+from app.incidents.errors import IncidentNotFound
+from app.incidents.schemas import (
+    ChildView,
+    IncidentOut,
+    IncidentSummary,
+    ReferralUpdateOut,
+    StaffReferralOut,
+    StepOut,
+)
+from app.kit import audit
+from app.kit.pagination import paginate
+from app.models import Child, Incident, IncidentStep, Referral, ReferralUpdate
+
+IncidentView = IncidentOut | IncidentSummary
+
+
+def _child_view(incident: Incident, child: Child | None) -> ChildView:
+    if child is not None:
+        return ChildView(
+            id=child.id,
+            on_ledger=True,
+            name=child.name,
+            gender=child.gender,
+            birth_date=child.birth_date,
+            age=None,
+            id_number_masked=child.id_number_masked,
+        )
+    return ChildView(
+        id=None,
+        on_ledger=False,
+        name=incident.child_name,
+        gender=incident.child_gender,
+        birth_date=incident.child_birth_date,
+        age=incident.child_age,
+        id_number_masked=incident.child_id_number_masked,
+    )
+
+
+def full_view(
+    incident: Incident,
+    child: Child | None,
+    steps: list[IncidentStep],
+    referrals: list[Referral],
+    updates: dict[uuid.UUID, list[ReferralUpdate]],
+) -> IncidentOut:
+    return IncidentOut(
+        id=incident.id,
+        status=incident.status,
+        outcome=incident.outcome,
+        child=_child_view(incident, child),
+        kinds=list(incident.kinds),
+        description=incident.description,
+        discovered_at=incident.discovered_at,
+        location=incident.location,
+        immediate_danger=incident.immediate_danger,
+        urgent=incident.urgent,
+        visit_id=incident.visit_id,
+        reporter_id=incident.reporter_id,
+        reporter_name=incident.reporter_name,
+        drafted_at=incident.drafted_at,
+        reported_at=incident.reported_at,
+        closed_at=incident.closed_at,
+        escalated=incident.escalated_at is not None,
+        escalated_at=incident.escalated_at,
+        escalation_reason=incident.escalation_reason,
+        interventions=list(incident.interventions),
+        steps=[StepOut.model_validate(s) for s in steps],
+        referrals=[
+            StaffReferralOut(
+                id=r.id,
+                agency=r.agency,
+                status=r.status,
+                urgent=r.urgent,
+                referred_at=r.referred_at,
+                ack_due_at=r.ack_due_at,
+                acknowledged_at=r.acknowledged_at,
+                acknowledged_by=r.acknowledged_by,
+                agency_case_number=r.agency_case_number,
+                escalated_at=r.escalated_at,
+                note=r.note,
+                updates=[ReferralUpdateOut.model_validate(u) for u in updates.get(r.id, [])],
+            )
+            for r in referrals
+        ],
+        created_at=incident.created_at,
+        updated_at=incident.updated_at,
+    )
+
+
+def summary_view(incident: Incident, child: Child | None) -> IncidentSummary:
+    return IncidentSummary(
+        id=incident.id,
+        status=incident.status,
+        child_id=incident.child_id,
+        child_name=child.name if child is not None else incident.child_name,
+        reported_at=incident.reported_at,
+        updated_at=incident.updated_at,
+    )
+
+
+async def build_views(
+    session: AsyncSession, principal: Principal, incidents: list[Incident]
+) -> list[IncidentView]:
+    full_ids = [i.id for i in incidents if repo.sees_full(principal, i)]
+    children = await repo.children_by_id(session, {i.child_id for i in incidents if i.child_id})
+    steps = await repo.steps_of(session, full_ids)
+    referrals = await repo.referrals_of(session, full_ids)
+    updates = await repo.updates_of(session, [r.id for rs in referrals.values() for r in rs])
+    out: list[IncidentView] = []
+    for incident in incidents:
+        child = children.get(incident.child_id) if incident.child_id else None
+        if incident.id in full_ids:
+            out.append(
+                full_view(incident, child, steps[incident.id], referrals[incident.id], updates)
+            )
+        else:
+            out.append(summary_view(incident, child))
+    return out
+
+
+async def get_view(
+    session: AsyncSession, principal: Principal, incident_id: uuid.UUID
+) -> tuple[IncidentView, int]:
+    """One incident as the caller may see it, and its version (for the ETag)."""
+    incident = await repo.get_visible(session, principal, incident_id)
+    if incident is None:
+        raise IncidentNotFound()
+    (view,) = await build_views(session, principal, [incident])
+    audit.record(session, "incident.read", "incident", incident.id, {"view": view.view})
+    return view, incident.version
+
+
+async def list_views(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: str | None,
+    escalated: bool | None,
+    urgent: bool | None,
+    child_id: uuid.UUID | None,
+    updated_since: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[IncidentView], str | None]:
+    stmt = repo.list_stmt(
+        principal,
+        status=status,
+        escalated=escalated,
+        urgent=urgent,
+        child_id=child_id,
+        updated_since=updated_since,
+    )
+    rows, nxt = await paginate(
+        session, stmt, [Incident.created_at, Incident.id], limit=limit, cursor=cursor
+    )
+    views = await build_views(session, principal, rows)
+    filters: dict[str, Any] = {
+        "status": status,
+        "escalated": escalated,
+        "urgent": urgent,
+        "child_id": str(child_id) if child_id else None,
+    }
+    audit.record(
+        session,
+        "incident.list",
+        "incident",
+        None,
+        {"ids": [str(v.id) for v in views], "filters": filters},
+    )
+    return views, nxt

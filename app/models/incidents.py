@@ -1,0 +1,257 @@
+"""强制报告: mandatory-report incidents, their referrals to partner agencies, webhook delivery.
+
+`visit_id` links a draft opened from a visit with suspected infringement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models.base import Timestamps, Versioned, uuid_pk
+
+INCIDENT_KINDS = (
+    "sexual_abuse",
+    "physical_abuse",
+    "bullying",
+    "unexplained_injury",
+    "neglect",
+    "abandonment",
+    "trafficking",
+    "begging",
+    "self_harm",
+    "minor_pregnancy",
+    "domestic_violence",
+    "other",
+)
+INCIDENT_STATUSES = ("draft", "reported", "acknowledged", "investigating", "intervening", "closed")
+INCIDENT_OUTCOMES = ("substantiated", "unsubstantiated", "transferred")
+REFERRAL_STATUSES = ("pending", "acknowledged", "in_progress", "completed", "declined")
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+class Incident(Timestamps, Versioned, Base):
+    """强制报告事件: a suspected infringement of a minor, reported by staff."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # The child: on the ledger (child_id), or the known facts of a minor not on it.
+    child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
+    child_name: Mapped[str | None] = mapped_column(String(100))
+    child_gender: Mapped[str | None] = mapped_column(String(6))
+    child_birth_date: Mapped[date | None] = mapped_column(Date)
+    child_age: Mapped[int | None] = mapped_column(SmallInteger)
+    child_id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    child_id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    child_id_number_masked: Mapped[str | None] = mapped_column(String(18))
+    # The area the incident belongs to (the child's village, else the reporter's area).
+    area_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    kinds: Mapped[list[str]] = mapped_column(ARRAY(String(32)), nullable=False, default=list)
+    description: Mapped[str | None] = mapped_column(Text)
+    discovered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    location: Mapped[str | None] = mapped_column(Text)
+    immediate_danger: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    reporter_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id"), nullable=False, index=True
+    )
+    reporter_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    drafted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation_reason: Mapped[str | None] = mapped_column(String(32))
+    interventions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+
+    # eager_defaults: the server-set timestamps come back in the INSERT/UPDATE's RETURNING.
+    __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft','reported','acknowledged','investigating','intervening','closed')",
+            name="status",
+        ),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('substantiated','unsubstantiated','transferred')",
+            name="outcome",
+        ),
+        CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
+        Index("ix_incidents_created", "created_at", "id"),
+        Index(
+            "ix_incidents_open_drafts",
+            "drafted_at",
+            postgresql_where=text("status = 'draft' AND escalated_at IS NULL"),
+        ),
+    )
+
+
+class IncidentStep(Base):
+    """One move of an incident's status: who, when, a note."""
+
+    __tablename__ = "incident_steps"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("incidents.id"), nullable=False, index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    actor_kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class Referral(Timestamps, Base):
+    """转介: an incident addressed to a partner agency, whose receipt is tracked against a deadline."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("incidents.id"), nullable=False, index=True
+    )
+    agency: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    referred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    ack_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    agency_case_number: Mapped[str | None] = mapped_column(String(64))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint(
+            "agency IN ('police','health','education','disabled_federation','women_federation')",
+            name="agency",
+        ),
+        CheckConstraint(
+            "status IN ('pending','acknowledged','in_progress','completed','declined')",
+            name="status",
+        ),
+        Index("uq_referrals_incident_agency", "incident_id", "agency", unique=True),
+        Index("ix_referrals_agency_created", "agency", "created_at", "id"),
+        Index(
+            "ix_referrals_ack_due",
+            "ack_due_at",
+            postgresql_where=text("status = 'pending' AND escalated_at IS NULL"),
+        ),
+    )
+
+
+class ReferralUpdate(Base):
+    """A partner agency's note on a referral: a status, a note, its own case number."""
+
+    __tablename__ = "referral_updates"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referrals.id"), nullable=False, index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    agency_client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency_clients.id"))
+    author: Mapped[str] = mapped_column(String(100), nullable=False)
+    status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    case_number: Mapped[str | None] = mapped_column(String(64))
+
+
+class Notification(Base):
+    """A message to one district staff member (escalations)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referrals.id"))
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_notifications_recipient", "recipient_id", "created_at", "id"),)
+
+
+class WebhookDelivery(Base):
+    """One event for one agency client's webhook (the outbox row); its id is the delivery id."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    agency_client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("agency_clients.id"), nullable=False, index=True
+    )
+    referral_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("referrals.id"), nullable=False, index=True
+    )
+    event: Mapped[str] = mapped_column(String(48), nullable=False)
+    payload_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','delivered','failed')", name="status"),
+        Index("ix_webhook_deliveries_status", "status", "created_at", "id"),
+    )
+
+
+class WebhookAttempt(Base):
+    """Every attempt at a delivery: when, the answer (or the error), how long it took."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    delivery_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_deliveries.id"), nullable=False, index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    worker_id: Mapped[str | None] = mapped_column(String(100))

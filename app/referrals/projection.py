@@ -1,0 +1,121 @@
+"""The one place where a referral is projected to the fields of an agency's mandate.
+
+Police see identity and residence and the report itself; health sees health and insurance;
+education sees schooling; the disabled persons' federation sees disability; the women's
+federation sees guardians and the report. Every agency sees the incident's kinds, urgency and
+status. Used by the referrals API and by the webhook payloads alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.kit.crypto import DecryptError, KeyRing
+from app.models import Child, Incident, Referral
+from app.referrals.schemas import AgencyChildView, AgencyIncidentView, AgencyReferralOut
+
+_BASIC = frozenset({"name", "gender", "birth_date", "age"})
+
+MANDATE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # agency: (incident fields, child fields) beyond the common ones
+    "police": (
+        frozenset({"description", "location", "discovered_at", "reporter_name"}),
+        _BASIC | {"id_number", "village_code", "guardians"},
+    ),
+    "health": (
+        frozenset({"description", "discovered_at"}),
+        _BASIC | {"serious_illness", "disability", "insurance"},
+    ),
+    "education": (frozenset(), _BASIC | {"school_stage", "school_name"}),
+    "disabled_federation": (frozenset(), _BASIC | {"disability"}),
+    "women_federation": (frozenset({"description", "discovered_at"}), _BASIC | {"guardians"}),
+}
+
+
+def _age(birth: date | None, today: date) -> int | None:
+    if birth is None:
+        return None
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def _child_facts(
+    incident: Incident, child: Child | None, keyring: KeyRing, today: date
+) -> dict[str, Any]:
+    if child is not None:
+        try:
+            id_number: str | None = keyring.decrypt(child.id_number_enc)
+        except DecryptError:
+            id_number = child.id_number_masked
+        return {
+            "name": child.name,
+            "gender": child.gender,
+            "birth_date": child.birth_date,
+            "age": _age(child.birth_date, today),
+            "id_number": id_number,
+            "village_code": child.village_code,
+            "guardians": child.guardians,
+            "school_stage": child.school_stage,
+            "school_name": child.school_name,
+            "disability": child.disability,
+            "serious_illness": child.serious_illness,
+            "insurance": child.insurance,
+        }
+    id_number = None
+    if incident.child_id_number_enc is not None:
+        try:
+            id_number = keyring.decrypt(incident.child_id_number_enc)
+        except DecryptError:
+            id_number = incident.child_id_number_masked
+    return {
+        "name": incident.child_name,
+        "gender": incident.child_gender,
+        "birth_date": incident.child_birth_date,
+        "age": _age(incident.child_birth_date, today)
+        if incident.child_birth_date
+        else incident.child_age,
+        "id_number": id_number,
+    }
+
+
+def project_for_agency(
+    agency: str,
+    referral: Referral,
+    incident: Incident,
+    child: Child | None,
+    keyring: KeyRing,
+    today: date,
+) -> AgencyReferralOut:
+    """The referral as `agency` may see it; fields outside its mandate are left out entirely."""
+    incident_fields, child_fields = MANDATE[agency]
+    facts = _child_facts(incident, child, keyring, today)
+    extra_incident = {
+        "description": incident.description,
+        "location": incident.location,
+        "discovered_at": incident.discovered_at,
+        "reporter_name": incident.reporter_name,
+    }
+    return AgencyReferralOut(
+        id=referral.id,
+        agency=referral.agency,
+        status=referral.status,
+        urgent=referral.urgent,
+        referred_at=referral.referred_at,
+        ack_due_at=referral.ack_due_at,
+        acknowledged_at=referral.acknowledged_at,
+        agency_case_number=referral.agency_case_number,
+        incident=AgencyIncidentView(
+            id=incident.id,
+            status=incident.status,
+            kinds=list(incident.kinds),
+            urgent=incident.urgent,
+            immediate_danger=incident.immediate_danger,
+            **{k: v for k, v in extra_incident.items() if k in incident_fields},
+        ),
+        child=AgencyChildView(**{k: v for k, v in facts.items() if k in child_fields}),
+    )
+
+
+def dump(view: AgencyReferralOut) -> dict[str, Any]:
+    """JSON form with the out-of-mandate fields absent (not null)."""
+    return view.model_dump(mode="json", exclude_unset=True)

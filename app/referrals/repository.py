@@ -1,0 +1,58 @@
+"""SQL of the agency side: only the referrals addressed to the caller's agency exist for it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Child, Incident, Referral
+
+
+def list_stmt(agency: str, status: str | None, updated_since: datetime | None) -> Select[Any]:
+    stmt = select(Referral).where(Referral.agency == agency)
+    if status is not None:
+        stmt = stmt.where(Referral.status == status)
+    if updated_since is not None:
+        stmt = stmt.where(Referral.updated_at >= updated_since)
+    return stmt
+
+
+async def get_for_agency(
+    session: AsyncSession, agency: str, referral_id: uuid.UUID, *, lock: bool = False
+) -> Referral | None:
+    stmt = select(Referral).where(Referral.id == referral_id, Referral.agency == agency)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def incidents_and_children(
+    session: AsyncSession, incident_ids: set[uuid.UUID]
+) -> tuple[dict[uuid.UUID, Incident], dict[uuid.UUID, Child]]:
+    if not incident_ids:
+        return {}, {}
+    incidents = {
+        i.id: i
+        for i in (await session.execute(select(Incident).where(Incident.id.in_(incident_ids))))
+        .scalars()
+        .all()
+    }
+    child_ids = {i.child_id for i in incidents.values() if i.child_id is not None}
+    children: dict[uuid.UUID, Child] = {}
+    if child_ids:
+        children = {
+            c.id: c
+            for c in (await session.execute(select(Child).where(Child.id.in_(child_ids))))
+            .scalars()
+            .all()
+        }
+    return incidents, children
+
+
+async def lock_incident(session: AsyncSession, incident_id: uuid.UUID) -> Incident:
+    stmt = select(Incident).where(Incident.id == incident_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one()

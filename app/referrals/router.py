@@ -1,0 +1,98 @@
+"""The partner agencies' API: their referrals, receipt, progress (client-credentials tokens)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from app.auth.principal import Principal, require_scope
+from app.db import SessionDep
+from app.errors import error_responses
+from app.incidents.deps import CtxDep
+from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.referrals import service
+from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralUpdateIn
+
+router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
+
+Reader = Annotated[Principal, Depends(require_scope("referrals:read"))]
+Writer = Annotated[Principal, Depends(require_scope("referrals:write"))]
+ReferralStatus = Literal["pending", "acknowledged", "in_progress", "completed", "declined"]
+
+
+@router.get(
+    "",
+    response_model=Page[AgencyReferralOut],
+    response_model_exclude_unset=True,
+    summary="The referrals addressed to the caller's agency, in the fields of its mandate",
+    responses=error_responses(401, 403, 422),
+)
+async def list_referrals(
+    session: SessionDep,
+    principal: Reader,
+    ctx: CtxDep,
+    status: Annotated[ReferralStatus | None, Query()] = None,
+    updated_since: Annotated[datetime | None, Query()] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[AgencyReferralOut]:
+    items, nxt = await service.list_referrals(
+        session,
+        principal,
+        ctx,
+        status=status,
+        updated_since=updated_since,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=items, next_cursor=nxt)
+
+
+@router.get(
+    "/{referral_id}",
+    response_model=AgencyReferralOut,
+    response_model_exclude_unset=True,
+    summary="One referral of the caller's agency",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_referral(
+    referral_id: uuid.UUID, session: SessionDep, principal: Reader, ctx: CtxDep
+) -> AgencyReferralOut:
+    return await service.get_referral(session, principal, referral_id, ctx)
+
+
+@router.post(
+    "/{referral_id}/acknowledge",
+    response_model=AgencyReferralOut,
+    response_model_exclude_unset=True,
+    summary="Acknowledge receipt 签收 (repeating it changes nothing)",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def acknowledge_referral(
+    referral_id: uuid.UUID,
+    session: SessionDep,
+    principal: Writer,
+    ctx: CtxDep,
+    body: AcknowledgeIn | None = None,
+) -> AgencyReferralOut:
+    return await service.acknowledge(session, principal, referral_id, body or AcknowledgeIn(), ctx)
+
+
+@router.post(
+    "/{referral_id}/updates",
+    response_model=AgencyReferralOut,
+    response_model_exclude_unset=True,
+    summary="Report progress: a note, a status, the agency's own case number",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def add_referral_update(
+    referral_id: uuid.UUID,
+    body: ReferralUpdateIn,
+    session: SessionDep,
+    principal: Writer,
+    ctx: CtxDep,
+) -> AgencyReferralOut:
+    return await service.add_update(session, principal, referral_id, body, ctx)

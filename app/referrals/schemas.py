@@ -1,0 +1,76 @@
+"""What a partner agency sees of a referral (projected to its mandate), and what it sends back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class AgencyChildView(BaseModel):
+    """The child, in the fields of the agency's mandate only (absent fields are not shown)."""
+
+    name: str | None = None
+    gender: str | None = None
+    birth_date: date | None = None
+    age: int | None = None
+    id_number: str | None = Field(default=None, description="Police only: the full number.")
+    village_code: str | None = Field(default=None, description="Police: residence.")
+    guardians: list[dict[str, Any]] | None = None
+    school_stage: str | None = None
+    school_name: str | None = None
+    disability: dict[str, Any] | None = None
+    serious_illness: dict[str, Any] | None = None
+    insurance: dict[str, Any] | None = None
+
+
+class AgencyIncidentView(BaseModel):
+    id: uuid.UUID
+    status: str
+    kinds: list[str]
+    urgent: bool
+    immediate_danger: bool
+    description: str | None = None
+    location: str | None = None
+    discovered_at: datetime | None = None
+    reporter_name: str | None = None
+
+
+class AgencyReferralOut(BaseModel):
+    """A referral as its agency sees it."""
+
+    id: uuid.UUID
+    agency: str
+    status: str
+    urgent: bool
+    referred_at: datetime
+    ack_due_at: datetime
+    acknowledged_at: datetime | None
+    agency_case_number: str | None
+    incident: AgencyIncidentView
+    child: AgencyChildView
+
+
+class ReferralUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, min_length=1, max_length=5000)
+    status: Literal["in_progress", "completed", "declined"] | None = None
+    case_number: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _something(self) -> ReferralUpdateIn:
+        if self.note is None and self.status is None and self.case_number is None:
+            raise ValueError(
+                "至少填写备注、状态或案件编号之一|Give a note, a status or a case number"
+            )
+        return self
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_number: str | None = Field(default=None, min_length=1, max_length=64)
+    note: str | None = Field(default=None, max_length=5000)

@@ -1,0 +1,156 @@
+"""The partner agencies' side of a referral: read it, acknowledge receipt, report progress."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.incidents import service as incidents
+from app.incidents.errors import ReferralNotFound, TransitionRefused
+from app.kit import audit
+from app.kit.pagination import paginate
+from app.models import Incident, Referral, ReferralUpdate
+from app.referrals import repository as repo
+from app.referrals.projection import project_for_agency
+from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralUpdateIn
+
+FINAL = frozenset({"completed", "declined"})
+
+
+def _agency(principal: Principal) -> str:
+    assert principal.agency is not None
+    return principal.agency
+
+
+async def _project(
+    session: AsyncSession, principal: Principal, referrals: list[Referral], ctx: incidents.Ctx
+) -> list[AgencyReferralOut]:
+    found, children = await repo.incidents_and_children(session, {r.incident_id for r in referrals})
+    out = []
+    for r in referrals:
+        incident = found[r.incident_id]
+        child = children.get(incident.child_id) if incident.child_id else None
+        out.append(
+            project_for_agency(_agency(principal), r, incident, child, ctx.keyring, ctx.today)
+        )
+    return out
+
+
+async def list_referrals(
+    session: AsyncSession,
+    principal: Principal,
+    ctx: incidents.Ctx,
+    *,
+    status: str | None,
+    updated_since: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AgencyReferralOut], str | None]:
+    rows, nxt = await paginate(
+        session,
+        repo.list_stmt(_agency(principal), status, updated_since),
+        [Referral.created_at, Referral.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    views = await _project(session, principal, rows, ctx)
+    audit.record(session, "referral.list", "referral", None, {"ids": [str(r.id) for r in rows]})
+    return views, nxt
+
+
+async def get_referral(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, ctx: incidents.Ctx
+) -> AgencyReferralOut:
+    referral = await repo.get_for_agency(session, _agency(principal), referral_id)
+    if referral is None:
+        raise ReferralNotFound()
+    audit.record(session, "referral.read", "referral", referral.id)
+    return (await _project(session, principal, [referral], ctx))[0]
+
+
+async def acknowledge(
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    body: AcknowledgeIn,
+    ctx: incidents.Ctx,
+) -> AgencyReferralOut:
+    """签收: the agency confirms receipt. Repeating it changes nothing. The police's receipt
+    moves a reported incident to `acknowledged`."""
+    referral = await repo.get_for_agency(session, _agency(principal), referral_id, lock=True)
+    if referral is None:
+        raise ReferralNotFound()
+    if referral.status == "pending":
+        referral.status = "acknowledged"
+        referral.acknowledged_at = ctx.now
+        referral.acknowledged_by = principal.name
+        if body.case_number:
+            referral.agency_case_number = body.case_number
+        session.add(
+            ReferralUpdate(
+                referral_id=referral.id,
+                at=ctx.now,
+                agency_client_id=principal.id,
+                author=principal.name,
+                status="acknowledged",
+                note=body.note,
+                case_number=body.case_number,
+            )
+        )
+        await session.flush()
+        incident = await repo.lock_incident(session, referral.incident_id)
+        if referral.agency == "police" and incident.status == "reported":
+            await incidents.move(
+                session, incident, principal, "acknowledged", ctx, note="公安机关已签收"
+            )
+        else:
+            incident.updated_at = func.now()
+        audit.record(session, "referral.acknowledge", "referral", referral.id)
+    return (await _project(session, principal, [referral], ctx))[0]
+
+
+async def add_update(
+    session: AsyncSession,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    body: ReferralUpdateIn,
+    ctx: incidents.Ctx,
+) -> AgencyReferralOut:
+    """A note, a status (in_progress, completed, declined) and/or the agency's case number."""
+    referral = await repo.get_for_agency(session, _agency(principal), referral_id, lock=True)
+    if referral is None:
+        raise ReferralNotFound()
+    if referral.status == "pending":
+        raise TransitionRefused(
+            "请先签收转介", "Acknowledge the referral first", extra={"status": referral.status}
+        )
+    if referral.status in FINAL and body.status is not None and body.status != referral.status:
+        raise TransitionRefused(
+            "转介已办结", "The referral is already finished", extra={"status": referral.status}
+        )
+    session.add(
+        ReferralUpdate(
+            referral_id=referral.id,
+            at=ctx.now,
+            agency_client_id=principal.id,
+            author=principal.name,
+            status=body.status,
+            note=body.note,
+            case_number=body.case_number,
+        )
+    )
+    if body.status is not None:
+        referral.status = body.status
+    if body.case_number is not None:
+        referral.agency_case_number = body.case_number
+    referral.updated_at = func.now()
+    incident: Incident = await repo.lock_incident(session, referral.incident_id)
+    incident.updated_at = func.now()
+    await session.flush()
+    await session.refresh(referral)
+    audit.record(session, "referral.update", "referral", referral.id, {"status": body.status})
+    return (await _project(session, principal, [referral], ctx))[0]

@@ -1,0 +1,1 @@
+"""Webhook delivery to partner agencies from a transactional outbox: signed, retried, logged."""

@@ -1,0 +1,85 @@
+"""The transactional outbox: a delivery row and its job, written in the caller's transaction.
+
+The event exists if and only if the change that caused it commits; the in-process worker is
+woken right after that commit (`queue.enqueue`), so the first attempt leaves at once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.kit.crypto import KeyRing
+from app.models import Child, Incident, Referral, WebhookDelivery
+from app.referrals.projection import dump, project_for_agency
+from app.webhooks import repository as repo
+from app.worker import queue
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """Retries: exponential backoff with jitter, up to `max_attempts`; timeouts on every call."""
+
+    max_attempts: int = 12
+    base_seconds: float = 2.0
+    cap_seconds: float = 1800.0
+    connect_timeout: float = 3.0
+    read_timeout: float = 5.0
+
+
+POLICY = DeliveryPolicy()
+
+
+def payload_context(delivery_id: uuid.UUID) -> bytes:
+    return b"webhook-payload:" + str(delivery_id).encode()
+
+
+async def record_event(
+    session: AsyncSession,
+    keyring: KeyRing,
+    *,
+    event: str,
+    referral: Referral,
+    incident: Incident,
+    child: Child | None,
+    occurred_at: datetime,
+    today: date,
+) -> list[uuid.UUID]:
+    """Queue `event` about `referral` to every active webhook of its agency; the delivery ids."""
+    ids: list[uuid.UUID] = []
+    clients = await repo.clients_with_webhook(session, referral.agency)
+    if not clients:
+        return ids
+    view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, today))
+    for client in clients:
+        delivery_id = uuid.uuid4()
+        body = {
+            "delivery_id": str(delivery_id),
+            "event": event,
+            "occurred_at": occurred_at.isoformat(),
+            "referral": view,
+        }
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        session.add(
+            WebhookDelivery(
+                id=delivery_id,
+                agency_client_id=client.id,
+                referral_id=referral.id,
+                event=event,
+                payload_enc=keyring.encrypt(raw, context=payload_context(delivery_id)),
+                status="pending",
+                attempts=0,
+                max_attempts=POLICY.max_attempts,
+            )
+        )
+        ids.append(delivery_id)
+    await session.flush()
+    for delivery_id in ids:
+        await queue.enqueue(
+            session, repo.DELIVER_JOB, {"delivery_id": str(delivery_id)}, max_attempts=5
+        )
+    return ids

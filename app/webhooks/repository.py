@@ -1,0 +1,94 @@
+"""SQL of the webhook outbox: clients with webhooks, deliveries, attempts, retry jobs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import AgencyClient, Job, WebhookAttempt, WebhookDelivery
+
+DELIVER_JOB = "webhooks.deliver"
+
+
+async def clients_with_webhook(session: AsyncSession, agency: str) -> list[AgencyClient]:
+    stmt = select(AgencyClient).where(
+        AgencyClient.agency == agency,
+        AgencyClient.is_active.is_(True),
+        AgencyClient.webhook_url.is_not(None),
+        AgencyClient.webhook_secret_enc.is_not(None),
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def lock_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID
+) -> tuple[WebhookDelivery, AgencyClient] | None:
+    """The delivery and its client, row-locked; None when another worker is sending it now."""
+    stmt = (
+        select(WebhookDelivery, AgencyClient)
+        .join(AgencyClient, AgencyClient.id == WebhookDelivery.agency_client_id)
+        .where(WebhookDelivery.id == delivery_id)
+        .with_for_update(of=WebhookDelivery, skip_locked=True)
+    )
+    row = (await session.execute(stmt)).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery | None:
+    return await session.get(WebhookDelivery, delivery_id)
+
+
+async def db_now(session: AsyncSession) -> datetime:
+    now: datetime = (await session.execute(select(func.now()))).scalar_one()
+    return now
+
+
+async def schedule_attempt(
+    session: AsyncSession, delivery_id: uuid.UUID, delay_seconds: float
+) -> datetime:
+    """Queue the next attempt `delay_seconds` from now (database time, the queue's clock)."""
+    run_at = (
+        await session.execute(
+            text("SELECT now() + make_interval(secs => :d)"), {"d": max(delay_seconds, 0.0)}
+        )
+    ).scalar_one()
+    await session.execute(
+        insert(Job).values(
+            kind=DELIVER_JOB,
+            payload={"delivery_id": str(delivery_id)},
+            run_at=run_at,
+            max_attempts=5,
+        )
+    )
+    return run_at  # type: ignore[no-any-return]
+
+
+def add_attempt(session: AsyncSession, **values: Any) -> None:
+    session.add(WebhookAttempt(**values))
+
+
+async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[WebhookAttempt]:
+    stmt = (
+        select(WebhookAttempt)
+        .where(WebhookAttempt.delivery_id == delivery_id)
+        .order_by(WebhookAttempt.attempt, WebhookAttempt.id)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+def list_deliveries_stmt(
+    status: str | None, agency_client_id: uuid.UUID | None, referral_id: uuid.UUID | None
+) -> Select[Any]:
+    stmt = select(WebhookDelivery)
+    if status is not None:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    if agency_client_id is not None:
+        stmt = stmt.where(WebhookDelivery.agency_client_id == agency_client_id)
+    if referral_id is not None:
+        stmt = stmt.where(WebhookDelivery.referral_id == referral_id)
+    return stmt

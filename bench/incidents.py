@@ -1,0 +1,290 @@
+"""Bench: create-incident latency with 50 concurrent reporters, and commit → first delivery.
+
+    python -m bench.incidents [--small]
+
+Starts the embedded PostgreSQL, a fresh database, the service under real uvicorn on 127.0.0.1
+(in a subprocess, with its in-process worker) and a webhook receiver on 127.0.0.1 for the
+police client. Targets: create p95 < 100 ms at 50 reporters; first delivery attempt < 2 s
+after the commit (measured from the request's start, so an upper bound).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, text
+from sqlalchemy.engine import make_url
+
+from app.auth.tokens import create_access_token
+from app.config import Settings
+from app.db import create_engine
+from app.kit.crypto import KeyRing
+from app.kit.secrets import hash_client_secret
+from app.models import AgencyClient, Area, User
+from app.webhooks.signing import new_secret
+from tests.incidents.receiver import Receiver
+
+DISTRICT, TOWN, VILLAGE = "110115", "110115001", "110115001001"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def _database() -> str:
+    from app import embedded
+
+    server = embedded.start(Path(".data"), name="bench-pg")
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, Settings(database_url=server))
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+async def _seed(url: str, settings: Settings, reporters: int, hook: str) -> list[uuid.UUID]:
+    ring = KeyRing.from_settings(
+        settings.encryption_keys.get_secret_value(),
+        settings.encryption_active_key_id,
+        settings.hmac_key.get_secret_value(),
+    )
+    engine = create_engine(url, settings)
+    ids = [uuid.uuid4() for _ in range(reporters)]
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(Area),
+            [
+                {"code": DISTRICT, "name": "区", "level": "district", "parent_code": None,
+                 "path": f"{DISTRICT}/"},
+                {"code": TOWN, "name": "镇", "level": "town", "parent_code": DISTRICT,
+                 "path": f"{DISTRICT}/{TOWN}/"},
+                {"code": VILLAGE, "name": "村", "level": "village", "parent_code": TOWN,
+                 "path": f"{DISTRICT}/{TOWN}/{VILLAGE}/"},
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            insert(User),
+            [
+                {"id": uid, "username": f"bench{i:03d}", "password_hash": "x",
+                 "full_name": f"报告人{i}", "role": "village_director", "area_code": VILLAGE,
+                 "is_active": True, "failed_logins": 0, "version": 1}
+                for i, uid in enumerate(ids)
+            ],
+        )  # fmt: skip
+        await conn.execute(
+            insert(AgencyClient).values(
+                id=uuid.uuid4(),
+                client_id="bench-police",
+                name="公安（压测）",
+                agency="police",
+                scopes=["referrals:read", "referrals:write"],
+                secret_hash=hash_client_secret("x"),
+                webhook_url=hook,
+                webhook_secret_enc=ring.encrypt(new_secret()),
+                is_active=True,
+                version=1,
+            )
+        )
+    await engine.dispose()
+    return ids
+
+
+def _body() -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "child": {"name": "压测儿童", "age": 10, "gender": "female"},
+        "kinds": ["neglect"],
+        "description": "长期无人照料",
+        "discovered_at": datetime.now(UTC).isoformat(),
+        "location": "村委会",
+        "immediate_danger": False,
+    }
+
+
+async def main(small: bool) -> int:
+    total = 50 if small else 2000
+    concurrency = 50
+    probes = 5 if small else 50
+    url = await _database()
+    port = _free_port()
+    settings = Settings(database_url=url, demo_data=False)
+    receiver = Receiver()
+    await receiver.start()
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "DEMO_DATA": "0",
+        "RUN_WORKER_IN_PROCESS": "1",
+        "MIGRATE_ON_START": "1",
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_SIZE": "20",
+    }
+    proc = subprocess.Popen(  # noqa: ASYNC220 - our own interpreter, started once
+        [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            for _ in range(300):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            users = await _seed(url, settings, concurrency, receiver.url)
+            now = datetime.now(UTC)
+            tokens = [
+                create_access_token(settings, now=now, subject=u, kind="user", extra={})[0]
+                for u in users
+            ]
+            started: dict[str, float] = {}
+
+            async def post(i: int) -> float:
+                body = _body()
+                t0 = time.perf_counter()
+                started[body["id"]] = time.time()
+                r = await client.post(
+                    "/api/v1/incidents",
+                    json=body,
+                    headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"},
+                )
+                elapsed = time.perf_counter() - t0
+                assert r.status_code == 201, r.text
+                return elapsed
+
+            warm = [await post(i) for i in range(20)]  # warm-up, one at a time
+            hz = []
+            for _ in range(20):
+                t = time.perf_counter()
+                await client.get("/healthz")
+                hz.append(time.perf_counter() - t)
+            print(
+                f"  one at a time: create p50 {statistics.median(warm) * 1000:.1f} ms; "
+                f"GET /healthz p50 {statistics.median(hz) * 1000:.1f} ms (machine baseline)"
+            )
+            await _drained(receiver, 20, within=30)
+            queue = list(range(total))
+            latencies: list[float] = []
+
+            async def reporter(k: int) -> None:
+                while queue:
+                    queue.pop()
+                    latencies.append(await post(k))
+
+            t0 = time.perf_counter()
+            await asyncio.gather(*(reporter(k) for k in range(concurrency)))
+            wall = time.perf_counter() - t0
+
+            # Commit → first attempt, one report at a time, once the load's backlog is sent.
+            await _drained(receiver, 20 + total, within=8 if small else 300)
+            before = len(receiver.received)
+            probe_ids = []
+            for i in range(probes):
+                body_id = None
+                receiver.arrived.clear()
+                t = time.time()
+                b = _body()
+                started[b["id"]] = t
+                r = await client.post(
+                    "/api/v1/incidents",
+                    json=b,
+                    headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"},
+                )
+                assert r.status_code == 201
+                body_id = b["id"]
+                probe_ids.append(body_id)
+                try:
+                    await asyncio.wait_for(_arrival(receiver, body_id), 10)
+                except TimeoutError:
+                    print("received so far:", len(receiver.received), file=sys.stderr)
+                    raise
+            arrivals = _arrival_times(receiver)
+            idle = [arrivals[i] - started[i] for i in probe_ids]
+            loaded = [
+                arrivals[i] - started[i] for i in arrivals if i in started and i not in probe_ids
+            ]
+            await asyncio.sleep(0)
+            del before
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        await receiver.stop()
+    ms = [x * 1000 for x in latencies]
+    print(
+        f"bench.incidents ({'small' if small else 'full'}): {total} reports, {concurrency} concurrent reporters"
+    )
+    print(
+        f"  create latency  p50 {pct(ms, 50):6.1f} ms  p95 {pct(ms, 95):6.1f} ms  "
+        f"p99 {pct(ms, 99):6.1f} ms  max {max(ms):6.1f} ms   (target p95 < 100 ms)"
+    )
+    print(f"  throughput      {total / wall:6.0f} reports/s")
+    print(
+        f"  commit → first delivery attempt, idle ({len(idle)} probes): "
+        f"p50 {statistics.median(idle) * 1000:.0f} ms  max {max(idle) * 1000:.0f} ms  (target < 2000 ms)"
+    )
+    if loaded:
+        print(
+            f"  commit → first delivery attempt, during the load ({len(loaded)}): "
+            f"p50 {statistics.median(loaded) * 1000:.0f} ms  p95 {pct(loaded, 95) * 1000:.0f} ms  "
+            f"max {max(loaded) * 1000:.0f} ms"
+        )
+    ok = pct(ms, 95) < 100 and max(idle) < 2
+    print("  result:", "PASS" if ok else "MISS")
+    return 0
+
+
+def _arrival_times(receiver: Receiver) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for got in receiver.received:
+        body = json.loads(got.body)
+        iid = body["referral"]["incident"]["id"]
+        out.setdefault(iid, got.at)
+    return out
+
+
+async def _drained(receiver: Receiver, expected: int, *, within: float) -> None:
+    """Wait (at most `within` seconds) until `expected` incidents have had a delivery."""
+    deadline = time.monotonic() + within
+    while len(_arrival_times(receiver)) < expected and time.monotonic() < deadline:
+        receiver.arrived.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(receiver.arrived.wait(), 0.5)
+
+
+async def _arrival(receiver: Receiver, incident_id: str) -> None:
+    while True:
+        receiver.arrived.clear()
+        if incident_id in _arrival_times(receiver):
+            return
+        await receiver.arrived.wait()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--small", action="store_true")
+    sys.exit(asyncio.run(main(parser.parse_args().small)))
