@@ -37,9 +37,11 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.placements.router import router as placements
+    from app.subsidies.router import router as subsidies
     from app.users.router import router as users
 
-    return [health.router, auth, areas, users, audit]
+    return [health.router, auth, areas, users, audit, subsidies, placements]
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -5,6 +5,17 @@ from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToke
 from app.models.areas import AREA_LEVELS, Area
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.subsidies import (
+    BenefitLine,
+    BenefitRun,
+    MedicalClaim,
+    PayrollLine,
+    PayrollRun,
+    PlacementEntry,
+    PlacementPlan,
+    SubsidyBudget,
+    SubsidyStandard,
+)
 
 __all__ = [
     "AGENCIES",
@@ -17,10 +28,19 @@ __all__ = [
     "Area",
     "AuditEntry",
     "Base",
+    "BenefitLine",
+    "BenefitRun",
     "Child",
     "ChildChange",
     "IdempotencyRecord",
     "Job",
+    "MedicalClaim",
+    "PayrollLine",
+    "PayrollRun",
+    "PlacementEntry",
+    "PlacementPlan",
     "RefreshToken",
+    "SubsidyBudget",
+    "SubsidyStandard",
     "User",
 ]
