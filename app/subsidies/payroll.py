@@ -18,7 +18,8 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -47,7 +48,7 @@ from app.subsidies.facts import (
     town_of,
     ym,
 )
-from app.subsidies.parameters import ParameterSet
+from app.subsidies.parameters import ParameterNotInForce, ParameterSet
 from app.subsidies.rules import living_allowance
 from app.subsidies.rules.common import CATEGORY_ZH
 from app.subsidies.standards import parameter_set
@@ -71,6 +72,23 @@ def parse_month(text: str, field: str = "month") -> date:
     except ValueError:
         raise ValidationFailed(
             errors=[(field, "月份格式应为 YYYY-MM", "Month must look like YYYY-MM")]
+        ) from None
+
+
+@contextmanager
+def in_force(field: str) -> Iterator[None]:
+    """Turn "no value in force on that date" into a 422 naming the field that chose the date."""
+    try:
+        yield
+    except ParameterNotInForce as error:
+        raise ValidationFailed(
+            errors=[
+                (
+                    field,
+                    f"参数 {error.key} 在 {error.on.isoformat()} 没有生效的取值",
+                    f"No value of {error.key} is in force on {error.on.isoformat()}",
+                )
+            ]
         ) from None
 
 
@@ -316,6 +334,8 @@ async def create_payroll(
             ]
         )
     params = await load_parameters(session)
+    with in_force("month"):
+        params.at("living_allowance.standard", month)
     run_id = await prepo.insert_run(
         session,
         {
@@ -340,7 +360,8 @@ async def create_payroll(
                 "existing": {"id": str(existing.id), "month": month_str, "status": existing.status}
             },
         )
-    totals = await _compute(session, run_id, month, params)
+    with in_force("month"):
+        totals = await _compute(session, run_id, month, params)
     await _finish(session, run_id, totals, now)
     audit.record(
         session,
@@ -372,7 +393,8 @@ async def recompute_payroll(
         )
     params = await load_parameters(session)
     await prepo.delete_lines(session, run.id)
-    totals = await _compute(session, run.id, run.month, params)
+    with in_force("month"):
+        totals = await _compute(session, run.id, run.month, params)
     await _finish(session, run.id, totals, now)
     audit.record(
         session,

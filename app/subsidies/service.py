@@ -27,7 +27,7 @@ from app.subsidies.errors import (
 )
 from app.subsidies.facts import Totals, child_facts, facts_json, month_text, payee, town_of
 from app.subsidies.parameters import Category, ParameterError, ParameterValue
-from app.subsidies.payroll import load_parameters, parse_month
+from app.subsidies.payroll import in_force, load_parameters, parse_month
 from app.subsidies.rules import (
     ChildFacts,
     Occasion,
@@ -163,12 +163,13 @@ async def quote(session: AsyncSession, principal: Principal, body: QuoteRequest)
     else:
         facts = _quote_facts(body, month)
     params = await load_parameters(session)
-    results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]
-    if month.month == 9:
-        results.append(education_grant(facts, f"{month.year}-{month.year + 1}", params))
-    for occasion, (m, _d) in OCCASION_DAY.items():
-        if month.month == m:
-            results.append(holiday_condolence(facts, occasion, month.year, params))
+    with in_force("month"):
+        results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]
+        if month.month == 9:
+            results.append(education_grant(facts, f"{month.year}-{month.year + 1}", params))
+        for occasion, (m, _d) in OCCASION_DAY.items():
+            if month.month == m:
+                results.append(holiday_condolence(facts, occasion, month.year, params))
     items = [
         {"benefit": r.benefit, "amount": r.amount, "eligible": r.eligible, "trace": r.trace}
         for r in results
@@ -210,15 +211,16 @@ async def create_claim(
         )
     params = await load_parameters(session)
     try:
-        result = medical_reimbursement(
-            row.category,
-            body.kind,
-            body.service_date,
-            body.bill_total,
-            body.basic_insurance_paid,
-            body.other_insurance_paid,
-            params,
-        )
+        with in_force("service_date"):
+            result = medical_reimbursement(
+                row.category,
+                body.kind,
+                body.service_date,
+                body.bill_total,
+                body.basic_insurance_paid,
+                body.other_insurance_paid,
+                params,
+            )
     except RuleInputError as error:
         raise _rule_error(error) from None
     remainder = body.bill_total - body.basic_insurance_paid - body.other_insurance_paid
@@ -341,6 +343,7 @@ async def _benefit_run(
     compute: Any,
 ) -> BenefitRun:
     params = await load_parameters(session)
+    field = "school_year" if benefit == "education_grant" else "year"
     run_id = await repo.insert_benefit_run(
         session,
         {
@@ -361,7 +364,8 @@ async def _benefit_run(
     async for rows in repo.stream_children(session, repo.active_on_clause(day)):
         for row in rows:
             facts = child_facts(row)
-            result: RuleResult = compute(facts, params)
+            with in_force(field):
+                result: RuleResult = compute(facts, params)
             if result.amount <= 0:
                 continue
             fen = to_fen(result.amount)

@@ -48,7 +48,9 @@ def child_values(settings: Settings, **overrides: Any) -> dict[str, Any]:
         "status": "active",
         "revoked_on": None,
         "parents": [],
-        "guardians": [{"name": "测试监护人", "relation": "grandparent", "bank_account": "6222000011112222"}],
+        "guardians": [
+            {"name": "测试监护人", "relation": "grandparent", "bank_account": "6222000011112222"}
+        ],
         "household_assistance": "none",
         "insurance": {},
         "school_stage": "primary",

@@ -43,7 +43,9 @@ async def _ledger(session: AsyncSession, settings: Settings) -> dict[str, Child]
 
 
 async def _lines(client: httpx.AsyncClient, auth: AuthHeaders, month: str, **params: Any) -> Any:
-    r = await client.get(f"{P}/{month}/lines", params=params | {"limit": 500}, headers=auth("admin"))
+    r = await client.get(
+        f"{P}/{month}/lines", params=params | {"limit": 500}, headers=auth("admin")
+    )
     assert r.status_code == 200, r.text
     return r.json()["items"]
 
@@ -102,9 +104,10 @@ async def test_second_run_for_a_month_is_409_naming_it(
     assert problem["code"] == "payroll_exists"
     assert problem["existing"] == {"id": first.json()["id"], "month": "2026-05", "status": "draft"}
     count = await session.scalar(
-        select(func.count()).select_from(PayrollLine).join(PayrollRun).where(
-            PayrollRun.month == date(2026, 5, 1)
-        )
+        select(func.count())
+        .select_from(PayrollLine)
+        .join(PayrollRun)
+        .where(PayrollRun.month == date(2026, 5, 1))
     )
     assert count == 1
 
@@ -178,7 +181,9 @@ async def test_approval_freezes_the_month_and_changes_become_adjustments(
     a = await make_child(session, settings)
     b = await make_child(session, settings, category="poor_family_seriously_ill")
     late = await make_child(session, settings, approved_on=date(2026, 4, 10))
-    assert (await client.post(P, json={"month": "2026-04"}, headers=auth("admin"))).status_code == 201
+    assert (
+        await client.post(P, json={"month": "2026-04"}, headers=auth("admin"))
+    ).status_code == 201
     approved = await client.post(
         f"{P}/2026-04/approve", json={"note": "同意"}, headers=auth("leader")
     )
