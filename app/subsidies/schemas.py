@@ -45,6 +45,16 @@ class StandardCreate(_Body):
         "then appears as adjustment lines in the next payroll draft.",
     )
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _string_or_list(cls, v: Any) -> Any:
+        if isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)):
+            return v
+        raise ValueError(
+            '数值须写成字符串（如 "2650.00"），学段须为代码列表|'
+            'Write amounts and ratios as strings ("2650.00"), stages as a list of codes'
+        )
+
 
 class StandardOut(BaseModel):
     id: int
