@@ -159,6 +159,28 @@ def _facts(row: Any, category: str | None = None) -> dict[str, Any]:
     }
 
 
+# One encoder for every line (json.dumps with options builds a new encoder on each call).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
+def _text(value: Any) -> str:
+    return "null" if value is None else f'"{value}"'
+
+
+def _facts_json(row: Any) -> str:
+    """`_facts(row)` as JSON text, written directly: every value is a date, a code or None."""
+    stage = row.school_stage if row.school_stage != "not_in_school" else None
+    a, r = row.approved_on, row.revoked_on
+    return (
+        f'{{"category": "{row.category}", "birth_date": "{row.birth_date.isoformat()}", '
+        f'"approved_on": {_text(a.isoformat() if a else None)}, '
+        f'"revoked_on": {_text(r.isoformat() if r else None)}, '
+        f'"school_stage": {_text(stage)}, '
+        f'"status": "{"revoked" if row.status == "revoked" else "active"}", '
+        f'"placement": "{row.placement}", "village_code": {_text(row.village_code)}}}'
+    )
+
+
 async def _compute(
     session: AsyncSession, run_id: uuid.UUID, month: date, params: ParameterSet
 ) -> Totals:
@@ -189,9 +211,9 @@ async def _compute(
                     town,
                     row.village_code,
                     due.fen,
-                    json.dumps(_facts(row), ensure_ascii=False),
+                    _facts_json(row),
                     due.parameters,
-                    json.dumps(payee(row), ensure_ascii=False),
+                    _JSON.encode(payee(row)),
                     None,
                     None,
                 )

@@ -7,7 +7,7 @@ import asyncio
 from datetime import date
 
 import httpx
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
@@ -28,7 +28,7 @@ async def test_twenty_concurrent_runs_make_one(
     ]
     ids = [r["id"] for r in rows]
     async with engine.begin() as conn:
-        await conn.execute(Child.__table__.insert(), rows)
+        await conn.execute(insert(Child), rows)
     try:
         headers = auth("admin")
         answers = await asyncio.gather(
