@@ -42,7 +42,9 @@ def _routers() -> list[Any]:
     from app.discovery.router import router as discovery
     from app.incidents.router import router as incidents
     from app.ledger.router import router as ledger
+    from app.placements.router import router as placements
     from app.referrals.router import router as referrals
+    from app.subsidies.router import router as subsidies
     from app.sync.router import router as sync
     from app.users.router import router as users
     from app.visits.router import router as visits
@@ -62,6 +64,8 @@ def _routers() -> list[Any]:
         incidents,
         referrals,
         webhooks,
+        subsidies,
+        placements,
     ]
 
 

@@ -7,6 +7,7 @@ test session; tests that need real commits (concurrency, the worker) use `commit
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -113,12 +114,11 @@ async def engine(settings: Settings, database_url: str) -> AsyncIterator[AsyncEn
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-async def base(engine: AsyncEngine) -> Base:
+async def seed_base(
+    engine: AsyncEngine, users: dict[str, uuid.UUID], clients: dict[str, uuid.UUID]
+) -> None:
     """The committed base every test may rely on: areas, one account per role, agency clients."""
-    pw = hash_password(PASSWORD)
-    users = {name: uuid.uuid4() for name in USERS}
-    clients = {agency: uuid.uuid4() for agency in AGENCY_CLIENTS}
+    pw = _password_hash()
     async with engine.begin() as conn:
         await conn.execute(
             insert(Area),
@@ -200,7 +200,36 @@ async def base(engine: AsyncEngine) -> Base:
                 for agency in AGENCY_CLIENTS
             ],
         )
+
+
+@functools.cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture(scope="session")
+async def base(engine: AsyncEngine) -> Base:
+    users = {name: uuid.uuid4() for name in USERS}
+    clients = {agency: uuid.uuid4() for agency in AGENCY_CLIENTS}
+    await seed_base(engine, users, clients)
     return Base(users=users, clients=clients)
+
+
+@pytest.fixture(scope="session")
+async def committed_engine(database_url: str, base: Base) -> AsyncIterator[AsyncEngine]:
+    """A second database for tests whose requests really commit (concurrency, the worker).
+
+    It holds the same base (same ids, so `auth` works against it), and what those tests commit
+    stays there instead of leaking into the shared test database's counts.
+    """
+    from app.manage import scratch_database
+
+    async with scratch_database(database_url) as url:
+        engine = create_engine(url, make_settings(url))
+        await upgrade(engine)
+        await seed_base(engine, base.users, base.clients)
+        yield engine
+        await engine.dispose()
 
 
 @pytest.fixture
@@ -252,11 +281,14 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def committed_app(
-    settings: Settings, engine: AsyncEngine, base: Base, clock: FixedClock
+    settings: Settings, committed_engine: AsyncEngine, clock: FixedClock
 ) -> AsyncIterator[FastAPI]:
-    """An app whose requests really commit (for concurrency and worker tests)."""
+    """An app whose requests really commit, on `committed_engine`'s database."""
     application = create_app(
-        settings, engine=engine, sessionmaker=create_sessionmaker(engine), clock=clock
+        settings,
+        engine=committed_engine,
+        sessionmaker=create_sessionmaker(committed_engine),
+        clock=clock,
     )
     async with application.router.lifespan_context(application):
         yield application
@@ -305,3 +337,37 @@ def auth(settings: Settings, base: Base, clock: FixedClock) -> AuthHeaders:
         return h
 
     return headers
+
+
+@pytest.fixture(scope="session")
+async def demo_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A scratch database holding the whole demo data set (loaded once, by `app.demo.load`).
+
+    Demo tests look at it rather than at the shared test database, where committed rows of
+    other tests would make "205 children" a matter of test order.
+    """
+    from app import demo
+    from app.manage import scratch_database
+
+    async with scratch_database(database_url) as url:
+        settings = make_settings(url, demo_data=True)
+        engine = create_engine(url, settings)
+        await upgrade(engine)
+        async with create_sessionmaker(engine)() as s:
+            await demo.load(s, settings)
+            await s.commit()
+        yield engine
+        await engine.dispose()
+
+
+@pytest.fixture
+async def demo_session(demo_engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session on the demo database; what a test does in it is rolled back."""
+    async with demo_engine.connect() as connection:
+        trans = await connection.begin()
+        maker = async_sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        async with maker() as s:
+            yield s
+        await trans.rollback()

@@ -130,10 +130,10 @@ async def test_two_workers_escalate_once(
     committed_client: httpx.AsyncClient,
     auth: AuthHeaders,
     settings: Settings,
-    engine: AsyncEngine,
+    committed_engine: AsyncEngine,
     clock: FixedClock,
 ) -> None:
-    maker = create_sessionmaker(engine)
+    maker = create_sessionmaker(committed_engine)
     async with maker() as s:
         child = await make_child(s, settings)
     bodies = [report(child.id) for _ in range(3)]

@@ -13,10 +13,10 @@ from app.models import Child, ChildChange, DiscoveryCandidate
 
 
 async def test_demo_ledger_matches_the_seed_and_loads_once(
-    session: AsyncSession, settings: Settings
+    demo_session: AsyncSession, settings: Settings
 ) -> None:
-    await demo.load(session, settings)
-    await demo.load(session, settings)
+    session = demo_session
+    await demo.load(session, settings)  # a second load changes nothing
     rows = (
         await session.execute(
             select(Child.placement, func.count())

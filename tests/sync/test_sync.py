@@ -25,9 +25,12 @@ async def sync(client: httpx.AsyncClient, headers: dict[str, str], cursor: str |
 
 
 async def test_first_call_is_the_full_set_then_only_changes(
-    committed_client: httpx.AsyncClient, auth: AuthHeaders, engine: AsyncEngine, settings: Settings
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    committed_engine: AsyncEngine,
+    settings: Settings,
 ) -> None:
-    async with engine.begin() as conn:
+    async with committed_engine.begin() as conn:
         mine = await make_child(conn, settings, village=VILLAGE2)
         theirs = await make_child(conn, settings, village=VILLAGE3)
     h = auth("dir2")
@@ -65,16 +68,19 @@ async def test_first_call_is_the_full_set_then_only_changes(
 
 
 async def test_tombstones_when_a_child_moves_away_or_leaves_the_ledger(
-    committed_client: httpx.AsyncClient, auth: AuthHeaders, engine: AsyncEngine, settings: Settings
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    committed_engine: AsyncEngine,
+    settings: Settings,
 ) -> None:
-    async with engine.begin() as conn:
+    async with committed_engine.begin() as conn:
         moving = await make_child(conn, settings, village=VILLAGE1)
         leaving = await make_child(conn, settings, village=VILLAGE1)
     h1, h3, hs = auth("dir1"), auth("dir3"), auth("sup1")
     c1 = (await sync(committed_client, h1, None))["next_cursor"]
     c3 = (await sync(committed_client, h3, None))["next_cursor"]
     cs = (await sync(committed_client, hs, None))["next_cursor"]
-    async with engine.begin() as conn:
+    async with committed_engine.begin() as conn:
         await conn.execute(
             update(Child)
             .where(Child.id == moving)
@@ -99,15 +105,18 @@ async def test_tombstones_when_a_child_moves_away_or_leaves_the_ledger(
 
 
 async def test_no_change_skipped_under_concurrent_writes(
-    committed_client: httpx.AsyncClient, auth: AuthHeaders, engine: AsyncEngine, settings: Settings
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    committed_engine: AsyncEngine,
+    settings: Settings,
 ) -> None:
     """A transaction that wrote first but commits last is still delivered on the next sync."""
     h = auth("dir1")
     cursor = (await sync(committed_client, h, None))["next_cursor"]
-    async with engine.connect() as slow:
+    async with committed_engine.connect() as slow:
         await slow.begin()
         early = await make_child(slow, settings, village=VILLAGE1)  # written first, not committed
-        async with engine.begin() as fast:
+        async with committed_engine.begin() as fast:
             late = await make_child(fast, settings, village=VILLAGE1)  # committed before it
         seen = await sync(committed_client, h, cursor)
         assert [c["id"] for c in seen["children"]] == [str(late)]
@@ -117,7 +126,10 @@ async def test_no_change_skipped_under_concurrent_writes(
 
 
 async def test_cursors_under_many_concurrent_writers(
-    committed_client: httpx.AsyncClient, auth: AuthHeaders, engine: AsyncEngine, settings: Settings
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    committed_engine: AsyncEngine,
+    settings: Settings,
 ) -> None:
     h = auth("sup1")
     cursor = (await sync(committed_client, h, None))["next_cursor"]
@@ -127,7 +139,7 @@ async def test_cursors_under_many_concurrent_writers(
 
     async def writer(n: int) -> None:
         for i in range(6):
-            async with engine.begin() as conn:
+            async with committed_engine.begin() as conn:
                 village = VILLAGE1 if (n + i) % 2 else VILLAGE2
                 written.append(await make_child(conn, settings, village=village))
                 await asyncio.sleep(0.005 * ((n * 7 + i) % 3))

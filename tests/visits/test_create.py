@@ -75,10 +75,10 @@ async def test_same_id_same_body_is_replayed_and_other_body_conflicts(
 async def test_twenty_concurrent_duplicates_store_one_visit(
     committed_client: httpx.AsyncClient,
     auth: AuthHeaders,
-    engine: AsyncEngine,
+    committed_engine: AsyncEngine,
     settings: Settings,
 ) -> None:
-    async with engine.begin() as conn:
+    async with committed_engine.begin() as conn:
         child = await make_child(conn, settings)
     body = visit_body(child, difficulties=[{"kind": "education", "text": "缺少学习用品"}])
     headers = auth("dir1")
@@ -88,7 +88,7 @@ async def test_twenty_concurrent_duplicates_store_one_visit(
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [200] * 19 + [201]
     assert len({a.text for a in answers}) == 1
-    async with engine.connect() as conn:
+    async with committed_engine.connect() as conn:
         n = await conn.scalar(
             select(func.count()).select_from(Visit).where(Visit.id == uuid.UUID(body["id"]))
         )

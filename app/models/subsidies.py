@@ -1,0 +1,280 @@
+"""补贴: subsidy standards, payroll runs and their lines, medical claims, grant runs, budgets, and
+the adult-orphan placement plans. Money is integer fen (分) everywhere."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models.base import Versioned, uuid_pk
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class SubsidyStandard(Base):
+    """补贴标准: one effective-dated value of a rule parameter; append-only (a trigger refuses
+    UPDATE and DELETE). `value` is a decimal string, or a list of stage codes."""
+
+    __tablename__ = "subsidy_standards"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    value: Mapped[Any] = mapped_column(JSONB, nullable=False)
+    effective_from: Mapped[date] = mapped_column(Date, nullable=False)
+    reference: Mapped[str] = mapped_column(Text, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    retroactive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    source: Mapped[str] = mapped_column(String(8), nullable=False, default="api")  # seed|api
+    created_at: Mapped[datetime] = _created_at()
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("key", "effective_from"),
+        CheckConstraint("source IN ('seed','api')", name="source"),
+    )
+
+
+class SubsidyBudget(Base):
+    """年度预算: the year's budget for classified support (分类保障), one per year."""
+
+    __tablename__ = "subsidy_budgets"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reference: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (CheckConstraint("amount_fen >= 0", name="amount_not_negative"),)
+
+
+class PayrollRun(Versioned, Base):
+    """生活补贴发放批次: the month's living-allowance run; one per month (unique), draft → approved."""
+
+    __tablename__ = "subsidy_payrolls"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    month: Mapped[date] = mapped_column(Date, nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    line_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    adjustment_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    adjustment_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    totals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    created_at: Mapped[datetime] = _created_at()
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approval_note: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint("status IN ('draft','approved')", name="status"),
+        CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+    )
+
+
+class PayrollLine(Base):
+    """发放明细: one child's line in a run, with the facts and parameters frozen at computation.
+
+    `kind` regular: the allowance of the run's month (`for_month` = the run's month);
+    adjustment: a correction (positive or negative) of an earlier, already paid `for_month`,
+    with its `reason` and the `original_line_id` it corrects (None if nothing was paid then).
+    """
+
+    __tablename__ = "subsidy_payroll_lines"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    payroll_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subsidy_payrolls.id"), nullable=False)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    for_month: Mapped[date] = mapped_column(Date, nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    town_code: Mapped[str | None] = mapped_column(String(12))
+    village_code: Mapped[str | None] = mapped_column(String(12))
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
+    payee: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    original_line_id: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('regular','adjustment')", name="kind"),
+        Index("ix_subsidy_payroll_lines_payroll", "payroll_id", "id"),
+        Index("ix_subsidy_payroll_lines_child_month", "child_id", "for_month"),
+        Index(
+            "uq_subsidy_payroll_lines_payroll_child_month_kind",
+            "payroll_id",
+            "child_id",
+            "for_month",
+            "kind",
+            unique=True,
+        ),
+        # One allowance per child per month, whatever happens twice.
+        Index(
+            "uq_subsidy_payroll_lines_regular",
+            "child_id",
+            "for_month",
+            unique=True,
+            postgresql_where=text("kind = 'regular'"),
+        ),
+    )
+
+
+class MedicalClaim(Versioned, Base):
+    """医疗报销申请: a bill, each payer's share, the remainder and the reimbursable amount."""
+
+    __tablename__ = "subsidy_medical_claims"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    child_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("children.id"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    service_date: Mapped[date] = mapped_column(Date, nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    bill_total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    basic_insurance_paid_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    other_insurance_paid_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    remainder_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    reimbursable_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    trace: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="submitted")
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_by: Mapped[str | None] = mapped_column(String(64))
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint("kind IN ('outpatient','inpatient')", name="kind"),
+        CheckConstraint("status IN ('submitted','approved','paid','rejected')", name="status"),
+        CheckConstraint(
+            "bill_total_fen >= 0 AND basic_insurance_paid_fen >= 0 "
+            "AND other_insurance_paid_fen >= 0 AND remainder_fen >= 0 AND reimbursable_fen >= 0",
+            name="amounts_not_negative",
+        ),
+        Index("ix_subsidy_medical_claims_created", "created_at", "id"),
+    )
+
+
+class BenefitRun(Base):
+    """助学金 / 节日慰问 run: one per school year (education_grant) or occasion and year (holiday)."""
+
+    __tablename__ = "subsidy_benefit_runs"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    benefit: Mapped[str] = mapped_column(String(24), nullable=False)
+    period: Mapped[str] = mapped_column(String(32), nullable=False)
+    reference_date: Mapped[date] = mapped_column(Date, nullable=False)
+    line_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    totals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("benefit", "period"),
+        CheckConstraint("benefit IN ('education_grant','holiday_condolence')", name="benefit"),
+    )
+
+
+class BenefitLine(Base):
+    """A child's line in a grant or holiday run, with its frozen facts and parameters."""
+
+    __tablename__ = "subsidy_benefit_lines"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subsidy_benefit_runs.id"), nullable=False)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    town_code: Mapped[str | None] = mapped_column(String(12))
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
+    payee: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("run_id", "child_id"),
+        Index("ix_subsidy_benefit_lines_run", "run_id", "id"),
+    )
+
+
+class PlacementPlan(Versioned, Base):
+    """成年孤儿安置计划: the year's plan, approved by the district government."""
+
+    __tablename__ = "placement_plans"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    year: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    note: Mapped[str | None] = mapped_column(Text)
+    total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    approval_reference: Mapped[str | None] = mapped_column(Text)
+    approved_on: Mapped[date | None] = mapped_column(Date)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    __table_args__ = (CheckConstraint("status IN ('draft','approved')", name="status"),)
+
+
+class PlacementEntry(Versioned, Base):
+    """One orphan in a plan: assessment, placement type, one-time subsidy; placed, then paid once."""
+
+    __tablename__ = "placement_entries"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("placement_plans.id"), nullable=False)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
+    assessment: Mapped[str] = mapped_column(Text, nullable=False)
+    placement_type: Mapped[str] = mapped_column(String(24), nullable=False)
+    subsidy_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="planned")
+    placed_on: Mapped[date | None] = mapped_column(Date)
+    placement_note: Mapped[str | None] = mapped_column(Text)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_by: Mapped[str | None] = mapped_column(String(64))
+
+    __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
+    __table_args__ = (
+        UniqueConstraint("plan_id", "child_id"),
+        # An orphan is placed (and paid) once, whatever the plan.
+        Index("uq_placement_entries_child", "child_id", unique=True),
+        CheckConstraint(
+            "placement_type IN ('extreme_poverty_support','social_placement')",
+            name="placement_type",
+        ),
+        CheckConstraint("status IN ('planned','placed','paid')", name="status"),
+        CheckConstraint("subsidy_fen > 0", name="subsidy_positive"),
+    )

@@ -1,0 +1,136 @@
+"""HTTP of the adult-orphan placement plans: /api/v1/placements/...
+
+Roles (rule we set): district admins file plans, record placements and payments; the district
+leader records the district government's approval; admins, the leader, auditors and the
+institute's staff (who care for these orphans) read plans; everyone else gets 403.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from app.auth.principal import DistrictAdmin, Principal, require_roles
+from app.db import SessionDep
+from app.errors import error_responses
+from app.kit.clock import ClockDep
+from app.placements import repository as repo
+from app.placements import service
+from app.placements.schemas import CandidateOut, EntryPlace, PlanApprove, PlanCreate, PlanOut
+
+router = APIRouter(prefix="/api/v1/placements", tags=["placements"])
+
+Readers = Annotated[
+    Principal,
+    Depends(require_roles("district_admin", "district_leader", "auditor", "institution_staff")),
+]
+Leader = Annotated[Principal, Depends(require_roles("district_leader"))]
+
+
+async def _one(session: SessionDep, plan_id: uuid.UUID) -> PlanOut:
+    plan = await service.get_plan(session, plan_id)
+    return PlanOut.model_validate((await service.plans_out(session, [plan]))[0])
+
+
+@router.post(
+    "/plans",
+    response_model=PlanOut,
+    status_code=201,
+    summary="File the year's adult-orphan placement plan (成年孤儿安置计划)",
+    responses=error_responses(400, 401, 403, 409, 422),
+)
+async def create_placement_plan(
+    body: PlanCreate, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+) -> PlanOut:
+    plan = await service.create_plan(session, actor, body, clock.now())
+    return await _one(session, plan.id)
+
+
+@router.get(
+    "/plans",
+    response_model=list[PlanOut],
+    summary="List placement plans",
+    responses=error_responses(401, 403, 422),
+)
+async def list_placement_plans(
+    session: SessionDep, _: Readers, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> list[PlanOut]:
+    plans = list(await repo.plans(session, year))
+    return [PlanOut.model_validate(p) for p in await service.plans_out(session, plans)]
+
+
+@router.get(
+    "/plans/{plan_id}",
+    response_model=PlanOut,
+    summary="Get a placement plan with its entries",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_placement_plan(plan_id: uuid.UUID, session: SessionDep, _: Readers) -> PlanOut:
+    return await _one(session, plan_id)
+
+
+@router.post(
+    "/plans/{plan_id}/approve",
+    response_model=PlanOut,
+    summary="Record the district government's approval of the plan (district leader)",
+    responses=error_responses(400, 401, 403, 404, 409, 422),
+)
+async def approve_placement_plan(
+    plan_id: uuid.UUID, body: PlanApprove, session: SessionDep, actor: Leader, clock: ClockDep
+) -> PlanOut:
+    await service.approve_plan(session, actor, plan_id, body, clock.now())
+    return await _one(session, plan_id)
+
+
+@router.post(
+    "/plans/{plan_id}/entries/{entry_id}/place",
+    response_model=PlanOut,
+    summary="Record that a placement was carried out",
+    responses=error_responses(400, 401, 403, 404, 409, 422),
+)
+async def place_placement_entry(
+    plan_id: uuid.UUID, entry_id: uuid.UUID, body: EntryPlace, session: SessionDep, _: DistrictAdmin
+) -> PlanOut:
+    await service.place_entry(session, plan_id, entry_id, body)
+    return await _one(session, plan_id)
+
+
+@router.post(
+    "/plans/{plan_id}/entries/{entry_id}/pay",
+    response_model=PlanOut,
+    summary="Pay a carried-out placement's one-time subsidy (once; again → 409)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def pay_placement_entry(
+    plan_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    clock: ClockDep,
+) -> PlanOut:
+    await service.pay_entry(session, actor, plan_id, entry_id, clock.now())
+    return await _one(session, plan_id)
+
+
+@router.get(
+    "/candidates",
+    response_model=list[CandidateOut],
+    summary="Orphans of the institute who turn 18 in the year and are in no plan yet",
+    responses=error_responses(401, 403, 422),
+)
+async def list_placement_candidates(
+    session: SessionDep, _: Readers, year: Annotated[int, Query(ge=2000, le=2100)]
+) -> list[CandidateOut]:
+    rows = await repo.candidates(session, year)
+    return [
+        CandidateOut(
+            child_id=r.id,
+            name=r.name,
+            id_number_masked=r.id_number_masked,
+            birth_date=r.birth_date,
+            status=r.status,
+        )
+        for r in rows
+    ]

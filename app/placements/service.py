@@ -1,0 +1,227 @@
+"""成年孤儿安置: the yearly plan for the institute's orphans who come of age.
+
+The plan lists each orphan with the professional assessment, the placement type (特困供养
+extreme-poverty support, or 社会化安置 placement in society) and the one-time subsidy set in
+the plan (not by a formula). The district government approves it (the reference of its reply
+is recorded); then each placement is carried out and its subsidy paid, once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.kit import audit
+from app.kit.money import from_fen, to_fen
+from app.models import PlacementEntry, PlacementPlan
+from app.placements import repository as repo
+from app.placements.schemas import EntryPlace, PlanApprove, PlanCreate
+from app.subsidies.errors import AlreadyPaid, WrongState
+
+
+class PlanExists(Conflict):
+    code = "placement_plan_exists"
+    title_zh = "该年度的安置计划已存在"
+    title_en = "The year's placement plan already exists"
+
+
+async def create_plan(
+    session: AsyncSession, principal: Principal, body: PlanCreate, now: datetime
+) -> PlacementPlan:
+    """File the year's plan (draft); each entry an orphan of the institute of age by that year."""
+    ids = [e.child_id for e in body.entries]
+    errors: list[tuple[str, str, str]] = []
+    seen: set[uuid.UUID] = set()
+    found = await repo.children(session, ids)
+    planned = await repo.already_planned(session, ids)
+    for i, e in enumerate(body.entries):
+        field = f"entries.{i}.child_id"
+        child = found.get(e.child_id)
+        if e.child_id in seen:
+            errors.append((field, "同一儿童在计划中重复出现", "The child appears twice"))
+        elif child is None:
+            errors.append((field, "儿童不存在", "No such child"))
+        elif child.category != "orphan" or child.placement != "institution":
+            errors.append(
+                (field, "只有福利院的孤儿可列入成年安置计划", "Only the institute's orphans")
+            )
+        elif child.birth_date.year + 18 > body.year:
+            errors.append(
+                (
+                    field,
+                    f"该儿童在 {body.year} 年尚未成年",
+                    f"The child is not of age in {body.year}",
+                )
+            )
+        elif e.child_id in planned:
+            errors.append((field, "该儿童已列入安置计划", "The child is already in a plan"))
+        seen.add(e.child_id)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    if await repo.plan_by_year(session, body.year) is not None:
+        raise PlanExists(
+            f"{body.year} 年度的安置计划已存在", f"The {body.year} plan already exists"
+        )
+    plan = PlacementPlan(
+        id=uuid.uuid4(),
+        year=body.year,
+        status="draft",
+        note=body.note,
+        total_fen=sum(to_fen(e.subsidy) for e in body.entries),
+        created_at=now,
+        created_by=principal.name,
+    )
+    session.add(plan)
+    await session.flush()
+    for e in body.entries:
+        session.add(
+            PlacementEntry(
+                id=uuid.uuid4(),
+                plan_id=plan.id,
+                child_id=e.child_id,
+                assessment=e.assessment,
+                placement_type=e.placement_type,
+                subsidy_fen=to_fen(e.subsidy),
+                status="planned",
+            )
+        )
+    await session.flush()
+    audit.record(
+        session,
+        "placement_plan.create",
+        "placement_plan",
+        plan.id,
+        {"year": body.year, "entries": len(body.entries), "total_fen": plan.total_fen},
+    )
+    return plan
+
+
+async def get_plan(
+    session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False
+) -> PlacementPlan:
+    plan = await repo.plan(session, plan_id, lock=lock)
+    if plan is None:
+        raise NotFound("安置计划不存在", "No such placement plan")
+    return plan
+
+
+async def approve_plan(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    body: PlanApprove,
+    now: datetime,
+) -> PlacementPlan:
+    """Record the district government's approval of a draft plan."""
+    plan = await get_plan(session, plan_id, lock=True)
+    if plan.status != "draft":
+        raise WrongState("该安置计划已审批", "The plan is already approved")
+    plan.status = "approved"
+    plan.approval_reference = body.approval_reference
+    plan.approved_on = body.approved_on
+    plan.approved_at, plan.approved_by = now, principal.name
+    await session.flush()
+    audit.record(
+        session,
+        "placement_plan.approve",
+        "placement_plan",
+        plan.id,
+        {"approval_reference": body.approval_reference},
+    )
+    return plan
+
+
+async def _entry(session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID) -> PlacementEntry:
+    entry = await repo.entry(session, plan_id, entry_id)
+    if entry is None:
+        raise NotFound("安置记录不存在", "No such placement entry")
+    return entry
+
+
+async def place_entry(
+    session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID, body: EntryPlace
+) -> PlacementEntry:
+    """The placement is carried out (only under an approved plan)."""
+    plan = await get_plan(session, plan_id)
+    if plan.status != "approved":
+        raise WrongState("安置计划尚未经区政府批准", "The plan is not approved yet")
+    entry = await _entry(session, plan_id, entry_id)
+    if entry.status != "planned":
+        raise WrongState("该儿童已完成安置", "The placement is already carried out")
+    entry.status, entry.placed_on, entry.placement_note = "placed", body.placed_on, body.note
+    await session.flush()
+    audit.record(
+        session, "placement.place", "placement_entry", entry.id, {"placed_on": str(body.placed_on)}
+    )
+    return entry
+
+
+async def pay_entry(
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    now: datetime,
+) -> PlacementEntry:
+    """Pay the one-time subsidy of a carried-out placement, once."""
+    entry = await _entry(session, plan_id, entry_id)
+    if entry.status == "paid":
+        raise AlreadyPaid("该安置补贴已支付", "The placement subsidy is already paid")
+    if entry.status != "placed":
+        raise WrongState("须先完成安置再支付补贴", "Carry out the placement before paying")
+    entry.status, entry.paid_at, entry.paid_by = "paid", now, principal.name
+    await session.flush()
+    audit.record(
+        session, "placement.pay", "placement_entry", entry.id, {"subsidy_fen": entry.subsidy_fen}
+    )
+    return entry
+
+
+async def plans_out(session: AsyncSession, plans: list[PlacementPlan]) -> list[dict[str, Any]]:
+    rows = await repo.entries(session, [p.id for p in plans]) if plans else []
+    by_plan: dict[uuid.UUID, list[Any]] = {}
+    for entry, name, masked in rows:
+        by_plan.setdefault(entry.plan_id, []).append(
+            {
+                "id": entry.id,
+                "child_id": entry.child_id,
+                "child_name": name,
+                "id_number_masked": masked,
+                "assessment": entry.assessment,
+                "placement_type": entry.placement_type,
+                "subsidy": from_fen(entry.subsidy_fen),
+                "status": entry.status,
+                "placed_on": entry.placed_on,
+                "placement_note": entry.placement_note,
+                "paid_at": entry.paid_at,
+                "paid_by": entry.paid_by,
+            }
+        )
+    out = []
+    for p in plans:
+        entries = by_plan.get(p.id, [])
+        out.append(
+            {
+                "id": p.id,
+                "year": p.year,
+                "status": p.status,
+                "note": p.note,
+                "entry_count": len(entries),
+                "total_subsidy": from_fen(p.total_fen),
+                "by_type": dict(Counter(e["placement_type"] for e in entries)),
+                "approval_reference": p.approval_reference,
+                "approved_on": p.approved_on,
+                "approved_at": p.approved_at,
+                "approved_by": p.approved_by,
+                "created_at": p.created_at,
+                "created_by": p.created_by,
+                "entries": entries,
+            }
+        )
+    return out

@@ -1,0 +1,128 @@
+"""Demo data of the subsidy engine (synthetic): the standards, the year's budget of 7.39 million
+yuan, approved payrolls for the three months before this one, and the 2024 placement plan
+(7 placed, 2 + 5, 750,000 yuan). Runs after the ledger's demo children; skips what exists."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.config import Settings
+from app.kit.clock import DISTRICT_TZ
+from app.models import Child, PayrollRun, PlacementPlan, SubsidyBudget
+from app.placements import service as placements
+from app.placements.schemas import EntryCreate, EntryPlace, PlanApprove, PlanCreate
+from app.subsidies import payroll, repository
+from app.subsidies.facts import month_text
+
+log = logging.getLogger(__name__)
+
+ANNUAL_BUDGET = Decimal("7390000.00")
+DEMO_MONTHS = 3
+PLAN_YEAR = 2024
+# (placement type, one-time subsidy): 2 × 75,000 + 5 × 120,000 = 750,000 yuan.
+PLAN_ENTRIES = [("extreme_poverty_support", Decimal("75000.00"))] * 2 + [
+    ("social_placement", Decimal("120000.00"))
+] * 5
+
+
+def _principal(name: str, role: str) -> Principal:
+    return Principal(kind="user", id=uuid.UUID(int=0), name=name, role=role)
+
+
+async def load(session: AsyncSession, settings: Settings) -> None:
+    await repository.ensure_seeded(session)
+    children = (await session.execute(select(func.count()).select_from(Child))).scalar_one()
+    if not children:
+        log.info("subsidy demo: no children in the ledger yet, only the standards were seeded")
+        return
+    now = datetime.now(UTC)
+    today = now.astimezone(DISTRICT_TZ).date()
+    admin, leader = (
+        _principal("demo-admin", "district_admin"),
+        _principal("demo-leader", "district_leader"),
+    )
+    if await session.get(SubsidyBudget, today.year) is None:
+        await repository.insert_budget(
+            session,
+            {
+                "year": today.year,
+                "amount_fen": int(ANNUAL_BUDGET * 100),
+                "reference": "演示：年度分类保障支出 739万元（大兴区民政局答复）",
+                "created_by": admin.name,
+            },
+        )
+    has_payrolls = (
+        await session.execute(select(func.count()).select_from(PayrollRun))
+    ).scalar_one()
+    if not has_payrolls:
+        first = today.year * 12 + today.month - 1 - DEMO_MONTHS
+        for index in range(first, first + DEMO_MONTHS):
+            month = month_text(date(index // 12, index % 12 + 1, 1))
+            await payroll.create_payroll(session, admin, month, now)
+            await payroll.approve_payroll(session, leader, month, "演示数据", now)
+    if (
+        await session.execute(select(PlacementPlan.id).where(PlacementPlan.year == PLAN_YEAR))
+    ).first() is None:
+        await _placement_plan(session, admin, leader)
+
+
+async def _placement_plan(session: AsyncSession, admin: Principal, leader: Principal) -> None:
+    stmt = (
+        select(Child.id)
+        .where(
+            Child.category == "orphan",
+            Child.placement == "institution",
+            Child.birth_date <= date(PLAN_YEAR - 18, 12, 31),
+        )
+        .order_by(Child.birth_date.desc(), Child.id)
+        .limit(len(PLAN_ENTRIES))
+    )
+    ids = list((await session.execute(stmt)).scalars().all())
+    if len(ids) < len(PLAN_ENTRIES):
+        log.info(
+            "subsidy demo: the 2024 placement plan needs %d orphans of the institute born in "
+            "2006 or before; the ledger has %d",
+            len(PLAN_ENTRIES),
+            len(ids),
+        )
+        return
+    body = PlanCreate(
+        year=PLAN_YEAR,
+        note="演示：2024年成年孤儿安置计划，7人（特困供养2人、社会化安置5人），安置补贴共75万元",
+        entries=[
+            EntryCreate(
+                child_id=child_id,
+                assessment="演示：专业评估认为具备相应安置条件",
+                placement_type=kind,
+                subsidy=amount,
+            )
+            for child_id, (kind, amount) in zip(ids, PLAN_ENTRIES, strict=True)
+        ],
+    )
+    at = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
+    plan = await placements.create_plan(session, admin, body, at)
+    await placements.approve_plan(
+        session,
+        leader,
+        plan.id,
+        PlanApprove(
+            approval_reference="大兴区人民政府批复（演示）〔2024〕1号",
+            approved_on=date(2024, 3, 15),
+        ),
+        at,
+    )
+    entries = await placements.plans_out(session, [plan])
+    for entry in entries[0]["entries"]:
+        await placements.place_entry(
+            session, plan.id, entry["id"], EntryPlace(placed_on=date(2024, 6, 30))
+        )
+        await placements.pay_entry(
+            session, admin, plan.id, entry["id"], datetime(2024, 7, 10, 2, 0, tzinfo=UTC)
+        )
