@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -138,10 +138,13 @@ class _RouteSpanName:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
-        finally:
-            if scope["type"] == "http":
+            return
+
+        async def named_send(message: Message) -> None:
+            # Before the response starts: the span may end with the last body chunk.
+            if message["type"] == "http.response.start":
                 route = getattr(scope.get("route"), "path", None)
                 if route:
                     from opentelemetry import trace
@@ -150,3 +153,6 @@ class _RouteSpanName:
                     if span.is_recording():
                         span.set_attribute("http.route", route)
                         span.update_name(f"{scope.get('method', '')} {route}")
+            await send(message)
+
+        await self.app(scope, receive, named_send)
