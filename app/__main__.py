@@ -1,24 +1,70 @@
-"""`python -m app`: serve the API (embedded PostgreSQL unless DATABASE_URL is set)."""
+"""`python -m app`: serve the API (embedded PostgreSQL unless DATABASE_URL is set).
+
+Graceful shutdown (优雅停机) on SIGTERM (Kubernetes) or Ctrl-C:
+
+1. at once: /readyz answers 503 and the in-process worker is told to stop after the job in hand
+   (a job runs in one transaction with its completion, so it is done whole or not at all);
+2. uvicorn closes the listening socket (no new connections), closes idle keep-alive
+   connections, and lets the requests in flight finish, for up to GRACEFUL_SHUTDOWN_SECONDS;
+3. the lifespan waits for the worker (again up to GRACEFUL_SHUTDOWN_SECONDS) and closes the pool;
+4. the process exits 0 (not by re-raising SIGTERM): a graceful stop is a normal end.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import signal
+import socket
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.main import create_app
 from app.observability import setup_logging
 
 
-def _exit_after_drain(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
+def register_extra_job_modules(settings: Settings) -> None:
+    """EXTRA_JOB_MODULES (comma-separated) join registry.JOB_MODULES before the worker loads them."""
+    from app.worker import registry
+
+    for module in settings.extra_job_modules.split(","):
+        module = module.strip()
+        if module and module not in registry.JOB_MODULES:
+            registry.JOB_MODULES.append(module)
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, plus: stop the worker and turn unready as soon as the signal comes."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.app = app
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().startup(sockets=sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.app.state.shutting_down = True
+        worker = getattr(self.app.state, "worker", None)
+        if worker is not None and self.loop is not None:
+            self.loop.call_soon_threadsafe(worker.stop)
+        super().handle_exit(sig, frame)
+        if sig == signal.SIGTERM:
+            # uvicorn re-raises captured signals after the shutdown, which would end the process
+            # "killed by SIGTERM"; after a completed graceful shutdown we exit 0 instead.
+            with contextlib.suppress(ValueError):
+                self._captured_signals.remove(sig)
 
 
 def main() -> None:
     settings = get_settings()
     setup_logging(settings.log_level)
+    register_extra_job_modules(settings)
     app = create_app(settings)
     base = f"http://{settings.host}:{settings.port}"
     if settings.demo_data:
@@ -27,20 +73,19 @@ def main() -> None:
         print_logins(base)
     else:
         print(f"\n  API docs: {base}/docs\n", flush=True)
-    # uvicorn drains on SIGTERM, then re-raises the signal with the handler it found: make that
-    # handler an orderly exit, so the embedded database is stopped below rather than orphaned.
-    signal.signal(signal.SIGTERM, _exit_after_drain)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
+        proxy_headers=True,
+    )
     try:
-        uvicorn.run(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
-            proxy_headers=True,
-        )
+        GracefulServer(config, app).run()
     finally:
+        # After the drain (or Ctrl-C), stop the embedded database rather than orphan it.
         from app import embedded
 
         embedded.stop()

@@ -6,24 +6,28 @@ import logging
 import uuid
 
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from app.auth.passwords import hash_password
+from app.auth.passwords import hash_password_async
 from app.kit import audit
 from app.models import Area, User
 
 log = logging.getLogger(__name__)
+_LOCK_KEY = 0x626F6F747374  # "bootst"
 
 
 async def on_start(app: FastAPI) -> None:
     settings = app.state.settings
     async with app.state.sessionmaker() as session:
+        # Replicas starting together take turns (a transaction lock: safe behind PgBouncer).
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         if settings.demo_data:
             from app import demo
 
             await demo.load(session, settings)
             await audit.flush(session)
             await session.commit()
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         username = settings.bootstrap_admin_username
         password = settings.bootstrap_admin_password
         if not username or password is None:
@@ -48,7 +52,7 @@ async def on_start(app: FastAPI) -> None:
             User(
                 id=uuid.uuid4(),
                 username=username,
-                password_hash=hash_password(password.get_secret_value()),
+                password_hash=await hash_password_async(password.get_secret_value()),
                 full_name="系统管理员",
                 role="district_admin",
                 area_code=district.code,

@@ -69,6 +69,23 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
 
     worker_poll_seconds: float = Field(default=0.5, gt=0)
+    # Extra job-handler modules, comma-separated, imported by `python -m app` and
+    # `python -m app.worker` next to registry.JOB_MODULES (the ops tests add a slow test job).
+    extra_job_modules: str = ""
+    # `python -m app.worker` serves its own /metrics on this port (0 = off).
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+
+    # Rate limits (app/ratelimit.py): a token bucket per process, per user or agency client
+    # (the JWT's `sub`), else per client IP; the token endpoint has its own, stricter per-IP one.
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = Field(default=600, gt=0)
+    rate_limit_burst: int = Field(default=200, gt=0)
+    rate_limit_token_per_minute: int = Field(default=30, gt=0)
+    rate_limit_token_burst: int = Field(default=20, gt=0)
+
+    # Outbound HTTP (app/kit/http.py): every call has these timeouts.
+    outbound_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    outbound_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _secrets_outside_development(self) -> Settings:

@@ -151,5 +151,10 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    from app.ratelimit import RateLimitMiddleware
+    from app.tracing import setup_tracing
+
+    app.add_middleware(RateLimitMiddleware, settings=settings, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    setup_tracing(app)  # outermost, and only when OTEL_* asks for it
     return app

@@ -9,6 +9,7 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+# Set by app.tracing when tracing is on: the current trace and span ids for each log line.
+trace_context: Callable[[], dict[str, str]] | None = None
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,6 +37,8 @@ class JsonFormatter(logging.Formatter):
         rid = request_id_var.get()
         if rid:
             out["request_id"] = rid
+        if trace_context is not None:
+            out.update(trace_context())
         for k, v in record.__dict__.items():
             if k not in _STD_ATTRS and not k.startswith("_"):
                 out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
@@ -58,6 +63,31 @@ def setup_logging(level: str) -> None:
 
 
 class Metrics:
+    """The process's Prometheus metrics, served at /metrics (the worker: WORKER_METRICS_PORT).
+
+    How the domains count (the counters exist from the start, at zero, so dashboards and
+    alerts see them before the first event):
+
+    - in a request: ``request.app.state.metrics``;
+    - in a job handler: ``observability.current_metrics()`` (the metrics of this process: the
+      API's when the worker runs in-process, the worker's own in ``python -m app.worker``).
+
+    Names and labels:
+
+    - ``import_rows_total{outcome}`` — rows read by a file import; outcome ``imported`` or
+      ``error`` (a row rejected with a message). ``metrics.import_rows.labels("error").inc(n)``.
+    - ``webhook_deliveries_total{outcome}`` — webhook delivery attempts; outcome ``delivered``
+      (2xx), ``failed`` (an attempt failed and will be retried) or ``abandoned`` (no retry left).
+    - ``incident_escalations_total`` — incidents escalated for a missed acknowledgement SLA.
+    - ``jobs_total{kind,outcome}`` — background jobs (done, retry, failed), counted by the runner.
+    - ``http_request_duration_seconds{method,route}`` (histogram), ``http_requests_total``,
+      ``http_requests_in_flight``, ``db_pool_connections_in_use``, ``db_pool_size``,
+      ``rate_limited_total{bucket}``.
+    """
+
+    IMPORT_OUTCOMES = ("imported", "error")
+    WEBHOOK_OUTCOMES = ("delivered", "failed", "abandoned")
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
@@ -86,6 +116,48 @@ class Metrics:
             ["kind", "outcome"],
             registry=self.registry,
         )
+        self.import_rows = Counter(
+            "import_rows_total",
+            "Rows read by file imports, by outcome (imported, error)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_deliveries = Counter(
+            "webhook_deliveries_total",
+            "Webhook delivery attempts, by outcome (delivered, failed, abandoned)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.incident_escalations = Counter(
+            "incident_escalations_total",
+            "Incidents escalated for a missed acknowledgement deadline",
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "rate_limited_total",
+            "Requests refused with 429, by bucket (token, principal, ip)",
+            ["bucket"],
+            registry=self.registry,
+        )
+        for outcome in self.IMPORT_OUTCOMES:
+            self.import_rows.labels(outcome)
+        for outcome in self.WEBHOOK_OUTCOMES:
+            self.webhook_deliveries.labels(outcome)
+        set_current_metrics(self)
+
+
+_current: Metrics | None = None
+
+
+def set_current_metrics(metrics: Metrics) -> None:
+    """Make `metrics` the process's metrics (the most recently created wins)."""
+    global _current
+    _current = metrics
+
+
+def current_metrics() -> Metrics:
+    """The process's metrics, for code that has no request (job handlers)."""
+    return _current if _current is not None else Metrics()
 
 
 class RequestContextMiddleware:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as repo
-from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.passwords import hash_password_async, needs_rehash, verify_password_async
 from app.auth.tokens import (
     create_access_token,
     hash_refresh_token,
@@ -123,7 +123,7 @@ async def password_grant(
     invalid = OAuthError("invalid_grant", "用户名或密码错误", "Wrong username or password")
     user = await repo.user_by_username(session, username)
     if user is None:
-        verify_password(None, password)
+        await verify_password_async(None, password)
         failure_log.log(username, "unknown user")
         return invalid
     if user.locked_until is not None and user.locked_until > now:
@@ -136,7 +136,7 @@ async def password_grant(
             status=429,
             headers={"Retry-After": str(minutes * 60)},
         )
-    if not verify_password(user.password_hash, password):
+    if not await verify_password_async(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= settings.login_max_failures:
             user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
@@ -152,7 +152,7 @@ async def password_grant(
     user.failed_logins = 0
     user.locked_until = None
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_async(password)
     return await _issue_user_tokens(session, settings, user, now)
 
 

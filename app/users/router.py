@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import hmac
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.principal import Agency, DistrictAdmin, Principal, Role, require_roles
@@ -55,12 +56,17 @@ IdempotencyKey = Annotated[
 )
 async def create_user(
     body: UserCreate,
+    request: Request,
     response: Response,
     session: SessionDep,
     actor: DistrictAdmin,
     idempotency_key: IdempotencyKey = None,
 ) -> UserOut | JSONResponse:
-    fingerprint = body.model_dump(mode="json") | {"password": body.password.get_secret_value()}
+    # The stored fingerprint must not let anyone recover the password: keyed, not a plain hash.
+    secret = hmac.new(
+        request.app.state.keyring.hmac_key, body.password.get_secret_value().encode(), "sha256"
+    ).hexdigest()
+    fingerprint = body.model_dump(mode="json") | {"password": secret}
     if idempotency_key:
         replay = await idempotency.claim(
             session, owner=str(actor.id), scope="users", key=idempotency_key, body=fingerprint

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
 from app.auth import repository as auth_repo
-from app.auth.passwords import hash_password
+from app.auth.passwords import hash_password_async
 from app.auth.principal import Principal
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit
@@ -57,7 +57,7 @@ async def create_user(session: AsyncSession, actor: Principal | None, data: User
     user = User(
         id=uuid.uuid4(),
         username=data.username,
-        password_hash=hash_password(data.password.get_secret_value()),
+        password_hash=await hash_password_async(data.password.get_secret_value()),
         full_name=data.full_name,
         role=data.role,
         area_code=data.area_code,
@@ -103,7 +103,7 @@ async def update_user(
             setattr(user, name, fields[name])
             changed.append(name)
     if patch.password is not None:
-        user.password_hash = hash_password(patch.password.get_secret_value())
+        user.password_hash = await hash_password_async(patch.password.get_secret_value())
         await auth_repo.revoke_user_tokens(session, user.id, now)
         changed.append("password")
     if changed:

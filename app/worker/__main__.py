@@ -1,10 +1,19 @@
-"""`python -m app.worker`: run background jobs apart from the API (Kubernetes' worker Deployment)."""
+"""`python -m app.worker`: run background jobs apart from the API (Kubernetes' worker Deployment).
+
+SIGTERM/SIGINT: the worker finishes the job in hand (one transaction with its completion, so
+never half done), claims no other, and exits 0. WORKER_METRICS_PORT > 0 serves its Prometheus
+metrics (jobs, import rows, webhook deliveries, escalations) on that port.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 
+from prometheus_client import start_http_server
+
+from app.__main__ import register_extra_job_modules
 from app.config import get_settings
 from app.db import create_engine, create_sessionmaker
 from app.kit.clock import SystemClock
@@ -12,12 +21,21 @@ from app.migrate import resolve_database_url
 from app.observability import Metrics, setup_logging
 from app.worker.runner import Worker
 
+log = logging.getLogger("app.worker")
+
 
 async def main() -> None:
     settings = get_settings()
     setup_logging(settings.log_level)
+    register_extra_job_modules(settings)
+    metrics = Metrics()
+    if settings.worker_metrics_port:
+        start_http_server(
+            settings.worker_metrics_port, addr=settings.host, registry=metrics.registry
+        )
+        log.info("worker metrics served", extra={"port": settings.worker_metrics_port})
     engine = create_engine(resolve_database_url(), settings)
-    worker = Worker(create_sessionmaker(engine), settings, SystemClock(), Metrics())
+    worker = Worker(create_sessionmaker(engine), settings, SystemClock(), metrics)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, worker.stop)

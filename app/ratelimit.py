@@ -1,0 +1,157 @@
+"""Rate limits (限流): token buckets per user or agency client, per client IP, and on the token endpoint.
+
+Every request takes one token from its bucket; an empty bucket gives 429 problem+json with
+`Retry-After` (whole seconds until a token is back). Buckets live in memory, one set per
+process: with N replicas a caller gets up to N times the limit, which is what a per-process
+limit is for — to stop a runaway client or a password sprayer from starving the others, not to
+meter exactly.
+
+- Authenticated calls are keyed by the access token's `sub` (the user or the agency client),
+  read from the JWT after checking its signature (cheap HMAC, no database): forged or expired
+  tokens fall back to the client IP, so nobody escapes the limit by inventing subjects.
+- Anonymous calls are keyed by the client IP (`scope["client"]`; behind the ingress, uvicorn's
+  proxy headers give the real one when FORWARDED_ALLOW_IPS names the proxies).
+- `POST /api/v1/auth/token` has its own, stricter bucket per IP (password guessing).
+- Probes and metrics (/healthz, /readyz, /metrics) are never limited.
+
+Settings: RATE_LIMIT_ENABLED, RATE_LIMIT_PER_MINUTE / RATE_LIMIT_BURST,
+RATE_LIMIT_TOKEN_PER_MINUTE / RATE_LIMIT_TOKEN_BURST.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jwt
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.config import Settings
+from app.errors import TooManyRequests, problem_response
+from app.observability import Metrics
+
+TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 - a path
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class TokenBuckets:
+    """Token buckets keyed by string; the least recently used are forgotten past `max_keys`.
+
+    Forgetting a bucket only refills it, so the bound costs at most some leniency.
+    """
+
+    def __init__(
+        self,
+        per_minute: int,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def take(self, key: str) -> float:
+        """Take a token: 0.0 when granted, else the seconds until one is available."""
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = _Bucket(self.burst, now)
+            self._buckets[key] = bucket
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self.rate
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
+class RateLimitMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.enabled = settings.rate_limit_enabled
+        self.signing_key = settings.jwt_signing_key.get_secret_value()
+        self.metrics = metrics
+        self.calls = TokenBuckets(
+            settings.rate_limit_per_minute, settings.rate_limit_burst, clock=clock
+        )
+        self.token = TokenBuckets(
+            settings.rate_limit_token_per_minute, settings.rate_limit_token_burst, clock=clock
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http" or scope.get("path") in EXEMPT_PATHS:
+            await self.app(scope, receive, send)
+            return
+        ip = _client_ip(scope)
+        if scope.get("path") == TOKEN_PATH:
+            bucket, wait = "token", self.token.take(f"ip:{ip}")
+        else:
+            subject = self._subject(scope)
+            if subject is not None:
+                bucket, wait = "principal", self.calls.take(f"sub:{subject}")
+            else:
+                bucket, wait = "ip", self.calls.take(f"ip:{ip}")
+        if wait <= 0:
+            await self.app(scope, receive, send)
+            return
+        if self.metrics is not None:
+            self.metrics.rate_limited.labels(bucket).inc()
+        retry_after = max(1, math.ceil(wait))
+        err = TooManyRequests(
+            f"请求过于频繁，请 {retry_after} 秒后重试",
+            f"Too many requests; retry in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+        response = problem_response(Request(scope), err)
+        await response(scope, receive, send)
+
+    def _subject(self, scope: Scope) -> str | None:
+        for k, v in scope.get("headers", []):
+            if k == b"authorization":
+                scheme, _, token = v.decode("latin-1").partition(" ")
+                if scheme.lower() != "bearer" or not token.strip():
+                    return None
+                try:
+                    claims = jwt.decode(
+                        token.strip(),
+                        self.signing_key,
+                        algorithms=["HS256"],
+                        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+                    )
+                except jwt.PyJWTError:
+                    return None
+                sub = claims.get("sub")
+                return str(sub) if sub else None
+        return None
+
+
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"

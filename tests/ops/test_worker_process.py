@@ -1,0 +1,77 @@
+"""`python -m app.worker` (the worker Deployment): SIGTERM finishes the job in hand, then exit 0."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.db import create_sessionmaker
+from app.migrate import upgrade
+from app.worker.queue import enqueue
+from tests.conftest import ROOT
+from tests.ops.jobs_fixture import DONE_ACTION, SLOW
+from tests.ops.service import free_port, service_env
+
+
+def _start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.worker"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+
+
+async def test_worker_stops_at_a_safe_point(
+    scratch_url: str, scratch_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await upgrade(scratch_engine)
+    async with create_sessionmaker(scratch_engine)() as s:
+        for _ in range(3):
+            await enqueue(s, SLOW, {"seconds": 4.0})
+        await s.commit()
+    metrics_port = free_port()
+    env = service_env(
+        scratch_url,
+        0,
+        EXTRA_JOB_MODULES="tests.ops.jobs_fixture",
+        WORKER_METRICS_PORT=str(metrics_port),
+    )
+    log_path = tmp_path / "worker.log"
+    proc = _start_worker(env, log_path)
+    try:
+        statuses: list[str] = []
+        for _ in range(600):
+            async with scratch_engine.connect() as c:
+                statuses = list(
+                    (await c.execute(text("SELECT status FROM jobs ORDER BY id"))).scalars()
+                )
+            if "running" in statuses:
+                break
+            await asyncio.sleep(0.1)
+        assert statuses == ["running", "queued", "queued"], log_path.read_text()
+        async with httpx.AsyncClient(timeout=10) as c:
+            body = (await c.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+        assert "# TYPE jobs_total counter" in body
+        assert "# TYPE webhook_deliveries_total counter" in body
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert code == 0, log_path.read_text()
+    async with scratch_engine.connect() as c:
+        statuses = list((await c.execute(text("SELECT status FROM jobs ORDER BY id"))).scalars())
+        done = (
+            await c.execute(
+                text("SELECT count(*) FROM audit_log WHERE action = :a"), {"a": DONE_ACTION}
+            )
+        ).scalar_one()
+    assert statuses == ["done", "queued", "queued"]
+    assert done == 1
