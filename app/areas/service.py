@@ -112,6 +112,16 @@ async def import_csv(session: AsyncSession, raw: bytes) -> AreaImportResult:
                     f"Row {line}: cannot change an area's level",
                 )
             )
+        elif code in existing and existing[code].parent_code != parent_code:
+            # Moving an area would change its path and every descendant's (and jurisdiction):
+            # refuse it rather than report the row "unchanged" and ignore it.
+            errors.append(
+                (
+                    f"row {line}: parent_code",
+                    f"第{line}行：不能更改已有区划的上级（现为 {existing[code].parent_code}）",
+                    f"Row {line}: cannot move an existing area to another parent",
+                )
+            )
     if errors:
         raise ValidationFailed(
             "区划文件有错误，未导入任何数据",
