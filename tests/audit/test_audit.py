@@ -18,7 +18,7 @@ from app.kit.audit import ChainReport, verify_chain
 from app.kit.pagination import encode_cursor
 from app.models import AuditEntry
 from tests.conftest import NOW, PASSWORD, TOWN2, AuthHeaders, Base
-from tests.users.factories import client_body, user_body
+from tests.users.factories import client_body, insert_user, user_body
 
 AUDIT = "/api/v1/audit"
 PROBLEM = "application/problem+json"
@@ -31,20 +31,29 @@ async def entries(session: AsyncSession, **where: Any) -> list[AuditEntry]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def make_user_history(client: httpx.AsyncClient, auth: AuthHeaders) -> str:
-    """Create, rename and deactivate a user: three audited writes on one resource."""
-    r = await client.post("/api/v1/users", json=user_body(), headers=auth("admin"))
-    assert r.status_code == 201
-    uid: str = r.json()["id"]
+async def make_user_history(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+) -> str:
+    """Rename, re-phone and deactivate an account: three audited writes on one resource."""
+    uid = str((await insert_user(session)).id)
     r = await client.patch(
         f"/api/v1/users/{uid}",
         json={"full_name": "改名"},
         headers=auth("admin") | {"If-Match": '"1"'},
     )
     assert r.status_code == 200
+    r = await client.patch(
+        f"/api/v1/users/{uid}",
+        json={"phone": "13800000000"},
+        headers=auth("admin") | {"If-Match": '"2"'},
+    )
+    assert r.status_code == 200
     r = await client.post(f"/api/v1/users/{uid}/deactivate", headers=auth("admin"))
     assert r.status_code == 200
     return uid
+
+
+HISTORY = ["user.update", "user.update", "user.deactivate"]
 
 
 # -- every write appends --------------------------------------------------------------------------
@@ -149,15 +158,16 @@ async def test_reading_the_log_is_itself_audited(
 
 @pytest.mark.parametrize("who", ["auditor", "admin"])
 async def test_auditor_and_admin_may_read(
-    client: httpx.AsyncClient, auth: AuthHeaders, who: str
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, who: str
 ) -> None:
-    uid = await make_user_history(client, auth)
+    uid = await make_user_history(client, auth, session)
     r = await client.get(AUDIT, params={"resource_id": uid}, headers=auth(who))
     assert r.status_code == 200
     items = r.json()["items"]
-    assert [i["action"] for i in items] == ["user.deactivate", "user.update", "user.create"]
+    assert [i["action"] for i in items] == HISTORY[::-1]
     first = items[-1]
     assert first["resource_type"] == "user"
+    assert first["detail"] == {"fields": ["full_name"]}
     assert first["principal_name"] == "admin"
     assert len(first["hash"]) == 64
     assert items[1]["prev_hash"] == first["hash"]
@@ -180,11 +190,13 @@ async def test_agencies_and_anonymous_may_not_read(
     assert (await client.get(AUDIT)).status_code == 401
 
 
-async def test_filters(client: httpx.AsyncClient, auth: AuthHeaders, base: Base) -> None:
-    uid = await make_user_history(client, auth)
+async def test_filters(
+    client: httpx.AsyncClient, auth: AuthHeaders, base: Base, session: AsyncSession
+) -> None:
+    uid = await make_user_history(client, auth, session)
     h = auth("auditor")
-    r = await client.get(AUDIT, params={"resource_id": uid, "action": "user.update"}, headers=h)
-    assert [i["action"] for i in r.json()["items"]] == ["user.update"]
+    r = await client.get(AUDIT, params={"resource_id": uid, "action": "user.deactivate"}, headers=h)
+    assert [i["action"] for i in r.json()["items"]] == ["user.deactivate"]
 
     r = await client.get(
         AUDIT, params={"resource_type": "user", "resource_id": uid, "limit": 500}, headers=h
@@ -193,7 +205,7 @@ async def test_filters(client: httpx.AsyncClient, auth: AuthHeaders, base: Base)
 
     r = await client.get(
         AUDIT,
-        params={"principal_id": str(base.users["admin"]), "action": "user.create", "limit": 500},
+        params={"principal_id": str(base.users["admin"]), "action": "user.update", "limit": 500},
         headers=h,
     )
     assert uid in {i["resource_id"] for i in r.json()["items"]}
@@ -242,8 +254,10 @@ async def test_bad_query_is_422_naming_it(
     assert [e["field"] for e in r.json()["errors"]] == [field]
 
 
-async def test_pages_newest_first(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
-    uids = [await make_user_history(client, auth) for _ in range(2)]
+async def test_pages_newest_first(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+) -> None:
+    uids = [await make_user_history(client, auth, session) for _ in range(2)]
     ids: list[int] = []
     actions: list[str] = []
     cursor: str | None = None
@@ -265,7 +279,7 @@ async def test_pages_newest_first(client: httpx.AsyncClient, auth: AuthHeaders) 
     assert len(ids) == 6
     assert ids == sorted(ids, reverse=True)
     assert len(set(ids)) == 6
-    assert actions == ["user.deactivate", "user.update", "user.create"] * 2
+    assert actions == HISTORY[::-1] * 2
     assert pages >= 3
 
 
@@ -275,7 +289,7 @@ async def test_pages_newest_first(client: httpx.AsyncClient, auth: AuthHeaders) 
 async def test_chain_verifies(
     client: httpx.AsyncClient, auth: AuthHeaders, conn: AsyncConnection, session: AsyncSession
 ) -> None:
-    uid = await make_user_history(client, auth)
+    uid = await make_user_history(client, auth, session)
     report = await verify_chain(conn)
     assert report.first_broken_id is None
     assert report.reason is None
@@ -289,7 +303,7 @@ async def test_chain_verifies(
 async def _three_entries(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
 ) -> list[AuditEntry]:
-    uid = await make_user_history(client, auth)
+    uid = await make_user_history(client, auth, session)
     got = await entries(session, resource_id=uid)
     assert len(got) == 3
     return got
@@ -313,7 +327,7 @@ async def test_update_delete_truncate_are_refused(
     row = (
         await conn.execute(text("SELECT action FROM audit_log WHERE id = :id"), {"id": target})
     ).scalar_one()
-    assert row == "user.update"
+    assert row == "user.update"  # the second entry of HISTORY
     assert (await verify_chain(conn)).first_broken_id is None
 
 

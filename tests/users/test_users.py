@@ -22,7 +22,7 @@ from tests.conftest import (
     AuthHeaders,
     Base,
 )
-from tests.users.factories import unique_username, user_body
+from tests.users.factories import insert_user, unique_username, user_body
 
 USERS = "/api/v1/users"
 TOKEN = "/api/v1/auth/token"
@@ -48,6 +48,11 @@ async def create(client: httpx.AsyncClient, auth: AuthHeaders, **kw: Any) -> dic
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
     return data
+
+
+async def existing(session: AsyncSession, **kw: Any) -> dict[str, Any]:
+    user = await insert_user(session, **kw)
+    return {"id": str(user.id), "username": user.username}
 
 
 async def login(client: httpx.AsyncClient, username: str) -> dict[str, Any]:
@@ -304,7 +309,9 @@ async def test_list_by_agency_is_403_and_without_token_401(
     assert (await client.get(USERS)).status_code == 401
 
 
-async def test_list_filters(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
+async def test_list_filters(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+) -> None:
     r = await client.get(USERS, params={"role": "town_supervisor"}, headers=auth("admin"))
     items = r.json()["items"]
     assert {u["role"] for u in items} == {"town_supervisor"}
@@ -314,7 +321,7 @@ async def test_list_filters(client: httpx.AsyncClient, auth: AuthHeaders) -> Non
     assert "dir3" in {u["username"] for u in r.json()["items"]}
     assert {u["area_code"] for u in r.json()["items"]} == {VILLAGE3}
 
-    gone = await create(client, auth, area_code=VILLAGE3)
+    gone = await existing(session, area_code=VILLAGE3)
     d = await client.post(f"{USERS}/{gone['id']}/deactivate", headers=auth("admin"))
     assert d.status_code == 200
     r = await client.get(
@@ -386,7 +393,7 @@ async def test_get_one_by_director_is_403(
 async def test_patch_needs_if_match(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
 ) -> None:
-    out = await create(client, auth)
+    out = await existing(session)
     url = f"{USERS}/{out['id']}"
     r = await client.patch(url, json={"full_name": "赵改名"}, headers=auth("admin"))
     assert r.status_code == 428
@@ -421,7 +428,7 @@ async def test_patch_needs_if_match(
 async def test_patch_role_and_area_together(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
 ) -> None:
-    out = await create(client, auth)
+    out = await existing(session)
     url = f"{USERS}/{out['id']}"
     # a director promoted to supervisor without moving to a town: refused
     r = await client.patch(
@@ -474,7 +481,7 @@ async def test_patch_bad_body_is_422(
     body: dict[str, Any],
     field: str,
 ) -> None:
-    out = await create(client, auth)
+    out = await existing(session)
     r = await client.patch(
         f"{USERS}/{out['id']}", json=body, headers=auth("admin") | {"If-Match": '"1"'}
     )
@@ -484,8 +491,10 @@ async def test_patch_bad_body_is_422(
     assert stored.version == 1
 
 
-async def test_patch_phone_to_null_clears_it(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
-    out = await create(client, auth)
+async def test_patch_phone_to_null_clears_it(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+) -> None:
+    out = await existing(session)
     r = await client.patch(
         f"{USERS}/{out['id']}", json={"phone": None}, headers=auth("admin") | {"If-Match": '"1"'}
     )
@@ -493,8 +502,10 @@ async def test_patch_phone_to_null_clears_it(client: httpx.AsyncClient, auth: Au
     assert r.json()["phone"] is None
 
 
-async def test_patch_password_changes_login(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
-    out = await create(client, auth)
+async def test_patch_password_changes_login(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+) -> None:
+    out = await existing(session)
     old = await login(client, out["username"])
     r = await client.patch(
         f"{USERS}/{out['id']}",
@@ -542,7 +553,7 @@ async def test_patch_by_leader_is_403_and_unknown_404(
 async def test_deactivate_locks_the_account_out(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
 ) -> None:
-    out = await create(client, auth)
+    out = await existing(session)
     tokens = await login(client, out["username"])
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
     assert (await client.get("/api/v1/auth/me", headers=bearer)).status_code == 200
