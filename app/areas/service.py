@@ -15,10 +15,15 @@ from app.kit import audit
 
 COLUMNS = ("code", "name", "level", "parent_code")
 PARENT_LEVEL = {"district": None, "town": "district", "village": "town"}
-_CODE = re.compile(r"^\d{6,12}$")
+_CODE = re.compile(r"^[0-9]{6,12}$")  # ASCII only: \d also matches "１" and "١"
 
 
 def decode_csv(raw: bytes) -> str:
+    if b"\x00" in raw:
+        # PostgreSQL text cannot hold NUL (and no CSV of names needs it): refuse, not 500.
+        raise ValidationFailed(
+            errors=[("file", "文件含有空字符（NUL），不是文本CSV", "The file contains NUL bytes")]
+        )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
