@@ -370,6 +370,43 @@ async def test_missing_column_is_422_naming_it(
     assert await area_count(session) == before
 
 
+@pytest.mark.parametrize(
+    ("code", "field"),
+    [
+        ("１１０１１５９０１", "row 2: code"),  # full-width digits
+        ("١١٠١١٥٩٠١", "row 2: code"),  # Arabic-Indic digits
+        ("110115901001001", "row 2: code"),  # 15 digits
+        ("11011", "row 2: code"),
+    ],
+)
+async def test_non_ascii_or_wrong_length_codes_are_refused(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, code: str, field: str
+) -> None:
+    before = await area_count(session)
+    text = f"code,name,level,parent_code\n{code},某镇,town,{DISTRICT}\n"
+    r = await client.post(IMPORT, headers=auth("admin"), **multipart(text.encode()))
+    assert r.status_code == 422
+    assert error_fields(r.json()) == [field]
+    assert await area_count(session) == before
+
+
+async def test_nul_in_the_file_is_422_not_500(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+) -> None:
+    before = await area_count(session)
+    text = f"code,name,level,parent_code\n{NEW_TOWN},新\x00镇,town,{DISTRICT}\n"
+    r = await client.post(IMPORT, headers=auth("admin"), **multipart(text.encode()))
+    assert r.status_code == 422
+    assert error_fields(r.json()) == ["file"]
+    assert await area_count(session) == before
+
+
+async def test_binary_garbage_is_422(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
+    r = await client.post(IMPORT, headers=auth("admin"), **multipart(bytes(range(256)) * 4))
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith(PROBLEM)
+
+
 @pytest.mark.parametrize("content", [b"", b"code,name,level,parent_code\n", b"\n\n"])
 async def test_empty_file_is_422(
     client: httpx.AsyncClient, auth: AuthHeaders, content: bytes
