@@ -30,6 +30,19 @@ def test_lower_case_x_and_spaces_are_normalised() -> None:
     assert parse(" 110105 19491231 002x ", today=TODAY).value == EXAMPLE
 
 
+def test_full_width_digits_are_read_as_ascii() -> None:
+    """IMEs often type full-width characters; they mean the same number."""
+    full = "".join(chr(ord(c) + 0xFEE0) for c in EXAMPLE)  # "１１０…Ｘ"
+    assert parse(full, today=TODAY).value == EXAMPLE
+
+
+def test_other_unicode_digits_are_bad_characters() -> None:
+    arabic = "".join(chr(0x660 + int(c)) if c.isdigit() else c for c in EXAMPLE)
+    with pytest.raises(InvalidIdNumber) as info:
+        parse(arabic, today=TODAY)
+    assert info.value.reason == "characters"
+
+
 def test_male_from_odd_sequence() -> None:
     first17 = "11011520100101001"
     got = parse(first17 + check_char(first17), today=TODAY)
