@@ -15,10 +15,15 @@ from app.kit import audit
 
 COLUMNS = ("code", "name", "level", "parent_code")
 PARENT_LEVEL = {"district": None, "town": "district", "village": "town"}
-_CODE = re.compile(r"^\d{6,12}$")
+_CODE = re.compile(r"^[0-9]{6,12}$")  # ASCII only: \d also matches "１" and "١"
 
 
 def decode_csv(raw: bytes) -> str:
+    if b"\x00" in raw:
+        # PostgreSQL text cannot hold NUL (and no CSV of names needs it): refuse, not 500.
+        raise ValidationFailed(
+            errors=[("file", "文件含有空字符（NUL），不是文本CSV", "The file contains NUL bytes")]
+        )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
@@ -110,6 +115,16 @@ async def import_csv(session: AsyncSession, raw: bytes) -> AreaImportResult:
                     f"row {line}: level",
                     f"第{line}行：不能更改已有区划的级别",
                     f"Row {line}: cannot change an area's level",
+                )
+            )
+        elif code in existing and existing[code].parent_code != parent_code:
+            # Moving an area would change its path and every descendant's (and jurisdiction):
+            # refuse it rather than report the row "unchanged" and ignore it.
+            errors.append(
+                (
+                    f"row {line}: parent_code",
+                    f"第{line}行：不能更改已有区划的上级（现为 {existing[code].parent_code}）",
+                    f"Row {line}: cannot move an existing area to another parent",
                 )
             )
     if errors:

@@ -74,7 +74,8 @@ async def list_audit(
         stmt = stmt.where(AuditEntry.at < until)
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        if not isinstance(last_id, int):
+        # A forged cursor must be a 422, not a bool or an int the BIGINT column cannot hold (500).
+        if not isinstance(last_id, int) or isinstance(last_id, bool) or not 0 < last_id < 2**63:
             raise ValidationFailed(errors=[("cursor", "分页游标无效", "Invalid cursor")])
         stmt = stmt.where(AuditEntry.id < last_id)
     rows = list(

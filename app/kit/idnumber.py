@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII only: \d also matches other digits
 
 Gender = Literal["male", "female"]
 
@@ -46,7 +47,8 @@ def check_char(first17: str) -> str:
 
 
 def normalize(raw: str) -> str:
-    return raw.strip().upper().replace(" ", "")
+    """Trim, upper-case, drop spaces; full-width "１…Ｘ" (typed by IMEs) becomes ASCII (NFKC)."""
+    return unicodedata.normalize("NFKC", raw).strip().upper().replace(" ", "")
 
 
 def parse(raw: str, *, today: date | None = None) -> IdNumber:

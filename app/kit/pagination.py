@@ -70,6 +70,37 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
         raise ValidationFailed(errors=[("cursor", "分页游标无效", "Invalid cursor")]) from None
 
 
+def _fits(column: Any, value: Any) -> bool:
+    """Whether a decoded cursor value can be compared with `column` (else the DB errors: 500)."""
+    if value is None or isinstance(value, (bool, list, dict, float)):
+        return False
+    try:
+        expected = column.type.python_type
+    except (AttributeError, NotImplementedError):
+        return True
+    if not isinstance(value, expected):
+        return False
+    if expected is date and isinstance(value, datetime):
+        return False
+    if isinstance(value, str) and "\x00" in value:
+        return False
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return False
+    return not (
+        isinstance(value, datetime)
+        and value.tzinfo is None
+        and getattr(column.type, "timezone", False)
+    )
+
+
+def checked_cursor(cursor: str, keys: Sequence[Any]) -> list[Any]:
+    """Decode `cursor` for `keys`; a value of the wrong type for its key is a 422 naming cursor."""
+    values = decode_cursor(cursor, len(keys))
+    if not all(_fits(k, v) for k, v in zip(keys, values, strict=True)):
+        raise ValidationFailed(errors=[("cursor", "分页游标无效", "Invalid cursor")])
+    return values
+
+
 def after(keys: Sequence[ColumnElement[Any]], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows strictly after `values` in ascending order of `keys` (a lexicographic comparison)."""
     clauses = []
@@ -93,7 +124,7 @@ async def paginate(
     """
     cols: list[ColumnElement[Any]] = list(keys)
     if cursor:
-        stmt = stmt.where(after(cols, decode_cursor(cursor, len(cols))))
+        stmt = stmt.where(after(cols, checked_cursor(cursor, cols)))
     stmt = stmt.order_by(*cols).limit(limit + 1)
     rows = list((await session.execute(stmt)).scalars().all())
     next_cursor = None

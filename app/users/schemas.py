@@ -54,6 +54,14 @@ class UserPatch(BaseModel):
 
     _phone = field_validator("phone")(_check_phone)
 
+    @field_validator("full_name", "role", "area_code", "password", mode="before")
+    @classmethod
+    def _not_null(cls, v: object) -> object:
+        # Omit a field to leave it unchanged; only `phone` may be cleared with null.
+        if v is None:
+            raise ValueError("不能为空（不修改请省略该字段）|May not be null (omit it to keep it)")
+        return v
+
 
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)

@@ -108,6 +108,8 @@ async def update_user(
         changed.append("password")
     if changed:
         await session.flush()
+        # updated_at is set by the database (onupdate): load it now, not lazily in the response.
+        await session.refresh(user, ["updated_at"])
     audit.record(session, "user.update", "user", user.id, {"fields": changed})
     return user
 
@@ -122,6 +124,7 @@ async def deactivate_user(
         user.is_active = False
         await auth_repo.revoke_user_tokens(session, user.id, now)
         await session.flush()
+        await session.refresh(user, ["updated_at"])
         audit.record(session, "user.deactivate", "user", user.id)
     return user
 
