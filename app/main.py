@@ -38,9 +38,10 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.dashboard.router import router as dashboard
     from app.users.router import router as users
 
-    return [health.router, auth, areas, users, audit]
+    return [health.router, auth, areas, users, audit, dashboard]
 
 
 def _operation_id(route: APIRoute) -> str:

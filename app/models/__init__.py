@@ -4,6 +4,7 @@ from app.db import Base
 from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToken, User
 from app.models.areas import AREA_LEVELS, Area
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
+from app.models.dashboard import DashboardSectionCache
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Base",
     "Child",
     "ChildChange",
+    "DashboardSectionCache",
     "IdempotencyRecord",
     "Job",
     "RefreshToken",
