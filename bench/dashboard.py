@@ -127,9 +127,9 @@ async def seed(url: str, settings: Settings, children: int, months: int, screeni
                     "[]", "[]", "none", "{}", 1,
                 )
             )  # fmt: skip
-            changes.append((uuid.uuid4(), cid, "created", approved.replace(day=1), "[]"))
+            changes.append((uuid.uuid4(), cid, "created", approved.replace(day=1), "[]", "{}"))
             if revoked:
-                changes.append((uuid.uuid4(), cid, "revoked", revoked.replace(day=1), "[]"))
+                changes.append((uuid.uuid4(), cid, "revoked", revoked.replace(day=1), "[]", "{}"))
         await pg.copy_records_to_table(
             "children",
             records=kids,
@@ -140,10 +140,13 @@ async def seed(url: str, settings: Settings, children: int, months: int, screeni
                 "version",
             ],
         )  # fmt: skip
+        change_columns = ["id", "child_id", "kind", "ledger_month", "changes", "state"]
+        if "state" not in tables["child_changes"].c:  # the ledger's snapshot column, if merged
+            change_columns.pop()
         await pg.copy_records_to_table(
             "child_changes",
-            records=changes,
-            columns=["id", "child_id", "kind", "ledger_month", "changes"],
+            records=[c[: len(change_columns)] for c in changes],
+            columns=change_columns,
         )
         print(f"children: {children} in {time.perf_counter() - t0:.1f} s", flush=True)
         dispersed = [(k[0], k[9], k[10]) for k in kids if k[9]]

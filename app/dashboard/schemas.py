@@ -82,6 +82,7 @@ class VisitsSection(_Out):
     villages_behind: list[VillageBehind]
     not_visited_count: int
     not_visited: list[ChildLink]
+    computed_at: str | None = None
 
 
 class OverdueFollowUp(_Out):

@@ -4,7 +4,8 @@ Written against the visits domain's `visits` (`child_id`, `visit_month`) and `fo
 (`child_id`, `town_code`, `kind`, `status` open|in_progress|resolved|referred, `due_on`), with the
 visits domain's coverage rule: a child is due in a month when dispersed, enrolled on or before
 its first day and not revoked before its last; visited when a visit falls in that month
-(Asia/Shanghai). Absent until the visits domain's models are merged.
+(Asia/Shanghai). Absent until the visits domain's models are merged. The coverage section is
+pre-aggregated (`cache_seconds`): it carries `computed_at`.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ def _due(scope: Scope) -> Any:
     )
 
 
-@section("visits", tables=("visits", "children"), order=20)
+# Coverage reads every due child against three years of visits: pre-aggregated (refreshed each
+# minute by the dashboard.refresh job), like the page's own refresh.
+@section("visits", tables=("visits", "children"), order=20, cache_seconds=60)
 async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     visited = exists().where(VISITS.c.child_id == Child.id, VISITS.c.visit_month == scope.month)
     village = Area.__table__.alias("village")
