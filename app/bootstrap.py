@@ -18,6 +18,9 @@ _LOCK_KEY = 0x626F6F747374  # "bootst"
 
 async def on_start(app: FastAPI) -> None:
     settings = app.state.settings
+    wants_admin = bool(settings.bootstrap_admin_username and settings.bootstrap_admin_password)
+    if not (settings.demo_data or wants_admin):
+        return
     async with app.state.sessionmaker() as session:
         # Replicas starting together take turns (a transaction lock: safe behind PgBouncer).
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})

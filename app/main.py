@@ -39,6 +39,7 @@ def _routers() -> list[Any]:
     from app.audit.router import router as audit
     from app.auth.router import router as auth
     from app.children.router import router as children
+    from app.dashboard.router import router as dashboard
     from app.discovery.router import router as discovery
     from app.incidents.router import router as incidents
     from app.ledger.router import router as ledger
@@ -66,6 +67,7 @@ def _routers() -> list[Any]:
         webhooks,
         subsidies,
         placements,
+        dashboard,
     ]
 
 
@@ -142,8 +144,10 @@ def create_app(
     )
     app.state.shutting_down = False
     errors.install(app)
+    common = errors.error_responses(400, 401, 413, 422, 429)
     for router in _routers():
-        app.include_router(router)
+        # Every API route can answer these (malformed body, no token, too large, invalid, limited).
+        app.include_router(router, responses=common if router is not health.router else None)
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(

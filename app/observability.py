@@ -199,7 +199,9 @@ class RequestContextMiddleware:
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - start
             route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            path = (
+                getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
+            )
             method = scope.get("method", "")
             self.metrics.requests.labels(method, path, str(status)).inc()
             self.metrics.latency.labels(method, path).observe(elapsed)

@@ -145,7 +145,7 @@ class _RouteSpanName:
         async def named_send(message: Message) -> None:
             # Before the response starts: the span may end with the last body chunk.
             if message["type"] == "http.response.start":
-                route = getattr(scope.get("route"), "path", None)
+                route = getattr(scope.get("route"), "path_format", None)
                 if route:
                     from opentelemetry import trace
 

@@ -109,10 +109,17 @@ async def test_bad_query_parameter_is_named(client: httpx.AsyncClient, auth: Aut
     assert r.json()["errors"][0]["field"] == "cursor"
 
 
-async def test_bad_path_parameter_is_named(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
+async def test_a_malformed_record_id_is_a_record_that_does_not_exist(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    # ids are UUIDs in the route itself, so `/children/due-for-revocation` and
+    # `/children/{id}` never shadow each other; anything else is simply not there
     r = await client.get("/api/v1/users/not-a-uuid", headers=auth("admin"))
-    assert r.status_code == 422
-    assert r.json()["errors"][0]["field"] == "user_id"
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    r = await client.patch("/api/v1/children/due-for-revocation", headers=auth("admin"))
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "GET"
 
 
 async def test_unexpected_errors_leak_no_trace(app, client: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]

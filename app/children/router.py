@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -36,6 +35,7 @@ from app.kit.clock import ClockDep, local_today
 from app.kit.crypto import KeyRing
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
+from app.kit.types import Timestamp
 from app.ledger.months import month_end, parse_month
 from app.models import Child, ChildProposal
 
@@ -126,7 +126,7 @@ async def list_children(
     placement: Annotated[Placement | None, Query()] = None,
     area_code: Annotated[str | None, Query(max_length=12)] = None,
     status: Annotated[Status | None, Query()] = None,
-    updated_since: Annotated[datetime | None, Query()] = None,
+    updated_since: Annotated[Timestamp | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ChildView]:
@@ -206,7 +206,7 @@ async def list_child_proposals(
 
 
 @router.post(
-    "/children/proposals/{proposal_id}/approve",
+    "/children/proposals/{proposal_id:uuid}/approve",
     response_model=ProposalOut,
     summary="Approve a proposal: the change is applied with history (district admin)",
     tags=["proposals"],
@@ -224,7 +224,7 @@ async def approve_child_proposal(
 
 
 @router.post(
-    "/children/proposals/{proposal_id}/reject",
+    "/children/proposals/{proposal_id:uuid}/reject",
     response_model=ProposalOut,
     summary="Reject a proposal with a reason (district admin)",
     tags=["proposals"],
@@ -242,7 +242,7 @@ async def reject_child_proposal(
 
 
 @router.get(
-    "/children/{child_id}",
+    "/children/{child_id:uuid}",
     response_model=ChildView,
     response_model_exclude_unset=True,
     summary="A child's record (audited); whole ID number for district admins and institute staff",
@@ -261,7 +261,7 @@ async def get_child(
 
 
 @router.patch(
-    "/children/{child_id}",
+    "/children/{child_id:uuid}",
     response_model=ChildOut,
     summary="Change a child's record 变更 (needs If-Match); kept in the history",
     responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428),
@@ -283,7 +283,7 @@ async def update_child(
 
 
 @router.post(
-    "/children/{child_id}/revoke",
+    "/children/{child_id:uuid}/revoke",
     response_model=ChildOut,
     summary="Revoke 撤销 (reason, effective_on); the record and its history stay",
     responses=error_responses(400, 401, 403, 404, 409, 412, 422),
@@ -304,7 +304,7 @@ async def revoke_child(
 
 
 @router.get(
-    "/children/{child_id}/history",
+    "/children/{child_id:uuid}/history",
     response_model=list[HistoryEntry],
     summary="A child's history: each change with per-field from/to, who, when and why",
     responses=error_responses(401, 403, 404, 422),
@@ -332,7 +332,7 @@ async def get_child_history(
 
 
 @router.post(
-    "/children/{child_id}/proposals",
+    "/children/{child_id:uuid}/proposals",
     response_model=ProposalOut,
     status_code=201,
     summary="Propose a change to a child of one's area (village director, town supervisor)",

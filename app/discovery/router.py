@@ -124,7 +124,7 @@ async def list_discovery_candidates(
 
 
 @router.post(
-    "/candidates/{candidate_id}/dismiss",
+    "/candidates/{candidate_id:uuid}/dismiss",
     response_model=CandidateOut,
     summary="Dismiss a candidate with a reason (district admin)",
     responses=error_responses(401, 403, 404, 409, 422),
@@ -136,7 +136,7 @@ async def dismiss_discovery_candidate(
 
 
 @router.post(
-    "/candidates/{candidate_id}/enroll",
+    "/candidates/{candidate_id:uuid}/enroll",
     response_model=ChildOut,
     status_code=201,
     summary="Enrol a candidate: creates the child record (linked) under the usual rules",

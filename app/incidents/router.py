@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -33,6 +32,7 @@ from app.incidents.schemas import (
 from app.kit import audit, idempotency
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
+from app.kit.types import Timestamp
 from app.models import Incident, Notification
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
@@ -100,7 +100,7 @@ async def list_incidents(
     escalated: Annotated[bool | None, Query(description="Only escalated (or not) ones")] = None,
     urgent: Annotated[bool | None, Query()] = None,
     child_id: Annotated[uuid.UUID | None, Query()] = None,
-    updated_since: Annotated[datetime | None, Query()] = None,
+    updated_since: Annotated[Timestamp | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[IncidentOut | IncidentSummary]:
@@ -119,7 +119,7 @@ async def list_incidents(
 
 
 @router.get(
-    "/incidents/{incident_id}",
+    "/incidents/{incident_id:uuid}",
     response_model=IncidentOut | IncidentSummary,
     summary="One incident: whole for its circle, a summary for the town supervisor",
     responses=error_responses(401, 403, 404, 422),
@@ -133,7 +133,7 @@ async def get_incident(
 
 
 @router.post(
-    "/incidents/{incident_id}/complete",
+    "/incidents/{incident_id:uuid}/complete",
     response_model=IncidentOut,
     summary="Complete a draft: it becomes a report and is referred to the police",
     responses=error_responses(401, 403, 404, 409, 422),
@@ -153,7 +153,7 @@ async def complete_incident_draft(
 
 
 @router.post(
-    "/incidents/{incident_id}/transitions",
+    "/incidents/{incident_id:uuid}/transitions",
     response_model=IncidentOut,
     summary="Move an incident one step: reported → acknowledged → investigating → "
     "intervening → closed",
@@ -174,7 +174,7 @@ async def transition_incident(
 
 
 @router.post(
-    "/incidents/{incident_id}/referrals",
+    "/incidents/{incident_id:uuid}/referrals",
     response_model=StaffReferralOut,
     status_code=201,
     summary="Refer an incident also to health, education or a federation",
@@ -219,7 +219,7 @@ async def list_notifications(
 
 
 @router.post(
-    "/notifications/{notification_id}/read",
+    "/notifications/{notification_id:uuid}/read",
     response_model=NotificationOut,
     summary="Mark a notification read",
     tags=["notifications"],

@@ -32,11 +32,13 @@ def format_money(amount: Decimal) -> str:
 
 
 def _parse_money(value: object) -> Decimal:
-    if isinstance(value, (bool, float)):
-        raise ValueError('金额须为两位小数的字符串，如 "2650.00"')
+    if isinstance(value, (bool, float, int)):
+        raise ValueError(
+            '金额须为两位小数的字符串，如 "2650.00"|Money must be a string like "2650.00"'
+        )
     if isinstance(value, Decimal):
         d = value
-    elif isinstance(value, (str, int)):
+    elif isinstance(value, str):
         try:
             d = Decimal(str(value).strip())
         except InvalidOperation:
@@ -56,4 +58,4 @@ Money = Annotated[
     PlainSerializer(format_money, return_type=str, when_used="always"),
     WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["2650.00"]}),
 ]
-"""A money field: accepts "2650.00" (or an integer), rejects floats, serialises as "2650.00"."""
+"""A money field: accepts "2650.00" (a decimal string), rejects numbers, serialises as "2650.00"."""

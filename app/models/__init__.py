@@ -4,6 +4,7 @@ from app.db import Base
 from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToken, User
 from app.models.areas import AREA_LEVELS, Area
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
+from app.models.dashboard import DashboardSectionCache
 from app.models.incidents import (
     INCIDENT_KINDS,
     INCIDENT_OUTCOMES,
@@ -70,6 +71,7 @@ __all__ = [
     "Child",
     "ChildChange",
     "ChildProposal",
+    "DashboardSectionCache",
     "DiscoveryCandidate",
     "FollowUp",
     "IdempotencyRecord",

@@ -62,7 +62,7 @@ async def list_placement_plans(
 
 
 @router.get(
-    "/plans/{plan_id}",
+    "/plans/{plan_id:uuid}",
     response_model=PlanOut,
     summary="Get a placement plan with its entries",
     responses=error_responses(401, 403, 404, 422),
@@ -72,7 +72,7 @@ async def get_placement_plan(plan_id: uuid.UUID, session: SessionDep, _: Readers
 
 
 @router.post(
-    "/plans/{plan_id}/approve",
+    "/plans/{plan_id:uuid}/approve",
     response_model=PlanOut,
     summary="Record the district government's approval of the plan (district leader)",
     responses=error_responses(400, 401, 403, 404, 409, 422),
@@ -85,7 +85,7 @@ async def approve_placement_plan(
 
 
 @router.post(
-    "/plans/{plan_id}/entries/{entry_id}/place",
+    "/plans/{plan_id:uuid}/entries/{entry_id:uuid}/place",
     response_model=PlanOut,
     summary="Record that a placement was carried out",
     responses=error_responses(400, 401, 403, 404, 409, 422),
@@ -98,7 +98,7 @@ async def place_placement_entry(
 
 
 @router.post(
-    "/plans/{plan_id}/entries/{entry_id}/pay",
+    "/plans/{plan_id:uuid}/entries/{entry_id:uuid}/pay",
     response_model=PlanOut,
     summary="Pay a carried-out placement's one-time subsidy (once; again → 409)",
     responses=error_responses(401, 403, 404, 409, 422),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +12,7 @@ from app.db import SessionDep
 from app.errors import error_responses
 from app.incidents.deps import CtxDep
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.types import Timestamp
 from app.referrals import service
 from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralUpdateIn
 
@@ -35,7 +35,7 @@ async def list_referrals(
     principal: Reader,
     ctx: CtxDep,
     status: Annotated[ReferralStatus | None, Query()] = None,
-    updated_since: Annotated[datetime | None, Query()] = None,
+    updated_since: Annotated[Timestamp | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[AgencyReferralOut]:
@@ -52,7 +52,7 @@ async def list_referrals(
 
 
 @router.get(
-    "/{referral_id}",
+    "/{referral_id:uuid}",
     response_model=AgencyReferralOut,
     response_model_exclude_unset=True,
     summary="One referral of the caller's agency",
@@ -65,7 +65,7 @@ async def get_referral(
 
 
 @router.post(
-    "/{referral_id}/acknowledge",
+    "/{referral_id:uuid}/acknowledge",
     response_model=AgencyReferralOut,
     response_model_exclude_unset=True,
     summary="Acknowledge receipt 签收 (repeating it changes nothing)",
@@ -82,7 +82,7 @@ async def acknowledge_referral(
 
 
 @router.post(
-    "/{referral_id}/updates",
+    "/{referral_id:uuid}/updates",
     response_model=AgencyReferralOut,
     response_model_exclude_unset=True,
     summary="Report progress: a note, a status, the agency's own case number",

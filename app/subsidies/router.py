@@ -170,7 +170,7 @@ async def list_medical_claims(
 
 
 @router.get(
-    "/medical-claims/{claim_id}",
+    "/medical-claims/{claim_id:uuid}",
     response_model=ClaimOut,
     summary="Get a medical claim",
     responses=error_responses(401, 403, 404, 422),
@@ -184,7 +184,7 @@ async def get_medical_claim(
 
 
 @router.post(
-    "/medical-claims/{claim_id}/approve",
+    "/medical-claims/{claim_id:uuid}/approve",
     response_model=ClaimOut,
     summary="Approve a submitted claim",
     responses=error_responses(401, 403, 404, 409, 422),
@@ -197,7 +197,7 @@ async def approve_medical_claim(
 
 
 @router.post(
-    "/medical-claims/{claim_id}/reject",
+    "/medical-claims/{claim_id:uuid}/reject",
     response_model=ClaimOut,
     summary="Reject a submitted claim, with the reason",
     responses=error_responses(400, 401, 403, 404, 409, 422),
@@ -216,7 +216,7 @@ async def reject_medical_claim(
 
 
 @router.post(
-    "/medical-claims/{claim_id}/pay",
+    "/medical-claims/{claim_id:uuid}/pay",
     response_model=ClaimOut,
     summary="Record the payment of an approved claim (once: a second payment is 409)",
     responses=error_responses(401, 403, 404, 409, 422),

@@ -56,7 +56,7 @@ async def sync_changes(
 
 
 @router.post(
-    "/sync/children/{child_id}",
+    "/sync/children/{child_id:uuid}",
     response_model=SyncChild,
     summary="Edit a child record from the phone, on the version it edited",
     responses=error_responses(401, 403, 404, 409, 422),

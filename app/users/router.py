@@ -115,7 +115,7 @@ async def list_users(
 
 
 @router.get(
-    "/users/{user_id}",
+    "/users/{user_id:uuid}",
     response_model=UserOut,
     summary="Get a staff account",
     responses=error_responses(401, 403, 404, 422),
@@ -129,7 +129,7 @@ async def get_user(
 
 
 @router.patch(
-    "/users/{user_id}",
+    "/users/{user_id:uuid}",
     response_model=UserOut,
     summary="Change a staff account (needs If-Match)",
     responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428),
@@ -149,7 +149,7 @@ async def update_user(
 
 
 @router.post(
-    "/users/{user_id}/deactivate",
+    "/users/{user_id:uuid}/deactivate",
     response_model=UserOut,
     summary="Deactivate a staff account (its refresh tokens are revoked)",
     responses=error_responses(401, 403, 404, 409, 422),
@@ -228,7 +228,7 @@ async def list_agency_clients(
 
 
 @router.post(
-    "/agency-clients/{client_id}/rotate-secret",
+    "/agency-clients/{client_id:uuid}/rotate-secret",
     response_model=AgencyClientCreated,
     summary="Issue a new secret for a client (shown once); the old one stops working",
     tags=["agencies"],
@@ -244,7 +244,7 @@ async def rotate_agency_secret(
 
 
 @router.post(
-    "/agency-clients/{client_id}/deactivate",
+    "/agency-clients/{client_id:uuid}/deactivate",
     response_model=AgencyClientOut,
     summary="Deactivate a partner-agency client",
     tags=["agencies"],

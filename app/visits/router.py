@@ -212,7 +212,7 @@ async def list_visit_flags(
 
 
 @router.get(
-    "/visits/{visit_id}",
+    "/visits/{visit_id:uuid}",
     response_model=VisitOut,
     summary="Get a visit",
     responses=error_responses(401, 403, 404, 422),
@@ -256,7 +256,7 @@ async def list_follow_ups(
 
 
 @router.post(
-    "/follow-ups/{follow_up_id}/transitions",
+    "/follow-ups/{follow_up_id:uuid}/transitions",
     response_model=FollowUpOut,
     summary="Move a follow-up: open → in_progress → resolved | referred",
     responses=error_responses(401, 403, 404, 409, 422),

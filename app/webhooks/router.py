@@ -31,7 +31,7 @@ AdminOrClient = Annotated[Principal, Depends(_admin_or_client)]
 
 
 @router.put(
-    "/agency-clients/{client_id}/webhook",
+    "/agency-clients/{client_id:uuid}/webhook",
     response_model=WebhookOut,
     summary="Register (or change) an agency client's webhook; a new secret is shown once",
     responses=error_responses(401, 403, 404, 422),
@@ -62,7 +62,7 @@ async def register_agency_webhook(
 
 
 @router.delete(
-    "/agency-clients/{client_id}/webhook",
+    "/agency-clients/{client_id:uuid}/webhook",
     status_code=204,
     summary="Remove an agency client's webhook (and its secret)",
     responses=error_responses(401, 403, 404, 422),
@@ -100,7 +100,7 @@ async def list_webhook_deliveries(
 
 
 @router.get(
-    "/webhook-deliveries/{delivery_id}",
+    "/webhook-deliveries/{delivery_id:uuid}",
     response_model=DeliveryDetail,
     summary="One delivery with every attempt",
     responses=error_responses(401, 403, 404, 422),
@@ -119,7 +119,7 @@ async def get_webhook_delivery(
 
 
 @router.post(
-    "/webhook-deliveries/{delivery_id}/resend",
+    "/webhook-deliveries/{delivery_id:uuid}/resend",
     response_model=DeliveryOut,
     summary="Send a failed delivery again (same delivery id, a fresh budget of attempts)",
     responses=error_responses(401, 403, 404, 409, 422),

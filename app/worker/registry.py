@@ -40,7 +40,12 @@ HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, int] = {}
 
 # Modules that register handlers; each domain appends its own.
-JOB_MODULES: list[str] = ["app.children.jobs", "app.incidents.jobs", "app.webhooks.jobs"]
+JOB_MODULES: list[str] = [
+    "app.children.jobs",
+    "app.incidents.jobs",
+    "app.webhooks.jobs",
+    "app.dashboard.jobs",
+]
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:

@@ -193,7 +193,12 @@ async def test_sigterm_under_load(
             async def job_running() -> bool:
                 async with scratch_engine.connect() as c:
                     running = (
-                        await c.execute(text("SELECT count(*) FROM jobs WHERE status = 'running'"))
+                        await c.execute(
+                            text(
+                                "SELECT count(*) FROM jobs WHERE status = 'running' AND kind = :k"
+                            ),
+                            {"k": SLOW},
+                        )
                     ).scalar_one()
                 return bool(running)
 
@@ -253,7 +258,14 @@ async def test_sigterm_under_load(
     # Creations: exactly the answered ones exist; a lost one left nothing behind.
     async with scratch_engine.connect() as c:
         users = set((await c.execute(text("SELECT username FROM users"))).scalars())
-        jobs = (await c.execute(text("SELECT id, status FROM jobs ORDER BY id"))).all()
+        jobs = (
+            await c.execute(
+                text("SELECT id, status FROM jobs WHERE kind = :k ORDER BY id"), {"k": SLOW}
+            )
+        ).all()
+        left_running = (
+            await c.execute(text("SELECT count(*) FROM jobs WHERE status = 'running'"))
+        ).scalar_one()
         done_entries = (
             (
                 await c.execute(
@@ -273,6 +285,7 @@ async def test_sigterm_under_load(
     # The job in hand was finished whole; none was left running; none was started after.
     statuses = [status for _, status in jobs]
     assert "running" not in statuses
+    assert left_running == 0  # no job of any kind (periodic ones too) was left half done
     assert statuses[0] == "done"
     assert done_entries == [str(jobs[0][0])]
     assert statuses[1:] == ["queued"] * 3

@@ -19,6 +19,8 @@ from tests.conftest import ROOT
 from tests.ops.jobs_fixture import DONE_ACTION, SLOW
 from tests.ops.service import free_port, service_env
 
+SLOW_STATUSES = "SELECT status FROM jobs WHERE kind = :k ORDER BY id"
+
 
 def _start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("wb") as log:
@@ -48,9 +50,7 @@ async def test_worker_stops_at_a_safe_point(
         statuses: list[str] = []
         for _ in range(600):
             async with scratch_engine.connect() as c:
-                statuses = list(
-                    (await c.execute(text("SELECT status FROM jobs ORDER BY id"))).scalars()
-                )
+                statuses = list((await c.execute(text(SLOW_STATUSES), {"k": SLOW})).scalars())
             if "running" in statuses:
                 break
             await asyncio.sleep(0.1)
@@ -67,7 +67,7 @@ async def test_worker_stops_at_a_safe_point(
             proc.wait(timeout=30)
     assert code == 0, log_path.read_text()
     async with scratch_engine.connect() as c:
-        statuses = list((await c.execute(text("SELECT status FROM jobs ORDER BY id"))).scalars())
+        statuses = list((await c.execute(text(SLOW_STATUSES), {"k": SLOW})).scalars())
         done = (
             await c.execute(
                 text("SELECT count(*) FROM audit_log WHERE action = :a"), {"a": DONE_ACTION}

@@ -1,0 +1,1 @@
+"""运营看板: the district operations dashboard (summary API and page)."""

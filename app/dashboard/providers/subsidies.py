@@ -1,0 +1,126 @@
+"""分类保障支出: subsidy spending year-to-date by benefit, against the year's budget.
+
+Written against the subsidy domain's `subsidy_budgets` (`year`, `amount_fen`),
+`subsidy_payrolls` (`month`, `status`) + `subsidy_payroll_lines` (`payroll_id`, `amount_fen`),
+`subsidy_medical_claims` (`status` paid, `paid_at`, `reimbursable_fen`), `subsidy_benefit_runs`
+(`benefit`, `created_at`, `total_fen`) and `placement_entries` (`status` paid, `paid_at`,
+`subsidy_fen`) — the same rules as its `GET /subsidy/spending` (living allowance by approved
+payroll month; claims and placements by the month paid; grant and holiday runs by the month
+run), cut at the end of the selected month. The budget is the district's: district scope only.
+Absent until the subsidy domain's models are merged.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.dashboard.providers import model_table
+from app.dashboard.sections import Scope, section
+from app.kit.clock import DISTRICT_TZ
+from app.kit.money import format_money, from_fen
+
+BUDGETS = model_table("subsidy_budgets", "year", "amount_fen")
+PAYROLLS = model_table("subsidy_payrolls", "id", "month", "status")
+LINES = model_table("subsidy_payroll_lines", "payroll_id", "amount_fen")
+CLAIMS = model_table("subsidy_medical_claims", "status", "paid_at", "reimbursable_fen")
+RUNS = model_table("subsidy_benefit_runs", "benefit", "created_at", "total_fen")
+PLACEMENTS = model_table("placement_entries", "status", "paid_at", "subsidy_fen")
+
+BENEFIT_ZH = {
+    "living_allowance": "生活补贴",
+    "medical_reimbursement": "医疗报销",
+    "education_grant": "助学金",
+    "holiday_condolence": "节日慰问",
+    "adult_orphan_placement": "成年孤儿安置",
+}
+
+
+@section(
+    "subsidies",
+    tables=(
+        "subsidy_budgets",
+        "subsidy_payrolls",
+        "subsidy_payroll_lines",
+        "subsidy_medical_claims",
+        "subsidy_benefit_runs",
+        "placement_entries",
+    ),
+    order=70,
+    cache_seconds=60,
+    district_only=True,
+)
+async def subsidies(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    year = scope.month.year
+    first = date(year, 1, 1)
+    start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
+    end = datetime.combine(scope.month_end + timedelta(days=1), datetime.min.time(), DISTRICT_TZ)
+    fen = dict.fromkeys(BENEFIT_ZH, 0)
+    fen["living_allowance"] = int(
+        (
+            await session.execute(
+                select(func.coalesce(func.sum(LINES.c.amount_fen), 0))
+                .join(PAYROLLS, PAYROLLS.c.id == LINES.c.payroll_id)
+                .where(
+                    PAYROLLS.c.status == "approved",
+                    PAYROLLS.c.month.between(first, scope.month),
+                )
+            )
+        ).scalar_one()
+    )
+    fen["medical_reimbursement"] = int(
+        (
+            await session.execute(
+                select(func.coalesce(func.sum(CLAIMS.c.reimbursable_fen), 0)).where(
+                    CLAIMS.c.status == "paid", CLAIMS.c.paid_at >= start, CLAIMS.c.paid_at < end
+                )
+            )
+        ).scalar_one()
+    )
+    for benefit, total in (
+        await session.execute(
+            select(RUNS.c.benefit, func.sum(RUNS.c.total_fen))
+            .where(RUNS.c.created_at >= start, RUNS.c.created_at < end)
+            .group_by(RUNS.c.benefit)
+        )
+    ).tuples():
+        fen[str(benefit)] = fen.get(str(benefit), 0) + int(total or 0)
+    fen["adult_orphan_placement"] = int(
+        (
+            await session.execute(
+                select(func.coalesce(func.sum(PLACEMENTS.c.subsidy_fen), 0)).where(
+                    PLACEMENTS.c.status == "paid",
+                    PLACEMENTS.c.paid_at >= start,
+                    PLACEMENTS.c.paid_at < end,
+                )
+            )
+        ).scalar_one()
+    )
+    budget_fen = (
+        await session.execute(select(BUDGETS.c.amount_fen).where(BUDGETS.c.year == year))
+    ).scalar_one_or_none()
+    spent = sum(fen.values())
+    share = None
+    if budget_fen:
+        share = str(
+            (Decimal(spent) / Decimal(budget_fen)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        )
+    # Where an even spend would stand by the end of the selected month.
+    expected = str((Decimal(scope.month.month) / 12).quantize(Decimal("0.0001"), ROUND_HALF_UP))
+    return {
+        "year": year,
+        "through_month": scope.month.strftime("%Y-%m"),
+        "budget": format_money(from_fen(budget_fen)) if budget_fen is not None else None,
+        "spent": format_money(from_fen(spent)),
+        "remaining": format_money(from_fen(budget_fen - spent)) if budget_fen is not None else None,
+        "share_spent": share,
+        "share_of_year_elapsed": expected,
+        "by_benefit": [
+            {"benefit": b, "benefit_zh": zh, "amount": format_money(from_fen(fen.get(b, 0)))}
+            for b, zh in BENEFIT_ZH.items()
+        ],
+    }

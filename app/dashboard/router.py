@@ -1,0 +1,106 @@
+"""HTTP for the operations dashboard 运营看板: the summary API, the page and its static assets.
+
+The page (`/dashboard`) is public HTML: it logs in with JavaScript (the token endpoint) and every
+data call carries the bearer token. Its assets are served from `app/static/dashboard/` under
+`/dashboard/static/` — nothing comes from a CDN (offices may have no internet), which the page's
+Content-Security-Policy (`default-src 'self'`) enforces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from app.auth.principal import Principal, require_roles
+from app.dashboard import service
+from app.dashboard.schemas import SummaryOut
+from app.db import SessionDep
+from app.errors import error_responses
+from app.kit import audit
+from app.kit.clock import ClockDep
+from app.kit.types import Month
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+router = APIRouter(tags=["dashboard"])
+router.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard_static")
+
+# Record detail views the page may open, when the domain serving them is installed.
+RECORD_ROUTES = {
+    "child": "/api/v1/children/{child_id:uuid}",
+    "incident": "/api/v1/incidents/{incident_id:uuid}",
+}
+
+DashboardReader = Annotated[
+    Principal,
+    Depends(require_roles("district_admin", "district_leader", "auditor", "town_supervisor")),
+]
+
+
+@router.get(
+    "/api/v1/dashboard/summary",
+    response_model=SummaryOut,
+    response_model_exclude_unset=True,
+    summary="The operations dashboard: every installed domain's figures for an area and month",
+    description=(
+        "District roles see the district (default) or any town; a town supervisor their own "
+        "town. A section is present only when its domain is installed; `subsidies` only at "
+        "district scope. Expensive sections (screening, subsidies) are pre-aggregated and "
+        "carry `computed_at`."
+    ),
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_dashboard_summary(
+    request: Request,
+    session: SessionDep,
+    principal: DashboardReader,
+    clock: ClockDep,
+    month: Annotated[
+        Month | None, Query(description="`YYYY-MM`, default the current month (Beijing)")
+    ] = None,
+    area_code: Annotated[
+        str | None, Query(max_length=12, description="The district or a town; default yours")
+    ] = None,
+) -> SummaryOut:
+    scope = await service.resolve_scope(session, principal, month, area_code, clock)
+    data = await service.summary(session, scope)
+    audit.record(
+        session,
+        "dashboard.summary",
+        "area",
+        scope.area_code,
+        {"month": data["month"], "sections": sorted(data["sections"])},
+    )
+    data["links"] = record_links(request)
+    return SummaryOut.model_validate(data)
+
+
+def record_links(request: Request) -> dict[str, str]:
+    """The record detail routes that exist in this deployment (the page links only to those)."""
+    paths = {
+        r.path for r in request.app.routes if isinstance(r, APIRoute) and "GET" in (r.methods or ())
+    }
+    return {kind: path for kind, path in RECORD_ROUTES.items() if path in paths}
+
+
+@router.get("/dashboard", include_in_schema=False, response_class=HTMLResponse)
+async def dashboard_page() -> HTMLResponse:
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": PAGE_CSP,
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )

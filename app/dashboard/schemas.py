@@ -1,0 +1,201 @@
+"""The summary's response: one object per section; a section is absent when its domain is."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.kit.types import Timestamp
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AreaRef(_Out):
+    code: str
+    name: str
+    level: str
+
+
+class AreasSection(_Out):
+    """区划与工作队伍."""
+
+    towns: int
+    villages: int
+    villages_without_director: int
+    town_supervisors: int
+    village_directors: int
+
+
+class CategoryPlacementCount(_Out):
+    category: str
+    placement: str
+    count: int
+
+
+class ChildrenSection(_Out):
+    """困境儿童: standing on `as_of`; the month's additions and revocations."""
+
+    as_of: str
+    total: int
+    by_category: dict[str, int]
+    by_placement: dict[str, int]
+    by_category_and_placement: list[CategoryPlacementCount]
+    additions: int
+    revocations: int
+
+
+class TownCoverage(_Out):
+    code: str
+    name: str
+    due: int
+    visited: int
+    ratio: float | None
+
+
+class VillageBehind(_Out):
+    code: str
+    name: str
+    town_code: str | None
+    due: int
+    visited: int
+    not_visited: int
+    ratio: float | None
+
+
+class ChildLink(_Out):
+    child_id: str
+    name: str
+    village_code: str | None
+    village_name: str | None
+
+
+class VisitsSection(_Out):
+    """探访覆盖率 of the month: due, visited, ratio; by town; villages behind; not yet visited."""
+
+    month: str
+    due: int
+    visited: int
+    ratio: float | None
+    towns: list[TownCoverage]
+    villages_behind_count: int
+    villages_behind: list[VillageBehind]
+    not_visited_count: int
+    not_visited: list[ChildLink]
+    computed_at: str | None = None
+
+
+class OverdueFollowUp(_Out):
+    id: str
+    child_id: str
+    child_name: str
+    kind: str
+    status: str
+    due_on: str
+    days_overdue: int
+    town_code: str | None
+
+
+class FollowUpsSection(_Out):
+    """困难跟进: open and overdue (still open after the due date)."""
+
+    open: int
+    overdue: int
+    overdue_items: list[OverdueFollowUp]
+
+
+class BoardIncident(_Out):
+    id: str
+    status: str
+    kinds: list[str]
+    urgent: bool
+    immediate_danger: bool
+    reported_at: str | None
+    age_hours: float | None
+    escalated: bool
+    area_code: str | None
+    area_name: str | None
+    unacknowledged_referrals: int
+
+
+class IncidentsSection(_Out):
+    """强制报告: by status, unacknowledged referrals, escalations, oldest open; the board."""
+
+    by_status: dict[str, int]
+    open: int
+    unacknowledged_referrals: int
+    unacknowledged_by_agency: dict[str, int]
+    escalated_referrals: int
+    escalated_incidents: int
+    oldest_open_reported_at: str | None
+    oldest_open_age_hours: float | None
+    board: list[BoardIncident]
+
+
+class DiscoverySection(_Out):
+    """主动发现 candidates awaiting a decision."""
+
+    awaiting_decision: int
+    oldest_awaiting_since: str | None
+
+
+class ScreeningSection(_Out):
+    """监测摸排 totals; not-in-school children aged 6–15 on `as_of`."""
+
+    as_of: str
+    total: int
+    by_classification: dict[str, int]
+    flagged: int | None
+    not_in_school_compulsory_age: int
+    computed_at: str | None = None
+
+
+class BenefitSpending(_Out):
+    benefit: str
+    benefit_zh: str
+    amount: str = Field(examples=["2650.00"])
+
+
+class SubsidiesSection(_Out):
+    """分类保障支出 year-to-date against the year's budget (district scope only)."""
+
+    year: int
+    through_month: str
+    budget: str | None
+    spent: str
+    remaining: str | None
+    share_spent: str | None
+    share_of_year_elapsed: str
+    by_benefit: list[BenefitSpending]
+    computed_at: str | None = None
+
+
+class Sections(BaseModel):
+    """Every section is optional: present when its domain is installed (and, for subsidies,
+    at district scope). A section registered by a newer domain before it has a schema here
+    passes through as an object of its own."""
+
+    model_config = ConfigDict(extra="allow")
+
+    areas: AreasSection | None = None
+    children: ChildrenSection | None = None
+    visits: VisitsSection | None = None
+    follow_ups: FollowUpsSection | None = None
+    incidents: IncidentsSection | None = None
+    discovery: DiscoverySection | None = None
+    screening: ScreeningSection | None = None
+    subsidies: SubsidiesSection | None = None
+
+
+class SummaryOut(_Out):
+    """运营看板 summary."""
+
+    month: str = Field(examples=["2026-06"])
+    area: AreaRef
+    generated_at: Timestamp
+    sections: Sections
+    links: dict[str, str] = Field(
+        description="Record detail routes installed here, by kind (`child`, `incident`): the "
+        "page links a listed record only where its route exists.",
+        examples=[{"child": "/api/v1/children/{child_id}"}],
+    )

@@ -1,0 +1,471 @@
+/* 运营看板 — vanilla JavaScript, no library, no CDN.
+ * Login (OAuth2 password grant), tokens in sessionStorage, refresh-token renewal, the summary
+ * every minute, a plain-SVG coverage chart, a detail panel for records. All text set with
+ * textContent (never innerHTML), so data cannot inject markup. */
+"use strict";
+
+(function () {
+  const API = "/api/v1";
+  const REFRESH_MS = 60 * 1000;
+  const STORE = "dashboard.tokens";
+  const DISTRICT_ROLES = ["district_admin", "district_leader", "auditor"];
+  const FULL_INCIDENT_READERS = ["district_admin", "auditor"];
+
+  const ZH = {
+    category: {
+      orphan: "孤儿",
+      de_facto_unsupported: "事实无人抚养儿童",
+      poor_family_seriously_ill: "贫困家庭重病儿童",
+      poor_family_disabled: "贫困家庭重残儿童",
+    },
+    placement: { dispersed: "社会散居", institution: "机构养育" },
+    status: {
+      reported: "已报告", acknowledged: "已受理", investigating: "调查中",
+      intervening: "干预中", closed: "已结案", draft: "草稿",
+    },
+    kind: {
+      sexual_abuse: "性侵害", physical_abuse: "身体伤害", bullying: "欺凌",
+      unexplained_injury: "不明原因伤害", neglect: "疏于照料", abandonment: "遗弃",
+      trafficking: "拐卖", begging: "流浪乞讨", self_harm: "自伤自残",
+      minor_pregnancy: "未成年人怀孕", domestic_violence: "家庭暴力", other: "其他",
+    },
+    followup: {
+      living: "生活", medical: "医疗", education: "教育", guardianship: "监护",
+      psychological: "心理", other: "其他",
+    },
+    followupStatus: { open: "待处理", in_progress: "处理中" },
+    agency: {
+      police: "公安", health: "卫健", education: "教育",
+      disabled_federation: "残联", women_federation: "妇联",
+    },
+    classification: { migrant: "流动儿童", left_behind: "留守儿童", neither: "其他" },
+    childStatus: { active: "在册", revoked: "已退出" },
+    gender: { male: "男", female: "女" },
+  };
+
+  // Headline numbers: [section, field, label, kind, alert-when-positive]
+  const HEADLINE = [
+    ["children", "total", "困境儿童", "int", false],
+    ["children", "additions", "本月新增", "int", false],
+    ["children", "revocations", "本月退出", "int", false],
+    ["visits", "ratio", "本月探访覆盖率", "ratio", false],
+    ["visits", "not_visited_count", "本月尚未探访", "int", false],
+    ["follow_ups", "open", "未办结跟进", "int", false],
+    ["follow_ups", "overdue", "逾期跟进", "int", true],
+    ["incidents", "open", "在办强制报告", "int", false],
+    ["incidents", "unacknowledged_referrals", "未签收转介", "int", true],
+    ["incidents", "escalated_referrals", "超时升级", "int", true],
+    ["discovery", "awaiting_decision", "主动发现待研判", "int", false],
+    ["screening", "total", "摸排儿童", "int", false],
+    ["screening", "not_in_school_compulsory_age", "适龄未入学", "int", true],
+    ["subsidies", "spent", "本年保障支出（元）", "money", false],
+    ["areas", "villages_without_director", "无儿童主任的村居", "int", true],
+  ];
+
+  const state = { tokens: null, me: null, summary: null, timer: null, monthChosen: false };
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else node.setAttribute(k, v);
+    }
+    for (const c of children) node.append(c);
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  const pct = (r) => (r === null || r === undefined ? "—" : (r * 100).toFixed(1) + "%");
+  const hhmmss = (d) => d.toTimeString().slice(0, 8);
+  function age(hours) {
+    if (hours === null || hours === undefined) return "—";
+    return hours >= 48 ? Math.floor(hours / 24) + " 天" : hours.toFixed(1) + " 小时";
+  }
+
+  // ---------------------------------------------------------------- tokens and requests
+
+  function saveTokens(t) {
+    state.tokens = t;
+    if (t) sessionStorage.setItem(STORE, JSON.stringify(t));
+    else sessionStorage.removeItem(STORE);
+  }
+
+  async function tokenRequest(form) {
+    const r = await fetch(API + "/auth/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(form).toString(),
+    });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(body.detail || body.title || "登录失败");
+    return {
+      access: body.access_token,
+      refresh: body.refresh_token,
+      expires: Date.now() + (body.expires_in || 0) * 1000,
+    };
+  }
+
+  async function renew() {
+    if (!state.tokens || !state.tokens.refresh) return false;
+    try {
+      saveTokens(await tokenRequest({ grant_type: "refresh_token", refresh_token: state.tokens.refresh }));
+      return true;
+    } catch (e) {
+      saveTokens(null);
+      return false;
+    }
+  }
+
+  async function api(path) {
+    if (state.tokens && state.tokens.expires - Date.now() < 30 * 1000) await renew();
+    if (!state.tokens) throw new Error("未登录");
+    const call = () => fetch(path, {
+      headers: { Authorization: "Bearer " + state.tokens.access, Accept: "application/json" },
+    });
+    let r = await call();
+    if (r.status === 401 && (await renew())) r = await call();
+    if (r.status === 401) {
+      showLogin("登录已过期，请重新登录");
+      throw new Error("登录已过期");
+    }
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(body.detail || body.title || "请求失败（" + r.status + "）");
+    return body;
+  }
+
+  // ---------------------------------------------------------------- login / logout
+
+  function showLogin(message) {
+    clearInterval(state.timer);
+    state.timer = null;
+    saveTokens(null);
+    $("board-view").hidden = true;
+    $("session-bar").hidden = true;
+    $("login-view").hidden = false;
+    const err = $("login-error");
+    err.hidden = !message;
+    err.textContent = message || "";
+  }
+
+  async function onLogin(ev) {
+    ev.preventDefault();
+    $("login-button").disabled = true;
+    try {
+      saveTokens(await tokenRequest({
+        grant_type: "password",
+        username: $("username").value.trim(),
+        password: $("password").value,
+      }));
+      $("password").value = "";
+      await start();
+    } catch (e) {
+      showLogin(e.message);
+    } finally {
+      $("login-button").disabled = false;
+    }
+  }
+
+  async function start() {
+    state.me = await api(API + "/auth/me");
+    if (state.me.kind !== "user" || (!DISTRICT_ROLES.includes(state.me.role) && state.me.role !== "town_supervisor")) {
+      showLogin("当前账户无权查看运营看板");
+      return;
+    }
+    $("login-view").hidden = true;
+    $("board-view").hidden = false;
+    $("session-bar").hidden = false;
+    $("who").textContent = state.me.name;
+    await setupAreas();
+    await load();
+    clearInterval(state.timer);
+    state.timer = setInterval(load, REFRESH_MS);
+  }
+
+  async function setupAreas() {
+    const select = $("area");
+    select.textContent = "";
+    if (!DISTRICT_ROLES.includes(state.me.role)) {
+      $("area-picker").hidden = true;
+      return;
+    }
+    $("area-picker").hidden = false;
+    select.append(el("option", { value: "", text: "全区" }));
+    const towns = await api(API + "/areas?level=town&limit=500");
+    for (const t of towns.items) select.append(el("option", { value: t.code, text: t.name }));
+  }
+
+  // ---------------------------------------------------------------- loading and rendering
+
+  async function load() {
+    const params = new URLSearchParams();
+    // The current month is the server's (Beijing) until the user picks another.
+    if (state.monthChosen && $("month").value) params.set("month", $("month").value);
+    if ($("area").value) params.set("area_code", $("area").value);
+    try {
+      const s = await api(API + "/dashboard/summary?" + params.toString());
+      state.summary = s;
+      render(s);
+      $("load-error").hidden = true;
+      $("last-updated").textContent = "最后更新：" + hhmmss(new Date());
+    } catch (e) {
+      $("load-error").hidden = false;
+      $("load-error").textContent = "数据加载失败：" + e.message;
+    }
+  }
+
+  function render(s) {
+    const sec = s.sections;
+    $("scope-name").textContent = s.area.name + " · " + s.month;
+    if (!state.monthChosen) $("month").value = s.month;
+    document.querySelectorAll("[data-section]").forEach((node) => {
+      node.hidden = !sec[node.getAttribute("data-section")];
+    });
+    renderHeadline(sec);
+    if (sec.visits) renderCoverage(sec.visits);
+    if (sec.incidents) renderIncidents(sec.incidents);
+    if (sec.follow_ups) renderFollowUps(sec.follow_ups);
+    if (sec.children) renderChildren(sec.children);
+    if (sec.screening) renderScreening(sec.screening);
+    if (sec.subsidies) renderSpending(sec.subsidies);
+    if (sec.areas) renderAreas(sec.areas);
+  }
+
+  function renderHeadline(sec) {
+    const box = $("headline");
+    box.textContent = "";
+    for (const [section, field, label, kind, alert] of HEADLINE) {
+      if (!sec[section] || sec[section][field] === undefined) continue;
+      const v = sec[section][field];
+      const text = kind === "ratio" ? pct(v) : v === null ? "—" : String(v);
+      box.append(el("div", {
+        class: "metric" + (alert && Number(v) > 0 ? " alert" : ""),
+        "data-metric": section + "." + field,
+        "data-value": v === null ? "" : String(v),
+      }, el("div", { class: "label", text: label }), el("div", { class: "value", text })));
+    }
+  }
+
+  function renderCoverage(v) {
+    const box = $("coverage-chart");
+    box.textContent = "";
+    const towns = v.towns;
+    const rowH = 26, labelW = 120, valueW = 120, width = 760;
+    const barW = width - labelW - valueW;
+    const chart = svg("svg", { viewBox: `0 0 ${width} ${Math.max(towns.length, 1) * rowH + 8}`, role: "presentation" });
+    towns.forEach((t, i) => {
+      const y = i * rowH + 4;
+      const r = t.ratio === null ? 0 : t.ratio;
+      const g = svg("g", { "data-town": t.code });
+      g.append(svg("text", { x: 0, y: y + 15 }, t.name));
+      g.append(svg("rect", { class: "track", x: labelW, y, width: barW, height: 18, rx: 3 }));
+      const cls = t.ratio === null ? "bar" : r < 0.6 ? "bar low" : r < 0.9 ? "bar mid" : "bar";
+      g.append(svg("rect", { class: cls, x: labelW, y, width: Math.round(barW * r), height: 18, rx: 3 }));
+      g.append(svg("text", { x: labelW + barW + 8, y: y + 15, "data-ratio": t.ratio === null ? "" : t.ratio },
+        `${pct(t.ratio)}（${t.visited}/${t.due}）`));
+      chart.append(g);
+    });
+    box.append(chart);
+
+    const list = $("not-visited");
+    list.textContent = "";
+    for (const c of v.not_visited) {
+      list.append(el("li", { "data-child": c.child_id },
+        recordLink("child", c.child_id, c.name, { 姓名: c.name, 村居: c.village_name || c.village_code }),
+        el("span", { class: "grow muted", text: c.village_name || c.village_code || "" })));
+    }
+    if (v.not_visited_count > v.not_visited.length) {
+      list.append(el("li", { class: "muted", text: `……共 ${v.not_visited_count} 名` }));
+    }
+    if (!v.not_visited.length) list.append(el("li", { class: "muted", text: "本月应探访儿童均已探访" }));
+    const behind = $("villages-behind");
+    behind.textContent = "";
+    for (const b of v.villages_behind) {
+      behind.append(el("li", {},
+        el("span", { class: "grow", text: b.name }),
+        el("span", { text: `${pct(b.ratio)}（未探访 ${b.not_visited}/${b.due}）` })));
+    }
+    if (!v.villages_behind.length) behind.append(el("li", { class: "muted", text: "无" }));
+  }
+
+  function renderIncidents(inc) {
+    $("incident-summary").textContent =
+      `在办 ${inc.open} 件；未签收转介 ${inc.unacknowledged_referrals} 件；超时升级 ${inc.escalated_referrals} 件；` +
+      `最久未结 ${age(inc.oldest_open_age_hours)}`;
+    const list = $("incident-board");
+    list.textContent = "";
+    for (const it of inc.board) {
+      const badges = [];
+      if (it.immediate_danger) badges.push(el("span", { class: "badge danger", text: "现实危险" }));
+      else if (it.urgent) badges.push(el("span", { class: "badge warn", text: "紧急" }));
+      if (it.escalated) badges.push(el("span", { class: "badge danger", text: "已升级" }));
+      if (it.unacknowledged_referrals) badges.push(el("span", { class: "badge warn", text: `${it.unacknowledged_referrals} 个转介未签收` }));
+      const kinds = it.kinds.map((k) => ZH.kind[k] || k).join("、");
+      const facts = {
+        状态: ZH.status[it.status] || it.status, 类型: kinds, 地点: it.area_name || it.area_code || "—",
+        报告时间: it.reported_at || "—", 已历时: age(it.age_hours),
+      };
+      list.append(el("li", { "data-incident": it.id },
+        recordLink("incident", it.id, ZH.status[it.status] || it.status, facts),
+        el("span", { class: "grow", text: kinds }), ...badges,
+        el("span", { class: "muted", text: (it.area_name || "") + " · " + age(it.age_hours) })));
+    }
+    if (!inc.board.length) list.append(el("li", { class: "muted", text: "暂无在办事件" }));
+  }
+
+  function renderFollowUps(f) {
+    const list = $("overdue-followups");
+    list.textContent = "";
+    for (const it of f.overdue_items) {
+      const facts = {
+        儿童: it.child_name, 困难类型: ZH.followup[it.kind] || it.kind,
+        状态: ZH.followupStatus[it.status] || it.status, 应办结日期: it.due_on, 逾期天数: String(it.days_overdue),
+      };
+      list.append(el("li", { "data-follow-up": it.id },
+        recordLink("child", it.child_id, it.child_name, facts),
+        el("span", { class: "grow", text: ZH.followup[it.kind] || it.kind }),
+        el("span", { class: "badge warn", text: `逾期 ${it.days_overdue} 天` })));
+    }
+    if (f.overdue > f.overdue_items.length) list.append(el("li", { class: "muted", text: `……共 ${f.overdue} 件` }));
+    if (!f.overdue_items.length) list.append(el("li", { class: "muted", text: "暂无逾期跟进" }));
+  }
+
+  function table(id, head, rows) {
+    const t = $(id);
+    t.textContent = "";
+    const thead = el("tr", {}, ...head.map((h, i) => el("th", { class: i ? "num" : null, text: h })));
+    t.append(el("thead", {}, thead));
+    const body = el("tbody");
+    for (const r of rows) body.append(el("tr", {}, ...r.map((c, i) => el("td", { class: i ? "num" : null, text: String(c) }))));
+    t.append(body);
+  }
+
+  function renderChildren(c) {
+    const rows = Object.keys(ZH.category).map((cat) => {
+      const n = (pl) => (c.by_category_and_placement.find((m) => m.category === cat && m.placement === pl) || { count: 0 }).count;
+      return [ZH.category[cat], n("dispersed"), n("institution"), c.by_category[cat] || 0];
+    });
+    rows.push(["合计", c.by_placement.dispersed || 0, c.by_placement.institution || 0, c.total]);
+    table("children-table", ["类别", "社会散居", "机构养育", "合计"], rows);
+  }
+
+  function renderScreening(s) {
+    const rows = Object.entries(s.by_classification).map(([k, n]) => [ZH.classification[k] || k, n]);
+    rows.push(["合计", s.total]);
+    if (s.flagged !== null) rows.push(["待核实（标记）", s.flagged]);
+    rows.push(["适龄（6–15 岁）未入学", s.not_in_school_compulsory_age]);
+    table("screening-table", ["类别", "人数"], rows);
+  }
+
+  function renderSpending(sp) {
+    const box = $("spending");
+    box.textContent = "";
+    const budget = sp.budget === null ? null : Number(sp.budget);
+    const head = budget === null
+      ? `${sp.year} 年累计支出 ${sp.spent} 元（未设年度预算）`
+      : `${sp.year} 年预算 ${sp.budget} 元，截至 ${sp.through_month} 累计支出 ${sp.spent} 元（${pct(Number(sp.share_spent))}），结余 ${sp.remaining} 元`;
+    box.append(el("p", { "data-spent": sp.spent, text: head }));
+    if (budget) {
+      const bar = el("div", { class: "progress", title: "竖线：按时间进度应达到的支出比例" });
+      bar.append(el("span", { style: null }));
+      bar.firstChild.style.width = Math.min(100, Number(sp.share_spent) * 100).toFixed(1) + "%";
+      const mark = el("i");
+      mark.style.left = (Number(sp.share_of_year_elapsed) * 100).toFixed(1) + "%";
+      bar.append(mark);
+      box.append(bar);
+    }
+    const max = Math.max(1, ...sp.by_benefit.map((b) => Number(b.amount)));
+    for (const b of sp.by_benefit) {
+      const bar = el("div", { class: "progress" }, el("span"));
+      bar.firstChild.style.width = ((Number(b.amount) / max) * 100).toFixed(1) + "%";
+      box.append(el("div", { class: "spend-row", "data-benefit": b.benefit },
+        el("span", { text: b.benefit_zh }), bar, el("span", { class: "num", text: b.amount + " 元" })));
+    }
+  }
+
+  function renderAreas(a) {
+    table("areas-table", ["项目", "数量"], [
+      ["镇街", a.towns], ["村居", a.villages], ["镇街督导员", a.town_supervisors],
+      ["儿童主任", a.village_directors], ["无儿童主任的村居", a.villages_without_director],
+    ]);
+  }
+
+  // ---------------------------------------------------------------- record detail panel
+
+  function recordLink(kind, id, text, facts) {
+    const a = el("a", { href: "#" + kind + "/" + id, "data-kind": kind, "data-id": id, text });
+    a.addEventListener("click", (ev) => {
+      ev.preventDefault();
+      openDetail(kind, id, facts);
+    });
+    return a;
+  }
+
+  function fill(facts) {
+    const dl = $("detail-body");
+    for (const [k, v] of Object.entries(facts)) {
+      if (v === null || v === undefined || v === "") continue;
+      dl.append(el("dt", { text: k }), el("dd", { text: String(v) }));
+    }
+  }
+
+  async function openDetail(kind, id, facts) {
+    $("detail").hidden = false;
+    $("detail-title").textContent = kind === "incident" ? "强制报告事件" : "儿童记录";
+    $("detail-body").textContent = "";
+    fill(facts);
+    const links = (state.summary && state.summary.links) || {};
+    const template = links[kind];
+    if (!template) return;
+    if (kind === "incident" && !FULL_INCIDENT_READERS.includes(state.me.role)) return;
+    const path = template.replace(/\{[^}]+\}/, encodeURIComponent(id));
+    try {
+      const rec = await api(path);
+      $("detail-body").append(el("dt", { text: "——" }), el("dd", { text: "记录详情" }));
+      if (kind === "child") {
+        fill({
+          姓名: rec.name, 身份证号: rec.id_number, 性别: ZH.gender[rec.gender] || rec.gender,
+          出生日期: rec.birth_date, 类别: ZH.category[rec.category] || rec.category,
+          安置方式: ZH.placement[rec.placement] || rec.placement, 村居代码: rec.village_code,
+          认定日期: rec.approved_on, 状态: ZH.childStatus[rec.status] || rec.status,
+        });
+      } else {
+        fill({ 状态: ZH.status[rec.status] || rec.status, 描述: rec.description, 发现地点: rec.location });
+      }
+      $("detail").setAttribute("data-loaded", id);
+    } catch (e) {
+      fill({ 提示: "详情加载失败：" + e.message });
+    }
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("login-form").addEventListener("submit", onLogin);
+    $("logout").addEventListener("click", () => showLogin(""));
+    $("refresh").addEventListener("click", load);
+    $("month").addEventListener("change", () => { state.monthChosen = true; load(); });
+    $("area").addEventListener("change", load);
+    $("detail-close").addEventListener("click", () => { $("detail").hidden = true; $("detail").removeAttribute("data-loaded"); });
+    $("detail").addEventListener("click", (ev) => { if (ev.target === $("detail")) $("detail").hidden = true; });
+    const saved = sessionStorage.getItem(STORE);
+    if (saved) {
+      try {
+        state.tokens = JSON.parse(saved);
+        start().catch(() => showLogin(""));
+        return;
+      } catch (e) {
+        saveTokens(null);
+      }
+    }
+    showLogin("");
+  });
+})();

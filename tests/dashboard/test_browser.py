@@ -1,0 +1,345 @@
+"""The /dashboard page in headless Chromium (Debian's), against the real service on demo data.
+
+The service runs as a process (`python -m app`) on a scratch database with DEMO_DATA=1: every
+demo loader merged so far adds its domain's data, and the page grows with it. Each test fails on
+any page error or console error. Screenshots go to test-artifacts/ (kept by CI as artefacts).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.demo import DEMO_PASSWORD
+from app.manage import scratch_database
+from tests.test_schemathesis import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists(),
+    reason="Debian's chromium is not installed (bash .ci/install-chromium)",
+)
+
+
+@dataclass
+class Service:
+    url: str
+
+    def summary(self, username: str, **params: str) -> dict[str, Any]:
+        token = httpx.post(
+            f"{self.url}/api/v1/auth/token",
+            data={"grant_type": "password", "username": username, "password": DEMO_PASSWORD},
+        ).json()["access_token"]
+        r = httpx.get(
+            f"{self.url}/api/v1/dashboard/summary",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        r.raise_for_status()
+        body: dict[str, Any] = r.json()
+        return body
+
+
+@pytest.fixture(scope="module")
+async def scratch_url(database_url: str) -> AsyncIterator[str]:
+    async with scratch_database(database_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def service(scratch_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("dashboard") / "server.log"
+    env = os.environ | {
+        "APP_ENV": "test",
+        "DATABASE_URL": scratch_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "JWT_SIGNING_KEY": "dashboard-browser-signing-key-0123456789abcdef",
+        "ENCRYPTION_KEYS": "d1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        "ENCRYPTION_ACTIVE_KEY_ID": "d1",
+        "HMAC_KEY": "dashboard-browser-hmac-key-0123456789abcdef",
+        "DEMO_DATA": "1",
+        "MIGRATE_ON_START": "1",
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_PER_MINUTE": "1000000",
+    }
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(log.read_text())
+            time.sleep(0.3)
+        else:
+            raise RuntimeError("service not ready: " + log.read_text())
+        yield Service(url=base)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        text = log.read_text()
+        assert "Traceback" not in text, text[-5000:]
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        await b.close()
+
+
+class Page:
+    """A page with its JavaScript errors collected (any one fails the test)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"console.{msg.type}: {msg.text}")
+                if msg.type == "error"
+                else None
+            ),
+        )
+
+    def assert_no_errors(self) -> None:
+        assert self.errors == [], self.errors
+
+
+async def open_page(browser: Any, viewport: dict[str, int]) -> Page:
+    context = await browser.new_context(viewport=viewport, locale="zh-CN")
+    return Page(await context.new_page())
+
+
+async def login(p: Page, service: Service, username: str) -> None:
+    page = p.page
+    await page.goto(f"{service.url}/dashboard")
+    await page.fill("#username", username)
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#login-button")
+    # Locators, not wait_for_function: the page's CSP forbids the eval that one needs.
+    await page.locator("#last-updated").filter(has_text=re.compile(r"\d\d:\d\d:\d\d")).wait_for()
+
+
+async def metrics(p: Page) -> dict[str, tuple[str, str]]:
+    """data-metric → (data-value, shown text) of every headline number on the page."""
+    items = await p.page.eval_on_selector_all(
+        "[data-metric]",
+        "els => els.map(e => [e.dataset.metric, e.dataset.value,"
+        " e.querySelector('.value').textContent])",
+    )
+    return {m: (v, t) for m, v, t in items}
+
+
+def expected_text(field: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if field == "ratio":
+        return f"{value * 100:.1f}%"
+    return str(value)
+
+
+def assert_headline_equals_api(shown: dict[str, tuple[str, str]], api: dict[str, Any]) -> None:
+    assert shown, "no headline numbers on the page"
+    for metric, (value, text) in shown.items():
+        section, field = metric.split(".")
+        want = api["sections"][section][field]
+        if isinstance(want, float):  # JavaScript writes 1.0 as "1"
+            assert float(value) == want, metric
+        else:
+            assert value == ("" if want is None else str(want)), metric
+        assert text == expected_text(field, want), metric
+    # Every headline the API can fill is on the page.
+    for must in ("children.total", "areas.villages_without_director"):
+        assert must in shown
+
+
+async def test_admin_sees_the_apis_numbers_and_opens_an_overdue_record(
+    browser: Any, service: Service
+) -> None:
+    p = await open_page(browser, DESKTOP)
+    await login(p, service, "admin")
+    page = p.page
+    api = service.summary("admin")
+    assert_headline_equals_api(await metrics(p), api)
+    assert await page.text_content("#scope-name") == f"{api['area']['name']} · {api['month']}"
+    assert re.fullmatch(r"最后更新：\d\d:\d\d:\d\d", await page.text_content("#last-updated") or "")
+    sections = api["sections"]
+    if "visits" in sections:
+        towns = await page.eval_on_selector_all("#coverage-chart [data-town]", "els => els.length")
+        assert towns == len(sections["visits"]["towns"])
+    if "children" in sections:
+        total_cell = await page.text_content("#children-table tbody tr:last-child td:last-child")
+        assert total_cell == str(sections["children"]["total"])
+    if "incidents" in sections:
+        board = await page.eval_on_selector_all(
+            "#incident-board [data-incident]", "els => els.map(e => e.dataset.incident)"
+        )
+        assert board == [i["id"] for i in sections["incidents"]["board"]]
+    if "subsidies" in sections:
+        assert (
+            await page.get_attribute("#spending [data-spent]", "data-spent")
+            == (sections["subsidies"]["spent"])
+        )
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
+
+    # An overdue record from the list: a follow-up past its date, else a child not yet visited.
+    p.assert_no_errors()
+    if "follow_ups" not in sections and "visits" not in sections:
+        pytest.skip("the visits domain is not merged yet: no overdue lists to open")
+    overdue = sections.get("follow_ups", {}).get("overdue_items", [])
+    not_visited = sections.get("visits", {}).get("not_visited", [])
+    assert overdue or not_visited, "the demo data has no overdue follow-up nor unvisited child"
+    if overdue:
+        link, name = "#overdue-followups a[data-kind=child]", overdue[0]["child_name"]
+    else:
+        link, name = "#not-visited a[data-kind=child]", not_visited[0]["name"]
+    await page.click(link)
+    await page.wait_for_selector("#detail:not([hidden])")
+    if "child" in api["links"]:
+        await page.wait_for_selector("#detail[data-loaded]")
+        shown = await page.text_content("#detail-body") or ""
+        assert shown.count(name) >= 2  # from the list and from the record itself
+    else:
+        assert name in (await page.text_content("#detail-body") or "")
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-desktop-detail.png"))
+    await page.click("#detail-close")
+    assert await page.is_hidden("#detail")
+    p.assert_no_errors()
+
+
+async def test_phone_width_fits_the_screen(browser: Any, service: Service) -> None:
+    p = await open_page(browser, PHONE)
+    await login(p, service, "leader")
+    api = service.summary("leader")
+    assert_headline_equals_api(await metrics(p), api)
+    overflow = await p.page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, "the page scrolls sideways on a phone"
+    await p.page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+    p.assert_no_errors()
+
+
+async def test_town_supervisor_sees_only_their_town(browser: Any, service: Service) -> None:
+    p = await open_page(browser, DESKTOP)
+    await login(p, service, "sup001")
+    api = service.summary("sup001")
+    assert api["area"]["code"] == "110115001"
+    assert_headline_equals_api(await metrics(p), api)
+    page = p.page
+    assert await page.is_hidden("#area-picker")
+    assert (await page.text_content("#scope-name") or "").startswith(api["area"]["name"])
+    assert await page.text_content("[data-metric='areas.villages_without_director'] .value") == (
+        str(api["sections"]["areas"]["villages_without_director"])
+    )
+    if "visits" in api["sections"]:
+        towns = await page.eval_on_selector_all(
+            "#coverage-chart [data-town]", "els => els.map(e => e.dataset.town)"
+        )
+        assert towns == ["110115001"]
+    assert await page.is_hidden("#spending-card")
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-town-supervisor.png"), full_page=True)
+    p.assert_no_errors()
+
+
+async def test_refreshes_every_minute_and_switches_town(browser: Any, service: Service) -> None:
+    p = await open_page(browser, DESKTOP)
+    page = p.page
+    await page.clock.install()
+    calls: list[str] = []
+    page.on(
+        "request",
+        lambda req: calls.append(req.url) if "/api/v1/dashboard/summary" in req.url else None,
+    )
+    await login(p, service, "auditor")
+    assert len(calls) == 1
+    async with page.expect_response(lambda r: "/api/v1/dashboard/summary" in r.url):
+        await page.clock.run_for(61_000)
+    assert len(calls) == 2
+    # Choosing a town shows that town's figures.
+    await page.select_option("#area", "110115002")
+    await page.locator("#scope-name").filter(has_text=re.compile("^兰溪")).wait_for()
+    api = service.summary("auditor", area_code="110115002")
+    assert_headline_equals_api(await metrics(p), api)
+    p.assert_no_errors()
+
+
+async def test_wrong_password_is_shown_in_chinese(browser: Any, service: Service) -> None:
+    p = await open_page(browser, PHONE)
+    page = p.page
+    await page.goto(f"{service.url}/dashboard")
+    await page.fill("#username", "admin")
+    await page.fill("#password", "not-the-password")
+    await page.click("#login-button")
+    await page.wait_for_selector("#login-error:not([hidden])")
+    assert await page.is_hidden("#board-view")
+    message = await page.text_content("#login-error") or ""
+    assert re.search(r"[\u4e00-\u9fff]", message), message
+    # The token endpoint's refusal (400 invalid_grant) is logged by Chromium as a failed
+    # resource: the only console error expected here.
+    assert all("status of 400" in e for e in p.errors), p.errors
+
+
+async def test_a_village_director_is_turned_away(browser: Any, service: Service) -> None:
+    p = await open_page(browser, DESKTOP)
+    page = p.page
+    await page.goto(f"{service.url}/dashboard")
+    await page.fill("#username", "dir001001")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#login-button")
+    await page.wait_for_selector("#login-error:not([hidden])")
+    assert "无权" in (await page.text_content("#login-error") or "")
+    p.assert_no_errors()
+
+
+def test_the_page_loads_nothing_from_elsewhere(service: Service) -> None:
+    r = httpx.get(f"{service.url}/dashboard")
+    assert r.status_code == 200
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert "http://" not in r.text
+    assert "https://" not in r.text
+    assert 'lang="zh-CN"' in r.text
+    js = httpx.get(f"{service.url}/dashboard/static/dashboard.js")
+    assert js.status_code == 200
+    assert "最后更新" in js.text
