@@ -20,7 +20,7 @@ from app.models import AgencyClient, Area, User
 DEMO_PASSWORD = "Demo-Pass-2026"  # noqa: S105 - demo accounts only, printed on start
 TOWNS = 20
 VILLAGES = 709
-DEMO_LOADERS: list[str] = []
+DEMO_LOADERS: list[str] = ["app.screening.demo"]
 
 _TOWN_NAMES = [
     "青禾", "兰溪", "松岭", "柳湾", "杏林", "枫桥", "梅坞", "竹园", "桃源", "荷塘",

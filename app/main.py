@@ -38,9 +38,10 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.screening.router import router as screening
     from app.users.router import router as users
 
-    return [health.router, auth, areas, users, audit]
+    return [health.router, auth, areas, users, audit, screening]
 
 
 def _operation_id(route: APIRoute) -> str:

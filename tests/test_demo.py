@@ -35,7 +35,9 @@ async def test_demo_district_shape(session: AsyncSession, database_url: str) -> 
                 .where(Area.path.startswith("110114/"))
                 .group_by(User.role)
             )
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     assert roles["town_supervisor"] == 20
     assert roles["village_director"] == 709

@@ -5,13 +5,25 @@ from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToke
 from app.models.areas import AREA_LEVELS, Area
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.screening import (
+    AGE_BANDS,
+    SCREENING_CLASSIFICATIONS,
+    ScreeningImport,
+    ScreeningImportError,
+    ScreeningRecord,
+    ScreeningRecordChange,
+    ScreeningStat,
+    ScreeningStatsState,
+)
 
 __all__ = [
     "AGENCIES",
+    "AGE_BANDS",
     "AREA_LEVELS",
     "CATEGORIES",
     "PLACEMENTS",
     "SCHOOL_STAGES",
+    "SCREENING_CLASSIFICATIONS",
     "STAFF_ROLES",
     "AgencyClient",
     "Area",
@@ -22,5 +34,11 @@ __all__ = [
     "IdempotencyRecord",
     "Job",
     "RefreshToken",
+    "ScreeningImport",
+    "ScreeningImportError",
+    "ScreeningRecord",
+    "ScreeningRecordChange",
+    "ScreeningStat",
+    "ScreeningStatsState",
     "User",
 ]

@@ -40,7 +40,7 @@ HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, int] = {}
 
 # Modules that register handlers; each domain appends its own.
-JOB_MODULES: list[str] = []
+JOB_MODULES: list[str] = ["app.screening.jobs"]
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
