@@ -63,15 +63,18 @@ async def get_import(session: AsyncSession, import_id: uuid.UUID) -> ScreeningIm
     return await session.get(ScreeningImport, import_id)
 
 
-async def import_errors(session: AsyncSession, import_id: uuid.UUID) -> Any:
-    """The rejected rows, in file order, as a stream of (row_number, column, reason)."""
-    return await session.stream(
+async def import_errors_page(
+    session: AsyncSession, import_id: uuid.UUID, after_id: int, limit: int
+) -> list[tuple[int, int, str, str]]:
+    """Rejected rows after `after_id` in insertion (= file) order: (id, row, column, reason)."""
+    rows = await session.execute(
         text(
-            'SELECT row_number, "column", reason FROM screening_import_errors '
-            "WHERE import_id = :id ORDER BY row_number, id"
+            'SELECT id, row_number, "column", reason FROM screening_import_errors '
+            "WHERE import_id = :imp AND id > :after ORDER BY id LIMIT :lim"
         ),
-        {"id": import_id},
+        {"imp": import_id, "after": after_id, "lim": limit},
     )
+    return [(int(i), int(r), c, reason) for i, r, c, reason in rows.tuples()]
 
 
 # ------------------------------------------------------------------------------ records

@@ -114,10 +114,12 @@ async def get_screening_import(
     },
 )
 async def get_screening_import_errors(
-    import_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    import_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> StreamingResponse:
     """The rejected rows of an import as CSV: row, column, reason."""
-    lines = await service.import_errors_csv(session, principal, import_id)
+    lines = await service.import_errors_csv(
+        session, principal, import_id, request.app.state.sessionmaker
+    )
     return StreamingResponse(
         lines,
         media_type="text/csv; charset=utf-8",

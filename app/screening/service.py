@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
 from app.config import Settings
@@ -114,16 +114,28 @@ async def get_import(
 
 
 async def import_errors_csv(
-    session: AsyncSession, principal: Principal, import_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    import_id: uuid.UUID,
+    sessionmaker: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[bytes]:
-    """The rejected rows as CSV (UTF-8 with BOM, for Excel): 行号 row, 列 column, 原因 reason."""
+    """The rejected rows as CSV (UTF-8 with BOM, for Excel): row, column, reason.
+
+    The body streams after the request's transaction has ended, so it reads page by page in
+    sessions of its own (memory stays flat however many rows were rejected).
+    """
     await get_import(session, principal, import_id)
-    result = await repo.import_errors(session, import_id)
 
     async def lines() -> AsyncIterator[bytes]:
         yield "\ufeffrow,column,reason\r\n".encode()
-        async for part in result.partitions(2000):
-            yield "".join(f"{r},{c},{_csv_cell(reason)}\r\n" for r, c, reason in part).encode()
+        after = 0
+        while True:
+            async with sessionmaker() as s:
+                page = await repo.import_errors_page(s, import_id, after, 5000)
+            if not page:
+                return
+            after = page[-1][0]
+            yield "".join(f"{r},{c},{_csv_cell(reason)}\r\n" for _, r, c, reason in page).encode()
 
     return lines()
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
 from typing import Any
 
 import httpx
@@ -13,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.kit.clock import FixedClock
-from tests.conftest import VILLAGE1, VILLAGE3, AuthHeaders
-from tests.screening.factories import csv_bytes, drain, import_file, row, upload
+from tests.conftest import VILLAGE3, AuthHeaders
+from tests.screening.factories import csv_bytes, import_file, row
 
 
 @pytest.fixture
