@@ -151,7 +151,7 @@ class Bench:
 
     async def latency(self, calls: int) -> None:
         count = (await self.client.get("/api/v1/screening/stats")).json()["total"]
-        cases = {
+        cases: dict[str, tuple[str, dict[str, Any]]] = {
             "list (first page)": ("/api/v1/screening/records", {}),
             "list migrant, town, age 6-15": (
                 "/api/v1/screening/records",
@@ -192,12 +192,18 @@ class Bench:
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="screening import benchmark")
     parser.add_argument("--small", action="store_true", help="CI sizes (< 30 s)")
+    parser.add_argument("--csv-rows", type=int, nargs="*", help="CSV sizes to import")
+    parser.add_argument("--xlsx-rows", type=int, help="XLSX size to import")
     args = parser.parse_args(argv)
-    sizes = (
+    sizes: dict[str, Any] = (
         {"csv": [3_000], "xlsx": 2_000, "calls": 20}
         if args.small
         else {"csv": [34_000, 1_000_000], "xlsx": 100_000, "calls": 100}
     )
+    if args.csv_rows is not None:
+        sizes["csv"] = args.csv_rows
+    if args.xlsx_rows is not None:
+        sizes["xlsx"] = args.xlsx_rows
     workdir = Path(tempfile.mkdtemp(prefix="screening-bench-"))
     villages = demo_village_codes()
     async with _database() as url:

@@ -152,7 +152,6 @@ class ScreeningRecord(Base):
         Index("ix_screening_records_updated", "updated_at", "id"),
         Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),
         Index("ix_screening_records_town_updated", "town_code", "updated_at", "id"),
-        Index("ix_screening_records_birth_date", "birth_date"),
         Index(
             "ix_screening_records_name",
             "name",

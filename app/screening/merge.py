@@ -64,7 +64,8 @@ CREATE TEMP TABLE IF NOT EXISTS screening_stage (
 
 def age_band_sql(birth: str, on: str) -> str:
     """SQL for the age band (0-2, 3-5, 6-11, 12-14, 15, 16+) of a birth date on a day."""
-    age = f"extract(year from age({on}, {birth}))"
+    # whole years from the dates' yyyymmdd numbers: (on - birth) / 10000, no interval arithmetic
+    age = f"((to_char({on}, 'YYYYMMDD')::int - to_char({birth}, 'YYYYMMDD')::int) / 10000)"
     return (
         f"CASE WHEN {age} <= 2 THEN '0-2' WHEN {age} <= 5 THEN '3-5' "
         f"WHEN {age} <= 11 THEN '6-11' WHEN {age} <= 14 THEN '12-14' "
@@ -87,8 +88,14 @@ def _merge_sql() -> str:
     )
     sql = f"""
 WITH old AS (
-    SELECT r.identity_key, {old_cols}
-    FROM screening_stage s JOIN screening_records r ON r.identity_key = s.identity_key
+    -- one index probe per staged row (OFFSET 0 keeps the planner from a hash join that would
+    -- scan every record: the staging table has no statistics)
+    SELECT r.*
+    FROM screening_stage s
+    CROSS JOIN LATERAL (
+        SELECT r.identity_key, {old_cols} FROM screening_records r
+        WHERE r.identity_key = s.identity_key OFFSET 0
+    ) r
 ),
 up AS (
     INSERT INTO screening_records AS r
@@ -177,8 +184,8 @@ async def merge_records(
     await session.execute(text("TRUNCATE screening_stage"))
     raw = await raw_connection(session)
     await raw.copy_records_to_table("screening_stage", records=records, columns=STAGE_COLUMNS)
-    await session.execute(text("ANALYZE screening_stage"))
     row = (await session.execute(text(MERGE_SQL), {"import_id": import_id, "now": now})).one()
+
     return int(row.inserted), int(row.updated)
 
 

@@ -1,10 +1,12 @@
 """Running `staging.prepare_chunks` beside the merge: in a thread, or in a child process.
 
-A large file is read and validated in a child process (spawned, so nothing of the service's
-event loop or connections is inherited) that sends prepared chunks through a small bounded
-queue: while the parent COPYs and merges chunk n, the child prepares chunk n+1 on the other
-core, and at most `QUEUE_CHUNKS` chunks wait in memory. A small file is prepared in a thread of
-the worker's own process (starting a process costs more than it saves).
+A large file is read and validated in a child process (`python -m app.screening.parse_child`:
+a fresh interpreter that imports only the parsing code, so it starts in a fraction of a
+second and inherits nothing of the service's event loop or connections). It sends prepared
+chunks, pickled and length-prefixed, through its stdout pipe; the pipe's buffer is the
+back-pressure, so while the parent COPYs and merges chunk n, the child prepares chunk n+1 on
+the other core and then waits — at most about two chunks are in memory on either side.
+A small file is prepared in a thread of the worker's own process.
 
 Either way the consumer sees an async iterator of `PreparedChunk`s; a parsing failure in the
 child comes back as the same exception type (NotATableError) with its message.
@@ -13,9 +15,10 @@ child comes back as the same exception type (NotATableError) with its message.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
 import os
-import queue
+import pickle
+import struct
+import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Final
 
@@ -23,20 +26,9 @@ from app.screening.parsing import NotATableError
 from app.screening.staging import PrepareContext, PreparedChunk, prepare_chunks
 
 # Files at least this large are prepared in a child process.
-CHILD_PROCESS_MIN_BYTES: Final = 8 * 1024 * 1024
-QUEUE_CHUNKS: Final = 3
-_POLL_SECONDS: Final = 0.5
-
-
-def _child_main(ctx: PrepareContext, out: Any) -> None:
-    try:
-        for chunk in prepare_chunks(ctx):
-            out.put(("chunk", chunk))
-        out.put(("done", None))
-    except NotATableError as exc:
-        out.put(("not_a_table", str(exc)))
-    except BaseException as exc:  # reported to the parent, which fails the attempt
-        out.put(("error", f"{type(exc).__name__}: {exc}"))
+CHILD_PROCESS_MIN_BYTES: Final = 1024 * 1024
+FRAME: Final = struct.Struct("!Q")
+_PIPE_LIMIT: Final = 1 << 20
 
 
 async def _in_thread(ctx: PrepareContext) -> AsyncIterator[PreparedChunk]:
@@ -56,27 +48,27 @@ async def _in_thread(ctx: PrepareContext) -> AsyncIterator[PreparedChunk]:
 
 
 async def _in_child(ctx: PrepareContext) -> AsyncIterator[PreparedChunk]:
-    spawn = mp.get_context("spawn")
-    out = spawn.Queue(maxsize=QUEUE_CHUNKS)
-    proc = spawn.Process(target=_child_main, args=(ctx, out), daemon=True, name="screening-parse")
-    proc.start()
-
-    def get() -> tuple[str, Any]:
-        while True:
-            try:
-                item: tuple[str, Any] = out.get(timeout=_POLL_SECONDS)
-                return item
-            except queue.Empty:
-                if not proc.is_alive():
-                    try:
-                        item = out.get(timeout=_POLL_SECONDS)
-                        return item
-                    except queue.Empty:
-                        return ("error", f"the parsing process exited ({proc.exitcode})")
-
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.screening.parse_child",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        limit=_PIPE_LIMIT,
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    proc.stdin.write(pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL))
+    await proc.stdin.drain()
+    proc.stdin.close()
     try:
         while True:
-            kind, value = await asyncio.to_thread(get)
+            try:
+                size = FRAME.unpack(await proc.stdout.readexactly(FRAME.size))[0]
+                kind, value = pickle.loads(await proc.stdout.readexactly(size))  # noqa: S301 - our own child
+            except asyncio.IncompleteReadError:
+                code = await proc.wait()
+                raise RuntimeError(f"the parsing process exited ({code})") from None
             if kind == "chunk":
                 yield value
             elif kind == "done":
@@ -86,11 +78,9 @@ async def _in_child(ctx: PrepareContext) -> AsyncIterator[PreparedChunk]:
             else:
                 raise RuntimeError(value)
     finally:
-        if proc.is_alive():
-            proc.terminate()
-        await asyncio.to_thread(proc.join, 5)
-        out.close()
-        out.cancel_join_thread()
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
 
 
 def prepared_chunks(
@@ -100,3 +90,8 @@ def prepared_chunks(
     if child_process is None:
         child_process = os.path.getsize(ctx.path) >= CHILD_PROCESS_MIN_BYTES
     return _in_child(ctx) if child_process else _in_thread(ctx)
+
+
+def _frame(item: tuple[str, Any]) -> bytes:
+    body = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+    return FRAME.pack(len(body)) + body

@@ -12,11 +12,16 @@ It runs in the worker's process for small files, or in a child process for large
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.kit.crypto import KeyRing
 from app.kit.idnumber import mask
@@ -89,7 +94,26 @@ class PreparedChunk:
     progress: float = 0.0
 
 
-def stage_tuple(row: ValidRow, town_code: str, ring: KeyRing) -> tuple[Any, ...]:
+class FastCrypto:
+    """`KeyRing.encrypt` and `KeyRing.lookup_hash`, byte for byte, with the per-key set-up done
+    once (an AES-GCM context and a keyed HMAC state copied per value) instead of per row."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self._prefix = b"v1:" + ring.active_key_id.encode() + b":"
+        self._aes = AESGCM(ring.keys[ring.active_key_id])
+        self._hmac = hmac.new(ring.hmac_key, digestmod=hashlib.sha256)
+
+    def encrypt(self, plaintext: str) -> bytes:
+        nonce = os.urandom(12)
+        return self._prefix + nonce + self._aes.encrypt(nonce, plaintext.encode(), b"")
+
+    def lookup_hash(self, value: str) -> str:
+        h = self._hmac.copy()
+        h.update(value.strip().upper().encode())
+        return h.hexdigest()
+
+
+def stage_tuple(row: ValidRow, town_code: str, ring: KeyRing | FastCrypto) -> tuple[Any, ...]:
     """The staging tuple of a valid row (see STAGE_COLUMNS)."""
     if row.id_number is not None:
         id_hash: str | None = ring.lookup_hash(row.id_number)
@@ -143,7 +167,7 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
     Rows numbered up to `ctx.skip_through_row` are still read and fed to the duplicate
     tracker (a later row may repeat one of them) but are not yielded again.
     """
-    ring = KeyRing.from_settings(ctx.encryption_keys, ctx.active_key_id, ctx.hmac_key)
+    ring = FastCrypto(KeyRing.from_settings(ctx.encryption_keys, ctx.active_key_id, ctx.hmac_key))
     villages = ctx.villages
     allowed = ctx.allowed_villages
     tracker = DuplicateTracker()

@@ -72,9 +72,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("identity_key", name=op.f("uq_screening_records_identity_key")),
     )
     op.create_index(
-        "ix_screening_records_birth_date", "screening_records", ["birth_date"], unique=False
-    )
-    op.create_index(
         "ix_screening_records_name",
         "screening_records",
         ["name"],

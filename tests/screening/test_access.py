@@ -30,7 +30,7 @@ MANDATE = {
         "accompanied_by",
         "guardian_name",
         "guardian_phone",
-    },  # fmt: skip
+    },
     "disabled_federation": {"disability_kind", "disability_grade"},
 }
 
@@ -224,7 +224,8 @@ async def test_stats_counts_and_jurisdiction(
         "not_in_school": 2,
     }
     town2 = _minus(await _stats(client, auth("sup2")), before_v3)
-    assert town2["total"] == 1 and town2["by_town"] == {TOWN2: 1}
+    assert town2["total"] == 1
+    assert town2["by_town"] == {TOWN2: 1}
     # the daily recount and the live GROUP BY give the same figures
     await session.execute(text("UPDATE screening_stats_state SET as_of = '2026-06-14'"))
     assert await _stats(client, h) == after

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.kit.clock import FixedClock
 from app.models import ScreeningRecord
-from app.screening import importer
+from app.screening import importer, merge
 from tests.conftest import AuthHeaders
 from tests.screening.factories import csv_bytes, drain, row, upload
 
@@ -107,7 +107,7 @@ async def test_a_chunk_that_fails_is_not_half_applied_and_the_last_attempt_marks
     h = auth("admin")
     rows = [row() for _ in range(6)]
     names = [r["name"] for r in rows]
-    real_apply = importer.merge.apply_chunk
+    real_apply = merge.apply_chunk
 
     async def broken_apply(session: Any, chunk: Any, **kw: Any) -> Any:
         if chunk.last_row > 5:  # the second chunk: merge it, then die before the commit
@@ -115,7 +115,7 @@ async def test_a_chunk_that_fails_is_not_half_applied_and_the_last_attempt_marks
             raise Crash
         return await real_apply(session, chunk, **kw)
 
-    monkeypatch.setattr(importer.merge, "apply_chunk", broken_apply)
+    monkeypatch.setattr(merge, "apply_chunk", broken_apply)
     r = await upload(committed_client, h, csv_bytes(rows))
     import_id = r.json()["id"]
     for _ in range(importer.MAX_ATTEMPTS):
@@ -127,7 +127,7 @@ async def test_a_chunk_that_fails_is_not_half_applied_and_the_last_attempt_marks
     assert (failed["total_rows"], failed["inserted"]) == (4, 4)  # the first chunk, whole
     assert await _stored(engine, names) == 4  # nothing of the second chunk
 
-    monkeypatch.setattr(importer.merge, "apply_chunk", real_apply)
+    monkeypatch.setattr(merge, "apply_chunk", real_apply)
     again = await upload(committed_client, h, csv_bytes(rows))
     await drain(engine, settings, clock)
     body = await _status(committed_client, h, again.json()["id"])
