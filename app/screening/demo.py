@@ -24,7 +24,7 @@ from app.models import ScreeningRecord
 from app.screening import merge
 from app.screening.importer import village_towns
 from app.screening.rows import ValidRow, validate_row
-from app.screening.staging import stage_tuple
+from app.screening.staging import FastCrypto, stage_tuple
 
 DEMO_RECORDS: Final = 34_000
 CHUNK: Final = 17_000
@@ -113,10 +113,12 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     ).first()
     if exists is not None:
         return
-    ring = KeyRing.from_settings(
-        settings.encryption_keys.get_secret_value(),
-        settings.encryption_active_key_id,
-        settings.hmac_key.get_secret_value(),
+    ring = FastCrypto(
+        KeyRing.from_settings(
+            settings.encryption_keys.get_secret_value(),
+            settings.encryption_active_key_id,
+            settings.hmac_key.get_secret_value(),
+        )
     )
     clock = SystemClock()
     today = local_today(clock)
@@ -124,11 +126,14 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     villages = sorted(towns)
     known = towns.__contains__
     seen: set[str] = set()
-    for start in range(0, DEMO_RECORDS, CHUNK):
+    seed = 0
+    while len(seen) < DEMO_RECORDS:
+        seed += 1
+        want = min(CHUNK, DEMO_RECORDS - len(seen))
         records = []
-        for i, raw in enumerate(demo_rows(CHUNK, villages, seed=start + 1, today=today)):
+        for i, raw in enumerate(demo_rows(want, villages, seed=seed, today=today)):
             row = validate_row(
-                start + i + 2,
+                i + 2,
                 raw,
                 known_villages=known,
                 district_code=settings.district_code,
@@ -137,7 +142,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             if not isinstance(row, ValidRow):
                 continue
             staged = stage_tuple(row, towns[row.village_code], ring)
-            if staged[0] in seen:
+            if staged[0] in seen:  # a made-up ID drawn twice
                 continue
             seen.add(staged[0])
             records.append(staged)

@@ -6,8 +6,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo
+from app.config import Settings
+from app.kit.crypto import KeyRing
 from app.models import ScreeningRecord, User
 from app.screening import demo as screening_demo
+from app.screening.staging import FastCrypto
 from tests.conftest import make_settings
 
 
@@ -16,15 +19,12 @@ async def test_demo_screening_records(session: AsyncSession, database_url: str) 
     await session.execute(update(User).values(username=User.username + "-base"))
     await demo.load(session, settings)
     in_demo = ScreeningRecord.village_code.like("110113%")
-    counts = dict(
-        (
-            await session.execute(
-                select(ScreeningRecord.classification, func.count())
-                .where(in_demo)
-                .group_by(ScreeningRecord.classification)
-            )
-        ).tuples()
+    result = await session.execute(
+        select(ScreeningRecord.classification, func.count())
+        .where(in_demo)
+        .group_by(ScreeningRecord.classification)
     )
+    counts = {c: int(n) for c, n in result.tuples().all()}
     assert sum(counts.values()) == screening_demo.DEMO_RECORDS
     assert "left_behind" not in counts
     assert counts["migrant"] > 0.8 * screening_demo.DEMO_RECORDS
@@ -39,3 +39,15 @@ async def test_demo_screening_records(session: AsyncSession, database_url: str) 
         await session.execute(select(func.count()).select_from(ScreeningRecord).where(in_demo))
     ).scalar_one()
     assert total == screening_demo.DEMO_RECORDS
+
+
+def test_fast_crypto_matches_the_key_ring(settings: Settings) -> None:
+    ring = KeyRing.from_settings(
+        settings.encryption_keys.get_secret_value(),
+        settings.encryption_active_key_id,
+        settings.hmac_key.get_secret_value(),
+    )
+    fast = FastCrypto(ring)
+    for value in ("11011520100101001x", " 110115201001010011 ", "NBP|张三|2014-01-02|139"):
+        assert fast.lookup_hash(value) == ring.lookup_hash(value)
+    assert ring.decrypt(fast.encrypt("110115201001010011")) == "110115201001010011"
