@@ -55,6 +55,9 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 200 * 1024 * 1024
+    # Where uploaded files wait for their import job; unset → DATA_DIR/uploads. In a container
+    # with a read-only root, point it at a writable volume (e.g. /tmp/uploads).
+    upload_dir: Path | None = None
 
     incident_ack_sla_minutes: int = 60
     incident_urgent_ack_sla_minutes: int = 15
@@ -112,6 +115,10 @@ class Settings(BaseSettings):
                 + "; ".join(missing)
             )
         return self
+
+    @property
+    def uploads_path(self) -> Path:
+        return self.upload_dir if self.upload_dir is not None else self.data_dir / "uploads"
 
     @property
     def embedded(self) -> bool:

@@ -45,6 +45,7 @@ def _routers() -> list[Any]:
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
     from app.referrals.router import router as referrals
+    from app.screening.router import router as screening
     from app.subsidies.router import router as subsidies
     from app.sync.router import router as sync
     from app.users.router import router as users
@@ -67,6 +68,7 @@ def _routers() -> list[Any]:
         webhooks,
         subsidies,
         placements,
+        screening,
         dashboard,
     ]
 

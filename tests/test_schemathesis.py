@@ -97,7 +97,11 @@ def live_server(scratch_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         proc.terminate()
         proc.wait(timeout=30)
         text = log.read_text()
-        assert "Traceback" not in text, text[-5000:]
+        artifacts = ROOT / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        (artifacts / "schemathesis-server.log").write_text(text)
+        at = text.find("Traceback")
+        assert at < 0, text[max(0, at - 500) : at + 4000]
 
 
 @schema.parametrize()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from app.kit.types import Date
 
 Category = Literal[
     "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
@@ -53,7 +55,7 @@ class Parent(_In):
 
     relation: Literal["father", "mother"]
     situation: Situation
-    since: date
+    since: Date
     evidence: str | None = Field(default=None, max_length=500)
 
 
@@ -71,16 +73,16 @@ class Disability(_In):
 
 class SeriousIllness(_In):
     diagnosis: str = Field(min_length=1, max_length=200)
-    diagnosed_on: date | None = None
+    diagnosed_on: Date | None = None
     hospital: str | None = Field(default=None, max_length=100)
 
 
 class Insurance(_In):
     """医保: basic urban-rural medical insurance, 普惠保, supplementary insurance."""
 
-    basic_medical: bool = False
-    puhuibao: bool = False
-    supplementary: bool = False
+    basic_medical: StrictBool = False
+    puhuibao: StrictBool = False
+    supplementary: StrictBool = False
 
 
 class ChildFacts(_In):
@@ -100,11 +102,11 @@ class ChildCreate(ChildFacts):
     name: str = Field(min_length=1, max_length=100)
     id_number: str = Field(min_length=1, max_length=30, description="GB 11643 resident ID number")
     gender: Gender | None = Field(default=None, description="Derived from the ID; must agree")
-    birth_date: date | None = Field(default=None, description="Derived from the ID; must agree")
+    birth_date: Date | None = Field(default=None, description="Derived from the ID; must agree")
     category: Category
     placement: Placement
     village_code: str | None = Field(default=None, max_length=12)
-    approved_on: date
+    approved_on: Date
 
 
 class ChildPatch(_In):
@@ -113,11 +115,11 @@ class ChildPatch(_In):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     id_number: str | None = Field(default=None, min_length=1, max_length=30)
     gender: Gender | None = None
-    birth_date: date | None = None
+    birth_date: Date | None = None
     category: Category | None = None
     placement: Placement | None = None
     village_code: str | None = Field(default=None, max_length=12)
-    approved_on: date | None = None
+    approved_on: Date | None = None
     guardians: list[Guardian] | None = Field(default=None, max_length=10)
     household_assistance: Assistance | None = None
     serious_illness: SeriousIllness | None = None
@@ -133,7 +135,7 @@ class RevokeRequest(_In):
     """撤销: the reason and the date it takes effect."""
 
     reason: RevokeReason
-    effective_on: date
+    effective_on: Date
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -144,13 +146,13 @@ class ChildOut(BaseModel):
     name: str
     id_number: str
     gender: Gender
-    birth_date: date
+    birth_date: Date
     category: Category
     placement: Placement
     village_code: str | None
-    approved_on: date
+    approved_on: Date
     status: Status
-    revoked_on: date | None
+    revoked_on: Date | None
     revoke_reason: str | None
     revoke_note: str | None
     parents: list[dict[str, Any]]
@@ -172,7 +174,7 @@ class ChildPartnerView(BaseModel):
     id: uuid.UUID
     name: str
     gender: Gender
-    birth_date: date
+    birth_date: Date
     status: Status
     updated_at: datetime
     id_number: str | None = Field(default=None, description="police: masked ID number")
@@ -200,7 +202,7 @@ class HistoryEntry(BaseModel):
     kind: Literal["created", "changed", "revoked"]
     at: datetime
     ledger_month: str = Field(description="The ledger month the movement counts in (YYYY-MM)")
-    effective_on: date | None
+    effective_on: Date | None
     actor_id: str | None
     actor_name: str | None
     reason: str | None
@@ -215,8 +217,8 @@ class DueForRevocation(BaseModel):
     category: Category
     placement: Placement
     village_code: str | None
-    birth_date: date
-    turns_18_on: date
+    birth_date: Date
+    turns_18_on: Date
     overdue: bool
 
 
@@ -226,10 +228,10 @@ class AdultPlacementOut(BaseModel):
     id: uuid.UUID
     child_id: uuid.UUID
     name: str
-    came_of_age_on: date
+    came_of_age_on: Date
     status: Literal["waiting", "placed", "withdrawn"]
     placement_kind: str | None
-    placed_on: date | None
+    placed_on: Date | None
     created_at: datetime
 
 

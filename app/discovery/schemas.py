@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from app.children.schemas import Category, ChildFacts, Placement, _In
+from app.kit.types import Date
 
 
 class ImportResult(BaseModel):
@@ -33,7 +34,7 @@ class CandidateOut(BaseModel):
     name: str
     id_number: str = Field(description="Masked")
     gender: str
-    birth_date: date
+    birth_date: Date
     household_id: str
     household_assistance: str
     village_code: str
@@ -56,4 +57,4 @@ class EnrollRequest(ChildFacts):
     category: Category
     placement: Placement = "dispersed"
     village_code: str | None = Field(default=None, max_length=12)
-    approved_on: date
+    approved_on: Date

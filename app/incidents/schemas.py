@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from app.kit.types import Date
 
 IncidentKind = Literal[
     "sexual_abuse",
@@ -37,7 +39,7 @@ class ChildFacts(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, examples=["王小明"])
     age: int | None = Field(default=None, ge=0, le=17, description="Approximate age in years.")
-    birth_date: date | None = None
+    birth_date: Date | None = None
     gender: Gender
     id_number: str | None = Field(
         default=None, min_length=15, max_length=20, description="Resident ID number, if known."
@@ -56,14 +58,14 @@ class IncidentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: uuid.UUID = Field(description="Client-generated id; the same id and body replay.")
-    draft: bool = Field(default=False, description="A draft: only the child is required.")
+    draft: StrictBool = Field(default=False, description="A draft: only the child is required.")
     child_id: uuid.UUID | None = Field(default=None, description="A child on the ledger.")
     child: ChildFacts | None = Field(default=None, description="A minor not on the ledger.")
     kinds: list[IncidentKind] | None = Field(default=None, min_length=1, max_length=12)
     description: str | None = Field(default=None, min_length=1, max_length=10000)
     discovered_at: AwareDatetime | None = None
     location: str | None = Field(default=None, min_length=1, max_length=500)
-    immediate_danger: bool | None = None
+    immediate_danger: StrictBool | None = None
     visit_id: uuid.UUID | None = Field(default=None, description="The visit that found it.")
 
 
@@ -85,7 +87,7 @@ class InterventionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["temporary_guardianship", "protection_centre_placement", "other"]
-    since: date
+    since: Date
     guardian_name: str | None = Field(default=None, min_length=1, max_length=100)
     guardian_relation: str | None = Field(default=None, max_length=50)
     centre_name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -123,7 +125,7 @@ class ChildView(BaseModel):
     on_ledger: bool
     name: str | None
     gender: str | None
-    birth_date: date | None
+    birth_date: Date | None
     age: int | None
     id_number_masked: str | None
 

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000000")  # one billion yuan: far above any benefit, far below bigint fen
 
 
 def round_fen(amount: Decimal) -> Decimal:
@@ -48,7 +49,11 @@ def _parse_money(value: object) -> Decimal:
     if not d.is_finite():
         raise ValueError("金额格式无效")
     if d != round_fen(d):
-        raise ValueError("金额最多两位小数")
+        raise ValueError("金额最多两位小数|At most two decimal places")
+    if abs(d) >= MAX_AMOUNT:
+        raise ValueError(
+            "金额超出范围（不超过十亿元）|Amount out of range (under one billion yuan)"
+        )
     return round_fen(d)
 
 
@@ -56,6 +61,8 @@ Money = Annotated[
     Decimal,
     BeforeValidator(_parse_money),
     PlainSerializer(format_money, return_type=str, when_used="always"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["2650.00"]}),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\s*-?\d{1,9}(\.\d{1,2})?\s*$", "examples": ["2650.00"]}
+    ),
 ]
 """A money field: accepts "2650.00" (a decimal string), rejects numbers, serialises as "2650.00"."""

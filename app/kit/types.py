@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSch
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})$"
 )
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -38,7 +38,7 @@ Timestamp = Annotated[
 def parse_month(value: str) -> date:
     m = _MONTH.match(value)
     if not m:
-        raise ValueError("月份格式应为 YYYY-MM|Month must be YYYY-MM")
+        raise ValueError("月份格式应为 YYYY-MM（1900–2100年）|Month must be YYYY-MM (1900–2100)")
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
@@ -55,7 +55,11 @@ Month = Annotated[
     BeforeValidator(_month),
     AfterValidator(lambda d: d.replace(day=1)),
     WithJsonSchema(
-        {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-06"]}
+        {
+            "type": "string",
+            "pattern": r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$",
+            "examples": ["2026-06"],
+        }
     ),
 ]
 """A calendar month `YYYY-MM`, held as its first day."""
@@ -66,3 +70,13 @@ def parse_quarter(value: str) -> tuple[int, int]:
     if not m:
         raise ValueError("季度格式应为 2025Q2|Quarter must look like 2025Q2")
     return int(m.group(1)), int(m.group(2))
+
+
+def _calendar_date(value: object) -> object:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("日期格式应为 YYYY-MM-DD|Date must be YYYY-MM-DD")
+    return value
+
+
+Date = Annotated[date, BeforeValidator(_calendar_date)]
+"""A calendar date `YYYY-MM-DD` (never a number taken for a Unix time)."""

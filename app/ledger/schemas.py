@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.kit.types import Date
 
 
 class TownCount(BaseModel):
@@ -28,7 +30,7 @@ class Movement(BaseModel):
     child_id: uuid.UUID
     kind: str
     at: datetime
-    effective_on: date | None
+    effective_on: Date | None
     name: str | None
     category: str | None
     placement: str | None
@@ -41,7 +43,7 @@ class Movement(BaseModel):
 
 class LedgerOut(BaseModel):
     month: str
-    as_of: date
+    as_of: Date
     closed: bool
     closed_at: datetime | None
     closed_by: str | None

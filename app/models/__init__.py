@@ -25,6 +25,16 @@ from app.models.ledger import (
     LedgerReview,
 )
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.screening import (
+    AGE_BANDS,
+    SCREENING_CLASSIFICATIONS,
+    ScreeningImport,
+    ScreeningImportError,
+    ScreeningRecord,
+    ScreeningRecordChange,
+    ScreeningStat,
+    ScreeningStatsState,
+)
 from app.models.subsidies import (
     BenefitLine,
     BenefitRun,
@@ -49,6 +59,7 @@ from app.models.visits import (
 
 __all__ = [
     "AGENCIES",
+    "AGE_BANDS",
     "AREA_LEVELS",
     "CATEGORIES",
     "DIFFICULTY_KINDS",
@@ -58,6 +69,7 @@ __all__ = [
     "INCIDENT_STATUSES",
     "PLACEMENTS",
     "SCHOOL_STAGES",
+    "SCREENING_CLASSIFICATIONS",
     "STAFF_ROLES",
     "VISIT_MODES",
     "AdultPlacement",
@@ -89,6 +101,12 @@ __all__ = [
     "Referral",
     "ReferralUpdate",
     "RefreshToken",
+    "ScreeningImport",
+    "ScreeningImportError",
+    "ScreeningRecord",
+    "ScreeningRecordChange",
+    "ScreeningStat",
+    "ScreeningStatsState",
     "SubsidyBudget",
     "SubsidyStandard",
     "SyncChange",

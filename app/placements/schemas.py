@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.kit.money import Money
+from app.kit.types import Date
 
 PlacementType = Literal["extreme_poverty_support", "social_placement"]
 
@@ -43,11 +44,11 @@ class PlanApprove(_Body):
     approval_reference: str = Field(
         min_length=1, max_length=500, description="The district government's approval (批复文号)."
     )
-    approved_on: date
+    approved_on: Date
 
 
 class EntryPlace(_Body):
-    placed_on: date
+    placed_on: Date
     note: str | None = Field(default=None, max_length=4000)
 
 
@@ -60,7 +61,7 @@ class EntryOut(BaseModel):
     placement_type: PlacementType
     subsidy: Money
     status: Literal["planned", "placed", "paid"]
-    placed_on: date | None
+    placed_on: Date | None
     placement_note: str | None
     paid_at: datetime | None
     paid_by: str | None
@@ -75,7 +76,7 @@ class PlanOut(BaseModel):
     total_subsidy: Money
     by_type: dict[str, int] = Field(description="Number of entries by placement type.")
     approval_reference: str | None
-    approved_on: date | None
+    approved_on: Date | None
     approved_at: datetime | None
     approved_by: str | None
     created_at: datetime
@@ -87,5 +88,5 @@ class CandidateOut(BaseModel):
     child_id: uuid.UUID
     name: str
     id_number_masked: str
-    birth_date: date
+    birth_date: Date
     status: str

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.kit.types import Date
 
 
 class AgencyChildView(BaseModel):
@@ -14,7 +16,7 @@ class AgencyChildView(BaseModel):
 
     name: str | None = None
     gender: str | None = None
-    birth_date: date | None = None
+    birth_date: Date | None = None
     age: int | None = None
     id_number: str | None = Field(default=None, description="Police only: the full number.")
     village_code: str | None = Field(default=None, description="Police: residence.")

@@ -3,7 +3,7 @@
 The kind of file is decided by its content, never by its name: an XLSX workbook is a zip
 (`PK\\x03\\x04`); anything else is read as CSV, in UTF-8 (with or without a BOM) or, failing
 that, GB18030 (what Excel saves as "CSV" on a Chinese Windows). Memory stays flat: CSV goes
-through `csv.reader` over an `io.TextIOWrapper`, XLSX through openpyxl's read-only mode.
+through `csv.reader` over an `io.TextIOWrapper`, XLSX through the lean streaming reader in `xlsx` (openpyxl's read-only mode as the fallback).
 
 Row numbers are the spreadsheet's: the header is row 1 and the first data row is row 2
 (for CSV, a record with a quoted line break still counts as one row). Blank rows are skipped.
@@ -201,6 +201,8 @@ class Table:
     def _open(self, path: str | os.PathLike[str]) -> HeaderInfo:
         raw = open(path, "rb")  # noqa: SIM115 - closed by close()
         self._closers.append(raw.close)
+        size = max(os.fstat(raw.fileno()).st_size, 1)
+        self._progress: Callable[[], float] = lambda: raw.tell() / size
         sample = raw.read(SAMPLE_SIZE)
         if not sample.strip():
             raise NotATableError("文件为空")
@@ -224,6 +226,27 @@ class Table:
         return layout.info
 
     def _open_xlsx(self, raw: IO[bytes]) -> HeaderInfo:
+        from app.screening.xlsx import XlsxError, XlsxReader
+
+        try:
+            reader = XlsxReader(raw)
+        except XlsxError:
+            raw.seek(0)
+            return self._open_xlsx_openpyxl(raw)
+        self._closers.insert(0, reader.close)
+        self._progress = lambda: reader.sheet_consumed / max(reader.sheet_size, 1)
+        rows: Iterator[Sequence[Any]] = iter(reader)
+        try:
+            layout, number = _read_header(rows, "xlsx", None)
+        except NotATableError:
+            raise
+        except Exception as exc:
+            raise NotATableError(f"XLSX 工作表无法读取：{type(exc).__name__}") from None
+        self._rows = _xlsx_rows(rows, layout, number)
+        return layout.info
+
+    def _open_xlsx_openpyxl(self, raw: IO[bytes]) -> HeaderInfo:
+        """The fallback for workbooks the lean reader cannot make sense of."""
         from openpyxl import load_workbook
         from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
@@ -249,6 +272,13 @@ class Table:
             raise NotATableError(f"XLSX 工作表无法读取：{type(exc).__name__}") from None
         self._rows = _xlsx_rows(rows, layout, number)
         return layout.info
+
+    def progress(self) -> float:
+        """How far through the file the rows read so far reach, from 0 to 1 (an estimate)."""
+        try:
+            return min(1.0, max(0.0, self._progress()))
+        except (OSError, ValueError):
+            return 0.0
 
     def __iter__(self) -> Iterator[NumberedRow]:
         return self._rows

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from app.kit.money import Money
+from app.kit.types import Date
 from app.subsidies.parameters import Category, SchoolStage
 from app.subsidies.rules import MedicalKind, Occasion
 
@@ -36,10 +37,10 @@ class StandardCreate(_Body):
         description='Money or ratio as a decimal string ("2800.00", "0.40"); stages as a list.',
         examples=["2800.00"],
     )
-    effective_from: date
+    effective_from: Date
     reference: str = Field(min_length=1, max_length=2000, examples=["京民儿福发〔2025〕1号"])
     note: str | None = Field(default=None, max_length=2000)
-    retroactive: bool = Field(
+    retroactive: StrictBool = Field(
         default=False,
         description="Needed when the month of effective_from is already paid: the difference "
         "then appears as adjustment lines in the next payroll draft.",
@@ -60,7 +61,7 @@ class StandardOut(BaseModel):
     id: int
     key: str
     value: str | list[str]
-    effective_from: date
+    effective_from: Date
     reference: str
     note: str | None
     retroactive: bool
@@ -84,9 +85,9 @@ class StandardCreated(StandardOut):
 
 
 class QuoteFacts(_Body):
-    birth_date: date | None = None
-    approved_on: date | None = None
-    revoked_on: date | None = None
+    birth_date: Date | None = None
+    approved_on: Date | None = None
+    revoked_on: Date | None = None
     school_stage: SchoolStage | None = None
 
 
@@ -118,7 +119,7 @@ class QuoteOut(BaseModel):
 class ClaimCreate(_Body):
     child_id: uuid.UUID
     kind: MedicalKind
-    service_date: date
+    service_date: Date
     bill_total: Money
     basic_insurance_paid: Money
     other_insurance_paid: Money = Field(
@@ -134,7 +135,7 @@ class ClaimOut(BaseModel):
     id: uuid.UUID
     child_id: uuid.UUID
     kind: MedicalKind
-    service_date: date
+    service_date: Date
     category: Category
     bill_total: Money
     basic_insurance_paid: Money
@@ -248,7 +249,7 @@ class BenefitRunOut(BaseModel):
     id: uuid.UUID
     benefit: Literal["education_grant", "holiday_condolence"]
     period: str
-    reference_date: date
+    reference_date: Date
     line_count: int
     total_amount: Money
     totals: PayrollTotals

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.kit.types import Date
 
 
 class LastVisit(BaseModel):
@@ -21,7 +23,7 @@ class OpenFollowUp(BaseModel):
     kind: str
     text: str
     status: str
-    due_on: date
+    due_on: Date
 
 
 class SyncChild(BaseModel):
@@ -30,12 +32,12 @@ class SyncChild(BaseModel):
     id: uuid.UUID
     name: str
     gender: str
-    birth_date: date
+    birth_date: Date
     category: str
     placement: str
     village_code: str | None
     status: str
-    approved_on: date
+    approved_on: Date
     guardians: list[dict[str, Any]]
     school_stage: str | None
     school_name: str | None

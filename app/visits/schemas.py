@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+
+from app.kit.types import Date
 
 Rating = Literal["good", "fair", "poor"]
 Mode = Literal["home", "phone", "school", "institution"]
@@ -55,7 +57,7 @@ class VisitCreate(Strict):
     mode: Mode
     findings: Findings
     difficulties: list[Difficulty] = Field(default_factory=list, max_length=20)
-    suspected_infringement: bool = Field(
+    suspected_infringement: StrictBool = Field(
         default=False, description="True: suspected infringement, a mandatory report follows."
     )
     notes: str | None = Field(default=None, max_length=4000)
@@ -137,7 +139,7 @@ class FollowUpOut(BaseModel):
     kind: DifficultyKind
     text: str
     status: FollowUpStatus
-    due_on: date
+    due_on: Date
     overdue: bool
     resolution: str | None
     referred_to: str | None

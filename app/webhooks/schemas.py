@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class WebhookIn(BaseModel):
@@ -14,7 +14,7 @@ class WebhookIn(BaseModel):
     url: str = Field(
         min_length=8, max_length=500, pattern=r"^https?://\S+$", examples=["https://x.example/h"]
     )
-    rotate_secret: bool = Field(
+    rotate_secret: StrictBool = Field(
         default=False, description="Issue a new signing secret even if one exists."
     )
 

@@ -44,6 +44,7 @@ JOB_MODULES: list[str] = [
     "app.children.jobs",
     "app.incidents.jobs",
     "app.webhooks.jobs",
+    "app.screening.jobs",
     "app.dashboard.jobs",
 ]
 

@@ -1,0 +1,210 @@
+"""监测摸排: screening imports, screened children's records, their history and running counts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models.base import uuid_pk
+
+IMPORT_STATUSES = ("queued", "running", "done", "failed")
+SCREENING_CLASSIFICATIONS = ("migrant", "left_behind", "neither")
+AGE_BANDS = ("0-2", "3-5", "6-11", "12-14", "15", "16+")
+
+
+class ScreeningImport(Base):
+    """One uploaded screening file and its progress; counts commit with each merged chunk."""
+
+    __tablename__ = "screening_imports"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="queued")
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    file_kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    stored_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    uploaded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    uploaded_by_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    # The uploader's area: rows outside it are rejected; readers see imports within their area.
+    area_code: Mapped[str] = mapped_column(String(12), ForeignKey("areas.code"), nullable=False)
+    area_path: Mapped[str] = mapped_column(String(200), nullable=False)
+    warnings: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    total_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_row: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    chunks_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    updated: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('queued','running','done','failed')", name="status"),
+        Index("ix_screening_imports_area_created", "area_path", "created_at"),
+    )
+
+
+class ScreeningImportError(Base):
+    """A rejected row of an import: row number, column and reason (Chinese)."""
+
+    __tablename__ = "screening_import_errors"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    import_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("screening_imports.id", ondelete="CASCADE"), nullable=False
+    )
+    row_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    column: Mapped[str] = mapped_column(String(40), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (Index("ix_screening_import_errors_import_row", "import_id", "row_number"),)
+
+
+class ScreeningRecord(Base):
+    """A screened child 摸排记录: the latest facts, the computed classification and its flags.
+
+    The same child is one row across imports: `identity_key` is the HMAC of the ID number, or
+    without one of name + birth date + guardian phone. The ID number is stored encrypted, its
+    HMAC (`id_number_hash`) for exact search, and a masked copy for lists.
+    """
+
+    __tablename__ = "screening_records"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    identity_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64))
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_masked: Mapped[str | None] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    gender: Mapped[str | None] = mapped_column(String(6))
+    birth_date: Mapped[date] = mapped_column(Date, nullable=False)
+    hukou_code: Mapped[str | None] = mapped_column(String(12))
+    village_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    town_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    residence_since: Mapped[date | None] = mapped_column(Date)
+    accompanied_by: Mapped[str | None] = mapped_column(String(16))
+    father_away_since: Mapped[date | None] = mapped_column(Date)
+    mother_away_since: Mapped[date | None] = mapped_column(Date)
+    father_can_guard: Mapped[bool | None] = mapped_column(Boolean)
+    mother_can_guard: Mapped[bool | None] = mapped_column(Boolean)
+    guardian_name: Mapped[str | None] = mapped_column(String(100))
+    guardian_phone: Mapped[str | None] = mapped_column(String(20))
+    school_status: Mapped[str | None] = mapped_column(String(24))
+    school_name: Mapped[str | None] = mapped_column(String(200))
+    health_status: Mapped[str | None] = mapped_column(Text)
+    disability_kind: Mapped[str | None] = mapped_column(String(16))
+    disability_grade: Mapped[int | None] = mapped_column(SmallInteger)
+    screened_on: Mapped[date] = mapped_column(Date, nullable=False)
+    stated_classification: Mapped[str | None] = mapped_column(String(12))
+    classification: Mapped[str] = mapped_column(String(12), nullable=False)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    flagged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    first_import_id: Mapped[uuid.UUID | None] = mapped_column()
+    last_import_id: Mapped[uuid.UUID | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __table_args__ = (
+        CheckConstraint(
+            "classification IN ('migrant','left_behind','neither')", name="classification"
+        ),
+        Index(
+            "uq_screening_records_id_number_hash",
+            "id_number_hash",
+            unique=True,
+            postgresql_where=text("id_number_hash IS NOT NULL"),
+        ),
+        Index("ix_screening_records_updated", "updated_at", "id"),
+        Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),
+        Index("ix_screening_records_town_updated", "town_code", "updated_at", "id"),
+        Index(
+            "ix_screening_records_name",
+            "name",
+            postgresql_ops={"name": "text_pattern_ops"},
+        ),
+    )
+
+
+class ScreeningRecordChange(Base):
+    """History of a screening record: one row per changed field, with the import that changed it."""
+
+    __tablename__ = "screening_record_changes"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("screening_records.id", ondelete="CASCADE"), nullable=False
+    )
+    import_id: Mapped[uuid.UUID | None] = mapped_column()
+    changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    field: Mapped[str] = mapped_column(String(40), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_screening_record_changes_record", "record_id", "id"),)
+
+
+class ScreeningStat(Base):
+    """Pre-aggregated counts 统计: records per village × classification × flag × school × age band.
+
+    Age bands are ages on `ScreeningStatsState.as_of`; the import merge adds its deltas in the
+    same transaction, and a daily refresh recounts everything when the day changes.
+    """
+
+    __tablename__ = "screening_stats"
+
+    village_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    classification: Mapped[str] = mapped_column(String(12), primary_key=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    school_status: Mapped[str] = mapped_column(String(24), primary_key=True)  # '' = unknown
+    age_band: Mapped[str] = mapped_column(String(8), primary_key=True)
+    town_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class ScreeningStatsState(Base):
+    """The day the age bands of `screening_stats` are counted on (a single row, id 1)."""
+
+    __tablename__ = "screening_stats_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, nullable=False)
+    refreshed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

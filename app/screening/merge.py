@@ -1,0 +1,262 @@
+"""The database half of an import: COPY a prepared chunk into staging, merge it, count it.
+
+Each chunk is one transaction: the staging COPY, the one `INSERT … ON CONFLICT DO UPDATE`
+merge (with the history rows and the statistics deltas in CTEs of the same statement), the
+rejected rows, and the import's progress row all commit together or not at all. Merges take a
+transaction-scoped advisory lock, so that two imports (and the daily statistics recount) apply
+their chunks one at a time: the `old` CTE then sees exactly the rows the upsert will update.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.screening.staging import STAGE_COLUMNS, PreparedChunk
+
+MERGE_LOCK: Final = 0x73637265656E  # "screen"
+
+# Fields compared to decide "changed", and kept in the history when they change.
+TRACKED: Final[tuple[str, ...]] = (
+    "name",
+    "gender",
+    "birth_date",
+    "hukou_code",
+    "village_code",
+    "residence_since",
+    "accompanied_by",
+    "father_away_since",
+    "mother_away_since",
+    "father_can_guard",
+    "mother_can_guard",
+    "guardian_name",
+    "guardian_phone",
+    "school_status",
+    "school_name",
+    "health_status",
+    "disability_kind",
+    "disability_grade",
+    "screened_on",
+    "stated_classification",
+    "classification",
+    "flags",
+)
+# Updated with the tracked ones, but derived from them (no history of their own).
+_DERIVED: Final = ("town_code", "flagged")
+
+_STAGE_DDL: Final = """
+CREATE TEMP TABLE IF NOT EXISTS screening_stage (
+    identity_key text, id_number_hash text, id_number_enc bytea, id_number_masked text,
+    name text, gender text, birth_date date, hukou_code text, village_code text,
+    town_code text, residence_since date, accompanied_by text, father_away_since date,
+    mother_away_since date, father_can_guard boolean, mother_can_guard boolean,
+    guardian_name text, guardian_phone text, school_status text, school_name text,
+    health_status text, disability_kind text, disability_grade smallint, screened_on date,
+    stated_classification text, classification text, flags text, flagged boolean,
+    row_number integer
+) ON COMMIT DELETE ROWS
+"""
+
+
+def age_band_sql(birth: str, on: str) -> str:
+    """SQL for the age band (0-2, 3-5, 6-11, 12-14, 15, 16+) of a birth date on a day."""
+    # whole years from the dates' yyyymmdd numbers: (on - birth) / 10000, no interval arithmetic
+    age = f"((to_char({on}, 'YYYYMMDD')::int - to_char({birth}, 'YYYYMMDD')::int) / 10000)"
+    return (
+        f"CASE WHEN {age} <= 2 THEN '0-2' WHEN {age} <= 5 THEN '3-5' "
+        f"WHEN {age} <= 11 THEN '6-11' WHEN {age} <= 14 THEN '12-14' "
+        f"WHEN {age} = 15 THEN '15' ELSE '16+' END"
+    )
+
+
+def _merge_sql() -> str:
+    insert_cols = [c for c in STAGE_COLUMNS if c != "row_number"]
+    select_cols = ", ".join("s.flags::jsonb" if c == "flags" else f"s.{c}" for c in insert_cols)
+    updated = [*TRACKED, *_DERIVED]
+    set_clause = ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
+    compare_old = ", ".join(f"r.{c}" for c in TRACKED)
+    compare_new = ", ".join(f"EXCLUDED.{c}" for c in TRACKED)
+    old_cols = ", ".join(f"r.{c}" for c in (*TRACKED, "town_code", "flagged"))
+    returning = ", ".join(f"r.{c}" for c in (*TRACKED, "town_code", "flagged"))
+    history = ", ".join(f"('{c}', o.{c}::text, u.{c}::text)" for c in TRACKED)
+    band_new = age_band_sql(
+        "x.birth_date", "(SELECT as_of FROM screening_stats_state WHERE id = 1)"
+    )
+    sql = f"""
+WITH old AS (
+    -- one index probe per staged row (OFFSET 0 keeps the planner from a hash join that would
+    -- scan every record: the staging table has no statistics)
+    SELECT r.*
+    FROM screening_stage s
+    CROSS JOIN LATERAL (
+        SELECT r.identity_key, {old_cols} FROM screening_records r
+        WHERE r.identity_key = s.identity_key OFFSET 0
+    ) r
+),
+up AS (
+    INSERT INTO screening_records AS r
+        ({", ".join(insert_cols)}, id, first_import_id, last_import_id,
+         created_at, updated_at, version)
+    SELECT {select_cols}, gen_random_uuid(), :import_id, :import_id, :now, :now, 1
+    FROM screening_stage s
+    ON CONFLICT (identity_key) DO UPDATE SET {set_clause},
+        last_import_id = EXCLUDED.last_import_id, updated_at = EXCLUDED.updated_at,
+        version = r.version + 1
+    WHERE ({compare_old}) IS DISTINCT FROM ({compare_new})
+    RETURNING r.id, r.identity_key, (r.xmax = 0) AS inserted, {returning}
+),
+hist AS (
+    INSERT INTO screening_record_changes
+        (record_id, import_id, changed_at, field, old_value, new_value)
+    SELECT u.id, :import_id, :now, f.field, f.old_value, f.new_value
+    FROM up u JOIN old o ON o.identity_key = u.identity_key
+    CROSS JOIN LATERAL (VALUES {history}) AS f(field, old_value, new_value)
+    WHERE NOT u.inserted AND f.old_value IS DISTINCT FROM f.new_value
+),
+delta AS (
+    SELECT x.village_code, min(x.town_code) AS town_code, x.classification, x.flagged,
+           coalesce(x.school_status, '') AS school_status, {band_new} AS age_band,
+           sum(x.d) AS d
+    FROM (
+        SELECT u.village_code, u.town_code, u.classification, u.flagged, u.school_status,
+               u.birth_date, 1 AS d
+        FROM up u
+        UNION ALL
+        SELECT o.village_code, o.town_code, o.classification, o.flagged, o.school_status,
+               o.birth_date, -1
+        FROM up u JOIN old o ON o.identity_key = u.identity_key
+        WHERE NOT u.inserted
+    ) x
+    GROUP BY 1, 3, 4, 5, 6
+),
+st AS (
+    INSERT INTO screening_stats AS t
+        (village_code, town_code, classification, flagged, school_status, age_band, n)
+    SELECT village_code, town_code, classification, flagged, school_status, age_band, d
+    FROM delta WHERE d <> 0
+    ORDER BY 1, 3, 4, 5, 6
+    ON CONFLICT (village_code, classification, flagged, school_status, age_band)
+    DO UPDATE SET n = t.n + EXCLUDED.n
+)
+SELECT count(*) FILTER (WHERE inserted) AS inserted,
+       count(*) FILTER (WHERE NOT inserted) AS updated
+FROM up
+"""  # noqa: S608 - fixed column names, no input
+    return sql
+
+
+MERGE_SQL: Final = _merge_sql()
+
+
+async def raw_connection(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session (for COPY)."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+async def ensure_stats_state(session: AsyncSession, today: Any) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO screening_stats_state (id, as_of) VALUES (1, :d) "
+            "ON CONFLICT (id) DO NOTHING"
+        ),
+        {"d": today},
+    )
+
+
+async def merge_records(
+    session: AsyncSession,
+    records: list[tuple[Any, ...]],
+    *,
+    import_id: uuid.UUID | None,
+    now: datetime,
+) -> tuple[int, int]:
+    """COPY the staging tuples and merge them; (inserted, updated). Caller commits."""
+    if not records:
+        return 0, 0
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
+    await session.execute(text(_STAGE_DDL))
+    await session.execute(text("TRUNCATE screening_stage"))
+    raw = await raw_connection(session)
+    await raw.copy_records_to_table("screening_stage", records=records, columns=STAGE_COLUMNS)
+    row = (await session.execute(text(MERGE_SQL), {"import_id": import_id, "now": now})).one()
+
+    return int(row.inserted), int(row.updated)
+
+
+async def apply_chunk(
+    session: AsyncSession,
+    chunk: PreparedChunk,
+    *,
+    import_id: uuid.UUID,
+    job_id: int | None,
+    now: datetime,
+) -> tuple[int, int, int]:
+    """Merge one chunk, store its rejected rows and advance the import; (ins, upd, unchanged)."""
+    inserted, updated = await merge_records(session, chunk.records, import_id=import_id, now=now)
+    unchanged = len(chunk.records) - inserted - updated
+    if chunk.errors:
+        raw = await raw_connection(session)
+        await raw.copy_records_to_table(
+            "screening_import_errors",
+            records=[(import_id, r, c, reason) for r, c, reason in chunk.errors],
+            columns=("import_id", "row_number", "column", "reason"),
+        )
+    await session.execute(
+        text(
+            "UPDATE screening_imports SET last_row = :last_row, chunks_done = chunks_done + 1, "
+            "total_rows = total_rows + :rows, inserted = inserted + :ins, "
+            "updated = updated + :upd, unchanged = unchanged + :unch, "
+            "rejected = rejected + :rej, flagged = flagged + :flg, progress = :progress "
+            "WHERE id = :id"
+        ),
+        {
+            "last_row": chunk.last_row,
+            "rows": chunk.rows,
+            "ins": inserted,
+            "upd": updated,
+            "unch": unchanged,
+            "rej": chunk.rejected,
+            "flg": chunk.flagged,
+            "progress": min(chunk.progress, 0.99),
+            "id": import_id,
+        },
+    )
+    if job_id is not None:  # keep the job's lease while the import makes progress
+        await session.execute(
+            text(
+                "UPDATE jobs SET locked_until = now() + interval '300 seconds' "
+                "WHERE id = :id AND status = 'running'"
+            ),
+            {"id": job_id},
+        )
+    return inserted, updated, unchanged
+
+
+async def refresh_stats(session: AsyncSession, today: Any) -> None:
+    """Recount `screening_stats` with age bands on `today` (the daily recount)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
+    await session.execute(text("DELETE FROM screening_stats"))
+    band = age_band_sql("birth_date", "CAST(:today AS date)")
+    await session.execute(
+        text(
+            "INSERT INTO screening_stats "  # noqa: S608 - fixed SQL
+            "(village_code, town_code, classification, flagged, school_status, age_band, n) "
+            "SELECT village_code, min(town_code), classification, flagged, "
+            f"coalesce(school_status, ''), {band}, count(*) "
+            "FROM screening_records GROUP BY 1, 3, 4, 5, 6"
+        ),
+        {"today": today},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO screening_stats_state (id, as_of, refreshed_at) VALUES (1, :d, now()) "
+            "ON CONFLICT (id) DO UPDATE SET as_of = EXCLUDED.as_of, refreshed_at = now()"
+        ),
+        {"d": today},
+    )

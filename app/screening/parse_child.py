@@ -1,0 +1,36 @@
+"""`python -m app.screening.parse_child`: the child process of a large import (see `pipeline`).
+
+Reads a pickled PrepareContext on stdin, writes length-prefixed pickled frames on stdout:
+("chunk", PreparedChunk)…, then ("done", None), ("not_a_table", message) or ("error", text).
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+
+from app.screening.parsing import NotATableError
+from app.screening.pipeline import _frame
+from app.screening.staging import PrepareContext, prepare_chunks
+
+
+def main() -> int:
+    ctx = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - written by our own parent
+    if not isinstance(ctx, PrepareContext):
+        return 2
+    out = sys.stdout.buffer
+    try:
+        for chunk in prepare_chunks(ctx):
+            out.write(_frame(("chunk", chunk)))
+            out.flush()
+        out.write(_frame(("done", None)))
+    except NotATableError as exc:
+        out.write(_frame(("not_a_table", str(exc))))
+    except Exception as exc:  # reported to the parent, which fails the attempt
+        out.write(_frame(("error", f"{type(exc).__name__}: {exc}")))
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
