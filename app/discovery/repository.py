@@ -55,3 +55,18 @@ def list_stmt(principal: Principal, status: str | None) -> Select[Any]:
         )
         stmt = stmt.where(~enrolled)
     return stmt
+
+
+async def screening_by_hashes(session: AsyncSession, hashes: list[str]) -> dict[str, Any]:
+    """The migrant-screening record 监测摸排 of each ID hash, where the child was screened."""
+    from app.models import ScreeningRecord
+
+    if not hashes:
+        return {}
+    stmt = (
+        select(ScreeningRecord)
+        .where(ScreeningRecord.id_number_hash.in_(hashes))
+        .order_by(ScreeningRecord.screened_on)
+    )
+    rows = (await session.execute(stmt)).scalars().all()
+    return {r.id_number_hash: r for r in rows if r.id_number_hash is not None}

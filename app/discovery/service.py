@@ -5,7 +5,9 @@ enrolled; a minor with the same name but another ID number is a different child.
 minor whose facts suggest a category (rules.suggested_categories) becomes a candidate with the
 reasons. Re-importing keeps dismissed candidates dismissed unless their facts changed.
 
-(Later: also cross-match the migrant screening records 监测摸排 — that domain's data.)
+Members are also matched, by the same ID hash, with the migrant screening records 监测摸排:
+a screened child's record is named in the candidate's facts, and a disability found in the
+screening counts where the household list has none.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def _reason_text(category: str, facts: dict[str, Any]) -> str:
     )
     if category == "poor_family_disabled":
         d = facts["disability"]
+        if d.get("source") == "screening":
+            return f"家庭享受{assistance}，监测摸排记录显示儿童残疾（{d['grade']}级）"
         return f"家庭享受{assistance}，儿童持有残疾证（{d['grade']}级）"
     if category == "poor_family_seriously_ill":
         return f"家庭享受{assistance}，儿童患重病（{facts['serious_illness']['diagnosis']}）"
@@ -130,6 +134,7 @@ async def import_households(
     hashes = {m.row: ring.lookup_hash(parsed[m.row].value) for m in minors}
     enrolled = await children_repo.active_hashes(session, list(hashes.values()))
     existing = await repo.by_hashes(session, list(hashes.values()))
+    screened = await repo.screening_by_hashes(session, list(hashes.values()))
     counts = dict.fromkeys(("new", "updated", "reopened", "dismissed", "none", "enrolled"), 0)
     for m in minors:
         h = hashes[m.row]
@@ -143,6 +148,21 @@ async def import_households(
             "serious_illness": m.serious_illness,
             "parents": _parents_of(m, households[m.household_id], today),
         }
+        record = screened.get(h)
+        if record is not None:
+            # Seen in the migrant screening: its facts join the household list's.
+            facts["screening"] = {
+                "record_id": str(record.id),
+                "screened_on": record.screened_on.isoformat(),
+                "classification": record.classification,
+                "school_status": record.school_status,
+            }
+            if not facts["disability"] and record.disability_grade:
+                facts["disability"] = {
+                    "kind": record.disability_kind,
+                    "grade": record.disability_grade,
+                    "source": "screening",
+                }
         suggested = rules.suggested_categories(facts, today)
         if not suggested:
             counts["none"] += 1

@@ -9,10 +9,14 @@ from typing import Any
 import httpx
 import pytest
 from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.kit import idnumber
 from tests.children.factories import create, new_id
 from tests.conftest import VILLAGE1, VILLAGE3, AuthHeaders
+from tests.screening.factories import load_records
+from tests.screening.factories import row as screening_row
 
 IMPORT = "/api/v1/discovery/households/import"
 CANDIDATES = "/api/v1/discovery/candidates"
@@ -233,3 +237,42 @@ async def test_import_authorization_and_media_type(
         IMPORT, content=text.encode(), headers=auth("admin") | {"Content-Type": "text/csv"}
     )
     assert r.status_code == 200
+
+
+async def test_a_disability_found_in_the_migrant_screening_counts(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    """A child the household list shows without a disability, screened with one (监测摸排)."""
+    child = new_id(date(2015, 2, 2), "male")
+    await load_records(
+        session,
+        settings,
+        [
+            screening_row(
+                name="摸排儿童",
+                id_number=child,
+                birth=date(2015, 2, 2),
+                sex="male",
+                hukou_code="110115",
+                disability="肢体二级",
+                stated_classification="",
+            )
+        ],
+    )
+    text = "\n".join(
+        [
+            HEADER,
+            row("H9", "户主丙", new_id(date(1979, 1, 1)), "户主"),
+            row("H9", "摸排儿童", child, "子女"),
+            row("H9", "另一儿童", new_id(date(2013, 3, 3)), "子女"),
+        ]
+    )
+    r = await upload(client, auth("admin"), text + "\n")
+    assert r.status_code == 200, r.text
+    assert r.json()["candidates_new"] == 1
+    [found] = await candidates(client, auth("admin"))
+    assert found["id_number"] == idnumber.mask(child)
+    assert [x["category"] for x in found["reasons"]] == ["poor_family_disabled"]
+    assert "监测摸排" in found["reasons"][0]["reason"]
+    assert found["facts"]["disability"] == {"kind": "physical", "grade": 2, "source": "screening"}
+    assert found["facts"]["screening"]["screened_on"] == "2026-06-01"
