@@ -70,6 +70,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         "run_worker_in_process": False,
         "log_level": "WARNING",
         "db_pool_size": 5,
+        "rate_limit_enabled": True,
     }
     values.update(overrides)
     return Settings(**values)
