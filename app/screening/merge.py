@@ -16,6 +16,7 @@ from typing import Any, Final
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.observability import current_metrics
 from app.screening.staging import STAGE_COLUMNS, PreparedChunk
 
 MERGE_LOCK: Final = 0x73637265656E  # "screen"
@@ -227,6 +228,9 @@ async def apply_chunk(
             "id": import_id,
         },
     )
+    metrics = current_metrics()
+    metrics.import_rows.labels("imported").inc(len(chunk.records))
+    metrics.import_rows.labels("error").inc(chunk.rejected)
     if job_id is not None:  # keep the job's lease while the import makes progress
         await session.execute(
             text(

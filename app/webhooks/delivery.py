@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.kit.crypto import KeyRing
+from app.observability import current_metrics
 from app.webhooks import outbox, signing
 from app.webhooks import repository as repo
 from app.worker.registry import JobContext
@@ -82,6 +83,7 @@ async def deliver(session: AsyncSession, payload: dict[str, Any], ctx: JobContex
         return
     if not client.is_active or not client.webhook_url or client.webhook_secret_enc is None:
         delivery.status = "failed"
+        current_metrics().webhook_deliveries.labels("abandoned").inc()
         delivery.last_error = "webhook removed or client inactive"
         delivery.next_attempt_at = None
         await session.flush()
@@ -109,6 +111,10 @@ async def deliver(session: AsyncSession, payload: dict[str, Any], ctx: JobContex
     delivery.attempts = attempt
     delivery.last_status_code = code
     delivery.last_error = error
+    outcome = "delivered" if error is None else "abandoned"
+    if error is not None and attempt < delivery.max_attempts:
+        outcome = "failed"
+    current_metrics().webhook_deliveries.labels(outcome).inc()
     if error is None:
         delivery.status = "delivered"
         delivery.delivered_at = started

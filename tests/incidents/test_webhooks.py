@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import Settings
 from app.kit.clock import FixedClock
 from app.models import AgencyClient
+from app.observability import current_metrics
 from app.webhooks import outbox, signing
 from app.worker.runner import Worker
 from tests.conftest import AuthHeaders, Base
@@ -175,8 +176,13 @@ async def test_retries_after_500_and_timeout(
     await _register(client, auth, base, receiver.url)
     receiver.script = [500, 1.0, 503, 200]
     await _report(client, auth, session, settings)
+    counter = current_metrics().webhook_deliveries
+    before = {o: counter.labels(o)._value.get() for o in ("delivered", "failed")}
     await Worker(sessionmaker, settings, clock).drain()
     assert len(receiver.received) == 4
+    # /metrics counts every attempt: three failed (to be retried), one delivered
+    assert counter.labels("failed")._value.get() - before["failed"] == 3
+    assert counter.labels("delivered")._value.get() - before["delivered"] == 1
     ids = {r.headers["x-webhook-id"] for r in receiver.received}
     assert len(ids) == 1  # the same delivery every time: the receiver can de-duplicate
     assert len({r.body for r in receiver.received}) == 1
