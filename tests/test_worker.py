@@ -38,6 +38,16 @@ async def _broken(session: AsyncSession, payload: dict[str, Any], ctx: registry.
     raise ValueError("always fails")
 
 
+GATE = asyncio.Event()
+
+
+@registry.handler("test.gate")
+async def _gate(session: AsyncSession, payload: dict[str, Any], ctx: registry.JobContext) -> None:
+    SEEN.append((payload["tag"] + ":started", ctx.attempt))
+    await GATE.wait()
+    SEEN.append((payload["tag"], ctx.attempt))
+
+
 @pytest.fixture
 async def worker(engine: AsyncEngine, settings: Settings, clock: FixedClock) -> Worker:
     async with engine.begin() as conn:
@@ -136,3 +146,36 @@ async def test_dedupe_key_enqueues_once(engine: AsyncEngine, worker: Worker) -> 
 def test_backoff_grows_and_is_capped() -> None:
     for attempt in range(1, 30):
         assert 0 <= backoff_seconds(attempt) <= min(3600, 2 * 2 ** (attempt - 1))
+
+
+async def test_a_job_in_hand_does_not_hold_up_the_next_one(
+    engine: AsyncEngine, worker: Worker, settings: Settings, clock: FixedClock
+) -> None:
+    """With WORKER_CONCURRENCY=2 a quick job runs while a slow one (a partner that hangs) waits."""
+    maker = create_sessionmaker(engine)
+    slow, quick = uuid.uuid4().hex, uuid.uuid4().hex
+    async with maker() as s:
+        await enqueue(s, "test.gate", {"tag": slow})
+        await enqueue(s, "test.ok", {"tag": quick})
+        await s.commit()
+    GATE.clear()
+    two = Worker(maker, settings.model_copy(update={"worker_concurrency": 2}), clock)
+    task = asyncio.create_task(two.run())
+    try:
+        async with asyncio.timeout(10):
+            while (quick, 1) not in SEEN:
+                await asyncio.sleep(0.02)
+        assert (slow + ":started", 1) in SEEN
+        assert (slow, 1) not in SEEN  # still in hand
+    finally:
+        two.stop()
+        GATE.set()
+        await asyncio.wait_for(task, 10)
+    assert (slow, 1) in SEEN  # finished, not abandoned, when the worker stopped
+    async with maker() as s:
+        statuses = (
+            await s.execute(
+                select(Job.status).where(Job.payload["tag"].astext.in_([slow, quick]))
+            )
+        ).scalars()
+        assert sorted(statuses) == ["done", "done"]

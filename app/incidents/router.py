@@ -72,8 +72,9 @@ async def create_incident(
     )
     if replay is not None:
         return JSONResponse(replay.body, status_code=200)
-    incident = await service.create_incident(session, principal, body, ctx)
-    out = await _full(session, principal, incident)
+    new = await service.create_incident(session, principal, body, ctx)
+    incident = new.incident
+    out = views.full_view(incident, new.child, new.steps, new.referrals, {})
     await idempotency.store(
         session,
         owner=owner,

@@ -24,6 +24,13 @@ GENESIS = "0" * 64
 _LOCK_KEY = 0x6175646974  # "audit"
 
 
+_HEAD = text(
+    "SELECT (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), "
+    "ARRAY(SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) "
+    "FROM generate_series(1, :n))"
+)
+
+
 @dataclass
 class _Pending:
     action: str
@@ -101,22 +108,9 @@ async def flush(session: AsyncSession) -> None:
     clock = request.app.state.clock if request is not None else None
     now = clock.now() if clock is not None else datetime.now(UTC)
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    prev = (
-        await session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
-    ).scalar_one_or_none() or GENESIS
-    ids = (
-        (
-            await session.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('audit_log','id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": len(pending)},
-            )
-        )
-        .scalars()
-        .all()
-    )
+    # After the lock, in a statement of its own: its snapshot sees the last holder's commit.
+    prev_hash, ids = (await session.execute(_HEAD, {"n": len(pending)})).one()
+    prev = prev_hash or GENESIS
     rows = []
     for entry_id, p in zip(sorted(ids), pending, strict=True):
         row: dict[str, Any] = {

@@ -77,7 +77,8 @@ async def record_event(
             )
         )
         ids.append(delivery_id)
-    await session.flush()
+    # No flush here: the rows go with the caller's next flush (the unit of work puts them after
+    # their referral); the jobs name them only in their payload.
     for delivery_id in ids:
         await queue.enqueue(
             session, repo.DELIVER_JOB, {"delivery_id": str(delivery_id)}, max_attempts=5

@@ -73,10 +73,22 @@ class Worker:
         self._wake.set()
 
     async def run(self) -> None:
-        log.info("worker started", extra={"worker": self.worker_id})
+        """`worker_concurrency` claim loops side by side (one of them also schedules periodic
+        jobs): a long import or a slow partner's webhook never holds up a report's delivery."""
+        log.info(
+            "worker started",
+            extra={"worker": self.worker_id, "concurrency": self.settings.worker_concurrency},
+        )
+        await asyncio.gather(
+            *(self._loop(periodic=i == 0) for i in range(self.settings.worker_concurrency))
+        )
+        log.info("worker stopped", extra={"worker": self.worker_id})
+
+    async def _loop(self, *, periodic: bool) -> None:
         while not self._stop.is_set():
             try:
-                await self.schedule_periodic()
+                if periodic:
+                    await self.schedule_periodic()
                 worked = await self.run_once()
             except Exception:
                 log.exception("worker loop error")
@@ -85,7 +97,6 @@ class Worker:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.worker_poll_seconds)
-        log.info("worker stopped", extra={"worker": self.worker_id})
 
     async def schedule_periodic(self) -> None:
         now = time.time()

@@ -32,6 +32,7 @@ SLOW_REQUESTS = 3
 ANSWERED = 40
 GRACE = 15
 JOB_SECONDS = 4.0
+IN_HAND = 2  # WORKER_CONCURRENCY: jobs run side by side
 DISTRICT = "110115"
 
 
@@ -154,6 +155,7 @@ async def test_sigterm_under_load(
         EXTRA_JOB_MODULES="tests.ops.jobs_fixture",
         RATE_LIMIT_ENABLED="0",
         GRACEFUL_SHUTDOWN_SECONDS=str(GRACE),
+        WORKER_CONCURRENCY=str(IN_HAND),
     ) as service:
         await service.wait_ready()
         async with httpx.AsyncClient(base_url=service.base_url, timeout=60) as probe:
@@ -183,10 +185,10 @@ async def test_sigterm_under_load(
             await _wait_for(under_load, f"{ANSWERED} answered requests under load", within=60)
             assert not any(t.done() for t in slow), "slow requests ended before the signal"
 
-            # A slow job, running when the signal comes; three more waiting behind it.
+            # Slow jobs, IN_HAND of them running when the signal comes; three more waiting.
             maker = create_sessionmaker(scratch_engine)
             async with maker() as s:
-                for _ in range(4):
+                for _ in range(IN_HAND + 3):
                     await enqueue(s, SLOW, {"seconds": JOB_SECONDS})
                 await s.commit()
 
@@ -200,9 +202,9 @@ async def test_sigterm_under_load(
                             {"k": SLOW},
                         )
                     ).scalar_one()
-                return bool(running)
+                return running == IN_HAND
 
-            await _wait_for(job_running, "the slow job to start")
+            await _wait_for(job_running, "the slow jobs to start")
 
             service.terminate()
             signalled = time.monotonic()
@@ -282,10 +284,10 @@ async def test_sigterm_under_load(
         if o.kind == "create":
             assert o.username not in users
 
-    # The job in hand was finished whole; none was left running; none was started after.
+    # The jobs in hand were finished whole; none was left running; none was started after.
     statuses = [status for _, status in jobs]
     assert "running" not in statuses
     assert left_running == 0  # no job of any kind (periodic ones too) was left half done
-    assert statuses[0] == "done"
-    assert done_entries == [str(jobs[0][0])]
-    assert statuses[1:] == ["queued"] * 3
+    assert statuses[:IN_HAND] == ["done"] * IN_HAND
+    assert sorted(done_entries) == sorted(str(job_id) for job_id, _ in jobs[:IN_HAND])
+    assert statuses[IN_HAND:] == ["queued"] * 3

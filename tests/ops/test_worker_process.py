@@ -34,7 +34,7 @@ async def test_worker_stops_at_a_safe_point(
 ) -> None:
     await upgrade(scratch_engine)
     async with create_sessionmaker(scratch_engine)() as s:
-        for _ in range(3):
+        for _ in range(4):
             await enqueue(s, SLOW, {"seconds": 4.0})
         await s.commit()
     metrics_port = free_port()
@@ -43,6 +43,7 @@ async def test_worker_stops_at_a_safe_point(
         0,
         EXTRA_JOB_MODULES="tests.ops.jobs_fixture",
         WORKER_METRICS_PORT=str(metrics_port),
+        WORKER_CONCURRENCY="2",
     )
     log_path = tmp_path / "worker.log"
     proc = _start_worker(env, log_path)
@@ -51,10 +52,11 @@ async def test_worker_stops_at_a_safe_point(
         for _ in range(600):
             async with scratch_engine.connect() as c:
                 statuses = list((await c.execute(text(SLOW_STATUSES), {"k": SLOW})).scalars())
-            if "running" in statuses:
+            if statuses.count("running") == 2:
                 break
             await asyncio.sleep(0.1)
-        assert statuses == ["running", "queued", "queued"], log_path.read_text()
+        # Two claim loops: two jobs in hand, the others wait.
+        assert statuses == ["running", "running", "queued", "queued"], log_path.read_text()
         async with httpx.AsyncClient(timeout=10) as c:
             body = (await c.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
         assert "# TYPE jobs_total counter" in body
@@ -73,5 +75,5 @@ async def test_worker_stops_at_a_safe_point(
                 text("SELECT count(*) FROM audit_log WHERE action = :a"), {"a": DONE_ACTION}
             )
         ).scalar_one()
-    assert statuses == ["done", "queued", "queued"]
-    assert done == 1
+    assert statuses == ["done", "done", "queued", "queued"]
+    assert done == 2
