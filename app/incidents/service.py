@@ -214,7 +214,9 @@ async def create_incident(
     session.add(step)
     referrals: list[Referral] = []
     if not body.draft:
-        referrals.append(await _refer(session, incident, child, "police", principal, ctx, note=None))
+        referrals.append(
+            await _refer(session, incident, child, "police", principal, ctx, note=None)
+        )
     audit.record(
         session,
         "incident.create",
