@@ -24,6 +24,7 @@ from app.worker.queue import enqueue
 log = logging.getLogger("app.worker")
 
 LEASE_SECONDS = 300
+NOTIFY_CHANNEL = "jobs_ready"
 
 _CLAIM = text(
     """
@@ -79,10 +80,49 @@ class Worker:
             "worker started",
             extra={"worker": self.worker_id, "concurrency": self.settings.worker_concurrency},
         )
-        await asyncio.gather(
-            *(self._loop(periodic=i == 0) for i in range(self.settings.worker_concurrency))
-        )
+        listener = asyncio.create_task(self._listen(), name="worker-listen")
+        try:
+            await asyncio.gather(
+                *(self._loop(periodic=i == 0) for i in range(self.settings.worker_concurrency))
+            )
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
         log.info("worker stopped", extra={"worker": self.worker_id})
+
+    async def _listen(self) -> None:
+        """LISTEN jobs_ready (a trigger on `jobs` notifies at commit): a worker in another
+        process than the one that queued a job wakes at once instead of at its next poll.
+        Polling stays the safety net (and the only way through PgBouncer's transaction mode,
+        which does not carry LISTEN)."""
+        if self.settings.database_pgbouncer:
+            return
+        engine = self.sessionmaker.kw["bind"]
+
+        def wake(*_: object) -> None:
+            self._wake.set()
+
+        while not self._stop.is_set():
+            lost = asyncio.Event()
+
+            def gone(*_: object, lost: asyncio.Event = lost) -> None:
+                lost.set()
+
+            try:
+                async with engine.connect() as conn:
+                    raw = (await conn.get_raw_connection()).driver_connection
+                    assert raw is not None
+                    await raw.add_listener(NOTIFY_CHANNEL, wake)
+                    raw.add_termination_listener(gone)
+                    try:
+                        await lost.wait()
+                    finally:
+                        if not raw.is_closed():
+                            await raw.remove_listener(NOTIFY_CHANNEL, wake)
+            except Exception:
+                log.warning("worker LISTEN connection lost; polling until it is back")
+            await asyncio.sleep(self.settings.worker_poll_seconds)
 
     async def _loop(self, *, periodic: bool) -> None:
         while not self._stop.is_set():

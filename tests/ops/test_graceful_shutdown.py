@@ -202,7 +202,7 @@ async def test_sigterm_under_load(
                             {"k": SLOW},
                         )
                     ).scalar_one()
-                return running == IN_HAND
+                return bool(running == IN_HAND)
 
             await _wait_for(job_running, "the slow jobs to start")
 

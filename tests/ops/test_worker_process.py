@@ -77,3 +77,51 @@ async def test_worker_stops_at_a_safe_point(
         ).scalar_one()
     assert statuses == ["done", "done", "queued", "queued"]
     assert done == 2
+
+
+async def test_a_job_queued_elsewhere_wakes_the_worker_at_once(
+    scratch_url: str, scratch_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The API process queues (here: this test), the worker process LISTENs: with polling set to
+    a minute, the job still runs within seconds of the commit (the jobs_ready notification)."""
+    await upgrade(scratch_engine)
+    env = service_env(
+        scratch_url, 0, EXTRA_JOB_MODULES="tests.ops.jobs_fixture", WORKER_POLL_SECONDS="60"
+    )
+    log_path = tmp_path / "worker.log"
+    proc = _start_worker(env, log_path)
+    try:
+        # Wait until it listens, then a little more: its claim loops have found nothing and
+        # sleep for a minute. Only the notification can wake them now.
+        for _ in range(600):
+            async with scratch_engine.connect() as c:
+                listening = (
+                    await c.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                        )
+                    )
+                ).scalar_one()
+            if listening:
+                break
+            await asyncio.sleep(0.1)
+        assert listening, log_path.read_text()
+        await asyncio.sleep(2)
+        async with create_sessionmaker(scratch_engine)() as s:
+            await enqueue(s, SLOW, {"seconds": 0})
+            await s.commit()
+        queued = asyncio.get_running_loop().time()
+        statuses: list[str] = []
+        while asyncio.get_running_loop().time() - queued < 20:
+            async with scratch_engine.connect() as c:
+                statuses = list((await c.execute(text(SLOW_STATUSES), {"k": SLOW})).scalars())
+            if statuses == ["done"]:
+                break
+            await asyncio.sleep(0.05)
+        took = asyncio.get_running_loop().time() - queued
+        assert statuses == ["done"], log_path.read_text()
+        assert took < 20, took  # far below the 60 s poll
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(proc.wait, 60)
