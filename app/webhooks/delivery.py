@@ -7,11 +7,13 @@ lease runs out (the receiver may then see the delivery twice: it de-duplicates o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import ssl
 import time
 import uuid
+import weakref
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -56,14 +58,31 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _client() -> httpx.AsyncClient:
+    """One client per event loop: its pool keeps connections (and TLS sessions) to the partners
+    alive between deliveries instead of a handshake for each."""
+    loop = asyncio.get_running_loop()
+    client = _CLIENTS.get(loop)
+    if client is None or client.is_closed:
+        p = outbox.POLICY
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(p.read_timeout, connect=p.connect_timeout),
+            follow_redirects=False,
+            verify=_tls(),
+            limits=httpx.Limits(max_connections=64, keepalive_expiry=30),
+        )
+        _CLIENTS[loop] = client
+    return client
+
+
 async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
-    p = outbox.POLICY
-    timeout = httpx.Timeout(p.read_timeout, connect=p.connect_timeout)
     try:
-        async with (
-            httpx.AsyncClient(timeout=timeout, follow_redirects=False, verify=_tls()) as client,
-            client.stream("POST", url, content=body, headers=headers) as response,
-        ):
+        async with _client().stream("POST", url, content=body, headers=headers) as response:
             code = response.status_code
     except httpx.TimeoutException as exc:
         return None, f"timeout: {type(exc).__name__}"
