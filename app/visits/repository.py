@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -37,12 +37,13 @@ async def is_readable(session: AsyncSession, principal: Principal, child_id: uui
     return bool(await session.scalar(stmt))
 
 
-async def insert_visit(session: AsyncSession, values: dict[str, Any]) -> Visit | None:
-    """INSERT … ON CONFLICT (id) DO NOTHING: None when the id exists (a concurrent duplicate
-    waits here for the first one's commit, then finds it)."""
-    stmt = insert(Visit).values(**values).on_conflict_do_nothing(index_elements=[Visit.id])
-    result = await session.scalars(stmt.returning(Visit))
-    return result.first()
+async def insert_visits(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Visit]:
+    """One INSERT … ON CONFLICT (id) DO NOTHING for all rows: the visits inserted. An id that
+    exists is left out (a concurrent duplicate waits here for the first one's commit)."""
+    if not rows:
+        return []
+    stmt = insert(Visit).values(rows).on_conflict_do_nothing(index_elements=[Visit.id])
+    return list(await session.scalars(stmt.returning(Visit)))
 
 
 async def towns_of(session: AsyncSession, villages: Sequence[str]) -> dict[str, str | None]:
@@ -62,46 +63,81 @@ async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -
 # -- quality flags -------------------------------------------------------------------------------
 
 
-async def densest_hour(session: AsyncSession, visitor_id: uuid.UUID, at: datetime) -> int:
-    """The most visits by `visitor_id` in any one-hour window that contains `at`.
-
-    Every such window can be moved to start at its first visit, which lies in (at-1h, at].
-    """
+async def visits_near(
+    session: AsyncSession,
+    visitor_id: uuid.UUID,
+    moments: Sequence[datetime],
+    within: timedelta,
+) -> list[tuple[uuid.UUID, datetime]]:
+    """(id, visited_at) of `visitor_id`'s visits less than `within` before or after any moment."""
+    if not moments:
+        return []
     sql = text(
         """
-        SELECT coalesce(max((
-            SELECT count(*) FROM visits v2
-            WHERE v2.visitor_id = :vid AND v2.visited_at >= v1.visited_at
-              AND v2.visited_at < v1.visited_at + interval '1 hour'
-        )), 0)
-        FROM visits v1
-        WHERE v1.visitor_id = :vid AND v1.visited_at > CAST(:at AS timestamptz) - interval '1 hour'
-          AND v1.visited_at <= CAST(:at AS timestamptz)
+        SELECT DISTINCT v.id, v.visited_at
+        FROM unnest(CAST(:moments AS timestamptz[])) AS m(at)
+        JOIN visits v ON v.visitor_id = :vid
+             AND v.visited_at > m.at - CAST(:within AS interval)
+             AND v.visited_at < m.at + CAST(:within AS interval)
         """
     )
-    return int(await session.scalar(sql, {"vid": visitor_id, "at": at}) or 0)
+    params = {"vid": visitor_id, "moments": list(moments), "within": within}
+    return [(a, b) for a, b in (await session.execute(sql, params)).tuples()]
 
 
 async def same_notes(
-    session: AsyncSession, notes_hash: str, child_id: uuid.UUID, visit_id: uuid.UUID
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    stmt = (
-        select(Visit.id, Visit.child_id)
-        .where(Visit.notes_hash == notes_hash, Visit.child_id != child_id, Visit.id != visit_id)
-        .order_by(Visit.visited_at.desc())
-        .limit(5)
+    session: AsyncSession,
+    keys: Iterable[tuple[str, uuid.UUID]],
+    exclude: Sequence[uuid.UUID],
+    limit: int,
+) -> dict[tuple[str, uuid.UUID], list[tuple[uuid.UUID, uuid.UUID, datetime]]]:
+    """For each (notes hash, child): the latest `limit` visits of other children with those
+    notes, (id, child id, visited_at), newest first, leaving out the visits in `exclude`."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    sql = text(
+        """
+        SELECT k.hash, k.child_id, o.id, o.child_id, o.visited_at
+        FROM unnest(CAST(:hashes AS text[]), CAST(:children AS uuid[])) AS k(hash, child_id)
+        CROSS JOIN LATERAL (
+            SELECT v.id, v.child_id, v.visited_at FROM visits v
+            WHERE v.notes_hash = k.hash AND v.child_id <> k.child_id
+              AND v.id <> ALL(CAST(:exclude AS uuid[]))
+            ORDER BY v.visited_at DESC
+            LIMIT :limit
+        ) AS o
+        ORDER BY k.hash, k.child_id, o.visited_at DESC
+        """
     )
-    return [(a, b) for a, b in (await session.execute(stmt)).tuples()]
+    params = {
+        "hashes": [h for h, _ in keys],
+        "children": [c for _, c in keys],
+        "exclude": list(exclude),
+        "limit": limit,
+    }
+    found: dict[tuple[str, uuid.UUID], list[tuple[uuid.UUID, uuid.UUID, datetime]]] = {}
+    for h, child, vid, other, at in (await session.execute(sql, params)).tuples():
+        found.setdefault((h, child), []).append((vid, other, at))
+    return found
 
 
-async def village_location(session: AsyncSession, code: str) -> tuple[float, float] | None:
-    loc = await session.get(AreaLocation, code)
-    return None if loc is None else (loc.lat, loc.lon)
+async def village_locations(
+    session: AsyncSession, codes: Iterable[str]
+) -> dict[str, tuple[float, float]]:
+    codes = set(codes)
+    if not codes:
+        return {}
+    stmt = select(AreaLocation.code, AreaLocation.lat, AreaLocation.lon).where(
+        AreaLocation.code.in_(codes)
+    )
+    return {code: (lat, lon) for code, lat, lon in (await session.execute(stmt)).tuples()}
 
 
-async def add_flag(session: AsyncSession, values: dict[str, Any]) -> None:
-    stmt = insert(VisitFlag).values(**values).on_conflict_do_nothing()
-    await session.execute(stmt)
+async def add_flags(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        stmt = insert(VisitFlag).values(rows).on_conflict_do_nothing()
+        await session.execute(stmt)
 
 
 def flags_stmt(
