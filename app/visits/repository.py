@@ -245,9 +245,14 @@ async def area(session: AsyncSession, code: str) -> Area | None:
     return await session.get(Area, code)
 
 
-async def areas_under(session: AsyncSession, path: str) -> list[Area]:
-    stmt = select(Area).where(Area.path.startswith(path)).order_by(Area.code)
-    return list(await session.scalars(stmt))
+async def areas_under(session: AsyncSession, path: str) -> list[tuple[str, str, str, str | None]]:
+    """(code, name, level, parent code) of the areas within `path`, by code."""
+    stmt = (
+        select(Area.code, Area.name, Area.level, Area.parent_code)
+        .where(Area.path.startswith(path))
+        .order_by(Area.code)
+    )
+    return [(a, b, c, d) for a, b, c, d in (await session.execute(stmt)).tuples()]
 
 
 def due_clause(first: date, last: date) -> Any:
@@ -262,18 +267,36 @@ def due_clause(first: date, last: date) -> Any:
     )
 
 
-async def due_children(
+def _visited_in(first: date) -> Any:
+    return exists().where(Visit.child_id == Child.id, Visit.visit_month == first)
+
+
+async def due_by_village(
     session: AsyncSession, path: str, first: date, last: date
-) -> list[tuple[uuid.UUID, str, str, bool]]:
-    """(child id, name, village, visited this month) for every child due in the month."""
-    visited = exists().where(Visit.child_id == Child.id, Visit.visit_month == first)
+) -> dict[str, tuple[int, int]]:
+    """(children due, children visited) in the month, per village within `path`."""
+    visited = select(Visit.child_id).where(Visit.visit_month == first).distinct().subquery()
     stmt = (
-        select(Child.id, Child.name, Child.village_code, visited)
+        select(Child.village_code, func.count(), func.count(visited.c.child_id))
         .join(Area, Area.code == Child.village_code)
+        .outerjoin(visited, visited.c.child_id == Child.id)
         .where(Area.path.startswith(path), due_clause(first, last))
+        .group_by(Child.village_code)
+    )
+    return {str(v): (due, seen) for v, due, seen in (await session.execute(stmt)).tuples()}
+
+
+async def not_visited(
+    session: AsyncSession, path: str, first: date, last: date
+) -> list[tuple[uuid.UUID, str, str]]:
+    """(child id, name, village) of the children due in the month and not visited in it."""
+    stmt = (
+        select(Child.id, Child.name, Child.village_code)
+        .join(Area, Area.code == Child.village_code)
+        .where(Area.path.startswith(path), due_clause(first, last), ~_visited_in(first))
         .order_by(Child.village_code, Child.name, Child.id)
     )
-    return [(a, b, str(c), bool(d)) for a, b, c, d in (await session.execute(stmt)).tuples()]
+    return [(a, b, str(c)) for a, b, c in (await session.execute(stmt)).tuples()]
 
 
 async def directors_without_visits(
