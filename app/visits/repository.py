@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, and_, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.children.access import readable
@@ -23,11 +24,17 @@ def _table(model: type[Any]) -> Table:
 
 async def readable_children(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Child]:
+) -> dict[uuid.UUID, tuple[Child, str | None]]:
+    """The children of `ids` the caller may see, each with the town of its village."""
     if not ids:
         return {}
-    rows = await session.scalars(select(Child).where(Child.id.in_(set(ids)), readable(principal)))
-    return {c.id: c for c in rows}
+    village = aliased(Area)  # aliased: `readable` has its own subquery on areas
+    stmt = (
+        select(Child, village.parent_code)
+        .outerjoin(village, village.code == Child.village_code)
+        .where(Child.id.in_(set(ids)), readable(principal))
+    )
+    return {c.id: (c, town) for c, town in (await session.execute(stmt)).tuples()}
 
 
 async def visits_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Visit]:
@@ -52,15 +59,6 @@ async def insert_visits(session: AsyncSession, rows: list[dict[str, Any]]) -> li
     table = _table(Visit)
     stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(*table.c)
     return list(await session.scalars(select(Visit).from_statement(stmt), rows))
-
-
-async def towns_of(session: AsyncSession, villages: Sequence[str]) -> dict[str, str | None]:
-    if not villages:
-        return {}
-    rows = await session.execute(
-        select(Area.code, Area.parent_code).where(Area.code.in_(set(villages)))
-    )
-    return {code: parent for code, parent in rows.tuples()}
 
 
 async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -87,12 +87,10 @@ def notes_hash(notes: str | None) -> str | None:
 
 
 async def prepare(session: AsyncSession, ctx: Context, bodies: list[VisitCreate]) -> None:
-    ctx.children = await repo.readable_children(
-        session, ctx.principal, [b.child_id for b in bodies]
-    )
+    found = await repo.readable_children(session, ctx.principal, [b.child_id for b in bodies])
+    ctx.children = {cid: child for cid, (child, _) in found.items()}
+    ctx.towns = {c.village_code: town for c, town in found.values() if c.village_code}
     ctx.existing = await repo.visits_by_id(session, [b.id for b in bodies])
-    villages = [c.village_code for c in ctx.children.values() if c.village_code]
-    ctx.towns = await repo.towns_of(session, villages)
 
 
 def _check_dates(body: VisitCreate, child: Child, ctx: Context) -> None:
