@@ -36,29 +36,26 @@ async def coverage(
     path = await scope_of(session, principal, area_code)
     first, last = repo.month_bounds(month)
     areas = await repo.areas_under(session, path)
-    rows = await repo.due_children(session, path, first, last)
-    due: dict[str, int] = defaultdict(int)
-    visited: dict[str, int] = defaultdict(int)
+    counts = await repo.due_by_village(session, path, first, last)
     missing: dict[str, list[ChildRef]] = defaultdict(list)
-    for child_id, name, village, was_visited in rows:
-        due[village] += 1
-        if was_visited:
-            visited[village] += 1
-        else:
-            missing[village].append(ChildRef(child_id=child_id, name=name, village_code=village))
-    villages = [
-        VillageCoverage(
-            code=a.code,
-            name=a.name,
-            town_code=a.parent_code,
-            due=due[a.code],
-            visited=visited[a.code],
-            coverage=ratio(visited[a.code], due[a.code]),
-            not_visited=missing[a.code],
+    for child_id, name, village in await repo.not_visited(session, path, first, last):
+        missing[village].append(ChildRef(child_id=child_id, name=name, village_code=village))
+    villages = []
+    for code, name, level, parent in areas:
+        if level != "village":
+            continue
+        due, visited = counts.get(code, (0, 0))
+        villages.append(
+            VillageCoverage(
+                code=code,
+                name=name,
+                town_code=parent,
+                due=due,
+                visited=visited,
+                coverage=ratio(visited, due),
+                not_visited=missing[code],
+            )
         )
-        for a in areas
-        if a.level == "village"
-    ]
     town_due: dict[str, int] = defaultdict(int)
     town_visited: dict[str, int] = defaultdict(int)
     for v in villages:
@@ -67,30 +64,31 @@ async def coverage(
             town_visited[v.town_code] += v.visited
     towns = [
         AreaTotals(
-            code=a.code,
-            name=a.name,
-            due=town_due[a.code],
-            visited=town_visited[a.code],
-            coverage=ratio(town_visited[a.code], town_due[a.code]),
+            code=code,
+            name=name,
+            due=town_due[code],
+            visited=town_visited[code],
+            coverage=ratio(town_visited[code], town_due[code]),
         )
-        for a in areas
-        if a.level == "town"
+        for code, name, level, _ in areas
+        if level == "town"
     ]
-    top = areas[0]
-    total_due, total_visited = sum(due.values()), sum(visited.values())
+    top_code, top_name, _, _ = areas[0]
+    total_due = sum(due for due, _ in counts.values())
+    total_visited = sum(visited for _, visited in counts.values())
     audit.record(
         session,
         "visit.coverage",
         "area",
-        top.code,
+        top_code,
         {"month": first.strftime("%Y-%m"), "not_visited": total_due - total_visited},
     )
     return CoverageOut(
         month=first.strftime("%Y-%m"),
-        area_code=top.code,
+        area_code=top_code,
         total=AreaTotals(
-            code=top.code,
-            name=top.name,
+            code=top_code,
+            name=top_name,
             due=total_due,
             visited=total_visited,
             coverage=ratio(total_visited, total_due),

@@ -13,7 +13,10 @@ due that month who recorded no visit in it.
 from __future__ import annotations
 
 import math
-from datetime import date
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +30,9 @@ from app.visits import repository as repo
 from app.visits.schemas import DirectorWithoutVisits, FlagOut, FlagsPage
 
 EARTH_KM = 6371.0088
+HOUR = timedelta(hours=1)
+# How many of the other visits with the same notes a copied-notes flag names.
+SAME_NOTES_SHOWN = 5
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -39,39 +45,107 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_KM * math.asin(math.sqrt(h))
 
 
-async def on_arrival(session: AsyncSession, visit: Visit, settings: Settings) -> None:
-    base: dict[str, Any] = {
+async def on_arrival(session: AsyncSession, visits: Sequence[Visit], settings: Settings) -> None:
+    """Flag the visits just stored (in arrival order) with set-based queries, one per kind.
+
+    Each visit is judged as if it had arrived alone, in the order given: it sees every visit
+    stored before this batch and the batch's visits before it, never the ones after it.
+    """
+    if not visits:
+        return
+    order = {v.id: n for n, v in enumerate(visits)}
+    rows: list[dict[str, Any]] = []
+    rows += await _bursts(session, visits, order, settings)
+    rows += await _copied_notes(session, visits, order)
+    rows += await _far_locations(session, visits, settings)
+    await repo.add_flags(session, rows)
+
+
+def _flag(visit: Visit, kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {
         "visit_id": visit.id,
         "child_id": visit.child_id,
         "visitor_id": visit.visitor_id,
+        "kind": kind,
+        "detail": detail,
     }
-    dense = await repo.densest_hour(session, visit.visitor_id, visit.visited_at)
-    if dense > settings.visit_max_per_hour:
-        await repo.add_flag(
-            session,
-            base | {"kind": "burst", "detail": {"visits_in_one_hour": dense}},
-        )
-    if visit.notes_hash is not None:
-        others = await repo.same_notes(session, visit.notes_hash, visit.child_id, visit.id)
+
+
+def densest_hour(at: datetime, times: Sequence[datetime]) -> int:
+    """The most of `times` in any one-hour window that contains `at`.
+
+    Every such window can be moved to start at its first visit, which lies in (at-1h, at].
+    """
+    best = 0
+    for start in times:
+        if at - HOUR < start <= at:
+            best = max(best, sum(1 for t in times if start <= t < start + HOUR))
+    return best
+
+
+async def _bursts(
+    session: AsyncSession, visits: Sequence[Visit], order: dict[uuid.UUID, int], settings: Settings
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    by_visitor: dict[uuid.UUID, list[Visit]] = defaultdict(list)
+    for v in visits:
+        by_visitor[v.visitor_id].append(v)
+    for visitor_id, mine in by_visitor.items():
+        near = await repo.visits_near(session, visitor_id, [v.visited_at for v in mine], HOUR)
+        for v in mine:
+            n = order[v.id]
+            # What had arrived when `v` did: all but this batch's later visits.
+            times = [at for vid, at in near if order.get(vid, -1) <= n]
+            dense = densest_hour(v.visited_at, times)
+            if dense > settings.visit_max_per_hour:
+                out.append(_flag(v, "burst", {"visits_in_one_hour": dense}))
+    return out
+
+
+async def _copied_notes(
+    session: AsyncSession, visits: Sequence[Visit], order: dict[uuid.UUID, int]
+) -> list[dict[str, Any]]:
+    noted = [v for v in visits if v.notes_hash is not None]
+    if not noted:
+        return []
+    pairs = {(str(v.notes_hash), v.child_id) for v in noted}
+    stored = await repo.same_notes(session, pairs, list(order), SAME_NOTES_SHOWN)
+    out: list[dict[str, Any]] = []
+    for k, v in enumerate(noted):
+        key = (str(v.notes_hash), v.child_id)
+        earlier = [
+            (o.id, o.child_id, o.visited_at)
+            for o in noted[:k]
+            if o.notes_hash == v.notes_hash and o.child_id != v.child_id
+        ]
+        others = sorted(stored.get(key, []) + earlier, key=lambda o: o[2], reverse=True)
+        others = others[:SAME_NOTES_SHOWN]
         if others:
             detail = {
-                "same_notes_visit_ids": [str(v) for v, _ in others],
-                "other_children": len({c for _, c in others}),
+                "same_notes_visit_ids": [str(i) for i, _, _ in others],
+                "other_children": len({c for _, c, _ in others}),
             }
-            await repo.add_flag(session, base | {"kind": "copied_notes", "detail": detail})
-    if visit.lat is not None and visit.lon is not None and visit.village_code:
-        centre = await repo.village_location(session, visit.village_code)
-        if centre is not None:
-            km = distance_km((visit.lat, visit.lon), centre)
-            if km > settings.visit_far_km:
-                await repo.add_flag(
-                    session,
-                    base
-                    | {
-                        "kind": "far_location",
-                        "detail": {"distance_km": round(km, 1), "village_code": visit.village_code},
-                    },
-                )
+            out.append(_flag(v, "copied_notes", detail))
+    return out
+
+
+async def _far_locations(
+    session: AsyncSession, visits: Sequence[Visit], settings: Settings
+) -> list[dict[str, Any]]:
+    placed = [v for v in visits if v.lat is not None and v.lon is not None and v.village_code]
+    if not placed:
+        return []
+    centres = await repo.village_locations(session, {str(v.village_code) for v in placed})
+    out: list[dict[str, Any]] = []
+    for v in placed:
+        centre = centres.get(str(v.village_code))
+        if centre is None or v.lat is None or v.lon is None:
+            continue
+        km = distance_km((v.lat, v.lon), centre)
+        if km > settings.visit_far_km:
+            detail = {"distance_km": round(km, 1), "village_code": v.village_code}
+            out.append(_flag(v, "far_location", detail))
+    return out
 
 
 async def list_flags(

@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, exists, func, or_, select, text
+from sqlalchemy import Select, Table, and_, exists, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
 
 
+def _table(model: type[Any]) -> Table:
+    """A model's table, for Core statements that skip the ORM's per-row machinery."""
+    return cast(Table, model.__table__)
+
+
 async def readable_children(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Child]:
+) -> dict[uuid.UUID, tuple[Child, str | None]]:
+    """The children of `ids` the caller may see, each with the town of its village."""
     if not ids:
         return {}
-    rows = await session.scalars(select(Child).where(Child.id.in_(set(ids)), readable(principal)))
-    return {c.id: c for c in rows}
+    village = aliased(Area)  # aliased: `readable` has its own subquery on areas
+    stmt = (
+        select(Child, village.parent_code)
+        .outerjoin(village, village.code == Child.village_code)
+        .where(Child.id.in_(set(ids)), readable(principal))
+    )
+    return {c.id: (c, town) for c, town in (await session.execute(stmt)).tuples()}
 
 
 async def visits_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Visit]:
@@ -37,71 +49,100 @@ async def is_readable(session: AsyncSession, principal: Principal, child_id: uui
     return bool(await session.scalar(stmt))
 
 
-async def insert_visit(session: AsyncSession, values: dict[str, Any]) -> Visit | None:
-    """INSERT … ON CONFLICT (id) DO NOTHING: None when the id exists (a concurrent duplicate
-    waits here for the first one's commit, then finds it)."""
-    stmt = insert(Visit).values(**values).on_conflict_do_nothing(index_elements=[Visit.id])
-    result = await session.scalars(stmt.returning(Visit))
-    return result.first()
-
-
-async def towns_of(session: AsyncSession, villages: Sequence[str]) -> dict[str, str | None]:
-    if not villages:
-        return {}
-    rows = await session.execute(
-        select(Area.code, Area.parent_code).where(Area.code.in_(set(villages)))
-    )
-    return {code: parent for code, parent in rows.tuples()}
+async def insert_visits(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Visit]:
+    """One INSERT … ON CONFLICT (id) DO NOTHING for all rows: the visits inserted. An id that
+    exists is left out (a concurrent duplicate waits here for the first one's commit)."""
+    if not rows:
+        return []
+    # A Core INSERT on the table, its rows read back as ORM objects: the ORM's bulk-insert
+    # machinery costs more than the insert itself. Sent as one multi-row INSERT.
+    table = _table(Visit)
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(*table.c)
+    return list(await session.scalars(select(Visit).from_statement(stmt), rows))
 
 
 async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(FollowUp), rows)
+        await session.execute(insert(_table(FollowUp)), rows)
 
 
 # -- quality flags -------------------------------------------------------------------------------
 
 
-async def densest_hour(session: AsyncSession, visitor_id: uuid.UUID, at: datetime) -> int:
-    """The most visits by `visitor_id` in any one-hour window that contains `at`.
-
-    Every such window can be moved to start at its first visit, which lies in (at-1h, at].
-    """
+async def visits_near(
+    session: AsyncSession,
+    visitor_id: uuid.UUID,
+    moments: Sequence[datetime],
+    within: timedelta,
+) -> list[tuple[uuid.UUID, datetime]]:
+    """(id, visited_at) of `visitor_id`'s visits less than `within` before or after any moment."""
+    if not moments:
+        return []
     sql = text(
         """
-        SELECT coalesce(max((
-            SELECT count(*) FROM visits v2
-            WHERE v2.visitor_id = :vid AND v2.visited_at >= v1.visited_at
-              AND v2.visited_at < v1.visited_at + interval '1 hour'
-        )), 0)
-        FROM visits v1
-        WHERE v1.visitor_id = :vid AND v1.visited_at > CAST(:at AS timestamptz) - interval '1 hour'
-          AND v1.visited_at <= CAST(:at AS timestamptz)
+        SELECT DISTINCT v.id, v.visited_at
+        FROM unnest(CAST(:moments AS timestamptz[])) AS m(at)
+        JOIN visits v ON v.visitor_id = :vid
+             AND v.visited_at > m.at - CAST(:within AS interval)
+             AND v.visited_at < m.at + CAST(:within AS interval)
         """
     )
-    return int(await session.scalar(sql, {"vid": visitor_id, "at": at}) or 0)
+    params = {"vid": visitor_id, "moments": list(moments), "within": within}
+    return [(a, b) for a, b in (await session.execute(sql, params)).tuples()]
 
 
 async def same_notes(
-    session: AsyncSession, notes_hash: str, child_id: uuid.UUID, visit_id: uuid.UUID
-) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    stmt = (
-        select(Visit.id, Visit.child_id)
-        .where(Visit.notes_hash == notes_hash, Visit.child_id != child_id, Visit.id != visit_id)
-        .order_by(Visit.visited_at.desc())
-        .limit(5)
+    session: AsyncSession,
+    keys: Iterable[tuple[str, uuid.UUID]],
+    exclude: Sequence[uuid.UUID],
+    limit: int,
+) -> dict[tuple[str, uuid.UUID], list[tuple[uuid.UUID, uuid.UUID, datetime]]]:
+    """For each (notes hash, child): the latest `limit` visits of other children with those
+    notes, (id, child id, visited_at), newest first, leaving out the visits in `exclude`."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    sql = text(
+        """
+        SELECT k.hash, k.child_id, o.id, o.child_id, o.visited_at
+        FROM unnest(CAST(:hashes AS text[]), CAST(:children AS uuid[])) AS k(hash, child_id)
+        CROSS JOIN LATERAL (
+            SELECT v.id, v.child_id, v.visited_at FROM visits v
+            WHERE v.notes_hash = k.hash AND v.child_id <> k.child_id
+              AND v.id <> ALL(CAST(:exclude AS uuid[]))
+            ORDER BY v.visited_at DESC
+            LIMIT :limit
+        ) AS o
+        ORDER BY k.hash, k.child_id, o.visited_at DESC
+        """
     )
-    return [(a, b) for a, b in (await session.execute(stmt)).tuples()]
+    params = {
+        "hashes": [h for h, _ in keys],
+        "children": [c for _, c in keys],
+        "exclude": list(exclude),
+        "limit": limit,
+    }
+    found: dict[tuple[str, uuid.UUID], list[tuple[uuid.UUID, uuid.UUID, datetime]]] = {}
+    for h, child, vid, other, at in (await session.execute(sql, params)).tuples():
+        found.setdefault((h, child), []).append((vid, other, at))
+    return found
 
 
-async def village_location(session: AsyncSession, code: str) -> tuple[float, float] | None:
-    loc = await session.get(AreaLocation, code)
-    return None if loc is None else (loc.lat, loc.lon)
+async def village_locations(
+    session: AsyncSession, codes: Iterable[str]
+) -> dict[str, tuple[float, float]]:
+    codes = set(codes)
+    if not codes:
+        return {}
+    stmt = select(AreaLocation.code, AreaLocation.lat, AreaLocation.lon).where(
+        AreaLocation.code.in_(codes)
+    )
+    return {code: (lat, lon) for code, lat, lon in (await session.execute(stmt)).tuples()}
 
 
-async def add_flag(session: AsyncSession, values: dict[str, Any]) -> None:
-    stmt = insert(VisitFlag).values(**values).on_conflict_do_nothing()
-    await session.execute(stmt)
+async def add_flags(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(_table(VisitFlag)).on_conflict_do_nothing(), rows)
 
 
 def flags_stmt(
@@ -209,9 +250,14 @@ async def area(session: AsyncSession, code: str) -> Area | None:
     return await session.get(Area, code)
 
 
-async def areas_under(session: AsyncSession, path: str) -> list[Area]:
-    stmt = select(Area).where(Area.path.startswith(path)).order_by(Area.code)
-    return list(await session.scalars(stmt))
+async def areas_under(session: AsyncSession, path: str) -> list[tuple[str, str, str, str | None]]:
+    """(code, name, level, parent code) of the areas within `path`, by code."""
+    stmt = (
+        select(Area.code, Area.name, Area.level, Area.parent_code)
+        .where(Area.path.startswith(path))
+        .order_by(Area.code)
+    )
+    return [(a, b, c, d) for a, b, c, d in (await session.execute(stmt)).tuples()]
 
 
 def due_clause(first: date, last: date) -> Any:
@@ -226,18 +272,36 @@ def due_clause(first: date, last: date) -> Any:
     )
 
 
-async def due_children(
+def _visited_in(first: date) -> Any:
+    return exists().where(Visit.child_id == Child.id, Visit.visit_month == first)
+
+
+async def due_by_village(
     session: AsyncSession, path: str, first: date, last: date
-) -> list[tuple[uuid.UUID, str, str, bool]]:
-    """(child id, name, village, visited this month) for every child due in the month."""
-    visited = exists().where(Visit.child_id == Child.id, Visit.visit_month == first)
+) -> dict[str, tuple[int, int]]:
+    """(children due, children visited) in the month, per village within `path`."""
+    visited = select(Visit.child_id).where(Visit.visit_month == first).distinct().subquery()
     stmt = (
-        select(Child.id, Child.name, Child.village_code, visited)
+        select(Child.village_code, func.count(), func.count(visited.c.child_id))
         .join(Area, Area.code == Child.village_code)
+        .outerjoin(visited, visited.c.child_id == Child.id)
         .where(Area.path.startswith(path), due_clause(first, last))
+        .group_by(Child.village_code)
+    )
+    return {str(v): (due, seen) for v, due, seen in (await session.execute(stmt)).tuples()}
+
+
+async def not_visited(
+    session: AsyncSession, path: str, first: date, last: date
+) -> list[tuple[uuid.UUID, str, str]]:
+    """(child id, name, village) of the children due in the month and not visited in it."""
+    stmt = (
+        select(Child.id, Child.name, Child.village_code)
+        .join(Area, Area.code == Child.village_code)
+        .where(Area.path.startswith(path), due_clause(first, last), ~_visited_in(first))
         .order_by(Child.village_code, Child.name, Child.id)
     )
-    return [(a, b, str(c), bool(d)) for a, b, c, d in (await session.execute(stmt)).tuples()]
+    return [(a, b, str(c)) for a, b, c in (await session.execute(stmt)).tuples()]
 
 
 async def directors_without_visits(

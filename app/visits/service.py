@@ -87,12 +87,10 @@ def notes_hash(notes: str | None) -> str | None:
 
 
 async def prepare(session: AsyncSession, ctx: Context, bodies: list[VisitCreate]) -> None:
-    ctx.children = await repo.readable_children(
-        session, ctx.principal, [b.child_id for b in bodies]
-    )
+    found = await repo.readable_children(session, ctx.principal, [b.child_id for b in bodies])
+    ctx.children = {cid: child for cid, (child, _) in found.items()}
+    ctx.towns = {c.village_code: town for c, town in found.values() if c.village_code}
     ctx.existing = await repo.visits_by_id(session, [b.id for b in bodies])
-    villages = [c.village_code for c in ctx.children.values() if c.village_code]
-    ctx.towns = await repo.towns_of(session, villages)
 
 
 def _check_dates(body: VisitCreate, child: Child, ctx: Context) -> None:
@@ -129,15 +127,28 @@ def _replay(existing: Visit, body_hash: str, ctx: Context) -> Visit:
     return existing
 
 
-async def create_one(
-    session: AsyncSession, ctx: Context, body: VisitCreate
-) -> tuple[Outcome, Visit]:
-    """Record one visit (the caller has run `prepare`). Raises AppError when refused."""
-    child = ctx.children.get(body.child_id)
+@dataclass
+class _New:
+    """An item judged new and valid: its row, ready for the INSERT."""
+
+    index: int
+    body: VisitCreate
+    child: Child
+    values: dict[str, Any]
+
+    @property
+    def body_hash(self) -> str:
+        return str(self.values["body_hash"])
+
+
+def _judge(ctx: Context, index: int, body: VisitCreate) -> tuple[Outcome, Visit] | _New:
+    """Decide an item from what `prepare` fetched, without a query: the replay of a stored
+    visit, or a new visit to insert. Raises AppError when refused."""
     body_hash = idempotency.body_hash(body.fingerprint())
     existing = ctx.existing.get(body.id)
     if existing is not None:
         return "duplicate", _replay(existing, body_hash, ctx)
+    child = ctx.children.get(body.child_id)
     if child is None:
         raise ChildNotFound()
     _check_dates(body, child, ctx)
@@ -161,21 +172,30 @@ async def create_one(
         "visitor_name": ctx.principal.name,
         "body_hash": body_hash,
     }
-    visit = await repo.insert_visit(session, values)
-    if visit is None:
-        # A concurrent request with the same id committed first.
-        found = await repo.visits_by_id(session, [body.id])
-        return "duplicate", _replay(found[body.id], body_hash, ctx)
-    ctx.existing[visit.id] = visit
+    return _New(index=index, body=body, child=child, values=values)
+
+
+async def _store(session: AsyncSession, ctx: Context, new: list[_New]) -> dict[uuid.UUID, Visit]:
+    """Insert the visits and their follow-ups in one statement each; the visits inserted, by id.
+
+    An id already taken (a concurrent duplicate committed first; it waited here for that
+    commit) is left out of the answer. Rows go in id order, so two batches sharing ids
+    lock them in the same order and never deadlock.
+    """
+    rows = [n.values for n in sorted(new, key=lambda n: n.body.id)]
+    stored = {v.id: v for v in await repo.insert_visits(session, rows)}
     due_on = local_today(ctx.clock) + timedelta(days=ctx.settings.follow_up_due_days)
-    town = ctx.towns.get(village) if village else None
-    await repo.insert_follow_ups(
-        session,
-        [
+    follow_ups: list[dict[str, Any]] = []
+    for n in new:
+        visit = stored.get(n.body.id)
+        if visit is None:
+            continue
+        town = ctx.towns.get(visit.village_code) if visit.village_code else None
+        follow_ups += [
             {
                 "id": uuid.uuid4(),
                 "visit_id": visit.id,
-                "child_id": child.id,
+                "child_id": n.child.id,
                 "town_code": town,
                 "kind": d.kind,
                 "text": d.text,
@@ -184,13 +204,33 @@ async def create_one(
                 "history": [],
                 "version": 1,
             }
-            for d in body.difficulties
-        ],
-    )
-    await flags.on_arrival(session, visit, ctx.settings)
+            for d in n.body.difficulties
+        ]
+    await repo.insert_follow_ups(session, follow_ups)
+    return stored
+
+
+def _created(session: AsyncSession, visit: Visit) -> None:
+    audit.record(session, "visit.create", "visit", visit.id, {"child_id": str(visit.child_id)})
+
+
+async def create_one(
+    session: AsyncSession, ctx: Context, body: VisitCreate, index: int = 0
+) -> tuple[Outcome, Visit]:
+    """Record one visit (the caller has run `prepare`, and runs `flags.on_arrival` on the
+    visits created). Raises AppError when refused."""
+    judged = _judge(ctx, index, body)
+    if not isinstance(judged, _New):
+        return judged
+    visit = (await _store(session, ctx, [judged])).get(body.id)
+    if visit is None:
+        # A concurrent request with the same id committed first.
+        found = await repo.visits_by_id(session, [body.id])
+        return "duplicate", _replay(found[body.id], judged.body_hash, ctx)
+    ctx.existing[visit.id] = visit
     if visit.suspected_infringement:
         await hooks.on_suspected_infringement(session, visit)
-    audit.record(session, "visit.create", "visit", visit.id, {"child_id": str(child.id)})
+    _created(session, visit)
     return "created", visit
 
 
@@ -200,22 +240,56 @@ async def create_visit(
     """POST /visits: created (201) or the stored visit again (200)."""
     await prepare(session, ctx, [body])
     outcome, visit = await create_one(session, ctx, body)
+    if outcome == "created":
+        await flags.on_arrival(session, [visit], ctx.settings)
     return outcome, to_out(visit)
+
+
+class _Results:
+    """The per-item answers of a batch, and the visits it created (by item index)."""
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self.items: list[BatchItemResult] = []
+        self.created: dict[int, Visit] = {}
+
+    def ok(self, index: int, outcome: Outcome, visit: Visit) -> None:
+        self.items.append(BatchItemResult(index=index, id=visit.id, status=outcome))
+        if outcome == "created":
+            self.created[index] = visit
+
+    def refused(self, index: int, visit_id: uuid.UUID, err: AppError) -> None:
+        status: Literal["conflict", "invalid"] = "conflict" if err.status == 409 else "invalid"
+        problem = err.to_problem(self.request)
+        errs = [ItemError(**e) for e in problem.get("errors", [])] or [
+            ItemError(
+                field="child_id" if err.status == 404 else "id",
+                message=str(problem.get("detail") or problem["title"]),
+            )
+        ]
+        self.items.append(BatchItemResult(index=index, id=visit_id, status=status, errors=errs))
 
 
 async def create_batch(
     session: AsyncSession, ctx: Context, items: list[dict[str, Any]]
 ) -> BatchOut:
-    """POST /visits/batch: each item in its own savepoint, so one bad item blocks no other."""
+    """POST /visits/batch: a result per item; one bad item blocks no other.
+
+    The whole batch is judged from one read of its children and ids (`prepare`); the new
+    visits are inserted together, then flagged together. Items that need more are taken one
+    by one, each in its own savepoint, after the rest: a visit with suspected infringement
+    (its draft incident must exist with it or not at all) and an id repeated in the batch
+    (judged against what the earlier item left).
+    """
     request = session.info.get("request")
     en = wants_english(request)
-    results: list[BatchItemResult] = []
+    out = _Results(request)
     parsed: list[tuple[int, VisitCreate]] = []
     for i, raw in enumerate(items):
         try:
             parsed.append((i, VisitCreate.model_validate(raw)))
         except ValidationError as exc:
-            results.append(
+            out.items.append(
                 BatchItemResult(
                     index=i,
                     id=_raw_id(raw),
@@ -227,26 +301,53 @@ async def create_batch(
                 )
             )
     await prepare(session, ctx, [b for _, b in parsed])
+    new: list[_New] = []
+    one_by_one: list[tuple[int, VisitCreate]] = []
+    seen: set[uuid.UUID] = set()
     for i, body in parsed:
+        repeated = body.id in seen
+        seen.add(body.id)
+        if repeated or body.suspected_infringement:
+            one_by_one.append((i, body))
+            continue
+        try:
+            judged = _judge(ctx, i, body)
+        except AppError as err:
+            out.refused(i, body.id, err)
+            continue
+        if isinstance(judged, _New):
+            new.append(judged)
+        else:
+            out.ok(i, *judged)
+    if new:
+        stored = await _store(session, ctx, new)
+        taken = [n for n in new if n.body.id not in stored]
+        found = await repo.visits_by_id(session, [n.body.id for n in taken])
+        ctx.existing.update(found)
+        for n in new:
+            visit = stored.get(n.body.id)
+            if visit is not None:
+                ctx.existing[visit.id] = visit
+                out.ok(n.index, "created", visit)
+                _created(session, visit)
+                continue
+            # A concurrent upload of the same id committed first.
+            try:
+                out.ok(n.index, "duplicate", _replay(found[n.body.id], n.body_hash, ctx))
+            except AppError as err:
+                out.refused(n.index, n.body.id, err)
+    for i, body in one_by_one:
         try:
             async with session.begin_nested():
-                outcome, _ = await create_one(session, ctx, body)
-            results.append(BatchItemResult(index=i, id=body.id, status=outcome))
+                outcome, visit = await create_one(session, ctx, body, i)
+            out.ok(i, outcome, visit)
         except AppError as err:
-            status: Literal["conflict", "invalid"] = "conflict" if err.status == 409 else "invalid"
-            problem = err.to_problem(request)
-            errs = [ItemError(**e) for e in problem.get("errors", [])] or [
-                ItemError(
-                    field="child_id" if err.status == 404 else "id",
-                    message=str(problem.get("detail") or problem["title"]),
-                )
-            ]
-            results.append(BatchItemResult(index=i, id=body.id, status=status, errors=errs))
-    results.sort(key=lambda r: r.index)
-    counts = {s: sum(1 for r in results if r.status == s) for s in ("created", "duplicate")}
+            out.refused(i, body.id, err)
+    await flags.on_arrival(session, [out.created[i] for i in sorted(out.created)], ctx.settings)
+    results = sorted(out.items, key=lambda r: r.index)
     return BatchOut(
-        created=counts["created"],
-        duplicate=counts["duplicate"],
+        created=sum(1 for r in results if r.status == "created"),
+        duplicate=sum(1 for r in results if r.status == "duplicate"),
         conflict=sum(1 for r in results if r.status == "conflict"),
         invalid=sum(1 for r in results if r.status == "invalid"),
         results=results,

@@ -118,3 +118,33 @@ async def test_coverage_jurisdiction_and_input(
     assert (await client.get(URL, headers=auth("institute"))).status_code == 403
     assert (await client.get(URL, headers=auth(agency="health"))).status_code == 403
     assert (await client.get(URL)).status_code == 401
+
+
+async def test_coverage_counts_each_child_once_and_lists_the_unvisited_by_name(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    await make_town(session, T9, [VA, VB])
+    twice = await make_child(session, settings, village=VA, name="Twice")
+    kids = {n: await make_child(session, settings, village=VA, name=n) for n in ("Cy", "Al", "Bo")}
+    empty_village_child = await make_child(session, settings, village=VB, name="Zed")
+    await session.commit()
+    for at in ("2026-06-02T10:00:00+08:00", "2026-06-09T10:00:00+08:00"):
+        r = await client.post(
+            "/api/v1/visits", json=visit_body(twice, visited_at=at), headers=auth("admin")
+        )
+        assert r.status_code == 201, r.text
+    r = await client.get(URL, params={"month": "2026-06", "area_code": T9}, headers=auth("admin"))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    va, vb = out["villages"]
+    assert (va["code"], va["due"], va["visited"], va["coverage"]) == (VA, 4, 1, 0.25)
+    assert [c["name"] for c in va["not_visited"]] == ["Al", "Bo", "Cy"]
+    assert [c["child_id"] for c in va["not_visited"]] == [str(kids[n]) for n in ("Al", "Bo", "Cy")]
+    assert (vb["due"], vb["visited"], vb["coverage"]) == (1, 0, 0.0)
+    assert [c["child_id"] for c in vb["not_visited"]] == [str(empty_village_child)]
+    assert [(t["code"], t["due"], t["visited"]) for t in out["towns"]] == [(T9, 5, 1)]
+    assert (out["total"]["due"], out["total"]["visited"], out["total"]["coverage"]) == (5, 1, 0.2)
+    assert [c["name"] for c in out["overdue"]] == ["Al", "Bo", "Cy", "Zed"]
+    r = await client.get(URL, params={"month": "2026-05", "area_code": T9}, headers=auth("admin"))
+    may = r.json()["total"]
+    assert (may["due"], may["visited"], may["coverage"]) == (5, 0, 0.0)  # enrolled 2025
