@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from app.kit.types import Date
+from app.kit.types import Date, Instant
 
 IncidentKind = Literal[
     "sexual_abuse",
@@ -63,7 +63,7 @@ class IncidentCreate(BaseModel):
     child: ChildFacts | None = Field(default=None, description="A minor not on the ledger.")
     kinds: list[IncidentKind] | None = Field(default=None, min_length=1, max_length=12)
     description: str | None = Field(default=None, min_length=1, max_length=10000)
-    discovered_at: AwareDatetime | None = None
+    discovered_at: Instant | None = None
     location: str | None = Field(default=None, min_length=1, max_length=500)
     immediate_danger: StrictBool | None = None
     visit_id: uuid.UUID | None = Field(default=None, description="The visit that found it.")
@@ -76,7 +76,7 @@ class IncidentComplete(BaseModel):
 
     kinds: list[IncidentKind] = Field(min_length=1, max_length=12)
     description: str = Field(min_length=1, max_length=10000)
-    discovered_at: AwareDatetime
+    discovered_at: Instant
     location: str = Field(min_length=1, max_length=500)
     immediate_danger: bool
 

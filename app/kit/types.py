@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
@@ -25,9 +25,25 @@ def _rfc3339(value: object) -> object:
     return value
 
 
+def bounded_instant(value: datetime) -> datetime:
+    """Years 1900–2100, as months: a timestamp like 0001-01-01T00:00+08:00 would overflow when
+    turned to UTC (a 500), and no visit, report or change happens outside that span."""
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 1900 <= year <= 2100:
+        raise ValueError("时间须在1900–2100年之间|Timestamp must be within 1900–2100")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(bounded_instant)]
+"""An aware timestamp within 1900–2100."""
+
 Timestamp = Annotated[
     AwareDatetime,
     BeforeValidator(_rfc3339),
+    AfterValidator(bounded_instant),
     WithJsonSchema(
         {"type": "string", "format": "date-time", "examples": ["2026-06-15T10:00:00+08:00"]}
     ),

@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from app.kit.types import Date
+from app.kit.types import Date, Instant
 
 Rating = Literal["good", "fair", "poor"]
 Mode = Literal["home", "phone", "school", "institution"]
@@ -53,7 +53,7 @@ class VisitCreate(Strict):
 
     id: uuid.UUID = Field(description="Client-generated UUID; the server accepts it once.")
     child_id: uuid.UUID
-    visited_at: AwareDatetime = Field(description="When the visit happened (RFC 3339, offset).")
+    visited_at: Instant = Field(description="When the visit happened (RFC 3339, offset).")
     mode: Mode
     findings: Findings
     difficulties: list[Difficulty] = Field(default_factory=list, max_length=20)

@@ -124,6 +124,7 @@ async def test_bad_input_names_the_field_and_changes_nothing(
         (report(child.id, child=stranger()), "child_id"),
         (report(child.id, discovered_at="2026-06-16T10:00:00+08:00"), "discovered_at"),
         (report(child.id, discovered_at="2026-06-15T09:00:00"), "discovered_at"),
+        (report(child.id, discovered_at="0001-01-01T00:00:00+08:00"), "discovered_at"),
         (report(child=stranger(age=None)), "child"),
         (report(child=stranger(id_number="110115201601010000")), "child.id_number"),
         (report(child.id, extra="x"), "extra"),

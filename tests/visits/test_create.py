@@ -172,6 +172,9 @@ async def test_bad_input_names_the_field(
     cases = [
         (visit_body(child, mode="drive-by"), "mode"),
         (visit_body(child, visited_at="2026-06-01T10:00:00"), "visited_at"),
+        # Would overflow when turned to UTC: a 422, never a 500.
+        (visit_body(child, visited_at="0001-01-01T00:00:00+08:00"), "visited_at"),
+        (visit_body(child, visited_at="1899-12-31T23:59:59+00:00"), "visited_at"),
         (visit_body(child, difficulties=[{"kind": "money", "text": "x"}]), "difficulties.0.kind"),
         (visit_body(child, location={"lat": 120, "lon": 0}), "location.lat"),
         (visit_body(child, extra_field=1), "extra_field"),
