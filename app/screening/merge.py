@@ -15,7 +15,9 @@ snapshot, and the `UPDATE` changes them.
 
 from __future__ import annotations
 
+import io
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final
 
@@ -200,13 +202,38 @@ async def merge_records(
     """COPY the staging tuples and merge them; (inserted, updated). Caller commits."""
     if not records:
         return 0, 0
+
+    async def load(raw: Any) -> None:
+        await raw.copy_records_to_table("screening_stage", records=records, columns=STAGE_COLUMNS)
+
+    return await _stage_and_merge(session, load, import_id=import_id, now=now)
+
+
+async def merge_copy_data(
+    session: AsyncSession, data: bytes, *, import_id: uuid.UUID | None, now: datetime
+) -> tuple[int, int]:
+    """COPY a binary payload of staging tuples (`staging.encode_copy`) and merge it."""
+
+    async def load(raw: Any) -> None:
+        await raw.copy_to_table(
+            "screening_stage", source=io.BytesIO(data), columns=STAGE_COLUMNS, format="binary"
+        )
+
+    return await _stage_and_merge(session, load, import_id=import_id, now=now)
+
+
+async def _stage_and_merge(
+    session: AsyncSession,
+    load: Callable[[Any], Awaitable[None]],
+    *,
+    import_id: uuid.UUID | None,
+    now: datetime,
+) -> tuple[int, int]:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     await session.execute(text(_STAGE_DDL))
     await session.execute(text("TRUNCATE screening_stage"))
-    raw = await raw_connection(session)
-    await raw.copy_records_to_table("screening_stage", records=records, columns=STAGE_COLUMNS)
+    await load(await raw_connection(session))
     row = (await session.execute(text(MERGE_SQL), {"import_id": import_id, "now": now})).one()
-
     return int(row.inserted), int(row.updated)
 
 
@@ -227,8 +254,12 @@ async def apply_chunk(
     import's final commit is synchronous, which makes every chunk before it durable too.
     """
     await session.execute(text("SET LOCAL synchronous_commit = off"))
-    inserted, updated = await merge_records(session, chunk.records, import_id=import_id, now=now)
-    unchanged = len(chunk.records) - inserted - updated
+    inserted = updated = 0
+    if chunk.staged:
+        inserted, updated = await merge_copy_data(
+            session, chunk.copy_data, import_id=import_id, now=now
+        )
+    unchanged = chunk.staged - inserted - updated
     if chunk.errors:
         raw = await raw_connection(session)
         await raw.copy_records_to_table(
@@ -257,7 +288,7 @@ async def apply_chunk(
         },
     )
     metrics = current_metrics()
-    metrics.import_rows.labels("imported").inc(len(chunk.records))
+    metrics.import_rows.labels("imported").inc(chunk.staged)
     metrics.import_rows.labels("error").inc(chunk.rejected)
     if job_id is not None:  # keep the job's lease while the import makes progress
         await session.execute(
