@@ -65,7 +65,8 @@ async def screening_by_hashes(session: AsyncSession, hashes: list[str]) -> dict[
         return {}
     stmt = (
         select(ScreeningRecord)
-        .where(ScreeningRecord.id_number_hash.in_(hashes))
+        # the ID hash is the record's identity key (a check constraint says so): its index
+        .where(ScreeningRecord.identity_key.in_(hashes), ScreeningRecord.id_number_hash.in_(hashes))
         .order_by(ScreeningRecord.screened_on)
     )
     rows = (await session.execute(stmt)).scalars().all()

@@ -22,7 +22,6 @@ from sqlalchemy import (
     String,
     Text,
     func,
-    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -95,7 +94,8 @@ class ScreeningRecord(Base):
 
     The same child is one row across imports: `identity_key` is the HMAC of the ID number, or
     without one of name + birth date + guardian phone. The ID number is stored encrypted, its
-    HMAC (`id_number_hash`) for exact search, and a masked copy for lists.
+    HMAC (`id_number_hash`, equal to `identity_key` when present: look it up through the
+    identity index) for exact search, and a masked copy for lists.
     """
 
     __tablename__ = "screening_records"
@@ -143,11 +143,10 @@ class ScreeningRecord(Base):
         CheckConstraint(
             "classification IN ('migrant','left_behind','neither')", name="classification"
         ),
-        Index(
-            "uq_screening_records_id_number_hash",
-            "id_number_hash",
-            unique=True,
-            postgresql_where=text("id_number_hash IS NOT NULL"),
+        # The ID hash is the identity key (so unique through it, and found by its index).
+        CheckConstraint(
+            "id_number_hash IS NULL OR id_number_hash = identity_key",
+            name="id_number_hash_is_identity",
         ),
         Index("ix_screening_records_updated", "updated_at", "id"),
         Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),

@@ -1,15 +1,23 @@
 """The database half of an import: COPY a prepared chunk into staging, merge it, count it.
 
-Each chunk is one transaction: the staging COPY, the one `INSERT … ON CONFLICT DO UPDATE`
-merge (with the history rows and the statistics deltas in CTEs of the same statement), the
-rejected rows, and the import's progress row all commit together or not at all. Merges take a
-transaction-scoped advisory lock, so that two imports (and the daily statistics recount) apply
-their chunks one at a time: the `old` CTE then sees exactly the rows the upsert will update.
+Each chunk is one transaction: the staging COPY, the one merge statement (an `INSERT … ON
+CONFLICT DO NOTHING` of the new children, an `UPDATE` of the changed ones, their history rows
+and the statistics deltas, all CTEs of one statement), the rejected rows, and the import's
+progress row all commit together or not at all.
+
+A new child costs one probe of the identity index (the insert's conflict check) and the
+insertion; only the staged rows that conflicted are looked up again, to compare and keep their
+history. Merges take a transaction-scoped advisory lock, so that two imports (and the daily
+statistics recount) apply their chunks one at a time, and only imports write these records:
+the rows that conflicted are then exactly the rows the `old` CTE finds in the statement's
+snapshot, and the `UPDATE` changes them.
 """
 
 from __future__ import annotations
 
+import io
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final
 
@@ -63,74 +71,90 @@ CREATE TEMP TABLE IF NOT EXISTS screening_stage (
 """
 
 
+# The age band of each whole age 0..16 (16 standing for 16 and over).
+_BANDS_BY_AGE: Final = (*["0-2"] * 3, *["3-5"] * 3, *["6-11"] * 6, *["12-14"] * 3, "15", "16+")
+
+
+def _ymd_sql(d: str) -> str:
+    return (
+        f"(date_part('year', {d}) * 10000 + date_part('month', {d}) * 100 "
+        f"+ date_part('day', {d}))::int"
+    )
+
+
 def age_band_sql(birth: str, on: str) -> str:
     """SQL for the age band (0-2, 3-5, 6-11, 12-14, 15, 16+) of a birth date on a day."""
-    # whole years from the dates' yyyymmdd numbers: (on - birth) / 10000, no interval arithmetic
-    age = f"((to_char({on}, 'YYYYMMDD')::int - to_char({birth}, 'YYYYMMDD')::int) / 10000)"
-    return (
-        f"CASE WHEN {age} <= 2 THEN '0-2' WHEN {age} <= 5 THEN '3-5' "
-        f"WHEN {age} <= 11 THEN '6-11' WHEN {age} <= 14 THEN '12-14' "
-        f"WHEN {age} = 15 THEN '15' ELSE '16+' END"
-    )
+    # whole years from the dates' yyyymmdd numbers: (on - birth) / 10000, no interval
+    # arithmetic; computed once per row, then the band looked up (0-2 below 0, 16+ above 15)
+    age = f"(({_ymd_sql(on)} - {_ymd_sql(birth)}) / 10000)"
+    bands = ", ".join(f"'{b}'" for b in _BANDS_BY_AGE)
+    return f"((ARRAY[{bands}])[greatest(0, least({age}, 16)) + 1])"
 
 
 def _merge_sql() -> str:
     insert_cols = [c for c in STAGE_COLUMNS if c != "row_number"]
     select_cols = ", ".join("s.flags::jsonb" if c == "flags" else f"s.{c}" for c in insert_cols)
-    updated = [*TRACKED, *_DERIVED]
-    set_clause = ", ".join(f"{c} = EXCLUDED.{c}" for c in updated)
-    compare_old = ", ".join(f"r.{c}" for c in TRACKED)
-    compare_new = ", ".join(f"EXCLUDED.{c}" for c in TRACKED)
-    old_cols = ", ".join(f"r.{c}" for c in (*TRACKED, "town_code", "flagged"))
-    returning = ", ".join(f"r.{c}" for c in (*TRACKED, "town_code", "flagged"))
+    staged = {c: "s.flags::jsonb" if c == "flags" else f"s.{c}" for c in (*TRACKED, *_DERIVED)}
+    set_clause = ", ".join(f"{c} = {staged[c]}" for c in (*TRACKED, *_DERIVED))
+    compare_old = ", ".join(f"o.{c}" for c in TRACKED)
+    compare_new = ", ".join(staged[c] for c in TRACKED)
+    old_cols = ", ".join(f"o.{c}" for c in (*TRACKED, *_DERIVED))
+    returning = ", ".join(f"r.{c}" for c in (*TRACKED, *_DERIVED))
     history = ", ".join(f"('{c}', o.{c}::text, u.{c}::text)" for c in TRACKED)
+    stat_cols = "village_code, town_code, classification, flagged, school_status, birth_date"
     band_new = age_band_sql(
         "x.birth_date", "(SELECT as_of FROM screening_stats_state WHERE id = 1)"
     )
     sql = f"""
-WITH old AS (
-    -- one index probe per staged row (OFFSET 0 keeps the planner from a hash join that would
-    -- scan every record: the staging table has no statistics)
-    SELECT r.*
-    FROM screening_stage s
-    CROSS JOIN LATERAL (
-        SELECT r.identity_key, {old_cols} FROM screening_records r
-        WHERE r.identity_key = s.identity_key OFFSET 0
-    ) r
-),
-up AS (
+WITH ins AS (
+    -- the children not yet recorded: one probe of the identity index each, then the insert
     INSERT INTO screening_records AS r
         ({", ".join(insert_cols)}, id, first_import_id, last_import_id,
          created_at, updated_at, version)
     SELECT {select_cols}, gen_random_uuid(), :import_id, :import_id, :now, :now, 1
     FROM screening_stage s
-    ON CONFLICT (identity_key) DO UPDATE SET {set_clause},
-        last_import_id = EXCLUDED.last_import_id, updated_at = EXCLUDED.updated_at,
-        version = r.version + 1
-    WHERE ({compare_old}) IS DISTINCT FROM ({compare_new})
-    RETURNING r.id, r.identity_key, (r.xmax = 0) AS inserted, {returning}
+    ON CONFLICT (identity_key) DO NOTHING
+    RETURNING r.identity_key, {", ".join(f"r.{c}" for c in stat_cols.split(", "))}
+),
+old AS MATERIALIZED (
+    -- the staged rows of children already recorded (only those are looked up again), with
+    -- the record as it was before this statement (every part of it sees the same snapshot)
+    -- (OFFSET 0: set the inserted keys aside first, then one index probe per remaining key)
+    SELECT o.id, o.identity_key, {old_cols}
+    FROM (
+        SELECT s.identity_key FROM screening_stage s
+        WHERE NOT EXISTS (SELECT FROM ins WHERE ins.identity_key = s.identity_key) OFFSET 0
+    ) k
+    CROSS JOIN LATERAL (
+        SELECT o.* FROM screening_records o WHERE o.identity_key = k.identity_key OFFSET 0
+    ) o
+),
+up AS (
+    UPDATE screening_records r SET {set_clause},
+        last_import_id = :import_id, updated_at = :now, version = r.version + 1
+    FROM old o JOIN screening_stage s ON s.identity_key = o.identity_key
+    WHERE r.id = o.id AND ({compare_old}) IS DISTINCT FROM ({compare_new})
+    RETURNING r.id, {returning}
 ),
 hist AS (
     INSERT INTO screening_record_changes
         (record_id, import_id, changed_at, field, old_value, new_value)
     SELECT u.id, :import_id, :now, f.field, f.old_value, f.new_value
-    FROM up u JOIN old o ON o.identity_key = u.identity_key
+    FROM up u JOIN old o ON o.id = u.id
     CROSS JOIN LATERAL (VALUES {history}) AS f(field, old_value, new_value)
-    WHERE NOT u.inserted AND f.old_value IS DISTINCT FROM f.new_value
+    WHERE f.old_value IS DISTINCT FROM f.new_value
 ),
 delta AS (
     SELECT x.village_code, min(x.town_code) AS town_code, x.classification, x.flagged,
            coalesce(x.school_status, '') AS school_status, {band_new} AS age_band,
            sum(x.d) AS d
     FROM (
-        SELECT u.village_code, u.town_code, u.classification, u.flagged, u.school_status,
-               u.birth_date, 1 AS d
-        FROM up u
+        SELECT {stat_cols}, 1 AS d FROM ins
         UNION ALL
-        SELECT o.village_code, o.town_code, o.classification, o.flagged, o.school_status,
-               o.birth_date, -1
-        FROM up u JOIN old o ON o.identity_key = u.identity_key
-        WHERE NOT u.inserted
+        SELECT {stat_cols}, 1 FROM up
+        UNION ALL
+        SELECT {", ".join(f"o.{c}" for c in stat_cols.split(", "))}, -1
+        FROM up u JOIN old o ON o.id = u.id
     ) x
     GROUP BY 1, 3, 4, 5, 6
 ),
@@ -143,9 +167,7 @@ st AS (
     ON CONFLICT (village_code, classification, flagged, school_status, age_band)
     DO UPDATE SET n = t.n + EXCLUDED.n
 )
-SELECT count(*) FILTER (WHERE inserted) AS inserted,
-       count(*) FILTER (WHERE NOT inserted) AS updated
-FROM up
+SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM up) AS updated
 """  # noqa: S608 - fixed column names, no input
     return sql
 
@@ -180,13 +202,38 @@ async def merge_records(
     """COPY the staging tuples and merge them; (inserted, updated). Caller commits."""
     if not records:
         return 0, 0
+
+    async def load(raw: Any) -> None:
+        await raw.copy_records_to_table("screening_stage", records=records, columns=STAGE_COLUMNS)
+
+    return await _stage_and_merge(session, load, import_id=import_id, now=now)
+
+
+async def merge_copy_data(
+    session: AsyncSession, data: bytes, *, import_id: uuid.UUID | None, now: datetime
+) -> tuple[int, int]:
+    """COPY a binary payload of staging tuples (`staging.encode_copy`) and merge it."""
+
+    async def load(raw: Any) -> None:
+        await raw.copy_to_table(
+            "screening_stage", source=io.BytesIO(data), columns=STAGE_COLUMNS, format="binary"
+        )
+
+    return await _stage_and_merge(session, load, import_id=import_id, now=now)
+
+
+async def _stage_and_merge(
+    session: AsyncSession,
+    load: Callable[[Any], Awaitable[None]],
+    *,
+    import_id: uuid.UUID | None,
+    now: datetime,
+) -> tuple[int, int]:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     await session.execute(text(_STAGE_DDL))
     await session.execute(text("TRUNCATE screening_stage"))
-    raw = await raw_connection(session)
-    await raw.copy_records_to_table("screening_stage", records=records, columns=STAGE_COLUMNS)
+    await load(await raw_connection(session))
     row = (await session.execute(text(MERGE_SQL), {"import_id": import_id, "now": now})).one()
-
     return int(row.inserted), int(row.updated)
 
 
@@ -198,9 +245,21 @@ async def apply_chunk(
     job_id: int | None,
     now: datetime,
 ) -> tuple[int, int, int]:
-    """Merge one chunk, store its rejected rows and advance the import; (ins, upd, unchanged)."""
-    inserted, updated = await merge_records(session, chunk.records, import_id=import_id, now=now)
-    unchanged = len(chunk.records) - inserted - updated
+    """Merge one chunk, store its rejected rows and advance the import; (ins, upd, unchanged).
+
+    The chunk's commit does not wait for its WAL to reach the disk (`synchronous_commit = off`
+    for this transaction only): a crash of the database server may lose the last few chunks'
+    commits, each whole — the records, rejected rows and `last_row` together — so the resumed
+    import reads on from the last chunk that did survive, and nothing is half-applied. The
+    import's final commit is synchronous, which makes every chunk before it durable too.
+    """
+    await session.execute(text("SET LOCAL synchronous_commit = off"))
+    inserted = updated = 0
+    if chunk.staged:
+        inserted, updated = await merge_copy_data(
+            session, chunk.copy_data, import_id=import_id, now=now
+        )
+    unchanged = chunk.staged - inserted - updated
     if chunk.errors:
         raw = await raw_connection(session)
         await raw.copy_records_to_table(
@@ -229,7 +288,7 @@ async def apply_chunk(
         },
     )
     metrics = current_metrics()
-    metrics.import_rows.labels("imported").inc(len(chunk.records))
+    metrics.import_rows.labels("imported").inc(chunk.staged)
     metrics.import_rows.labels("error").inc(chunk.rejected)
     if job_id is not None:  # keep the job's lease while the import makes progress
         await session.execute(

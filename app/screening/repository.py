@@ -115,7 +115,8 @@ def records_query(
     if school_status is not None:
         stmt = stmt.where(R.school_status == school_status)
     if id_number_hash is not None:
-        stmt = stmt.where(R.id_number_hash == id_number_hash)
+        # the ID hash is the identity key (a check constraint says so): its index finds it
+        stmt = stmt.where(R.identity_key == id_number_hash, R.id_number_hash == id_number_hash)
     elif name_prefix is not None:
         escaped = name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(R.name.like(escaped + "%", escape="\\"))

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
@@ -272,3 +273,26 @@ async def test_town_supervisor_upload_rejects_rows_outside_the_town(
     assert (
         await committed_client.get(f"/api/v1/screening/imports/{uuid.uuid4()}", headers=h)
     ).status_code == 404
+
+
+async def test_search_by_id_number_finds_the_child_through_the_identity_key(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    session: AsyncSession,
+    settings: Settings,
+    tag: str,
+) -> None:
+    with_id = row(name=f"{tag}a")
+    without_id = row(name=f"{tag}b", id_number="")
+    await load_records(session, settings, [with_id, without_id])
+    assert await _names(client, auth("admin"), q=with_id["id_number"]) == {f"{tag}a"}
+    # the ID hash is the identity key: the database refuses a record where they differ
+    with pytest.raises(IntegrityError, match="id_number_hash_is_identity"):
+        async with session.begin_nested():
+            await session.execute(
+                text(
+                    "UPDATE screening_records SET id_number_hash = repeat('0', 64) "
+                    "WHERE name = :name"
+                ),
+                {"name": f"{tag}a"},
+            )
