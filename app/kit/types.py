@@ -25,25 +25,33 @@ def _rfc3339(value: object) -> object:
     return value
 
 
-def bounded_instant(value: datetime) -> datetime:
-    """Years 1900–2100, as months: a timestamp like 0001-01-01T00:00+08:00 would overflow when
-    turned to UTC (a 500), and no visit, report or change happens outside that span."""
+def _utc(value: datetime) -> datetime:
+    """The instant in UTC; one like 0001-01-01T00:00+08:00 has none (it would be a 500)."""
     try:
-        year = value.astimezone(UTC).year
+        return value.astimezone(UTC)
     except OverflowError:
-        year = 0
-    if not 1900 <= year <= 2100:
+        raise ValueError("时间超出范围|Timestamp out of range") from None
+
+
+def representable(value: datetime) -> datetime:
+    _utc(value)
+    return value
+
+
+def bounded_instant(value: datetime) -> datetime:
+    """When something happened (a visit, a discovery): within 1900–2100, as months are."""
+    if not 1900 <= _utc(value).year <= 2100:
         raise ValueError("时间须在1900–2100年之间|Timestamp must be within 1900–2100")
     return value
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(bounded_instant)]
-"""An aware timestamp within 1900–2100."""
+"""An aware timestamp of an event, within 1900–2100."""
 
 Timestamp = Annotated[
     AwareDatetime,
     BeforeValidator(_rfc3339),
-    AfterValidator(bounded_instant),
+    AfterValidator(representable),
     WithJsonSchema(
         {"type": "string", "format": "date-time", "examples": ["2026-06-15T10:00:00+08:00"]}
     ),

@@ -328,6 +328,12 @@ async def test_list_filters_and_keyset_pages(client: httpx.AsyncClient, auth: Au
     assert await ids(status="revoked") == set()
     assert len(await ids(updated_since="2000-01-01T00:00:00Z")) == 4
     assert await ids(updated_since="2999-01-01T00:00:00Z") == set()
+    # An instant with no UTC equivalent is a 422 naming the parameter, not a 500.
+    r = await client.get(
+        URL, params={"updated_since": "0001-01-01T00:00:00+08:00"}, headers=auth("admin")
+    )
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["updated_since"]
     seen: list[str] = []
     cursor = None
     while True:
