@@ -188,7 +188,10 @@ async def main(small: bool, api_processes: int) -> int:
     receiver = Receiver()
     await receiver.start()
     bases, procs = _start(url, api_processes)
-    clients = [httpx.AsyncClient(base_url=b, timeout=30) for b in bases]
+    # Idle connections expire on our side before uvicorn's 5 s keep-alive closes them: a request
+    # must never go out on a connection the server is closing.
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    clients = [httpx.AsyncClient(base_url=b, timeout=30, limits=limits) for b in bases]
     try:
         for c in clients:
             await _ready(c)  # the first API process to start has migrated the database
