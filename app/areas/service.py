@@ -37,7 +37,13 @@ def decode_csv(raw: bytes) -> str:
 async def import_csv(session: AsyncSession, raw: bytes) -> AreaImportResult:
     """Validate every row, then upsert them all; a bad row names its row number, nothing applied."""
     text = decode_csv(raw)
-    reader = csv.reader(io.StringIO(text))
+    try:  # newline="": csv splits the lines itself (a bare CR is a line end, not an error)
+        lines = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ValidationFailed(
+            errors=[("file", f"CSV格式错误：{exc}", f"Malformed CSV: {exc}")]
+        ) from None
+    reader = iter(lines)
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

@@ -121,7 +121,14 @@ def _rows_from_csv(raw: bytes) -> list[list[str]]:
         raise ParseError(
             [(None, "file", "文件编码无法识别（应为UTF-8或GB18030）", "Unknown encoding")]
         )
-    return [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+    # newline="": the csv module splits the lines itself, so a bare CR (old Mac Excel) or a line
+    # break inside a quoted cell is read, not an error.
+    try:
+        return [
+            row for row in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in row)
+        ]
+    except csv.Error as exc:
+        raise ParseError([(None, "file", f"CSV格式错误：{exc}", f"Malformed CSV: {exc}")]) from None
 
 
 def _rows_from_xlsx(raw: bytes) -> list[list[str]]:

@@ -224,6 +224,19 @@ async def test_import_text_csv_body(
     assert got[NEW_V1].path == f"{DISTRICT}/{NEW_TOWN}/{NEW_V1}/"
 
 
+async def test_import_with_bare_cr_line_ends(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+) -> None:
+    """Old Excel for Mac ends lines with a bare CR: still lines, not a 500."""
+    r = await client.post(
+        IMPORT,
+        headers=auth("admin") | {"Content-Type": "text/csv; charset=utf-8"},
+        content=NEW_FILE.replace("\r\n", "\n").replace("\n", "\r").encode(),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["inserted"] == 3
+
+
 async def test_import_children_before_parents_in_file(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
 ) -> None:

@@ -239,6 +239,23 @@ async def test_import_authorization_and_media_type(
     assert r.status_code == 200
 
 
+async def test_old_mac_line_endings_import_and_garbage_is_a_422(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    """Bare CR line ends (old Excel for Mac) are lines, not an error; bytes that are no table
+    at all get a 422 naming what is missing, never a 500."""
+    text = Household().csv().replace("\n", "\r")
+    r = await upload(client, auth("admin"), text)
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        IMPORT,
+        content=b"i\xc2\x8eq\xf4\x8e\xb5\xbf9}\xf3\xa1\x89\x89\r\xc2\xbbN\xc2\xa0",
+        headers=auth("admin") | {"Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422, r.text
+    assert "household_id" in [e["field"] for e in r.json()["errors"]]
+
+
 async def test_a_disability_found_in_the_migrant_screening_counts(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
 ) -> None:
