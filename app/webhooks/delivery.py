@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.kit.crypto import KeyRing
+from app.kit.http import outbound_client
 from app.observability import current_metrics
 from app.webhooks import outbox, signing
 from app.webhooks import repository as repo
@@ -70,9 +71,8 @@ def _client() -> httpx.AsyncClient:
     client = _CLIENTS.get(loop)
     if client is None or client.is_closed:
         p = outbox.POLICY
-        client = httpx.AsyncClient(
+        client = outbound_client(
             timeout=httpx.Timeout(p.read_timeout, connect=p.connect_timeout),
-            follow_redirects=False,
             verify=_tls(),
             limits=httpx.Limits(max_connections=64, keepalive_expiry=30),
         )
