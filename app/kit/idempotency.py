@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict
+from app.kit.sql import insert_ignoring_conflicts
 from app.models import IdempotencyRecord
 
 
@@ -38,9 +38,8 @@ async def claim(
     """Claim `key` for this request. None: go ahead and create. A Replay: answer with it."""
     h = body_hash(body)
     stmt = (
-        insert(IdempotencyRecord)
+        insert_ignoring_conflicts(IdempotencyRecord)
         .values(principal_id=owner, scope=scope, key=key, request_hash=h)
-        .on_conflict_do_nothing()
         .returning(IdempotencyRecord.key)
     )
     if (await session.execute(stmt)).first() is not None:

@@ -5,21 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, and_, exists, func, or_, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, and_, exists, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.children.access import readable
+from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
-
-
-def _table(model: type[Any]) -> Table:
-    """A model's table, for Core statements that skip the ORM's per-row machinery."""
-    return cast(Table, model.__table__)
 
 
 async def readable_children(
@@ -56,14 +51,14 @@ async def insert_visits(session: AsyncSession, rows: list[dict[str, Any]]) -> li
         return []
     # A Core INSERT on the table, its rows read back as ORM objects: the ORM's bulk-insert
     # machinery costs more than the insert itself. Sent as one multi-row INSERT.
-    table = _table(Visit)
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(*table.c)
+    table = table_of(Visit)
+    stmt = insert_ignoring_conflicts(table, "id").returning(*table.c)
     return list(await session.scalars(select(Visit).from_statement(stmt), rows))
 
 
 async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(_table(FollowUp)), rows)
+        await session.execute(insert(table_of(FollowUp)), rows)
 
 
 # -- quality flags -------------------------------------------------------------------------------
@@ -142,7 +137,7 @@ async def village_locations(
 
 async def add_flags(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(_table(VisitFlag)).on_conflict_do_nothing(), rows)
+        await session.execute(insert_ignoring_conflicts(table_of(VisitFlag)), rows)
 
 
 def flags_stmt(

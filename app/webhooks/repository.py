@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Select, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.sql import table_of
 from app.models import AgencyClient, Job, WebhookAttempt, WebhookDelivery
 
 DELIVER_JOB = "webhooks.deliver"
@@ -58,7 +58,7 @@ async def schedule_attempt(
         )
     ).scalar_one()
     await session.execute(
-        insert(Job).values(
+        insert(table_of(Job)).values(
             kind=DELIVER_JOB,
             payload={"delivery_id": str(delivery_id)},
             run_at=run_at,

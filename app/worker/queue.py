@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import Job
 
 
@@ -28,10 +29,12 @@ async def enqueue(
     }
     if run_at is not None:
         values["run_at"] = run_at
-    stmt = insert(Job).values(**values)
-    if dedupe_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[Job.dedupe_key])
-    await session.execute(stmt)
+    # Core statements on the table (the ORM's bulk-insert path costs more than the insert), of
+    # a kind SQLAlchemy caches compiled.
+    if dedupe_key is None:
+        await session.execute(insert(table_of(Job)).values(**values))
+    else:
+        await session.execute(insert_ignoring_conflicts(Job, "dedupe_key").values(**values))
     # Wake the in-process worker as soon as this transaction commits.
     request = session.info.get("request")
     worker = getattr(request.app.state, "worker", None) if request is not None else None
