@@ -90,24 +90,26 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
             kind="agency", id=client.id, name=client.name, agency=client.agency, scopes=scopes
         )
     else:
+        # Only the columns a principal needs: no ORM object to build on every request.
         row = (
             await session.execute(
-                select(User, Area.path, Area.level)
+                select(
+                    User.username, User.role, User.area_code, User.is_active, Area.path, Area.level
+                )
                 .join(Area, Area.code == User.area_code)
                 .where(User.id == subject)
             )
         ).first()
-        if row is None or not row[0].is_active:
+        if row is None or not row.is_active:
             raise NotAuthenticated("账户已停用", "The account is disabled")
-        user, path, level = row
         principal = Principal(
             kind="user",
-            id=user.id,
-            name=user.username,
-            role=user.role,
-            area_code=user.area_code,
-            area_path=path,
-            area_level=level,
+            id=subject,
+            name=row.username,
+            role=row.role,
+            area_code=row.area_code,
+            area_path=row.path,
+            area_level=row.level,
         )
     request.state.principal = principal
     return principal
