@@ -64,6 +64,9 @@ _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient
 )
 
 
+_MAX_ANSWER_BYTES = 64 * 1024
+
+
 def _client() -> httpx.AsyncClient:
     """One client per event loop: its pool keeps connections (and TLS sessions) to the partners
     alive between deliveries instead of a handshake for each."""
@@ -84,6 +87,14 @@ async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | N
     try:
         async with _client().stream("POST", url, content=body, headers=headers) as response:
             code = response.status_code
+            # Read a short answer to its end, so the connection goes back to the pool (one
+            # closed with its answer unread is dropped: a new TCP connection per delivery).
+            # A long one is cut off; its connection is dropped.
+            received = 0
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+                if received > _MAX_ANSWER_BYTES:
+                    break
     except httpx.TimeoutException as exc:
         return None, f"timeout: {type(exc).__name__}"
     except httpx.HTTPError as exc:
