@@ -43,6 +43,7 @@ from app.demo import _load_foundation
 from app.kit.clock import DISTRICT_TZ
 from app.migrate import upgrade
 from app.models import User
+from bench.common import pct
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
@@ -53,11 +54,6 @@ SELECT classification, count(*),
   FROM {table} GROUP BY classification
 """
 CATEGORIES = ("orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled")
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def report(label: str, ms: list[float]) -> str:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,20 +41,10 @@ from app.kit.crypto import KeyRing
 from app.kit.secrets import hash_client_secret
 from app.models import AgencyClient, Area, User
 from app.webhooks.signing import new_secret
+from bench.common import cpu_seconds, free_port, pct, postgres_cpu_seconds
 from tests.incidents.receiver import Receiver
 
 DISTRICT, TOWN, VILLAGE = "110115", "110115001", "110115001001"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def _database() -> str:
@@ -140,7 +130,7 @@ def _start(url: str, api_processes: int) -> tuple[list[str], list[subprocess.Pop
     }
     bases, procs = [], []
     for _ in range(api_processes):
-        port = _free_port()
+        port = free_port()
         bases.append(f"http://127.0.0.1:{port}")
         procs.append(
             subprocess.Popen(
@@ -161,6 +151,19 @@ def _start(url: str, api_processes: int) -> tuple[list[str], list[subprocess.Pop
             )
         )
     return bases, procs
+
+
+def _cpu(procs: list[subprocess.Popen[bytes]]) -> tuple[float, float, float, float]:
+    """CPU seconds so far: API processes, worker, PostgreSQL, this process."""
+    api = [p.pid for p in procs if "uvicorn" in p.args]  # type: ignore[operator]
+    worker = [p.pid for p in procs if "app.worker" in p.args]  # type: ignore[operator]
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return (
+        cpu_seconds(api),
+        cpu_seconds(worker),
+        postgres_cpu_seconds(Path(".data/bench-pg")),
+        me.ru_utime + me.ru_stime,
+    )
 
 
 def _start_worker(url: str) -> subprocess.Popen[bytes]:
@@ -239,9 +242,11 @@ async def main(small: bool, api_processes: int) -> int:
                 queue.pop()
                 latencies.append(await post(k))
 
+        cpu_before = _cpu(procs)
         t0 = time.perf_counter()
         await asyncio.gather(*(reporter(k) for k in range(concurrency)))
         wall = time.perf_counter() - t0
+        cpu = [after - before for after, before in zip(_cpu(procs), cpu_before, strict=True)]
 
         # Commit → first attempt, one report at a time, once the load's backlog is sent.
         await _drained(receiver, 20 + total, within=8 if small else 300)
@@ -286,6 +291,11 @@ async def main(small: bool, api_processes: int) -> int:
     )
     print(
         f"  throughput      {total / wall:6.0f} reports/s  ({api_processes} API processes + 1 worker)"
+    )
+    print(
+        f"  CPU per report: API {cpu[0] / total * 1000:.1f} ms, worker {cpu[1] / total * 1000:.1f} ms, "
+        f"PostgreSQL {cpu[2] / total * 1000:.1f} ms, this client and the receiver "
+        f"{cpu[3] / total * 1000:.1f} ms ({sum(cpu) / wall:.2f} of 2 cores busy)"
     )
     print(
         f"  floor: GET /auth/me, same {concurrency} clients: p50 {pct(floor, 50):.1f} ms  "

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import time
 import uuid
@@ -29,6 +28,7 @@ from app.db import create_engine
 from app.demo import DEMO_PASSWORD
 from app.kit.clock import SystemClock, local_today
 from app.main import create_app
+from bench.common import free_port
 
 SCALE_SQL = [
     "CREATE TEMP TABLE bench_map AS SELECT id AS old, gen_random_uuid() AS new FROM children "
@@ -48,13 +48,6 @@ SCALE_SQL = [
     "FROM child_changes ch JOIN bench_map m ON m.old = ch.child_id",
     "DROP TABLE bench_map",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _settings(url: str, port: int) -> Settings:
@@ -110,7 +103,7 @@ async def main(scale: int, requests: int) -> None:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    port = _free_port()
+    port = free_port()
     settings = _settings(url, port)
     try:
         t0 = time.perf_counter()

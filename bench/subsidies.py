@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import sys
 import threading
@@ -38,6 +37,7 @@ from app.kit import idnumber
 from app.kit.crypto import KeyRing
 from app.migrate import upgrade
 from app.models import Area, User
+from bench.common import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
@@ -143,12 +143,6 @@ CHILD_COLUMNS = [
     "created_at",
     "updated_at",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(url: str, port: int) -> tuple[Any, threading.Thread]:
@@ -274,7 +268,7 @@ async def run(n_children: int, n_quotes: int) -> dict[str, Any]:
             assert paid == run_.line_count
             _ = (await conn.execute(select(User.id))).all()
 
-        port = _free_port()
+        port = free_port()
         server_thread = start_server(url, port)
         token, _ = create_access_token(
             settings, now=datetime.now(UTC), subject=admin_id, kind="user", extra={}

@@ -44,14 +44,10 @@ from app.kit.clock import DISTRICT_TZ, month_of
 from app.kit.crypto import KeyRing
 from app.migrate import upgrade
 from app.models import User
+from bench.common import pct
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
-
-
-def pct(values: list[float], p: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def summary(label: str, ms: list[float]) -> str:
