@@ -53,19 +53,22 @@ def _routers() -> list[Any]:
     from app.visits.router import router as visits
     from app.webhooks.router import router as webhooks
 
+    # Routing tries the routes in this order, one by one (~5 µs each): the calls phones and
+    # partners make most come first. No path of one router matches another's route
+    # (tests/test_routes.py), so the order changes no answer.
     return [
-        health.router,
+        sync,
+        visits,
+        incidents,
+        referrals,
         auth,
+        children,
+        health.router,
         areas,
         users,
         audit,
-        children,
         ledger,
         discovery,
-        visits,
-        sync,
-        incidents,
-        referrals,
         webhooks,
         subsidies,
         placements,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 import jwt
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.db import SessionDep
 from app.errors import Forbidden, NotAuthenticated
@@ -52,6 +52,14 @@ class Principal:
         return self.kind == "user" and self.role in roles
 
 
+# Built once: the columns a principal needs (no ORM object per request), the account by id.
+_USER = (
+    select(User.username, User.role, User.area_code, User.is_active, Area.path, Area.level)
+    .join(Area, Area.code == User.area_code)
+    .where(User.id == bindparam("subject"))
+)
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -90,16 +98,7 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
             kind="agency", id=client.id, name=client.name, agency=client.agency, scopes=scopes
         )
     else:
-        # Only the columns a principal needs: no ORM object to build on every request.
-        row = (
-            await session.execute(
-                select(
-                    User.username, User.role, User.area_code, User.is_active, Area.path, Area.level
-                )
-                .join(Area, Area.code == User.area_code)
-                .where(User.id == subject)
-            )
-        ).first()
+        row = (await session.execute(_USER, {"subject": subject})).first()
         if row is None or not row.is_active:
             raise NotAuthenticated("账户已停用", "The account is disabled")
         principal = Principal(

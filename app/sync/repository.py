@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.jurisdiction import area_clause
@@ -17,14 +17,13 @@ from app.models import Child, FollowUp, SyncChange, Visit
 # The oldest transaction still in progress in a fresh snapshot (our own excluded: the snapshot's
 # xip list never holds it), or the next transaction id when none is. Every transaction with a
 # smaller id has ended: its changes are visible to any later snapshot, or never will be.
-_HORIZON = text(
-    """
+_HORIZON_SQL = """
     SELECT coalesce(
         (SELECT min(x::text::bigint) FROM pg_snapshot_xip(s.snap) AS x),
         pg_snapshot_xmax(s.snap)::text::bigint)
     FROM (SELECT pg_current_snapshot() AS snap) AS s
-    """
-)
+"""
+_HORIZON = text(_HORIZON_SQL)
 
 
 async def horizon(session: AsyncSession) -> int:
@@ -42,8 +41,11 @@ def _scope(principal: Principal, col: Any) -> Any:
 
 async def changed_children(
     session: AsyncSession, principal: Principal, since_xid: int
-) -> list[uuid.UUID]:
-    stmt = (
+) -> tuple[int, list[uuid.UUID]]:
+    """(the horizon, the children changed by transactions at or above `since_xid`), read in
+    one statement, hence one snapshot: every transaction below the horizon has ended in that
+    snapshot, so the scan sees all of its changes (one round trip for an idle phone's sync)."""
+    changed = (
         select(SyncChange.child_id)
         .where(
             SyncChange.xid >= since_xid,
@@ -51,7 +53,9 @@ async def changed_children(
         )
         .distinct()
     )
-    return list(await session.scalars(stmt))
+    stmt = select(literal_column(f"({_HORIZON_SQL})"), func.array(changed.scalar_subquery()))
+    row = (await session.execute(stmt)).one()
+    return int(row[0] or 0), list(row[1] or [])
 
 
 async def children(

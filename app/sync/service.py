@@ -78,13 +78,13 @@ def decode_cursor(cursor: str) -> int:
 
 async def sync(session: AsyncSession, principal: Principal, cursor: str | None) -> SyncOut:
     since = None if cursor is None else decode_cursor(cursor)
-    # The horizon first: the reads below see at least everything below it.
-    now_xid = await repo.horizon(session)
     if since is None:
+        # The horizon first: the reads below see at least everything below it.
+        now_xid = await repo.horizon(session)
         kids = await repo.children(session, principal, None)
         tombstones: list[Tombstone] = []
     else:
-        changed = await repo.changed_children(session, principal, since)
+        now_xid, changed = await repo.changed_children(session, principal, since)
         if not changed:
             return SyncOut(
                 next_cursor=encode_cursor(now_xid), full=False, children=[], tombstones=[]

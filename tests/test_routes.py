@@ -1,0 +1,37 @@
+"""Routers may be included in any order: no path of one is matched by another's route."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from fastapi.routing import APIRoute
+from starlette.routing import Match
+
+from app.main import _routers
+
+
+def _example(path: str) -> str:
+    """A concrete path for a route's template: ids as UUIDs, other parameters as area codes."""
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return str(uuid.uuid4()) if "uuid" in name or name.endswith("id") else "110115001"
+
+    return re.sub(r"\{([^}]+)\}", value, path)
+
+
+def test_no_route_of_one_router_answers_a_path_of_another() -> None:
+    routers = _routers()
+    routes = [(i, route) for i, router in enumerate(routers) for route in router.routes]
+    assert len(routes) > 50
+    overlaps = []
+    for i, route in routes:
+        for method in sorted(getattr(route, "methods", None) or {"GET"}):
+            scope = {"type": "http", "path": _example(route.path), "method": method}
+            if isinstance(route, APIRoute):  # the check is live: a route matches its own path
+                assert route.matches(scope)[0] == Match.FULL, route.path
+            for j, other in routes:
+                if j != i and other.matches(scope)[0] != Match.NONE:
+                    overlaps.append(f"{method} {route.path} ~ {other.path}")
+    assert overlaps == []
