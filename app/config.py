@@ -72,8 +72,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
 
     worker_poll_seconds: float = Field(default=0.5, gt=0)
-    # Jobs one worker (process or in-process) runs at once, each on its own connection.
-    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    # Jobs one worker (process or in-process) runs at once, each on its own connection. Most
+    # are webhook deliveries waiting on a partner's answer; heavy kinds have their own limit.
+    worker_concurrency: int = Field(default=16, ge=1, le=64)
     # Extra job-handler modules, comma-separated, imported by `python -m app` and
     # `python -m app.worker` next to registry.JOB_MODULES (the ops tests add a slow test job).
     extra_job_modules: str = ""

@@ -107,8 +107,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.run_worker_in_process:
         from app.worker.runner import Worker
 
+        # Beside the API the worker takes at most half the pool: jobs waiting on a slow
+        # partner must not leave the requests without connections.
+        shared = settings.model_copy(
+            update={
+                "worker_concurrency": min(
+                    settings.worker_concurrency, max(1, settings.db_pool_size // 2)
+                )
+            }
+        )
         app.state.worker = Worker(
-            app.state.sessionmaker, app.state.settings, app.state.clock, app.state.metrics
+            app.state.sessionmaker, shared, app.state.clock, app.state.metrics
         )
         worker_task = asyncio.create_task(app.state.worker.run(), name="worker")
     try:

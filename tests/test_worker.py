@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -51,11 +52,19 @@ async def _gate(session: AsyncSession, payload: dict[str, Any], ctx: registry.Jo
 
 
 @pytest.fixture
-async def worker(engine: AsyncEngine, settings: Settings, clock: FixedClock) -> Worker:
+async def worker(
+    engine: AsyncEngine, settings: Settings, clock: FixedClock
+) -> AsyncIterator[Worker]:
     async with engine.begin() as conn:
         await conn.execute(delete(Job).where(Job.kind.like("test.%")))
     SEEN.clear()
-    return Worker(create_sessionmaker(engine), settings, clock)
+    yield Worker(create_sessionmaker(engine), settings, clock)
+    # A running worker schedules the periodic jobs in the shared database: leave none ready
+    # for a later test that expects its own job to be the next one claimed.
+    async with engine.begin() as conn:
+        await conn.execute(
+            delete(Job).where(Job.dedupe_key.like("periodic:%"), Job.status == "queued")
+        )
 
 
 async def _make_due(engine: AsyncEngine, tag: str) -> None:
@@ -179,3 +188,57 @@ async def test_a_job_in_hand_does_not_hold_up_the_next_one(
             await s.execute(select(Job.status).where(Job.payload["tag"].astext.in_([slow, quick])))
         ).scalars()
         assert sorted(statuses) == ["done", "done"]
+
+
+HEAVY_GATE = asyncio.Event()
+
+
+@registry.handler("test.heavy", max_running=1)
+async def _heavy(session: AsyncSession, payload: dict[str, Any], ctx: registry.JobContext) -> None:
+    SEEN.append((payload["tag"] + ":started", ctx.attempt))
+    await HEAVY_GATE.wait()
+    SEEN.append((payload["tag"], ctx.attempt))
+
+
+async def test_a_heavy_kind_runs_no_more_than_its_limit_at_once(
+    engine: AsyncEngine, worker: Worker, settings: Settings, clock: FixedClock
+) -> None:
+    """Three imports-like jobs (limit 1) and a light one, four slots: one heavy job in hand, the
+    light one runs beside it, the other two wait in the queue unclaimed until the first ends."""
+    maker = create_sessionmaker(engine)
+    heavy = [uuid.uuid4().hex for _ in range(3)]
+    light = uuid.uuid4().hex
+    async with maker() as s:
+        for tag in heavy:
+            await enqueue(s, "test.heavy", {"tag": tag})
+        await enqueue(s, "test.ok", {"tag": light})
+        await s.commit()
+    HEAVY_GATE.clear()
+    OK_RAN.clear()
+    four = Worker(maker, settings.model_copy(update={"worker_concurrency": 4}), clock)
+    task = asyncio.create_task(four.run())
+
+    async def states() -> list[tuple[str, int]]:
+        async with maker() as s:
+            rows = await s.execute(
+                select(Job.status, Job.attempts).where(Job.kind == "test.heavy").order_by(Job.id)
+            )
+            return [(status, attempts) for status, attempts in rows.tuples()]
+
+    try:
+        await asyncio.wait_for(OK_RAN.wait(), 10)
+        await asyncio.sleep(1.5)  # three polls: a worker ignoring the limit would claim more
+        started = [tag for tag in heavy if (tag + ":started", 1) in SEEN]
+        assert len(started) == 1
+        assert sorted(await states()) == [("queued", 0), ("queued", 0), ("running", 1)]
+        HEAVY_GATE.set()
+        for _ in range(100):
+            if [s for s, _ in await states()] == ["done"] * 3:
+                break
+            await asyncio.sleep(0.1)
+        assert await states() == [("done", 1)] * 3
+        assert sorted(t for t, _ in SEEN if t in heavy) == sorted(heavy)
+    finally:
+        four.stop()
+        HEAVY_GATE.set()
+        await asyncio.wait_for(task, 10)

@@ -15,7 +15,7 @@ from app.screening.staging import DEFAULT_CHUNK_ROWS
 from app.worker import registry
 
 
-@registry.handler("screening.import")
+@registry.handler("screening.import", max_running=2)
 async def run_import(
     session: AsyncSession, payload: dict[str, Any], ctx: registry.JobContext
 ) -> None:

@@ -34,7 +34,11 @@ async def main() -> None:
             settings.worker_metrics_port, addr=settings.host, registry=metrics.registry
         )
         log.info("worker metrics served", extra={"port": settings.worker_metrics_port})
-    engine = create_engine(resolve_database_url(), settings)
+    # A connection for each job in hand, one to claim with, one to LISTEN on.
+    pool = max(settings.db_pool_size, settings.worker_concurrency + 2)
+    engine = create_engine(
+        resolve_database_url(), settings.model_copy(update={"db_pool_size": pool})
+    )
     worker = Worker(create_sessionmaker(engine), settings, SystemClock(), metrics)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

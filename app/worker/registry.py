@@ -38,6 +38,9 @@ Handler = Callable[[AsyncSession, dict[str, Any], JobContext], Awaitable[None]]
 
 HANDLERS: dict[str, Handler] = {}
 PERIODIC: dict[str, int] = {}
+# Heavy kinds (a file import: a child process, a core, memory) run at most this many at once in
+# one worker, whatever its concurrency; the slots left over go to light jobs (deliveries).
+LIMITS: dict[str, int] = {}
 
 # Modules that register handlers; each domain appends its own.
 JOB_MODULES: list[str] = [
@@ -49,9 +52,11 @@ JOB_MODULES: list[str] = [
 ]
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, max_running: int | None = None) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if max_running is not None:
+            LIMITS[kind] = max_running
         return fn
 
     return register

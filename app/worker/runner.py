@@ -10,8 +10,10 @@ import random
 import socket
 import time
 import traceback
+from collections import Counter
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ARRAY, BigInteger, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
@@ -30,17 +32,26 @@ _CLAIM = text(
     """
     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = :worker,
                     locked_until = now() + make_interval(secs => :lease)
-    WHERE id = (
+    WHERE id IN (
         SELECT id FROM jobs
-        WHERE (status = 'queued' AND run_at <= now())
-           OR (status = 'running' AND locked_until < now())
+        WHERE ((status = 'queued' AND run_at <= now())
+               OR (status = 'running' AND locked_until < now()))
+          AND NOT (kind = ANY(:full))
         ORDER BY run_at, id
-        LIMIT 1
+        LIMIT :n
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING id, kind, payload, attempts, max_attempts
+    RETURNING id, kind, payload, attempts, max_attempts, run_at
     """
-)
+).bindparams(bindparam("full", type_=ARRAY(String)))
+
+# Claimed beyond a kind's limit: back to the queue as if never claimed.
+_RELEASE = text(
+    "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, "
+    "locked_until = NULL WHERE id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+
+Claimed = tuple[int, str, dict[str, Any], int, int]
 
 
 def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 3600.0) -> float:
@@ -64,6 +75,7 @@ class Worker:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._next_periodic: dict[str, float] = {}
+        self._running: Counter[str] = Counter()  # jobs in hand, by kind
         registry.load_all()
 
     def wake(self) -> None:
@@ -74,18 +86,38 @@ class Worker:
         self._wake.set()
 
     async def run(self) -> None:
-        """`worker_concurrency` claim loops side by side (one of them also schedules periodic
-        jobs): a long import or a slow partner's webhook never holds up a report's delivery."""
-        log.info(
-            "worker started",
-            extra={"worker": self.worker_id, "concurrency": self.settings.worker_concurrency},
-        )
+        """Up to `worker_concurrency` jobs side by side (a long import or a slow partner's
+        webhook never holds up a report's delivery), claimed in batches as slots free up: one
+        claiming statement for many jobs, and no idle loops racing each other to claim."""
+        concurrency = self.settings.worker_concurrency
+        log.info("worker started", extra={"worker": self.worker_id, "concurrency": concurrency})
         listener = asyncio.create_task(self._listen(), name="worker-listen")
+        running: set[asyncio.Task[None]] = set()
         try:
-            await asyncio.gather(
-                *(self._loop(periodic=i == 0) for i in range(self.settings.worker_concurrency))
-            )
+            while not self._stop.is_set():
+                free = concurrency - len(running)
+                if free == 0:
+                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                # Cleared before claiming: a job committed while we claim wakes us at once.
+                self._wake.clear()
+                try:
+                    await self.schedule_periodic()
+                    jobs = await self._claim(free)
+                except Exception:
+                    log.exception("worker loop error")
+                    jobs = []
+                for job in jobs:
+                    task = asyncio.create_task(self._run_claimed(job), name=f"job-{job[0]}")
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+                if len(jobs) < free:  # the queue is empty for now
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.settings.worker_poll_seconds)
         finally:
+            # Jobs in hand finish (the lifespan bounds the wait with GRACEFUL_SHUTDOWN_SECONDS).
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
@@ -124,20 +156,6 @@ class Worker:
                 log.warning("worker LISTEN connection lost; polling until it is back")
             await asyncio.sleep(self.settings.worker_poll_seconds)
 
-    async def _loop(self, *, periodic: bool) -> None:
-        while not self._stop.is_set():
-            try:
-                if periodic:
-                    await self.schedule_periodic()
-                worked = await self.run_once()
-            except Exception:
-                log.exception("worker loop error")
-                worked = False
-            if not worked:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.worker_poll_seconds)
-
     async def schedule_periodic(self) -> None:
         now = time.time()
         due = [k for k, every in registry.PERIODIC.items() if self._next_periodic.get(k, 0) <= now]
@@ -155,14 +173,48 @@ class Worker:
 
     async def run_once(self) -> bool:
         """Claim and run one job. False when there was none."""
+        jobs = await self._claim(1)
+        for job in jobs:
+            await self._run_claimed(job)
+        return bool(jobs)
+
+    async def _claim(self, n: int) -> list[Claimed]:
+        """Lease up to `n` ready jobs (oldest first), in a transaction of their own, none of a
+        kind already at its limit (`registry.LIMITS`)."""
+        limits = registry.LIMITS
+        full = [kind for kind, cap in limits.items() if self._running[kind] >= cap]
         async with self.sessionmaker() as session:
-            row = (
-                await session.execute(_CLAIM, {"worker": self.worker_id, "lease": LEASE_SECONDS})
-            ).first()
+            rows = (
+                await session.execute(
+                    _CLAIM,
+                    {"worker": self.worker_id, "lease": LEASE_SECONDS, "n": n, "full": full},
+                )
+            ).all()
+            rows = sorted(rows, key=lambda r: (r.run_at, r.id))
+            room = {kind: cap - self._running[kind] for kind, cap in limits.items()}
+            kept, excess = [], []
+            for r in rows:
+                if r.kind in room:
+                    room[r.kind] -= 1
+                    if room[r.kind] < 0:
+                        excess.append(r.id)
+                        continue
+                kept.append(r)
+            if excess:
+                await session.execute(_RELEASE, {"ids": excess})
             await session.commit()
-        if row is None:
-            return False
-        job_id, kind, payload, attempt, max_attempts = row
+        for r in kept:
+            self._running[r.kind] += 1
+        return [(r.id, r.kind, r.payload, r.attempts, r.max_attempts) for r in kept]
+
+    async def _run_claimed(self, job: Claimed) -> None:
+        try:
+            await self._run(job)
+        finally:
+            self._running[job[1]] -= 1
+
+    async def _run(self, job: Claimed) -> None:
+        job_id, kind, payload, attempt, max_attempts = job
         fn = registry.HANDLERS.get(kind)
         ctx = registry.JobContext(job_id, attempt, self.settings, self.clock, self.worker_id)
         try:
@@ -180,10 +232,11 @@ class Worker:
                 await audit.flush(session)
                 await session.commit()
             self._count(kind, "done")
-            return True
         except Exception as exc:
-            await self._failed(job_id, kind, attempt, max_attempts, exc)
-            return True
+            try:
+                await self._failed(job_id, kind, attempt, max_attempts, exc)
+            except Exception:  # the database is away: the lease expires, the job runs again
+                log.exception("could not record a job's failure", extra={"job_id": job_id})
 
     async def _failed(
         self, job_id: int, kind: str, attempt: int, max_attempts: int, exc: Exception
