@@ -35,3 +35,13 @@ def test_no_route_of_one_router_answers_a_path_of_another() -> None:
                 if j != i and other.matches(scope)[0] != Match.NONE:
                     overlaps.append(f"{method} {route.path} ~ {other.path}")
     assert overlaps == []
+
+
+def test_the_documentation_lists_every_tag_in_reading_order() -> None:
+    from app.main import DOC_TAGS, create_app
+    from tests.conftest import make_settings
+
+    spec = create_app(make_settings("postgresql+asyncpg://u@localhost/x")).openapi()
+    used = {tag for ops in spec["paths"].values() for op in ops.values() for tag in op["tags"]}
+    assert [t["name"] for t in spec["tags"]] == list(DOC_TAGS)
+    assert used <= set(DOC_TAGS)
