@@ -12,12 +12,30 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict
-from app.kit.sql import insert_ignoring_conflicts
+from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import IdempotencyRecord
+
+# Built once, run as Core (no ORM bulk machinery) and kept compiled: every idempotent create
+# (each visit, each report) runs both.
+_RECORDS = table_of(IdempotencyRecord)
+_CLAIM = insert_ignoring_conflicts(_RECORDS).returning(_RECORDS.c.key)
+_STORE = (
+    update(_RECORDS)
+    .where(
+        _RECORDS.c.principal_id == bindparam("owner"),
+        _RECORDS.c.scope == bindparam("scope_"),
+        _RECORDS.c.key == bindparam("key_"),
+    )
+    .values(
+        status_code=bindparam("status_code"),
+        response=bindparam("response"),
+        resource_id=bindparam("resource_id"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -37,12 +55,8 @@ async def claim(
 ) -> Replay | None:
     """Claim `key` for this request. None: go ahead and create. A Replay: answer with it."""
     h = body_hash(body)
-    stmt = (
-        insert_ignoring_conflicts(IdempotencyRecord)
-        .values(principal_id=owner, scope=scope, key=key, request_hash=h)
-        .returning(IdempotencyRecord.key)
-    )
-    if (await session.execute(stmt)).first() is not None:
+    params = {"principal_id": owner, "scope": scope, "key": key, "request_hash": h}
+    if (await session.execute(_CLAIM, params)).first() is not None:
         return None
     rec = (
         await session.execute(
@@ -76,11 +90,13 @@ async def store(
 ) -> None:
     """Keep the answer of the creation under its key (in the same transaction)."""
     await session.execute(
-        update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.principal_id == owner,
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-        )
-        .values(status_code=status_code, response=body, resource_id=resource_id)
+        _STORE,
+        {
+            "owner": owner,
+            "scope_": scope,
+            "key_": key,
+            "status_code": status_code,
+            "response": body,
+            "resource_id": resource_id,
+        },
     )

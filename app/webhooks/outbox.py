@@ -51,11 +51,11 @@ async def record_event(
 ) -> list[uuid.UUID]:
     """Queue `event` about `referral` to every active webhook of its agency; the delivery ids."""
     ids: list[uuid.UUID] = []
-    clients = await repo.clients_with_webhook(session, referral.agency)
+    clients = await repo.client_ids_with_webhook(session, referral.agency)
     if not clients:
         return ids
     view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, today))
-    for client in clients:
+    for client_id in clients:
         delivery_id = uuid.uuid4()
         body = {
             "delivery_id": str(delivery_id),
@@ -67,7 +67,7 @@ async def record_event(
         session.add(
             WebhookDelivery(
                 id=delivery_id,
-                agency_client_id=client.id,
+                agency_client_id=client_id,
                 referral_id=referral.id,
                 event=event,
                 payload_enc=keyring.encrypt(raw, context=payload_context(delivery_id)),

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, text
+from sqlalchemy import Select, bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.sql import table_of
@@ -15,14 +15,17 @@ from app.models import AgencyClient, Job, WebhookAttempt, WebhookDelivery
 DELIVER_JOB = "webhooks.deliver"
 
 
-async def clients_with_webhook(session: AsyncSession, agency: str) -> list[AgencyClient]:
-    stmt = select(AgencyClient).where(
-        AgencyClient.agency == agency,
-        AgencyClient.is_active.is_(True),
-        AgencyClient.webhook_url.is_not(None),
-        AgencyClient.webhook_secret_enc.is_not(None),
-    )
-    return list((await session.execute(stmt)).scalars().all())
+_CLIENT_IDS_WITH_WEBHOOK = select(AgencyClient.id).where(
+    AgencyClient.agency == bindparam("agency"),
+    AgencyClient.is_active.is_(True),
+    AgencyClient.webhook_url.is_not(None),
+    AgencyClient.webhook_secret_enc.is_not(None),
+)
+
+
+async def client_ids_with_webhook(session: AsyncSession, agency: str) -> list[uuid.UUID]:
+    """The active clients of `agency` with a webhook (read on every report: built once)."""
+    return list((await session.execute(_CLIENT_IDS_WITH_WEBHOOK, {"agency": agency})).scalars())
 
 
 async def lock_delivery(
