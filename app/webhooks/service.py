@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,9 +33,15 @@ async def _client_for(
 
 
 def _check_url(url: str, settings: Settings) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed(errors=[("url", "网址无效", "Not a valid URL")])
+    invalid = ValidationFailed(errors=[("url", "网址无效", "Not a valid URL")])
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        httpx.URL(url)  # the deliveries' client: a URL it cannot send to is refused now
+    except (ValueError, httpx.InvalidURL):  # e.g. "http://a[b" (a broken IPv6 literal)
+        raise invalid from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise invalid
     if settings.app_env == "production" and parts.scheme != "https":
         raise ValidationFailed(errors=[("url", "生产环境须使用 https", "Use https in production")])
 

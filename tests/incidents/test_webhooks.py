@@ -103,9 +103,10 @@ async def test_register_rotate_and_remove(
     assert r.status_code == 404
     r = await client.put(url, json={"url": "https://x.example/h"}, headers=auth("leader"))
     assert r.status_code == 403
-    r = await client.put(url, json={"url": "ftp://x.example/h"}, headers=auth("admin"))
-    assert r.status_code == 422
-    assert r.json()["errors"][0]["field"] == "url"
+    for bad in ("ftp://x.example/h", "http://a[b.example/h", "http://x.example/\x19h"):
+        r = await client.put(url, json={"url": bad}, headers=auth("admin"))
+        assert r.status_code == 422, bad
+        assert r.json()["errors"][0]["field"] == "url"
     r = await client.delete(url, headers=auth(agency="police"))
     assert r.status_code == 204
     r = await client.get(
