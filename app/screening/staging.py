@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import struct
@@ -96,7 +97,14 @@ STAGE_TYPES: Final[tuple[str, ...]] = (
     "boolean",  # flagged
     "integer",  # row_number
 )
-DEFAULT_CHUNK_ROWS: Final = 10_000
+# Rows per chunk: the first chunk is small, so that the merge starts early and the parsing of
+# the next chunk overlaps with it; each next chunk is twice as large, up to `chunk_rows`.
+# Large chunks make the per-chunk work of the merge (its statistics upsert touches one row per
+# village × classification × flag × school × age band present in the chunk — thousands,
+# whatever the chunk's size — and the statement's fixed costs) small per row; a 50,000-row
+# chunk is about 22 MB as a COPY payload.
+DEFAULT_CHUNK_ROWS: Final = 50_000
+FIRST_CHUNK_ROWS: Final = 5_000
 
 
 @dataclass(frozen=True)
@@ -258,18 +266,32 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
 
     Rows numbered up to `ctx.skip_through_row` are still read and fed to the duplicate
     tracker (a later row may repeat one of them) but are not yielded again.
+
+    The chunks are FIRST_CHUNK_ROWS rows, then twice as many each time, up to `chunk_rows`.
+    Each row is encoded into the chunk's COPY payload as soon as it is checked, so a chunk
+    holds its payload, not its raw rows nor their tuples.
     """
+    if ctx.chunk_rows < 1:
+        raise ValueError("chunk_rows must be positive")
     ring = FastCrypto(KeyRing.from_settings(ctx.encryption_keys, ctx.active_key_id, ctx.hmac_key))
     villages = ctx.villages
     allowed = ctx.allowed_villages
     tracker = DuplicateTracker()
     skip = ctx.skip_through_row
     outside = f"该村居不在您的辖区（{ctx.area_name}）内"
+    encode_row = _encode_stage_row
+    size = min(FIRST_CHUNK_ROWS, ctx.chunk_rows)
     with open_table(ctx.path) as table:
-        for chunk in table.chunks(ctx.chunk_rows):
-            out = PreparedChunk(last_row=chunk[-1][0])
-            records: list[tuple[Any, ...]] = []
-            for number, raw in chunk:
+        rows = iter(table)
+        while True:
+            out = PreparedChunk(last_row=0)
+            blocks = [_COPY_HEADER]
+            parts: list[bytes] = []
+            app = parts.append
+            seen = staged = 0
+            for number, raw in itertools.islice(rows, size):
+                seen += 1
+                out.last_row = number
                 checked = _validate_row(
                     number,
                     raw,
@@ -291,10 +313,19 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
                 else:
                     if checked.flags:
                         out.flagged += 1
-                    records.append(stage_tuple(checked, villages[checked.village_code], ring))
+                    encode_row(stage_tuple(checked, villages[checked.village_code], ring), app)
+                    staged += 1
+                    if not staged % 4096:  # a few large blocks rather than many small bytes
+                        blocks.append(b"".join(parts))
+                        parts.clear()
+            if not seen:
+                return
+            size = min(size * 2, ctx.chunk_rows)
             if out.last_row <= skip:
                 continue
-            out.staged = len(records)
-            out.copy_data = encode_copy(records)
+            blocks += parts
+            blocks.append(_COPY_TRAILER)
+            out.staged = staged
+            out.copy_data = b"".join(blocks)
             out.progress = table.progress()
             yield out
