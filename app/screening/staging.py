@@ -97,12 +97,13 @@ STAGE_TYPES: Final[tuple[str, ...]] = (
     "boolean",  # flagged
     "integer",  # row_number
 )
-# Rows per chunk: the first chunk is small, so that the merge starts early and the parsing of
-# the next chunk overlaps with it; each next chunk is twice as large, up to `chunk_rows`.
-# Large chunks make the per-chunk work of the merge (its statistics upsert touches one row per
-# village × classification × flag × school × age band present in the chunk — thousands,
-# whatever the chunk's size — and the statement's fixed costs) small per row; a 50,000-row
-# chunk is about 22 MB as a COPY payload.
+# Rows per chunk (see `next_chunk_rows`): the first chunk is small, so that the merge starts
+# early and the parsing of the next chunk overlaps with it; each next chunk is twice as large,
+# up to `chunk_rows`, and shrinks again near the end of the file, so that the last merge (which
+# nothing overlaps) is short too. Large chunks make the merge's per-chunk work small per row:
+# its statistics upsert touches one row per village × classification × flag × school × age
+# band present in the chunk — thousands, whatever the chunk's size. A 50,000-row chunk is
+# about 22 MB as a COPY payload.
 DEFAULT_CHUNK_ROWS: Final = 50_000
 FIRST_CHUNK_ROWS: Final = 5_000
 
@@ -261,13 +262,26 @@ def encode_copy(records: Iterable[tuple[Any, ...]]) -> bytes:
     return b"".join(parts)
 
 
+def next_chunk_rows(size: int, most: int, rows_read: int, progress: float) -> int:
+    """The next chunk's rows: twice `size`, at most `most`, and near the end of the file (by
+    `progress`, the share of it read) about half of the rows estimated to remain, but at least
+    FIRST_CHUNK_ROWS (`progress` 0 means unknown; 1, that only a read-ahead buffer remains)."""
+    grown = size * 2
+    if progress >= 1:
+        grown = FIRST_CHUNK_ROWS
+    elif progress > 0:
+        remaining = rows_read * (1 - progress) / progress
+        grown = min(grown, max(FIRST_CHUNK_ROWS, round(remaining / 2)))
+    return max(1, min(grown, most))
+
+
 def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
     """Yield the file's rows as prepared chunks; raise NotATableError for an unreadable file.
 
     Rows numbered up to `ctx.skip_through_row` are still read and fed to the duplicate
     tracker (a later row may repeat one of them) but are not yielded again.
 
-    The chunks are FIRST_CHUNK_ROWS rows, then twice as many each time, up to `chunk_rows`.
+    The chunks are FIRST_CHUNK_ROWS rows, then sized by `next_chunk_rows`, up to `chunk_rows`.
     Each row is encoded into the chunk's COPY payload as soon as it is checked, so a chunk
     holds its payload, not its raw rows nor their tuples.
     """
@@ -281,6 +295,7 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
     outside = f"该村居不在您的辖区（{ctx.area_name}）内"
     encode_row = _encode_stage_row
     size = min(FIRST_CHUNK_ROWS, ctx.chunk_rows)
+    rows_read = 0
     with open_table(ctx.path) as table:
         rows = iter(table)
         while True:
@@ -320,12 +335,14 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
                         parts.clear()
             if not seen:
                 return
-            size = min(size * 2, ctx.chunk_rows)
+            rows_read += seen
+            progress = table.progress()
+            size = next_chunk_rows(size, ctx.chunk_rows, rows_read, progress)
             if out.last_row <= skip:
                 continue
             blocks += parts
             blocks.append(_COPY_TRAILER)
             out.staged = staged
             out.copy_data = b"".join(blocks)
-            out.progress = table.progress()
+            out.progress = progress
             yield out
