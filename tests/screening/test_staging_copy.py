@@ -13,8 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.screening import merge
+from app.screening.parsing import RawRow
 from app.screening.rows import ValidRow, validate_row
-from app.screening.staging import STAGE_COLUMNS, STAGE_TYPES, encode_copy, stage_tuple
+from app.screening.staging import (
+    STAGE_COLUMNS,
+    STAGE_NOT_NULL,
+    STAGE_TYPES,
+    encode_copy,
+    stage_tuple,
+)
 from tests.screening.factories import TOWN_OF, keyring, row
 
 
@@ -50,8 +57,11 @@ def _tuples() -> list[tuple[Any, ...]]:
         True,
         123_456,
     )
-    empty = (*[None] * (len(STAGE_COLUMNS) - 1), 7)
-    return [full, empty]
+    # NULL in every column that may be NULL (the others are never NULL: see STAGE_NOT_NULL)
+    empty = tuple(
+        v if c in STAGE_NOT_NULL else None for c, v in zip(STAGE_COLUMNS, full, strict=True)
+    )
+    return [full, (*empty[:-1], 7)]
 
 
 async def _staged(session: AsyncSession) -> list[tuple[Any, ...]]:
@@ -111,3 +121,20 @@ async def test_new_records_get_time_ordered_uuid7_ids(
         ids += sorted(r[0] for r in got)
     assert len(set(ids)) == 6
     assert max(ids[:3]) < min(ids[3:])  # made later, sorted later
+
+
+def test_stage_tuples_leave_no_not_null_column_empty(settings: Settings) -> None:
+    # the fewest cells a valid row can have: no ID number, nothing optional
+    raw: RawRow = {
+        "name": "王小明",
+        "birth_date": "2016-03-05",
+        "village_code": "110115001001",
+        "screened_on": "2026-06-01",
+    }
+    checked = validate_row(2, raw, known_villages=TOWN_OF.__contains__)
+    assert isinstance(checked, ValidRow)
+    staged = stage_tuple(checked, TOWN_OF[checked.village_code], keyring(settings))
+    empty = {c for c, v in zip(STAGE_COLUMNS, staged, strict=True) if v is None}
+    assert empty
+    assert not empty & STAGE_NOT_NULL
+    encode_copy([staged])  # encodes
