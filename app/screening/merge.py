@@ -111,7 +111,8 @@ WITH ins AS (
     INSERT INTO screening_records AS r
         ({", ".join(insert_cols)}, id, first_import_id, last_import_id,
          created_at, updated_at, version)
-    SELECT {select_cols}, gen_random_uuid(), :import_id, :import_id, :now, :now, 1
+    SELECT {select_cols}, CAST(:id_prefix || substr(gen_random_uuid()::text, 16) AS uuid),
+        :import_id, :import_id, :now, :now, 1
     FROM screening_stage s
     ON CONFLICT (identity_key) DO NOTHING
     RETURNING r.identity_key, {", ".join(f"r.{c}" for c in stat_cols.split(", "))}
@@ -175,6 +176,28 @@ SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM up) AS upda
 MERGE_SQL: Final = _merge_sql()
 
 
+def id_prefix(now: datetime) -> str:
+    """The first 15 characters of the new records' UUIDs (version 7): `now` in milliseconds.
+
+    A new record's id is a UUIDv7 (RFC 9562): 48 bits of Unix time in milliseconds, the version,
+    then 74 random bits (the rest of a `gen_random_uuid()`, after its version digit). Ids made
+    later sort after earlier ones, so a chunk's inserts go to the right edge of the primary key
+    index (and of the `(…, updated_at, id)` indexes) instead of to random pages all over it, so
+    the pages an import touches stay few and in memory: random v4 ids cost a 1,000,000-row
+    import about a tenth of its database time.
+
+    The id thus tells when the record was created (to the millisecond: the `created_at` of the
+    chunk that inserted it). That is acceptable for this internal row id: it dates the import
+    that first recorded the child, not anything about the child; every reader of a record
+    already sees its `updated_at`, which for a record never changed since is that very time;
+    and the id carries no personal data and is no secret (access goes by jurisdiction, never by
+    knowing an id). The 74 random bits keep ids unguessable and, within one millisecond, unique
+    (the primary key would refuse a repeat, failing the chunk, which is retried whole).
+    """
+    ms = f"{int(now.timestamp() * 1000):012x}"
+    return f"{ms[:8]}-{ms[8:12]}-7"
+
+
 async def raw_connection(session: AsyncSession) -> Any:
     """The asyncpg connection under the session (for COPY)."""
     conn = await session.connection()
@@ -233,7 +256,11 @@ async def _stage_and_merge(
     await session.execute(text(_STAGE_DDL))
     await session.execute(text("TRUNCATE screening_stage"))
     await load(await raw_connection(session))
-    row = (await session.execute(text(MERGE_SQL), {"import_id": import_id, "now": now})).one()
+    row = (
+        await session.execute(
+            text(MERGE_SQL), {"import_id": import_id, "now": now, "id_prefix": id_prefix(now)}
+        )
+    ).one()
     return int(row.inserted), int(row.updated)
 
 

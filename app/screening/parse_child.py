@@ -7,11 +7,21 @@ Reads a pickled PrepareContext on stdin, writes length-prefixed pickled frames o
 from __future__ import annotations
 
 import pickle
+import struct
 import sys
+from typing import Any, Final
 
 from app.screening.parsing import NotATableError
-from app.screening.pipeline import _frame
 from app.screening.staging import PrepareContext, prepare_chunks
+
+# Each frame: its length (8 bytes, big-endian), then the pickled (kind, value). Defined here,
+# not in `pipeline`, so that the child does not import asyncio and the rest of the service.
+FRAME: Final = struct.Struct("!Q")
+
+
+def _frame(item: tuple[str, Any]) -> bytes:
+    body = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
+    return FRAME.pack(len(body)) + body
 
 
 def main() -> int:

@@ -17,17 +17,16 @@ from __future__ import annotations
 import asyncio
 import os
 import pickle
-import struct
 import sys
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Final
+from typing import Final
 
+from app.screening.parse_child import FRAME
 from app.screening.parsing import NotATableError
 from app.screening.staging import PrepareContext, PreparedChunk, prepare_chunks
 
 # Files at least this large are prepared in a child process.
 CHILD_PROCESS_MIN_BYTES: Final = 1024 * 1024
-FRAME: Final = struct.Struct("!Q")
 _PIPE_LIMIT: Final = 1 << 20
 
 
@@ -90,8 +89,3 @@ def prepared_chunks(
     if child_process is None:
         child_process = os.path.getsize(ctx.path) >= CHILD_PROCESS_MIN_BYTES
     return _in_child(ctx) if child_process else _in_thread(ctx)
-
-
-def _frame(item: tuple[str, Any]) -> bytes:
-    body = pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL)
-    return FRAME.pack(len(body)) + body

@@ -7,10 +7,6 @@ import io
 from dataclasses import dataclass
 from typing import Final
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -97,7 +93,12 @@ def template_csv(*, chinese: bool = True, example: bool = False) -> bytes:
 
 def template_xlsx(*, chinese: bool = True, example: bool = False) -> bytes:
     """The template as an XLSX workbook: one sheet, bold header row, notes as cell comments."""
+    # openpyxl is imported here, not with the module: the columns are needed by every import's
+    # parsing process, which should not spend a third of a second starting up on it.
+    from openpyxl import Workbook
     from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active

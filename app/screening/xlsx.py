@@ -236,11 +236,28 @@ class XlsxReader:
         state = _SheetState()
         buf: list[str] = []
 
-        def start(name: str, attrs: dict[str, str]) -> None:
+        # Element names → local names, computed once per name (the callbacks run a few
+        # times per cell; slicing the namespace off each time costs a fifth of the reading).
+        local_names: dict[str, str] = {}
+        columns: dict[str, int] = {}  # column letters → index
+
+        def local_name(name: str) -> str:
             local = name[len(_MAIN_NS) + 1 :] if name.startswith(_MAIN_NS) else _local(name)
+            local_names[name] = local
+            return local
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            local = local_names.get(name) or local_name(name)
             if local == "c":
                 ref = attrs.get("r")
-                state.col = _column_index(ref) if ref else len(row)
+                if ref:
+                    letters = ref.rstrip("0123456789")
+                    col = columns.get(letters)
+                    if col is None:
+                        col = columns[letters] = _column_index(letters)
+                    state.col = col
+                else:
+                    state.col = len(row)
                 state.t = attrs.get("t", "n")
                 s = attrs.get("s")
                 state.s = int(s) if s else 0
@@ -259,7 +276,7 @@ class XlsxReader:
                 row.clear()
 
         def end(name: str) -> None:
-            local = name[len(_MAIN_NS) + 1 :] if name.startswith(_MAIN_NS) else _local(name)
+            local = local_names.get(name) or local_name(name)
             if local == "v":
                 state.in_v = False
             elif local == "t":

@@ -1,16 +1,28 @@
-"""The binary COPY payload of a chunk stages exactly what asyncpg's own encoding stages."""
+"""The binary COPY payload of a chunk stages exactly what asyncpg's own encoding stages; the
+merge gives new records time-ordered ids."""
 
 from __future__ import annotations
 
 import io
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.screening import merge
-from app.screening.staging import STAGE_COLUMNS, STAGE_TYPES, encode_copy
+from app.screening.parsing import RawRow
+from app.screening.rows import ValidRow, validate_row
+from app.screening.staging import (
+    STAGE_COLUMNS,
+    STAGE_NOT_NULL,
+    STAGE_TYPES,
+    encode_copy,
+    stage_tuple,
+)
+from tests.screening.factories import TOWN_OF, keyring, row
 
 
 def _tuples() -> list[tuple[Any, ...]]:
@@ -45,8 +57,11 @@ def _tuples() -> list[tuple[Any, ...]]:
         True,
         123_456,
     )
-    empty = (*[None] * (len(STAGE_COLUMNS) - 1), 7)
-    return [full, empty]
+    # NULL in every column that may be NULL (the others are never NULL: see STAGE_NOT_NULL)
+    empty = tuple(
+        v if c in STAGE_NOT_NULL else None for c, v in zip(STAGE_COLUMNS, full, strict=True)
+    )
+    return [full, (*empty[:-1], 7)]
 
 
 async def _staged(session: AsyncSession) -> list[tuple[Any, ...]]:
@@ -75,3 +90,51 @@ async def test_binary_copy_payload_stages_the_same_values(session: AsyncSession)
 
     assert by_payload == by_asyncpg
     assert by_payload == sorted(records, key=lambda r: r[-1])
+
+
+async def test_new_records_get_time_ordered_uuid7_ids(
+    session: AsyncSession, settings: Settings
+) -> None:
+    ring = keyring(settings)
+    await merge.ensure_stats_state(session, date(2026, 6, 15))
+    first = datetime(2026, 6, 15, 2, 0, 0, 123_000, tzinfo=UTC)
+    ids: list[uuid.UUID] = []
+    for now in (first, first + timedelta(milliseconds=1)):
+        staged = []
+        for i in range(3):
+            checked = validate_row(i + 2, row(), known_villages=TOWN_OF.__contains__)
+            assert isinstance(checked, ValidRow)
+            staged.append(stage_tuple(checked, TOWN_OF[checked.village_code], ring))
+        assert await merge.merge_records(session, staged, import_id=None, now=now) == (3, 0)
+        got = (
+            await session.execute(
+                text("SELECT id, created_at FROM screening_records WHERE created_at = :t"),
+                {"t": now},
+            )
+        ).all()
+        assert len(got) == 3
+        for record_id, created_at in got:
+            assert record_id.version == 7
+            assert record_id.variant == uuid.RFC_4122
+            # the first 48 bits: the creation time in Unix milliseconds
+            assert record_id.int >> 80 == int(created_at.timestamp() * 1000)
+        ids += sorted(r[0] for r in got)
+    assert len(set(ids)) == 6
+    assert max(ids[:3]) < min(ids[3:])  # made later, sorted later
+
+
+def test_stage_tuples_leave_no_not_null_column_empty(settings: Settings) -> None:
+    # the fewest cells a valid row can have: no ID number, nothing optional
+    raw: RawRow = {
+        "name": "王小明",
+        "birth_date": "2016-03-05",
+        "village_code": "110115001001",
+        "screened_on": "2026-06-01",
+    }
+    checked = validate_row(2, raw, known_villages=TOWN_OF.__contains__)
+    assert isinstance(checked, ValidRow)
+    staged = stage_tuple(checked, TOWN_OF[checked.village_code], keyring(settings))
+    empty = {c for c, v in zip(STAGE_COLUMNS, staged, strict=True) if v is None}
+    assert empty
+    assert not empty & STAGE_NOT_NULL
+    encode_copy([staged])  # encodes
