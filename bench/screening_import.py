@@ -287,7 +287,6 @@ async def main(argv: list[str] | None = None) -> int:
             log_level="WARNING",
             demo_data=False,
             run_worker_in_process=True,
-            worker_poll_seconds=0.05,
             db_pool_size=5,
         )
         engine = create_engine(url, settings)
