@@ -16,6 +16,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    peer: tuple[str, int] | None = None  # the sender's address and port: one per connection
 
 
 @dataclass
@@ -42,7 +43,9 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        self.received.append(Received(headers, body, time.time()))
+        client = scope.get("client")
+        peer = (str(client[0]), int(client[1])) if client else None
+        self.received.append(Received(headers, body, time.time(), peer))
         self.arrived.set()
         action = self.script.pop(0) if self.script else 200
         status = 200

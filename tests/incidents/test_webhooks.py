@@ -161,6 +161,9 @@ async def test_delivery_is_signed_and_projected(
     await Worker(sessionmaker, settings, clock).drain()
     events = [json.loads(x.body)["event"] for x in receiver.received]
     assert events == ["referral.created", "incident.status_changed"]
+    # Both over one kept-alive connection (an answer left unread would have closed it).
+    assert receiver.received[0].peer is not None
+    assert receiver.received[1].peer == receiver.received[0].peer
     assert json.loads(receiver.received[1].body)["referral"]["incident"]["status"] == "acknowledged"
 
 
