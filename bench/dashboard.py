@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from app.demo import _load_foundation
 from app.kit.clock import DISTRICT_TZ
 from app.migrate import upgrade
 from app.models import User
-from bench.common import pct
+from bench.common import free_port, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
@@ -273,12 +272,6 @@ async def seed(url: str, settings: Settings, children: int, months: int, screeni
         print(report(f"raw screening aggregation over {target} (per request if uncached)", ms))
         await conn.commit()
     await engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(url: str, settings: Settings, port: int) -> subprocess.Popen[bytes]:

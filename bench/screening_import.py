@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import resource
-import socket
 import statistics
 import sys
 import tempfile
@@ -42,6 +40,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app
 from app.migrate import upgrade
+from bench.common import free_port, postgres_cpu_seconds
 from bench.gen_screening import demo_village_codes, generate_rows, write_file
 
 DISTRICT = "110115"
@@ -55,27 +54,6 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def _postgres_cpu_seconds() -> float:
-    """CPU seconds used so far by the embedded server's processes (postmaster and children)."""
-    pid_file = Path(".data/bench-pg/postmaster.pid")
-    try:
-        postmaster = int(pid_file.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(proc.name) == postmaster or int(fields[1]) == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
 def _cpu_seconds() -> tuple[float, float, float]:
     """(this process, its reaped children, the embedded PostgreSQL) CPU seconds so far."""
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -83,15 +61,8 @@ def _cpu_seconds() -> tuple[float, float, float]:
     return (
         me.ru_utime + me.ru_stime,
         children.ru_utime + children.ru_stime,
-        _postgres_cpu_seconds(),
+        postgres_cpu_seconds(Path(".data/bench-pg")),
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager
@@ -303,7 +274,7 @@ async def main(argv: list[str] | None = None) -> int:
         token, _ = create_access_token(
             token_settings, now=datetime.now(UTC), subject=admin, kind="user", extra={}
         )
-        port = _free_port()
+        port = free_port()
         app = create_app(settings, engine=engine)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,7 @@ from app.kit.clock import DISTRICT_TZ, month_of
 from app.kit.crypto import KeyRing
 from app.migrate import upgrade
 from app.models import User
-from bench.common import pct
+from bench.common import free_port, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
@@ -222,12 +221,6 @@ async def seed(url: str, settings: Settings, children: int, months: int) -> dict
         "seconds": time.perf_counter() - t0,
         "last_month": add_months(this_month, -1),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
