@@ -127,9 +127,24 @@ async def deliver(session: AsyncSession, payload: dict[str, Any], ctx: JobContex
     code, error = await _post(client.webhook_url, body, headers)
     duration_ms = int((time.perf_counter() - t0) * 1000)
     attempt = delivery.attempts + 1
-    repo.add_attempt(
+    outcome = "delivered" if error is None else "abandoned"
+    if error is not None and attempt < delivery.max_attempts:
+        outcome = "failed"
+    current_metrics().webhook_deliveries.labels(outcome).inc()
+    status, delivered_at, next_attempt_at = "pending", None, None
+    if error is None:
+        status, delivered_at = "delivered", started
+    elif attempt >= delivery.max_attempts:
+        status = "failed"
+        log.warning("webhook delivery failed for good", extra={"delivery_id": str(delivery_id)})
+    else:
+        next_attempt_at = await repo.schedule_attempt(
+            session, delivery_id, backoff_seconds(attempt)
+        )
+    # Core, not the loaded object: one statement for the attempt and the delivery's new state.
+    await repo.record_attempt(
         session,
-        delivery_id=delivery_id,
+        delivery_id,
         attempt=attempt,
         at=started,
         url=client.webhook_url,
@@ -137,24 +152,7 @@ async def deliver(session: AsyncSession, payload: dict[str, Any], ctx: JobContex
         error=error,
         duration_ms=duration_ms,
         worker_id=ctx.worker_id,
+        status=status,
+        delivered_at=delivered_at,
+        next_attempt_at=next_attempt_at,
     )
-    delivery.attempts = attempt
-    delivery.last_status_code = code
-    delivery.last_error = error
-    outcome = "delivered" if error is None else "abandoned"
-    if error is not None and attempt < delivery.max_attempts:
-        outcome = "failed"
-    current_metrics().webhook_deliveries.labels(outcome).inc()
-    if error is None:
-        delivery.status = "delivered"
-        delivery.delivered_at = started
-        delivery.next_attempt_at = None
-    elif attempt >= delivery.max_attempts:
-        delivery.status = "failed"
-        delivery.next_attempt_at = None
-        log.warning("webhook delivery failed for good", extra={"delivery_id": str(delivery_id)})
-    else:
-        delivery.next_attempt_at = await repo.schedule_attempt(
-            session, delivery_id, backoff_seconds(attempt)
-        )
-    await session.flush()

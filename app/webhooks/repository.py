@@ -71,8 +71,26 @@ async def schedule_attempt(
     return run_at  # type: ignore[no-any-return]
 
 
-def add_attempt(session: AsyncSession, **values: Any) -> None:
-    session.add(WebhookAttempt(**values))
+# The attempt and the delivery's new state in one statement (one round trip per attempt).
+_RECORD_ATTEMPT = text(
+    """
+    WITH attempt AS (
+        INSERT INTO webhook_attempts
+            (delivery_id, attempt, at, url, status_code, error, duration_ms, worker_id)
+        VALUES (:id, :attempt, :at, :url, :status_code, :error, :duration_ms, :worker_id)
+    )
+    UPDATE webhook_deliveries
+       SET attempts = :attempt, last_status_code = :status_code, last_error = :error,
+           status = :status, delivered_at = :delivered_at, next_attempt_at = :next_attempt_at,
+           updated_at = now()
+     WHERE id = :id
+    """
+)
+
+
+async def record_attempt(session: AsyncSession, delivery_id: uuid.UUID, **values: Any) -> None:
+    """Log attempt `values["attempt"]` and set the delivery's status, answer and next attempt."""
+    await session.execute(_RECORD_ATTEMPT, {"id": delivery_id, **values})
 
 
 async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[WebhookAttempt]:
