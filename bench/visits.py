@@ -5,8 +5,8 @@
 
 A fresh database on the embedded PostgreSQL ("bench-pg") is migrated and filled directly
 (COPY): the demo district's 20 towns, 709 villages and 729 workers, the children, and a visit
-for every child in every past month. A real uvicorn serves the app on 127.0.0.1; an httpx client
-then measures
+for every child in every past month. A real uvicorn serves the app on 127.0.0.1; an aiohttp
+client (lighter than httpx: it shares the 2 cores with the service) then measures
   1. 709 directors each uploading a batch of 10 visits (all must be accepted), `--concurrency`
      batches in flight at a time;
   2. GET /sync with an up-to-date cursor (nothing changed);
@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,7 +44,15 @@ from app.kit.clock import DISTRICT_TZ, month_of
 from app.kit.crypto import KeyRing
 from app.migrate import upgrade
 from app.models import User
-from bench.common import free_port, pct
+from bench.common import (
+    Answer,
+    LightClient,
+    children_of,
+    cpu_seconds,
+    free_port,
+    pct,
+    postgres_cpu_seconds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
@@ -223,6 +232,16 @@ async def seed(url: str, settings: Settings, children: int, months: int) -> dict
     }
 
 
+def _cpu(server: int) -> tuple[float, float, float]:
+    """CPU seconds so far: the API's worker processes, PostgreSQL, this process."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    return (
+        cpu_seconds(children_of(server) or [server]),
+        postgres_cpu_seconds(ROOT / ".data" / "bench-pg"),
+        me.ru_utime + me.ru_stime,
+    )
+
+
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = dict(
         os.environ,
@@ -266,13 +285,13 @@ async def wait_ready(base: str) -> None:
 
 
 async def timed(
-    concurrency: int, jobs: list[Callable[[], Awaitable[httpx.Response]]]
-) -> tuple[list[float], list[httpx.Response], float]:
+    concurrency: int, jobs: list[Callable[[], Awaitable[Answer]]]
+) -> tuple[list[float], list[Answer], float]:
     sem = asyncio.Semaphore(concurrency)
     times: list[float] = []
-    answers: list[httpx.Response] = []
+    answers: list[Answer] = []
 
-    async def one(job: Callable[[], Awaitable[httpx.Response]]) -> None:
+    async def one(job: Callable[[], Awaitable[Answer]]) -> None:
         async with sem:
             t = time.perf_counter()
             r = await job()
@@ -312,17 +331,14 @@ async def run(args: argparse.Namespace) -> int:
         base = f"http://127.0.0.1:{port}"
         await wait_ready(base)
         now = datetime.now(UTC)
-        limits = httpx.Limits(
-            max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-        )
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        async with LightClient(base, connections=args.concurrency) as client:
             tokens = {
                 area: create_access_token(settings, now=now, subject=uid, kind="user", extra={})[0]
                 for area, (uid, _) in data["directors"].items()
             }
             villages = sorted(data["by_village"])[:n_batches]
 
-            def batch_job(village: str) -> Callable[[], Awaitable[httpx.Response]]:
+            def batch_job(village: str) -> Callable[[], Awaitable[Answer]]:
                 kids = data["by_village"][village]
                 visits = []
                 for i in range(10):
@@ -372,16 +388,24 @@ async def run(args: argparse.Namespace) -> int:
                 )
                 cursors[v] = r.json()["next_cursor"]
 
-            def sync_job(v: str) -> Callable[[], Awaitable[httpx.Response]]:
+            def sync_job(v: str) -> Callable[[], Awaitable[Answer]]:
                 h = {"Authorization": f"Bearer {tokens[v]}", "Accept-Encoding": "gzip"}
                 return lambda: client.get("/api/v1/sync", params={"cursor": cursors[v]}, headers=h)
 
             jobs = [sync_job(v) for _ in range(2 if small else 3) for v in sync_villages]
+            cpu_before = _cpu(proc.pid)
             times, answers, _ = await timed(args.sync_concurrency, jobs)
+            cpu = [
+                (a - b) / len(jobs) * 1000 for a, b in zip(_cpu(proc.pid), cpu_before, strict=True)
+            ]
             sizes = [len(r.content) for r in answers]
             changed = sum(1 for r in answers if r.json()["children"])
             print(summary(f"sync, nothing changed ({args.sync_concurrency} in flight)", times))
             print(f"  answer {max(sizes)} bytes, {changed} answers with changes")
+            print(
+                f"  CPU per call: API {cpu[0]:.2f} ms, PostgreSQL {cpu[1]:.2f} ms, "
+                f"this client {cpu[2]:.2f} ms"
+            )
 
             # coverage of the whole district for last month
             admin_token = create_access_token(
