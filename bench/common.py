@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import httpx
 
 
 def pct(values: list[float], p: float) -> float:
@@ -73,16 +75,24 @@ class Answer:
     def json(self) -> Any:
         return json.loads(self.content)
 
+    @property
+    def text(self) -> str:
+        return self.content.decode()
+
 
 class LightClient:
     """The load generator's HTTP client (aiohttp, keep-alive): on this 2-core machine the
     benchmark's own client competes with the service for the cores, and httpx spends about
     2.4 ms of CPU per call where aiohttp spends a fraction of that."""
 
-    def __init__(self, base: str, *, connections: int, timeout: float = 60) -> None:
+    def __init__(
+        self, base: str, *, connections: int, timeout: float = 60, keepalive: float = 2.0
+    ) -> None:
+        # Idle connections expire on our side before uvicorn's 5 s keep-alive closes them: a
+        # request must never go out on a connection the server is closing.
         self._session = aiohttp.ClientSession(
             base_url=base,
-            connector=aiohttp.TCPConnector(limit=connections),
+            connector=aiohttp.TCPConnector(limit=connections, keepalive_timeout=keepalive),
             timeout=aiohttp.ClientTimeout(total=timeout),
         )
 
@@ -102,8 +112,24 @@ class LightClient:
         async with self._session.post(path, json=json, headers=headers) as r:
             return Answer(r.status, await r.read())
 
+    async def aclose(self) -> None:
+        await self._session.close()
+
     async def __aenter__(self) -> LightClient:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self._session.close()
+        await self.aclose()
+
+
+async def wait_ready(base: str, path: str = "/readyz") -> None:
+    """Poll `base + path` until it answers 200 (the server is starting)."""
+    async with httpx.AsyncClient(base_url=base) as c:
+        for _ in range(300):
+            try:
+                if (await c.get(path)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{base} never became ready")

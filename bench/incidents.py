@@ -30,7 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
@@ -41,7 +40,7 @@ from app.kit.crypto import KeyRing
 from app.kit.secrets import hash_client_secret
 from app.models import AgencyClient, Area, User
 from app.webhooks.signing import new_secret
-from bench.common import cpu_seconds, free_port, pct, postgres_cpu_seconds
+from bench.common import LightClient, cpu_seconds, free_port, pct, postgres_cpu_seconds, wait_ready
 from tests.incidents.receiver import Receiver
 
 DISTRICT, TOWN, VILLAGE = "110115", "110115001", "110115001001"
@@ -171,17 +170,6 @@ def _start_worker(url: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "app.worker"], env=env)
 
 
-async def _ready(client: httpx.AsyncClient) -> None:
-    for _ in range(300):
-        try:
-            if (await client.get("/readyz")).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"{client.base_url} never became ready")
-
-
 async def main(small: bool, api_processes: int) -> int:
     total = 50 if small else 2000
     concurrency = 50
@@ -191,13 +179,11 @@ async def main(small: bool, api_processes: int) -> int:
     receiver = Receiver()
     await receiver.start()
     bases, procs = _start(url, api_processes)
-    # Idle connections expire on our side before uvicorn's 5 s keep-alive closes them: a request
-    # must never go out on a connection the server is closing.
-    limits = httpx.Limits(keepalive_expiry=2.0)
-    clients = [httpx.AsyncClient(base_url=b, timeout=30, limits=limits) for b in bases]
+    # A light client (aiohttp): it shares the 2 cores with the service.
+    clients = [LightClient(b, connections=concurrency, timeout=30) for b in bases]
     try:
-        for c in clients:
-            await _ready(c)  # the first API process to start has migrated the database
+        for base_url in bases:
+            await wait_ready(base_url)  # the first API process to start has migrated the database
         procs.append(_start_worker(url))
         client = clients[0]
         users = await _seed(url, settings, concurrency, receiver.url)
@@ -331,7 +317,7 @@ async def main(small: bool, api_processes: int) -> int:
 
 
 async def _floor(
-    clients: list[httpx.AsyncClient], tokens: list[str], concurrency: int, each: int
+    clients: list[LightClient], tokens: list[str], concurrency: int, each: int
 ) -> list[float]:
     """The same clients on the cheapest authenticated call: what this machine's stack costs."""
     out: list[float] = []

@@ -31,7 +31,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
 from sqlalchemy import select, text
 
 from app import embedded
@@ -52,6 +51,7 @@ from bench.common import (
     free_port,
     pct,
     postgres_cpu_seconds,
+    wait_ready,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,18 +272,6 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(cmd, cwd=ROOT, env=env)
 
 
-async def wait_ready(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as c:
-        for _ in range(300):
-            try:
-                if (await c.get("/healthz")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
 async def timed(
     concurrency: int, jobs: list[Callable[[], Awaitable[Answer]]]
 ) -> tuple[list[float], list[Answer], float]:
@@ -329,7 +317,7 @@ async def run(args: argparse.Namespace) -> int:
         port = free_port()
         proc = start_server(url, port, 1 if small and args.workers == 2 else args.workers)
         base = f"http://127.0.0.1:{port}"
-        await wait_ready(base)
+        await wait_ready(base, "/healthz")
         now = datetime.now(UTC)
         async with LightClient(base, connections=args.concurrency) as client:
             tokens = {
