@@ -42,7 +42,7 @@ from app.demo import _load_foundation
 from app.kit.clock import DISTRICT_TZ
 from app.migrate import upgrade
 from app.models import User
-from bench.common import free_port, pct
+from bench.common import free_port, pct, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
@@ -350,14 +350,7 @@ async def run(args: argparse.Namespace) -> int:
         port = free_port()
         proc = serve(url, settings, port)
         base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=base) as c:
-            for _ in range(300):
-                try:
-                    if (await c.get("/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+        await wait_ready(base, "/healthz")
         figures: dict[str, float] = {}
         cases: list[tuple[str, str, dict[str, str], int]] = [
             ("district (admin), 1 client", "admin", {}, 1),

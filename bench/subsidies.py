@@ -37,7 +37,7 @@ from app.kit import idnumber
 from app.kit.crypto import KeyRing
 from app.migrate import upgrade
 from app.models import Area, User
-from bench.common import free_port
+from bench.common import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
@@ -275,14 +275,8 @@ async def run(n_children: int, n_quotes: int) -> dict[str, Any]:
         )
         headers = {"Authorization": f"Bearer {token}"}
         base = f"http://127.0.0.1:{port}"
+        await wait_ready(base, "/healthz")
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
-            for _ in range(600):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
             bodies = [
                 {"child_id": str(child_ids[i % len(child_ids)]), "month": MONTH}
                 if i % 2 == 0
