@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import uuid
 
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 
@@ -45,3 +47,27 @@ def test_the_documentation_lists_every_tag_in_reading_order() -> None:
     used = {tag for ops in spec["paths"].values() for op in ops.values() for tag in op["tags"]}
     assert [t["name"] for t in spec["tags"]] == list(DOC_TAGS)
     assert used <= set(DOC_TAGS)
+
+
+def _sync_dependencies(dependant: Dependant) -> list[str]:
+    found = []
+    for dep in dependant.dependencies:
+        call = dep.call
+        if call is not None and not (
+            inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)
+        ):
+            found.append(f"{call.__module__}.{call.__qualname__}")
+        found += _sync_dependencies(dep)
+    return found
+
+
+def test_no_route_hands_a_dependency_to_a_thread() -> None:
+    """FastAPI runs a plain `def` dependency in a worker thread: a hand-off on every request."""
+    found = {
+        name
+        for router in _routers()
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for name in _sync_dependencies(route.dependant)
+    }
+    assert found == set()

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from app.incidents.service import Ctx
 
 
-def get_ctx(request: Request) -> Ctx:
+async def get_ctx(request: Request) -> Ctx:
+    # async: FastAPI runs a plain `def` dependency in a worker thread (a hand-off per request)
     return Ctx(
         keyring=request.app.state.keyring,
         settings=request.app.state.settings,

@@ -7,7 +7,21 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select, true, update
+from sqlalchemy import (
+    LargeBinary,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,8 +37,67 @@ from app.models import (
     ReferralUpdate,
     User,
 )
+from app.webhooks import outbox
+from app.webhooks.outbox import PreparedDelivery
+from app.webhooks.repository import DELIVER_JOB, DELIVER_JOB_ATTEMPTS
+from app.worker import queue
 
 FULL_READERS = frozenset({"district_admin", "auditor"})
+
+# A new report in one statement: the incident, its first step, its referral (none for a
+# draft), the referral's webhook deliveries and their jobs. A filed report is the hot write of
+# this domain; the ORM's unit of work would send four INSERTs and the queue a fifth, each a
+# round trip and a statement to prepare. Foreign keys are checked at the end of the statement,
+# when every row is there.
+_INSERT_REPORT = text(
+    """
+WITH incident AS (
+    INSERT INTO incidents (id, status, child_id, child_name, child_gender, child_birth_date,
+        child_age, child_id_number_enc, child_id_number_hash, child_id_number_masked,
+        area_code, kinds, description, discovered_at, location, immediate_danger, urgent,
+        visit_id, reporter_id, reporter_name, drafted_at, reported_at, interventions, version)
+    VALUES (:id, :status, :child_id, :child_name, :child_gender, :child_birth_date,
+        :child_age, :child_id_number_enc, :child_id_number_hash, :child_id_number_masked,
+        :area_code, :kinds, :description, :discovered_at, :location, :immediate_danger,
+        :urgent, :visit_id, :reporter_id, :reporter_name, :drafted_at, :reported_at,
+        '[]'::jsonb, 1)
+    RETURNING created_at, updated_at
+),
+step AS (
+    INSERT INTO incident_steps (incident_id, to_status, at, actor_kind, actor_id, actor_name)
+    VALUES (:id, :status, :at, :actor_kind, :actor_id, :reporter_name)
+),
+referral AS (
+    INSERT INTO referrals (id, incident_id, agency, status, urgent, referred_at, ack_due_at,
+        created_by)
+    SELECT CAST(:referral_id AS uuid), CAST(:id AS uuid), CAST(:agency AS text), 'pending',
+        CAST(:urgent AS boolean), CAST(:at AS timestamptz), CAST(:ack_due_at AS timestamptz),
+        CAST(:reporter_name AS text)
+    WHERE CAST(:refer AS boolean)
+),
+delivery AS (
+    INSERT INTO webhook_deliveries (id, agency_client_id, referral_id, event, payload_enc,
+        status, attempts, max_attempts)
+    SELECT d.id, d.client_id, CAST(:referral_id AS uuid), CAST(:event AS text), d.payload,
+        'pending', 0, CAST(:delivery_attempts AS integer)
+    FROM unnest(CAST(:delivery_ids AS uuid[]), CAST(:client_ids AS uuid[]),
+        CAST(:payloads AS bytea[])) AS d(id, client_id, payload)
+),
+job AS (
+    INSERT INTO jobs (kind, payload, status, attempts, max_attempts)
+    SELECT CAST(:job_kind AS text), jsonb_build_object('delivery_id', d.id::text), 'queued', 0,
+        CAST(:job_attempts AS integer)
+    FROM unnest(CAST(:delivery_ids AS uuid[])) AS d(id)
+)
+SELECT created_at, updated_at FROM incident
+"""
+).bindparams(
+    bindparam("kinds", type_=ARRAY(String)),
+    bindparam("child_id_number_enc", type_=LargeBinary),
+    bindparam("delivery_ids", type_=ARRAY(Uuid)),
+    bindparam("client_ids", type_=ARRAY(Uuid)),
+    bindparam("payloads", type_=ARRAY(LargeBinary)),
+)
 
 
 def sees_full(principal: Principal, incident: Incident) -> bool:
@@ -70,6 +143,51 @@ async def readable_child(
 ) -> Child | None:
     stmt = select(Child).where(Child.id == child_id, readable(principal))
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def insert_report(
+    session: AsyncSession,
+    incident: Incident,
+    step: IncidentStep,
+    referral: Referral | None,
+    deliveries: list[PreparedDelivery],
+) -> None:
+    """Write a new report (see `_INSERT_REPORT`); its server-set timestamps go on `incident`."""
+    await session.flush()  # what the caller has pending first (a visit the draft points to)
+    police = referral is not None
+    params: dict[str, Any] = {
+        c: getattr(incident, c)
+        for c in (
+            "id", "status", "child_id", "child_name", "child_gender", "child_birth_date",
+            "child_age", "child_id_number_enc", "child_id_number_hash",
+            "child_id_number_masked", "area_code", "kinds", "description", "discovered_at",
+            "location", "immediate_danger", "urgent", "visit_id", "reporter_id",
+            "reporter_name", "drafted_at", "reported_at",
+        )
+    }  # fmt: skip
+    params |= {
+        "at": step.at,
+        "actor_kind": step.actor_kind,
+        "actor_id": step.actor_id,
+        "refer": police,
+        "referral_id": referral.id if referral else None,
+        "agency": referral.agency if referral else None,
+        "ack_due_at": referral.ack_due_at if referral else None,
+        "event": outbox.REFERRAL_CREATED,
+        "delivery_attempts": outbox.POLICY.max_attempts,
+        "delivery_ids": [d.id for d in deliveries],
+        "client_ids": [d.agency_client_id for d in deliveries],
+        "payloads": [d.payload_enc for d in deliveries],
+        "job_kind": DELIVER_JOB,
+        "job_attempts": DELIVER_JOB_ATTEMPTS,
+    }
+    row = (await session.execute(_INSERT_REPORT, params)).one()
+    incident.created_at, incident.updated_at = row.created_at, row.updated_at
+    incident.version = 1
+    if referral is not None:
+        referral.created_at = referral.updated_at = row.created_at
+    if deliveries:
+        queue.wake_after_commit(session)
 
 
 async def child_of(session: AsyncSession, incident: Incident) -> Child | None:

@@ -209,14 +209,22 @@ async def create_incident(
             incident.child_id_number_enc = ctx.keyring.encrypt(value)
             incident.child_id_number_hash = ctx.keyring.lookup_hash(value)
             incident.child_id_number_masked = idnumber.mask(value)
-    session.add(incident)
     step = _step(incident, principal, incident.status, ctx.now)
-    session.add(step)
-    referrals: list[Referral] = []
+    referral: Referral | None = None
+    deliveries: list[outbox.PreparedDelivery] = []
     if not body.draft:
-        referrals.append(
-            await _refer(session, incident, child, "police", principal, ctx, note=None)
+        referral = _new_referral(incident, "police", principal, ctx, note=None)
+        deliveries = await outbox.prepare_event(
+            session,
+            ctx.keyring,
+            event=outbox.REFERRAL_CREATED,
+            referral=referral,
+            incident=incident,
+            child=child,
+            occurred_at=ctx.now,
+            today=ctx.today,
         )
+        audit.record(session, "referral.create", "referral", referral.id, {"agency": "police"})
     audit.record(
         session,
         "incident.create",
@@ -224,15 +232,13 @@ async def create_incident(
         incident.id,
         {"draft": body.draft, "urgent": incident.urgent, "child_id": str(incident.child_id)},
     )
-    # One flush for the report, its first step, its referral and the outbox rows: the unit of
-    # work orders the INSERTs by their foreign keys, one statement a table.
     try:
-        await session.flush()
+        await repo.insert_report(session, incident, step, referral, deliveries)
     except IntegrityError as exc:
         if _violated(exc) != "pk_incidents":
             raise
         raise Conflict("该编号的报告已存在", "An incident with this id exists") from None
-    return NewIncident(incident, child, [step], referrals)
+    return NewIncident(incident, child, [step], [] if referral is None else [referral])
 
 
 async def create_draft_for_visit(
@@ -289,17 +295,10 @@ async def complete_draft(
     return incident
 
 
-async def _refer(
-    session: AsyncSession,
-    incident: Incident,
-    child: Child | None,
-    agency: str,
-    actor: Principal,
-    ctx: Ctx,
-    *,
-    note: str | None,
+def _new_referral(
+    incident: Incident, agency: str, actor: Principal, ctx: Ctx, *, note: str | None
 ) -> Referral:
-    referral = Referral(
+    return Referral(
         id=uuid.uuid4(),
         incident_id=incident.id,
         agency=agency,
@@ -310,11 +309,24 @@ async def _refer(
         created_by=actor.name,
         note=note,
     )
+
+
+async def _refer(
+    session: AsyncSession,
+    incident: Incident,
+    child: Child | None,
+    agency: str,
+    actor: Principal,
+    ctx: Ctx,
+    *,
+    note: str | None,
+) -> Referral:
+    referral = _new_referral(incident, agency, actor, ctx, note=note)
     session.add(referral)
     await outbox.record_event(
         session,
         ctx.keyring,
-        event="referral.created",
+        event=outbox.REFERRAL_CREATED,
         referral=referral,
         incident=incident,
         child=child,

@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.kit.sql import table_of
 from app.models import AuditEntry
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6175646974  # "audit"
+_AUDIT = table_of(AuditEntry)
 
 
 _HEAD = text(
@@ -130,7 +132,8 @@ async def flush(session: AsyncSession) -> None:
         row["hash"] = chain_hash(row)
         prev = row["hash"]
         rows.append(row)
-    await session.execute(insert(AuditEntry), rows)
+    # One multi-row INSERT on the table (the ORM's bulk path would send an executemany).
+    await session.execute(insert(_AUDIT).values(rows))
 
 
 @dataclass

@@ -35,7 +35,8 @@ class FixedClock:
         self._at = at
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
+    # async: FastAPI runs a plain `def` dependency in a worker thread (a hand-off per request)
     clock: Clock = request.app.state.clock
     return clock
 

@@ -32,10 +32,57 @@ class DeliveryPolicy:
 
 
 POLICY = DeliveryPolicy()
+REFERRAL_CREATED = "referral.created"
 
 
 def payload_context(delivery_id: uuid.UUID) -> bytes:
     return b"webhook-payload:" + str(delivery_id).encode()
+
+
+@dataclass(frozen=True)
+class PreparedDelivery:
+    """A delivery of one event to one client: its id and its encrypted, self-describing body."""
+
+    id: uuid.UUID
+    agency_client_id: uuid.UUID
+    payload_enc: bytes
+
+
+async def prepare_event(
+    session: AsyncSession,
+    keyring: KeyRing,
+    *,
+    event: str,
+    referral: Referral,
+    incident: Incident,
+    child: Child | None,
+    occurred_at: datetime,
+    today: date,
+) -> list[PreparedDelivery]:
+    """The deliveries of `event` about `referral`, one per active webhook of its agency.
+
+    Nothing is written: the caller writes them (and their jobs) in its own transaction.
+    """
+    clients = await repo.client_ids_with_webhook(session, referral.agency)
+    if not clients:
+        return []
+    view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, today))
+    out = []
+    for client_id in clients:
+        delivery_id = uuid.uuid4()
+        body = {
+            "delivery_id": str(delivery_id),
+            "event": event,
+            "occurred_at": occurred_at.isoformat(),
+            "referral": view,
+        }
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        out.append(
+            PreparedDelivery(
+                delivery_id, client_id, keyring.encrypt(raw, context=payload_context(delivery_id))
+            )
+        )
+    return out
 
 
 async def record_event(
@@ -50,37 +97,36 @@ async def record_event(
     today: date,
 ) -> list[uuid.UUID]:
     """Queue `event` about `referral` to every active webhook of its agency; the delivery ids."""
-    ids: list[uuid.UUID] = []
-    clients = await repo.client_ids_with_webhook(session, referral.agency)
-    if not clients:
-        return ids
-    view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, today))
-    for client_id in clients:
-        delivery_id = uuid.uuid4()
-        body = {
-            "delivery_id": str(delivery_id),
-            "event": event,
-            "occurred_at": occurred_at.isoformat(),
-            "referral": view,
-        }
-        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    prepared = await prepare_event(
+        session,
+        keyring,
+        event=event,
+        referral=referral,
+        incident=incident,
+        child=child,
+        occurred_at=occurred_at,
+        today=today,
+    )
+    for d in prepared:
         session.add(
             WebhookDelivery(
-                id=delivery_id,
-                agency_client_id=client_id,
+                id=d.id,
+                agency_client_id=d.agency_client_id,
                 referral_id=referral.id,
                 event=event,
-                payload_enc=keyring.encrypt(raw, context=payload_context(delivery_id)),
+                payload_enc=d.payload_enc,
                 status="pending",
                 attempts=0,
                 max_attempts=POLICY.max_attempts,
             )
         )
-        ids.append(delivery_id)
     # No flush here: the rows go with the caller's next flush (the unit of work puts them after
     # their referral); the jobs name them only in their payload.
-    for delivery_id in ids:
+    for d in prepared:
         await queue.enqueue(
-            session, repo.DELIVER_JOB, {"delivery_id": str(delivery_id)}, max_attempts=5
+            session,
+            repo.DELIVER_JOB,
+            {"delivery_id": str(d.id)},
+            max_attempts=repo.DELIVER_JOB_ATTEMPTS,
         )
-    return ids
+    return [d.id for d in prepared]

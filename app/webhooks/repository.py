@@ -13,6 +13,8 @@ from app.kit.sql import table_of
 from app.models import AgencyClient, Job, WebhookAttempt, WebhookDelivery
 
 DELIVER_JOB = "webhooks.deliver"
+# A delivery job retries its own failures (a crash, a lost lease); the delivery has its policy.
+DELIVER_JOB_ATTEMPTS = 5
 
 
 _CLIENT_IDS_WITH_WEBHOOK = select(AgencyClient.id).where(
@@ -65,7 +67,7 @@ async def schedule_attempt(
             kind=DELIVER_JOB,
             payload={"delivery_id": str(delivery_id)},
             run_at=run_at,
-            max_attempts=5,
+            max_attempts=DELIVER_JOB_ATTEMPTS,
         )
     )
     return run_at  # type: ignore[no-any-return]

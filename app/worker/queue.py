@@ -35,7 +35,11 @@ async def enqueue(
         await session.execute(insert(table_of(Job)).values(**values))
     else:
         await session.execute(insert_ignoring_conflicts(Job, "dedupe_key").values(**values))
-    # Wake the in-process worker as soon as this transaction commits.
+    wake_after_commit(session)
+
+
+def wake_after_commit(session: AsyncSession) -> None:
+    """Wake the in-process worker as soon as this transaction commits (jobs were queued)."""
     request = session.info.get("request")
     worker = getattr(request.app.state, "worker", None) if request is not None else None
     if worker is not None:
