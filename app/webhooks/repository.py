@@ -30,17 +30,20 @@ async def client_ids_with_webhook(session: AsyncSession, agency: str) -> list[uu
     return list((await session.execute(_CLIENT_IDS_WITH_WEBHOOK, {"agency": agency})).scalars())
 
 
+# Built once (run for every delivery attempt): SQLAlchemy keeps it compiled.
+_LOCK_DELIVERY = (
+    select(WebhookDelivery, AgencyClient)
+    .join(AgencyClient, AgencyClient.id == WebhookDelivery.agency_client_id)
+    .where(WebhookDelivery.id == bindparam("delivery_id"))
+    .with_for_update(of=WebhookDelivery, skip_locked=True)
+)
+
+
 async def lock_delivery(
     session: AsyncSession, delivery_id: uuid.UUID
 ) -> tuple[WebhookDelivery, AgencyClient] | None:
     """The delivery and its client, row-locked; None when another worker is sending it now."""
-    stmt = (
-        select(WebhookDelivery, AgencyClient)
-        .join(AgencyClient, AgencyClient.id == WebhookDelivery.agency_client_id)
-        .where(WebhookDelivery.id == delivery_id)
-        .with_for_update(of=WebhookDelivery, skip_locked=True)
-    )
-    row = (await session.execute(stmt)).first()
+    row = (await session.execute(_LOCK_DELIVERY, {"delivery_id": delivery_id})).first()
     return None if row is None else (row[0], row[1])
 
 
