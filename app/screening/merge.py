@@ -28,6 +28,9 @@ from app.observability import current_metrics
 from app.screening.staging import STAGE_COLUMNS, PreparedChunk
 
 MERGE_LOCK: Final = 0x73637265656E  # "screen"
+# Per merge transaction (SET LOCAL): enough for the statement's largest intermediate results
+# on a 50,000-row chunk (see `_stage_and_merge`) to stay in memory.
+MERGE_WORK_MEM: Final = "64MB"
 
 # Fields compared to decide "changed", and kept in the history when they change.
 TRACKED: Final[tuple[str, ...]] = (
@@ -94,10 +97,14 @@ def age_band_sql(birth: str, on: str) -> str:
 def _merge_sql() -> str:
     insert_cols = [c for c in STAGE_COLUMNS if c != "row_number"]
     select_cols = ", ".join("s.flags::jsonb" if c == "flags" else f"s.{c}" for c in insert_cols)
-    staged = {c: "s.flags::jsonb" if c == "flags" else f"s.{c}" for c in (*TRACKED, *_DERIVED)}
-    set_clause = ", ".join(f"{c} = {staged[c]}" for c in (*TRACKED, *_DERIVED))
+    # `old` carries each conflicting row's record values (o.*) and staged values (o.new_*)
+    staged_cols = ", ".join(
+        "s.flags::jsonb AS new_flags" if c == "flags" else f"s.{c} AS new_{c}"
+        for c in (*TRACKED, *_DERIVED)
+    )
+    set_clause = ", ".join(f"{c} = o.new_{c}" for c in (*TRACKED, *_DERIVED))
     compare_old = ", ".join(f"o.{c}" for c in TRACKED)
-    compare_new = ", ".join(staged[c] for c in TRACKED)
+    compare_new = ", ".join(f"o.new_{c}" for c in TRACKED)
     old_cols = ", ".join(f"o.{c}" for c in (*TRACKED, *_DERIVED))
     returning = ", ".join(f"r.{c}" for c in (*TRACKED, *_DERIVED))
     history = ", ".join(f"('{c}', o.{c}::text, u.{c}::text)" for c in TRACKED)
@@ -120,20 +127,21 @@ WITH ins AS (
 old AS MATERIALIZED (
     -- the staged rows of children already recorded (only those are looked up again), with
     -- the record as it was before this statement (every part of it sees the same snapshot)
-    -- (OFFSET 0: set the inserted keys aside first, then one index probe per remaining key)
-    SELECT o.id, o.identity_key, {old_cols}
+    -- and the staged values (OFFSET 0: set the inserted keys aside first, then one index
+    -- probe per remaining key)
+    SELECT o.id, {old_cols}, {staged_cols}
     FROM (
-        SELECT s.identity_key FROM screening_stage s
+        SELECT s.* FROM screening_stage s
         WHERE NOT EXISTS (SELECT FROM ins WHERE ins.identity_key = s.identity_key) OFFSET 0
-    ) k
+    ) s
     CROSS JOIN LATERAL (
-        SELECT o.* FROM screening_records o WHERE o.identity_key = k.identity_key OFFSET 0
+        SELECT o.* FROM screening_records o WHERE o.identity_key = s.identity_key OFFSET 0
     ) o
 ),
 up AS (
     UPDATE screening_records r SET {set_clause},
         last_import_id = :import_id, updated_at = :now, version = r.version + 1
-    FROM old o JOIN screening_stage s ON s.identity_key = o.identity_key
+    FROM old o
     WHERE r.id = o.id AND ({compare_old}) IS DISTINCT FROM ({compare_new})
     RETURNING r.id, {returning}
 ),
@@ -253,6 +261,10 @@ async def _stage_and_merge(
     now: datetime,
 ) -> tuple[int, int]:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
+    # The statement keeps the inserted rows (for the anti-join and the statistics) and, on a
+    # re-import, the conflicting rows with their staged values: with the default 4 MB these
+    # spill to temporary files on every large chunk.
+    await session.execute(text(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'"))
     await session.execute(text(_STAGE_DDL))
     await session.execute(text("TRUNCATE screening_stage"))
     await load(await raw_connection(session))

@@ -139,6 +139,9 @@ class PreparedChunk:
     progress: float = 0.0
 
 
+_NONCE_BATCH: Final = 12 * 4096
+
+
 class FastCrypto:
     """`KeyRing.encrypt` and `KeyRing.lookup_hash`, byte for byte, with the per-key set-up done
     once (an AES-GCM context and a keyed HMAC state copied per value) instead of per row."""
@@ -147,9 +150,20 @@ class FastCrypto:
         self._prefix = b"v1:" + ring.active_key_id.encode() + b":"
         self._aes = AESGCM(ring.keys[ring.active_key_id])
         self._hmac = hmac.new(ring.hmac_key, digestmod=hashlib.sha256)
+        self._nonces = b""
+        self._next = 0
+
+    def _nonce(self) -> bytes:
+        """12 fresh bytes of `os.urandom`, drawn 4,096 nonces at a time (one system call per
+        row cost a sixth of the encryption; the bytes are the same kernel randomness)."""
+        at = self._next
+        if at >= len(self._nonces):
+            self._nonces, at = os.urandom(_NONCE_BATCH), 0
+        self._next = at + 12
+        return self._nonces[at : at + 12]
 
     def encrypt(self, plaintext: str) -> bytes:
-        nonce = os.urandom(12)
+        nonce = self._nonce()
         return self._prefix + nonce + self._aes.encrypt(nonce, plaintext.encode(), b"")
 
     def lookup_hash(self, value: str) -> str:

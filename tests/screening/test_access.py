@@ -247,6 +247,65 @@ async def test_stats_counts_and_jurisdiction(
     assert (await _stats(client, auth("dir1")))["area_code"] == VILLAGE1
 
 
+async def test_a_changed_child_moves_in_the_stats_and_keeps_its_history(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    h = auth("admin")
+    first = row()
+    await load_records(session, settings, [first])
+    before = await _stats(client, h)
+    # moved to a village of another town, and the stated classification now differs
+    moved = {**first, "village_code": VILLAGE3, "stated_classification": "无"}
+    await load_records(session, settings, [moved])
+    after = await _stats(client, h)
+    diff = _minus(after, before)
+    assert {k: v for k, v in diff.items() if k != "by_town"} == {
+        "total": 0,
+        "by_classification": {"flagged": 1},
+        "by_age_band": {},
+        "by_school_status": {},
+        "not_in_school": 0,
+    }
+    towns_before = {t["key"]: t["count"] for t in before["by_town"]}
+    towns_after = {t["key"]: t["count"] for t in after["by_town"]}
+    for town, moved_by in ((TOWN1, -1), (TOWN2, 1)):
+        assert towns_after.get(town, 0) - towns_before.get(town, 0) == moved_by
+    record = (
+        await session.execute(
+            text(
+                "SELECT id, village_code, town_code, flagged, flags, version "
+                "FROM screening_records WHERE name = :n"
+            ),
+            {"n": first["name"]},
+        )
+    ).one()
+    assert (record.village_code, record.town_code, record.flagged, record.version) == (
+        VILLAGE3,
+        TOWN2,
+        True,
+        2,
+    )
+    assert [f["code"] for f in record.flags] == ["stated_classification_mismatch"]
+    changes = (
+        await session.execute(
+            text(
+                "SELECT field, old_value, new_value FROM screening_record_changes "
+                "WHERE record_id = :id"
+            ),
+            {"id": record.id},
+        )
+    ).all()
+    assert {c.field: (c.old_value, c.new_value) for c in changes} == {
+        "village_code": (VILLAGE1, VILLAGE3),
+        "stated_classification": ("migrant", "neither"),
+        "flags": ("[]", changes[-1].new_value),
+    }
+    assert "stated_classification_mismatch" in {c.field: c.new_value for c in changes}["flags"]
+    # the same row once more: unchanged, the figures stay
+    await load_records(session, settings, [moved])
+    assert await _stats(client, h) == after
+
+
 async def test_town_supervisor_upload_rejects_rows_outside_the_town(
     committed_client: httpx.AsyncClient,
     auth: AuthHeaders,

@@ -51,3 +51,19 @@ def test_fast_crypto_matches_the_key_ring(settings: Settings) -> None:
     for value in ("11011520100101001x", " 110115201001010011 ", "NBP|张三|2014-01-02|139"):
         assert fast.lookup_hash(value) == ring.lookup_hash(value)
     assert ring.decrypt(fast.encrypt("110115201001010011")) == "110115201001010011"
+
+
+def test_fast_crypto_nonces_are_fresh_across_batches(settings: Settings) -> None:
+    ring = KeyRing.from_settings(
+        settings.encryption_keys.get_secret_value(),
+        settings.encryption_active_key_id,
+        settings.hmac_key.get_secret_value(),
+    )
+    fast = FastCrypto(ring)
+    prefix = len(b"v1:" + ring.active_key_id.encode() + b":")
+    # more than one batch of nonces, so the refill is crossed
+    sealed = [fast.encrypt("110115201001010011") for _ in range(5000)]
+    nonces = {s[prefix : prefix + 12] for s in sealed}
+    assert len(nonces) == len(sealed)
+    assert all(len(n) == 12 for n in nonces)
+    assert {ring.decrypt(s) for s in sealed[4090:4100]} == {"110115201001010011"}
