@@ -34,6 +34,7 @@ from app.kit import idempotency
 from app.kit.clock import ClockDep, local_today
 from app.kit.crypto import KeyRing
 from app.kit.etag import set_etag
+from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 from app.kit.types import Timestamp
 from app.ledger.months import month_end, parse_month
@@ -83,7 +84,7 @@ async def create_child(
     session: SessionDep,
     actor: Writers,
     clock: ClockDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> ChildOut | JSONResponse:
     if idempotency_key:
         replay = await idempotency.claim(

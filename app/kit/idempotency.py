@@ -10,14 +10,31 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import IdempotencyRecord
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Retry-safe creation: the same key and body give the same answer once more.",
+    ),
+]
+"""The `Idempotency-Key` header of creations that have no client-chosen id."""
+
+REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A replay of an earlier creation with the same Idempotency-Key and body"}
+}
 
 # Built once, run as Core (no ORM bulk machinery) and kept compiled: every idempotent create
 # (each visit, each report) runs both.
@@ -100,3 +117,35 @@ async def store(
             "resource_id": resource_id,
         },
     )
+
+
+async def replay_for_key(
+    session: AsyncSession, key: str | None, *, owner: str, scope: str, body: Any
+) -> JSONResponse | None:
+    """With an Idempotency-Key: claim it, or the stored answer (200) of its first use."""
+    if not key:
+        return None
+    replay = await claim(session, owner=owner, scope=scope, key=key, body=body)
+    return None if replay is None else JSONResponse(replay.body, status_code=200)
+
+
+async def remember_for_key(
+    session: AsyncSession,
+    key: str | None,
+    *,
+    owner: str,
+    scope: str,
+    out: BaseModel,
+    resource_id: str | None = None,
+) -> None:
+    """With an Idempotency-Key: keep this creation's answer (201) for its replays."""
+    if key:
+        await store(
+            session,
+            owner=owner,
+            scope=scope,
+            key=key,
+            status_code=201,
+            body=out.model_dump(mode="json"),
+            resource_id=resource_id,
+        )

@@ -16,6 +16,8 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from app.auth.principal import DistrictAdmin, Principal, Staff, require_roles
 from app.db import SessionDep
@@ -23,6 +25,7 @@ from app.errors import error_responses
 from app.kit import audit
 from app.kit.clock import ClockDep
 from app.kit.etag import set_etag
+from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
 from app.kit.money import from_fen
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 from app.models import BenefitLine, BenefitRun, MedicalClaim, PayrollLine, SubsidyStandard
@@ -55,6 +58,12 @@ from app.subsidies.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
+
+
+def _fp(body: BaseModel) -> dict[str, Any]:
+    """What an Idempotency-Key's first use is compared with: the body as sent (JSON)."""
+    return body.model_dump(mode="json")
+
 
 DistrictReader = Annotated[
     Principal, Depends(require_roles("district_admin", "district_leader", "auditor"))
@@ -102,14 +111,22 @@ async def list_subsidy_standards(
     response_model=StandardCreated,
     status_code=201,
     summary="Append a standard (a correction is a new value; paid months need retroactive)",
-    responses=error_responses(400, 401, 403, 409, 422),
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
 )
 async def create_subsidy_standard(
-    body: StandardCreate, session: SessionDep, actor: DistrictAdmin
-) -> StandardCreated:
+    body: StandardCreate,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    idempotency_key: IdempotencyKey = None,
+) -> StandardCreated | JSONResponse:
+    key = {"owner": str(actor.id), "scope": "subsidy.standards"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+        return replay
     row, adjusted, drafts = await service.create_standard(session, actor, body)
     out = StandardOut.model_validate(row, from_attributes=True)
-    return StandardCreated(**out.model_dump(), adjusted_months=adjusted, stale_drafts=drafts)
+    created = StandardCreated(**out.model_dump(), adjusted_months=adjusted, stale_drafts=drafts)
+    await remember_for_key(session, idempotency_key, **key, out=created)
+    return created
 
 
 # --------------------------------------------------------------------------------------- quote
@@ -133,14 +150,24 @@ async def quote_subsidy(body: QuoteRequest, session: SessionDep, actor: Staff) -
     response_model=ClaimOut,
     status_code=201,
     summary="File a medical reimbursement claim (医疗报销)",
-    responses=error_responses(400, 401, 403, 404, 422),
+    responses=REPLAYED | error_responses(400, 401, 403, 404, 409, 422),
 )
 async def create_medical_claim(
-    body: ClaimCreate, response: Response, session: SessionDep, actor: ClaimFiler, clock: ClockDep
-) -> ClaimOut:
+    body: ClaimCreate,
+    response: Response,
+    session: SessionDep,
+    actor: ClaimFiler,
+    clock: ClockDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ClaimOut | JSONResponse:
+    key = {"owner": str(actor.id), "scope": "subsidy.medical_claims"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+        return replay
     claim = await service.create_claim(session, actor, body, clock.now())
     set_etag(response, claim.version)
-    return ClaimOut.model_validate(service.claim_out(claim))
+    out = ClaimOut.model_validate(service.claim_out(claim))
+    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(claim.id))
+    return out
 
 
 @router.get(
@@ -236,7 +263,7 @@ async def pay_medical_claim(
     response_model=PayrollOut,
     status_code=201,
     summary="Run the month's living-allowance payroll (one per month; 409 names the existing)",
-    responses=error_responses(400, 401, 403, 409, 422),
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
 )
 async def create_payroll(
     body: PayrollCreate,
@@ -244,10 +271,16 @@ async def create_payroll(
     session: SessionDep,
     actor: DistrictAdmin,
     clock: ClockDep,
-) -> PayrollOut:
+    idempotency_key: IdempotencyKey = None,
+) -> PayrollOut | JSONResponse:
+    key = {"owner": str(actor.id), "scope": "subsidy.payrolls"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+        return replay
     run = await payrolls.create_payroll(session, actor, body.month, clock.now())
     set_etag(response, run.version)
-    return PayrollOut.model_validate(payrolls.payroll_out(run, await repo.town_names(session)))
+    out = PayrollOut.model_validate(payrolls.payroll_out(run, await repo.town_names(session)))
+    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(run.id))
+    return out
 
 
 @router.get(
@@ -391,13 +424,22 @@ async def _lines(
     response_model=BenefitRunOut,
     status_code=201,
     summary="Run the school year's education grants (助学金); once per school year",
-    responses=error_responses(400, 401, 403, 409, 422),
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
 )
 async def create_education_grants(
-    body: EducationGrantCreate, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
-) -> BenefitRunOut:
+    body: EducationGrantCreate,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    clock: ClockDep,
+    idempotency_key: IdempotencyKey = None,
+) -> BenefitRunOut | JSONResponse:
+    key = {"owner": str(actor.id), "scope": "subsidy.education_grants"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+        return replay
     run = await service.create_education_grants(session, actor, body.school_year, clock.now())
-    return _run_out(run, await repo.town_names(session))
+    out = _run_out(run, await repo.town_names(session))
+    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(run.id))
+    return out
 
 
 @router.get(
@@ -435,13 +477,22 @@ async def list_education_grant_lines(
     response_model=BenefitRunOut,
     status_code=201,
     summary="Run the holiday condolences (节日慰问); once per occasion and year",
-    responses=error_responses(400, 401, 403, 409, 422),
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
 )
 async def create_holiday_run(
-    body: HolidayRunCreate, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
-) -> BenefitRunOut:
+    body: HolidayRunCreate,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    clock: ClockDep,
+    idempotency_key: IdempotencyKey = None,
+) -> BenefitRunOut | JSONResponse:
+    key = {"owner": str(actor.id), "scope": "subsidy.holiday_runs"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+        return replay
     run = await service.create_holiday_run(session, actor, body.occasion, body.year, clock.now())
-    return _run_out(run, await repo.town_names(session))
+    out = _run_out(run, await repo.town_names(session))
+    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(run.id))
+    return out
 
 
 @router.get(
@@ -483,19 +534,27 @@ async def list_holiday_run_lines(
     response_model=BudgetOut,
     status_code=201,
     summary="Set the year's budget for classified support (once per year)",
-    responses=error_responses(400, 401, 403, 409, 422),
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
 )
 async def create_subsidy_budget(
-    body: BudgetCreate, session: SessionDep, actor: DistrictAdmin
-) -> BudgetOut:
+    body: BudgetCreate,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    idempotency_key: IdempotencyKey = None,
+) -> BudgetOut | JSONResponse:
+    key = {"owner": str(actor.id), "scope": "subsidy.budgets"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+        return replay
     row = await service.create_budget(session, actor, body.year, body.amount, body.reference)
-    return BudgetOut(
+    out = BudgetOut(
         year=row.year,
         amount=from_fen(row.amount_fen),
         reference=row.reference,
         created_at=row.created_at,
         created_by=row.created_by,
     )
+    await remember_for_key(session, idempotency_key, **key, out=out)
+    return out
 
 
 @router.get(

@@ -13,6 +13,7 @@ from app.errors import error_responses
 from app.kit import idempotency
 from app.kit.clock import ClockDep
 from app.kit.etag import set_etag
+from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 from app.models import AgencyClient, User
 from app.users import repository as repo
@@ -35,14 +36,6 @@ def replay_response(description: str) -> dict[int | str, dict[str, Any]]:
 
 UserReaders = Annotated[
     Principal, Depends(require_roles("district_admin", "district_leader", "auditor"))
-]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Retry-safe creation: the same key and body give the same answer once more.",
-    ),
 ]
 
 
