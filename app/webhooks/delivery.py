@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.kit.crypto import KeyRing
-from app.kit.http import outbound_client
+from app.kit.http import outbound_client, outbound_timeout
 from app.observability import current_metrics
 from app.webhooks import outbox, signing
 from app.webhooks import repository as repo
@@ -67,15 +67,16 @@ _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient
 _MAX_ANSWER_BYTES = 64 * 1024
 
 
-def _client() -> httpx.AsyncClient:
+def _client(settings: Settings) -> httpx.AsyncClient:
     """One client per event loop: its pool keeps connections (and TLS sessions) to the partners
-    alive between deliveries instead of a handshake for each."""
+    alive between deliveries instead of a handshake for each. Its timeouts are the settings'
+    outbound ones (a client made with others is replaced)."""
     loop = asyncio.get_running_loop()
     client = _CLIENTS.get(loop)
-    if client is None or client.is_closed:
-        p = outbox.POLICY
+    timeout = outbound_timeout(settings)
+    if client is None or client.is_closed or client.timeout != timeout:
         client = outbound_client(
-            timeout=httpx.Timeout(p.read_timeout, connect=p.connect_timeout),
+            timeout=timeout,
             verify=_tls(),
             limits=httpx.Limits(max_connections=64, keepalive_expiry=30),
         )
@@ -83,9 +84,11 @@ def _client() -> httpx.AsyncClient:
     return client
 
 
-async def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+async def _post(
+    settings: Settings, url: str, body: bytes, headers: dict[str, str]
+) -> tuple[int | None, str | None]:
     try:
-        async with _client().stream("POST", url, content=body, headers=headers) as response:
+        async with _client(settings).stream("POST", url, content=body, headers=headers) as response:
             code = response.status_code
             # Read a short answer to its end, so the connection goes back to the pool (one
             # closed with its answer unread is dropped: a new TCP connection per delivery).
@@ -124,7 +127,7 @@ async def deliver(session: AsyncSession, payload: dict[str, Any], ctx: JobContex
     headers = signing.headers_for(secret, str(delivery_id), delivery.event, body)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    code, error = await _post(client.webhook_url, body, headers)
+    code, error = await _post(ctx.settings, client.webhook_url, body, headers)
     duration_ms = int((time.perf_counter() - t0) * 1000)
     attempt = delivery.attempts + 1
     outcome = "delivered" if error is None else "abandoned"

@@ -22,13 +22,12 @@ from app.worker import queue
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    """Retries: exponential backoff with jitter, up to `max_attempts`; timeouts on every call."""
+    """Retries: exponential backoff with jitter, up to `max_attempts`. (Each call's timeouts are
+    the settings' OUTBOUND_CONNECT_TIMEOUT_SECONDS and OUTBOUND_TIMEOUT_SECONDS.)"""
 
     max_attempts: int = 12
     base_seconds: float = 2.0
     cap_seconds: float = 1800.0
-    connect_timeout: float = 3.0
-    read_timeout: float = 5.0
 
 
 POLICY = DeliveryPolicy()

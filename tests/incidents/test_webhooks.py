@@ -36,9 +36,7 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         outbox,
         "POLICY",
-        outbox.DeliveryPolicy(
-            max_attempts=4, base_seconds=0.0, cap_seconds=0.0, connect_timeout=1.0, read_timeout=0.3
-        ),
+        outbox.DeliveryPolicy(max_attempts=4, base_seconds=0.0, cap_seconds=0.0),
     )
 
 
@@ -178,11 +176,16 @@ async def test_retries_after_500_and_timeout(
     receiver: Receiver,
 ) -> None:
     await _register(client, auth, base, receiver.url)
-    receiver.script = [500, 1.0, 503, 200]
+    receiver.script = [500, 1.0, 503, 200]  # the second answer comes after 1 s
     await _report(client, auth, session, settings)
     counter = current_metrics().webhook_deliveries
     before = {o: counter.labels(o)._value.get() for o in ("delivered", "failed")}
-    await Worker(sessionmaker, settings, clock).drain()
+    # The deliveries' timeouts are the settings' OUTBOUND_* ones (a 0.3 s read: the 1 s answer
+    # is a timeout)
+    quick = settings.model_copy(
+        update={"outbound_connect_timeout_seconds": 1.0, "outbound_timeout_seconds": 0.3}
+    )
+    await Worker(sessionmaker, quick, clock).drain()
     assert len(receiver.received) == 4
     # /metrics counts every attempt: three failed (to be retried), one delivered
     assert counter.labels("failed")._value.get() - before["failed"] == 3
