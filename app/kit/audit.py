@@ -26,11 +26,10 @@ _LOCK_KEY = 0x6175646974  # "audit"
 _AUDIT = table_of(AuditEntry)
 
 
-_HEAD = text(
-    "SELECT (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), "
-    "ARRAY(SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) "
-    "FROM generate_series(1, :n))"
-)
+# The chain's lock (transaction-scoped) and, once it is granted, the last entry's hash and the
+# new entries' ids: one round trip (the function is in migration 0012; its statements each see
+# the commits made before the lock was granted).
+_RESERVE = text("SELECT prev_hash, ids FROM audit_reserve(:k, :n)")
 
 
 @dataclass
@@ -109,9 +108,7 @@ async def flush(session: AsyncSession) -> None:
     client = request.client.host if request is not None and request.client else None
     clock = request.app.state.clock if request is not None else None
     now = clock.now() if clock is not None else datetime.now(UTC)
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    # After the lock, in a statement of its own: its snapshot sees the last holder's commit.
-    prev_hash, ids = (await session.execute(_HEAD, {"n": len(pending)})).one()
+    prev_hash, ids = (await session.execute(_RESERVE, {"k": _LOCK_KEY, "n": len(pending)})).one()
     prev = prev_hash or GENESIS
     rows = []
     for entry_id, p in zip(sorted(ids), pending, strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app import manage
 from app.config import Settings
@@ -412,3 +413,25 @@ async def test_verify_audit_command_names_the_break(
     assert await manage.cmd_verify_audit() == 1
     out = capsys.readouterr().out
     assert "BROKEN at entry 42" in out
+
+
+async def test_the_chain_holds_under_concurrent_commits(
+    committed_client: httpx.AsyncClient, committed_engine: AsyncEngine, auth: AuthHeaders
+) -> None:
+    """Writers that commit at once still append one after another: every entry links to the
+    one before it (the chain's lock, and a head read that sees the last holder's commit)."""
+    bodies = [user_body() for _ in range(24)]
+    answers = await asyncio.gather(
+        *(committed_client.post("/api/v1/users", json=b, headers=auth("admin")) for b in bodies)
+    )
+    assert [r.status_code for r in answers] == [201] * len(bodies)
+    async with committed_engine.connect() as c:
+        report = await verify_chain(c)
+        created = (
+            await c.execute(
+                select(AuditEntry.resource_id).where(AuditEntry.action == "user.create")
+            )
+        ).scalars()
+        assert {r.json()["id"] for r in answers} <= set(created)
+    assert report.first_broken_id is None, report.reason
+    assert report.checked >= len(bodies)
