@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     incident_ack_sla_minutes: int = 60
     incident_urgent_ack_sla_minutes: int = 15
     follow_up_due_days: int = 15
+    # The phone sync's change log keeps this many days; a phone whose cursor is older starts
+    # over with a full sync (nothing is skipped).
+    sync_changes_retention_days: int = Field(default=90, ge=1)
     # Visit quality flags: more visits than this by one visitor within one hour; a visit more
     # than this many km from the child's village centroid; clock skew a phone may have.
     visit_max_per_hour: int = 4

@@ -53,6 +53,7 @@ from app.models.visits import (
     AreaLocation,
     FollowUp,
     SyncChange,
+    SyncState,
     Visit,
     VisitFlag,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "SubsidyBudget",
     "SubsidyStandard",
     "SyncChange",
+    "SyncState",
     "User",
     "Visit",
     "VisitFlag",

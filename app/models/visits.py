@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    SmallInteger,
     String,
     Text,
     func,
@@ -179,3 +180,16 @@ class SyncChange(Base):
     )
 
     __table_args__ = (Index("ix_sync_changes_xid", "xid"),)
+
+
+class SyncState(Base):
+    """The change log's one row of state: changes of transactions below `pruned_below_xid` may
+    have been pruned, so a cursor below it cannot be answered with changes (a full sync)."""
+
+    __tablename__ = "sync_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    pruned_below_xid: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    pruned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, literal_column, or_, select, text
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
 from app.children.access import readable
-from app.models import Child, FollowUp, SyncChange, Visit
+from app.models import Child, FollowUp, SyncChange, SyncState, Visit
 
 # The oldest transaction still in progress in a fresh snapshot (our own excluded: the snapshot's
 # xip list never holds it), or the next transaction id when none is. Every transaction with a
@@ -41,10 +42,11 @@ def _scope(principal: Principal, col: Any) -> Any:
 
 async def changed_children(
     session: AsyncSession, principal: Principal, since_xid: int
-) -> tuple[int, list[uuid.UUID]]:
-    """(the horizon, the children changed by transactions at or above `since_xid`), read in
-    one statement, hence one snapshot: every transaction below the horizon has ended in that
-    snapshot, so the scan sees all of its changes (one round trip for an idle phone's sync)."""
+) -> tuple[int, int, list[uuid.UUID]]:
+    """(the horizon, the pruning horizon, the children changed by transactions at or above
+    `since_xid`), read in one statement, hence one snapshot: every transaction below the
+    horizon has ended in that snapshot, so the scan sees all of its changes (one round trip for
+    an idle phone's sync). Below the pruning horizon, changes may have been pruned."""
     changed = (
         select(SyncChange.child_id)
         .where(
@@ -53,9 +55,33 @@ async def changed_children(
         )
         .distinct()
     )
-    stmt = select(literal_column(f"({_HORIZON_SQL})"), func.array(changed.scalar_subquery()))
+    stmt = select(
+        literal_column(f"({_HORIZON_SQL})"), _PRUNED_BELOW, func.array(changed.scalar_subquery())
+    )
     row = (await session.execute(stmt)).one()
-    return int(row[0] or 0), list(row[1] or [])
+    return int(row[0] or 0), int(row[1] or 0), list(row[2] or [])
+
+
+_PRUNED_BELOW = select(SyncState.pruned_below_xid).where(SyncState.id == 1).scalar_subquery()
+
+# Forget the changes older than a cutoff, and raise the pruning horizon above every one of them
+# (in the same statement: a cursor either is at or above it and lost nothing, or starts over).
+_PRUNE = text(
+    """
+    WITH gone AS (DELETE FROM sync_changes WHERE at < :cutoff RETURNING xid)
+    INSERT INTO sync_state AS s (id, pruned_below_xid, pruned_at)
+    VALUES (1, coalesce((SELECT max(xid) + 1 FROM gone), 0), :now)
+    ON CONFLICT (id) DO UPDATE
+    SET pruned_below_xid = greatest(s.pruned_below_xid, EXCLUDED.pruned_below_xid),
+        pruned_at = EXCLUDED.pruned_at
+    RETURNING (SELECT count(*) FROM gone)
+    """
+)
+
+
+async def prune_changes(session: AsyncSession, cutoff: datetime, now: datetime) -> int:
+    """Delete the change-log rows written before `cutoff`; how many."""
+    return int((await session.execute(_PRUNE, {"cutoff": cutoff, "now": now})).scalar_one())
 
 
 async def children(

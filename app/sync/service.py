@@ -18,6 +18,11 @@ complete and replaces the phone's copy), never skipped. With nothing in flight a
 changed, the answer is an empty list and a cursor that moves to the present: a few hundred
 bytes, one indexed range scan.
 
+The log is pruned (`sync.prune_changes`, every 6 hours) of changes older than
+SYNC_CHANGES_RETENTION_DAYS, and `sync_state.pruned_below_xid` rises above every pruned change
+in the same statement. A cursor below it may have lost changes, so that phone gets the whole
+set again (`full: true`); a cursor at or above it lost nothing.
+
 Each child in the answer is complete: the fields a visitor needs, its last visit and its open
 follow-ups (a follow-up resolved since simply disappears from the list). A child that changed
 and is no longer readable by the caller, or has left the ledger, comes back as a tombstone.
@@ -78,30 +83,36 @@ def decode_cursor(cursor: str) -> int:
 
 async def sync(session: AsyncSession, principal: Principal, cursor: str | None) -> SyncOut:
     since = None if cursor is None else decode_cursor(cursor)
+    tombstones: list[Tombstone] = []
     if since is None:
         # The horizon first: the reads below see at least everything below it.
         now_xid = await repo.horizon(session)
         kids = await repo.children(session, principal, None)
-        tombstones: list[Tombstone] = []
     else:
-        now_xid, changed = await repo.changed_children(session, principal, since)
-        if not changed:
+        now_xid, pruned_below, changed = await repo.changed_children(session, principal, since)
+        if since < pruned_below:
+            # Changes since this cursor may have been pruned (the phone was away longer than
+            # SYNC_CHANGES_RETENTION_DAYS): it starts over with the whole set.
+            since = None
+            kids = await repo.children(session, principal, None)
+        elif not changed:
             return SyncOut(
                 next_cursor=encode_cursor(now_xid), full=False, children=[], tombstones=[]
             )
-        kids = await repo.children(session, principal, changed)
-        present = {c.id for c in kids}
-        gone = [i for i in changed if i not in present]
-        status = await repo.statuses(session, gone) if gone else {}
-        tombstones = [
-            Tombstone(
-                child_id=i,
-                reason="left_ledger"
-                if status.get(i, "revoked") == "revoked"
-                else "left_jurisdiction",
-            )
-            for i in sorted(gone)
-        ]
+        else:
+            kids = await repo.children(session, principal, changed)
+            present = {c.id for c in kids}
+            gone = [i for i in changed if i not in present]
+            status = await repo.statuses(session, gone) if gone else {}
+            tombstones = [
+                Tombstone(
+                    child_id=i,
+                    reason="left_ledger"
+                    if status.get(i, "revoked") == "revoked"
+                    else "left_jurisdiction",
+                )
+                for i in sorted(gone)
+            ]
     ids = [c.id for c in kids]
     visits = await repo.last_visits(session, ids)
     follow = await repo.open_follow_ups(session, ids)

@@ -49,6 +49,7 @@ JOB_MODULES: list[str] = [
     "app.webhooks.jobs",
     "app.screening.jobs",
     "app.dashboard.jobs",
+    "app.sync.jobs",
 ]
 
 

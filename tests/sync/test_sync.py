@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
-from app.models import Child
+from app.kit.clock import FixedClock
+from app.models import Child, SyncChange
+from app.sync import jobs as sync_jobs
+from app.worker.registry import PERIODIC, JobContext
 from tests.conftest import VILLAGE1, VILLAGE2, VILLAGE3, AuthHeaders
 from tests.visits.factories import make_child, visit_body
 
@@ -215,3 +218,55 @@ async def test_sync_authorization_and_bad_cursor(
     r = await client.get(URL, params={"cursor": "garbage!"}, headers=auth("dir1"))
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "cursor"
+
+
+async def _prune(engine: AsyncEngine, settings: Settings, clock: FixedClock) -> None:
+    ctx = JobContext(job_id=0, attempt=1, settings=settings, clock=clock, worker_id="test")
+    async with AsyncSession(engine) as session, session.begin():
+        await sync_jobs.prune_changes(session, {}, ctx)
+
+
+async def test_a_phone_away_longer_than_the_log_keeps_starts_over_and_misses_nothing(
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    committed_engine: AsyncEngine,
+    settings: Settings,
+    clock: FixedClock,
+) -> None:
+    """The change log is pruned after SYNC_CHANGES_RETENTION_DAYS: a cursor from before the
+    pruned changes gets the whole set again; a later cursor still gets just the changes."""
+    assert "sync.prune_changes" in PERIODIC
+    async with committed_engine.begin() as conn:
+        kid = await make_child(conn, settings, village=VILLAGE2)
+    h = auth("dir2")
+    old = (await sync(committed_client, h, None))["next_cursor"]
+    body = visit_body(kid)
+    assert (await committed_client.post("/api/v1/visits", json=body, headers=h)).status_code == 201
+    recent = (await sync(committed_client, h, old))["next_cursor"]
+    # every change so far is older than the retention; one written now is not
+    days = settings.sync_changes_retention_days
+    async with committed_engine.begin() as conn:
+        await conn.execute(
+            update(SyncChange).values(at=clock.now() - timedelta(days=days, seconds=1))
+        )
+    async with committed_engine.begin() as conn:
+        fresh = await make_child(conn, settings, village=VILLAGE2)
+    await _prune(committed_engine, settings, clock)
+    async with committed_engine.connect() as conn:
+        left = (await conn.execute(select(SyncChange.child_id))).scalars().all()
+    assert set(left) == {fresh}
+
+    again = await sync(committed_client, h, old)  # its changes were pruned: the whole set
+    assert again["full"] is True
+    ids = {c["id"] for c in again["children"]}
+    assert {str(kid), str(fresh)} <= ids
+    entry = next(c for c in again["children"] if c["id"] == str(kid))
+    assert entry["last_visit"]["id"] == body["id"]
+
+    later = await sync(committed_client, h, recent)  # nothing it needs was pruned
+    assert later["full"] is False
+    assert [c["id"] for c in later["children"]] == [str(fresh)]
+    # pruning again with nothing old is harmless
+    await _prune(committed_engine, settings, clock)
+    quiet = await sync(committed_client, h, later["next_cursor"])
+    assert (quiet["full"], quiet["children"]) == (False, [])
