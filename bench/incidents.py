@@ -269,6 +269,15 @@ async def main(small: bool, api_processes: int) -> int:
         worst = sorted(loaded_ids, key=lambda i: arrivals[i] - started[i])[-3:]
         worst_at = [(started[i] - load_start, arrivals[i] - started[i]) for i in worst]
         floor = await _floor(clients, tokens, concurrency, 10 if small else 40)
+        # For the reading of "50 reporters at once" as people rather than a closed loop: all 50
+        # file one report at the same moment; the next round once those are delivered.
+        bursts: list[float] = []
+        rounds = 2 if small else 10
+        for _ in range(rounds):
+            filed = len(started)
+            bursts += await asyncio.gather(*(post(k) for k in range(concurrency)))
+            await _drained(receiver, len(started), within=60)
+            assert len(started) == filed + concurrency
     finally:
         for c in clients:
             await c.aclose()
@@ -311,6 +320,12 @@ async def main(small: bool, api_processes: int) -> int:
             "    slowest: "
             + ", ".join(f"{d * 1000:.0f} ms (filed at +{at:.1f} s)" for at, d in worst_at)
         )
+    burst_ms = [x * 1000 for x in bursts]
+    print(
+        f"  (not the target) {rounds} bursts of {concurrency} reports filed at the same moment: "
+        f"p50 {pct(burst_ms, 50):.1f} ms  p95 {pct(burst_ms, 95):.1f} ms  "
+        f"max {max(burst_ms):.1f} ms"
+    )
     ok = pct(ms, 95) < 100 and max(idle) < 2 and (not loaded or max(loaded) < 2)
     print("  result:", "PASS" if ok else "MISS")
     return 0
