@@ -166,9 +166,15 @@ async def test_cursors_under_many_concurrent_writers(
 
 
 async def test_phone_edit_with_base_version(
-    client: httpx.AsyncClient, auth: AuthHeaders, engine: AsyncEngine, settings: Settings
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    committed_engine: AsyncEngine,
+    settings: Settings,
 ) -> None:
-    async with engine.begin() as conn:
+    # The child is committed: in the committed tests' own database, not the shared one (where
+    # it would be one more child in every later test's counts, e.g. the payrolls').
+    client = committed_client
+    async with committed_engine.begin() as conn:
         child = await make_child(conn, settings, village=VILLAGE1, school_name="旧小学")
     url = f"{URL}/children/{child}"
     h = auth("dir1", lang="en")
