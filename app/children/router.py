@@ -30,11 +30,10 @@ from app.children.schemas import (
 )
 from app.db import SessionDep
 from app.errors import Forbidden, error_responses
-from app.kit import idempotency
 from app.kit.clock import ClockDep, local_today
 from app.kit.crypto import KeyRing
 from app.kit.etag import set_etag
-from app.kit.idempotency import IdempotencyKey
+from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 from app.kit.types import Timestamp
 from app.ledger.months import month_end, parse_month
@@ -49,9 +48,6 @@ PlacementReaders = Annotated[
 ]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 ChildView = ChildOut | ChildPartnerView
-_REPLAY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay of an earlier creation with the same key"}
-}
 
 
 def _ring(request: Request) -> KeyRing:
@@ -75,7 +71,7 @@ def _out(data: dict[str, Any]) -> ChildOut | ChildPartnerView:
     response_model=ChildOut,
     status_code=201,
     summary="Enrol a child in difficulty 新增 (district admin; institution staff: institution)",
-    responses=_REPLAY | error_responses(400, 401, 403, 409, 422),
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
 )
 async def create_child(
     body: ChildCreate,
@@ -86,28 +82,13 @@ async def create_child(
     clock: ClockDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ChildOut | JSONResponse:
-    if idempotency_key:
-        replay = await idempotency.claim(
-            session,
-            owner=str(actor.id),
-            scope="children",
-            key=idempotency_key,
-            body=body.model_dump(mode="json"),
-        )
-        if replay is not None:
-            return JSONResponse(replay.body, status_code=200)
+    key = {"owner": str(actor.id), "scope": "children"}
+    fingerprint = body.model_dump(mode="json")
+    if replay := await replay_for_key(session, idempotency_key, **key, body=fingerprint):
+        return replay
     child = await service.create_child(session, actor, _ring(request), body, clock.now())
     out = ChildOut.model_validate(service.view(child, actor, _ring(request)))
-    if idempotency_key:
-        await idempotency.store(
-            session,
-            owner=str(actor.id),
-            scope="children",
-            key=idempotency_key,
-            status_code=201,
-            body=out.model_dump(mode="json"),
-            resource_id=str(child.id),
-        )
+    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(child.id))
     set_etag(response, child.version)
     return out
 

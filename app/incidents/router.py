@@ -64,25 +64,16 @@ async def create_incident(
     principal: Staff,
     ctx: CtxDep,
 ) -> IncidentOut | JSONResponse:
-    key = str(body.id)
+    # The client's id is the idempotency key.
+    key = {"owner": str(principal.id), "scope": "incidents"}
     fingerprint = body.model_dump(mode="json")
-    owner = str(principal.id)
-    replay = await idempotency.claim(
-        session, owner=owner, scope="incidents", key=key, body=fingerprint
-    )
-    if replay is not None:
-        return JSONResponse(replay.body, status_code=200)
+    if replay := await idempotency.replay_for_key(session, str(body.id), **key, body=fingerprint):
+        return replay
     new = await service.create_incident(session, principal, body, ctx)
     incident = new.incident
     out = views.full_view(incident, new.child, new.steps, new.referrals, {})
-    await idempotency.store(
-        session,
-        owner=owner,
-        scope="incidents",
-        key=key,
-        status_code=201,
-        body=out.model_dump(mode="json"),
-        resource_id=key,
+    await idempotency.remember_for_key(
+        session, str(body.id), **key, out=out, resource_id=str(body.id)
     )
     set_etag(response, incident.version)
     return out

@@ -40,6 +40,10 @@ def _scope(principal: Principal, col: Any) -> Any:
     return area_clause(principal, col)
 
 
+# Changes of transactions below this may have been pruned (sync_state's one row).
+_PRUNED_BELOW = select(SyncState.pruned_below_xid).where(SyncState.id == 1).scalar_subquery()
+
+
 async def changed_children(
     session: AsyncSession, principal: Principal, since_xid: int
 ) -> tuple[int, int, list[uuid.UUID]]:
@@ -61,8 +65,6 @@ async def changed_children(
     row = (await session.execute(stmt)).one()
     return int(row[0] or 0), int(row[1] or 0), list(row[2] or [])
 
-
-_PRUNED_BELOW = select(SyncState.pruned_below_xid).where(SyncState.id == 1).scalar_subquery()
 
 # Forget the changes older than a cutoff, and raise the pruning horizon above every one of them
 # (in the same statement: a cursor either is at or above it and lost nothing, or starts over).

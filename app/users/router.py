@@ -10,10 +10,9 @@ from fastapi.responses import JSONResponse
 from app.auth.principal import Agency, DistrictAdmin, Principal, Role, require_roles
 from app.db import SessionDep
 from app.errors import error_responses
-from app.kit import idempotency
 from app.kit.clock import ClockDep
 from app.kit.etag import set_etag
-from app.kit.idempotency import IdempotencyKey
+from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 from app.models import AgencyClient, User
 from app.users import repository as repo
@@ -30,10 +29,9 @@ from app.users.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
 
-def replay_response(description: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"description": description}}
-
-
+_CLIENT_REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A replay: the secret is not shown again"}
+}
 UserReaders = Annotated[
     Principal, Depends(require_roles("district_admin", "district_leader", "auditor"))
 ]
@@ -44,8 +42,7 @@ UserReaders = Annotated[
     response_model=UserOut,
     status_code=201,
     summary="Create a staff account",
-    responses=replay_response("A replay of an earlier creation with the same key")
-    | error_responses(400, 401, 403, 409, 422),
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
 )
 async def create_user(
     body: UserCreate,
@@ -60,24 +57,12 @@ async def create_user(
         request.app.state.keyring.hmac_key, body.password.get_secret_value().encode(), "sha256"
     ).hexdigest()
     fingerprint = body.model_dump(mode="json") | {"password": secret}
-    if idempotency_key:
-        replay = await idempotency.claim(
-            session, owner=str(actor.id), scope="users", key=idempotency_key, body=fingerprint
-        )
-        if replay is not None:
-            return JSONResponse(replay.body, status_code=200)
+    key = {"owner": str(actor.id), "scope": "users"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=fingerprint):
+        return replay
     user = await service.create_user(session, actor, body)
     out = UserOut.model_validate(user)
-    if idempotency_key:
-        await idempotency.store(
-            session,
-            owner=str(actor.id),
-            scope="users",
-            key=idempotency_key,
-            status_code=201,
-            body=out.model_dump(mode="json"),
-            resource_id=str(user.id),
-        )
+    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(user.id))
     set_etag(response, user.version)
     return out
 
@@ -161,8 +146,7 @@ async def deactivate_user(
     status_code=201,
     summary="Create a partner-agency client; its secret is shown once",
     tags=["agencies"],
-    responses=replay_response("A replay: the secret is not shown again")
-    | error_responses(400, 401, 403, 409, 422),
+    responses=_CLIENT_REPLAYED | error_responses(400, 401, 403, 409, 422),
 )
 async def create_agency_client(
     body: AgencyClientCreate,
@@ -170,29 +154,17 @@ async def create_agency_client(
     actor: DistrictAdmin,
     idempotency_key: IdempotencyKey = None,
 ) -> AgencyClientCreated | JSONResponse:
-    if idempotency_key:
-        replay = await idempotency.claim(
-            session,
-            owner=str(actor.id),
-            scope="agency_clients",
-            key=idempotency_key,
-            body=body.model_dump(mode="json"),
-        )
-        if replay is not None:
-            return JSONResponse(replay.body, status_code=200)
+    key = {"owner": str(actor.id), "scope": "agency_clients"}
+    fingerprint = body.model_dump(mode="json")
+    if replay := await replay_for_key(session, idempotency_key, **key, body=fingerprint):
+        return replay
     client, secret = await service.create_agency_client(session, body)
     out = AgencyClientOut.model_validate(client)
-    if idempotency_key:
-        # The secret is never stored: a replay answers without it.
-        await idempotency.store(
-            session,
-            owner=str(actor.id),
-            scope="agency_clients",
-            key=idempotency_key,
-            status_code=201,
-            body=out.model_dump(mode="json") | {"client_secret": None},
-            resource_id=str(client.id),
-        )
+    # The secret is never stored: a replay answers without it.
+    unsecret = AgencyClientCreated(**out.model_dump(), client_secret=None)
+    await remember_for_key(
+        session, idempotency_key, **key, out=unsecret, resource_id=str(client.id)
+    )
     return AgencyClientCreated(**out.model_dump(), client_secret=secret)
 
 
