@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final
 
@@ -25,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.observability import current_metrics
-from app.screening.staging import STAGE_COLUMNS, PreparedChunk
+from app.screening.staging import STAGE_COLUMNS, PreparedChunk, encode_copy
 
 MERGE_LOCK: Final = 0x73637265656E  # "screen"
 # Per merge transaction (SET LOCAL): enough for the statement's largest intermediate results
@@ -62,7 +61,7 @@ _DERIVED: Final = ("town_code", "flagged")
 
 _STAGE_DDL: Final = """
 CREATE TEMP TABLE IF NOT EXISTS screening_stage (
-    identity_key text, id_number_hash text, id_number_enc bytea, id_number_masked text,
+    identity_key text, id uuid, id_number_hash text, id_number_enc bytea, id_number_masked text,
     name text, gender text, birth_date date, hukou_code text, village_code text,
     town_code text, residence_since date, accompanied_by text, father_away_since date,
     mother_away_since date, father_can_guard boolean, mother_can_guard boolean,
@@ -95,7 +94,7 @@ def age_band_sql(birth: str, on: str) -> str:
 
 
 def _merge_sql() -> str:
-    insert_cols = [c for c in STAGE_COLUMNS if c != "row_number"]
+    insert_cols = [c for c in STAGE_COLUMNS if c != "row_number"]  # with the new `id`
     select_cols = ", ".join("s.flags::jsonb" if c == "flags" else f"s.{c}" for c in insert_cols)
     # `old` carries each conflicting row's record values (o.*) and staged values (o.new_*)
     staged_cols = ", ".join(
@@ -116,10 +115,9 @@ def _merge_sql() -> str:
 WITH ins AS (
     -- the children not yet recorded: one probe of the identity index each, then the insert
     INSERT INTO screening_records AS r
-        ({", ".join(insert_cols)}, id, first_import_id, last_import_id,
+        ({", ".join(insert_cols)}, first_import_id, last_import_id,
          created_at, updated_at, version)
-    SELECT {select_cols}, CAST(:id_prefix || substr(gen_random_uuid()::text, 16) AS uuid),
-        :import_id, :import_id, :now, :now, 1
+    SELECT {select_cols}, :import_id, :import_id, :now, :now, 1
     FROM screening_stage s
     ON CONFLICT (identity_key) DO NOTHING
     RETURNING r.identity_key, {", ".join(f"r.{c}" for c in stat_cols.split(", "))}
@@ -184,28 +182,6 @@ SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM up) AS upda
 MERGE_SQL: Final = _merge_sql()
 
 
-def id_prefix(now: datetime) -> str:
-    """The first 15 characters of the new records' UUIDs (version 7): `now` in milliseconds.
-
-    A new record's id is a UUIDv7 (RFC 9562): 48 bits of Unix time in milliseconds, the version,
-    then 74 random bits (the rest of a `gen_random_uuid()`, after its version digit). Ids made
-    later sort after earlier ones, so a chunk's inserts go to the right edge of the primary key
-    index (and of the `(…, updated_at, id)` indexes) instead of to random pages all over it, so
-    the pages an import touches stay few and in memory: random v4 ids cost a 1,000,000-row
-    import about a tenth of its database time.
-
-    The id thus tells when the record was created (to the millisecond: the `created_at` of the
-    chunk that inserted it). That is acceptable for this internal row id: it dates the import
-    that first recorded the child, not anything about the child; every reader of a record
-    already sees its `updated_at`, which for a record never changed since is that very time;
-    and the id carries no personal data and is no secret (access goes by jurisdiction, never by
-    knowing an id). The 74 random bits keep ids unguessable and, within one millisecond, unique
-    (the primary key would refuse a repeat, failing the chunk, which is retried whole).
-    """
-    ms = f"{int(now.timestamp() * 1000):012x}"
-    return f"{ms[:8]}-{ms[8:12]}-7"
-
-
 async def raw_connection(session: AsyncSession) -> Any:
     """The asyncpg connection under the session (for COPY)."""
     conn = await session.connection()
@@ -230,36 +206,16 @@ async def merge_records(
     import_id: uuid.UUID | None,
     now: datetime,
 ) -> tuple[int, int]:
-    """COPY the staging tuples and merge them; (inserted, updated). Caller commits."""
+    """Merge staging tuples (see STAGE_COLUMNS); (inserted, updated). Caller commits."""
     if not records:
         return 0, 0
-
-    async def load(raw: Any) -> None:
-        await raw.copy_records_to_table("screening_stage", records=records, columns=STAGE_COLUMNS)
-
-    return await _stage_and_merge(session, load, import_id=import_id, now=now)
+    return await merge_copy_data(session, encode_copy(records), import_id=import_id, now=now)
 
 
 async def merge_copy_data(
     session: AsyncSession, data: bytes, *, import_id: uuid.UUID | None, now: datetime
 ) -> tuple[int, int]:
     """COPY a binary payload of staging tuples (`staging.encode_copy`) and merge it."""
-
-    async def load(raw: Any) -> None:
-        await raw.copy_to_table(
-            "screening_stage", source=io.BytesIO(data), columns=STAGE_COLUMNS, format="binary"
-        )
-
-    return await _stage_and_merge(session, load, import_id=import_id, now=now)
-
-
-async def _stage_and_merge(
-    session: AsyncSession,
-    load: Callable[[Any], Awaitable[None]],
-    *,
-    import_id: uuid.UUID | None,
-    now: datetime,
-) -> tuple[int, int]:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     # The statement keeps the inserted rows (for the anti-join and the statistics) and, on a
     # re-import, the conflicting rows with their staged values: with the default 4 MB these
@@ -267,12 +223,11 @@ async def _stage_and_merge(
     await session.execute(text(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'"))
     await session.execute(text(_STAGE_DDL))
     await session.execute(text("TRUNCATE screening_stage"))
-    await load(await raw_connection(session))
-    row = (
-        await session.execute(
-            text(MERGE_SQL), {"import_id": import_id, "now": now, "id_prefix": id_prefix(now)}
-        )
-    ).one()
+    raw = await raw_connection(session)
+    await raw.copy_to_table(
+        "screening_stage", source=io.BytesIO(data), columns=STAGE_COLUMNS, format="binary"
+    )
+    row = (await session.execute(text(MERGE_SQL), {"import_id": import_id, "now": now})).one()
     return int(row.inserted), int(row.updated)
 
 

@@ -3,9 +3,11 @@ merge gives new records time-ordered ids."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -19,6 +21,7 @@ from app.screening.staging import (
     STAGE_COLUMNS,
     STAGE_NOT_NULL,
     STAGE_TYPES,
+    RecordIds,
     encode_copy,
     stage_tuple,
 )
@@ -28,6 +31,7 @@ from tests.screening.factories import TOWN_OF, keyring, row
 def _tuples() -> list[tuple[Any, ...]]:
     full = (
         "a" * 64,
+        uuid.UUID("0190f3a5-7c00-7abc-8def-0123456789ab").bytes,
         "a" * 64,
         b"v1:k1:\x00\xff binary",
         "110101********0012",
@@ -77,7 +81,9 @@ async def test_binary_copy_payload_stages_the_same_values(session: AsyncSession)
     await session.execute(text(merge._STAGE_DDL))
     raw = await merge.raw_connection(session)
 
-    await raw.copy_records_to_table("screening_stage", records=records, columns=STAGE_COLUMNS)
+    # asyncpg's own encoder takes a uuid.UUID where the payload has the id's 16 bytes
+    as_uuid = [(r[0], uuid.UUID(bytes=r[1]), *r[2:]) for r in records]
+    await raw.copy_records_to_table("screening_stage", records=as_uuid, columns=STAGE_COLUMNS)
     by_asyncpg = await _staged(session)
     await session.execute(text("TRUNCATE screening_stage"))
     await raw.copy_to_table(
@@ -89,38 +95,45 @@ async def test_binary_copy_payload_stages_the_same_values(session: AsyncSession)
     by_payload = await _staged(session)
 
     assert by_payload == by_asyncpg
-    assert by_payload == sorted(records, key=lambda r: r[-1])
+    assert by_payload == sorted(as_uuid, key=lambda r: r[-1])
 
 
 async def test_new_records_get_time_ordered_uuid7_ids(
     session: AsyncSession, settings: Settings
 ) -> None:
     ring = keyring(settings)
+    ids = RecordIds()
     await merge.ensure_stats_state(session, date(2026, 6, 15))
-    first = datetime(2026, 6, 15, 2, 0, 0, 123_000, tzinfo=UTC)
-    ids: list[uuid.UUID] = []
-    for now in (first, first + timedelta(milliseconds=1)):
+    now = datetime(2026, 6, 15, 2, tzinfo=UTC)
+    made: list[uuid.UUID] = []
+    for batch in range(2):
+        if batch:
+            await asyncio.sleep(0.002)  # the second batch is prepared at least a millisecond later
+        before = time.time_ns() // 1_000_000
         staged = []
         for i in range(3):
             checked = validate_row(i + 2, row(), known_villages=TOWN_OF.__contains__)
             assert isinstance(checked, ValidRow)
-            staged.append(stage_tuple(checked, TOWN_OF[checked.village_code], ring))
+            staged.append(stage_tuple(checked, TOWN_OF[checked.village_code], ring, ids))
+        after = time.time_ns() // 1_000_000
         assert await merge.merge_records(session, staged, import_id=None, now=now) == (3, 0)
-        got = (
-            await session.execute(
-                text("SELECT id, created_at FROM screening_records WHERE created_at = :t"),
-                {"t": now},
-            )
-        ).all()
-        assert len(got) == 3
-        for record_id, created_at in got:
+        got = sorted(
+            (
+                await session.execute(
+                    text("SELECT id FROM screening_records WHERE identity_key = ANY(:k)"),
+                    {"k": [s[0] for s in staged]},
+                )
+            ).scalars()
+        )
+        assert got == sorted(uuid.UUID(bytes=s[1]) for s in staged)
+        for record_id in got:
             assert record_id.version == 7
             assert record_id.variant == uuid.RFC_4122
-            # the first 48 bits: the creation time in Unix milliseconds
-            assert record_id.int >> 80 == int(created_at.timestamp() * 1000)
-        ids += sorted(r[0] for r in got)
-    assert len(set(ids)) == 6
-    assert max(ids[:3]) < min(ids[3:])  # made later, sorted later
+            # the first 48 bits: when the row was prepared, in Unix milliseconds
+            assert before <= record_id.int >> 80 <= after
+        made += got
+    assert len(set(made)) == 6
+    assert max(made[:3]) < min(made[3:])  # made later, sorted later
 
 
 def test_stage_tuples_leave_no_not_null_column_empty(settings: Settings) -> None:
@@ -133,7 +146,7 @@ def test_stage_tuples_leave_no_not_null_column_empty(settings: Settings) -> None
     }
     checked = validate_row(2, raw, known_villages=TOWN_OF.__contains__)
     assert isinstance(checked, ValidRow)
-    staged = stage_tuple(checked, TOWN_OF[checked.village_code], keyring(settings))
+    staged = stage_tuple(checked, TOWN_OF[checked.village_code], keyring(settings), RecordIds())
     empty = {c for c, v in zip(STAGE_COLUMNS, staged, strict=True) if v is None}
     assert empty
     assert not empty & STAGE_NOT_NULL
