@@ -7,8 +7,10 @@ through `csv.reader` over an `io.TextIOWrapper`, XLSX through the lean streaming
 
 Row numbers are the spreadsheet's: the header is row 1 and the first data row is row 2
 (for CSV, a record with a quoted line break still counts as one row). Blank rows are skipped.
-Values are the cells as given (`str`), `date` for XLSX date cells, or `None` for empty cells;
-trimming and checking are `rows.validate_row`'s job.
+CSV rows hold their non-empty cells only, trimmed (`Table.trimmed`: trimming them here, in the
+same pass that maps the columns, spares `rows.validate_row` a second pass over every row);
+XLSX rows hold every column: the cells as given (`str`), `date` for date cells, or `None` for
+empty cells. Checking is `rows.validate_row`'s job.
 """
 
 from __future__ import annotations
@@ -192,6 +194,9 @@ class Table:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._closers: list[Callable[[], object]] = []
         self._rows: Iterator[NumberedRow]
+        # True when every value is a trimmed, non-empty string and empty cells are left out
+        # (CSV); XLSX rows have every column, with None, dates and untrimmed text.
+        self.trimmed = False
         try:
             self.header = self._open(path)
         except BaseException:
@@ -223,6 +228,7 @@ class Table:
         except (csv.Error, UnicodeDecodeError) as exc:
             raise NotATableError(f"文件不是有效的 CSV 表格：{exc}") from None
         self._rows = _csv_rows(reader, layout, number, encoding)
+        self.trimmed = True
         return layout.info
 
     def _open_xlsx(self, raw: IO[bytes]) -> HeaderInfo:
@@ -312,25 +318,32 @@ class Table:
 def _csv_rows(
     reader: Iterator[list[str]], layout: _Layout, header_row: int, encoding: str
 ) -> Iterator[NumberedRow]:
+    """The data rows, each with only its non-empty cells, trimmed (`Table.trimmed`)."""
     fields = layout.fields
-    width = layout.width
-    pick = operator.itemgetter(*layout.indexes)  # at least three columns: returns a tuple
     # Columns in template order from the first cell on: zip alone maps them (and stops before
     # any extra columns at the end).
-    in_order = layout.indexes == tuple(range(len(fields)))
-    name_at = layout.indexes[fields.index("name")]
+    pick = (
+        None
+        if layout.indexes == tuple(range(len(fields)))
+        else operator.itemgetter(
+            *layout.indexes  # at least three columns: returns a tuple
+        )
+    )
+    width = layout.width
     pad = [""] * width
     number = header_row
     try:
         for number, row in enumerate(reader, header_row + 1):
-            if len(row) < width:
-                if not any(row):
-                    continue
-                row.extend(pad[len(row) :])
-            # A present name proves the row is not blank; otherwise look at every column.
-            if not row[name_at].strip() and not "".join(pick(row)).strip():
-                continue
-            yield number, dict(zip(fields, row if in_order else pick(row), strict=False))
+            if pick is not None:
+                if len(row) < width:
+                    row.extend(pad[len(row) :])
+                cells = pick(row)
+            else:
+                cells = row
+            # one pass: trimmed, the empty cells left out (a blank row leaves nothing)
+            values = {f: s for f, v in zip(fields, cells, strict=False) if v and (s := v.strip())}
+            if values:
+                yield number, values
     except UnicodeDecodeError:
         raise NotATableError(
             f"第{number}行附近的内容不是 {encoding} 编码：请整个文件使用同一种编码"

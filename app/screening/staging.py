@@ -391,6 +391,7 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
     rows_read = 0
     with open_table(ctx.path) as table:
         rows = iter(table)
+        trimmed = table.trimmed
         while True:
             out = PreparedChunk(last_row=0)
             parts = [_COPY_HEADER]
@@ -405,6 +406,7 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
                     known_villages=villages.__contains__,
                     district_code=ctx.district_code,
                     today=ctx.today,
+                    trimmed=trimmed,
                 )
                 if isinstance(checked, ValidRow):
                     if allowed is not None and checked.village_code not in allowed:

@@ -84,6 +84,11 @@ def as_cells(row: dict[str, str], fields: tuple[str, ...] | list[str] = FIELDS) 
     return [row.get(f, "") for f in fields]
 
 
+def as_read(row: dict[str, str], fields: tuple[str, ...] | list[str] = FIELDS) -> dict[str, str]:
+    """A CSV row as read: its non-empty cells only, trimmed."""
+    return {f: row[f].strip() for f in fields if row.get(f, "").strip()}
+
+
 # ---------------------------------------------------------------------------- encodings
 
 
@@ -96,7 +101,7 @@ def test_csv_encodings(tmp_path: Path, encoding: str, detected: str) -> None:
     header, rows = table(path)
     assert (header.kind, header.encoding) == ("csv", detected)
     assert header.columns == FIELDS
-    assert rows == [(2, {f: ROW.get(f, "") for f in FIELDS})]
+    assert rows == [(2, as_read(ROW))]
     result = validate_row(*rows[0], known_villages=VILLAGES)
     assert isinstance(result, ValidRow)
     assert result.name == "王小明"
@@ -145,7 +150,7 @@ def test_english_headers_in_any_order(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "f.csv", [f" {f.upper()} " for f in order], [as_cells(ROW, order)])
     header, rows = table(path)
     assert header.columns == tuple(order)
-    assert rows[0][1] == {f: ROW.get(f, "") for f in order}
+    assert rows[0][1] == as_read(ROW, order)
     assert isinstance(validate_row(*rows[0], known_villages=VILLAGES), ValidRow)
 
 
@@ -169,7 +174,7 @@ def test_extra_columns_are_ignored_with_a_warning(tmp_path: Path) -> None:
     header, rows = table(write_csv(tmp_path / "f.csv", names, [cells]))
     assert header.ignored_columns == ("序号", "备注")
     assert header.warnings == ("已忽略模板以外的列：序号、备注",)
-    assert rows[0][1] == {f: ROW.get(f, "") for f in FIELDS}
+    assert rows[0][1] == as_read(ROW)
 
 
 def test_missing_required_column_refuses_the_file(tmp_path: Path) -> None:
@@ -214,13 +219,28 @@ def test_row_numbers_count_blank_rows_and_multiline_records(tmp_path: Path) -> N
     assert got[1][1]["health_status"] == "第一行\n第二行"
 
 
-def test_short_rows_are_padded(tmp_path: Path) -> None:
+def test_csv_rows_hold_their_non_empty_cells_trimmed(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
-    path.write_text("姓名,出生日期,现居住村居代码,摸排日期,备注\r\n小红,2014-05-20\r\n", "utf-8")
+    path.write_text(
+        "姓名,出生日期,现居住村居代码,摸排日期,备注\r\n 小红 ,2014-05-20,  ,\r\n小明\r\n", "utf-8"
+    )
+    with open_table(path) as t:
+        assert t.trimmed
+        rows = list(t)
+    # a short row, a blank cell, an absent one: all left out
+    assert rows == [(2, {"name": "小红", "birth_date": "2014-05-20"}), (3, {"name": "小明"})]
+    # validate_row sees the same row, trimmed by the reader or by itself
+    untrimmed = {"name": " 小红 ", "birth_date": "2014-05-20", "village_code": "  "}
+    assert validate_row(2, rows[0][1], known_villages=VILLAGES, trimmed=True) == validate_row(
+        2, untrimmed, known_villages=VILLAGES
+    )
+
+
+def test_csv_columns_out_of_template_order_are_trimmed_too(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("摸排日期,姓名,出生日期,现居住村居代码\r\n2026-06-01, 小红\r\n", "utf-8")
     _, rows = table(path)
-    assert rows == [
-        (2, {"name": "小红", "birth_date": "2014-05-20", "village_code": "", "screened_on": ""})
-    ]
+    assert rows == [(2, {"screened_on": "2026-06-01", "name": "小红"})]
 
 
 def test_tab_separated_text(tmp_path: Path) -> None:
