@@ -24,6 +24,7 @@ from app.screening.parsing import (
     SAMPLE_SIZE,
     MissingColumnsError,
     NotATableError,
+    RawRow,
     detect_encoding,
     iter_chunks,
     iter_rows,
@@ -230,7 +231,7 @@ def test_csv_rows_hold_their_non_empty_cells_trimmed(tmp_path: Path) -> None:
     # a short row, a blank cell, an absent one: all left out
     assert rows == [(2, {"name": "小红", "birth_date": "2014-05-20"}), (3, {"name": "小明"})]
     # validate_row sees the same row, trimmed by the reader or by itself
-    untrimmed = {"name": " 小红 ", "birth_date": "2014-05-20", "village_code": "  "}
+    untrimmed: RawRow = {"name": " 小红 ", "birth_date": "2014-05-20", "village_code": "  "}
     assert validate_row(2, rows[0][1], known_villages=VILLAGES, trimmed=True) == validate_row(
         2, untrimmed, known_villages=VILLAGES
     )
