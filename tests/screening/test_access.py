@@ -166,6 +166,52 @@ async def test_list_filters_and_keyset_pages(
         assert r.json()["errors"][0]["field"].endswith(next(iter(bad)))
 
 
+async def test_a_towns_list_pages_through_its_villages_records_in_order(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    session: AsyncSession,
+    settings: Settings,
+    tag: str,
+) -> None:
+    # a town's list merges its villages' ranges of the village index: the same records, in
+    # the same (updated_at, id) order, as one range of the town would give
+    villages = (VILLAGE1, VILLAGE2, VILLAGE3)
+    rows = [row(name=f"{tag}{i:02}", village_code=villages[i % 3]) for i in range(14)]
+    rows[4]["stated_classification"] = "留守儿童"  # flagged (computed: migrant)
+    rows[7]["stated_classification"] = "留守儿童"
+    await load_records(session, settings, rows)
+
+    async def expected(flagged_only: bool) -> list[str]:
+        names = await session.execute(
+            text(
+                "SELECT name FROM screening_records WHERE town_code = :t "
+                "AND (flagged OR NOT :f) ORDER BY updated_at, id"
+            ),
+            {"t": TOWN1, "f": flagged_only},
+        )
+        return list(names.scalars())
+
+    async def pages(h: dict[str, str], **params: Any) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query = {**params, "limit": 3, **({"cursor": cursor} if cursor else {})}
+            r = await _list(client, h, **query)
+            assert r.status_code == 200, r.text
+            seen += [i["name"] for i in r.json()["items"]]
+            cursor = r.json()["next_cursor"]
+            if cursor is None:
+                return seen
+
+    town1 = await expected(False)
+    assert {n for n in town1 if n.startswith(tag)} == {r["name"] for r in rows[:14] if r["village_code"] != VILLAGE3}  # fmt: skip
+    assert await pages(auth("sup1")) == town1  # the supervisor's own town
+    assert await pages(auth("admin"), area_code=TOWN1) == town1  # the district, filtered
+    flagged = await expected(True)
+    assert {n for n in flagged if n.startswith(tag)} == {rows[4]["name"], rows[7]["name"]}
+    assert await pages(auth("sup1"), classification="flagged") == flagged
+
+
 async def _stats(client: httpx.AsyncClient, h: dict[str, str], **params: Any) -> dict[str, Any]:
     r = await client.get("/api/v1/screening/stats", headers=h, params=params)
     assert r.status_code == 200, r.text
