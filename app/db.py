@@ -42,15 +42,7 @@ TEMP_BUFFERS: Final = "64MB"
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
-    server_settings = {"timezone": "UTC"}
-    if not settings.database_pgbouncer:  # PgBouncer refuses other startup parameters
-        # Room for a screening import's staging table (a temporary table, one 50,000-row chunk
-        # is about 25 MB) in the session's local buffers: with the default 8 MB, each chunk's
-        # COPY writes most of it out to a file and the merge reads it back (the merge's
-        # database time fell by about 6 %). Taken only by sessions that use temporary tables,
-        # as they fill it; fixed once a session has used one, hence set at connection.
-        server_settings["temp_buffers"] = TEMP_BUFFERS
-    connect_args: dict[str, Any] = {"server_settings": server_settings}
+    connect_args: dict[str, Any] = {"server_settings": {"timezone": "UTC"}}
     if settings.database_pgbouncer:
         # PgBouncer in transaction mode: no named prepared statements survive a transaction.
         connect_args["statement_cache_size"] = 0
@@ -65,7 +57,22 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         sa_url = sa_url.update_query_dict({"prepared_statement_cache_size": "0"})
     engine = create_async_engine(sa_url, **kwargs)
     event.listen(engine.sync_engine, "checkout", _discard_closed)
+    if not settings.database_pgbouncer:
+        event.listen(engine.sync_engine, "connect", _room_for_staging)
     return engine
+
+
+def _room_for_staging(dbapi_connection: Any, _record: Any) -> None:
+    """Room for a screening import's staging table in the session's local buffers.
+
+    The staging table is a temporary table; one 50,000-row chunk is about 25 MB. With the
+    default 8 MB, each chunk's COPY writes most of it out to a file and the merge reads it back
+    (the merge's database time fell by about 6 %). Taken only by sessions that use temporary
+    tables, as they fill it; it cannot change once a session has used one, hence set when the
+    connection opens. Not a startup parameter (PgBouncer refuses those it does not know); not
+    through PgBouncer, whose server connections the database cluster's parameters set instead.
+    """
+    dbapi_connection.run_async(lambda conn: conn.execute(f"SET temp_buffers = '{TEMP_BUFFERS}'"))
 
 
 def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
