@@ -20,7 +20,7 @@ import contextlib
 import os
 import pickle
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any, Final
 
 from app.screening.parse_child import FRAME
@@ -36,7 +36,7 @@ _PIPE_LIMIT: Final = 1 << 20
 READ_AHEAD_CHUNKS: Final = 1
 
 
-async def _in_thread(ctx: PrepareContext) -> AsyncIterator[PreparedChunk]:
+async def _in_thread(ctx: PrepareContext) -> AsyncGenerator[PreparedChunk, None]:
     chunks: Iterator[PreparedChunk] = prepare_chunks(ctx)
     sentinel = object()
     try:
@@ -69,7 +69,7 @@ async def _read_frames(stdout: asyncio.StreamReader, out: asyncio.Queue[tuple[st
             return
 
 
-async def _in_child(ctx: PrepareContext) -> AsyncIterator[PreparedChunk]:
+async def _in_child(ctx: PrepareContext) -> AsyncGenerator[PreparedChunk, None]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -110,7 +110,7 @@ async def _in_child(ctx: PrepareContext) -> AsyncIterator[PreparedChunk]:
 
 def prepared_chunks(
     ctx: PrepareContext, *, child_process: bool | None = None
-) -> AsyncIterator[PreparedChunk]:
+) -> AsyncGenerator[PreparedChunk, None]:
     """The file's prepared chunks; `child_process` None decides by the file's size."""
     if child_process is None:
         child_process = os.path.getsize(ctx.path) >= CHILD_PROCESS_MIN_BYTES

@@ -3,10 +3,10 @@ reported as the thread's would be, and the child gone when the import stops earl
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
-import psutil
 import pytest
 
 from app.config import Settings
@@ -76,10 +76,26 @@ async def test_stopping_after_the_first_chunk_ends_the_child(
     settings: Settings, tmp_path: Path
 ) -> None:
     path = tmp_path / "f.csv"
-    path.write_bytes(csv_bytes([row() for _ in range(400)]))
+    path.write_bytes(csv_bytes([row() for _ in range(3000)]))  # more than the pipe holds
     chunks = prepared_chunks(_context(settings, path), child_process=True)
     first = await anext(chunks)
     assert first.rows > 0
+    assert _parsing_children()  # the child waits to send the next chunks
     await chunks.aclose()  # as when a merge fails: the generator's cleanup kills the child
-    mine = psutil.Process().children(recursive=True)
-    assert not [p for p in mine if "app.screening.parse_child" in " ".join(p.cmdline())]
+    assert _parsing_children() == []
+
+
+def _parsing_children() -> list[int]:
+    """This process's live `parse_child` processes (from /proc)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):  # gone meanwhile
+            continue
+        if parent == os.getpid() and b"app.screening.parse_child" in command:
+            found.append(int(proc.name))
+    return found
