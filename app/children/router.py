@@ -83,8 +83,7 @@ async def create_child(
     idempotency_key: IdempotencyKey = None,
 ) -> ChildOut | JSONResponse:
     key = {"owner": str(actor.id), "scope": "children"}
-    fingerprint = body.model_dump(mode="json")
-    if replay := await replay_for_key(session, idempotency_key, **key, body=fingerprint):
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     child = await service.create_child(session, actor, _ring(request), body, clock.now())
     out = ChildOut.model_validate(service.view(child, actor, _ring(request)))

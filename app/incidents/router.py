@@ -66,8 +66,7 @@ async def create_incident(
 ) -> IncidentOut | JSONResponse:
     # The client's id is the idempotency key.
     key = {"owner": str(principal.id), "scope": "incidents"}
-    fingerprint = body.model_dump(mode="json")
-    if replay := await idempotency.replay_for_key(session, str(body.id), **key, body=fingerprint):
+    if replay := await idempotency.replay_for_key(session, str(body.id), **key, body=body):
         return replay
     new = await service.create_incident(session, principal, body, ctx)
     incident = new.incident

@@ -120,11 +120,21 @@ async def store(
 
 
 async def replay_for_key(
-    session: AsyncSession, key: str | None, *, owner: str, scope: str, body: Any
+    session: AsyncSession,
+    key: str | None,
+    *,
+    owner: str,
+    scope: str,
+    body: BaseModel | dict[str, Any],
 ) -> JSONResponse | None:
-    """With an Idempotency-Key: claim it, or the stored answer (200) of its first use."""
+    """With an Idempotency-Key: claim it, or the stored answer (200) of its first use.
+
+    `body` is what a later use of the key is compared with: the request body (as JSON), or a
+    fingerprint of it (e.g. with a secret field replaced by its hash)."""
     if not key:
         return None
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json")
     replay = await claim(session, owner=owner, scope=scope, key=key, body=body)
     return None if replay is None else JSONResponse(replay.body, status_code=200)
 

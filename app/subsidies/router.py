@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from app.auth.principal import DistrictAdmin, Principal, Staff, require_roles
 from app.db import SessionDep
@@ -58,11 +57,6 @@ from app.subsidies.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
-
-
-def _fp(body: BaseModel) -> dict[str, Any]:
-    """What an Idempotency-Key's first use is compared with: the body as sent (JSON)."""
-    return body.model_dump(mode="json")
 
 
 DistrictReader = Annotated[
@@ -120,7 +114,7 @@ async def create_subsidy_standard(
     idempotency_key: IdempotencyKey = None,
 ) -> StandardCreated | JSONResponse:
     key = {"owner": str(actor.id), "scope": "subsidy.standards"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     row, adjusted, drafts = await service.create_standard(session, actor, body)
     out = StandardOut.model_validate(row, from_attributes=True)
@@ -161,7 +155,7 @@ async def create_medical_claim(
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimOut | JSONResponse:
     key = {"owner": str(actor.id), "scope": "subsidy.medical_claims"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     claim = await service.create_claim(session, actor, body, clock.now())
     set_etag(response, claim.version)
@@ -274,7 +268,7 @@ async def create_payroll(
     idempotency_key: IdempotencyKey = None,
 ) -> PayrollOut | JSONResponse:
     key = {"owner": str(actor.id), "scope": "subsidy.payrolls"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     run = await payrolls.create_payroll(session, actor, body.month, clock.now())
     set_etag(response, run.version)
@@ -434,7 +428,7 @@ async def create_education_grants(
     idempotency_key: IdempotencyKey = None,
 ) -> BenefitRunOut | JSONResponse:
     key = {"owner": str(actor.id), "scope": "subsidy.education_grants"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     run = await service.create_education_grants(session, actor, body.school_year, clock.now())
     out = _run_out(run, await repo.town_names(session))
@@ -487,7 +481,7 @@ async def create_holiday_run(
     idempotency_key: IdempotencyKey = None,
 ) -> BenefitRunOut | JSONResponse:
     key = {"owner": str(actor.id), "scope": "subsidy.holiday_runs"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     run = await service.create_holiday_run(session, actor, body.occasion, body.year, clock.now())
     out = _run_out(run, await repo.town_names(session))
@@ -543,7 +537,7 @@ async def create_subsidy_budget(
     idempotency_key: IdempotencyKey = None,
 ) -> BudgetOut | JSONResponse:
     key = {"owner": str(actor.id), "scope": "subsidy.budgets"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=_fp(body)):
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     row = await service.create_budget(session, actor, body.year, body.amount, body.reference)
     out = BudgetOut(

@@ -155,8 +155,7 @@ async def create_agency_client(
     idempotency_key: IdempotencyKey = None,
 ) -> AgencyClientCreated | JSONResponse:
     key = {"owner": str(actor.id), "scope": "agency_clients"}
-    fingerprint = body.model_dump(mode="json")
-    if replay := await replay_for_key(session, idempotency_key, **key, body=fingerprint):
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     client, secret = await service.create_agency_client(session, body)
     out = AgencyClientOut.model_validate(client)
