@@ -1,16 +1,20 @@
 """The database half of an import: COPY a prepared chunk into staging, merge it, count it.
 
-Each chunk is one transaction: the staging COPY, the one merge statement (an `INSERT … ON
-CONFLICT DO NOTHING` of the new children, an `UPDATE` of the changed ones, their history rows
-and the statistics deltas, all CTEs of one statement), the rejected rows, and the import's
-progress row all commit together or not at all.
+Each chunk is one transaction: the staging COPY, the one merge statement (an `INSERT` of the
+new children, an `UPDATE` of the changed ones, their history rows and the statistics deltas,
+all CTEs of one statement), the rejected rows, and the import's progress row all commit
+together or not at all.
 
-A new child costs one probe of the identity index (the insert's conflict check) and the
-insertion; only the staged rows that conflicted are looked up again, to compare and keep their
+A new child costs one probe of the identity index (the insert's `NOT EXISTS`) and the
+insertion; only the staged rows that were found are looked up again, to compare and keep their
 history. Merges take a transaction-scoped advisory lock, so that two imports (and the daily
 statistics recount) apply their chunks one at a time, and only imports write these records:
-the rows that conflicted are then exactly the rows the `old` CTE finds in the statement's
-snapshot, and the `UPDATE` changes them.
+the rows found are then exactly the rows the `old` CTE finds in the statement's snapshot, and
+the `UPDATE` changes them; and no other transaction can insert a staged child between the
+probe and the insert. (A plain insert, not `ON CONFLICT DO NOTHING`: that one's speculative
+insertion costs every new row an extra WAL record, a few per cent of the merge. Should
+another writer ever insert a record anyway, the unique identity index fails the chunk, which
+is retried whole.) A chunk never holds the same child twice (`rows.DuplicateTracker`).
 """
 
 from __future__ import annotations
@@ -73,30 +77,32 @@ CREATE TEMP TABLE IF NOT EXISTS screening_stage (
 """
 
 
-# The age band of each whole age 0..16 (16 standing for 16 and over).
-_BANDS_BY_AGE: Final = (*["0-2"] * 3, *["3-5"] * 3, *["6-11"] * 6, *["12-14"] * 3, "15", "16+")
+# The age bands, each with the age (in whole years) that ends it; 16 and over is "16+".
+AGE_BANDS: Final = ((3, "0-2"), (6, "3-5"), (12, "6-11"), (15, "12-14"), (16, "15"))
 
 
-def _ymd_sql(d: str) -> str:
-    return (
-        f"(date_part('year', {d}) * 10000 + date_part('month', {d}) * 100 "
-        f"+ date_part('day', {d}))::int"
+def age_band_sql(birth: str, on: str, source: str = "") -> str:
+    """SQL for the age band (0-2, 3-5, 6-11, 12-14, 15, 16+) of a birth date on a day: `on`,
+    an expression over `source` (a FROM clause) if given, else a constant.
+
+    The band is found by comparing the birth date with cutoffs: K years before the day is the
+    latest birth date of someone aged at least K (29 February then becomes 28 February, so a
+    29 February birthday counts from 1 March, as `rows.age_on` counts). Each cutoff is a
+    scalar subquery, computed once per statement (unless `on` refers to the row), so each row
+    costs a few date comparisons.
+    """
+    src = f" FROM {source}" if source else ""
+    whens = " ".join(
+        f"WHEN {birth} > (SELECT ({on} - interval '{k} years')::date{src}) THEN '{band}'"
+        for k, band in AGE_BANDS
     )
-
-
-def age_band_sql(birth: str, on: str) -> str:
-    """SQL for the age band (0-2, 3-5, 6-11, 12-14, 15, 16+) of a birth date on a day."""
-    # whole years from the dates' yyyymmdd numbers: (on - birth) / 10000, no interval
-    # arithmetic; computed once per row, then the band looked up (0-2 below 0, 16+ above 15)
-    age = f"(({_ymd_sql(on)} - {_ymd_sql(birth)}) / 10000)"
-    bands = ", ".join(f"'{b}'" for b in _BANDS_BY_AGE)
-    return f"((ARRAY[{bands}])[greatest(0, least({age}, 16)) + 1])"
+    return f"(CASE {whens} ELSE '16+' END)"
 
 
 def _merge_sql() -> str:
     insert_cols = [c for c in STAGE_COLUMNS if c != "row_number"]  # with the new `id`
     select_cols = ", ".join("s.flags::jsonb" if c == "flags" else f"s.{c}" for c in insert_cols)
-    # `old` carries each conflicting row's record values (o.*) and staged values (o.new_*)
+    # `old` carries each already recorded child's record values (o.*) and staged values (o.new_*)
     staged_cols = ", ".join(
         "s.flags::jsonb AS new_flags" if c == "flags" else f"s.{c} AS new_{c}"
         for c in (*TRACKED, *_DERIVED)
@@ -108,18 +114,18 @@ def _merge_sql() -> str:
     returning = ", ".join(f"r.{c}" for c in (*TRACKED, *_DERIVED))
     history = ", ".join(f"('{c}', o.{c}::text, u.{c}::text)" for c in TRACKED)
     stat_cols = "village_code, town_code, classification, flagged, school_status, birth_date"
-    band_new = age_band_sql(
-        "x.birth_date", "(SELECT as_of FROM screening_stats_state WHERE id = 1)"
-    )
+    # the bands on the day the statistics count ages on (see `ensure_stats_state`)
+    band_new = age_band_sql("x.birth_date", "as_of", "screening_stats_state WHERE id = 1")
     sql = f"""
 WITH ins AS (
     -- the children not yet recorded: one probe of the identity index each, then the insert
+    -- (a plain one: merges take turns under the lock, see the module's docstring)
     INSERT INTO screening_records AS r
         ({", ".join(insert_cols)}, first_import_id, last_import_id,
          created_at, updated_at, version)
     SELECT {select_cols}, :import_id, :import_id, :now, :now, 1
     FROM screening_stage s
-    ON CONFLICT (identity_key) DO NOTHING
+    WHERE NOT EXISTS (SELECT FROM screening_records x WHERE x.identity_key = s.identity_key)
     RETURNING r.identity_key, {", ".join(f"r.{c}" for c in stat_cols.split(", "))}
 ),
 old AS MATERIALIZED (
@@ -161,7 +167,7 @@ delta AS (
         SELECT {stat_cols}, 1 FROM up
         UNION ALL
         SELECT {", ".join(f"o.{c}" for c in stat_cols.split(", "))}, -1
-        FROM up u JOIN old o ON o.id = u.id
+        FROM old o WHERE EXISTS (SELECT FROM up u WHERE u.id = o.id)
     ) x
     GROUP BY 1, 3, 4, 5, 6
 ),
@@ -218,7 +224,7 @@ async def merge_copy_data(
     """COPY a binary payload of staging tuples (`staging.encode_copy`) and merge it."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     # The statement keeps the inserted rows (for the anti-join and the statistics) and, on a
-    # re-import, the conflicting rows with their staged values: with the default 4 MB these
+    # re-import, the rows of recorded children with their staged values: with the default 4 MB these
     # spill to temporary files on every large chunk.
     await session.execute(text(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'"))
     await session.execute(text(_STAGE_DDL))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.screening import merge
 from app.screening.parsing import RawRow
-from app.screening.rows import ValidRow, validate_row
+from app.screening.rows import ValidRow, age_on, validate_row
 from app.screening.staging import (
     STAGE_COLUMNS,
     STAGE_NOT_NULL,
@@ -151,3 +151,39 @@ def test_stage_tuples_leave_no_not_null_column_empty(settings: Settings) -> None
     assert empty
     assert not empty & STAGE_NOT_NULL
     encode_copy([staged])  # encodes
+
+
+def _band(age: int) -> str:
+    return next((band for end, band in merge.AGE_BANDS if age < end), "16+")
+
+
+async def test_the_merges_age_bands_are_the_ages_rows_compute(session: AsyncSession) -> None:
+    # every birthday boundary of every band, on a leap day, the day before and after it, and
+    # on a 28 February of a common year (a 29 February birthday counts from 1 March)
+    days = [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1), date(2025, 2, 28),
+            date(2025, 3, 1), date(2026, 6, 15)]  # fmt: skip
+    pairs: list[tuple[date, date]] = []
+    for on in days:
+        for years in (0, 1, 2, 3, 5, 6, 11, 12, 14, 15, 16, 17):
+            for birth in (
+                date(on.year - years, 2, 28),
+                date(on.year - years, 3, 1),
+                *([date(on.year - years, 2, 29)] if (on.year - years) % 4 == 0 else []),
+                date(on.year - years, on.month, min(on.day, 28)),
+                date(on.year - years, 6, 14),
+                date(on.year - years, 6, 16),
+            ):
+                pairs.append((birth, on))
+    pairs.append((date(2026, 6, 16), date(2026, 6, 15)))  # born after the day: 0-2
+    band = merge.age_band_sql("p.birth", "p.on_day")
+    result = await session.execute(
+        text(
+            f"SELECT p.birth, p.on_day, {band} FROM unnest(CAST(:b AS date[]), "  # noqa: S608
+            "CAST(:o AS date[])) AS p(birth, on_day)"
+        ),
+        {"b": [b for b, _ in pairs], "o": [o for _, o in pairs]},
+    )
+    got = {(b, o): band for b, o, band in result.tuples()}
+    assert len(got) == len(set(pairs)) > 300
+    assert got == {(b, o): _band(age_on(b, o)) for b, o in pairs}
+    assert {_band(age_on(b, o)) for b, o in pairs} == {"0-2", "3-5", "6-11", "12-14", "15", "16+"}
