@@ -63,11 +63,15 @@ async def screening_by_hashes(session: AsyncSession, hashes: list[str]) -> dict[
 
     if not hashes:
         return {}
+    # a screened child with an ID number has the ID's HMAC (as bytes) as its identity key
+    by_key = {bytes.fromhex(h): h for h in hashes}
     stmt = (
         select(ScreeningRecord)
-        # the ID hash is the record's identity key (a check constraint says so): its index
-        .where(ScreeningRecord.identity_key.in_(hashes), ScreeningRecord.id_number_hash.in_(hashes))
+        .where(
+            ScreeningRecord.identity_key.in_(list(by_key)),
+            ScreeningRecord.id_number_enc.is_not(None),
+        )
         .order_by(ScreeningRecord.screened_on)
     )
     rows = (await session.execute(stmt)).scalars().all()
-    return {r.id_number_hash: r for r in rows if r.id_number_hash is not None}
+    return {by_key[r.identity_key]: r for r in rows}

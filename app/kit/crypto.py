@@ -81,7 +81,11 @@ class KeyRing:
 
     def lookup_hash(self, value: str) -> str:
         """Keyed hash (HMAC-SHA256, hex) of a normalised identifier, for exact look-up."""
-        return hmac.new(self.hmac_key, value.strip().upper().encode(), hashlib.sha256).hexdigest()
+        return self.lookup_digest(value).hex()
+
+    def lookup_digest(self, value: str) -> bytes:
+        """The same keyed hash as `lookup_hash`, as its 32 bytes."""
+        return hmac.new(self.hmac_key, value.strip().upper().encode(), hashlib.sha256).digest()
 
 
 def new_key() -> str:

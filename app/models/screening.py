@@ -92,17 +92,16 @@ class ScreeningImportError(Base):
 class ScreeningRecord(Base):
     """A screened child 摸排记录: the latest facts, the computed classification and its flags.
 
-    The same child is one row across imports: `identity_key` is the HMAC of the ID number, or
-    without one of name + birth date + guardian phone. The ID number is stored encrypted, its
-    HMAC (`id_number_hash`, equal to `identity_key` when present: look it up through the
-    identity index) for exact search, and a masked copy for lists.
+    The same child is one row across imports: `identity_key` is the HMAC-SHA256 digest (32
+    bytes) of the ID number, or without one of name + birth date + guardian phone. The ID
+    number is stored encrypted (`id_number_enc`) and masked (for lists); it is searched for by
+    its HMAC, which is the identity key of a record with an ID number.
     """
 
     __tablename__ = "screening_records"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    identity_key: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    id_number_hash: Mapped[str | None] = mapped_column(String(64))
+    identity_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_masked: Mapped[str | None] = mapped_column(String(18))
     name: Mapped[str] = mapped_column(String(50), nullable=False)
@@ -142,11 +141,6 @@ class ScreeningRecord(Base):
     __table_args__ = (
         CheckConstraint(
             "classification IN ('migrant','left_behind','neither')", name="classification"
-        ),
-        # The ID hash is the identity key (so unique through it, and found by its index).
-        CheckConstraint(
-            "id_number_hash IS NULL OR id_number_hash = identity_key",
-            name="id_number_hash_is_identity",
         ),
         Index("ix_screening_records_updated", "updated_at", "id"),
         Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),

@@ -65,7 +65,7 @@ _DERIVED: Final = ("town_code", "flagged")
 
 _STAGE_DDL: Final = """
 CREATE TEMP TABLE IF NOT EXISTS screening_stage (
-    identity_key text, id uuid, id_number_hash text, id_number_enc bytea, id_number_masked text,
+    identity_key bytea, id uuid, id_number_enc bytea, id_number_masked text,
     name text, gender text, birth_date date, hukou_code text, village_code text,
     town_code text, residence_since date, accompanied_by text, father_away_since date,
     mother_away_since date, father_can_guard boolean, mother_can_guard boolean,

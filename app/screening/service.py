@@ -194,7 +194,7 @@ async def list_records(
     if q is not None and q.strip():
         term = q.strip()
         if _ID_LIKE.match(term):
-            id_hash = keyring.lookup_hash(term)
+            id_hash = keyring.lookup_digest(term)
         else:
             name_prefix = term
     stmt = repo.records_query(

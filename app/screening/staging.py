@@ -38,7 +38,6 @@ from app.screening.rows import validate_row as _validate_row
 STAGE_COLUMNS: Final[tuple[str, ...]] = (
     "identity_key",
     "id",
-    "id_number_hash",
     "id_number_enc",
     "id_number_masked",
     "name",
@@ -69,9 +68,8 @@ STAGE_COLUMNS: Final[tuple[str, ...]] = (
 )
 # Their PostgreSQL types (the staging table's, see `merge`), for the binary COPY format.
 STAGE_TYPES: Final[tuple[str, ...]] = (
-    "text",  # identity_key
+    "bytea",  # identity_key
     "uuid",  # id (used when the row makes a new record; see RecordIds)
-    "text",  # id_number_hash
     "bytea",  # id_number_enc
     "text",  # id_number_masked
     "text",  # name
@@ -162,7 +160,7 @@ class _RandomBytes:
 
 
 class FastCrypto:
-    """`KeyRing.encrypt` and `KeyRing.lookup_hash`, byte for byte, with the per-key set-up done
+    """`KeyRing.encrypt` and `KeyRing.lookup_digest`, byte for byte, with the per-key set-up done
     once (an AES-GCM context and a keyed HMAC state copied per value) instead of per row."""
 
     def __init__(self, ring: KeyRing) -> None:
@@ -178,10 +176,10 @@ class FastCrypto:
         nonce = self._nonce()
         return self._prefix + nonce + self._aes.encrypt(nonce, plaintext.encode(), b"")
 
-    def lookup_hash(self, value: str) -> str:
+    def lookup_digest(self, value: str) -> bytes:
         h = self._hmac.copy()
         h.update(value.strip().upper().encode())
-        return h.hexdigest()
+        return h.digest()
 
 
 class RecordIds:
@@ -224,13 +222,12 @@ def stage_tuple(
 ) -> tuple[Any, ...]:
     """The staging tuple of a valid row (see STAGE_COLUMNS)."""
     if row.id_number is not None:
-        id_hash: str | None = ring.lookup_hash(row.id_number)
-        key = id_hash
+        key = ring.lookup_digest(row.id_number)
         enc: bytes | None = ring.encrypt(row.id_number)
         masked: str | None = mask(row.id_number)
     else:
-        id_hash = enc = masked = None
-        key = ring.lookup_hash("NBP|" + identity_key(row)[1])
+        enc = masked = None
+        key = ring.lookup_digest("NBP|" + identity_key(row)[1])
     flags = (
         json.dumps([{"code": f.code, "message": f.message} for f in row.flags], ensure_ascii=False)
         if row.flags
@@ -239,7 +236,6 @@ def stage_tuple(
     return (
         key,
         ids.next(),
-        id_hash,
         enc,
         masked,
         row.name,

@@ -11,14 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
 from app.kit.clock import FixedClock
 from app.screening import merge
 from tests.conftest import TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, AuthHeaders
-from tests.screening.factories import csv_bytes, import_file, load_records, row
+from tests.screening.factories import csv_bytes, import_file, keyring, load_records, row
 
 COMMON = {"id", "name", "gender", "birth_date", "age", "village_code", "town_code", "classification", "updated_at"}  # fmt: skip
 MANDATE = {
@@ -385,13 +384,17 @@ async def test_search_by_id_number_finds_the_child_through_the_identity_key(
     without_id = row(name=f"{tag}b", id_number="")
     await load_records(session, settings, [with_id, without_id])
     assert await _names(client, auth("admin"), q=with_id["id_number"]) == {f"{tag}a"}
-    # the ID hash is the identity key: the database refuses a record where they differ
-    with pytest.raises(IntegrityError, match="id_number_hash_is_identity"):
-        async with session.begin_nested():
-            await session.execute(
-                text(
-                    "UPDATE screening_records SET id_number_hash = repeat('0', 64) "
-                    "WHERE name = :name"
-                ),
-                {"name": f"{tag}a"},
-            )
+    # the identity key of a record with an ID number is the ID's HMAC, as its 32 bytes
+    key = keyring(settings).lookup_digest(with_id["id_number"])
+    stored = await session.execute(
+        text("SELECT identity_key FROM screening_records WHERE name = :name"), {"name": f"{tag}a"}
+    )
+    assert stored.scalar_one() == key
+    # only a record with an ID number is found by one: give the record without an ID that key
+    await session.execute(text("DELETE FROM screening_records WHERE identity_key = :k"), {"k": key})
+    await session.execute(
+        text("UPDATE screening_records SET identity_key = :k WHERE name = :name"),
+        {"k": key, "name": f"{tag}b"},
+    )
+    assert await _names(client, auth("admin"), q=with_id["id_number"]) == set()
+    assert await _names(client, auth("admin"), q=f"{tag}b") == {f"{tag}b"}

@@ -49,7 +49,8 @@ def test_fast_crypto_matches_the_key_ring(settings: Settings) -> None:
     )
     fast = FastCrypto(ring)
     for value in ("11011520100101001x", " 110115201001010011 ", "NBP|张三|2014-01-02|139"):
-        assert fast.lookup_hash(value) == ring.lookup_hash(value)
+        # the hex form is what other domains store and look records up by
+        assert fast.lookup_digest(value) == bytes.fromhex(ring.lookup_hash(value))
     assert ring.decrypt(fast.encrypt("110115201001010011")) == "110115201001010011"
 
 

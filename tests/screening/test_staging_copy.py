@@ -30,9 +30,8 @@ from tests.screening.factories import TOWN_OF, keyring, row
 
 def _tuples() -> list[tuple[Any, ...]]:
     full = (
-        "a" * 64,
+        bytes(range(32)),
         uuid.UUID("0190f3a5-7c00-7abc-8def-0123456789ab").bytes,
-        "a" * 64,
         b"v1:k1:\x00\xff binary",
         "110101********0012",
         "王小明\t(tab) \\ back\nslash 𠀀",
