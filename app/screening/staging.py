@@ -288,6 +288,31 @@ STAGE_NOT_NULL: Final = frozenset(
         "row_number",
     }
 )
+# The columns whose values repeat from row to row (codes, vocabularies, dates, common texts):
+# each value's encoded field is remembered (up to MEMO_FIELDS values per column), so a repeated
+# value costs one dictionary lookup instead of its encoding.
+STAGE_REPEATING: Final = frozenset(
+    {
+        "gender",
+        "birth_date",
+        "hukou_code",
+        "village_code",
+        "town_code",
+        "residence_since",
+        "accompanied_by",
+        "father_away_since",
+        "mother_away_since",
+        "school_status",
+        "school_name",
+        "health_status",
+        "disability_kind",
+        "screened_on",
+        "stated_classification",
+        "classification",
+        "flags",
+    }
+)
+MEMO_FIELDS: Final = 8192
 # Each type's field (length, then bytes) as an expression of the non-NULL value `{v}`
 # (`b` is a scratch name).
 _FIELD_CODE: Final = {
@@ -301,25 +326,34 @@ _FIELD_CODE: Final = {
 }
 
 
+def _remember(memo: dict[Any, bytes], value: Any, field: bytes) -> bytes:
+    if len(memo) < MEMO_FIELDS:
+        memo[value] = field
+    return field
+
+
 def _row_encoder(
-    types: tuple[str, ...], not_null: tuple[bool, ...]
+    types: tuple[str, ...], not_null: tuple[bool, ...], repeating: tuple[bool, ...]
 ) -> Callable[[tuple[Any, ...], Any], None]:
     """A function appending one tuple in binary COPY form (one bytes object), unrolled for
     `types`: one generated expression per column, joined once (a loop dispatching on types
     costs twice as much, an append per field a third more). A column marked `not_null` is
-    written without a NULL test (a None there raises AttributeError or TypeError)."""
+    written without a NULL test (a None there raises AttributeError or TypeError); a column
+    marked `repeating` looks its value's field up first (see STAGE_REPEATING)."""
     fields = [repr(struct.pack("!h", len(types)))]
-    for i, (kind, required) in enumerate(zip(types, not_null, strict=True)):
-        if required:
-            fields.append(_FIELD_CODE[kind].format(v=f"row[{i}]"))
-        else:
-            fields.append(
-                f"(NULL if (v := row[{i}]) is None else {_FIELD_CODE[kind].format(v='v')})"
-            )
+    namespace: dict[str, Any] = {}
+    for i, (kind, required, repeats) in enumerate(zip(types, not_null, repeating, strict=True)):
+        v = f"row[{i}]" if required else "v"
+        field = _FIELD_CODE[kind].format(v=v)
+        if repeats:
+            namespace[f"memo{i}"] = {}
+            field = f"(memo{i}.get({v}) or remember(memo{i}, {v}, {field}))"
+        fields.append(field if required else f"(NULL if (v := row[{i}]) is None else {field})")
     code = (
         "def encode_row(row, app):\n    app(join((\n        " + ",\n        ".join(fields) + ")))"
     )
-    namespace: dict[str, Any] = {
+    namespace |= {
+        "remember": _remember,
         "NULL": struct.pack("!i", -1),
         "UUID_LEN": struct.pack("!i", 16),
         "TRUE": struct.pack("!i?", 1, True),
@@ -336,7 +370,9 @@ def _row_encoder(
 
 
 _encode_stage_row: Final = _row_encoder(
-    STAGE_TYPES, tuple(c in STAGE_NOT_NULL for c in STAGE_COLUMNS)
+    STAGE_TYPES,
+    tuple(c in STAGE_NOT_NULL for c in STAGE_COLUMNS),
+    tuple(c in STAGE_REPEATING for c in STAGE_COLUMNS),
 )
 
 
