@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "INFO"
     graceful_shutdown_seconds: int = 20
+    # Build every route's request handling at start-up, not on its first request (see lifespan)
+    prebuild_routes: bool = True
 
     # Database: DATABASE_URL set → that server; unset → the embedded PostgreSQL in DATA_DIR.
     database_url: SecretStr | None = None

@@ -98,6 +98,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     from app import bootstrap
 
     await bootstrap.on_start(app)
+    # FastAPI builds a route's request and response handling (its validators and serialisers)
+    # on the route's first request: about 1.3 s for all of them, which the first requests of a
+    # new process (after a deploy, or on a pod the autoscaler adds under load) would wait for.
+    # Building the OpenAPI document builds every route's, before the process takes traffic.
+    if settings.prebuild_routes:
+        app.openapi()
     if getattr(app.state, "owns_engine", False):
         # A server process: what start-up built (modules, routes, schemas) lives as long as the
         # process; keep it out of the collector's sweeps, which otherwise pause every request.

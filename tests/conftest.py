@@ -71,6 +71,7 @@ def make_settings(url: str, **overrides: Any) -> Settings:
         "log_level": "WARNING",
         "db_pool_size": 5,
         "rate_limit_enabled": True,
+        "prebuild_routes": False,  # each test's app would build all routes (~1 s), not just its own
     }
     values.update(overrides)
     return Settings(**values)

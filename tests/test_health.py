@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.db import create_engine
@@ -15,6 +16,19 @@ async def test_healthz(client: httpx.AsyncClient) -> None:
     r = await client.get("/healthz")
     assert r.status_code == 200
     assert r.json() == {"status": "ok"}
+
+
+async def test_a_started_process_has_built_every_route_before_its_first_request(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    prebuilt = create_app(settings.model_copy(update={"prebuild_routes": True}), engine=engine)
+    lazy = create_app(settings, engine=engine)
+    async with prebuilt.router.lifespan_context(prebuilt), lazy.router.lifespan_context(lazy):
+        # the OpenAPI document is built from every route's handling (FastAPI builds a route's
+        # on its first request otherwise)
+        assert lazy.openapi_schema is None
+        assert prebuilt.openapi_schema is not None
+        assert "/api/v1/screening/imports" in prebuilt.openapi_schema["paths"]
 
 
 async def test_readyz_503_when_database_unreachable(settings: Settings) -> None:
