@@ -191,6 +191,10 @@ class Bench:
                 "/api/v1/screening/records",
                 {"area_code": "110115001001", "school_status": "not_in_school"},
             ),
+            "list flagged, town": (
+                "/api/v1/screening/records",
+                {"classification": "flagged", "area_code": "110115003"},
+            ),
             "list by ID number": ("/api/v1/screening/records", {"q": "410102201403050012"}),
             "stats (district)": ("/api/v1/screening/stats", {}),
             "stats (town)": ("/api/v1/screening/stats", {"area_code": "110115003"}),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -145,6 +146,13 @@ class ScreeningRecord(Base):
         Index("ix_screening_records_updated", "updated_at", "id"),
         Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),
         Index("ix_screening_records_town_updated", "town_code", "updated_at", "id"),
+        # the few flagged records, for the lists filtered to them (see migration 0015)
+        Index(
+            "ix_screening_records_flagged",
+            "updated_at",
+            "id",
+            postgresql_where=text("flagged IS TRUE"),
+        ),
         Index(
             "ix_screening_records_name",
             "name",
