@@ -89,14 +89,16 @@ def age_band_sql(birth: str, on: str, source: str = "") -> str:
     latest birth date of someone aged at least K (29 February then becomes 28 February, so a
     29 February birthday counts from 1 March, as `rows.age_on` counts). Each cutoff is a
     scalar subquery, computed once per statement (unless `on` refers to the row), so each row
-    costs a few date comparisons.
+    costs a few date comparisons. No day (`source` finds no row) gives no band: NULL.
     """
     src = f" FROM {source}" if source else ""
-    whens = " ".join(
-        f"WHEN {birth} > (SELECT ({on} - interval '{k} years')::date{src}) THEN '{band}'"
-        for k, band in AGE_BANDS
-    )
-    return f"(CASE {whens} ELSE '16+' END)"
+
+    def cutoff(k: int) -> str:
+        return f"(SELECT ({on} - interval '{k} years')::date{src})"
+
+    whens = " ".join(f"WHEN {birth} > {cutoff(k)} THEN '{band}'" for k, band in AGE_BANDS)
+    oldest = AGE_BANDS[-1][0]
+    return f"(CASE {whens} WHEN {birth} <= {cutoff(oldest)} THEN '16+' END)"
 
 
 def _merge_sql() -> str:
@@ -224,8 +226,8 @@ async def merge_copy_data(
     """COPY a binary payload of staging tuples (`staging.encode_copy`) and merge it."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     # The statement keeps the inserted rows (for the anti-join and the statistics) and, on a
-    # re-import, the rows of recorded children with their staged values: with the default 4 MB these
-    # spill to temporary files on every large chunk.
+    # re-import, the rows of recorded children with their staged values: with the default 4 MB
+    # these spill to temporary files on every large chunk.
     await session.execute(text(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'"))
     await session.execute(text(_STAGE_DDL))
     await session.execute(text("TRUNCATE screening_stage"))

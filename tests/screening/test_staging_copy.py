@@ -186,3 +186,6 @@ async def test_the_merges_age_bands_are_the_ages_rows_compute(session: AsyncSess
     assert len(got) == len(set(pairs)) > 300
     assert got == {(b, o): _band(age_on(b, o)) for b, o in pairs}
     assert {_band(age_on(b, o)) for b, o in pairs} == {"0-2", "3-5", "6-11", "12-14", "15", "16+"}
+    # no day, no band (the statistics' primary key then refuses the row, loudly)
+    no_day = merge.age_band_sql("DATE '2000-01-01'", "as_of", "screening_stats_state WHERE false")
+    assert (await session.execute(text(f"SELECT {no_day}"))).scalar_one() is None
