@@ -195,6 +195,10 @@ class Bench:
                 "/api/v1/screening/records",
                 {"classification": "flagged", "area_code": "110115003"},
             ),
+            "list left-behind, district (none)": (
+                "/api/v1/screening/records",
+                {"classification": "left_behind"},
+            ),
             "list by ID number": ("/api/v1/screening/records", {"q": "410102201403050012"}),
             "stats (district)": ("/api/v1/screening/stats", {}),
             "stats (town)": ("/api/v1/screening/stats", {"area_code": "110115003"}),

@@ -153,6 +153,13 @@ class ScreeningRecord(Base):
             "id",
             postgresql_where=text("flagged IS TRUE"),
         ),
+        # the left-behind children, few in a district like Daxing (see migration 0016)
+        Index(
+            "ix_screening_records_left_behind",
+            "updated_at",
+            "id",
+            postgresql_where=text("classification = 'left_behind'"),
+        ),
         Index(
             "ix_screening_records_name",
             "name",
