@@ -27,6 +27,7 @@ from typing import Any, Final
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models import AGE_BANDS
 from app.observability import current_metrics
 from app.screening.staging import STAGE_COLUMNS, PreparedChunk, encode_copy
 
@@ -77,8 +78,9 @@ CREATE TEMP TABLE IF NOT EXISTS screening_stage (
 """
 
 
-# The age bands, each with the age (in whole years) that ends it; 16 and over is "16+".
-AGE_BANDS: Final = ((3, "0-2"), (6, "3-5"), (12, "6-11"), (15, "12-14"), (16, "15"))
+# Each age band (`models.AGE_BANDS`) but the last with the age, in whole years, that ends it;
+# the last one ("16+") is everyone older.
+BAND_ENDS: Final = tuple(zip((3, 6, 12, 15, 16), AGE_BANDS[:-1], strict=True))
 
 
 def age_band_sql(birth: str, on: str, source: str = "") -> str:
@@ -96,9 +98,9 @@ def age_band_sql(birth: str, on: str, source: str = "") -> str:
     def cutoff(k: int) -> str:
         return f"(SELECT ({on} - interval '{k} years')::date{src})"
 
-    whens = " ".join(f"WHEN {birth} > {cutoff(k)} THEN '{band}'" for k, band in AGE_BANDS)
-    oldest = AGE_BANDS[-1][0]
-    return f"(CASE {whens} WHEN {birth} <= {cutoff(oldest)} THEN '16+' END)"
+    whens = " ".join(f"WHEN {birth} > {cutoff(k)} THEN '{band}'" for k, band in BAND_ENDS)
+    oldest = BAND_ENDS[-1][0]
+    return f"(CASE {whens} WHEN {birth} <= {cutoff(oldest)} THEN '{AGE_BANDS[-1]}' END)"
 
 
 def _merge_sql() -> str:

@@ -98,7 +98,7 @@ def records_query(
     today: date,
     school_status: str | None,
     name_prefix: str | None,
-    id_number_hash: bytes | None,
+    id_number_key: bytes | None,
     updated_since: datetime | None,
 ) -> Select[Any]:
     stmt = select(R).where(*where)
@@ -114,9 +114,9 @@ def records_query(
         stmt = stmt.where(R.birth_date > birth_on_or_before(today, age_max + 1))
     if school_status is not None:
         stmt = stmt.where(R.school_status == school_status)
-    if id_number_hash is not None:
+    if id_number_key is not None:
         # a record with an ID number has the ID's HMAC as its identity key: the index finds it
-        stmt = stmt.where(R.identity_key == id_number_hash, R.id_number_enc.is_not(None))
+        stmt = stmt.where(R.identity_key == id_number_key, R.id_number_enc.is_not(None))
     elif name_prefix is not None:
         escaped = name_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(R.name.like(escaped + "%", escape="\\"))

@@ -190,11 +190,11 @@ async def list_records(
     if not may_read(principal):
         raise Forbidden("无权查看摸排数据", "You may not read screening data")
     clause, _, _ = await _area_clause(session, principal, settings, area_code)
-    id_hash = name_prefix = None
+    id_key = name_prefix = None
     if q is not None and q.strip():
         term = q.strip()
         if _ID_LIKE.match(term):
-            id_hash = keyring.lookup_digest(term)
+            id_key = keyring.lookup_digest(term)
         else:
             name_prefix = term
     stmt = repo.records_query(
@@ -206,7 +206,7 @@ async def list_records(
         today=today,
         school_status=school_status,
         name_prefix=name_prefix,
-        id_number_hash=id_hash,
+        id_number_key=id_key,
         updated_since=updated_since,
     )
     rows, next_cursor = await repo.page(session, stmt, limit=limit, cursor=cursor)

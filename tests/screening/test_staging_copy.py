@@ -153,7 +153,7 @@ def test_stage_tuples_leave_no_not_null_column_empty(settings: Settings) -> None
 
 
 def _band(age: int) -> str:
-    return next((band for end, band in merge.AGE_BANDS if age < end), "16+")
+    return next((band for end, band in merge.BAND_ENDS if age < end), "16+")
 
 
 async def test_the_merges_age_bands_are_the_ages_rows_compute(session: AsyncSession) -> None:
