@@ -115,8 +115,9 @@ def _merge_sql() -> str:
     compare_old = ", ".join(f"o.{c}" for c in TRACKED)
     compare_new = ", ".join(f"o.new_{c}" for c in TRACKED)
     old_cols = ", ".join(f"o.{c}" for c in (*TRACKED, *_DERIVED))
-    returning = ", ".join(f"r.{c}" for c in (*TRACKED, *_DERIVED))
-    history = ", ".join(f"('{c}', o.{c}::text, u.{c}::text)" for c in TRACKED)
+    # `up` returns each changed record's values before (u.c) and after (u.new_c) the update
+    returning = ", ".join(f"o.{c}, o.new_{c}" for c in (*TRACKED, *_DERIVED))
+    history = ", ".join(f"('{c}', u.{c}::text, u.new_{c}::text)" for c in TRACKED)
     stat_cols = "village_code, town_code, classification, flagged, school_status, birth_date"
     # the bands on the day the statistics count ages on (see `ensure_stats_state`)
     band_new = age_band_sql("x.birth_date", "as_of", "screening_stats_state WHERE id = 1")
@@ -151,13 +152,13 @@ up AS (
         last_import_id = :import_id, updated_at = :now, version = r.version + 1
     FROM old o
     WHERE r.id = o.id AND ({compare_old}) IS DISTINCT FROM ({compare_new})
-    RETURNING r.id, {returning}
+    RETURNING o.id, {returning}
 ),
 hist AS (
     INSERT INTO screening_record_changes
         (record_id, import_id, changed_at, field, old_value, new_value)
     SELECT u.id, :import_id, :now, f.field, f.old_value, f.new_value
-    FROM up u JOIN old o ON o.id = u.id
+    FROM up u
     CROSS JOIN LATERAL (VALUES {history}) AS f(field, old_value, new_value)
     WHERE f.old_value IS DISTINCT FROM f.new_value
 ),
@@ -168,10 +169,9 @@ delta AS (
     FROM (
         SELECT {stat_cols}, 1 AS d FROM ins
         UNION ALL
-        SELECT {stat_cols}, 1 FROM up
+        SELECT {", ".join(f"new_{c}" for c in stat_cols.split(", "))}, 1 FROM up
         UNION ALL
-        SELECT {", ".join(f"o.{c}" for c in stat_cols.split(", "))}, -1
-        FROM old o WHERE EXISTS (SELECT FROM up u WHERE u.id = o.id)
+        SELECT {stat_cols}, -1 FROM up
     ) x
     GROUP BY 1, 3, 4, 5, 6
 ),
