@@ -180,11 +180,14 @@ def generate_rows(
     bad_share: float = 0.01,
     dup_share: float = 0.005,
     text_dates: bool = True,
+    rescreen_days: int = 0,
 ) -> Iterator[tuple[RowKind, list[Cell]]]:
     """`n` rows in template column order, each with its kind (good, bad or a duplicate).
 
     With `text_dates` dates are written as text in the accepted formats (CSV); otherwise the
-    date columns hold `date` values (XLSX date cells).
+    date columns hold `date` values (XLSX date cells). With `rescreen_days` the same seed gives
+    the same children screened that many days later: only `screened_on` differs (a later round
+    of screening, which may also change a child's classification or flags).
     """
     rng = random.Random(seed)
     rnd = rng.random
@@ -267,7 +270,7 @@ def generate_rows(
             school_name,
             _pick(_HEALTH, rnd),
             _pick(_DISABILITY, rnd) if rnd() < 0.01 else "",
-            fmt(screened, rnd()),
+            fmt(date.fromordinal(screened_ord + rescreen_days), rnd()),
             stated,
         ]
         if rnd() < bad_share:

@@ -10,7 +10,7 @@ import re
 import tempfile
 import zipfile
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -453,6 +453,20 @@ def test_generated_file_reads_back_with_its_bad_and_duplicate_rows(
     assert outcome["migrant"] > outcome["neither"] > 0
     # Every bad row and every repeated row is rejected (a random pair may share a key too).
     assert kinds["bad"] + kinds["dup"] <= outcome["rejected"] <= kinds["bad"] + kinds["dup"] + 2
+
+
+def test_a_later_screening_round_has_the_same_children_screened_later() -> None:
+    def rows(**kw: int) -> list[list[gen_screening.Cell]]:
+        made = gen_screening.generate_rows(300, villages=sorted(VILLAGES), seed=5, text_dates=False, **kw)  # fmt: skip
+        return [row for _, row in made]
+
+    first, later = rows(), rows(rescreen_days=92)
+    screened = EN_HEADERS.index("screened_on")
+    assert len(first) == len(later) == 300
+    for a, b in zip(first, later, strict=True):
+        assert a[:screened] + a[screened + 1 :] == b[:screened] + b[screened + 1 :]
+        if isinstance(a[screened], date):  # not one of the bad rows' unreadable dates
+            assert b[screened] == a[screened] + timedelta(days=92)
 
 
 # ---------------------------------------------------------------------------- property
