@@ -465,8 +465,9 @@ def test_a_later_screening_round_has_the_same_children_screened_later() -> None:
     assert len(first) == len(later) == 300
     for a, b in zip(first, later, strict=True):
         assert a[:screened] + a[screened + 1 :] == b[:screened] + b[screened + 1 :]
-        if isinstance(a[screened], date):  # not one of the bad rows' unreadable dates
-            assert b[screened] == a[screened] + timedelta(days=92)
+        day = a[screened]
+        if isinstance(day, date):  # not one of the bad rows' unreadable dates
+            assert b[screened] == day + timedelta(days=92)
 
 
 # ---------------------------------------------------------------------------- property
