@@ -457,7 +457,9 @@ def test_generated_file_reads_back_with_its_bad_and_duplicate_rows(
 
 def test_a_later_screening_round_has_the_same_children_screened_later() -> None:
     def rows(**kw: int) -> list[list[gen_screening.Cell]]:
-        made = gen_screening.generate_rows(300, villages=sorted(VILLAGES), seed=5, text_dates=False, **kw)  # fmt: skip
+        made = gen_screening.generate_rows(
+            300, villages=sorted(VILLAGES), seed=5, text_dates=False, **kw
+        )
         return [row for _, row in made]
 
     first, later = rows(), rows(rescreen_days=92)
