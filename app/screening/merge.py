@@ -124,13 +124,18 @@ def _merge_sql() -> str:
     sql = f"""
 WITH ins AS (
     -- the children not yet recorded: one probe of the identity index each, then the insert
-    -- (a plain one: merges take turns under the lock, see the module's docstring)
+    -- (a plain one: merges take turns under the lock, see the module's docstring). OFFSET 0
+    -- keeps the probe a per-row subplan: as an anti-join, the planner (misled by the staging
+    -- table's missing statistics) hashes the whole of screening_records for every chunk,
+    -- about 250 ms a chunk with 600,000 records and growing with the table
     INSERT INTO screening_records AS r
         ({", ".join(insert_cols)}, first_import_id, last_import_id,
          created_at, updated_at, version)
     SELECT {select_cols}, :import_id, :import_id, :now, :now, 1
     FROM screening_stage s
-    WHERE NOT EXISTS (SELECT FROM screening_records x WHERE x.identity_key = s.identity_key)
+    WHERE NOT EXISTS (
+        SELECT FROM screening_records x WHERE x.identity_key = s.identity_key OFFSET 0
+    )
     RETURNING r.identity_key, {", ".join(f"r.{c}" for c in stat_cols.split(", "))}
 ),
 old AS MATERIALIZED (
@@ -151,7 +156,11 @@ up AS (
     UPDATE screening_records r SET {set_clause},
         last_import_id = :import_id, updated_at = :now, version = r.version + 1
     FROM old o
-    WHERE r.id = o.id AND ({compare_old}) IS DISTINCT FROM ({compare_new})
+    -- the records by their primary key (`= ANY` of the looked-up ids: one index probe each),
+    -- not a hash join over a sequential scan of the whole table, which the planner picks for
+    -- `r.id = o.id` alone (it cannot know how many rows `old` holds)
+    WHERE r.id = ANY (ARRAY(SELECT id FROM old)) AND r.id = o.id
+        AND ({compare_old}) IS DISTINCT FROM ({compare_new})
     RETURNING o.id, {returning}
 ),
 hist AS (
