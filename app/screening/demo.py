@@ -24,7 +24,7 @@ from app.models import ScreeningRecord
 from app.screening import merge
 from app.screening.importer import village_towns
 from app.screening.rows import ValidRow, validate_row
-from app.screening.staging import FastCrypto, RecordIds, stage_tuple
+from app.screening.staging import FastCrypto, stage_tuple
 
 DEMO_RECORDS: Final = 34_000
 CHUNK: Final = 17_000
@@ -120,7 +120,6 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             settings.hmac_key.get_secret_value(),
         )
     )
-    ids = RecordIds()
     clock = SystemClock()
     today = local_today(clock)
     await merge.ensure_stats_state(session, today)
@@ -142,7 +141,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             )
             if not isinstance(row, ValidRow):
                 continue
-            staged = stage_tuple(row, towns[row.village_code], ring, ids)
+            staged = stage_tuple(row, towns[row.village_code], ring)
             if staged[0] in seen:  # a made-up ID drawn twice
                 continue
             seen.add(staged[0])

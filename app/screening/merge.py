@@ -225,7 +225,7 @@ async def merge_records(
     import_id: uuid.UUID | None,
     now: datetime,
 ) -> tuple[int, int]:
-    """Merge staging tuples (see STAGE_COLUMNS); (inserted, updated). Caller commits."""
+    """Merge staged rows' tuples (see ROW_COLUMNS); (inserted, updated). Caller commits."""
     if not records:
         return 0, 0
     return await merge_copy_data(session, encode_copy(records), import_id=import_id, now=now)

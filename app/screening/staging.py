@@ -3,9 +3,18 @@
 `prepare_chunks` is the CPU half of an import (no database, no event loop): it reads the file
 with `parsing`, checks each row with `rows.validate_row`, rejects rows outside the uploader's
 area and second occurrences of a child, and turns the valid rows into tuples in the order of
-`STAGE_COLUMNS`, then each chunk's tuples into one PostgreSQL binary `COPY` payload
-(`encode_copy`), so the worker only passes bytes on to the staging table: no per-row Python
-work there, no per-row pickling between the processes. The ID number is encrypted and hashed
+`ROW_COLUMNS`, then each chunk's tuples into one PostgreSQL binary `COPY` payload of
+`STAGE_COLUMNS` (`encode_copy`), so the worker only passes bytes on to the staging table: no
+per-row Python work there, no per-row pickling between the processes.
+
+A payload lists its rows village by village (villages in code order, so towns in order too),
+each row with an id for a new record made in that order (`RecordIds`): the merge inserts the
+new records in the staging table's order, so a chunk's records of one village are inserted one
+after another, each into the page of the `(village_code, updated_at, id)` index that the last
+one went to, instead of the file's order, which jumps between hundreds of villages' pages and
+splits them half full. Measured on the 1,000,000-row benchmark file's chunks: the merge
+statements take about 14 % less database time (four alternating pairs, 16.5–19.6 s against
+20.5–22.6 s). The file's row numbers stay with the rows; nothing else depends on the order. The ID number is encrypted and hashed
 here, per row (AES-GCM and HMAC take a few microseconds).
 
 It runs in the worker's process for small files, or in a child process for large ones (see
@@ -34,10 +43,9 @@ from app.screening.parsing import open_table
 from app.screening.rows import DuplicateTracker, RejectedRow, RowError, ValidRow, identity_key
 from app.screening.rows import validate_row as _validate_row
 
-# The staging table's columns, in the order of the tuples `prepare_chunks` yields.
-STAGE_COLUMNS: Final[tuple[str, ...]] = (
+# The columns of a staged row's tuple (`stage_tuple`), in order.
+ROW_COLUMNS: Final[tuple[str, ...]] = (
     "identity_key",
-    "id",
     "id_number_enc",
     "id_number_masked",
     "name",
@@ -66,10 +74,12 @@ STAGE_COLUMNS: Final[tuple[str, ...]] = (
     "flagged",
     "row_number",
 )
+# The columns of a COPY payload (`encode_copy`): a row's, then the id it gets if it makes a new
+# record (see RecordIds), added as the payload is put together.
+STAGE_COLUMNS: Final[tuple[str, ...]] = (*ROW_COLUMNS, "id")
 # Their PostgreSQL types (the staging table's, see `merge`), for the binary COPY format.
 STAGE_TYPES: Final[tuple[str, ...]] = (
     "bytea",  # identity_key
-    "uuid",  # id (used when the row makes a new record; see RecordIds)
     "bytea",  # id_number_enc
     "text",  # id_number_masked
     "text",  # name
@@ -97,7 +107,9 @@ STAGE_TYPES: Final[tuple[str, ...]] = (
     "text",  # flags
     "boolean",  # flagged
     "integer",  # row_number
+    "uuid",  # id
 )
+_VILLAGE: Final = ROW_COLUMNS.index("village_code")
 # Rows per chunk (see `next_chunk_rows`): the first chunk is small, so that the merge starts
 # early and the parsing of the next chunk overlaps with it; each next chunk is twice as large,
 # up to `chunk_rows`, and shrinks again near the end of the file, so that the last merge (which
@@ -184,9 +196,12 @@ class FastCrypto:
 
 class RecordIds:
     """Ids for new records: UUIDv7 (RFC 9562) — 48 bits of Unix time in milliseconds, the
-    version, then 74 random bits — made here, one per staged row, while the row is prepared.
+    version, then 74 random bits — made here, one per staged row, as its chunk's payload is put
+    together (`encode_copy`).
 
-    Ids made later sort after earlier ones, so a chunk's inserts go to the right edge of the
+    Ids made later sort after earlier ones, also within one millisecond (RFC 9562's monotonic
+    random method: the next id of the same millisecond is the last one's 74 bits plus a random
+    step of up to 2^32), so the payload's rows have ascending ids and a chunk's inserts go to the right edge of the
     primary key index (and of the `(…, updated_at, id)` indexes) instead of to random pages all
     over it, so the pages an import touches stay few and in memory: random v4 ids cost a
     1,000,000-row import about a tenth of its database time. Made in Python, not by the merge
@@ -198,29 +213,40 @@ class RecordIds:
     it dates the import that first recorded the child, not anything about the child; every
     reader of a record already sees its `updated_at`, which for a record never changed since is
     about that time; and the id carries no personal data and is no secret (access goes by
-    jurisdiction, never by knowing an id). The 74 random bits keep ids unguessable and, within
-    one millisecond, unique (the primary key would refuse a repeat, failing the chunk, which is
-    retried whole). The id of a row that updates an existing record is not used.
+    jurisdiction, never by knowing an id). The random bits (a fresh 73-bit start each
+    millisecond, random steps after it) keep ids hard to guess and, between two imports made at
+    once, unique (the primary key would refuse a repeat, failing the chunk, which is retried
+    whole). The id of a row that updates an existing record is not used.
     """
 
-    # version 7 in bits 76–79, variant 0b10 in bits 62–63; the random bits around them
+    # version 7 in bits 76–79, variant 0b10 in bits 62–63; the 74 bits `seq` around them
     _VERSION_VARIANT: Final = (0x7 << 76) | (0b10 << 62)
-    _RANDOM: Final = (0xFFF << 64) | ((1 << 62) - 1)
+    _SEQ_BITS: Final = 74
+    _LOW_BITS: Final = 62
 
     def __init__(self) -> None:
         self._random = _RandomBytes()
+        self._ms = -1
+        self._seq = 0
 
     def next(self) -> bytes:
         """The next id's 16 bytes."""
         ms = time.time_ns() // 1_000_000
-        bits = int.from_bytes(self._random.take(10)) & self._RANDOM
-        return ((ms << 80) | self._VERSION_VARIANT | bits).to_bytes(16)
+        draw = int.from_bytes(self._random.take(10))
+        if ms > self._ms:
+            self._ms, seq = ms, draw >> 7  # 73 bits: room for the millisecond's steps
+        else:
+            ms, seq = self._ms, self._seq + 1 + (draw & 0xFFFFFFFF)
+            if seq >> self._SEQ_BITS:  # out of room: borrow the next millisecond
+                self._ms = ms = ms + 1
+                seq = draw >> 7
+        self._seq = seq
+        high, low = seq >> self._LOW_BITS, seq & ((1 << self._LOW_BITS) - 1)
+        return ((ms << 80) | (high << 64) | self._VERSION_VARIANT | low).to_bytes(16)
 
 
-def stage_tuple(
-    row: ValidRow, town_code: str, ring: KeyRing | FastCrypto, ids: RecordIds
-) -> tuple[Any, ...]:
-    """The staging tuple of a valid row (see STAGE_COLUMNS)."""
+def stage_tuple(row: ValidRow, town_code: str, ring: KeyRing | FastCrypto) -> tuple[Any, ...]:
+    """The staging tuple of a valid row (see ROW_COLUMNS)."""
     if row.id_number is not None:
         key = ring.lookup_digest(row.id_number)
         enc: bytes | None = ring.encrypt(row.id_number)
@@ -235,7 +261,6 @@ def stage_tuple(
     )
     return (
         key,
-        ids.next(),
         enc,
         masked,
         row.name,
@@ -333,14 +358,19 @@ def _remember(memo: dict[Any, bytes], value: Any, field: bytes) -> bytes:
 
 
 def _row_encoder(
-    types: tuple[str, ...], not_null: tuple[bool, ...], repeating: tuple[bool, ...]
+    types: tuple[str, ...],
+    not_null: tuple[bool, ...],
+    repeating: tuple[bool, ...],
+    *,
+    more_fields: int = 0,
 ) -> Callable[[tuple[Any, ...], Any], None]:
     """A function appending one tuple in binary COPY form (one bytes object), unrolled for
     `types`: one generated expression per column, joined once (a loop dispatching on types
     costs twice as much, an append per field a third more). A column marked `not_null` is
     written without a NULL test (a None there raises AttributeError or TypeError); a column
-    marked `repeating` looks its value's field up first (see STAGE_REPEATING)."""
-    fields = [repr(struct.pack("!h", len(types)))]
+    marked `repeating` looks its value's field up first (see STAGE_REPEATING). The tuple's
+    field count includes `more_fields` fields the caller appends after it."""
+    fields = [repr(struct.pack("!h", len(types) + more_fields))]
     namespace: dict[str, Any] = {}
     for i, (kind, required, repeats) in enumerate(zip(types, not_null, repeating, strict=True)):
         v = f"row[{i}]" if required else "v"
@@ -369,21 +399,38 @@ def _row_encoder(
     return encoder
 
 
+# a row's fields but its id (`ROW_COLUMNS`); `_payload` appends the id's field
 _encode_stage_row: Final = _row_encoder(
-    STAGE_TYPES,
-    tuple(c in STAGE_NOT_NULL for c in STAGE_COLUMNS),
-    tuple(c in STAGE_REPEATING for c in STAGE_COLUMNS),
+    STAGE_TYPES[: len(ROW_COLUMNS)],
+    tuple(c in STAGE_NOT_NULL for c in ROW_COLUMNS),
+    tuple(c in STAGE_REPEATING for c in ROW_COLUMNS),
+    more_fields=len(STAGE_COLUMNS) - len(ROW_COLUMNS),
 )
+_ID_FIELD_LENGTH: Final = struct.pack("!i", 16)
 
 
-def encode_copy(records: Iterable[tuple[Any, ...]]) -> bytes:
-    """Staging tuples (see STAGE_COLUMNS) as one PostgreSQL binary COPY payload."""
+def _payload(by_village: dict[str, list[bytes]], ids: RecordIds) -> bytes:
+    """The binary COPY payload of encoded rows (see `_encode_stage_row`), village by village
+    in code order, each row followed by its new id's field: ids ascend through the payload."""
     parts = [_COPY_HEADER]
     app = parts.append
-    for row in records:
-        _encode_stage_row(row, app)
+    next_id = ids.next
+    for village in sorted(by_village):
+        for row in by_village[village]:
+            app(row)
+            app(_ID_FIELD_LENGTH + next_id())
     app(_COPY_TRAILER)
     return b"".join(parts)
+
+
+def encode_copy(records: Iterable[tuple[Any, ...]], ids: RecordIds | None = None) -> bytes:
+    """Staged rows' tuples (see ROW_COLUMNS) as one PostgreSQL binary COPY payload of
+    STAGE_COLUMNS: village by village, with ids for new records from `ids` (a new generator
+    if None)."""
+    by_village: dict[str, list[bytes]] = {}
+    for row in records:
+        _encode_stage_row(row, by_village.setdefault(row[_VILLAGE], []).append)
+    return _payload(by_village, ids or RecordIds())
 
 
 def next_chunk_rows(size: int, most: int, rows_read: int, progress: float) -> int:
@@ -406,8 +453,8 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
     tracker (a later row may repeat one of them) but are not yielded again.
 
     The chunks are FIRST_CHUNK_ROWS rows, then sized by `next_chunk_rows`, up to `chunk_rows`.
-    Each row is encoded into the chunk's COPY payload as soon as it is checked, so a chunk
-    holds its payload, not its raw rows nor their tuples.
+    Each row is encoded as soon as it is checked (into its village's list, see `_payload`), so
+    a chunk holds its payload, not its raw rows nor their tuples.
     """
     if ctx.chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
@@ -426,8 +473,7 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
         trimmed = table.trimmed
         while True:
             out = PreparedChunk(last_row=0)
-            parts = [_COPY_HEADER]
-            app = parts.append
+            by_village: dict[str, list[bytes]] = {}
             seen = staged = 0
             for number, raw in itertools.islice(rows, size):
                 seen += 1
@@ -454,7 +500,11 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
                 else:
                     if checked.flags:
                         out.flagged += 1
-                    encode_row(stage_tuple(checked, villages[checked.village_code], ring, ids), app)
+                    village = checked.village_code
+                    encode_row(
+                        stage_tuple(checked, villages[village], ring),
+                        by_village.setdefault(village, []).append,
+                    )
                     staged += 1
             if not seen:
                 return
@@ -463,8 +513,7 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
             size = next_chunk_rows(size, ctx.chunk_rows, rows_read, progress)
             if out.last_row <= skip:
                 continue
-            app(_COPY_TRAILER)
             out.staged = staged
-            out.copy_data = b"".join(parts)
+            out.copy_data = _payload(by_village, ids)
             out.progress = progress
             yield out

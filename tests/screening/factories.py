@@ -21,7 +21,7 @@ from app.kit.crypto import KeyRing
 from app.kit.idnumber import Gender, make
 from app.screening import merge
 from app.screening.rows import ValidRow, validate_row
-from app.screening.staging import RecordIds, stage_tuple
+from app.screening.staging import stage_tuple
 from app.screening.template import EN_HEADERS, FIELDS, ZH_BY_FIELD
 from app.worker.runner import Worker
 from tests.conftest import TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3
@@ -157,7 +157,6 @@ async def load_records(
     today = date(2026, 6, 15)
     await merge.ensure_stats_state(session, today)
     staged = []
-    ids = RecordIds()
     for i, raw in enumerate(rows, start=2):
         checked = validate_row(
             i,
@@ -166,7 +165,7 @@ async def load_records(
             today=today,
         )
         assert isinstance(checked, ValidRow), checked
-        staged.append(stage_tuple(checked, TOWN_OF[checked.village_code], ring, ids))
+        staged.append(stage_tuple(checked, TOWN_OF[checked.village_code], ring))
     await merge.merge_records(
         session, staged, import_id=None, now=datetime(2026, 6, 15, 2, tzinfo=UTC)
     )

@@ -1,5 +1,5 @@
-"""The binary COPY payload of a chunk stages exactly what asyncpg's own encoding stages; the
-merge gives new records time-ordered ids."""
+"""The binary COPY payload of a chunk stages exactly what asyncpg's own encoding stages, village
+by village with ascending ids; the merge gives new records time-ordered ids."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from app.screening import merge
 from app.screening.parsing import RawRow
 from app.screening.rows import ValidRow, age_on, validate_row
 from app.screening.staging import (
+    ROW_COLUMNS,
     STAGE_COLUMNS,
     STAGE_NOT_NULL,
     STAGE_TYPES,
@@ -25,13 +26,13 @@ from app.screening.staging import (
     encode_copy,
     stage_tuple,
 )
+from tests.conftest import VILLAGE1, VILLAGE2, VILLAGE3
 from tests.screening.factories import TOWN_OF, keyring, row
 
 
 def _tuples() -> list[tuple[Any, ...]]:
     full = (
         bytes(range(32)),
-        uuid.UUID("0190f3a5-7c00-7abc-8def-0123456789ab").bytes,
         b"v1:k1:\x00\xff binary",
         "110101********0012",
         "王小明\t(tab) \\ back\nslash 𠀀",
@@ -62,16 +63,40 @@ def _tuples() -> list[tuple[Any, ...]]:
     )
     # NULL in every column that may be NULL (the others are never NULL: see STAGE_NOT_NULL)
     empty = tuple(
-        v if c in STAGE_NOT_NULL else None for c, v in zip(STAGE_COLUMNS, full, strict=True)
+        v if c in STAGE_NOT_NULL else None for c, v in zip(ROW_COLUMNS, full, strict=True)
     )
     return [full, (*empty[:-1], 7)]
 
 
+class _CountingIds(RecordIds):
+    """The same ids every time: 1, 2, 3… (to compare two payloads byte for byte)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.made = 0
+
+    def next(self) -> bytes:
+        self.made += 1
+        return self.made.to_bytes(16)
+
+
 async def _staged(session: AsyncSession) -> list[tuple[Any, ...]]:
+    """The staging table's rows in the order the COPY wrote them (a fresh temporary table's
+    physical order)."""
     rows = await session.execute(
-        text(f"SELECT {', '.join(STAGE_COLUMNS)} FROM screening_stage ORDER BY row_number")  # noqa: S608
+        text(f"SELECT {', '.join(STAGE_COLUMNS)} FROM screening_stage ORDER BY ctid")  # noqa: S608
     )
     return [tuple(r) for r in rows]
+
+
+async def _copy(session: AsyncSession, payload: bytes) -> list[tuple[Any, ...]]:
+    await session.execute(text(merge._STAGE_DDL))
+    await session.execute(text("TRUNCATE screening_stage"))
+    raw = await merge.raw_connection(session)
+    await raw.copy_to_table(
+        "screening_stage", source=io.BytesIO(payload), columns=STAGE_COLUMNS, format="binary"
+    )
+    return await _staged(session)
 
 
 async def test_binary_copy_payload_stages_the_same_values(session: AsyncSession) -> None:
@@ -80,28 +105,60 @@ async def test_binary_copy_payload_stages_the_same_values(session: AsyncSession)
     await session.execute(text(merge._STAGE_DDL))
     raw = await merge.raw_connection(session)
 
-    # asyncpg's own encoder takes a uuid.UUID where the payload has the id's 16 bytes
-    as_uuid = [(r[0], uuid.UUID(bytes=r[1]), *r[2:]) for r in records]
-    await raw.copy_records_to_table("screening_stage", records=as_uuid, columns=STAGE_COLUMNS)
+    # asyncpg's own encoder, given the ids the payload gets (1 and 2 here)
+    with_ids = [(*r, uuid.UUID(int=i)) for i, r in enumerate(records, start=1)]
+    await raw.copy_records_to_table("screening_stage", records=with_ids, columns=STAGE_COLUMNS)
     by_asyncpg = await _staged(session)
-    await session.execute(text("TRUNCATE screening_stage"))
-    payload = encode_copy(records)
+    payload = encode_copy(records, _CountingIds())
     # the second time, the repeating columns' fields come from the encoder's memory
-    assert encode_copy(records) == payload
-    await raw.copy_to_table(
-        "screening_stage", source=io.BytesIO(payload), columns=STAGE_COLUMNS, format="binary"
-    )
-    by_payload = await _staged(session)
+    assert encode_copy(records, _CountingIds()) == payload
+    by_payload = await _copy(session, payload)
 
     assert by_payload == by_asyncpg
-    assert by_payload == sorted(as_uuid, key=lambda r: r[-1])
+    assert by_payload == with_ids
+
+
+async def test_a_payload_lists_its_rows_village_by_village_with_ascending_ids(
+    session: AsyncSession, settings: Settings
+) -> None:
+    ring = keyring(settings)
+    staged = []
+    # the file's order jumps between villages (each village's code starts with its town's)
+    for number, code in enumerate([VILLAGE3, VILLAGE1, VILLAGE2, VILLAGE1, VILLAGE3] * 3, 2):
+        checked = validate_row(number, row(village_code=code), known_villages=TOWN_OF.__contains__)
+        assert isinstance(checked, ValidRow)
+        staged.append(stage_tuple(checked, TOWN_OF[code], ring))
+
+    rows = await _copy(session, encode_copy(staged))
+
+    village = STAGE_COLUMNS.index("village_code")
+    row_number = STAGE_COLUMNS.index("row_number")
+    assert [r[village] for r in rows] == sorted(s[village] for s in staged)
+    # each village's rows in the file's order, every row staged once, with all its values
+    for code in TOWN_OF:
+        numbers = [r[row_number] for r in rows if r[village] == code]
+        assert numbers
+        assert numbers == sorted(numbers)
+    assert sorted(r[: len(ROW_COLUMNS)] for r in rows) == sorted(staged)
+    ids = [r[STAGE_COLUMNS.index("id")] for r in rows]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_ids_made_in_the_same_millisecond_still_ascend() -> None:
+    ids = RecordIds()
+    made = [uuid.UUID(bytes=ids.next()) for _ in range(20_000)]
+    stamps = [m.int >> 80 for m in made]
+    assert len(set(stamps)) < len(made) / 10  # many share a millisecond
+    assert made == sorted(made)
+    assert len(set(made)) == len(made)
+    assert {(m.version, m.variant) for m in made} == {(7, uuid.RFC_4122)}
 
 
 async def test_new_records_get_time_ordered_uuid7_ids(
     session: AsyncSession, settings: Settings
 ) -> None:
     ring = keyring(settings)
-    ids = RecordIds()
     await merge.ensure_stats_state(session, date(2026, 6, 15))
     now = datetime(2026, 6, 15, 2, tzinfo=UTC)
     made: list[uuid.UUID] = []
@@ -113,7 +170,7 @@ async def test_new_records_get_time_ordered_uuid7_ids(
         for i in range(3):
             checked = validate_row(i + 2, row(), known_villages=TOWN_OF.__contains__)
             assert isinstance(checked, ValidRow)
-            staged.append(stage_tuple(checked, TOWN_OF[checked.village_code], ring, ids))
+            staged.append(stage_tuple(checked, TOWN_OF[checked.village_code], ring))
         after = time.time_ns() // 1_000_000
         assert await merge.merge_records(session, staged, import_id=None, now=now) == (3, 0)
         got = sorted(
@@ -124,7 +181,7 @@ async def test_new_records_get_time_ordered_uuid7_ids(
                 )
             ).scalars()
         )
-        assert got == sorted(uuid.UUID(bytes=s[1]) for s in staged)
+        assert len(got) == 3
         for record_id in got:
             assert record_id.version == 7
             assert record_id.variant == uuid.RFC_4122
@@ -145,8 +202,8 @@ def test_stage_tuples_leave_no_not_null_column_empty(settings: Settings) -> None
     }
     checked = validate_row(2, raw, known_villages=TOWN_OF.__contains__)
     assert isinstance(checked, ValidRow)
-    staged = stage_tuple(checked, TOWN_OF[checked.village_code], keyring(settings), RecordIds())
-    empty = {c for c, v in zip(STAGE_COLUMNS, staged, strict=True) if v is None}
+    staged = stage_tuple(checked, TOWN_OF[checked.village_code], keyring(settings))
+    empty = {c for c, v in zip(ROW_COLUMNS, staged, strict=True) if v is None}
     assert empty
     assert not empty & STAGE_NOT_NULL
     encode_copy([staged])  # encodes
