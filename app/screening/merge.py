@@ -142,11 +142,14 @@ old AS MATERIALIZED (
     -- the staged rows of children already recorded (only those are looked up again), with
     -- the record as it was before this statement (every part of it sees the same snapshot)
     -- and the staged values (OFFSET 0: set the inserted keys aside first, then one index
-    -- probe per remaining key)
+    -- probe per remaining key); nothing at all, not even the anti-join, when every staged
+    -- row was inserted (:staged is the number of staged rows)
     SELECT o.id, {old_cols}, {staged_cols}
     FROM (
         SELECT s.* FROM screening_stage s
-        WHERE NOT EXISTS (SELECT FROM ins WHERE ins.identity_key = s.identity_key) OFFSET 0
+        WHERE NOT EXISTS (SELECT FROM ins WHERE ins.identity_key = s.identity_key)
+            AND (SELECT count(*) FROM ins) < :staged
+        OFFSET 0
     ) s
     CROSS JOIN LATERAL (
         SELECT o.* FROM screening_records o WHERE o.identity_key = s.identity_key OFFSET 0
@@ -228,13 +231,20 @@ async def merge_records(
     """Merge staged rows' tuples (see ROW_COLUMNS); (inserted, updated). Caller commits."""
     if not records:
         return 0, 0
-    return await merge_copy_data(session, encode_copy(records), import_id=import_id, now=now)
+    return await merge_copy_data(
+        session, encode_copy(records), staged=len(records), import_id=import_id, now=now
+    )
 
 
 async def merge_copy_data(
-    session: AsyncSession, data: bytes, *, import_id: uuid.UUID | None, now: datetime
+    session: AsyncSession,
+    data: bytes,
+    *,
+    staged: int,
+    import_id: uuid.UUID | None,
+    now: datetime,
 ) -> tuple[int, int]:
-    """COPY a binary payload of staging tuples (`staging.encode_copy`) and merge it."""
+    """COPY a binary payload of `staged` rows (`staging.encode_copy`) and merge it."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     # The statement keeps the inserted rows (for the anti-join and the statistics) and, on a
     # re-import, the rows of recorded children with their staged values: with the default 4 MB
@@ -246,7 +256,8 @@ async def merge_copy_data(
     await raw.copy_to_table(
         "screening_stage", source=io.BytesIO(data), columns=STAGE_COLUMNS, format="binary"
     )
-    row = (await session.execute(text(MERGE_SQL), {"import_id": import_id, "now": now})).one()
+    params = {"import_id": import_id, "now": now, "staged": staged}
+    row = (await session.execute(text(MERGE_SQL), params)).one()
     return int(row.inserted), int(row.updated)
 
 
@@ -270,7 +281,7 @@ async def apply_chunk(
     inserted = updated = 0
     if chunk.staged:
         inserted, updated = await merge_copy_data(
-            session, chunk.copy_data, import_id=import_id, now=now
+            session, chunk.copy_data, staged=chunk.staged, import_id=import_id, now=now
         )
     unchanged = chunk.staged - inserted - updated
     if chunk.errors:
