@@ -5,17 +5,19 @@ with `parsing`, checks each row with `rows.validate_row`, rejects rows outside t
 area and second occurrences of a child, and turns the valid rows into tuples in the order of
 `ROW_COLUMNS`, then each chunk's tuples into one PostgreSQL binary `COPY` payload of
 `STAGE_COLUMNS` (`encode_copy`), so the worker only passes bytes on to the staging table: no
-per-row Python work there, no per-row pickling between the processes.
+per-row Python work there, no per-row pickling between the processes. The ID number is
+encrypted and hashed here, per row (AES-GCM and HMAC take a few microseconds).
 
 A payload lists its rows village by village (villages in code order, so towns in order too),
 each row with an id for a new record made in that order (`RecordIds`): the merge inserts the
 new records in the staging table's order, so a chunk's records of one village are inserted one
 after another, each into the page of the `(village_code, updated_at, id)` index that the last
-one went to, instead of the file's order, which jumps between hundreds of villages' pages and
-splits them half full. Measured on the 1,000,000-row benchmark file's chunks: the merge
-statements take about 14 % less database time (four alternating pairs, 16.5–19.6 s against
-20.5–22.6 s). The file's row numbers stay with the rows; nothing else depends on the order. The ID number is encrypted and hashed
-here, per row (AES-GCM and HMAC take a few microseconds).
+one went to (hot in the processor's caches), instead of the file's order, which jumps between
+hundreds of villages' pages. Measured on the 1,000,000-row benchmark file's chunks (database CPU,
+alternating pairs): the merge statements over rows re-ordered this way took 16.5–19.6 s
+against 20.5–22.6 s in the file's order (four pairs); merging the chunks as prepared here took
+a median 0.89 of the time before (eight pairs). The file's row numbers stay with the rows;
+nothing else depends on the order.
 
 It runs in the worker's process for small files, or in a child process for large ones (see
 `pipeline`), so that parsing the next chunk overlaps with merging the previous one.
@@ -201,8 +203,8 @@ class RecordIds:
 
     Ids made later sort after earlier ones, also within one millisecond (RFC 9562's monotonic
     random method: the next id of the same millisecond is the last one's 74 bits plus a random
-    step of up to 2^32), so the payload's rows have ascending ids and a chunk's inserts go to the right edge of the
-    primary key index (and of the `(…, updated_at, id)` indexes) instead of to random pages all
+    step of up to 2^32), so a payload's rows have ascending ids and a chunk's inserts go to the
+    right edge of the primary key index (and of the `(…, updated_at, id)` indexes) instead of to random pages all
     over it, so the pages an import touches stay few and in memory: random v4 ids cost a
     1,000,000-row import about a tenth of its database time. Made in Python, not by the merge
     (`gen_random_uuid()`): the embedded server's build reads each UUID's 16 random bytes by
