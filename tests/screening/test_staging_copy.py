@@ -164,15 +164,16 @@ async def test_new_records_get_time_ordered_uuid7_ids(
     made: list[uuid.UUID] = []
     for batch in range(2):
         if batch:
-            await asyncio.sleep(0.002)  # the second batch is prepared at least a millisecond later
+            await asyncio.sleep(0.002)  # the second batch is merged at least a millisecond later
         before = time.time_ns() // 1_000_000
         staged = []
         for i in range(3):
             checked = validate_row(i + 2, row(), known_villages=TOWN_OF.__contains__)
             assert isinstance(checked, ValidRow)
             staged.append(stage_tuple(checked, TOWN_OF[checked.village_code], ring))
-        after = time.time_ns() // 1_000_000
+        # the ids are made as the payload is put together, within the merge call
         assert await merge.merge_records(session, staged, import_id=None, now=now) == (3, 0)
+        after = time.time_ns() // 1_000_000
         got = sorted(
             (
                 await session.execute(
@@ -185,7 +186,7 @@ async def test_new_records_get_time_ordered_uuid7_ids(
         for record_id in got:
             assert record_id.version == 7
             assert record_id.variant == uuid.RFC_4122
-            # the first 48 bits: when the row was prepared, in Unix milliseconds
+            # the first 48 bits: when the payload was put together, in Unix milliseconds
             assert before <= record_id.int >> 80 <= after
         made += got
     assert len(set(made)) == 6
