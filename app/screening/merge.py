@@ -5,13 +5,12 @@ new children, an `UPDATE` of the changed ones, their history rows and the statis
 all CTEs of one statement), the rejected rows, and the import's progress row all commit
 together or not at all.
 
-A new child costs one probe of the identity index (the insert's `NOT EXISTS`) and the
-insertion; only the staged rows that were found are looked up again, to compare and keep their
-history. Merges take a transaction-scoped advisory lock, so that two imports (and the daily
-statistics recount) apply their chunks one at a time, and only imports write these records:
-the rows found are then exactly the rows the `old` CTE finds in the statement's snapshot, and
-the `UPDATE` changes them; and no other transaction can insert a staged child between the
-probe and the insert. (A plain insert, not `ON CONFLICT DO NOTHING`: that one's speculative
+Every staged row costs one probe of the identity index (the `found` CTE, in key order), which
+also fetches the record of a child already recorded, to compare and keep its history; a new
+child then costs its insertion. Merges take a transaction-scoped advisory lock, so that two
+imports (and the daily statistics recount) apply their chunks one at a time, and only imports
+write these records: the records found are then exactly those the `UPDATE` changes, and no
+other transaction can insert a staged child between the probe and the insert. (A plain insert, not `ON CONFLICT DO NOTHING`: that one's speculative
 insertion costs every new row an extra WAL record, a few per cent of the merge. Should
 another writer ever insert a record anyway, the unique identity index fails the chunk, which
 is retried whole.) A chunk never holds the same child twice (`rows.DuplicateTracker`).
@@ -122,38 +121,36 @@ def _merge_sql() -> str:
     # the bands on the day the statistics count ages on (see `ensure_stats_state`)
     band_new = age_band_sql("x.birth_date", "as_of", "screening_stats_state WHERE id = 1")
     sql = f"""
-WITH ins AS (
-    -- the children not yet recorded: one probe of the identity index each, then the insert
-    -- (a plain one: merges take turns under the lock, see the module's docstring). OFFSET 0
-    -- keeps the probe a per-row subplan: as an anti-join, the planner (misled by the staging
-    -- table's missing statistics) hashes the whole of screening_records for every chunk,
-    -- about 250 ms a chunk with 600,000 records and growing with the table
+WITH found AS MATERIALIZED (
+    -- the staged children already recorded, as their records are before this statement
+    -- (every part of it sees the same snapshot): one probe of the identity index per staged
+    -- key, in key order (neighbouring keys share the index's pages). OFFSET 0 keeps each probe
+    -- a per-key index scan: as a join, the planner (misled by the staging table's missing
+    -- statistics) hashes the whole of screening_records for every chunk
+    SELECT o.*
+    FROM (SELECT identity_key FROM screening_stage ORDER BY identity_key OFFSET 0) k
+    CROSS JOIN LATERAL (
+        SELECT o.* FROM screening_records o WHERE o.identity_key = k.identity_key OFFSET 0
+    ) o
+),
+ins AS (
+    -- the children not yet recorded, in the staging table's order (`NOT IN` a hashed subplan
+    -- keeps it), inserted with a plain insert: merges take turns under the lock (see the
+    -- module's docstring)
     INSERT INTO screening_records AS r
         ({", ".join(insert_cols)}, first_import_id, last_import_id,
          created_at, updated_at, version)
     SELECT {select_cols}, :import_id, :import_id, :now, :now, 1
     FROM screening_stage s
-    WHERE NOT EXISTS (
-        SELECT FROM screening_records x WHERE x.identity_key = s.identity_key OFFSET 0
-    )
-    RETURNING r.identity_key, {", ".join(f"r.{c}" for c in stat_cols.split(", "))}
+    WHERE s.identity_key NOT IN (SELECT identity_key FROM found)
+    RETURNING {", ".join(f"r.{c}" for c in stat_cols.split(", "))}
 ),
 old AS MATERIALIZED (
-    -- the staged rows of children already recorded (only those are looked up again), with
-    -- the record as it was before this statement (every part of it sees the same snapshot)
-    -- and the staged values (OFFSET 0: set the inserted keys aside first, then one index
-    -- probe per remaining key); nothing at all, not even the anti-join, when every staged
-    -- row was inserted (:staged is the number of staged rows)
+    -- the records of the children already recorded (o.*) with their staged values (o.new_*),
+    -- in the order the update then writes them: village by village, as the inserts go
     SELECT o.id, {old_cols}, {staged_cols}
-    FROM (
-        SELECT s.* FROM screening_stage s
-        WHERE NOT EXISTS (SELECT FROM ins WHERE ins.identity_key = s.identity_key)
-            AND (SELECT count(*) FROM ins) < :staged
-        OFFSET 0
-    ) s
-    CROSS JOIN LATERAL (
-        SELECT o.* FROM screening_records o WHERE o.identity_key = s.identity_key OFFSET 0
-    ) o
+    FROM found o JOIN screening_stage s ON s.identity_key = o.identity_key
+    ORDER BY s.village_code, o.id
 ),
 up AS (
     UPDATE screening_records r SET {set_clause},
@@ -231,20 +228,13 @@ async def merge_records(
     """Merge staged rows' tuples (see ROW_COLUMNS); (inserted, updated). Caller commits."""
     if not records:
         return 0, 0
-    return await merge_copy_data(
-        session, encode_copy(records), staged=len(records), import_id=import_id, now=now
-    )
+    return await merge_copy_data(session, encode_copy(records), import_id=import_id, now=now)
 
 
 async def merge_copy_data(
-    session: AsyncSession,
-    data: bytes,
-    *,
-    staged: int,
-    import_id: uuid.UUID | None,
-    now: datetime,
+    session: AsyncSession, data: bytes, *, import_id: uuid.UUID | None, now: datetime
 ) -> tuple[int, int]:
-    """COPY a binary payload of `staged` rows (`staging.encode_copy`) and merge it."""
+    """COPY a binary payload of staged rows (`staging.encode_copy`) and merge it."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     # The statement keeps the inserted rows (for the anti-join and the statistics) and, on a
     # re-import, the rows of recorded children with their staged values: with the default 4 MB
@@ -256,8 +246,7 @@ async def merge_copy_data(
     await raw.copy_to_table(
         "screening_stage", source=io.BytesIO(data), columns=STAGE_COLUMNS, format="binary"
     )
-    params = {"import_id": import_id, "now": now, "staged": staged}
-    row = (await session.execute(text(MERGE_SQL), params)).one()
+    row = (await session.execute(text(MERGE_SQL), {"import_id": import_id, "now": now})).one()
     return int(row.inserted), int(row.updated)
 
 
@@ -281,7 +270,7 @@ async def apply_chunk(
     inserted = updated = 0
     if chunk.staged:
         inserted, updated = await merge_copy_data(
-            session, chunk.copy_data, staged=chunk.staged, import_id=import_id, now=now
+            session, chunk.copy_data, import_id=import_id, now=now
         )
     unchanged = chunk.staged - inserted - updated
     if chunk.errors:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.kit.clock import FixedClock
-from tests.conftest import VILLAGE3, AuthHeaders
+from tests.conftest import VILLAGE2, VILLAGE3, AuthHeaders
 from tests.screening.factories import csv_bytes, import_file, row
 
 
@@ -71,3 +71,15 @@ async def test_import_counts_reimport_and_history(
         "school_name": ("测试小学", "测试中学"),
     }
     assert all(c["import_id"] == changed["id"] for c in detail.json()["history"])
+
+    # one chunk with a new child, a changed one and unchanged ones
+    rows.append(row(village_code=VILLAGE2))
+    rows[0]["school_name"] = "另一小学"
+    mixed = await import_file(
+        committed_client, h, committed_engine, settings, clock, csv_bytes(rows)
+    )
+    assert (mixed["inserted"], mixed["updated"], mixed["unchanged"]) == (1, 1, 2)
+    [new] = await _records(committed_client, h, rows[3]["name"])
+    assert new["village_code"] == VILLAGE2
+    [first] = await _records(committed_client, h, rows[0]["name"])
+    assert first["school_name"] == "另一小学"
