@@ -147,6 +147,7 @@ async def _run(
         chunks += 1
         if after_chunk_hook is not None:
             await after_chunk_hook(import_id, chunks)
+    await merge.refresh_statistics(session, import_id)
     await _finish(session, import_id, settings, clock, failed=None)
 
 

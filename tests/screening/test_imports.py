@@ -6,10 +6,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.kit.clock import FixedClock
+from app.screening import merge
 from tests.conftest import VILLAGE2, VILLAGE3, AuthHeaders
 from tests.screening.factories import csv_bytes, import_file, row
 
@@ -83,3 +85,45 @@ async def test_import_counts_reimport_and_history(
     assert new["village_code"] == VILLAGE2
     [first] = await _records(committed_client, h, rows[0]["name"])
     assert first["school_name"] == "另一小学"
+
+
+async def _planner_count(engine: AsyncEngine) -> tuple[float, int]:
+    """The records the planner's statistics count, and the records there are."""
+    async with engine.connect() as conn:
+        counted, there = (
+            await conn.execute(
+                text(
+                    "SELECT (SELECT reltuples FROM pg_class "
+                    "WHERE oid = 'screening_records'::regclass), "
+                    "(SELECT count(*) FROM screening_records)"
+                )
+            )
+        ).one()
+    return float(counted), int(there)
+
+
+async def test_an_import_that_writes_many_records_refreshes_the_planner_statistics(
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    committed_engine: AsyncEngine,
+    settings: Settings,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h = auth("admin")
+    # under the thresholds (three rows here stand for "a few" against "many"): not analysed
+    monkeypatch.setattr(merge, "ANALYZE_MIN_ROWS", 4)
+    monkeypatch.setattr(merge, "ANALYZE_MIN_SHARE", 0.0)
+    first = await import_file(
+        committed_client, h, committed_engine, settings, clock, csv_bytes([row() for _ in range(3)])
+    )
+    assert first["inserted"] == 3
+    counted, there = await _planner_count(committed_engine)
+    assert counted != there
+
+    more = await import_file(
+        committed_client, h, committed_engine, settings, clock, csv_bytes([row() for _ in range(4)])
+    )
+    assert more["inserted"] == 4
+    counted, there = await _planner_count(committed_engine)
+    assert counted == there
