@@ -204,11 +204,11 @@ class RecordIds:
     Ids made later sort after earlier ones, also within one millisecond (RFC 9562's monotonic
     random method: the next id of the same millisecond is the last one's 74 bits plus a random
     step of up to 2^32), so a payload's rows have ascending ids and a chunk's inserts go to the
-    right edge of the primary key index (and of the `(…, updated_at, id)` indexes) instead of to random pages all
-    over it, so the pages an import touches stay few and in memory: random v4 ids cost a
-    1,000,000-row import about a tenth of its database time. Made in Python, not by the merge
-    (`gen_random_uuid()`): the embedded server's build reads each UUID's 16 random bytes by
-    opening, reading and closing /dev/urandom, three system calls per row.
+    right edge of the primary key index (and of the `(…, updated_at, id)` indexes) instead of
+    to random pages all over it, so the pages an import touches stay few and in memory: random
+    v4 ids cost a 1,000,000-row import about a tenth of its database time. Made in Python, not
+    by the merge (`gen_random_uuid()`): the embedded server's build reads each UUID's 16 random
+    bytes by opening, reading and closing /dev/urandom, three system calls per row.
 
     The id thus tells when the row was prepared, to the millisecond (seconds before the
     `created_at` of the chunk that inserted it). That is acceptable for this internal row id:
