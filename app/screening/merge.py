@@ -10,10 +10,10 @@ also fetches the record of a child already recorded, to compare and keep its his
 child then costs its insertion. Merges take a transaction-scoped advisory lock, so that two
 imports (and the daily statistics recount) apply their chunks one at a time, and only imports
 write these records: the records found are then exactly those the `UPDATE` changes, and no
-other transaction can insert a staged child between the probe and the insert. (A plain insert, not `ON CONFLICT DO NOTHING`: that one's speculative
-insertion costs every new row an extra WAL record, a few per cent of the merge. Should
-another writer ever insert a record anyway, the unique identity index fails the chunk, which
-is retried whole.) A chunk never holds the same child twice (`rows.DuplicateTracker`).
+other transaction can insert a staged child between the probe and the insert. (A plain
+insert, not `ON CONFLICT DO NOTHING`: that one's speculative insertion costs every new row an
+extra WAL record, a few per cent of the merge. Should another writer ever insert a record
+anyway, the unique identity index fails the chunk, which is retried whole.) A chunk never holds the same child twice (`rows.DuplicateTracker`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from app.screening.staging import STAGE_COLUMNS, PreparedChunk, encode_copy
 
 MERGE_LOCK: Final = 0x73637265656E  # "screen"
 # Per merge transaction (SET LOCAL): enough for the statement's largest intermediate results
-# on a 50,000-row chunk (see `_stage_and_merge`) to stay in memory.
+# on a 50,000-row chunk (see `merge_copy_data`) to stay in memory.
 MERGE_WORK_MEM: Final = "64MB"
 
 # Fields compared to decide "changed", and kept in the history when they change.
@@ -207,8 +207,8 @@ ANALYZE_MIN_ROWS: Final = 10_000
 ANALYZE_MIN_SHARE: Final = 0.1
 
 
-async def refresh_statistics(session: AsyncSession, import_id: uuid.UUID) -> bool:
-    """ANALYZE the records after an import that changed many of them; whether it did. Commits.
+async def refresh_statistics(session: AsyncSession, import_id: uuid.UUID) -> None:
+    """ANALYZE the records after an import that changed many of them (then commits).
 
     Autovacuum would, but only at its next round (a minute apart), and until then the planner
     plans with the table as it was: right after a 1,000,000-row import into an empty district it
@@ -228,10 +228,9 @@ async def refresh_statistics(session: AsyncSession, import_id: uuid.UUID) -> boo
     ).one()
     # reltuples is -1 for a table never analysed nor vacuumed
     if written < ANALYZE_MIN_ROWS or (counted >= 0 and written < ANALYZE_MIN_SHARE * counted):
-        return False
+        return
     await session.execute(text("ANALYZE (SKIP_LOCKED) screening_records"))
     await session.commit()
-    return True
 
 
 async def raw_connection(session: AsyncSession) -> Any:
@@ -269,9 +268,9 @@ async def merge_copy_data(
 ) -> tuple[int, int]:
     """COPY a binary payload of staged rows (`staging.encode_copy`) and merge it."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
-    # The statement keeps the inserted rows (for the anti-join and the statistics) and, on a
-    # re-import, the rows of recorded children with their staged values: with the default 4 MB
-    # these spill to temporary files on every large chunk.
+    # The statement keeps the inserted rows (for the statistics), the records of the children
+    # found and, joined to them, their staged values: with the default 4 MB these spill to
+    # temporary files on every large chunk.
     await session.execute(text(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'"))
     await session.execute(text(_STAGE_DDL))
     await session.execute(text("TRUNCATE screening_stage"))
