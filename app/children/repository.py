@@ -90,6 +90,18 @@ async def history(session: AsyncSession, child_id: uuid.UUID) -> list[ChildChang
     return list((await session.execute(stmt)).scalars().all())
 
 
+async def changes_after(
+    session: AsyncSession, child_id: uuid.UUID, version: int
+) -> list[ChildChange]:
+    """The child's history entries that produced a version above `version`, in order."""
+    stmt = (
+        select(ChildChange)
+        .where(ChildChange.child_id == child_id, ChildChange.version > version)
+        .order_by(ChildChange.seq)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
 async def due_for_revocation(
     session: AsyncSession, principal: Principal, month_end: date
 ) -> list[Child]:

@@ -16,15 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
 from app.auth.principal import Principal
+from app.children import merge, rules
 from app.children import repository as repo
-from app.children import rules
 from app.children.projection import has_mandate, project_for_agency
 from app.children.schemas import ChildCreate, ChildPatch, RevokeRequest
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.kit import audit, idnumber
 from app.kit.clock import DISTRICT_TZ, month_of
 from app.kit.crypto import KeyRing
-from app.kit.etag import check_if_match
+from app.kit.etag import check_if_match, if_match_version
 from app.ledger import repository as ledger_repo
 from app.models import Child, ChildChange
 
@@ -199,7 +199,12 @@ async def record_change(
     effective_on: date | None,
     now: datetime,
 ) -> ChildChange:
-    """Append a history entry; it counts in this month's ledger, or the next open one."""
+    """Append a history entry; it counts in this month's ledger, or the next open one.
+
+    The child is flushed first, so that the entry keeps the state and the version the change
+    produced (the per-field merge of stale edits reads the versions, see merge.py).
+    """
+    await session.flush()
     entry = ChildChange(
         id=uuid.uuid4(),
         child_id=child.id,
@@ -212,6 +217,7 @@ async def record_change(
         reason=reason,
         effective_on=effective_on,
         state=state_of(child),
+        version=child.version,
     )
     session.add(entry)
     return entry
@@ -439,10 +445,28 @@ async def update_child(
     if_match: str | None,
     now: datetime,
 ) -> Child:
+    """变更 with If-Match: on the current version, or merged field by field on an older one
+    (409 `edit_conflict` when it touches a field changed since, see merge.py); 412 when the
+    version it names never existed."""
     child = await get_child(session, principal, child_id, for_update=True)
     _require_write(principal, child.placement)
-    check_if_match(if_match, child.version)
+    base = if_match_version(if_match, child.version)
+    if base != child.version:
+        await merge.check_stale_edit(session, child, base, _edits(child, ring, patch))
     return await apply_patch(session, principal, ring, child, patch, now)
+
+
+def _edits(child: Child, ring: KeyRing, patch: ChildPatch) -> dict[str, Any]:
+    """The fields a change sends, valued as the history keeps them (the ID number masked, and
+    left out when it is the record's own)."""
+    edits = patch.model_dump(mode="json", exclude_unset=True)
+    edits.pop("reason", None)
+    raw = edits.pop("id_number", None)
+    if raw is not None:
+        value = idnumber.normalize(raw)
+        if ring.lookup_hash(value) != child.id_number_hash:
+            edits["id_number"] = idnumber.mask(value)
+    return edits
 
 
 async def revoke_child(

@@ -198,6 +198,7 @@ def _entry(
             "reason": reason,
             "effective_on": effective_on,
             "state": state,
+            "version": child["version"],
         }
     )
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -121,5 +122,9 @@ class ChildChange(Base):
     # The ledger-relevant state after this entry (name, masked ID, category, placement, village,
     # status, ...): the month-end ledger is the last state of each child up to that month.
     state: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # The child's version after this entry (its ETag then). A stale edit made on version N is
+    # merged field by field from the entries above N (app/children/merge.py). NULL where the
+    # history did not account for every version (rows from before it was kept, see 0017).
+    version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_child_changes_child_month", "child_id", "ledger_month", "at"),)

@@ -45,9 +45,14 @@ async def test_patch_needs_if_match_and_keeps_per_field_history(
     assert r.status_code == 200, r.text
     assert r.headers["etag"] == '"2"'
     assert r.json()["school_stage"] == "junior_secondary"
-    # the same ETag again is stale now
+    # the same ETag again is stale now: the field changed since version 1, so it conflicts
+    # (a field nobody changed would merge, see test_merge.py); nothing is applied
     stale = await patch(client, auth("admin"), c["id"], {"school_name": "别的中学"}, '"1"')
-    assert stale.status_code == 412
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "edit_conflict"
+    assert stale.json()["conflicts"] == [
+        {"field": "school_name", "yours": "别的中学", "theirs": "测试中学", "base": "测试小学"}
+    ]
     h = (await client.get(f"{URL}/{c['id']}/history", headers=auth("sup1"))).json()
     assert [e["kind"] for e in h] == ["created", "changed"]
     change = h[1]
