@@ -244,7 +244,13 @@ async def get_child(
 @router.patch(
     "/children/{child_id:uuid}",
     response_model=ChildOut,
-    summary="Change a child's record 变更 (needs If-Match); kept in the history",
+    summary="Change a child's record 变更 (needs If-Match; a stale one is merged per field)",
+    description=(
+        "On an older version than the current one, the change is applied when it touches no "
+        "field changed since that version; otherwise 409 `edit_conflict` lists those fields "
+        "with `yours`, `theirs` and `base`, and nothing is applied. 412 only for a version the "
+        "record never had. See docs/sync.md."
+    ),
     responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428),
 )
 async def update_child(
