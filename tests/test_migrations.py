@@ -83,7 +83,7 @@ async def test_situations_of_existing_reports_are_inferred_and_marked(
                     ),
                     {"id": user, "a": district},
                 )
-                for cid, gender, born in (
+                for cid, sex, born in (
                     (girl, "female", date(2012, 3, 1)),
                     (boy, "male", date(2012, 1, 1)),
                 ):
@@ -96,7 +96,7 @@ async def test_situations_of_existing_reports_are_inferred_and_marked(
                             ":g, :b, 'orphan', 'institution', '2025-01-01', "
                             "'active', '[]', '[]', 'none', '{}', 1)"
                         ),
-                        {"id": cid, "h": cid.hex, "g": gender, "b": born},
+                        {"id": cid, "h": cid.hex, "g": sex, "b": born},
                     )
                 rows = [
                     # a girl of the ledger, 13 on the day of discovery (14 when filed, today)
