@@ -107,6 +107,7 @@ class FollowUpsSection(_Out):
 class BoardIncident(_Out):
     id: str
     status: str
+    situations: list[str] = Field(description="Codes of the 2020 opinion's situations.")
     kinds: list[str]
     urgent: bool
     immediate_danger: bool
@@ -122,6 +123,10 @@ class IncidentsSection(_Out):
     """强制报告: by status, unacknowledged referrals, escalations, oldest open; the board."""
 
     by_status: dict[str, int]
+    by_situation: dict[str, int] = Field(
+        description="Reports (not drafts) naming each of the nine situations of the 2020 "
+        "opinion; a report naming two counts under both."
+    )
     open: int
     unacknowledged_referrals: int
     unacknowledged_by_agency: dict[str, int]

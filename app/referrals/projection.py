@@ -2,8 +2,8 @@
 
 Police see identity and residence and the report itself; health sees health and insurance;
 education sees schooling; the disabled persons' federation sees disability; the women's
-federation sees guardians and the report. Every agency sees the incident's kinds, urgency and
-status. Used by the referrals API and by the webhook payloads alike.
+federation sees guardians and the report. Every agency sees the incident's statutory
+situations (with the 2020 opinion's wording), kinds, urgency and status. Used by the referrals API and by the webhook payloads alike.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.incidents.schemas import SituationOut
+from app.incidents.situations import described
 from app.kit.crypto import DecryptError, KeyRing
 from app.models import Child, Incident, Referral
 from app.referrals.schemas import AgencyChildView, AgencyIncidentView, AgencyReferralOut
@@ -107,6 +109,8 @@ def project_for_agency(
         incident=AgencyIncidentView(
             id=incident.id,
             status=incident.status,
+            situations=[SituationOut.model_validate(d) for d in described(incident.situations)],
+            situations_inferred=incident.situations_inferred,
             kinds=list(incident.kinds),
             urgent=incident.urgent,
             immediate_danger=incident.immediate_danger,

@@ -49,10 +49,11 @@ async def list_referrals(
     updated_since: datetime | None,
     limit: int,
     cursor: str | None,
+    situation: str | None = None,
 ) -> tuple[list[AgencyReferralOut], str | None]:
     rows, nxt = await paginate(
         session,
-        repo.list_stmt(_agency(principal), status, updated_since),
+        repo.list_stmt(_agency(principal), status, updated_since, situation),
         [Referral.created_at, Referral.id],
         limit=limit,
         cursor=cursor,

@@ -216,6 +216,12 @@ async def test_admin_sees_the_apis_numbers_and_opens_an_overdue_record(
             "#incident-board [data-incident]", "els => els.map(e => e.dataset.incident)"
         )
         assert board == [i["id"] for i in sections["incidents"]["board"]]
+        by_situation = await page.eval_on_selector_all(
+            "#incident-situations [data-situation]",
+            "els => els.map(e => [e.dataset.situation, Number(e.dataset.value)])",
+        )
+        assert dict(by_situation) == sections["incidents"]["by_situation"]
+        assert len(by_situation) == 9
     if "subsidies" in sections:
         assert (
             await page.get_attribute("#spending [data-spent]", "data-spent")

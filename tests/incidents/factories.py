@@ -70,6 +70,7 @@ async def make_child(
 def report(child_id: uuid.UUID | None = None, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(uuid.uuid4()),
+        "situations": ["injuries_suggesting_violence"],
         "kinds": ["physical_abuse"],
         "description": "孩子手臂多处淤青，自述被继父殴打",
         "discovered_at": "2026-06-15T09:30:00+08:00",

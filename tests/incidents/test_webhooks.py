@@ -146,6 +146,16 @@ async def test_delivery_is_signed_and_projected(
     assert body["delivery_id"] == got.headers["x-webhook-id"]
     assert body["event"] == "referral.created"
     assert body["referral"]["incident"]["id"] == iid
+    # the statutory ground of the report, in the 2020 opinion's words
+    assert body["referral"]["incident"]["situations"] == [
+        {
+            "code": "injuries_suggesting_violence",
+            "number": 4,
+            "text": "未成年人身体存在多处损伤、严重营养不良、意识不清，存在或疑似存在受到家庭暴力、"
+            "欺凌、虐待、殴打或者被人麻醉等情形的",
+        }
+    ]
+    assert body["referral"]["incident"]["situations_inferred"] is False
     assert body["referral"]["child"]["name"] == "测试小兰"
     assert len(body["referral"]["child"]["id_number"]) == 18
     assert "school_name" not in body["referral"]["child"]

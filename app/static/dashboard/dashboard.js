@@ -29,6 +29,19 @@
       trafficking: "拐卖", begging: "流浪乞讨", self_harm: "自伤自残",
       minor_pregnancy: "未成年人怀孕", domestic_violence: "家庭暴力", other: "其他",
     },
+    // The nine situations of the 2020 opinion on mandatory reporting (art. 4), shortened;
+    // the full wording is the title of each line and is in the incident's own API.
+    situation: {
+      genital_injury: ["一", "生殖器官或隐私部位非正常损伤", "未成年人的生殖器官或隐私部位遭受或疑似遭受非正常损伤的"],
+      girl_under_14_sexual_assault_or_pregnancy: ["二", "不满十四周岁女性遭受性侵害、怀孕、流产", "不满十四周岁的女性未成年人遭受或疑似遭受性侵害、怀孕、流产的"],
+      girl_14_plus_pregnancy_after_assault: ["三", "十四周岁以上女性性侵害所致怀孕、流产", "十四周岁以上女性未成年人遭受或疑似遭受性侵害所致怀孕、流产的"],
+      injuries_suggesting_violence: ["四", "多处损伤、严重营养不良、意识不清", "未成年人身体存在多处损伤、严重营养不良、意识不清，存在或疑似存在受到家庭暴力、欺凌、虐待、殴打或者被人麻醉等情形的"],
+      disability_or_death_by_harm: ["五", "非正常原因导致伤残、死亡", "未成年人因自杀、自残、工伤、中毒、被人麻醉、殴打等非正常原因导致伤残、死亡情形的"],
+      abandonment_or_no_care: ["六", "被遗弃或长期无人照料", "未成年人被遗弃或长期处于无人照料状态的"],
+      unknown_origin_missing_or_trafficked: ["七", "来源不明、失踪或被拐卖、收买", "发现未成年人来源不明、失踪或者被拐卖、收买的"],
+      organised_begging: ["八", "被组织乞讨", "发现未成年人被组织乞讨的"],
+      other_serious_harm: ["九", "其他严重侵害或面临不法侵害危险", "其他严重侵害未成年人身心健康的情形或未成年人正在面临不法侵害危险的"],
+    },
     followup: {
       living: "生活", medical: "医疗", education: "教育", guardianship: "监护",
       psychological: "心理", other: "其他",
@@ -309,8 +322,11 @@
       if (it.escalated) badges.push(el("span", { class: "badge danger", text: "已升级" }));
       if (it.unacknowledged_referrals) badges.push(el("span", { class: "badge warn", text: `${it.unacknowledged_referrals} 个转介未签收` }));
       const kinds = it.kinds.map((k) => ZH.kind[k] || k).join("、");
+      const situations = (it.situations || [])
+        .map((c) => (ZH.situation[c] ? "情形" + ZH.situation[c][0] : c)).join("、");
       const facts = {
-        状态: ZH.status[it.status] || it.status, 类型: kinds, 地点: it.area_name || it.area_code || "—",
+        状态: ZH.status[it.status] || it.status, 法定情形: situations || "—", 类型: kinds,
+        地点: it.area_name || it.area_code || "—",
         报告时间: it.reported_at || "—", 已历时: age(it.age_hours),
       };
       list.append(el("li", { "data-incident": it.id },
@@ -319,6 +335,14 @@
         el("span", { class: "muted", text: (it.area_name || "") + " · " + age(it.age_hours) })));
     }
     if (!inc.board.length) list.append(el("li", { class: "muted", text: "暂无在办事件" }));
+    const bySituation = $("incident-situations");
+    bySituation.textContent = "";
+    for (const [code, n] of Object.entries(inc.by_situation || {})) {
+      const [number, label, text] = ZH.situation[code] || ["", code, code];
+      bySituation.append(el("li", { "data-situation": code, "data-value": String(n), title: text },
+        el("span", { class: "grow", text: (number ? "情形" + number + "　" : "") + label }),
+        el("span", { text: String(n) })));
+    }
   }
 
   function renderFollowUps(f) {
