@@ -96,8 +96,7 @@ async def create_child(
     "/children",
     response_model=Page[ChildView],
     response_model_exclude_unset=True,
-    summary="List children (staff: jurisdiction; agencies with children:read: the children "
-    "their open referrals concern, never the whole ledger)",
+    summary="List children (staff: jurisdiction; agencies: those their open referrals concern)",
     responses=error_responses(401, 403, 422),
 )
 async def list_children(
