@@ -6,20 +6,22 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, cast, func, literal, select, true
+from sqlalchemy import Date, Select, and_, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
-    """Staff: their jurisdiction. Agencies (already checked for children:read): every child."""
+    """Staff: their jurisdiction. Agencies (already checked for children:read): the children
+    their own open referrals concern (`app.auth.mandate`), never the ledger."""
     if principal.kind == "agency":
-        return true()
+        return mandate.children(principal)
     return readable(principal)
 
 

@@ -96,7 +96,7 @@ async def create_child(
     "/children",
     response_model=Page[ChildView],
     response_model_exclude_unset=True,
-    summary="List children (staff: jurisdiction; agencies with children:read: their mandate)",
+    summary="List children (staff: jurisdiction; agencies: those their open referrals concern)",
     responses=error_responses(401, 403, 422),
 )
 async def list_children(
@@ -123,6 +123,7 @@ async def list_children(
     rows, nxt = await paginate(
         session, stmt, [Child.updated_at, Child.id], limit=limit, cursor=cursor
     )
+    service.audit_agency_list(session, principal, rows)
     ring = _ring(request)
     return Page(items=[_out(service.view(c, principal, ring)) for c in rows], next_cursor=nxt)
 

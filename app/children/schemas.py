@@ -177,7 +177,9 @@ class ChildPartnerView(BaseModel):
     birth_date: Date
     status: Status
     updated_at: datetime
-    id_number: str | None = Field(default=None, description="police: masked ID number")
+    id_number: str | None = Field(
+        default=None, description="The police: the whole number; other agencies: masked"
+    )
     placement: Placement | None = Field(default=None, description="police: residence")
     village_code: str | None = Field(default=None, description="police: residence")
     school_stage: SchoolStage | None = Field(default=None, description="education")

@@ -15,10 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
+from app.auth.mandate import whole_id_number
 from app.auth.principal import Principal
 from app.children import merge, rules
 from app.children import repository as repo
+from app.children.projection import ID_CONTEXT as ID_CONTEXT  # the children's AES-GCM context
 from app.children.projection import has_mandate, project_for_agency
+from app.children.projection import id_number as whole_id
 from app.children.schemas import ChildCreate, ChildPatch, RevokeRequest
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.kit import audit, idnumber
@@ -28,7 +31,6 @@ from app.kit.etag import check_if_match, if_match_version
 from app.ledger import repository as ledger_repo
 from app.models import Child, ChildChange
 
-ID_CONTEXT = b"child.id_number"
 REVEAL_ROLES = frozenset({"district_admin", "institution_staff"})
 # Fields a change may touch (the ID number is handled on its own: encrypted, hashed, masked).
 FIELDS = (
@@ -298,7 +300,7 @@ def view(
 ) -> dict[str, Any]:
     """The child as this caller sees it: projected for agencies; ID masked unless revealed."""
     if principal.kind == "agency":
-        return project_for_agency(str(principal.agency), child)
+        return project_for_agency(str(principal.agency), child, ring)
     out = {f: getattr(child, f) for f in (*FIELDS, *STATE_FIELDS[8:], "revoke_note")}
     out.update(
         id=child.id,
@@ -309,7 +311,7 @@ def view(
         id_number=child.id_number_masked,
     )
     if reveal:
-        out["id_number"] = ring.decrypt(child.id_number_enc, context=ID_CONTEXT)
+        out["id_number"] = whole_id(child, ring)
     return out
 
 
@@ -324,14 +326,23 @@ def require_reader(principal: Principal) -> None:
         )
 
 
+def audit_agency_list(session: AsyncSession, principal: Principal, children: list[Child]) -> None:
+    """An agency's page of children is a read of each child's record: audited like one."""
+    if principal.kind == "agency":
+        ids = [str(c.id) for c in children]
+        audit.record(session, "child.list", "child", None, {"count": len(ids), "ids": ids})
+
+
 async def read_child(
     session: AsyncSession, principal: Principal, ring: KeyRing, child_id: uuid.UUID
 ) -> tuple[Child, dict[str, Any]]:
-    """A single child's record; audited. District admins and institution staff see the whole ID."""
+    """A single child's record; audited. District admins and institution staff see the whole ID,
+    and so do the police among the agencies (for a child its open referrals concern)."""
     require_reader(principal)
     child = await get_child(session, principal, child_id)
     reveal = principal.kind == "user" and principal.role in REVEAL_ROLES
-    audit.record(session, "child.read", "child", child.id, {"id_number_revealed": reveal})
+    revealed = reveal or (principal.kind == "agency" and whole_id_number(principal.agency))
+    audit.record(session, "child.read", "child", child.id, {"id_number_revealed": revealed})
     return child, view(child, principal, ring, reveal=reveal)
 
 

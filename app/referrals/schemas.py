@@ -19,7 +19,9 @@ class AgencyChildView(BaseModel):
     gender: str | None = None
     birth_date: Date | None = None
     age: int | None = None
-    id_number: str | None = Field(default=None, description="Police only: the full number.")
+    id_number: str | None = Field(
+        default=None, description="The police: the whole number; other agencies: masked."
+    )
     village_code: str | None = Field(default=None, description="Police: residence.")
     guardians: list[dict[str, Any]] | None = None
     school_stage: str | None = None

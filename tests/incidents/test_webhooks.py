@@ -158,6 +158,7 @@ async def test_delivery_is_signed_and_projected(
     assert body["referral"]["incident"]["situations_inferred"] is False
     assert body["referral"]["child"]["name"] == "测试小兰"
     assert len(body["referral"]["child"]["id_number"]) == 18
+    assert "*" not in body["referral"]["child"]["id_number"]  # the police: the whole number
     assert "school_name" not in body["referral"]["child"]
     [d] = [x for x in await _deliveries(client, auth) if x["id"] == body["delivery_id"]]
     assert (d["status"], d["attempts"], d["last_status_code"]) == ("delivered", 1, 200)
