@@ -104,6 +104,25 @@ class ValidationFailed(AppError):
     title_en = "Validation failed"
 
 
+class FileLimitExceeded(ValidationFailed):
+    """An uploaded file over one of the reader's safety limits (an XLSX bomb): 422 on `file`.
+
+    `limit` names the limit (`xlsx_max_rows`, `xlsx_max_ratio`, ...) and `maximum` its value,
+    in the body as well as in the message.
+    """
+
+    code = "file_limit_exceeded"
+    title_zh = "文件超出安全限制"
+    title_en = "The file exceeds a safety limit"
+
+    def __init__(self, limit: str, maximum: int, reason_zh: str, reason_en: str) -> None:
+        zh = f"文件超出安全限制 {limit}：{reason_zh}"
+        en = f"The file exceeds the safety limit {limit}: {reason_en}"
+        super().__init__(
+            zh, en, errors=[("file", zh, en)], extra={"limit": limit, "maximum": maximum}
+        )
+
+
 class MalformedBody(AppError):
     status = 400
     code = "malformed_body"
