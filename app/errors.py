@@ -189,6 +189,13 @@ class UnsupportedMediaType(AppError):
     title_en = "Unsupported media type"
 
 
+class RequestTimeout(AppError):
+    status = 408
+    code = "request_timeout"
+    title_zh = "请求超时"
+    title_en = "Request timeout"
+
+
 class TooManyRequests(AppError):
     status = 429
     code = "too_many_requests"
@@ -368,6 +375,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "未登录 Not authenticated",
         403: "无权 Forbidden",
         404: "不存在或不在辖区内 Not found",
+        408: "上传超时 Upload not received in time",
         409: "冲突 Conflict",
         412: "版本已变 Precondition failed",
         413: "请求体过大 Payload too large",
