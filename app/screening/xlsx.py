@@ -18,7 +18,7 @@ gigabytes. `XlsxLimits` bounds what one workbook may cost, and a workbook over a
 
 - before anything is read, the zip directory: the number of members, only stored or deflated
   members, each member's declared size against its compression ratio, the declared total and
-  the shared-strings part;
+  the shared-strings part; the parts read whole (workbook, relationships, styles) are small;
 - while reading, the bytes each member really decompresses to (a header may lie), counted
   against its declared size and the total;
 - in the XML: each string's length (shared, inline and `<v>` text, Excel's own 32,767
@@ -76,6 +76,8 @@ class XlsxLimits:
     max_members: int = 1000
     # xl/sharedStrings.xml is held in memory as a table (about 3 bytes per byte of XML).
     max_shared_strings_bytes: int = 128 * 1024 * 1024
+    # The other parts read whole into tables (workbook.xml, its relationships, styles.xml).
+    max_part_bytes: int = 16 * 1024 * 1024
     max_string_chars: int = 32_767  # Excel's limit for one cell
     max_rows: int = 1_048_576  # Excel's last row
     max_row_gap: int = 10_000
@@ -250,6 +252,15 @@ class _Workbook:
             parser.EndElementHandler = end
         if text is not None:
             parser.CharacterDataHandler = text
+        size = self.zf.getinfo(member).file_size
+        if member != "xl/sharedStrings.xml" and size > self.limits.max_part_bytes:
+            mb = self.limits.max_part_bytes // (1024 * 1024)
+            raise XlsxLimitExceeded(
+                "xlsx_max_part_bytes",
+                self.limits.max_part_bytes,
+                f"{member} 超过上限 {mb} MB",
+                f"{member} exceeds the limit of {mb} MB",
+            )
         for piece in _pieces(self.zf, member, self.budget):
             parser.Parse(piece, False)
         parser.Parse(b"", True)

@@ -227,6 +227,14 @@ def test_declared_sizes_and_member_count() -> None:
     with pytest.raises(XlsxLimitExceeded) as caught:
         XlsxReader(io.BytesIO(big), XlsxLimits(max_uncompressed_bytes=1000))
     assert caught.value.limit == "xlsx_max_uncompressed_bytes"
+
+    # A styles part of millions of formats (held as a table) is refused before it is read.
+    def styles(z: zipfile.ZipFile) -> None:
+        z.writestr("xl/styles.xml", f"<styleSheet {_NS}><cellXfs>" + "<xf/>" * 200_000)
+
+    with pytest.raises(XlsxLimitExceeded) as caught:
+        XlsxReader(io.BytesIO(_workbook(shared=styles)), XlsxLimits(max_part_bytes=100_000))
+    assert caught.value.limit == "xlsx_max_part_bytes"
     # A directory of thousands of members is refused before zipfile builds it.
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
