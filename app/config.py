@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # Where uploaded files wait for their import job; unset → DATA_DIR/uploads. In a container
     # with a read-only root, point it at a writable volume (e.g. /tmp/uploads).
     upload_dir: Path | None = None
+    # An upload's body must arrive whole within this many seconds (else 408), and before the
+    # request touches the database (app/uploadgate.py); one caller may have this many uploads
+    # in progress per process (else 429).
+    upload_receive_timeout_seconds: float = Field(default=300.0, gt=0)
+    upload_max_concurrent_per_user: int = Field(default=2, ge=1)
 
     incident_ack_sla_minutes: int = 60
     incident_urgent_ack_sla_minutes: int = 15

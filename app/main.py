@@ -203,6 +203,11 @@ def create_app(
     app.add_middleware(NulGuardMiddleware)
     # Level 6: nearly level 9's size for phones, at half the CPU on large lists.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    from app.uploadgate import UploadGateMiddleware
+
+    # Inside the size limit (which ends an oversized body with 413), outside everything that
+    # opens a database session: an upload's body is all here before the route runs.
+    app.add_middleware(UploadGateMiddleware, settings=settings, clock=app.state.clock)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -40,7 +40,7 @@ async def list_areas(
     "/import",
     response_model=AreaImportResult,
     summary="Import areas from CSV (code,name,level,parent_code): multipart `file` or text/csv",
-    responses=error_responses(400, 401, 403, 413, 415, 422),
+    responses=error_responses(400, 401, 403, 408, 413, 415, 422, 429),
     openapi_extra={
         "requestBody": {
             "content": {

@@ -33,6 +33,7 @@ from app.errors import NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.clock import DISTRICT_TZ
 from app.kit.money import from_fen, to_fen
+from app.kit.spreadsheet import safe_row
 from app.models import Child, PayrollRun
 from app.subsidies import payroll_repository as prepo
 from app.subsidies import repository as repo
@@ -518,6 +519,11 @@ EXPORT_HEADERS: Sequence[str] = (
 )
 
 
+def _append(sheet: Any, values: list[Any]) -> None:
+    """A row of the sheet, its texts written as text (`app/kit/spreadsheet.py`)."""
+    sheet.append(safe_row(values))
+
+
 async def export_payroll(session: AsyncSession, run: PayrollRun, towns: dict[str, str]) -> bytes:
     """The bank-transfer sheet (银行代发): one row per line, Chinese headers, a total row.
 
@@ -526,14 +532,15 @@ async def export_payroll(session: AsyncSession, run: PayrollRun, towns: dict[str
     book = Workbook(write_only=True)
     sheet: Any = book.create_sheet(f"{month_text(run.month)} 生活补贴")
     title = "已审批" if run.status == "approved" else "草稿（未审批）"
-    sheet.append([f"{month_text(run.month)} 困境儿童生活补贴发放表（{title}）"])
-    sheet.append(list(EXPORT_HEADERS))
+    _append(sheet, [f"{month_text(run.month)} 困境儿童生活补贴发放表（{title}）"])
+    _append(sheet, list(EXPORT_HEADERS))
     number = 0
     async for rows in prepo.export_rows(session, run.id):
         for row in rows:
             number += 1
             p = row.payee
-            sheet.append(
+            _append(
+                sheet,
                 [
                     number,
                     p.get("name"),
@@ -548,17 +555,17 @@ async def export_payroll(session: AsyncSession, run: PayrollRun, towns: dict[str
                     KIND_ZH[row.kind],
                     month_text(row.for_month),
                     row.reason or ("账号未登记" if not p.get("bank_account") else ""),
-                ]
+                ],
             )
-    sheet.append(["合计", f"{run.line_count} 笔", "", "", "", from_fen(run.total_fen)])
+    _append(sheet, ["合计", f"{run.line_count} 笔", "", "", "", from_fen(run.total_fen)])
     summary: Any = book.create_sheet("汇总")
-    summary.append(["类别", "笔数", "金额（元）"])
+    _append(summary, ["类别", "笔数", "金额（元）"])
     for cat, (n, fen) in sorted(run.totals.get("by_category", {}).items()):
-        summary.append([CATEGORY_ZH.get(cat, cat), n, from_fen(fen)])
-    summary.append([])
-    summary.append(["镇街", "笔数", "金额（元）"])
+        _append(summary, [CATEGORY_ZH.get(cat, cat), n, from_fen(fen)])
+    _append(summary, [])
+    _append(summary, ["镇街", "笔数", "金额（元）"])
     for code, (n, fen) in sorted(run.totals.get("by_town", {}).items()):
-        summary.append([towns.get(code, code) if code else INSTITUTION_TOWN_ZH, n, from_fen(fen)])
+        _append(summary, [towns.get(code, code) if code else INSTITUTION_TOWN_ZH, n, from_fen(fen)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
