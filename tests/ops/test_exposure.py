@@ -3,13 +3,13 @@ headers on every answer, no-store on tokens and personal data (issue 20, finding
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.kit.clock import FixedClock
@@ -129,8 +129,6 @@ def test_a_production_process_hides_docs_and_metrics_and_trusts_no_forwarded_hea
         RATE_LIMIT_TOKEN_BURST="2",
         RUN_WORKER_IN_PROCESS="0",
     ) as service:
-        import asyncio
-
         asyncio.run(service.wait_ready())
         with httpx.Client(base_url=service.base_url, timeout=10) as c:
             for path in (*DOCS, "/metrics"):
