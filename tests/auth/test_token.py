@@ -148,7 +148,9 @@ async def test_forwarded_for_is_believed_only_from_trusted_proxies(
     from the ingress named in TRUSTED_PROXIES it names the client."""
 
     async def run(**overrides: Any) -> list[int]:
-        settings = make_settings(database_url, rate_limit_token_burst=2, **overrides)
+        settings = make_settings(
+            database_url, rate_limit_token_burst=2, rate_limit_token_per_minute=1, **overrides
+        )
         application = create_app(settings, engine=engine, sessionmaker=sessionmaker, clock=clock)
         codes = []
         async with (

@@ -127,6 +127,7 @@ def test_a_production_process_hides_docs_and_metrics_and_trusts_no_forwarded_hea
         APP_ENV="production",
         METRICS_PORT=str(metrics_port),
         RATE_LIMIT_TOKEN_BURST="2",
+        RATE_LIMIT_TOKEN_PER_MINUTE="1",
         RUN_WORKER_IN_PROCESS="0",
     ) as service:
         asyncio.run(service.wait_ready())
