@@ -150,6 +150,7 @@ async def deactivate_user(
 )
 async def create_agency_client(
     body: AgencyClientCreate,
+    request: Request,
     session: SessionDep,
     actor: DistrictAdmin,
     idempotency_key: IdempotencyKey = None,
@@ -157,6 +158,10 @@ async def create_agency_client(
     key = {"owner": str(actor.id), "scope": "agency_clients"}
     if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
+    if body.webhook_url is not None:
+        from app.webhooks.service import check_url
+
+        await check_url(body.webhook_url, request.app.state.settings)
     client, secret = await service.create_agency_client(session, body)
     out = AgencyClientOut.model_validate(client)
     # The secret is never stored: a replay answers without it.

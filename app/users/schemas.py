@@ -96,6 +96,9 @@ class AgencyClientOut(BaseModel):
     agency: Agency
     scopes: list[str]
     webhook_url: str | None
+    webhook_pending_url: str | None = Field(
+        default=None, description="A URL the client set itself, awaiting a district admin."
+    )
     is_active: bool
     created_at: datetime
 
