@@ -119,3 +119,17 @@ async def test_extra_headers_and_transport_pass_through() -> None:
     assert r.status_code == 204
     assert seen[0].headers["x-signature"] == "abc"
     assert seen[0].headers["user-agent"] == USER_AGENT
+
+
+def test_production_refuses_to_allow_private_targets() -> None:
+    from tests.conftest import make_settings
+
+    with pytest.raises(ValueError, match="WEBHOOK_ALLOW_PRIVATE_TARGETS"):
+        make_settings(
+            "postgresql+asyncpg://u@localhost/x",
+            app_env="production",
+            webhook_allow_private_targets=True,
+        )
+    assert (
+        make_settings("postgresql+asyncpg://u@localhost/x").webhook_allow_private_targets is False
+    )
