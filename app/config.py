@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # with a read-only root, point it at a writable volume (e.g. /tmp/uploads).
     upload_dir: Path | None = None
 
+    # Four eyes on money (app/kit/four_eyes.py): whoever creates a claim, payroll, grant or
+    # holiday run or placement plan may not approve it, and its approver may not pay it.
+    # 0 only for an installation run by a single person.
+    four_eyes: bool = True
+
     incident_ack_sla_minutes: int = 60
     incident_urgent_ack_sla_minutes: int = 15
     follow_up_due_days: int = 15

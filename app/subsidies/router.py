@@ -8,6 +8,8 @@ Who may do what (rule we set):
   institute staff read nothing of the payrolls (403): the bank sheet lists the whole district;
 - medical claims: district admins and institute staff file them for children they can read;
   district admins and the leader approve or reject; district admins record the payment.
+- four eyes (app/kit/four_eyes.py, FOUR_EYES): whoever creates a claim, payroll or grant or
+  holiday run does not approve it, and its approver does not record the payment.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from app.errors import error_responses
 from app.kit import audit
 from app.kit.clock import ClockDep
 from app.kit.etag import set_etag
+from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
 from app.kit.money import from_fen
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
@@ -207,13 +210,19 @@ async def get_medical_claim(
 @router.post(
     "/medical-claims/{claim_id:uuid}/approve",
     response_model=ClaimOut,
-    summary="Approve a submitted claim",
+    summary="Approve a submitted claim (not by whoever filed it: four eyes)",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def approve_medical_claim(
-    claim_id: uuid.UUID, session: SessionDep, actor: ClaimDecider, clock: ClockDep
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
 ) -> ClaimOut:
-    claim = await service.decide_claim(session, actor, claim_id, "approved", clock.now())
+    claim = await service.decide_claim(
+        session, actor, claim_id, "approved", clock.now(), four_eyes=four_eyes
+    )
     return ClaimOut.model_validate(service.claim_out(claim))
 
 
@@ -239,13 +248,19 @@ async def reject_medical_claim(
 @router.post(
     "/medical-claims/{claim_id:uuid}/pay",
     response_model=ClaimOut,
-    summary="Record the payment of an approved claim (once: a second payment is 409)",
+    summary="Record the payment of an approved claim (once; not by its approver: four eyes)",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def pay_medical_claim(
-    claim_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    clock: ClockDep,
+    four_eyes: FourEyes,
 ) -> ClaimOut:
-    claim = await service.decide_claim(session, actor, claim_id, "paid", clock.now())
+    claim = await service.decide_claim(
+        session, actor, claim_id, "paid", clock.now(), four_eyes=four_eyes
+    )
     return ClaimOut.model_validate(service.claim_out(claim))
 
 
@@ -339,7 +354,7 @@ async def recompute_payroll(
 @router.post(
     "/payrolls/{month}/approve",
     response_model=PayrollOut,
-    summary="Approve the run (district leader); its lines are frozen from then on",
+    summary="Approve the run (district leader, not its creator); its lines are frozen from then on",
     responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def approve_payroll(
@@ -348,10 +363,11 @@ async def approve_payroll(
     session: SessionDep,
     actor: Leader,
     clock: ClockDep,
+    four_eyes: FourEyes,
     body: PayrollApprove | None = None,
 ) -> PayrollOut:
     run = await payrolls.approve_payroll(
-        session, actor, month, body.note if body else None, clock.now()
+        session, actor, month, body.note if body else None, clock.now(), four_eyes=four_eyes
     )
     set_etag(response, run.version)
     return PayrollOut.model_validate(payrolls.payroll_out(run, await repo.town_names(session)))
