@@ -4,7 +4,8 @@ Who may do what (rule we set):
 - standards: every staff account reads them; district admins append;
 - quote: staff, for the children they can read (or by category);
 - payrolls, grant and holiday runs, budgets, spending: district admins run them, the district
-  leader approves payrolls; admins, the leader and auditors read them. Town, village and
+  leader approves payrolls, admins or the leader approve grant and holiday runs (a draft run
+  is not spent); admins, the leader and auditors read them. Town, village and
   institute staff read nothing of the payrolls (403): the bank sheet lists the whole district;
 - medical claims: district admins and institute staff file them for children they can read;
   district admins and the leader approve or reject; district admins record the payment.
@@ -402,8 +403,11 @@ def _run_out(run: BenefitRun, towns: dict[str, str]) -> BenefitRunOut:
         line_count=run.line_count,
         total_amount=from_fen(run.total_fen),
         totals=totals_out(run.totals, towns),
+        status=run.status,
         created_at=run.created_at,
         created_by=run.created_by,
+        approved_at=run.approved_at,
+        approved_by=run.approved_by,
     )
 
 
@@ -465,6 +469,25 @@ async def get_education_grants(
     return _run_out(run, await repo.town_names(session))
 
 
+@router.post(
+    "/education-grants/{school_year}/approve",
+    response_model=BenefitRunOut,
+    summary="Approve a school year's grant run (not by its creator: four eyes)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def approve_education_grants(
+    school_year: str,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
+) -> BenefitRunOut:
+    run = await service.approve_benefit_run(
+        session, actor, "education_grant", school_year, clock.now(), four_eyes=four_eyes
+    )
+    return _run_out(run, await repo.town_names(session))
+
+
 @router.get(
     "/education-grants/{school_year}/lines",
     response_model=Page[BenefitLineOut],
@@ -515,6 +538,26 @@ async def get_holiday_run(
     occasion: Occasion, year: int, session: SessionDep, _: DistrictReader
 ) -> BenefitRunOut:
     run = await service.get_benefit_run(session, "holiday_condolence", f"{occasion}-{year}")
+    return _run_out(run, await repo.town_names(session))
+
+
+@router.post(
+    "/holiday-runs/{occasion}/{year}/approve",
+    response_model=BenefitRunOut,
+    summary="Approve a holiday run (not by its creator: four eyes)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def approve_holiday_run(
+    occasion: Occasion,
+    year: int,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
+) -> BenefitRunOut:
+    run = await service.approve_benefit_run(
+        session, actor, "holiday_condolence", f"{occasion}-{year}", clock.now(), four_eyes=four_eyes
+    )
     return _run_out(run, await repo.town_names(session))
 
 

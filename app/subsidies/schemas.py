@@ -252,8 +252,13 @@ class BenefitRunOut(BaseModel):
     line_count: int
     total_amount: Money
     totals: PayrollTotals
+    status: Literal["draft", "approved"] = Field(
+        description="A draft counts as spent once someone other than its creator approves it."
+    )
     created_at: datetime
     created_by: str | None
+    approved_at: datetime | None
+    approved_by: str | None
 
 
 class BenefitLineOut(BaseModel):

@@ -453,10 +453,48 @@ async def create_holiday_run(
     )
 
 
-async def get_benefit_run(session: AsyncSession, benefit: str, period: str) -> BenefitRun:
-    run = await repo.benefit_run(session, benefit, period)
+async def get_benefit_run(
+    session: AsyncSession, benefit: str, period: str, *, lock: bool = False
+) -> BenefitRun:
+    run = await repo.benefit_run(session, benefit, period, lock=lock)
     if run is None:
         raise NotFound(f"{BENEFIT_ZH[benefit]} {period} 尚未发放", f"No {benefit} run {period}")
+    return run
+
+
+async def approve_benefit_run(
+    session: AsyncSession,
+    principal: Principal,
+    benefit: str,
+    period: str,
+    now: datetime,
+    *,
+    four_eyes: bool = True,
+) -> BenefitRun:
+    """审批: a draft grant or holiday run is approved, by someone other than its creator (four
+    eyes); from then on it counts as spent."""
+    run = await get_benefit_run(session, benefit, period, lock=True)
+    if run.status != "draft":
+        raise WrongState(
+            f"{BENEFIT_ZH[benefit]} {period} 已审批", f"The {benefit} run {period} is approved"
+        )
+    require_another(
+        four_eyes,
+        principal,
+        run.created_by,
+        "approve",
+        f"{BENEFIT_ZH[benefit]} {period} 的发放批次",
+        f"the {benefit} run {period}",
+    )
+    run.status, run.approved_at, run.approved_by = "approved", now, principal.name
+    await session.flush()
+    audit.record(
+        session,
+        f"{benefit}.approve",
+        "benefit_run",
+        run.id,
+        {"period": period, "total_fen": run.total_fen, "created_by": run.created_by},
+    )
     return run
 
 

@@ -169,3 +169,64 @@ async def test_the_placement_plan_approver_cannot_pay_its_subsidies(
     assert own.json()["code"] == "four_eyes_required"
     paid = await client.post(f"{entry}/pay", headers=auth("admin"))
     assert paid.status_code == 200, paid.text
+
+
+async def test_a_grant_run_counts_once_another_person_approves_it(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    await make_child(
+        session, settings, birth_date=date(2009, 3, 1), school_stage="senior_secondary"
+    )
+    G = "/api/v1/subsidy/education-grants"
+    run = await client.post(G, json={"school_year": "2025-2026"}, headers=auth("admin"))
+    assert run.status_code == 201, run.text
+    assert (run.json()["status"], run.json()["total_amount"]) == ("draft", "10000.00")
+
+    async def granted() -> str:
+        s = await client.get(
+            "/api/v1/subsidy/spending", params={"year": 2026}, headers=auth("leader")
+        )
+        return str({b["benefit"]: b["amount"] for b in s.json()["by_benefit"]}["education_grant"])
+
+    assert await granted() == "0.00"  # a draft is not spent
+    own = await client.post(f"{G}/2025-2026/approve", headers=auth("admin"))
+    assert own.status_code == 403
+    assert own.json()["code"] == "four_eyes_required"
+    for who in ("auditor", "institute", "sup1"):
+        assert (await client.post(f"{G}/2025-2026/approve", headers=auth(who))).status_code == 403
+    ok = await client.post(f"{G}/2025-2026/approve", headers=auth("leader"))
+    assert ok.status_code == 200, ok.text
+    assert (ok.json()["status"], ok.json()["created_by"], ok.json()["approved_by"]) == (
+        "approved",
+        "admin",
+        "leader",
+    )
+    assert await granted() == "10000.00"
+    again = await client.post(f"{G}/2025-2026/approve", headers=auth("leader"))
+    assert again.status_code == 409
+
+
+async def test_a_holiday_run_is_approved_by_a_second_admin(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    await make_child(session, settings)
+    admin2 = await make_user(session, "admin2", "district_admin", DISTRICT)
+    H = "/api/v1/subsidy/holiday-runs"
+    body = {"occasion": "spring_festival", "year": 2026}
+    assert (await client.post(H, json=body, headers=auth("admin"))).status_code == 201
+    url = f"{H}/spring_festival/2026/approve"
+    assert (await client.post(url, headers=auth("admin"))).json()["code"] == "four_eyes_required"
+    ok = await client.post(url, headers=auth(user_id=admin2))
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["approved_by"] == "admin2"
+    rows = (
+        await session.execute(
+            select(AuditEntry.action, AuditEntry.principal_name)
+            .where(AuditEntry.resource_type == "benefit_run")
+            .order_by(AuditEntry.id)
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("holiday_condolence.run", "admin"),
+        ("holiday_condolence.approve", "admin2"),
+    ]
