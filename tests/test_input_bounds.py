@@ -82,3 +82,19 @@ async def test_payroll_for_year_9999_is_422(client: httpx.AsyncClient, auth: Aut
         "/api/v1/subsidy/payrolls", json={"month": "9999-12"}, headers=auth("admin")
     )
     assert "month" in fields(r)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/subsidy/education-grants/%00",
+        "/api/v1/subsidy/education-grants/2025-%002026/lines",
+        "/api/v1/ledger/2026-0%00",
+    ],
+)
+async def test_nul_in_a_path_parameter_is_422(
+    client: httpx.AsyncClient, auth: AuthHeaders, url: str
+) -> None:
+    # PostgreSQL text cannot hold U+0000: it used to fail at the database (found by the fuzzer)
+    r = await client.get(url, headers=auth("admin"))
+    assert "path" in fields(r)
