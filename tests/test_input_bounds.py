@@ -98,3 +98,12 @@ async def test_nul_in_a_path_parameter_is_422(
     # PostgreSQL text cannot hold U+0000: it used to fail at the database (found by the fuzzer)
     r = await client.get(url, headers=auth("admin"))
     assert "path" in fields(r)
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-12:00"])
+async def test_visits_updated_since_out_of_range_is_422(
+    client: httpx.AsyncClient, auth: AuthHeaders, since: str
+) -> None:
+    # Year 1 at +08:00 is year 0 in UTC: it reached asyncpg and failed (found by the fuzzer)
+    r = await client.get("/api/v1/visits", params={"updated_since": since}, headers=auth("admin"))
+    assert "updated_since" in fields(r)

@@ -16,7 +16,7 @@ from app.kit import audit
 from app.kit.clock import ClockDep, local_today
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.kit.types import month_or_422
+from app.kit.types import month_or_422, representable
 from app.models import FollowUp, Visit
 from app.visits import coverage as coverage_service
 from app.visits import flags as flags_service
@@ -159,7 +159,12 @@ def _parse_since(value: str | None) -> Any:
         raise ValidationFailed(
             errors=[("updated_since", "应为带时区的时间", "Must be an RFC 3339 timestamp")]
         )
-    return at
+    try:
+        # 0001-01-01T00:00+08:00 is year 0 in UTC: PostgreSQL cannot take it (it was a 500)
+        return representable(at)
+    except ValueError as error:
+        zh, en = str(error).split("|")
+        raise ValidationFailed(errors=[("updated_since", zh, en)]) from None
 
 
 @router.get(
