@@ -55,7 +55,7 @@ def require_another(
     )
 
 
-def four_eyes_enabled(request: Request) -> bool:
+async def four_eyes_enabled(request: Request) -> bool:
     return bool(request.app.state.settings.four_eyes)
 
 
