@@ -26,7 +26,7 @@ def fields(r: httpx.Response) -> list[str]:
     return [e["field"] for e in r.json()["errors"]]
 
 
-@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1899-12", "2101-01"])
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1899-12", "2101-01", "20٢٦-06"])
 async def test_quote_month_out_of_range_is_422(
     client: httpx.AsyncClient, auth: AuthHeaders, month: str
 ) -> None:

@@ -13,7 +13,7 @@ from app.errors import ValidationFailed
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})$"
 )
-_MONTH = re.compile(r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$", re.ASCII)
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
