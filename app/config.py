@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     upload_receive_timeout_seconds: float = Field(default=300.0, gt=0)
     upload_max_concurrent_per_user: int = Field(default=2, ge=1)
 
+    # Four eyes on money (app/kit/four_eyes.py): whoever creates a claim, payroll, grant or
+    # holiday run or placement plan may not approve it, and its approver may not pay it.
+    # 0 only for an installation run by a single person.
+    four_eyes: bool = True
+
     incident_ack_sla_minutes: int = 60
     incident_urgent_ack_sla_minutes: int = 15
     follow_up_due_days: int = 15

@@ -18,11 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit
+from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.models import PlacementEntry, PlacementPlan
 from app.placements import repository as repo
 from app.placements.schemas import EntryPlace, PlanApprove, PlanCreate
 from app.subsidies.errors import AlreadyPaid, WrongState
+
+WHAT_ZH, WHAT_EN = "该安置计划", "this placement plan"
 
 
 class PlanExists(Conflict):
@@ -117,11 +120,14 @@ async def approve_plan(
     plan_id: uuid.UUID,
     body: PlanApprove,
     now: datetime,
+    *,
+    four_eyes: bool = True,
 ) -> PlacementPlan:
-    """Record the district government's approval of a draft plan."""
+    """Record the district government's approval of a draft plan (not by its creator)."""
     plan = await get_plan(session, plan_id, lock=True)
     if plan.status != "draft":
         raise WrongState("该安置计划已审批", "The plan is already approved")
+    require_another(four_eyes, principal, plan.created_by, "approve", WHAT_ZH, WHAT_EN)
     plan.status = "approved"
     plan.approval_reference = body.approval_reference
     plan.approved_on = body.approved_on
@@ -132,7 +138,7 @@ async def approve_plan(
         "placement_plan.approve",
         "placement_plan",
         plan.id,
-        {"approval_reference": body.approval_reference},
+        {"approval_reference": body.approval_reference, "created_by": plan.created_by},
     )
     return plan
 
@@ -168,17 +174,29 @@ async def pay_entry(
     plan_id: uuid.UUID,
     entry_id: uuid.UUID,
     now: datetime,
+    *,
+    four_eyes: bool = True,
 ) -> PlacementEntry:
-    """Pay the one-time subsidy of a carried-out placement, once."""
+    """Pay the one-time subsidy of a carried-out placement, once (not by the plan's approver)."""
     entry = await _entry(session, plan_id, entry_id)
     if entry.status == "paid":
         raise AlreadyPaid("该安置补贴已支付", "The placement subsidy is already paid")
     if entry.status != "placed":
         raise WrongState("须先完成安置再支付补贴", "Carry out the placement before paying")
+    plan = await get_plan(session, plan_id)
+    require_another(four_eyes, principal, plan.approved_by, "pay", WHAT_ZH, WHAT_EN)
     entry.status, entry.paid_at, entry.paid_by = "paid", now, principal.name
     await session.flush()
     audit.record(
-        session, "placement.pay", "placement_entry", entry.id, {"subsidy_fen": entry.subsidy_fen}
+        session,
+        "placement.pay",
+        "placement_entry",
+        entry.id,
+        {
+            "subsidy_fen": entry.subsidy_fen,
+            "created_by": plan.created_by,
+            "approved_by": plan.approved_by,
+        },
     )
     return entry
 

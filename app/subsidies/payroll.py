@@ -32,8 +32,10 @@ from app.auth.principal import Principal
 from app.errors import NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.clock import DISTRICT_TZ
+from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.spreadsheet import safe_row
+from app.kit.types import month_or_422
 from app.models import Child, PayrollRun
 from app.subsidies import payroll_repository as prepo
 from app.subsidies import repository as repo
@@ -64,16 +66,8 @@ FACT_LABELS = {
 
 
 def parse_month(text: str, field: str = "month") -> date:
-    """ "YYYY-MM" → the first day of the month, or a 422 naming the field."""
-    try:
-        year, month = (int(p) for p in text.split("-"))
-        if len(text) != 7:
-            raise ValueError
-        return date(year, month, 1)
-    except ValueError:
-        raise ValidationFailed(
-            errors=[(field, "月份格式应为 YYYY-MM", "Month must look like YYYY-MM")]
-        ) from None
+    """ "YYYY-MM" (1900–2100) → the first day of the month, or a 422 naming the field."""
+    return month_or_422(text, field)
 
 
 @contextmanager
@@ -430,14 +424,24 @@ async def recompute_payroll(
 
 
 async def approve_payroll(
-    session: AsyncSession, principal: Principal, month_str: str, note: str | None, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    month_str: str,
+    note: str | None,
+    now: datetime,
+    *,
+    four_eyes: bool = True,
 ) -> PayrollRun:
-    """审批: the district leader approves a draft; from then on its lines are frozen."""
+    """审批: the district leader approves a draft; from then on its lines are frozen. Not by
+    whoever created the run (four eyes)."""
     run = await get_payroll(session, month_str, lock=True)
     if run.status != "draft":
         raise PayrollNotDraft(
             f"{month_str} 的发放批次已审批", f"The {month_str} payroll is approved"
         )
+    require_another(
+        four_eyes, principal, run.created_by, "approve", f"{month_str} 的发放批次", "this payroll"
+    )
     earlier = await prepo.earlier_draft(session, run.month)
     if earlier is not None:
         raise EarlierDraftPending(
@@ -460,7 +464,12 @@ async def approve_payroll(
         "payroll.approve",
         "payroll",
         run.id,
-        {"month": month_str, "line_count": run.line_count, "total_fen": run.total_fen},
+        {
+            "month": month_str,
+            "line_count": run.line_count,
+            "total_fen": run.total_fen,
+            "created_by": run.created_by,
+        },
     )
     return await get_payroll(session, month_str)
 

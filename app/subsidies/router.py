@@ -4,10 +4,13 @@ Who may do what (rule we set):
 - standards: every staff account reads them; district admins append;
 - quote: staff, for the children they can read (or by category);
 - payrolls, grant and holiday runs, budgets, spending: district admins run them, the district
-  leader approves payrolls; admins, the leader and auditors read them. Town, village and
+  leader approves payrolls, admins or the leader approve grant and holiday runs (a draft run
+  is not spent); admins, the leader and auditors read them. Town, village and
   institute staff read nothing of the payrolls (403): the bank sheet lists the whole district;
 - medical claims: district admins and institute staff file them for children they can read;
   district admins and the leader approve or reject; district admins record the payment.
+- four eyes (app/kit/four_eyes.py, FOUR_EYES): whoever creates a claim, payroll or grant or
+  holiday run does not approve it, and its approver does not record the payment.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from app.errors import error_responses
 from app.kit import audit
 from app.kit.clock import ClockDep
 from app.kit.etag import set_etag
+from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
 from app.kit.money import from_fen
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
@@ -207,13 +211,19 @@ async def get_medical_claim(
 @router.post(
     "/medical-claims/{claim_id:uuid}/approve",
     response_model=ClaimOut,
-    summary="Approve a submitted claim",
+    summary="Approve a submitted claim (not by whoever filed it: four eyes)",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def approve_medical_claim(
-    claim_id: uuid.UUID, session: SessionDep, actor: ClaimDecider, clock: ClockDep
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
 ) -> ClaimOut:
-    claim = await service.decide_claim(session, actor, claim_id, "approved", clock.now())
+    claim = await service.decide_claim(
+        session, actor, claim_id, "approved", clock.now(), four_eyes=four_eyes
+    )
     return ClaimOut.model_validate(service.claim_out(claim))
 
 
@@ -239,13 +249,19 @@ async def reject_medical_claim(
 @router.post(
     "/medical-claims/{claim_id:uuid}/pay",
     response_model=ClaimOut,
-    summary="Record the payment of an approved claim (once: a second payment is 409)",
+    summary="Record the payment of an approved claim (once; not by its approver: four eyes)",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def pay_medical_claim(
-    claim_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    clock: ClockDep,
+    four_eyes: FourEyes,
 ) -> ClaimOut:
-    claim = await service.decide_claim(session, actor, claim_id, "paid", clock.now())
+    claim = await service.decide_claim(
+        session, actor, claim_id, "paid", clock.now(), four_eyes=four_eyes
+    )
     return ClaimOut.model_validate(service.claim_out(claim))
 
 
@@ -339,7 +355,7 @@ async def recompute_payroll(
 @router.post(
     "/payrolls/{month}/approve",
     response_model=PayrollOut,
-    summary="Approve the run (district leader); its lines are frozen from then on",
+    summary="Approve the run (district leader, not its creator); its lines are frozen from then on",
     responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def approve_payroll(
@@ -348,10 +364,11 @@ async def approve_payroll(
     session: SessionDep,
     actor: Leader,
     clock: ClockDep,
+    four_eyes: FourEyes,
     body: PayrollApprove | None = None,
 ) -> PayrollOut:
     run = await payrolls.approve_payroll(
-        session, actor, month, body.note if body else None, clock.now()
+        session, actor, month, body.note if body else None, clock.now(), four_eyes=four_eyes
     )
     set_etag(response, run.version)
     return PayrollOut.model_validate(payrolls.payroll_out(run, await repo.town_names(session)))
@@ -386,8 +403,11 @@ def _run_out(run: BenefitRun, towns: dict[str, str]) -> BenefitRunOut:
         line_count=run.line_count,
         total_amount=from_fen(run.total_fen),
         totals=totals_out(run.totals, towns),
+        status=run.status,
         created_at=run.created_at,
         created_by=run.created_by,
+        approved_at=run.approved_at,
+        approved_by=run.approved_by,
     )
 
 
@@ -449,6 +469,25 @@ async def get_education_grants(
     return _run_out(run, await repo.town_names(session))
 
 
+@router.post(
+    "/education-grants/{school_year}/approve",
+    response_model=BenefitRunOut,
+    summary="Approve a school year's grant run (not by its creator: four eyes)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def approve_education_grants(
+    school_year: str,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
+) -> BenefitRunOut:
+    run = await service.approve_benefit_run(
+        session, actor, "education_grant", school_year, clock.now(), four_eyes=four_eyes
+    )
+    return _run_out(run, await repo.town_names(session))
+
+
 @router.get(
     "/education-grants/{school_year}/lines",
     response_model=Page[BenefitLineOut],
@@ -499,6 +538,26 @@ async def get_holiday_run(
     occasion: Occasion, year: int, session: SessionDep, _: DistrictReader
 ) -> BenefitRunOut:
     run = await service.get_benefit_run(session, "holiday_condolence", f"{occasion}-{year}")
+    return _run_out(run, await repo.town_names(session))
+
+
+@router.post(
+    "/holiday-runs/{occasion}/{year}/approve",
+    response_model=BenefitRunOut,
+    summary="Approve a holiday run (not by its creator: four eyes)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def approve_holiday_run(
+    occasion: Occasion,
+    year: int,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
+) -> BenefitRunOut:
+    run = await service.approve_benefit_run(
+        session, actor, "holiday_condolence", f"{occasion}-{year}", clock.now(), four_eyes=four_eyes
+    )
     return _run_out(run, await repo.town_names(session))
 
 

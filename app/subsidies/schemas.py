@@ -9,11 +9,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from app.kit.money import Money
-from app.kit.types import Date
+from app.kit.types import MONTH_PATTERN, Date
 from app.subsidies.parameters import Category, SchoolStage
 from app.subsidies.rules import MedicalKind, Occasion
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 SCHOOL_YEAR_PATTERN = r"^\d{4}-\d{4}$"
 Benefit = Literal[
     "living_allowance",
@@ -253,8 +252,13 @@ class BenefitRunOut(BaseModel):
     line_count: int
     total_amount: Money
     totals: PayrollTotals
+    status: Literal["draft", "approved"] = Field(
+        description="A draft counts as spent once someone other than its creator approves it."
+    )
     created_at: datetime
     created_by: str | None
+    approved_at: datetime | None
+    approved_by: str | None
 
 
 class BenefitLineOut(BaseModel):

@@ -14,6 +14,7 @@ from app.auth.principal import Principal
 from app.errors import NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.clock import DISTRICT_TZ
+from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.models import BenefitRun, MedicalClaim, SubsidyBudget, SubsidyStandard
 from app.subsidies import repository as repo
@@ -163,13 +164,16 @@ async def quote(session: AsyncSession, principal: Principal, body: QuoteRequest)
     else:
         facts = _quote_facts(body, month)
     params = await load_parameters(session)
-    with in_force("month"):
-        results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]
-        if month.month == 9:
-            results.append(education_grant(facts, f"{month.year}-{month.year + 1}", params))
-        for occasion, (m, _d) in OCCASION_DAY.items():
-            if month.month == m:
-                results.append(holiday_condolence(facts, occasion, month.year, params))
+    try:
+        with in_force("month"):
+            results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]
+            if month.month == 9:
+                results.append(education_grant(facts, f"{month.year}-{month.year + 1}", params))
+            for occasion, (m, _d) in OCCASION_DAY.items():
+                if month.month == m:
+                    results.append(holiday_condolence(facts, occasion, month.year, params))
+    except RuleInputError as error:
+        raise _rule_error(error) from None
     items = [
         {"benefit": r.benefit, "amount": r.amount, "eligible": r.eligible, "trace": r.trace}
         for r in results
@@ -273,9 +277,15 @@ async def decide_claim(
     to: str,
     now: datetime,
     reason: str | None = None,
+    *,
+    four_eyes: bool = True,
 ) -> MedicalClaim:
-    """submitted → approved | rejected (with the reason); approved → paid, once."""
+    """submitted → approved | rejected (with the reason); approved → paid, once.
+
+    Four eyes: the filer does not approve the claim, its approver does not pay it (a filer may
+    reject, i.e. withdraw, their own claim)."""
     claim = await get_claim(session, principal, claim_id, lock=True)
+    what = ("该报销申请", "this claim")
     if to == "paid":
         if claim.status == "paid":
             raise AlreadyPaid(
@@ -286,6 +296,7 @@ async def decide_claim(
                 f"状态为 {claim.status} 的申请不能支付，须先审批",
                 f"A {claim.status} claim cannot be paid",
             )
+        require_another(four_eyes, principal, claim.decided_by, "pay", *what)
         claim.status, claim.paid_at, claim.paid_by = "paid", now, principal.name
     else:
         if claim.status != "submitted":
@@ -293,16 +304,17 @@ async def decide_claim(
                 f"状态为 {claim.status} 的申请不能再审批",
                 f"A {claim.status} claim cannot be decided",
             )
+        if to == "approved":
+            require_another(four_eyes, principal, claim.created_by, "approve", *what)
         claim.status, claim.decided_at, claim.decided_by = to, now, principal.name
         claim.rejection_reason = reason
     await session.flush()
-    audit.record(
-        session,
-        f"medical_claim.{to}",
-        "medical_claim",
-        claim.id,
-        {"reason": reason} if reason else {},
-    )
+    detail: dict[str, Any] = {"created_by": claim.created_by}
+    if to == "paid":
+        detail["approved_by"] = claim.decided_by
+    if reason:
+        detail["reason"] = reason
+    audit.record(session, f"medical_claim.{to}", "medical_claim", claim.id, detail)
     return claim
 
 
@@ -441,10 +453,48 @@ async def create_holiday_run(
     )
 
 
-async def get_benefit_run(session: AsyncSession, benefit: str, period: str) -> BenefitRun:
-    run = await repo.benefit_run(session, benefit, period)
+async def get_benefit_run(
+    session: AsyncSession, benefit: str, period: str, *, lock: bool = False
+) -> BenefitRun:
+    run = await repo.benefit_run(session, benefit, period, lock=lock)
     if run is None:
         raise NotFound(f"{BENEFIT_ZH[benefit]} {period} 尚未发放", f"No {benefit} run {period}")
+    return run
+
+
+async def approve_benefit_run(
+    session: AsyncSession,
+    principal: Principal,
+    benefit: str,
+    period: str,
+    now: datetime,
+    *,
+    four_eyes: bool = True,
+) -> BenefitRun:
+    """审批: a draft grant or holiday run is approved, by someone other than its creator (four
+    eyes); from then on it counts as spent."""
+    run = await get_benefit_run(session, benefit, period, lock=True)
+    if run.status != "draft":
+        raise WrongState(
+            f"{BENEFIT_ZH[benefit]} {period} 已审批", f"The {benefit} run {period} is approved"
+        )
+    require_another(
+        four_eyes,
+        principal,
+        run.created_by,
+        "approve",
+        f"{BENEFIT_ZH[benefit]} {period} 的发放批次",
+        f"the {benefit} run {period}",
+    )
+    run.status, run.approved_at, run.approved_by = "approved", now, principal.name
+    await session.flush()
+    audit.record(
+        session,
+        f"{benefit}.approve",
+        "benefit_run",
+        run.id,
+        {"period": period, "total_fen": run.total_fen, "created_by": run.created_by},
+    )
     return run
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from app.kit import audit
 from app.kit.clock import ClockDep, local_today
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
+from app.kit.types import month_or_422, representable
 from app.models import FollowUp, Visit
 from app.visits import coverage as coverage_service
 from app.visits import flags as flags_service
@@ -72,16 +72,10 @@ AreaQuery = Annotated[str | None, Query(max_length=12, pattern=r"^\d{6,12}$")]
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same id and body again: the stored visit", "model": VisitOut}
 }
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def parse_month(value: str | None, field: str = "month") -> date | None:
-    if value is None:
-        return None
-    m = _MONTH.match(value)
-    if m is None:
-        raise ValidationFailed(errors=[(field, "月份格式应为 YYYY-MM", "A month is YYYY-MM")])
-    return date(int(m.group(1)), int(m.group(2)), 1)
+    return None if value is None else month_or_422(value, field)
 
 
 def _ctx(request: Request, principal: Principal, clock: Any) -> service.Context:
@@ -165,7 +159,12 @@ def _parse_since(value: str | None) -> Any:
         raise ValidationFailed(
             errors=[("updated_since", "应为带时区的时间", "Must be an RFC 3339 timestamp")]
         )
-    return at
+    try:
+        # 0001-01-01T00:00+08:00 is year 0 in UTC: PostgreSQL cannot take it (it was a 500)
+        return representable(at)
+    except ValueError as error:
+        zh, en = str(error).split("|")
+        raise ValidationFailed(errors=[("updated_since", zh, en)]) from None
 
 
 @router.get(
