@@ -33,8 +33,9 @@ class _Body(BaseModel):
 
 class StandardCreate(_Body):
     key: str = Field(max_length=64, examples=["living_allowance.standard"])
-    value: str | list[str] = Field(
-        description='Money or ratio as a decimal string ("2800.00", "0.40"); stages as a list.',
+    value: StrictBool | str | list[str] = Field(
+        description='Money or ratio as a decimal string ("2800.00", "0.40"); stages as a list; '
+        "an on/off rule (support_after_18_in_school) as true or false.",
         examples=["2800.00"],
     )
     effective_from: Date
@@ -49,18 +50,21 @@ class StandardCreate(_Body):
     @field_validator("value", mode="before")
     @classmethod
     def _string_or_list(cls, v: Any) -> Any:
-        if isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)):
+        if isinstance(v, str | bool) or (
+            isinstance(v, list) and all(isinstance(s, str) for s in v)
+        ):
             return v
         raise ValueError(
-            '数值须写成字符串（如 "2650.00"），学段须为代码列表|'
-            'Write amounts and ratios as strings ("2650.00"), stages as a list of codes'
+            '数值须写成字符串（如 "2650.00"），学段须为代码列表，开关须为 true/false|'
+            'Write amounts and ratios as strings ("2650.00"), stages as a list of codes, '
+            "switches as true or false"
         )
 
 
 class StandardOut(BaseModel):
     id: int
     key: str
-    value: str | list[str]
+    value: bool | str | list[str]
     effective_from: Date
     reference: str
     note: str | None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.children import history_repository as history
 from app.errors import NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.clock import DISTRICT_TZ
@@ -158,15 +159,24 @@ async def quote(session: AsyncSession, principal: Principal, body: QuoteRequest)
         row = await repo.readable_child(session, principal, body.child_id)
         if row is None:
             raise NotFound("儿童不存在或不在辖区内", "No such child in your jurisdiction")
-        facts = child_facts(row)
+        # The month's category: the one of its last day, from the history (a later change
+        # does not reach back). The grant of a September takes the stage of 1 September.
+        category = await history.value_on(
+            session, row.id, "category", month_last_day(month), row.category
+        )
+        facts = grant_facts = child_facts(row, category=category)
+        if month.month == 9:
+            stage = await history.value_on(session, row.id, "school_stage", month, row.school_stage)
+            grant_facts = child_facts(_with(row, school_stage=stage), category=category)
         audit.record(session, "subsidy.quote", "child", body.child_id, {"month": body.month})
     else:
         facts = _quote_facts(body, month)
+        grant_facts = facts
     params = await load_parameters(session)
     with in_force("month"):
         results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]
         if month.month == 9:
-            results.append(education_grant(facts, f"{month.year}-{month.year + 1}", params))
+            results.append(education_grant(grant_facts, f"{month.year}-{month.year + 1}", params))
         for occasion, (m, _d) in OCCASION_DAY.items():
             if month.month == m:
                 results.append(holiday_condolence(facts, occasion, month.year, params))
@@ -209,11 +219,13 @@ async def create_claim(
                 )
             ]
         )
+    # The category on the service date, from the history: a change after it does not reach back.
+    category = await history.value_on(session, row.id, "category", body.service_date, row.category)
     params = await load_parameters(session)
     try:
         with in_force("service_date"):
             result = medical_reimbursement(
-                row.category,
+                category,
                 body.kind,
                 body.service_date,
                 body.bill_total,
@@ -229,7 +241,7 @@ async def create_claim(
         child_id=body.child_id,
         kind=body.kind,
         service_date=body.service_date,
-        category=row.category,
+        category=category,
         bill_total_fen=to_fen(body.bill_total),
         basic_insurance_paid_fen=to_fen(body.basic_insurance_paid),
         other_insurance_paid_fen=to_fen(body.other_insurance_paid),
@@ -250,6 +262,16 @@ async def create_claim(
         {"child_id": str(body.child_id), "reimbursable_fen": claim.reimbursable_fen},
     )
     return claim
+
+
+def month_last_day(first: date) -> date:
+    """The last day of the month that begins on `first`."""
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _with(row: Any, **values: Any) -> Any:
+    """A child row with some values replaced (a row is immutable)."""
+    return row._replace(**values)
 
 
 def local_today_of(now: datetime) -> date:
@@ -361,9 +383,15 @@ async def _benefit_run(
         )
     totals = Totals()
     lines: list[dict[str, Any]] = []
+    # The category and stage on the run's day, from the history (for a past school year).
+    categories = await history.values_on(session, "category", day)
+    stages = await history.values_on(session, "school_stage", day)
     async for rows in repo.stream_children(session, repo.active_on_clause(day)):
         for row in rows:
-            facts = child_facts(row)
+            if row.id in stages:
+                row = _with(row, school_stage=stages[row.id])
+            category = categories.get(row.id, row.category)
+            facts = child_facts(row, category=category)
             with in_force(field):
                 result: RuleResult = compute(facts, params)
             if result.amount <= 0:
@@ -374,7 +402,7 @@ async def _benefit_run(
                 {
                     "run_id": run_id,
                     "child_id": row.id,
-                    "category": row.category,
+                    "category": category,
                     "town_code": town,
                     "amount_fen": fen,
                     "facts": facts_json(facts, row),
@@ -382,7 +410,7 @@ async def _benefit_run(
                     "payee": payee(row),
                 }
             )
-            totals.add(row.category, town, fen)
+            totals.add(category, town, fen)
     await repo.add_benefit_lines(session, lines)
     run = await session.get(BenefitRun, run_id)
     assert run is not None
