@@ -14,7 +14,7 @@ from app.models import Child
 
 BASE_FIELDS = ("id", "name", "gender", "birth_date", "status", "updated_at")
 MANDATES: dict[str, tuple[str, ...]] = {
-    "education": ("school_stage", "school_name"),
+    "education": ("school_stage", "school_name", "school_enrolment_year", "school_expected_end_on"),
     "health": ("serious_illness", "insurance", "disability"),
     "disabled_federation": ("disability",),
     "police": ("id_number", "placement", "village_code"),

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from app.kit.money import Money
+from app.kit.pagination import Page
 from app.kit.types import Date
 from app.subsidies.parameters import Category, SchoolStage
 from app.subsidies.rules import MedicalKind, Occasion
@@ -72,6 +73,26 @@ class StandardOut(BaseModel):
     source: Literal["seed", "api"]
     created_at: datetime
     created_by: str | None
+
+
+class StandardReviewOut(BaseModel):
+    """自然增长机制，每两年调整一次: the review of the living-allowance standard S."""
+
+    key: str = Field(examples=["living_allowance.standard"])
+    value: str | None = Field(description="S in force today", examples=["2650.00"])
+    in_force_since: Date | None = Field(description="Its effective_from")
+    review_due_on: Date | None = Field(description="in_force_since + 24 months")
+    review_due: bool = Field(
+        description="True once S has been in force for 24 months and no newer value is appended"
+    )
+    months_in_force: int | None
+    next_effective_from: Date | None = Field(
+        description="A newer value already appended (the adjustment): when it takes effect"
+    )
+
+
+class StandardsPage(Page[StandardOut]):
+    standard_review: StandardReviewOut
 
 
 class StandardCreated(StandardOut):

@@ -29,6 +29,8 @@ from app.subsidies.errors import (
 from app.subsidies.facts import Totals, child_facts, facts_json, month_text, payee, town_of
 from app.subsidies.parameters import Category, ParameterError, ParameterValue
 from app.subsidies.payroll import in_force, load_parameters, parse_month
+from app.subsidies.review import StandardReview
+from app.subsidies.review import standard_review as review_of
 from app.subsidies.rules import (
     ChildFacts,
     Occasion,
@@ -108,6 +110,11 @@ async def create_standard(
         },
     )
     return row, [month_text(m) for m in paid], [month_text(m) for m in drafts]
+
+
+async def standard_review(session: AsyncSession, today: date) -> StandardReview:
+    """自然增长机制，每两年调整一次: whether the standard S in force is due for review."""
+    return review_of(await load_parameters(session), today)
 
 
 # --------------------------------------------------------------------------------------- quote
