@@ -98,6 +98,7 @@ async def settle(
             session, "child.continued_schooling", "child", child.id,
             {"until": until.isoformat()}, principal=principal,
         )  # fmt: skip
+        await session.flush()
         return "continued_schooling"
     if child.status == "continued_schooling" and until is None:
         end = normal_end(
@@ -131,6 +132,7 @@ async def settle(
             session, "child.revoke", "child", child.id,
             {"reason": "aged_out", "continued_schooling_ended": True}, principal=principal,
         )  # fmt: skip
+        await session.flush()
         return "aged_out"
     return None
 

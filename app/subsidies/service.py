@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -278,7 +279,7 @@ def month_last_day(first: date) -> date:
 
 def _with(row: Any, **values: Any) -> Any:
     """A child row with some values replaced (a row is immutable)."""
-    return row._replace(**values)
+    return SimpleNamespace(**(row._asdict() | values))
 
 
 def local_today_of(now: datetime) -> date:
