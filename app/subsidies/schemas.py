@@ -114,6 +114,11 @@ class QuoteFacts(_Body):
     approved_on: Date | None = None
     revoked_on: Date | None = None
     school_stage: SchoolStage | None = None
+    schooling_ends_on: Date | None = Field(
+        default=None,
+        description="The normal end of a full-time schooling: after the 18th birthday an orphan "
+        "or de-facto-unsupported student is supported until then (support_after_18_in_school)",
+    )
 
 
 class QuoteRequest(_Body):

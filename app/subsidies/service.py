@@ -139,6 +139,7 @@ def _quote_facts(body: QuoteRequest, month: date) -> ChildFacts:
             revoked_on=facts.revoked_on if facts else None,
             school_stage=facts.school_stage if facts else None,
             status="active",
+            schooling_ends_on=facts.schooling_ends_on if facts else None,
         )
     except RuleInputError as error:
         raise _rule_error(error, "facts.") from None

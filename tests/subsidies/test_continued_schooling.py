@@ -260,3 +260,23 @@ async def test_the_end_of_the_schooling_revokes_from_that_day(
     )
     assert (await client.post(P, json={"month": "2026-08"}, headers=auth("admin"))).is_success
     assert str(student.id) not in await _lines(client, auth, f"{P}/2026-08/lines")
+
+
+async def test_a_quote_by_category_for_an_adult_student(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    def body(ends: str | None) -> dict[str, Any]:
+        facts = {"birth_date": "2008-03-10", "school_stage": "higher_vocational"}
+        return {
+            "category": "de_facto_unsupported",
+            "month": "2026-09",
+            "facts": facts | ({"schooling_ends_on": ends} if ends else {}),
+        }
+
+    r = await client.post("/api/v1/subsidy/quote", json=body("2028-08-31"), headers=auth("admin"))
+    assert r.status_code == 200, r.text
+    items = {i["benefit"]: i for i in r.json()["items"]}
+    assert items["living_allowance"]["amount"] == "2650.00"
+    assert items["education_grant"]["amount"] == "8000.00"
+    unknown = await client.post("/api/v1/subsidy/quote", json=body(None), headers=auth("admin"))
+    assert unknown.json()["items"][0]["trace"]["reasons"] == ["within_18th_birthday_month"]
