@@ -21,7 +21,7 @@ ID_CONTEXT: Final = b"child.id_number"
 
 BASE_FIELDS = ("id", "name", "gender", "birth_date", "status", "updated_at", "id_number")
 MANDATES: dict[str, tuple[str, ...]] = {
-    "education": ("school_stage", "school_name"),
+    "education": ("school_stage", "school_name", "school_enrolment_year", "school_expected_end_on"),
     "health": ("serious_illness", "insurance", "disability"),
     "disabled_federation": ("disability",),
     "police": ("placement", "village_code"),

@@ -15,6 +15,7 @@ from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal
+from app.models.children import ON_LEDGER
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
@@ -42,7 +43,7 @@ async def is_visible(session: AsyncSession, principal: Principal, child_id: uuid
 async def find_active_by_hash(
     session: AsyncSession, id_hash: str, *, exclude: uuid.UUID | None = None
 ) -> Child | None:
-    stmt = select(Child).where(Child.id_number_hash == id_hash, Child.status == "active")
+    stmt = select(Child).where(Child.id_number_hash == id_hash, Child.status.in_(ON_LEDGER))
     if exclude is not None:
         stmt = stmt.where(Child.id != exclude)
     return (await session.execute(stmt)).scalars().first()
@@ -52,7 +53,7 @@ async def active_hashes(session: AsyncSession, hashes: list[str]) -> set[str]:
     if not hashes:
         return set()
     stmt = select(Child.id_number_hash).where(
-        Child.id_number_hash.in_(hashes), Child.status == "active"
+        Child.id_number_hash.in_(hashes), Child.status.in_(ON_LEDGER)
     )
     return set((await session.execute(stmt)).scalars().all())
 

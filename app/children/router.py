@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.principal import CurrentPrincipal, DistrictAdmin, Principal, require_roles
-from app.children import proposals, service
+from app.children import continued, proposals, service
 from app.children import repository as repo
 from app.children.rules import birthday_at
 from app.children.schemas import (
@@ -143,9 +143,11 @@ async def list_children_due_for_revocation(
     _staff_only(principal)
     first = parse_month(month, "month") if month else local_today(clock).replace(day=1)
     rows = await repo.due_for_revocation(session, principal, month_end(first))
+    switch_on = await continued.support_after_18_on(session, local_today(clock))
     out = []
     for c in rows:
         turns = birthday_at(c.birth_date, 18)
+        stays = continued.supported_until(c, max(turns, local_today(clock)), switch_on)
         out.append(
             DueForRevocation(
                 id=c.id,
@@ -155,7 +157,8 @@ async def list_children_due_for_revocation(
                 village_code=c.village_code,
                 birth_date=c.birth_date,
                 turns_18_on=turns,
-                overdue=turns < first,
+                overdue=turns < first and stays is None,
+                continues_schooling_until=stays,
             )
         )
     return out

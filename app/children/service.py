@@ -23,6 +23,7 @@ from app.children.projection import ID_CONTEXT as ID_CONTEXT  # the children's A
 from app.children.projection import has_mandate, project_for_agency
 from app.children.projection import id_number as whole_id
 from app.children.schemas import ChildCreate, ChildPatch, RevokeRequest
+from app.children.schooling import FULL_TIME_STAGES, normal_end
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.kit import audit, idnumber
 from app.kit.clock import DISTRICT_TZ, month_of
@@ -30,6 +31,7 @@ from app.kit.crypto import KeyRing
 from app.kit.etag import check_if_match, if_match_version
 from app.ledger import repository as ledger_repo
 from app.models import Child, ChildChange
+from app.models.children import ON_LEDGER
 
 REVEAL_ROLES = frozenset({"district_admin", "institution_staff"})
 # Fields a change may touch (the ID number is handled on its own: encrypted, hashed, masked).
@@ -48,6 +50,8 @@ FIELDS = (
     "disability",
     "school_stage",
     "school_name",
+    "school_enrolment_year",
+    "school_expected_end_on",
     "insurance",
 )
 NOT_NULL = frozenset(
@@ -154,6 +158,7 @@ async def validate(session: AsyncSession, values: dict[str, Any], today: date) -
             errors.append(
                 (f"parents.{i}.since", "日期不能晚于今天", "The date cannot be in the future")
             )
+    errors += _schooling_errors(values, today)
     if values["approved_on"] > today:
         errors.append(("approved_on", "批准日期不能晚于今天", "Cannot be in the future"))
     elif values["approved_on"] < values["birth_date"]:
@@ -163,6 +168,35 @@ async def validate(session: AsyncSession, values: dict[str, Any], today: date) -
         rule_codes.append(v.rule)
     if errors:
         raise ValidationFailed(errors=errors, extra={"rules": rule_codes} if rule_codes else None)
+
+
+def _schooling_errors(values: dict[str, Any], today: date) -> list[tuple[str, str, str]]:
+    """The schooling's enrolment year and expected end: within the child's life, and only for a
+    stage in school."""
+    errors: list[tuple[str, str, str]] = []
+    year, end = values.get("school_enrolment_year"), values.get("school_expected_end_on")
+    if isinstance(end, str):
+        end = values["school_expected_end_on"] = date.fromisoformat(end)
+    in_school = values.get("school_stage") not in (None, "not_in_school")
+    if (year is not None or end is not None) and not in_school:
+        field = "school_enrolment_year" if year is not None else "school_expected_end_on"
+        errors.append(
+            (field, "未在学的儿童不填写入学年份和预计毕业日期", "Only for a child in school")
+        )
+    birth: date = values["birth_date"]
+    if year is not None and not birth.year < year <= today.year:
+        errors.append(
+            (
+                "school_enrolment_year",
+                "入学年份须晚于出生年份且不晚于今年",
+                "Between birth and this year",
+            )
+        )
+    if end is not None and end <= birth:
+        errors.append(
+            ("school_expected_end_on", "预计毕业日期早于出生日期", "Before the birth date")
+        )
+    return errors
 
 
 def _agree_with_id(idn: idnumber.IdNumber, gender: str | None, birth: date | None) -> None:
@@ -305,6 +339,9 @@ def view(
     out.update(
         id=child.id,
         status=child.status,
+        schooling_ends_on=normal_end(
+            child.school_stage, child.school_enrolment_year, child.school_expected_end_on
+        ),
         version=child.version,
         created_at=child.created_at,
         updated_at=child.updated_at,
@@ -384,6 +421,7 @@ async def plan_patch(
     _agree(values["gender"], values["birth_date"], sent.get("gender"), sent.get("birth_date"))
     if sent.get("placement") == "institution" and "village_code" not in sent:
         values["village_code"] = None
+    _schooling_patch(child, sent, values)
     _require_write_or_propose(principal, child.placement, values["placement"])
     await validate(session, values, today)
     if idn is not None:
@@ -393,6 +431,33 @@ async def plan_patch(
         if existing is not None:
             raise await _duplicate(session, principal, existing)
     return values, idn
+
+
+def _schooling_patch(child: Child, sent: dict[str, Any], values: dict[str, Any]) -> None:
+    """A new stage is a new schooling: the enrolment year and expected end of the previous one
+    are cleared unless sent. A child in `continued_schooling` moving to another full-time stage
+    must say when it began or ends, or the support would end unnoticed."""
+    if "school_stage" not in sent or sent["school_stage"] == child.school_stage:
+        return
+    dated = ("school_enrolment_year", "school_expected_end_on")
+    for f in dated:
+        if f not in sent:
+            values[f] = None
+    if (
+        child.status == "continued_schooling"
+        and sent["school_stage"] in FULL_TIME_STAGES
+        and all(values[f] is None for f in dated)
+    ):
+        raise ValidationFailed(
+            errors=[
+                (
+                    "school_enrolment_year",
+                    "年满18周岁仍在校保障的儿童更换学段时，须填写新学段的入学年份或预计毕业日期",
+                    "A child in continued_schooling changing stage needs the new schooling's "
+                    "school_enrolment_year or school_expected_end_on",
+                )
+            ]
+        )
 
 
 def _require_write_or_propose(principal: Principal, old: str, new: str) -> None:
@@ -413,8 +478,13 @@ async def apply_patch(
     *,
     reason: str | None = None,
 ) -> Child:
-    """变更: apply a validated change and keep it in the history with per-field from/to."""
-    if child.status != "active":
+    """变更: apply a validated change and keep it in the history with per-field from/to.
+
+    A child past 18 is then settled against the rule of support after 18 in school (see
+    continued.py): leaving school ends `continued_schooling` as an age-out."""
+    from app.children import continued
+
+    if child.status not in ON_LEDGER:
         raise Conflict("已撤销的记录不能修改", "A revoked record cannot be changed")
     values, idn = await plan_patch(session, principal, ring, child, patch, today_of(now))
     changes = _diff(child, values)
@@ -444,6 +514,7 @@ async def apply_patch(
     audit.record(
         session, "child.update", "child", child.id, {"fields": [c["field"] for c in changes]}
     )
+    await continued.settle(session, child, now, principal=principal)
     return child
 
 

@@ -24,7 +24,11 @@ CATEGORY_ZH = {
 PLACEMENT_ZH = {"dispersed": "社会散居", "institution": "机构供养"}
 KIND_ZH = {"created": "新增", "changed": "变更", "revoked": "撤销"}
 GENDER_ZH = {"male": "男", "female": "女"}
-STATUS_ZH = {"active": "在册", "revoked": "已撤销"}
+STATUS_ZH = {
+    "active": "在册",
+    "continued_schooling": "在册（年满18周岁仍在校）",
+    "revoked": "已撤销",
+}
 
 
 def _append(ws: Any, values: list[Any]) -> None:

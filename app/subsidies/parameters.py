@@ -6,7 +6,8 @@ or deleted: a correction is a new value. The seed lives in `parameters.yaml` bes
 the database layer stores later values as rows and builds a `ParameterSet` from them.
 
 Value types: `Decimal` for money (exactly two decimal places, never negative) and ratios
-(between 0 and 1), a tuple of stage codes for `education_grant.eligible_stages`. Never floats.
+(between 0 and 1), a tuple of stage codes for `education_grant.eligible_stages`, a boolean for a
+rule that is switched on or off (`support_after_18_in_school`). Never floats.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ SCHOOL_STAGES: Final[tuple[SchoolStage, ...]] = (
     "postgraduate",
 )
 
-ParameterKind = Literal["money", "ratio", "stages"]
+ParameterKind = Literal["money", "ratio", "stages", "flag"]
 
 KNOWN_PARAMETERS: Final[Mapping[str, ParameterKind]] = MappingProxyType(
     {
@@ -73,6 +74,7 @@ KNOWN_PARAMETERS: Final[Mapping[str, ParameterKind]] = MappingProxyType(
         "education_grant.eligible_stages": "stages",
         "holiday.spring_festival": "money",
         "holiday.childrens_day": "money",
+        "support_after_18_in_school": "flag",
     }
 )
 """Every parameter key the rules know, with the type of its values."""
@@ -105,7 +107,7 @@ class ParameterValue:
     """参数取值: one value of a parameter, in force from `effective_from` until the next one."""
 
     key: str
-    value: Decimal | tuple[str, ...]
+    value: Decimal | tuple[str, ...] | bool
     effective_from: date
     reference: str
     note: str | None = None
@@ -157,13 +159,26 @@ class ParameterValue:
     @property
     def strings(self) -> tuple[str, ...]:
         """The value of a list parameter (the eligible school stages)."""
-        if isinstance(self.value, Decimal):
+        if not isinstance(self.value, tuple):
             raise TypeError(f"参数 {self.key} 不是列表参数")
+        return self.value
+
+    @property
+    def flag(self) -> bool:
+        """The value of an on/off parameter."""
+        if not isinstance(self.value, bool):
+            raise TypeError(f"参数 {self.key} 不是开关参数")
         return self.value
 
     def to_trace(self) -> dict[str, JSONValue]:
         """The value as a trace records it: key, value, effective date and source."""
-        value: JSONValue = str(self.value) if isinstance(self.value, Decimal) else list(self.value)
+        value: JSONValue
+        if isinstance(self.value, bool):
+            value = self.value
+        elif isinstance(self.value, Decimal):
+            value = str(self.value)
+        else:
+            value = list(self.value)
         return {
             "key": self.key,
             "value": value,
@@ -289,7 +304,11 @@ def _parse_date(value: object) -> date:
     return value
 
 
-def _parse_value(key: str, kind: ParameterKind, value: object) -> Decimal | tuple[str, ...]:
+def _parse_value(key: str, kind: ParameterKind, value: object) -> Decimal | tuple[str, ...] | bool:
+    if kind == "flag":
+        if not isinstance(value, bool):
+            raise ParameterError("value", f"参数 {key} 须为 true 或 false")
+        return value
     if kind == "stages":
         if not isinstance(value, list | tuple) or not all(isinstance(s, str) for s in value):
             raise ParameterError("value", f"参数 {key} 须为学段代码列表")
@@ -305,6 +324,10 @@ def _parse_value(key: str, kind: ParameterKind, value: object) -> Decimal | tupl
 
 
 def _check_value(key: str, kind: ParameterKind, value: object) -> None:
+    if kind == "flag":
+        if not isinstance(value, bool):
+            raise ParameterError("value", f"参数 {key} 须为 true 或 false")
+        return
     if kind == "stages":
         if not isinstance(value, tuple) or not value:
             raise ParameterError("value", f"参数 {key} 须为非空的学段代码列表")

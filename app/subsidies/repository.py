@@ -38,6 +38,8 @@ CHILD_COLUMNS = (
     Child.revoked_on,
     Child.status,
     Child.school_stage,
+    Child.school_enrolment_year,
+    Child.school_expected_end_on,
     Child.placement,
     Child.village_code,
     Child.guardians,

@@ -25,7 +25,7 @@ from app.auth.principal import DistrictAdmin, Principal, Staff, require_roles
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit import audit
-from app.kit.clock import ClockDep
+from app.kit.clock import ClockDep, local_today
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
@@ -58,6 +58,8 @@ from app.subsidies.schemas import (
     StandardCreate,
     StandardCreated,
     StandardOut,
+    StandardReviewOut,
+    StandardsPage,
 )
 
 router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
@@ -85,22 +87,27 @@ _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/standards",
-    response_model=Page[StandardOut],
-    summary="List the effective-dated subsidy standards (补贴标准)",
+    response_model=StandardsPage,
+    summary="List the effective-dated subsidy standards (补贴标准), with the two-yearly review "
+    "of the living-allowance standard (standard_review)",
     responses=error_responses(401, 403, 422),
 )
 async def list_subsidy_standards(
     session: SessionDep,
     _: Staff,
+    clock: ClockDep,
     key: Annotated[str | None, Query(max_length=64)] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> Page[StandardOut]:
+) -> StandardsPage:
     rows, nxt = await paginate(
         session, repo.list_standards_stmt(key), [SubsidyStandard.id], limit=limit, cursor=cursor
     )
-    return Page(
-        items=[StandardOut.model_validate(r, from_attributes=True) for r in rows], next_cursor=nxt
+    review = await service.standard_review(session, local_today(clock))
+    return StandardsPage(
+        items=[StandardOut.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=nxt,
+        standard_review=StandardReviewOut.model_validate(review.to_json()),
     )
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.children import history_repository as history
 from app.errors import NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.clock import DISTRICT_TZ
@@ -29,6 +31,8 @@ from app.subsidies.errors import (
 from app.subsidies.facts import Totals, child_facts, facts_json, month_text, payee, town_of
 from app.subsidies.parameters import Category, ParameterError, ParameterValue
 from app.subsidies.payroll import in_force, load_parameters, parse_month
+from app.subsidies.review import StandardReview
+from app.subsidies.review import standard_review as review_of
 from app.subsidies.rules import (
     ChildFacts,
     Occasion,
@@ -110,6 +114,11 @@ async def create_standard(
     return row, [month_text(m) for m in paid], [month_text(m) for m in drafts]
 
 
+async def standard_review(session: AsyncSession, today: date) -> StandardReview:
+    """自然增长机制，每两年调整一次: whether the standard S in force is due for review."""
+    return review_of(await load_parameters(session), today)
+
+
 # --------------------------------------------------------------------------------------- quote
 
 
@@ -131,6 +140,7 @@ def _quote_facts(body: QuoteRequest, month: date) -> ChildFacts:
             revoked_on=facts.revoked_on if facts else None,
             school_stage=facts.school_stage if facts else None,
             status="active",
+            schooling_ends_on=facts.schooling_ends_on if facts else None,
         )
     except RuleInputError as error:
         raise _rule_error(error, "facts.") from None
@@ -159,16 +169,27 @@ async def quote(session: AsyncSession, principal: Principal, body: QuoteRequest)
         row = await repo.readable_child(session, principal, body.child_id)
         if row is None:
             raise NotFound("儿童不存在或不在辖区内", "No such child in your jurisdiction")
-        facts = child_facts(row)
+        # The month's category: the one of its last day, from the history (a later change
+        # does not reach back). The grant of a September takes the stage of 1 September.
+        category = await history.value_on(
+            session, row.id, "category", month_last_day(month), row.category
+        )
+        facts = grant_facts = child_facts(row, category=category)
+        if month.month == 9:
+            stage = await history.value_on(session, row.id, "school_stage", month, row.school_stage)
+            grant_facts = child_facts(_with(row, school_stage=stage), category=category)
         audit.record(session, "subsidy.quote", "child", body.child_id, {"month": body.month})
     else:
         facts = _quote_facts(body, month)
+        grant_facts = facts
     params = await load_parameters(session)
     try:
         with in_force("month"):
             results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]
             if month.month == 9:
-                results.append(education_grant(facts, f"{month.year}-{month.year + 1}", params))
+                results.append(
+                    education_grant(grant_facts, f"{month.year}-{month.year + 1}", params)
+                )
             for occasion, (m, _d) in OCCASION_DAY.items():
                 if month.month == m:
                     results.append(holiday_condolence(facts, occasion, month.year, params))
@@ -213,11 +234,13 @@ async def create_claim(
                 )
             ]
         )
+    # The category on the service date, from the history: a change after it does not reach back.
+    category = await history.value_on(session, row.id, "category", body.service_date, row.category)
     params = await load_parameters(session)
     try:
         with in_force("service_date"):
             result = medical_reimbursement(
-                row.category,
+                category,
                 body.kind,
                 body.service_date,
                 body.bill_total,
@@ -233,7 +256,7 @@ async def create_claim(
         child_id=body.child_id,
         kind=body.kind,
         service_date=body.service_date,
-        category=row.category,
+        category=category,
         bill_total_fen=to_fen(body.bill_total),
         basic_insurance_paid_fen=to_fen(body.basic_insurance_paid),
         other_insurance_paid_fen=to_fen(body.other_insurance_paid),
@@ -254,6 +277,16 @@ async def create_claim(
         {"child_id": str(body.child_id), "reimbursable_fen": claim.reimbursable_fen},
     )
     return claim
+
+
+def month_last_day(first: date) -> date:
+    """The last day of the month that begins on `first`."""
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _with(row: Any, **values: Any) -> Any:
+    """A child row with some values replaced (a row is immutable)."""
+    return SimpleNamespace(**(row._asdict() | values))
 
 
 def local_today_of(now: datetime) -> date:
@@ -373,9 +406,15 @@ async def _benefit_run(
         )
     totals = Totals()
     lines: list[dict[str, Any]] = []
+    # The category and stage on the run's day, from the history (for a past school year).
+    categories = await history.values_on(session, "category", day)
+    stages = await history.values_on(session, "school_stage", day)
     async for rows in repo.stream_children(session, repo.active_on_clause(day)):
         for row in rows:
-            facts = child_facts(row)
+            if row.id in stages:
+                row = _with(row, school_stage=stages[row.id])
+            category = categories.get(row.id, row.category)
+            facts = child_facts(row, category=category)
             with in_force(field):
                 result: RuleResult = compute(facts, params)
             if result.amount <= 0:
@@ -386,7 +425,7 @@ async def _benefit_run(
                 {
                     "run_id": run_id,
                     "child_id": row.id,
-                    "category": row.category,
+                    "category": category,
                     "town_code": town,
                     "amount_fen": fen,
                     "facts": facts_json(facts, row),
@@ -394,7 +433,7 @@ async def _benefit_run(
                     "payee": payee(row),
                 }
             )
-            totals.add(row.category, town, fen)
+            totals.add(category, town, fen)
     await repo.add_benefit_lines(session, lines)
     run = await session.get(BenefitRun, run_id)
     assert run is not None

@@ -52,7 +52,7 @@
       disabled_federation: "残联", women_federation: "妇联",
     },
     classification: { migrant: "流动儿童", left_behind: "留守儿童", neither: "其他" },
-    childStatus: { active: "在册", revoked: "已退出" },
+    childStatus: { active: "在册", continued_schooling: "在册（年满18周岁仍在校）", revoked: "已退出" },
     gender: { male: "男", female: "女" },
   };
 
@@ -72,6 +72,7 @@
     ["screening", "total", "摸排儿童", "int", false],
     ["screening", "not_in_school_compulsory_age", "适龄未入学", "int", true],
     ["subsidies", "spent", "本年保障支出（元）", "money", false],
+    ["standard_review", "review_due", "生活补贴标准到期待调整", "bool", true],
     ["areas", "villages_without_director", "无儿童主任的村居", "int", true],
   ];
 
@@ -249,6 +250,7 @@
     if (sec.children) renderChildren(sec.children);
     if (sec.screening) renderScreening(sec.screening);
     if (sec.subsidies) renderSpending(sec.subsidies);
+    if (sec.standard_review) renderStandardReview(sec.standard_review);
     if (sec.areas) renderAreas(sec.areas);
   }
 
@@ -258,7 +260,7 @@
     for (const [section, field, label, kind, alert] of HEADLINE) {
       if (!sec[section] || sec[section][field] === undefined) continue;
       const v = sec[section][field];
-      const text = kind === "ratio" ? pct(v) : v === null ? "—" : String(v);
+      const text = kind === "ratio" ? pct(v) : kind === "bool" ? (v ? "是" : "否") : v === null ? "—" : String(v);
       box.append(el("div", {
         class: "metric" + (alert && Number(v) > 0 ? " alert" : ""),
         "data-metric": section + "." + field,
@@ -412,6 +414,24 @@
       bar.firstChild.style.width = ((Number(b.amount) / max) * 100).toFixed(1) + "%";
       box.append(el("div", { class: "spend-row", "data-benefit": b.benefit },
         el("span", { text: b.benefit_zh }), bar, el("span", { class: "num", text: b.amount + " 元" })));
+    }
+  }
+
+  function renderStandardReview(r) {
+    const box = $("standard-review");
+    box.textContent = "";
+    box.setAttribute("data-review-due", r.review_due ? "true" : "false");
+    if (r.value === null) {
+      box.append(el("p", { class: "muted", text: "暂无生效的生活补贴标准" }));
+      return;
+    }
+    box.append(el("p", { text: `现行标准 ${r.value} 元/人/月，自 ${r.in_force_since} 起执行（已执行 ${r.months_in_force} 个月）` }));
+    if (r.next_effective_from) {
+      box.append(el("p", { text: `已确定新标准，自 ${r.next_effective_from} 起执行` }));
+    } else if (r.review_due) {
+      box.append(el("p", { class: "badge danger", role: "alert", text: `标准已执行满24个月（${r.review_due_on} 到期），应按自然增长机制调整` }));
+    } else {
+      box.append(el("p", { class: "muted", text: `按每两年调整一次，${r.review_due_on} 到期` }));
     }
   }
 
