@@ -142,7 +142,7 @@ async def password_grant(
             user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
             user.failed_logins = 0
             log.warning("account locked after repeated failed logins", extra={"username": username})
-            audit.record(session, "auth.lockout", "user", user.id, principal=None)
+            audit.record(session, None, "auth.lockout", "user", user.id)
         else:
             failure_log.log(username, "wrong password")
         await session.flush()

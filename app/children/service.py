@@ -270,6 +270,7 @@ async def create_child(
     )  # fmt: skip
     audit.record(
         session,
+        principal,
         "child.create",
         "child",
         child.id,
@@ -325,7 +326,9 @@ async def read_child(
     require_reader(principal)
     child = await get_child(session, principal, child_id)
     reveal = principal.kind == "user" and principal.role in REVEAL_ROLES
-    audit.record(session, "child.read", "child", child.id, {"id_number_revealed": reveal})
+    audit.record(
+        session, principal, "child.read", "child", child.id, {"id_number_revealed": reveal}
+    )
     return child, view(child, principal, ring, reveal=reveal)
 
 
@@ -425,7 +428,12 @@ async def apply_patch(
         reason=reason or patch.reason, effective_on=today_of(now), now=now,
     )  # fmt: skip
     audit.record(
-        session, "child.update", "child", child.id, {"fields": [c["field"] for c in changes]}
+        session,
+        principal,
+        "child.update",
+        "child",
+        child.id,
+        {"fields": [c["field"] for c in changes]},
     )
     return child
 
@@ -496,7 +504,7 @@ async def revoke_child(
         and child.placement == "institution"
     ):
         await repo.enqueue_placement(session, child.id, turns_18)
-    audit.record(session, "child.revoke", "child", child.id, {"reason": body.reason})
+    audit.record(session, principal, "child.revoke", "child", child.id, {"reason": body.reason})
     return child
 
 
@@ -506,5 +514,5 @@ async def child_history(
     if principal.kind != "user":
         raise Forbidden("仅限工作人员账户", "Staff accounts only")
     child = await get_child(session, principal, child_id)
-    audit.record(session, "child.history", "child", child.id)
+    audit.record(session, principal, "child.history", "child", child.id)
     return await repo.history(session, child.id)

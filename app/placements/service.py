@@ -94,6 +94,7 @@ async def create_plan(
     await session.flush()
     audit.record(
         session,
+        principal,
         "placement_plan.create",
         "placement_plan",
         plan.id,
@@ -129,6 +130,7 @@ async def approve_plan(
     await session.flush()
     audit.record(
         session,
+        principal,
         "placement_plan.approve",
         "placement_plan",
         plan.id,
@@ -145,7 +147,11 @@ async def _entry(session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID)
 
 
 async def place_entry(
-    session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID, body: EntryPlace
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    body: EntryPlace,
 ) -> PlacementEntry:
     """The placement is carried out (only under an approved plan)."""
     plan = await get_plan(session, plan_id)
@@ -157,7 +163,12 @@ async def place_entry(
     entry.status, entry.placed_on, entry.placement_note = "placed", body.placed_on, body.note
     await session.flush()
     audit.record(
-        session, "placement.place", "placement_entry", entry.id, {"placed_on": str(body.placed_on)}
+        session,
+        principal,
+        "placement.place",
+        "placement_entry",
+        entry.id,
+        {"placed_on": str(body.placed_on)},
     )
     return entry
 
@@ -178,7 +189,12 @@ async def pay_entry(
     entry.status, entry.paid_at, entry.paid_by = "paid", now, principal.name
     await session.flush()
     audit.record(
-        session, "placement.pay", "placement_entry", entry.id, {"subsidy_fen": entry.subsidy_fen}
+        session,
+        principal,
+        "placement.pay",
+        "placement_entry",
+        entry.id,
+        {"subsidy_fen": entry.subsidy_fen},
     )
     return entry
 

@@ -387,6 +387,7 @@ async def create_payroll(
     await _finish(session, run_id, totals, now)
     audit.record(
         session,
+        principal,
         "payroll.create",
         "payroll",
         run_id,
@@ -420,6 +421,7 @@ async def recompute_payroll(
     await _finish(session, run.id, totals, now)
     audit.record(
         session,
+        principal,
         "payroll.recompute",
         "payroll",
         run.id,
@@ -456,6 +458,7 @@ async def approve_payroll(
     )
     audit.record(
         session,
+        principal,
         "payroll.approve",
         "payroll",
         run.id,

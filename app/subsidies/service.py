@@ -96,6 +96,7 @@ async def create_standard(
     drafts = await repo.draft_months_from(session, effective_month)
     audit.record(
         session,
+        principal,
         "subsidy_standard.create",
         "subsidy_standard",
         row.id,
@@ -159,7 +160,9 @@ async def quote(session: AsyncSession, principal: Principal, body: QuoteRequest)
         if row is None:
             raise NotFound("儿童不存在或不在辖区内", "No such child in your jurisdiction")
         facts = child_facts(row)
-        audit.record(session, "subsidy.quote", "child", body.child_id, {"month": body.month})
+        audit.record(
+            session, principal, "subsidy.quote", "child", body.child_id, {"month": body.month}
+        )
     else:
         facts = _quote_facts(body, month)
     params = await load_parameters(session)
@@ -244,6 +247,7 @@ async def create_claim(
     await session.flush()
     audit.record(
         session,
+        principal,
         "medical_claim.create",
         "medical_claim",
         claim.id,
@@ -298,6 +302,7 @@ async def decide_claim(
     await session.flush()
     audit.record(
         session,
+        principal,
         f"medical_claim.{to}",
         "medical_claim",
         claim.id,
@@ -390,6 +395,7 @@ async def _benefit_run(
     await session.flush()
     audit.record(
         session,
+        principal,
         f"{benefit}.run",
         "benefit_run",
         run_id,
@@ -466,7 +472,12 @@ async def create_budget(
     if row is None:
         raise BudgetExists(f"{year} 年度预算已存在", f"The {year} budget already exists")
     audit.record(
-        session, "subsidy_budget.create", "subsidy_budget", year, {"amount_fen": row.amount_fen}
+        session,
+        principal,
+        "subsidy_budget.create",
+        "subsidy_budget",
+        year,
+        {"amount_fen": row.amount_fen},
     )
     return row
 

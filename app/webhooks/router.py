@@ -125,6 +125,6 @@ async def get_webhook_delivery(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def resend_webhook_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, _: DistrictAdmin
+    delivery_id: uuid.UUID, session: SessionDep, principal: DistrictAdmin
 ) -> DeliveryOut:
-    return DeliveryOut.model_validate(await service.resend(session, delivery_id))
+    return DeliveryOut.model_validate(await service.resend(session, principal, delivery_id))
