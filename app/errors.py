@@ -76,8 +76,9 @@ class AppError(Exception):
         self.extra = extra or {}
         self.headers = headers or {}
 
-    def to_problem(self, request: Request | None) -> dict[str, Any]:
-        en = wants_english(request)
+    def to_problem(self, request: Request | None, *, english: bool | None = None) -> dict[str, Any]:
+        """The problem details, in the request's language (or in English if `english`)."""
+        en = wants_english(request) if english is None else english
         body: dict[str, Any] = {
             "type": TYPE_BASE + self.code,
             "title": self.title_en if en else self.title_zh,

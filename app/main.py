@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
 
-from app import errors, health
+from app import errors, health, wiring
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inputguard import NulGuardMiddleware
@@ -213,6 +213,7 @@ def create_app(
 
     app.state.login_throttle = LoginThrottle(settings)
     errors.install(app)
+    wiring.wire()
     common = errors.error_responses(400, 401, 413, 422, 429)
     for router in _routers():
         # Every API route can answer these (malformed body, no token, too large, invalid, limited).

@@ -95,8 +95,8 @@ async def settle(
             effective_on=max(turns_18, child.approved_on), now=now,
         )  # fmt: skip
         audit.record(
-            session, "child.continued_schooling", "child", child.id,
-            {"until": until.isoformat()}, principal=principal,
+            session, principal, "child.continued_schooling", "child", child.id,
+            {"until": until.isoformat()},
         )  # fmt: skip
         await session.flush()
         return "continued_schooling"
@@ -129,8 +129,8 @@ async def settle(
         if child.category == "orphan" and child.placement == "institution":
             await repo.enqueue_placement(session, child.id, turns_18)
         audit.record(
-            session, "child.revoke", "child", child.id,
-            {"reason": "aged_out", "continued_schooling_ended": True}, principal=principal,
+            session, principal, "child.revoke", "child", child.id,
+            {"reason": "aged_out", "continued_schooling_ended": True},
         )  # fmt: skip
         await session.flush()
         return "aged_out"

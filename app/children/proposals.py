@@ -59,7 +59,12 @@ async def propose(
     session.add(proposal)
     await session.flush()
     audit.record(
-        session, "child.propose", "child_proposal", proposal.id, {"child_id": str(child.id)}
+        session,
+        principal,
+        "child.propose",
+        "child_proposal",
+        proposal.id,
+        {"child_id": str(child.id)},
     )
     return proposal
 
@@ -87,7 +92,7 @@ async def approve(
     proposal.status = "approved"
     _decided(proposal, principal, now, None)
     await session.flush()
-    audit.record(session, "child.proposal.approve", "child_proposal", proposal.id)
+    audit.record(session, principal, "child.proposal.approve", "child_proposal", proposal.id)
     return proposal
 
 
@@ -100,7 +105,7 @@ async def reject(
     proposal.status = "rejected"
     _decided(proposal, principal, now, reason)
     await session.flush()
-    audit.record(session, "child.proposal.reject", "child_proposal", proposal.id)
+    audit.record(session, principal, "child.proposal.reject", "child_proposal", proposal.id)
     return proposal
 
 

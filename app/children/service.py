@@ -312,6 +312,7 @@ async def create_child(
     )  # fmt: skip
     audit.record(
         session,
+        principal,
         "child.create",
         "child",
         child.id,
@@ -367,7 +368,9 @@ def audit_agency_list(session: AsyncSession, principal: Principal, children: lis
     """An agency's page of children is a read of each child's record: audited like one."""
     if principal.kind == "agency":
         ids = [str(c.id) for c in children]
-        audit.record(session, "child.list", "child", None, {"count": len(ids), "ids": ids})
+        audit.record(
+            session, principal, "child.list", "child", None, {"count": len(ids), "ids": ids}
+        )
 
 
 async def read_child(
@@ -379,7 +382,9 @@ async def read_child(
     child = await get_child(session, principal, child_id)
     reveal = principal.kind == "user" and principal.role in REVEAL_ROLES
     revealed = reveal or (principal.kind == "agency" and whole_id_number(principal.agency))
-    audit.record(session, "child.read", "child", child.id, {"id_number_revealed": revealed})
+    audit.record(
+        session, principal, "child.read", "child", child.id, {"id_number_revealed": revealed}
+    )
     return child, view(child, principal, ring, reveal=reveal)
 
 
@@ -512,7 +517,12 @@ async def apply_patch(
         reason=reason or patch.reason, effective_on=today_of(now), now=now,
     )  # fmt: skip
     audit.record(
-        session, "child.update", "child", child.id, {"fields": [c["field"] for c in changes]}
+        session,
+        principal,
+        "child.update",
+        "child",
+        child.id,
+        {"fields": [c["field"] for c in changes]},
     )
     await continued.settle(session, child, now, principal=principal)
     return child
@@ -602,7 +612,7 @@ async def revoke_child(
         and child.placement == "institution"
     ):
         await repo.enqueue_placement(session, child.id, turns_18)
-    audit.record(session, "child.revoke", "child", child.id, {"reason": body.reason})
+    audit.record(session, principal, "child.revoke", "child", child.id, {"reason": body.reason})
     return child
 
 
@@ -612,5 +622,5 @@ async def child_history(
     if principal.kind != "user":
         raise Forbidden("仅限工作人员账户", "Staff accounts only")
     child = await get_child(session, principal, child_id)
-    audit.record(session, "child.history", "child", child.id)
+    audit.record(session, principal, "child.history", "child", child.id)
     return await repo.history(session, child.id)

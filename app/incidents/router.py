@@ -249,6 +249,6 @@ async def mark_notification_read(
         raise NotFound()
     if note.read_at is None:
         note.read_at = ctx.now
-        audit.record(session, "notification.read", "notification", note.id)
+        audit.record(session, principal, "notification.read", "notification", note.id)
         await session.flush()
     return NotificationOut.model_validate(note)

@@ -266,9 +266,12 @@ async def create_incident(
             occurred_at=ctx.now,
             today=ctx.today,
         )
-        audit.record(session, "referral.create", "referral", referral.id, {"agency": "police"})
+        audit.record(
+            session, principal, "referral.create", "referral", referral.id, {"agency": "police"}
+        )
     audit.record(
         session,
+        principal,
         "incident.create",
         "incident",
         incident.id,
@@ -337,7 +340,14 @@ async def complete_draft(
     incident.reported_at = ctx.now
     await session.flush()
     await _refer(session, incident, child, "police", principal, ctx, note=None)
-    audit.record(session, "incident.complete", "incident", incident.id, {"urgent": incident.urgent})
+    audit.record(
+        session,
+        principal,
+        "incident.complete",
+        "incident",
+        incident.id,
+        {"urgent": incident.urgent},
+    )
     return incident
 
 
@@ -379,7 +389,7 @@ async def _refer(
         occurred_at=ctx.now,
         today=ctx.today,
     )
-    audit.record(session, "referral.create", "referral", referral.id, {"agency": agency})
+    audit.record(session, actor, "referral.create", "referral", referral.id, {"agency": agency})
     return referral
 
 
@@ -447,7 +457,7 @@ async def move(
             occurred_at=ctx.now,
             today=ctx.today,
         )
-    audit.record(session, "incident.transition", "incident", incident.id, {"to": to})
+    audit.record(session, actor, "incident.transition", "incident", incident.id, {"to": to})
 
 
 async def transition(
@@ -522,7 +532,12 @@ async def escalate(session: AsyncSession, now: datetime) -> Escalated:
             for uid in staff
         ]
         audit.record(
-            session, "referral.escalate", "referral", ref_id, {"agency": agency, "urgent": urgent}
+            session,
+            None,
+            "referral.escalate",
+            "referral",
+            ref_id,
+            {"agency": agency, "urgent": urgent},
         )
     for incident_id in drafts:
         notes += [
@@ -535,7 +550,9 @@ async def escalate(session: AsyncSession, now: datetime) -> Escalated:
             )
             for uid in staff
         ]
-        audit.record(session, "incident.escalate", "incident", incident_id, {"reason": "draft"})
+        audit.record(
+            session, None, "incident.escalate", "incident", incident_id, {"reason": "draft"}
+        )
     session.add_all(notes)
     await session.flush()
     return Escalated(referrals=[r[0] for r in refs], drafts=drafts)

@@ -145,7 +145,7 @@ async def get_view(
     if incident is None:
         raise IncidentNotFound()
     (view,) = await build_views(session, principal, [incident])
-    audit.record(session, "incident.read", "incident", incident.id, {"view": view.view})
+    audit.record(session, principal, "incident.read", "incident", incident.id, {"view": view.view})
     return view, incident.version
 
 
@@ -184,6 +184,7 @@ async def list_views(
     }
     audit.record(
         session,
+        principal,
         "incident.list",
         "incident",
         None,

@@ -148,7 +148,7 @@ async def close_month(
             await session.flush()
     except IntegrityError:
         raise Conflict(f"{month:%Y-%m} 已月结", f"{month:%Y-%m} is already closed") from None
-    audit.record(session, "ledger.close", "ledger_month", f"{month:%Y-%m}")
+    audit.record(session, principal, "ledger.close", "ledger_month", f"{month:%Y-%m}")
     return report
 
 
@@ -208,7 +208,9 @@ async def sign_review(
             await session.flush()
     except IntegrityError:
         raise Conflict(f"{quarter} 已审核签字", f"{quarter} is already signed") from None
-    audit.record(session, "ledger.review", "ledger_review", review.id, {"quarter": quarter})
+    audit.record(
+        session, principal, "ledger.review", "ledger_review", review.id, {"quarter": quarter}
+    )
     return review
 
 

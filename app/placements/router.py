@@ -98,9 +98,13 @@ async def approve_placement_plan(
     responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def place_placement_entry(
-    plan_id: uuid.UUID, entry_id: uuid.UUID, body: EntryPlace, session: SessionDep, _: DistrictAdmin
+    plan_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    body: EntryPlace,
+    session: SessionDep,
+    principal: DistrictAdmin,
 ) -> PlanOut:
-    await service.place_entry(session, plan_id, entry_id, body)
+    await service.place_entry(session, principal, plan_id, entry_id, body)
     return await _one(session, plan_id)
 
 

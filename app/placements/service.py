@@ -97,6 +97,7 @@ async def create_plan(
     await session.flush()
     audit.record(
         session,
+        principal,
         "placement_plan.create",
         "placement_plan",
         plan.id,
@@ -135,6 +136,7 @@ async def approve_plan(
     await session.flush()
     audit.record(
         session,
+        principal,
         "placement_plan.approve",
         "placement_plan",
         plan.id,
@@ -151,7 +153,11 @@ async def _entry(session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID)
 
 
 async def place_entry(
-    session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID, body: EntryPlace
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    body: EntryPlace,
 ) -> PlacementEntry:
     """The placement is carried out (only under an approved plan)."""
     plan = await get_plan(session, plan_id)
@@ -163,7 +169,12 @@ async def place_entry(
     entry.status, entry.placed_on, entry.placement_note = "placed", body.placed_on, body.note
     await session.flush()
     audit.record(
-        session, "placement.place", "placement_entry", entry.id, {"placed_on": str(body.placed_on)}
+        session,
+        principal,
+        "placement.place",
+        "placement_entry",
+        entry.id,
+        {"placed_on": str(body.placed_on)},
     )
     return entry
 
@@ -189,6 +200,7 @@ async def pay_entry(
     await session.flush()
     audit.record(
         session,
+        principal,
         "placement.pay",
         "placement_entry",
         entry.id,

@@ -89,6 +89,7 @@ async def create_import(
         await enqueue(session, "screening.import", {"import_id": str(imp.id)}, max_attempts=3)
         audit.record(
             session,
+            principal,
             "screening_import.create",
             "screening_import",
             imp.id,
@@ -212,6 +213,7 @@ async def list_records(
     rows, next_cursor = await repo.page(session, stmt, limit=limit, cursor=cursor)
     audit.record(
         session,
+        principal,
         "screening_record.list",
         "screening_record",
         None,
@@ -249,7 +251,7 @@ async def get_record(
             }
             for c in await repo.history(session, record.id)
         ]
-    audit.record(session, "screening_record.read", "screening_record", record.id)
+    audit.record(session, principal, "screening_record.read", "screening_record", record.id)
     return out
 
 

@@ -422,6 +422,7 @@ async def create_payroll(
     await _finish(session, run_id, totals, now)
     audit.record(
         session,
+        principal,
         "payroll.create",
         "payroll",
         run_id,
@@ -455,6 +456,7 @@ async def recompute_payroll(
     await _finish(session, run.id, totals, now)
     audit.record(
         session,
+        principal,
         "payroll.recompute",
         "payroll",
         run.id,
@@ -501,6 +503,7 @@ async def approve_payroll(
     )
     audit.record(
         session,
+        principal,
         "payroll.approve",
         "payroll",
         run.id,

@@ -323,7 +323,7 @@ async def get_payroll(
 async def list_payroll_lines(
     month: MonthPath,
     session: SessionDep,
-    _: DistrictReader,
+    principal: DistrictReader,
     kind: Literal["regular", "adjustment"] | None = None,
     town_code: Annotated[str | None, Query(max_length=12)] = None,
     limit: LimitQuery = 50,
@@ -338,7 +338,12 @@ async def list_payroll_lines(
         cursor=cursor,
     )
     audit.record(
-        session, "payroll.lines.read", "payroll", run.id, {"month": month, "count": len(rows)}
+        session,
+        principal,
+        "payroll.lines.read",
+        "payroll",
+        run.id,
+        {"month": month, "count": len(rows)},
     )
     return Page(
         items=[PayrollLineOut.model_validate(payrolls.line_out(r)) for r in rows], next_cursor=nxt
@@ -387,10 +392,12 @@ async def approve_payroll(
     response_class=Response,
     responses=_XLSX_RESPONSE | error_responses(401, 403, 404, 422),
 )
-async def export_payroll(month: MonthPath, session: SessionDep, _: DistrictReader) -> Response:
+async def export_payroll(
+    month: MonthPath, session: SessionDep, principal: DistrictReader
+) -> Response:
     run = await payrolls.get_payroll(session, month)
     content = await payrolls.export_payroll(session, run, await repo.town_names(session))
-    audit.record(session, "payroll.export", "payroll", run.id, {"month": month})
+    audit.record(session, principal, "payroll.export", "payroll", run.id, {"month": month})
     return Response(
         content,
         media_type=XLSX,

@@ -101,6 +101,7 @@ async def create_standard(
     drafts = await repo.draft_months_from(session, effective_month)
     audit.record(
         session,
+        principal,
         "subsidy_standard.create",
         "subsidy_standard",
         row.id,
@@ -178,7 +179,9 @@ async def quote(session: AsyncSession, principal: Principal, body: QuoteRequest)
         if month.month == 9:
             stage = await history.value_on(session, row.id, "school_stage", month, row.school_stage)
             grant_facts = child_facts(_with(row, school_stage=stage), category=category)
-        audit.record(session, "subsidy.quote", "child", body.child_id, {"month": body.month})
+        audit.record(
+            session, principal, "subsidy.quote", "child", body.child_id, {"month": body.month}
+        )
     else:
         facts = _quote_facts(body, month)
         grant_facts = facts
@@ -271,6 +274,7 @@ async def create_claim(
     await session.flush()
     audit.record(
         session,
+        principal,
         "medical_claim.create",
         "medical_claim",
         claim.id,
@@ -347,7 +351,7 @@ async def decide_claim(
         detail["approved_by"] = claim.decided_by
     if reason:
         detail["reason"] = reason
-    audit.record(session, f"medical_claim.{to}", "medical_claim", claim.id, detail)
+    audit.record(session, principal, f"medical_claim.{to}", "medical_claim", claim.id, detail)
     return claim
 
 
@@ -441,6 +445,7 @@ async def _benefit_run(
     await session.flush()
     audit.record(
         session,
+        principal,
         f"{benefit}.run",
         "benefit_run",
         run_id,
@@ -529,6 +534,7 @@ async def approve_benefit_run(
     await session.flush()
     audit.record(
         session,
+        principal,
         f"{benefit}.approve",
         "benefit_run",
         run.id,
@@ -555,7 +561,12 @@ async def create_budget(
     if row is None:
         raise BudgetExists(f"{year} 年度预算已存在", f"The {year} budget already exists")
     audit.record(
-        session, "subsidy_budget.create", "subsidy_budget", year, {"amount_fen": row.amount_fen}
+        session,
+        principal,
+        "subsidy_budget.create",
+        "subsidy_budget",
+        year,
+        {"amount_fen": row.amount_fen},
     )
     return row
 

@@ -121,7 +121,12 @@ async def sync(session: AsyncSession, principal: Principal, cursor: str | None) 
     out = [to_sync_child(c, visits.get(c.id), follow.get(c.id, [])) for c in kids]
     if out:
         audit.record(
-            session, "child.sync", "child", None, {"count": len(out), "full": since is None}
+            session,
+            principal,
+            "child.sync",
+            "child",
+            None,
+            {"count": len(out), "full": since is None},
         )
     return SyncOut(
         next_cursor=encode_cursor(now_xid), full=since is None, children=out, tombstones=tombstones
@@ -162,7 +167,12 @@ async def edit_child(
         )  # fmt: skip
         await session.flush()
         audit.record(
-            session, "child.update", "child", child.id, {"fields": [c["field"] for c in changes]}
+            session,
+            principal,
+            "child.update",
+            "child",
+            child.id,
+            {"fields": [c["field"] for c in changes]},
         )
     return child
 

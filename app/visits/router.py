@@ -14,6 +14,7 @@ from app.db import SessionDep
 from app.errors import ValidationFailed, error_responses
 from app.kit import audit
 from app.kit.clock import ClockDep, local_today
+from app.kit.context import context_of
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 from app.kit.types import month_or_422, representable
@@ -78,8 +79,8 @@ def parse_month(value: str | None, field: str = "month") -> date | None:
     return None if value is None else month_or_422(value, field)
 
 
-def _ctx(request: Request, principal: Principal, clock: Any) -> service.Context:
-    return service.Context(principal=principal, settings=request.app.state.settings, clock=clock)
+def _ctx(request: Request, principal: Principal) -> service.Context:
+    return service.Context(request=context_of(request, principal))
 
 
 @router.post(
@@ -92,7 +93,7 @@ def _ctx(request: Request, principal: Principal, clock: Any) -> service.Context:
 async def create_visit(
     body: VisitCreate, request: Request, session: SessionDep, principal: Visitor, clock: ClockDep
 ) -> VisitOut | JSONResponse:
-    outcome, out = await service.create_visit(session, _ctx(request, principal, clock), body)
+    outcome, out = await service.create_visit(session, _ctx(request, principal), body)
     if outcome == "duplicate":
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
     return out
@@ -107,7 +108,7 @@ async def create_visit(
 async def create_visit_batch(
     body: BatchIn, request: Request, session: SessionDep, principal: Visitor, clock: ClockDep
 ) -> BatchOut:
-    return await service.create_batch(session, _ctx(request, principal, clock), body.visits)
+    return await service.create_batch(session, _ctx(request, principal), body.visits)
 
 
 @router.get(
@@ -144,7 +145,7 @@ async def list_visits(
         session, stmt, [Visit.updated_at, Visit.id], limit=limit, cursor=cursor
     )
     if rows:
-        audit.record(session, "visit.list", "visit", None, {"count": len(rows)})
+        audit.record(session, principal, "visit.list", "visit", None, {"count": len(rows)})
     return Page(items=[service.to_out(v) for v in rows], next_cursor=nxt)
 
 

@@ -80,9 +80,9 @@ async def approve_agency_webhook(
     body: WebhookApproval,
     request: Request,
     session: SessionDep,
-    _: DistrictAdmin,
+    admin: DistrictAdmin,
 ) -> WebhookOut:
-    client = await service.approve(session, client_id, body.url, request.app.state.settings)
+    client = await service.approve(session, admin, client_id, body.url, request.app.state.settings)
     return WebhookOut(
         agency_client_id=client.id,
         webhook_url=client.webhook_url,
@@ -156,6 +156,6 @@ async def get_webhook_delivery(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def resend_webhook_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, _: DistrictAdmin
+    delivery_id: uuid.UUID, session: SessionDep, principal: DistrictAdmin
 ) -> DeliveryOut:
-    return DeliveryOut.model_validate(await service.resend(session, delivery_id))
+    return DeliveryOut.model_validate(await service.resend(session, principal, delivery_id))

@@ -119,6 +119,7 @@ async def register(
     await session.flush()
     audit.record(
         session,
+        principal,
         "agency_client.webhook_requested" if pending else "agency_client.webhook_set",
         "agency_client",
         client.id,
@@ -128,7 +129,11 @@ async def register(
 
 
 async def approve(
-    session: AsyncSession, client_id: uuid.UUID, url: str, settings: Settings
+    session: AsyncSession,
+    principal: Principal,
+    client_id: uuid.UUID,
+    url: str,
+    settings: Settings,
 ) -> AgencyClient:
     """A district admin approves the pending URL `url` (the one they saw): it takes effect."""
     client = await session.get(AgencyClient, client_id, with_for_update=True)
@@ -145,7 +150,12 @@ async def approve(
     client.webhook_pending_url = None
     await session.flush()
     audit.record(
-        session, "agency_client.webhook_approved", "agency_client", client.id, {"url": url}
+        session,
+        principal,
+        "agency_client.webhook_approved",
+        "agency_client",
+        client.id,
+        {"url": url},
     )
     return client
 
@@ -156,10 +166,12 @@ async def remove(session: AsyncSession, principal: Principal, client_id: uuid.UU
     client.webhook_pending_url = None
     client.webhook_secret_enc = None
     await session.flush()
-    audit.record(session, "agency_client.webhook_removed", "agency_client", client.id)
+    audit.record(session, principal, "agency_client.webhook_removed", "agency_client", client.id)
 
 
-async def resend(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery:
+async def resend(
+    session: AsyncSession, principal: Principal, delivery_id: uuid.UUID
+) -> WebhookDelivery:
     """Queue a failed (or delivered) delivery again, with a fresh budget of attempts."""
     delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
     if delivery is None:
@@ -173,5 +185,5 @@ async def resend(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelive
     await session.flush()
     await session.refresh(delivery)
     await queue.enqueue(session, repo.DELIVER_JOB, {"delivery_id": str(delivery.id)})
-    audit.record(session, "webhook_delivery.resend", "webhook_delivery", delivery.id)
+    audit.record(session, principal, "webhook_delivery.resend", "webhook_delivery", delivery.id)
     return delivery
