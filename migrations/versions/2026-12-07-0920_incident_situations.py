@@ -22,7 +22,7 @@ approximate age is taken as it was given). A draft without kinds keeps no situat
 referrals keep the deadline they were sent with; `urgent` is not recomputed.
 
 Revision ID: incident_situations
-Revises: 0016
+Revises: 0017_sync_merge
 Create Date: 2026-12-07 09:20:00+00:00
 """
 
@@ -36,7 +36,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "incident_situations"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017_sync_merge"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

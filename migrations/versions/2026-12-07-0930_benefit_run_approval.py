@@ -8,7 +8,7 @@ Runs that exist already were paid under the old rule: they become `approved`, as
 creation, with no approver recorded (NULL: approved before the four-eyes rule).
 
 Revision ID: 0017_benefit_run_approval
-Revises: 0016
+Revises: incident_situations
 Create Date: 2026-12-07 09:30:00+00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_benefit_run_approval"
-down_revision: str | None = "0016"
+down_revision: str | None = "incident_situations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,7 +10,7 @@ the current schooling began and its expected end. The parameter's seed value is 
 child keeps its status; the periodic job moves those who qualify.
 
 Revision ID: 0017_continued_schooling
-Revises: 0016
+Revises: 0017_benefit_run_approval
 Create Date: 2026-12-07 09:30:00+00:00
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0017_continued_schooling"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017_benefit_run_approval"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

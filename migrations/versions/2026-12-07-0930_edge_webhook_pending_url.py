@@ -6,7 +6,7 @@ the client itself sets waits here, delivered nothing, until a district admin app
 target's addresses anyway (app/kit/egress.py).
 
 Revision ID: edge_webhook_pending_url
-Revises: 0016
+Revises: 0017_continued_schooling
 Create Date: 2026-12-07 09:30:00+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "edge_webhook_pending_url"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017_continued_schooling"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
