@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import signal
 import socket
 from types import FrameType
@@ -27,13 +28,13 @@ from app.observability import setup_logging
 
 
 def register_extra_job_modules(settings: Settings) -> None:
-    """EXTRA_JOB_MODULES (comma-separated) join registry.JOB_MODULES before the worker loads them."""
+    """EXTRA_JOB_MODULES (comma-separated): their marked handlers join the wired ones."""
     from app.worker import registry
 
     for module in settings.extra_job_modules.split(","):
         module = module.strip()
-        if module and module not in registry.JOB_MODULES:
-            registry.JOB_MODULES.append(module)
+        if module:
+            registry.register_module(importlib.import_module(module))
 
 
 class GracefulServer(uvicorn.Server):

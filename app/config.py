@@ -99,8 +99,8 @@ class Settings(BaseSettings):
     # Jobs one worker (process or in-process) runs at once, each on its own connection. Most
     # are webhook deliveries waiting on a partner's answer; heavy kinds have their own limit.
     worker_concurrency: int = Field(default=16, ge=1, le=64)
-    # Extra job-handler modules, comma-separated, imported by `python -m app` and
-    # `python -m app.worker` next to registry.JOB_MODULES (the ops tests add a slow test job).
+    # Extra job-handler modules, comma-separated, registered by `python -m app` and
+    # `python -m app.worker` next to those app.wiring wires (the ops tests add a slow test job).
     extra_job_modules: str = ""
     # `python -m app.worker` serves its own /metrics on this port (0 = off).
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)

@@ -1,15 +1,64 @@
 """How the domains are connected to one another, in one place, called by `create_app`.
 
-A domain that reacts to another's event registers here, explicitly, instead of by the side
-effect of an import. Idempotent: tests create many apps in one process.
+A domain that reacts to another's event, a job handler and a dashboard section are registered
+here, explicitly, instead of by the side effect of an import or a list of module names.
+Idempotent: tests create many apps in one process.
 """
 
 from __future__ import annotations
 
+from app.children import jobs as children_jobs
+from app.dashboard import jobs as dashboard_jobs
+from app.dashboard import sections
+from app.dashboard.providers import (
+    areas,
+    children,
+    discovery,
+    incidents,
+    screening,
+    standards,
+    subsidies,
+    visits,
+)
+from app.incidents import jobs as incidents_jobs
+from app.incidents.visit_link import open_draft_for_visit
+from app.screening import jobs as screening_jobs
+from app.sync import jobs as sync_jobs
+from app.visits import hooks
+from app.webhooks import jobs as webhooks_jobs
+from app.worker import registry
+
 
 def wire() -> None:
     # A visit with suspected infringement opens a draft mandatory report (incidents).
-    from app.incidents.visit_link import open_draft_for_visit
-    from app.visits import hooks
-
     hooks.register(open_draft_for_visit)
+    wire_dashboard()
+    wire_jobs()
+
+
+def wire_dashboard() -> None:
+    """The sections of the operations dashboard (display order is each section's `order`)."""
+    sections.register(
+        areas.areas,
+        children.children,
+        visits.visits,
+        visits.follow_ups,
+        incidents.incidents,
+        discovery.discovery,
+        screening.screening,
+        subsidies.subsidies,
+        standards.standard_review_section,
+    )
+
+
+def wire_jobs() -> None:
+    """The background job handlers and periodic tasks of each domain."""
+    for module in (
+        children_jobs,
+        incidents_jobs,
+        webhooks_jobs,
+        screening_jobs,
+        dashboard_jobs,
+        sync_jobs,
+    ):
+        registry.register_module(module)

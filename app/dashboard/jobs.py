@@ -37,7 +37,7 @@ async def refresh(session: AsyncSession, payload: dict[str, Any], ctx: JobContex
         scope = scope_for_refresh(
             (district.code, district.name, district.level, district.path), month, now, today
         )
-        for spec in await active_sections(session, scope):
+        for spec in active_sections(scope):
             if spec.cache_seconds > 0:
                 await refresh_section(session, spec, scope)
                 done.add((spec.name, district.code, month))

@@ -75,7 +75,7 @@ async def refresh_section(session: AsyncSession, spec: SectionSpec, scope: Scope
 async def summary(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     """The whole dashboard for one scope: every active section, in display order."""
     sections: dict[str, Any] = {}
-    for spec in await active_sections(session, scope):
+    for spec in active_sections(scope):
         sections[spec.name] = await section_result(session, spec, scope)
     return {
         "month": scope.month.strftime("%Y-%m"),

@@ -21,13 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.kit import audit
+from app.kit.stats import ratio
 from app.visits import repository as repo
 from app.visits.flags import scope_of
 from app.visits.schemas import AreaTotals, ChildRef, CoverageOut, VillageCoverage
-
-
-def ratio(visited: int, due: int) -> float | None:
-    return None if due == 0 else round(visited / due, 4)
 
 
 async def coverage(

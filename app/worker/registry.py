@@ -1,6 +1,6 @@
-"""Job handlers and periodic tasks, registered by the domains.
+"""Job handlers and periodic tasks of the domains.
 
-A domain adds its jobs module to JOB_MODULES and decorates its functions:
+A domain marks its functions in its jobs module:
 
     @handler("screening.import")
     async def run_import(session: AsyncSession, payload: dict[str, Any], ctx: JobContext) -> None: ...
@@ -8,15 +8,16 @@ A domain adds its jobs module to JOB_MODULES and decorates its functions:
     @periodic("incidents.escalate", every_seconds=30)
     async def escalate(session: AsyncSession, payload: dict[str, Any], ctx: JobContext) -> None: ...
 
-A handler runs in its own transaction together with the job's completion, so the database work
+Marking registers nothing: `app.wiring.wire_jobs` registers each domain's jobs module
+explicitly (`register_module`). A handler runs in its own transaction together with the job's completion, so the database work
 of a job is done exactly once. Periodic tasks are enqueued once per time slot across replicas.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,36 +43,48 @@ PERIODIC: dict[str, int] = {}
 # one worker, whatever its concurrency; the slots left over go to light jobs (deliveries).
 LIMITS: dict[str, int] = {}
 
-# Modules that register handlers; each domain appends its own.
-JOB_MODULES: list[str] = [
-    "app.children.jobs",
-    "app.incidents.jobs",
-    "app.webhooks.jobs",
-    "app.screening.jobs",
-    "app.dashboard.jobs",
-    "app.sync.jobs",
-]
+SPEC_ATTRIBUTE = "job_spec"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    kind: str
+    every_seconds: int | None = None  # periodic
+    max_running: int | None = None
 
 
 def handler(kind: str, *, max_running: int | None = None) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        if max_running is not None:
-            LIMITS[kind] = max_running
+    """Mark a job handler of `kind` (registered by `register_module`)."""
+
+    def mark(fn: Handler) -> Handler:
+        setattr(fn, SPEC_ATTRIBUTE, JobSpec(kind, max_running=max_running))
         return fn
 
-    return register
+    return mark
 
 
 def periodic(kind: str, *, every_seconds: int) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        PERIODIC[kind] = every_seconds
+    """Mark a periodic task of `kind`, enqueued every `every_seconds`."""
+
+    def mark(fn: Handler) -> Handler:
+        setattr(fn, SPEC_ATTRIBUTE, JobSpec(kind, every_seconds=every_seconds))
         return fn
 
-    return register
+    return mark
 
 
-def load_all() -> None:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
+def register(fn: Handler) -> None:
+    """Register one marked handler (idempotent)."""
+    spec: JobSpec = getattr(fn, SPEC_ATTRIBUTE)
+    HANDLERS[spec.kind] = fn
+    if spec.every_seconds is not None:
+        PERIODIC[spec.kind] = spec.every_seconds
+    if spec.max_running is not None:
+        LIMITS[spec.kind] = spec.max_running
+
+
+def register_module(module: ModuleType) -> None:
+    """Register every marked handler of a jobs module, in definition order."""
+    for value in vars(module).values():
+        if callable(value) and hasattr(value, SPEC_ATTRIBUTE):
+            register(value)

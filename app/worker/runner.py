@@ -20,6 +20,7 @@ from app.config import Settings
 from app.kit import audit
 from app.kit.clock import Clock
 from app.observability import Metrics
+from app.wiring import wire_jobs
 from app.worker import registry
 from app.worker.queue import enqueue
 
@@ -76,7 +77,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._next_periodic: dict[str, float] = {}
         self._running: Counter[str] = Counter()  # jobs in hand, by kind
-        registry.load_all()
+        wire_jobs()
 
     def wake(self) -> None:
         self._wake.set()

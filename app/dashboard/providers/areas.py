@@ -11,7 +11,7 @@ from app.dashboard.sections import Scope, section
 from app.models import Area, User
 
 
-@section("areas", tables=("areas", "users"), order=0)
+@section("areas", order=0)
 async def areas(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     inside = Area.path.startswith(scope.area_path)
     has_director = exists().where(

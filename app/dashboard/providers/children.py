@@ -24,7 +24,7 @@ def _child_in_scope(scope: Scope) -> Any:
     return Child.village_code.in_(areas_within(scope))
 
 
-@section("children", tables=("children", "child_changes"), order=10)
+@section("children", order=10)
 async def children(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     as_of = scope.as_of
     standing = and_(

@@ -1,4 +1,4 @@
-"""Helpers shared by the providers: area scoping and ratios."""
+"""Helpers shared by the providers: area scoping."""
 
 from __future__ import annotations
 
@@ -24,7 +24,3 @@ def in_scope(
     if scope.is_district and district_includes_null:
         return true()
     return area_col.in_(areas_within(scope))  # type: ignore[no-any-return]
-
-
-def ratio(part: int, whole: int) -> float | None:
-    return None if whole == 0 else round(part / whole, 4)

@@ -1,7 +1,7 @@
 """主动发现: discovery candidates awaiting a decision (enrol or dismiss).
 
 Written against the ledger domain's `discovery_candidates` (`status` open|dismissed|enrolled,
-`village_code`, `created_at`). Absent until the ledger branch is merged.
+`village_code`, `created_at`).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.providers import model_table
 from app.dashboard.providers.common import areas_within
 from app.dashboard.sections import Scope, section
+from app.models import DiscoveryCandidate
 
-CANDIDATES = model_table("discovery_candidates", "status", "village_code", "created_at")
+CANDIDATES = DiscoveryCandidate.__table__
 
 
-@section("discovery", tables=("discovery_candidates",), order=50)
+@section("discovery", order=50)
 async def discovery(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     c = CANDIDATES
     where = c.c.status == "open"

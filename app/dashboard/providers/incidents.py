@@ -7,7 +7,7 @@ opinion), `kinds`, `urgent`, `immediate_danger`,
 `reported_at`, `escalated_at`) and `referrals` (`incident_id`, `agency`, `status` pending|…,
 `acknowledged_at`, `escalated_at`, `ack_due_at`). Drafts are the reporter's own and are not
 counted. The board carries no child name or description: the incident's own API decides who sees
-those. Absent until the incidents domain's models are merged.
+those.
 """
 
 from __future__ import annotations
@@ -18,32 +18,18 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.providers import model_table
 from app.dashboard.providers.common import in_scope
 from app.dashboard.sections import Scope, section
 from app.incidents.situations import SITUATION_CODES
-from app.models import Area
+from app.models import Area, Incident, Referral
 
-INCIDENTS = model_table(
-    "incidents",
-    "id",
-    "status",
-    "area_code",
-    "situations",
-    "kinds",
-    "urgent",
-    "immediate_danger",
-    "reported_at",
-    "escalated_at",
-)
-REFERRALS = model_table(
-    "referrals", "incident_id", "agency", "status", "acknowledged_at", "escalated_at"
-)
+INCIDENTS = Incident.__table__
+REFERRALS = Referral.__table__
 STATUSES = ("reported", "acknowledged", "investigating", "intervening", "closed")
 BOARD_LIMIT = 20
 
 
-@section("incidents", tables=("incidents", "referrals"), order=40)
+@section("incidents", order=40)
 async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     i, r = INCIDENTS, REFERRALS
     mine = and_(i.c.status != "draft", in_scope(scope, i.c.area_code))

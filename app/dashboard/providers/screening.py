@@ -3,9 +3,7 @@ compulsory school age (6–15 on the day the figures are taken) — the number e
 
 Written against the screening domain's planned `screening_records` (`classification`
 migrant|left_behind|neither, `village_code`, `birth_date`, `school_status`, and a boolean `flagged` when
-the model has one) — the field names of `app.screening.rows.ValidRow`. The screening branch had no
-model yet when this was written: if its table or columns are named otherwise, `model_table`
-raises MissingModel and the section stays absent until this module is adjusted.
+the model has one) — the field names of `app.screening.rows.ValidRow`.
 
 A district has a million records: the section is pre-aggregated (`cache_seconds`), refreshed by
 the `dashboard.refresh` job, never counted per request.
@@ -19,13 +17,11 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.providers import model_table
 from app.dashboard.providers.common import areas_within
 from app.dashboard.sections import Scope, section
+from app.models import ScreeningRecord
 
-RECORDS = model_table(
-    "screening_records", "classification", "village_code", "birth_date", "school_status"
-)
+RECORDS = ScreeningRecord.__table__
 CLASSIFICATIONS = ("migrant", "left_behind", "neither")
 COMPULSORY_MIN_AGE, COMPULSORY_MAX_AGE = 6, 15
 
@@ -37,7 +33,7 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-@section("screening", tables=("screening_records",), order=60, cache_seconds=60)
+@section("screening", order=60, cache_seconds=60)
 async def screening(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     r = RECORDS
     where: Any = True if scope.is_district else r.c.village_code.in_(areas_within(scope))

@@ -13,15 +13,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.providers import model_table
 from app.dashboard.sections import Scope, section
 from app.subsidies.payroll import load_parameters
 from app.subsidies.review import standard_review
 
-STANDARDS = model_table("subsidy_standards", "key", "value", "effective_from")
 
-
-@section("standard_review", tables=("subsidy_standards",), order=75, district_only=True)
+@section("standard_review", order=75, district_only=True)
 async def standard_review_section(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     review = standard_review(await load_parameters(session), scope.as_of)
     return review.to_json() | {"as_of": scope.as_of.isoformat()}

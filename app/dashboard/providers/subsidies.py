@@ -7,7 +7,6 @@ Written against the subsidy domain's `subsidy_budgets` (`year`, `amount_fen`),
 `subsidy_fen`) — the same rules as its `GET /subsidy/spending` (living allowance by approved
 payroll month; claims and placements by the month paid; grant and holiday runs by the month
 run), cut at the end of the selected month. The budget is the district's: district scope only.
-Absent until the subsidy domain's models are merged.
 """
 
 from __future__ import annotations
@@ -19,17 +18,24 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.providers import model_table
 from app.dashboard.sections import Scope, section
 from app.kit.clock import DISTRICT_TZ
 from app.kit.money import format_money, from_fen
+from app.models import (
+    BenefitRun,
+    MedicalClaim,
+    PayrollLine,
+    PayrollRun,
+    PlacementEntry,
+    SubsidyBudget,
+)
 
-BUDGETS = model_table("subsidy_budgets", "year", "amount_fen")
-PAYROLLS = model_table("subsidy_payrolls", "id", "month", "status")
-LINES = model_table("subsidy_payroll_lines", "payroll_id", "amount_fen")
-CLAIMS = model_table("subsidy_medical_claims", "status", "paid_at", "reimbursable_fen")
-RUNS = model_table("subsidy_benefit_runs", "benefit", "created_at", "total_fen")
-PLACEMENTS = model_table("placement_entries", "status", "paid_at", "subsidy_fen")
+BUDGETS = SubsidyBudget.__table__
+PAYROLLS = PayrollRun.__table__
+LINES = PayrollLine.__table__
+CLAIMS = MedicalClaim.__table__
+RUNS = BenefitRun.__table__
+PLACEMENTS = PlacementEntry.__table__
 
 BENEFIT_ZH = {
     "living_allowance": "生活补贴",
@@ -42,14 +48,6 @@ BENEFIT_ZH = {
 
 @section(
     "subsidies",
-    tables=(
-        "subsidy_budgets",
-        "subsidy_payrolls",
-        "subsidy_payroll_lines",
-        "subsidy_medical_claims",
-        "subsidy_benefit_runs",
-        "placement_entries",
-    ),
     order=70,
     cache_seconds=60,
     district_only=True,

@@ -4,7 +4,7 @@ Written against the visits domain's `visits` (`child_id`, `visit_month`) and `fo
 (`child_id`, `town_code`, `kind`, `status` open|in_progress|resolved|referred, `due_on`), with the
 visits domain's coverage rule: a child is due in a month when dispersed, enrolled on or before
 its first day and not revoked before its last; visited when a visit falls in that month
-(Asia/Shanghai). Absent until the visits domain's models are merged. The coverage section is
+(Asia/Shanghai). The coverage section is
 pre-aggregated (`cache_seconds`): it carries `computed_at`.
 """
 
@@ -13,35 +13,28 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.providers import model_table
-from app.dashboard.providers.common import ratio
 from app.dashboard.sections import Scope, section
-from app.models import Area, Child
-from app.models.children import ON_LEDGER
+from app.kit.stats import ratio
+from app.models import Area, Child, FollowUp, Visit
+from app.visits.repository import due_clause
 
-VISITS = model_table("visits", "child_id", "visit_month")
-FOLLOW_UPS = model_table("follow_ups", "id", "child_id", "town_code", "kind", "status", "due_on")
+VISITS = Visit.__table__
+FOLLOW_UPS = FollowUp.__table__
 OPEN = ("open", "in_progress")
 LIST_LIMIT = 20
 
 
 def _due(scope: Scope) -> Any:
-    return and_(
-        Child.placement == "dispersed",
-        Child.approved_on <= scope.month,
-        or_(
-            and_(Child.revoked_on.is_(None), Child.status.in_(ON_LEDGER)),
-            Child.revoked_on > scope.month_end,
-        ),
-    )
+    """The visits domain's own rule: due in the scope's month (app.visits.coverage)."""
+    return due_clause(scope.month, scope.month_end)
 
 
 # Coverage reads every due child against three years of visits: pre-aggregated (refreshed each
 # minute by the dashboard.refresh job), like the page's own refresh.
-@section("visits", tables=("visits", "children"), order=20, cache_seconds=60)
+@section("visits", order=20, cache_seconds=60)
 async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     visited = exists().where(VISITS.c.child_id == Child.id, VISITS.c.visit_month == scope.month)
     village = Area.__table__.alias("village")
@@ -121,7 +114,7 @@ async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     }
 
 
-@section("follow_ups", tables=("follow_ups", "children"), order=30)
+@section("follow_ups", order=30)
 async def follow_ups(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     fu = FOLLOW_UPS
     where: Any = fu.c.status.in_(OPEN)
