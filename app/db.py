@@ -1,4 +1,5 @@
-"""Database: the async engine, the declarative Base, and the session dependency.
+"""Database: the async engine and the session dependency (the declarative Base is
+`app.models.base.Base`, re-exported here).
 
 The session dependency owns the transaction: it commits when the request succeeded and rolls
 back when it raised. Services only `flush()`. Work queued for after the commit (background
@@ -12,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -21,22 +22,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
 
 from app.config import Settings
+from app.kit.audit_chain import flush as flush_audit
+from app.models.base import Base
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
+__all__ = ["Base", "SessionDep", "create_engine", "create_sessionmaker", "get_session"]
 
 TEMP_BUFFERS: Final = "64MB"
 
@@ -98,8 +89,6 @@ def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; commit on success (after the audit entries), rollback on error."""
-    from app.kit import audit
-
     state = request.app.state
     maker: async_sessionmaker[AsyncSession] = state.sessionmaker
     async with maker() as session:
@@ -108,7 +97,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         session.info["wake_worker"] = getattr(state, "worker", None)
         try:
             yield session
-            await audit.flush(
+            await flush_audit(
                 session,
                 now=state.clock.now(),
                 request_id=getattr(request.state, "request_id", None),

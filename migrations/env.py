@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import app.models  # noqa: F401  (registers every table on the metadata)
-from app.db import Base
+from app.models.base import Base
 
 config = context.config
 target_metadata = Base.metadata

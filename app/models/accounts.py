@@ -17,8 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models.base import Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, uuid_pk
 
 STAFF_ROLES = (
     "district_admin",

@@ -3,8 +3,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models.base import Timestamps
+from app.models.base import Base, Timestamps
 
 AREA_LEVELS = ("district", "town", "village")
 

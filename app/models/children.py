@@ -25,8 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models.base import Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, uuid_pk
 
 CATEGORIES = ("orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled")
 PLACEMENTS = ("dispersed", "institution")

@@ -9,7 +9,7 @@ from sqlalchemy import Date, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.models.base import Base
 
 
 class DashboardSectionCache(Base):

@@ -31,8 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models.base import Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, uuid_pk
 
 INCIDENT_KINDS = (
     "sexual_abuse",

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, T
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.models.base import Base
 
 
 class AuditEntry(Base):

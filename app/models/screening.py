@@ -27,8 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models.base import uuid_pk
+from app.models.base import Base, uuid_pk
 
 IMPORT_STATUSES = ("queued", "running", "done", "failed")
 SCREENING_CLASSIFICATIONS = ("migrant", "left_behind", "neither")

@@ -26,8 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models.base import Versioned, uuid_pk
+from app.models.base import Base, Versioned, uuid_pk
 
 
 def _created_at() -> Mapped[datetime]:

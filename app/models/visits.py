@@ -33,8 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
-from app.models.base import Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, uuid_pk
 
 VISIT_MODES = ("home", "phone", "school", "institution")
 RATINGS = ("good", "fair", "poor")
