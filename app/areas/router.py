@@ -2,16 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from app.areas import repository as repo
 from app.areas import service
 from app.areas.schemas import AreaImportResult, AreaLevel, AreaOut
-from app.auth.principal import CurrentPrincipal, Principal, require_roles
+from app.auth.principal import CurrentPrincipal, DistrictAdmin
 from app.db import SessionDep
 from app.errors import UnsupportedMediaType, ValidationFailed, error_responses
-from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.models import Area
+from app.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
 
@@ -30,10 +28,7 @@ async def list_areas(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[AreaOut]:
-    rows, next_cursor = await paginate(
-        session, repo.list_stmt(level, parent_code), [Area.code], limit=limit, cursor=cursor
-    )
-    return Page(items=[AreaOut.model_validate(a) for a in rows], next_cursor=next_cursor)
+    return await service.list_areas(session, level, parent_code, limit, cursor)
 
 
 @router.post(
@@ -60,7 +55,7 @@ async def list_areas(
 async def import_areas(
     request: Request,
     session: SessionDep,
-    principal: Annotated[Principal, Depends(require_roles("district_admin"))],
+    principal: DistrictAdmin,
 ) -> AreaImportResult:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":

@@ -9,10 +9,12 @@ import re
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as repo
-from app.areas.schemas import AreaImportResult
+from app.areas.schemas import AreaImportResult, AreaOut
 from app.auth.principal import Principal
 from app.errors import ValidationFailed
 from app.kit import audit
+from app.kit.pagination import Page, paginate
+from app.models import Area
 
 COLUMNS = ("code", "name", "level", "parent_code")
 PARENT_LEVEL = {"district": None, "town": "district", "village": "town"}
@@ -166,3 +168,17 @@ async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) ->
     return AreaImportResult(
         total_rows=len(rows), inserted=inserted, updated=updated, unchanged=unchanged
     )
+
+
+async def list_areas(
+    session: AsyncSession,
+    level: str | None,
+    parent_code: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[AreaOut]:
+    """Areas by code, one page (every signed-in caller reads the area tree)."""
+    rows, next_cursor = await paginate(
+        session, repo.list_stmt(level, parent_code), [Area.code], limit=limit, cursor=cursor
+    )
+    return Page(items=[AreaOut.model_validate(a) for a in rows], next_cursor=next_cursor)

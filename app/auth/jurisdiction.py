@@ -28,10 +28,3 @@ def area_clause(principal: Principal, area_code_col: Any) -> ColumnElement[bool]
         return area_code_col == principal.area_code  # type: ignore[no-any-return]
     within = select(Area.code).where(Area.path.startswith(principal.area_path))
     return area_code_col.in_(within)  # type: ignore[no-any-return]
-
-
-def area_codes_within(principal: Principal) -> Any:
-    """A subquery of the area codes the caller may see (for joins and counts)."""
-    if principal.area_path is None:
-        return select(Area.code).where(false())
-    return select(Area.code).where(Area.path.startswith(principal.area_path))

@@ -11,18 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from app.auth.principal import Principal, require_roles
 from app.dashboard import service
+from app.dashboard.auth import DashboardReader
 from app.dashboard.schemas import SummaryOut
 from app.db import SessionDep
 from app.errors import error_responses
-from app.kit import audit
-from app.kit.clock import ClockDep
+from app.kit.context import RequestCtx
 from app.kit.types import Month
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
@@ -39,11 +38,6 @@ RECORD_ROUTES = {
     "child": "/api/v1/children/{child_id:uuid}",
     "incident": "/api/v1/incidents/{incident_id:uuid}",
 }
-
-DashboardReader = Annotated[
-    Principal,
-    Depends(require_roles("district_admin", "district_leader", "auditor", "town_supervisor")),
-]
 
 
 @router.get(
@@ -62,8 +56,8 @@ DashboardReader = Annotated[
 async def get_dashboard_summary(
     request: Request,
     session: SessionDep,
-    principal: DashboardReader,
-    clock: ClockDep,
+    _: DashboardReader,
+    ctx: RequestCtx,
     month: Annotated[
         Month | None, Query(description="`YYYY-MM`, default the current month (Beijing)")
     ] = None,
@@ -71,16 +65,7 @@ async def get_dashboard_summary(
         str | None, Query(max_length=12, description="The district or a town; default yours")
     ] = None,
 ) -> SummaryOut:
-    scope = await service.resolve_scope(session, principal, month, area_code, clock)
-    data = await service.summary(session, scope)
-    audit.record(
-        session,
-        principal,
-        "dashboard.summary",
-        "area",
-        scope.area_code,
-        {"month": data["month"], "sections": sorted(data["sections"])},
-    )
+    data = await service.read_summary(session, ctx, month, area_code)
     data["links"] = record_links(request)
     return SummaryOut.model_validate(data)
 

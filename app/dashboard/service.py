@@ -13,23 +13,36 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.dashboard import repository as repo
 from app.dashboard.errors import AreaNotFound, NotATownOrDistrict
 from app.dashboard.sections import Scope, SectionSpec, active_sections
-from app.kit.clock import DISTRICT_TZ, Clock, local_today
+from app.kit import audit
+from app.kit.clock import DISTRICT_TZ
+from app.kit.context import RequestContext
+
+
+async def read_summary(
+    session: AsyncSession, ctx: RequestContext, month: date | None, area_code: str | None
+) -> dict[str, Any]:
+    """The summary the caller asked for (audited: which area, month and sections)."""
+    scope = await resolve_scope(session, ctx, month, area_code)
+    data = await summary(session, scope)
+    audit.record(
+        session,
+        ctx,
+        "dashboard.summary",
+        "area",
+        scope.area_code,
+        {"month": data["month"], "sections": sorted(data["sections"])},
+    )
+    return data
 
 
 async def resolve_scope(
-    session: AsyncSession,
-    principal: Principal,
-    month: date | None,
-    area_code: str | None,
-    clock: Clock,
+    session: AsyncSession, ctx: RequestContext, month: date | None, area_code: str | None
 ) -> Scope:
     """The area and month the caller asked for, within their jurisdiction."""
-    now = clock.now()
-    today = local_today(clock)
+    principal, now, today = ctx.actor, ctx.now, ctx.today
     first = (month or today).replace(day=1)
     code = area_code or principal.area_code
     area = await repo.area(session, code) if code else None

@@ -18,7 +18,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.errors import ValidationFailed
 
 T = TypeVar("T")
-DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 

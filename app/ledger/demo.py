@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.children.rules import add_months, age_on
 from app.children.service import ID_CONTEXT, STATE_FIELDS
 from app.config import Settings
@@ -88,84 +89,118 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     plan += [(rng.choice(list(DISPERSED)), "dispersed") for _ in range(REVOKED)]
     for i, (category, placement) in enumerate(plan):
         revoked = i >= len(plan) - REVOKED
-        while True:
-            birth = today - timedelta(days=rng.randint(400, 17 * 365))
-            idn = idnumber.make(birth, rng.choice(("male", "female")), rng=rng)
-            if idn not in used:
-                used.add(idn)
-                break
-        parsed = idnumber.parse(idn, today=today)
-        approved = max(birth + timedelta(days=200), today - timedelta(days=rng.randint(20, 2000)))
-        child: dict[str, Any] = {
-            "id": uuid.uuid4(),
-            "name": _name(rng),
-            "id_number_enc": ring.encrypt(idn, context=ID_CONTEXT),
-            "id_number_hash": ring.lookup_hash(idn),
-            "id_number_masked": parsed.masked,
-            "gender": parsed.gender,
-            "birth_date": birth,
-            "category": category,
-            "placement": placement,
-            "village_code": rng.choice(villages) if placement == "dispersed" else None,
-            "approved_on": approved,
-            "status": "active",
-            "revoked_on": None,
-            "revoke_reason": None,
-            "revoke_note": None,
-            "parents": _parents(category, rng, today),
-            "guardians": [{"name": _name(rng), "relation": "祖父母", "phone": None}]
-            if placement == "dispersed"
-            else [],
-            "household_assistance": rng.choice(("subsistence", "low_income"))
-            if category.startswith("poor_family")
-            else "none",
-            "serious_illness": {"diagnosis": "演示重病"}
-            if category == "poor_family_seriously_ill"
-            else None,
-            "disability": {
-                "kind": "physical",
-                "grade": rng.randint(1, 4),
-                "certificate_no": f"D{i:05d}",
-            }
-            if category == "poor_family_disabled"
-            else None,
-            **_schooling(birth, today),
-            "school_name": "演示学校",
-            "insurance": {
-                "basic_medical": True,
-                "puhuibao": category != "orphan",
-                "supplementary": False,
-            },
-            "created_by": None,
-            "version": 1,
-        }
+        birth, idn = _new_id_number(rng, today, used)
+        child = _child_row(i, category, placement, birth, idn, rng, ring, villages, today)
         children.append(child)
-        opened = max(start, approved.replace(day=1))
-        at = datetime(opened.year, opened.month, min(approved.day, 28), 2, tzinfo=UTC)
-        _entry(changes, child, "created", opened, at,
-               "建账导入" if opened == start and approved < start else None, approved)  # fmt: skip
-        months = (today.year - opened.year) * 12 + today.month - opened.month
-        last = opened
-        if months >= 2 and rng.random() < 0.35:
-            m = last = add_months(opened, rng.randint(1, months - 1))
-            old = child["school_name"]
-            child["school_name"] = "演示中学"
-            child["version"] += 1
-            _entry(changes, child, "changed", m, datetime(m.year, m.month, 12, 2, tzinfo=UTC),
-                   "升学", m.replace(day=12),
-                   [{"field": "school_name", "from": old, "to": "演示中学"}])  # fmt: skip
-        if revoked and months >= 1:
-            left = (today.year - last.year) * 12 + today.month - last.month
-            m = add_months(last, rng.randint(min(1, left), left))
-            eff = min(m.replace(day=5), today)
-            child.update(status="revoked", revoked_on=eff, version=child["version"] + 1,
-                         revoke_reason=rng.choice(("family_recovered", "moved_away", "adopted")))  # fmt: skip
-            _entry(changes, child, "revoked", m, datetime(m.year, m.month, 5, 2, tzinfo=UTC),
-                   child["revoke_reason"], eff,
-                   [{"field": "status", "from": "active", "to": "revoked"}])  # fmt: skip
+        _history(changes, child, revoked, start, today, rng)
     await session.execute(insert(Child), children)
     await session.execute(insert(ChildChange), changes)
     await _discovery(session, settings, ring, villages, rng, now)
+
+
+def _new_id_number(rng: random.Random, today: date, used: set[str]) -> tuple[date, str]:
+    """A birth date and an ID number of it not drawn before."""
+    while True:
+        birth = today - timedelta(days=rng.randint(400, 17 * 365))
+        idn = idnumber.make(birth, rng.choice(("male", "female")), rng=rng)
+        if idn not in used:
+            used.add(idn)
+            return birth, idn
+
+
+def _child_row(
+    i: int,
+    category: str,
+    placement: str,
+    birth: date,
+    idn: str,
+    rng: random.Random,
+    ring: KeyRing,
+    villages: list[str],
+    today: date,
+) -> dict[str, Any]:
+    """One child of the seed, enrolled on a random day of the last five years."""
+    parsed = idnumber.parse(idn, today=today)
+    approved = max(birth + timedelta(days=200), today - timedelta(days=rng.randint(20, 2000)))
+    child: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "name": _name(rng),
+        "id_number_enc": ring.encrypt(idn, context=ID_CONTEXT),
+        "id_number_hash": ring.lookup_hash(idn),
+        "id_number_masked": parsed.masked,
+        "gender": parsed.gender,
+        "birth_date": birth,
+        "category": category,
+        "placement": placement,
+        "village_code": rng.choice(villages) if placement == "dispersed" else None,
+        "approved_on": approved,
+        "status": "active",
+        "revoked_on": None,
+        "revoke_reason": None,
+        "revoke_note": None,
+        "parents": _parents(category, rng, today),
+        "guardians": [{"name": _name(rng), "relation": "祖父母", "phone": None}]
+        if placement == "dispersed"
+        else [],
+        "household_assistance": rng.choice(("subsistence", "low_income"))
+        if category.startswith("poor_family")
+        else "none",
+        "serious_illness": {"diagnosis": "演示重病"}
+        if category == "poor_family_seriously_ill"
+        else None,
+        "disability": {
+            "kind": "physical",
+            "grade": rng.randint(1, 4),
+            "certificate_no": f"D{i:05d}",
+        }
+        if category == "poor_family_disabled"
+        else None,
+        **_schooling(birth, today),
+        "school_name": "演示学校",
+        "insurance": {
+            "basic_medical": True,
+            "puhuibao": category != "orphan",
+            "supplementary": False,
+        },
+        "created_by": None,
+        "version": 1,
+    }
+    return child
+
+
+def _history(
+    changes: list[dict[str, Any]],
+    child: dict[str, Any],
+    revoked: bool,
+    start: date,
+    today: date,
+    rng: random.Random,
+) -> None:
+    """The child's ledger history: created, perhaps a change of school, perhaps revoked."""
+    approved = child["approved_on"]
+    opened = max(start, approved.replace(day=1))
+    at = datetime(opened.year, opened.month, min(approved.day, 28), 2, tzinfo=UTC)
+    _entry(changes, child, "created", opened, at,
+           "建账导入" if opened == start and approved < start else None, approved)  # fmt: skip
+    months = (today.year - opened.year) * 12 + today.month - opened.month
+    last = opened
+    if months >= 2 and rng.random() < 0.35:
+        m = last = add_months(opened, rng.randint(1, months - 1))
+        old = child["school_name"]
+        child["school_name"] = "演示中学"
+        child["version"] += 1
+        _entry(changes, child, "changed", m, datetime(m.year, m.month, 12, 2, tzinfo=UTC),
+               "升学", m.replace(day=12),
+               [{"field": "school_name", "from": old, "to": "演示中学"}])  # fmt: skip
+    if revoked and months >= 1:
+        left = (today.year - last.year) * 12 + today.month - last.month
+        m = add_months(last, rng.randint(min(1, left), left))
+        eff = min(m.replace(day=5), today)
+        child.update(status="revoked", revoked_on=eff, version=child["version"] + 1,
+                     revoke_reason=rng.choice(("family_recovered", "moved_away", "adopted")))  # fmt: skip
+        _entry(changes, child, "revoked", m, datetime(m.year, m.month, 5, 2, tzinfo=UTC),
+               child["revoke_reason"], eff,
+               [{"field": "status", "from": "active", "to": "revoked"}])  # fmt: skip
 
 
 def _schooling(birth: date, today: date) -> dict[str, Any]:
@@ -246,5 +281,5 @@ async def _discovery(
         dis = ("肢体", "2", f"DC{h}") if h in (7, 11) else ("", "", "")
         ill = "演示重病" if h == 15 else ""
         lines.append(f"{hh},{kind},{v},{_name(rng)},{kid},子女,{dis[0]},{dis[1]},{dis[2]},{ill},,")
-    system = Principal(kind="user", id=uuid.UUID(int=0), name="demo", role="district_admin")
+    system = Principal(kind="user", id=uuid.UUID(int=0), name="demo", role=Role.DISTRICT_ADMIN)
     await import_households(session, system, ring, ("\n".join(lines) + "\n").encode(), now)

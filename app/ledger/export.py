@@ -14,21 +14,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from app.kit.spreadsheet import safe_cell, safe_row
+from app.kit.vocab import CATEGORY_ZH, GENDER_ZH, PLACEMENT_ZH
 
-CATEGORY_ZH = {
-    "orphan": "孤儿",
-    "de_facto_unsupported": "事实无人抚养儿童",
-    "poor_family_seriously_ill": "贫困家庭重病儿童",
-    "poor_family_disabled": "贫困家庭残疾儿童",
-}
-PLACEMENT_ZH = {"dispersed": "社会散居", "institution": "机构供养"}
 KIND_ZH = {"created": "新增", "changed": "变更", "revoked": "撤销"}
-GENDER_ZH = {"male": "男", "female": "女"}
-STATUS_ZH = {
-    "active": "在册",
-    "continued_schooling": "在册（年满18周岁仍在校）",
-    "revoked": "已撤销",
-}
 
 
 def _append(ws: Any, values: list[Any]) -> None:
@@ -47,6 +35,16 @@ def _header(ws: Any, values: list[str]) -> None:
 def workbook(report: dict[str, Any]) -> bytes:
     """Written in openpyxl's write-only mode: a city-sized register stays quick and flat."""
     wb = Workbook(write_only=True)
+    _totals_sheet(wb, report)
+    _register_sheet(wb, report)
+    _movements_sheet(wb, report)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _totals_sheet(wb: Workbook, report: dict[str, Any]) -> None:
+    """汇总: the month's totals by category, placement and town, and its movements' count."""
     totals = wb.create_sheet("汇总")
     t = report["totals"]
     _append(totals, [f"困境儿童工作台账 {report['month']}（截至 {report['as_of']}）"])
@@ -70,6 +68,9 @@ def workbook(report: dict[str, Any]) -> bytes:
         ],
     )
 
+
+def _register_sheet(wb: Workbook, report: dict[str, Any]) -> None:
+    """花名册: one line per child on the ledger at the month's end."""
     register = wb.create_sheet("花名册")
     _header(
         register,
@@ -103,6 +104,9 @@ def workbook(report: dict[str, Any]) -> bytes:
             ],
         )
 
+
+def _movements_sheet(wb: Workbook, report: dict[str, Any]) -> None:
+    """变动: the month's additions, changes and revocations."""
     moves = wb.create_sheet("变动")
     _header(
         moves,
@@ -139,6 +143,3 @@ def workbook(report: dict[str, Any]) -> bytes:
                     "是" if m.get("late") else "",
                 ],
             )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

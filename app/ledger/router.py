@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from app.auth.principal import DistrictAdmin, Principal, require_roles
+from app.auth.principal import DistrictAdmin
 from app.db import SessionDep
 from app.errors import error_responses
-from app.kit import audit
-from app.kit.clock import ClockDep
-from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.ledger import repository as repo
+from app.kit.context import RequestCtx
+from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.ledger import service
-from app.ledger.export import workbook
+from app.ledger.auth import Leader, LedgerReader
 from app.ledger.months import parse_month, parse_quarter
 from app.ledger.schemas import LedgerOut, ReviewCreate, ReviewOut
-from app.models import LedgerReview
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
-LedgerReaders = Annotated[
-    Principal, Depends(require_roles("district_admin", "district_leader", "auditor"))
-]
-Leader = Annotated[Principal, Depends(require_roles("district_leader"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {XLSX: {}}, "description": "The workbook"}
@@ -38,12 +31,9 @@ _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     responses=error_responses(401, 403, 422),
 )
 async def list_ledger_reviews(
-    session: SessionDep, _: LedgerReaders, limit: LimitQuery = 50, cursor: CursorQuery = None
+    session: SessionDep, _: LedgerReader, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[ReviewOut]:
-    rows, nxt = await paginate(
-        session, repo.reviews_stmt(), [LedgerReview.quarter], limit=limit, cursor=cursor
-    )
-    return Page(items=[ReviewOut.model_validate(r) for r in rows], next_cursor=nxt)
+    return await service.list_reviews(session, limit, cursor)
 
 
 @router.post(
@@ -54,10 +44,10 @@ async def list_ledger_reviews(
     responses=error_responses(400, 401, 403, 409, 422),
 )
 async def sign_ledger_review(
-    body: ReviewCreate, session: SessionDep, actor: Leader, clock: ClockDep
+    body: ReviewCreate, session: SessionDep, _: Leader, ctx: RequestCtx
 ) -> ReviewOut:
     parse_quarter(body.quarter)
-    review = await service.sign_review(session, actor, body.quarter, body.comment, clock.now())
+    review = await service.sign_review(session, ctx, body.quarter, body.comment)
     return ReviewOut.model_validate(review)
 
 
@@ -68,9 +58,9 @@ async def sign_ledger_review(
     responses=error_responses(401, 403, 422),
 )
 async def get_ledger_month(
-    month: str, session: SessionDep, principal: LedgerReaders, clock: ClockDep
+    month: str, session: SessionDep, _: LedgerReader, ctx: RequestCtx
 ) -> LedgerOut:
-    report = await service.ledger_for(session, parse_month(month), clock.now())
+    report = await service.ledger_for(session, parse_month(month), ctx.now)
     return LedgerOut.model_validate(report)
 
 
@@ -81,9 +71,9 @@ async def get_ledger_month(
     responses=error_responses(401, 403, 409, 422),
 )
 async def close_ledger_month(
-    month: str, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+    month: str, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
 ) -> LedgerOut:
-    report = await service.close_month(session, actor, parse_month(month), clock.now())
+    report = await service.close_month(session, ctx, parse_month(month))
     return LedgerOut.model_validate(report)
 
 
@@ -94,13 +84,11 @@ async def close_ledger_month(
     responses=_XLSX_RESPONSE | error_responses(401, 403, 422),
 )
 async def export_ledger_month(
-    month: str, session: SessionDep, principal: LedgerReaders, clock: ClockDep
+    month: str, session: SessionDep, _: LedgerReader, ctx: RequestCtx
 ) -> Response:
     first = parse_month(month)
-    report = await service.ledger_for(session, first, clock.now(), with_register=True)
-    audit.record(session, principal, "ledger.export", "ledger_month", f"{first:%Y-%m}")
     return Response(
-        workbook(report),
+        await service.export_month(session, ctx, first),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="ledger-{first:%Y-%m}.xlsx"'},
     )

@@ -17,12 +17,15 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.errors import Conflict, ValidationFailed
 from app.kit import audit
 from app.kit.clock import month_of
+from app.kit.context import RequestContext
+from app.kit.pagination import Page, paginate
 from app.ledger import repository as repo
+from app.ledger.export import workbook
 from app.ledger.months import month_end, parse_quarter, quarter_of
+from app.ledger.schemas import ReviewOut
 from app.models import CATEGORIES, PLACEMENTS, ChildChange, LedgerMonthClose, LedgerReview
 from app.models.children import ON_LEDGER
 
@@ -125,10 +128,23 @@ async def ledger_for(
     return await compute(session, month, with_register=with_register)
 
 
-async def close_month(
-    session: AsyncSession, principal: Principal, month: date, now: datetime
-) -> dict[str, Any]:
+async def export_month(session: AsyncSession, ctx: RequestContext, month: date) -> bytes:
+    """The month's ledger with its register as an .xlsx workbook (audited)."""
+    report = await ledger_for(session, month, ctx.now, with_register=True)
+    audit.record(session, ctx, "ledger.export", "ledger_month", f"{month:%Y-%m}")
+    return workbook(report)
+
+
+async def list_reviews(session: AsyncSession, limit: int, cursor: str | None) -> Page[ReviewOut]:
+    rows, nxt = await paginate(
+        session, repo.reviews_stmt(), [LedgerReview.quarter], limit=limit, cursor=cursor
+    )
+    return Page(items=[ReviewOut.model_validate(r) for r in rows], next_cursor=nxt)
+
+
+async def close_month(session: AsyncSession, ctx: RequestContext, month: date) -> dict[str, Any]:
     """月结: freeze the month; later corrections count in the next open month."""
+    principal, now = ctx.actor, ctx.now
     check_not_future(month, now)
     if await repo.get_close(session, month) is not None:
         raise Conflict(f"{month:%Y-%m} 已月结", f"{month:%Y-%m} is already closed")
@@ -148,15 +164,16 @@ async def close_month(
             await session.flush()
     except IntegrityError:
         raise Conflict(f"{month:%Y-%m} 已月结", f"{month:%Y-%m} is already closed") from None
-    audit.record(session, principal, "ledger.close", "ledger_month", f"{month:%Y-%m}")
+    audit.record(session, ctx, "ledger.close", "ledger_month", f"{month:%Y-%m}")
     return report
 
 
 async def sign_review(
-    session: AsyncSession, principal: Principal, quarter: str, comment: str, now: datetime
+    session: AsyncSession, ctx: RequestContext, quarter: str, comment: str
 ) -> LedgerReview:
     """季度审核: the leader signs the quarter; what changed since the previous signed quarter is
     recorded with it. A quarter is signed once."""
+    principal, now = ctx.actor, ctx.now
     first, last = parse_quarter(quarter)
     current = month_of(now)
     if first > current:
@@ -208,9 +225,7 @@ async def sign_review(
             await session.flush()
     except IntegrityError:
         raise Conflict(f"{quarter} 已审核签字", f"{quarter} is already signed") from None
-    audit.record(
-        session, principal, "ledger.review", "ledger_review", review.id, {"quarter": quarter}
-    )
+    audit.record(session, ctx, "ledger.review", "ledger_review", review.id, {"quarter": quarter})
     return review
 
 

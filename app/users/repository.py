@@ -29,12 +29,6 @@ async def username_taken(session: AsyncSession, username: str) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-async def count_users(session: AsyncSession) -> int:
-    from sqlalchemy import func
-
-    return int((await session.execute(select(func.count()).select_from(User))).scalar_one())
-
-
 def list_clients_stmt(agency: str | None) -> Select[Any]:
     stmt = select(AgencyClient)
     if agency:

@@ -4,20 +4,19 @@ import hmac
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import Agency, DistrictAdmin, Principal, require_roles
-from app.auth.roles import DISTRICT, RoleName
+from app.auth.principal import Agency, DistrictAdmin
+from app.auth.roles import RoleName
 from app.db import SessionDep
 from app.errors import error_responses
-from app.kit.clock import ClockDep
+from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
-from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.models import AgencyClient, User
-from app.users import repository as repo
+from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.users import service
+from app.users.auth import UserReader
 from app.users.schemas import (
     AgencyClientCreate,
     AgencyClientCreated,
@@ -33,7 +32,6 @@ router = APIRouter(prefix="/api/v1", tags=["users"])
 _CLIENT_REPLAYED: dict[int | str, dict[str, Any]] = {
     200: {"description": "A replay: the secret is not shown again"}
 }
-UserReaders = Annotated[Principal, Depends(require_roles(*DISTRICT))]
 
 
 @router.post(
@@ -45,15 +43,15 @@ UserReaders = Annotated[Principal, Depends(require_roles(*DISTRICT))]
 )
 async def create_user(
     body: UserCreate,
-    request: Request,
     response: Response,
     session: SessionDep,
     actor: DistrictAdmin,
+    ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> UserOut | JSONResponse:
     # The stored fingerprint must not let anyone recover the password: keyed, not a plain hash.
     secret = hmac.new(
-        request.app.state.keyring.hmac_key, body.password.get_secret_value().encode(), "sha256"
+        ctx.keyring.hmac_key, body.password.get_secret_value().encode(), "sha256"
     ).hexdigest()
     fingerprint = body.model_dump(mode="json") | {"password": secret}
     key = {"owner": str(actor.id), "scope": "users"}
@@ -74,21 +72,14 @@ async def create_user(
 )
 async def list_users(
     session: SessionDep,
-    _: UserReaders,
+    _: UserReader,
     role: Annotated[RoleName | None, Query()] = None,
     area_code: Annotated[str | None, Query(max_length=12)] = None,
     active: Annotated[bool | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[UserOut]:
-    rows, nxt = await paginate(
-        session,
-        repo.list_users_stmt(role, area_code, active),
-        [User.created_at, User.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[UserOut.model_validate(u) for u in rows], next_cursor=nxt)
+    return await service.list_users(session, role, area_code, active, limit, cursor)
 
 
 @router.get(
@@ -98,7 +89,7 @@ async def list_users(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_user(
-    user_id: uuid.UUID, response: Response, session: SessionDep, _: UserReaders
+    user_id: uuid.UUID, response: Response, session: SessionDep, _: UserReader
 ) -> UserOut:
     user = await service.get_user(session, user_id)
     set_etag(response, user.version)
@@ -117,10 +108,10 @@ async def update_user(
     response: Response,
     session: SessionDep,
     actor: DistrictAdmin,
-    clock: ClockDep,
+    ctx: RequestCtx,
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
 ) -> UserOut:
-    user = await service.update_user(session, actor, user_id, body, if_match, clock.now())
+    user = await service.update_user(session, actor, user_id, body, if_match, ctx.now)
     set_etag(response, user.version)
     return UserOut.model_validate(user)
 
@@ -132,11 +123,9 @@ async def update_user(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def deactivate_user(
-    user_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+    user_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, ctx: RequestCtx
 ) -> UserOut:
-    return UserOut.model_validate(
-        await service.deactivate_user(session, actor, user_id, clock.now())
-    )
+    return UserOut.model_validate(await service.deactivate_user(session, actor, user_id, ctx.now))
 
 
 @router.post(
@@ -149,9 +138,9 @@ async def deactivate_user(
 )
 async def create_agency_client(
     body: AgencyClientCreate,
-    request: Request,
     session: SessionDep,
     actor: DistrictAdmin,
+    ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> AgencyClientCreated | JSONResponse:
     key = {"owner": str(actor.id), "scope": "agency_clients"}
@@ -160,7 +149,7 @@ async def create_agency_client(
     if body.webhook_url is not None:
         from app.webhooks.service import check_url
 
-        await check_url(body.webhook_url, request.app.state.settings)
+        await check_url(body.webhook_url, ctx.settings)
     client, secret = await service.create_agency_client(session, actor, body)
     out = AgencyClientOut.model_validate(client)
     # The secret is never stored: a replay answers without it.
@@ -180,19 +169,12 @@ async def create_agency_client(
 )
 async def list_agency_clients(
     session: SessionDep,
-    _: UserReaders,
+    _: UserReader,
     agency: Annotated[Agency | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[AgencyClientOut]:
-    rows, nxt = await paginate(
-        session,
-        repo.list_clients_stmt(agency),
-        [AgencyClient.created_at, AgencyClient.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[AgencyClientOut.model_validate(c) for c in rows], next_cursor=nxt)
+    return await service.list_agency_clients(session, agency, limit, cursor)
 
 
 @router.post(

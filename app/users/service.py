@@ -16,10 +16,17 @@ from app.auth.roles import Role
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.etag import check_if_match
+from app.kit.pagination import Page, paginate
 from app.kit.secrets import hash_client_secret, new_client_id, new_client_secret
 from app.models import AgencyClient, User
 from app.users import repository as repo
-from app.users.schemas import AgencyClientCreate, UserCreate, UserPatch
+from app.users.schemas import (
+    AgencyClientCreate,
+    AgencyClientOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+)
 
 # Which level of area each role sits on.
 ROLE_LEVEL: dict[str, str] = {
@@ -184,3 +191,36 @@ async def deactivate_agency_client(
         await session.flush()
         audit.record(session, actor, "agency_client.deactivate", "agency_client", client.id)
     return client
+
+
+async def list_users(
+    session: AsyncSession,
+    role: str | None,
+    area_code: str | None,
+    active: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[UserOut]:
+    """Staff accounts, oldest first, one page."""
+    rows, nxt = await paginate(
+        session,
+        repo.list_users_stmt(role, area_code, active),
+        [User.created_at, User.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[UserOut.model_validate(u) for u in rows], next_cursor=nxt)
+
+
+async def list_agency_clients(
+    session: AsyncSession, agency: str | None, limit: int, cursor: str | None
+) -> Page[AgencyClientOut]:
+    """Partner-agency clients, oldest first, one page."""
+    rows, nxt = await paginate(
+        session,
+        repo.list_clients_stmt(agency),
+        [AgencyClient.created_at, AgencyClient.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[AgencyClientOut.model_validate(c) for c in rows], next_cursor=nxt)

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.dashboard.sections import Scope, section
 from app.models import Area, User
 
@@ -15,7 +16,7 @@ from app.models import Area, User
 async def areas(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     inside = Area.path.startswith(scope.area_path)
     has_director = exists().where(
-        User.area_code == Area.code, User.role == "village_director", User.is_active.is_(True)
+        User.area_code == Area.code, User.role == Role.VILLAGE_DIRECTOR, User.is_active.is_(True)
     )
     counts = (
         await session.execute(
@@ -34,7 +35,7 @@ async def areas(session: AsyncSession, scope: Scope) -> dict[str, Any]:
                 .where(
                     inside,
                     User.is_active.is_(True),
-                    User.role.in_(("town_supervisor", "village_director")),
+                    User.role.in_((Role.TOWN_SUPERVISOR, Role.VILLAGE_DIRECTOR)),
                 )
                 .group_by(User.role)
             )
@@ -46,6 +47,6 @@ async def areas(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         "towns": int(counts[0]),
         "villages": int(counts[1]),
         "villages_without_director": int(counts[2]),
-        "town_supervisors": int(people.get("town_supervisor", 0)),
-        "village_directors": int(people.get("village_director", 0)),
+        "town_supervisors": int(people.get(Role.TOWN_SUPERVISOR, 0)),
+        "village_directors": int(people.get(Role.VILLAGE_DIRECTOR, 0)),
     }

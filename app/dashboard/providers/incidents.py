@@ -29,49 +29,95 @@ STATUSES = ("reported", "acknowledged", "investigating", "intervening", "closed"
 BOARD_LIMIT = 20
 
 
+_I, _R = INCIDENTS, REFERRALS
+_OPEN = _I.c.status.notin_(("draft", "closed"))
+_PENDING = and_(_R.c.status == "pending", _R.c.acknowledged_at.is_(None))
+
+
 @section("incidents", order=40)
 async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    i, r = INCIDENTS, REFERRALS
-    mine = and_(i.c.status != "draft", in_scope(scope, i.c.area_code))
-    is_open = i.c.status.notin_(("draft", "closed"))
+    mine = and_(_I.c.status != "draft", in_scope(scope, _I.c.area_code))
+    by_status = await _by_status(session, mine)
+    oldest = (
+        await session.execute(select(func.min(_I.c.reported_at)).where(mine, _OPEN))
+    ).scalar_one()
+    unacknowledged, escalated_referrals = await _pending_referrals(session, mine)
+    escalated_incidents = (
+        await session.execute(
+            select(func.count()).where(mine, _OPEN, _I.c.escalated_at.is_not(None))
+        )
+    ).scalar_one()
+    return {
+        "by_status": by_status,
+        "by_situation": await _by_situation(session, mine),
+        "open": sum(n for s, n in by_status.items() if s != "closed"),
+        "unacknowledged_referrals": unacknowledged,
+        "unacknowledged_by_agency": await _unacknowledged_by_agency(session, mine),
+        "escalated_referrals": escalated_referrals,
+        "escalated_incidents": int(escalated_incidents),
+        "oldest_open_reported_at": oldest.isoformat() if oldest else None,
+        "oldest_open_age_hours": _hours(scope, oldest),
+        "board": await _board(session, scope, mine),
+    }
+
+
+async def _by_status(session: AsyncSession, mine: Any) -> dict[str, int]:
     by_status = dict.fromkeys(STATUSES, 0)
     for status, n in (
-        await session.execute(select(i.c.status, func.count()).where(mine).group_by(i.c.status))
+        await session.execute(select(_I.c.status, func.count()).where(mine).group_by(_I.c.status))
     ).tuples():
         by_status[status] = int(n)
-    # By situation: a report naming two situations counts under each (the sum may exceed the
-    # number of reports).
+    return by_status
+
+
+async def _by_situation(session: AsyncSession, mine: Any) -> dict[str, int]:
+    """A report naming two situations counts under each (the sum may exceed the reports)."""
     by_situation = dict.fromkeys(SITUATION_CODES, 0)
-    named = select(func.unnest(i.c.situations).label("code")).where(mine).subquery()
+    named = select(func.unnest(_I.c.situations).label("code")).where(mine).subquery()
     for situation, n in (
         await session.execute(select(named.c.code, func.count()).group_by(named.c.code))
     ).tuples():
         if situation in by_situation:
             by_situation[situation] = int(n)
-    oldest = (
-        await session.execute(select(func.min(i.c.reported_at)).where(mine, is_open))
-    ).scalar_one()
-    pending = and_(r.c.status == "pending", r.c.acknowledged_at.is_(None))
-    ref_counts = (
+    return by_situation
+
+
+async def _pending_referrals(session: AsyncSession, mine: Any) -> tuple[int, int]:
+    """(unacknowledged, of which escalated) referrals of the open incidents."""
+    counts = (
         await session.execute(
             select(
-                func.count().filter(pending),
-                func.count().filter(and_(pending, r.c.escalated_at.is_not(None))),
+                func.count().filter(_PENDING),
+                func.count().filter(and_(_PENDING, _R.c.escalated_at.is_not(None))),
             )
-            .select_from(r)
-            .join(i, i.c.id == r.c.incident_id)
-            .where(mine, is_open)
+            .select_from(_R)
+            .join(_I, _I.c.id == _R.c.incident_id)
+            .where(mine, _OPEN)
         )
     ).one()
-    escalated_incidents = (
+    return int(counts[0]), int(counts[1])
+
+
+async def _unacknowledged_by_agency(session: AsyncSession, mine: Any) -> dict[str, int]:
+    agencies: dict[str, int] = defaultdict(int)
+    for agency, n in (
         await session.execute(
-            select(func.count()).where(mine, is_open, i.c.escalated_at.is_not(None))
+            select(_R.c.agency, func.count())
+            .join(_I, _I.c.id == _R.c.incident_id)
+            .where(mine, _OPEN, _PENDING)
+            .group_by(_R.c.agency)
         )
-    ).scalar_one()
-    # The board: open incidents, most urgent first, then the oldest.
+    ).tuples():
+        agencies[agency] = int(n)
+    return dict(sorted(agencies.items()))
+
+
+async def _board(session: AsyncSession, scope: Scope, mine: Any) -> list[dict[str, Any]]:
+    """The open incidents, most urgent first, then the oldest."""
+    i = _I
     unacked = (
         select(func.count())
-        .where(r.c.incident_id == i.c.id, pending)
+        .where(_R.c.incident_id == i.c.id, _PENDING)
         .correlate(i)
         .scalar_subquery()
     )
@@ -92,12 +138,12 @@ async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
                 unacked,
             )
             .outerjoin(Area, Area.code == i.c.area_code)
-            .where(mine, is_open)
+            .where(mine, _OPEN)
             .order_by(urgency.desc(), (unacked > 0).desc(), i.c.reported_at, i.c.id)
             .limit(BOARD_LIMIT)
         )
     ).tuples()
-    board = [
+    return [
         {
             "id": str(iid),
             "status": status,
@@ -126,28 +172,6 @@ async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             n,
         ) in rows
     ]
-    agencies: dict[str, int] = defaultdict(int)
-    for agency, n in (
-        await session.execute(
-            select(r.c.agency, func.count())
-            .join(i, i.c.id == r.c.incident_id)
-            .where(mine, is_open, pending)
-            .group_by(r.c.agency)
-        )
-    ).tuples():
-        agencies[agency] = int(n)
-    return {
-        "by_status": by_status,
-        "by_situation": by_situation,
-        "open": sum(n for s, n in by_status.items() if s != "closed"),
-        "unacknowledged_referrals": int(ref_counts[0]),
-        "unacknowledged_by_agency": dict(sorted(agencies.items())),
-        "escalated_referrals": int(ref_counts[1]),
-        "escalated_incidents": int(escalated_incidents),
-        "oldest_open_reported_at": oldest.isoformat() if oldest else None,
-        "oldest_open_age_hours": _hours(scope, oldest),
-        "board": board,
-    }
 
 
 def _hours(scope: Scope, at: Any) -> float | None:
