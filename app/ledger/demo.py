@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.rules import add_months, age_on
 from app.children.service import ID_CONTEXT, STATE_FIELDS
 from app.config import Settings
+from app.discovery.service import import_households
 from app.kit import idnumber
 from app.kit.clock import SystemClock, local_today
 from app.kit.crypto import KeyRing
@@ -258,9 +260,6 @@ async def _discovery(
     now: datetime,
 ) -> None:
     """A household list of 30 households; five minors in it qualify and are not enrolled."""
-    from app.auth.principal import Principal
-    from app.discovery.service import import_households
-
     today = local_today(SystemClock())
     lines = ["household_id,assistance_type,village_code,name,id_number,relation,"
              "disability_kind,disability_grade,disability_certificate_no,serious_illness,"

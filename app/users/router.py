@@ -25,6 +25,7 @@ from app.users.schemas import (
     UserOut,
     UserPatch,
 )
+from app.webhooks.service import check_url
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -147,8 +148,6 @@ async def create_agency_client(
     if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
     if body.webhook_url is not None:
-        from app.webhooks.service import check_url
-
         await check_url(body.webhook_url, ctx.settings)
     client, secret = await service.create_agency_client(session, actor, body)
     out = AgencyClientOut.model_validate(client)
