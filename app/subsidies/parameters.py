@@ -6,7 +6,9 @@ or deleted: a correction is a new value. The seed lives in `parameters.yaml` bes
 the database layer stores later values as rows and builds a `ParameterSet` from them.
 
 Value types: `Decimal` for money (exactly two decimal places, never negative) and ratios
-(between 0 and 1), a tuple of stage codes for `education_grant.eligible_stages`. Never floats.
+(between 0 and 1), a tuple of stage codes for `education_grant.eligible_stages`, a tuple of
+names for a list such as `serious_illness_list` (the local serious-illness list 重病目录 that
+事实无人抚养儿童's 重病 is checked against). Never floats.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ SCHOOL_STAGES: Final[tuple[SchoolStage, ...]] = (
     "postgraduate",
 )
 
-ParameterKind = Literal["money", "ratio", "stages"]
+ParameterKind = Literal["money", "ratio", "stages", "names"]
 
 KNOWN_PARAMETERS: Final[Mapping[str, ParameterKind]] = MappingProxyType(
     {
@@ -73,6 +75,7 @@ KNOWN_PARAMETERS: Final[Mapping[str, ParameterKind]] = MappingProxyType(
         "education_grant.eligible_stages": "stages",
         "holiday.spring_festival": "money",
         "holiday.childrens_day": "money",
+        "serious_illness_list": "names",
     }
 )
 """Every parameter key the rules know, with the type of its values."""
@@ -290,9 +293,10 @@ def _parse_date(value: object) -> date:
 
 
 def _parse_value(key: str, kind: ParameterKind, value: object) -> Decimal | tuple[str, ...]:
-    if kind == "stages":
+    if kind in ("stages", "names"):
         if not isinstance(value, list | tuple) or not all(isinstance(s, str) for s in value):
-            raise ParameterError("value", f"参数 {key} 须为学段代码列表")
+            what = "学段代码列表" if kind == "stages" else "名称列表"
+            raise ParameterError("value", f"参数 {key} 须为{what}")
         return tuple(value)
     if isinstance(value, Decimal):
         return value
@@ -313,6 +317,14 @@ def _check_value(key: str, kind: ParameterKind, value: object) -> None:
             raise ParameterError("value", f"参数 {key} 含未知学段：{', '.join(map(str, unknown))}")
         if len(set(value)) != len(value):
             raise ParameterError("value", f"参数 {key} 含重复学段")
+        return
+    if kind == "names":
+        if not isinstance(value, tuple) or not value:
+            raise ParameterError("value", f"参数 {key} 须为非空的名称列表")
+        if any(not s.strip() or len(s) > 100 for s in value):
+            raise ParameterError("value", f"参数 {key} 的名称不能为空或超过100字")
+        if len(set(value)) != len(value):
+            raise ParameterError("value", f"参数 {key} 含重复名称")
         return
     if not isinstance(value, Decimal) or not value.is_finite():
         raise ParameterError("value", f"参数 {key} 须为有限的十进制数")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models import AuditEntry, SubsidyStandard
+from app.subsidies.parameters import ParameterSet
 from tests.conftest import VILLAGE1, VILLAGE3, AuthHeaders
 from tests.subsidies.factories import make_child
 
@@ -42,7 +43,7 @@ async def test_standards_are_seeded_and_readable_by_staff(
         "higher_vocational",
         "undergraduate",
     ]
-    assert len(values) == 11
+    assert len(values) == len(ParameterSet.seed())
     only = await client.get(
         S, params={"key": "medical.orphan.inpatient_ratio"}, headers=auth("dir1")
     )
@@ -85,7 +86,9 @@ async def test_the_table_refuses_update_and_delete(session: AsyncSession) -> Non
     with pytest.raises(DBAPIError):
         async with session.begin_nested():
             await session.execute(text("DELETE FROM subsidy_standards"))
-    assert await session.scalar(select(func.count()).select_from(SubsidyStandard)) == 11
+    assert await session.scalar(select(func.count()).select_from(SubsidyStandard)) == len(
+        ParameterSet.seed()
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,7 +111,9 @@ async def test_bad_standard_is_422_naming_the_field(
     r = await client.post(S, json=NEW | change, headers=auth("admin"))
     assert r.status_code == 422, r.text
     assert field in [e["field"] for e in r.json()["errors"]]
-    assert await session.scalar(select(func.count()).select_from(SubsidyStandard)) == 11
+    assert await session.scalar(select(func.count()).select_from(SubsidyStandard)) == len(
+        ParameterSet.seed()
+    )
 
 
 @pytest.mark.parametrize("who", ["leader", "auditor", "institute", "sup1", "dir1"])
