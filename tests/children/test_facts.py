@@ -256,7 +256,7 @@ async def test_a_record_made_before_is_flagged_and_stays_editable(
 ) -> None:
     c = await create(client, auth("admin"), category="de_facto_unsupported",
                      parents=[DEAD_FATHER, parent("mother", "imprisoned", "2024-01-01")])  # fmt: skip
-    legacy = [
+    legacy: list[dict[str, Any]] = [
         {"relation": "father", "situation": "deceased", "since": "2020-01-01",
          "evidence": {"kind": "other", "number": None, "issuer": None, "issued_on": None,
                       "note": "死亡证明"}},

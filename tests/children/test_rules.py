@@ -61,7 +61,7 @@ def _with(mother: dict[str, Any]) -> list[dict[str, Any]]:
 def test_a_term_counts_when_six_months_or_more_from_its_first_day(
     situation: str, term: int | None, on: date, counts: bool
 ) -> None:
-    mother = {"relation": "mother", "situation": situation, "since": "2026-01-10"}
+    mother: dict[str, Any] = {"relation": "mother", "situation": situation, "since": "2026-01-10"}
     if term is not None:
         mother["term_months"] = term
     assert rules.is_de_facto_unsupported(_with(mother), on) is counts
@@ -84,7 +84,7 @@ def test_severe_disability_is_grade_1_2_or_grade_3_4_mental_or_intellectual(
 
 def test_serious_illness_against_the_list() -> None:
     listed = ("白血病", "尿毒症")
-    mother = {"relation": "mother", "situation": "serious_illness", "since": "2025-01-01",
+    mother: dict[str, Any] = {"relation": "mother", "situation": "serious_illness", "since": "2025-01-01",
               "illness": "急性 淋巴细胞白血病"}  # fmt: skip
     on = date(2026, 6, 15)
     assert rules.is_de_facto_unsupported(_with(mother), on, listed)
