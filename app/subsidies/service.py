@@ -26,7 +26,12 @@ from app.subsidies.errors import (
     WrongState,
 )
 from app.subsidies.facts import Totals, child_facts, facts_json, month_text, payee, town_of
-from app.subsidies.parameters import Category, ParameterError, ParameterValue
+from app.subsidies.parameters import (
+    KNOWN_PARAMETERS,
+    Category,
+    ParameterError,
+    ParameterValue,
+)
 from app.subsidies.payroll import in_force, load_parameters, parse_month
 from app.subsidies.rules import (
     ChildFacts,
@@ -67,7 +72,9 @@ async def create_standard(
         field = error.field if error.field in StandardCreate.model_fields else "value"
         raise ValidationFailed(errors=[(field, error.message, str(error))]) from None
     effective_month = date(value.effective_from.year, value.effective_from.month, 1)
-    paid = await repo.approved_months_from(session, effective_month)
+    # A list of names (the serious-illness list) changes no amount: no month to adjust.
+    pays = KNOWN_PARAMETERS[value.key] != "names"
+    paid = await repo.approved_months_from(session, effective_month) if pays else []
     if paid and not body.retroactive:
         raise MonthAlreadyPaid(
             f"{month_text(paid[-1])} 及以前的月份已审批发放；新取值自 "
@@ -93,7 +100,7 @@ async def create_standard(
             f"参数 {value.key} 在 {value.effective_from.isoformat()} 已有取值；更正请使用新的生效日期",
             f"{value.key} already has a value from {value.effective_from.isoformat()}",
         )
-    drafts = await repo.draft_months_from(session, effective_month)
+    drafts = await repo.draft_months_from(session, effective_month) if pays else []
     audit.record(
         session,
         "subsidy_standard.create",
