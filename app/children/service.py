@@ -7,6 +7,7 @@ a single child's record is audited.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -458,8 +459,8 @@ async def plan_patch(
     nulls = [f for f, v in sent.items() if v is None and f in NOT_NULL]
     if nulls:
         raise ValidationFailed(errors=[(f, "不能为空", "Cannot be null") for f in nulls])
-    values = {f: _json(getattr(child, f)) for f in FIELDS}
-    before = dict(values, review_flags=child.review_flags or [])
+    values = copy.deepcopy(facts_of(child))  # validation may complete the facts it is given
+    before = dict(facts_of(child), review_flags=child.review_flags or [])
     for f in ("approved_on", "birth_date"):
         if f in sent:
             sent[f] = date.fromisoformat(sent[f])
