@@ -150,7 +150,8 @@ def _accept_illness(
     checked: Checked,
 ) -> None:
     """An illness outside the district's list counts when a district admin accepts it with a
-    reason: the acceptance is recorded on the fact (who, when, why) and audited."""
+    reason: the acceptance is recorded on the fact (who, when, why) and audited. A director or
+    supervisor may propose it; it is accepted when a district admin approves the proposal."""
     acceptance = parent.get("illness_acceptance")
     if acceptance is None:
         return
@@ -170,6 +171,8 @@ def _accept_illness(
     if isinstance(kept, dict) and kept.get("reason") == reason:
         parent["illness_acceptance"] = kept
         return
+    if principal.has_role("village_director", "town_supervisor"):
+        return  # a proposal: the acceptance is recorded when a district admin approves it
     if not principal.has_role("district_admin"):
         raise Forbidden(
             "目录外的重病须由区民政局管理员说明理由后认定",

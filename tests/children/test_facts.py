@@ -380,3 +380,26 @@ async def test_a_review_moves_the_yearly_date_on(
     assert r.status_code == 200, r.text
     assert r.json()["reverify_on"] == "2027-06-15"
     assert ids["b"] not in [x["id"] for x in await _listed(client, auth("admin"))]
+
+
+async def test_a_director_proposes_an_illness_outside_the_list_and_the_admin_accepts_it(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    c = await create(client, auth("admin"), category="de_facto_unsupported",
+                     parents=[DEAD_FATHER, parent("mother", "imprisoned", "2024-01-01")])  # fmt: skip
+    ill = parent("mother", "serious_illness", "2026-05-01", illness="重度哮喘",
+                 evidence=evidence("hospital_diagnosis", "2026-05-03"))  # fmt: skip
+    url = f"{URL}/{c['id']}/proposals"
+    plain = {"changes": {"parents": [DEAD_FATHER, ill]}, "reason": "母亲刑满释放后患病"}
+    r = await client.post(url, json=plain, headers=auth("dir1"))
+    assert r.status_code == 422
+    assert "parents.1.illness" in fields(r)
+    asked = dict(ill, illness_acceptance={"reason": "长期住院，无抚养能力"})
+    r = await client.post(url, json=plain | {"changes": {"parents": [DEAD_FATHER, asked]}},
+                          headers=auth("dir1"))  # fmt: skip
+    assert r.status_code == 201, r.text
+    ok = await client.post(f"{URL}/proposals/{r.json()['id']}/approve", headers=auth("admin"))
+    assert ok.status_code == 200, ok.text
+    child = (await client.get(f"{URL}/{c['id']}", headers=auth("admin"))).json()
+    assert child["parents"][1]["illness_acceptance"]["accepted_by"] == "admin"
+    assert child["review_flags"] == []
