@@ -71,7 +71,7 @@ def main() -> None:
         from app.demo import print_logins
 
         print_logins(base)
-    else:
+    elif settings.serve_docs:
         print(f"\n  API docs: {base}/docs\n", flush=True)
     config = uvicorn.Config(
         app,
@@ -80,7 +80,10 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
-        proxy_headers=True,
+        # Forwarded headers are read by the app, from TRUSTED_PROXIES only (app/edge.py);
+        # uvicorn's own (FORWARDED_ALLOW_IPS, 127.0.0.1 by default) would believe any local
+        # process, or everyone with FORWARDED_ALLOW_IPS=*.
+        proxy_headers=False,
     )
     try:
         GracefulServer(config, app).run()

@@ -61,7 +61,7 @@ async def on_start(app: FastAPI) -> None:
                 area_code=district.code,
             )
         )
-        audit.record(session, "user.bootstrap", "user", username)
+        audit.record(session, None, "user.bootstrap", "user", username)
         await audit.flush(session)
         await session.commit()
         log.info("bootstrap district admin created", extra={"username": username})

@@ -49,8 +49,17 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = 15
     refresh_token_days: int = 30
-    login_max_failures: int = 5
-    login_lockout_minutes: int = 15
+    # Failed logins (app/auth/throttle.py): per (username, client address), the first
+    # LOGIN_FREE_FAILURES failures cost nothing, each further one doubles the wait before that
+    # pair may try again (LOGIN_BACKOFF_BASE_SECONDS, 2x, 4x, ... up to LOGIN_BACKOFF_MAX_SECONDS).
+    # No account is ever locked for everyone: the same name from another address is unaffected.
+    login_free_failures: int = Field(default=3, ge=0)
+    login_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    login_backoff_max_seconds: float = Field(default=900.0, gt=0)
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    # addresses or networks, e.g. the ingress controller's pod network). Empty: none, not even
+    # 127.0.0.1; every client is the address it connects from.
+    trusted_proxies: str = ""
 
     bootstrap_admin_username: str | None = None
     bootstrap_admin_password: SecretStr | None = None
@@ -60,6 +69,16 @@ class Settings(BaseSettings):
     # Where uploaded files wait for their import job; unset → DATA_DIR/uploads. In a container
     # with a read-only root, point it at a writable volume (e.g. /tmp/uploads).
     upload_dir: Path | None = None
+    # An upload's body must arrive whole within this many seconds (else 408), and before the
+    # request touches the database (app/uploadgate.py); one caller may have this many uploads
+    # in progress per process (else 429).
+    upload_receive_timeout_seconds: float = Field(default=300.0, gt=0)
+    upload_max_concurrent_per_user: int = Field(default=2, ge=1)
+
+    # Four eyes on money (app/kit/four_eyes.py): whoever creates a claim, payroll, grant or
+    # holiday run or placement plan may not approve it, and its approver may not pay it.
+    # 0 only for an installation run by a single person.
+    four_eyes: bool = True
 
     incident_ack_sla_minutes: int = 60
     incident_urgent_ack_sla_minutes: int = 15
@@ -94,6 +113,18 @@ class Settings(BaseSettings):
     rate_limit_token_per_minute: int = Field(default=30, gt=0)
     rate_limit_token_burst: int = Field(default=20, gt=0)
 
+    # Webhooks (app/kit/egress.py): partner URLs must resolve to public addresses only. On (1)
+    # only for tests with a receiver on this machine: admits loopback and private addresses
+    # and plain http. Refused in production.
+    webhook_allow_private_targets: bool = False
+
+    # Exposure (app/edge.py). METRICS_PORT > 0: /metrics is served on that port (beside the
+    # API, by the API process), which the ingress does not route. In production /metrics is
+    # served there only; in development and test also on the main port. DOCS_ENABLED: /docs,
+    # /redoc and /openapi.json; unset = on except in production.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    docs_enabled: bool | None = None
+
     # Outbound HTTP (app/kit/http.py): every call has these timeouts.
     outbound_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -117,12 +148,29 @@ class Settings(BaseSettings):
             missing.append("HMAC_KEY (at least 32 characters)")
         if self.app_env == "production" and self.demo_data:
             missing.append("DEMO_DATA must be 0 in production (demo accounts have known passwords)")
+        if self.app_env == "production" and self.webhook_allow_private_targets:
+            missing.append("WEBHOOK_ALLOW_PRIVATE_TARGETS must be 0 in production (tests only)")
         if missing:
             raise ValueError(
                 f"APP_ENV={self.app_env} refuses to start with a default or missing secret: "
                 + "; ".join(missing)
             )
         return self
+
+    @property
+    def serve_docs(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.app_env != "production"
+
+    @property
+    def metrics_on_main_port(self) -> bool:
+        return self.app_env != "production"
+
+    @property
+    def webhook_plain_http_allowed(self) -> bool:
+        """http:// webhooks: in development, or with a local test receiver; else https only."""
+        return self.app_env == "development" or self.webhook_allow_private_targets
 
     @property
     def uploads_path(self) -> Path:

@@ -100,12 +100,20 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; commit on success (after the audit entries), rollback on error."""
     from app.kit import audit
 
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    state = request.app.state
+    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
     async with maker() as session:
-        session.info["request"] = request
+        # Not the request: the in-process worker's wake-up, for jobs queued in this transaction
+        # (app.worker.queue); None when no worker runs beside the API.
+        session.info["wake_worker"] = getattr(state, "worker", None)
         try:
             yield session
-            await audit.flush(session)
+            await audit.flush(
+                session,
+                now=state.clock.now(),
+                request_id=getattr(request.state, "request_id", None),
+                client_addr=request.client.host if request.client else None,
+            )
             await session.commit()
         except BaseException:
             await session.rollback()

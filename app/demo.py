@@ -23,6 +23,7 @@ VILLAGES = 709
 DEMO_LOADERS: list[str] = [
     "app.ledger.demo",
     "app.visits.demo",
+    "app.incidents.demo",
     "app.subsidies.demo",
     "app.screening.demo",
 ]  # children first

@@ -76,8 +76,9 @@ class AppError(Exception):
         self.extra = extra or {}
         self.headers = headers or {}
 
-    def to_problem(self, request: Request | None) -> dict[str, Any]:
-        en = wants_english(request)
+    def to_problem(self, request: Request | None, *, english: bool | None = None) -> dict[str, Any]:
+        """The problem details, in the request's language (or in English if `english`)."""
+        en = wants_english(request) if english is None else english
         body: dict[str, Any] = {
             "type": TYPE_BASE + self.code,
             "title": self.title_en if en else self.title_zh,
@@ -102,6 +103,25 @@ class ValidationFailed(AppError):
     code = "validation_failed"
     title_zh = "请求数据校验失败"
     title_en = "Validation failed"
+
+
+class FileLimitExceeded(ValidationFailed):
+    """An uploaded file over one of the reader's safety limits (an XLSX bomb): 422 on `file`.
+
+    `limit` names the limit (`xlsx_max_rows`, `xlsx_max_ratio`, ...) and `maximum` its value,
+    in the body as well as in the message.
+    """
+
+    code = "file_limit_exceeded"
+    title_zh = "文件超出安全限制"
+    title_en = "The file exceeds a safety limit"
+
+    def __init__(self, limit: str, maximum: int, reason_zh: str, reason_en: str) -> None:
+        zh = f"文件超出安全限制 {limit}：{reason_zh}"
+        en = f"The file exceeds the safety limit {limit}: {reason_en}"
+        super().__init__(
+            zh, en, errors=[("file", zh, en)], extra={"limit": limit, "maximum": maximum}
+        )
 
 
 class MalformedBody(AppError):
@@ -168,6 +188,13 @@ class UnsupportedMediaType(AppError):
     code = "unsupported_media_type"
     title_zh = "不支持的内容类型"
     title_en = "Unsupported media type"
+
+
+class RequestTimeout(AppError):
+    status = 408
+    code = "request_timeout"
+    title_zh = "请求超时"
+    title_en = "Request timeout"
 
 
 class TooManyRequests(AppError):
@@ -349,6 +376,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "未登录 Not authenticated",
         403: "无权 Forbidden",
         404: "不存在或不在辖区内 Not found",
+        408: "上传超时 Upload not received in time",
         409: "冲突 Conflict",
         412: "版本已变 Precondition failed",
         413: "请求体过大 Payload too large",

@@ -6,10 +6,12 @@ import asyncio
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 router = APIRouter(tags=["health"])
+# /metrics on the main port: included by create_app outside production only (app/edge.py).
+metrics_router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="The process is alive")
@@ -44,13 +46,12 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "migration": sorted(current)})
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@metrics_router.get(
+    "/metrics",
+    summary="Prometheus metrics (development and test; production: METRICS_PORT only)",
+    response_class=Response,
+)
 async def metrics(request: Request) -> Response:
-    m = request.app.state.metrics
-    pool = request.app.state.engine.pool
-    try:
-        m.db_pool_checked_out.set(pool.checkedout())
-        m.db_pool_size.set(pool.size())
-    except AttributeError:
-        pass
-    return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)
+    from app.edge import render_metrics
+
+    return Response(render_metrics(request.app), media_type=CONTENT_TYPE_LATEST)

@@ -1,9 +1,9 @@
 """Refuse NUL characters in any input, naming the field, before they reach PostgreSQL.
 
 PostgreSQL text cannot hold U+0000, so a JSON string, form field or query parameter carrying
-one would otherwise fail at the database. This middleware reads JSON and form bodies (already
-bounded by the body-size limit), walks them, and answers 422 with the path of the first
-offending field. Multipart uploads are checked by their importers.
+one would otherwise fail at the database. This middleware checks the path and the query, reads
+JSON and form bodies (already bounded by the body-size limit), walks them, and answers 422 with
+the path of the first offending field. Multipart uploads are checked by their importers.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ class NulGuardMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", ""):
+            # A path parameter (a school year, a month) would reach a query as it is.
+            await self._reject(scope, send, "path")
             return
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
 
-from app import errors, health
+from app import errors, health, wiring
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inputguard import NulGuardMiddleware
@@ -104,6 +104,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Building the OpenAPI document builds every route's, before the process takes traffic.
     if settings.prebuild_routes:
         app.openapi()
+    metrics_server = None
+    if settings.metrics_port:
+        from app.edge import MetricsServer
+
+        metrics_server = MetricsServer(app, settings.host, settings.metrics_port)
+        await metrics_server.start()
     if getattr(app.state, "owns_engine", False):
         # A server process: what start-up built (modules, routes, schemas) lives as long as the
         # process; keep it out of the collector's sweeps, which otherwise pause every request.
@@ -130,6 +136,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         app.state.shutting_down = True
+        if metrics_server is not None:
+            await metrics_server.stop()
         if worker_task is not None:
             app.state.worker.stop()
             try:
@@ -173,14 +181,20 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     setup_logging(settings.log_level)
+    from app.edge import trusted_proxies
+
+    proxies = trusted_proxies(settings)  # a malformed TRUSTED_PROXIES stops the start
+    docs = settings.serve_docs
     app = FastAPI(
         title="困境儿童关爱服务 Children in Difficulty Care Service",
         version="1.0.0",
         description=API_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url="/docs",
-        redoc_url=None,
+        # DOCS_ENABLED (default: on except in production).
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
         # The reading order of the documentation (the routers are included hot paths first).
         openapi_tags=[{"name": name} for name in DOC_TAGS],
     )
@@ -195,14 +209,25 @@ def create_app(
         settings.hmac_key.get_secret_value(),
     )
     app.state.shutting_down = False
+    from app.auth.throttle import LoginThrottle
+
+    app.state.login_throttle = LoginThrottle(settings)
     errors.install(app)
+    wiring.wire()
     common = errors.error_responses(400, 401, 413, 422, 429)
     for router in _routers():
         # Every API route can answer these (malformed body, no token, too large, invalid, limited).
         app.include_router(router, responses=common if router is not health.router else None)
+    if settings.metrics_on_main_port:
+        app.include_router(health.metrics_router)
     app.add_middleware(NulGuardMiddleware)
     # Level 6: nearly level 9's size for phones, at half the CPU on large lists.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    from app.uploadgate import UploadGateMiddleware
+
+    # Inside the size limit (which ends an oversized body with 413), outside everything that
+    # opens a database session: an upload's body is all here before the route runs.
+    app.add_middleware(UploadGateMiddleware, settings=settings, clock=app.state.clock)
     app.add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
@@ -213,5 +238,12 @@ def create_app(
 
     app.add_middleware(RateLimitMiddleware, settings=settings, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from app.edge import SecurityHeadersMiddleware
+
+    app.add_middleware(SecurityHeadersMiddleware)
+    # Outside the rate limits and the logs: they see the client the trusted proxy names.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     setup_tracing(app)  # outermost, and only when OTEL_* asks for it
     return app

@@ -9,9 +9,10 @@ meter exactly.
 - Authenticated calls are keyed by the access token's `sub` (the user or the agency client),
   read from the JWT after checking its signature (cheap HMAC, no database): forged or expired
   tokens fall back to the client IP, so nobody escapes the limit by inventing subjects.
-- Anonymous calls are keyed by the client IP (`scope["client"]`; behind the ingress, uvicorn's
-  proxy headers give the real one when FORWARDED_ALLOW_IPS names the proxies).
-- `POST /api/v1/auth/token` has its own, stricter bucket per IP (password guessing).
+- Anonymous calls are keyed by the client IP (`scope["client"]`; behind the ingress, the
+  forwarded address, believed only from the proxies TRUSTED_PROXIES names: app/edge.py).
+- `POST /api/v1/auth/token` has its own, stricter bucket per IP (password guessing); failed
+  logins also delay their (username, address) pair (app/auth/throttle.py).
 - Probes and metrics (/healthz, /readyz, /metrics) are never limited.
 
 Settings: RATE_LIMIT_ENABLED, RATE_LIMIT_PER_MINUTE / RATE_LIMIT_BURST,

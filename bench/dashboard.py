@@ -200,7 +200,8 @@ async def seed(url: str, settings: Settings, children: int, months: int, screeni
                 incs.append(
                     (
                         iid, status, "substantiated" if status == "closed" else None,
-                        villages[n % len(villages)], ["neglect"], n % 7 == 0, n % 11 == 0,
+                        villages[n % len(villages)], ["neglect"], ["abandonment_or_no_care"],
+                        n % 7 == 0, n % 11 == 0,
                         reporter, "儿童主任", at, "[]", 1,
                     )
                 )  # fmt: skip
@@ -216,7 +217,7 @@ async def seed(url: str, settings: Settings, children: int, months: int, screeni
                 "incidents",
                 records=incs,
                 columns=[
-                    "id", "status", "outcome", "area_code", "kinds", "urgent",
+                    "id", "status", "outcome", "area_code", "kinds", "situations", "urgent",
                     "immediate_danger", "reporter_id", "reporter_name", "reported_at",
                     "interventions", "version",
                 ],

@@ -110,6 +110,7 @@ def _body() -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
         "child": {"name": "压测儿童", "age": 10, "gender": "female"},
+        "situations": ["abandonment_or_no_care"],
         "kinds": ["neglect"],
         "description": "长期无人照料",
         "discovered_at": datetime.now(UTC).isoformat(),

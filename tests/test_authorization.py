@@ -9,9 +9,13 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from app.kit.clock import FixedClock
-from tests.conftest import AuthHeaders
+from tests.conftest import AGENCY_CLIENTS, AuthHeaders
+from tests.incidents.factories import make_child
+from tests.screening.factories import load_records, row
 
 PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/revoke"}
 SAMPLE = {"month": "2026-06", "quarter": "2026Q2", "school_year": "2025-2026", "code": "110115"}
@@ -65,3 +69,41 @@ async def test_agency_token_cannot_use_staff_routes(
     assert r.status_code == 403
     r = await client.post("/api/v1/areas/import", headers=auth(agency="police"), content=b"")
     assert r.status_code == 403
+
+
+# The only reads a partner agency gets an answer from: its referrals, the children and screening
+# records of its open referrals (app.auth.mandate), and data that is no one's personal record.
+# A new route an agency can read belongs here only once its rows are bounded by the mandate.
+AGENCY_READABLE = {
+    "/api/v1/auth/me",
+    "/api/v1/areas",
+    "/api/v1/referrals",
+    "/api/v1/children",
+    "/api/v1/screening/records",
+    "/api/v1/screening/stats",
+    "/api/v1/screening/template",
+}
+MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
+
+
+async def test_agency_tokens_read_nothing_beyond_their_mandate(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    await make_child(session, settings)
+    await load_records(session, settings, [row()])
+    for agency in AGENCY_CLIENTS:
+        h = auth(agency=agency)  # every scope
+        for method, path in _routes(app):
+            if method != "GET":
+                continue
+            r = await client.get(path, headers=h)
+            assert r.status_code != 200 or path in AGENCY_READABLE, (agency, path)
+        # no open referral: the lists of children and screening records are empty, not the ledger
+        for path in MANDATE_LISTS:
+            r = await client.get(path, headers=h, params={"limit": 500})
+            assert r.status_code in (200, 403), (agency, path)
+            assert r.status_code == 403 or r.json()["items"] == [], (agency, path)

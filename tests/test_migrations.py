@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable
+from datetime import date, datetime
 
-from sqlalchemy import text
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import String, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 
 from app.config import Settings
 from app.db import create_engine
 from app.manage import scratch_database
-from app.migrate import heads, upgrade
+from app.migrate import alembic_config, heads, upgrade
 
 
 async def test_concurrent_upgrades_migrate_once(database_url: str, settings: Settings) -> None:
@@ -37,13 +43,132 @@ async def test_concurrent_upgrades_migrate_once(database_url: str, settings: Set
     assert tables == 1
 
 
+FEB_28 = datetime.fromisoformat("2026-02-28T12:00:00+08:00")
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+async def test_situations_of_existing_reports_are_inferred_and_marked(
+    database_url: str, settings: Settings
+) -> None:
+    """Reports filed before situations existed get them from their kinds, marked inferred; the
+    child's gender and age come from the ledger, else from the facts given inline."""
+    revision = "incident_situations"
+    before = ScriptDirectory.from_config(alembic_config()).get_revision(revision).down_revision
+    assert isinstance(before, str)
+    district, user = "110115", uuid.uuid4()
+    girl, boy = uuid.uuid4(), uuid.uuid4()
+    ids = {name: uuid.uuid4() for name in ("girl", "boy", "stranger", "teen", "draft", "empty")}
+    async with scratch_database(database_url) as url:
+        engine = create_engine(url, settings)
+        try:
+            async with engine.connect() as conn:
+                await conn.run_sync(_upgrade_to, before)
+                await conn.commit()
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO areas (code, name, level, path) "
+                        "VALUES (:c, '测试区', 'district', :p)"
+                    ),
+                    {"c": district, "p": district + "/"},
+                )
+                await conn.execute(
+                    text(
+                        "INSERT INTO users (id, username, password_hash, full_name, role, "
+                        "area_code, is_active, failed_logins, version) VALUES (:id, 'm', 'x', "
+                        "'报告人', 'district_admin', :a, true, 0, 1)"
+                    ),
+                    {"id": user, "a": district},
+                )
+                for cid, sex, born in (
+                    (girl, "female", date(2012, 3, 1)),
+                    (boy, "male", date(2012, 1, 1)),
+                ):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO children (id, name, id_number_enc, id_number_hash, "
+                            "id_number_masked, gender, birth_date, category, placement, "
+                            "approved_on, status, parents, guardians, household_assistance, "
+                            "insurance, version) VALUES (:id, '儿童', '\\x00', :h, '110115****', "
+                            ":g, :b, 'orphan', 'institution', '2025-01-01', "
+                            "'active', '[]', '[]', 'none', '{}', 1)"
+                        ),
+                        {"id": cid, "h": cid.hex, "g": sex, "b": born},
+                    )
+                rows = [
+                    # a girl of the ledger, 13 on the day of discovery (14 when filed, today)
+                    (ids["girl"], "reported", girl, None, None, ["sexual_abuse"], FEB_28),
+                    (ids["boy"], "closed", boy, None, None, ["sexual_abuse", "begging"], None),
+                    # inline facts: a girl of 15 (approximate age as given)
+                    (ids["stranger"], "reported", None, "female", 15, ["minor_pregnancy"], None),
+                    (
+                        ids["teen"],
+                        "reported",
+                        None,
+                        "female",
+                        15,
+                        ["sexual_abuse", "minor_pregnancy"],
+                        None,
+                    ),
+                    (ids["draft"], "draft", girl, None, None, ["neglect"], None),
+                    (ids["empty"], "draft", girl, None, None, [], None),
+                ]
+                for iid, status, child_id, gender, age, kinds, discovered in rows:
+                    await conn.execute(
+                        text(
+                            "INSERT INTO incidents (id, status, outcome, child_id, child_name, "
+                            "child_gender, child_age, kinds, discovered_at, immediate_danger, "
+                            "urgent, reporter_id, reporter_name, interventions, version) VALUES "
+                            "(:id, :s, :o, :c, "
+                            ":n, :g, :age, :k, :d, false, false, :u, '报告人', "
+                            "'[]', 1)"
+                        ).bindparams(bindparam("k", type_=ARRAY(String()))),
+                        {
+                            "id": iid,
+                            "s": status,
+                            "o": "substantiated" if status == "closed" else None,
+                            "c": child_id,
+                            "n": None if child_id else "某儿童",
+                            "g": gender,
+                            "age": age,
+                            "k": kinds,
+                            "d": discovered,
+                            "u": user,
+                        },
+                    )
+            async with engine.connect() as conn:
+                await conn.run_sync(_upgrade_to, revision)
+                await conn.commit()
+            async with engine.connect() as conn:
+                found = {
+                    r.id: (list(r.situations), r.situations_inferred, r.version)
+                    for r in await conn.execute(
+                        text("SELECT id, situations, situations_inferred, version FROM incidents")
+                    )
+                }
+        finally:
+            await engine.dispose()
+    assert found == {
+        ids["girl"]: (["girl_under_14_sexual_assault_or_pregnancy"], True, 2),
+        ids["boy"]: (["organised_begging", "other_serious_harm"], True, 2),
+        ids["stranger"]: (["other_serious_harm"], True, 2),
+        ids["teen"]: (["girl_14_plus_pregnancy_after_assault"], True, 2),
+        ids["draft"]: (["abandonment_or_no_care"], True, 2),
+        ids["empty"]: ([], False, 1),
+    }
+
+
 async def test_parent_facts_migration_flags_what_no_longer_holds(
     database_url: str, settings: Settings
 ) -> None:
     """0017: old facts carried over to the new shape; a child whose category no longer holds
     under 民发〔2019〕62号's precise rule is flagged for review, never re-classified."""
     from alembic import command
-    from sqlalchemy.engine import Connection
 
     from app.migrate import alembic_config
 

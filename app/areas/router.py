@@ -40,7 +40,7 @@ async def list_areas(
     "/import",
     response_model=AreaImportResult,
     summary="Import areas from CSV (code,name,level,parent_code): multipart `file` or text/csv",
-    responses=error_responses(400, 401, 403, 413, 415, 422),
+    responses=error_responses(400, 401, 403, 408, 413, 415, 422, 429),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -60,7 +60,7 @@ async def list_areas(
 async def import_areas(
     request: Request,
     session: SessionDep,
-    _: Annotated[Principal, Depends(require_roles("district_admin"))],
+    principal: Annotated[Principal, Depends(require_roles("district_admin"))],
 ) -> AreaImportResult:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
@@ -75,4 +75,4 @@ async def import_areas(
         raise UnsupportedMediaType(
             "请以 multipart/form-data 或 text/csv 上传", "Send multipart/form-data or text/csv"
         )
-    return await service.import_csv(session, raw)
+    return await service.import_csv(session, principal, raw)

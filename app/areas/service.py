@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as repo
 from app.areas.schemas import AreaImportResult
+from app.auth.principal import Principal
 from app.errors import ValidationFailed
 from app.kit import audit
 
@@ -34,7 +35,7 @@ def decode_csv(raw: bytes) -> str:
     )
 
 
-async def import_csv(session: AsyncSession, raw: bytes) -> AreaImportResult:
+async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) -> AreaImportResult:
     """Validate every row, then upsert them all; a bad row names its row number, nothing applied."""
     text = decode_csv(raw)
     try:  # newline="": csv splits the lines itself (a bare CR is a line end, not an error)
@@ -159,7 +160,9 @@ async def import_csv(session: AsyncSession, raw: bytes) -> AreaImportResult:
             unchanged += 1
         to_write.append({**r, "path": paths[code]})
     await repo.upsert(session, to_write)
-    audit.record(session, "area.import", "area", None, {"inserted": inserted, "updated": updated})
+    audit.record(
+        session, principal, "area.import", "area", None, {"inserted": inserted, "updated": updated}
+    )
     return AreaImportResult(
         total_rows=len(rows), inserted=inserted, updated=updated, unchanged=unchanged
     )

@@ -85,7 +85,5 @@ async def list_audit(
     if len(rows) > limit:
         rows = rows[:limit]
         nxt = encode_cursor([rows[-1].id])
-    audit.record(
-        session, "audit.read", "audit_log", None, {"count": len(rows)}, principal=principal
-    )
+    audit.record(session, principal, "audit.read", "audit_log", None, {"count": len(rows)})
     return Page(items=[AuditOut.model_validate(r) for r in rows], next_cursor=nxt)

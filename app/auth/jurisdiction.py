@@ -14,6 +14,7 @@ from sqlalchemy import false, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.models import Area
 
 
@@ -21,7 +22,7 @@ def area_clause(principal: Principal, area_code_col: Any) -> ColumnElement[bool]
     """Rows whose area (a village code, or a town code) lies within the caller's area."""
     if principal.kind != "user" or principal.area_path is None:
         return false()
-    if principal.role == "institution_staff":
+    if principal.role == Role.INSTITUTION_STAFF:
         return false()
     if principal.area_level == "village":
         return area_code_col == principal.area_code  # type: ignore[no-any-return]

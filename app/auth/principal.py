@@ -11,20 +11,11 @@ import jwt
 from fastapi import Depends, Request
 from sqlalchemy import bindparam, select
 
+from app.auth.roles import DISTRICT_ROLES, Role
 from app.db import SessionDep
 from app.errors import Forbidden, NotAuthenticated
 from app.models import AgencyClient, Area, User
 
-DISTRICT_ROLES = frozenset({"district_admin", "district_leader", "auditor"})
-
-Role = Literal[
-    "district_admin",
-    "district_leader",
-    "institution_staff",
-    "town_supervisor",
-    "village_director",
-    "auditor",
-]
 Agency = Literal["police", "health", "education", "disabled_federation", "women_federation"]
 
 
@@ -49,6 +40,7 @@ class Principal:
         return self.role in DISTRICT_ROLES
 
     def has_role(self, *roles: str) -> bool:
+        """Whether a staff user holds one of `roles` (Role members or their strings)."""
         return self.kind == "user" and self.role in roles
 
 
@@ -118,14 +110,14 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """A dependency admitting staff with one of `roles`; everyone else gets 403."""
+    """A dependency admitting staff with one of `roles` (app.auth.roles); everyone else gets 403."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.has_role(*roles):
             raise Forbidden(
                 "当前角色无权执行此操作",
                 "Your role may not do this",
-                extra={"allowed_roles": list(roles)},
+                extra={"allowed_roles": [str(r) for r in roles]},
             )
         return principal
 
@@ -153,4 +145,4 @@ def require_scope(scope: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
 
 
 Staff = Annotated[Principal, Depends(require_staff())]
-DistrictAdmin = Annotated[Principal, Depends(require_roles("district_admin"))]
+DistrictAdmin = Annotated[Principal, Depends(require_roles(Role.DISTRICT_ADMIN))]

@@ -84,7 +84,15 @@ async def issue_token(
             return problem_response(request, _missing("username"))
         if not password:
             return problem_response(request, _missing("password"))
-        result = await service.password_grant(session, settings, now, username, password)
+        result = await service.password_grant(
+            session,
+            settings,
+            now,
+            username,
+            password,
+            address=request.client.host if request.client else "unknown",
+            throttle=request.app.state.login_throttle,
+        )
     elif grant_type == "refresh_token":
         if not refresh_token:
             return problem_response(request, _missing("refresh_token"))

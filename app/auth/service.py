@@ -7,12 +7,13 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as repo
 from app.auth.passwords import hash_password_async, needs_rehash, verify_password_async
+from app.auth.throttle import LoginThrottle
 from app.auth.tokens import (
     create_access_token,
     hash_refresh_token,
@@ -21,7 +22,6 @@ from app.auth.tokens import (
 )
 from app.config import Settings
 from app.errors import AppError
-from app.kit import audit
 from app.kit.secrets import hash_client_secret
 from app.models import RefreshToken, User
 
@@ -114,46 +114,48 @@ async def _issue_user_tokens(
 
 
 async def password_grant(
-    session: AsyncSession, settings: Settings, now: datetime, username: str, password: str
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    username: str,
+    password: str,
+    *,
+    address: str,
+    throttle: LoginThrottle,
 ) -> TokenResult | OAuthError:
-    """Staff login. Failures are counted; too many lock the account for a while.
+    """Staff login. Every failure — unknown name, wrong password, deactivated account — gets
+    the same answer, and delays the next try of this (name, address) pair (app/auth/throttle.py).
 
-    Returns the error rather than raising it, so that the failure count is committed.
+    Returns the error rather than raising it (the caller's transaction commits either way).
     """
+    key = throttle.key(username, address)
+    wait = throttle.wait_seconds(key, now)
+    if wait > 0:
+        failure_log.log(username, "throttled")
+        return OAuthError(
+            "too_many_attempts",
+            f"登录尝试过于频繁，请 {wait} 秒后再试",
+            f"Too many login attempts; try again in {wait} s",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
     invalid = OAuthError("invalid_grant", "用户名或密码错误", "Wrong username or password")
     user = await repo.user_by_username(session, username)
     if user is None:
-        await verify_password_async(None, password)
-        failure_log.log(username, "unknown user")
-        return invalid
-    if user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        failure_log.log(username, "locked")
-        return OAuthError(
-            "account_locked",
-            f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试",
-            f"Too many failed logins; try again in {minutes} minutes",
-            status=429,
-            headers={"Retry-After": str(minutes * 60)},
-        )
-    if not await verify_password_async(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_logins = 0
-            log.warning("account locked after repeated failed logins", extra={"username": username})
-            audit.record(session, "auth.lockout", "user", user.id, principal=None)
-        else:
-            failure_log.log(username, "wrong password")
-        await session.flush()
-        return invalid
-    if not user.is_active:
-        return OAuthError("invalid_grant", "账户已停用", "The account is disabled")
-    user.failed_logins = 0
-    user.locked_until = None
-    if needs_rehash(user.password_hash):
-        user.password_hash = await hash_password_async(password)
-    return await _issue_user_tokens(session, settings, user, now)
+        await verify_password_async(None, password)  # the same time as a real check
+        reason = "unknown user"
+    elif not await verify_password_async(user.password_hash, password):
+        reason = "wrong password"
+    elif not user.is_active:
+        reason = "account disabled"
+    else:
+        throttle.succeeded(key)
+        if needs_rehash(user.password_hash):
+            user.password_hash = await hash_password_async(password)
+        return await _issue_user_tokens(session, settings, user, now)
+    throttle.failed(key, now)
+    failure_log.log(username, reason)
+    return invalid
 
 
 async def refresh_grant(

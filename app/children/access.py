@@ -4,7 +4,8 @@
 - town supervisor: dispersed children of the villages of their town;
 - village director: dispersed children of their village;
 - institution staff: children placed in the institute;
-- agency clients: only through their own mandate (referrals, projections) — never this clause.
+- agency clients: never this clause — only the children their own open referrals concern
+  (`app.auth.mandate.children`), projected to their field.
 """
 
 from __future__ import annotations

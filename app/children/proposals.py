@@ -16,6 +16,7 @@ from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.crypto import KeyRing
 from app.models import ChildProposal
+from app.models.children import ON_LEDGER
 
 PROPOSER_ROLES = ("village_director", "town_supervisor")
 
@@ -32,7 +33,7 @@ async def propose(
     if not principal.has_role(*PROPOSER_ROLES):
         raise Forbidden("仅儿童主任和儿童督导员可提交变更申请", "Only directors and supervisors")
     child = await service.get_child(session, principal, child_id)
-    if child.status != "active":
+    if child.status not in ON_LEDGER:
         raise Conflict("已撤销的记录不能申请变更", "A revoked record cannot be changed")
     changes = body.changes.model_dump(mode="json", exclude_unset=True)
     changes.pop("reason", None)
@@ -58,7 +59,12 @@ async def propose(
     session.add(proposal)
     await session.flush()
     audit.record(
-        session, "child.propose", "child_proposal", proposal.id, {"child_id": str(child.id)}
+        session,
+        principal,
+        "child.propose",
+        "child_proposal",
+        proposal.id,
+        {"child_id": str(child.id)},
     )
     return proposal
 
@@ -86,7 +92,7 @@ async def approve(
     proposal.status = "approved"
     _decided(proposal, principal, now, None)
     await session.flush()
-    audit.record(session, "child.proposal.approve", "child_proposal", proposal.id)
+    audit.record(session, principal, "child.proposal.approve", "child_proposal", proposal.id)
     return proposal
 
 
@@ -99,7 +105,7 @@ async def reject(
     proposal.status = "rejected"
     _decided(proposal, principal, now, reason)
     await session.flush()
-    audit.record(session, "child.proposal.reject", "child_proposal", proposal.id)
+    audit.record(session, principal, "child.proposal.reject", "child_proposal", proposal.id)
     return proposal
 
 

@@ -6,23 +6,26 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, cast, func, literal, select, true
+from sqlalchemy import Date, Select, and_, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal, SubsidyStandard
+from app.models.children import ON_LEDGER
 from app.subsidies.parameters import ParameterNotInForce, ParameterSet
 
 ILLNESS_LIST = "serious_illness_list"
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
-    """Staff: their jurisdiction. Agencies (already checked for children:read): every child."""
+    """Staff: their jurisdiction. Agencies (already checked for children:read): the children
+    their own open referrals concern (`app.auth.mandate`), never the ledger."""
     if principal.kind == "agency":
-        return true()
+        return mandate.children(principal)
     return readable(principal)
 
 
@@ -43,7 +46,7 @@ async def is_visible(session: AsyncSession, principal: Principal, child_id: uuid
 async def find_active_by_hash(
     session: AsyncSession, id_hash: str, *, exclude: uuid.UUID | None = None
 ) -> Child | None:
-    stmt = select(Child).where(Child.id_number_hash == id_hash, Child.status == "active")
+    stmt = select(Child).where(Child.id_number_hash == id_hash, Child.status.in_(ON_LEDGER))
     if exclude is not None:
         stmt = stmt.where(Child.id != exclude)
     return (await session.execute(stmt)).scalars().first()
@@ -53,7 +56,7 @@ async def active_hashes(session: AsyncSession, hashes: list[str]) -> set[str]:
     if not hashes:
         return set()
     stmt = select(Child.id_number_hash).where(
-        Child.id_number_hash.in_(hashes), Child.status == "active"
+        Child.id_number_hash.in_(hashes), Child.status.in_(ON_LEDGER)
     )
     return set((await session.execute(stmt)).scalars().all())
 
@@ -138,6 +141,18 @@ async def towns_of(session: AsyncSession, villages: set[str]) -> dict[str, tuple
 
 async def history(session: AsyncSession, child_id: uuid.UUID) -> list[ChildChange]:
     stmt = select(ChildChange).where(ChildChange.child_id == child_id).order_by(ChildChange.seq)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def changes_after(
+    session: AsyncSession, child_id: uuid.UUID, version: int
+) -> list[ChildChange]:
+    """The child's history entries that produced a version above `version`, in order."""
+    stmt = (
+        select(ChildChange)
+        .where(ChildChange.child_id == child_id, ChildChange.version > version)
+        .order_by(ChildChange.seq)
+    )
     return list((await session.execute(stmt)).scalars().all())
 
 

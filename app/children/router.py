@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.principal import CurrentPrincipal, DistrictAdmin, Principal, require_roles
-from app.children import proposals, rules, service
+from app.children import continued, proposals, rules, service
 from app.children import repository as repo
 from app.children.rules import birthday_at
 from app.children.schemas import (
@@ -102,7 +102,7 @@ async def create_child(
     "/children",
     response_model=Page[ChildView],
     response_model_exclude_unset=True,
-    summary="List children (staff: jurisdiction; agencies with children:read: their mandate)",
+    summary="List children (staff: jurisdiction; agencies: those their open referrals concern)",
     responses=error_responses(401, 403, 422),
 )
 async def list_children(
@@ -129,6 +129,7 @@ async def list_children(
     rows, nxt = await paginate(
         session, stmt, [Child.updated_at, Child.id], limit=limit, cursor=cursor
     )
+    service.audit_agency_list(session, principal, rows)
     ring = _ring(request)
     return Page(items=[_out(service.view(c, principal, ring)) for c in rows], next_cursor=nxt)
 
@@ -148,9 +149,11 @@ async def list_children_due_for_revocation(
     _staff_only(principal)
     first = parse_month(month, "month") if month else local_today(clock).replace(day=1)
     rows = await repo.due_for_revocation(session, principal, month_end(first))
+    switch_on = await continued.support_after_18_on(session, local_today(clock))
     out = []
     for c in rows:
         turns = birthday_at(c.birth_date, 18)
+        stays = continued.supported_until(c, max(turns, local_today(clock)), switch_on)
         out.append(
             DueForRevocation(
                 id=c.id,
@@ -160,7 +163,8 @@ async def list_children_due_for_revocation(
                 village_code=c.village_code,
                 birth_date=c.birth_date,
                 turns_18_on=turns,
-                overdue=turns < first,
+                overdue=turns < first and stays is None,
+                continues_schooling_until=stays,
             )
         )
     return out
@@ -311,7 +315,13 @@ async def get_child(
 @router.patch(
     "/children/{child_id:uuid}",
     response_model=ChildOut,
-    summary="Change a child's record 变更 (needs If-Match); kept in the history",
+    summary="Change a child's record 变更 (needs If-Match; a stale one is merged per field)",
+    description=(
+        "On an older version than the current one, the change is applied when it touches no "
+        "field changed since that version; otherwise 409 `edit_conflict` lists those fields "
+        "with `yours`, `theirs` and `base`, and nothing is applied. 412 only for a version the "
+        "record never had. See docs/sync.md."
+    ),
     responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428),
 )
 async def update_child(

@@ -14,7 +14,7 @@ Category = Literal[
     "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
 ]
 Placement = Literal["dispersed", "institution"]
-Status = Literal["active", "revoked"]
+Status = Literal["active", "continued_schooling", "revoked"]
 Gender = Literal["male", "female"]
 Situation = Literal[
     "deceased",
@@ -149,6 +149,14 @@ class ChildFacts(_In):
     disability: Disability | None = None
     school_stage: SchoolStage | None = None
     school_name: str | None = Field(default=None, max_length=100)
+    school_enrolment_year: int | None = Field(
+        default=None, ge=1900, le=2100, description="The year the current schooling began"
+    )
+    school_expected_end_on: Date | None = Field(
+        default=None,
+        description="The current schooling's expected end, when known (else derived from the "
+        "stage and enrolment year)",
+    )
     insurance: Insurance = Field(default_factory=Insurance)
     parents: list[Parent] = Field(default_factory=list, max_length=2)
 
@@ -183,6 +191,8 @@ class ChildPatch(_In):
     disability: Disability | None = None
     school_stage: SchoolStage | None = None
     school_name: str | None = Field(default=None, max_length=100)
+    school_enrolment_year: int | None = Field(default=None, ge=1900, le=2100)
+    school_expected_end_on: Date | None = None
     insurance: Insurance | None = None
     parents: list[Parent] | None = Field(default=None, max_length=2)
     reason: str | None = Field(default=None, max_length=500)
@@ -229,6 +239,15 @@ class ChildOut(BaseModel):
     disability: dict[str, Any] | None
     school_stage: SchoolStage | None
     school_name: str | None
+    school_enrolment_year: int | None
+    school_expected_end_on: Date | None
+    schooling_ends_on: Date | None = Field(
+        description="The normal end of the current full-time schooling (senior secondary, "
+        "secondary vocational, higher vocational, undergraduate): school_expected_end_on, else "
+        "31 August of school_enrolment_year + 3 years (4 for undergraduate); null otherwise. "
+        "An orphan or de-facto-unsupported child who turns 18 before it stays on the ledger as "
+        "continued_schooling until then."
+    )
     insurance: dict[str, Any]
     review_flags: list[ReviewFlag] = Field(
         default_factory=list,
@@ -254,11 +273,15 @@ class ChildPartnerView(BaseModel):
     birth_date: Date
     status: Status
     updated_at: datetime
-    id_number: str | None = Field(default=None, description="police: masked ID number")
+    id_number: str | None = Field(
+        default=None, description="The police: the whole number; other agencies: masked"
+    )
     placement: Placement | None = Field(default=None, description="police: residence")
     village_code: str | None = Field(default=None, description="police: residence")
     school_stage: SchoolStage | None = Field(default=None, description="education")
     school_name: str | None = Field(default=None, description="education")
+    school_enrolment_year: int | None = Field(default=None, description="education")
+    school_expected_end_on: Date | None = Field(default=None, description="education")
     serious_illness: dict[str, Any] | None = Field(default=None, description="health")
     insurance: dict[str, Any] | None = Field(default=None, description="health")
     disability: dict[str, Any] | None = Field(
@@ -297,6 +320,12 @@ class DueForRevocation(BaseModel):
     birth_date: Date
     turns_18_on: Date
     overdue: bool
+    continues_schooling_until: Date | None = Field(
+        default=None,
+        description="Set when the child turns 18 in full-time schooling and stays on the ledger "
+        "as continued_schooling until this day (support after 18 in school): not to be revoked "
+        "at 18",
+    )
 
 
 class ReverificationReason(BaseModel):

@@ -17,20 +17,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
+from app.auth.mandate import whole_id_number
 from app.auth.principal import Principal
+from app.children import merge, rules
 from app.children import repository as repo
-from app.children import rules
+from app.children.projection import ID_CONTEXT as ID_CONTEXT  # the children's AES-GCM context
 from app.children.projection import has_mandate, project_for_agency
+from app.children.projection import id_number as whole_id
 from app.children.schemas import ChildCreate, ChildPatch, RevokeRequest
+from app.children.schooling import FULL_TIME_STAGES, normal_end
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.kit import audit, idnumber
 from app.kit.clock import DISTRICT_TZ, month_of
 from app.kit.crypto import KeyRing
-from app.kit.etag import check_if_match
+from app.kit.etag import check_if_match, if_match_version
 from app.ledger import repository as ledger_repo
 from app.models import Child, ChildChange
+from app.models.children import ON_LEDGER
 
-ID_CONTEXT = b"child.id_number"
 REVEAL_ROLES = frozenset({"district_admin", "institution_staff"})
 # Fields a change may touch (the ID number is handled on its own: encrypted, hashed, masked).
 FIELDS = (
@@ -48,6 +52,8 @@ FIELDS = (
     "disability",
     "school_stage",
     "school_name",
+    "school_enrolment_year",
+    "school_expected_end_on",
     "insurance",
 )
 NOT_NULL = frozenset(
@@ -231,6 +237,7 @@ async def validate(
             errors.append(
                 (f"parents.{i}.since", "日期不能晚于今天", "The date cannot be in the future")
             )
+    errors += _schooling_errors(values, today)
     if values["approved_on"] > today:
         errors.append(("approved_on", "批准日期不能晚于今天", "Cannot be in the future"))
     elif values["approved_on"] < values["birth_date"]:
@@ -262,9 +269,40 @@ async def validate(
     return checked
 
 
-def _audit_acceptances(session: AsyncSession, child: Child, checked: Checked) -> None:
+def _audit_acceptances(
+    session: AsyncSession, principal: Principal, child: Child, checked: Checked
+) -> None:
     for a in checked.accepted:
-        audit.record(session, "child.illness_accept", "child", child.id, a)
+        audit.record(session, principal, "child.illness_accept", "child", child.id, a)
+
+
+def _schooling_errors(values: dict[str, Any], today: date) -> list[tuple[str, str, str]]:
+    """The schooling's enrolment year and expected end: within the child's life, and only for a
+    stage in school."""
+    errors: list[tuple[str, str, str]] = []
+    year, end = values.get("school_enrolment_year"), values.get("school_expected_end_on")
+    if isinstance(end, str):
+        end = values["school_expected_end_on"] = date.fromisoformat(end)
+    in_school = values.get("school_stage") not in (None, "not_in_school")
+    if (year is not None or end is not None) and not in_school:
+        field = "school_enrolment_year" if year is not None else "school_expected_end_on"
+        errors.append(
+            (field, "未在学的儿童不填写入学年份和预计毕业日期", "Only for a child in school")
+        )
+    birth: date = values["birth_date"]
+    if year is not None and not birth.year < year <= today.year:
+        errors.append(
+            (
+                "school_enrolment_year",
+                "入学年份须晚于出生年份且不晚于今年",
+                "Between birth and this year",
+            )
+        )
+    if end is not None and end <= birth:
+        errors.append(
+            ("school_expected_end_on", "预计毕业日期早于出生日期", "Before the birth date")
+        )
+    return errors
 
 
 def _agree_with_id(idn: idnumber.IdNumber, gender: str | None, birth: date | None) -> None:
@@ -303,7 +341,12 @@ async def record_change(
     effective_on: date | None,
     now: datetime,
 ) -> ChildChange:
-    """Append a history entry; it counts in this month's ledger, or the next open one."""
+    """Append a history entry; it counts in this month's ledger, or the next open one.
+
+    The child is flushed first, so that the entry keeps the state and the version the change
+    produced (the per-field merge of stale edits reads the versions, see merge.py).
+    """
+    await session.flush()
     entry = ChildChange(
         id=uuid.uuid4(),
         child_id=child.id,
@@ -316,6 +359,7 @@ async def record_change(
         reason=reason,
         effective_on=effective_on,
         state=state_of(child),
+        version=child.version,
     )
     session.add(entry)
     return entry
@@ -376,12 +420,13 @@ async def create_child(
     )  # fmt: skip
     audit.record(
         session,
+        principal,
         "child.create",
         "child",
         child.id,
         {"category": child.category, "placement": child.placement},
     )
-    _audit_acceptances(session, child, checked)
+    _audit_acceptances(session, principal, child, checked)
     return child
 
 
@@ -399,11 +444,14 @@ def view(
 ) -> dict[str, Any]:
     """The child as this caller sees it: projected for agencies; ID masked unless revealed."""
     if principal.kind == "agency":
-        return project_for_agency(str(principal.agency), child)
+        return project_for_agency(str(principal.agency), child, ring)
     out = {f: getattr(child, f) for f in (*FIELDS, *STATE_FIELDS[8:], "revoke_note")}
     out.update(
         id=child.id,
         status=child.status,
+        schooling_ends_on=normal_end(
+            child.school_stage, child.school_enrolment_year, child.school_expected_end_on
+        ),
         version=child.version,
         created_at=child.created_at,
         updated_at=child.updated_at,
@@ -412,7 +460,7 @@ def view(
         reverify_on=child.reverify_on,
     )
     if reveal:
-        out["id_number"] = ring.decrypt(child.id_number_enc, context=ID_CONTEXT)
+        out["id_number"] = whole_id(child, ring)
     return out
 
 
@@ -427,14 +475,27 @@ def require_reader(principal: Principal) -> None:
         )
 
 
+def audit_agency_list(session: AsyncSession, principal: Principal, children: list[Child]) -> None:
+    """An agency's page of children is a read of each child's record: audited like one."""
+    if principal.kind == "agency":
+        ids = [str(c.id) for c in children]
+        audit.record(
+            session, principal, "child.list", "child", None, {"count": len(ids), "ids": ids}
+        )
+
+
 async def read_child(
     session: AsyncSession, principal: Principal, ring: KeyRing, child_id: uuid.UUID
 ) -> tuple[Child, dict[str, Any]]:
-    """A single child's record; audited. District admins and institution staff see the whole ID."""
+    """A single child's record; audited. District admins and institution staff see the whole ID,
+    and so do the police among the agencies (for a child its open referrals concern)."""
     require_reader(principal)
     child = await get_child(session, principal, child_id)
     reveal = principal.kind == "user" and principal.role in REVEAL_ROLES
-    audit.record(session, "child.read", "child", child.id, {"id_number_revealed": reveal})
+    revealed = reveal or (principal.kind == "agency" and whole_id_number(principal.agency))
+    audit.record(
+        session, principal, "child.read", "child", child.id, {"id_number_revealed": revealed}
+    )
     return child, view(child, principal, ring, reveal=reveal)
 
 
@@ -478,6 +539,7 @@ async def plan_patch(
     _agree(values["gender"], values["birth_date"], sent.get("gender"), sent.get("birth_date"))
     if sent.get("placement") == "institution" and "village_code" not in sent:
         values["village_code"] = None
+    _schooling_patch(child, sent, values)
     _require_write_or_propose(principal, child.placement, values["placement"])
     checked = await validate(session, principal, values, today, before)
     if idn is not None:
@@ -487,6 +549,33 @@ async def plan_patch(
         if existing is not None:
             raise await _duplicate(session, principal, existing)
     return values, idn, checked
+
+
+def _schooling_patch(child: Child, sent: dict[str, Any], values: dict[str, Any]) -> None:
+    """A new stage is a new schooling: the enrolment year and expected end of the previous one
+    are cleared unless sent. A child in `continued_schooling` moving to another full-time stage
+    must say when it began or ends, or the support would end unnoticed."""
+    if "school_stage" not in sent or sent["school_stage"] == child.school_stage:
+        return
+    dated = ("school_enrolment_year", "school_expected_end_on")
+    for f in dated:
+        if f not in sent:
+            values[f] = None
+    if (
+        child.status == "continued_schooling"
+        and sent["school_stage"] in FULL_TIME_STAGES
+        and all(values[f] is None for f in dated)
+    ):
+        raise ValidationFailed(
+            errors=[
+                (
+                    "school_enrolment_year",
+                    "年满18周岁仍在校保障的儿童更换学段时，须填写新学段的入学年份或预计毕业日期",
+                    "A child in continued_schooling changing stage needs the new schooling's "
+                    "school_enrolment_year or school_expected_end_on",
+                )
+            ]
+        )
 
 
 def _require_write_or_propose(principal: Principal, old: str, new: str) -> None:
@@ -507,8 +596,13 @@ async def apply_patch(
     *,
     reason: str | None = None,
 ) -> Child:
-    """变更: apply a validated change and keep it in the history with per-field from/to."""
-    if child.status != "active":
+    """变更: apply a validated change and keep it in the history with per-field from/to.
+
+    A child past 18 is then settled against the rule of support after 18 in school (see
+    continued.py): leaving school ends `continued_schooling` as an age-out."""
+    from app.children import continued
+
+    if child.status not in ON_LEDGER:
         raise Conflict("已撤销的记录不能修改", "A revoked record cannot be changed")
     values, idn, checked = await plan_patch(session, principal, ring, child, patch, today_of(now))
     child.review_flags = checked.flags
@@ -538,9 +632,15 @@ async def apply_patch(
         reason=reason or patch.reason, effective_on=today_of(now), now=now,
     )  # fmt: skip
     audit.record(
-        session, "child.update", "child", child.id, {"fields": [c["field"] for c in changes]}
+        session,
+        principal,
+        "child.update",
+        "child",
+        child.id,
+        {"fields": [c["field"] for c in changes]},
     )
-    _audit_acceptances(session, child, checked)
+    _audit_acceptances(session, principal, child, checked)
+    await continued.settle(session, child, now, principal=principal)
     return child
 
 
@@ -553,10 +653,28 @@ async def update_child(
     if_match: str | None,
     now: datetime,
 ) -> Child:
+    """变更 with If-Match: on the current version, or merged field by field on an older one
+    (409 `edit_conflict` when it touches a field changed since, see merge.py); 412 when the
+    version it names never existed."""
     child = await get_child(session, principal, child_id, for_update=True)
     _require_write(principal, child.placement)
-    check_if_match(if_match, child.version)
+    base = if_match_version(if_match, child.version)
+    if base != child.version:
+        await merge.check_stale_edit(session, child, base, _edits(child, ring, patch))
     return await apply_patch(session, principal, ring, child, patch, now)
+
+
+def _edits(child: Child, ring: KeyRing, patch: ChildPatch) -> dict[str, Any]:
+    """The fields a change sends, valued as the history keeps them (the ID number masked, and
+    left out when it is the record's own)."""
+    edits = patch.model_dump(mode="json", exclude_unset=True)
+    edits.pop("reason", None)
+    raw = edits.pop("id_number", None)
+    if raw is not None:
+        value = idnumber.normalize(raw)
+        if ring.lookup_hash(value) != child.id_number_hash:
+            edits["id_number"] = idnumber.mask(value)
+    return edits
 
 
 async def revoke_child(
@@ -610,7 +728,7 @@ async def revoke_child(
         and child.placement == "institution"
     ):
         await repo.enqueue_placement(session, child.id, turns_18)
-    audit.record(session, "child.revoke", "child", child.id, {"reason": body.reason})
+    audit.record(session, principal, "child.revoke", "child", child.id, {"reason": body.reason})
     return child
 
 
@@ -620,5 +738,5 @@ async def child_history(
     if principal.kind != "user":
         raise Forbidden("仅限工作人员账户", "Staff accounts only")
     child = await get_child(session, principal, child_id)
-    audit.record(session, "child.history", "child", child.id)
+    audit.record(session, principal, "child.history", "child", child.id)
     return await repo.history(session, child.id)

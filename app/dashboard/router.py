@@ -75,6 +75,7 @@ async def get_dashboard_summary(
     data = await service.summary(session, scope)
     audit.record(
         session,
+        principal,
         "dashboard.summary",
         "area",
         scope.area_code,

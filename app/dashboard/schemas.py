@@ -107,6 +107,7 @@ class FollowUpsSection(_Out):
 class BoardIncident(_Out):
     id: str
     status: str
+    situations: list[str] = Field(description="Codes of the 2020 opinion's situations.")
     kinds: list[str]
     urgent: bool
     immediate_danger: bool
@@ -122,6 +123,10 @@ class IncidentsSection(_Out):
     """强制报告: by status, unacknowledged referrals, escalations, oldest open; the board."""
 
     by_status: dict[str, int]
+    by_situation: dict[str, int] = Field(
+        description="Reports (not drafts) naming each of the nine situations of the 2020 "
+        "opinion; a report naming two counts under both."
+    )
     open: int
     unacknowledged_referrals: int
     unacknowledged_by_agency: dict[str, int]
@@ -170,6 +175,19 @@ class SubsidiesSection(_Out):
     computed_at: str | None = None
 
 
+class StandardReviewSection(_Out):
+    """生活补贴标准调整 (自然增长机制，每两年调整一次): S in force on `as_of` and its review."""
+
+    as_of: str
+    key: str
+    value: str | None
+    in_force_since: str | None
+    review_due_on: str | None
+    review_due: bool
+    months_in_force: int | None
+    next_effective_from: str | None
+
+
 class Sections(BaseModel):
     """Every section is optional: present when its domain is installed (and, for subsidies,
     at district scope). A section registered by a newer domain before it has a schema here
@@ -185,6 +203,7 @@ class Sections(BaseModel):
     discovery: DiscoverySection | None = None
     screening: ScreeningSection | None = None
     subsidies: SubsidiesSection | None = None
+    standard_review: StandardReviewSection | None = None
 
 
 class SummaryOut(_Out):

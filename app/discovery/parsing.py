@@ -132,21 +132,27 @@ def _rows_from_csv(raw: bytes) -> list[list[str]]:
 
 
 def _rows_from_xlsx(raw: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
+    """The first sheet's rows, through the screening reader and its limits (an XLSX bomb is
+    refused naming the limit, `FileLimitExceeded`, at flat memory)."""
+    from app.errors import FileLimitExceeded
+    from app.screening.xlsx import XlsxError, XlsxLimitExceeded, XlsxReader
 
+    out = []
     try:
-        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception:
+        reader = XlsxReader(io.BytesIO(raw))
+        try:
+            for values in reader:
+                row = ["" if v is None else str(v) for v in values]
+                if any(c.strip() for c in row):
+                    out.append(row)
+        finally:
+            reader.close()
+    except XlsxLimitExceeded as exc:
+        raise FileLimitExceeded(exc.limit, exc.maximum, exc.reason_zh, exc.reason_en) from None
+    except (XlsxError, ValueError):
         raise ParseError(
             [(None, "file", "无法读取XLSX文件", "Cannot read the XLSX file")]
         ) from None
-    sheet = wb.worksheets[0]
-    out = []
-    for values in sheet.iter_rows(values_only=True):
-        row = ["" if v is None else str(v) for v in values]
-        if any(c.strip() for c in row):
-            out.append(row)
-    wb.close()
     return out
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
 from app.models import Area, Child, DiscoveryCandidate
+from app.models.children import ON_LEDGER
 
 
 async def village_codes(session: AsyncSession, codes: set[str]) -> set[str]:
@@ -50,7 +51,7 @@ def list_stmt(principal: Principal, status: str | None) -> Select[Any]:
         enrolled = exists().where(
             and_(
                 Child.id_number_hash == DiscoveryCandidate.id_number_hash,
-                Child.status == "active",
+                Child.status.in_(ON_LEDGER),
             )
         )
         stmt = stmt.where(~enrolled)

@@ -62,7 +62,7 @@ def _out(c: DiscoveryCandidate) -> CandidateOut:
     "relation; optional disability_kind, disability_grade, disability_certificate_no, "
     "serious_illness, situation, situation_since (Chinese headers accepted). One row per "
     "member. See app/discovery/parsing.py.",
-    responses=error_responses(400, 401, 403, 413, 415, 422),
+    responses=error_responses(400, 401, 403, 408, 413, 415, 422, 429),
     openapi_extra={
         "requestBody": {
             "content": {

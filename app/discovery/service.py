@@ -202,7 +202,12 @@ async def import_households(
         cand.last_seen_at = now
     await session.flush()
     audit.record(
-        session, "discovery.import", "household_list", None, {"rows": len(members)} | counts
+        session,
+        principal,
+        "discovery.import",
+        "household_list",
+        None,
+        {"rows": len(members)} | counts,
     )
     return ImportResult(
         rows=len(members),
@@ -234,7 +239,7 @@ async def dismiss(
     cand = await _candidate(session, principal, cid)
     cand.status, cand.dismiss_reason = "dismissed", reason
     await session.flush()
-    audit.record(session, "discovery.dismiss", "discovery_candidate", cand.id)
+    audit.record(session, principal, "discovery.dismiss", "discovery_candidate", cand.id)
     return cand
 
 
@@ -266,6 +271,11 @@ async def enroll(
     cand.status, cand.child_id = "enrolled", child.id
     await session.flush()
     audit.record(
-        session, "discovery.enroll", "discovery_candidate", cand.id, {"child_id": str(child.id)}
+        session,
+        principal,
+        "discovery.enroll",
+        "discovery_candidate",
+        cand.id,
+        {"child_id": str(child.id)},
     )
     return cand, child

@@ -54,13 +54,14 @@ _INSERT_REPORT = text(
 WITH incident AS (
     INSERT INTO incidents (id, status, child_id, child_name, child_gender, child_birth_date,
         child_age, child_id_number_enc, child_id_number_hash, child_id_number_masked,
-        area_code, kinds, description, discovered_at, location, immediate_danger, urgent,
-        visit_id, reporter_id, reporter_name, drafted_at, reported_at, interventions, version)
+        area_code, situations, situations_inferred, kinds, description, discovered_at,
+        location, immediate_danger, urgent, visit_id, reporter_id, reporter_name, drafted_at,
+        reported_at, interventions, version)
     VALUES (:id, :status, :child_id, :child_name, :child_gender, :child_birth_date,
         :child_age, :child_id_number_enc, :child_id_number_hash, :child_id_number_masked,
-        :area_code, :kinds, :description, :discovered_at, :location, :immediate_danger,
-        :urgent, :visit_id, :reporter_id, :reporter_name, :drafted_at, :reported_at,
-        '[]'::jsonb, 1)
+        :area_code, :situations, :situations_inferred, :kinds, :description, :discovered_at,
+        :location, :immediate_danger, :urgent, :visit_id, :reporter_id, :reporter_name,
+        :drafted_at, :reported_at, '[]'::jsonb, 1)
     RETURNING created_at, updated_at
 ),
 step AS (
@@ -93,6 +94,7 @@ SELECT created_at, updated_at FROM incident
 """
 ).bindparams(
     bindparam("kinds", type_=ARRAY(String)),
+    bindparam("situations", type_=ARRAY(String)),
     bindparam("child_id_number_enc", type_=LargeBinary),
     bindparam("delivery_ids", type_=ARRAY(Uuid)),
     bindparam("client_ids", type_=ARRAY(Uuid)),
@@ -160,9 +162,9 @@ async def insert_report(
         for c in (
             "id", "status", "child_id", "child_name", "child_gender", "child_birth_date",
             "child_age", "child_id_number_enc", "child_id_number_hash",
-            "child_id_number_masked", "area_code", "kinds", "description", "discovered_at",
-            "location", "immediate_danger", "urgent", "visit_id", "reporter_id",
-            "reporter_name", "drafted_at", "reported_at",
+            "child_id_number_masked", "area_code", "situations", "situations_inferred",
+            "kinds", "description", "discovered_at", "location", "immediate_danger", "urgent",
+            "visit_id", "reporter_id", "reporter_name", "drafted_at", "reported_at",
         )
     }  # fmt: skip
     params |= {
@@ -204,10 +206,13 @@ def list_stmt(
     urgent: bool | None,
     child_id: uuid.UUID | None,
     updated_since: datetime | None,
+    situation: str | None = None,
 ) -> Select[Any]:
     stmt = select(Incident).where(visible(principal))
     if status is not None:
         stmt = stmt.where(Incident.status == status)
+    if situation is not None:
+        stmt = stmt.where(Incident.situations.contains([situation]))
     if escalated is not None:
         stmt = stmt.where(
             Incident.escalated_at.is_not(None) if escalated else Incident.escalated_at.is_(None)

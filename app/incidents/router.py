@@ -26,9 +26,11 @@ from app.incidents.schemas import (
     IncidentSummary,
     NotificationOut,
     ReferralCreate,
+    SituationInfo,
     StaffReferralOut,
     TransitionIn,
 )
+from app.incidents.situations import SITUATIONS, Situation
 from app.kit import audit, idempotency
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
@@ -92,6 +94,9 @@ async def list_incidents(
     urgent: Annotated[bool | None, Query()] = None,
     child_id: Annotated[uuid.UUID | None, Query()] = None,
     updated_since: Annotated[Timestamp | None, Query()] = None,
+    situation: Annotated[
+        Situation | None, Query(description="Only reports naming this situation (a code).")
+    ] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[IncidentOut | IncidentSummary]:
@@ -103,10 +108,30 @@ async def list_incidents(
         urgent=urgent,
         child_id=child_id,
         updated_since=updated_since,
+        situation=situation,
         limit=limit,
         cursor=cursor,
     )
     return Page(items=items, next_cursor=nxt)
+
+
+@router.get(
+    "/incidents/situations",
+    response_model=list[SituationInfo],
+    summary="The nine situations of the 2020 opinion on mandatory reporting, with their wording",
+    responses=error_responses(401, 403),
+)
+async def list_situations(principal: Staff) -> list[SituationInfo]:
+    return [
+        SituationInfo(
+            code=s.code,
+            number=s.number,
+            text=s.text,
+            label_en=s.label_en,
+            urgent=s.urgent,
+        )
+        for s in SITUATIONS
+    ]
 
 
 @router.get(
@@ -224,6 +249,6 @@ async def mark_notification_read(
         raise NotFound()
     if note.read_at is None:
         note.read_at = ctx.now
-        audit.record(session, "notification.read", "notification", note.id)
+        audit.record(session, principal, "notification.read", "notification", note.id)
         await session.flush()
     return NotificationOut.model_validate(note)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from app.incidents.situations import Situation
 from app.kit.types import Date, Instant
 
 IncidentKind = Literal[
@@ -61,7 +62,17 @@ class IncidentCreate(BaseModel):
     draft: StrictBool = Field(default=False, description="A draft: only the child is required.")
     child_id: uuid.UUID | None = Field(default=None, description="A child on the ledger.")
     child: ChildFacts | None = Field(default=None, description="A minor not on the ledger.")
-    kinds: list[IncidentKind] | None = Field(default=None, min_length=1, max_length=12)
+    situations: list[Situation] | None = Field(
+        default=None,
+        max_length=9,
+        description="The situations of the 2020 opinion the report falls under (codes; "
+        "`GET /api/v1/incidents/situations` lists them with their wording). At least one, "
+        "unless a draft.",
+        examples=[["injuries_suggesting_violence"]],
+    )
+    kinds: list[IncidentKind] | None = Field(
+        default=None, min_length=1, max_length=12, description="Descriptive tags."
+    )
     description: str | None = Field(default=None, min_length=1, max_length=10000)
     discovered_at: Instant | None = None
     location: str | None = Field(default=None, min_length=1, max_length=500)
@@ -74,6 +85,9 @@ class IncidentComplete(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    situations: list[Situation] = Field(
+        min_length=1, max_length=9, description="The situations of the 2020 opinion (codes)."
+    )
     kinds: list[IncidentKind] = Field(min_length=1, max_length=12)
     description: str = Field(min_length=1, max_length=10000)
     discovered_at: Instant
@@ -118,6 +132,24 @@ class ReferralCreate(BaseModel):
 
     agency: OtherAgency
     note: str | None = Field(default=None, max_length=5000)
+
+
+class SituationOut(BaseModel):
+    """A situation of the 2020 opinion, with its item number and the opinion's wording."""
+
+    code: Situation
+    number: int = Field(ge=1, le=9, description="The item of the opinion's article 4.")
+    text: str = Field(examples=["未成年人被遗弃或长期处于无人照料状态的"])
+
+
+class SituationInfo(SituationOut):
+    """A situation as the vocabulary lists it."""
+
+    label_en: str
+    urgent: bool = Field(
+        description="Referred with the short acknowledgement deadline "
+        "(INCIDENT_URGENT_ACK_SLA_MINUTES)."
+    )
 
 
 class ChildView(BaseModel):
@@ -175,6 +207,11 @@ class IncidentOut(BaseModel):
     status: str
     outcome: str | None
     child: ChildView
+    situations: list[SituationOut]
+    situations_inferred: bool = Field(
+        description="True when the situations were inferred from the kinds of a report filed "
+        "before situations existed, not stated by its reporter."
+    )
     kinds: list[str]
     description: str | None
     discovered_at: datetime | None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.incidents import repository as repo
+from app.incidents import situations as statutory
 from app.incidents.errors import (
     DuplicateReferral,
     IncidentNotFound,
@@ -39,7 +41,6 @@ from app.kit.crypto import KeyRing
 from app.models import Child, Incident, IncidentStep, Notification, Referral
 from app.webhooks import outbox
 
-URGENT_KINDS = frozenset({"sexual_abuse", "trafficking"})
 ORDER = ("reported", "acknowledged", "investigating", "intervening", "closed")
 NEXT = dict(itertools.pairwise(ORDER))
 DRAFT_COMPLETION = timedelta(hours=1)
@@ -59,8 +60,10 @@ class Ctx:
         return self.now.astimezone(DISTRICT_TZ).date()
 
 
-def is_urgent(kinds: list[str], immediate_danger: bool) -> bool:
-    return immediate_danger or bool(URGENT_KINDS.intersection(kinds))
+def is_urgent(situations: list[str], immediate_danger: bool) -> bool:
+    """The short acknowledgement deadline: situations 1, 2, 3 and 7 of the 2020 opinion (sexual
+    harm of a minor; a minor of unknown origin, missing or trafficked), or immediate danger."""
+    return statutory.is_urgent(situations, immediate_danger)
 
 
 def ack_deadline(settings: Settings, urgent: bool, now: datetime) -> datetime:
@@ -116,6 +119,14 @@ def _check_facts(facts: ChildFacts, ctx: Ctx, errors: list[tuple[str, str, str]]
 def _check_report_fields(
     body: IncidentCreate | IncidentComplete, ctx: Ctx, errors: list[tuple[str, str, str]]
 ) -> None:
+    if not body.situations:
+        errors.append(
+            (
+                "situations",
+                "须至少选择一项强制报告情形",
+                "Name at least one situation of the 2020 opinion",
+            )
+        )
     for field in ("kinds", "description", "discovered_at", "location", "immediate_danger"):
         if getattr(body, field) is None:
             errors.append((field, "缺少必填字段", "Field required"))
@@ -125,9 +136,36 @@ def _check_report_fields(
         )
 
 
+def _check_situations(
+    situations: Sequence[str] | None,
+    child: Child | None,
+    discovered_at: datetime | None,
+    ctx: Ctx,
+    errors: list[tuple[str, str, str]],
+) -> None:
+    """A situation about girls (2, 3) that the ledger's facts of the child contradict is refused.
+
+    Age is counted on the day of discovery (today if not given yet). A minor not on the ledger
+    is described by the reporter's estimate, which is not held against the report.
+    """
+    if not situations or child is None:
+        return
+    day = discovered_at.astimezone(DISTRICT_TZ).date() if discovered_at else ctx.today
+    for index, zh, en in statutory.contradictions(
+        situations, gender=child.gender, birth_date=child.birth_date, on=day
+    ):
+        errors.append((f"situations[{index}]", zh, en))
+
+
 def _violated(exc: IntegrityError) -> str | None:
     """The name of the constraint a failed INSERT ran into (asyncpg's error, under SQLAlchemy's)."""
     return getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+
+
+def _ordered(situations: Sequence[str]) -> list[str]:
+    """The situations once each, in the opinion's order."""
+    given = set(situations)
+    return [c for c in statutory.SITUATION_CODES if c in given]
 
 
 @dataclass(frozen=True)
@@ -166,6 +204,7 @@ async def create_incident(
             errors.append(("child_id", "儿童不存在或不在辖区内", "No such child in your area"))
     if body.child is not None:
         _check_facts(body.child, ctx, errors)
+    _check_situations(body.situations, child, body.discovered_at, ctx, errors)
     if body.visit_id is not None:
         visit_child = await repo.visit_child_id(session, body.visit_id)
         if visit_child is None or child is None or visit_child != child.id:
@@ -179,17 +218,20 @@ async def create_incident(
     if errors:
         raise ValidationFailed(errors=errors)
     kinds: list[str] = list(dict.fromkeys(body.kinds or []))
+    situations = _ordered(body.situations or [])
     danger = bool(body.immediate_danger)
     incident = Incident(
         id=body.id,
         status="draft" if body.draft else "reported",
         child_id=child.id if child else None,
+        situations=situations,
+        situations_inferred=False,
         kinds=kinds,
         description=body.description,
         discovered_at=body.discovered_at,
         location=body.location,
         immediate_danger=danger,
-        urgent=is_urgent(kinds, danger),
+        urgent=is_urgent(situations, danger),
         visit_id=body.visit_id,
         reporter_id=principal.id,
         reporter_name=principal.name,
@@ -224,9 +266,12 @@ async def create_incident(
             occurred_at=ctx.now,
             today=ctx.today,
         )
-        audit.record(session, "referral.create", "referral", referral.id, {"agency": "police"})
+        audit.record(
+            session, principal, "referral.create", "referral", referral.id, {"agency": "police"}
+        )
     audit.record(
         session,
+        principal,
         "incident.create",
         "incident",
         incident.id,
@@ -276,22 +321,33 @@ async def complete_draft(
         )
     errors: list[tuple[str, str, str]] = []
     _check_report_fields(body, ctx, errors)
+    child = await repo.child_of(session, incident)
+    _check_situations(body.situations, child, body.discovered_at, ctx, errors)
     if errors:
         raise ValidationFailed(errors=errors)
     kinds: list[str] = list(dict.fromkeys(body.kinds))
+    situations = _ordered(body.situations)
     session.add(_step(incident, principal, "reported", ctx.now, note="草稿已完成"))
+    incident.situations = situations
+    incident.situations_inferred = False
     incident.kinds = kinds
     incident.description = body.description
     incident.discovered_at = body.discovered_at
     incident.location = body.location
     incident.immediate_danger = body.immediate_danger
-    incident.urgent = is_urgent(kinds, body.immediate_danger)
+    incident.urgent = is_urgent(situations, body.immediate_danger)
     incident.status = "reported"
     incident.reported_at = ctx.now
     await session.flush()
-    child = await repo.child_of(session, incident)
     await _refer(session, incident, child, "police", principal, ctx, note=None)
-    audit.record(session, "incident.complete", "incident", incident.id, {"urgent": incident.urgent})
+    audit.record(
+        session,
+        principal,
+        "incident.complete",
+        "incident",
+        incident.id,
+        {"urgent": incident.urgent},
+    )
     return incident
 
 
@@ -333,7 +389,7 @@ async def _refer(
         occurred_at=ctx.now,
         today=ctx.today,
     )
-    audit.record(session, "referral.create", "referral", referral.id, {"agency": agency})
+    audit.record(session, actor, "referral.create", "referral", referral.id, {"agency": agency})
     return referral
 
 
@@ -401,7 +457,7 @@ async def move(
             occurred_at=ctx.now,
             today=ctx.today,
         )
-    audit.record(session, "incident.transition", "incident", incident.id, {"to": to})
+    audit.record(session, actor, "incident.transition", "incident", incident.id, {"to": to})
 
 
 async def transition(
@@ -476,7 +532,12 @@ async def escalate(session: AsyncSession, now: datetime) -> Escalated:
             for uid in staff
         ]
         audit.record(
-            session, "referral.escalate", "referral", ref_id, {"agency": agency, "urgent": urgent}
+            session,
+            None,
+            "referral.escalate",
+            "referral",
+            ref_id,
+            {"agency": agency, "urgent": urgent},
         )
     for incident_id in drafts:
         notes += [
@@ -489,7 +550,9 @@ async def escalate(session: AsyncSession, now: datetime) -> Escalated:
             )
             for uid in staff
         ]
-        audit.record(session, "incident.escalate", "incident", incident_id, {"reason": "draft"})
+        audit.record(
+            session, None, "incident.escalate", "incident", incident_id, {"reason": "draft"}
+        )
     session.add_all(notes)
     await session.flush()
     return Escalated(referrals=[r[0] for r in refs], drafts=drafts)

@@ -19,9 +19,11 @@ from app.incidents.schemas import (
     IncidentOut,
     IncidentSummary,
     ReferralUpdateOut,
+    SituationOut,
     StaffReferralOut,
     StepOut,
 )
+from app.incidents.situations import described
 from app.kit import audit
 from app.kit.pagination import paginate
 from app.models import Child, Incident, IncidentStep, Referral, ReferralUpdate
@@ -63,6 +65,8 @@ def full_view(
         status=incident.status,
         outcome=incident.outcome,
         child=_child_view(incident, child),
+        situations=[SituationOut.model_validate(d) for d in described(incident.situations)],
+        situations_inferred=incident.situations_inferred,
         kinds=list(incident.kinds),
         description=incident.description,
         discovered_at=incident.discovered_at,
@@ -141,7 +145,7 @@ async def get_view(
     if incident is None:
         raise IncidentNotFound()
     (view,) = await build_views(session, principal, [incident])
-    audit.record(session, "incident.read", "incident", incident.id, {"view": view.view})
+    audit.record(session, principal, "incident.read", "incident", incident.id, {"view": view.view})
     return view, incident.version
 
 
@@ -156,6 +160,7 @@ async def list_views(
     updated_since: datetime | None,
     limit: int,
     cursor: str | None,
+    situation: str | None = None,
 ) -> tuple[list[IncidentView], str | None]:
     stmt = repo.list_stmt(
         principal,
@@ -164,6 +169,7 @@ async def list_views(
         urgent=urgent,
         child_id=child_id,
         updated_since=updated_since,
+        situation=situation,
     )
     rows, nxt = await paginate(
         session, stmt, [Incident.created_at, Incident.id], limit=limit, cursor=cursor
@@ -174,9 +180,11 @@ async def list_views(
         "escalated": escalated,
         "urgent": urgent,
         "child_id": str(child_id) if child_id else None,
+        "situation": situation,
     }
     audit.record(
         session,
+        principal,
         "incident.list",
         "incident",
         None,

@@ -13,13 +13,17 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.auth.principal import Principal
 from app.kit.sql import table_of
 from app.models import AuditEntry
+
+if TYPE_CHECKING:
+    from app.kit.context import RequestContext
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6175646974  # "audit"
@@ -41,25 +45,37 @@ class _Pending:
     principal_kind: str
     principal_id: str | None
     principal_name: str | None
+    request_id: str | None = None
+    client_addr: str | None = None
+
+
+Actor = Union[Principal, "RequestContext", None]
+"""Who did it: a principal, a request context (its principal, request id and address) or None
+for the system itself (a periodic job, a script)."""
 
 
 def record(
     session: AsyncSession,
+    actor: Actor,
     action: str,
     resource_type: str,
     resource_id: object | None = None,
     detail: dict[str, Any] | None = None,
-    *,
-    principal: Any | None = None,
 ) -> None:
-    """Queue an audit entry for this transaction (written at commit time, in order)."""
-    request = session.info.get("request")
-    if principal is None and request is not None:
-        principal = getattr(request.state, "principal", None)
+    """Queue an audit entry for this transaction (written at commit time, in order).
+
+    The actor is explicit: nothing is read from the session but the entries queued on it.
+    """
+    request_id = client_addr = None
+    principal: Principal | None
+    if actor is None or isinstance(actor, Principal):
+        principal = actor
+    else:
+        principal, request_id, client_addr = actor.principal, actor.request_id, actor.client_addr
+    kind: str = "system"
+    pid = name = None
     if principal is not None:
         kind, pid, name = principal.kind, str(principal.id), principal.name
-    else:
-        kind, pid, name = "system", None, None
     session.info.setdefault("audit", []).append(
         _Pending(
             action=action,
@@ -69,6 +85,8 @@ def record(
             principal_kind=kind,
             principal_id=pid,
             principal_name=name,
+            request_id=request_id,
+            client_addr=client_addr,
         )
     )
 
@@ -98,16 +116,23 @@ def chain_hash(entry: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
-async def flush(session: AsyncSession) -> None:
-    """Write the queued entries, chained to the last one. Called by the session dependency."""
+async def flush(
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    request_id: str | None = None,
+    client_addr: str | None = None,
+) -> None:
+    """Write the queued entries, chained to the last one, just before the commit.
+
+    Called by whoever owns the transaction: the session dependency (with the request's id,
+    the client's address and the clock's time), the worker, scripts. An entry recorded with a
+    request context keeps that context's request id and address.
+    """
     pending: list[_Pending] = session.info.pop("audit", [])
     if not pending:
         return
-    request = session.info.get("request")
-    request_id = getattr(request.state, "request_id", None) if request is not None else None
-    client = request.client.host if request is not None and request.client else None
-    clock = request.app.state.clock if request is not None else None
-    now = clock.now() if clock is not None else datetime.now(UTC)
+    now = now or datetime.now(UTC)
     prev_hash, ids = (await session.execute(_RESERVE, {"k": _LOCK_KEY, "n": len(pending)})).one()
     prev = prev_hash or GENESIS
     rows = []
@@ -121,8 +146,8 @@ async def flush(session: AsyncSession) -> None:
             "action": p.action,
             "resource_type": p.resource_type,
             "resource_id": p.resource_id,
-            "request_id": request_id,
-            "client_addr": client,
+            "request_id": p.request_id or request_id,
+            "client_addr": p.client_addr or client_addr,
             "detail": p.detail,
             "prev_hash": prev,
         }

@@ -10,11 +10,14 @@ worker. Redirects are not followed (a webhook URL that moves is a configuration 
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
+import httpcore
 import httpx
 
 from app.config import Settings
+from app.kit.egress import GuardedBackend
 
 USER_AGENT = "children-care/1.0"
 
@@ -25,16 +28,46 @@ def outbound_timeout(settings: Settings | None = None) -> httpx.Timeout:
     return httpx.Timeout(connect=connect, read=other, write=other, pool=connect)
 
 
+DEFAULT_LIMITS = httpx.Limits(max_connections=50, max_keepalive_connections=10)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport whose connections go through the egress guard (checked, pinned)."""
+
+    def __init__(
+        self,
+        *,
+        verify: ssl.SSLContext | bool = True,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        allow_private: bool = False,
+    ) -> None:
+        super().__init__(verify=verify, limits=limits, trust_env=False)
+        # httpx offers no network_backend option: the same pool, built with the guard.
+        plain = self._pool
+        assert isinstance(plain, httpcore.AsyncConnectionPool)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=plain._ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(allow_private=allow_private),
+        )
+
+
 def outbound_client(
     settings: Settings | None = None,
     *,
     timeout: httpx.Timeout | float | None = None,
+    allow_private: bool | None = None,
     **kwargs: Any,
 ) -> httpx.AsyncClient:
-    """An httpx.AsyncClient for calls leaving the service, with every timeout set.
+    """An httpx.AsyncClient for calls leaving the service, with every timeout set and every
+    connection checked by the egress guard.
 
-    `timeout` overrides the settings' (a number sets all four phases); other keyword arguments
-    go to httpx.AsyncClient (e.g. `transport=` in tests).
+    `timeout` overrides the settings' (a number sets all four phases); `allow_private` the
+    settings' WEBHOOK_ALLOW_PRIVATE_TARGETS (False without settings); other keyword arguments
+    go to httpx.AsyncClient (`verify=` and `limits=` to the guarded transport; a `transport=`
+    of a test replaces it).
     """
     if timeout is None:
         timeout = outbound_timeout(settings)
@@ -49,5 +82,13 @@ def outbound_client(
         raise ValueError(f"outbound calls need a positive timeout for: {', '.join(missing)}")
     headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
     kwargs.setdefault("follow_redirects", False)
-    kwargs.setdefault("limits", httpx.Limits(max_connections=50, max_keepalive_connections=10))
+    kwargs["trust_env"] = False
+    if "transport" not in kwargs:
+        if allow_private is None:
+            allow_private = bool(settings is not None and settings.webhook_allow_private_targets)
+        kwargs["transport"] = GuardedTransport(
+            verify=kwargs.pop("verify", True),
+            limits=kwargs.pop("limits", DEFAULT_LIMITS),
+            allow_private=allow_private,
+        )
     return httpx.AsyncClient(timeout=timeout, headers=headers, **kwargs)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")  # one billion yuan: far above any benefit, far below bigint fen
+# A plain decimal: no exponent ("1e309" would make quantize raise), no NaN or infinity.
+_PLAIN = re.compile(r"-?(\d+)(\.\d+)?", re.ASCII)
+_FORMAT = '金额须为十进制数字的字符串，如 "2650.00"|Money must be a decimal string like "2650.00"'
+_RANGE = "金额超出范围（不超过十亿元）|Amount out of range (under one billion yuan)"
 
 
 def round_fen(amount: Decimal) -> Decimal:
@@ -33,27 +38,31 @@ def format_money(amount: Decimal) -> str:
 
 
 def _parse_money(value: object) -> Decimal:
+    """A decimal string ("2650.00", "2650", " -3.2 ") or a Decimal, under a billion yuan, at most
+    two decimal places. Refused before any arithmetic: exponents, NaN, infinity, huge digits."""
     if isinstance(value, (bool, float, int)):
         raise ValueError(
             '金额须为两位小数的字符串，如 "2650.00"|Money must be a string like "2650.00"'
         )
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(_FORMAT)
+        if abs(value) >= MAX_AMOUNT:
+            raise ValueError(_RANGE)
         d = value
     elif isinstance(value, str):
-        try:
-            d = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise ValueError("金额格式无效") from None
+        match = _PLAIN.fullmatch(value.strip())
+        if match is None:
+            raise ValueError(_FORMAT)
+        if len(match.group(1).lstrip("0")) > len(str(int(MAX_AMOUNT))):
+            raise ValueError(_RANGE)
+        d = Decimal(match.group(0))
+        if abs(d) >= MAX_AMOUNT:
+            raise ValueError(_RANGE)
     else:
-        raise ValueError("金额格式无效")
-    if not d.is_finite():
-        raise ValueError("金额格式无效")
+        raise ValueError(_FORMAT)
     if d != round_fen(d):
         raise ValueError("金额最多两位小数|At most two decimal places")
-    if abs(d) >= MAX_AMOUNT:
-        raise ValueError(
-            "金额超出范围（不超过十亿元）|Amount out of range (under one billion yuan)"
-        )
     return round_fen(d)
 
 

@@ -8,10 +8,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
 
+from app.errors import ValidationFailed
+
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})$"
 )
-_MONTH = re.compile(r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$", re.ASCII)
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -66,6 +68,20 @@ def parse_month(value: str) -> date:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
+MONTH_PATTERN = r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$"
+"""The JSON-schema pattern of a month (the same range as `parse_month`)."""
+
+
+def month_or_422(value: str, field: str = "month") -> date:
+    """`parse_month` for a path or query parameter: a 422 naming `field` when it is no month of
+    1900–2100 (a year like 9999 would overflow the date arithmetic that follows)."""
+    try:
+        return parse_month(value)
+    except ValueError as error:
+        zh, en = str(error).split("|")
+        raise ValidationFailed(errors=[(field, zh, en)]) from None
+
+
 def _month(value: object) -> object:
     if isinstance(value, date):
         return value.replace(day=1)
@@ -81,7 +97,7 @@ Month = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$",
+            "pattern": MONTH_PATTERN,
             "examples": ["2026-06"],
         }
     ),

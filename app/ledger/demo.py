@@ -179,7 +179,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             }
             if category == "poor_family_disabled"
             else None,
-            "school_stage": "primary" if age_on(birth, today) >= 7 else "preschool",
+            **_schooling(birth, today),
             "school_name": "演示学校",
             "insurance": {
                 "basic_medical": True,
@@ -220,6 +220,17 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     await _discovery(session, settings, ring, villages, rng, now)
 
 
+def _schooling(birth: date, today: date) -> dict[str, Any]:
+    """The stage by age; from 15, senior secondary begun the September after the 15th birthday
+    (its enrolment year recorded, so that support after 18 in school can follow it)."""
+    age = age_on(birth, today)
+    if age < 15:
+        stage = "preschool" if age < 7 else "primary" if age < 12 else "junior_secondary"
+        return {"school_stage": stage, "school_enrolment_year": None}
+    year = min(birth.year + 15 + (1 if birth.month >= 9 else 0), today.year)
+    return {"school_stage": "senior_secondary", "school_enrolment_year": year}
+
+
 def _entry(
     out: list[dict[str, Any]],
     child: dict[str, Any],
@@ -250,6 +261,7 @@ def _entry(
             "reason": reason,
             "effective_on": effective_on,
             "state": state,
+            "version": child["version"],
         }
     )
 

@@ -7,17 +7,18 @@ import re
 from datetime import date
 
 from app.errors import ValidationFailed
+from app.kit.types import month_or_422
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
 def parse_month(raw: str, field: str = "month") -> date:
-    """`2026-05` → date(2026, 5, 1); anything else is a 422 naming `field`."""
-    m = _MONTH.match(raw)
-    if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 2000:
+    """`2026-05` → date(2026, 5, 1); anything else (or a year outside 2000–2100) is a 422
+    naming `field`."""
+    first = month_or_422(raw, field)
+    if first.year < 2000:
         raise ValidationFailed(errors=[(field, "月份格式应为 YYYY-MM", "Month must be YYYY-MM")])
-    return date(int(m.group(1)), int(m.group(2)), 1)
+    return first
 
 
 def month_end(first: date) -> date:
@@ -27,7 +28,7 @@ def month_end(first: date) -> date:
 def parse_quarter(raw: str, field: str = "quarter") -> tuple[date, date]:
     """`2025Q2` → (first month, last month) of the quarter."""
     m = _QUARTER.match(raw)
-    if not m or int(m.group(1)) < 2000:
+    if not m or not 2000 <= int(m.group(1)) <= 2100:
         raise ValidationFailed(
             errors=[(field, "季度格式应为 YYYYQn，如 2025Q2", "Quarter must be like 2025Q2")]
         )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Area, ChildChange, LedgerMonthClose, LedgerReview
+from app.models.children import ON_LEDGER
 
 
 def next_month(m: date) -> date:
@@ -55,7 +56,7 @@ async def active_counts(
         .outerjoin(Area, Area.code == ChildChange.state["village_code"].astext)
         .where(
             ChildChange.seq.in_(_last_entries(month)),
-            ChildChange.state["status"].astext == "active",
+            ChildChange.state["status"].astext.in_(ON_LEDGER),
         )
         .group_by(category, placement, Area.parent_code)
     )

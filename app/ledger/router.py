@@ -68,7 +68,7 @@ async def sign_ledger_review(
     responses=error_responses(401, 403, 422),
 )
 async def get_ledger_month(
-    month: str, session: SessionDep, _: LedgerReaders, clock: ClockDep
+    month: str, session: SessionDep, principal: LedgerReaders, clock: ClockDep
 ) -> LedgerOut:
     report = await service.ledger_for(session, parse_month(month), clock.now())
     return LedgerOut.model_validate(report)
@@ -94,11 +94,11 @@ async def close_ledger_month(
     responses=_XLSX_RESPONSE | error_responses(401, 403, 422),
 )
 async def export_ledger_month(
-    month: str, session: SessionDep, _: LedgerReaders, clock: ClockDep
+    month: str, session: SessionDep, principal: LedgerReaders, clock: ClockDep
 ) -> Response:
     first = parse_month(month)
     report = await service.ledger_for(session, first, clock.now(), with_register=True)
-    audit.record(session, "ledger.export", "ledger_month", f"{first:%Y-%m}")
+    audit.record(session, principal, "ledger.export", "ledger_month", f"{first:%Y-%m}")
     return Response(
         workbook(report),
         media_type=XLSX,

@@ -24,6 +24,7 @@ from app.kit.clock import month_of
 from app.ledger import repository as repo
 from app.ledger.months import month_end, parse_quarter, quarter_of
 from app.models import CATEGORIES, PLACEMENTS, ChildChange, LedgerMonthClose, LedgerReview
+from app.models.children import ON_LEDGER
 
 KIND_LIST = {"created": "additions", "changed": "changes", "revoked": "revocations"}
 
@@ -57,7 +58,7 @@ async def totals_at(session: AsyncSession, month: date) -> dict[str, Any]:
 
 async def register_at(session: AsyncSession, month: date) -> list[dict[str, Any]]:
     """花名册: every child active at the month's end, as the ledger recorded them."""
-    active = [s for s in await repo.states_at(session, month) if s.get("status") == "active"]
+    active = [s for s in await repo.states_at(session, month) if s.get("status") in ON_LEDGER]
     towns = await repo.village_towns(
         session, {s["village_code"] for s in active if s["village_code"]}
     )
@@ -147,7 +148,7 @@ async def close_month(
             await session.flush()
     except IntegrityError:
         raise Conflict(f"{month:%Y-%m} 已月结", f"{month:%Y-%m} is already closed") from None
-    audit.record(session, "ledger.close", "ledger_month", f"{month:%Y-%m}")
+    audit.record(session, principal, "ledger.close", "ledger_month", f"{month:%Y-%m}")
     return report
 
 
@@ -207,7 +208,9 @@ async def sign_review(
             await session.flush()
     except IntegrityError:
         raise Conflict(f"{quarter} 已审核签字", f"{quarter} is already signed") from None
-    audit.record(session, "ledger.review", "ledger_review", review.id, {"quarter": quarter})
+    audit.record(
+        session, principal, "ledger.review", "ledger_review", review.id, {"quarter": quarter}
+    )
     return review
 
 

@@ -70,7 +70,10 @@ class AgencyClient(Timestamps, Versioned, Base):
     agency: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
     secret_hash: Mapped[str] = mapped_column(String(128), nullable=False)
+    # Where deliveries go: set by a district admin, or approved by one (never by the client).
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    # A URL the client asked for, delivered nothing until a district admin approves it.
+    webhook_pending_url: Mapped[str | None] = mapped_column(Text)
     # The webhook signing secret, AES-GCM encrypted (shown once when set or rotated).
     webhook_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)

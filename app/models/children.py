@@ -14,7 +14,9 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     func,
@@ -38,6 +40,10 @@ SCHOOL_STAGES = (
     "higher_vocational",
     "undergraduate",
 )
+STATUSES = ("active", "continued_schooling", "revoked")
+ON_LEDGER = ("active", "continued_schooling")
+"""Statuses of a child still on the ledger: `continued_schooling` is an orphan or
+de-facto-unsupported child who turned 18 in full-time schooling and stays until its normal end."""
 
 
 class Child(Timestamps, Versioned, Base):
@@ -58,7 +64,7 @@ class Child(Timestamps, Versioned, Base):
         String(12), ForeignKey("areas.code"), nullable=True, index=True
     )
     approved_on: Mapped[date] = mapped_column(Date, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    status: Mapped[str] = mapped_column(String(24), nullable=False, default="active")
     revoked_on: Mapped[date | None] = mapped_column(Date)
     revoke_reason: Mapped[str | None] = mapped_column(String(32))
     revoke_note: Mapped[str | None] = mapped_column(Text)
@@ -69,6 +75,10 @@ class Child(Timestamps, Versioned, Base):
     disability: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     school_stage: Mapped[str | None] = mapped_column(String(24))
     school_name: Mapped[str | None] = mapped_column(String(100))
+    # The year the current schooling began, and (if known) the date it is expected to end; the
+    # normal end of the schooling is derived from them (app/children/schooling.py).
+    school_enrolment_year: Mapped[int | None] = mapped_column(SmallInteger)
+    school_expected_end_on: Mapped[date | None] = mapped_column(Date)
     insurance: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     # Why the category needs review (rules.review_flags): flagged, never re-classified silently.
     review_flags: Mapped[list[dict[str, Any]]] = mapped_column(
@@ -87,16 +97,16 @@ class Child(Timestamps, Versioned, Base):
             name="category",
         ),
         CheckConstraint("placement IN ('dispersed','institution')", name="placement"),
-        CheckConstraint("status IN ('active','revoked')", name="status"),
+        CheckConstraint("status IN ('active','continued_schooling','revoked')", name="status"),
         CheckConstraint(
             "placement = 'institution' OR village_code IS NOT NULL", name="dispersed_has_village"
         ),
-        # One active enrolment per ID number.
+        # One enrolment on the ledger per ID number.
         Index(
             "uq_children_active_id_number",
             "id_number_hash",
             unique=True,
-            postgresql_where=text("status = 'active'"),
+            postgresql_where=text("status IN ('active', 'continued_schooling')"),
         ),
         Index("ix_children_updated", "updated_at", "id"),
         Index(
@@ -134,5 +144,9 @@ class ChildChange(Base):
     # The ledger-relevant state after this entry (name, masked ID, category, placement, village,
     # status, ...): the month-end ledger is the last state of each child up to that month.
     state: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # The child's version after this entry (its ETag then). A stale edit made on version N is
+    # merged field by field from the entries above N (app/children/merge.py). NULL where the
+    # history did not account for every version (rows from before it was kept, see 0017).
+    version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_child_changes_child_month", "child_id", "ledger_month", "at"),)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +47,18 @@ INCIDENT_KINDS = (
     "minor_pregnancy",
     "domestic_violence",
     "other",
+)
+# The nine situations of the 2020 opinion (app/incidents/situations.py has their wording).
+INCIDENT_SITUATIONS = (
+    "genital_injury",
+    "girl_under_14_sexual_assault_or_pregnancy",
+    "girl_14_plus_pregnancy_after_assault",
+    "injuries_suggesting_violence",
+    "disability_or_death_by_harm",
+    "abandonment_or_no_care",
+    "unknown_origin_missing_or_trafficked",
+    "organised_begging",
+    "other_serious_harm",
 )
 INCIDENT_STATUSES = ("draft", "reported", "acknowledged", "investigating", "intervening", "closed")
 INCIDENT_OUTCOMES = ("substantiated", "unsubstantiated", "transferred")
@@ -73,6 +86,14 @@ class Incident(Timestamps, Versioned, Base):
     # The area the incident belongs to (the child's village, else the reporter's area).
     area_code: Mapped[str | None] = mapped_column(String(12), index=True)
     kinds: Mapped[list[str]] = mapped_column(ARRAY(String(32)), nullable=False, default=list)
+    # The statutory situations (at least one once reported); `situations_inferred`: set by the
+    # migration from the kinds of a report filed before situations existed, not by its reporter.
+    situations: Mapped[list[str]] = mapped_column(
+        PG_ARRAY(String(48)), nullable=False, default=list, server_default=text("'{}'")
+    )
+    situations_inferred: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
     description: Mapped[str | None] = mapped_column(Text)
     discovered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     location: Mapped[str | None] = mapped_column(Text)
@@ -102,6 +123,16 @@ class Incident(Timestamps, Versioned, Base):
             name="outcome",
         ),
         CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
+        CheckConstraint(
+            "situations <@ ARRAY["
+            + ",".join(f"'{c}'" for c in INCIDENT_SITUATIONS)
+            + "]::varchar[]",
+            name="situations_known",
+        ),
+        CheckConstraint(
+            "status = 'draft' OR cardinality(situations) > 0", name="reported_has_situation"
+        ),
+        Index("ix_incidents_situations", "situations", postgresql_using="gin"),
         Index("ix_incidents_created", "created_at", "id"),
         Index(
             "ix_incidents_open_drafts",

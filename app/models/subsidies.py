@@ -187,7 +187,9 @@ class MedicalClaim(Versioned, Base):
 
 
 class BenefitRun(Base):
-    """助学金 / 节日慰问 run: one per school year (education_grant) or occasion and year (holiday)."""
+    """助学金 / 节日慰问 run: one per school year (education_grant) or occasion and year (holiday);
+    draft → approved, by someone other than its creator (four eyes); only approved runs count
+    as spent."""
 
     __tablename__ = "subsidy_benefit_runs"
 
@@ -200,10 +202,16 @@ class BenefitRun(Base):
     totals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     created_by: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="draft", server_default="draft"
+    )
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("benefit", "period"),
         CheckConstraint("benefit IN ('education_grant','holiday_condolence')", name="benefit"),
+        CheckConstraint("status IN ('draft','approved')", name="status"),
     )
 
 

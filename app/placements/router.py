@@ -16,6 +16,7 @@ from app.auth.principal import DistrictAdmin, Principal, require_roles
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.clock import ClockDep
+from app.kit.four_eyes import FourEyes
 from app.placements import repository as repo
 from app.placements import service
 from app.placements.schemas import CandidateOut, EntryPlace, PlanApprove, PlanCreate, PlanOut
@@ -74,13 +75,19 @@ async def get_placement_plan(plan_id: uuid.UUID, session: SessionDep, _: Readers
 @router.post(
     "/plans/{plan_id:uuid}/approve",
     response_model=PlanOut,
-    summary="Record the district government's approval of the plan (district leader)",
+    summary="Record the district government's approval of the plan (district leader, not its "
+    "creator: four eyes)",
     responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def approve_placement_plan(
-    plan_id: uuid.UUID, body: PlanApprove, session: SessionDep, actor: Leader, clock: ClockDep
+    plan_id: uuid.UUID,
+    body: PlanApprove,
+    session: SessionDep,
+    actor: Leader,
+    clock: ClockDep,
+    four_eyes: FourEyes,
 ) -> PlanOut:
-    await service.approve_plan(session, actor, plan_id, body, clock.now())
+    await service.approve_plan(session, actor, plan_id, body, clock.now(), four_eyes=four_eyes)
     return await _one(session, plan_id)
 
 
@@ -91,16 +98,21 @@ async def approve_placement_plan(
     responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def place_placement_entry(
-    plan_id: uuid.UUID, entry_id: uuid.UUID, body: EntryPlace, session: SessionDep, _: DistrictAdmin
+    plan_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    body: EntryPlace,
+    session: SessionDep,
+    principal: DistrictAdmin,
 ) -> PlanOut:
-    await service.place_entry(session, plan_id, entry_id, body)
+    await service.place_entry(session, principal, plan_id, entry_id, body)
     return await _one(session, plan_id)
 
 
 @router.post(
     "/plans/{plan_id:uuid}/entries/{entry_id:uuid}/pay",
     response_model=PlanOut,
-    summary="Pay a carried-out placement's one-time subsidy (once; again → 409)",
+    summary="Pay a carried-out placement's one-time subsidy (once; again → 409; not by the "
+    "plan's approver)",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def pay_placement_entry(
@@ -109,8 +121,9 @@ async def pay_placement_entry(
     session: SessionDep,
     actor: DistrictAdmin,
     clock: ClockDep,
+    four_eyes: FourEyes,
 ) -> PlanOut:
-    await service.pay_entry(session, actor, plan_id, entry_id, clock.now())
+    await service.pay_entry(session, actor, plan_id, entry_id, clock.now(), four_eyes=four_eyes)
     return await _one(session, plan_id)
 
 

@@ -18,11 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit
+from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.models import PlacementEntry, PlacementPlan
 from app.placements import repository as repo
 from app.placements.schemas import EntryPlace, PlanApprove, PlanCreate
 from app.subsidies.errors import AlreadyPaid, WrongState
+
+WHAT_ZH, WHAT_EN = "该安置计划", "this placement plan"
 
 
 class PlanExists(Conflict):
@@ -94,6 +97,7 @@ async def create_plan(
     await session.flush()
     audit.record(
         session,
+        principal,
         "placement_plan.create",
         "placement_plan",
         plan.id,
@@ -117,11 +121,14 @@ async def approve_plan(
     plan_id: uuid.UUID,
     body: PlanApprove,
     now: datetime,
+    *,
+    four_eyes: bool = True,
 ) -> PlacementPlan:
-    """Record the district government's approval of a draft plan."""
+    """Record the district government's approval of a draft plan (not by its creator)."""
     plan = await get_plan(session, plan_id, lock=True)
     if plan.status != "draft":
         raise WrongState("该安置计划已审批", "The plan is already approved")
+    require_another(four_eyes, principal, plan.created_by, "approve", WHAT_ZH, WHAT_EN)
     plan.status = "approved"
     plan.approval_reference = body.approval_reference
     plan.approved_on = body.approved_on
@@ -129,10 +136,11 @@ async def approve_plan(
     await session.flush()
     audit.record(
         session,
+        principal,
         "placement_plan.approve",
         "placement_plan",
         plan.id,
-        {"approval_reference": body.approval_reference},
+        {"approval_reference": body.approval_reference, "created_by": plan.created_by},
     )
     return plan
 
@@ -145,7 +153,11 @@ async def _entry(session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID)
 
 
 async def place_entry(
-    session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID, body: EntryPlace
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    body: EntryPlace,
 ) -> PlacementEntry:
     """The placement is carried out (only under an approved plan)."""
     plan = await get_plan(session, plan_id)
@@ -157,7 +169,12 @@ async def place_entry(
     entry.status, entry.placed_on, entry.placement_note = "placed", body.placed_on, body.note
     await session.flush()
     audit.record(
-        session, "placement.place", "placement_entry", entry.id, {"placed_on": str(body.placed_on)}
+        session,
+        principal,
+        "placement.place",
+        "placement_entry",
+        entry.id,
+        {"placed_on": str(body.placed_on)},
     )
     return entry
 
@@ -168,17 +185,30 @@ async def pay_entry(
     plan_id: uuid.UUID,
     entry_id: uuid.UUID,
     now: datetime,
+    *,
+    four_eyes: bool = True,
 ) -> PlacementEntry:
-    """Pay the one-time subsidy of a carried-out placement, once."""
+    """Pay the one-time subsidy of a carried-out placement, once (not by the plan's approver)."""
     entry = await _entry(session, plan_id, entry_id)
     if entry.status == "paid":
         raise AlreadyPaid("该安置补贴已支付", "The placement subsidy is already paid")
     if entry.status != "placed":
         raise WrongState("须先完成安置再支付补贴", "Carry out the placement before paying")
+    plan = await get_plan(session, plan_id)
+    require_another(four_eyes, principal, plan.approved_by, "pay", WHAT_ZH, WHAT_EN)
     entry.status, entry.paid_at, entry.paid_by = "paid", now, principal.name
     await session.flush()
     audit.record(
-        session, "placement.pay", "placement_entry", entry.id, {"subsidy_fen": entry.subsidy_fen}
+        session,
+        principal,
+        "placement.pay",
+        "placement_entry",
+        entry.id,
+        {
+            "subsidy_fen": entry.subsidy_fen,
+            "created_by": plan.created_by,
+            "approved_by": plan.approved_by,
+        },
     )
     return entry
 

@@ -1,9 +1,11 @@
 """The one place where a referral is projected to the fields of an agency's mandate.
 
-Police see identity and residence and the report itself; health sees health and insurance;
-education sees schooling; the disabled persons' federation sees disability; the women's
-federation sees guardians and the report. Every agency sees the incident's kinds, urgency and
-status. Used by the referrals API and by the webhook payloads alike.
+Police see identity (the whole ID number) and residence and the report itself; health sees
+health and insurance; education sees schooling; the disabled persons' federation sees
+disability; the women's federation sees guardians and the report. Every agency sees who the
+child is (the ID number masked, except for the police) and the incident's statutory situations
+(with the 2020 opinion's wording), kinds, urgency and status. Used by the referrals API and by
+the webhook payloads alike.
 """
 
 from __future__ import annotations
@@ -11,17 +13,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from app.kit.crypto import DecryptError, KeyRing
+from app.auth.mandate import whole_id_number
+from app.children.projection import id_number as child_id_number
+from app.incidents.schemas import SituationOut
+from app.incidents.situations import described
+from app.kit.crypto import KeyRing
+from app.kit.reveal import reveal
 from app.models import Child, Incident, Referral
 from app.referrals.schemas import AgencyChildView, AgencyIncidentView, AgencyReferralOut
 
-_BASIC = frozenset({"name", "gender", "birth_date", "age"})
+_BASIC = frozenset({"name", "gender", "birth_date", "age", "id_number"})
+# The AES-GCM context of `incidents.child_id_number_enc` (a minor not on the ledger): none.
+INCIDENT_ID_CONTEXT = b""
 
 MANDATE: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # agency: (incident fields, child fields) beyond the common ones
     "police": (
         frozenset({"description", "location", "discovered_at", "reporter_name"}),
-        _BASIC | {"id_number", "village_code", "guardians"},
+        _BASIC | {"village_code", "guardians"},
     ),
     "health": (
         frozenset({"description", "discovered_at"}),
@@ -39,14 +48,33 @@ def _age(birth: date | None, today: date) -> int | None:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def _child_facts(
-    incident: Incident, child: Child | None, keyring: KeyRing, today: date
-) -> dict[str, Any]:
+def _id_number(
+    agency: str, incident: Incident, child: Child | None, keyring: KeyRing
+) -> str | None:
+    """The ID number as `agency` sees it: whole where its field needs it (decrypted with the
+    context its column was written with, or an error — never a silent mask), else masked."""
     if child is not None:
-        try:
-            id_number: str | None = keyring.decrypt(child.id_number_enc)
-        except DecryptError:
-            id_number = child.id_number_masked
+        if not whole_id_number(agency):
+            return child.id_number_masked
+        return child_id_number(child, keyring)
+    if incident.child_id_number_enc is None:
+        return None
+    if not whole_id_number(agency):
+        return incident.child_id_number_masked
+    return reveal(
+        keyring,
+        incident.child_id_number_enc,
+        context=INCIDENT_ID_CONTEXT,
+        column="incidents.child_id_number_enc",
+        record_id=incident.id,
+    )
+
+
+def _child_facts(
+    agency: str, incident: Incident, child: Child | None, keyring: KeyRing, today: date
+) -> dict[str, Any]:
+    id_number = _id_number(agency, incident, child, keyring)
+    if child is not None:
         return {
             "name": child.name,
             "gender": child.gender,
@@ -61,12 +89,6 @@ def _child_facts(
             "serious_illness": child.serious_illness,
             "insurance": child.insurance,
         }
-    id_number = None
-    if incident.child_id_number_enc is not None:
-        try:
-            id_number = keyring.decrypt(incident.child_id_number_enc)
-        except DecryptError:
-            id_number = incident.child_id_number_masked
     return {
         "name": incident.child_name,
         "gender": incident.child_gender,
@@ -88,7 +110,7 @@ def project_for_agency(
 ) -> AgencyReferralOut:
     """The referral as `agency` may see it; fields outside its mandate are left out entirely."""
     incident_fields, child_fields = MANDATE[agency]
-    facts = _child_facts(incident, child, keyring, today)
+    facts = _child_facts(agency, incident, child, keyring, today)
     extra_incident = {
         "description": incident.description,
         "location": incident.location,
@@ -107,6 +129,8 @@ def project_for_agency(
         incident=AgencyIncidentView(
             id=incident.id,
             status=incident.status,
+            situations=[SituationOut.model_validate(d) for d in described(incident.situations)],
+            situations_inferred=incident.situations_inferred,
             kinds=list(incident.kinds),
             urgent=incident.urgent,
             immediate_danger=incident.immediate_danger,

@@ -12,10 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Child, Incident, Referral
 
 
-def list_stmt(agency: str, status: str | None, updated_since: datetime | None) -> Select[Any]:
+def list_stmt(
+    agency: str, status: str | None, updated_since: datetime | None, situation: str | None = None
+) -> Select[Any]:
     stmt = select(Referral).where(Referral.agency == agency)
     if status is not None:
         stmt = stmt.where(Referral.status == status)
+    if situation is not None:
+        stmt = stmt.where(
+            Referral.incident_id.in_(
+                select(Incident.id).where(Incident.situations.contains([situation]))
+            )
+        )
     if updated_since is not None:
         stmt = stmt.where(Referral.updated_at >= updated_since)
     return stmt

@@ -11,6 +11,7 @@ from app.auth.principal import Principal, require_scope
 from app.db import SessionDep
 from app.errors import error_responses
 from app.incidents.deps import CtxDep
+from app.incidents.situations import Situation
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.types import Timestamp
 from app.referrals import service
@@ -36,6 +37,9 @@ async def list_referrals(
     ctx: CtxDep,
     status: Annotated[ReferralStatus | None, Query()] = None,
     updated_since: Annotated[Timestamp | None, Query()] = None,
+    situation: Annotated[
+        Situation | None, Query(description="Only referrals of reports naming this situation.")
+    ] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[AgencyReferralOut]:
@@ -45,6 +49,7 @@ async def list_referrals(
         ctx,
         status=status,
         updated_since=updated_since,
+        situation=situation,
         limit=limit,
         cursor=cursor,
     )

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.incidents.schemas import SituationOut
 from app.kit.types import Date
 
 
@@ -18,7 +19,9 @@ class AgencyChildView(BaseModel):
     gender: str | None = None
     birth_date: Date | None = None
     age: int | None = None
-    id_number: str | None = Field(default=None, description="Police only: the full number.")
+    id_number: str | None = Field(
+        default=None, description="The police: the whole number; other agencies: masked."
+    )
     village_code: str | None = Field(default=None, description="Police: residence.")
     guardians: list[dict[str, Any]] | None = None
     school_stage: str | None = None
@@ -31,6 +34,13 @@ class AgencyChildView(BaseModel):
 class AgencyIncidentView(BaseModel):
     id: uuid.UUID
     status: str
+    situations: list[SituationOut] = Field(
+        description="The situations of the 2020 opinion the report falls under, each with the "
+        "opinion's wording (`text`)."
+    )
+    situations_inferred: bool = Field(
+        description="True when inferred from the kinds of a report filed before situations existed."
+    )
     kinds: list[str]
     urgent: bool
     immediate_danger: bool

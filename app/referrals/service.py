@@ -49,16 +49,19 @@ async def list_referrals(
     updated_since: datetime | None,
     limit: int,
     cursor: str | None,
+    situation: str | None = None,
 ) -> tuple[list[AgencyReferralOut], str | None]:
     rows, nxt = await paginate(
         session,
-        repo.list_stmt(_agency(principal), status, updated_since),
+        repo.list_stmt(_agency(principal), status, updated_since, situation),
         [Referral.created_at, Referral.id],
         limit=limit,
         cursor=cursor,
     )
     views = await _project(session, principal, rows, ctx)
-    audit.record(session, "referral.list", "referral", None, {"ids": [str(r.id) for r in rows]})
+    audit.record(
+        session, principal, "referral.list", "referral", None, {"ids": [str(r.id) for r in rows]}
+    )
     return views, nxt
 
 
@@ -68,7 +71,7 @@ async def get_referral(
     referral = await repo.get_for_agency(session, _agency(principal), referral_id)
     if referral is None:
         raise ReferralNotFound()
-    audit.record(session, "referral.read", "referral", referral.id)
+    audit.record(session, principal, "referral.read", "referral", referral.id)
     return (await _project(session, principal, [referral], ctx))[0]
 
 
@@ -109,7 +112,7 @@ async def acknowledge(
             )
         else:
             incident.updated_at = func.now()
-        audit.record(session, "referral.acknowledge", "referral", referral.id)
+        audit.record(session, principal, "referral.acknowledge", "referral", referral.id)
     return (await _project(session, principal, [referral], ctx))[0]
 
 
@@ -152,5 +155,7 @@ async def add_update(
     incident.updated_at = func.now()
     await session.flush()
     await session.refresh(referral)
-    audit.record(session, "referral.update", "referral", referral.id, {"status": body.status})
+    audit.record(
+        session, principal, "referral.update", "referral", referral.id, {"status": body.status}
+    )
     return (await _project(session, principal, [referral], ctx))[0]

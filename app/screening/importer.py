@@ -203,6 +203,7 @@ async def _finish(
         return
     audit.record(
         session,
+        None,
         "screening_import.finish",
         "screening_import",
         import_id,

@@ -3,7 +3,9 @@
 The kind of file is decided by its content, never by its name: an XLSX workbook is a zip
 (`PK\\x03\\x04`); anything else is read as CSV, in UTF-8 (with or without a BOM) or, failing
 that, GB18030 (what Excel saves as "CSV" on a Chinese Windows). Memory stays flat: CSV goes
-through `csv.reader` over an `io.TextIOWrapper`, XLSX through the lean streaming reader in `xlsx` (openpyxl's read-only mode as the fallback).
+through `csv.reader` over an `io.TextIOWrapper`, XLSX through the lean streaming reader in
+`xlsx` (openpyxl's read-only mode as the fallback, only for a workbook that passed the limits
+of `xlsx.XlsxLimits`: a workbook over one raises `TableLimitError`, naming it).
 
 Row numbers are the spreadsheet's: the header is row 1 and the first data row is row 2
 (for CSV, a record with a quoted line break still counts as one row). Blank rows are skipped.
@@ -29,6 +31,7 @@ from types import TracebackType
 from typing import IO, Any, Final, Literal, Self, TypeVar
 
 from app.screening.template import FIELDS, HEADER_TO_FIELD, REQUIRED_FIELDS, ZH_BY_FIELD
+from app.screening.xlsx import DEFAULT_LIMITS, XlsxLimitExceeded
 
 RawValue = str | dt.date | None
 RawRow = dict[str, RawValue]
@@ -48,6 +51,21 @@ csv.field_size_limit(1 << 20)
 
 class NotATableError(ValueError):
     """The file is not a screening table at all; the whole file is refused (message in Chinese)."""
+
+
+class TableLimitError(NotATableError):
+    """An XLSX workbook over one of the reader's limits; `limit` names it (`xlsx.XlsxLimits`).
+
+    The message (Chinese, what a failed import shows) names the limit too, so that it survives
+    the trip from the parsing child process, which passes only the message on.
+    """
+
+    def __init__(self, exc: XlsxLimitExceeded) -> None:
+        self.limit = exc.limit
+        self.maximum = exc.maximum
+        self.reason_zh = exc.reason_zh
+        self.reason_en = exc.reason_en
+        super().__init__(f"文件超出安全限制 {exc.limit}：{exc.reason_zh}")
 
 
 class MissingColumnsError(NotATableError):
@@ -236,7 +254,10 @@ class Table:
 
         try:
             reader = XlsxReader(raw)
+        except XlsxLimitExceeded as exc:
+            raise TableLimitError(exc) from None
         except XlsxError:
+            # Malformed for the lean reader but within the limits (the zip directory passed).
             raw.seek(0)
             return self._open_xlsx_openpyxl(raw)
         self._closers.insert(0, reader.close)
@@ -246,6 +267,8 @@ class Table:
             layout, number = _read_header(rows, "xlsx", None)
         except NotATableError:
             raise
+        except XlsxLimitExceeded as exc:
+            raise TableLimitError(exc) from None
         except Exception as exc:
             raise NotATableError(f"XLSX 工作表无法读取：{type(exc).__name__}") from None
         self._rows = _xlsx_rows(rows, layout, number)
@@ -375,19 +398,31 @@ def _xlsx_rows(
     pad = [None] * width
     cell = _xlsx_cell
     number = header_row
+    max_rows = DEFAULT_LIMITS.max_rows
     while True:
         # Only openpyxl's reading is guarded: a corrupt part of an untrusted upload.
         try:
             row = next(rows)
         except StopIteration:
             return
+        except XlsxLimitExceeded as exc:
+            raise TableLimitError(exc) from None
         except Exception as exc:
             raise NotATableError(
                 f"第{number}行之后的 XLSX 内容无法读取：{type(exc).__name__}"
             ) from exc
         # openpyxl yields an empty row for each row missing from the sheet, so counting
-        # keeps the spreadsheet's row numbers.
+        # keeps the spreadsheet's row numbers (and bounds openpyxl's rows as the lean reader's).
         number += 1
+        if number > max_rows:
+            raise TableLimitError(
+                XlsxLimitExceeded(
+                    "xlsx_max_rows",
+                    max_rows,
+                    f"行数超过上限 {max_rows}",
+                    f"more rows than the limit of {max_rows}",
+                )
+            )
         if len(row) < width:
             row = [*row, *pad[len(row) :]]
         values = [cell(row[i]) for i in indexes]

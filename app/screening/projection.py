@@ -2,8 +2,9 @@
 
 Staff of the bureau, towns and villages see the whole record (the ID number masked, except for
 district admins and town supervisors reading one record). Partner agencies (scope
-`screening:read`) see who and where the child is, the classification the screening is about,
-and the fields of their mandate, nothing else:
+`screening:read`) read only the records their open referrals concern (`app.auth.mandate`), and
+of those see who and where the child is (the ID number masked, whole for the police), the
+classification the screening is about, and the fields of their mandate, nothing else:
 
 - education 教育: schooling (`school_status`, `school_name`);
 - health 卫健: health and disability;
@@ -16,8 +17,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Final
 
+from app.auth.mandate import whole_id_number
 from app.auth.principal import Principal
 from app.kit.crypto import KeyRing
+from app.kit.reveal import reveal
 from app.models import ScreeningRecord
 from app.screening.rows import age_on
 
@@ -52,15 +55,14 @@ _ALL: Final = (
     "updated_at",
 )
 _AGENCY_COMMON: Final = frozenset(
-    {"id", "name", "gender", "birth_date", "age", "village_code", "town_code", "classification"}
-    | {"updated_at"}
+    {"id", "name", "id_number", "gender", "birth_date", "age", "village_code", "town_code"}
+    | {"classification", "updated_at"}
 )
 MANDATES: Final[dict[str, frozenset[str]]] = {
     "education": frozenset({"school_status", "school_name"}),
     "health": frozenset({"health_status", "disability_kind", "disability_grade"}),
     "police": frozenset(
         {
-            "id_number",
             "hukou_code",
             "residence_since",
             "accompanied_by",
@@ -71,6 +73,8 @@ MANDATES: Final[dict[str, frozenset[str]]] = {
     "disabled_federation": frozenset({"disability_kind", "disability_grade"}),
 }
 _FULL_ID_ROLES: Final = frozenset({"district_admin", "town_supervisor"})
+# The AES-GCM context (associated data) of `screening_records.id_number_enc`: none.
+ID_CONTEXT: Final = b""
 
 
 def visible_fields(principal: Principal) -> frozenset[str]:
@@ -107,9 +111,16 @@ def _id_number(
 ) -> str | None:
     if record.id_number_enc is None:
         return None
-    whole = principal.agency == "police" or (
-        whole_record and principal.kind == "user" and principal.role in _FULL_ID_ROLES
-    )
+    if principal.kind == "agency":
+        whole = whole_id_number(principal.agency)
+    else:
+        whole = whole_record and principal.role in _FULL_ID_ROLES
     if whole:
-        return keyring.decrypt(record.id_number_enc)
+        return reveal(
+            keyring,
+            record.id_number_enc,
+            context=ID_CONTEXT,
+            column="screening_records.id_number_enc",
+            record_id=record.id,
+        )
     return record.id_number_masked

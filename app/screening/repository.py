@@ -2,7 +2,9 @@
 
 Jurisdiction: a record belongs to a village and, through it, a town (`town_code` is stored
 with the record, so a town's records are one index range). Village directors read their
-village, town supervisors their town, district roles and partner agencies the district.
+village, town supervisors their town, district roles the district. A partner agency reads only
+the records of the children its own open referrals concern (`app.auth.mandate`), never the
+table; the district's counts (`stats_cells`) hold no personal data and stay open to it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from sqlalchemy import Select, false, func, literal, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth import mandate
 from app.auth.principal import Principal
 from app.kit.pagination import decode_cursor, encode_cursor
 from app.models import (
@@ -46,9 +49,11 @@ def scope_clause(level: str, code: str) -> ColumnElement[bool]:
 
 
 def readable_clause(principal: Principal, district_code: str) -> ColumnElement[bool]:
-    """The records that exist for this caller."""
+    """The records that exist for this caller (agencies: those their open referrals concern)."""
     if principal.kind == "agency":
-        return true() if "screening:read" in principal.scopes else false()
+        if "screening:read" not in principal.scopes:
+            return false()
+        return mandate.screening_records(principal)
     if principal.role == "institution_staff" or principal.area_code is None:
         return false()
     if principal.area_level == "district" and principal.area_code == district_code:

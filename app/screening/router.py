@@ -55,7 +55,7 @@ _UPLOAD_BODY: dict[str, Any] = {
     status_code=202,
     response_model=ImportAccepted,
     openapi_extra=_UPLOAD_BODY,
-    responses=error_responses(401, 403, 413, 415, 422),
+    responses=error_responses(401, 403, 408, 413, 415, 422, 429),
 )
 async def create_screening_import(
     request: Request, session: SessionDep, principal: CurrentPrincipal, response: Response

@@ -22,6 +22,7 @@ from app.config import Settings
 from app.errors import Forbidden
 from app.kit import audit
 from app.kit.crypto import KeyRing
+from app.kit.spreadsheet import csv_field
 from app.models import AGE_BANDS, SCHOOL_STAGES, ScreeningImport
 from app.screening import repository as repo
 from app.screening.errors import AreaNotFound, ImportNotFound, RecordNotFound
@@ -88,6 +89,7 @@ async def create_import(
         await enqueue(session, "screening.import", {"import_id": str(imp.id)}, max_attempts=3)
         audit.record(
             session,
+            principal,
             "screening_import.create",
             "screening_import",
             imp.id,
@@ -121,6 +123,9 @@ async def import_errors_csv(
 ) -> AsyncIterator[bytes]:
     """The rejected rows as CSV (UTF-8 with BOM, for Excel): row, column, reason.
 
+    A reason may quote the file's own text (a value that looks like a formula): every field
+    goes through `csv_field`, which writes it as text (`app/kit/spreadsheet.py`).
+
     The body streams after the request's transaction has ended, so it reads page by page in
     sessions of its own (memory stays flat however many rows were rejected).
     """
@@ -135,15 +140,11 @@ async def import_errors_csv(
             if not page:
                 return
             after = page[-1][0]
-            yield "".join(f"{r},{c},{_csv_cell(reason)}\r\n" for _, r, c, reason in page).encode()
+            yield "".join(
+                f"{r},{csv_field(c)},{csv_field(reason)}\r\n" for _, r, c, reason in page
+            ).encode()
 
     return lines()
-
-
-def _csv_cell(value: str) -> str:
-    if any(ch in value for ch in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
 
 
 # ------------------------------------------------------------------------------ records
@@ -212,6 +213,7 @@ async def list_records(
     rows, next_cursor = await repo.page(session, stmt, limit=limit, cursor=cursor)
     audit.record(
         session,
+        principal,
         "screening_record.list",
         "screening_record",
         None,
@@ -249,7 +251,7 @@ async def get_record(
             }
             for c in await repo.history(session, record.id)
         ]
-    audit.record(session, "screening_record.read", "screening_record", record.id)
+    audit.record(session, principal, "screening_record.read", "screening_record", record.id)
     return out
 
 

@@ -7,6 +7,8 @@ import io
 from dataclasses import dataclass
 from typing import Final
 
+from app.kit.spreadsheet import safe_cell, safe_row
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
@@ -85,9 +87,9 @@ def template_csv(*, chinese: bool = True, example: bool = False) -> bytes:
     """The template as CSV in UTF-8 with a BOM, so that Excel opens it with the right encoding."""
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(ZH_HEADERS if chinese else EN_HEADERS)
+    writer.writerow(safe_row(ZH_HEADERS if chinese else EN_HEADERS))
     if example:
-        writer.writerow(_EXAMPLE_ROW)
+        writer.writerow(safe_row(_EXAMPLE_ROW))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -106,13 +108,13 @@ def template_xlsx(*, chinese: bool = True, example: bool = False) -> bytes:
     ws.title = "摸排"
     bold = Font(bold=True)
     for col, column in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=1, column=col, value=column.zh if chinese else column.field)
+        cell = ws.cell(row=1, column=col, value=safe_cell(column.zh if chinese else column.field))
         cell.font = bold
         if column.note:
             cell.comment = Comment(column.note, "模板")
         ws.column_dimensions[get_column_letter(col)].width = max(12, 2 * len(column.zh) + 4)
     if example:
-        ws.append(list(_EXAMPLE_ROW))
+        ws.append(safe_row(_EXAMPLE_ROW))
     # ID numbers and codes must stay text, or Excel turns them into rounded numbers.
     for field in ("id_number", "hukou_code", "village_code", "guardian_phone"):
         ws.column_dimensions[get_column_letter(FIELDS.index(field) + 1)].number_format = "@"

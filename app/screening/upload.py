@@ -3,7 +3,11 @@
 The request body is fed piece by piece to python-multipart's push parser; the bytes of the
 `file` part go straight to a file in the upload directory. Over the size limit → 413 at once
 (the partial file is removed). Then the first bytes and the header row are checked at once,
-so that a file that is not a screening table is refused before any job is queued.
+so that a file that is not a screening table is refused before any job is queued; so is an
+XLSX workbook over the reader's limits where that shows this early (its zip directory, its
+shared strings, the first rows: `FileLimitExceeded`, 422 naming the limit). A limit met
+later in the sheet (the cell count, a gap further down) fails the import instead, its
+`error` naming the limit.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from typing import IO, Any
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from app.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from app.errors import FileLimitExceeded, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.screening.errors import NotATable
-from app.screening.parsing import HeaderInfo, NotATableError, open_table
+from app.screening.parsing import HeaderInfo, NotATableError, TableLimitError, open_table
 
 
 @dataclass
@@ -108,6 +112,8 @@ def _check_table(path: Path) -> HeaderInfo:
             # Read a first row too: a broken body right after the header shows at once.
             next(iter(table), None)
             return table.header
+    except TableLimitError as exc:
+        raise FileLimitExceeded(exc.limit, exc.maximum, exc.reason_zh, exc.reason_en) from None
     except NotATableError as exc:
         raise NotATable(str(exc)) from None
 

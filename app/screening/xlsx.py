@@ -11,15 +11,33 @@ strings (`t="str"`), booleans, numbers and dates: a number whose cell style has 
 Rows are yielded in sheet order; a row missing from the sheet (rows 3 and 5 present, 4 not)
 is yielded as an empty list, so counting rows gives the spreadsheet's row numbers.
 Anything malformed raises `XlsxError`.
+
+An upload is untrusted: a few kilobytes can declare ten million rows or decompress to
+gigabytes. `XlsxLimits` bounds what one workbook may cost, and a workbook over a bound raises
+`XlsxLimitExceeded` (naming the limit), never `XlsxError` (whose callers try another reader):
+
+- before anything is read, the zip directory: the number of members, only stored or deflated
+  members, each member's declared size against its compression ratio, the declared total and
+  the shared-strings part; the parts read whole (workbook, relationships, styles) are small;
+- while reading, the bytes each member really decompresses to (a header may lie), counted
+  against its declared size and the total;
+- in the XML: each string's length (shared, inline and `<v>` text, Excel's own 32,767
+  characters), the shared-strings table's total, row numbers (ascending, at most Excel's
+  1,048,576, no gap of more than `max_row_gap` rows), columns (at most Excel's 16,384) and
+  the number of cells.
+
+Rows missing from the sheet are yielded lazily, so memory stays flat whatever the gaps.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import posixpath
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import IO, Final
 from xml.parsers import expat
@@ -44,6 +62,161 @@ class XlsxError(ValueError):
     """The workbook cannot be read."""
 
 
+@dataclass(frozen=True, slots=True)
+class XlsxLimits:
+    """What one uploaded workbook may cost; each bound has a stable name (`XlsxLimitExceeded`)."""
+
+    # Sum of the members' uncompressed sizes (declared, and counted while reading). A 1M-row
+    # screening sheet is about 1 GB of XML.
+    max_uncompressed_bytes: int = 2 * 1024**3
+    # Uncompressed / compressed size of a member larger than `ratio_min_bytes`; real sheets
+    # compress about 8-20 times, zip bombs hundreds to millions of times.
+    max_ratio: int = 100
+    ratio_min_bytes: int = 1024 * 1024
+    max_members: int = 1000
+    # xl/sharedStrings.xml is held in memory as a table (about 3 bytes per byte of XML).
+    max_shared_strings_bytes: int = 128 * 1024 * 1024
+    # The other parts read whole into tables (workbook.xml, its relationships, styles.xml).
+    max_part_bytes: int = 16 * 1024 * 1024
+    max_string_chars: int = 32_767  # Excel's limit for one cell
+    max_rows: int = 1_048_576  # Excel's last row
+    max_row_gap: int = 10_000
+    max_columns: int = 16_384  # Excel's last column, XFD
+    max_cells: int = 50_000_000
+
+
+DEFAULT_LIMITS: Final = XlsxLimits()
+
+
+class XlsxLimitExceeded(Exception):
+    """The workbook is over one of `XlsxLimits`: `limit` is its name, `maximum` its value."""
+
+    def __init__(self, limit: str, maximum: int, reason_zh: str, reason_en: str) -> None:
+        super().__init__(f"{limit}: {reason_en}")
+        self.limit = limit
+        self.maximum = maximum
+        self.reason_zh = reason_zh
+        self.reason_en = reason_en
+
+
+def check_zip_directory(source: IO[bytes], limits: XlsxLimits = DEFAULT_LIMITS) -> None:
+    """Refuse a zip whose directory is over the limits, before `zipfile` reads the directory.
+
+    `source` is left at its start. Not a zip at all is left to the caller (BadZipFile).
+    """
+    # zipfile reads the whole directory into objects at once: count its entries first, from
+    # the end-of-directory record (a private helper of zipfile, the one ZipFile itself uses).
+    end_record = getattr(zipfile, "_EndRecData", None)
+    entries_total: int = getattr(zipfile, "_ECD_ENTRIES_TOTAL", 4)
+    source.seek(0)
+    end = end_record(source) if end_record is not None else None
+    source.seek(0)
+    if end and int(end[entries_total]) > limits.max_members:
+        _too_many_members(int(end[entries_total]), limits)
+
+
+def _too_many_members(count: int, limits: XlsxLimits) -> None:
+    raise XlsxLimitExceeded(
+        "xlsx_max_members",
+        limits.max_members,
+        f"压缩包内有 {count} 个文件，超过上限 {limits.max_members}",
+        f"the archive holds {count} members, over the limit of {limits.max_members}",
+    )
+
+
+def check_members(zf: zipfile.ZipFile, limits: XlsxLimits = DEFAULT_LIMITS) -> None:
+    """Refuse a workbook whose members declare more than the limits allow."""
+    infos = zf.infolist()
+    if len(infos) > limits.max_members:
+        _too_many_members(len(infos), limits)
+    total = 0
+    for info in infos:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise XlsxLimitExceeded(
+                "xlsx_compression",
+                0,
+                f"{info.filename} 使用了不支持的压缩方式（仅支持 deflate）",
+                f"{info.filename} uses an unsupported compression method (deflate only)",
+            )
+        size = info.file_size
+        total += size
+        ratio = size / max(info.compress_size, 1)
+        if size > limits.ratio_min_bytes and ratio > limits.max_ratio:
+            raise XlsxLimitExceeded(
+                "xlsx_max_ratio",
+                limits.max_ratio,
+                f"{info.filename} 的压缩比为 {ratio:.0f}:1，超过上限 {limits.max_ratio}:1"
+                "（疑似压缩炸弹）",
+                f"{info.filename} has a compression ratio of {ratio:.0f}:1, over the limit of "
+                f"{limits.max_ratio}:1 (a zip bomb?)",
+            )
+        if info.filename == "xl/sharedStrings.xml" and size > limits.max_shared_strings_bytes:
+            _shared_too_large(size, limits)
+    if total > limits.max_uncompressed_bytes:
+        _too_large(total, limits)
+
+
+def _too_large(size: int, limits: XlsxLimits) -> None:
+    mb = limits.max_uncompressed_bytes // (1024 * 1024)
+    raise XlsxLimitExceeded(
+        "xlsx_max_uncompressed_bytes",
+        limits.max_uncompressed_bytes,
+        f"解压后大小超过上限 {mb} MB",
+        f"the workbook uncompresses to more than the limit of {mb} MB",
+    )
+
+
+def _shared_too_large(size: int, limits: XlsxLimits) -> None:
+    mb = limits.max_shared_strings_bytes // (1024 * 1024)
+    raise XlsxLimitExceeded(
+        "xlsx_max_shared_strings_bytes",
+        limits.max_shared_strings_bytes,
+        f"共享字符串表超过上限 {mb} MB",
+        f"the shared-strings table exceeds the limit of {mb} MB",
+    )
+
+
+def _string_too_long(where_zh: str, where_en: str, limits: XlsxLimits) -> XlsxLimitExceeded:
+    n = limits.max_string_chars
+    return XlsxLimitExceeded(
+        "xlsx_max_string_chars",
+        n,
+        f"{where_zh}的文本超过 {n} 个字符",
+        f"a text in {where_en} exceeds {n} characters",
+    )
+
+
+class _Budget:
+    """The bytes the members really decompress to, against their declared sizes and the total."""
+
+    def __init__(self, limits: XlsxLimits) -> None:
+        self.limits = limits
+        self.total = 0
+
+    def count(self, info: zipfile.ZipInfo, read: int, piece: int) -> None:
+        self.total += piece
+        if read > info.file_size:
+            raise XlsxLimitExceeded(
+                "xlsx_declared_size",
+                info.file_size,
+                f"{info.filename} 解压后比其声明的大小更大（文件头不实）",
+                f"{info.filename} uncompresses to more than its declared size",
+            )
+        if self.total > self.limits.max_uncompressed_bytes:
+            _too_large(self.total, self.limits)
+
+
+def _pieces(zf: zipfile.ZipFile, member: str, budget: _Budget) -> Iterator[bytes]:
+    """The member's bytes in pieces of at most _PIECE, counted (never the whole member)."""
+    info = zf.getinfo(member)
+    read = 0
+    with zf.open(info) as f:
+        while piece := f.read(_PIECE):
+            read += len(piece)
+            budget.count(info, read, len(piece))
+            yield piece
+
+
 def _is_date_format(code: str) -> bool:
     text = _QUOTED.sub("", code).lower()
     return any(c in text for c in "yd") or ("m" in text and "h" not in text and "s" not in text)
@@ -56,8 +229,10 @@ def _local(name: str) -> str:
 class _Workbook:
     """The parts needed to read the first sheet: its path, shared strings, date styles."""
 
-    def __init__(self, zf: zipfile.ZipFile) -> None:
+    def __init__(self, zf: zipfile.ZipFile, limits: XlsxLimits, budget: _Budget) -> None:
         self.zf = zf
+        self.limits = limits
+        self.budget = budget
         self.date1904 = False
         self.sheet_path = self._first_sheet_path()
         self.shared = self._shared_strings()
@@ -77,8 +252,18 @@ class _Workbook:
             parser.EndElementHandler = end
         if text is not None:
             parser.CharacterDataHandler = text
-        with self.zf.open(member) as f:
-            parser.ParseFile(f)
+        size = self.zf.getinfo(member).file_size
+        if member != "xl/sharedStrings.xml" and size > self.limits.max_part_bytes:
+            mb = self.limits.max_part_bytes // (1024 * 1024)
+            raise XlsxLimitExceeded(
+                "xlsx_max_part_bytes",
+                self.limits.max_part_bytes,
+                f"{member} 超过上限 {mb} MB",
+                f"{member} exceeds the limit of {mb} MB",
+            )
+        for piece in _pieces(self.zf, member, self.budget):
+            parser.Parse(piece, False)
+        parser.Parse(b"", True)
 
     def _first_sheet_path(self) -> str:
         sheets: list[str] = []
@@ -122,12 +307,15 @@ class _Workbook:
             return []
         strings: list[str] = []
         parts: list[str] = []
-        depth = {"si": False, "t": False, "rph": 0}
+        depth = {"si": False, "t": False, "rph": 0, "chars": 0, "total": 0}
+        max_chars = self.limits.max_string_chars
+        max_total = self.limits.max_shared_strings_bytes
 
         def start(name: str, attrs: dict[str, str]) -> None:
             local = _local(name)
             if local == "si":
                 depth["si"] = True
+                depth["chars"] = 0
                 parts.clear()
             elif local == "t":
                 depth["t"] = True
@@ -146,6 +334,12 @@ class _Workbook:
 
         def text(data: str) -> None:
             if depth["t"] and depth["si"] and not depth["rph"]:
+                depth["chars"] += len(data)
+                depth["total"] += len(data)
+                if depth["chars"] > max_chars:
+                    raise _string_too_long("共享字符串表", "the shared strings", self.limits)
+                if depth["total"] > max_total:
+                    _shared_too_large(depth["total"], self.limits)
                 parts.append(data)
 
         self._parse(member, start, end, text)
@@ -212,13 +406,25 @@ class _SheetState:
 class XlsxReader:
     """Rows of the first sheet: `for cells in XlsxReader(file): ...` (a list per row)."""
 
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: IO[bytes], limits: XlsxLimits = DEFAULT_LIMITS) -> None:
+        """Open the workbook; raises XlsxLimitExceeded or XlsxError (the zip is closed then)."""
+        self.limits = limits
+        self._budget = _Budget(limits)
         try:
+            check_zip_directory(source, limits)
             self._zf = zipfile.ZipFile(source)
-            self._wb = _Workbook(self._zf)
-        except XlsxError:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            if isinstance(exc, XlsxLimitExceeded | XlsxError):
+                raise
+            raise XlsxError(f"{type(exc).__name__}: {exc}") from None
+        try:
+            check_members(self._zf, limits)
+            self._wb = _Workbook(self._zf, limits, self._budget)
+        except (XlsxError, XlsxLimitExceeded):
+            self._zf.close()
             raise
         except (zipfile.BadZipFile, expat.ExpatError, KeyError, OSError, EOFError) as exc:
+            self._zf.close()
             raise XlsxError(f"{type(exc).__name__}: {exc}") from None
         self.sheet_size = self._zf.getinfo(self._wb.sheet_path).file_size
         self.sheet_consumed = 0
@@ -231,10 +437,17 @@ class XlsxReader:
         shared = wb.shared
         date_styles = wb.date_styles
         epoch = _EPOCH_1904 if wb.date1904 else _EPOCH_1900
-        done: list[list[CellValue]] = []
+        limits = self.limits
+        max_chars = limits.max_string_chars
+        max_columns = limits.max_columns
+        # Rows read, and for each run of rows missing from the sheet its length (an int): the
+        # empty rows are made as they are yielded, not held.
+        done: list[list[CellValue] | int] = []
         row: list[CellValue] = []
         state = _SheetState()
         buf: list[str] = []
+        counts = [0, 0]  # cells so far, characters in the current cell
+        max_cells = limits.max_cells
 
         # Element names → local names, computed once per name (the callbacks run a few
         # times per cell; slicing the namespace off each time costs a fifth of the reading).
@@ -254,14 +467,38 @@ class XlsxReader:
                     letters = ref.rstrip("0123456789")
                     col = columns.get(letters)
                     if col is None:
-                        col = columns[letters] = _column_index(letters)
+                        col = _column_index(letters[:4])
+                        if col >= max_columns or len(letters) > 3:
+                            raise XlsxLimitExceeded(
+                                "xlsx_max_columns",
+                                max_columns,
+                                f"单元格 {ref[:20]} 超出最大列数 {max_columns}",
+                                f"cell {ref[:20]} is beyond the last column ({max_columns})",
+                            )
+                        columns[letters] = col
                     state.col = col
                 else:
                     state.col = len(row)
+                    if state.col >= max_columns:
+                        raise XlsxLimitExceeded(
+                            "xlsx_max_columns",
+                            max_columns,
+                            f"第{state.row}行超出最大列数 {max_columns}",
+                            f"row {state.row} goes beyond the last column ({max_columns})",
+                        )
                 state.t = attrs.get("t", "n")
                 s = attrs.get("s")
                 state.s = int(s) if s else 0
                 buf.clear()
+                counts[1] = 0
+                counts[0] += 1
+                if counts[0] > max_cells:
+                    raise XlsxLimitExceeded(
+                        "xlsx_max_cells",
+                        max_cells,
+                        f"单元格数超过上限 {max_cells}",
+                        f"the sheet has more than {max_cells} cells",
+                    )
             elif local == "v":
                 state.in_v = True
             elif local == "t" and state.t == "inlineStr":
@@ -269,9 +506,9 @@ class XlsxReader:
             elif local == "row":
                 r = attrs.get("r")
                 number = int(r) if r else state.row + 1
-                while state.row + 1 < number:  # rows missing from the sheet
-                    state.row += 1
-                    done.append([])
+                _check_row_number(number, state.row, limits)
+                if number > state.row + 1:  # rows missing from the sheet
+                    done.append(number - state.row - 1)
                 state.row = number
                 row.clear()
 
@@ -292,6 +529,11 @@ class XlsxReader:
 
         def text(data: str) -> None:
             if state.in_v or state.in_is_t:
+                counts[1] += len(data)
+                if counts[1] > max_chars:
+                    raise _string_too_long(
+                        f"第{state.row}行单元格", f"a cell of row {state.row}", limits
+                    )
                 buf.append(data)
 
         def _value(kind: str, style: int, raw: str) -> CellValue:
@@ -334,15 +576,46 @@ class XlsxReader:
         parser.EndElementHandler = end
         parser.CharacterDataHandler = text
         try:
-            with self._zf.open(self._wb.sheet_path) as f:
-                while True:
-                    piece = f.read(_PIECE)
-                    self.sheet_consumed += len(piece)
-                    parser.Parse(piece, not piece)
-                    if done:
-                        yield from done
-                        done.clear()
-                    if not piece:
-                        break
+            for piece in itertools.chain(
+                _pieces(self._zf, self._wb.sheet_path, self._budget), [b""]
+            ):
+                self.sheet_consumed += len(piece)
+                parser.Parse(piece, not piece)
+                if done:
+                    for item in done:
+                        if item.__class__ is int:
+                            assert isinstance(item, int)
+                            for _ in range(item):
+                                yield []
+                        else:
+                            assert not isinstance(item, int)
+                            yield item
+                    done.clear()
         except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError) as exc:
             raise XlsxError(f"{type(exc).__name__}: {exc}") from None
+
+
+def _check_row_number(number: int, previous: int, limits: XlsxLimits) -> None:
+    """Rows ascend (as Excel writes them), within Excel's last row, with no long gap."""
+    if number > limits.max_rows:
+        raise XlsxLimitExceeded(
+            "xlsx_max_rows",
+            limits.max_rows,
+            f"行号 {number} 超过上限 {limits.max_rows}",
+            f"row number {number} is over the limit of {limits.max_rows}",
+        )
+    if number <= previous:
+        raise XlsxLimitExceeded(
+            "xlsx_row_order",
+            previous,
+            f"行号 {number} 出现在第 {previous} 行之后（行号须递增）",
+            f"row {number} comes after row {previous} (row numbers must ascend)",
+        )
+    if number - previous - 1 > limits.max_row_gap:
+        raise XlsxLimitExceeded(
+            "xlsx_max_row_gap",
+            limits.max_row_gap,
+            f"第 {previous} 行之后跳到第 {number} 行，空行超过上限 {limits.max_row_gap}",
+            f"row {previous} is followed by row {number}: more than {limits.max_row_gap} "
+            "rows missing",
+        )

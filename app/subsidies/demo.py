@@ -121,7 +121,7 @@ async def _placement_plan(session: AsyncSession, admin: Principal, leader: Princ
     entries = await placements.plans_out(session, [plan])
     for entry in entries[0]["entries"]:
         await placements.place_entry(
-            session, plan.id, entry["id"], EntryPlace(placed_on=date(2024, 6, 30))
+            session, admin, plan.id, entry["id"], EntryPlace(placed_on=date(2024, 6, 30))
         )
         await placements.pay_entry(
             session, admin, plan.id, entry["id"], datetime(2024, 7, 10, 2, 0, tzinfo=UTC)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Final, cast
 
+from app.children.schooling import normal_end
 from app.kit.money import from_fen
 from app.subsidies.parameters import SCHOOL_STAGES, Category, SchoolStage
 from app.subsidies.rules import ChildFacts, YearMonth
@@ -18,7 +19,9 @@ def child_facts(row: Any, *, category: str | None = None) -> ChildFacts:
     """The rules' facts of a child row (Child or a row with the same column names).
 
     The ledger's `not_in_school` (and any stage the rules do not know) is "not in school";
-    `category` overrides the row's (an adjustment keeps the category a month was paid under).
+    `category` overrides the row's (the category on the date computed for, from the history,
+    or the one a paid month was paid under). `schooling_ends_on` is the normal end of a
+    full-time schooling (app/children/schooling.py).
     """
     stage = row.school_stage if row.school_stage in SCHOOL_STAGES else None
     return ChildFacts(
@@ -27,8 +30,14 @@ def child_facts(row: Any, *, category: str | None = None) -> ChildFacts:
         approved_on=row.approved_on,
         revoked_on=row.revoked_on,
         school_stage=cast(SchoolStage | None, stage),
-        status="revoked" if row.status == "revoked" else "active",
+        status=row.status if row.status in ("revoked", "continued_schooling") else "active",
+        schooling_ends_on=schooling_ends_on(row),
     )
+
+
+def schooling_ends_on(row: Any) -> date | None:
+    """The normal end of the row's full-time schooling, or None."""
+    return normal_end(row.school_stage, row.school_enrolment_year, row.school_expected_end_on)
 
 
 def facts_json(facts: ChildFacts, row: Any) -> dict[str, Any]:

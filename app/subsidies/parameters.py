@@ -8,7 +8,8 @@ the database layer stores later values as rows and builds a `ParameterSet` from 
 Value types: `Decimal` for money (exactly two decimal places, never negative) and ratios
 (between 0 and 1), a tuple of stage codes for `education_grant.eligible_stages`, a tuple of
 names for a list such as `serious_illness_list` (the local serious-illness list 重病目录 that
-事实无人抚养儿童's 重病 is checked against). Never floats.
+事实无人抚养儿童's 重病 is checked against), a boolean for a rule that is switched on or off
+(`support_after_18_in_school`). Never floats.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ SCHOOL_STAGES: Final[tuple[SchoolStage, ...]] = (
     "postgraduate",
 )
 
-ParameterKind = Literal["money", "ratio", "stages", "names"]
+ParameterKind = Literal["money", "ratio", "stages", "names", "flag"]
 
 KNOWN_PARAMETERS: Final[Mapping[str, ParameterKind]] = MappingProxyType(
     {
@@ -76,6 +77,7 @@ KNOWN_PARAMETERS: Final[Mapping[str, ParameterKind]] = MappingProxyType(
         "holiday.spring_festival": "money",
         "holiday.childrens_day": "money",
         "serious_illness_list": "names",
+        "support_after_18_in_school": "flag",
     }
 )
 """Every parameter key the rules know, with the type of its values."""
@@ -108,7 +110,7 @@ class ParameterValue:
     """参数取值: one value of a parameter, in force from `effective_from` until the next one."""
 
     key: str
-    value: Decimal | tuple[str, ...]
+    value: Decimal | tuple[str, ...] | bool
     effective_from: date
     reference: str
     note: str | None = None
@@ -160,13 +162,26 @@ class ParameterValue:
     @property
     def strings(self) -> tuple[str, ...]:
         """The value of a list parameter (the eligible school stages)."""
-        if isinstance(self.value, Decimal):
+        if not isinstance(self.value, tuple):
             raise TypeError(f"参数 {self.key} 不是列表参数")
+        return self.value
+
+    @property
+    def flag(self) -> bool:
+        """The value of an on/off parameter."""
+        if not isinstance(self.value, bool):
+            raise TypeError(f"参数 {self.key} 不是开关参数")
         return self.value
 
     def to_trace(self) -> dict[str, JSONValue]:
         """The value as a trace records it: key, value, effective date and source."""
-        value: JSONValue = str(self.value) if isinstance(self.value, Decimal) else list(self.value)
+        value: JSONValue
+        if isinstance(self.value, bool):
+            value = self.value
+        elif isinstance(self.value, Decimal):
+            value = str(self.value)
+        else:
+            value = list(self.value)
         return {
             "key": self.key,
             "value": value,
@@ -292,7 +307,11 @@ def _parse_date(value: object) -> date:
     return value
 
 
-def _parse_value(key: str, kind: ParameterKind, value: object) -> Decimal | tuple[str, ...]:
+def _parse_value(key: str, kind: ParameterKind, value: object) -> Decimal | tuple[str, ...] | bool:
+    if kind == "flag":
+        if not isinstance(value, bool):
+            raise ParameterError("value", f"参数 {key} 须为 true 或 false")
+        return value
     if kind in ("stages", "names"):
         if not isinstance(value, list | tuple) or not all(isinstance(s, str) for s in value):
             what = "学段代码列表" if kind == "stages" else "名称列表"
@@ -309,6 +328,10 @@ def _parse_value(key: str, kind: ParameterKind, value: object) -> Decimal | tupl
 
 
 def _check_value(key: str, kind: ParameterKind, value: object) -> None:
+    if kind == "flag":
+        if not isinstance(value, bool):
+            raise ParameterError("value", f"参数 {key} 须为 true 或 false")
+        return
     if kind == "stages":
         if not isinstance(value, tuple) or not value:
             raise ParameterError("value", f"参数 {key} 须为非空的学段代码列表")

@@ -7,9 +7,11 @@ changes: a later change (a revocation dated back, a corrected birth date, a retr
 standard) yields adjustment lines — positive or negative, with the reason and the original
 line — in the next draft.
 
-(rule we set) An adjustment recomputes a paid month with the child's current dates and the
-parameters now in force, under the category the month was paid with (the ledger keeps only the
-current category; a category change counts from the month it is made, not retroactively).
+(rule we set) A month is computed with the child's category on its last day, read from the
+history (a category change counts from the month it is made, not retroactively; a later change
+does not reach back into a past month's run). An adjustment recomputes a paid month with the
+child's current dates and the parameters now in force, under the category the month was paid
+with (or, if it was not paid, the category of its last day).
 Payrolls are approved in month order, so a month's adjustments are never paid twice.
 """
 
@@ -21,7 +23,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from openpyxl import Workbook
@@ -29,10 +31,15 @@ from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.children import history_repository as history
+from app.children.schooling import FULL_TIME_STAGES
 from app.errors import NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.clock import DISTRICT_TZ
+from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
+from app.kit.spreadsheet import safe_row
+from app.kit.types import month_or_422
 from app.models import Child, PayrollRun
 from app.subsidies import payroll_repository as prepo
 from app.subsidies import repository as repo
@@ -44,6 +51,7 @@ from app.subsidies.facts import (
     month_index,
     month_text,
     payee,
+    schooling_ends_on,
     totals_out,
     town_of,
     ym,
@@ -63,16 +71,8 @@ FACT_LABELS = {
 
 
 def parse_month(text: str, field: str = "month") -> date:
-    """ "YYYY-MM" → the first day of the month, or a 422 naming the field."""
-    try:
-        year, month = (int(p) for p in text.split("-"))
-        if len(text) != 7:
-            raise ValueError
-        return date(year, month, 1)
-    except ValueError:
-        raise ValidationFailed(
-            errors=[(field, "月份格式应为 YYYY-MM", "Month must look like YYYY-MM")]
-        ) from None
+    """ "YYYY-MM" (1900–2100) → the first day of the month, or a 422 naming the field."""
+    return month_or_422(text, field)
 
 
 @contextmanager
@@ -108,37 +108,56 @@ async def load_parameters(session: AsyncSession) -> ParameterSet:
 class _Due:
     fen: int
     parameters: str  # JSON text of the parameters used
+    note: str | None = None  # why a regular line is paid, when a rule beyond the usual one did
+
+
+CONTINUED_NOTE = (
+    "年满18周岁后仍在全日制学校就读，按年满18周岁仍在校继续保障的规则"
+    "（support_after_18_in_school）在学制期内继续发放"
+)
 
 
 class _AllowanceCache:
     """The allowance of a month by the facts the rule decides on, computed once per class.
 
     The living-allowance rule reads, for month M: the category, whether the approval month is
-    before M, whether a revocation month is before M, and whether M is after the month of the
-    18th birthday. Children alike in these get the same amount from the same parameters, so
-    the rule runs once per class (on a real child of it) and the result is shared.
+    before M, whether a revocation month is before M, whether M is after the month of the
+    18th birthday and, after it, whether a full-time schooling goes on to M at least (support
+    after 18 in school). Children alike in these get the same amount from the same parameters,
+    so the rule runs once per class (on a real child of it) and the result is shared.
     """
 
     def __init__(self, month: date, params: ParameterSet) -> None:
         self.month = month
         self.index = month_index(month)
         self.params = params
-        self._cache: dict[tuple[str, bool, bool, bool], _Due] = {}
+        self._cache: dict[tuple[str, bool, bool, bool, str | None], _Due] = {}
 
     def due(self, row: Any, category: str | None = None) -> _Due:
         cat = category or row.category
         a, r, b = row.approved_on, row.revoked_on, row.birth_date
+        child = (b.year + 18) * 12 + b.month - 1 >= self.index
+        stage = None
+        if not child:
+            end = schooling_ends_on(row)
+            if end is not None and month_index(end) >= self.index:
+                stage = row.school_stage
         key = (
             cat,
             a is not None and a.year * 12 + a.month - 1 < self.index,
             r is None or r.year * 12 + r.month - 1 >= self.index,
-            (b.year + 18) * 12 + b.month - 1 >= self.index,
+            child,
+            stage,
         )
         hit = self._cache.get(key)
         if hit is None:
             result = living_allowance(child_facts(row, category=cat), ym(self.month), self.params)
+            # Paid after the month of the 18th birthday: only under support after 18 in school.
+            continued = result.eligible and not child
             hit = _Due(
-                to_fen(result.amount), json.dumps(result.trace["parameters"], ensure_ascii=False)
+                to_fen(result.amount),
+                json.dumps(result.trace["parameters"], ensure_ascii=False),
+                CONTINUED_NOTE if continued and result.amount > 0 else None,
             )
             self._cache[key] = hit
         return hit
@@ -147,13 +166,15 @@ class _AllowanceCache:
 def _facts(row: Any, category: str | None = None) -> dict[str, Any]:
     """The frozen facts of a line (the rules' facts and where the child lives)."""
     stage = row.school_stage if row.school_stage != "not_in_school" else None
+    end = schooling_ends_on(row)
     return {
         "category": category or row.category,
         "birth_date": row.birth_date.isoformat(),
         "approved_on": row.approved_on.isoformat() if row.approved_on else None,
         "revoked_on": row.revoked_on.isoformat() if row.revoked_on else None,
         "school_stage": stage,
-        "status": "revoked" if row.status == "revoked" else "active",
+        "schooling_ends_on": end.isoformat() if end else None,
+        "status": row.status,
         "placement": row.placement,
         "village_code": row.village_code,
     }
@@ -167,16 +188,19 @@ def _text(value: Any) -> str:
     return "null" if value is None else f'"{value}"'
 
 
-def _facts_json(row: Any) -> str:
+def _facts_json(row: Any, category: str | None = None) -> str:
     """`_facts(row)` as JSON text, written directly: every value is a date, a code or None."""
     stage = row.school_stage if row.school_stage != "not_in_school" else None
     a, r = row.approved_on, row.revoked_on
+    end = schooling_ends_on(row)
     return (
-        f'{{"category": "{row.category}", "birth_date": "{row.birth_date.isoformat()}", '
+        f'{{"category": "{category or row.category}", '
+        f'"birth_date": "{row.birth_date.isoformat()}", '
         f'"approved_on": {_text(a.isoformat() if a else None)}, '
         f'"revoked_on": {_text(r.isoformat() if r else None)}, '
         f'"school_stage": {_text(stage)}, '
-        f'"status": "{"revoked" if row.status == "revoked" else "active"}", '
+        f'"schooling_ends_on": {_text(end.isoformat() if end else None)}, '
+        f'"status": "{row.status}", '
         f'"placement": "{row.placement}", "village_code": {_text(row.village_code)}}}'
     )
 
@@ -193,11 +217,15 @@ async def _compute(
     narrow = (
         Child.approved_on < month,
         or_(Child.revoked_on.is_(None), Child.revoked_on >= month),
-        Child.birth_date >= eighteen,
+        or_(Child.birth_date >= eighteen, Child.school_stage.in_(FULL_TIME_STAGES)),
     )
+    # The month's category is the one of its last day (history): a later change is not paid
+    # back into it.
+    categories = await history.values_on(session, "category", _last_day(month))
     async for rows in repo.stream_children(session, *narrow):
         for row in rows:
-            due = cache.due(row)
+            category = categories.get(row.id, row.category)
+            due = cache.due(row, category)
             if due.fen == 0:
                 continue
             town = town_of(row.village_code)
@@ -207,18 +235,18 @@ async def _compute(
                     row.id,
                     "regular",
                     month,
-                    row.category,
+                    category,
                     town,
                     row.village_code,
                     due.fen,
-                    _facts_json(row),
+                    _facts_json(row, category),
                     due.parameters,
                     _JSON.encode(payee(row)),
-                    None,
+                    due.note,
                     None,
                 )
             )
-            totals.add(row.category, town, due.fen)
+            totals.add(category, town, due.fen)
     records += await _adjustments(session, run_id, month, params, totals, adjustments)
     await prepo.copy_lines(session, records)
     totals.adjustment_count = adjustments.count
@@ -241,13 +269,16 @@ async def _adjustments(
     for line in await prepo.paid_lines(session, months, run_id, month):
         paid.setdefault((line.child_id, line.for_month), []).append(line)
     caches = {m: _AllowanceCache(m, params) for m in months}
+    dated = {m: await history.values_on(session, "category", _last_day(m)) for m in months}
     out: list[tuple[Any, ...]] = []
     async for rows in repo.stream_children(session):
         for row in rows:
             for m in months:
                 lines = paid.get((row.id, m), [])
                 regular = next((ln for ln in lines if ln.kind == "regular"), None)
-                category = regular.category if regular is not None else row.category
+                category = (
+                    regular.category if regular is not None else dated[m].get(row.id, row.category)
+                )
                 paid_fen = sum(ln.amount_fen for ln in lines)
                 if not lines and not _maybe_due(row, m):
                     continue
@@ -279,6 +310,10 @@ async def _adjustments(
                 totals.add(category, town, diff)
                 adjustments.add(category, town, diff)
     return out
+
+
+def _last_day(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def _maybe_due(row: Any, month: date) -> bool:
@@ -387,6 +422,7 @@ async def create_payroll(
     await _finish(session, run_id, totals, now)
     audit.record(
         session,
+        principal,
         "payroll.create",
         "payroll",
         run_id,
@@ -420,6 +456,7 @@ async def recompute_payroll(
     await _finish(session, run.id, totals, now)
     audit.record(
         session,
+        principal,
         "payroll.recompute",
         "payroll",
         run.id,
@@ -429,14 +466,24 @@ async def recompute_payroll(
 
 
 async def approve_payroll(
-    session: AsyncSession, principal: Principal, month_str: str, note: str | None, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    month_str: str,
+    note: str | None,
+    now: datetime,
+    *,
+    four_eyes: bool = True,
 ) -> PayrollRun:
-    """审批: the district leader approves a draft; from then on its lines are frozen."""
+    """审批: the district leader approves a draft; from then on its lines are frozen. Not by
+    whoever created the run (four eyes)."""
     run = await get_payroll(session, month_str, lock=True)
     if run.status != "draft":
         raise PayrollNotDraft(
             f"{month_str} 的发放批次已审批", f"The {month_str} payroll is approved"
         )
+    require_another(
+        four_eyes, principal, run.created_by, "approve", f"{month_str} 的发放批次", "this payroll"
+    )
     earlier = await prepo.earlier_draft(session, run.month)
     if earlier is not None:
         raise EarlierDraftPending(
@@ -456,10 +503,16 @@ async def approve_payroll(
     )
     audit.record(
         session,
+        principal,
         "payroll.approve",
         "payroll",
         run.id,
-        {"month": month_str, "line_count": run.line_count, "total_fen": run.total_fen},
+        {
+            "month": month_str,
+            "line_count": run.line_count,
+            "total_fen": run.total_fen,
+            "created_by": run.created_by,
+        },
     )
     return await get_payroll(session, month_str)
 
@@ -518,6 +571,11 @@ EXPORT_HEADERS: Sequence[str] = (
 )
 
 
+def _append(sheet: Any, values: list[Any]) -> None:
+    """A row of the sheet, its texts written as text (`app/kit/spreadsheet.py`)."""
+    sheet.append(safe_row(values))
+
+
 async def export_payroll(session: AsyncSession, run: PayrollRun, towns: dict[str, str]) -> bytes:
     """The bank-transfer sheet (银行代发): one row per line, Chinese headers, a total row.
 
@@ -526,14 +584,15 @@ async def export_payroll(session: AsyncSession, run: PayrollRun, towns: dict[str
     book = Workbook(write_only=True)
     sheet: Any = book.create_sheet(f"{month_text(run.month)} 生活补贴")
     title = "已审批" if run.status == "approved" else "草稿（未审批）"
-    sheet.append([f"{month_text(run.month)} 困境儿童生活补贴发放表（{title}）"])
-    sheet.append(list(EXPORT_HEADERS))
+    _append(sheet, [f"{month_text(run.month)} 困境儿童生活补贴发放表（{title}）"])
+    _append(sheet, list(EXPORT_HEADERS))
     number = 0
     async for rows in prepo.export_rows(session, run.id):
         for row in rows:
             number += 1
             p = row.payee
-            sheet.append(
+            _append(
+                sheet,
                 [
                     number,
                     p.get("name"),
@@ -548,17 +607,17 @@ async def export_payroll(session: AsyncSession, run: PayrollRun, towns: dict[str
                     KIND_ZH[row.kind],
                     month_text(row.for_month),
                     row.reason or ("账号未登记" if not p.get("bank_account") else ""),
-                ]
+                ],
             )
-    sheet.append(["合计", f"{run.line_count} 笔", "", "", "", from_fen(run.total_fen)])
+    _append(sheet, ["合计", f"{run.line_count} 笔", "", "", "", from_fen(run.total_fen)])
     summary: Any = book.create_sheet("汇总")
-    summary.append(["类别", "笔数", "金额（元）"])
+    _append(summary, ["类别", "笔数", "金额（元）"])
     for cat, (n, fen) in sorted(run.totals.get("by_category", {}).items()):
-        summary.append([CATEGORY_ZH.get(cat, cat), n, from_fen(fen)])
-    summary.append([])
-    summary.append(["镇街", "笔数", "金额（元）"])
+        _append(summary, [CATEGORY_ZH.get(cat, cat), n, from_fen(fen)])
+    _append(summary, [])
+    _append(summary, ["镇街", "笔数", "金额（元）"])
     for code, (n, fen) in sorted(run.totals.get("by_town", {}).items()):
-        summary.append([towns.get(code, code) if code else INSTITUTION_TOWN_ZH, n, from_fen(fen)])
+        _append(summary, [towns.get(code, code) if code else INSTITUTION_TOWN_ZH, n, from_fen(fen)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -38,6 +38,8 @@ CHILD_COLUMNS = (
     Child.revoked_on,
     Child.status,
     Child.school_stage,
+    Child.school_enrolment_year,
+    Child.school_expected_end_on,
     Child.placement,
     Child.village_code,
     Child.guardians,
@@ -139,8 +141,12 @@ async def insert_benefit_run(session: AsyncSession, values: dict[str, Any]) -> u
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def benefit_run(session: AsyncSession, benefit: str, period: str) -> BenefitRun | None:
+async def benefit_run(
+    session: AsyncSession, benefit: str, period: str, *, lock: bool = False
+) -> BenefitRun | None:
     stmt = select(BenefitRun).where(BenefitRun.benefit == benefit, BenefitRun.period == period)
+    if lock:
+        stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -205,7 +211,8 @@ async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str
     """(benefit, month "YYYY-MM", fen) for what was paid in `year`.
 
     Living allowance: the lines of approved payrolls, by payroll month; medical claims and
-    placements: by the month they were paid; grant and holiday runs: by the month they ran.
+    placements: by the month they were paid; grant and holiday runs: by the month they were
+    approved (a draft run is not spent).
     """
     first, last = date(year, 1, 1), date(year, 12, 31)
     start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
@@ -231,9 +238,13 @@ async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str
         )
         .group_by(text("2")),
         select(
-            BenefitRun.benefit, _local_month(BenefitRun.created_at), func.sum(BenefitRun.total_fen)
+            BenefitRun.benefit, _local_month(BenefitRun.approved_at), func.sum(BenefitRun.total_fen)
         )
-        .where(BenefitRun.created_at >= start, BenefitRun.created_at < end)
+        .where(
+            BenefitRun.status == "approved",
+            BenefitRun.approved_at >= start,
+            BenefitRun.approved_at < end,
+        )
         .group_by(text("1, 2")),
         select(
             text("'adult_orphan_placement'"),

@@ -4,10 +4,13 @@ Who may do what (rule we set):
 - standards: every staff account reads them; district admins append;
 - quote: staff, for the children they can read (or by category);
 - payrolls, grant and holiday runs, budgets, spending: district admins run them, the district
-  leader approves payrolls; admins, the leader and auditors read them. Town, village and
+  leader approves payrolls, admins or the leader approve grant and holiday runs (a draft run
+  is not spent); admins, the leader and auditors read them. Town, village and
   institute staff read nothing of the payrolls (403): the bank sheet lists the whole district;
 - medical claims: district admins and institute staff file them for children they can read;
   district admins and the leader approve or reject; district admins record the payment.
+- four eyes (app/kit/four_eyes.py, FOUR_EYES): whoever creates a claim, payroll or grant or
+  holiday run does not approve it, and its approver does not record the payment.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from app.auth.principal import DistrictAdmin, Principal, Staff, require_roles
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit import audit
-from app.kit.clock import ClockDep
+from app.kit.clock import ClockDep, local_today
 from app.kit.etag import set_etag
+from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
 from app.kit.money import from_fen
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
@@ -54,6 +58,8 @@ from app.subsidies.schemas import (
     StandardCreate,
     StandardCreated,
     StandardOut,
+    StandardReviewOut,
+    StandardsPage,
 )
 
 router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
@@ -81,22 +87,27 @@ _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/standards",
-    response_model=Page[StandardOut],
-    summary="List the effective-dated subsidy standards (补贴标准)",
+    response_model=StandardsPage,
+    summary="List the effective-dated subsidy standards (补贴标准), with the two-yearly review "
+    "of the living-allowance standard (standard_review)",
     responses=error_responses(401, 403, 422),
 )
 async def list_subsidy_standards(
     session: SessionDep,
     _: Staff,
+    clock: ClockDep,
     key: Annotated[str | None, Query(max_length=64)] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> Page[StandardOut]:
+) -> StandardsPage:
     rows, nxt = await paginate(
         session, repo.list_standards_stmt(key), [SubsidyStandard.id], limit=limit, cursor=cursor
     )
-    return Page(
-        items=[StandardOut.model_validate(r, from_attributes=True) for r in rows], next_cursor=nxt
+    review = await service.standard_review(session, local_today(clock))
+    return StandardsPage(
+        items=[StandardOut.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=nxt,
+        standard_review=StandardReviewOut.model_validate(review.to_json()),
     )
 
 
@@ -207,13 +218,19 @@ async def get_medical_claim(
 @router.post(
     "/medical-claims/{claim_id:uuid}/approve",
     response_model=ClaimOut,
-    summary="Approve a submitted claim",
+    summary="Approve a submitted claim (not by whoever filed it: four eyes)",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def approve_medical_claim(
-    claim_id: uuid.UUID, session: SessionDep, actor: ClaimDecider, clock: ClockDep
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
 ) -> ClaimOut:
-    claim = await service.decide_claim(session, actor, claim_id, "approved", clock.now())
+    claim = await service.decide_claim(
+        session, actor, claim_id, "approved", clock.now(), four_eyes=four_eyes
+    )
     return ClaimOut.model_validate(service.claim_out(claim))
 
 
@@ -239,13 +256,19 @@ async def reject_medical_claim(
 @router.post(
     "/medical-claims/{claim_id:uuid}/pay",
     response_model=ClaimOut,
-    summary="Record the payment of an approved claim (once: a second payment is 409)",
+    summary="Record the payment of an approved claim (once; not by its approver: four eyes)",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def pay_medical_claim(
-    claim_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+    claim_id: uuid.UUID,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    clock: ClockDep,
+    four_eyes: FourEyes,
 ) -> ClaimOut:
-    claim = await service.decide_claim(session, actor, claim_id, "paid", clock.now())
+    claim = await service.decide_claim(
+        session, actor, claim_id, "paid", clock.now(), four_eyes=four_eyes
+    )
     return ClaimOut.model_validate(service.claim_out(claim))
 
 
@@ -300,7 +323,7 @@ async def get_payroll(
 async def list_payroll_lines(
     month: MonthPath,
     session: SessionDep,
-    _: DistrictReader,
+    principal: DistrictReader,
     kind: Literal["regular", "adjustment"] | None = None,
     town_code: Annotated[str | None, Query(max_length=12)] = None,
     limit: LimitQuery = 50,
@@ -315,7 +338,12 @@ async def list_payroll_lines(
         cursor=cursor,
     )
     audit.record(
-        session, "payroll.lines.read", "payroll", run.id, {"month": month, "count": len(rows)}
+        session,
+        principal,
+        "payroll.lines.read",
+        "payroll",
+        run.id,
+        {"month": month, "count": len(rows)},
     )
     return Page(
         items=[PayrollLineOut.model_validate(payrolls.line_out(r)) for r in rows], next_cursor=nxt
@@ -339,7 +367,7 @@ async def recompute_payroll(
 @router.post(
     "/payrolls/{month}/approve",
     response_model=PayrollOut,
-    summary="Approve the run (district leader); its lines are frozen from then on",
+    summary="Approve the run (district leader, not its creator); its lines are frozen from then on",
     responses=error_responses(400, 401, 403, 404, 409, 422),
 )
 async def approve_payroll(
@@ -348,10 +376,11 @@ async def approve_payroll(
     session: SessionDep,
     actor: Leader,
     clock: ClockDep,
+    four_eyes: FourEyes,
     body: PayrollApprove | None = None,
 ) -> PayrollOut:
     run = await payrolls.approve_payroll(
-        session, actor, month, body.note if body else None, clock.now()
+        session, actor, month, body.note if body else None, clock.now(), four_eyes=four_eyes
     )
     set_etag(response, run.version)
     return PayrollOut.model_validate(payrolls.payroll_out(run, await repo.town_names(session)))
@@ -363,10 +392,12 @@ async def approve_payroll(
     response_class=Response,
     responses=_XLSX_RESPONSE | error_responses(401, 403, 404, 422),
 )
-async def export_payroll(month: MonthPath, session: SessionDep, _: DistrictReader) -> Response:
+async def export_payroll(
+    month: MonthPath, session: SessionDep, principal: DistrictReader
+) -> Response:
     run = await payrolls.get_payroll(session, month)
     content = await payrolls.export_payroll(session, run, await repo.town_names(session))
-    audit.record(session, "payroll.export", "payroll", run.id, {"month": month})
+    audit.record(session, principal, "payroll.export", "payroll", run.id, {"month": month})
     return Response(
         content,
         media_type=XLSX,
@@ -386,8 +417,11 @@ def _run_out(run: BenefitRun, towns: dict[str, str]) -> BenefitRunOut:
         line_count=run.line_count,
         total_amount=from_fen(run.total_fen),
         totals=totals_out(run.totals, towns),
+        status=run.status,
         created_at=run.created_at,
         created_by=run.created_by,
+        approved_at=run.approved_at,
+        approved_by=run.approved_by,
     )
 
 
@@ -449,6 +483,25 @@ async def get_education_grants(
     return _run_out(run, await repo.town_names(session))
 
 
+@router.post(
+    "/education-grants/{school_year}/approve",
+    response_model=BenefitRunOut,
+    summary="Approve a school year's grant run (not by its creator: four eyes)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def approve_education_grants(
+    school_year: str,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
+) -> BenefitRunOut:
+    run = await service.approve_benefit_run(
+        session, actor, "education_grant", school_year, clock.now(), four_eyes=four_eyes
+    )
+    return _run_out(run, await repo.town_names(session))
+
+
 @router.get(
     "/education-grants/{school_year}/lines",
     response_model=Page[BenefitLineOut],
@@ -499,6 +552,26 @@ async def get_holiday_run(
     occasion: Occasion, year: int, session: SessionDep, _: DistrictReader
 ) -> BenefitRunOut:
     run = await service.get_benefit_run(session, "holiday_condolence", f"{occasion}-{year}")
+    return _run_out(run, await repo.town_names(session))
+
+
+@router.post(
+    "/holiday-runs/{occasion}/{year}/approve",
+    response_model=BenefitRunOut,
+    summary="Approve a holiday run (not by its creator: four eyes)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def approve_holiday_run(
+    occasion: Occasion,
+    year: int,
+    session: SessionDep,
+    actor: ClaimDecider,
+    clock: ClockDep,
+    four_eyes: FourEyes,
+) -> BenefitRunOut:
+    run = await service.approve_benefit_run(
+        session, actor, "holiday_condolence", f"{occasion}-{year}", clock.now(), four_eyes=four_eyes
+    )
     return _run_out(run, await repo.town_names(session))
 
 

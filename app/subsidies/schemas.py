@@ -9,11 +9,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from app.kit.money import Money
-from app.kit.types import Date
+from app.kit.pagination import Page
+from app.kit.types import MONTH_PATTERN, Date
 from app.subsidies.parameters import Category, SchoolStage
 from app.subsidies.rules import MedicalKind, Occasion
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 SCHOOL_YEAR_PATTERN = r"^\d{4}-\d{4}$"
 Benefit = Literal[
     "living_allowance",
@@ -33,8 +33,9 @@ class _Body(BaseModel):
 
 class StandardCreate(_Body):
     key: str = Field(max_length=64, examples=["living_allowance.standard"])
-    value: str | list[str] = Field(
-        description='Money or ratio as a decimal string ("2800.00", "0.40"); stages as a list.',
+    value: StrictBool | str | list[str] = Field(
+        description='Money or ratio as a decimal string ("2800.00", "0.40"); stages as a list; '
+        "an on/off rule (support_after_18_in_school) as true or false.",
         examples=["2800.00"],
     )
     effective_from: Date
@@ -49,18 +50,21 @@ class StandardCreate(_Body):
     @field_validator("value", mode="before")
     @classmethod
     def _string_or_list(cls, v: Any) -> Any:
-        if isinstance(v, str) or (isinstance(v, list) and all(isinstance(s, str) for s in v)):
+        if isinstance(v, str | bool) or (
+            isinstance(v, list) and all(isinstance(s, str) for s in v)
+        ):
             return v
         raise ValueError(
-            '数值须写成字符串（如 "2650.00"），学段须为代码列表|'
-            'Write amounts and ratios as strings ("2650.00"), stages as a list of codes'
+            '数值须写成字符串（如 "2650.00"），学段须为代码列表，开关须为 true/false|'
+            'Write amounts and ratios as strings ("2650.00"), stages as a list of codes, '
+            "switches as true or false"
         )
 
 
 class StandardOut(BaseModel):
     id: int
     key: str
-    value: str | list[str]
+    value: bool | str | list[str]
     effective_from: Date
     reference: str
     note: str | None
@@ -68,6 +72,26 @@ class StandardOut(BaseModel):
     source: Literal["seed", "api"]
     created_at: datetime
     created_by: str | None
+
+
+class StandardReviewOut(BaseModel):
+    """自然增长机制，每两年调整一次: the review of the living-allowance standard S."""
+
+    key: str = Field(examples=["living_allowance.standard"])
+    value: str | None = Field(description="S in force today", examples=["2650.00"])
+    in_force_since: Date | None = Field(description="Its effective_from")
+    review_due_on: Date | None = Field(description="in_force_since + 24 months")
+    review_due: bool = Field(
+        description="True once S has been in force for 24 months and no newer value is appended"
+    )
+    months_in_force: int | None
+    next_effective_from: Date | None = Field(
+        description="A newer value already appended (the adjustment): when it takes effect"
+    )
+
+
+class StandardsPage(Page[StandardOut]):
+    standard_review: StandardReviewOut
 
 
 class StandardCreated(StandardOut):
@@ -89,6 +113,11 @@ class QuoteFacts(_Body):
     approved_on: Date | None = None
     revoked_on: Date | None = None
     school_stage: SchoolStage | None = None
+    schooling_ends_on: Date | None = Field(
+        default=None,
+        description="The normal end of a full-time schooling: after the 18th birthday an orphan "
+        "or de-facto-unsupported student is supported until then (support_after_18_in_school)",
+    )
 
 
 class QuoteRequest(_Body):
@@ -253,8 +282,13 @@ class BenefitRunOut(BaseModel):
     line_count: int
     total_amount: Money
     totals: PayrollTotals
+    status: Literal["draft", "approved"] = Field(
+        description="A draft counts as spent once someone other than its creator approves it."
+    )
     created_at: datetime
     created_by: str | None
+    approved_at: datetime | None
+    approved_by: str | None
 
 
 class BenefitLineOut(BaseModel):

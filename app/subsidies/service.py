@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.children import history_repository as history
 from app.errors import NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.clock import DISTRICT_TZ
+from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.models import BenefitRun, MedicalClaim, SubsidyBudget, SubsidyStandard
 from app.subsidies import repository as repo
@@ -33,6 +36,8 @@ from app.subsidies.parameters import (
     ParameterValue,
 )
 from app.subsidies.payroll import in_force, load_parameters, parse_month
+from app.subsidies.review import StandardReview
+from app.subsidies.review import standard_review as review_of
 from app.subsidies.rules import (
     ChildFacts,
     Occasion,
@@ -103,6 +108,7 @@ async def create_standard(
     drafts = await repo.draft_months_from(session, effective_month) if pays else []
     audit.record(
         session,
+        principal,
         "subsidy_standard.create",
         "subsidy_standard",
         row.id,
@@ -114,6 +120,11 @@ async def create_standard(
         },
     )
     return row, [month_text(m) for m in paid], [month_text(m) for m in drafts]
+
+
+async def standard_review(session: AsyncSession, today: date) -> StandardReview:
+    """自然增长机制，每两年调整一次: whether the standard S in force is due for review."""
+    return review_of(await load_parameters(session), today)
 
 
 # --------------------------------------------------------------------------------------- quote
@@ -137,6 +148,7 @@ def _quote_facts(body: QuoteRequest, month: date) -> ChildFacts:
             revoked_on=facts.revoked_on if facts else None,
             school_stage=facts.school_stage if facts else None,
             status="active",
+            schooling_ends_on=facts.schooling_ends_on if facts else None,
         )
     except RuleInputError as error:
         raise _rule_error(error, "facts.") from None
@@ -165,18 +177,34 @@ async def quote(session: AsyncSession, principal: Principal, body: QuoteRequest)
         row = await repo.readable_child(session, principal, body.child_id)
         if row is None:
             raise NotFound("儿童不存在或不在辖区内", "No such child in your jurisdiction")
-        facts = child_facts(row)
-        audit.record(session, "subsidy.quote", "child", body.child_id, {"month": body.month})
+        # The month's category: the one of its last day, from the history (a later change
+        # does not reach back). The grant of a September takes the stage of 1 September.
+        category = await history.value_on(
+            session, row.id, "category", month_last_day(month), row.category
+        )
+        facts = grant_facts = child_facts(row, category=category)
+        if month.month == 9:
+            stage = await history.value_on(session, row.id, "school_stage", month, row.school_stage)
+            grant_facts = child_facts(_with(row, school_stage=stage), category=category)
+        audit.record(
+            session, principal, "subsidy.quote", "child", body.child_id, {"month": body.month}
+        )
     else:
         facts = _quote_facts(body, month)
+        grant_facts = facts
     params = await load_parameters(session)
-    with in_force("month"):
-        results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]
-        if month.month == 9:
-            results.append(education_grant(facts, f"{month.year}-{month.year + 1}", params))
-        for occasion, (m, _d) in OCCASION_DAY.items():
-            if month.month == m:
-                results.append(holiday_condolence(facts, occasion, month.year, params))
+    try:
+        with in_force("month"):
+            results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]
+            if month.month == 9:
+                results.append(
+                    education_grant(grant_facts, f"{month.year}-{month.year + 1}", params)
+                )
+            for occasion, (m, _d) in OCCASION_DAY.items():
+                if month.month == m:
+                    results.append(holiday_condolence(facts, occasion, month.year, params))
+    except RuleInputError as error:
+        raise _rule_error(error) from None
     items = [
         {"benefit": r.benefit, "amount": r.amount, "eligible": r.eligible, "trace": r.trace}
         for r in results
@@ -216,11 +244,13 @@ async def create_claim(
                 )
             ]
         )
+    # The category on the service date, from the history: a change after it does not reach back.
+    category = await history.value_on(session, row.id, "category", body.service_date, row.category)
     params = await load_parameters(session)
     try:
         with in_force("service_date"):
             result = medical_reimbursement(
-                row.category,
+                category,
                 body.kind,
                 body.service_date,
                 body.bill_total,
@@ -236,7 +266,7 @@ async def create_claim(
         child_id=body.child_id,
         kind=body.kind,
         service_date=body.service_date,
-        category=row.category,
+        category=category,
         bill_total_fen=to_fen(body.bill_total),
         basic_insurance_paid_fen=to_fen(body.basic_insurance_paid),
         other_insurance_paid_fen=to_fen(body.other_insurance_paid),
@@ -251,12 +281,23 @@ async def create_claim(
     await session.flush()
     audit.record(
         session,
+        principal,
         "medical_claim.create",
         "medical_claim",
         claim.id,
         {"child_id": str(body.child_id), "reimbursable_fen": claim.reimbursable_fen},
     )
     return claim
+
+
+def month_last_day(first: date) -> date:
+    """The last day of the month that begins on `first`."""
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _with(row: Any, **values: Any) -> Any:
+    """A child row with some values replaced (a row is immutable)."""
+    return SimpleNamespace(**(row._asdict() | values))
 
 
 def local_today_of(now: datetime) -> date:
@@ -280,9 +321,15 @@ async def decide_claim(
     to: str,
     now: datetime,
     reason: str | None = None,
+    *,
+    four_eyes: bool = True,
 ) -> MedicalClaim:
-    """submitted → approved | rejected (with the reason); approved → paid, once."""
+    """submitted → approved | rejected (with the reason); approved → paid, once.
+
+    Four eyes: the filer does not approve the claim, its approver does not pay it (a filer may
+    reject, i.e. withdraw, their own claim)."""
     claim = await get_claim(session, principal, claim_id, lock=True)
+    what = ("该报销申请", "this claim")
     if to == "paid":
         if claim.status == "paid":
             raise AlreadyPaid(
@@ -293,6 +340,7 @@ async def decide_claim(
                 f"状态为 {claim.status} 的申请不能支付，须先审批",
                 f"A {claim.status} claim cannot be paid",
             )
+        require_another(four_eyes, principal, claim.decided_by, "pay", *what)
         claim.status, claim.paid_at, claim.paid_by = "paid", now, principal.name
     else:
         if claim.status != "submitted":
@@ -300,16 +348,17 @@ async def decide_claim(
                 f"状态为 {claim.status} 的申请不能再审批",
                 f"A {claim.status} claim cannot be decided",
             )
+        if to == "approved":
+            require_another(four_eyes, principal, claim.created_by, "approve", *what)
         claim.status, claim.decided_at, claim.decided_by = to, now, principal.name
         claim.rejection_reason = reason
     await session.flush()
-    audit.record(
-        session,
-        f"medical_claim.{to}",
-        "medical_claim",
-        claim.id,
-        {"reason": reason} if reason else {},
-    )
+    detail: dict[str, Any] = {"created_by": claim.created_by}
+    if to == "paid":
+        detail["approved_by"] = claim.decided_by
+    if reason:
+        detail["reason"] = reason
+    audit.record(session, principal, f"medical_claim.{to}", "medical_claim", claim.id, detail)
     return claim
 
 
@@ -368,9 +417,15 @@ async def _benefit_run(
         )
     totals = Totals()
     lines: list[dict[str, Any]] = []
+    # The category and stage on the run's day, from the history (for a past school year).
+    categories = await history.values_on(session, "category", day)
+    stages = await history.values_on(session, "school_stage", day)
     async for rows in repo.stream_children(session, repo.active_on_clause(day)):
         for row in rows:
-            facts = child_facts(row)
+            if row.id in stages:
+                row = _with(row, school_stage=stages[row.id])
+            category = categories.get(row.id, row.category)
+            facts = child_facts(row, category=category)
             with in_force(field):
                 result: RuleResult = compute(facts, params)
             if result.amount <= 0:
@@ -381,7 +436,7 @@ async def _benefit_run(
                 {
                     "run_id": run_id,
                     "child_id": row.id,
-                    "category": row.category,
+                    "category": category,
                     "town_code": town,
                     "amount_fen": fen,
                     "facts": facts_json(facts, row),
@@ -389,7 +444,7 @@ async def _benefit_run(
                     "payee": payee(row),
                 }
             )
-            totals.add(row.category, town, fen)
+            totals.add(category, town, fen)
     await repo.add_benefit_lines(session, lines)
     run = await session.get(BenefitRun, run_id)
     assert run is not None
@@ -397,6 +452,7 @@ async def _benefit_run(
     await session.flush()
     audit.record(
         session,
+        principal,
         f"{benefit}.run",
         "benefit_run",
         run_id,
@@ -448,10 +504,49 @@ async def create_holiday_run(
     )
 
 
-async def get_benefit_run(session: AsyncSession, benefit: str, period: str) -> BenefitRun:
-    run = await repo.benefit_run(session, benefit, period)
+async def get_benefit_run(
+    session: AsyncSession, benefit: str, period: str, *, lock: bool = False
+) -> BenefitRun:
+    run = await repo.benefit_run(session, benefit, period, lock=lock)
     if run is None:
         raise NotFound(f"{BENEFIT_ZH[benefit]} {period} 尚未发放", f"No {benefit} run {period}")
+    return run
+
+
+async def approve_benefit_run(
+    session: AsyncSession,
+    principal: Principal,
+    benefit: str,
+    period: str,
+    now: datetime,
+    *,
+    four_eyes: bool = True,
+) -> BenefitRun:
+    """审批: a draft grant or holiday run is approved, by someone other than its creator (four
+    eyes); from then on it counts as spent."""
+    run = await get_benefit_run(session, benefit, period, lock=True)
+    if run.status != "draft":
+        raise WrongState(
+            f"{BENEFIT_ZH[benefit]} {period} 已审批", f"The {benefit} run {period} is approved"
+        )
+    require_another(
+        four_eyes,
+        principal,
+        run.created_by,
+        "approve",
+        f"{BENEFIT_ZH[benefit]} {period} 的发放批次",
+        f"the {benefit} run {period}",
+    )
+    run.status, run.approved_at, run.approved_by = "approved", now, principal.name
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        f"{benefit}.approve",
+        "benefit_run",
+        run.id,
+        {"period": period, "total_fen": run.total_fen, "created_by": run.created_by},
+    )
     return run
 
 
@@ -473,7 +568,12 @@ async def create_budget(
     if row is None:
         raise BudgetExists(f"{year} 年度预算已存在", f"The {year} budget already exists")
     audit.record(
-        session, "subsidy_budget.create", "subsidy_budget", year, {"amount_fen": row.amount_fen}
+        session,
+        principal,
+        "subsidy_budget.create",
+        "subsidy_budget",
+        year,
+        {"amount_fen": row.amount_fen},
     )
     return row
 

@@ -9,8 +9,11 @@ from typing import Any
 from app.subsidies.parameters import ParameterSet, ParameterValue
 
 
-def value_to_json(value: Decimal | tuple[str, ...]) -> Any:
-    """A parameter value as the JSONB column stores it: a decimal string or a list of codes."""
+def value_to_json(value: Decimal | tuple[str, ...] | bool) -> Any:
+    """A parameter value as the JSONB column stores it: a decimal string, a list of codes or a
+    boolean."""
+    if isinstance(value, bool):
+        return value
     return f"{value:f}" if isinstance(value, Decimal) else list(value)
 
 

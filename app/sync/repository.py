@@ -14,6 +14,7 @@ from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.models import Child, FollowUp, SyncChange, SyncState, Visit
+from app.models.children import ON_LEDGER
 
 # The oldest transaction still in progress in a fresh snapshot (our own excluded: the snapshot's
 # xip list never holds it), or the next transaction id when none is. Every transaction with a
@@ -90,7 +91,7 @@ async def children(
     session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID] | None
 ) -> list[Child]:
     """Active children in the caller's jurisdiction (all of them, or those of `ids`)."""
-    stmt = select(Child).where(readable(principal), Child.status == "active")
+    stmt = select(Child).where(readable(principal), Child.status.in_(ON_LEDGER))
     if ids is not None:
         stmt = stmt.where(Child.id.in_(ids))
     return list(await session.scalars(stmt.order_by(Child.id)))
@@ -134,7 +135,7 @@ async def child_for_update(
 ) -> Child | None:
     stmt = (
         select(Child)
-        .where(Child.id == child_id, readable(principal), Child.status == "active")
+        .where(Child.id == child_id, readable(principal), Child.status.in_(ON_LEDGER))
         .with_for_update()
     )
     return (await session.scalars(stmt)).first()

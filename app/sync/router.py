@@ -58,8 +58,8 @@ async def sync_changes(
 @router.post(
     "/sync/children/{child_id:uuid}",
     response_model=SyncChild,
-    summary="Edit a child record from the phone, on the version it edited",
-    responses=error_responses(401, 403, 404, 409, 422),
+    summary="Edit a child record from the phone, on the version it edited (merged per field)",
+    responses=error_responses(401, 403, 404, 409, 412, 422),
 )
 async def sync_edit_child(
     child_id: uuid.UUID,

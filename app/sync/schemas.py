@@ -87,9 +87,3 @@ class ChildEdit(BaseModel):
 
     base_version: int = Field(ge=1, description="The version of the record the phone edited.")
     changes: ChildEdits
-
-
-class FieldDiff(BaseModel):
-    field: str
-    server: Any
-    phone: Any

@@ -37,14 +37,16 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.errors import Conflict, ValidationFailed
+from app.children import merge
+from app.children import service as children
+from app.errors import ValidationFailed
 from app.kit import audit
-from app.kit.clock import Clock, month_of
-from app.models import Child, ChildChange, FollowUp, Visit
+from app.kit.clock import Clock
+from app.kit.etag import version_never_existed
+from app.models import Child, FollowUp, Visit
 from app.sync import repository as repo
 from app.sync.schemas import (
     ChildEdit,
-    FieldDiff,
     LastVisit,
     OpenFollowUp,
     SyncChild,
@@ -119,7 +121,12 @@ async def sync(session: AsyncSession, principal: Principal, cursor: str | None) 
     out = [to_sync_child(c, visits.get(c.id), follow.get(c.id, [])) for c in kids]
     if out:
         audit.record(
-            session, "child.sync", "child", None, {"count": len(out), "full": since is None}
+            session,
+            principal,
+            "child.sync",
+            "child",
+            None,
+            {"count": len(out), "full": since is None},
         )
     return SyncOut(
         next_cursor=encode_cursor(now_xid), full=since is None, children=out, tombstones=tombstones
@@ -131,48 +138,41 @@ async def edit_child(
 ) -> Child:
     """A phone's correction of a child record, made on `base_version`; never a silent overwrite.
 
-    If the record moved on since, the answer is 409 with each sent field whose server value
-    differs from the phone's; when the record already holds the phone's values (a retry of an
-    edit that did arrive), the current record is returned.
+    The same rule as PATCH /children/{id} (app/children/merge.py): on an older version, the edit
+    is applied when it touches no field changed since, else 409 `edit_conflict` listing those
+    fields with both values, nothing applied. A retried edit that did arrive changes nothing.
+    412 for a version the record never had.
     """
-    edits = body.changes.model_dump(exclude_unset=True)
+    edits = body.changes.model_dump(mode="json", exclude_unset=True)
     if not edits:
         raise ValidationFailed(errors=[("changes", "没有要修改的字段", "Nothing to change")])
     child = await repo.child_for_update(session, principal, child_id)
     if child is None:
         raise ChildNotFound()
-    differ = [
-        FieldDiff(field=k, server=getattr(child, k), phone=v)
-        for k, v in edits.items()
-        if getattr(child, k) != v
+    if body.base_version > child.version:
+        raise version_never_existed(child.version)
+    await merge.check_stale_edit(session, child, body.base_version, edits)
+    changes = [
+        {"field": f, "from": merge.current_value(child, f), "to": v}
+        for f, v in edits.items()
+        if merge.current_value(child, f) != v
     ]
-    if child.version != body.base_version and differ:
-        raise Conflict(
-            f"该儿童记录已被他人修改（当前版本 {child.version}），请核对后重新提交",
-            f"The record changed since version {body.base_version} (now {child.version})",
-            extra={
-                "server_version": child.version,
-                "base_version": body.base_version,
-                "fields": [d.model_dump(mode="json") for d in differ],
-            },
-        )
-    if differ:
-        for d in differ:
-            setattr(child, d.field, d.phone)
-        session.add(
-            ChildChange(
-                child_id=child.id,
-                kind="changed",
-                ledger_month=month_of(clock.now()),
-                actor_id=str(principal.id),
-                actor_name=principal.name,
-                changes=[{"field": d.field, "from": d.server, "to": d.phone} for d in differ],
-                reason="phone edit",
-            )
-        )
+    if changes:
+        for c in changes:
+            setattr(child, c["field"], c["to"])
+        now = clock.now()
+        await children.record_change(
+            session, child, "changed", principal, changes,
+            reason="phone edit", effective_on=children.today_of(now), now=now,
+        )  # fmt: skip
         await session.flush()
         audit.record(
-            session, "child.update", "child", child.id, {"fields": [d.field for d in differ]}
+            session,
+            principal,
+            "child.update",
+            "child",
+            child.id,
+            {"fields": [c["field"] for c in changes]},
         )
     return child
 

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import Agency, DistrictAdmin, Principal, Role, require_roles
+from app.auth.principal import Agency, DistrictAdmin, Principal, require_roles
+from app.auth.roles import DISTRICT, RoleName
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.clock import ClockDep
@@ -32,9 +33,7 @@ router = APIRouter(prefix="/api/v1", tags=["users"])
 _CLIENT_REPLAYED: dict[int | str, dict[str, Any]] = {
     200: {"description": "A replay: the secret is not shown again"}
 }
-UserReaders = Annotated[
-    Principal, Depends(require_roles("district_admin", "district_leader", "auditor"))
-]
+UserReaders = Annotated[Principal, Depends(require_roles(*DISTRICT))]
 
 
 @router.post(
@@ -76,7 +75,7 @@ async def create_user(
 async def list_users(
     session: SessionDep,
     _: UserReaders,
-    role: Annotated[Role | None, Query()] = None,
+    role: Annotated[RoleName | None, Query()] = None,
     area_code: Annotated[str | None, Query(max_length=12)] = None,
     active: Annotated[bool | None, Query()] = None,
     limit: LimitQuery = 50,
@@ -150,6 +149,7 @@ async def deactivate_user(
 )
 async def create_agency_client(
     body: AgencyClientCreate,
+    request: Request,
     session: SessionDep,
     actor: DistrictAdmin,
     idempotency_key: IdempotencyKey = None,
@@ -157,7 +157,11 @@ async def create_agency_client(
     key = {"owner": str(actor.id), "scope": "agency_clients"}
     if replay := await replay_for_key(session, idempotency_key, **key, body=body):
         return replay
-    client, secret = await service.create_agency_client(session, body)
+    if body.webhook_url is not None:
+        from app.webhooks.service import check_url
+
+        await check_url(body.webhook_url, request.app.state.settings)
+    client, secret = await service.create_agency_client(session, actor, body)
     out = AgencyClientOut.model_validate(client)
     # The secret is never stored: a replay answers without it.
     unsecret = AgencyClientCreated(**out.model_dump(), client_secret=None)
@@ -199,9 +203,9 @@ async def list_agency_clients(
     responses=error_responses(401, 403, 404, 422),
 )
 async def rotate_agency_secret(
-    client_id: uuid.UUID, session: SessionDep, _: DistrictAdmin
+    client_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin
 ) -> AgencyClientCreated:
-    client, secret = await service.rotate_agency_secret(session, client_id)
+    client, secret = await service.rotate_agency_secret(session, actor, client_id)
     return AgencyClientCreated(
         **AgencyClientOut.model_validate(client).model_dump(), client_secret=secret
     )
@@ -215,8 +219,8 @@ async def rotate_agency_secret(
     responses=error_responses(401, 403, 404, 422),
 )
 async def deactivate_agency_client(
-    client_id: uuid.UUID, session: SessionDep, _: DistrictAdmin
+    client_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin
 ) -> AgencyClientOut:
     return AgencyClientOut.model_validate(
-        await service.deactivate_agency_client(session, client_id)
+        await service.deactivate_agency_client(session, actor, client_id)
     )

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from app.auth.principal import Agency, Role
+from app.auth.principal import Agency
+from app.auth.roles import RoleName
 
 SCOPES = ("referrals:read", "referrals:write", "children:read", "screening:read")
 Scope = Literal["referrals:read", "referrals:write", "children:read", "screening:read"]
@@ -27,7 +28,7 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=3, max_length=64, examples=["dir110115001001"])
     password: SecretStr = Field(min_length=10, max_length=256)
     full_name: str = Field(min_length=1, max_length=100, examples=["张演示"])
-    role: Role
+    role: RoleName
     area_code: str = Field(min_length=6, max_length=12, examples=["110115001001"])
     phone: str | None = Field(default=None, max_length=20, examples=["010-69000000"])
 
@@ -48,7 +49,7 @@ class UserPatch(BaseModel):
 
     full_name: str | None = Field(default=None, min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=20)
-    role: Role | None = None
+    role: RoleName | None = None
     area_code: str | None = Field(default=None, min_length=6, max_length=12)
     password: SecretStr | None = Field(default=None, min_length=10, max_length=256)
 
@@ -69,7 +70,7 @@ class UserOut(BaseModel):
     id: uuid.UUID
     username: str
     full_name: str
-    role: Role
+    role: RoleName
     area_code: str
     phone: str | None
     is_active: bool
@@ -96,6 +97,9 @@ class AgencyClientOut(BaseModel):
     agency: Agency
     scopes: list[str]
     webhook_url: str | None
+    webhook_pending_url: str | None = Field(
+        default=None, description="A URL the client set itself, awaiting a district admin."
+    )
     is_active: bool
     created_at: datetime
 

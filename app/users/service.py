@@ -12,6 +12,7 @@ from app.areas import repository as areas
 from app.auth import repository as auth_repo
 from app.auth.passwords import hash_password_async
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.etag import check_if_match
@@ -21,13 +22,13 @@ from app.users import repository as repo
 from app.users.schemas import AgencyClientCreate, UserCreate, UserPatch
 
 # Which level of area each role sits on.
-ROLE_LEVEL = {
-    "district_admin": "district",
-    "district_leader": "district",
-    "auditor": "district",
-    "institution_staff": "district",
-    "town_supervisor": "town",
-    "village_director": "village",
+ROLE_LEVEL: dict[str, str] = {
+    Role.DISTRICT_ADMIN: "district",
+    Role.DISTRICT_LEADER: "district",
+    Role.AUDITOR: "district",
+    Role.INSTITUTION_STAFF: "district",
+    Role.TOWN_SUPERVISOR: "town",
+    Role.VILLAGE_DIRECTOR: "village",
 }
 LEVEL_ZH = {"district": "区", "town": "镇街", "village": "村居"}
 
@@ -71,7 +72,7 @@ async def create_user(session: AsyncSession, actor: Principal | None, data: User
         raise Conflict(
             "用户名已存在", "The username is taken", extra={"field": "username"}
         ) from None
-    audit.record(session, "user.create", "user", user.id, {"role": user.role}, principal=actor)
+    audit.record(session, actor, "user.create", "user", user.id, {"role": user.role})
     return user
 
 
@@ -110,7 +111,7 @@ async def update_user(
         await session.flush()
         # updated_at is set by the database (onupdate): load it now, not lazily in the response.
         await session.refresh(user, ["updated_at"])
-    audit.record(session, "user.update", "user", user.id, {"fields": changed})
+    audit.record(session, actor, "user.update", "user", user.id, {"fields": changed})
     return user
 
 
@@ -125,12 +126,12 @@ async def deactivate_user(
         await auth_repo.revoke_user_tokens(session, user.id, now)
         await session.flush()
         await session.refresh(user, ["updated_at"])
-        audit.record(session, "user.deactivate", "user", user.id)
+        audit.record(session, actor, "user.deactivate", "user", user.id)
     return user
 
 
 async def create_agency_client(
-    session: AsyncSession, data: AgencyClientCreate
+    session: AsyncSession, actor: Principal, data: AgencyClientCreate
 ) -> tuple[AgencyClient, str]:
     """A partner agency's client; the secret is returned once and only its hash is kept."""
     secret = new_client_secret()
@@ -146,7 +147,12 @@ async def create_agency_client(
     session.add(client)
     await session.flush()
     audit.record(
-        session, "agency_client.create", "agency_client", client.id, {"agency": client.agency}
+        session,
+        actor,
+        "agency_client.create",
+        "agency_client",
+        client.id,
+        {"agency": client.agency},
     )
     return client, secret
 
@@ -159,20 +165,22 @@ async def get_agency_client(session: AsyncSession, client_id: uuid.UUID) -> Agen
 
 
 async def rotate_agency_secret(
-    session: AsyncSession, client_id: uuid.UUID
+    session: AsyncSession, actor: Principal, client_id: uuid.UUID
 ) -> tuple[AgencyClient, str]:
     client = await get_agency_client(session, client_id)
     secret = new_client_secret()
     client.secret_hash = hash_client_secret(secret)
     await session.flush()
-    audit.record(session, "agency_client.rotate_secret", "agency_client", client.id)
+    audit.record(session, actor, "agency_client.rotate_secret", "agency_client", client.id)
     return client, secret
 
 
-async def deactivate_agency_client(session: AsyncSession, client_id: uuid.UUID) -> AgencyClient:
+async def deactivate_agency_client(
+    session: AsyncSession, actor: Principal, client_id: uuid.UUID
+) -> AgencyClient:
     client = await get_agency_client(session, client_id)
     if client.is_active:
         client.is_active = False
         await session.flush()
-        audit.record(session, "agency_client.deactivate", "agency_client", client.id)
+        audit.record(session, actor, "agency_client.deactivate", "agency_client", client.id)
     return client

@@ -78,6 +78,7 @@ async def coverage(
     total_visited = sum(visited for _, visited in counts.values())
     audit.record(
         session,
+        principal,
         "visit.coverage",
         "area",
         top_code,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from app.children.errors import ChildNotFound
 from app.errors import Conflict, NotFound
 
-
-class ChildNotFound(NotFound):
-    code = "child_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("儿童不存在或不在您的辖区内", "No such child in your jurisdiction")
+__all__ = [
+    "ChildNotFound",
+    "FollowUpNotFound",
+    "TransitionRefused",
+    "VisitIdConflict",
+    "VisitNotFound",
+]
+# ChildNotFound: the children domain's one error, re-exported (app.sync.service imports it here).
 
 
 class VisitNotFound(NotFound):

@@ -99,6 +99,11 @@ async def transition(
     await session.flush()
     await session.refresh(f)
     audit.record(
-        session, "follow_up.transition", "follow_up", f.id, {"from": before, "to": body.to}
+        session,
+        principal,
+        "follow_up.transition",
+        "follow_up",
+        f.id,
+        {"from": before, "to": body.to},
     )
     return f

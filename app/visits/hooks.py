@@ -13,21 +13,32 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit import audit
+from app.kit.context import RequestContext
 from app.models import Visit
 
-SuspicionHandler = Callable[[AsyncSession, Visit], Awaitable[None]]
+SuspicionHandler = Callable[[AsyncSession, RequestContext, Visit], Awaitable[None]]
 # The incidents domain appends its handler here; each runs in the visit's transaction.
 SUSPICION_HANDLERS: list[SuspicionHandler] = []
 
 
-async def on_suspected_infringement(session: AsyncSession, visit: Visit) -> None:
-    """Called once, when a visit with suspected infringement is stored."""
+def register(handler: SuspicionHandler) -> None:
+    """Add a handler once (app.wiring connects the incidents domain's at start-up)."""
+    if handler not in SUSPICION_HANDLERS:
+        SUSPICION_HANDLERS.append(handler)
+
+
+async def on_suspected_infringement(
+    session: AsyncSession, ctx: RequestContext, visit: Visit
+) -> None:
+    """Called once, when a visit with suspected infringement is stored (by a request or a job:
+    `ctx` says who recorded it)."""
     audit.record(
         session,
+        ctx,
         "visit.suspected_infringement",
         "visit",
         visit.id,
         {"child_id": str(visit.child_id), "visited_at": visit.visited_at.isoformat()},
     )
     for handler in SUSPICION_HANDLERS:
-        await handler(session, visit)
+        await handler(session, ctx, visit)

@@ -15,6 +15,7 @@ from app.auth.principal import Principal
 from app.children.access import readable
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
+from app.models.children import ON_LEDGER
 
 
 async def readable_children(
@@ -261,7 +262,7 @@ def due_clause(first: date, last: date) -> Any:
         Child.placement == "dispersed",
         Child.approved_on <= first,
         or_(
-            and_(Child.revoked_on.is_(None), Child.status == "active"),
+            and_(Child.revoked_on.is_(None), Child.status.in_(ON_LEDGER)),
             Child.revoked_on > last,
         ),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -15,8 +14,10 @@ from app.db import SessionDep
 from app.errors import ValidationFailed, error_responses
 from app.kit import audit
 from app.kit.clock import ClockDep, local_today
+from app.kit.context import context_of
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
+from app.kit.types import month_or_422, representable
 from app.models import FollowUp, Visit
 from app.visits import coverage as coverage_service
 from app.visits import flags as flags_service
@@ -72,20 +73,14 @@ AreaQuery = Annotated[str | None, Query(max_length=12, pattern=r"^\d{6,12}$")]
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same id and body again: the stored visit", "model": VisitOut}
 }
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def parse_month(value: str | None, field: str = "month") -> date | None:
-    if value is None:
-        return None
-    m = _MONTH.match(value)
-    if m is None:
-        raise ValidationFailed(errors=[(field, "月份格式应为 YYYY-MM", "A month is YYYY-MM")])
-    return date(int(m.group(1)), int(m.group(2)), 1)
+    return None if value is None else month_or_422(value, field)
 
 
-def _ctx(request: Request, principal: Principal, clock: Any) -> service.Context:
-    return service.Context(principal=principal, settings=request.app.state.settings, clock=clock)
+def _ctx(request: Request, principal: Principal) -> service.Context:
+    return service.Context(request=context_of(request, principal))
 
 
 @router.post(
@@ -98,7 +93,7 @@ def _ctx(request: Request, principal: Principal, clock: Any) -> service.Context:
 async def create_visit(
     body: VisitCreate, request: Request, session: SessionDep, principal: Visitor, clock: ClockDep
 ) -> VisitOut | JSONResponse:
-    outcome, out = await service.create_visit(session, _ctx(request, principal, clock), body)
+    outcome, out = await service.create_visit(session, _ctx(request, principal), body)
     if outcome == "duplicate":
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
     return out
@@ -113,7 +108,7 @@ async def create_visit(
 async def create_visit_batch(
     body: BatchIn, request: Request, session: SessionDep, principal: Visitor, clock: ClockDep
 ) -> BatchOut:
-    return await service.create_batch(session, _ctx(request, principal, clock), body.visits)
+    return await service.create_batch(session, _ctx(request, principal), body.visits)
 
 
 @router.get(
@@ -150,7 +145,7 @@ async def list_visits(
         session, stmt, [Visit.updated_at, Visit.id], limit=limit, cursor=cursor
     )
     if rows:
-        audit.record(session, "visit.list", "visit", None, {"count": len(rows)})
+        audit.record(session, principal, "visit.list", "visit", None, {"count": len(rows)})
     return Page(items=[service.to_out(v) for v in rows], next_cursor=nxt)
 
 
@@ -165,7 +160,12 @@ def _parse_since(value: str | None) -> Any:
         raise ValidationFailed(
             errors=[("updated_since", "应为带时区的时间", "Must be an RFC 3339 timestamp")]
         )
-    return at
+    try:
+        # 0001-01-01T00:00+08:00 is year 0 in UTC: PostgreSQL cannot take it (it was a 500)
+        return representable(at)
+    except ValueError as error:
+        zh, en = str(error).split("|")
+        raise ValidationFailed(errors=[("updated_since", zh, en)]) from None
 
 
 @router.get(

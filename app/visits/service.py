@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.config import Settings
-from app.errors import AppError, ValidationFailed, translate_validation_errors, wants_english
+from app.errors import AppError, ValidationFailed, translate_validation_errors
 from app.kit import audit, idempotency
 from app.kit.clock import DISTRICT_TZ, Clock, local_today, month_of
+from app.kit.context import RequestContext
 from app.models import Child, Visit
 from app.visits import flags, hooks
 from app.visits import repository as repo
@@ -40,14 +41,25 @@ Outcome = Literal["created", "duplicate"]
 
 @dataclass
 class Context:
-    """What one request needs to know, fetched once for a whole batch."""
+    """What one request needs to know, fetched once for a whole batch: the request's context
+    (caller, clock, settings, language) and what `prepare` read."""
 
-    principal: Principal
-    settings: Settings
-    clock: Clock
+    request: RequestContext
     children: dict[uuid.UUID, Child] = field(default_factory=dict)
     existing: dict[uuid.UUID, Visit] = field(default_factory=dict)
     towns: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def principal(self) -> Principal:
+        return self.request.actor
+
+    @property
+    def settings(self) -> Settings:
+        return self.request.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.request.clock
 
 
 def to_out(visit: Visit) -> VisitOut:
@@ -210,8 +222,10 @@ async def _store(session: AsyncSession, ctx: Context, new: list[_New]) -> dict[u
     return stored
 
 
-def _created(session: AsyncSession, visit: Visit) -> None:
-    audit.record(session, "visit.create", "visit", visit.id, {"child_id": str(visit.child_id)})
+def _created(session: AsyncSession, actor: Principal, visit: Visit) -> None:
+    audit.record(
+        session, actor, "visit.create", "visit", visit.id, {"child_id": str(visit.child_id)}
+    )
 
 
 async def create_one(
@@ -229,8 +243,8 @@ async def create_one(
         return "duplicate", _replay(found[body.id], judged.body_hash, ctx)
     ctx.existing[visit.id] = visit
     if visit.suspected_infringement:
-        await hooks.on_suspected_infringement(session, visit)
-    _created(session, visit)
+        await hooks.on_suspected_infringement(session, ctx.request, visit)
+    _created(session, ctx.principal, visit)
     return "created", visit
 
 
@@ -248,8 +262,8 @@ async def create_visit(
 class _Results:
     """The per-item answers of a batch, and the visits it created (by item index)."""
 
-    def __init__(self, request: Any) -> None:
-        self.request = request
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
         self.items: list[BatchItemResult] = []
         self.created: dict[int, Visit] = {}
 
@@ -260,7 +274,7 @@ class _Results:
 
     def refused(self, index: int, visit_id: uuid.UUID, err: AppError) -> None:
         status: Literal["conflict", "invalid"] = "conflict" if err.status == 409 else "invalid"
-        problem = err.to_problem(self.request)
+        problem = self.ctx.problem(err)
         errs = [ItemError(**e) for e in problem.get("errors", [])] or [
             ItemError(
                 field="child_id" if err.status == 404 else "id",
@@ -281,9 +295,8 @@ async def create_batch(
     (its draft incident must exist with it or not at all) and an id repeated in the batch
     (judged against what the earlier item left).
     """
-    request = session.info.get("request")
-    en = wants_english(request)
-    out = _Results(request)
+    en = ctx.request.english
+    out = _Results(ctx.request)
     parsed: list[tuple[int, VisitCreate]] = []
     for i, raw in enumerate(items):
         try:
@@ -329,7 +342,7 @@ async def create_batch(
             if visit is not None:
                 ctx.existing[visit.id] = visit
                 out.ok(n.index, "created", visit)
-                _created(session, visit)
+                _created(session, ctx.principal, visit)
                 continue
             # A concurrent upload of the same id committed first.
             try:
@@ -365,5 +378,7 @@ async def get_visit(session: AsyncSession, principal: Principal, visit_id: uuid.
     visit = await repo.get_visit(session, principal, visit_id)
     if visit is None:
         raise VisitNotFound()
-    audit.record(session, "visit.read", "visit", visit.id, {"child_id": str(visit.child_id)})
+    audit.record(
+        session, principal, "visit.read", "visit", visit.id, {"child_id": str(visit.child_id)}
+    )
     return to_out(visit)

@@ -3,6 +3,11 @@
 The job holds the delivery's row lock while it sends, so two workers never send the same
 delivery at once; a worker that dies mid-send leaves its job to be taken up again when its
 lease runs out (the receiver may then see the delivery twice: it de-duplicates on the id).
+
+Each connection resolves the URL's host, refuses it unless every address is public, and
+connects to the address it checked (app/kit/egress.py): a URL that was public when saved and
+points inside the network now (DNS rebinding) is refused, for good — the delivery fails at
+once with "target refused: ..." in its log, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.kit import egress
 from app.kit.crypto import KeyRing
 from app.kit.http import outbound_client, outbound_timeout
 from app.observability import current_metrics
-from app.webhooks import outbox, signing
+from app.webhooks import outbox, service, signing
 from app.webhooks import repository as repo
 from app.worker.registry import JobContext
 
@@ -59,7 +65,7 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, bool]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -70,23 +76,29 @@ _MAX_ANSWER_BYTES = 64 * 1024
 def _client(settings: Settings) -> httpx.AsyncClient:
     """One client per event loop: its pool keeps connections (and TLS sessions) to the partners
     alive between deliveries instead of a handshake for each. Its timeouts are the settings'
-    outbound ones (a client made with others is replaced)."""
+    outbound ones, its egress guard the settings' (a client made with others is replaced)."""
     loop = asyncio.get_running_loop()
-    client = _CLIENTS.get(loop)
+    client, allow = _CLIENTS.get(loop) or (None, False)
     timeout = outbound_timeout(settings)
-    if client is None or client.is_closed or client.timeout != timeout:
+    wanted = settings.webhook_allow_private_targets
+    if client is None or client.is_closed or client.timeout != timeout or allow != wanted:
         client = outbound_client(
+            settings,
             timeout=timeout,
             verify=_tls(),
             limits=httpx.Limits(max_connections=64, keepalive_expiry=30),
         )
-        _CLIENTS[loop] = client
+        _CLIENTS[loop] = (client, wanted)
     return client
 
 
 async def _post(
     settings: Settings, url: str, body: bytes, headers: dict[str, str]
-) -> tuple[int | None, str | None]:
+) -> tuple[int | None, str | None, bool]:
+    """(status code, error, refused): `refused` when the target may not be connected to."""
+    problem = service.delivery_url_problem(url, settings)
+    if problem is not None:
+        return None, problem, True
     try:
         async with _client(settings).stream("POST", url, content=body, headers=headers) as response:
             code = response.status_code
@@ -99,10 +111,13 @@ async def _post(
                 if received > _MAX_ANSWER_BYTES:
                     break
     except httpx.TimeoutException as exc:
-        return None, f"timeout: {type(exc).__name__}"
+        return None, f"timeout: {type(exc).__name__}", False
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500]
-    return code, None if 200 <= code < 300 else f"HTTP {code}"
+        refused = egress.refusal_of(exc)
+        if refused is not None:
+            return None, str(refused)[:500], True
+        return None, f"{type(exc).__name__}: {exc}"[:500], False
+    return code, None if 200 <= code < 300 else f"HTTP {code}", False
 
 
 async def deliver(session: AsyncSession, payload: dict[str, Any], ctx: JobContext) -> None:
@@ -127,19 +142,22 @@ async def deliver(session: AsyncSession, payload: dict[str, Any], ctx: JobContex
     headers = signing.headers_for(secret, str(delivery_id), delivery.event, body)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    code, error = await _post(ctx.settings, client.webhook_url, body, headers)
+    code, error, refused = await _post(ctx.settings, client.webhook_url, body, headers)
     duration_ms = int((time.perf_counter() - t0) * 1000)
     attempt = delivery.attempts + 1
     outcome = "delivered" if error is None else "abandoned"
-    if error is not None and attempt < delivery.max_attempts:
+    if error is not None and attempt < delivery.max_attempts and not refused:
         outcome = "failed"
     current_metrics().webhook_deliveries.labels(outcome).inc()
     status, delivered_at, next_attempt_at = "pending", None, None
     if error is None:
         status, delivered_at = "delivered", started
-    elif attempt >= delivery.max_attempts:
+    elif attempt >= delivery.max_attempts or refused:
         status = "failed"
-        log.warning("webhook delivery failed for good", extra={"delivery_id": str(delivery_id)})
+        log.warning(
+            "webhook delivery failed for good",
+            extra={"delivery_id": str(delivery_id), "error": error},
+        )
     else:
         next_attempt_at = await repo.schedule_attempt(
             session, delivery_id, backoff_seconds(attempt)

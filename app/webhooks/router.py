@@ -14,7 +14,14 @@ from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 from app.models import WebhookDelivery
 from app.webhooks import repository as repo
 from app.webhooks import service
-from app.webhooks.schemas import AttemptOut, DeliveryDetail, DeliveryOut, WebhookIn, WebhookOut
+from app.webhooks.schemas import (
+    AttemptOut,
+    DeliveryDetail,
+    DeliveryOut,
+    WebhookApproval,
+    WebhookIn,
+    WebhookOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
@@ -33,7 +40,8 @@ AdminOrClient = Annotated[Principal, Depends(_admin_or_client)]
 @router.put(
     "/agency-clients/{client_id:uuid}/webhook",
     response_model=WebhookOut,
-    summary="Register (or change) an agency client's webhook; a new secret is shown once",
+    summary="Register (or change) an agency client's webhook; a new secret is shown once. "
+    "A URL the client sets itself takes effect when a district admin approves it",
     responses=error_responses(401, 403, 404, 422),
 )
 async def register_agency_webhook(
@@ -52,12 +60,35 @@ async def register_agency_webhook(
         request.app.state.keyring,
         request.app.state.settings,
     )
-    assert client.webhook_url is not None
     return WebhookOut(
         agency_client_id=client.id,
         webhook_url=client.webhook_url,
+        pending_url=client.webhook_pending_url,
         secret=secret,
         secret_issued=secret is not None,
+    )
+
+
+@router.post(
+    "/agency-clients/{client_id:uuid}/webhook/approve",
+    response_model=WebhookOut,
+    summary="Approve the webhook URL a client set itself (district admin): deliveries go there",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def approve_agency_webhook(
+    client_id: uuid.UUID,
+    body: WebhookApproval,
+    request: Request,
+    session: SessionDep,
+    admin: DistrictAdmin,
+) -> WebhookOut:
+    client = await service.approve(session, admin, client_id, body.url, request.app.state.settings)
+    return WebhookOut(
+        agency_client_id=client.id,
+        webhook_url=client.webhook_url,
+        pending_url=None,
+        secret=None,
+        secret_issued=False,
     )
 
 
@@ -125,6 +156,6 @@ async def get_webhook_delivery(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def resend_webhook_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, _: DistrictAdmin
+    delivery_id: uuid.UUID, session: SessionDep, principal: DistrictAdmin
 ) -> DeliveryOut:
-    return DeliveryOut.model_validate(await service.resend(session, delivery_id))
+    return DeliveryOut.model_validate(await service.resend(session, principal, delivery_id))

@@ -19,9 +19,26 @@ class WebhookIn(BaseModel):
     )
 
 
+class WebhookApproval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        min_length=8,
+        max_length=500,
+        description="The pending URL being approved, as the admin saw it (409 if it changed).",
+    )
+
+
 class WebhookOut(BaseModel):
     agency_client_id: uuid.UUID
-    webhook_url: str
+    webhook_url: str | None = Field(
+        description="Where deliveries go: set or approved by a district admin."
+    )
+    pending_url: str | None = Field(
+        default=None,
+        description="A URL the client set itself: delivered nothing until a district admin "
+        "approves it.",
+    )
     secret: str | None = Field(
         description="The signing secret, shown once when issued (new or rotated); else null."
     )

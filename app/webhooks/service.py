@@ -1,4 +1,11 @@
-"""Registering an agency client's webhook (its secret shown once) and re-sending deliveries."""
+"""Registering an agency client's webhook (its secret shown once) and re-sending deliveries.
+
+A webhook URL is checked when saved (https outside development; the host must resolve to
+public addresses only: app/kit/egress.py) and again by every delivery, which connects only to
+the addresses it checked. A district admin's URL takes effect at once; a URL the client sets
+itself waits as `webhook_pending_url`, delivered nothing, until a district admin approves it
+(deliveries keep going to the approved URL meanwhile).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.config import Settings
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.kit import audit
+from app.kit import audit, egress
 from app.kit.crypto import KeyRing
 from app.models import AgencyClient, WebhookDelivery
 from app.webhooks import outbox, signing
@@ -32,18 +39,56 @@ async def _client_for(
     return client
 
 
-def _check_url(url: str, settings: Settings) -> None:
+def _parse_url(url: str, settings: Settings) -> tuple[str, int]:
+    """The host and port of a webhook URL a delivery may use; ValidationFailed otherwise."""
     invalid = ValidationFailed(errors=[("url", "网址无效", "Not a valid URL")])
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
+        port = parts.port
         httpx.URL(url)  # the deliveries' client: a URL it cannot send to is refused now
     except (ValueError, httpx.InvalidURL):  # e.g. "http://a[b" (a broken IPv6 literal)
         raise invalid from None
     if parts.scheme not in ("http", "https") or not hostname:
         raise invalid
-    if settings.app_env == "production" and parts.scheme != "https":
-        raise ValidationFailed(errors=[("url", "生产环境须使用 https", "Use https in production")])
+    if parts.username or parts.password:
+        raise ValidationFailed(
+            errors=[("url", "网址不得包含用户名或密码", "No user name or password in the URL")]
+        )
+    if parts.scheme != "https" and not settings.webhook_plain_http_allowed:
+        raise ValidationFailed(errors=[("url", "须使用 https", "Use https")])
+    return hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+async def check_url(url: str, settings: Settings) -> None:
+    """At save: a valid https URL whose host resolves to public addresses only."""
+    host, port = _parse_url(url, settings)
+    try:
+        await egress.checked_addresses(
+            host,
+            port,
+            allow_private=settings.webhook_allow_private_targets,
+            timeout=settings.outbound_connect_timeout_seconds,
+        )
+    except egress.TargetRefused as exc:
+        raise ValidationFailed(
+            errors=[
+                (
+                    "url",
+                    f"不允许的目标地址（{exc.reason}）：须解析为公网地址",
+                    f"Target not allowed ({exc.reason}): it must resolve to public addresses",
+                )
+            ]
+        ) from None
+
+
+def delivery_url_problem(url: str, settings: Settings) -> str | None:
+    """At delivery: why the stored URL may not be used (e.g. http in production), else None."""
+    try:
+        _parse_url(url, settings)
+    except ValidationFailed as exc:
+        return "target refused: " + "; ".join(e[2] for e in exc.errors)
+    return None
 
 
 async def register(
@@ -55,17 +100,27 @@ async def register(
     keyring: KeyRing,
     settings: Settings,
 ) -> tuple[AgencyClient, str | None]:
-    _check_url(url, settings)
+    """Set the webhook: a district admin's URL at once, a client's own as a pending URL."""
+    await check_url(url, settings)
     client = await _client_for(session, principal, client_id)
     secret: str | None = None
-    client.webhook_url = url
+    pending = False
+    if principal.has_role("district_admin"):
+        client.webhook_url = url
+        client.webhook_pending_url = None
+    elif url != client.webhook_url:
+        client.webhook_pending_url = url
+        pending = True
+    else:
+        client.webhook_pending_url = None  # back to the approved URL: nothing to approve
     if client.webhook_secret_enc is None or rotate_secret:
         secret = signing.new_secret()
         client.webhook_secret_enc = keyring.encrypt(secret)
     await session.flush()
     audit.record(
         session,
-        "agency_client.webhook_set",
+        principal,
+        "agency_client.webhook_requested" if pending else "agency_client.webhook_set",
         "agency_client",
         client.id,
         {"url": url, "secret_issued": secret is not None},
@@ -73,15 +128,50 @@ async def register(
     return client, secret
 
 
+async def approve(
+    session: AsyncSession,
+    principal: Principal,
+    client_id: uuid.UUID,
+    url: str,
+    settings: Settings,
+) -> AgencyClient:
+    """A district admin approves the pending URL `url` (the one they saw): it takes effect."""
+    client = await session.get(AgencyClient, client_id, with_for_update=True)
+    if client is None:
+        raise NotFound()
+    if client.webhook_pending_url is None:
+        raise Conflict("没有待审批的网址", "No webhook URL is awaiting approval")
+    if client.webhook_pending_url != url:
+        raise Conflict(
+            "待审批的网址已变更，请重新查看", "The pending URL has changed; look at it again"
+        )
+    await check_url(url, settings)  # its addresses again: they may have changed since
+    client.webhook_url = url
+    client.webhook_pending_url = None
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        "agency_client.webhook_approved",
+        "agency_client",
+        client.id,
+        {"url": url},
+    )
+    return client
+
+
 async def remove(session: AsyncSession, principal: Principal, client_id: uuid.UUID) -> None:
     client = await _client_for(session, principal, client_id)
     client.webhook_url = None
+    client.webhook_pending_url = None
     client.webhook_secret_enc = None
     await session.flush()
-    audit.record(session, "agency_client.webhook_removed", "agency_client", client.id)
+    audit.record(session, principal, "agency_client.webhook_removed", "agency_client", client.id)
 
 
-async def resend(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery:
+async def resend(
+    session: AsyncSession, principal: Principal, delivery_id: uuid.UUID
+) -> WebhookDelivery:
     """Queue a failed (or delivered) delivery again, with a fresh budget of attempts."""
     delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
     if delivery is None:
@@ -95,5 +185,5 @@ async def resend(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelive
     await session.flush()
     await session.refresh(delivery)
     await queue.enqueue(session, repo.DELIVER_JOB, {"delivery_id": str(delivery.id)})
-    audit.record(session, "webhook_delivery.resend", "webhook_delivery", delivery.id)
+    audit.record(session, principal, "webhook_delivery.resend", "webhook_delivery", delivery.id)
     return delivery

@@ -39,8 +39,12 @@ async def enqueue(
 
 
 def wake_after_commit(session: AsyncSession) -> None:
-    """Wake the in-process worker as soon as this transaction commits (jobs were queued)."""
-    request = session.info.get("request")
-    worker = getattr(request.app.state, "worker", None) if request is not None else None
+    """Wake the in-process worker as soon as this transaction commits (jobs were queued).
+
+    The session dependency leaves the worker in `session.info["wake_worker"]` (a session-level
+    hook, not the request); sessions of jobs and scripts have none (the worker polls, and
+    LISTENs for jobs queued by other processes).
+    """
+    worker = session.info.get("wake_worker")
     if worker is not None:
         session.info.setdefault("after_commit", []).append(worker.wake)

@@ -13,7 +13,7 @@ category needs a new look (a term's end, a yearly review, the day it was flagged
 the serious-illness list is added to subsidy_standards where it is missing.
 
 Revision ID: 0017_parent_facts
-Revises: 0016
+Revises: edge_webhook_pending_url
 Create Date: 2026-12-07 09:30:00+00:00
 """
 
@@ -27,7 +27,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0017_parent_facts"
-down_revision: str | None = "0016"
+down_revision: str | None = "edge_webhook_pending_url"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

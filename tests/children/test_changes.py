@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from app.manage import ENCRYPTED_COLUMNS, reencrypt_column
 from app.models import Child
 from tests.children.factories import child_body, create, institution_body, new_id
 from tests.conftest import NOW, AuthHeaders
+from tests.incidents.factories import report
 
 URL = "/api/v1/children"
 
@@ -45,9 +47,14 @@ async def test_patch_needs_if_match_and_keeps_per_field_history(
     assert r.status_code == 200, r.text
     assert r.headers["etag"] == '"2"'
     assert r.json()["school_stage"] == "junior_secondary"
-    # the same ETag again is stale now
+    # the same ETag again is stale now: the field changed since version 1, so it conflicts
+    # (a field nobody changed would merge, see test_merge.py); nothing is applied
     stale = await patch(client, auth("admin"), c["id"], {"school_name": "别的中学"}, '"1"')
-    assert stale.status_code == 412
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "edit_conflict"
+    assert stale.json()["conflicts"] == [
+        {"field": "school_name", "yours": "别的中学", "theirs": "测试中学", "base": "测试小学"}
+    ]
     h = (await client.get(f"{URL}/{c['id']}/history", headers=auth("sup1"))).json()
     assert [e["kind"] for e in h] == ["created", "changed"]
     change = h[1]
@@ -192,13 +199,28 @@ async def test_history_authorization(client: httpx.AsyncClient, auth: AuthHeader
     assert (await client.get(f"{URL}/{c['id']}/history")).status_code == 401
 
 
+async def _refer(client: httpx.AsyncClient, auth: AuthHeaders, child_id: str, agency: str) -> None:
+    """A report on the child (referred to the police) and, for another agency, its referral: the
+    child enters the agency's mandate."""
+    incident = report(uuid.UUID(child_id))
+    r = await client.post("/api/v1/incidents", json=incident, headers=auth("admin"))
+    assert r.status_code == 201, r.text
+    if agency != "police":
+        r = await client.post(
+            f"/api/v1/incidents/{incident['id']}/referrals",
+            json={"agency": agency},
+            headers=auth("admin"),
+        )
+        assert r.status_code == 201, r.text
+
+
 @pytest.mark.parametrize(
     ("agency", "present", "absent"),
     [
-        ("education", {"school_stage", "school_name"}, {"disability", "id_number", "category"}),
-        ("health", {"insurance", "disability", "serious_illness"}, {"school_name", "id_number", "guardians"}),
+        ("education", {"school_stage", "school_name"}, {"disability", "village_code", "category"}),
+        ("health", {"insurance", "disability", "serious_illness"}, {"school_name", "guardians"}),
         ("disabled_federation", {"disability"}, {"insurance", "school_name", "village_code"}),
-        ("police", {"id_number", "village_code", "placement"}, {"school_name", "disability", "parents"}),
+        ("police", {"village_code", "placement"}, {"school_name", "disability", "parents"}),
     ],
 )  # fmt: skip
 async def test_agencies_read_only_their_mandate(
@@ -210,17 +232,20 @@ async def test_agencies_read_only_their_mandate(
         household_assistance="low_income",
         disability={"kind": "hearing", "grade": 2, "certificate_no": "D-1"},
     )  # fmt: skip
+    # not before a referral to the agency concerns the child
+    assert (await client.get(f"{URL}/{c['id']}", headers=auth(agency=agency))).status_code == 404
+    await _refer(client, auth, c["id"], agency)
     r = await client.get(f"{URL}/{c['id']}", headers=auth(agency=agency))
     assert r.status_code == 200, r.text
     body = r.json()
     assert present <= set(body)
     assert not absent & set(body)
-    assert {"id", "name", "gender", "birth_date", "status"} <= set(body)
-    if "id_number" in body:
-        assert body["id_number"] == idnumber.mask(idn)
+    assert {"id", "name", "gender", "birth_date", "status", "id_number"} <= set(body)
+    # identity: the whole number for the police, masked for everyone else
+    assert body["id_number"] == (idn if agency == "police" else idnumber.mask(idn))
     listed = await client.get(URL, headers=auth(agency=agency))
-    item = next(i for i in listed.json()["items"] if i["id"] == c["id"])
-    assert set(item) == set(body)
+    [item] = listed.json()["items"]
+    assert item == body
 
 
 async def test_agencies_need_the_scope_and_a_mandate(

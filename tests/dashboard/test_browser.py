@@ -174,6 +174,8 @@ async def metrics(p: Page) -> dict[str, tuple[str, str]]:
 def expected_text(field: str, value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if field == "ratio":
         return f"{value * 100:.1f}%"
     return str(value)
@@ -186,6 +188,8 @@ def assert_headline_equals_api(shown: dict[str, tuple[str, str]], api: dict[str,
         want = api["sections"][section][field]
         if isinstance(want, float):  # JavaScript writes 1.0 as "1"
             assert float(value) == want, metric
+        elif isinstance(want, bool):  # JavaScript writes true as "true"
+            assert value == str(want).lower(), metric
         else:
             assert value == ("" if want is None else str(want)), metric
         assert text == expected_text(field, want), metric
@@ -216,11 +220,25 @@ async def test_admin_sees_the_apis_numbers_and_opens_an_overdue_record(
             "#incident-board [data-incident]", "els => els.map(e => e.dataset.incident)"
         )
         assert board == [i["id"] for i in sections["incidents"]["board"]]
+        by_situation = await page.eval_on_selector_all(
+            "#incident-situations [data-situation]",
+            "els => els.map(e => [e.dataset.situation, Number(e.dataset.value)])",
+        )
+        assert dict(by_situation) == sections["incidents"]["by_situation"]
+        assert len(by_situation) == 9
     if "subsidies" in sections:
         assert (
             await page.get_attribute("#spending [data-spent]", "data-spent")
             == (sections["subsidies"]["spent"])
         )
+    if "standard_review" in sections:
+        review = sections["standard_review"]
+        box = "#standard-review"
+        due = await page.get_attribute(box, "data-review-due")
+        assert due == str(review["review_due"]).lower()
+        text = await page.text_content(box) or ""
+        assert f"{review['value']} 元/人/月，自 {review['in_force_since']} 起执行" in text
+        assert ("应按自然增长机制调整" in text) == review["review_due"]
     await page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
 
     # An overdue record from the list: a follow-up past its date, else a child not yet visited.

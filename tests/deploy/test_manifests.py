@@ -230,3 +230,51 @@ def test_network_is_default_deny(rendered: dict[str, list[Doc]], overlay: str) -
     assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     (namespace,) = [d for d in rendered[overlay] if d["kind"] == "Namespace"]
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_api_and_the_dashboard_are_exposed(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    """The ingress routes /api/ and /dashboard only; /metrics is on METRICS_PORT, which no
+    Service exposes and only Prometheus may reach; docs are not switched on."""
+    docs = rendered[overlay]
+    settings = config(docs)
+    assert "DOCS_ENABLED" not in settings
+    metrics_port = int(settings["METRICS_PORT"])
+    assert metrics_port not in (0, int(settings["PORT"]))
+    ingress = find(docs, "Ingress", "children-care-api")["spec"]
+    paths = [p for rule in ingress["rules"] for p in rule["http"]["paths"]]
+    assert sorted(p["path"] for p in paths) == ["/api/", "/dashboard"]
+    assert {p["backend"]["service"]["port"]["name"] for p in paths} == {"http"}
+    service = find(docs, "Service", "children-care-api")["spec"]
+    assert [p["targetPort"] for p in service["ports"]] == ["http"]
+    pod = find(docs, "Deployment", "children-care-api")["spec"]["template"]
+    assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(metrics_port)
+    (container,) = pod["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"http": int(settings["PORT"]), "metrics": metrics_port}
+    policy = find(docs, "NetworkPolicy", "children-care-api-ingress")["spec"]
+    sources = {
+        rule["ports"][0]["port"]: [
+            f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+            for f in rule["from"]
+        ]
+        for rule in policy["ingress"]
+    }
+    assert sources == {int(settings["PORT"]): ["ingress-nginx"], metrics_port: ["monitoring"]}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_forwarded_headers_are_believed_from_the_ingress_network_only(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    import ipaddress
+
+    settings = config(rendered[overlay])
+    proxies = [p.strip() for p in settings["TRUSTED_PROXIES"].split(",") if p.strip()]
+    assert proxies
+    for proxy in proxies:
+        network = ipaddress.ip_network(proxy, strict=False)
+        assert network.is_private  # the cluster's pod network, never the internet
+        assert network.prefixlen >= 8

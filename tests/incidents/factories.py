@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.projection import ID_CONTEXT
 from app.config import Settings
 from app.kit import idnumber
 from app.kit.crypto import KeyRing
@@ -33,17 +34,25 @@ async def make_child(
     birth: date | None = None,
     name: str = "测试儿童",
     placement: str = "dispersed",
+    id_number: str | None = None,
     **extra: Any,
 ) -> Child:
+    """A ledger child, its ID number encrypted as the service does (the children's context).
+
+    With `id_number` its hash is the real one (screening records of that number are the same
+    child's); without, a random number whose hash is made unique across test runs."""
     rng = random.Random(uuid.uuid4().int)
     born = birth or date(2012 + rng.randrange(6), 1 + rng.randrange(12), 1 + rng.randrange(28))
-    idn = idnumber.make(born, gender, rng=rng)
+    idn = id_number or idnumber.make(born, gender, rng=rng)
+    if id_number is not None:
+        parsed = idnumber.parse(id_number, today=date(2026, 6, 15))
+        born, gender = parsed.birth_date, parsed.gender
     ring = keyring(settings)
     child = Child(
         id=uuid.uuid4(),
         name=name,
-        id_number_enc=ring.encrypt(idn),
-        id_number_hash=ring.lookup_hash(idn + uuid.uuid4().hex),  # unique across test runs
+        id_number_enc=ring.encrypt(idn, context=ID_CONTEXT),
+        id_number_hash=ring.lookup_hash(idn if id_number else idn + uuid.uuid4().hex),
         id_number_masked=idnumber.mask(idn),
         gender=gender,
         birth_date=born,
@@ -70,6 +79,7 @@ async def make_child(
 def report(child_id: uuid.UUID | None = None, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(uuid.uuid4()),
+        "situations": ["injuries_suggesting_violence"],
         "kinds": ["physical_abuse"],
         "description": "孩子手臂多处淤青，自述被继父殴打",
         "discovered_at": "2026-06-15T09:30:00+08:00",

@@ -115,12 +115,16 @@ async def test_each_agency_sees_its_mandate_only(
         [ref] = [x for x in r.json()["items"] if x["incident"]["id"] == iid]
         seen[agency] = ref
     assert set(seen["health"]["child"]) == {
-        "name", "gender", "birth_date", "age", "serious_illness", "disability", "insurance"
+        "name", "gender", "birth_date", "age", "id_number", "serious_illness", "disability",
+        "insurance",
     }  # fmt: skip
     assert "description" in seen["health"]["incident"]
     assert set(seen["disabled_federation"]["child"]) == {
-        "name", "gender", "birth_date", "age", "disability"
+        "name", "gender", "birth_date", "age", "id_number", "disability"
     }  # fmt: skip
+    # the ID number masked for all but the police
+    assert {len(s["child"]["id_number"]) for s in seen.values()} == {18}
+    assert {s["child"]["id_number"][6:14] for s in seen.values()} == {"********"}
     assert "description" not in seen["disabled_federation"]["incident"]
     assert "location" not in seen["women_federation"]["incident"]
     assert "guardians" in seen["women_federation"]["child"]

@@ -43,24 +43,35 @@ async def test_report_creates_police_referral(
     assert [s["to_status"] for s in data["steps"]] == ["reported"]
 
 
-async def test_urgent_when_danger_or_sexual_abuse_or_trafficking(
+async def test_urgent_for_situations_1_2_3_7_and_immediate_danger(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
 ) -> None:
-    child = await make_child(session, settings)
-    cases: list[tuple[dict[str, Any], bool]] = [
-        ({"immediate_danger": True}, True),
-        ({"kinds": ["sexual_abuse"]}, True),
-        ({"kinds": ["neglect", "trafficking"]}, True),
-        ({"kinds": ["neglect"]}, False),
+    """15 minutes for situations 1, 2, 3, 7 and danger, 60 otherwise; kinds do not count."""
+    girl_13 = await make_child(session, settings, birth=date(2013, 1, 1))
+    girl_15 = await make_child(session, settings, birth=date(2011, 1, 1))
+    boy = await make_child(session, settings, gender="male", birth=date(2014, 1, 1))
+    cases: list[tuple[Any, dict[str, Any], bool]] = [
+        (boy, {"immediate_danger": True}, True),
+        (boy, {"situations": ["genital_injury"]}, True),
+        (girl_13, {"situations": ["girl_under_14_sexual_assault_or_pregnancy"]}, True),
+        (girl_15, {"situations": ["girl_14_plus_pregnancy_after_assault"]}, True),
+        (
+            boy,
+            {"situations": ["abandonment_or_no_care", "unknown_origin_missing_or_trafficked"]},
+            True,
+        ),
+        (boy, {"situations": ["other_serious_harm"], "kinds": ["sexual_abuse"]}, False),
+        (boy, {"situations": ["organised_begging"], "kinds": ["trafficking"]}, False),
+        (boy, {"situations": ["abandonment_or_no_care"]}, False),
     ]
-    for overrides, urgent in cases:
+    for child, overrides, urgent in cases:
         r = await client.post(
             "/api/v1/incidents", json=report(child.id, **overrides), headers=auth("dir1")
         )
-        assert r.status_code == 201
-        assert r.json()["urgent"] is urgent
+        assert r.status_code == 201, r.text
+        assert r.json()["urgent"] is urgent, overrides
         due = r.json()["referrals"][0]["ack_due_at"]
-        assert due == ("2026-06-15T02:15:00Z" if urgent else "2026-06-15T03:00:00Z")
+        assert due == ("2026-06-15T02:15:00Z" if urgent else "2026-06-15T03:00:00Z"), overrides
 
 
 async def test_minor_not_on_ledger_with_id_number(
@@ -117,6 +128,10 @@ async def test_bad_input_names_the_field_and_changes_nothing(
     child = await make_child(session, settings)
     before = await count(session)
     cases: list[tuple[dict[str, object], str]] = [
+        ({k: v for k, v in report(child.id).items() if k != "situations"}, "situations"),
+        (report(child.id, situations=[]), "situations"),
+        (report(child.id, situations=["arson"]), "situations.0"),
+        (report(child.id, situations=["genital_injury"] * 10), "situations"),
         ({k: v for k, v in report(child.id).items() if k != "kinds"}, "kinds"),
         (report(child.id, kinds=["arson"]), "kinds.0"),
         (report(child.id, kinds=[]), "kinds"),

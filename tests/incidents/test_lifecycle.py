@@ -80,12 +80,12 @@ async def test_full_lifecycle(
     )
     assert r.status_code == 409
 
-    # Education sees schooling, not the description nor the ID number.
+    # Education sees schooling, not the description nor the whole ID number.
     r = await client.get(f"{API}/referrals", headers=auth(agency="education"))
     [edu] = [x for x in r.json()["items"] if x["incident"]["id"] == iid]
     assert edu["child"]["school_name"] == "测试小学"
     assert "description" not in edu["incident"]
-    assert "id_number" not in edu["child"]
+    assert edu["child"]["id_number"] == child.id_number_masked
     assert "guardians" not in edu["child"]
     r = await client.post(
         f"{API}/referrals/{edu['id']}/acknowledge", headers=auth(agency="education")

@@ -1,17 +1,26 @@
-"""Webhook delivery to a real receiver on 127.0.0.1: signed, retried, logged, re-sendable."""
+"""Webhook delivery to a real receiver on 127.0.0.1: signed, retried, logged, re-sendable.
+
+A receiver on this machine is a private target, which the service refuses by default: these
+tests turn WEBHOOK_ALLOW_PRIVATE_TARGETS on (`local_settings`), except where they show the
+refusal. Names resolve through `dns` (the egress guard's resolver, played back).
+"""
 
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.kit import egress
 from app.kit.clock import FixedClock
+from app.main import create_app
 from app.models import AgencyClient
 from app.observability import current_metrics
 from app.webhooks import outbox, signing
@@ -21,6 +30,54 @@ from tests.incidents.factories import make_child, report
 from tests.incidents.receiver import Receiver
 
 API = "/api/v1"
+PUBLIC_IP = "93.184.216.34"
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """Name → addresses the egress guard resolves to; a test may change an answer (rebinding)."""
+    answers = {"police.example": [PUBLIC_IP], "x.example": [PUBLIC_IP]}
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return list(answers[host])
+
+    monkeypatch.setattr(egress, "resolve", resolve)
+    return answers
+
+
+@pytest.fixture
+def local_settings(settings: Settings) -> Settings:
+    """The explicit setting for a receiver on this machine (off by default, everywhere)."""
+    return settings.model_copy(update={"webhook_allow_private_targets": True})
+
+
+@pytest.fixture
+async def app(
+    local_settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+) -> AsyncIterator[FastAPI]:
+    application = create_app(local_settings, engine=engine, sessionmaker=sessionmaker, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def strict_client(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app with the default settings: no private target allowed."""
+    application = create_app(settings, engine=engine, sessionmaker=sessionmaker, clock=clock)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            yield c
 
 
 @pytest.fixture
@@ -79,6 +136,7 @@ async def test_register_rotate_and_remove(
     assert r.json() == {
         "agency_client_id": str(base.clients["police"]),
         "webhook_url": "https://police.example/v2",
+        "pending_url": None,
         "secret": None,
         "secret_issued": False,
     }
@@ -119,13 +177,14 @@ async def test_delivery_is_signed_and_projected(
     base: Base,
     session: AsyncSession,
     settings: Settings,
+    local_settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     receiver: Receiver,
 ) -> None:
     secret = await _register(client, auth, base, receiver.url)
     iid = await _report(client, auth, session, settings)
-    await Worker(sessionmaker, settings, clock).drain()
+    await Worker(sessionmaker, local_settings, clock).drain()
     [got] = receiver.received
     assert signing.verify(
         secret, got.headers["x-webhook-timestamp"], got.headers["x-webhook-signature"], got.body
@@ -146,8 +205,19 @@ async def test_delivery_is_signed_and_projected(
     assert body["delivery_id"] == got.headers["x-webhook-id"]
     assert body["event"] == "referral.created"
     assert body["referral"]["incident"]["id"] == iid
+    # the statutory ground of the report, in the 2020 opinion's words
+    assert body["referral"]["incident"]["situations"] == [
+        {
+            "code": "injuries_suggesting_violence",
+            "number": 4,
+            "text": "未成年人身体存在多处损伤、严重营养不良、意识不清，存在或疑似存在受到家庭暴力、"
+            "欺凌、虐待、殴打或者被人麻醉等情形的",
+        }
+    ]
+    assert body["referral"]["incident"]["situations_inferred"] is False
     assert body["referral"]["child"]["name"] == "测试小兰"
     assert len(body["referral"]["child"]["id_number"]) == 18
+    assert "*" not in body["referral"]["child"]["id_number"]  # the police: the whole number
     assert "school_name" not in body["referral"]["child"]
     [d] = [x for x in await _deliveries(client, auth) if x["id"] == body["delivery_id"]]
     assert (d["status"], d["attempts"], d["last_status_code"]) == ("delivered", 1, 200)
@@ -156,7 +226,7 @@ async def test_delivery_is_signed_and_projected(
     ref = body["referral"]["id"]
     r = await client.post(f"{API}/referrals/{ref}/acknowledge", headers=auth(agency="police"))
     assert r.status_code == 200
-    await Worker(sessionmaker, settings, clock).drain()
+    await Worker(sessionmaker, local_settings, clock).drain()
     events = [json.loads(x.body)["event"] for x in receiver.received]
     assert events == ["referral.created", "incident.status_changed"]
     # Both over one kept-alive connection (an answer left unread would have closed it).
@@ -171,6 +241,7 @@ async def test_retries_after_500_and_timeout(
     base: Base,
     session: AsyncSession,
     settings: Settings,
+    local_settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     receiver: Receiver,
@@ -182,7 +253,7 @@ async def test_retries_after_500_and_timeout(
     before = {o: counter.labels(o)._value.get() for o in ("delivered", "failed")}
     # The deliveries' timeouts are the settings' OUTBOUND_* ones (a 0.3 s read: the 1 s answer
     # is a timeout)
-    quick = settings.model_copy(
+    quick = local_settings.model_copy(
         update={"outbound_connect_timeout_seconds": 1.0, "outbound_timeout_seconds": 0.3}
     )
     await Worker(sessionmaker, quick, clock).drain()
@@ -207,6 +278,7 @@ async def test_failed_delivery_is_listed_and_resent(
     base: Base,
     session: AsyncSession,
     settings: Settings,
+    local_settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     receiver: Receiver,
@@ -214,7 +286,7 @@ async def test_failed_delivery_is_listed_and_resent(
     await _register(client, auth, base, receiver.url)
     receiver.script = [500, 500, 500, 500]
     await _report(client, auth, session, settings)
-    await Worker(sessionmaker, settings, clock).drain()
+    await Worker(sessionmaker, local_settings, clock).drain()
     assert len(receiver.received) == 4  # the cap
     [failed] = [
         d
@@ -233,7 +305,7 @@ async def test_failed_delivery_is_listed_and_resent(
     assert r.json()["status"] == "pending"
     r = await client.post(f"{API}/webhook-deliveries/{failed['id']}/resend", headers=auth("admin"))
     assert r.status_code == 409
-    await Worker(sessionmaker, settings, clock).drain()
+    await Worker(sessionmaker, local_settings, clock).drain()
     assert receiver.received[-1].headers["x-webhook-id"] == failed["id"]
     [d] = [x for x in await _deliveries(client, auth) if x["id"] == failed["id"]]
     assert (d["status"], d["attempts"]) == ("delivered", 5)
@@ -245,6 +317,7 @@ async def test_nothing_lost_when_the_worker_restarts(
     base: Base,
     session: AsyncSession,
     settings: Settings,
+    local_settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
     receiver: Receiver,
@@ -252,11 +325,11 @@ async def test_nothing_lost_when_the_worker_restarts(
     await _register(client, auth, base, receiver.url)
     receiver.script = [500]
     await _report(client, auth, session, settings)
-    first = Worker(sessionmaker, settings, clock)
+    first = Worker(sessionmaker, local_settings, clock)
     assert await first.run_once()  # one attempt (500), the retry queued; then it "dies"
     assert len(receiver.received) == 1
     del first
-    await Worker(sessionmaker, settings, clock).drain()  # a new process picks the retry up
+    await Worker(sessionmaker, local_settings, clock).drain()  # a new process picks the retry up
     assert len(receiver.received) == 2
     delivery_id = receiver.received[0].headers["x-webhook-id"]
     [d] = [x for x in await _deliveries(client, auth) if x["id"] == delivery_id]
@@ -272,6 +345,175 @@ async def test_nothing_lost_when_the_worker_restarts(
         )
     )
     await session.commit()
-    await Worker(sessionmaker, settings, clock).drain()
+    await Worker(sessionmaker, local_settings, clock).drain()
     assert len(receiver.received) == 3
     assert receiver.received[2].headers["x-webhook-id"] != delivery_id
+
+
+# --- SSRF: where a webhook may point ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:8000/hooks",
+        "https://127.1.2.3/hooks",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]:5432/",
+        "https://[::ffff:127.0.0.1]/hooks",
+        "https://[::ffff:a9fe:a9fe]/hooks",  # 169.254.169.254, IPv4-mapped
+        "https://[64:ff9b::a00:1]/hooks",  # 10.0.0.1 through NAT64
+        "https://[fe80::1]/hooks",
+        "https://[fd00:ec2::254]/hooks",
+        "https://10.0.0.5/hooks",
+        "https://172.16.3.4/hooks",
+        "https://192.168.1.1/hooks",
+        "https://100.64.1.1/hooks",
+        "https://100.100.100.200/latest/meta-data/",
+        "https://0.0.0.0/hooks",
+        "https://[::]/hooks",
+        "https://224.0.0.1/hooks",
+        "https://240.0.0.1/hooks",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://localhost/hooks",
+        "https://internal.example/hooks",  # a name that resolves into the network
+        "https://mixed.example/hooks",  # one public and one private address
+        "https://nowhere.example/hooks",  # does not resolve
+        "http://police.example/hooks",  # plain http outside development
+    ],
+)
+async def test_webhook_to_a_private_target_is_refused_when_saved(
+    strict_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    session: AsyncSession,
+    dns: dict[str, list[str]],
+    url: str,
+) -> None:
+    dns["internal.example"] = ["10.1.2.3"]
+    dns["mixed.example"] = [PUBLIC_IP, "192.168.0.10"]
+    path = f"{API}/agency-clients/{base.clients['health']}/webhook"
+    for who in (auth("admin"), auth(agency="health")):
+        r = await strict_client.put(path, json={"url": url}, headers=who)
+        assert r.status_code == 422, (url, r.text)
+        assert r.json()["errors"][0]["field"] == "url"
+    r = await strict_client.post(
+        f"{API}/agency-clients",
+        json={"name": "测试", "agency": "police", "scopes": ["referrals:read"], "webhook_url": url},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 422, (url, r.text)
+    stored = await session.get(AgencyClient, base.clients["health"])
+    assert stored is not None
+    assert (stored.webhook_url, stored.webhook_pending_url) == (None, None)
+
+
+async def test_metadata_stays_refused_with_private_targets_allowed(
+    client: httpx.AsyncClient, auth: AuthHeaders, base: Base
+) -> None:
+    path = f"{API}/agency-clients/{base.clients['health']}/webhook"
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://100.100.100.200/"):
+        r = await client.put(path, json={"url": url}, headers=auth("admin"))
+        assert r.status_code == 422, url
+        assert "metadata" in r.json()["errors"][0]["message"]
+
+
+async def test_a_name_rebound_to_a_private_address_gets_nothing(
+    strict_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    session: AsyncSession,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    dns: dict[str, list[str]],
+    receiver: Receiver,
+) -> None:
+    """Public when saved, loopback at delivery (DNS rebinding): refused at once, never retried."""
+    dns["partner.example"] = [PUBLIC_IP]
+    url = f"https://partner.example:{receiver.port}/hooks"
+    r = await strict_client.put(
+        f"{API}/agency-clients/{base.clients['police']}/webhook",
+        json={"url": url},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 200, r.text
+    dns["partner.example"] = [PUBLIC_IP, "127.0.0.1"]  # every address is checked
+    await _report(strict_client, auth, session, settings)
+    await Worker(sessionmaker, settings, clock).drain()
+    assert receiver.received == []
+    [d] = await _deliveries(strict_client, auth, agency_client_id=str(base.clients["police"]))
+    assert (d["status"], d["attempts"], d["last_status_code"]) == ("failed", 1, None)
+    assert d["last_error"] == "target refused: partner.example: 127.0.0.1 is loopback"
+
+
+async def test_delivery_connects_to_the_address_it_checked(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    session: AsyncSession,
+    settings: Settings,
+    local_settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    dns: dict[str, list[str]],
+    receiver: Receiver,
+) -> None:
+    """The name is resolved once, by the guard, and the connection goes to that address: the
+    system resolver (which does not know partner.test) is never asked again."""
+    dns["partner.test"] = ["127.0.0.1"]
+    await _register(client, auth, base, f"http://partner.test:{receiver.port}/hooks")
+    await _report(client, auth, session, settings)
+    await Worker(sessionmaker, local_settings, clock).drain()
+    [got] = receiver.received
+    assert got.headers["host"] == f"partner.test:{receiver.port}"
+
+
+async def test_a_client_changed_url_waits_for_a_district_admin(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    session: AsyncSession,
+    settings: Settings,
+    local_settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    receiver: Receiver,
+) -> None:
+    approved = receiver
+    asked = Receiver()
+    await asked.start()
+    try:
+        await _register(client, auth, base, approved.url)
+        path = f"{API}/agency-clients/{base.clients['police']}/webhook"
+        r = await client.put(path, json={"url": asked.url}, headers=auth(agency="police"))
+        assert r.status_code == 200
+        assert (r.json()["webhook_url"], r.json()["pending_url"]) == (approved.url, asked.url)
+        await _report(client, auth, session, settings)
+        await Worker(sessionmaker, local_settings, clock).drain()
+        assert (len(approved.received), len(asked.received)) == (1, 0)
+
+        approve = f"{path}/approve"
+        r = await client.post(approve, json={"url": asked.url}, headers=auth(agency="police"))
+        assert r.status_code == 403
+        r = await client.post(approve, json={"url": asked.url}, headers=auth("leader"))
+        assert r.status_code == 403
+        r = await client.post(approve, json={"url": approved.url}, headers=auth("admin"))
+        assert r.status_code == 409  # not the URL waiting: the admin looks again
+        r = await client.post(approve, json={"url": asked.url}, headers=auth("admin"))
+        assert r.status_code == 200, r.text
+        assert (r.json()["webhook_url"], r.json()["pending_url"]) == (asked.url, None)
+        r = await client.post(approve, json={"url": asked.url}, headers=auth("admin"))
+        assert r.status_code == 409  # nothing waits any more
+        await _report(client, auth, session, settings)
+        await Worker(sessionmaker, local_settings, clock).drain()
+        assert (len(approved.received), len(asked.received)) == (1, 1)
+        r = await client.get(
+            f"{API}/audit",
+            params={"resource_id": str(base.clients["police"])},
+            headers=auth("auditor"),
+        )
+        actions = {e["action"] for e in r.json()["items"]}
+        assert {"agency_client.webhook_requested", "agency_client.webhook_approved"} <= actions
+    finally:
+        await asked.stop()

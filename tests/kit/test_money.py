@@ -96,3 +96,31 @@ def test_amounts_of_a_billion_yuan_or_more_are_refused(raw: str) -> None:
     # far above any benefit; an integer-fen column could not hold the largest anyway
     with pytest.raises(ValidationError, match="超出范围"):
         Amount(amount=raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1e309",  # finite for Decimal, but quantize to the fen raised (a 500)
+        "-1e309",
+        "1E+3",
+        "1e2",
+        "sNaN",
+        "-Infinity",
+        "9" * 400,
+        "١٢٣.٤٥",  # Arabic-Indic digits: Decimal reads them, a bank sheet would not
+        "1,000.00",
+        "0x10",
+        Decimal("1e309"),
+        Decimal("NaN"),
+        Decimal("-Infinity"),
+    ],
+)
+def test_refuses_exponents_non_finite_and_huge_values_cleanly(raw: Any) -> None:
+    # A ValidationError (422), never an arithmetic error escaping the validator
+    with pytest.raises(ValidationError):
+        Amount(amount=raw)
+
+
+def test_many_zero_decimals_are_still_exact() -> None:
+    assert Amount(amount="1." + "0" * 400).amount == Decimal("1.00")

@@ -21,4 +21,4 @@ DONE_ACTION = "ops.slow_job.done"
 @handler(SLOW)
 async def slow_job(session: AsyncSession, payload: dict[str, Any], ctx: JobContext) -> None:
     await asyncio.sleep(float(payload.get("seconds", 2.0)))
-    audit.record(session, DONE_ACTION, "job", ctx.job_id, {"worker": ctx.worker_id})
+    audit.record(session, None, DONE_ACTION, "job", ctx.job_id, {"worker": ctx.worker_id})

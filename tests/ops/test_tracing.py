@@ -46,7 +46,9 @@ def test_off_by_default_adds_nothing(app: FastAPI) -> None:
     assert tracing_enabled({}) is False
     classes: list[object] = [m.cls for m in app.user_middleware]
     assert OpenTelemetryMiddleware not in classes
-    assert len(classes) == 5  # NUL guard, GZip, body size, rate limit, request context
+    # NUL guard, GZip, upload gate, body size, rate limit, request context, security headers,
+    # proxy headers
+    assert len(classes) == 8
 
 
 async def test_a_request_produces_a_server_span(

@@ -15,16 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
 from app.kit.clock import FixedClock
+from app.kit.idnumber import mask
 from app.screening import merge
 from tests.conftest import TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, AuthHeaders
+from tests.incidents.factories import report
 from tests.screening.factories import csv_bytes, import_file, keyring, load_records, row
 
-COMMON = {"id", "name", "gender", "birth_date", "age", "village_code", "town_code", "classification", "updated_at"}  # fmt: skip
+COMMON = {"id", "name", "id_number", "gender", "birth_date", "age", "village_code", "town_code", "classification", "updated_at"}  # fmt: skip
 MANDATE = {
     "education": {"school_status", "school_name"},
     "health": {"health_status", "disability_kind", "disability_grade"},
     "police": {
-        "id_number",
         "hukou_code",
         "residence_since",
         "accompanied_by",
@@ -111,6 +112,10 @@ async def test_partner_agencies_see_their_mandate_only(
 ) -> None:
     r = row(name=f"{tag}x", disability="肢体二级", health_status="哮喘")
     await load_records(session, settings, [r])
+    # no referral concerns the child yet: it is no agency's to read
+    for agency in MANDATE:
+        assert await _names(client, auth(agency=agency), q=f"{tag}x") == set(), agency
+    await _report_to_every_agency(client, auth, r)
     for agency, fields in MANDATE.items():
         h = auth(agency=agency)
         [item] = (await _list(client, h, q=f"{tag}x")).json()["items"]
@@ -118,8 +123,9 @@ async def test_partner_agencies_see_their_mandate_only(
         detail = await client.get(f"/api/v1/screening/records/{item['id']}", headers=h)
         assert detail.status_code == 200
         assert set(detail.json()) == COMMON | fields, agency
-    police = (await _list(client, auth(agency="police"), q=f"{tag}x")).json()["items"][0]
-    assert police["id_number"] == r["id_number"]
+        # the whole ID number for the police (identity), masked for everyone else
+        expected = r["id_number"] if agency == "police" else mask(r["id_number"])
+        assert item["id_number"] == detail.json()["id_number"] == expected, agency
     health = (await _list(client, auth(agency="health"), q=f"{tag}x")).json()["items"][0]
     assert (health["disability_kind"], health["disability_grade"]) == ("physical", 2)
     # no scope, no access
@@ -129,6 +135,26 @@ async def test_partner_agencies_see_their_mandate_only(
     assert (
         await _list(client, auth(agency="women_federation", scopes=["referrals:read"]))
     ).status_code == 403
+
+
+async def _report_to_every_agency(
+    client: httpx.AsyncClient, auth: AuthHeaders, screened: dict[str, Any]
+) -> None:
+    """A report on the screened child (a minor not on the ledger, with its ID number), referred
+    to the police and then to every other agency with a screening mandate."""
+    facts = {key: screened[key] for key in ("name", "id_number", "birth_date")} | {
+        "gender": "female"
+    }
+    body = report(child=facts)
+    r = await client.post("/api/v1/incidents", json=body, headers=auth("dir1"))
+    assert r.status_code == 201, r.text
+    for agency in set(MANDATE) - {"police"}:
+        r = await client.post(
+            f"/api/v1/incidents/{body['id']}/referrals",
+            json={"agency": agency},
+            headers=auth("admin"),
+        )
+        assert r.status_code == 201, r.text
 
 
 async def test_list_filters_and_keyset_pages(

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children.projection import ID_CONTEXT
 from app.config import Settings
 from app.kit import idnumber
 from app.kit.crypto import KeyRing
@@ -36,7 +37,7 @@ def child_values(settings: Settings, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
         "name": f"测试儿童{_rng.randrange(10000):04d}",
-        "id_number_enc": ring.encrypt(number),
+        "id_number_enc": ring.encrypt(number, context=ID_CONTEXT),
         "id_number_hash": ring.lookup_hash(number),
         "id_number_masked": idnumber.mask(number),
         "gender": gender,

@@ -166,7 +166,10 @@ async def test_claim_roles_and_jurisdiction(
         assert (await client.get(C, headers=auth(who))).status_code == 403
     for who in ("institute", "auditor", "dir1"):
         assert (await client.post(f"{C}/{other}/approve", headers=auth(who))).status_code == 403
-    assert (await client.post(f"{C}/{other}/approve", headers=auth("admin"))).status_code == 200
-    assert (await client.post(f"{C}/{other}/pay", headers=auth("leader"))).status_code == 403
+    # An admin approves, but not a claim they filed themselves (four eyes).
+    assert (await client.post(f"{C}/{other}/approve", headers=auth("admin"))).status_code == 403
+    theirs = mine.json()["id"]
+    assert (await client.post(f"{C}/{theirs}/approve", headers=auth("admin"))).status_code == 200
+    assert (await client.post(f"{C}/{theirs}/pay", headers=auth("leader"))).status_code == 403
     all_claims = await client.get(C, params={"status": "approved"}, headers=auth("auditor"))
-    assert [c["id"] for c in all_claims.json()["items"]] == [other]
+    assert [c["id"] for c in all_claims.json()["items"]] == [theirs]

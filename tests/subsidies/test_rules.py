@@ -78,6 +78,7 @@ def _child(raw: dict[str, Any]) -> ChildFacts:
         revoked_on=raw.get("revoked_on"),
         school_stage=raw.get("school_stage"),
         status=raw.get("status", "active"),
+        schooling_ends_on=raw.get("schooling_ends_on"),
     )
 
 

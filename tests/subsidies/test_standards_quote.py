@@ -43,6 +43,7 @@ async def test_standards_are_seeded_and_readable_by_staff(
         "higher_vocational",
         "undergraduate",
     ]
+    assert values[("support_after_18_in_school", "2023-07-01")]["value"] is True
     assert len(values) == len(ParameterSet.seed())
     only = await client.get(
         S, params={"key": "medical.orphan.inpatient_ratio"}, headers=auth("dir1")

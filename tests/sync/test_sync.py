@@ -200,7 +200,10 @@ async def test_phone_edit_with_base_version(
     assert r.status_code == 409
     problem = r.json()
     assert problem["server_version"] == 2
-    assert problem["fields"] == [{"field": "school_name", "server": "新小学", "phone": "别的小学"}]
+    assert problem["code"] == "edit_conflict"
+    assert problem["conflicts"] == [
+        {"field": "school_name", "yours": "别的小学", "theirs": "新小学", "base": "旧小学"}
+    ]
     r = await client.post(url, json={"base_version": 1, "changes": {"nickname": "x"}}, headers=h)
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "changes.nickname"

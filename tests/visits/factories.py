@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.children.projection import ID_CONTEXT
 from app.config import Settings
 from app.kit import idnumber
 from app.kit.crypto import KeyRing
@@ -45,7 +46,7 @@ def child_row(
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
         "name": name or f"测试儿童{_rng.randrange(10000)}",
-        "id_number_enc": ring.encrypt(number),
+        "id_number_enc": ring.encrypt(number, context=ID_CONTEXT),
         "id_number_hash": ring.lookup_hash(number),
         "id_number_masked": idnumber.mask(number),
         "gender": gender,

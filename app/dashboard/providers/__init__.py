@@ -26,6 +26,7 @@ PROVIDER_MODULES: list[str] = [
     "app.dashboard.providers.discovery",
     "app.dashboard.providers.screening",
     "app.dashboard.providers.subsidies",
+    "app.dashboard.providers.standards",
 ]
 
 # module → why it is not loaded (a domain's model missing)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.dashboard.providers.common import areas_within
 from app.dashboard.sections import Scope, section
 from app.models import CATEGORIES, PLACEMENTS, Child, ChildChange
+from app.models.children import ON_LEDGER
 
 
 def _child_in_scope(scope: Scope) -> Any:
@@ -28,7 +29,7 @@ async def children(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     as_of = scope.as_of
     standing = and_(
         Child.approved_on <= as_of,
-        or_(Child.status == "active", Child.revoked_on > as_of),
+        or_(Child.status.in_(ON_LEDGER), Child.revoked_on > as_of),
         _child_in_scope(scope),
     )
     rows = (

@@ -1,8 +1,9 @@
-"""强制报告: incidents by status, unacknowledged referrals, escalations, the oldest open one, and
-the board of open incidents by urgency and age.
+"""强制报告: incidents by status and by statutory situation, unacknowledged referrals,
+escalations, the oldest open one, and the board of open incidents by urgency and age.
 
 Written against the incidents domain's `incidents` (`status` draft|reported|acknowledged|
-investigating|intervening|closed, `area_code`, `kinds`, `urgent`, `immediate_danger`,
+investigating|intervening|closed, `area_code`, `situations` (the nine codes of the 2020
+opinion), `kinds`, `urgent`, `immediate_danger`,
 `reported_at`, `escalated_at`) and `referrals` (`incident_id`, `agency`, `status` pending|…,
 `acknowledged_at`, `escalated_at`, `ack_due_at`). Drafts are the reporter's own and are not
 counted. The board carries no child name or description: the incident's own API decides who sees
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.dashboard.providers import model_table
 from app.dashboard.providers.common import in_scope
 from app.dashboard.sections import Scope, section
+from app.incidents.situations import SITUATION_CODES
 from app.models import Area
 
 INCIDENTS = model_table(
@@ -27,6 +29,7 @@ INCIDENTS = model_table(
     "id",
     "status",
     "area_code",
+    "situations",
     "kinds",
     "urgent",
     "immediate_danger",
@@ -50,6 +53,15 @@ async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         await session.execute(select(i.c.status, func.count()).where(mine).group_by(i.c.status))
     ).tuples():
         by_status[status] = int(n)
+    # By situation: a report naming two situations counts under each (the sum may exceed the
+    # number of reports).
+    by_situation = dict.fromkeys(SITUATION_CODES, 0)
+    named = select(func.unnest(i.c.situations).label("code")).where(mine).subquery()
+    for situation, n in (
+        await session.execute(select(named.c.code, func.count()).group_by(named.c.code))
+    ).tuples():
+        if situation in by_situation:
+            by_situation[situation] = int(n)
     oldest = (
         await session.execute(select(func.min(i.c.reported_at)).where(mine, is_open))
     ).scalar_one()
@@ -83,6 +95,7 @@ async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             select(
                 i.c.id,
                 i.c.status,
+                i.c.situations,
                 i.c.kinds,
                 i.c.urgent,
                 i.c.immediate_danger,
@@ -102,6 +115,7 @@ async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         {
             "id": str(iid),
             "status": status,
+            "situations": list(situations or []),
             "kinds": list(kinds or []),
             "urgent": bool(urgent),
             "immediate_danger": bool(danger),
@@ -112,7 +126,19 @@ async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             "area_name": area_name,
             "unacknowledged_referrals": int(n),
         }
-        for iid, status, kinds, urgent, danger, reported, escalated, area, area_name, n in rows
+        for (
+            iid,
+            status,
+            situations,
+            kinds,
+            urgent,
+            danger,
+            reported,
+            escalated,
+            area,
+            area_name,
+            n,
+        ) in rows
     ]
     agencies: dict[str, int] = defaultdict(int)
     for agency, n in (
@@ -126,6 +152,7 @@ async def incidents(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         agencies[agency] = int(n)
     return {
         "by_status": by_status,
+        "by_situation": by_situation,
         "open": sum(n for s, n in by_status.items() if s != "closed"),
         "unacknowledged_referrals": int(ref_counts[0]),
         "unacknowledged_by_agency": dict(sorted(agencies.items())),

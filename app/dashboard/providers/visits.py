@@ -20,6 +20,7 @@ from app.dashboard.providers import model_table
 from app.dashboard.providers.common import ratio
 from app.dashboard.sections import Scope, section
 from app.models import Area, Child
+from app.models.children import ON_LEDGER
 
 VISITS = model_table("visits", "child_id", "visit_month")
 FOLLOW_UPS = model_table("follow_ups", "id", "child_id", "town_code", "kind", "status", "due_on")
@@ -32,7 +33,7 @@ def _due(scope: Scope) -> Any:
         Child.placement == "dispersed",
         Child.approved_on <= scope.month,
         or_(
-            and_(Child.revoked_on.is_(None), Child.status == "active"),
+            and_(Child.revoked_on.is_(None), Child.status.in_(ON_LEDGER)),
             Child.revoked_on > scope.month_end,
         ),
     )

@@ -29,6 +29,19 @@
       trafficking: "拐卖", begging: "流浪乞讨", self_harm: "自伤自残",
       minor_pregnancy: "未成年人怀孕", domestic_violence: "家庭暴力", other: "其他",
     },
+    // The nine situations of the 2020 opinion on mandatory reporting (art. 4), shortened;
+    // the full wording is the title of each line and is in the incident's own API.
+    situation: {
+      genital_injury: ["一", "生殖器官或隐私部位非正常损伤", "未成年人的生殖器官或隐私部位遭受或疑似遭受非正常损伤的"],
+      girl_under_14_sexual_assault_or_pregnancy: ["二", "不满十四周岁女性遭受性侵害、怀孕、流产", "不满十四周岁的女性未成年人遭受或疑似遭受性侵害、怀孕、流产的"],
+      girl_14_plus_pregnancy_after_assault: ["三", "十四周岁以上女性性侵害所致怀孕、流产", "十四周岁以上女性未成年人遭受或疑似遭受性侵害所致怀孕、流产的"],
+      injuries_suggesting_violence: ["四", "多处损伤、严重营养不良、意识不清", "未成年人身体存在多处损伤、严重营养不良、意识不清，存在或疑似存在受到家庭暴力、欺凌、虐待、殴打或者被人麻醉等情形的"],
+      disability_or_death_by_harm: ["五", "非正常原因导致伤残、死亡", "未成年人因自杀、自残、工伤、中毒、被人麻醉、殴打等非正常原因导致伤残、死亡情形的"],
+      abandonment_or_no_care: ["六", "被遗弃或长期无人照料", "未成年人被遗弃或长期处于无人照料状态的"],
+      unknown_origin_missing_or_trafficked: ["七", "来源不明、失踪或被拐卖、收买", "发现未成年人来源不明、失踪或者被拐卖、收买的"],
+      organised_begging: ["八", "被组织乞讨", "发现未成年人被组织乞讨的"],
+      other_serious_harm: ["九", "其他严重侵害或面临不法侵害危险", "其他严重侵害未成年人身心健康的情形或未成年人正在面临不法侵害危险的"],
+    },
     followup: {
       living: "生活", medical: "医疗", education: "教育", guardianship: "监护",
       psychological: "心理", other: "其他",
@@ -39,7 +52,7 @@
       disabled_federation: "残联", women_federation: "妇联",
     },
     classification: { migrant: "流动儿童", left_behind: "留守儿童", neither: "其他" },
-    childStatus: { active: "在册", revoked: "已退出" },
+    childStatus: { active: "在册", continued_schooling: "在册（年满18周岁仍在校）", revoked: "已退出" },
     gender: { male: "男", female: "女" },
   };
 
@@ -59,6 +72,7 @@
     ["screening", "total", "摸排儿童", "int", false],
     ["screening", "not_in_school_compulsory_age", "适龄未入学", "int", true],
     ["subsidies", "spent", "本年保障支出（元）", "money", false],
+    ["standard_review", "review_due", "生活补贴标准到期待调整", "bool", true],
     ["areas", "villages_without_director", "无儿童主任的村居", "int", true],
   ];
 
@@ -236,6 +250,7 @@
     if (sec.children) renderChildren(sec.children);
     if (sec.screening) renderScreening(sec.screening);
     if (sec.subsidies) renderSpending(sec.subsidies);
+    if (sec.standard_review) renderStandardReview(sec.standard_review);
     if (sec.areas) renderAreas(sec.areas);
   }
 
@@ -245,7 +260,7 @@
     for (const [section, field, label, kind, alert] of HEADLINE) {
       if (!sec[section] || sec[section][field] === undefined) continue;
       const v = sec[section][field];
-      const text = kind === "ratio" ? pct(v) : v === null ? "—" : String(v);
+      const text = kind === "ratio" ? pct(v) : kind === "bool" ? (v ? "是" : "否") : v === null ? "—" : String(v);
       box.append(el("div", {
         class: "metric" + (alert && Number(v) > 0 ? " alert" : ""),
         "data-metric": section + "." + field,
@@ -309,8 +324,11 @@
       if (it.escalated) badges.push(el("span", { class: "badge danger", text: "已升级" }));
       if (it.unacknowledged_referrals) badges.push(el("span", { class: "badge warn", text: `${it.unacknowledged_referrals} 个转介未签收` }));
       const kinds = it.kinds.map((k) => ZH.kind[k] || k).join("、");
+      const situations = (it.situations || [])
+        .map((c) => (ZH.situation[c] ? "情形" + ZH.situation[c][0] : c)).join("、");
       const facts = {
-        状态: ZH.status[it.status] || it.status, 类型: kinds, 地点: it.area_name || it.area_code || "—",
+        状态: ZH.status[it.status] || it.status, 法定情形: situations || "—", 类型: kinds,
+        地点: it.area_name || it.area_code || "—",
         报告时间: it.reported_at || "—", 已历时: age(it.age_hours),
       };
       list.append(el("li", { "data-incident": it.id },
@@ -319,6 +337,14 @@
         el("span", { class: "muted", text: (it.area_name || "") + " · " + age(it.age_hours) })));
     }
     if (!inc.board.length) list.append(el("li", { class: "muted", text: "暂无在办事件" }));
+    const bySituation = $("incident-situations");
+    bySituation.textContent = "";
+    for (const [code, n] of Object.entries(inc.by_situation || {})) {
+      const [number, label, text] = ZH.situation[code] || ["", code, code];
+      bySituation.append(el("li", { "data-situation": code, "data-value": String(n), title: text },
+        el("span", { class: "grow", text: (number ? "情形" + number + "　" : "") + label }),
+        el("span", { text: String(n) })));
+    }
   }
 
   function renderFollowUps(f) {
@@ -388,6 +414,24 @@
       bar.firstChild.style.width = ((Number(b.amount) / max) * 100).toFixed(1) + "%";
       box.append(el("div", { class: "spend-row", "data-benefit": b.benefit },
         el("span", { text: b.benefit_zh }), bar, el("span", { class: "num", text: b.amount + " 元" })));
+    }
+  }
+
+  function renderStandardReview(r) {
+    const box = $("standard-review");
+    box.textContent = "";
+    box.setAttribute("data-review-due", r.review_due ? "true" : "false");
+    if (r.value === null) {
+      box.append(el("p", { class: "muted", text: "暂无生效的生活补贴标准" }));
+      return;
+    }
+    box.append(el("p", { text: `现行标准 ${r.value} 元/人/月，自 ${r.in_force_since} 起执行（已执行 ${r.months_in_force} 个月）` }));
+    if (r.next_effective_from) {
+      box.append(el("p", { text: `已确定新标准，自 ${r.next_effective_from} 起执行` }));
+    } else if (r.review_due) {
+      box.append(el("p", { class: "badge danger", role: "alert", text: `标准已执行满24个月（${r.review_due_on} 到期），应按自然增长机制调整` }));
+    } else {
+      box.append(el("p", { class: "muted", text: `按每两年调整一次，${r.review_due_on} 到期` }));
     }
   }
 

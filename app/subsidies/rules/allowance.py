@@ -18,7 +18,7 @@ from app.subsidies.rules.common import (
     build_result,
     exact_multiply,
     ineligible_explanation,
-    still_a_child,
+    still_supported,
 )
 
 FULL_STANDARD: Final[frozenset[Category]] = frozenset({"orphan", "de_facto_unsupported"})
@@ -38,14 +38,18 @@ def living_allowance(
 
     Eligibility (rule we set): the approval month is strictly before the month; a revocation
     takes effect after its own month (the month of revocation is still paid); the month is not
-    after the month of the 18th birthday. An ineligible month is 0.00, the reasons in the trace,
-    and no parameter is looked up for it.
+    after the month of the 18th birthday — unless (policy, domain.md §5) an orphan or
+    de-facto-unsupported child turned 18 in full-time schooling and the month is not after the
+    normal end of that schooling, with `support_after_18_in_school` on (the check
+    `continued_schooling_after_18`). An ineligible month is 0.00, the reasons in the trace, and no
+    amount parameter is looked up for it.
     """
     due = YearMonth.coerce(month)
+    age_check, switch = still_supported(child, due, params)
     checks = [
         _approved_before(child, due),
         _not_revoked_before(child, due),
-        still_a_child(child, due),
+        age_check,
     ]
     inputs: dict[str, JSONValue] = {"month": str(due), "child": child.to_trace()}
     name_zh = CATEGORY_ZH[child.category]
@@ -56,7 +60,7 @@ def living_allowance(
             rule_zh="生活补贴",
             inputs=inputs,
             checks=checks,
-            parameters=[],
+            parameters=switch,
             steps=[],
             amount=ZERO,
             explanation_zh=f"{name_zh} {due} 生活补贴{zh}",
@@ -64,7 +68,7 @@ def living_allowance(
         )
 
     standard = params.at("living_allowance.standard", due.first_day)
-    used: list[ParameterValue] = [standard]
+    used: list[ParameterValue] = [*switch, standard]
     steps = [Step("standard", "S", standard.decimal)]
     if child.category in FULL_STANDARD:
         amount = standard.decimal

@@ -16,18 +16,21 @@ from decimal import (
 )
 from typing import Final, Literal
 
+from app.children.schooling import FULL_TIME_STAGES, PARAMETER, STAGE_ZH, SUPPORTED_CATEGORIES
 from app.kit.money import round_fen
 from app.subsidies.parameters import (
     CATEGORIES,
     SCHOOL_STAGES,
     Category,
     JSONValue,
+    ParameterNotInForce,
+    ParameterSet,
     ParameterValue,
     SchoolStage,
 )
 
-Status = Literal["pending", "active", "revoked"]
-STATUSES: Final[tuple[Status, ...]] = ("pending", "active", "revoked")
+Status = Literal["pending", "active", "continued_schooling", "revoked"]
+STATUSES: Final[tuple[Status, ...]] = ("pending", "active", "continued_schooling", "revoked")
 
 CATEGORY_ZH: Final[dict[Category, str]] = {
     "orphan": "孤儿",
@@ -108,8 +111,9 @@ class ChildFacts:
 
     `approved_on` is the date the enrolment was approved (None while pending); `revoked_on` the
     date the revocation takes effect (None if not revoked). `school_stage` is the stage the child
-    is enrolled in (None if not in school). The rules decide by these dates, not by `status`;
-    `status` is checked for consistency with them.
+    is enrolled in (None if not in school); `schooling_ends_on` the normal end of that schooling
+    when it is full-time (app/children/schooling.py), which decides support after 18. The rules
+    decide by these dates, not by `status`; `status` is checked for consistency with them.
     """
 
     category: Category
@@ -118,6 +122,7 @@ class ChildFacts:
     revoked_on: date | None = None
     school_stage: SchoolStage | None = None
     status: Status = "active"
+    schooling_ends_on: date | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -127,6 +132,8 @@ class ChildFacts:
         if self.status not in STATUSES:
             raise RuleInputError("status", f"未知的状态：{self.status}")
         check_date("birth_date", self.birth_date)
+        if self.schooling_ends_on is not None:
+            check_date("schooling_ends_on", self.schooling_ends_on)
         if self.approved_on is None:
             if self.status != "pending" or self.revoked_on is not None:
                 raise RuleInputError("approved_on", "未审批的儿童状态应为待审批，且不能有撤销日期")
@@ -159,6 +166,7 @@ class ChildFacts:
             "approved_on": iso(self.approved_on),
             "revoked_on": iso(self.revoked_on),
             "school_stage": self.school_stage,
+            "schooling_ends_on": iso(self.schooling_ends_on),
             "status": self.status,
         }
 
@@ -283,6 +291,67 @@ def still_a_child(child: ChildFacts, month: YearMonth) -> Check:
         False,
         f"已于 {last} 年满18周岁，{month} 起不再发放",
         f"turned 18 in {last}; nothing is due after that month",
+    )
+
+
+def still_supported(
+    child: ChildFacts, month: YearMonth, params: ParameterSet
+) -> tuple[Check, list[ParameterValue]]:
+    """A child until the month of the 18th birthday — or after it, in full-time schooling.
+
+    (policy, domain.md §5; the dated parameter `support_after_18_in_school`) An orphan or
+    de-facto-unsupported child who turns 18 in full-time schooling (高中, 中职, 高职, 本科) is
+    supported until the month its schooling normally ends (`schooling_ends_on`). The check
+    `continued_schooling_after_18` names that rule in the trace, with the parameter. Anyone else
+    fails `within_18th_birthday_month` after that month, as before; no parameter is looked up for
+    them.
+    """
+    within = still_a_child(child, month)
+    if within.passed:
+        return within, []
+    if (
+        child.category not in SUPPORTED_CATEGORIES
+        or child.school_stage not in FULL_TIME_STAGES
+        or child.schooling_ends_on is None
+    ):
+        return within, []
+    try:
+        switch = params.at(PARAMETER, month.first_day)
+    except ParameterNotInForce:
+        return within, []
+    last = child.last_child_month
+    if not switch.flag:
+        return (
+            Check(
+                "within_18th_birthday_month",
+                False,
+                f"已于 {last} 年满18周岁；{month} 年满18周岁后在校继续保障未实行（{PARAMETER}）",
+                f"turned 18 in {last}; support after 18 in school is off in {month} ({PARAMETER})",
+            ),
+            [switch],
+        )
+    end = YearMonth.of(child.schooling_ends_on)
+    stage = STAGE_ZH[str(child.school_stage)]
+    if month > end:
+        return (
+            Check(
+                "continued_schooling_after_18",
+                False,
+                f"已于 {last} 年满18周岁，{stage}学制已于 {end} 结束，{month} 起不再发放",
+                f"turned 18 in {last}; the {child.school_stage} schooling ended in {end}",
+            ),
+            [switch],
+        )
+    return (
+        Check(
+            "continued_schooling_after_18",
+            True,
+            f"已于 {last} 年满18周岁，仍在全日制{stage}就读：按年满18周岁仍在校继续保障的规则"
+            f"（{PARAMETER}）保障至学制结束 {end}",
+            f"turned 18 in {last}, still in full-time {child.school_stage}: supported under the "
+            f"rule of support after 18 in school ({PARAMETER}) until the schooling ends in {end}",
+        ),
+        [switch],
     )
 
 

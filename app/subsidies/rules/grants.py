@@ -20,6 +20,7 @@ from app.subsidies.rules.common import (
     check_date,
     ineligible_explanation,
     still_a_child,
+    still_supported,
 )
 
 Occasion = Literal["spring_festival", "childrens_day"]
@@ -42,9 +43,11 @@ def education_grant(child: ChildFacts, school_year: str, params: ParameterSet) -
     (rule we set) Due when the child is in the ledger on 1 September of the start year and is
     enrolled in a stage of `education_grant.eligible_stages` in force that day, at the amount
     `education_grant.<category>` in force that day. Only orphans and de-facto-unsupported
-    children have a grant; the others get 0.00 with the reason. There is no age condition:
-    undergraduates are mostly adults, and the stages parameter is what bounds the grant.
-    `child` carries the facts as of that 1 September (notably `school_stage`).
+    children have a grant; the others get 0.00 with the reason. A child who is 18 or older by
+    then is paid only under the rule of support after 18 in full-time schooling (policy,
+    domain.md §5; `support_after_18_in_school`): still within the normal length of the
+    schooling in September (the check `continued_schooling_after_18`). `child` carries the facts
+    as of that 1 September (notably `category` and `school_stage`).
     """
     day = _school_year_start(school_year)
     key = f"education_grant.{child.category}"
@@ -52,8 +55,10 @@ def education_grant(child: ChildFacts, school_year: str, params: ParameterSet) -
     has_grant = key in KNOWN_PARAMETERS
     name_zh = CATEGORY_ZH[child.category]
     in_stage = child.school_stage is not None and child.school_stage in stages.strings
+    age_check, switch = still_supported(child, YearMonth.of(day), params)
     checks = [
         active_on(child, day),
+        age_check,
         Check(
             "category_has_grant",
             has_grant,
@@ -80,7 +85,7 @@ def education_grant(child: ChildFacts, school_year: str, params: ParameterSet) -
             rule_zh="助学金",
             inputs=inputs,
             checks=checks,
-            parameters=[stages],
+            parameters=[stages, *switch],
             steps=[],
             amount=ZERO,
             explanation_zh=f"{school_year} 学年助学金{zh}",
@@ -92,7 +97,7 @@ def education_grant(child: ChildFacts, school_year: str, params: ParameterSet) -
         rule_zh="助学金",
         inputs=inputs,
         checks=checks,
-        parameters=[stages, grant],
+        parameters=[stages, *switch, grant],
         steps=[],
         amount=grant.decimal,
         explanation_zh=f"{name_zh} {school_year} 学年助学金 {grant.decimal} 元",

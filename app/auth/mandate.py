@@ -1,0 +1,83 @@
+"""An agency's mandate 职责范围: which children and screening records a partner agency may read.
+
+The one clause for every query a partner agency makes of children and screening records (the
+counterpart of `app.children.access.readable` for staff). An agency reads the records its OWN
+OPEN referrals concern, nothing else:
+
+- a referral addressed to the caller's agency (`referrals.agency`);
+- open: the referral is neither completed nor declined, and its incident is not closed;
+- the child it concerns: the incident's ledger child (`incidents.child_id`), and the screening
+  record of the same child — found by the keyed hash of the ID number (the child's, or for a
+  minor not on the ledger the one the report gave), which is a screening record's identity key.
+
+Outside that a child or a record does not exist for the agency (404); a list holds the mandate's
+records only (as many as the agency has open cases, never the ledger or the screening table).
+What of a record an agency then sees is decided by each domain's projection; the ID number is
+shown whole only where the field needs it (`whole_id_number`: the police, for identity).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from sqlalchemy import Select, false, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.principal import Principal
+from app.models import Child, Incident, Referral, ScreeningRecord
+
+CLOSED_REFERRAL_STATUSES: Final = ("completed", "declined")
+WHOLE_ID_NUMBER_AGENCIES: Final = frozenset({"police"})
+
+
+def _agency(principal: Principal) -> str | None:
+    return principal.agency if principal.kind == "agency" else None
+
+
+def concerned(agency: str) -> Select[Any]:
+    """(child_id, identity_key) of every child the agency's open referrals concern.
+
+    `child_id` is null for a minor not on the ledger; `identity_key` (the 32-byte HMAC of the ID
+    number, as screening records store it) is null when no ID number is known.
+    """
+    id_hash = func.coalesce(Child.id_number_hash, Incident.child_id_number_hash)
+    return (
+        select(
+            Incident.child_id.label("child_id"),
+            func.decode(id_hash, literal("hex")).label("identity_key"),
+        )
+        .select_from(Referral)
+        .join(Incident, Incident.id == Referral.incident_id)
+        .outerjoin(Child, Child.id == Incident.child_id)
+        .where(
+            Referral.agency == agency,
+            Referral.status.not_in(CLOSED_REFERRAL_STATUSES),
+            Incident.status != "closed",
+        )
+    )
+
+
+def children(principal: Principal) -> ColumnElement[bool]:
+    """The ledger children that exist for an agency client (false for anyone else)."""
+    agency = _agency(principal)
+    if agency is None:
+        return false()
+    sub = concerned(agency).subquery()
+    return Child.id.in_(select(sub.c.child_id).where(sub.c.child_id.is_not(None)))
+
+
+def screening_records(principal: Principal) -> ColumnElement[bool]:
+    """The screening records that exist for an agency client (false for anyone else)."""
+    agency = _agency(principal)
+    if agency is None:
+        return false()
+    sub = concerned(agency).subquery()
+    return ScreeningRecord.identity_key.in_(
+        select(sub.c.identity_key).where(sub.c.identity_key.is_not(None))
+    )
+
+
+def whole_id_number(agency: str | None) -> bool:
+    """Whether the agency's field needs the whole ID number (identity: the police); every other
+    agency sees it masked."""
+    return agency in WHOLE_ID_NUMBER_AGENCIES

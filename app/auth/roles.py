@@ -1,0 +1,70 @@
+"""The staff roles, and the groups of them that the routers admit.
+
+`Role` is a StrEnum: `Role.DISTRICT_ADMIN == "district_admin"`, so a role compares and stores as
+the string the database and the tokens hold. Guard a route with the enum, never a bare string:
+
+    Deciders = Annotated[Principal, Depends(require_roles(*DECIDERS))]
+    Admin = Annotated[Principal, Depends(require_roles(Role.DISTRICT_ADMIN))]
+
+A group lists its roles in the order the 403 body's `allowed_roles` names them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final, Literal
+
+
+class Role(StrEnum):
+    DISTRICT_ADMIN = "district_admin"  # 区民政局业务科室: runs the ledger, writes everything
+    DISTRICT_LEADER = "district_leader"  # 局领导: approves (payroll, placements), reads all
+    INSTITUTION_STAFF = "institution_staff"  # 儿童福利机构 staff: the children in its care
+    TOWN_SUPERVISOR = "town_supervisor"  # 乡镇（街道）儿童督导员: one town
+    VILLAGE_DIRECTOR = "village_director"  # 村（居）儿童主任: one village
+    AUDITOR = "auditor"  # 审计: reads all, writes nothing
+
+
+# The same values as a type for request and response schemas (an inline enum in OpenAPI).
+RoleName = Literal[
+    "district_admin",
+    "district_leader",
+    "institution_staff",
+    "town_supervisor",
+    "village_director",
+    "auditor",
+]
+
+ALL_STAFF: Final = tuple(Role)
+"""Every staff role (agency clients are not staff)."""
+
+DISTRICT: Final = (Role.DISTRICT_ADMIN, Role.DISTRICT_LEADER, Role.AUDITOR)
+"""The district's own offices: they see the whole district."""
+
+DISTRICT_AND_INSTITUTE: Final = (*DISTRICT, Role.INSTITUTION_STAFF)
+"""The district and the welfare institute (subsidies, children, placements: readers)."""
+
+DISTRICT_AND_TOWNS: Final = (*DISTRICT, Role.TOWN_SUPERVISOR)
+"""The district and the town supervisors (visit supervision, the dashboard)."""
+
+FIELD_WORKERS: Final = (
+    Role.DISTRICT_ADMIN,
+    Role.INSTITUTION_STAFF,
+    Role.TOWN_SUPERVISOR,
+    Role.VILLAGE_DIRECTOR,
+)
+"""Who visits children and edits them from a phone (visits, sync)."""
+
+DECIDERS: Final = (Role.DISTRICT_ADMIN, Role.DISTRICT_LEADER)
+"""Who decides (incidents, medical claims)."""
+
+CASE_WRITERS: Final = (Role.DISTRICT_ADMIN, Role.INSTITUTION_STAFF)
+"""Who creates children and files claims; who may see a full ID number."""
+
+AUDIT_READERS: Final = (Role.AUDITOR, Role.DISTRICT_ADMIN)
+"""Who reads the audit log and the webhook deliveries."""
+
+AREA_OFFICERS: Final = (Role.DISTRICT_ADMIN, Role.TOWN_SUPERVISOR)
+"""The district and the towns' supervisors: follow-ups, screening uploads."""
+
+DISTRICT_ROLES: Final = frozenset(DISTRICT)
+"""As a set, for `principal.role in DISTRICT_ROLES`."""

@@ -1,0 +1,194 @@
+"""The service's vocabulary: one definition of each domain word, its codes, labels and parsing.
+
+Every domain imports these; none defines its own months, school years, school stages or child
+categories. Parsing functions raise `ValidationFailed` (422 problem+json) naming the field, in
+Chinese and English, so a router can call them on a path or query parameter directly.
+
+Months are calendar months `YYYY-MM` of 1900–2100 (a year like 9999 would overflow the date
+arithmetic that follows), held as their first day; the ledger counts from 2000 (`LEDGER_FIRST_YEAR`).
+The same bounds as `app.kit.types.Month` and its `month_or_422`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+from typing import Final, Literal
+
+from app.errors import ValidationFailed
+
+# ------------------------------------------------------------------------------------ months
+
+FIRST_YEAR: Final = 1900
+LAST_YEAR: Final = 2100
+LEDGER_FIRST_YEAR: Final = 2000
+"""The ledger, its quarters, payrolls and school years start in 2000."""
+
+MONTH_PATTERN: Final = r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$"
+"""The JSON-schema pattern of a month (1900–2100)."""
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+
+
+def parse_month(value: str, field: str = "month", *, first_year: int = FIRST_YEAR) -> date:
+    """`2026-05` → date(2026, 5, 1); anything else (or a year outside first_year–2100) is a 422
+    naming `field`."""
+    m = _MONTH.match(value)
+    if m is None or not first_year <= int(m.group(1)) <= LAST_YEAR:
+        raise ValidationFailed(
+            errors=[
+                (
+                    field,
+                    f"月份格式应为 YYYY-MM（{first_year}–{LAST_YEAR}年）",
+                    f"Month must be YYYY-MM ({first_year}–{LAST_YEAR})",
+                )
+            ]
+        )
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def parse_optional_month(value: str | None, field: str = "month") -> date | None:
+    return None if value is None else parse_month(value, field)
+
+
+def format_month(first: date) -> str:
+    """date(2026, 5, 1) → `2026-05`."""
+    return f"{first:%Y-%m}"
+
+
+def month_end(first: date) -> date:
+    """The last day of the month `first` falls in."""
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def parse_quarter(value: str, field: str = "quarter") -> tuple[date, date]:
+    """`2025Q2` → (first month, last month) of the quarter, from 2000 to 2100; else a 422."""
+    m = _QUARTER.match(value)
+    if m is None or not LEDGER_FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+        raise ValidationFailed(
+            errors=[(field, "季度格式应为 YYYYQn，如 2025Q2", "Quarter must be like 2025Q2")]
+        )
+    year, q = int(m.group(1)), int(m.group(2))
+    return date(year, 3 * q - 2, 1), date(year, 3 * q, 1)
+
+
+# ------------------------------------------------------------------------------------- dates
+
+
+def parse_date(value: str, field: str = "date") -> date:
+    """An ISO calendar date `2026-05-31` of 1900–2100; else a 422 naming `field`."""
+    try:
+        if _DATE.match(value) is None:
+            raise ValueError
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationFailed(
+            errors=[
+                (
+                    field,
+                    f"日期格式应为 YYYY-MM-DD（{FIRST_YEAR}–{LAST_YEAR}年）",
+                    f"Date must be YYYY-MM-DD ({FIRST_YEAR}–{LAST_YEAR})",
+                )
+            ]
+        )
+    return day
+
+
+# ------------------------------------------------------------------------------ school years
+
+SCHOOL_YEAR_PATTERN: Final = r"^\d{4}-\d{4}$"
+
+
+def parse_school_year(value: str, field: str = "school_year") -> int:
+    """`2025-2026` (two consecutive years, from 2000) → its first year, 2025; else a 422."""
+    m = _SCHOOL_YEAR.match(value)
+    start = int(m.group(1)) if m else 0
+    if m is None or int(m.group(2)) != start + 1 or not LEDGER_FIRST_YEAR <= start < LAST_YEAR:
+        raise ValidationFailed(
+            errors=[(field, "学年格式应为“2025-2026”", "School year must look like 2025-2026")]
+        )
+    return start
+
+
+def format_school_year(start: int) -> str:
+    return f"{start}-{start + 1}"
+
+
+# ----------------------------------------------------------------------------- school stages
+
+ChildSchoolStage = Literal[
+    "not_in_school",
+    "preschool",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "secondary_vocational",
+    "higher_vocational",
+    "undergraduate",
+]
+CHILD_SCHOOL_STAGES: Final[tuple[ChildSchoolStage, ...]] = (
+    "not_in_school",
+    "preschool",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "secondary_vocational",
+    "higher_vocational",
+    "undergraduate",
+)
+"""What a child on the ledger may be recorded as (`children.school_stage`): includes
+`not_in_school`; no postgraduate (a child of the ledger is at most an undergraduate).
+Today also `app.models.children.SCHOOL_STAGES`."""
+
+GrantSchoolStage = Literal[
+    "preschool",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "secondary_vocational",
+    "higher_vocational",
+    "undergraduate",
+    "postgraduate",
+]
+GRANT_SCHOOL_STAGES: Final[tuple[GrantSchoolStage, ...]] = (
+    "preschool",
+    "primary",
+    "junior_secondary",
+    "senior_secondary",
+    "secondary_vocational",
+    "higher_vocational",
+    "undergraduate",
+    "postgraduate",
+)
+"""The stages the subsidy parameters may set an education grant for: schooling only (no
+`not_in_school`), up to postgraduate (continued schooling). Today also
+`app.subsidies.parameters.SCHOOL_STAGES`."""
+
+# -------------------------------------------------------------------------- child categories
+
+Category = Literal[
+    "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
+]
+CATEGORIES: Final[tuple[Category, ...]] = (
+    "orphan",
+    "de_facto_unsupported",
+    "poor_family_seriously_ill",
+    "poor_family_disabled",
+)
+CATEGORY_ZH: Final[dict[str, str]] = {
+    "orphan": "孤儿",
+    "de_facto_unsupported": "事实无人抚养儿童",
+    "poor_family_seriously_ill": "贫困家庭重病儿童",
+    "poor_family_disabled": "贫困家庭残疾儿童",
+}
+"""The categories' names as the bureau writes them (ledger export, subsidy traces)."""
+
+PLACEMENTS: Final = ("dispersed", "institution")
+PLACEMENT_ZH: Final[dict[str, str]] = {"dispersed": "社会散居", "institution": "机构供养"}
+GENDER_ZH: Final[dict[str, str]] = {"male": "男", "female": "女"}
