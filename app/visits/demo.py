@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.config import Settings
 from app.kit import idempotency
 from app.kit.clock import DISTRICT_TZ, month_of
@@ -86,9 +87,9 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     for uid, username, role, user_area in (
         await session.execute(select(User.id, User.username, User.role, User.area_code))
     ).tuples():
-        if role == "village_director":
+        if role == Role.VILLAGE_DIRECTOR:
             visitors[user_area] = (uid, username)
-        elif username == "institute" and role == "institution_staff":
+        elif username == "institute" and role == Role.INSTITUTION_STAFF:
             visitors[None] = (uid, username)
     behind = set(rng.sample(villages, k=max(1, len(villages) // 30))) if villages else set()
     now = datetime.now(UTC)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.children.access import readable
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
@@ -315,7 +316,7 @@ async def directors_without_visits(
         .join(due, due.c.village_code == User.area_code)
         .join(Area, Area.code == User.area_code)
         .where(
-            User.role == "village_director",
+            User.role == Role.VILLAGE_DIRECTOR,
             User.is_active.is_(True),
             Area.path.startswith(path),
             ~visited,
