@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.config import Settings
 from app.incidents.situations import age_on, is_urgent
 from app.kit.clock import DISTRICT_TZ
@@ -118,7 +119,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     )
     rng.shuffle(kids)
     admin = (
-        await session.execute(select(User).where(User.role == "district_admin").limit(1))
+        await session.execute(select(User).where(User.role == Role.DISTRICT_ADMIN).limit(1))
     ).scalar_one_or_none()
     if admin is None:
         return
@@ -147,7 +148,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             director = (
                 await session.execute(
                     select(User).where(
-                        User.role == "village_director", User.area_code == child.village_code
+                        User.role == Role.VILLAGE_DIRECTOR, User.area_code == child.village_code
                     )
                 )
             ).scalar_one_or_none()

@@ -27,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
+from app.auth.roles import DECIDERS, Role
 from app.children.access import readable
 from app.models import (
     Child,
@@ -42,7 +43,7 @@ from app.webhooks.outbox import PreparedDelivery
 from app.webhooks.repository import DELIVER_JOB, DELIVER_JOB_ATTEMPTS
 from app.worker import queue
 
-FULL_READERS = frozenset({"district_admin", "auditor"})
+FULL_READERS = frozenset({Role.DISTRICT_ADMIN, Role.AUDITOR})
 
 # A new report in one statement: the incident, its first step, its referral (none for a
 # draft), the referral's webhook deliveries and their jobs. A filed report is the hot write of
@@ -116,7 +117,7 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.role in FULL_READERS:
         return true()
     mine = Incident.reporter_id == principal.id
-    if principal.role == "town_supervisor":
+    if principal.role == Role.TOWN_SUPERVISOR:
         town = (Incident.status != "draft") & area_clause(principal, Incident.area_code)
         return or_(mine, town)
     return mine
@@ -340,7 +341,7 @@ async def escalate_stale_drafts(
 
 async def district_staff_ids(session: AsyncSession) -> list[uuid.UUID]:
     stmt = select(User.id).where(
-        User.role.in_(("district_admin", "district_leader")), User.is_active.is_(True)
+        User.role.in_(DECIDERS), User.is_active.is_(True)
     )
     return list((await session.execute(stmt)).scalars().all())
 
