@@ -340,9 +340,7 @@ async def escalate_stale_drafts(
 
 
 async def district_staff_ids(session: AsyncSession) -> list[uuid.UUID]:
-    stmt = select(User.id).where(
-        User.role.in_(DECIDERS), User.is_active.is_(True)
-    )
+    stmt = select(User.id).where(User.role.in_(DECIDERS), User.is_active.is_(True))
     return list((await session.execute(stmt)).scalars().all())
 
 
