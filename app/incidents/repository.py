@@ -14,7 +14,6 @@ from sqlalchemy import (
     Uuid,
     bindparam,
     false,
-    func,
     or_,
     select,
     text,
@@ -360,10 +359,6 @@ async def get_notification(
         Notification.id == notification_id, Notification.recipient_id == recipient_id
     )
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def count_incidents(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(Incident))).scalar_one())
 
 
 async def visit_child_id(session: AsyncSession, visit_id: uuid.UUID) -> uuid.UUID | None:

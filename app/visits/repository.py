@@ -41,11 +41,6 @@ async def visits_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[
     return {v.id: v for v in rows}
 
 
-async def is_readable(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> bool:
-    stmt = select(exists().where(Child.id == child_id, readable(principal)))
-    return bool(await session.scalar(stmt))
-
-
 async def insert_visits(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Visit]:
     """One INSERT … ON CONFLICT (id) DO NOTHING for all rows: the visits inserted. An id that
     exists is left out (a concurrent duplicate waits here for the first one's commit)."""
