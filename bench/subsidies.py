@@ -245,7 +245,7 @@ async def run(n_children: int, n_quotes: int) -> dict[str, Any]:
             await pg.execute("ANALYZE children")
         report["load_children_s"] = round(time.perf_counter() - t0, 2)
 
-        from app.subsidies.payroll import create_payroll
+        from app.subsidies.payroll.service import create_payroll
 
         maker = create_sessionmaker(engine)
         principal = Principal(kind="user", id=admin_id, name="admin", role="district_admin")

@@ -18,8 +18,9 @@ from app.kit.clock import DISTRICT_TZ
 from app.models import Child, PayrollRun, PlacementPlan, SubsidyBudget
 from app.placements import service as placements
 from app.placements.schemas import EntryCreate, EntryPlace, PlanApprove, PlanCreate
-from app.subsidies import payroll, repository
+from app.subsidies import repository
 from app.subsidies.facts import month_text
+from app.subsidies.payroll import service as payroll
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from app.models import (
     SubsidyBudget,
     SubsidyStandard,
 )
-from app.subsidies.standards import seed_rows
+from app.subsidies.standards.values import seed_rows
 
 CHILD_COLUMNS = (
     Child.id,

@@ -32,11 +32,11 @@ from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, repl
 from app.kit.money import from_fen
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
 from app.models import BenefitLine, BenefitRun, MedicalClaim, PayrollLine, SubsidyStandard
-from app.subsidies import payroll as payrolls
-from app.subsidies import payroll_repository as prepo
 from app.subsidies import repository as repo
 from app.subsidies import service
 from app.subsidies.facts import totals_out
+from app.subsidies.payroll import repository as prepo
+from app.subsidies.payroll import service as payrolls
 from app.subsidies.rules import Occasion
 from app.subsidies.schemas import (
     BenefitLineOut,

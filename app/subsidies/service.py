@@ -30,9 +30,7 @@ from app.subsidies.errors import (
 )
 from app.subsidies.facts import Totals, child_facts, facts_json, month_text, payee, town_of
 from app.subsidies.parameters import Category, ParameterError, ParameterValue
-from app.subsidies.payroll import in_force, load_parameters, parse_month
-from app.subsidies.review import StandardReview
-from app.subsidies.review import standard_review as review_of
+from app.subsidies.payroll.service import in_force, load_parameters, parse_month
 from app.subsidies.rules import (
     ChildFacts,
     Occasion,
@@ -46,7 +44,9 @@ from app.subsidies.rules import (
 )
 from app.subsidies.rules.grants import OCCASION_DAY
 from app.subsidies.schemas import ClaimCreate, QuoteRequest, StandardCreate
-from app.subsidies.standards import value_to_json
+from app.subsidies.standards.review import StandardReview
+from app.subsidies.standards.review import standard_review as review_of
+from app.subsidies.standards.values import value_to_json
 
 BENEFIT_ZH = {
     "living_allowance": "生活补贴",

@@ -41,7 +41,6 @@ from app.kit.money import from_fen, to_fen
 from app.kit.spreadsheet import safe_row
 from app.kit.types import month_or_422
 from app.models import Child, PayrollRun
-from app.subsidies import payroll_repository as prepo
 from app.subsidies import repository as repo
 from app.subsidies.errors import EarlierDraftPending, PayrollExists, PayrollNotDraft
 from app.subsidies.facts import (
@@ -57,9 +56,10 @@ from app.subsidies.facts import (
     ym,
 )
 from app.subsidies.parameters import ParameterNotInForce, ParameterSet
+from app.subsidies.payroll import repository as prepo
 from app.subsidies.rules import living_allowance
 from app.subsidies.rules.common import CATEGORY_ZH
-from app.subsidies.standards import parameter_set
+from app.subsidies.standards.values import parameter_set
 
 KIND_ZH = {"regular": "正常发放", "adjustment": "补发/扣减"}
 FACT_LABELS = {
