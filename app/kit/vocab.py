@@ -167,8 +167,7 @@ GRANT_SCHOOL_STAGES: Final[tuple[GrantSchoolStage, ...]] = (
     "postgraduate",
 )
 """The stages the subsidy parameters may set an education grant for: schooling only (no
-`not_in_school`), up to postgraduate (continued schooling). Today also
-`app.subsidies.parameters.SCHOOL_STAGES`."""
+`not_in_school`), up to postgraduate (continued schooling)."""
 
 # -------------------------------------------------------------------------- child categories
 
