@@ -40,10 +40,6 @@ async def readable_child(session: AsyncSession, principal: Principal, child_id: 
     return (await session.execute(stmt)).first()
 
 
-async def child_row(session: AsyncSession, child_id: uuid.UUID) -> Any:
-    return (await session.execute(select(*CHILD_COLUMNS).where(Child.id == child_id))).first()
-
-
 async def stream_children(
     session: AsyncSession, *where: Any, partition: int = 5000
 ) -> AsyncIterator[Sequence[Row[Any]]]:
