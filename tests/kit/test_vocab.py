@@ -25,7 +25,16 @@ def test_months_of_1900_to_2100() -> None:
     assert vocab.parse_month("2100-12") == date(2100, 12, 1)
     assert vocab.format_month(date(2026, 5, 1)) == "2026-05"
     assert vocab.month_end(date(2024, 2, 1)) == date(2024, 2, 29)
-    for bad in ("9999-12", "1899-12", "2101-01", "2026-13", "2026-5", "202605", "2026-05-01"):
+    for bad in (
+        "9999-12",
+        "1899-12",
+        "2101-01",
+        "2026-13",
+        "2026-5",
+        "202605",
+        "2026-05-01",
+        "20\u0662\u0666-06",
+    ):
         errors = _refused(vocab.parse_month, bad, "period")
         assert errors[0]["field"] == "period"
         assert "YYYY-MM" in errors[0]["zh"]
