@@ -27,39 +27,10 @@ from typing import Final, Literal, TypeAlias
 
 import yaml
 
+from app.kit.vocab import GRANT_SCHOOL_STAGES
+
 JSONValue: TypeAlias = str | int | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
 """What a trace may hold: no floats, money and ratios as decimal strings, dates in ISO form."""
-
-Category = Literal[
-    "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
-]
-CATEGORIES: Final[tuple[Category, ...]] = (
-    "orphan",
-    "de_facto_unsupported",
-    "poor_family_seriously_ill",
-    "poor_family_disabled",
-)
-
-SchoolStage = Literal[
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-    "postgraduate",
-]
-SCHOOL_STAGES: Final[tuple[SchoolStage, ...]] = (
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-    "postgraduate",
-)
 
 ParameterKind = Literal["money", "ratio", "stages", "names", "flag"]
 
@@ -335,7 +306,7 @@ def _check_value(key: str, kind: ParameterKind, value: object) -> None:
     if kind == "stages":
         if not isinstance(value, tuple) or not value:
             raise ParameterError("value", f"参数 {key} 须为非空的学段代码列表")
-        unknown = [s for s in value if s not in SCHOOL_STAGES]
+        unknown = [s for s in value if s not in GRANT_SCHOOL_STAGES]
         if unknown:
             raise ParameterError("value", f"参数 {key} 含未知学段：{', '.join(map(str, unknown))}")
         if len(set(value)) != len(value):

@@ -369,7 +369,7 @@ async def test_the_fast_facts_text_is_the_facts_json(
 ) -> None:
     import json
 
-    from app.subsidies.payroll import _facts, _facts_json
+    from app.subsidies.payroll.compute import _facts, _facts_json
 
     for child in (
         await make_child(session, settings),

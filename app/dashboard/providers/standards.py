@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dashboard.providers import model_table
 from app.dashboard.sections import Scope, section
-from app.subsidies.payroll import load_parameters
-from app.subsidies.review import standard_review
+from app.subsidies.standards.review import standard_review
+from app.subsidies.standards.service import load_parameters
 
 STANDARDS = model_table("subsidy_standards", "key", "value", "effective_from")
 
