@@ -47,7 +47,12 @@ def _routers() -> list[Any]:
     from app.placements.router import router as placements
     from app.referrals.router import router as referrals
     from app.screening.router import router as screening
-    from app.subsidies.router import router as subsidies
+    from app.subsidies.budget.router import router as subsidy_budget
+    from app.subsidies.claims.router import router as subsidy_claims
+    from app.subsidies.payroll.router import router as subsidy_payroll
+    from app.subsidies.quote.router import router as subsidy_quote
+    from app.subsidies.runs.router import router as subsidy_runs
+    from app.subsidies.standards.router import router as subsidy_standards
     from app.sync.router import router as sync
     from app.users.router import router as users
     from app.visits.router import router as visits
@@ -70,7 +75,13 @@ def _routers() -> list[Any]:
         ledger,
         discovery,
         webhooks,
-        subsidies,
+        # The subsidy engine, one router per sub-domain (in the order of the documentation).
+        subsidy_standards,
+        subsidy_quote,
+        subsidy_claims,
+        subsidy_payroll,
+        subsidy_runs,
+        subsidy_budget,
         placements,
         screening,
         dashboard,

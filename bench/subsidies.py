@@ -245,15 +245,21 @@ async def run(n_children: int, n_quotes: int) -> dict[str, Any]:
             await pg.execute("ANALYZE children")
         report["load_children_s"] = round(time.perf_counter() - t0, 2)
 
-        from app.subsidies.payroll import create_payroll
+        from app.kit.clock import FixedClock
+        from app.kit.context import RequestContext
+        from app.subsidies.payroll.service import create_payroll
 
         maker = create_sessionmaker(engine)
         principal = Principal(kind="user", id=admin_id, name="admin", role="district_admin")
         t0, cpu0 = time.perf_counter(), time.process_time()
         async with maker() as session:
-            run_ = await create_payroll(
-                session, principal, MONTH, datetime(2026, 6, 15, 2, tzinfo=UTC)
+            ctx = RequestContext.for_job(
+                settings,
+                FixedClock(datetime(2026, 6, 15, 2, tzinfo=UTC)),
+                principal=principal,
+                keyring=ring,
             )
+            run_ = await create_payroll(session, ctx, MONTH)
             await session.commit()
         report["payroll_s"] = round(time.perf_counter() - t0, 2)
         report["payroll_cpu_s"] = round(time.process_time() - cpu0, 2)

@@ -43,7 +43,7 @@ from app.models import Child
 async def support_after_18_on(session: AsyncSession, day: date) -> bool:
     """Whether `support_after_18_in_school` is on on `day` (off when no value is in force)."""
     from app.subsidies.parameters import ParameterNotInForce
-    from app.subsidies.payroll import load_parameters
+    from app.subsidies.standards.service import load_parameters
 
     params = await load_parameters(session)
     try:

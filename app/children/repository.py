@@ -14,8 +14,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
-from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal
+from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal, SubsidyStandard
 from app.models.children import ON_LEDGER
+from app.subsidies.parameters import ParameterNotInForce, ParameterSet
+
+ILLNESS_LIST = "serious_illness_list"
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
@@ -86,6 +89,54 @@ def list_stmt(
     if updated_since is not None:
         stmt = stmt.where(Child.updated_at >= updated_since)
     return stmt
+
+
+async def serious_illness_list(session: AsyncSession, on: date) -> tuple[str, ...]:
+    """The district's serious-illness list 重病目录 in force on `on` (the parameter's newest
+    value from on or before that day; the bundled seed where the table has none yet)."""
+    stmt = (
+        select(SubsidyStandard.value)
+        .where(SubsidyStandard.key == ILLNESS_LIST, SubsidyStandard.effective_from <= on)
+        .order_by(SubsidyStandard.effective_from.desc())
+        .limit(1)
+    )
+    value = (await session.execute(stmt)).scalar_one_or_none()
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    try:
+        return ParameterSet.seed().at(ILLNESS_LIST, on).strings
+    except ParameterNotInForce:
+        return ()
+
+
+def reverifications_stmt(
+    principal: Principal, *, due_before: date, area_code: str | None, category: str | None
+) -> Select[Any]:
+    """Active children of the caller's jurisdiction whose category needs a look by `due_before`."""
+    stmt = select(Child).where(
+        readable(principal),
+        Child.status == "active",
+        Child.reverify_on.is_not(None),
+        Child.reverify_on <= due_before,
+    )
+    if area_code:
+        stmt = stmt.where(within_area(area_code))
+    if category:
+        stmt = stmt.where(Child.category == category)
+    return stmt
+
+
+async def towns_of(session: AsyncSession, villages: set[str]) -> dict[str, tuple[str, str]]:
+    """village code → (town code, town name)."""
+    if not villages:
+        return {}
+    town = Area.__table__.alias("town")
+    stmt = (
+        select(Area.code, town.c.code, town.c.name)
+        .join(town, town.c.code == Area.parent_code)
+        .where(Area.code.in_(villages))
+    )
+    return {v: (t, n) for v, t, n in (await session.execute(stmt)).all()}
 
 
 async def history(session: AsyncSession, child_id: uuid.UUID) -> list[ChildChange]:

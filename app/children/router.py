@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.principal import CurrentPrincipal, DistrictAdmin, Principal, require_roles
-from app.children import continued, proposals, service
+from app.children import continued, proposals, rules, service
 from app.children import repository as repo
 from app.children.rules import birthday_at
 from app.children.schemas import (
@@ -25,6 +25,8 @@ from app.children.schemas import (
     ProposalCreate,
     ProposalDecision,
     ProposalOut,
+    ReverificationDue,
+    ReverificationReason,
     RevokeRequest,
     Status,
 )
@@ -35,7 +37,7 @@ from app.kit.crypto import KeyRing
 from app.kit.etag import set_etag
 from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
 from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.kit.types import Timestamp
+from app.kit.types import Date, Timestamp
 from app.ledger.months import month_end, parse_month
 from app.models import Child, ChildProposal
 
@@ -45,6 +47,10 @@ Writers = Annotated[Principal, Depends(require_roles("district_admin", "institut
 PlacementReaders = Annotated[
     Principal,
     Depends(require_roles("district_admin", "district_leader", "auditor", "institution_staff")),
+]
+ReverificationReaders = Annotated[
+    Principal,
+    Depends(require_roles("district_admin", "district_leader", "auditor", "town_supervisor")),
 ]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 ChildView = ChildOut | ChildPartnerView
@@ -162,6 +168,67 @@ async def list_children_due_for_revocation(
             )
         )
     return out
+
+
+@router.get(
+    "/children/reverifications",
+    response_model=Page[ReverificationDue],
+    summary="Children whose category needs a new look 待复核 by a date (supervisors: their town)",
+    description="A child is listed when a fact its category rests on is due for re-verification "
+    "on or before `due_before` (a term ends; the yearly review of an illness, a disability or "
+    "lost contact), or when its category was flagged for review. Town supervisors see their "
+    "town, district roles the district; filter by `area_code` (a town or a village) to take "
+    "the list town by town. Ordered by the date the look is due.",
+    responses=error_responses(401, 403, 422),
+)
+async def list_children_reverifications(
+    session: SessionDep,
+    principal: ReverificationReaders,
+    clock: ClockDep,
+    due_before: Annotated[Date | None, Query(description="YYYY-MM-DD; default today")] = None,
+    area_code: Annotated[str | None, Query(max_length=12)] = None,
+    category: Annotated[Category | None, Query()] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[ReverificationDue]:
+    today = local_today(clock)
+    stmt = repo.reverifications_stmt(
+        principal, due_before=due_before or today, area_code=area_code, category=category
+    )
+    rows, nxt = await paginate(
+        session, stmt, [Child.reverify_on, Child.id], limit=limit, cursor=cursor
+    )
+    towns = await repo.towns_of(session, {c.village_code for c in rows if c.village_code})
+    items = []
+    for c in rows:
+        town = towns.get(c.village_code or "")
+        reasons = [ReverificationReason(**r) for r in rules.reverifications(service.facts_of(c))]
+        reasons += [
+            ReverificationReason(
+                kind="review_flag",
+                due_on=f["flagged_on"],
+                field=f["field"],
+                rule=f["rule"],
+                reason=f["reason_zh"],
+            )
+            for f in c.review_flags or []
+        ]
+        reasons.sort(key=lambda r: r.due_on)
+        items.append(
+            ReverificationDue(
+                id=c.id,
+                name=c.name,
+                category=c.category,
+                placement=c.placement,
+                village_code=c.village_code,
+                town_code=town[0] if town else None,
+                town_name=town[1] if town else None,
+                reverify_on=c.reverify_on,
+                overdue=c.reverify_on < today,
+                reasons=reasons,
+            )
+        )
+    return Page(items=items, next_cursor=nxt)
 
 
 @router.get(

@@ -50,13 +50,70 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+EvidenceKind = Literal[
+    "death_certificate",
+    "court_judgment",
+    "court_decision",
+    "detention_decision",
+    "police_report_receipt",
+    "disability_certificate",
+    "hospital_diagnosis",
+    "deportation_record",
+    "other",
+]
+
+
+class Evidence(_In):
+    """证明材料: the document a parent's fact rests on. A fact stated anew that the category
+    rests on names all four of kind, number, issuer and issued_on; `note` keeps the free text of
+    facts recorded before (their evidence became kind `other`)."""
+
+    kind: EvidenceKind = Field(
+        description="death_certificate 死亡证明, court_judgment 判决书, court_decision 裁定书/"
+        "宣告死亡或失踪判决, detention_decision 强制隔离戒毒或其他限制人身自由的决定书, "
+        "police_report_receipt 公安机关受案回执, disability_certificate 残疾人证, "
+        "hospital_diagnosis 医院诊断证明, deportation_record 遣送（驱逐）出境文书, other"
+    )
+    number: str | None = Field(default=None, min_length=1, max_length=100)
+    issuer: str | None = Field(default=None, min_length=1, max_length=100)
+    issued_on: Date | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class IllnessAcceptance(_In):
+    """A district admin's acceptance of an illness outside the district's serious-illness list.
+
+    Only `reason` is taken from a request; who accepted it and when are set by the server (and
+    kept when the same acceptance is sent back unchanged)."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    accepted_by: str | None = Field(default=None, max_length=100, description="set by the server")
+    accepted_on: Date | None = Field(default=None, description="set by the server")
+
+
 class Parent(_In):
-    """A parent's situation 父母情形: a dated fact with its evidence."""
+    """A parent's situation 父母情形: a dated fact with its evidence (民发〔2019〕62号).
+
+    - `since`: the fact's first day — the term's first day for 服刑在押/强制隔离戒毒/其他限制人身
+      自由的措施; for `lost_contact` 失联 the date the police accepted the report.
+    - `term_months`: the term imposed by the judgment or decision, required for `imprisoned`,
+      `compulsory_drug_rehab`, `liberty_restricted` ("是指期限在6个月以上").
+    - `disability_grade`, `disability_kind`: the disability certificate's, required for
+      `severe_disability` ("一级二级残疾或三级四级精神、智力残疾").
+    - `illness`: required for `serious_illness`, checked against the district's list.
+    - `verified_on`: the day the district last verified the fact (its yearly review counts on).
+    """
 
     relation: Literal["father", "mother"]
     situation: Situation
     since: Date
-    evidence: str | None = Field(default=None, max_length=500)
+    term_months: int | None = Field(default=None, ge=1, le=1200)
+    disability_grade: int | None = Field(default=None, ge=1, le=4)
+    disability_kind: DisabilityKind | None = None
+    illness: str | None = Field(default=None, min_length=1, max_length=200)
+    illness_acceptance: IllnessAcceptance | None = None
+    verified_on: Date | None = None
+    evidence: Evidence | None = None
 
 
 class Guardian(_In):
@@ -149,6 +206,16 @@ class RevokeRequest(_In):
     note: str | None = Field(default=None, max_length=500)
 
 
+class ReviewFlag(BaseModel):
+    """A rule the child's category breaks under the facts on record: review it."""
+
+    field: str
+    rule: str
+    reason_zh: str
+    reason_en: str
+    flagged_on: Date
+
+
 class ChildOut(BaseModel):
     """A child's record. `id_number` is masked except where the caller may see it whole."""
 
@@ -182,6 +249,16 @@ class ChildOut(BaseModel):
         "continued_schooling until then."
     )
     insurance: dict[str, Any]
+    review_flags: list[ReviewFlag] = Field(
+        default_factory=list,
+        description="Why the category needs review (the facts no longer support it under the "
+        "precise rule); never a silent re-classification",
+    )
+    reverify_on: Date | None = Field(
+        default=None,
+        description="The earliest day the category needs a new look (a term's end, a yearly "
+        "review, or the day it was flagged)",
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -249,6 +326,33 @@ class DueForRevocation(BaseModel):
         "as continued_schooling until this day (support after 18 in school): not to be revoked "
         "at 18",
     )
+
+
+class ReverificationReason(BaseModel):
+    """One reason a child's category needs a new look."""
+
+    kind: Literal["term_ends", "yearly_review", "review_flag"]
+    due_on: Date
+    field: str = Field(description="parents.0, parents.1, or the flagged field")
+    relation: Literal["father", "mother"] | None = None
+    situation: str | None = None
+    rule: str | None = Field(default=None, description="review_flag: the rule broken")
+    reason: str | None = Field(default=None, description="review_flag: why (zh-CN)")
+
+
+class ReverificationDue(BaseModel):
+    """A child whose category needs a new look by `due_before` 待复核."""
+
+    id: uuid.UUID
+    name: str
+    category: Category
+    placement: Placement
+    village_code: str | None
+    town_code: str | None = Field(description="The town of the village; null for the institute")
+    town_name: str | None
+    reverify_on: Date
+    overdue: bool = Field(description="reverify_on is before today")
+    reasons: list[ReverificationReason]
 
 
 class AdultPlacementOut(BaseModel):

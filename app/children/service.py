@@ -7,7 +7,9 @@ a single child's record is audited.
 
 from __future__ import annotations
 
+import copy
 import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -101,6 +103,11 @@ def _json(v: Any) -> Any:
     return v
 
 
+def facts_of(child: Child) -> dict[str, Any]:
+    """The child's facts as the category rules read them."""
+    return {f: _json(getattr(child, f)) for f in FIELDS}
+
+
 def state_of(child: Child) -> dict[str, Any]:
     """The ledger-relevant state kept with every history entry (the month-end ledger reads it)."""
     return {f: _json(getattr(child, f)) for f in STATE_FIELDS}
@@ -130,10 +137,82 @@ def _require_write(principal: Principal, *placements: str) -> None:
         )
 
 
-async def validate(session: AsyncSession, values: dict[str, Any], today: date) -> None:
-    """Every rule on a child's facts: village, dates, parents, and the category rules (§5)."""
+@dataclass
+class Checked:
+    """What validation found besides errors: the review flags that remain, the illnesses a
+    district admin accepted outside the list in this write (to audit)."""
+
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _accept_illness(
+    principal: Principal,
+    parent: dict[str, Any],
+    old: dict[str, Any] | None,
+    index: int,
+    illnesses: tuple[str, ...],
+    today: date,
+    checked: Checked,
+) -> None:
+    """An illness outside the district's list counts when a district admin accepts it with a
+    reason: the acceptance is recorded on the fact (who, when, why) and audited. A director or
+    supervisor may propose it; it is accepted when a district admin approves the proposal."""
+    acceptance = parent.get("illness_acceptance")
+    if acceptance is None:
+        return
+    illness = parent.get("illness")
+    if (
+        parent.get("situation") != "serious_illness"
+        or not illness
+        or rules.illness_on_list(illness, illnesses)
+    ):
+        parent["illness_acceptance"] = None  # nothing to accept
+        return
+    reason = str(acceptance.get("reason") or "").strip()
+    at = f"parents.{index}.illness_acceptance"
+    if not reason:
+        raise ValidationFailed(errors=[(f"{at}.reason", "须说明认定理由", "Give a reason")])
+    kept = (old or {}).get("illness_acceptance") if (old or {}).get("illness") == illness else None
+    if isinstance(kept, dict) and kept.get("reason") == reason:
+        parent["illness_acceptance"] = kept
+        return
+    if principal.has_role("village_director", "town_supervisor"):
+        return  # a proposal: the acceptance is recorded when a district admin approves it
+    if not principal.has_role("district_admin"):
+        raise Forbidden(
+            "目录外的重病须由区民政局管理员说明理由后认定",
+            "Only a district admin may accept an illness outside the serious-illness list",
+            extra={"field": at},
+        )
+    parent["illness_acceptance"] = {
+        "reason": reason,
+        "accepted_by": principal.name,
+        "accepted_on": today.isoformat(),
+    }
+    checked.accepted.append(
+        {"relation": parent.get("relation"), "illness": illness, "reason": reason}
+    )
+
+
+async def validate(
+    session: AsyncSession,
+    principal: Principal,
+    values: dict[str, Any],
+    today: date,
+    before: dict[str, Any] | None = None,
+) -> Checked:
+    """Every rule on a child's facts: village, dates, parents, and the category rules (§5).
+
+    `before` is the record's current facts for a change (None for an enrolment). A parent's fact
+    stated anew must be complete (term, grade and kind, illness) and, when the category rests on
+    it, name its evidence. A change may not add a category violation; one the record already
+    has (a record of before the precise rules, flagged for review) does not block other changes.
+    """
     errors: list[tuple[str, str, str]] = []
     rule_codes: list[str] = []
+    checked = Checked()
+    illnesses = await repo.serious_illness_list(session, today)
     if values["placement"] == "dispersed":
         code = values.get("village_code")
         if not code:
@@ -163,11 +242,38 @@ async def validate(session: AsyncSession, values: dict[str, Any], today: date) -
         errors.append(("approved_on", "批准日期不能晚于今天", "Cannot be in the future"))
     elif values["approved_on"] < values["birth_date"]:
         errors.append(("approved_on", "批准日期早于出生日期", "Before the birth date"))
-    for v in rules.category_violations(values, today):
-        errors.append((v.field, v.message_zh, v.message_en))
-        rule_codes.append(v.rule)
+    rests = values["category"] in rules.PARENT_CATEGORIES
+    recategorised = before is None or before.get("category") != values["category"]
+    old_parents = {p.get("relation"): p for p in (before or {}).get("parents") or []}
+    for i, p in enumerate(values["parents"]):
+        old = old_parents.get(p["relation"])
+        if old is None or rules.fact_of(old) != rules.fact_of(p) or (rests and recategorised):
+            for v in rules.fact_requirements(p, i, today, needs_evidence=rests):
+                errors.append((v.field, v.message_zh, v.message_en))
+                rule_codes.append(v.rule)
+        _accept_illness(principal, p, old, i, illnesses, today, checked)
+    known: set[tuple[str, str]] = set()
+    if before is not None:
+        known = {(v.field, v.rule) for v in rules.category_violations(before, today, illnesses)}
+    for v in rules.category_violations(values, today, illnesses):
+        if (v.field, v.rule) not in known and v.rule != "fact_in_future":
+            errors.append((v.field, v.message_zh, v.message_en))
+            rule_codes.append(v.rule)
     if errors:
-        raise ValidationFailed(errors=errors, extra={"rules": rule_codes} if rule_codes else None)
+        unique = list(dict.fromkeys(errors))
+        raise ValidationFailed(
+            errors=unique, extra={"rules": list(dict.fromkeys(rule_codes))} if rule_codes else None
+        )
+    previous = (before or {}).get("review_flags")
+    checked.flags = rules.review_flags(values, today, illnesses, previous)
+    return checked
+
+
+def _audit_acceptances(
+    session: AsyncSession, principal: Principal, child: Child, checked: Checked
+) -> None:
+    for a in checked.accepted:
+        audit.record(session, principal, "child.illness_accept", "child", child.id, a)
 
 
 def _schooling_errors(values: dict[str, Any], today: date) -> list[tuple[str, str, str]]:
@@ -278,7 +384,7 @@ async def create_child(
         birth_date=idn.birth_date,
         approved_on=body.approved_on,
     )
-    await validate(session, values, today)
+    checked = await validate(session, principal, values, today)
     id_hash = ring.lookup_hash(idn.value)
     existing = await repo.find_active_by_hash(session, id_hash)
     if existing is not None:
@@ -290,6 +396,8 @@ async def create_child(
         id_number_masked=idn.masked,
         status="active",
         created_by=principal.id,
+        review_flags=checked.flags,
+        reverify_on=rules.reverify_on(values, checked.flags),
         **values,
     )
     session.add(child)
@@ -318,6 +426,7 @@ async def create_child(
         child.id,
         {"category": child.category, "placement": child.placement},
     )
+    _audit_acceptances(session, principal, child, checked)
     return child
 
 
@@ -347,6 +456,8 @@ def view(
         created_at=child.created_at,
         updated_at=child.updated_at,
         id_number=child.id_number_masked,
+        review_flags=child.review_flags or [],
+        reverify_on=child.reverify_on,
     )
     if reveal:
         out["id_number"] = whole_id(child, ring)
@@ -404,14 +515,16 @@ async def plan_patch(
     child: Child,
     patch: ChildPatch,
     today: date,
-) -> tuple[dict[str, Any], idnumber.IdNumber | None]:
-    """Validate a change against the child's current facts; return the new values (not applied)."""
+) -> tuple[dict[str, Any], idnumber.IdNumber | None, Checked]:
+    """Validate a change against the child's current facts; return the new values (not applied),
+    the new ID number if it changes, and what validation found (review flags, acceptances)."""
     sent = patch.model_dump(mode="json", exclude_unset=True)
     sent.pop("reason", None)
     nulls = [f for f, v in sent.items() if v is None and f in NOT_NULL]
     if nulls:
         raise ValidationFailed(errors=[(f, "不能为空", "Cannot be null") for f in nulls])
-    values = {f: _json(getattr(child, f)) for f in FIELDS}
+    values = copy.deepcopy(facts_of(child))  # validation may complete the facts it is given
+    before = dict(facts_of(child), review_flags=child.review_flags or [])
     for f in ("approved_on", "birth_date"):
         if f in sent:
             sent[f] = date.fromisoformat(sent[f])
@@ -428,14 +541,14 @@ async def plan_patch(
         values["village_code"] = None
     _schooling_patch(child, sent, values)
     _require_write_or_propose(principal, child.placement, values["placement"])
-    await validate(session, values, today)
+    checked = await validate(session, principal, values, today, before)
     if idn is not None:
         existing = await repo.find_active_by_hash(
             session, ring.lookup_hash(idn.value), exclude=child.id
         )
         if existing is not None:
             raise await _duplicate(session, principal, existing)
-    return values, idn
+    return values, idn, checked
 
 
 def _schooling_patch(child: Child, sent: dict[str, Any], values: dict[str, Any]) -> None:
@@ -491,7 +604,9 @@ async def apply_patch(
 
     if child.status not in ON_LEDGER:
         raise Conflict("已撤销的记录不能修改", "A revoked record cannot be changed")
-    values, idn = await plan_patch(session, principal, ring, child, patch, today_of(now))
+    values, idn, checked = await plan_patch(session, principal, ring, child, patch, today_of(now))
+    child.review_flags = checked.flags
+    child.reverify_on = rules.reverify_on(values, checked.flags)
     changes = _diff(child, values)
     if idn is not None and ring.lookup_hash(idn.value) != child.id_number_hash:
         changes.insert(0, {"field": "id_number", "from": child.id_number_masked, "to": idn.masked})
@@ -524,6 +639,7 @@ async def apply_patch(
         child.id,
         {"fields": [c["field"] for c in changes]},
     )
+    _audit_acceptances(session, principal, child, checked)
     await continued.settle(session, child, now, principal=principal)
     return child
 

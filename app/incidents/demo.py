@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.config import Settings
 from app.incidents.situations import age_on, is_urgent
 from app.kit.clock import DISTRICT_TZ
@@ -118,7 +119,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     )
     rng.shuffle(kids)
     admin = (
-        await session.execute(select(User).where(User.role == "district_admin").limit(1))
+        await session.execute(select(User).where(User.role == Role.DISTRICT_ADMIN).limit(1))
     ).scalar_one_or_none()
     if admin is None:
         return
@@ -147,7 +148,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             director = (
                 await session.execute(
                     select(User).where(
-                        User.role == "village_director", User.area_code == child.village_code
+                        User.role == Role.VILLAGE_DIRECTOR, User.area_code == child.village_code
                     )
                 )
             ).scalar_one_or_none()
@@ -195,6 +196,14 @@ async def _report(
     )
     session.add(incident)
     await session.flush()
+    session.add_all(_steps(incident, spec, reporter, admin, reported_at))
+    session.add(_police_referral(settings, spec, incident, reporter, reported_at))
+
+
+def _steps(
+    incident: Incident, spec: _Spec, reporter: User, admin: User, reported_at: datetime
+) -> list[IncidentStep]:
+    """The report's steps up to its status, the admin's spread over the hours since."""
     steps = [
         IncidentStep(
             incident_id=incident.id,
@@ -219,25 +228,30 @@ async def _report(
                 outcome=spec.outcome if to == "closed" else None,
             )
         )
-    session.add_all(steps)
+    return steps
+
+
+def _police_referral(
+    settings: Settings, spec: _Spec, incident: Incident, reporter: User, reported_at: datetime
+) -> Referral:
+    """The report's referral to the police, acknowledged unless the report is still new."""
+    urgent = incident.urgent
     minutes = (
         settings.incident_urgent_ack_sla_minutes if urgent else settings.incident_ack_sla_minutes
     )
     acknowledged = spec.status != "reported"
-    session.add(
-        Referral(
-            id=uuid.uuid4(),
-            incident_id=incident.id,
-            agency="police",
-            status="acknowledged" if acknowledged else "pending",
-            urgent=urgent,
-            referred_at=reported_at,
-            ack_due_at=reported_at + timedelta(minutes=minutes),
-            acknowledged_at=reported_at + timedelta(minutes=minutes // 2) if acknowledged else None,
-            acknowledged_by="公安分局值班室" if acknowledged else None,
-            agency_case_number=f"JQ{reported_at:%Y%m%d}{incident.id.hex[:4].upper()}"
-            if acknowledged
-            else None,
-            created_by=reporter.full_name,
-        )
+    return Referral(
+        id=uuid.uuid4(),
+        incident_id=incident.id,
+        agency="police",
+        status="acknowledged" if acknowledged else "pending",
+        urgent=urgent,
+        referred_at=reported_at,
+        ack_due_at=reported_at + timedelta(minutes=minutes),
+        acknowledged_at=reported_at + timedelta(minutes=minutes // 2) if acknowledged else None,
+        acknowledged_by="公安分局值班室" if acknowledged else None,
+        agency_case_number=f"JQ{reported_at:%Y%m%d}{incident.id.hex[:4].upper()}"
+        if acknowledged
+        else None,
+        created_by=reporter.full_name,
     )

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Uuid,
     bindparam,
     false,
-    func,
     or_,
     select,
     text,
@@ -27,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
+from app.auth.roles import DECIDERS, Role
 from app.children.access import readable
 from app.models import (
     Child,
@@ -42,7 +42,7 @@ from app.webhooks.outbox import PreparedDelivery
 from app.webhooks.repository import DELIVER_JOB, DELIVER_JOB_ATTEMPTS
 from app.worker import queue
 
-FULL_READERS = frozenset({"district_admin", "auditor"})
+FULL_READERS = frozenset({Role.DISTRICT_ADMIN, Role.AUDITOR})
 
 # A new report in one statement: the incident, its first step, its referral (none for a
 # draft), the referral's webhook deliveries and their jobs. A filed report is the hot write of
@@ -116,7 +116,7 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.role in FULL_READERS:
         return true()
     mine = Incident.reporter_id == principal.id
-    if principal.role == "town_supervisor":
+    if principal.role == Role.TOWN_SUPERVISOR:
         town = (Incident.status != "draft") & area_clause(principal, Incident.area_code)
         return or_(mine, town)
     return mine
@@ -339,9 +339,7 @@ async def escalate_stale_drafts(
 
 
 async def district_staff_ids(session: AsyncSession) -> list[uuid.UUID]:
-    stmt = select(User.id).where(
-        User.role.in_(("district_admin", "district_leader")), User.is_active.is_(True)
-    )
+    stmt = select(User.id).where(User.role.in_(DECIDERS), User.is_active.is_(True))
     return list((await session.execute(stmt)).scalars().all())
 
 
@@ -361,10 +359,6 @@ async def get_notification(
         Notification.id == notification_id, Notification.recipient_id == recipient_id
     )
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def count_incidents(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(Incident))).scalar_one())
 
 
 async def visit_child_id(session: AsyncSession, visit_id: uuid.UUID) -> uuid.UUID | None:

@@ -5,19 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import DistrictAdmin, Principal, Staff, require_roles
 from app.db import SessionDep
-from app.errors import NotFound, error_responses
-from app.incidents import repository as repo
-from app.incidents import (
-    service,
-    views,
-    visit_link,  # noqa: F401  (registers the visit hook)
-)
-from app.incidents.deps import CtxDep
+from app.errors import error_responses
+from app.incidents import service, views
+from app.incidents.auth import IncidentManager, IncidentStaff, NotificationReader
 from app.incidents.schemas import (
     IncidentComplete,
     IncidentCreate,
@@ -31,25 +25,16 @@ from app.incidents.schemas import (
     TransitionIn,
 )
 from app.incidents.situations import SITUATIONS, Situation
-from app.kit import audit, idempotency
+from app.kit import idempotency
+from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
-from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
+from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.types import Timestamp
-from app.models import Incident, Notification
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "A replay of the same report (same id and body)"}
 }
-
-DistrictStaff = Annotated[Principal, Depends(require_roles("district_admin", "district_leader"))]
-
-
-async def _full(session: SessionDep, principal: Principal, incident: Incident) -> IncidentOut:
-    await session.flush()
-    (view,) = await views.build_views(session, principal, [incident])
-    assert isinstance(view, IncidentOut)
-    return view
 
 
 @router.post(
@@ -63,14 +48,14 @@ async def create_incident(
     body: IncidentCreate,
     response: Response,
     session: SessionDep,
-    principal: Staff,
-    ctx: CtxDep,
+    _: IncidentStaff,
+    ctx: RequestCtx,
 ) -> IncidentOut | JSONResponse:
     # The client's id is the idempotency key.
-    key = {"owner": str(principal.id), "scope": "incidents"}
+    key = {"owner": str(ctx.actor.id), "scope": "incidents"}
     if replay := await idempotency.replay_for_key(session, str(body.id), **key, body=body):
         return replay
-    new = await service.create_incident(session, principal, body, ctx)
+    new = await service.create_incident(session, ctx, body)
     incident = new.incident
     out = views.full_view(incident, new.child, new.steps, new.referrals, {})
     await idempotency.remember_for_key(
@@ -88,7 +73,8 @@ async def create_incident(
 )
 async def list_incidents(
     session: SessionDep,
-    principal: Staff,
+    _: IncidentStaff,
+    ctx: RequestCtx,
     status: Annotated[IncidentStatus | None, Query()] = None,
     escalated: Annotated[bool | None, Query(description="Only escalated (or not) ones")] = None,
     urgent: Annotated[bool | None, Query()] = None,
@@ -102,7 +88,7 @@ async def list_incidents(
 ) -> Page[IncidentOut | IncidentSummary]:
     items, nxt = await views.list_views(
         session,
-        principal,
+        ctx,
         status=status,
         escalated=escalated,
         urgent=urgent,
@@ -121,7 +107,7 @@ async def list_incidents(
     summary="The nine situations of the 2020 opinion on mandatory reporting, with their wording",
     responses=error_responses(401, 403),
 )
-async def list_situations(principal: Staff) -> list[SituationInfo]:
+async def list_situations(_: IncidentStaff) -> list[SituationInfo]:
     return [
         SituationInfo(
             code=s.code,
@@ -141,9 +127,13 @@ async def list_situations(principal: Staff) -> list[SituationInfo]:
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_incident(
-    incident_id: uuid.UUID, response: Response, session: SessionDep, principal: Staff
+    incident_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    _: IncidentStaff,
+    ctx: RequestCtx,
 ) -> IncidentOut | IncidentSummary:
-    view, version = await views.get_view(session, principal, incident_id)
+    view, version = await views.get_view(session, ctx, incident_id)
     set_etag(response, version)
     return view
 
@@ -159,11 +149,11 @@ async def complete_incident_draft(
     body: IncidentComplete,
     response: Response,
     session: SessionDep,
-    principal: Staff,
-    ctx: CtxDep,
+    _: IncidentStaff,
+    ctx: RequestCtx,
 ) -> IncidentOut:
-    incident = await service.complete_draft(session, principal, incident_id, body, ctx)
-    out = await _full(session, principal, incident)
+    incident = await service.complete_draft(session, ctx, incident_id, body)
+    out = await views.changed_view(session, ctx.actor, incident)
     set_etag(response, incident.version)
     return out
 
@@ -180,11 +170,11 @@ async def transition_incident(
     body: TransitionIn,
     response: Response,
     session: SessionDep,
-    principal: DistrictAdmin,
-    ctx: CtxDep,
+    _: IncidentManager,
+    ctx: RequestCtx,
 ) -> IncidentOut:
-    incident = await service.transition(session, principal, incident_id, body, ctx)
-    out = await _full(session, principal, incident)
+    incident = await service.transition(session, ctx, incident_id, body)
+    out = await views.changed_view(session, ctx.actor, incident)
     set_etag(response, incident.version)
     return out
 
@@ -200,14 +190,11 @@ async def create_incident_referral(
     incident_id: uuid.UUID,
     body: ReferralCreate,
     session: SessionDep,
-    principal: DistrictAdmin,
-    ctx: CtxDep,
+    _: IncidentManager,
+    ctx: RequestCtx,
 ) -> StaffReferralOut:
-    referral = await service.add_referral(session, principal, incident_id, body, ctx)
-    incident = await repo.get_visible(session, principal, incident_id)
-    assert incident is not None
-    out = await _full(session, principal, incident)
-    return next(r for r in out.referrals if r.id == referral.id)
+    referral = await service.add_referral(session, ctx, incident_id, body)
+    return await views.referral_view(session, ctx.actor, incident_id, referral.id)
 
 
 @router.get(
@@ -219,19 +206,13 @@ async def create_incident_referral(
 )
 async def list_notifications(
     session: SessionDep,
-    principal: DistrictStaff,
+    _: NotificationReader,
+    ctx: RequestCtx,
     unread: Annotated[bool | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[NotificationOut]:
-    rows, nxt = await paginate(
-        session,
-        repo.notifications_stmt(principal.id, unread),
-        [Notification.created_at, Notification.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[NotificationOut.model_validate(n) for n in rows], next_cursor=nxt)
+    return await service.list_notifications(session, ctx, unread=unread, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -242,13 +223,6 @@ async def list_notifications(
     responses=error_responses(401, 403, 404, 422),
 )
 async def mark_notification_read(
-    notification_id: uuid.UUID, session: SessionDep, principal: DistrictStaff, ctx: CtxDep
+    notification_id: uuid.UUID, session: SessionDep, _: NotificationReader, ctx: RequestCtx
 ) -> NotificationOut:
-    note = await repo.get_notification(session, principal.id, notification_id)
-    if note is None:
-        raise NotFound()
-    if note.read_at is None:
-        note.read_at = ctx.now
-        audit.record(session, principal, "notification.read", "notification", note.id)
-        await session.flush()
-    return NotificationOut.model_validate(note)
+    return await service.mark_notification_read(session, ctx, notification_id)

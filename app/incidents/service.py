@@ -12,15 +12,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
+from app.children.errors import ChildNotFound
 from app.config import Settings
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.incidents import repository as repo
 from app.incidents import situations as statutory
 from app.incidents.errors import (
@@ -32,12 +33,14 @@ from app.incidents.schemas import (
     ChildFacts,
     IncidentComplete,
     IncidentCreate,
+    NotificationOut,
     ReferralCreate,
     TransitionIn,
 )
 from app.kit import audit, idnumber
 from app.kit.clock import DISTRICT_TZ
-from app.kit.crypto import KeyRing
+from app.kit.context import RequestContext
+from app.kit.pagination import Page, paginate
 from app.models import Child, Incident, IncidentStep, Notification, Referral
 from app.webhooks import outbox
 
@@ -45,19 +48,6 @@ ORDER = ("reported", "acknowledged", "investigating", "intervening", "closed")
 NEXT = dict(itertools.pairwise(ORDER))
 DRAFT_COMPLETION = timedelta(hours=1)
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """What the services need besides the session: the key ring, the settings and "now"."""
-
-    keyring: KeyRing
-    settings: Settings
-    now: datetime
-
-    @property
-    def today(self) -> Any:
-        return self.now.astimezone(DISTRICT_TZ).date()
 
 
 def is_urgent(situations: list[str], immediate_danger: bool) -> bool:
@@ -94,7 +84,9 @@ def _step(
     )
 
 
-def _check_facts(facts: ChildFacts, ctx: Ctx, errors: list[tuple[str, str, str]]) -> None:
+def _check_facts(
+    facts: ChildFacts, ctx: RequestContext, errors: list[tuple[str, str, str]]
+) -> None:
     if facts.birth_date is not None:
         if facts.birth_date > ctx.today:
             errors.append(
@@ -117,7 +109,7 @@ def _check_facts(facts: ChildFacts, ctx: Ctx, errors: list[tuple[str, str, str]]
 
 
 def _check_report_fields(
-    body: IncidentCreate | IncidentComplete, ctx: Ctx, errors: list[tuple[str, str, str]]
+    body: IncidentCreate | IncidentComplete, ctx: RequestContext, errors: list[tuple[str, str, str]]
 ) -> None:
     if not body.situations:
         errors.append(
@@ -140,7 +132,7 @@ def _check_situations(
     situations: Sequence[str] | None,
     child: Child | None,
     discovered_at: datetime | None,
-    ctx: Ctx,
+    ctx: RequestContext,
     errors: list[tuple[str, str, str]],
 ) -> None:
     """A situation about girls (2, 3) that the ledger's facts of the child contradict is refused.
@@ -179,9 +171,38 @@ class NewIncident:
 
 
 async def create_incident(
-    session: AsyncSession, principal: Principal, body: IncidentCreate, ctx: Ctx
+    session: AsyncSession, ctx: RequestContext, body: IncidentCreate
 ) -> NewIncident:
     """File a mandatory report (or a draft); the report is referred to the police at once."""
+    child = await _check_new(session, ctx, body)
+    incident = _new_incident(ctx, body, child)
+    step = _step(incident, ctx.actor, incident.status, ctx.now)
+    referral: Referral | None = None
+    deliveries: list[outbox.PreparedDelivery] = []
+    if not body.draft:
+        referral, deliveries = await _police_referral(session, ctx, incident, child)
+    audit.record(
+        session,
+        ctx,
+        "incident.create",
+        "incident",
+        incident.id,
+        {"draft": body.draft, "urgent": incident.urgent, "child_id": str(incident.child_id)},
+    )
+    try:
+        await repo.insert_report(session, incident, step, referral, deliveries)
+    except IntegrityError as exc:
+        if _violated(exc) != "pk_incidents":
+            raise
+        raise Conflict("该编号的报告已存在", "An incident with this id exists") from None
+    return NewIncident(incident, child, [step], [] if referral is None else [referral])
+
+
+async def _check_new(
+    session: AsyncSession, ctx: RequestContext, body: IncidentCreate
+) -> Child | None:
+    """Judge a new report (or draft) before anything is stored: its ledger child, if named;
+    every fault at once as a 422."""
     errors: list[tuple[str, str, str]] = []
     if (body.child_id is None) == (body.child is None):
         errors.append(
@@ -199,9 +220,9 @@ async def create_incident(
         )
     child: Child | None = None
     if body.child_id is not None:
-        child = await repo.readable_child(session, principal, body.child_id)
+        child = await repo.readable_child(session, ctx.actor, body.child_id)
         if child is None:
-            errors.append(("child_id", "儿童不存在或不在辖区内", "No such child in your area"))
+            errors.append(ChildNotFound.field_error("child_id"))
     if body.child is not None:
         _check_facts(body.child, ctx, errors)
     _check_situations(body.situations, child, body.discovered_at, ctx, errors)
@@ -217,6 +238,12 @@ async def create_incident(
             )
     if errors:
         raise ValidationFailed(errors=errors)
+    return child
+
+
+def _new_incident(ctx: RequestContext, body: IncidentCreate, child: Child | None) -> Incident:
+    """The report's row; a minor not on the ledger is described by the reporter's facts."""
+    principal = ctx.actor
     kinds: list[str] = list(dict.fromkeys(body.kinds or []))
     situations = _ordered(body.situations or [])
     danger = bool(body.immediate_danger)
@@ -251,69 +278,55 @@ async def create_incident(
             incident.child_id_number_enc = ctx.keyring.encrypt(value)
             incident.child_id_number_hash = ctx.keyring.lookup_hash(value)
             incident.child_id_number_masked = idnumber.mask(value)
-    step = _step(incident, principal, incident.status, ctx.now)
-    referral: Referral | None = None
-    deliveries: list[outbox.PreparedDelivery] = []
-    if not body.draft:
-        referral = _new_referral(incident, "police", principal, ctx, note=None)
-        deliveries = await outbox.prepare_event(
-            session,
-            ctx.keyring,
-            event=outbox.REFERRAL_CREATED,
-            referral=referral,
-            incident=incident,
-            child=child,
-            occurred_at=ctx.now,
-            today=ctx.today,
-        )
-        audit.record(
-            session, principal, "referral.create", "referral", referral.id, {"agency": "police"}
-        )
-    audit.record(
+    return incident
+
+
+async def _police_referral(
+    session: AsyncSession, ctx: RequestContext, incident: Incident, child: Child | None
+) -> tuple[Referral, list[outbox.PreparedDelivery]]:
+    """A report's referral to the police and its deliveries, stored with the report."""
+    referral = _new_referral(incident, "police", ctx, note=None)
+    deliveries = await outbox.prepare_event(
         session,
-        principal,
-        "incident.create",
-        "incident",
-        incident.id,
-        {"draft": body.draft, "urgent": incident.urgent, "child_id": str(incident.child_id)},
+        ctx.keyring,
+        event=outbox.REFERRAL_CREATED,
+        referral=referral,
+        incident=incident,
+        child=child,
+        occurred_at=ctx.now,
+        today=ctx.today,
     )
-    try:
-        await repo.insert_report(session, incident, step, referral, deliveries)
-    except IntegrityError as exc:
-        if _violated(exc) != "pk_incidents":
-            raise
-        raise Conflict("该编号的报告已存在", "An incident with this id exists") from None
-    return NewIncident(incident, child, [step], [] if referral is None else [referral])
+    audit.record(session, ctx, "referral.create", "referral", referral.id, {"agency": "police"})
+    return referral, deliveries
 
 
 async def create_draft_for_visit(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     *,
     visit_id: uuid.UUID,
     child_id: uuid.UUID,
     note: str | None,
-    ctx: Ctx,
 ) -> Incident:
     """The hook for visits with `suspected_infringement`: a draft the director completes."""
     body = IncidentCreate(
         id=uuid.uuid4(), draft=True, child_id=child_id, visit_id=visit_id, description=note
     )
-    return (await create_incident(session, principal, body, ctx)).incident
+    return (await create_incident(session, ctx, body)).incident
 
 
 async def complete_draft(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     incident_id: uuid.UUID,
     body: IncidentComplete,
-    ctx: Ctx,
 ) -> Incident:
     """A draft becomes a report (and is referred to the police) when its facts are given."""
+    principal = ctx.actor
     incident = await repo.get_visible(session, principal, incident_id, lock=True)
     if incident is None:
         raise IncidentNotFound()
-    if not (principal.role == "district_admin" or incident.reporter_id == principal.id):
+    if not (principal.role == Role.DISTRICT_ADMIN or incident.reporter_id == principal.id):
         raise Forbidden("只有报告人或区级管理员可完成草稿", "Only the reporter or an admin may")
     if incident.status != "draft":
         raise TransitionRefused(
@@ -339,10 +352,10 @@ async def complete_draft(
     incident.status = "reported"
     incident.reported_at = ctx.now
     await session.flush()
-    await _refer(session, incident, child, "police", principal, ctx, note=None)
+    await _refer(session, incident, child, "police", ctx, note=None)
     audit.record(
         session,
-        principal,
+        ctx,
         "incident.complete",
         "incident",
         incident.id,
@@ -352,7 +365,7 @@ async def complete_draft(
 
 
 def _new_referral(
-    incident: Incident, agency: str, actor: Principal, ctx: Ctx, *, note: str | None
+    incident: Incident, agency: str, ctx: RequestContext, *, note: str | None
 ) -> Referral:
     return Referral(
         id=uuid.uuid4(),
@@ -362,7 +375,7 @@ def _new_referral(
         urgent=incident.urgent,
         referred_at=ctx.now,
         ack_due_at=ack_deadline(ctx.settings, incident.urgent, ctx.now),
-        created_by=actor.name,
+        created_by=ctx.actor.name,
         note=note,
     )
 
@@ -372,12 +385,11 @@ async def _refer(
     incident: Incident,
     child: Child | None,
     agency: str,
-    actor: Principal,
-    ctx: Ctx,
+    ctx: RequestContext,
     *,
     note: str | None,
 ) -> Referral:
-    referral = _new_referral(incident, agency, actor, ctx, note=note)
+    referral = _new_referral(incident, agency, ctx, note=note)
     session.add(referral)
     await outbox.record_event(
         session,
@@ -389,19 +401,18 @@ async def _refer(
         occurred_at=ctx.now,
         today=ctx.today,
     )
-    audit.record(session, actor, "referral.create", "referral", referral.id, {"agency": agency})
+    audit.record(session, ctx, "referral.create", "referral", referral.id, {"agency": agency})
     return referral
 
 
 async def add_referral(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     incident_id: uuid.UUID,
     body: ReferralCreate,
-    ctx: Ctx,
 ) -> Referral:
     """District staff refer a report to health, education or a federation as well."""
-    incident = await repo.get_visible(session, principal, incident_id, lock=True)
+    incident = await repo.get_visible(session, ctx.actor, incident_id, lock=True)
     if incident is None:
         raise IncidentNotFound()
     if incident.status in ("draft", "closed"):
@@ -413,7 +424,7 @@ async def add_referral(
     if await repo.referral_exists(session, incident.id, body.agency):
         raise DuplicateReferral(extra={"agency": body.agency})
     child = await repo.child_of(session, incident)
-    referral = await _refer(session, incident, child, body.agency, principal, ctx, note=body.note)
+    referral = await _refer(session, incident, child, body.agency, ctx, note=body.note)
     incident.updated_at = func.now()  # its representation changed: a new version, a new ETag
     await session.flush()
     return referral
@@ -421,10 +432,9 @@ async def add_referral(
 
 async def move(
     session: AsyncSession,
+    ctx: RequestContext,
     incident: Incident,
-    actor: Principal,
     to: str,
-    ctx: Ctx,
     *,
     note: str | None = None,
     outcome: str | None = None,
@@ -438,7 +448,7 @@ async def move(
             if incident.status in NEXT
             else {"from": incident.status, "to": to, "allowed": []},
         )
-    session.add(_step(incident, actor, to, ctx.now, note=note, outcome=outcome))
+    session.add(_step(incident, ctx.actor, to, ctx.now, note=note, outcome=outcome))
     incident.status = to
     if to == "closed":
         incident.outcome = outcome
@@ -457,17 +467,16 @@ async def move(
             occurred_at=ctx.now,
             today=ctx.today,
         )
-    audit.record(session, actor, "incident.transition", "incident", incident.id, {"to": to})
+    audit.record(session, ctx, "incident.transition", "incident", incident.id, {"to": to})
 
 
 async def transition(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     incident_id: uuid.UUID,
     body: TransitionIn,
-    ctx: Ctx,
 ) -> Incident:
-    incident = await repo.get_visible(session, principal, incident_id, lock=True)
+    incident = await repo.get_visible(session, ctx.actor, incident_id, lock=True)
     if incident is None:
         raise IncidentNotFound()
     errors: list[tuple[str, str, str]] = []
@@ -485,16 +494,52 @@ async def transition(
         raise TransitionRefused(
             "草稿须先完成", "Complete the draft first", extra={"from": "draft", "to": body.to}
         )
-    await move(session, incident, principal, body.to, ctx, note=body.note, outcome=body.outcome)
+    await move(session, ctx, incident, body.to, note=body.note, outcome=body.outcome)
     if body.interventions:
         recorded = [
             i.model_dump(mode="json", exclude_none=True)
-            | {"recorded_at": ctx.now.isoformat(), "recorded_by": principal.name}
+            | {"recorded_at": ctx.now.isoformat(), "recorded_by": ctx.actor.name}
             for i in body.interventions
         ]
         incident.interventions = [*incident.interventions, *recorded]
         await session.flush()
     return incident
+
+
+# -- notifications ------------------------------------------------------------------------------
+
+
+async def list_notifications(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    unread: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[NotificationOut]:
+    """The caller's notifications (escalations), oldest first."""
+    rows, nxt = await paginate(
+        session,
+        repo.notifications_stmt(ctx.actor.id, unread),
+        [Notification.created_at, Notification.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[NotificationOut.model_validate(n) for n in rows], next_cursor=nxt)
+
+
+async def mark_notification_read(
+    session: AsyncSession, ctx: RequestContext, notification_id: uuid.UUID
+) -> NotificationOut:
+    """Read once: the first reading is kept (and audited); repeating it changes nothing."""
+    note = await repo.get_notification(session, ctx.actor.id, notification_id)
+    if note is None:
+        raise NotFound()
+    if note.read_at is None:
+        note.read_at = ctx.now
+        audit.record(session, ctx, "notification.read", "notification", note.id)
+        await session.flush()
+    return NotificationOut.model_validate(note)
 
 
 # -- escalation ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from app.incidents.schemas import (
 )
 from app.incidents.situations import described
 from app.kit import audit
+from app.kit.context import RequestContext
 from app.kit.pagination import paginate
 from app.models import Child, Incident, IncidentStep, Referral, ReferralUpdate
 
@@ -138,20 +139,40 @@ async def build_views(
 
 
 async def get_view(
-    session: AsyncSession, principal: Principal, incident_id: uuid.UUID
+    session: AsyncSession, ctx: RequestContext, incident_id: uuid.UUID
 ) -> tuple[IncidentView, int]:
     """One incident as the caller may see it, and its version (for the ETag)."""
-    incident = await repo.get_visible(session, principal, incident_id)
+    incident = await repo.get_visible(session, ctx.actor, incident_id)
     if incident is None:
         raise IncidentNotFound()
-    (view,) = await build_views(session, principal, [incident])
-    audit.record(session, principal, "incident.read", "incident", incident.id, {"view": view.view})
+    (view,) = await build_views(session, ctx.actor, [incident])
+    audit.record(session, ctx, "incident.read", "incident", incident.id, {"view": view.view})
     return view, incident.version
+
+
+async def changed_view(
+    session: AsyncSession, principal: Principal, incident: Incident
+) -> IncidentOut:
+    """The whole record of an incident its caller just changed (who changes one sees it whole)."""
+    await session.flush()
+    (view,) = await build_views(session, principal, [incident])
+    assert isinstance(view, IncidentOut)
+    return view
+
+
+async def referral_view(
+    session: AsyncSession, principal: Principal, incident_id: uuid.UUID, referral_id: uuid.UUID
+) -> StaffReferralOut:
+    """A referral just added, as the incident's whole record shows it."""
+    incident = await repo.get_visible(session, principal, incident_id)
+    assert incident is not None
+    out = await changed_view(session, principal, incident)
+    return next(r for r in out.referrals if r.id == referral_id)
 
 
 async def list_views(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     *,
     status: str | None,
     escalated: bool | None,
@@ -162,6 +183,7 @@ async def list_views(
     cursor: str | None,
     situation: str | None = None,
 ) -> tuple[list[IncidentView], str | None]:
+    principal = ctx.actor
     stmt = repo.list_stmt(
         principal,
         status=status,
@@ -184,7 +206,7 @@ async def list_views(
     }
     audit.record(
         session,
-        principal,
+        ctx,
         "incident.list",
         "incident",
         None,

@@ -20,13 +20,7 @@ from app.models import Visit
 async def open_draft_for_visit(session: AsyncSession, ctx: RequestContext, visit: Visit) -> None:
     if ctx.principal is None:  # the system itself: no reporter to open the draft as
         return
-    incidents_ctx = service.Ctx(keyring=ctx.keyring, settings=ctx.settings, now=ctx.clock.now())
     incident = await service.create_draft_for_visit(
-        session,
-        ctx.principal,
-        visit_id=visit.id,
-        child_id=visit.child_id,
-        note=visit.notes,
-        ctx=incidents_ctx,
+        session, ctx, visit_id=visit.id, child_id=visit.child_id, note=visit.notes
     )
     visit.incident_id = incident.id

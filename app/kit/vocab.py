@@ -28,7 +28,7 @@ LEDGER_FIRST_YEAR: Final = 2000
 MONTH_PATTERN: Final = r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$"
 """The JSON-schema pattern of a month (1900–2100)."""
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)  # not "20٢٦-06"
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
@@ -167,8 +167,7 @@ GRANT_SCHOOL_STAGES: Final[tuple[GrantSchoolStage, ...]] = (
     "postgraduate",
 )
 """The stages the subsidy parameters may set an education grant for: schooling only (no
-`not_in_school`), up to postgraduate (continued schooling). Today also
-`app.subsidies.parameters.SCHOOL_STAGES`."""
+`not_in_school`), up to postgraduate (continued schooling)."""
 
 # -------------------------------------------------------------------------- child categories
 

@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.children.rules import add_months, age_on
+from app.children.rules import (
+    DISABILITY_KINDS,
+    TERM_SITUATIONS,
+    YEARLY_REVIEW,
+    add_months,
+    age_on,
+    reverify_on,
+)
 from app.children.service import ID_CONTEXT, STATE_FIELDS
 from app.config import Settings
 from app.discovery.service import import_households
@@ -47,8 +54,24 @@ def _ring(settings: Settings) -> KeyRing:
     )
 
 
+# Each situation's evidence 证明材料 (kind, issuer) in the demo.
+_EVIDENCE = {
+    "deceased": ("death_certificate", "演示医院"),
+    "declared_dead": ("court_judgment", "北京市大兴区人民法院"),
+    "declared_missing": ("court_judgment", "北京市大兴区人民法院"),
+    "imprisoned": ("court_judgment", "北京市大兴区人民法院"),
+    "compulsory_drug_rehab": ("detention_decision", "北京市公安局大兴分局"),
+    "severe_disability": ("disability_certificate", "北京市大兴区残疾人联合会"),
+    "serious_illness": ("hospital_diagnosis", "演示医院"),
+    "lost_contact": ("police_report_receipt", "北京市公安局大兴分局演示派出所"),
+    "guardianship_revoked": ("court_judgment", "北京市大兴区人民法院"),
+}
+
+
 def _parents(category: str, rng: random.Random, today: date) -> list[dict[str, Any]]:
-    since = (today - timedelta(days=rng.randint(400, 3000))).isoformat()
+    """Both parents' facts as 民发〔2019〕62号 counts them, each with its evidence: a term of 6
+    months or more still running, a grade-1/2 (or grade-3/4 mental) certificate, an illness on
+    the district's list, lost contact reported more than 6 months ago."""
     if category == "orphan":
         pair = ("deceased", rng.choice(("deceased", "declared_dead", "declared_missing")))
     elif category == "de_facto_unsupported":
@@ -58,10 +81,37 @@ def _parents(category: str, rng: random.Random, today: date) -> list[dict[str, A
         )
     else:
         return []
-    return [
-        {"relation": rel, "situation": s, "since": since, "evidence": "演示证明材料"}
-        for rel, s in zip(("father", "mother"), pair, strict=True)
-    ]
+    out = []
+    for n, (rel, situation) in enumerate(zip(("father", "mother"), pair, strict=True)):
+        since = today - timedelta(days=rng.randint(400, 3000))
+        fact: dict[str, Any] = {"relation": rel, "situation": situation}
+        if situation in TERM_SITUATIONS:
+            served = (today.year - since.year) * 12 + today.month - since.month
+            fact["term_months"] = served + rng.randint(6, 60)
+        elif situation == "severe_disability":
+            kind = rng.choice(DISABILITY_KINDS)
+            grade = rng.randint(1, 4) if kind in ("intellectual", "mental") else rng.randint(1, 2)
+            fact |= {"disability_grade": grade, "disability_kind": kind}
+        elif situation == "serious_illness":
+            fact["illness"] = rng.choice(("尿毒症", "急性髓系白血病", "肝硬化失代偿期"))
+        issued = (
+            since + timedelta(days=rng.randint(0, 30)) if situation != "lost_contact" else since
+        )
+        if situation in YEARLY_REVIEW:  # reviewed in the last year
+            since_review = today - timedelta(days=rng.randint(30, 330))
+            issued = max(issued, since_review) if situation != "lost_contact" else issued
+            fact["verified_on"] = since_review.isoformat()
+        kind_, issuer = _EVIDENCE[situation]
+        fact["since"] = since.isoformat()
+        fact["evidence"] = {
+            "kind": kind_,
+            "number": f"演示-{since.year}-{rng.randint(1000, 9999)}-{n}",
+            "issuer": issuer,
+            "issued_on": min(issued, today).isoformat(),
+            "note": None,
+        }
+        out.append(fact)
+    return out
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
@@ -93,6 +143,8 @@ async def load(session: AsyncSession, settings: Settings) -> None:
         revoked = i >= len(plan) - REVOKED
         birth, idn = _new_id_number(rng, today, used)
         child = _child_row(i, category, placement, birth, idn, rng, ring, villages, today)
+        child["review_flags"] = []
+        child["reverify_on"] = reverify_on(child, [])
         children.append(child)
         _history(changes, child, revoked, start, today, rng)
     await session.execute(insert(Child), children)

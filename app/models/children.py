@@ -79,6 +79,13 @@ class Child(Timestamps, Versioned, Base):
     school_enrolment_year: Mapped[int | None] = mapped_column(SmallInteger)
     school_expected_end_on: Mapped[date | None] = mapped_column(Date)
     insurance: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # Why the category needs review (rules.review_flags): flagged, never re-classified silently.
+    review_flags: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb")
+    )
+    # The earliest day the category needs a new look (rules.reverify_on): a term's end, a
+    # yearly review of an illness, a disability or lost contact, or the day it was flagged.
+    reverify_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[uuid.UUID | None] = mapped_column()
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
@@ -101,6 +108,12 @@ class Child(Timestamps, Versioned, Base):
             postgresql_where=text("status IN ('active', 'continued_schooling')"),
         ),
         Index("ix_children_updated", "updated_at", "id"),
+        Index(
+            "ix_children_reverify_on",
+            "reverify_on",
+            "id",
+            postgresql_where=text("status = 'active' AND reverify_on IS NOT NULL"),
+        ),
     )
 
 

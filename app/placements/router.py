@@ -10,29 +10,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from app.auth.principal import DistrictAdmin, Principal, require_roles
 from app.db import SessionDep
 from app.errors import error_responses
-from app.kit.clock import ClockDep
+from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
-from app.placements import repository as repo
 from app.placements import service
+from app.placements.auth import DistrictAdmin, Leader, Readers
 from app.placements.schemas import CandidateOut, EntryPlace, PlanApprove, PlanCreate, PlanOut
 
 router = APIRouter(prefix="/api/v1/placements", tags=["placements"])
-
-Readers = Annotated[
-    Principal,
-    Depends(require_roles("district_admin", "district_leader", "auditor", "institution_staff")),
-]
-Leader = Annotated[Principal, Depends(require_roles("district_leader"))]
-
-
-async def _one(session: SessionDep, plan_id: uuid.UUID) -> PlanOut:
-    plan = await service.get_plan(session, plan_id)
-    return PlanOut.model_validate((await service.plans_out(session, [plan]))[0])
 
 
 @router.post(
@@ -43,10 +31,10 @@ async def _one(session: SessionDep, plan_id: uuid.UUID) -> PlanOut:
     responses=error_responses(400, 401, 403, 409, 422),
 )
 async def create_placement_plan(
-    body: PlanCreate, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+    body: PlanCreate, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
 ) -> PlanOut:
-    plan = await service.create_plan(session, actor, body, clock.now())
-    return await _one(session, plan.id)
+    plan = await service.create_plan(session, ctx, body)
+    return await service.plan_answer(session, plan.id)
 
 
 @router.get(
@@ -58,8 +46,7 @@ async def create_placement_plan(
 async def list_placement_plans(
     session: SessionDep, _: Readers, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
 ) -> list[PlanOut]:
-    plans = list(await repo.plans(session, year))
-    return [PlanOut.model_validate(p) for p in await service.plans_out(session, plans)]
+    return await service.list_plans(session, year)
 
 
 @router.get(
@@ -69,7 +56,7 @@ async def list_placement_plans(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_placement_plan(plan_id: uuid.UUID, session: SessionDep, _: Readers) -> PlanOut:
-    return await _one(session, plan_id)
+    return await service.plan_answer(session, plan_id)
 
 
 @router.post(
@@ -83,12 +70,12 @@ async def approve_placement_plan(
     plan_id: uuid.UUID,
     body: PlanApprove,
     session: SessionDep,
-    actor: Leader,
-    clock: ClockDep,
+    _: Leader,
+    ctx: RequestCtx,
     four_eyes: FourEyes,
 ) -> PlanOut:
-    await service.approve_plan(session, actor, plan_id, body, clock.now(), four_eyes=four_eyes)
-    return await _one(session, plan_id)
+    await service.approve_plan(session, ctx, plan_id, body, four_eyes=four_eyes)
+    return await service.plan_answer(session, plan_id)
 
 
 @router.post(
@@ -102,10 +89,11 @@ async def place_placement_entry(
     entry_id: uuid.UUID,
     body: EntryPlace,
     session: SessionDep,
-    principal: DistrictAdmin,
+    _: DistrictAdmin,
+    ctx: RequestCtx,
 ) -> PlanOut:
-    await service.place_entry(session, principal, plan_id, entry_id, body)
-    return await _one(session, plan_id)
+    await service.place_entry(session, ctx, plan_id, entry_id, body)
+    return await service.plan_answer(session, plan_id)
 
 
 @router.post(
@@ -119,12 +107,12 @@ async def pay_placement_entry(
     plan_id: uuid.UUID,
     entry_id: uuid.UUID,
     session: SessionDep,
-    actor: DistrictAdmin,
-    clock: ClockDep,
+    _: DistrictAdmin,
+    ctx: RequestCtx,
     four_eyes: FourEyes,
 ) -> PlanOut:
-    await service.pay_entry(session, actor, plan_id, entry_id, clock.now(), four_eyes=four_eyes)
-    return await _one(session, plan_id)
+    await service.pay_entry(session, ctx, plan_id, entry_id, four_eyes=four_eyes)
+    return await service.plan_answer(session, plan_id)
 
 
 @router.get(
@@ -136,14 +124,4 @@ async def pay_placement_entry(
 async def list_placement_candidates(
     session: SessionDep, _: Readers, year: Annotated[int, Query(ge=2000, le=2100)]
 ) -> list[CandidateOut]:
-    rows = await repo.candidates(session, year)
-    return [
-        CandidateOut(
-            child_id=r.id,
-            name=r.name,
-            id_number_masked=r.id_number_masked,
-            birth_date=r.birth_date,
-            status=r.status,
-        )
-        for r in rows
-    ]
+    return await service.candidates(session, year)

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.children.errors import ChildNotFound
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit
+from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.models import PlacementEntry, PlacementPlan
 from app.placements import repository as repo
-from app.placements.schemas import EntryPlace, PlanApprove, PlanCreate
+from app.placements.schemas import CandidateOut, EntryPlace, PlanApprove, PlanCreate, PlanOut
 from app.subsidies.errors import AlreadyPaid, WrongState
 
 WHAT_ZH, WHAT_EN = "该安置计划", "this placement plan"
@@ -34,10 +34,9 @@ class PlanExists(Conflict):
     title_en = "The year's placement plan already exists"
 
 
-async def create_plan(
-    session: AsyncSession, principal: Principal, body: PlanCreate, now: datetime
-) -> PlacementPlan:
-    """File the year's plan (draft); each entry an orphan of the institute of age by that year."""
+async def _judge_entries(session: AsyncSession, body: PlanCreate) -> None:
+    """422 naming every entry that cannot be in the plan: a child twice, unknown, not an orphan
+    of the institute, not of age in the plan's year, or already in a plan."""
     ids = [e.child_id for e in body.entries]
     errors: list[tuple[str, str, str]] = []
     seen: set[uuid.UUID] = set()
@@ -49,7 +48,7 @@ async def create_plan(
         if e.child_id in seen:
             errors.append((field, "同一儿童在计划中重复出现", "The child appears twice"))
         elif child is None:
-            errors.append((field, "儿童不存在", "No such child"))
+            errors.append(ChildNotFound.field_error(field))
         elif child.category != "orphan" or child.placement != "institution":
             errors.append(
                 (field, "只有福利院的孤儿可列入成年安置计划", "Only the institute's orphans")
@@ -67,6 +66,13 @@ async def create_plan(
         seen.add(e.child_id)
     if errors:
         raise ValidationFailed(errors=errors)
+
+
+async def create_plan(
+    session: AsyncSession, ctx: RequestContext, body: PlanCreate
+) -> PlacementPlan:
+    """File the year's plan (draft); each entry an orphan of the institute of age by that year."""
+    await _judge_entries(session, body)
     if await repo.plan_by_year(session, body.year) is not None:
         raise PlanExists(
             f"{body.year} 年度的安置计划已存在", f"The {body.year} plan already exists"
@@ -77,8 +83,8 @@ async def create_plan(
         status="draft",
         note=body.note,
         total_fen=sum(to_fen(e.subsidy) for e in body.entries),
-        created_at=now,
-        created_by=principal.name,
+        created_at=ctx.now,
+        created_by=ctx.actor.name,
     )
     session.add(plan)
     await session.flush()
@@ -97,7 +103,7 @@ async def create_plan(
     await session.flush()
     audit.record(
         session,
-        principal,
+        ctx,
         "placement_plan.create",
         "placement_plan",
         plan.id,
@@ -117,10 +123,9 @@ async def get_plan(
 
 async def approve_plan(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     plan_id: uuid.UUID,
     body: PlanApprove,
-    now: datetime,
     *,
     four_eyes: bool = True,
 ) -> PlacementPlan:
@@ -128,15 +133,15 @@ async def approve_plan(
     plan = await get_plan(session, plan_id, lock=True)
     if plan.status != "draft":
         raise WrongState("该安置计划已审批", "The plan is already approved")
-    require_another(four_eyes, principal, plan.created_by, "approve", WHAT_ZH, WHAT_EN)
+    require_another(four_eyes, ctx.actor, plan.created_by, "approve", WHAT_ZH, WHAT_EN)
     plan.status = "approved"
     plan.approval_reference = body.approval_reference
     plan.approved_on = body.approved_on
-    plan.approved_at, plan.approved_by = now, principal.name
+    plan.approved_at, plan.approved_by = ctx.now, ctx.actor.name
     await session.flush()
     audit.record(
         session,
-        principal,
+        ctx,
         "placement_plan.approve",
         "placement_plan",
         plan.id,
@@ -154,7 +159,7 @@ async def _entry(session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID)
 
 async def place_entry(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     plan_id: uuid.UUID,
     entry_id: uuid.UUID,
     body: EntryPlace,
@@ -170,7 +175,7 @@ async def place_entry(
     await session.flush()
     audit.record(
         session,
-        principal,
+        ctx,
         "placement.place",
         "placement_entry",
         entry.id,
@@ -181,10 +186,9 @@ async def place_entry(
 
 async def pay_entry(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     plan_id: uuid.UUID,
     entry_id: uuid.UUID,
-    now: datetime,
     *,
     four_eyes: bool = True,
 ) -> PlacementEntry:
@@ -195,12 +199,12 @@ async def pay_entry(
     if entry.status != "placed":
         raise WrongState("须先完成安置再支付补贴", "Carry out the placement before paying")
     plan = await get_plan(session, plan_id)
-    require_another(four_eyes, principal, plan.approved_by, "pay", WHAT_ZH, WHAT_EN)
-    entry.status, entry.paid_at, entry.paid_by = "paid", now, principal.name
+    require_another(four_eyes, ctx.actor, plan.approved_by, "pay", WHAT_ZH, WHAT_EN)
+    entry.status, entry.paid_at, entry.paid_by = "paid", ctx.now, ctx.actor.name
     await session.flush()
     audit.record(
         session,
-        principal,
+        ctx,
         "placement.pay",
         "placement_entry",
         entry.id,
@@ -255,3 +259,28 @@ async def plans_out(session: AsyncSession, plans: list[PlacementPlan]) -> list[d
             }
         )
     return out
+
+
+async def plan_answer(session: AsyncSession, plan_id: uuid.UUID) -> PlanOut:
+    """The plan with its entries as the API shows it (404 when there is none)."""
+    plan = await get_plan(session, plan_id)
+    return PlanOut.model_validate((await plans_out(session, [plan]))[0])
+
+
+async def list_plans(session: AsyncSession, year: int | None) -> list[PlanOut]:
+    plans = list(await repo.plans(session, year))
+    return [PlanOut.model_validate(p) for p in await plans_out(session, plans)]
+
+
+async def candidates(session: AsyncSession, year: int) -> list[CandidateOut]:
+    """The institute's orphans who turn 18 in `year` and are in no plan yet."""
+    return [
+        CandidateOut(
+            child_id=r.id,
+            name=r.name,
+            id_number_masked=r.id_number_masked,
+            birth_date=r.birth_date,
+            status=r.status,
+        )
+        for r in await repo.candidates(session, year)
+    ]

@@ -18,7 +18,7 @@ from app.children.projection import id_number as child_id_number
 from app.incidents.schemas import SituationOut
 from app.incidents.situations import described
 from app.kit.crypto import KeyRing
-from app.kit.reveal import reveal
+from app.kit.reveal import IdentifierUnreadable, reveal
 from app.models import Child, Incident, Referral
 from app.referrals.schemas import AgencyChildView, AgencyIncidentView, AgencyReferralOut
 
@@ -70,17 +70,30 @@ def _id_number(
     )
 
 
+def _id_number_or_withheld(
+    agency: str, incident: Incident, child: Child | None, keyring: KeyRing
+) -> dict[str, Any]:
+    """A mandatory report reaches the police even when the child's stored ID number does not
+    decrypt (强制报告 "立即" — nothing may hold it up): the number is then withheld, said so
+    (`id_number_unreadable: true`), and the fault logged as an error by `reveal` — never
+    replaced by the masked number."""
+    try:
+        return {"id_number": _id_number(agency, incident, child, keyring)}
+    except IdentifierUnreadable:
+        return {"id_number": None, "id_number_unreadable": True}
+
+
 def _child_facts(
     agency: str, incident: Incident, child: Child | None, keyring: KeyRing, today: date
 ) -> dict[str, Any]:
-    id_number = _id_number(agency, incident, child, keyring)
+    id_number = _id_number_or_withheld(agency, incident, child, keyring)
     if child is not None:
         return {
             "name": child.name,
             "gender": child.gender,
             "birth_date": child.birth_date,
             "age": _age(child.birth_date, today),
-            "id_number": id_number,
+            **id_number,
             "village_code": child.village_code,
             "guardians": child.guardians,
             "school_stage": child.school_stage,
@@ -96,7 +109,7 @@ def _child_facts(
         "age": _age(incident.child_birth_date, today)
         if incident.child_birth_date
         else incident.child_age,
-        "id_number": id_number,
+        **id_number,
     }
 
 
@@ -136,7 +149,14 @@ def project_for_agency(
             immediate_danger=incident.immediate_danger,
             **{k: v for k, v in extra_incident.items() if k in incident_fields},
         ),
-        child=AgencyChildView(**{k: v for k, v in facts.items() if k in child_fields}),
+        child=AgencyChildView(
+            **{
+                k: v
+                for k, v in facts.items()
+                if k in child_fields
+                or (k == "id_number_unreadable" and "id_number" in child_fields)
+            }
+        ),
     )
 
 

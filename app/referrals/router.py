@@ -5,22 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from app.auth.principal import Principal, require_scope
 from app.db import SessionDep
 from app.errors import error_responses
-from app.incidents.deps import CtxDep
 from app.incidents.situations import Situation
+from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.types import Timestamp
 from app.referrals import service
+from app.referrals.auth import ReferralReader, ReferralWriter
 from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralUpdateIn
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
-Reader = Annotated[Principal, Depends(require_scope("referrals:read"))]
-Writer = Annotated[Principal, Depends(require_scope("referrals:write"))]
 ReferralStatus = Literal["pending", "acknowledged", "in_progress", "completed", "declined"]
 
 
@@ -33,8 +31,8 @@ ReferralStatus = Literal["pending", "acknowledged", "in_progress", "completed", 
 )
 async def list_referrals(
     session: SessionDep,
-    principal: Reader,
-    ctx: CtxDep,
+    _: ReferralReader,
+    ctx: RequestCtx,
     status: Annotated[ReferralStatus | None, Query()] = None,
     updated_since: Annotated[Timestamp | None, Query()] = None,
     situation: Annotated[
@@ -43,9 +41,8 @@ async def list_referrals(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[AgencyReferralOut]:
-    items, nxt = await service.list_referrals(
+    return await service.list_referrals(
         session,
-        principal,
         ctx,
         status=status,
         updated_since=updated_since,
@@ -53,7 +50,6 @@ async def list_referrals(
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=items, next_cursor=nxt)
 
 
 @router.get(
@@ -64,9 +60,9 @@ async def list_referrals(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_referral(
-    referral_id: uuid.UUID, session: SessionDep, principal: Reader, ctx: CtxDep
+    referral_id: uuid.UUID, session: SessionDep, _: ReferralReader, ctx: RequestCtx
 ) -> AgencyReferralOut:
-    return await service.get_referral(session, principal, referral_id, ctx)
+    return await service.get_referral(session, ctx, referral_id)
 
 
 @router.post(
@@ -79,11 +75,11 @@ async def get_referral(
 async def acknowledge_referral(
     referral_id: uuid.UUID,
     session: SessionDep,
-    principal: Writer,
-    ctx: CtxDep,
+    _: ReferralWriter,
+    ctx: RequestCtx,
     body: AcknowledgeIn | None = None,
 ) -> AgencyReferralOut:
-    return await service.acknowledge(session, principal, referral_id, body or AcknowledgeIn(), ctx)
+    return await service.acknowledge(session, ctx, referral_id, body or AcknowledgeIn())
 
 
 @router.post(
@@ -97,7 +93,7 @@ async def add_referral_update(
     referral_id: uuid.UUID,
     body: ReferralUpdateIn,
     session: SessionDep,
-    principal: Writer,
-    ctx: CtxDep,
+    _: ReferralWriter,
+    ctx: RequestCtx,
 ) -> AgencyReferralOut:
-    return await service.add_update(session, principal, referral_id, body, ctx)
+    return await service.add_update(session, ctx, referral_id, body)

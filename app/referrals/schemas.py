@@ -22,6 +22,11 @@ class AgencyChildView(BaseModel):
     id_number: str | None = Field(
         default=None, description="The police: the whole number; other agencies: masked."
     )
+    id_number_unreadable: bool | None = Field(
+        default=None,
+        description="True when the stored number did not decrypt (a server fault, logged as an "
+        "error): the report is delivered with `id_number` null rather than held up or masked.",
+    )
     village_code: str | None = Field(default=None, description="Police: residence.")
     guardians: list[dict[str, Any]] | None = None
     school_stage: str | None = None

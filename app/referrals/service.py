@@ -12,7 +12,8 @@ from app.auth.principal import Principal
 from app.incidents import service as incidents
 from app.incidents.errors import ReferralNotFound, TransitionRefused
 from app.kit import audit
-from app.kit.pagination import paginate
+from app.kit.context import RequestContext
+from app.kit.pagination import Page, paginate
 from app.models import Incident, Referral, ReferralUpdate
 from app.referrals import repository as repo
 from app.referrals.projection import project_for_agency
@@ -27,7 +28,7 @@ def _agency(principal: Principal) -> str:
 
 
 async def _project(
-    session: AsyncSession, principal: Principal, referrals: list[Referral], ctx: incidents.Ctx
+    session: AsyncSession, ctx: RequestContext, referrals: list[Referral]
 ) -> list[AgencyReferralOut]:
     found, children = await repo.incidents_and_children(session, {r.incident_id for r in referrals})
     out = []
@@ -35,55 +36,54 @@ async def _project(
         incident = found[r.incident_id]
         child = children.get(incident.child_id) if incident.child_id else None
         out.append(
-            project_for_agency(_agency(principal), r, incident, child, ctx.keyring, ctx.today)
+            project_for_agency(_agency(ctx.actor), r, incident, child, ctx.keyring, ctx.today)
         )
     return out
 
 
 async def list_referrals(
     session: AsyncSession,
-    principal: Principal,
-    ctx: incidents.Ctx,
+    ctx: RequestContext,
     *,
     status: str | None,
     updated_since: datetime | None,
     limit: int,
     cursor: str | None,
     situation: str | None = None,
-) -> tuple[list[AgencyReferralOut], str | None]:
+) -> Page[AgencyReferralOut]:
     rows, nxt = await paginate(
         session,
-        repo.list_stmt(_agency(principal), status, updated_since, situation),
+        repo.list_stmt(_agency(ctx.actor), status, updated_since, situation),
         [Referral.created_at, Referral.id],
         limit=limit,
         cursor=cursor,
     )
-    views = await _project(session, principal, rows, ctx)
+    views = await _project(session, ctx, rows)
     audit.record(
-        session, principal, "referral.list", "referral", None, {"ids": [str(r.id) for r in rows]}
+        session, ctx, "referral.list", "referral", None, {"ids": [str(r.id) for r in rows]}
     )
-    return views, nxt
+    return Page(items=views, next_cursor=nxt)
 
 
 async def get_referral(
-    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, ctx: incidents.Ctx
+    session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID
 ) -> AgencyReferralOut:
-    referral = await repo.get_for_agency(session, _agency(principal), referral_id)
+    referral = await repo.get_for_agency(session, _agency(ctx.actor), referral_id)
     if referral is None:
         raise ReferralNotFound()
-    audit.record(session, principal, "referral.read", "referral", referral.id)
-    return (await _project(session, principal, [referral], ctx))[0]
+    audit.record(session, ctx, "referral.read", "referral", referral.id)
+    return (await _project(session, ctx, [referral]))[0]
 
 
 async def acknowledge(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     referral_id: uuid.UUID,
     body: AcknowledgeIn,
-    ctx: incidents.Ctx,
 ) -> AgencyReferralOut:
     """签收: the agency confirms receipt. Repeating it changes nothing. The police's receipt
     moves a reported incident to `acknowledged`."""
+    principal = ctx.actor
     referral = await repo.get_for_agency(session, _agency(principal), referral_id, lock=True)
     if referral is None:
         raise ReferralNotFound()
@@ -107,23 +107,21 @@ async def acknowledge(
         await session.flush()
         incident = await repo.lock_incident(session, referral.incident_id)
         if referral.agency == "police" and incident.status == "reported":
-            await incidents.move(
-                session, incident, principal, "acknowledged", ctx, note="公安机关已签收"
-            )
+            await incidents.move(session, ctx, incident, "acknowledged", note="公安机关已签收")
         else:
             incident.updated_at = func.now()
-        audit.record(session, principal, "referral.acknowledge", "referral", referral.id)
-    return (await _project(session, principal, [referral], ctx))[0]
+        audit.record(session, ctx, "referral.acknowledge", "referral", referral.id)
+    return (await _project(session, ctx, [referral]))[0]
 
 
 async def add_update(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     referral_id: uuid.UUID,
     body: ReferralUpdateIn,
-    ctx: incidents.Ctx,
 ) -> AgencyReferralOut:
     """A note, a status (in_progress, completed, declined) and/or the agency's case number."""
+    principal = ctx.actor
     referral = await repo.get_for_agency(session, _agency(principal), referral_id, lock=True)
     if referral is None:
         raise ReferralNotFound()
@@ -155,7 +153,5 @@ async def add_update(
     incident.updated_at = func.now()
     await session.flush()
     await session.refresh(referral)
-    audit.record(
-        session, principal, "referral.update", "referral", referral.id, {"status": body.status}
-    )
-    return (await _project(session, principal, [referral], ctx))[0]
+    audit.record(session, ctx, "referral.update", "referral", referral.id, {"status": body.status})
+    return (await _project(session, ctx, [referral]))[0]

@@ -13,13 +13,17 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.config import Settings
-from app.kit.clock import DISTRICT_TZ
+from app.kit.clock import DISTRICT_TZ, FixedClock, SystemClock
+from app.kit.context import RequestContext
+from app.kit.vocab import format_month
 from app.models import Child, PayrollRun, PlacementPlan, SubsidyBudget
 from app.placements import service as placements
 from app.placements.schemas import EntryCreate, EntryPlace, PlanApprove, PlanCreate
-from app.subsidies import payroll, repository
-from app.subsidies.facts import month_text
+from app.subsidies.budget import repository as budgets
+from app.subsidies.payroll import service as payroll
+from app.subsidies.standards import repository as standards
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +36,12 @@ PLAN_ENTRIES = [("extreme_poverty_support", Decimal("75000.00"))] * 2 + [
 ] * 5
 
 
-def _principal(name: str, role: str) -> Principal:
+def _principal(name: str, role: Role) -> Principal:
     return Principal(kind="user", id=uuid.UUID(int=0), name=name, role=role)
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    await repository.ensure_seeded(session)
+    await standards.ensure_seeded(session)
     children = (await session.execute(select(func.count()).select_from(Child))).scalar_one()
     if not children:
         log.info("subsidy demo: no children in the ledger yet, only the standards were seeded")
@@ -45,11 +49,14 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     now = datetime.now(UTC)
     today = now.astimezone(DISTRICT_TZ).date()
     admin, leader = (
-        _principal("demo-admin", "district_admin"),
-        _principal("demo-leader", "district_leader"),
+        _principal("demo-admin", Role.DISTRICT_ADMIN),
+        _principal("demo-leader", Role.DISTRICT_LEADER),
     )
+    clock = SystemClock()
+    as_admin = RequestContext.for_job(settings, clock, principal=admin)
+    as_leader = RequestContext.for_job(settings, clock, principal=leader)
     if await session.get(SubsidyBudget, today.year) is None:
-        await repository.insert_budget(
+        await budgets.insert_budget(
             session,
             {
                 "year": today.year,
@@ -64,16 +71,18 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     if not has_payrolls:
         first = today.year * 12 + today.month - 1 - DEMO_MONTHS
         for index in range(first, first + DEMO_MONTHS):
-            month = month_text(date(index // 12, index % 12 + 1, 1))
-            await payroll.create_payroll(session, admin, month, now)
-            await payroll.approve_payroll(session, leader, month, "演示数据", now)
+            month = format_month(date(index // 12, index % 12 + 1, 1))
+            await payroll.create_payroll(session, as_admin, month)
+            await payroll.approve_payroll(session, as_leader, month, "演示数据")
     if (
         await session.execute(select(PlacementPlan.id).where(PlacementPlan.year == PLAN_YEAR))
     ).first() is None:
-        await _placement_plan(session, admin, leader)
+        await _placement_plan(session, settings, admin, leader)
 
 
-async def _placement_plan(session: AsyncSession, admin: Principal, leader: Principal) -> None:
+async def _placement_plan(
+    session: AsyncSession, settings: Settings, admin: Principal, leader: Principal
+) -> None:
     stmt = (
         select(Child.id)
         .where(
@@ -106,23 +115,26 @@ async def _placement_plan(session: AsyncSession, admin: Principal, leader: Princ
             for child_id, (kind, amount) in zip(ids, PLAN_ENTRIES, strict=True)
         ],
     )
-    at = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
-    plan = await placements.create_plan(session, admin, body, at)
+    at = FixedClock(datetime(2024, 3, 1, 2, 0, tzinfo=UTC))
+    plan = await placements.create_plan(
+        session, RequestContext.for_job(settings, at, principal=admin), body
+    )
     await placements.approve_plan(
         session,
-        leader,
+        RequestContext.for_job(settings, at, principal=leader),
         plan.id,
         PlanApprove(
             approval_reference="大兴区人民政府批复（演示）〔2024〕1号",
             approved_on=date(2024, 3, 15),
         ),
-        at,
+    )
+    placing = RequestContext.for_job(settings, at, principal=admin)
+    paying = RequestContext.for_job(
+        settings, FixedClock(datetime(2024, 7, 10, 2, 0, tzinfo=UTC)), principal=admin
     )
     entries = await placements.plans_out(session, [plan])
     for entry in entries[0]["entries"]:
         await placements.place_entry(
-            session, admin, plan.id, entry["id"], EntryPlace(placed_on=date(2024, 6, 30))
+            session, placing, plan.id, entry["id"], EntryPlace(placed_on=date(2024, 6, 30))
         )
-        await placements.pay_entry(
-            session, admin, plan.id, entry["id"], datetime(2024, 7, 10, 2, 0, tzinfo=UTC)
-        )
+        await placements.pay_entry(session, paying, plan.id, entry["id"])

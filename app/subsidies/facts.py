@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from types import SimpleNamespace
 from typing import Any, Final, cast
 
 from app.children.schooling import normal_end
 from app.kit.money import from_fen
-from app.subsidies.parameters import SCHOOL_STAGES, Category, SchoolStage
+from app.kit.vocab import CATEGORY_ZH, GRANT_SCHOOL_STAGES, Category, GrantSchoolStage
 from app.subsidies.rules import ChildFacts, YearMonth
-from app.subsidies.rules.common import CATEGORY_ZH
 
 INSTITUTION_TOWN_ZH: Final = "区儿童福利院"
 
@@ -23,13 +23,13 @@ def child_facts(row: Any, *, category: str | None = None) -> ChildFacts:
     or the one a paid month was paid under). `schooling_ends_on` is the normal end of a
     full-time schooling (app/children/schooling.py).
     """
-    stage = row.school_stage if row.school_stage in SCHOOL_STAGES else None
+    stage = row.school_stage if row.school_stage in GRANT_SCHOOL_STAGES else None
     return ChildFacts(
         category=cast(Category, category or row.category),
         birth_date=row.birth_date,
         approved_on=row.approved_on,
         revoked_on=row.revoked_on,
-        school_stage=cast(SchoolStage | None, stage),
+        school_stage=cast(GrantSchoolStage | None, stage),
         status=row.status if row.status in ("revoked", "continued_schooling") else "active",
         schooling_ends_on=schooling_ends_on(row),
     )
@@ -66,10 +66,6 @@ def payee(row: Any) -> dict[str, Any]:
 def town_of(village_code: str | None) -> str | None:
     """The town (镇街) of a village code; None for the institute's children."""
     return village_code[:9] if village_code else None
-
-
-def month_text(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 def month_index(day: date) -> int:
@@ -126,3 +122,8 @@ class Totals:
 
     def to_json(self) -> dict[str, Any]:
         return {"by_category": self.by_category, "by_town": self.by_town}
+
+
+def with_values(row: Any, **values: Any) -> Any:
+    """A child row with some values replaced (a row is immutable)."""
+    return SimpleNamespace(**(row._asdict() | values))

@@ -6,8 +6,10 @@ or deleted: a correction is a new value. The seed lives in `parameters.yaml` bes
 the database layer stores later values as rows and builds a `ParameterSet` from them.
 
 Value types: `Decimal` for money (exactly two decimal places, never negative) and ratios
-(between 0 and 1), a tuple of stage codes for `education_grant.eligible_stages`, a boolean for a
-rule that is switched on or off (`support_after_18_in_school`). Never floats.
+(between 0 and 1), a tuple of stage codes for `education_grant.eligible_stages`, a tuple of
+names for a list such as `serious_illness_list` (the local serious-illness list 重病目录 that
+事实无人抚养儿童's 重病 is checked against), a boolean for a rule that is switched on or off
+(`support_after_18_in_school`). Never floats.
 """
 
 from __future__ import annotations
@@ -25,41 +27,12 @@ from typing import Final, Literal, TypeAlias
 
 import yaml
 
+from app.kit.vocab import GRANT_SCHOOL_STAGES
+
 JSONValue: TypeAlias = str | int | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
 """What a trace may hold: no floats, money and ratios as decimal strings, dates in ISO form."""
 
-Category = Literal[
-    "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
-]
-CATEGORIES: Final[tuple[Category, ...]] = (
-    "orphan",
-    "de_facto_unsupported",
-    "poor_family_seriously_ill",
-    "poor_family_disabled",
-)
-
-SchoolStage = Literal[
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-    "postgraduate",
-]
-SCHOOL_STAGES: Final[tuple[SchoolStage, ...]] = (
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-    "postgraduate",
-)
-
-ParameterKind = Literal["money", "ratio", "stages", "flag"]
+ParameterKind = Literal["money", "ratio", "stages", "names", "flag"]
 
 KNOWN_PARAMETERS: Final[Mapping[str, ParameterKind]] = MappingProxyType(
     {
@@ -74,6 +47,7 @@ KNOWN_PARAMETERS: Final[Mapping[str, ParameterKind]] = MappingProxyType(
         "education_grant.eligible_stages": "stages",
         "holiday.spring_festival": "money",
         "holiday.childrens_day": "money",
+        "serious_illness_list": "names",
         "support_after_18_in_school": "flag",
     }
 )
@@ -309,9 +283,10 @@ def _parse_value(key: str, kind: ParameterKind, value: object) -> Decimal | tupl
         if not isinstance(value, bool):
             raise ParameterError("value", f"参数 {key} 须为 true 或 false")
         return value
-    if kind == "stages":
+    if kind in ("stages", "names"):
         if not isinstance(value, list | tuple) or not all(isinstance(s, str) for s in value):
-            raise ParameterError("value", f"参数 {key} 须为学段代码列表")
+            what = "学段代码列表" if kind == "stages" else "名称列表"
+            raise ParameterError("value", f"参数 {key} 须为{what}")
         return tuple(value)
     if isinstance(value, Decimal):
         return value
@@ -331,11 +306,19 @@ def _check_value(key: str, kind: ParameterKind, value: object) -> None:
     if kind == "stages":
         if not isinstance(value, tuple) or not value:
             raise ParameterError("value", f"参数 {key} 须为非空的学段代码列表")
-        unknown = [s for s in value if s not in SCHOOL_STAGES]
+        unknown = [s for s in value if s not in GRANT_SCHOOL_STAGES]
         if unknown:
             raise ParameterError("value", f"参数 {key} 含未知学段：{', '.join(map(str, unknown))}")
         if len(set(value)) != len(value):
             raise ParameterError("value", f"参数 {key} 含重复学段")
+        return
+    if kind == "names":
+        if not isinstance(value, tuple) or not value:
+            raise ParameterError("value", f"参数 {key} 须为非空的名称列表")
+        if any(not s.strip() or len(s) > 100 for s in value):
+            raise ParameterError("value", f"参数 {key} 的名称不能为空或超过100字")
+        if len(set(value)) != len(value):
+            raise ParameterError("value", f"参数 {key} 含重复名称")
         return
     if not isinstance(value, Decimal) or not value.is_finite():
         raise ParameterError("value", f"参数 {key} 须为有限的十进制数")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from app.kit.money import Money
 from app.kit.pagination import Page
 from app.kit.types import MONTH_PATTERN, Date
-from app.subsidies.parameters import Category, SchoolStage
+from app.kit.vocab import Category, GrantSchoolStage
 from app.subsidies.rules import MedicalKind, Occasion
 
 SCHOOL_YEAR_PATTERN = r"^\d{4}-\d{4}$"
@@ -112,7 +112,7 @@ class QuoteFacts(_Body):
     birth_date: Date | None = None
     approved_on: Date | None = None
     revoked_on: Date | None = None
-    school_stage: SchoolStage | None = None
+    school_stage: GrantSchoolStage | None = None
     schooling_ends_on: Date | None = Field(
         default=None,
         description="The normal end of a full-time schooling: after the 18th birthday an orphan "

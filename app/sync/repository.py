@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.children.access import readable
 from app.models import Child, FollowUp, SyncChange, SyncState, Visit
 from app.models.children import ON_LEDGER
@@ -34,7 +35,7 @@ async def horizon(session: AsyncSession) -> int:
 
 def _scope(principal: Principal, col: Any) -> Any:
     """Change-log areas the caller covers (NULL = the institute)."""
-    if principal.role == "institution_staff":
+    if principal.role == Role.INSTITUTION_STAFF:
         return col.is_(None)
     if principal.is_district:
         return or_(area_clause(principal, col), col.is_(None))

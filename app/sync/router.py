@@ -5,38 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from app.auth.principal import Principal, require_roles
 from app.db import SessionDep
 from app.errors import error_responses
-from app.kit.clock import ClockDep
+from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
-from app.sync import repository as repo
 from app.sync import service
+from app.sync.auth import ChildEditor, SyncReader
 from app.sync.schemas import ChildEdit, SyncChild, SyncOut
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
-
-SyncCaller = Annotated[
-    Principal,
-    Depends(
-        require_roles(
-            "district_admin",
-            "district_leader",
-            "auditor",
-            "institution_staff",
-            "town_supervisor",
-            "village_director",
-        )
-    ),
-]
-Editor = Annotated[
-    Principal,
-    Depends(
-        require_roles("district_admin", "institution_staff", "town_supervisor", "village_director")
-    ),
-]
 
 
 @router.get(
@@ -47,12 +26,13 @@ Editor = Annotated[
 )
 async def sync_changes(
     session: SessionDep,
-    principal: SyncCaller,
+    _: SyncReader,
+    ctx: RequestCtx,
     cursor: Annotated[
         str | None, Query(max_length=100, description="`next_cursor` of the previous sync.")
     ] = None,
 ) -> SyncOut:
-    return await service.sync(session, principal, cursor)
+    return await service.sync(session, ctx, cursor)
 
 
 @router.post(
@@ -66,11 +46,9 @@ async def sync_edit_child(
     body: ChildEdit,
     response: Response,
     session: SessionDep,
-    principal: Editor,
-    clock: ClockDep,
+    _: ChildEditor,
+    ctx: RequestCtx,
 ) -> SyncChild:
-    child = await service.edit_child(session, principal, child_id, body, clock)
+    child = await service.edit_child(session, ctx, child_id, body)
     set_etag(response, child.version)
-    visits = await repo.last_visits(session, [child.id])
-    follow = await repo.open_follow_ups(session, [child.id])
-    return service.to_sync_child(child, visits.get(child.id), follow.get(child.id, []))
+    return child

@@ -36,12 +36,12 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
 from app.children import merge
 from app.children import service as children
+from app.children.errors import ChildNotFound
 from app.errors import ValidationFailed
 from app.kit import audit
-from app.kit.clock import Clock
+from app.kit.context import RequestContext
 from app.kit.etag import version_never_existed
 from app.models import Child, FollowUp, Visit
 from app.sync import repository as repo
@@ -53,7 +53,6 @@ from app.sync.schemas import (
     SyncOut,
     Tombstone,
 )
-from app.visits.errors import ChildNotFound
 
 _PREFIX = "x1:"
 
@@ -83,7 +82,8 @@ def decode_cursor(cursor: str) -> int:
         ) from None
 
 
-async def sync(session: AsyncSession, principal: Principal, cursor: str | None) -> SyncOut:
+async def sync(session: AsyncSession, ctx: RequestContext, cursor: str | None) -> SyncOut:
+    principal = ctx.actor
     since = None if cursor is None else decode_cursor(cursor)
     tombstones: list[Tombstone] = []
     if since is None:
@@ -122,7 +122,7 @@ async def sync(session: AsyncSession, principal: Principal, cursor: str | None) 
     if out:
         audit.record(
             session,
-            principal,
+            ctx,
             "child.sync",
             "child",
             None,
@@ -134,8 +134,8 @@ async def sync(session: AsyncSession, principal: Principal, cursor: str | None) 
 
 
 async def edit_child(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID, body: ChildEdit, clock: Clock
-) -> Child:
+    session: AsyncSession, ctx: RequestContext, child_id: uuid.UUID, body: ChildEdit
+) -> SyncChild:
     """A phone's correction of a child record, made on `base_version`; never a silent overwrite.
 
     The same rule as PATCH /children/{id} (app/children/merge.py): on an older version, the edit
@@ -143,6 +143,16 @@ async def edit_child(
     fields with both values, nothing applied. A retried edit that did arrive changes nothing.
     412 for a version the record never had.
     """
+    child = await _apply_edit(session, ctx, child_id, body)
+    visits = await repo.last_visits(session, [child.id])
+    follow = await repo.open_follow_ups(session, [child.id])
+    return to_sync_child(child, visits.get(child.id), follow.get(child.id, []))
+
+
+async def _apply_edit(
+    session: AsyncSession, ctx: RequestContext, child_id: uuid.UUID, body: ChildEdit
+) -> Child:
+    principal = ctx.actor
     edits = body.changes.model_dump(mode="json", exclude_unset=True)
     if not edits:
         raise ValidationFailed(errors=[("changes", "没有要修改的字段", "Nothing to change")])
@@ -160,7 +170,7 @@ async def edit_child(
     if changes:
         for c in changes:
             setattr(child, c["field"], c["to"])
-        now = clock.now()
+        now = ctx.now
         await children.record_change(
             session, child, "changed", principal, changes,
             reason="phone edit", effective_on=children.today_of(now), now=now,
@@ -168,7 +178,7 @@ async def edit_child(
         await session.flush()
         audit.record(
             session,
-            principal,
+            ctx,
             "child.update",
             "child",
             child.id,

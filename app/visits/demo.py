@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.config import Settings
 from app.kit import idempotency
 from app.kit.clock import DISTRICT_TZ, month_of
@@ -59,37 +60,9 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     if not kids:
         return
     rng = random.Random(20260601)
-    villages = list(
-        await session.scalars(
-            select(Area.code).where(
-                Area.level == "village", Area.path.startswith(settings.district_code + "/")
-            )
-        )
-    )
-    town_rows = await session.execute(
-        select(Area.code, Area.parent_code).where(Area.level == "village")
-    )
-    towns: dict[str, str | None] = {code: parent for code, parent in town_rows.all()}
-    if not await session.scalar(select(exists().where(AreaLocation.code.is_not(None)))):
-        rows = [
-            {"code": v, "lat": 39.60 + rng.random() * 0.25, "lon": 116.20 + rng.random() * 0.35}
-            for v in villages
-        ]
-        if rows:
-            await session.execute(insert(AreaLocation), rows)
-    located = (
-        await session.execute(select(AreaLocation.code, AreaLocation.lat, AreaLocation.lon))
-    ).all()
-    centres = {code: lat for code, lat, _ in located}
-    lons = {code: lon for code, _, lon in located}
-    visitors: dict[str | None, tuple[uuid.UUID, str]] = {}
-    for uid, username, role, user_area in (
-        await session.execute(select(User.id, User.username, User.role, User.area_code))
-    ).tuples():
-        if role == "village_director":
-            visitors[user_area] = (uid, username)
-        elif username == "institute" and role == "institution_staff":
-            visitors[None] = (uid, username)
+    villages, towns = await _villages(session, settings)
+    centres, lons = await _locations(session, rng, villages)
+    visitors = await _visitors(session)
     behind = set(rng.sample(villages, k=max(1, len(villages) // 30))) if villages else set()
     now = datetime.now(UTC)
     this_month = month_of(now)
@@ -122,6 +95,56 @@ async def load(session: AsyncSession, settings: Settings) -> None:
         await session.execute(insert(Visit), visits)
     if follow_ups:
         await session.execute(insert(FollowUp), follow_ups)
+
+
+async def _villages(
+    session: AsyncSession, settings: Settings
+) -> tuple[list[str], dict[str, str | None]]:
+    """The district's villages, and every village's town."""
+    villages = list(
+        await session.scalars(
+            select(Area.code).where(
+                Area.level == "village", Area.path.startswith(settings.district_code + "/")
+            )
+        )
+    )
+    town_rows = await session.execute(
+        select(Area.code, Area.parent_code).where(Area.level == "village")
+    )
+    towns: dict[str, str | None] = {code: parent for code, parent in town_rows.all()}
+    return villages, towns
+
+
+async def _locations(
+    session: AsyncSession, rng: random.Random, villages: list[str]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """The villages' centres (latitudes, longitudes), placed in the district when none are."""
+    if not await session.scalar(select(exists().where(AreaLocation.code.is_not(None)))):
+        rows = [
+            {"code": v, "lat": 39.60 + rng.random() * 0.25, "lon": 116.20 + rng.random() * 0.35}
+            for v in villages
+        ]
+        if rows:
+            await session.execute(insert(AreaLocation), rows)
+    located = (
+        await session.execute(select(AreaLocation.code, AreaLocation.lat, AreaLocation.lon))
+    ).all()
+    centres = {code: lat for code, lat, _ in located}
+    lons = {code: lon for code, _, lon in located}
+    return centres, lons
+
+
+async def _visitors(session: AsyncSession) -> dict[str | None, tuple[uuid.UUID, str]]:
+    """Who visits: each village's director, and the institute's staff (area None)."""
+    visitors: dict[str | None, tuple[uuid.UUID, str]] = {}
+    for uid, username, role, user_area in (
+        await session.execute(select(User.id, User.username, User.role, User.area_code))
+    ).tuples():
+        if role == Role.VILLAGE_DIRECTOR:
+            visitors[user_area] = (uid, username)
+        elif username == "institute" and role == Role.INSTITUTION_STAFF:
+            visitors[None] = (uid, username)
+    return visitors
 
 
 def _add_months(first: date, n: int) -> date:

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from app.children.errors import ChildNotFound
 from app.errors import Conflict, NotFound
-
-__all__ = [
-    "ChildNotFound",
-    "FollowUpNotFound",
-    "TransitionRefused",
-    "VisitIdConflict",
-    "VisitNotFound",
-]
-# ChildNotFound: the children domain's one error, re-exported (app.sync.service imports it here).
 
 
 class VisitNotFound(NotFound):

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.config import Settings
 from app.errors import NotFound
 from app.kit.pagination import after, decode_cursor, encode_cursor
@@ -177,7 +178,7 @@ async def list_flags(
         for f, name, at in rows
     ]
     page = FlagsPage(items=items, next_cursor=nxt)
-    if month is not None and cursor is None and principal.role != "institution_staff":
+    if month is not None and cursor is None and principal.role != Role.INSTITUTION_STAFF:
         first, last = repo.month_bounds(month)
         page.directors_without_visits = [
             DirectorWithoutVisits(

@@ -13,10 +13,11 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.errors import ValidationFailed
 from app.kit import audit
-from app.kit.clock import Clock
+from app.kit.context import RequestContext
+from app.kit.pagination import Page, paginate
 from app.models import FollowUp
 from app.visits import repository as repo
 from app.visits.errors import FollowUpNotFound, TransitionRefused
@@ -53,18 +54,44 @@ def to_out(f: FollowUp, today: date) -> FollowUpOut:
     )
 
 
+async def list_follow_ups(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    status: str | None,
+    overdue: bool | None,
+    area_code: str | None,
+    child_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[FollowUpOut]:
+    """The follow-ups in the caller's jurisdiction, the soonest due first."""
+    stmt = repo.follow_ups_stmt(
+        ctx.actor,
+        status=status,
+        overdue=overdue,
+        today=ctx.today,
+        area_code=area_code,
+        child_id=child_id,
+    )
+    rows, nxt = await paginate(
+        session, stmt, [FollowUp.due_on, FollowUp.id], limit=limit, cursor=cursor
+    )
+    return Page(items=[to_out(f, ctx.today) for f in rows], next_cursor=nxt)
+
+
 async def transition(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     follow_up_id: uuid.UUID,
     body: FollowUpTransition,
-    clock: Clock,
 ) -> FollowUp:
     """Move a follow-up along its path; the row is locked, so two moves never interleave."""
+    principal = ctx.actor
     f = await repo.follow_up_for_update(session, principal, follow_up_id)
     if f is None:
         raise FollowUpNotFound()
-    if principal.role == "town_supervisor" and f.town_code != principal.area_code:
+    if principal.role == Role.TOWN_SUPERVISOR and f.town_code != principal.area_code:
         raise FollowUpNotFound()
     if body.to not in MOVES[f.status]:
         raise TransitionRefused(
@@ -91,7 +118,7 @@ async def transition(
         {
             "from": before,
             "to": body.to,
-            "at": clock.now().isoformat(),
+            "at": ctx.now.isoformat(),
             "by": principal.name,
             "note": body.note,
         },
@@ -100,7 +127,7 @@ async def transition(
     await session.refresh(f)
     audit.record(
         session,
-        principal,
+        ctx,
         "follow_up.transition",
         "follow_up",
         f.id,

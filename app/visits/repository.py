@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.children.access import readable
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
@@ -38,11 +39,6 @@ async def visits_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[
         return {}
     rows = await session.scalars(select(Visit).where(Visit.id.in_(set(ids))))
     return {v.id: v for v in rows}
-
-
-async def is_readable(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> bool:
-    stmt = select(exists().where(Child.id == child_id, readable(principal)))
-    return bool(await session.scalar(stmt))
 
 
 async def insert_visits(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Visit]:
@@ -315,7 +311,7 @@ async def directors_without_visits(
         .join(due, due.c.village_code == User.area_code)
         .join(Area, Area.code == User.area_code)
         .where(
-            User.role == "village_director",
+            User.role == Role.VILLAGE_DIRECTOR,
             User.is_active.is_(True),
             Area.path.startswith(path),
             ~visited,

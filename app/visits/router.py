@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import Principal, require_roles
 from app.db import SessionDep
 from app.errors import ValidationFailed, error_responses
-from app.kit import audit
-from app.kit.clock import ClockDep, local_today
-from app.kit.context import context_of
+from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
-from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.kit.types import month_or_422, representable
-from app.models import FollowUp, Visit
+from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.types import representable
+from app.kit.vocab import parse_optional_month
 from app.visits import coverage as coverage_service
 from app.visits import flags as flags_service
 from app.visits import followups, service
-from app.visits import repository as repo
+from app.visits.auth import (
+    CoverageReader,
+    FollowUpWorker,
+    VisitReader,
+    VisitSupervisor,
+    VisitWriter,
+)
 from app.visits.schemas import (
     BatchIn,
     BatchOut,
@@ -38,34 +41,6 @@ from app.visits.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["visits"])
 
-READ_ROLES = (
-    "district_admin",
-    "district_leader",
-    "auditor",
-    "institution_staff",
-    "town_supervisor",
-    "village_director",
-)
-Visitor = Annotated[
-    Principal,
-    Depends(
-        require_roles("district_admin", "institution_staff", "town_supervisor", "village_director")
-    ),
-]
-Reader = Annotated[Principal, Depends(require_roles(*READ_ROLES))]
-Supervisor = Annotated[
-    Principal,
-    Depends(require_roles("district_admin", "district_leader", "auditor", "town_supervisor")),
-]
-AreaReader = Annotated[
-    Principal,
-    Depends(
-        require_roles(
-            "district_admin", "district_leader", "auditor", "town_supervisor", "village_director"
-        )
-    ),
-]
-FollowUpActor = Annotated[Principal, Depends(require_roles("district_admin", "town_supervisor"))]
 MonthQuery = Annotated[
     str | None, Query(description="A district month, YYYY-MM (Asia/Shanghai).", max_length=7)
 ]
@@ -73,14 +48,6 @@ AreaQuery = Annotated[str | None, Query(max_length=12, pattern=r"^\d{6,12}$")]
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "The same id and body again: the stored visit", "model": VisitOut}
 }
-
-
-def parse_month(value: str | None, field: str = "month") -> date | None:
-    return None if value is None else month_or_422(value, field)
-
-
-def _ctx(request: Request, principal: Principal) -> service.Context:
-    return service.Context(request=context_of(request, principal))
 
 
 @router.post(
@@ -91,9 +58,9 @@ def _ctx(request: Request, principal: Principal) -> service.Context:
     responses=REPLAY | error_responses(400, 401, 403, 404, 409, 422),
 )
 async def create_visit(
-    body: VisitCreate, request: Request, session: SessionDep, principal: Visitor, clock: ClockDep
+    body: VisitCreate, session: SessionDep, _: VisitWriter, ctx: RequestCtx
 ) -> VisitOut | JSONResponse:
-    outcome, out = await service.create_visit(session, _ctx(request, principal), body)
+    outcome, out = await service.create_visit(session, ctx, body)
     if outcome == "duplicate":
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
     return out
@@ -106,9 +73,9 @@ async def create_visit(
     responses=error_responses(400, 401, 403, 422),
 )
 async def create_visit_batch(
-    body: BatchIn, request: Request, session: SessionDep, principal: Visitor, clock: ClockDep
+    body: BatchIn, session: SessionDep, _: VisitWriter, ctx: RequestCtx
 ) -> BatchOut:
-    return await service.create_batch(session, _ctx(request, principal), body.visits)
+    return await service.create_batch(session, ctx, body.visits)
 
 
 @router.get(
@@ -119,7 +86,8 @@ async def create_visit_batch(
 )
 async def list_visits(
     session: SessionDep,
-    principal: Reader,
+    _: VisitReader,
+    ctx: RequestCtx,
     child_id: uuid.UUID | None = None,
     month: MonthQuery = None,
     area_code: AreaQuery = None,
@@ -133,23 +101,20 @@ async def list_visits(
     cursor: CursorQuery = None,
 ) -> Page[VisitOut]:
     since = _parse_since(updated_since)
-    stmt = repo.visits_stmt(
-        principal,
+    return await service.list_visits(
+        session,
+        ctx,
         child_id=child_id,
-        month=parse_month(month),
+        month=parse_optional_month(month),
         area_code=area_code,
         updated_since=since,
         suspected=suspected_infringement,
+        limit=limit,
+        cursor=cursor,
     )
-    rows, nxt = await paginate(
-        session, stmt, [Visit.updated_at, Visit.id], limit=limit, cursor=cursor
-    )
-    if rows:
-        audit.record(session, principal, "visit.list", "visit", None, {"count": len(rows)})
-    return Page(items=[service.to_out(v) for v in rows], next_cursor=nxt)
 
 
-def _parse_since(value: str | None) -> Any:
+def _parse_since(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -176,13 +141,13 @@ def _parse_since(value: str | None) -> Any:
 )
 async def visit_coverage(
     session: SessionDep,
-    principal: AreaReader,
-    clock: ClockDep,
+    _: CoverageReader,
+    ctx: RequestCtx,
     month: MonthQuery = None,
     area_code: AreaQuery = None,
 ) -> CoverageOut:
-    first = parse_month(month) or local_today(clock).replace(day=1)
-    return await coverage_service.coverage(session, principal, first, area_code)
+    first = parse_optional_month(month) or ctx.today.replace(day=1)
+    return await coverage_service.coverage(session, ctx.actor, first, area_code)
 
 
 @router.get(
@@ -193,7 +158,7 @@ async def visit_coverage(
 )
 async def list_visit_flags(
     session: SessionDep,
-    principal: Supervisor,
+    principal: VisitSupervisor,
     kind: FlagKind | None = None,
     month: MonthQuery = None,
     area_code: AreaQuery = None,
@@ -204,7 +169,7 @@ async def list_visit_flags(
         session,
         principal,
         kind=kind,
-        month=parse_month(month),
+        month=parse_optional_month(month),
         area_code=area_code,
         limit=limit,
         cursor=cursor,
@@ -217,8 +182,10 @@ async def list_visit_flags(
     summary="Get a visit",
     responses=error_responses(401, 403, 404, 422),
 )
-async def get_visit(visit_id: uuid.UUID, session: SessionDep, principal: Reader) -> VisitOut:
-    return await service.get_visit(session, principal, visit_id)
+async def get_visit(
+    visit_id: uuid.UUID, session: SessionDep, _: VisitReader, ctx: RequestCtx
+) -> VisitOut:
+    return await service.get_visit(session, ctx, visit_id)
 
 
 @router.get(
@@ -229,8 +196,8 @@ async def get_visit(visit_id: uuid.UUID, session: SessionDep, principal: Reader)
 )
 async def list_follow_ups(
     session: SessionDep,
-    principal: Reader,
-    clock: ClockDep,
+    _: VisitReader,
+    ctx: RequestCtx,
     status: FollowUpStatus | None = None,
     overdue: Annotated[
         bool | None, Query(description="true: open or in progress past the due date.")
@@ -240,19 +207,16 @@ async def list_follow_ups(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[FollowUpOut]:
-    today = local_today(clock)
-    stmt = repo.follow_ups_stmt(
-        principal,
+    return await followups.list_follow_ups(
+        session,
+        ctx,
         status=status,
         overdue=overdue,
-        today=today,
         area_code=area_code,
         child_id=child_id,
+        limit=limit,
+        cursor=cursor,
     )
-    rows, nxt = await paginate(
-        session, stmt, [FollowUp.due_on, FollowUp.id], limit=limit, cursor=cursor
-    )
-    return Page(items=[followups.to_out(f, today) for f in rows], next_cursor=nxt)
 
 
 @router.post(
@@ -266,9 +230,9 @@ async def transition_follow_up(
     body: FollowUpTransition,
     response: Response,
     session: SessionDep,
-    principal: FollowUpActor,
-    clock: ClockDep,
+    _: FollowUpWorker,
+    ctx: RequestCtx,
 ) -> FollowUpOut:
-    f = await followups.transition(session, principal, follow_up_id, body, clock)
+    f = await followups.transition(session, ctx, follow_up_id, body)
     set_etag(response, f.version)
-    return followups.to_out(f, local_today(clock))
+    return followups.to_out(f, ctx.today)

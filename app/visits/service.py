@@ -11,22 +11,24 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.children.errors import ChildNotFound
 from app.config import Settings
 from app.errors import AppError, ValidationFailed, translate_validation_errors
 from app.kit import audit, idempotency
-from app.kit.clock import DISTRICT_TZ, Clock, local_today, month_of
+from app.kit.clock import DISTRICT_TZ, local_today, month_of
 from app.kit.context import RequestContext
+from app.kit.pagination import Page, paginate
 from app.models import Child, Visit
 from app.visits import flags, hooks
 from app.visits import repository as repo
-from app.visits.errors import ChildNotFound, VisitIdConflict, VisitNotFound
+from app.visits.errors import VisitIdConflict, VisitNotFound
 from app.visits.schemas import (
     BatchItemResult,
     BatchOut,
@@ -40,26 +42,22 @@ Outcome = Literal["created", "duplicate"]
 
 
 @dataclass
-class Context:
-    """What one request needs to know, fetched once for a whole batch: the request's context
-    (caller, clock, settings, language) and what `prepare` read."""
+class _Batch:
+    """What one request (a visit, or a phone's batch) knows, fetched once by `prepare`: the
+    request's context and the items' children, stored visits and the villages' towns."""
 
-    request: RequestContext
+    ctx: RequestContext
     children: dict[uuid.UUID, Child] = field(default_factory=dict)
     existing: dict[uuid.UUID, Visit] = field(default_factory=dict)
     towns: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def principal(self) -> Principal:
-        return self.request.actor
+        return self.ctx.actor
 
     @property
     def settings(self) -> Settings:
-        return self.request.settings
-
-    @property
-    def clock(self) -> Clock:
-        return self.request.clock
+        return self.ctx.settings
 
 
 def to_out(visit: Visit) -> VisitOut:
@@ -98,17 +96,20 @@ def notes_hash(notes: str | None) -> str | None:
     return hashlib.md5(norm.encode(), usedforsecurity=False).hexdigest()
 
 
-async def prepare(session: AsyncSession, ctx: Context, bodies: list[VisitCreate]) -> None:
-    found = await repo.readable_children(session, ctx.principal, [b.child_id for b in bodies])
-    ctx.children = {cid: child for cid, (child, _) in found.items()}
-    ctx.towns = {c.village_code: town for c, town in found.values() if c.village_code}
-    ctx.existing = await repo.visits_by_id(session, [b.id for b in bodies])
+async def prepare(session: AsyncSession, ctx: RequestContext, bodies: list[VisitCreate]) -> _Batch:
+    found = await repo.readable_children(session, ctx.actor, [b.child_id for b in bodies])
+    return _Batch(
+        ctx=ctx,
+        children={cid: child for cid, (child, _) in found.items()},
+        existing=await repo.visits_by_id(session, [b.id for b in bodies]),
+        towns={c.village_code: town for c, town in found.values() if c.village_code},
+    )
 
 
-def _check_dates(body: VisitCreate, child: Child, ctx: Context) -> None:
+def _check_dates(body: VisitCreate, child: Child, ctx: RequestContext) -> None:
     errors: list[tuple[str, str, str]] = []
-    now = ctx.clock.now()
-    if body.visited_at > now + timedelta(seconds=ctx.settings.visit_future_tolerance_seconds):
+    tolerance = timedelta(seconds=ctx.settings.visit_future_tolerance_seconds)
+    if body.visited_at > ctx.clock.now() + tolerance:
         errors.append(
             ("visited_at", "探访时间不能晚于当前时间", "The visit cannot be in the future")
         )
@@ -133,8 +134,8 @@ def _check_dates(body: VisitCreate, child: Child, ctx: Context) -> None:
         raise ValidationFailed(errors=errors)
 
 
-def _replay(existing: Visit, body_hash: str, ctx: Context) -> Visit:
-    if existing.body_hash != body_hash or existing.child_id not in ctx.children:
+def _replay(existing: Visit, body_hash: str, batch: _Batch) -> Visit:
+    if existing.body_hash != body_hash or existing.child_id not in batch.children:
         raise VisitIdConflict()
     return existing
 
@@ -153,17 +154,17 @@ class _New:
         return str(self.values["body_hash"])
 
 
-def _judge(ctx: Context, index: int, body: VisitCreate) -> tuple[Outcome, Visit] | _New:
+def _judge(batch: _Batch, index: int, body: VisitCreate) -> tuple[Outcome, Visit] | _New:
     """Decide an item from what `prepare` fetched, without a query: the replay of a stored
     visit, or a new visit to insert. Raises AppError when refused."""
     body_hash = idempotency.body_hash(body.fingerprint())
-    existing = ctx.existing.get(body.id)
+    existing = batch.existing.get(body.id)
     if existing is not None:
-        return "duplicate", _replay(existing, body_hash, ctx)
-    child = ctx.children.get(body.child_id)
+        return "duplicate", _replay(existing, body_hash, batch)
+    child = batch.children.get(body.child_id)
     if child is None:
         raise ChildNotFound()
-    _check_dates(body, child, ctx)
+    _check_dates(body, child, batch.ctx)
     village = child.village_code if child.placement == "dispersed" else None
     values: dict[str, Any] = {
         "id": body.id,
@@ -180,14 +181,14 @@ def _judge(ctx: Context, index: int, body: VisitCreate) -> tuple[Outcome, Visit]
         "lon": body.location.lon if body.location else None,
         "photos": body.photos,
         "village_code": village,
-        "visitor_id": ctx.principal.id,
-        "visitor_name": ctx.principal.name,
+        "visitor_id": batch.principal.id,
+        "visitor_name": batch.principal.name,
         "body_hash": body_hash,
     }
     return _New(index=index, body=body, child=child, values=values)
 
 
-async def _store(session: AsyncSession, ctx: Context, new: list[_New]) -> dict[uuid.UUID, Visit]:
+async def _store(session: AsyncSession, batch: _Batch, new: list[_New]) -> dict[uuid.UUID, Visit]:
     """Insert the visits and their follow-ups in one statement each; the visits inserted, by id.
 
     An id already taken (a concurrent duplicate committed first; it waited here for that
@@ -196,13 +197,13 @@ async def _store(session: AsyncSession, ctx: Context, new: list[_New]) -> dict[u
     """
     rows = [n.values for n in sorted(new, key=lambda n: n.body.id)]
     stored = {v.id: v for v in await repo.insert_visits(session, rows)}
-    due_on = local_today(ctx.clock) + timedelta(days=ctx.settings.follow_up_due_days)
+    due_on = local_today(batch.ctx.clock) + timedelta(days=batch.settings.follow_up_due_days)
     follow_ups: list[dict[str, Any]] = []
     for n in new:
         visit = stored.get(n.body.id)
         if visit is None:
             continue
-        town = ctx.towns.get(visit.village_code) if visit.village_code else None
+        town = batch.towns.get(visit.village_code) if visit.village_code else None
         follow_ups += [
             {
                 "id": uuid.uuid4(),
@@ -222,38 +223,36 @@ async def _store(session: AsyncSession, ctx: Context, new: list[_New]) -> dict[u
     return stored
 
 
-def _created(session: AsyncSession, actor: Principal, visit: Visit) -> None:
-    audit.record(
-        session, actor, "visit.create", "visit", visit.id, {"child_id": str(visit.child_id)}
-    )
+def _created(session: AsyncSession, ctx: RequestContext, visit: Visit) -> None:
+    audit.record(session, ctx, "visit.create", "visit", visit.id, {"child_id": str(visit.child_id)})
 
 
 async def create_one(
-    session: AsyncSession, ctx: Context, body: VisitCreate, index: int = 0
+    session: AsyncSession, batch: _Batch, body: VisitCreate, index: int = 0
 ) -> tuple[Outcome, Visit]:
     """Record one visit (the caller has run `prepare`, and runs `flags.on_arrival` on the
     visits created). Raises AppError when refused."""
-    judged = _judge(ctx, index, body)
+    judged = _judge(batch, index, body)
     if not isinstance(judged, _New):
         return judged
-    visit = (await _store(session, ctx, [judged])).get(body.id)
+    visit = (await _store(session, batch, [judged])).get(body.id)
     if visit is None:
         # A concurrent request with the same id committed first.
         found = await repo.visits_by_id(session, [body.id])
-        return "duplicate", _replay(found[body.id], judged.body_hash, ctx)
-    ctx.existing[visit.id] = visit
+        return "duplicate", _replay(found[body.id], judged.body_hash, batch)
+    batch.existing[visit.id] = visit
     if visit.suspected_infringement:
-        await hooks.on_suspected_infringement(session, ctx.request, visit)
-    _created(session, ctx.principal, visit)
+        await hooks.on_suspected_infringement(session, batch.ctx, visit)
+    _created(session, batch.ctx, visit)
     return "created", visit
 
 
 async def create_visit(
-    session: AsyncSession, ctx: Context, body: VisitCreate
+    session: AsyncSession, ctx: RequestContext, body: VisitCreate
 ) -> tuple[Outcome, VisitOut]:
     """POST /visits: created (201) or the stored visit again (200)."""
-    await prepare(session, ctx, [body])
-    outcome, visit = await create_one(session, ctx, body)
+    batch = await prepare(session, ctx, [body])
+    outcome, visit = await create_one(session, batch, body)
     if outcome == "created":
         await flags.on_arrival(session, [visit], ctx.settings)
     return outcome, to_out(visit)
@@ -285,7 +284,7 @@ class _Results:
 
 
 async def create_batch(
-    session: AsyncSession, ctx: Context, items: list[dict[str, Any]]
+    session: AsyncSession, ctx: RequestContext, items: list[dict[str, Any]]
 ) -> BatchOut:
     """POST /visits/batch: a result per item; one bad item blocks no other.
 
@@ -295,8 +294,25 @@ async def create_batch(
     (its draft incident must exist with it or not at all) and an id repeated in the batch
     (judged against what the earlier item left).
     """
-    en = ctx.request.english
-    out = _Results(ctx.request)
+    out = _Results(ctx)
+    parsed = _parse_items(items, out)
+    batch = await prepare(session, ctx, [b for _, b in parsed])
+    new, one_by_one = _judge_items(batch, parsed, out)
+    if new:
+        await _store_new(session, batch, new, out)
+    for i, body in one_by_one:
+        try:
+            async with session.begin_nested():
+                outcome, visit = await create_one(session, batch, body, i)
+            out.ok(i, outcome, visit)
+        except AppError as err:
+            out.refused(i, body.id, err)
+    await flags.on_arrival(session, [out.created[i] for i in sorted(out.created)], ctx.settings)
+    return _answer(out)
+
+
+def _parse_items(items: list[dict[str, Any]], out: _Results) -> list[tuple[int, VisitCreate]]:
+    """The items that are visits, by index; the others are answered `invalid` at once."""
     parsed: list[tuple[int, VisitCreate]] = []
     for i, raw in enumerate(items):
         try:
@@ -308,12 +324,19 @@ async def create_batch(
                     id=_raw_id(raw),
                     status="invalid",
                     errors=[
-                        ItemError(field=f, message=m_en if en else m_zh)
+                        ItemError(field=f, message=out.ctx.text(m_zh, m_en))
                         for f, m_zh, m_en in translate_validation_errors(exc.errors())
                     ],
                 )
             )
-    await prepare(session, ctx, [b for _, b in parsed])
+    return parsed
+
+
+def _judge_items(
+    batch: _Batch, parsed: list[tuple[int, VisitCreate]], out: _Results
+) -> tuple[list[_New], list[tuple[int, VisitCreate]]]:
+    """Judge each item from what `prepare` read: the new visits to insert together, and the
+    items to take one by one (suspected infringement, an id repeated in the batch)."""
     new: list[_New] = []
     one_by_one: list[tuple[int, VisitCreate]] = []
     seen: set[uuid.UUID] = set()
@@ -324,7 +347,7 @@ async def create_batch(
             one_by_one.append((i, body))
             continue
         try:
-            judged = _judge(ctx, i, body)
+            judged = _judge(batch, i, body)
         except AppError as err:
             out.refused(i, body.id, err)
             continue
@@ -332,31 +355,30 @@ async def create_batch(
             new.append(judged)
         else:
             out.ok(i, *judged)
-    if new:
-        stored = await _store(session, ctx, new)
-        taken = [n for n in new if n.body.id not in stored]
-        found = await repo.visits_by_id(session, [n.body.id for n in taken])
-        ctx.existing.update(found)
-        for n in new:
-            visit = stored.get(n.body.id)
-            if visit is not None:
-                ctx.existing[visit.id] = visit
-                out.ok(n.index, "created", visit)
-                _created(session, ctx.principal, visit)
-                continue
-            # A concurrent upload of the same id committed first.
-            try:
-                out.ok(n.index, "duplicate", _replay(found[n.body.id], n.body_hash, ctx))
-            except AppError as err:
-                out.refused(n.index, n.body.id, err)
-    for i, body in one_by_one:
+    return new, one_by_one
+
+
+async def _store_new(session: AsyncSession, batch: _Batch, new: list[_New], out: _Results) -> None:
+    """Insert the new visits together; an id a concurrent upload took first is a replay."""
+    stored = await _store(session, batch, new)
+    taken = [n for n in new if n.body.id not in stored]
+    found = await repo.visits_by_id(session, [n.body.id for n in taken])
+    batch.existing.update(found)
+    for n in new:
+        visit = stored.get(n.body.id)
+        if visit is not None:
+            batch.existing[visit.id] = visit
+            out.ok(n.index, "created", visit)
+            _created(session, batch.ctx, visit)
+            continue
+        # A concurrent upload of the same id committed first.
         try:
-            async with session.begin_nested():
-                outcome, visit = await create_one(session, ctx, body, i)
-            out.ok(i, outcome, visit)
+            out.ok(n.index, "duplicate", _replay(found[n.body.id], n.body_hash, batch))
         except AppError as err:
-            out.refused(i, body.id, err)
-    await flags.on_arrival(session, [out.created[i] for i in sorted(out.created)], ctx.settings)
+            out.refused(n.index, n.body.id, err)
+
+
+def _answer(out: _Results) -> BatchOut:
     results = sorted(out.items, key=lambda r: r.index)
     return BatchOut(
         created=sum(1 for r in results if r.status == "created"),
@@ -374,11 +396,39 @@ def _raw_id(raw: Any) -> uuid.UUID | None:
         return None
 
 
-async def get_visit(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> VisitOut:
-    visit = await repo.get_visit(session, principal, visit_id)
+async def list_visits(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    child_id: uuid.UUID | None,
+    month: date | None,
+    area_code: str | None,
+    updated_since: datetime | None,
+    suspected: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[VisitOut]:
+    """The visits in the caller's jurisdiction, the least recently changed first (a sync
+    order); a page with visits is audited."""
+    stmt = repo.visits_stmt(
+        ctx.actor,
+        child_id=child_id,
+        month=month,
+        area_code=area_code,
+        updated_since=updated_since,
+        suspected=suspected,
+    )
+    rows, nxt = await paginate(
+        session, stmt, [Visit.updated_at, Visit.id], limit=limit, cursor=cursor
+    )
+    if rows:
+        audit.record(session, ctx, "visit.list", "visit", None, {"count": len(rows)})
+    return Page(items=[to_out(v) for v in rows], next_cursor=nxt)
+
+
+async def get_visit(session: AsyncSession, ctx: RequestContext, visit_id: uuid.UUID) -> VisitOut:
+    visit = await repo.get_visit(session, ctx.actor, visit_id)
     if visit is None:
         raise VisitNotFound()
-    audit.record(
-        session, principal, "visit.read", "visit", visit.id, {"child_id": str(visit.child_id)}
-    )
+    audit.record(session, ctx, "visit.read", "visit", visit.id, {"child_id": str(visit.child_id)})
     return to_out(visit)

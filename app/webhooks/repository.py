@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, text
+from sqlalchemy import Select, bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.sql import table_of
@@ -49,11 +49,6 @@ async def lock_delivery(
 
 async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery | None:
     return await session.get(WebhookDelivery, delivery_id)
-
-
-async def db_now(session: AsyncSession) -> datetime:
-    now: datetime = (await session.execute(select(func.now()))).scalar_one()
-    return now
 
 
 async def schedule_attempt(

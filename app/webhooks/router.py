@@ -5,17 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from app.auth.principal import DistrictAdmin, Principal, get_principal, require_roles
 from app.db import SessionDep
-from app.errors import Forbidden, NotFound, error_responses
-from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.models import WebhookDelivery
-from app.webhooks import repository as repo
+from app.errors import error_responses
+from app.kit.context import RequestCtx
+from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.webhooks import service
+from app.webhooks.auth import AdminOrClient, DeliveryReader, WebhookApprover
 from app.webhooks.schemas import (
-    AttemptOut,
     DeliveryDetail,
     DeliveryOut,
     WebhookApproval,
@@ -24,17 +22,6 @@ from app.webhooks.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
-
-DeliveryReaders = Annotated[Principal, Depends(require_roles("district_admin", "auditor"))]
-
-
-async def _admin_or_client(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-    if principal.kind == "agency" or principal.has_role("district_admin"):
-        return principal
-    raise Forbidden("仅限区级管理员或该客户端本身", "District admins or the client itself only")
-
-
-AdminOrClient = Annotated[Principal, Depends(_admin_or_client)]
 
 
 @router.put(
@@ -47,19 +34,11 @@ AdminOrClient = Annotated[Principal, Depends(_admin_or_client)]
 async def register_agency_webhook(
     client_id: uuid.UUID,
     body: WebhookIn,
-    request: Request,
     session: SessionDep,
-    principal: AdminOrClient,
+    _: AdminOrClient,
+    ctx: RequestCtx,
 ) -> WebhookOut:
-    client, secret = await service.register(
-        session,
-        principal,
-        client_id,
-        body.url,
-        body.rotate_secret,
-        request.app.state.keyring,
-        request.app.state.settings,
-    )
+    client, secret = await service.register(session, ctx, client_id, body.url, body.rotate_secret)
     return WebhookOut(
         agency_client_id=client.id,
         webhook_url=client.webhook_url,
@@ -78,11 +57,11 @@ async def register_agency_webhook(
 async def approve_agency_webhook(
     client_id: uuid.UUID,
     body: WebhookApproval,
-    request: Request,
     session: SessionDep,
-    admin: DistrictAdmin,
+    _: WebhookApprover,
+    ctx: RequestCtx,
 ) -> WebhookOut:
-    client = await service.approve(session, admin, client_id, body.url, request.app.state.settings)
+    client = await service.approve(session, ctx, client_id, body.url)
     return WebhookOut(
         agency_client_id=client.id,
         webhook_url=client.webhook_url,
@@ -99,9 +78,9 @@ async def approve_agency_webhook(
     responses=error_responses(401, 403, 404, 422),
 )
 async def remove_agency_webhook(
-    client_id: uuid.UUID, session: SessionDep, principal: AdminOrClient
+    client_id: uuid.UUID, session: SessionDep, _: AdminOrClient, ctx: RequestCtx
 ) -> Response:
-    await service.remove(session, principal, client_id)
+    await service.remove(session, ctx, client_id)
     return Response(status_code=204)
 
 
@@ -113,21 +92,21 @@ async def remove_agency_webhook(
 )
 async def list_webhook_deliveries(
     session: SessionDep,
-    _: DeliveryReaders,
+    _: DeliveryReader,
     status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
     agency_client_id: Annotated[uuid.UUID | None, Query()] = None,
     referral_id: Annotated[uuid.UUID | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[DeliveryOut]:
-    rows, nxt = await paginate(
+    return await service.list_deliveries(
         session,
-        repo.list_deliveries_stmt(status, agency_client_id, referral_id),
-        [WebhookDelivery.created_at, WebhookDelivery.id],
+        status=status,
+        agency_client_id=agency_client_id,
+        referral_id=referral_id,
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=[DeliveryOut.model_validate(d) for d in rows], next_cursor=nxt)
 
 
 @router.get(
@@ -137,16 +116,9 @@ async def list_webhook_deliveries(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_webhook_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, _: DeliveryReaders
+    delivery_id: uuid.UUID, session: SessionDep, _: DeliveryReader
 ) -> DeliveryDetail:
-    delivery = await repo.get_delivery(session, delivery_id)
-    if delivery is None:
-        raise NotFound()
-    attempts = await repo.attempts_of(session, delivery_id)
-    return DeliveryDetail(
-        **DeliveryOut.model_validate(delivery).model_dump(),
-        attempt_log=[AttemptOut.model_validate(a) for a in attempts],
-    )
+    return await service.get_delivery(session, delivery_id)
 
 
 @router.post(
@@ -156,6 +128,6 @@ async def get_webhook_delivery(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def resend_webhook_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, principal: DistrictAdmin
+    delivery_id: uuid.UUID, session: SessionDep, _: WebhookApprover, ctx: RequestCtx
 ) -> DeliveryOut:
-    return DeliveryOut.model_validate(await service.resend(session, principal, delivery_id))
+    return DeliveryOut.model_validate(await service.resend(session, ctx, delivery_id))

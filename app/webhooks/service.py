@@ -17,13 +17,16 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.config import Settings
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit, egress
-from app.kit.crypto import KeyRing
+from app.kit.context import RequestContext
+from app.kit.pagination import Page, paginate
 from app.models import AgencyClient, WebhookDelivery
 from app.webhooks import outbox, signing
 from app.webhooks import repository as repo
+from app.webhooks.schemas import AttemptOut, DeliveryDetail, DeliveryOut
 from app.worker import queue
 
 
@@ -93,19 +96,18 @@ def delivery_url_problem(url: str, settings: Settings) -> str | None:
 
 async def register(
     session: AsyncSession,
-    principal: Principal,
+    ctx: RequestContext,
     client_id: uuid.UUID,
     url: str,
     rotate_secret: bool,
-    keyring: KeyRing,
-    settings: Settings,
 ) -> tuple[AgencyClient, str | None]:
     """Set the webhook: a district admin's URL at once, a client's own as a pending URL."""
-    await check_url(url, settings)
+    principal = ctx.actor
+    await check_url(url, ctx.settings)
     client = await _client_for(session, principal, client_id)
     secret: str | None = None
     pending = False
-    if principal.has_role("district_admin"):
+    if principal.has_role(Role.DISTRICT_ADMIN):
         client.webhook_url = url
         client.webhook_pending_url = None
     elif url != client.webhook_url:
@@ -115,11 +117,11 @@ async def register(
         client.webhook_pending_url = None  # back to the approved URL: nothing to approve
     if client.webhook_secret_enc is None or rotate_secret:
         secret = signing.new_secret()
-        client.webhook_secret_enc = keyring.encrypt(secret)
+        client.webhook_secret_enc = ctx.keyring.encrypt(secret)
     await session.flush()
     audit.record(
         session,
-        principal,
+        ctx,
         "agency_client.webhook_requested" if pending else "agency_client.webhook_set",
         "agency_client",
         client.id,
@@ -129,11 +131,7 @@ async def register(
 
 
 async def approve(
-    session: AsyncSession,
-    principal: Principal,
-    client_id: uuid.UUID,
-    url: str,
-    settings: Settings,
+    session: AsyncSession, ctx: RequestContext, client_id: uuid.UUID, url: str
 ) -> AgencyClient:
     """A district admin approves the pending URL `url` (the one they saw): it takes effect."""
     client = await session.get(AgencyClient, client_id, with_for_update=True)
@@ -145,13 +143,13 @@ async def approve(
         raise Conflict(
             "待审批的网址已变更，请重新查看", "The pending URL has changed; look at it again"
         )
-    await check_url(url, settings)  # its addresses again: they may have changed since
+    await check_url(url, ctx.settings)  # its addresses again: they may have changed since
     client.webhook_url = url
     client.webhook_pending_url = None
     await session.flush()
     audit.record(
         session,
-        principal,
+        ctx,
         "agency_client.webhook_approved",
         "agency_client",
         client.id,
@@ -160,17 +158,17 @@ async def approve(
     return client
 
 
-async def remove(session: AsyncSession, principal: Principal, client_id: uuid.UUID) -> None:
-    client = await _client_for(session, principal, client_id)
+async def remove(session: AsyncSession, ctx: RequestContext, client_id: uuid.UUID) -> None:
+    client = await _client_for(session, ctx.actor, client_id)
     client.webhook_url = None
     client.webhook_pending_url = None
     client.webhook_secret_enc = None
     await session.flush()
-    audit.record(session, principal, "agency_client.webhook_removed", "agency_client", client.id)
+    audit.record(session, ctx, "agency_client.webhook_removed", "agency_client", client.id)
 
 
 async def resend(
-    session: AsyncSession, principal: Principal, delivery_id: uuid.UUID
+    session: AsyncSession, ctx: RequestContext, delivery_id: uuid.UUID
 ) -> WebhookDelivery:
     """Queue a failed (or delivered) delivery again, with a fresh budget of attempts."""
     delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
@@ -185,5 +183,37 @@ async def resend(
     await session.flush()
     await session.refresh(delivery)
     await queue.enqueue(session, repo.DELIVER_JOB, {"delivery_id": str(delivery.id)})
-    audit.record(session, principal, "webhook_delivery.resend", "webhook_delivery", delivery.id)
+    audit.record(session, ctx, "webhook_delivery.resend", "webhook_delivery", delivery.id)
     return delivery
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    agency_client_id: uuid.UUID | None,
+    referral_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[DeliveryOut]:
+    """The deliveries (of a status, a client, a referral), oldest first."""
+    rows, nxt = await paginate(
+        session,
+        repo.list_deliveries_stmt(status, agency_client_id, referral_id),
+        [WebhookDelivery.created_at, WebhookDelivery.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[DeliveryOut.model_validate(d) for d in rows], next_cursor=nxt)
+
+
+async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> DeliveryDetail:
+    """One delivery with every attempt."""
+    delivery = await repo.get_delivery(session, delivery_id)
+    if delivery is None:
+        raise NotFound()
+    attempts = await repo.attempts_of(session, delivery_id)
+    return DeliveryDetail(
+        **DeliveryOut.model_validate(delivery).model_dump(),
+        attempt_log=[AttemptOut.model_validate(a) for a in attempts],
+    )

@@ -20,9 +20,31 @@ def new_id(birth: date = date(2015, 3, 4), gender: idnumber.Gender = "male") -> 
     return idnumber.make(birth, gender, sequence=n % 500, division_code=f"1101{15 + n // 500:02d}")
 
 
+def evidence(kind: str = "death_certificate", issued_on: str = "2020-01-05") -> dict[str, Any]:
+    """A complete evidence object 证明材料 (kind, number, issuer, issued_on)."""
+    return {"kind": kind, "number": "证-2020-001", "issuer": "测试出具机关", "issued_on": issued_on}
+
+
+# The details each situation needs (a ten-year term, a grade-1 certificate, a listed illness).
+DETAILS: dict[str, dict[str, Any]] = {
+    "imprisoned": {"term_months": 120},
+    "compulsory_drug_rehab": {"term_months": 120},
+    "liberty_restricted": {"term_months": 120},
+    "severe_disability": {"disability_grade": 1, "disability_kind": "physical"},
+    "serious_illness": {"illness": "急性淋巴细胞白血病"},
+}
+
+
+def parent(relation: str, situation: str, since: str, **facts: Any) -> dict[str, Any]:
+    """A complete parent's fact: the situation's details and evidence unless given."""
+    facts = DETAILS.get(situation, {}) | facts
+    facts.setdefault("evidence", evidence(issued_on=since))
+    return {"relation": relation, "situation": situation, "since": since, **facts}
+
+
 ORPHAN_PARENTS = [
-    {"relation": "father", "situation": "deceased", "since": "2020-01-01", "evidence": "死亡证明"},
-    {"relation": "mother", "situation": "declared_missing", "since": "2021-05-01"},
+    parent("father", "deceased", "2020-01-01"),
+    parent("mother", "declared_missing", "2021-05-01", evidence=evidence("court_judgment")),
 ]
 
 

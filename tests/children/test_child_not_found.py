@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.children.errors import ChildNotFound
-from app.visits import errors as visit_errors
 
 
 def test_one_error_for_a_child_not_found() -> None:
@@ -18,5 +17,3 @@ def test_one_error_for_a_child_not_found() -> None:
         "儿童不存在或不在您的辖区内",
         "No such child in your jurisdiction",
     )
-    # the visits domain's name is the same class (its importers keep working)
-    assert visit_errors.ChildNotFound is ChildNotFound

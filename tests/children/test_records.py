@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit import idnumber
 from app.models import AuditEntry, Child
-from tests.children.factories import child_body, create, institution_body, new_id
+from tests.children.factories import child_body, create, institution_body, new_id, parent
 from tests.conftest import VILLAGE1, VILLAGE3, AuthHeaders
 
 URL = "/api/v1/children"
@@ -107,7 +107,7 @@ async def test_an_adult_cannot_be_enrolled(client: httpx.AsyncClient, auth: Auth
 
 def parents(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
     rel = ["father", "mother"]
-    return [{"relation": rel[i], "situation": s, "since": d} for i, (s, d) in enumerate(pairs)]
+    return [parent(rel[i], s, d) for i, (s, d) in enumerate(pairs)]
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,8 @@ def parents(*pairs: tuple[str, str]) -> list[dict[str, Any]]:
         # lost contact for 3 months: does not count yet; 6 calendar months: counts
         ("de_facto_unsupported", {"parents": parents(("deceased", "2020-01-01"), ("lost_contact", "2026-03-15"))}, False, "category", "de_facto_needs_parents_situations"),
         ("de_facto_unsupported", {"parents": parents(("deceased", "2020-01-01"), ("lost_contact", "2025-12-15"))}, True, None, None),
-        ("de_facto_unsupported", {"parents": parents(("imprisoned", "2020-01-01"), ("liberty_restricted", "2025-12-16"))}, False, "category", "de_facto_needs_parents_situations"),
+        # a liberty restriction of 10 years counts from its first day
+        ("de_facto_unsupported", {"parents": parents(("imprisoned", "2020-01-01"), ("liberty_restricted", "2026-06-15"))}, True, None, None),
         ("poor_family_disabled", {"household_assistance": "low_income", "disability": {"kind": "physical", "grade": 2, "certificate_no": "C1"}}, True, None, None),
         ("poor_family_disabled", {"household_assistance": "none", "disability": {"kind": "physical", "grade": 2, "certificate_no": "C1"}}, False, "household_assistance", "poor_family_needs_assistance"),
         ("poor_family_disabled", {"household_assistance": "subsistence"}, False, "disability", "disabled_needs_disability"),

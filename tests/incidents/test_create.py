@@ -160,6 +160,11 @@ async def test_child_outside_jurisdiction_is_unknown(
     r = await client.post("/api/v1/incidents", json=report(child.id), headers=auth("dir1"))
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "child_id"
+    # the one wording of a child not found, as every domain gives it
+    assert r.json()["errors"][0]["message"] == "儿童不存在或不在您的辖区内"
+    headers = auth("dir1") | {"Accept-Language": "en"}
+    r = await client.post("/api/v1/incidents", json=report(child.id), headers=headers)
+    assert r.json()["errors"][0]["message"] == "No such child in your jurisdiction"
 
 
 async def test_who_may_report(

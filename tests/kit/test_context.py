@@ -100,7 +100,7 @@ async def test_a_visit_recorded_by_a_job_opens_its_draft_incident(  # the app wi
         visit_body(child, suspected_infringement=True, notes="发现多处淤青，疑似遭受殴打")
     )
 
-    outcome, out = await visits.create_visit(session, visits.Context(request=ctx), body)
+    outcome, out = await visits.create_visit(session, ctx, body)
     await audit.flush(session, now=clock.now())
     await session.commit()
 

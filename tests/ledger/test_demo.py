@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.children import repository as children_repo
+from app.children import rules
 from app.config import Settings
 from app.kit.clock import SystemClock, local_today
 from app.ledger import demo
@@ -41,3 +43,35 @@ async def test_demo_ledger_matches_the_seed_and_loads_once(
     report = await ledger.compute(session, this_month)
     assert report["totals"]["total"] == 205
     assert report["totals"]["by_placement"] == {"dispersed": 131, "institution": 74}
+
+
+async def test_demo_parents_carry_the_new_facts_with_evidence(
+    demo_session: AsyncSession, settings: Settings
+) -> None:
+    """The demo's orphans and de-facto-unsupported children hold under 民发〔2019〕62号's precise
+    rules: terms, grades and kinds, listed illnesses, and evidence for every fact."""
+    session = demo_session
+    await demo.load(session, settings)
+    today = local_today(SystemClock())
+    illnesses = await children_repo.serious_illness_list(session, today)
+    rows = (
+        await session.execute(
+            select(Child).where(
+                Child.status == "active",
+                Child.category.in_(("orphan", "de_facto_unsupported")),
+            )
+        )
+    ).scalars()
+    seen: set[str] = set()
+    for child in rows:
+        facts = {"category": child.category, "parents": child.parents}
+        assert rules.category_violations(facts, today, illnesses) == [], child.parents
+        for i, p in enumerate(child.parents):
+            assert rules.fact_requirements(p, i, today, needs_evidence=True) == [], p
+            seen.add(p["situation"])
+        assert child.review_flags == []
+    assert {"imprisoned", "severe_disability", "serious_illness", "lost_contact"} <= seen
+    due = await session.scalar(
+        select(func.count()).where(Child.status == "active", Child.reverify_on.is_not(None))
+    )
+    assert due

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.kit.clock import FixedClock
-from tests.children.factories import child_body, create, institution_body, new_id
+from tests.children.factories import child_body, create, institution_body, new_id, parent
 from tests.conftest import VILLAGE3, AuthHeaders
 
 URL = "/api/v1/ledger"
@@ -68,8 +68,8 @@ async def test_a_past_month_reads_the_same_tomorrow(
         headers=auth("admin"),
     )
     await create(client, auth("admin"), category="de_facto_unsupported", parents=[
-        {"relation": "father", "situation": "imprisoned", "since": "2024-01-01"},
-        {"relation": "mother", "situation": "deceased", "since": "2023-01-01"},
+        parent("father", "imprisoned", "2024-01-01", term_months=36),
+        parent("mother", "deceased", "2023-01-01"),
     ])  # fmt: skip
     await client.patch(
         f"/api/v1/children/{a['id']}", json={"name": "改名"},
@@ -101,8 +101,8 @@ async def test_closing_freezes_and_late_corrections_land_next_month(
     await client.patch(
         f"/api/v1/children/{a['id']}",
         json={"category": "de_facto_unsupported", "parents": [
-            {"relation": "father", "situation": "imprisoned", "since": "2024-01-01"},
-            {"relation": "mother", "situation": "deceased", "since": "2023-01-01"},
+            parent("father", "imprisoned", "2024-01-01", term_months=36),
+            parent("mother", "deceased", "2023-01-01"),
         ], "reason": "更正类别"},
         headers=auth("admin") | {"If-Match": '"1"'},
     )  # fmt: skip

@@ -153,9 +153,9 @@ async def test_claim_roles_and_jurisdiction(
         await client.post(C, json=claim(dispersed.id), headers=auth(agency="health"))
     ).status_code == 403
     # Institute staff file claims for the institute's children only.
-    assert (
-        await client.post(C, json=claim(dispersed.id), headers=auth("institute"))
-    ).status_code == 404
+    refused = await client.post(C, json=claim(dispersed.id), headers=auth("institute"))
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "child_not_found"
     mine = await client.post(C, json=claim(resident.id), headers=auth("institute"))
     assert mine.status_code == 201
     other = (await client.post(C, json=claim(dispersed.id), headers=auth("admin"))).json()["id"]

@@ -237,6 +237,24 @@ async def test_approval_freezes_the_month_and_changes_become_adjustments(
     assert june.json()["adjustment_count"] == 0
 
 
+async def test_an_illness_list_in_a_paid_month_needs_no_retroactive(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    await make_child(session, settings)
+    await client.post(P, json={"month": "2026-04"}, headers=auth("admin"))
+    assert (await client.post(f"{P}/2026-04/approve", headers=auth("leader"))).status_code == 200
+    listed = {
+        "key": "serious_illness_list",
+        "value": ["白血病", "尿毒症"],
+        "effective_from": "2026-04-01",
+        "reference": "测试：区重病目录",
+    }
+    r = await client.post("/api/v1/subsidy/standards", json=listed, headers=auth("admin"))
+    assert r.status_code == 201, r.text  # a list of names changes no amount
+    assert r.json()["adjusted_months"] == []
+    assert r.json()["value"] == ["白血病", "尿毒症"]
+
+
 async def test_retroactive_standard_adjusts_the_paid_months(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
 ) -> None:
@@ -351,7 +369,7 @@ async def test_the_fast_facts_text_is_the_facts_json(
 ) -> None:
     import json
 
-    from app.subsidies.payroll import _facts, _facts_json
+    from app.subsidies.payroll.compute import _facts, _facts_json
 
     for child in (
         await make_child(session, settings),

@@ -3,6 +3,7 @@ placement carried out and paid once; roles and bad entries."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -162,3 +163,19 @@ async def test_duplicates_and_roles(
     for who in ("leader", "institute", "sup1", "dir1"):
         assert (await client.post(P, json=_plan(kids), headers=auth(who))).status_code == 403
     assert (await client.post(P, json=_plan(kids))).status_code == 401
+
+
+async def test_an_unknown_child_is_the_one_child_not_found(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    kids = await _orphans(session, settings, 1)
+    body = _plan(kids)
+    body["entries"][0]["child_id"] = str(uuid.uuid4())
+    r = await client.post(P, json=body, headers=auth("admin"))
+    assert r.status_code == 422
+    assert r.json()["errors"][0] == {
+        "field": "entries.0.child_id",
+        "message": "儿童不存在或不在您的辖区内",
+    }
+    r = await client.post(P, json=body, headers=auth("admin") | {"Accept-Language": "en"})
+    assert r.json()["errors"][0]["message"] == "No such child in your jurisdiction"

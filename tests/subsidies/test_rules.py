@@ -15,10 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.kit.money import from_fen, round_fen
+from app.kit.vocab import CATEGORIES, Category
 from app.subsidies.parameters import (
-    CATEGORIES,
     KNOWN_PARAMETERS,
-    Category,
     ParameterError,
     ParameterNotInForce,
     ParameterSet,

@@ -10,7 +10,7 @@ import pytest
 
 from app.kit.clock import FixedClock
 from app.subsidies.parameters import ParameterSet, ParameterValue
-from app.subsidies.review import standard_review
+from app.subsidies.standards.review import standard_review
 from tests.conftest import AuthHeaders
 
 S = "/api/v1/subsidy/standards"

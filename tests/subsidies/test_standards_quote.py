@@ -212,6 +212,8 @@ async def test_quote_for_a_child_is_jurisdiction_checked_and_audited(
         Q, json={"child_id": str(other.id), "month": "2026-05"}, headers=auth("dir1")
     )
     assert r.status_code == 404
+    # One "child not found" across the domains (app.children.errors.ChildNotFound).
+    assert r.json()["code"] == "child_not_found"
     assert (await client.post(Q, json=body, headers=auth(agency="police"))).status_code == 403
 
 

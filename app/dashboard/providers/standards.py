@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dashboard.sections import Scope, section
-from app.subsidies.payroll import load_parameters
-from app.subsidies.review import standard_review
+from app.subsidies.standards.review import standard_review
+from app.subsidies.standards.service import load_parameters
 
 
 @section("standard_review", order=75, district_only=True)

@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Final
 
 from app.kit.money import round_fen
-from app.subsidies.parameters import Category, JSONValue, ParameterSet, ParameterValue
+from app.kit.vocab import CATEGORY_ZH, Category
+from app.subsidies.parameters import JSONValue, ParameterSet, ParameterValue
 from app.subsidies.rules.common import (
-    CATEGORY_ZH,
     Check,
     ChildFacts,
     RuleResult,

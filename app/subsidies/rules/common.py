@@ -5,39 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import (
-    Context,
-    Decimal,
-    DivisionByZero,
-    Inexact,
-    InvalidOperation,
-    Overflow,
-    Rounded,
-)
+from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, Rounded
 from typing import Final, Literal
 
 from app.children.schooling import FULL_TIME_STAGES, PARAMETER, STAGE_ZH, SUPPORTED_CATEGORIES
 from app.kit.money import round_fen
-from app.subsidies.parameters import (
-    CATEGORIES,
-    SCHOOL_STAGES,
-    Category,
-    JSONValue,
-    ParameterNotInForce,
-    ParameterSet,
-    ParameterValue,
-    SchoolStage,
-)
+from app.kit.vocab import CATEGORIES, GRANT_SCHOOL_STAGES, Category, GrantSchoolStage
+from app.subsidies.parameters import JSONValue, ParameterNotInForce, ParameterSet, ParameterValue
 
 Status = Literal["pending", "active", "continued_schooling", "revoked"]
 STATUSES: Final[tuple[Status, ...]] = ("pending", "active", "continued_schooling", "revoked")
-
-CATEGORY_ZH: Final[dict[Category, str]] = {
-    "orphan": "孤儿",
-    "de_facto_unsupported": "事实无人抚养儿童",
-    "poor_family_seriously_ill": "贫困家庭重病儿童",
-    "poor_family_disabled": "贫困家庭残疾儿童",
-}
 
 # Intermediate products must be exact: any rounding before the one a rule asks for is a bug,
 # so the context traps it instead of rounding silently (whatever the thread's context says).
@@ -120,14 +97,14 @@ class ChildFacts:
     birth_date: date
     approved_on: date | None
     revoked_on: date | None = None
-    school_stage: SchoolStage | None = None
+    school_stage: GrantSchoolStage | None = None
     status: Status = "active"
     schooling_ends_on: date | None = None
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
             raise RuleInputError("category", f"未知的困境儿童类别：{self.category}")
-        if self.school_stage is not None and self.school_stage not in SCHOOL_STAGES:
+        if self.school_stage is not None and self.school_stage not in GRANT_SCHOOL_STAGES:
             raise RuleInputError("school_stage", f"未知的学段：{self.school_stage}")
         if self.status not in STATUSES:
             raise RuleInputError("status", f"未知的状态：{self.status}")

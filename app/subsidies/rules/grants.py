@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Final, Literal
 
+from app.kit.vocab import CATEGORY_ZH
 from app.subsidies.parameters import KNOWN_PARAMETERS, JSONValue, ParameterSet
 from app.subsidies.rules.common import (
-    CATEGORY_ZH,
     Check,
     ChildFacts,
     RuleInputError,

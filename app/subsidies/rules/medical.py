@@ -7,15 +7,9 @@ from decimal import Decimal
 from typing import Final, Literal
 
 from app.kit.money import round_fen
-from app.subsidies.parameters import (
-    CATEGORIES,
-    KNOWN_PARAMETERS,
-    Category,
-    JSONValue,
-    ParameterSet,
-)
+from app.kit.vocab import CATEGORIES, CATEGORY_ZH, Category
+from app.subsidies.parameters import KNOWN_PARAMETERS, JSONValue, ParameterSet
 from app.subsidies.rules.common import (
-    CATEGORY_ZH,
     Check,
     RuleInputError,
     RuleResult,
@@ -31,6 +25,33 @@ from app.subsidies.rules.common import (
 MedicalKind = Literal["outpatient", "inpatient"]
 MEDICAL_KINDS: Final[tuple[MedicalKind, ...]] = ("outpatient", "inpatient")
 KIND_ZH: Final[dict[MedicalKind, str]] = {"outpatient": "门诊", "inpatient": "住院"}
+
+
+def _parse_bill(
+    category: Category,
+    kind: MedicalKind,
+    service_date: date,
+    bill_total: Decimal,
+    basic_insurance_paid: Decimal,
+    other_insurance_paid: Decimal,
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """The checked inputs of a claim: the bill, the two insurance payments and the remainder."""
+    if category not in CATEGORIES:
+        raise RuleInputError("category", f"未知的困境儿童类别：{category}")
+    if kind not in MEDICAL_KINDS:
+        raise RuleInputError("kind", "就医类型须为 outpatient（门诊）或 inpatient（住院）")
+    check_date("service_date", service_date)
+    bill = money_input("bill_total", bill_total)
+    basic = money_input("basic_insurance_paid", basic_insurance_paid)
+    other = money_input("other_insurance_paid", other_insurance_paid)
+    if basic > bill:
+        raise RuleInputError("basic_insurance_paid", "基本医疗保险支付金额不能超过账单总额")
+    remainder = exact_subtract(exact_subtract(bill, basic), other)
+    if remainder < 0:
+        raise RuleInputError(
+            "other_insurance_paid", "其他保险支付金额与基本医疗保险支付金额之和不能超过账单总额"
+        )
+    return bill, basic, other, remainder
 
 
 def medical_reimbursement(
@@ -52,22 +73,9 @@ def medical_reimbursement(
     Raises RuleInputError naming the field for a negative amount, more than two decimals, a
     float, or payments above the bill.
     """
-    if category not in CATEGORIES:
-        raise RuleInputError("category", f"未知的困境儿童类别：{category}")
-    if kind not in MEDICAL_KINDS:
-        raise RuleInputError("kind", "就医类型须为 outpatient（门诊）或 inpatient（住院）")
-    check_date("service_date", service_date)
-    bill = money_input("bill_total", bill_total)
-    basic = money_input("basic_insurance_paid", basic_insurance_paid)
-    other = money_input("other_insurance_paid", other_insurance_paid)
-    if basic > bill:
-        raise RuleInputError("basic_insurance_paid", "基本医疗保险支付金额不能超过账单总额")
-    remainder = exact_subtract(exact_subtract(bill, basic), other)
-    if remainder < 0:
-        raise RuleInputError(
-            "other_insurance_paid", "其他保险支付金额与基本医疗保险支付金额之和不能超过账单总额"
-        )
-
+    bill, basic, other, remainder = _parse_bill(
+        category, kind, service_date, bill_total, basic_insurance_paid, other_insurance_paid
+    )
     key = f"medical.{category}.{kind}_ratio"
     remainder_step = Step("remainder", f"{bill} − {basic} − {other}", remainder)
     trace_inputs: dict[str, JSONValue] = {

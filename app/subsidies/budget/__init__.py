@@ -1,0 +1,1 @@
+"""The year's budget for classified support and the spending against it."""

@@ -1,0 +1,96 @@
+"""SQL of the year's budget and the spending against it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.kit.clock import DISTRICT_TZ
+from app.models import (
+    BenefitRun,
+    MedicalClaim,
+    PayrollLine,
+    PayrollRun,
+    PlacementEntry,
+    SubsidyBudget,
+)
+
+
+async def insert_budget(session: AsyncSession, values: dict[str, Any]) -> SubsidyBudget | None:
+    stmt = (
+        insert(SubsidyBudget)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["year"])
+        .returning(SubsidyBudget)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def budget(session: AsyncSession, year: int) -> SubsidyBudget | None:
+    return await session.get(SubsidyBudget, year)
+
+
+def _local_month(col: Any) -> Any:
+    return func.to_char(func.timezone("Asia/Shanghai", col), "YYYY-MM")
+
+
+async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str, int]]:
+    """(benefit, month "YYYY-MM", fen) for what was paid in `year`.
+
+    Living allowance: the lines of approved payrolls, by payroll month; medical claims and
+    placements: by the month they were paid; grant and holiday runs: by the month they were
+    approved (a draft run is not spent).
+    """
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
+    end = datetime(year + 1, 1, 1, tzinfo=DISTRICT_TZ)
+    queries: list[Select[Any]] = [
+        select(
+            text("'living_allowance'"),
+            func.to_char(PayrollRun.month, "YYYY-MM"),
+            func.sum(PayrollLine.amount_fen),
+        )
+        .join(PayrollRun, PayrollRun.id == PayrollLine.payroll_id)
+        .where(PayrollRun.status == "approved", PayrollRun.month.between(first, last))
+        .group_by(PayrollRun.month),
+        select(
+            text("'medical_reimbursement'"),
+            _local_month(MedicalClaim.paid_at),
+            func.sum(MedicalClaim.reimbursable_fen),
+        )
+        .where(
+            MedicalClaim.status == "paid",
+            MedicalClaim.paid_at >= start,
+            MedicalClaim.paid_at < end,
+        )
+        .group_by(text("2")),
+        select(
+            BenefitRun.benefit, _local_month(BenefitRun.approved_at), func.sum(BenefitRun.total_fen)
+        )
+        .where(
+            BenefitRun.status == "approved",
+            BenefitRun.approved_at >= start,
+            BenefitRun.approved_at < end,
+        )
+        .group_by(text("1, 2")),
+        select(
+            text("'adult_orphan_placement'"),
+            _local_month(PlacementEntry.paid_at),
+            func.sum(PlacementEntry.subsidy_fen),
+        )
+        .where(
+            PlacementEntry.status == "paid",
+            PlacementEntry.paid_at >= start,
+            PlacementEntry.paid_at < end,
+        )
+        .group_by(text("2")),
+    ]
+    out: list[tuple[str, str, int]] = []
+    for stmt in queries:
+        for benefit, month, fen in (await session.execute(stmt)).all():
+            out.append((str(benefit), str(month), int(fen or 0)))
+    return out

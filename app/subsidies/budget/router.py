@@ -1,0 +1,53 @@
+"""HTTP of the budget and spending: /api/v1/subsidy/budgets, /spending (district admins set the
+budget; admins, the leader and auditors read the spending)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from app.db import SessionDep
+from app.errors import error_responses
+from app.kit.context import RequestCtx
+from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
+from app.subsidies.auth import DistrictAdmin, DistrictReader
+from app.subsidies.budget import service
+from app.subsidies.schemas import BudgetCreate, BudgetOut, SpendingOut
+
+router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
+
+
+@router.post(
+    "/budgets",
+    response_model=BudgetOut,
+    status_code=201,
+    summary="Set the year's budget for classified support (once per year)",
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
+)
+async def create_subsidy_budget(
+    body: BudgetCreate,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    ctx: RequestCtx,
+    idempotency_key: IdempotencyKey = None,
+) -> BudgetOut | JSONResponse:
+    key = {"owner": str(actor.id), "scope": "subsidy.budgets"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
+        return replay
+    out = await service.create_budget(session, ctx, body.year, body.amount, body.reference)
+    await remember_for_key(session, idempotency_key, **key, out=out)
+    return out
+
+
+@router.get(
+    "/spending",
+    response_model=SpendingOut,
+    summary="Spending by benefit and month against the year's budget",
+    responses=error_responses(401, 403, 422),
+)
+async def get_subsidy_spending(
+    session: SessionDep, _: DistrictReader, year: Annotated[int, Query(ge=2000, le=2100)]
+) -> SpendingOut:
+    return await service.spending(session, year)

@@ -1,0 +1,87 @@
+"""分类保障支出: the year's budget (once per year) and what was paid against it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.kit import audit
+from app.kit.context import RequestContext
+from app.kit.money import from_fen, to_fen
+from app.subsidies.budget import repository as repo
+from app.subsidies.errors import BudgetExists
+from app.subsidies.runs.service import BENEFIT_ZH
+from app.subsidies.schemas import BudgetOut, SpendingOut
+
+
+async def create_budget(
+    session: AsyncSession, ctx: RequestContext, year: int, amount: Decimal, reference: str | None
+) -> BudgetOut:
+    row = await repo.insert_budget(
+        session,
+        {
+            "year": year,
+            "amount_fen": to_fen(amount),
+            "reference": reference,
+            "created_by": ctx.actor.name,
+        },
+    )
+    if row is None:
+        raise BudgetExists(f"{year} 年度预算已存在", f"The {year} budget already exists")
+    audit.record(
+        session,
+        ctx,
+        "subsidy_budget.create",
+        "subsidy_budget",
+        year,
+        {"amount_fen": row.amount_fen},
+    )
+    return BudgetOut(
+        year=row.year,
+        amount=from_fen(row.amount_fen),
+        reference=row.reference,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
+
+
+async def spending(session: AsyncSession, year: int) -> SpendingOut:
+    """分类保障支出: what was paid in `year` by benefit and month, against the year's budget."""
+    rows = await repo.spending_rows(session, year)
+    by_benefit: dict[str, int] = dict.fromkeys(BENEFIT_ZH, 0)
+    by_month: dict[str, dict[str, int]] = defaultdict(dict)
+    for benefit, month, fen in rows:
+        by_benefit[benefit] += fen
+        by_month[month][benefit] = by_month[month].get(benefit, 0) + fen
+    spent = sum(by_benefit.values())
+    budget = await repo.budget(session, year)
+    share = None
+    if budget is not None and budget.amount_fen > 0:
+        share = str(
+            (Decimal(spent) / Decimal(budget.amount_fen)).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            )
+        )
+    return SpendingOut.model_validate(
+        {
+            "year": year,
+            "budget": from_fen(budget.amount_fen) if budget else None,
+            "spent": from_fen(spent),
+            "remaining": from_fen(budget.amount_fen - spent) if budget else None,
+            "share_spent": share,
+            "by_benefit": [
+                {"benefit": b, "benefit_zh": BENEFIT_ZH[b], "amount": from_fen(fen)}
+                for b, fen in by_benefit.items()
+            ],
+            "by_month": [
+                {
+                    "month": month,
+                    "amounts": {b: from_fen(fen) for b, fen in amounts.items()},
+                    "total": from_fen(sum(amounts.values())),
+                }
+                for month, amounts in sorted(by_month.items())
+            ],
+        }
+    )

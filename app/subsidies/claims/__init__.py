@@ -1,0 +1,1 @@
+"""医疗报销: medical reimbursement claims, filed, decided and paid."""

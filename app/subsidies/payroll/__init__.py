@@ -1,0 +1,1 @@
+"""生活补贴发放: the monthly living-allowance payroll (run, adjust, approve, export)."""

@@ -1,0 +1,142 @@
+"""HTTP of the living-allowance payroll: /api/v1/subsidy/payrolls.
+
+District admins run and recompute a month's payroll, the district leader approves it (not its
+creator: four eyes); admins, the leader and auditors read it. Town, village and institute staff
+read nothing of it (403): the bank sheet lists the whole district.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
+
+from app.db import SessionDep
+from app.errors import error_responses
+from app.kit.context import RequestCtx
+from app.kit.etag import set_etag
+from app.kit.four_eyes import FourEyes
+from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
+from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.subsidies.auth import DistrictAdmin, DistrictReader, Leader
+from app.subsidies.payroll import service
+from app.subsidies.schemas import PayrollApprove, PayrollCreate, PayrollLineOut, PayrollOut
+
+router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
+
+MonthPath = Annotated[str, "YYYY-MM"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX: {}}, "description": "The payroll as .xlsx"}
+}
+
+
+@router.post(
+    "/payrolls",
+    response_model=PayrollOut,
+    status_code=201,
+    summary="Run the month's living-allowance payroll (one per month; 409 names the existing)",
+    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
+)
+async def create_payroll(
+    body: PayrollCreate,
+    response: Response,
+    session: SessionDep,
+    actor: DistrictAdmin,
+    ctx: RequestCtx,
+    idempotency_key: IdempotencyKey = None,
+) -> PayrollOut | JSONResponse:
+    key = {"owner": str(actor.id), "scope": "subsidy.payrolls"}
+    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
+        return replay
+    run = await service.create_payroll(session, ctx, body.month)
+    set_etag(response, run.version)
+    out = await service.answer(session, run)
+    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(run.id))
+    return out
+
+
+@router.get(
+    "/payrolls/{month}",
+    response_model=PayrollOut,
+    summary="Get the month's payroll run with its totals",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_payroll(
+    month: MonthPath, response: Response, session: SessionDep, _: DistrictReader
+) -> PayrollOut:
+    run = await service.get_payroll(session, month)
+    set_etag(response, run.version)
+    return await service.answer(session, run)
+
+
+@router.get(
+    "/payrolls/{month}/lines",
+    response_model=Page[PayrollLineOut],
+    summary="The run's lines (keyset pages), with the frozen facts and parameters",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def list_payroll_lines(
+    month: MonthPath,
+    session: SessionDep,
+    _: DistrictReader,
+    ctx: RequestCtx,
+    kind: Literal["regular", "adjustment"] | None = None,
+    town_code: Annotated[str | None, Query(max_length=12)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[PayrollLineOut]:
+    return await service.payroll_lines(session, ctx, month, kind, town_code, limit, cursor)
+
+
+@router.post(
+    "/payrolls/{month}/recompute",
+    response_model=PayrollOut,
+    summary="Recompute a draft run with today's ledger and standards (approved: 409)",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def recompute_payroll(
+    month: MonthPath, response: Response, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
+) -> PayrollOut:
+    run = await service.recompute_payroll(session, ctx, month)
+    set_etag(response, run.version)
+    return await service.answer(session, run)
+
+
+@router.post(
+    "/payrolls/{month}/approve",
+    response_model=PayrollOut,
+    summary="Approve the run (district leader, not its creator); its lines are frozen from then on",
+    responses=error_responses(400, 401, 403, 404, 409, 422),
+)
+async def approve_payroll(
+    month: MonthPath,
+    response: Response,
+    session: SessionDep,
+    _: Leader,
+    ctx: RequestCtx,
+    four_eyes: FourEyes,
+    body: PayrollApprove | None = None,
+) -> PayrollOut:
+    note = body.note if body else None
+    run = await service.approve_payroll(session, ctx, month, note, four_eyes=four_eyes)
+    set_etag(response, run.version)
+    return await service.answer(session, run)
+
+
+@router.get(
+    "/payrolls/{month}/export",
+    summary="The bank-transfer sheet (.xlsx, Chinese headers)",
+    response_class=Response,
+    responses=_XLSX_RESPONSE | error_responses(401, 403, 404, 422),
+)
+async def export_payroll(
+    month: MonthPath, session: SessionDep, _: DistrictReader, ctx: RequestCtx
+) -> Response:
+    content = await service.export(session, ctx, month)
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="payroll-{month}.xlsx"'},
+    )

@@ -1,0 +1,1 @@
+"""What is due for a month, with its trace (nothing is paid)."""

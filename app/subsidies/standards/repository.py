@@ -1,0 +1,61 @@
+"""SQL of the subsidy standards (补贴标准) and the payroll months they reach."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import PayrollRun, SubsidyStandard
+from app.subsidies.standards.values import seed_rows
+
+
+async def ensure_seeded(session: AsyncSession) -> None:
+    """Insert the seed values of parameters.yaml that are missing (idempotent)."""
+    stmt = insert(SubsidyStandard).values(seed_rows())
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=["key", "effective_from"]))
+
+
+async def all_standards(session: AsyncSession) -> Sequence[SubsidyStandard]:
+    stmt = select(SubsidyStandard).order_by(SubsidyStandard.key, SubsidyStandard.effective_from)
+    return (await session.execute(stmt)).scalars().all()
+
+
+def list_standards_stmt(key: str | None) -> Select[Any]:
+    stmt = select(SubsidyStandard)
+    if key:
+        stmt = stmt.where(SubsidyStandard.key == key)
+    return stmt
+
+
+async def insert_standard(session: AsyncSession, values: dict[str, Any]) -> SubsidyStandard | None:
+    """Append a value; None when the key already has one from that date."""
+    stmt = (
+        insert(SubsidyStandard)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["key", "effective_from"])
+        .returning(SubsidyStandard)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def approved_months_from(session: AsyncSession, first: date) -> list[date]:
+    stmt = (
+        select(PayrollRun.month)
+        .where(PayrollRun.status == "approved", PayrollRun.month >= first)
+        .order_by(PayrollRun.month)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def draft_months_from(session: AsyncSession, first: date) -> list[date]:
+    stmt = (
+        select(PayrollRun.month)
+        .where(PayrollRun.status == "draft", PayrollRun.month >= first)
+        .order_by(PayrollRun.month)
+    )
+    return list((await session.execute(stmt)).scalars().all())
