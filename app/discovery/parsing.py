@@ -135,7 +135,7 @@ def _rows_from_xlsx(raw: bytes) -> list[list[str]]:
     """The first sheet's rows, through the screening reader and its limits (an XLSX bomb is
     refused naming the limit, `FileLimitExceeded`, at flat memory)."""
     from app.errors import FileLimitExceeded
-    from app.screening.xlsx import XlsxError, XlsxLimitExceeded, XlsxReader
+    from app.screening.imports.xlsx import XlsxError, XlsxLimitExceeded, XlsxReader
 
     out = []
     try:

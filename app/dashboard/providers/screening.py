@@ -3,7 +3,7 @@ compulsory school age (6–15 on the day the figures are taken) — the number e
 
 Written against the screening domain's planned `screening_records` (`classification`
 migrant|left_behind|neither, `village_code`, `birth_date`, `school_status`, and a boolean `flagged` when
-the model has one) — the field names of `app.screening.rows.ValidRow`. The screening branch had no
+the model has one) — the field names of `app.screening.imports.rows.ValidRow`. The screening branch had no
 model yet when this was written: if its table or columns are named otherwise, `model_table`
 raises MissingModel and the section stays absent until this module is adjusted.
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AGE_BANDS
 from app.observability import current_metrics
-from app.screening.staging import STAGE_COLUMNS, PreparedChunk, encode_copy
+from app.screening.imports.prepare import STAGE_COLUMNS, PreparedChunk, encode_copy
 
 MERGE_LOCK: Final = 0x73637265656E  # "screen"
 # Per merge transaction (SET LOCAL): enough for the statement's largest intermediate results
@@ -266,7 +266,7 @@ async def merge_records(
 async def merge_copy_data(
     session: AsyncSession, data: bytes, *, import_id: uuid.UUID | None, now: datetime
 ) -> tuple[int, int]:
-    """COPY a binary payload of staged rows (`staging.encode_copy`) and merge it."""
+    """COPY a binary payload of staged rows (`prepare.encode_copy`) and merge it."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     # The statement keeps the inserted rows (for the statistics), the records of the children
     # found and, joined to them, their staged values: with the default 4 MB these spill to

@@ -1,6 +1,6 @@
 """One screening row: validation, normalisation, classification, identity.
 
-`validate_row` turns a raw row (as `parsing` yields it) into a `ValidRow` (typed, normalised,
+`validate_row` turns a raw row (as `table` yields it) into a `ValidRow` (typed, normalised,
 classified, flagged) or a `RejectedRow` (every problem found, as `RowError(row_number, column,
 reason)` with the column's English field name and the reason in Chinese).
 
@@ -30,9 +30,9 @@ from datetime import date, datetime
 from typing import Any, Final, Literal, NamedTuple, cast
 
 from app.kit.idnumber import Gender
-from app.screening.parsing import RawRow
-from app.screening.template import ZH_BY_FIELD
-from app.screening.values import (
+from app.screening.imports.table import RawRow
+from app.screening.imports.template import ZH_BY_FIELD
+from app.screening.imports.values import (
     DisabilityKind,
     _fromisoformat,
     age_on,
@@ -328,7 +328,7 @@ def validate_row(
     `known_villages` is the district's village codes (a set, or a predicate); `today` bounds ID
     birth dates (default: the real today). Returns a RejectedRow listing every problem found,
     or a ValidRow. `trimmed` says that `raw` holds only trimmed, non-empty strings (as a CSV
-    `parsing.Table` yields them), so need not be cleaned again. Written straight-line on
+    `table.Table` yields them), so need not be cleaned again. Written straight-line on
     purpose: it runs a million times per large import.
     """
     v: dict[str, Any] = cast("dict[str, Any]", raw) if trimmed else _clean(raw)
