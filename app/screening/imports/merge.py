@@ -28,40 +28,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AGE_BANDS
 from app.observability import current_metrics
-from app.screening.imports.prepare import STAGE_COLUMNS, PreparedChunk, encode_copy
+from app.screening.imports.prepare import (
+    ROW_COLUMNS,
+    STAGE_COLUMNS,
+    PreparedChunk,
+    encode_copy,
+)
 
 MERGE_LOCK: Final = 0x73637265656E  # "screen"
 # Per merge transaction (SET LOCAL): enough for the statement's largest intermediate results
 # on a 50,000-row chunk (see `merge_copy_data`) to stay in memory.
 MERGE_WORK_MEM: Final = "64MB"
 
-# Fields compared to decide "changed", and kept in the history when they change.
-TRACKED: Final[tuple[str, ...]] = (
-    "name",
-    "gender",
-    "birth_date",
-    "hukou_code",
-    "village_code",
-    "residence_since",
-    "accompanied_by",
-    "father_away_since",
-    "mother_away_since",
-    "father_can_guard",
-    "mother_can_guard",
-    "guardian_name",
-    "guardian_phone",
-    "school_status",
-    "school_name",
-    "health_status",
-    "disability_kind",
-    "disability_grade",
-    "screened_on",
-    "stated_classification",
-    "classification",
-    "flags",
-)
 # Updated with the tracked ones, but derived from them (no history of their own).
 _DERIVED: Final = ("town_code", "flagged")
+# Fields compared to decide "changed", and kept in the history when they change: every column
+# of a staged row (`prepare.ROW_COLUMNS`) but the child's identity and ID number, the derived
+# ones and the file's row number.
+TRACKED: Final[tuple[str, ...]] = tuple(
+    c
+    for c in ROW_COLUMNS
+    if c not in {"identity_key", "id_number_enc", "id_number_masked", *_DERIVED, "row_number"}
+)
 
 _STAGE_DDL: Final = """
 CREATE TEMP TABLE IF NOT EXISTS screening_stage (

@@ -499,13 +499,15 @@ def _sheet_handlers(
                 if col is None:
                     col = _column_index(letters[:4])
                     if col >= max_columns or len(letters) > 3:
-                        raise _cell_beyond_columns(ref, max_columns)
+                        raise _beyond_columns(
+                            f"单元格 {ref[:20]} ", f"cell {ref[:20]} is", max_columns
+                        )
                     columns[letters] = col
                 state.col = col
             else:
                 state.col = len(row)
                 if state.col >= max_columns:
-                    raise _row_beyond_columns(state.row, max_columns)
+                    raise _beyond_columns(f"第{state.row}行", f"row {state.row} goes", max_columns)
             state.t = attrs.get("t", "n")
             s = attrs.get("s")
             state.s = int(s) if s else 0
@@ -578,21 +580,13 @@ def _text_handler(
     return text
 
 
-def _cell_beyond_columns(ref: str, max_columns: int) -> XlsxLimitExceeded:
+def _beyond_columns(what_zh: str, what_en: str, max_columns: int) -> XlsxLimitExceeded:
+    """A cell or row past the last column; `what_*` says which, with its verb in English."""
     return XlsxLimitExceeded(
         "xlsx_max_columns",
         max_columns,
-        f"单元格 {ref[:20]} 超出最大列数 {max_columns}",
-        f"cell {ref[:20]} is beyond the last column ({max_columns})",
-    )
-
-
-def _row_beyond_columns(row: int, max_columns: int) -> XlsxLimitExceeded:
-    return XlsxLimitExceeded(
-        "xlsx_max_columns",
-        max_columns,
-        f"第{row}行超出最大列数 {max_columns}",
-        f"row {row} goes beyond the last column ({max_columns})",
+        f"{what_zh}超出最大列数 {max_columns}",
+        f"{what_en} beyond the last column ({max_columns})",
     )
 
 
