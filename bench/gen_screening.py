@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from app.kit.idnumber import make as make_id_number
-from app.screening.parsing import iter_chunks
-from app.screening.rows import (
+from app.screening.imports.rows import (
     CLASSIFICATION_ZH,
     DuplicateTracker,
     ValidRow,
@@ -35,7 +34,8 @@ from app.screening.rows import (
     classify,
     validate_row,
 )
-from app.screening.template import EN_HEADERS, ZH_HEADERS
+from app.screening.imports.table import iter_chunks
+from app.screening.imports.template import EN_HEADERS, ZH_HEADERS
 
 DISTRICT: Final = "110115"
 TOWNS: Final = 20

@@ -37,8 +37,44 @@ def decode_csv(raw: bytes) -> str:
     )
 
 
+_Rows = dict[str, dict[str, str | None]]
+
+
+def _row_error(line: int, field: str, zh: str, en: str) -> tuple[str, str, str]:
+    """A problem of one row, as the (field, Chinese, English) triple ValidationFailed lists."""
+    return (f"row {line}: {field}", f"第{line}行：{zh}", f"Row {line}: {en}")
+
+
 async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) -> AreaImportResult:
     """Validate every row, then upsert them all; a bad row names its row number, nothing applied."""
+    header, lines = _read_table(raw)
+    rows, row_numbers, errors = _check_rows(header, lines)
+    if not rows and not errors:
+        raise ValidationFailed(
+            "文件没有数据行", "The file has no rows", errors=[("file", "文件没有数据行", "No rows")]
+        )
+    existing = await repo.get_many(
+        session, [c for c in rows] + [r["parent_code"] for r in rows.values() if r["parent_code"]]
+    )
+    errors += _check_against_tree(rows, row_numbers, existing)
+    if errors:
+        raise ValidationFailed(
+            "区划文件有错误，未导入任何数据",
+            "The file has errors; nothing was imported",
+            errors=errors,
+        )
+    to_write, inserted, updated, unchanged = _with_paths(rows, existing)
+    await repo.upsert(session, to_write)
+    audit.record(
+        session, principal, "area.import", "area", None, {"inserted": inserted, "updated": updated}
+    )
+    return AreaImportResult(
+        total_rows=len(rows), inserted=inserted, updated=updated, unchanged=unchanged
+    )
+
+
+def _read_table(raw: bytes) -> tuple[list[str], list[list[str]]]:
+    """The file's header (lower-cased, with every column of COLUMNS) and its data lines."""
     text = decode_csv(raw)
     try:  # newline="": csv splits the lines itself (a bare CR is a line end, not an error)
         lines = list(csv.reader(io.StringIO(text, newline="")))
@@ -46,8 +82,7 @@ async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) ->
         raise ValidationFailed(
             errors=[("file", f"CSV格式错误：{exc}", f"Malformed CSV: {exc}")]
         ) from None
-    reader = iter(lines)
-    header = [h.strip().lower() for h in next(reader, [])]
+    header = [h.strip().lower() for h in lines[0]] if lines else []
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise ValidationFailed(
@@ -55,18 +90,25 @@ async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) ->
             "CSV is missing columns: " + ", ".join(missing),
             errors=[(c, "缺少该列", "Missing column") for c in missing],
         )
+    return header, lines[1:]
+
+
+def _check_rows(
+    header: list[str], lines: list[list[str]]
+) -> tuple[_Rows, dict[str, int], list[tuple[str, str, str]]]:
+    """Each row checked on its own: the rows by code, their line numbers, the problems."""
     idx = {c: header.index(c) for c in COLUMNS}
     errors: list[tuple[str, str, str]] = []
-    rows: dict[str, dict[str, str | None]] = {}
+    rows: _Rows = {}
     row_numbers: dict[str, int] = {}
-    for line_no, cells in enumerate(reader, start=2):
+    for line_no, cells in enumerate(lines, start=2):
         if not any(c.strip() for c in cells):
             continue
         cells = cells + [""] * (len(header) - len(cells))
         code, name, level, parent = (cells[idx[c]].strip() for c in COLUMNS)
 
         def bad(field: str, zh: str, en: str, line: int = line_no) -> None:
-            errors.append((f"row {line}: {field}", f"第{line}行：{zh}", f"Row {line}: {en}"))
+            errors.append(_row_error(line, field, zh, en))
 
         if not _CODE.match(code):
             bad("code", "区划代码应为6至12位数字", "code must be 6 to 12 digits")
@@ -87,13 +129,15 @@ async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) ->
             bad("parent_code", "缺少上级区划代码", "parent_code is required")
         rows[code] = {"code": code, "name": name, "level": level, "parent_code": parent or None}
         row_numbers[code] = line_no
-    if not rows and not errors:
-        raise ValidationFailed(
-            "文件没有数据行", "The file has no rows", errors=[("file", "文件没有数据行", "No rows")]
-        )
-    existing = await repo.get_many(
-        session, [c for c in rows] + [r["parent_code"] for r in rows.values() if r["parent_code"]]
-    )
+    return rows, row_numbers, errors
+
+
+def _check_against_tree(
+    rows: _Rows, row_numbers: dict[str, int], existing: dict[str, Area]
+) -> list[tuple[str, str, str]]:
+    """The rows judged against the areas already stored: parents that exist at the right
+    level, no existing area changing its level or its parent."""
+    errors: list[tuple[str, str, str]] = []
     levels = {c: a.level for c, a in existing.items()} | {
         c: str(r["level"]) for c, r in rows.items()
     }
@@ -104,46 +148,42 @@ async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) ->
             plevel = levels.get(parent_code)
             if plevel is None:
                 errors.append(
-                    (
-                        f"row {line}: parent_code",
-                        f"第{line}行：上级区划 {parent_code} 不存在",
-                        f"Row {line}: unknown parent {parent_code}",
+                    _row_error(
+                        line,
+                        "parent_code",
+                        f"上级区划 {parent_code} 不存在",
+                        f"unknown parent {parent_code}",
                     )
                 )
             elif plevel != PARENT_LEVEL[str(r["level"])]:
                 errors.append(
-                    (
-                        f"row {line}: parent_code",
-                        f"第{line}行：上级区划级别不符",
-                        f"Row {line}: parent has the wrong level",
+                    _row_error(
+                        line, "parent_code", "上级区划级别不符", "parent has the wrong level"
                     )
                 )
         if code in existing and existing[code].level != r["level"]:
             errors.append(
-                (
-                    f"row {line}: level",
-                    f"第{line}行：不能更改已有区划的级别",
-                    f"Row {line}: cannot change an area's level",
-                )
+                _row_error(line, "level", "不能更改已有区划的级别", "cannot change an area's level")
             )
         elif code in existing and existing[code].parent_code != parent_code:
             # Moving an area would change its path and every descendant's (and jurisdiction):
             # refuse it rather than report the row "unchanged" and ignore it.
             errors.append(
-                (
-                    f"row {line}: parent_code",
-                    f"第{line}行：不能更改已有区划的上级（现为 {existing[code].parent_code}）",
-                    f"Row {line}: cannot move an existing area to another parent",
+                _row_error(
+                    line,
+                    "parent_code",
+                    f"不能更改已有区划的上级（现为 {existing[code].parent_code}）",
+                    "cannot move an existing area to another parent",
                 )
             )
-    if errors:
-        raise ValidationFailed(
-            "区划文件有错误，未导入任何数据",
-            "The file has errors; nothing was imported",
-            errors=errors,
-        )
+    return errors
 
-    # parents before children; each area's materialised path from its parent's
+
+def _with_paths(
+    rows: _Rows, existing: dict[str, Area]
+) -> tuple[list[dict[str, str | None]], int, int, int]:
+    """The rows to upsert, parents before children, each with its materialised path (its
+    parent's and its code), and how many are inserted, updated and unchanged."""
     paths = {c: a.path for c, a in existing.items()}
     ordered = sorted(
         rows.values(), key=lambda r: ("district", "town", "village").index(str(r["level"]))
@@ -161,13 +201,7 @@ async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) ->
         else:
             unchanged += 1
         to_write.append({**r, "path": paths[code]})
-    await repo.upsert(session, to_write)
-    audit.record(
-        session, principal, "area.import", "area", None, {"inserted": inserted, "updated": updated}
-    )
-    return AreaImportResult(
-        total_rows=len(rows), inserted=inserted, updated=updated, unchanged=unchanged
-    )
+    return to_write, inserted, updated, unchanged
 
 
 async def list_areas(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -135,7 +136,7 @@ def _rows_from_xlsx(raw: bytes) -> list[list[str]]:
     """The first sheet's rows, through the screening reader and its limits (an XLSX bomb is
     refused naming the limit, `FileLimitExceeded`, at flat memory)."""
     from app.errors import FileLimitExceeded
-    from app.screening.xlsx import XlsxError, XlsxLimitExceeded, XlsxReader
+    from app.screening.imports.xlsx import XlsxError, XlsxLimitExceeded, XlsxReader
 
     out = []
     try:
@@ -167,7 +168,27 @@ def parse(raw: bytes) -> list[MemberRow]:
     rows = read_rows(raw)
     if not rows:
         raise ParseError([(None, "file", "文件为空", "The file is empty")])
-    header = [h.strip() for h in rows[0]]
+    index = _column_index(rows[0])
+    errors: list[tuple[int | None, str, str, str]] = []
+    out: list[MemberRow] = []
+    for n, row in enumerate(rows[1:], start=2):
+
+        def get(key: str, row: list[str] = row) -> str:
+            i = index.get(key)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        member = _member(n, get, errors)
+        if member is not None:
+            out.append(member)
+    if errors:
+        raise ParseError(errors[:200])
+    return out
+
+
+def _column_index(header_row: list[str]) -> dict[str, int]:
+    """Each known column's position in the header; a ParseError names the required ones
+    missing."""
+    header = [h.strip() for h in header_row]
     index: dict[str, int] = {}
     for key, names in HEADERS.items():
         for i, h in enumerate(header):
@@ -178,71 +199,64 @@ def parse(raw: bytes) -> list[MemberRow]:
         raise ParseError(
             [(1, k, f"缺少列 {k}（{HEADERS[k][1]}）", f"Missing column {k}") for k in missing]
         )
-    errors: list[tuple[int | None, str, str, str]] = []
-    out: list[MemberRow] = []
-    for n, row in enumerate(rows[1:], start=2):
+    return index
 
-        def get(key: str, row: list[str] = row) -> str:
-            i = index.get(key)
-            return row[i].strip() if i is not None and i < len(row) else ""
 
-        bad = len(errors)
-        for key in REQUIRED:
-            if not get(key):
-                errors.append((n, key, "不能为空", "Required"))
-        assistance = ASSISTANCE.get(get("assistance_type"))
-        if get("assistance_type") and assistance is None:
-            errors.append((n, "assistance_type", "救助类型无效", "Unknown assistance type"))
-        relation = RELATIONS.get(get("relation"))
-        if get("relation") and relation is None:
-            errors.append((n, "relation", "与户主关系无效", "Unknown relation"))
-        disability = None
-        if get("disability_grade") or get("disability_kind"):
-            kind = DISABILITY_KINDS.get(get("disability_kind"))
-            grade = get("disability_grade")
-            if kind is None or grade not in ("1", "2", "3", "4"):
-                errors.append(
-                    (
-                        n,
-                        "disability_grade",
-                        "残疾类别或等级（1-4）无效",
-                        "Bad disability kind/grade",
-                    )
+def _member(
+    n: int, get: Callable[[str], str], errors: list[tuple[int | None, str, str, str]]
+) -> MemberRow | None:
+    """Row `n` (its cells through `get`) checked: the member, or None with its problems
+    appended to `errors`."""
+    bad = len(errors)
+    for key in REQUIRED:
+        if not get(key):
+            errors.append((n, key, "不能为空", "Required"))
+    assistance = ASSISTANCE.get(get("assistance_type"))
+    if get("assistance_type") and assistance is None:
+        errors.append((n, "assistance_type", "救助类型无效", "Unknown assistance type"))
+    relation = RELATIONS.get(get("relation"))
+    if get("relation") and relation is None:
+        errors.append((n, "relation", "与户主关系无效", "Unknown relation"))
+    disability = None
+    if get("disability_grade") or get("disability_kind"):
+        kind = DISABILITY_KINDS.get(get("disability_kind"))
+        grade = get("disability_grade")
+        if kind is None or grade not in ("1", "2", "3", "4"):
+            errors.append(
+                (
+                    n,
+                    "disability_grade",
+                    "残疾类别或等级（1-4）无效",
+                    "Bad disability kind/grade",
                 )
-            else:
-                disability = {
-                    "kind": kind,
-                    "grade": int(grade),
-                    "certificate_no": get("disability_certificate_no") or "",
-                }
-        situation = get("situation") or None
-        if situation is not None and situation not in SITUATIONS:
-            errors.append((n, "situation", "特殊情形代码无效", "Unknown situation"))
-        since: date | None = None
-        if get("situation_since"):
-            try:
-                since = date.fromisoformat(get("situation_since")[:10])
-            except ValueError:
-                errors.append((n, "situation_since", "日期格式应为 YYYY-MM-DD", "Bad date"))
-        if len(errors) > bad:
-            continue
-        out.append(
-            MemberRow(
-                row=n,
-                household_id=get("household_id"),
-                assistance=str(assistance),
-                village_code=get("village_code"),
-                name=get("name"),
-                id_number=get("id_number"),
-                relation=str(relation),
-                disability=disability,
-                serious_illness={"diagnosis": get("serious_illness")}
-                if get("serious_illness")
-                else None,
-                situation=situation,
-                situation_since=since,
             )
-        )
-    if errors:
-        raise ParseError(errors[:200])
-    return out
+        else:
+            disability = {
+                "kind": kind,
+                "grade": int(grade),
+                "certificate_no": get("disability_certificate_no") or "",
+            }
+    situation = get("situation") or None
+    if situation is not None and situation not in SITUATIONS:
+        errors.append((n, "situation", "特殊情形代码无效", "Unknown situation"))
+    since: date | None = None
+    if get("situation_since"):
+        try:
+            since = date.fromisoformat(get("situation_since")[:10])
+        except ValueError:
+            errors.append((n, "situation_since", "日期格式应为 YYYY-MM-DD", "Bad date"))
+    if len(errors) > bad:
+        return None
+    return MemberRow(
+        row=n,
+        household_id=get("household_id"),
+        assistance=str(assistance),
+        village_code=get("village_code"),
+        name=get("name"),
+        id_number=get("id_number"),
+        relation=str(relation),
+        disability=disability,
+        serious_illness={"diagnosis": get("serious_illness")} if get("serious_illness") else None,
+        situation=situation,
+        situation_since=since,
+    )

@@ -16,7 +16,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,28 +105,8 @@ async def import_households(
 ) -> ImportResult:
     """Import the household list; every bad row is named, nothing applied then."""
     today = children.today_of(now)
-    try:
-        members = parse(raw)
-    except ParseError as e:
-        raise ValidationFailed(
-            errors=[(f, _at(r, zh), _at(r, en, en=True)) for r, f, zh, en in e.errors],
-            extra={"rows": [{"row": r, "field": f, "message": zh} for r, f, zh, _en in e.errors]},
-        ) from None
-    errors: list[tuple[int, str, str, str]] = []
-    known = await repo.village_codes(session, {m.village_code for m in members})
-    parsed: dict[int, idnumber.IdNumber] = {}
-    for m in members:
-        if m.village_code not in known:
-            errors.append((m.row, "village_code", "村居代码不存在", "Unknown village"))
-        try:
-            parsed[m.row] = idnumber.parse(m.id_number, today=today)
-        except idnumber.InvalidIdNumber as e:
-            errors.append((m.row, "id_number", str(e), "Invalid ID number"))
-    if errors:
-        raise ValidationFailed(
-            errors=[(f, _at(r, zh), _at(r, en, en=True)) for r, f, zh, en in errors[:200]],
-            extra={"rows": [{"row": r, "field": f, "message": zh} for r, f, zh, _ in errors[:200]]},
-        )
+    members = _parse_members(raw)
+    parsed = await _check_members(session, members, today)
     households: dict[str, list[MemberRow]] = defaultdict(list)
     for m in members:
         households[m.household_id].append(m)
@@ -141,65 +121,16 @@ async def import_households(
         if h in enrolled:
             counts["enrolled"] += 1
             continue
-        idn = parsed[m.row]
-        facts = {
-            "household_assistance": m.assistance,
-            "disability": m.disability,
-            "serious_illness": m.serious_illness,
-            "parents": _parents_of(m, households[m.household_id], today),
-        }
-        record = screened.get(h)
-        if record is not None:
-            # Seen in the migrant screening: its facts join the household list's.
-            facts["screening"] = {
-                "record_id": str(record.id),
-                "screened_on": record.screened_on.isoformat(),
-                "classification": record.classification,
-                "school_status": record.school_status,
-            }
-            if not facts["disability"] and record.disability_grade:
-                facts["disability"] = {
-                    "kind": record.disability_kind,
-                    "grade": record.disability_grade,
-                    "source": "screening",
-                }
+        facts = _facts_of(m, households[m.household_id], screened.get(h), today)
         suggested = rules.suggested_categories(facts, today)
         if not suggested:
             counts["none"] += 1
             continue
-        reasons = [{"category": c, "reason": _reason_text(c, facts)} for c in suggested]
-        fh = _facts_hash(facts)
-        cand = existing.get(h)
-        if cand is None:
-            cand = DiscoveryCandidate(
-                id=uuid.uuid4(),
-                id_number_enc=ring.encrypt(idn.value, context=ID_CONTEXT),
-                id_number_hash=h,
-                id_number_masked=idn.masked,
-                gender=idn.gender,
-                birth_date=idn.birth_date,
-                status="open",
-            )
-            session.add(cand)
-            existing[h] = cand
-            counts["new"] += 1
-        elif cand.status == "enrolled":
-            continue
-        elif cand.status == "dismissed" and cand.facts_hash == fh:
-            counts["dismissed"] += 1
-            cand.last_seen_at = now
-            continue
-        elif cand.status == "dismissed":
-            cand.status, cand.dismiss_reason = "open", None
-            counts["reopened"] += 1
-        else:
-            counts["updated"] += 1
-        cand.name = m.name
-        cand.household_id = m.household_id
-        cand.household_assistance = m.assistance
-        cand.village_code = m.village_code
-        cand.facts, cand.facts_hash, cand.reasons = facts, fh, reasons
-        cand.last_seen_at = now
+        outcome = _store_candidate(
+            session, ring, existing, h, parsed[m.row], m, facts, suggested, now
+        )
+        if outcome is not None:
+            counts[outcome] += 1
     await session.flush()
     audit.record(
         session,
@@ -220,6 +151,116 @@ async def import_households(
         still_dismissed=counts["dismissed"],
         not_qualifying=counts["none"],
     )
+
+
+def _rows_invalid(errors: list[tuple[int | None, str, str, str]]) -> ValidationFailed:
+    """422 naming each (row, field, Chinese, English) problem, with the rows in `extra`."""
+    return ValidationFailed(
+        errors=[(f, _at(r, zh), _at(r, en, en=True)) for r, f, zh, en in errors],
+        extra={"rows": [{"row": r, "field": f, "message": zh} for r, f, zh, _en in errors]},
+    )
+
+
+def _parse_members(raw: bytes) -> list[MemberRow]:
+    """The household list's members, or 422 naming every row the parser refused."""
+    try:
+        return parse(raw)
+    except ParseError as e:
+        raise _rows_invalid(e.errors) from None
+
+
+async def _check_members(
+    session: AsyncSession, members: list[MemberRow], today: date
+) -> dict[int, idnumber.IdNumber]:
+    """Each member's ID number parsed (by row), or 422 naming the first 200 problems: unknown
+    villages and invalid ID numbers."""
+    errors: list[tuple[int | None, str, str, str]] = []
+    known = await repo.village_codes(session, {m.village_code for m in members})
+    parsed: dict[int, idnumber.IdNumber] = {}
+    for m in members:
+        if m.village_code not in known:
+            errors.append((m.row, "village_code", "村居代码不存在", "Unknown village"))
+        try:
+            parsed[m.row] = idnumber.parse(m.id_number, today=today)
+        except idnumber.InvalidIdNumber as e:
+            errors.append((m.row, "id_number", str(e), "Invalid ID number"))
+    if errors:
+        raise _rows_invalid(errors[:200])
+    return parsed
+
+
+def _facts_of(m: MemberRow, household: list[MemberRow], record: Any, today: date) -> dict[str, Any]:
+    """What the household list (and the migrant screening's `record`, if the child was
+    screened) says of a minor: the facts the categories are suggested from."""
+    facts: dict[str, Any] = {
+        "household_assistance": m.assistance,
+        "disability": m.disability,
+        "serious_illness": m.serious_illness,
+        "parents": _parents_of(m, household, today),
+    }
+    if record is not None:
+        # Seen in the migrant screening: its facts join the household list's.
+        facts["screening"] = {
+            "record_id": str(record.id),
+            "screened_on": record.screened_on.isoformat(),
+            "classification": record.classification,
+            "school_status": record.school_status,
+        }
+        if not facts["disability"] and record.disability_grade:
+            facts["disability"] = {
+                "kind": record.disability_kind,
+                "grade": record.disability_grade,
+                "source": "screening",
+            }
+    return facts
+
+
+def _store_candidate(
+    session: AsyncSession,
+    ring: KeyRing,
+    existing: dict[str, DiscoveryCandidate],
+    h: str,
+    idn: idnumber.IdNumber,
+    m: MemberRow,
+    facts: dict[str, Any],
+    suggested: list[str],
+    now: datetime,
+) -> str | None:
+    """Open, update or reopen the minor's candidate; the count it falls under (None for a
+    candidate already enrolled, left as it is)."""
+    reasons = [{"category": c, "reason": _reason_text(c, facts)} for c in suggested]
+    fh = _facts_hash(facts)
+    cand = existing.get(h)
+    if cand is None:
+        cand = DiscoveryCandidate(
+            id=uuid.uuid4(),
+            id_number_enc=ring.encrypt(idn.value, context=ID_CONTEXT),
+            id_number_hash=h,
+            id_number_masked=idn.masked,
+            gender=idn.gender,
+            birth_date=idn.birth_date,
+            status="open",
+        )
+        session.add(cand)
+        existing[h] = cand
+        outcome = "new"
+    elif cand.status == "enrolled":
+        return None
+    elif cand.status == "dismissed" and cand.facts_hash == fh:
+        cand.last_seen_at = now
+        return "dismissed"
+    elif cand.status == "dismissed":
+        cand.status, cand.dismiss_reason = "open", None
+        outcome = "reopened"
+    else:
+        outcome = "updated"
+    cand.name = m.name
+    cand.household_id = m.household_id
+    cand.household_assistance = m.assistance
+    cand.village_code = m.village_code
+    cand.facts, cand.facts_hash, cand.reasons = facts, fh, reasons
+    cand.last_seen_at = now
+    return outcome
 
 
 async def _candidate(

@@ -21,10 +21,10 @@ from app.kit.clock import SystemClock, local_today
 from app.kit.crypto import KeyRing
 from app.kit.idnumber import Gender, make
 from app.models import ScreeningRecord
-from app.screening import merge
-from app.screening.importer import village_towns
-from app.screening.rows import ValidRow, validate_row
-from app.screening.staging import FastCrypto, stage_tuple
+from app.screening.imports import merge
+from app.screening.imports.prepare import FastCrypto, stage_tuple
+from app.screening.imports.rows import ValidRow, validate_row
+from app.screening.imports.runner import village_towns
 
 DEMO_RECORDS: Final = 34_000
 CHUNK: Final = 17_000

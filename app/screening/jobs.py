@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.clock import local_today
 from app.models import ScreeningStatsState
-from app.screening import importer, merge
-from app.screening.staging import DEFAULT_CHUNK_ROWS
+from app.screening.imports import merge, runner
+from app.screening.imports.prepare import DEFAULT_CHUNK_ROWS
 from app.worker import registry
 
 
@@ -19,8 +19,8 @@ from app.worker import registry
 async def run_import(
     session: AsyncSession, payload: dict[str, Any], ctx: registry.JobContext
 ) -> None:
-    """Run or resume one import (see `importer` for how a restart is survived)."""
-    await importer.run_import(
+    """Run or resume one import (see `runner` for how a restart is survived)."""
+    await runner.run_import(
         session,
         uuid.UUID(payload["import_id"]),
         settings=ctx.settings,

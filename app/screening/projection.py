@@ -22,7 +22,7 @@ from app.auth.principal import Principal
 from app.kit.crypto import KeyRing
 from app.kit.reveal import reveal
 from app.models import ScreeningRecord
-from app.screening.rows import age_on
+from app.screening.imports.rows import age_on
 
 _ALL: Final = (
     "id",

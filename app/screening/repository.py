@@ -1,4 +1,4 @@
-"""The screening domain's read SQL (the import's writes are in `merge`).
+"""The screening domain's read SQL (the import's writes are in `imports.merge`).
 
 Jurisdiction: a record belongs to a village and, through it, a town (`town_code` is stored
 with the record, so a town's records are one index range). Village directors read their
@@ -28,7 +28,7 @@ from app.models import (
     ScreeningStat,
     ScreeningStatsState,
 )
-from app.screening.merge import age_band_sql
+from app.screening.imports.merge import age_band_sql
 
 R = ScreeningRecord
 

@@ -15,7 +15,8 @@ from app.kit.clock import ClockDep, local_today
 from app.kit.pagination import CursorQuery, Page
 from app.kit.types import Timestamp
 from app.screening import service
-from app.screening.rows import SchoolStatus
+from app.screening.imports.rows import SchoolStatus
+from app.screening.imports.template import template_csv, template_xlsx
 from app.screening.schemas import (
     ClassificationFilter,
     ImportAccepted,
@@ -24,7 +25,6 @@ from app.screening.schemas import (
     RecordOut,
     StatsOut,
 )
-from app.screening.template import template_csv, template_xlsx
 
 router = APIRouter(prefix="/api/v1/screening", tags=["screening 监测摸排"])
 

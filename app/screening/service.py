@@ -26,8 +26,8 @@ from app.kit.spreadsheet import csv_field
 from app.models import AGE_BANDS, SCHOOL_STAGES, ScreeningImport
 from app.screening import repository as repo
 from app.screening.errors import AreaNotFound, ImportNotFound, RecordNotFound
+from app.screening.imports.upload import receive_upload
 from app.screening.projection import project
-from app.screening.upload import receive_upload
 from app.worker.queue import enqueue
 
 UPLOAD_ROLES: Final = frozenset({"district_admin", "town_supervisor"})

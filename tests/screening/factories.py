@@ -19,10 +19,10 @@ from app.db import create_sessionmaker
 from app.kit.clock import FixedClock
 from app.kit.crypto import KeyRing
 from app.kit.idnumber import Gender, make
-from app.screening import merge
-from app.screening.rows import ValidRow, validate_row
-from app.screening.staging import stage_tuple
-from app.screening.template import EN_HEADERS, FIELDS, ZH_BY_FIELD
+from app.screening.imports import merge
+from app.screening.imports.prepare import stage_tuple
+from app.screening.imports.rows import ValidRow, validate_row
+from app.screening.imports.template import EN_HEADERS, FIELDS, ZH_BY_FIELD
 from app.worker.runner import Worker
 from tests.conftest import TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.config import Settings
 from app.kit.clock import FixedClock
 from app.kit.idnumber import mask
-from app.screening import merge
+from app.screening.imports import merge
 from tests.conftest import TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, AuthHeaders
 from tests.incidents.factories import report
 from tests.screening.factories import csv_bytes, import_file, keyring, load_records, row

@@ -10,7 +10,7 @@ from app.config import Settings
 from app.kit.crypto import KeyRing
 from app.models import ScreeningRecord, User
 from app.screening import demo as screening_demo
-from app.screening.staging import FastCrypto
+from app.screening.imports.prepare import FastCrypto
 from tests.conftest import make_settings
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.kit.clock import FixedClock
-from app.screening import merge
+from app.screening.imports import merge
 from tests.conftest import VILLAGE2, VILLAGE3, AuthHeaders
 from tests.screening.factories import csv_bytes, import_file, row
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from app.kit.idnumber import Gender, make
-from app.screening.parsing import (
+from app.screening.imports.rows import DuplicateTracker, RejectedRow, ValidRow, validate_row
+from app.screening.imports.table import (
     SAMPLE_SIZE,
     MissingColumnsError,
     NotATableError,
@@ -30,8 +31,7 @@ from app.screening.parsing import (
     iter_rows,
     open_table,
 )
-from app.screening.rows import DuplicateTracker, RejectedRow, ValidRow, validate_row
-from app.screening.template import (
+from app.screening.imports.template import (
     COLUMNS,
     EN_HEADERS,
     FIELDS,

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.screening.parsing import NotATableError
-from app.screening.pipeline import prepared_chunks
-from app.screening.staging import PrepareContext, PreparedChunk
+from app.screening.imports.prepare import PrepareContext, PreparedChunk
+from app.screening.imports.producer import prepared_chunks
+from app.screening.imports.table import NotATableError
 from tests.screening.factories import TOWN_OF, csv_bytes, row
 
 
@@ -86,7 +86,7 @@ async def test_stopping_after_the_first_chunk_ends_the_child(
 
 
 def _parsing_children() -> list[int]:
-    """This process's live `parse_child` processes (from /proc)."""
+    """This process's live `child` processes (from /proc)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -96,6 +96,6 @@ def _parsing_children() -> list[int]:
             command = (proc / "cmdline").read_bytes()
         except (OSError, IndexError, ValueError):  # gone meanwhile
             continue
-        if parent == os.getpid() and b"app.screening.parse_child" in command:
+        if parent == os.getpid() and b"app.screening.imports.child" in command:
             found.append(int(proc.name))
     return found

@@ -1,4 +1,4 @@
-"""`staging.prepare_chunks`: chunk sizes, resuming after a row, counts and payloads."""
+"""`prepare.prepare_chunks`: chunk sizes, resuming after a row, counts and payloads."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.config import Settings
-from app.screening import staging
-from app.screening.parsing import Table
-from app.screening.staging import PrepareContext, PreparedChunk, prepare_chunks
+from app.screening.imports import prepare
+from app.screening.imports.prepare import PrepareContext, PreparedChunk, prepare_chunks
+from app.screening.imports.table import Table
 from tests.conftest import VILLAGE1
 from tests.screening.factories import TOWN_OF, csv_bytes, row
 
@@ -50,22 +50,22 @@ def _copy_tuples(chunk: PreparedChunk) -> int:
 
 @pytest.fixture
 def small_first_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(staging, "FIRST_CHUNK_ROWS", 2)
+    monkeypatch.setattr(prepare, "FIRST_CHUNK_ROWS", 2)
     # a small file is read ahead whole at once: say "progress unknown", so chunks just grow
     monkeypatch.setattr(Table, "progress", lambda self: 0.0)
 
 
 def test_chunk_sizes_grow_then_shrink_near_the_end() -> None:
-    first = staging.FIRST_CHUNK_ROWS
-    assert staging.next_chunk_rows(first, 50_000, first, 0.0) == 2 * first
-    assert staging.next_chunk_rows(40_000, 50_000, 100_000, 0.1) == 50_000
-    assert staging.next_chunk_rows(50_000, 50_000, 500_000, 0.5) == 50_000
+    first = prepare.FIRST_CHUNK_ROWS
+    assert prepare.next_chunk_rows(first, 50_000, first, 0.0) == 2 * first
+    assert prepare.next_chunk_rows(40_000, 50_000, 100_000, 0.1) == 50_000
+    assert prepare.next_chunk_rows(50_000, 50_000, 500_000, 0.5) == 50_000
     # 900,000 of about 1,000,000 rows read: half of the 100,000 left
-    assert staging.next_chunk_rows(50_000, 50_000, 900_000, 0.9) == 50_000
-    assert staging.next_chunk_rows(50_000, 50_000, 950_000, 0.95) == 25_000
-    assert staging.next_chunk_rows(25_000, 50_000, 990_000, 0.99) == first
-    assert staging.next_chunk_rows(first, 50_000, 999_000, 1.0) == first
-    assert staging.next_chunk_rows(4, 4, 8, 0.5) == 4  # never more than chunk_rows
+    assert prepare.next_chunk_rows(50_000, 50_000, 900_000, 0.9) == 50_000
+    assert prepare.next_chunk_rows(50_000, 50_000, 950_000, 0.95) == 25_000
+    assert prepare.next_chunk_rows(25_000, 50_000, 990_000, 0.99) == first
+    assert prepare.next_chunk_rows(first, 50_000, 999_000, 1.0) == first
+    assert prepare.next_chunk_rows(4, 4, 8, 0.5) == 4  # never more than chunk_rows
 
 
 def test_chunks_start_small_and_double_up_to_chunk_rows(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.kit.clock import FixedClock
 from app.models import ScreeningRecord
-from app.screening import importer, merge
+from app.screening.imports import merge, runner
 from tests.conftest import AuthHeaders
 from tests.screening.factories import csv_bytes, drain, row, upload
 
@@ -68,7 +68,7 @@ async def test_crash_after_two_chunks_then_resume(
         if chunks == 2:
             raise Crash
 
-    monkeypatch.setattr(importer, "after_chunk_hook", crash)
+    monkeypatch.setattr(runner, "after_chunk_hook", crash)
     r = await upload(committed_client, h, csv_bytes(rows))
     import_id = r.json()["id"]
     await drain(committed_engine, settings, clock)
@@ -78,7 +78,7 @@ async def test_crash_after_two_chunks_then_resume(
     assert (mid["total_rows"], mid["inserted"]) == (8, 8)  # two whole chunks of four
     assert await _stored(committed_engine, names) == 8
 
-    monkeypatch.setattr(importer, "after_chunk_hook", None)
+    monkeypatch.setattr(runner, "after_chunk_hook", None)
     await _make_job_due(committed_engine, import_id)
     await drain(committed_engine, settings, clock)
     done = await _status(committed_client, h, import_id)
@@ -118,7 +118,7 @@ async def test_a_chunk_that_fails_is_not_half_applied_and_the_last_attempt_marks
     monkeypatch.setattr(merge, "apply_chunk", broken_apply)
     r = await upload(committed_client, h, csv_bytes(rows))
     import_id = r.json()["id"]
-    for _ in range(importer.MAX_ATTEMPTS):
+    for _ in range(runner.MAX_ATTEMPTS):
         await _make_job_due(committed_engine, import_id)
         await drain(committed_engine, settings, clock)
     failed = await _status(committed_client, h, import_id)

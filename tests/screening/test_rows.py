@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.kit.idnumber import InvalidIdNumber, make, parse
-from app.screening.rows import (
+from app.screening.imports.rows import (
     DuplicateTracker,
     RejectedRow,
     RowError,

@@ -14,10 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.screening import merge
-from app.screening.parsing import RawRow
-from app.screening.rows import ValidRow, age_on, validate_row
-from app.screening.staging import (
+from app.screening.imports import merge
+from app.screening.imports.prepare import (
     ROW_COLUMNS,
     STAGE_COLUMNS,
     STAGE_NOT_NULL,
@@ -26,6 +24,8 @@ from app.screening.staging import (
     encode_copy,
     stage_tuple,
 )
+from app.screening.imports.rows import ValidRow, age_on, validate_row
+from app.screening.imports.table import RawRow
 from tests.conftest import VILLAGE1, VILLAGE2, VILLAGE3
 from tests.screening.factories import TOWN_OF, keyring, row
 

@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.kit.clock import FixedClock
-from app.screening.parsing import TableLimitError, open_table
-from app.screening.template import EN_HEADERS
-from app.screening.xlsx import XlsxError, XlsxLimitExceeded, XlsxLimits, XlsxReader
+from app.screening.imports.table import TableLimitError, open_table
+from app.screening.imports.template import EN_HEADERS
+from app.screening.imports.xlsx import XlsxError, XlsxLimitExceeded, XlsxLimits, XlsxReader
 from tests.conftest import AuthHeaders
 from tests.screening.factories import import_file, row, upload
 

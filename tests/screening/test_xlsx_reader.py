@@ -9,8 +9,8 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook
 
-from app.screening.parsing import open_table
-from app.screening.xlsx import XlsxError, XlsxReader
+from app.screening.imports.table import open_table
+from app.screening.imports.xlsx import XlsxError, XlsxReader
 
 
 def _openpyxl_book() -> bytes:

@@ -3,7 +3,7 @@ compulsory school age (6–15 on the day the figures are taken) — the number e
 
 Written against the screening domain's planned `screening_records` (`classification`
 migrant|left_behind|neither, `village_code`, `birth_date`, `school_status`, and a boolean `flagged` when
-the model has one) — the field names of `app.screening.rows.ValidRow`.
+the model has one) — the field names of `app.screening.imports.rows.ValidRow`.
 
 A district has a million records: the section is pre-aggregated (`cache_seconds`), refreshed by
 the `dashboard.refresh` job, never counted per request.

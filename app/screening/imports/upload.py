@@ -26,7 +26,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from app.errors import FileLimitExceeded, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.screening.errors import NotATable
-from app.screening.parsing import HeaderInfo, NotATableError, TableLimitError, open_table
+from app.screening.imports.table import HeaderInfo, NotATableError, TableLimitError, open_table
 
 
 @dataclass

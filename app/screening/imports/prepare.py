@@ -1,7 +1,7 @@
 """Preparing a file's rows for the database: read, validate, de-duplicate, encrypt, in chunks.
 
 `prepare_chunks` is the CPU half of an import (no database, no event loop): it reads the file
-with `parsing`, checks each row with `rows.validate_row`, rejects rows outside the uploader's
+with `table`, checks each row with `rows.validate_row`, rejects rows outside the uploader's
 area and second occurrences of a child, and turns the valid rows into tuples in the order of
 `ROW_COLUMNS`, then each chunk's tuples into one PostgreSQL binary `COPY` payload of
 `STAGE_COLUMNS` (`encode_copy`), so the worker only passes bytes on to the staging table: no
@@ -20,7 +20,7 @@ a median 0.89 of the time before (eight pairs). The file's row numbers stay with
 nothing else depends on the order.
 
 It runs in the worker's process for small files, or in a child process for large ones (see
-`pipeline`), so that parsing the next chunk overlaps with merging the previous one.
+`producer`), so that parsing the next chunk overlaps with merging the previous one.
 """
 
 from __future__ import annotations
@@ -41,9 +41,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.kit.crypto import KeyRing
 from app.kit.idnumber import mask
-from app.screening.parsing import open_table
-from app.screening.rows import DuplicateTracker, RejectedRow, RowError, ValidRow, identity_key
-from app.screening.rows import validate_row as _validate_row
+from app.screening.imports.rows import (
+    DuplicateTracker,
+    RejectedRow,
+    RowError,
+    ValidRow,
+    identity_key,
+)
+from app.screening.imports.rows import validate_row as _validate_row
+from app.screening.imports.table import open_table
 
 # The columns of a staged row's tuple (`stage_tuple`), in order.
 ROW_COLUMNS: Final[tuple[str, ...]] = (

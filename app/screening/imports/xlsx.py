@@ -434,142 +434,12 @@ class XlsxReader:
 
     def __iter__(self) -> Iterator[list[CellValue]]:
         wb = self._wb
-        shared = wb.shared
-        date_styles = wb.date_styles
-        epoch = _EPOCH_1904 if wb.date1904 else _EPOCH_1900
-        limits = self.limits
-        max_chars = limits.max_string_chars
-        max_columns = limits.max_columns
         # Rows read, and for each run of rows missing from the sheet its length (an int): the
         # empty rows are made as they are yielded, not held.
         done: list[list[CellValue] | int] = []
-        row: list[CellValue] = []
-        state = _SheetState()
-        buf: list[str] = []
-        counts = [0, 0]  # cells so far, characters in the current cell
-        max_cells = limits.max_cells
-
-        # Element names → local names, computed once per name (the callbacks run a few
-        # times per cell; slicing the namespace off each time costs a fifth of the reading).
-        local_names: dict[str, str] = {}
-        columns: dict[str, int] = {}  # column letters → index
-
-        def local_name(name: str) -> str:
-            local = name[len(_MAIN_NS) + 1 :] if name.startswith(_MAIN_NS) else _local(name)
-            local_names[name] = local
-            return local
-
-        def start(name: str, attrs: dict[str, str]) -> None:
-            local = local_names.get(name) or local_name(name)
-            if local == "c":
-                ref = attrs.get("r")
-                if ref:
-                    letters = ref.rstrip("0123456789")
-                    col = columns.get(letters)
-                    if col is None:
-                        col = _column_index(letters[:4])
-                        if col >= max_columns or len(letters) > 3:
-                            raise XlsxLimitExceeded(
-                                "xlsx_max_columns",
-                                max_columns,
-                                f"单元格 {ref[:20]} 超出最大列数 {max_columns}",
-                                f"cell {ref[:20]} is beyond the last column ({max_columns})",
-                            )
-                        columns[letters] = col
-                    state.col = col
-                else:
-                    state.col = len(row)
-                    if state.col >= max_columns:
-                        raise XlsxLimitExceeded(
-                            "xlsx_max_columns",
-                            max_columns,
-                            f"第{state.row}行超出最大列数 {max_columns}",
-                            f"row {state.row} goes beyond the last column ({max_columns})",
-                        )
-                state.t = attrs.get("t", "n")
-                s = attrs.get("s")
-                state.s = int(s) if s else 0
-                buf.clear()
-                counts[1] = 0
-                counts[0] += 1
-                if counts[0] > max_cells:
-                    raise XlsxLimitExceeded(
-                        "xlsx_max_cells",
-                        max_cells,
-                        f"单元格数超过上限 {max_cells}",
-                        f"the sheet has more than {max_cells} cells",
-                    )
-            elif local == "v":
-                state.in_v = True
-            elif local == "t" and state.t == "inlineStr":
-                state.in_is_t = True
-            elif local == "row":
-                r = attrs.get("r")
-                number = int(r) if r else state.row + 1
-                _check_row_number(number, state.row, limits)
-                if number > state.row + 1:  # rows missing from the sheet
-                    done.append(number - state.row - 1)
-                state.row = number
-                row.clear()
-
-        def end(name: str) -> None:
-            local = local_names.get(name) or local_name(name)
-            if local == "v":
-                state.in_v = False
-            elif local == "t":
-                state.in_is_t = False
-            elif local == "c":
-                value = _value(state.t, state.s, "".join(buf))
-                col = state.col
-                if col >= len(row):
-                    row.extend([None] * (col - len(row) + 1))
-                row[col] = value
-            elif local == "row":
-                done.append(list(row))
-
-        def text(data: str) -> None:
-            if state.in_v or state.in_is_t:
-                counts[1] += len(data)
-                if counts[1] > max_chars:
-                    raise _string_too_long(
-                        f"第{state.row}行单元格", f"a cell of row {state.row}", limits
-                    )
-                buf.append(data)
-
-        def _value(kind: str, style: int, raw: str) -> CellValue:
-            if kind == "s":
-                try:
-                    return shared[int(raw)]
-                except (ValueError, IndexError):
-                    raise XlsxError(f"bad shared string index {raw!r}") from None
-            if kind in ("inlineStr", "str"):
-                return raw
-            if not raw:
-                return None
-            if kind == "b":
-                return "是" if raw == "1" else "否"
-            if kind == "e":
-                return raw
-            if kind == "d":
-                try:
-                    return datetime.fromisoformat(raw).date()
-                except ValueError:
-                    return raw
-            if style in date_styles:
-                try:
-                    return epoch + timedelta(days=int(float(raw)))
-                except (ValueError, OverflowError):
-                    return raw
-            if raw.endswith(".0"):
-                raw = raw[:-2]
-            elif "E" in raw or "e" in raw:
-                try:
-                    f = float(raw)
-                except ValueError:
-                    return raw
-                return str(int(f)) if f.is_integer() else repr(f)
-            return raw
-
+        epoch = _EPOCH_1904 if wb.date1904 else _EPOCH_1900
+        value = _cell_reader(wb.shared, wb.date_styles, epoch)
+        start, end, text = _sheet_handlers(done, value, self.limits)
         parser = expat.ParserCreate(namespace_separator=" ")
         parser.buffer_text = True
         parser.StartElementHandler = start
@@ -593,6 +463,183 @@ class XlsxReader:
                     done.clear()
         except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError) as exc:
             raise XlsxError(f"{type(exc).__name__}: {exc}") from None
+
+
+_Handlers = tuple[
+    Callable[[str, dict[str, str]], None], Callable[[str], None], Callable[[str], None]
+]
+
+
+def _sheet_handlers(
+    done: list[list[CellValue] | int],
+    value: Callable[[str, int, str], CellValue],
+    limits: XlsxLimits,
+) -> _Handlers:
+    """expat's start, end and text handlers for a sheet: each finished row is appended to
+    `done` (a run of missing rows as its length), each cell read through `value`, every limit
+    on rows, columns, cells and strings checked as the XML streams by."""
+    row: list[CellValue] = []
+    state = _SheetState()
+    buf: list[str] = []
+    counts = [0, 0]  # cells so far, characters in the current cell
+    max_columns = limits.max_columns
+    max_cells = limits.max_cells
+
+    local_names, local_name = _local_names()
+    columns: dict[str, int] = {}  # column letters → index
+    text = _text_handler(state, buf, counts, limits)
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = local_names.get(name) or local_name(name)
+        if local == "c":
+            ref = attrs.get("r")
+            if ref:
+                letters = ref.rstrip("0123456789")
+                col = columns.get(letters)
+                if col is None:
+                    col = _column_index(letters[:4])
+                    if col >= max_columns or len(letters) > 3:
+                        raise _beyond_columns(
+                            f"单元格 {ref[:20]} ", f"cell {ref[:20]} is", max_columns
+                        )
+                    columns[letters] = col
+                state.col = col
+            else:
+                state.col = len(row)
+                if state.col >= max_columns:
+                    raise _beyond_columns(f"第{state.row}行", f"row {state.row} goes", max_columns)
+            state.t = attrs.get("t", "n")
+            s = attrs.get("s")
+            state.s = int(s) if s else 0
+            buf.clear()
+            counts[1] = 0
+            counts[0] += 1
+            if counts[0] > max_cells:
+                raise _too_many_cells(max_cells)
+        elif local == "v":
+            state.in_v = True
+        elif local == "t" and state.t == "inlineStr":
+            state.in_is_t = True
+        elif local == "row":
+            r = attrs.get("r")
+            number = int(r) if r else state.row + 1
+            _check_row_number(number, state.row, limits)
+            if number > state.row + 1:  # rows missing from the sheet
+                done.append(number - state.row - 1)
+            state.row = number
+            row.clear()
+
+    def end(name: str) -> None:
+        local = local_names.get(name) or local_name(name)
+        if local == "v":
+            state.in_v = False
+        elif local == "t":
+            state.in_is_t = False
+        elif local == "c":
+            cell = value(state.t, state.s, "".join(buf))
+            col = state.col
+            if col >= len(row):
+                row.extend([None] * (col - len(row) + 1))
+            row[col] = cell
+        elif local == "row":
+            done.append(list(row))
+
+    return start, end, text
+
+
+def _local_names() -> tuple[dict[str, str], Callable[[str], str]]:
+    """Element names → local names, computed once per name (the callbacks run a few times per
+    cell; slicing the namespace off each time costs a fifth of the reading): the handlers read
+    `local_names.get(name) or local_name(name)`."""
+    local_names: dict[str, str] = {}
+
+    def local_name(name: str) -> str:
+        local = name[len(_MAIN_NS) + 1 :] if name.startswith(_MAIN_NS) else _local(name)
+        local_names[name] = local
+        return local
+
+    return local_names, local_name
+
+
+def _text_handler(
+    state: _SheetState, buf: list[str], counts: list[int], limits: XlsxLimits
+) -> Callable[[str], None]:
+    """expat's text handler: a value's or inline string's text into `buf`, its length counted
+    (`counts[1]`) against the longest string allowed."""
+    max_chars = limits.max_string_chars
+
+    def text(data: str) -> None:
+        if state.in_v or state.in_is_t:
+            counts[1] += len(data)
+            if counts[1] > max_chars:
+                raise _string_too_long(
+                    f"第{state.row}行单元格", f"a cell of row {state.row}", limits
+                )
+            buf.append(data)
+
+    return text
+
+
+def _beyond_columns(what_zh: str, what_en: str, max_columns: int) -> XlsxLimitExceeded:
+    """A cell or row past the last column; `what_*` says which, with its verb in English."""
+    return XlsxLimitExceeded(
+        "xlsx_max_columns",
+        max_columns,
+        f"{what_zh}超出最大列数 {max_columns}",
+        f"{what_en} beyond the last column ({max_columns})",
+    )
+
+
+def _too_many_cells(max_cells: int) -> XlsxLimitExceeded:
+    return XlsxLimitExceeded(
+        "xlsx_max_cells",
+        max_cells,
+        f"单元格数超过上限 {max_cells}",
+        f"the sheet has more than {max_cells} cells",
+    )
+
+
+def _cell_reader(
+    shared: list[str], date_styles: frozenset[int], epoch: date
+) -> Callable[[str, int, str], CellValue]:
+    """A cell's value from its type (`t`), its style (`s`) and its text: a shared or inline
+    string, a date (an ISO date, or a number in a date style), a number as text, or None."""
+
+    def value(kind: str, style: int, raw: str) -> CellValue:
+        if kind == "s":
+            try:
+                return shared[int(raw)]
+            except (ValueError, IndexError):
+                raise XlsxError(f"bad shared string index {raw!r}") from None
+        if kind in ("inlineStr", "str"):
+            return raw
+        if not raw:
+            return None
+        if kind == "b":
+            return "是" if raw == "1" else "否"
+        if kind == "e":
+            return raw
+        if kind == "d":
+            try:
+                return datetime.fromisoformat(raw).date()
+            except ValueError:
+                return raw
+        if style in date_styles:
+            try:
+                return epoch + timedelta(days=int(float(raw)))
+            except (ValueError, OverflowError):
+                return raw
+        if raw.endswith(".0"):
+            raw = raw[:-2]
+        elif "E" in raw or "e" in raw:
+            try:
+                f = float(raw)
+            except ValueError:
+                return raw
+            return str(int(f)) if f.is_integer() else repr(f)
+        return raw
+
+    return value
 
 
 def _check_row_number(number: int, previous: int, limits: XlsxLimits) -> None:

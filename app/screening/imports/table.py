@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import IO, Any, Final, Literal, Self, TypeVar
 
-from app.screening.template import FIELDS, HEADER_TO_FIELD, REQUIRED_FIELDS, ZH_BY_FIELD
-from app.screening.xlsx import DEFAULT_LIMITS, XlsxLimitExceeded
+from app.screening.imports.template import FIELDS, HEADER_TO_FIELD, REQUIRED_FIELDS, ZH_BY_FIELD
+from app.screening.imports.xlsx import DEFAULT_LIMITS, XlsxLimitExceeded
 
 RawValue = str | dt.date | None
 RawRow = dict[str, RawValue]
@@ -250,7 +250,7 @@ class Table:
         return layout.info
 
     def _open_xlsx(self, raw: IO[bytes]) -> HeaderInfo:
-        from app.screening.xlsx import XlsxError, XlsxReader
+        from app.screening.imports.xlsx import XlsxError, XlsxReader
 
         try:
             reader = XlsxReader(raw)

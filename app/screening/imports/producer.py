@@ -1,6 +1,6 @@
-"""Running `staging.prepare_chunks` beside the merge: in a thread, or in a child process.
+"""Running `prepare.prepare_chunks` beside the merge: in a thread, or in a child process.
 
-A large file is read and validated in a child process (`python -m app.screening.parse_child`:
+A large file is read and validated in a child process (`python -m app.screening.imports.child`:
 a fresh interpreter that imports only the parsing code, so it starts in a fraction of a
 second and inherits nothing of the service's event loop or connections). It sends prepared
 chunks, pickled and length-prefixed, through its stdout pipe; the pipe's buffer is the
@@ -23,9 +23,9 @@ import sys
 from collections.abc import AsyncGenerator, Iterator
 from typing import Any, Final
 
-from app.screening.parse_child import FRAME
-from app.screening.parsing import NotATableError
-from app.screening.staging import PrepareContext, PreparedChunk, prepare_chunks
+from app.screening.imports.child import FRAME
+from app.screening.imports.prepare import PrepareContext, PreparedChunk, prepare_chunks
+from app.screening.imports.table import NotATableError
 
 # Files at least this large are prepared in a child process.
 CHILD_PROCESS_MIN_BYTES: Final = 1024 * 1024
@@ -73,7 +73,7 @@ async def _in_child(ctx: PrepareContext) -> AsyncGenerator[PreparedChunk, None]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "app.screening.parse_child",
+        "app.screening.imports.child",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         limit=_PIPE_LIMIT,

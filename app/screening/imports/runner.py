@@ -32,10 +32,10 @@ from app.config import Settings
 from app.kit import audit
 from app.kit.clock import Clock, local_today
 from app.models import Area, ScreeningImport
-from app.screening import merge
-from app.screening.parsing import NotATableError
-from app.screening.pipeline import prepared_chunks
-from app.screening.staging import DEFAULT_CHUNK_ROWS, PrepareContext, PreparedChunk
+from app.screening.imports import merge
+from app.screening.imports.prepare import DEFAULT_CHUNK_ROWS, PrepareContext, PreparedChunk
+from app.screening.imports.producer import prepared_chunks
+from app.screening.imports.table import NotATableError
 
 log = logging.getLogger("app.screening")
 

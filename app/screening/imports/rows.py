@@ -1,6 +1,6 @@
 """One screening row: validation, normalisation, classification, identity.
 
-`validate_row` turns a raw row (as `parsing` yields it) into a `ValidRow` (typed, normalised,
+`validate_row` turns a raw row (as `table` yields it) into a `ValidRow` (typed, normalised,
 classified, flagged) or a `RejectedRow` (every problem found, as `RowError(row_number, column,
 reason)` with the column's English field name and the reason in Chinese).
 
@@ -30,9 +30,9 @@ from datetime import date, datetime
 from typing import Any, Final, Literal, NamedTuple, cast
 
 from app.kit.idnumber import Gender
-from app.screening.parsing import RawRow
-from app.screening.template import ZH_BY_FIELD
-from app.screening.values import (
+from app.screening.imports.table import RawRow
+from app.screening.imports.template import ZH_BY_FIELD
+from app.screening.imports.values import (
     DisabilityKind,
     _fromisoformat,
     age_on,
@@ -328,14 +328,35 @@ def validate_row(
     `known_villages` is the district's village codes (a set, or a predicate); `today` bounds ID
     birth dates (default: the real today). Returns a RejectedRow listing every problem found,
     or a ValidRow. `trimmed` says that `raw` holds only trimmed, non-empty strings (as a CSV
-    `parsing.Table` yields them), so need not be cleaned again. Written straight-line on
-    purpose: it runs a million times per large import.
+    `table.Table` yields them), so need not be cleaned again. It runs a million times per large
+    import: each step below is written straight-line, and the steps are a handful of calls.
     """
     v: dict[str, Any] = cast("dict[str, Any]", raw) if trimmed else _clean(raw)
     get = v.get
     errors: list[RowError] = []
     err = errors.append
+    person = _check_person(row_number, get, err, today)
+    where = _check_places_and_dates(row_number, get, err, known_villages)
+    family = _check_family(row_number, get, err)
+    school = _check_school_health_claim(row_number, get, err)
+    if errors:
+        return RejectedRow(row_number, errors)
+    return _judge(row_number, get, person, where, family, school, district_code)
 
+
+# The steps of `validate_row`: each reads its columns through `get` (the row's cleaned values),
+# records its problems through `err`, and returns the columns it checked, None where absent or
+# wrong.
+_Get = Callable[[str], Any]
+_Err = Callable[[RowError], None]
+_Person = tuple[str | None, str | None, Gender | None, date | None]
+_Where = tuple[str | None, str | None, date | None, date | None, date | None, date | None]
+_Family = tuple[Accompaniment | None, bool | None, bool | None, str | None]
+_School = tuple[SchoolStatus | None, DisabilityKind | None, int | None, Classification | None]
+
+
+def _check_person(row_number: int, get: _Get, err: _Err, today: date | None) -> _Person:
+    """Name, ID number, gender and birth date (the last two agreeing with the ID number)."""
     name: str | None = get("name")
     if name is None:
         err(RowError(row_number, "name", "姓名为必填项"))
@@ -376,7 +397,14 @@ def validate_row(
         birth_date = id_birth
     elif id_number is None and get("id_number") is None:
         err(RowError(row_number, "birth_date", "无身份证号时出生日期为必填项"))
+    return name, id_number, gender, birth_date
 
+
+def _check_places_and_dates(
+    row_number: int, get: _Get, err: _Err, known_villages: KnownVillages
+) -> _Where:
+    """The registration's division code, the village lived in, residence since, father and
+    mother away since, and the (required) screening date."""
     hukou_code: str | None = get("hukou_code")
     if hukou_code is not None and not (
         6 <= len(hukou_code) <= 12 and hukou_code.isascii() and hukou_code.isdigit()
@@ -403,7 +431,18 @@ def validate_row(
     residence_since, father_away_since, mother_away_since, screened_on = dates
     if screened_on is None and get("screened_on") is None:
         err(RowError(row_number, "screened_on", "摸排日期为必填项"))
+    return (
+        hukou_code,
+        village_code,
+        residence_since,
+        father_away_since,
+        mother_away_since,
+        screened_on,
+    )
 
+
+def _check_family(row_number: int, get: _Get, err: _Err) -> _Family:
+    """Who the child came with, whether each parent can act as guardian, the guardian's phone."""
     accompanied_by: Accompaniment | None = None
     x = get("accompanied_by")
     if x is not None:
@@ -429,7 +468,11 @@ def validate_row(
         7 <= len(guardian_phone) <= 20 and _PHONE_CHARS.issuperset(guardian_phone)
     ):
         err(RowError(row_number, "guardian_phone", "监护人电话应为7至20位的数字（可含空格、+、-）"))
+    return accompanied_by, father_can_guard, mother_can_guard, guardian_phone
 
+
+def _check_school_health_claim(row_number: int, get: _Get, err: _Err) -> _School:
+    """Schooling, disability (kind and grade) and the classification the file states."""
     school_status: SchoolStatus | None = None
     x = get("school_status")
     if x is not None:
@@ -465,10 +508,27 @@ def validate_row(
                     row_number, "stated_classification", _bad_choice("stated_classification", x)
                 )
             )
+    return school_status, disability_kind, disability_grade, stated
 
-    if errors:
-        return RejectedRow(row_number, errors)
-    # Each is None only when an error was recorded above.
+
+def _judge(
+    row_number: int,
+    get: _Get,
+    person: _Person,
+    where: _Where,
+    family: _Family,
+    school: _School,
+    district_code: str,
+) -> ValidRow:
+    """A row whose checks found no problem, judged: its age on the screening date, its
+    classification and its flags."""
+    name, id_number, gender, birth_date = person
+    hukou_code, village_code, residence_since, father_away_since, mother_away_since, screened_on = (
+        where
+    )
+    accompanied_by, father_can_guard, mother_can_guard, guardian_phone = family
+    school_status, disability_kind, disability_grade, stated = school
+    # Each is None only when a check recorded an error.
     assert name is not None
     assert village_code is not None
     assert birth_date is not None

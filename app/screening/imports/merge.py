@@ -28,40 +28,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import AGE_BANDS
 from app.observability import current_metrics
-from app.screening.staging import STAGE_COLUMNS, PreparedChunk, encode_copy
+from app.screening.imports.prepare import (
+    ROW_COLUMNS,
+    STAGE_COLUMNS,
+    PreparedChunk,
+    encode_copy,
+)
 
 MERGE_LOCK: Final = 0x73637265656E  # "screen"
 # Per merge transaction (SET LOCAL): enough for the statement's largest intermediate results
 # on a 50,000-row chunk (see `merge_copy_data`) to stay in memory.
 MERGE_WORK_MEM: Final = "64MB"
 
-# Fields compared to decide "changed", and kept in the history when they change.
-TRACKED: Final[tuple[str, ...]] = (
-    "name",
-    "gender",
-    "birth_date",
-    "hukou_code",
-    "village_code",
-    "residence_since",
-    "accompanied_by",
-    "father_away_since",
-    "mother_away_since",
-    "father_can_guard",
-    "mother_can_guard",
-    "guardian_name",
-    "guardian_phone",
-    "school_status",
-    "school_name",
-    "health_status",
-    "disability_kind",
-    "disability_grade",
-    "screened_on",
-    "stated_classification",
-    "classification",
-    "flags",
-)
 # Updated with the tracked ones, but derived from them (no history of their own).
 _DERIVED: Final = ("town_code", "flagged")
+# Fields compared to decide "changed", and kept in the history when they change: every column
+# of a staged row (`prepare.ROW_COLUMNS`) but the child's identity and ID number, the derived
+# ones and the file's row number.
+TRACKED: Final[tuple[str, ...]] = tuple(
+    c
+    for c in ROW_COLUMNS
+    if c not in {"identity_key", "id_number_enc", "id_number_masked", *_DERIVED, "row_number"}
+)
 
 _STAGE_DDL: Final = """
 CREATE TEMP TABLE IF NOT EXISTS screening_stage (
@@ -102,25 +90,23 @@ def age_band_sql(birth: str, on: str, source: str = "") -> str:
     return f"(CASE {whens} WHEN {birth} <= {cutoff(oldest)} THEN '{AGE_BANDS[-1]}' END)"
 
 
+_STAT_COLS: Final = "village_code, town_code, classification, flagged, school_status, birth_date"
+
+
 def _merge_sql() -> str:
-    insert_cols = [c for c in STAGE_COLUMNS if c != "row_number"]  # with the new `id`
-    select_cols = ", ".join("s.flags::jsonb" if c == "flags" else f"s.{c}" for c in insert_cols)
-    # `old` carries each already recorded child's record values (o.*) and staged values (o.new_*)
-    staged_cols = ", ".join(
-        "s.flags::jsonb AS new_flags" if c == "flags" else f"s.{c} AS new_{c}"
-        for c in (*TRACKED, *_DERIVED)
-    )
-    set_clause = ", ".join(f"{c} = o.new_{c}" for c in (*TRACKED, *_DERIVED))
-    compare_old = ", ".join(f"o.{c}" for c in TRACKED)
-    compare_new = ", ".join(f"o.new_{c}" for c in TRACKED)
-    old_cols = ", ".join(f"o.{c}" for c in (*TRACKED, *_DERIVED))
-    # `up` returns each changed record's values before (u.c) and after (u.new_c) the update
-    returning = ", ".join(f"o.{c}, o.new_{c}" for c in (*TRACKED, *_DERIVED))
-    history = ", ".join(f"('{c}', u.{c}::text, u.new_{c}::text)" for c in TRACKED)
-    stat_cols = "village_code, town_code, classification, flagged, school_status, birth_date"
-    # the bands on the day the statistics count ages on (see `ensure_stats_state`)
-    band_new = age_band_sql("x.birth_date", "as_of", "screening_stats_state WHERE id = 1")
-    sql = f"""
+    """The one statement that merges a staged chunk (its CTEs in three parts): the children
+    found and the new ones inserted, the records found updated, then the history of what
+    changed and the statistics deltas."""
+    return _found_and_inserted_sql() + _updated_sql() + _history_and_counts_sql()
+
+
+def _found_and_inserted_sql() -> str:
+    """CTEs `found` (the staged children already recorded) and `ins` (the others, inserted)."""
+    columns = [c for c in STAGE_COLUMNS if c != "row_number"]  # with the new `id`
+    insert_cols = ", ".join(columns)
+    select_cols = ", ".join("s.flags::jsonb" if c == "flags" else f"s.{c}" for c in columns)
+    stat_cols = _STAT_COLS
+    return f"""
 WITH found AS MATERIALIZED (
     -- the staged children already recorded, as their records are before this statement
     -- (every part of it sees the same snapshot): one probe of the identity index per staged
@@ -138,14 +124,31 @@ ins AS (
     -- keeps it), inserted with a plain insert: merges take turns under the lock (see the
     -- module's docstring)
     INSERT INTO screening_records AS r
-        ({", ".join(insert_cols)}, first_import_id, last_import_id,
+        ({insert_cols}, first_import_id, last_import_id,
          created_at, updated_at, version)
     SELECT {select_cols}, :import_id, :import_id, :now, :now, 1
     FROM screening_stage s
     WHERE s.identity_key NOT IN (SELECT identity_key FROM found)
     RETURNING {", ".join(f"r.{c}" for c in stat_cols.split(", "))}
 ),
-old AS MATERIALIZED (
+"""  # noqa: S608 - fixed column names, no input
+
+
+def _updated_sql() -> str:
+    """CTEs `old` (the records found, with their staged values) and `up` (those that changed,
+    updated)."""
+    # `old` carries each already recorded child's record values (o.*) and staged values (o.new_*)
+    staged_cols = ", ".join(
+        "s.flags::jsonb AS new_flags" if c == "flags" else f"s.{c} AS new_{c}"
+        for c in (*TRACKED, *_DERIVED)
+    )
+    set_clause = ", ".join(f"{c} = o.new_{c}" for c in (*TRACKED, *_DERIVED))
+    compare_old = ", ".join(f"o.{c}" for c in TRACKED)
+    compare_new = ", ".join(f"o.new_{c}" for c in TRACKED)
+    old_cols = ", ".join(f"o.{c}" for c in (*TRACKED, *_DERIVED))
+    # `up` returns each changed record's values before (u.c) and after (u.new_c) the update
+    returning = ", ".join(f"o.{c}, o.new_{c}" for c in (*TRACKED, *_DERIVED))
+    return f"""old AS MATERIALIZED (
     -- the records of the children already recorded (o.*) with their staged values (o.new_*),
     -- in the order the update then writes them: village by village, as the inserts go
     SELECT o.id, {old_cols}, {staged_cols}
@@ -163,7 +166,17 @@ up AS (
         AND ({compare_old}) IS DISTINCT FROM ({compare_new})
     RETURNING o.id, {returning}
 ),
-hist AS (
+"""  # noqa: S608 - fixed column names, no input
+
+
+def _history_and_counts_sql() -> str:
+    """CTEs `hist` (a history row per changed field), `delta` and `st` (the statistics
+    deltas, upserted), and the statement's answer: how many inserted and updated."""
+    history = ", ".join(f"('{c}', u.{c}::text, u.new_{c}::text)" for c in TRACKED)
+    stat_cols = _STAT_COLS
+    # the bands on the day the statistics count ages on (see `ensure_stats_state`)
+    band_new = age_band_sql("x.birth_date", "as_of", "screening_stats_state WHERE id = 1")
+    return f"""hist AS (
     INSERT INTO screening_record_changes
         (record_id, import_id, changed_at, field, old_value, new_value)
     SELECT u.id, :import_id, :now, f.field, f.old_value, f.new_value
@@ -195,7 +208,6 @@ st AS (
 )
 SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM up) AS updated
 """  # noqa: S608 - fixed column names, no input
-    return sql
 
 
 MERGE_SQL: Final = _merge_sql()
@@ -266,7 +278,7 @@ async def merge_records(
 async def merge_copy_data(
     session: AsyncSession, data: bytes, *, import_id: uuid.UUID | None, now: datetime
 ) -> tuple[int, int]:
-    """COPY a binary payload of staged rows (`staging.encode_copy`) and merge it."""
+    """COPY a binary payload of staged rows (`prepare.encode_copy`) and merge it."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MERGE_LOCK})
     # The statement keeps the inserted rows (for the statistics), the records of the children
     # found and, joined to them, their staged values: with the default 4 MB these spill to

@@ -1,4 +1,4 @@
-"""`python -m app.screening.parse_child`: the child process of a large import (see `pipeline`).
+"""`python -m app.screening.imports.child`: the child process of a large import (see `producer`).
 
 Reads a pickled PrepareContext on stdin, writes length-prefixed pickled frames on stdout:
 ("chunk", PreparedChunk)…, then ("done", None), ("not_a_table", message) or ("error", text).
@@ -11,11 +11,11 @@ import struct
 import sys
 from typing import Any, Final
 
-from app.screening.parsing import NotATableError
-from app.screening.staging import PrepareContext, prepare_chunks
+from app.screening.imports.prepare import PrepareContext, prepare_chunks
+from app.screening.imports.table import NotATableError
 
 # Each frame: its length (8 bytes, big-endian), then the pickled (kind, value). Defined here,
-# not in `pipeline`, so that the child does not import asyncio and the rest of the service.
+# not in `producer`, so that the child does not import asyncio and the rest of the service.
 FRAME: Final = struct.Struct("!Q")
 
 
