@@ -29,6 +29,15 @@ class DatabaseUnreachable(Exception):
     """
 
 
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    DatabaseUnreachable,
+    sa_exc.SQLAlchemyError,  # DBAPIError, the pool's TimeoutError, DisconnectionError
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
+"""The exception classes that may be the database's loss (app.errors maps them)."""
+
+
 def on_connect(dialect: Any, _conn_rec: Any, cargs: Any, cparams: Any) -> Any:
     """The engine's `do_connect` hook: open the connection, marking any failure as ours."""
     try:

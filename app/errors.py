@@ -374,17 +374,24 @@ def install(app: FastAPI) -> None:
         err.headers = headers
         return problem_response(request, err)
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        """The database's own errors: 503 when it is away, else on as before (to the 500).
+
+        Handled here, inside the application, so that the response is the request's last word:
+        an exception left to the outermost handler has uvicorn drop the client's connection.
+        """
         from app.dbfault import is_database_unavailable
 
-        if is_database_unavailable(exc):
-            # Not a bug of ours: the database is away. 503 with Retry-After; the pool reconnects
-            # by itself once it is back (app.db), no restart needed.
-            log.warning(
-                "database unavailable",
-                extra={"path": request.url.path, "error": repr(exc)[:500]},
-            )
-            return problem_response(request, DatabaseUnavailable())
+        if not is_database_unavailable(exc):
+            raise exc
+        # Not a bug of ours: the database is away. 503 with Retry-After; the pool reconnects by
+        # itself once it is back (app.db), no restart needed.
+        log.warning(
+            "database unavailable", extra={"path": request.url.path, "error": repr(exc)[:500]}
+        )
+        return problem_response(request, DatabaseUnavailable())
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         err = AppError()
         err.status, err.code = 500, "internal_error"
@@ -394,6 +401,10 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    from app.dbfault import DATABASE_ERRORS
+
+    for cls in DATABASE_ERRORS:
+        app.add_exception_handler(cls, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
 
 
