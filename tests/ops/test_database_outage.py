@@ -39,7 +39,9 @@ class OwnPostgres:
         self.socket_dir = self.uri.split("host=", 1)[1].split("&", 1)[0]
 
     def _pg_ctl(self, args: list[str]) -> None:
-        from pgserver._commands import pg_ctl  # type: ignore[import-not-found, unused-ignore]
+        from pgserver import _commands
+
+        pg_ctl: Any = getattr(_commands, "pg_ctl")  # noqa: B009 - untyped
 
         pg_ctl(args, pgdata=self.server.pgdata, user=self.server.system_user, timeout=30)
 
