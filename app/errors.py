@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.dbfault import DATABASE_ERRORS
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -392,6 +394,11 @@ def install(app: FastAPI) -> None:
         return problem_response(request, DatabaseUnavailable())
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from app.dbfault import is_database_unavailable
+
+        if isinstance(exc, DATABASE_ERRORS) and is_database_unavailable(exc):
+            # Raised outside the routes (a middleware): still a 503, not a 500.
+            return problem_response(request, DatabaseUnavailable())
         log.exception("unhandled error", extra={"path": request.url.path})
         err = AppError()
         err.status, err.code = 500, "internal_error"
@@ -401,8 +408,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    from app.dbfault import DATABASE_ERRORS
-
     for cls in DATABASE_ERRORS:
         app.add_exception_handler(cls, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
