@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app import dbfault
 from app.config import Settings
 from app.kit.audit_chain import flush as flush_audit
 from app.models.base import Base
@@ -48,6 +49,8 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         sa_url = sa_url.update_query_dict({"prepared_statement_cache_size": "0"})
     engine = create_async_engine(sa_url, **kwargs)
     event.listen(engine.sync_engine, "checkout", _discard_closed)
+    # A failure to connect marked as the database's, for the 503 (app.dbfault).
+    event.listen(engine.sync_engine, "do_connect", dbfault.on_connect)
     if not settings.database_pgbouncer:
         event.listen(engine.sync_engine, "connect", _room_for_staging)
     return engine

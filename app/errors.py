@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.dbfault import DATABASE_ERRORS
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -211,6 +213,24 @@ class ServiceUnavailable(AppError):
     title_en = "Service unavailable"
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database is away (stopped, restarting, unreachable, connection lost): retry later."""
+
+    code = "database_unavailable"
+    title_zh = "数据库暂不可用，请稍后重试"
+    title_en = "The database is temporarily unavailable; please retry"
+
+    def __init__(self) -> None:
+        from app.dbfault import RETRY_AFTER_SECONDS
+
+        super().__init__(
+            "暂时无法连接数据库，请求未完成，请稍后重试",
+            "The database cannot be reached right now; the request was not completed. "
+            "Please retry later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
 def problem_response(request: Request | None, err: AppError) -> JSONResponse:
     return JSONResponse(
         err.to_problem(request),
@@ -356,7 +376,29 @@ def install(app: FastAPI) -> None:
         err.headers = headers
         return problem_response(request, err)
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        """The database's own errors: 503 when it is away, else on as before (to the 500).
+
+        Handled here, inside the application, so that the response is the request's last word:
+        an exception left to the outermost handler has uvicorn drop the client's connection.
+        """
+        from app.dbfault import is_database_unavailable
+
+        if not is_database_unavailable(exc):
+            raise exc
+        # Not a bug of ours: the database is away. 503 with Retry-After; the pool reconnects by
+        # itself once it is back (app.db), no restart needed.
+        log.warning(
+            "database unavailable", extra={"path": request.url.path, "error": repr(exc)[:500]}
+        )
+        return problem_response(request, DatabaseUnavailable())
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from app.dbfault import is_database_unavailable
+
+        if isinstance(exc, DATABASE_ERRORS) and is_database_unavailable(exc):
+            # Raised outside the routes (a middleware): still a 503, not a 500.
+            return problem_response(request, DatabaseUnavailable())
         log.exception("unhandled error", extra={"path": request.url.path})
         err = AppError()
         err.status, err.code = 500, "internal_error"
@@ -366,6 +408,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for cls in DATABASE_ERRORS:
+        app.add_exception_handler(cls, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -384,6 +428,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "校验失败 Validation failed",
         428: "需要 If-Match Precondition required",
         429: "请求过于频繁 Too many requests",
+        503: "数据库暂不可用 Database unavailable (Retry-After)",
     }
     return {
         s: {"description": titles.get(s, str(s)), "model": Problem, "content": {PROBLEM_JSON: {}}}

@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from app import dbfault
+
 router = APIRouter(tags=["health"])
 # /metrics on the main port: included by create_app outside production only (app/edge.py).
 metrics_router = APIRouter(tags=["health"])
@@ -34,7 +36,11 @@ async def readyz(request: Request) -> JSONResponse:
                 rows = await conn.execute(text("SELECT version_num FROM alembic_version"))
                 current = {r[0] for r in rows}
     except Exception:
-        return JSONResponse({"status": "database_unreachable"}, status_code=503)
+        return JSONResponse(
+            {"status": "database_unreachable"},
+            status_code=503,
+            headers={"Retry-After": str(dbfault.RETRY_AFTER_SECONDS)},
+        )
     known: set[str] = request.app.state.migration_revisions
     # Behind the code's head → not ready. A revision this code does not know is a newer release
     # already migrated during a rolling update: the old pods stay ready (forward-only migrations).

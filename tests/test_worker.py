@@ -41,6 +41,16 @@ async def _broken(session: AsyncSession, payload: dict[str, Any], ctx: registry.
     raise ValueError("always fails")
 
 
+@registry.handler("test.db_lost")
+async def _db_lost(
+    session: AsyncSession, payload: dict[str, Any], ctx: registry.JobContext
+) -> None:
+    from sqlalchemy import text
+
+    # The database ends this job's connection (as a restart or a failover would).
+    await session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+
 GATE = asyncio.Event()
 
 
@@ -128,6 +138,25 @@ async def test_job_fails_for_good_after_max_attempts(engine: AsyncEngine, worker
     assert job.status == "failed"
     assert job.attempts == 2
     assert "always fails" in (job.last_error or "")
+
+
+async def test_a_job_the_database_dropped_is_retried_not_failed(
+    engine: AsyncEngine, worker: Worker
+) -> None:
+    """Its last attempt lost to the database going away: queued again, not failed for good."""
+    maker = create_sessionmaker(engine)
+    tag = uuid.uuid4().hex
+    async with maker() as s:
+        await enqueue(s, "test.db_lost", {"tag": tag}, max_attempts=1)
+        await s.commit()
+    await worker.drain()
+    async with maker() as s:
+        job = (await s.execute(select(Job).where(Job.payload["tag"].astext == tag))).scalar_one()
+        await s.execute(delete(Job).where(Job.id == job.id))
+        await s.commit()
+    assert job.status == "queued"
+    assert job.finished_at is None
+    assert job.last_error
 
 
 async def test_two_workers_never_run_the_same_job(

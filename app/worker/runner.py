@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ARRAY, BigInteger, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import dbfault
 from app.config import Settings
 from app.kit import audit
 from app.kit.clock import Clock
@@ -242,7 +243,8 @@ class Worker:
     async def _failed(
         self, job_id: int, kind: str, attempt: int, max_attempts: int, exc: Exception
     ) -> None:
-        final = attempt >= max_attempts
+        # The database away is no fault of the job: retried, never marked failed for it.
+        final = attempt >= max_attempts and not dbfault.is_database_unavailable(exc)
         delay = backoff_seconds(attempt)
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
         log.warning(
