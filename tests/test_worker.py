@@ -274,5 +274,5 @@ async def test_a_heavy_kind_runs_no_more_than_its_limit_at_once(
 
 
 # The test kinds join the handlers app.wiring registers (marking alone registers nothing).
-for _handler in (_ok, _flaky, _broken, _gate, _heavy):
+for _handler in (_ok, _flaky, _broken, _db_lost, _gate, _heavy):
     registry.register(_handler)
