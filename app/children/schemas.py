@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.kit.types import Date
+from app.kit.vocab import ChildSchoolStage
 
 Category = Literal[
     "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
@@ -30,16 +31,7 @@ Situation = Literal[
     "deported",
 ]
 Assistance = Literal["none", "subsistence", "low_income", "extreme_poverty"]
-SchoolStage = Literal[
-    "not_in_school",
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-]
+SchoolStage = ChildSchoolStage
 RevokeReason = Literal["aged_out", "adopted", "deceased", "family_recovered", "moved_away", "other"]
 DisabilityKind = Literal[
     "visual", "hearing", "speech", "physical", "intellectual", "mental", "multiple"

@@ -40,7 +40,7 @@ def check_not_future(month: date, now: datetime, field: str = "month") -> None:
 async def totals_at(session: AsyncSession, month: date) -> dict[str, Any]:
     """Totals by category, placement and town (dispersed children) as of the month's end."""
     names = await repo.town_names(session)
-    by_category = dict.fromkeys(CATEGORIES, 0)
+    by_category: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
     by_placement = dict.fromkeys(PLACEMENTS, 0)
     by_town: Counter[str] = Counter()
     for category, placement, town, n in await repo.active_counts(session, month):

@@ -25,20 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.kit.vocab import CATEGORIES as CATEGORIES
+from app.kit.vocab import CHILD_SCHOOL_STAGES
+from app.kit.vocab import PLACEMENTS as PLACEMENTS
 from app.models.base import Base, Timestamps, Versioned, uuid_pk
 
-CATEGORIES = ("orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled")
-PLACEMENTS = ("dispersed", "institution")
-SCHOOL_STAGES = (
-    "not_in_school",
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-)
+# The ledger's words come from the one vocabulary (app/kit/vocab.py).
+SCHOOL_STAGES = CHILD_SCHOOL_STAGES
 STATUSES = ("active", "continued_schooling", "revoked")
 ON_LEDGER = ("active", "continued_schooling")
 """Statuses of a child still on the ledger: `continued_schooling` is an orphan or

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.kit.types import Date
+from app.kit.vocab import ChildSchoolStage
 
 
 class LastVisit(BaseModel):
@@ -66,19 +67,7 @@ class ChildEdits(BaseModel):
     guardians: list[dict[str, Any]] | None = Field(
         default=None, max_length=10, description="The guardians, as in the ledger record."
     )
-    school_stage: (
-        Literal[
-            "not_in_school",
-            "preschool",
-            "primary",
-            "junior_secondary",
-            "senior_secondary",
-            "secondary_vocational",
-            "higher_vocational",
-            "undergraduate",
-        ]
-        | None
-    ) = None
+    school_stage: ChildSchoolStage | None = None
     school_name: str | None = Field(default=None, max_length=100)
 
 

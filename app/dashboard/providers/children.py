@@ -39,7 +39,7 @@ async def children(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             .group_by(Child.category, Child.placement)
         )
     ).tuples()
-    by_category = dict.fromkeys(CATEGORIES, 0)
+    by_category: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
     by_placement = dict.fromkeys(PLACEMENTS, 0)
     matrix: list[dict[str, Any]] = []
     for category, placement, n in rows:
