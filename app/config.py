@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     visit_far_km: float = 3.0
     visit_future_tolerance_seconds: int = 300
 
+    # The art. 62 record check (未成年人保护法第六十二条: 违法犯罪记录查询) of a person who works
+    # with children — a volunteer, a counsellor, a caring mother — is valid this many months
+    # after the query (rule we set); older, the person cannot be scheduled or paired.
+    record_check_valid_months: int = Field(default=12, ge=1, le=60)
+
     district_code: str = "110115"
     timezone: str = "Asia/Shanghai"
 

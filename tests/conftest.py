@@ -52,8 +52,19 @@ USERS: dict[str, tuple[str, str]] = {
     "dir1": ("village_director", VILLAGE1),
     "dir2": ("village_director", VILLAGE2),
     "dir3": ("village_director", VILLAGE3),
+    # the second wave's roles: no area reach; each domain grants its own rows
+    "protect": ("protection_staff", DISTRICT),
+    "counsel": ("counsellor", DISTRICT),
+    "caseworker": ("case_worker", DISTRICT),
 }
-AGENCY_CLIENTS = ("police", "health", "education", "disabled_federation", "women_federation")
+AGENCY_CLIENTS = (
+    "police",
+    "health",
+    "education",
+    "disabled_federation",
+    "women_federation",
+    "charity",
+)
 ALL_SCOPES = ["children:read", "referrals:read", "referrals:write", "screening:read"]
 
 

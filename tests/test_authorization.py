@@ -107,3 +107,48 @@ async def test_agency_tokens_read_nothing_beyond_their_mandate(
             r = await client.get(path, headers=h, params={"limit": 500})
             assert r.status_code in (200, 403), (agency, path)
             assert r.status_code == 403 or r.json()["items"] == [], (agency, path)
+
+
+# The second wave's roles reach no area: before their own domains grant them rows, every read
+# of the ledger's domains answers them 403, 404 or an empty list — never a child, an incident or
+# a screening record of the district.
+NO_AREA_ROLES = ("protect", "counsel", "caseworker")
+# Reads that hold no one's personal record (reference data, the caller's own account).
+NOT_PERSONAL = {
+    "/api/v1/auth/me",
+    "/api/v1/areas",
+    "/api/v1/incidents/situations",
+    "/api/v1/subsidy/standards",
+    "/api/v1/screening/template",
+}
+
+
+def _personal_rows(body: object) -> list[object]:
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return list(body["items"])
+    if isinstance(body, list):
+        return list(body)
+    return [body]
+
+
+async def test_roles_without_an_area_read_no_ledger_record(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    await make_child(session, settings)
+    await load_records(session, settings, [row()])
+    seen = []
+    for user in NO_AREA_ROLES:
+        h = auth(user)
+        for method, path in _routes(app):
+            if method != "GET" or path in NOT_PERSONAL:
+                continue
+            r = await client.get(path, headers=h, params={"limit": 500})
+            if r.status_code != 200 or not r.headers["content-type"].startswith("application/json"):
+                continue
+            if _personal_rows(r.json()):
+                seen.append((user, path))
+    assert seen == []

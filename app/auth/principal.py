@@ -16,7 +16,9 @@ from app.db import SessionDep
 from app.errors import Forbidden, NotAuthenticated
 from app.models import AgencyClient, Area, User
 
-Agency = Literal["police", "health", "education", "disabled_federation", "women_federation"]
+Agency = Literal[
+    "police", "health", "education", "disabled_federation", "women_federation", "charity"
+]
 
 
 @dataclass(frozen=True)

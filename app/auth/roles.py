@@ -22,6 +22,11 @@ class Role(StrEnum):
     TOWN_SUPERVISOR = "town_supervisor"  # 乡镇（街道）儿童督导员: one town
     VILLAGE_DIRECTOR = "village_director"  # 村（居）儿童主任: one village
     AUDITOR = "auditor"  # 审计: reads all, writes nothing
+    # The second wave: each sees only what its own domain grants it (its own jurisdiction
+    # clause); `area_clause` gives them no area at all.
+    PROTECTION_STAFF = "protection_staff"  # 未成年人社会保护中心 staff: the centre's intakes
+    COUNSELLOR = "counsellor"  # 签约心理咨询师: the institute's residents' counselling
+    CASE_WORKER = "case_worker"  # 签约社工 (精准帮扶): the children of their own cases
 
 
 # The same values as a type for request and response schemas (an inline enum in OpenAPI).
@@ -32,10 +37,28 @@ RoleName = Literal[
     "town_supervisor",
     "village_director",
     "auditor",
+    "protection_staff",
+    "counsellor",
+    "case_worker",
 ]
 
 ALL_STAFF: Final = tuple(Role)
 """Every staff role (agency clients are not staff)."""
+
+AREA_ROLES: Final = (
+    Role.DISTRICT_ADMIN,
+    Role.DISTRICT_LEADER,
+    Role.INSTITUTION_STAFF,
+    Role.TOWN_SUPERVISOR,
+    Role.VILLAGE_DIRECTOR,
+    Role.AUDITOR,
+)
+"""The roles whose reach is an area of the district (the ledger's roles). The contracted and
+centre roles (protection staff, counsellors, case workers) are not among them: they reach only
+what their own domain's clause grants, never an area."""
+
+CONTRACTED: Final = (Role.COUNSELLOR, Role.CASE_WORKER)
+"""Contracted professionals (counsellors, social workers): the art. 62 record check applies."""
 
 DISTRICT: Final = (Role.DISTRICT_ADMIN, Role.DISTRICT_LEADER, Role.AUDITOR)
 """The district's own offices: they see the whole district."""

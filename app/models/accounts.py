@@ -27,7 +27,14 @@ STAFF_ROLES = (
     "village_director",
     "auditor",
 )
-AGENCIES = ("police", "health", "education", "disabled_federation", "women_federation")
+AGENCIES = (
+    "police",
+    "health",
+    "education",
+    "disabled_federation",
+    "women_federation",
+    "charity",
+)
 
 
 class User(Timestamps, Versioned, Base):
@@ -52,7 +59,8 @@ class User(Timestamps, Versioned, Base):
     __table_args__ = (
         CheckConstraint(
             "role IN ('district_admin','district_leader','institution_staff',"
-            "'town_supervisor','village_director','auditor')",
+            "'town_supervisor','village_director','auditor',"
+            "'protection_staff','counsellor','case_worker')",
             name="role",
         ),
     )
@@ -80,7 +88,8 @@ class AgencyClient(Timestamps, Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
         CheckConstraint(
-            "agency IN ('police','health','education','disabled_federation','women_federation')",
+            "agency IN ('police','health','education','disabled_federation','women_federation',"
+            "'charity')",
             name="agency",
         ),
     )

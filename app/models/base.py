@@ -5,9 +5,9 @@ module of it."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, Integer, MetaData, func
+from sqlalchemy import Date, DateTime, Integer, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -40,3 +40,12 @@ class Versioned:
     """A row version: the resource's ETag, bumped by every UPDATE (optimistic concurrency)."""
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class RecordCheckColumns:
+    """The art. 62 record check of a person who works with children (app.kit.record_check):
+    a volunteer, a counsellor, a caring mother. All three set, or none."""
+
+    record_check_queried_on: Mapped[date | None] = mapped_column(Date)
+    record_check_result: Mapped[str | None] = mapped_column(String(16))
+    record_check_reference: Mapped[str | None] = mapped_column(String(100))

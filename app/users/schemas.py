@@ -3,15 +3,26 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from app.auth.principal import Agency
 from app.auth.roles import RoleName
 
-SCOPES = ("referrals:read", "referrals:write", "children:read", "screening:read")
-Scope = Literal["referrals:read", "referrals:write", "children:read", "screening:read"]
+# protection:write — the police announce a child they bring to the protection centre;
+# programmes:read — the women's federation reads its programmes' pairings and aid;
+# charity:write — the charity association decides and pays project funds.
+Scope = Literal[
+    "referrals:read",
+    "referrals:write",
+    "children:read",
+    "screening:read",
+    "protection:write",
+    "programmes:read",
+    "charity:write",
+]
+SCOPES: tuple[str, ...] = get_args(Scope)
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _PHONE = re.compile(r"^\+?[0-9 -]{7,20}$")
 
