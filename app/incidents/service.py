@@ -315,6 +315,46 @@ async def create_draft_for_visit(
     return (await create_incident(session, ctx, body)).incident
 
 
+async def open_draft_for_child(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    child: Child,
+    origin: str,
+    origin_id: uuid.UUID,
+    note: str | None,
+) -> Incident:
+    """A draft mandatory report opened by another domain's record — a counselling session's or a
+    case worker's service record's disclosure of harm, as a visit's suspected infringement does.
+
+    The calling domain has judged that the caller may reach `child` (a counsellor reaches the
+    institute's residents, a case worker the children of their cases, neither through the
+    ledger's areas), so the ledger's jurisdiction is not asked again. The caller is the reporter:
+    the draft is theirs to complete (or a district admin's), and it escalates like any draft.
+    `origin` names the record (`counselling_session`, `case_service`, ...) in the audit trail;
+    the calling domain keeps the returned incident's id on its own row.
+    """
+    body = IncidentCreate(id=uuid.uuid4(), draft=True, child_id=child.id, description=note)
+    incident = _new_incident(ctx, body, child)
+    step = _step(incident, ctx.actor, incident.status, ctx.now)
+    audit.record(
+        session,
+        ctx,
+        "incident.create",
+        "incident",
+        incident.id,
+        {
+            "draft": True,
+            "urgent": incident.urgent,
+            "child_id": str(child.id),
+            "origin": origin,
+            "origin_id": str(origin_id),
+        },
+    )
+    await repo.insert_report(session, incident, step, None, [])
+    return incident
+
+
 async def complete_draft(
     session: AsyncSession,
     ctx: RequestContext,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
@@ -159,3 +160,31 @@ async def remember_for_key(
             body=out.model_dump(mode="json"),
             resource_id=resource_id,
         )
+
+
+OutT = TypeVar("OutT", bound=BaseModel)
+
+
+async def create_once(
+    session: AsyncSession,
+    key: str | None,
+    *,
+    owner: str,
+    scope: str,
+    body: BaseModel | dict[str, Any],
+    create: Callable[[], Awaitable[tuple[OutT, object]]],
+) -> OutT | JSONResponse:
+    """An idempotent creation in one call: the stored answer of an earlier use of `key` (200),
+    or `create()` — which returns the answer and the created resource's id — kept for replays.
+
+        return await create_once(
+            session, idempotency_key, owner=str(ctx.actor.id), scope="children", body=body,
+            create=lambda: service.create_child(session, ctx, body),
+        )
+    """
+    if replay := await replay_for_key(session, key, owner=owner, scope=scope, body=body):
+        return replay
+    out, resource_id = await create()
+    rid = None if resource_id is None else str(resource_id)
+    await remember_for_key(session, key, owner=owner, scope=scope, out=out, resource_id=rid)
+    return out

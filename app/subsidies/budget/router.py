@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
-from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
+from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
 from app.subsidies.auth import DistrictAdmin, DistrictReader
 from app.subsidies.budget import service
 from app.subsidies.schemas import BudgetCreate, BudgetOut, SpendingOut
@@ -33,12 +33,19 @@ async def create_subsidy_budget(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> BudgetOut | JSONResponse:
-    key = {"owner": str(actor.id), "scope": "subsidy.budgets"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
-        return replay
-    out = await service.create_budget(session, ctx, body.year, body.amount, body.reference)
-    await remember_for_key(session, idempotency_key, **key, out=out)
-    return out
+    async def create() -> tuple[BudgetOut, None]:
+        return await service.create_budget(
+            session, ctx, body.year, body.amount, body.reference
+        ), None
+
+    return await create_once(
+        session,
+        idempotency_key,
+        owner=str(actor.id),
+        scope="subsidy.budgets",
+        body=body,
+        create=create,
+    )
 
 
 @router.get(
