@@ -26,6 +26,9 @@ STAFF_ROLES = (
     "town_supervisor",
     "village_director",
     "auditor",
+    "protection_staff",
+    "counsellor",
+    "case_worker",
 )
 AGENCIES = (
     "police",
