@@ -104,3 +104,13 @@ async def test_bad_activity_input_names_the_field(
     # a town supervisor records for the villages of the town
     ok = await client.post(A, json=_body(village_code=VILLAGE2), headers=auth("sup1"))
     assert ok.status_code == 201
+
+
+async def test_an_activity_id_of_another_village_is_not_replayed(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    body = _body()
+    assert (await client.post(A, json=body, headers=auth("dir1"))).status_code == 201
+    r = await client.post(A, json=body, headers=auth("dir3"))
+    assert r.status_code == 409
+    assert r.json()["errors"][0]["field"] == "id"

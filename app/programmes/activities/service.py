@@ -121,7 +121,8 @@ async def record_activity(
                 },
             )
             return activity_out(existing), True
-    if existing.body_hash != digest:
+    mine = await repo.village_in(session, existing.village_code, area_clause(ctx.actor, Area.code))
+    if existing.body_hash != digest or mine is None:
         raise ActivityConflict(
             "该编号的活动已登记，内容不同",
             "An activity with this id is recorded with other content",
