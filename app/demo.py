@@ -25,6 +25,9 @@ DEMO_LOADERS: list[str] = [
     "app.visits.demo",
     "app.incidents.demo",
     "app.subsidies.demo",
+    "app.programmes.aid.demo",
+    "app.programmes.gifts.demo",
+    "app.programmes.activities.demo",
     "app.screening.demo",
 ]  # children first
 

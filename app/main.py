@@ -45,6 +45,9 @@ def _routers() -> list[Any]:
     from app.incidents.router import router as incidents
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
+    from app.programmes.activities.router import router as programme_activities
+    from app.programmes.aid.router import router as programme_aid
+    from app.programmes.gifts.router import router as programme_gifts
     from app.referrals.router import router as referrals
     from app.screening.router import router as screening
     from app.subsidies.budget.router import router as subsidy_budget
@@ -83,6 +86,10 @@ def _routers() -> list[Any]:
         subsidy_runs,
         subsidy_budget,
         placements,
+        # Care programmes with partners (issue 24).
+        programme_aid,
+        programme_gifts,
+        programme_activities,
         screening,
         dashboard,
     ]
@@ -179,6 +186,7 @@ DOC_TAGS = (
     "webhooks",
     "subsidies",
     "screening 监测摸排",
+    "programmes",
     "dashboard",
 )
 

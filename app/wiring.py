@@ -15,6 +15,7 @@ from app.dashboard.providers import (
     children,
     discovery,
     incidents,
+    programmes_aid,
     screening,
     standards,
     subsidies,
@@ -48,6 +49,9 @@ def wire_dashboard() -> None:
         screening.screening,
         subsidies.subsidies,
         standards.standard_review_section,
+        programmes_aid.education_aid,
+        programmes_aid.holiday_gifts,
+        programmes_aid.community_activities,
     )
 
 

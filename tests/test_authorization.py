@@ -82,6 +82,8 @@ AGENCY_READABLE = {
     "/api/v1/screening/records",
     "/api/v1/screening/stats",
     "/api/v1/screening/template",
+    # the women's federation (programmes:read): the rounds of its own aid programmes, totals only
+    "/api/v1/education-aid/rounds",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 

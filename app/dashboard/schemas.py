@@ -188,6 +188,44 @@ class StandardReviewSection(_Out):
     next_effective_from: str | None
 
 
+class ProgrammeAid(_Out):
+    children: int
+    paid: str = Field(examples=["1000.00"])
+
+
+class EducationAidSection(_Out):
+    """教育帮扶 (the women's federation's fund): aid disbursed this year through the month."""
+
+    year: int
+    through: str
+    children_paid: int
+    paid: str = Field(examples=["226000.00"])
+    by_programme: dict[str, ProgrammeAid]
+    fund: str
+
+
+class HolidayGiftsSection(_Out):
+    """节日礼品 of this year's holiday runs: recorded and delivered by the month's end."""
+
+    year: int
+    gifts: int
+    delivered: int
+    not_delivered: int
+    value: str
+    delivered_value: str
+
+
+class CommunityActivitiesSection(_Out):
+    """社区未成年人活动 this year through the month, and the children who took part in none."""
+
+    year: int
+    activities: int
+    villages: int
+    ledger_children: int
+    other_participants: int
+    children_without_activity: int
+
+
 class Sections(BaseModel):
     """Every section is optional: present when its domain is installed (and, for subsidies,
     at district scope). A section registered by a newer domain before it has a schema here
@@ -204,6 +242,9 @@ class Sections(BaseModel):
     screening: ScreeningSection | None = None
     subsidies: SubsidiesSection | None = None
     standard_review: StandardReviewSection | None = None
+    education_aid: EducationAidSection | None = None
+    holiday_gifts: HolidayGiftsSection | None = None
+    community_activities: CommunityActivitiesSection | None = None
 
 
 class SummaryOut(_Out):

@@ -5,6 +5,15 @@ from app.models.areas import AREA_LEVELS, Area
 from app.models.base import Base
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
 from app.models.dashboard import DashboardSectionCache
+from app.models.education_aid import (
+    ACTIVITY_KINDS,
+    AID_PROGRAMMES,
+    AID_STATUSES,
+    AidApplication,
+    AidRound,
+    CommunityActivity,
+    HolidayGift,
+)
 from app.models.incidents import (
     INCIDENT_KINDS,
     INCIDENT_OUTCOMES,
@@ -59,8 +68,11 @@ from app.models.visits import (
 )
 
 __all__ = [
+    "ACTIVITY_KINDS",
     "AGENCIES",
     "AGE_BANDS",
+    "AID_PROGRAMMES",
+    "AID_STATUSES",
     "AREA_LEVELS",
     "CATEGORIES",
     "DIFFICULTY_KINDS",
@@ -75,6 +87,8 @@ __all__ = [
     "VISIT_MODES",
     "AdultPlacement",
     "AgencyClient",
+    "AidApplication",
+    "AidRound",
     "Area",
     "AreaLocation",
     "AuditEntry",
@@ -84,9 +98,11 @@ __all__ = [
     "Child",
     "ChildChange",
     "ChildProposal",
+    "CommunityActivity",
     "DashboardSectionCache",
     "DiscoveryCandidate",
     "FollowUp",
+    "HolidayGift",
     "IdempotencyRecord",
     "Incident",
     "IncidentStep",

@@ -338,6 +338,17 @@ class MonthSpending(BaseModel):
     total: Money
 
 
+class PartnerFundSpending(BaseModel):
+    """Money a partner paid from its own fund for the district's children: reported beside
+    the bureau's budget, never counted in `spent`."""
+
+    fund: Literal["women_federation_education_aid"]
+    fund_zh: str
+    partner: str
+    children: int
+    amount: Money
+
+
 class SpendingOut(BaseModel):
     year: int
     budget: Money | None
@@ -346,3 +357,8 @@ class SpendingOut(BaseModel):
     share_spent: str | None = Field(description="spent ÷ budget, 4 decimal places.")
     by_benefit: list[BenefitSpending]
     by_month: list[MonthSpending]
+    partner_funds: list[PartnerFundSpending] = Field(
+        default_factory=list,
+        description="Paid from partners' funds (the women's federation's education aid), "
+        "apart from the bureau's budget and not in `spent`.",
+    )

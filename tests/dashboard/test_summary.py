@@ -214,4 +214,7 @@ async def test_sections_are_those_wired_in_display_order(
         "screening",
         "subsidies",
         "standard_review",
+        "education_aid",
+        "holiday_gifts",
+        "community_activities",
     ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.money import from_fen, to_fen
+from app.programmes.aid.service import federation_fund
 from app.subsidies.budget import repository as repo
 from app.subsidies.errors import BudgetExists
 from app.subsidies.runs.service import BENEFIT_ZH
@@ -75,6 +77,7 @@ async def spending(session: AsyncSession, year: int) -> SpendingOut:
                 {"benefit": b, "benefit_zh": BENEFIT_ZH[b], "amount": from_fen(fen)}
                 for b, fen in by_benefit.items()
             ],
+            "partner_funds": await _partner_funds(session, year),
             "by_month": [
                 {
                     "month": month,
@@ -85,3 +88,17 @@ async def spending(session: AsyncSession, year: int) -> SpendingOut:
             ],
         }
     )
+
+
+async def _partner_funds(session: AsyncSession, year: int) -> list[dict[str, Any]]:
+    """教育帮扶: the women's federation's education aid disbursed in `year`, its own fund."""
+    children, fen = await federation_fund(session, year)
+    return [
+        {
+            "fund": "women_federation_education_aid",
+            "fund_zh": "区妇联春蕾女童及困境男童教育帮扶资金",
+            "partner": "women_federation",
+            "children": children,
+            "amount": from_fen(fen),
+        }
+    ]

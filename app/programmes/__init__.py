@@ -1,0 +1,1 @@
+"""Care programmes run with partners (issue 24)."""

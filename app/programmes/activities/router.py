@@ -1,0 +1,86 @@
+"""HTTP of the community activities: /api/v1/activities (社区未成年人活动). Village directors,
+town supervisors and district admins record them; everyone with an area reads them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from app.db import SessionDep
+from app.errors import error_responses
+from app.kit.context import RequestCtx
+from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.programmes.activities import service
+from app.programmes.activities.auth import ActivityReader, ActivityWriter
+from app.programmes.activities.schemas import (
+    ActivityCreate,
+    ActivityKind,
+    ActivityOut,
+    ChildWithoutActivity,
+)
+
+router = APIRouter(prefix="/api/v1/activities", tags=["programmes"])
+YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year.")]
+RETRY: dict[int | str, dict[str, Any]] = {200: {"description": "A replay: the same id and body"}}
+
+
+@router.post(
+    "",
+    response_model=ActivityOut,
+    status_code=201,
+    summary="Record an activity of a village's minors' venue (client id: once)",
+    responses=RETRY | error_responses(400, 401, 403, 409, 422),
+)
+async def record_activity(
+    body: ActivityCreate,
+    session: SessionDep,
+    _: ActivityWriter,
+    ctx: RequestCtx,
+    response: Response,
+) -> ActivityOut:
+    out, created = await service.record_activity(session, ctx, body)
+    if not created:
+        response.status_code = 200
+    return out
+
+
+@router.get(
+    "",
+    response_model=Page[ActivityOut],
+    summary="The activities of the venues of one's area",
+    responses=error_responses(401, 403, 422),
+)
+async def list_activities(
+    session: SessionDep,
+    _: ActivityReader,
+    ctx: RequestCtx,
+    year: YearQuery = None,
+    village_code: Annotated[str | None, Query(max_length=12)] = None,
+    kind: ActivityKind | None = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[ActivityOut]:
+    return await service.list_activities(
+        session, ctx, year=year, village_code=village_code, kind=kind, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/children-without",
+    response_model=Page[ChildWithoutActivity],
+    summary="Children in difficulty of one's area who took part in no activity of the year",
+    responses=error_responses(401, 403, 422),
+)
+async def list_children_without_activity(
+    session: SessionDep,
+    _: ActivityReader,
+    ctx: RequestCtx,
+    year: YearQuery = None,
+    area_code: Annotated[str | None, Query(max_length=12)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[ChildWithoutActivity]:
+    return await service.without_activity(
+        session, ctx, year=year, area_code=area_code, limit=limit, cursor=cursor
+    )

@@ -1,0 +1,161 @@
+"""Demo data of the education aid (synthetic): this year's round with the women's federation
+reproduces the seed — 272 children, 226,000.00 yuan, all disbursed (180 × 1,000 + 92 × 500).
+Some of the ledger's children under 18, the rest children the federation names in the demo
+villages; girls under 春蕾, boys under the boys' aid. Runs after the ledger; skips what exists."""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.kit import idnumber
+from app.kit.clock import DISTRICT_TZ
+from app.kit.crypto import KeyRing
+from app.models import AidApplication, AidRound, Area, Child
+from app.programmes.aid.service import ID_CONTEXT
+
+log = logging.getLogger(__name__)
+
+SEED_CHILDREN = 272
+# 180 × 1,000.00 + 92 × 500.00 = 226,000.00 yuan (the seed: 272 children, 22.6万元).
+AMOUNTS_FEN = [100_000] * 180 + [50_000] * 92
+LEDGER_SHARE = 60  # ledger children among the 272; the others the federation names
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+GIVEN = "子涵欣怡梓萱思远浩然一诺雨桐宇轩若汐明哲佳琪俊熙嘉怡沐辰语桐"
+SCHOOLS = ("演示第一中学", "演示第二中学", "演示实验小学", "演示职业学校")
+
+
+def round_name(year: int) -> str:
+    return f"{year}年春蕾女童及困境男童教育帮扶"
+
+
+def _ring(settings: Settings) -> KeyRing:
+    return KeyRing.from_settings(
+        settings.encryption_keys.get_secret_value(),
+        settings.encryption_active_key_id,
+        settings.hmac_key.get_secret_value(),
+    )
+
+
+async def load(session: AsyncSession, settings: Settings) -> None:
+    now = datetime.now(UTC)
+    today = now.astimezone(DISTRICT_TZ).date()
+    name = round_name(today.year)
+    found = await session.execute(
+        select(AidRound.id).where(AidRound.year == today.year, AidRound.name == name)
+    )
+    if found.first() is not None:
+        return
+    district = settings.district_code
+    villages = {
+        code: town
+        for code, town in (
+            await session.execute(
+                select(Area.code, Area.parent_code).where(
+                    Area.level == "village", Area.path.startswith(f"{district}/")
+                )
+            )
+        ).tuples()
+    }
+    if not villages:
+        log.info("aid demo: no demo villages; the round is not loaded")
+        return
+    rng = random.Random(20260226)
+    minors = (
+        (
+            await session.execute(
+                select(Child)
+                .where(
+                    Child.status == "active",
+                    Child.birth_date > date(today.year - 18, today.month, 1),
+                    Child.birth_date <= date(today.year - 6, today.month, 1),
+                )
+                .order_by(Child.id)
+                .limit(LEDGER_SHARE)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    round_id = uuid.uuid4()
+    # entered, approved and paid within this year (a quarter, a half, three quarters of the way)
+    start = datetime(today.year, 1, 1, tzinfo=DISTRICT_TZ)
+    step = (now - start) / 4
+    created = start + step
+    session.add(
+        AidRound(
+            id=round_id, year=today.year, name=name, created_at=created, created_by="demo-admin"
+        )
+    )
+    await session.flush()
+    ring = _ring(settings)
+    rows: list[dict[str, Any]] = []
+    keys = {c.id_number_hash for c in minors}
+    for child in minors:
+        rows.append(
+            {
+                "child_id": child.id,
+                "person_key": child.id_number_hash,
+                "child_name": child.name,
+                "child_gender": child.gender,
+                "child_birth_date": child.birth_date,
+                "child_id_number_masked": child.id_number_masked,
+                "school": child.school_name or rng.choice(SCHOOLS),
+                "village_code": child.village_code,
+                "town_code": villages.get(child.village_code or ""),
+            }
+        )
+    codes = sorted(villages)
+    while len(rows) < SEED_CHILDREN:
+        gender = rng.choice(("female", "female", "male"))
+        birth = date(today.year - rng.randint(7, 17), rng.randint(1, 12), rng.randint(1, 28))
+        number = idnumber.make(birth, gender, division_code=district, rng=rng)  # type: ignore[arg-type]
+        key = ring.lookup_hash(number)
+        if key in keys:
+            continue
+        keys.add(key)
+        village = rng.choice(codes)
+        rows.append(
+            {
+                "child_id": None,
+                "person_key": key,
+                "child_name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                "child_gender": gender,
+                "child_birth_date": birth,
+                "child_id_number_enc": ring.encrypt(number, context=ID_CONTEXT),
+                "child_id_number_masked": idnumber.mask(number),
+                "school": rng.choice(SCHOOLS),
+                "village_code": village,
+                "town_code": villages[village],
+            }
+        )
+    for row, fen in zip(rows, AMOUNTS_FEN, strict=True):
+        row.update(
+            {
+                "id": uuid.uuid4(),
+                "round_id": round_id,
+                "programme": "spring_bud"
+                if row["child_gender"] == "female"
+                else "boys_in_difficulty",
+                "requested_fen": fen,
+                "amount_fen": fen,
+                "status": "disbursed",
+                "created_at": created,
+                "created_by": "demo-admin",
+                "decided_at": created + step,
+                "decided_by": "demo-leader",
+                "disbursed_at": created + 2 * step,
+                "disbursed_by": "demo-admin",
+                "version": 1,
+            }
+        )
+        row.setdefault("child_id_number_enc", None)
+    await session.execute(insert(AidApplication), rows)
+    await session.flush()

@@ -1,0 +1,146 @@
+"""SQL of the education-aid rounds and applications (教育帮扶)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import AidApplication, AidRound, Area
+
+GRANTED = ("approved", "disbursed")
+
+
+async def insert_round(session: AsyncSession, values: dict[str, Any]) -> AidRound | None:
+    stmt = (
+        insert(AidRound)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["year", "name"])
+        .returning(AidRound)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_round(session: AsyncSession, round_id: uuid.UUID) -> AidRound | None:
+    return await session.get(AidRound, round_id)
+
+
+def rounds_stmt(year: int | None) -> Select[Any]:
+    stmt = select(AidRound)
+    if year is not None:
+        stmt = stmt.where(AidRound.year == year)
+    return stmt
+
+
+async def insert_application(
+    session: AsyncSession, values: dict[str, Any]
+) -> AidApplication | None:
+    """The new application, or None when the child already has one in the round."""
+    stmt = (
+        insert(AidApplication)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["round_id", "person_key"])
+        .returning(AidApplication)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_application(
+    session: AsyncSession, round_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool = False
+) -> AidApplication | None:
+    stmt = select(AidApplication).where(
+        AidApplication.id == application_id, AidApplication.round_id == round_id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def applications_stmt(
+    round_id: uuid.UUID,
+    *,
+    programme: str | None = None,
+    status: str | None = None,
+    town_code: str | None = None,
+) -> Select[Any]:
+    stmt = select(AidApplication).where(AidApplication.round_id == round_id)
+    if programme is not None:
+        stmt = stmt.where(AidApplication.programme == programme)
+    if status is not None:
+        stmt = stmt.where(AidApplication.status == status)
+    if town_code is not None:
+        stmt = stmt.where(AidApplication.town_code == town_code)
+    return stmt
+
+
+async def town_of_village(session: AsyncSession, village_code: str) -> str | None:
+    """The town (the parent) of a village of the area tree; None when no such village."""
+    stmt = select(Area.parent_code).where(Area.code == village_code, Area.level == "village")
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def town_names(session: AsyncSession) -> dict[str, str]:
+    stmt = select(Area.code, Area.name).where(Area.level == "town")
+    return {code: name for code, name in (await session.execute(stmt)).tuples()}
+
+
+def _sums(*group: Any) -> Select[Any]:
+    granted = AidApplication.status.in_(GRANTED)
+    disbursed = AidApplication.status == "disbursed"
+    return select(
+        *group,
+        func.count().filter(granted),
+        func.coalesce(func.sum(case((granted, AidApplication.amount_fen))), 0),
+        func.coalesce(func.sum(case((disbursed, AidApplication.amount_fen))), 0),
+    ).group_by(*group)
+
+
+async def round_totals(
+    session: AsyncSession, round_id: uuid.UUID
+) -> tuple[dict[str, int], list[tuple[str, int, int, int]], list[tuple[str | None, int, int, int]]]:
+    """(count by status, (programme, children, granted fen, disbursed fen) by programme, the same
+    by town) of a round; children and sums count granted applications (approved, disbursed)."""
+    mine = AidApplication.round_id == round_id
+    by_status = {
+        str(s): int(n)
+        for s, n in (
+            await session.execute(
+                select(AidApplication.status, func.count())
+                .where(mine)
+                .group_by(AidApplication.status)
+            )
+        ).tuples()
+    }
+    programmes = [
+        (str(p), int(n), int(g), int(d))
+        for p, n, g, d in (
+            await session.execute(_sums(AidApplication.programme).where(mine))
+        ).tuples()
+    ]
+    towns = [
+        (t, int(n), int(g), int(d))
+        for t, n, g, d in (
+            await session.execute(_sums(AidApplication.town_code).where(mine))
+        ).tuples()
+    ]
+    return by_status, programmes, towns
+
+
+async def disbursed_between(
+    session: AsyncSession, start: datetime, end: datetime
+) -> tuple[int, int]:
+    """(children, fen) of the aid disbursed in [start, end): the federation's fund."""
+    row = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(AidApplication.amount_fen), 0)).where(
+                AidApplication.status == "disbursed",
+                AidApplication.disbursed_at >= start,
+                AidApplication.disbursed_at < end,
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
