@@ -46,23 +46,13 @@ NOT_NULL: Final = frozenset(
 )
 """Fields a change may not set to null."""
 
-STATE_FIELDS: Final = (
-    "name",
-    "id_number_masked",
-    "gender",
-    "birth_date",
-    "category",
-    "placement",
-    "village_code",
-    "approved_on",
-    "status",
-    "revoked_on",
-    "revoke_reason",
-)
-"""The ledger-relevant state kept with every history entry (the month-end ledger reads it)."""
-
 REVOCATION_FIELDS: Final = ("status", "revoked_on", "revoke_reason")
 """The fields a revocation changes (its history entry names them)."""
+
+STATE_FIELDS: Final = ("name", "id_number_masked", *FIELDS[1:7], *REVOCATION_FIELDS)
+"""The ledger-relevant state kept with every history entry (the month-end ledger reads it):
+name, masked ID number, gender, birth date, category, placement, village, approval, status,
+revocation date and reason."""
 
 
 def json_value(value: Any) -> Any:

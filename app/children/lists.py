@@ -78,11 +78,7 @@ async def due_for_revocation(
         stays = continued.supported_until(c, max(turns, ctx.today), switch_on)
         out.append(
             DueForRevocation(
-                id=c.id,
-                name=c.name,
-                category=c.category,
-                placement=c.placement,
-                village_code=c.village_code,
+                **_listed(c),
                 birth_date=c.birth_date,
                 turns_18_on=turns,
                 overdue=turns < first and stays is None,
@@ -90,6 +86,17 @@ async def due_for_revocation(
             )
         )
     return out
+
+
+def _listed(c: Child) -> dict[str, Any]:
+    """What a list of children says of each: who, of which category, placed where."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "category": c.category,
+        "placement": c.placement,
+        "village_code": c.village_code,
+    }
 
 
 async def reverifications(
@@ -116,11 +123,7 @@ async def reverifications(
         town = towns.get(c.village_code or "")
         items.append(
             ReverificationDue(
-                id=c.id,
-                name=c.name,
-                category=c.category,
-                placement=c.placement,
-                village_code=c.village_code,
+                **_listed(c),
                 town_code=town[0] if town else None,
                 town_name=town[1] if town else None,
                 reverify_on=c.reverify_on,
@@ -173,16 +176,8 @@ async def list_proposals(
 async def placement_queue(session: AsyncSession, status: str | None) -> list[AdultPlacementOut]:
     """The adult-placement queue 成年孤儿安置 with each child's name."""
     rows = await repo.placement_queue(session, status=status)
+    columns = [f for f in AdultPlacementOut.model_fields if f != "name"]
     return [
-        AdultPlacementOut(
-            id=p.id,
-            child_id=p.child_id,
-            name=name,
-            came_of_age_on=p.came_of_age_on,
-            status=p.status,
-            placement_kind=p.placement_kind,
-            placed_on=p.placed_on,
-            created_at=p.created_at,
-        )
+        AdultPlacementOut.model_validate({f: getattr(p, f) for f in columns} | {"name": name})
         for p, name in rows
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from app.auth.mandate import whole_id_number
-from app.children.fields import FIELDS, STATE_FIELDS
+from app.children.fields import FIELDS, REVOCATION_FIELDS
 from app.children.schemas import ChildOut, ChildPartnerView
 from app.children.schooling import normal_end
 from app.kit.context import RequestContext
@@ -65,7 +65,7 @@ def view(child: Child, ctx: RequestContext, *, reveal: bool = False) -> dict[str
     principal = ctx.actor
     if principal.kind == "agency":
         return project_for_agency(str(principal.agency), child, ctx.keyring)
-    out = {f: getattr(child, f) for f in (*FIELDS, *STATE_FIELDS[8:], "revoke_note")}
+    out = {f: getattr(child, f) for f in (*FIELDS, *REVOCATION_FIELDS, "revoke_note")}
     out.update(
         id=child.id,
         status=child.status,

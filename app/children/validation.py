@@ -20,6 +20,9 @@ from app.kit import idnumber
 
 FieldError = tuple[str, str, str]
 """(field, message_zh, message_en) of a 422."""
+Facts = dict[str, Any]
+Illnesses = tuple[str, ...]
+"""The district's serious-illness list 重病目录 in force."""
 
 _ID_REASON_EN = {
     "length": "The ID number must have 18 characters",
@@ -81,8 +84,8 @@ async def validate(
     errors += _parent_date_errors(values, today)
     errors += _schooling_errors(values, today)
     errors += _approval_errors(values, today)
-    checked = Checked()
-    broken = _parent_fact_violations(principal, values, before, today, illnesses, checked)
+    broken = _parent_fact_violations(values, before, today)
+    checked = Checked(accepted=_accept_illnesses(principal, values, before, today, illnesses))
     broken += _new_category_violations(values, before, today, illnesses)
     errors += [(v.field, v.message_zh, v.message_en) for v in broken]
     if errors:
@@ -164,31 +167,27 @@ def _schooling_errors(values: dict[str, Any], today: date) -> list[FieldError]:
 
 
 def _parent_fact_violations(
-    principal: Principal,
-    values: dict[str, Any],
-    before: dict[str, Any] | None,
-    today: date,
-    illnesses: tuple[str, ...],
-    checked: Checked,
+    values: Facts, before: Facts | None, today: date
 ) -> list[rules.RuleViolation]:
-    """What each parent's fact stated anew lacks (and its illness accepted off the list)."""
+    """What each parent's fact stated anew lacks: the details of its situation and, when the
+    category rests on it, its evidence."""
     out: list[rules.RuleViolation] = []
     rests = values["category"] in rules.PARENT_CATEGORIES
     recategorised = before is None or before.get("category") != values["category"]
-    old_parents = {p.get("relation"): p for p in (before or {}).get("parents") or []}
+    old_parents = _parents_by_relation(before)
     for i, p in enumerate(values["parents"]):
         old = old_parents.get(p["relation"])
         if old is None or rules.fact_of(old) != rules.fact_of(p) or (rests and recategorised):
             out += rules.fact_requirements(p, i, today, needs_evidence=rests)
-        _accept_illness(principal, p, old, i, illnesses, today, checked)
     return out
 
 
+def _parents_by_relation(facts: Facts | None) -> dict[str, Facts]:
+    return {p.get("relation"): p for p in (facts or {}).get("parents") or []}
+
+
 def _new_category_violations(
-    values: dict[str, Any],
-    before: dict[str, Any] | None,
-    today: date,
-    illnesses: tuple[str, ...],
+    values: Facts, before: Facts | None, today: date, illnesses: Illnesses
 ) -> list[rules.RuleViolation]:
     """The category rules the new facts break that the record did not break already."""
     known: set[tuple[str, str]] = set()
@@ -201,39 +200,49 @@ def _new_category_violations(
     ]
 
 
+def _accept_illnesses(
+    principal: Principal, values: Facts, before: Facts | None, today: date, illnesses: Illnesses
+) -> list[Facts]:
+    """The parents' illnesses off the district's list that a district admin accepts in this
+    write (each recorded on its fact)."""
+    old_parents = _parents_by_relation(before)
+    accepted = []
+    for i, p in enumerate(values["parents"]):
+        old = old_parents.get(p["relation"])
+        if (
+            done := _accept_illness(principal, p, old, f"parents.{i}", illnesses, today)
+        ) is not None:
+            accepted.append(done)
+    return accepted
+
+
 def _accept_illness(
-    principal: Principal,
-    parent: dict[str, Any],
-    old: dict[str, Any] | None,
-    index: int,
-    illnesses: tuple[str, ...],
-    today: date,
-    checked: Checked,
-) -> None:
+    principal: Principal, parent: Facts, old: Facts | None, at: str, names: Illnesses, today: date
+) -> Facts | None:
     """An illness outside the district's list counts when a district admin accepts it with a
     reason: the acceptance is recorded on the fact (who, when, why) and audited. A director or
     supervisor may propose it; it is accepted when a district admin approves the proposal."""
     acceptance = parent.get("illness_acceptance")
     if acceptance is None:
-        return
+        return None
     illness = parent.get("illness")
     if (
         parent.get("situation") != "serious_illness"
         or not illness
-        or rules.illness_on_list(illness, illnesses)
+        or rules.illness_on_list(illness, names)
     ):
         parent["illness_acceptance"] = None  # nothing to accept
-        return
+        return None
     reason = str(acceptance.get("reason") or "").strip()
-    at = f"parents.{index}.illness_acceptance"
+    at = f"{at}.illness_acceptance"
     if not reason:
         raise ValidationFailed(errors=[(f"{at}.reason", "须说明认定理由", "Give a reason")])
     kept = (old or {}).get("illness_acceptance") if (old or {}).get("illness") == illness else None
     if isinstance(kept, dict) and kept.get("reason") == reason:
         parent["illness_acceptance"] = kept
-        return
+        return None
     if principal.has_role(*PROPOSERS):
-        return  # a proposal: the acceptance is recorded when a district admin approves it
+        return None  # a proposal: the acceptance is recorded when a district admin approves it
     if not principal.has_role(Role.DISTRICT_ADMIN):
         raise Forbidden(
             "目录外的重病须由区民政局管理员说明理由后认定",
@@ -245,6 +254,4 @@ def _accept_illness(
         "accepted_by": principal.name,
         "accepted_on": today.isoformat(),
     }
-    checked.accepted.append(
-        {"relation": parent.get("relation"), "illness": illness, "reason": reason}
-    )
+    return {"relation": parent.get("relation"), "illness": illness, "reason": reason}

@@ -33,7 +33,6 @@ from app.discovery.schemas import (
     CandidateOut,
     EnrollRequest,
     ImportResult,
-    Reason,
 )
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit, idnumber
@@ -281,23 +280,9 @@ async def _candidate(
 
 
 def candidate_out(c: DiscoveryCandidate) -> CandidateOut:
-    return CandidateOut(
-        id=c.id,
-        name=c.name,
-        id_number=c.id_number_masked,
-        gender=c.gender,
-        birth_date=c.birth_date,
-        household_id=c.household_id,
-        household_assistance=c.household_assistance,
-        village_code=c.village_code,
-        reasons=[Reason.model_validate(r) for r in c.reasons],
-        facts=c.facts,
-        status=c.status,
-        dismiss_reason=c.dismiss_reason,
-        child_id=c.child_id,
-        created_at=c.created_at,
-        updated_at=c.updated_at,
-    )
+    """The candidate as the API shows it: its columns, the ID number masked."""
+    values = {f: getattr(c, f) for f in CandidateOut.model_fields if f != "id_number"}
+    return CandidateOut.model_validate(values | {"id_number": c.id_number_masked})
 
 
 async def list_candidates(
