@@ -15,13 +15,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.models import Child
 
 
 def readable(principal: Principal) -> ColumnElement[bool]:
     if principal.kind != "user":
         return false()
-    if principal.role == "institution_staff":
+    if principal.role == Role.INSTITUTION_STAFF:
         return Child.placement == "institution"
     if principal.is_district:
         return or_(area_clause(principal, Child.village_code), Child.placement == "institution")

@@ -23,20 +23,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.children import repository as repo
+from app.children import service
+from app.children.fields import revocation_changes, state_of
 from app.children.rules import birthday_at
-from app.children.schooling import (
-    FULL_TIME_STAGES,
-    PARAMETER,
-    SUPPORTED_CATEGORIES,
-    normal_end,
-    support_until,
-)
+from app.children.schooling import PARAMETER, normal_end, support_until
 from app.kit import audit
+from app.kit.context import RequestContext
 from app.models import Child
 
 
@@ -71,13 +67,12 @@ async def settle(
     child: Child,
     now: datetime,
     *,
-    principal: Principal | None = None,
+    ctx: RequestContext | None = None,
     switch_on: bool | None = None,
 ) -> str | None:
     """Bring `child`'s status in line with the rule today; the transition made, if any
-    (`continued_schooling` or `aged_out`)."""
-    from app.children import service
-
+    (`continued_schooling` or `aged_out`). `ctx` is the change that settles the child (None:
+    the daily job, the system itself)."""
     today = service.today_of(now)
     turns_18 = birthday_at(child.birth_date, 18)
     if child.status not in ("active", "continued_schooling") or turns_18 > today:
@@ -86,83 +81,87 @@ async def settle(
         switch_on = await support_after_18_on(session, today)
     until = supported_until(child, today, switch_on)
     if child.status == "active" and until is not None:
-        child.status = "continued_schooling"
-        await session.flush()
-        await service.record_change(
-            session, child, "changed", principal,
-            [{"field": "status", "from": "active", "to": "continued_schooling"}],
-            reason=f"年满18周岁仍在全日制学校就读，继续保障至学制结束（{until.isoformat()}）",
-            effective_on=max(turns_18, child.approved_on), now=now,
-        )  # fmt: skip
-        audit.record(
-            session, principal, "child.continued_schooling", "child", child.id,
-            {"until": until.isoformat()},
-        )  # fmt: skip
-        await session.flush()
+        await _continue(session, child, now, ctx, until, max(turns_18, child.approved_on))
         return "continued_schooling"
     if child.status == "continued_schooling" and until is None:
-        end = normal_end(
-            child.school_stage, child.school_enrolment_year, child.school_expected_end_on
-        )
-        if end is not None and end < today and switch_on:
-            effective, note = end, f"学制已于 {end.isoformat()} 结束，年满18周岁仍在校保障终止"
-        elif not switch_on:
-            effective, note = today, f"年满18周岁仍在校保障已停止实行（{PARAMETER}）"
-        else:
-            effective, note = today, "已离开全日制学校，年满18周岁仍在校保障终止"
+        effective, note = _why_support_ends(child, today, switch_on)
         effective = max(effective, turns_18, child.approved_on)
-        before = service.state_of(child)
-        child.status = "revoked"
-        child.revoked_on = effective
-        child.revoke_reason = "aged_out"
-        child.revoke_note = note
-        await session.flush()
-        after = service.state_of(child)
-        changes = [
-            {"field": f, "from": before[f], "to": after[f]}
-            for f in ("status", "revoked_on", "revoke_reason")
-        ]
-        await service.record_change(
-            session, child, "revoked", principal, changes,
-            reason=note, effective_on=effective, now=now,
-        )  # fmt: skip
+        await _age_out(session, child, now, ctx, effective, note)
         if child.category == "orphan" and child.placement == "institution":
             await repo.enqueue_placement(session, child.id, turns_18)
-        audit.record(
-            session, principal, "child.revoke", "child", child.id,
-            {"reason": "aged_out", "continued_schooling_ended": True},
-        )  # fmt: skip
+        detail = {"reason": "aged_out", "continued_schooling_ended": True}
+        audit.record(session, ctx, "child.revoke", "child", child.id, detail)
         await session.flush()
         return "aged_out"
     return None
 
 
+async def _continue(
+    session: AsyncSession,
+    child: Child,
+    now: datetime,
+    ctx: RequestContext | None,
+    until: date,
+    effective: date,
+) -> None:
+    """An `active` child of 18 in full-time schooling enters `continued_schooling`."""
+    child.status = "continued_schooling"
+    await session.flush()
+    await service.record_change(
+        session, child, "changed", _actor(ctx),
+        [{"field": "status", "from": "active", "to": "continued_schooling"}],
+        reason=f"年满18周岁仍在全日制学校就读，继续保障至学制结束（{until.isoformat()}）",
+        effective_on=effective, now=now,
+    )  # fmt: skip
+    detail = {"until": until.isoformat()}
+    audit.record(session, ctx, "child.continued_schooling", "child", child.id, detail)
+    await session.flush()
+
+
+def _why_support_ends(child: Child, today: date, switch_on: bool) -> tuple[date, str]:
+    """The day the support after 18 ends and why: the schooling ended, the rule was switched
+    off, or the child left school."""
+    end = normal_end(child.school_stage, child.school_enrolment_year, child.school_expected_end_on)
+    if end is not None and end < today and switch_on:
+        return end, f"学制已于 {end.isoformat()} 结束，年满18周岁仍在校保障终止"
+    if not switch_on:
+        return today, f"年满18周岁仍在校保障已停止实行（{PARAMETER}）"
+    return today, "已离开全日制学校，年满18周岁仍在校保障终止"
+
+
+async def _age_out(
+    session: AsyncSession,
+    child: Child,
+    now: datetime,
+    ctx: RequestContext | None,
+    effective: date,
+    note: str,
+) -> None:
+    """Revoke the record as `aged_out` on `effective`, with its history entry."""
+    before = state_of(child)
+    child.status = "revoked"
+    child.revoked_on = effective
+    child.revoke_reason = "aged_out"
+    child.revoke_note = note
+    await session.flush()
+    await service.record_change(
+        session, child, "revoked", _actor(ctx),
+        revocation_changes(before, state_of(child)),
+        reason=note, effective_on=effective, now=now,
+    )  # fmt: skip
+
+
+def _actor(ctx: RequestContext | None) -> Principal | None:
+    return None if ctx is None else ctx.principal
+
+
 async def settle_all(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Settle every child the rule may concern today: on the ledger, 18 or older, and either in
     `continued_schooling` or a supported category in a full-time stage. Counts by transition."""
-    from app.children import service
-
     today = service.today_of(now)
     switch_on = await support_after_18_on(session, today)
-    eighteenth = cast(Child.birth_date + func.make_interval(18), Date)
-    stmt = (
-        select(Child)
-        .where(
-            eighteenth <= today,
-            or_(
-                Child.status == "continued_schooling",
-                and_(
-                    Child.status == "active",
-                    Child.category.in_(SUPPORTED_CATEGORIES),
-                    Child.school_stage.in_(FULL_TIME_STAGES),
-                ),
-            ),
-        )
-        .order_by(Child.id)
-        .with_for_update(skip_locked=True)
-    )
     counts: dict[str, int] = {}
-    for child in (await session.execute(stmt)).scalars().all():
+    for child in await repo.may_continue_schooling(session, today):
         done = await settle(session, child, now, switch_on=switch_on)
         if done is not None:
             counts[done] = counts.get(done, 0) + 1

@@ -27,12 +27,12 @@ its top-level field, with its value at N unknown.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children import repository as repo
+from app.children.fields import json_value
 from app.errors import Conflict
 from app.kit.etag import etag_for
 from app.models import Child
@@ -47,13 +47,6 @@ class EditConflict(Conflict):
 
 
 _UNKNOWN = object()
-
-
-def json_value(value: Any) -> Any:
-    """A value as the history keeps it (dates as ISO strings)."""
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def current_value(child: Child, field: str) -> Any:

@@ -12,6 +12,10 @@ from __future__ import annotations
 from typing import Any, Final
 
 from app.auth.mandate import whole_id_number
+from app.children.fields import FIELDS, REVOCATION_FIELDS
+from app.children.schemas import ChildOut, ChildPartnerView
+from app.children.schooling import normal_end
+from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
 from app.kit.reveal import reveal
 from app.models import Child
@@ -54,3 +58,39 @@ def project_for_agency(agency: str, child: Child, ring: KeyRing) -> dict[str, An
         else:
             out[name] = getattr(child, name)
     return out
+
+
+def view(child: Child, ctx: RequestContext, *, reveal: bool = False) -> dict[str, Any]:
+    """The child as the caller sees it: projected for agencies; ID masked unless revealed."""
+    principal = ctx.actor
+    if principal.kind == "agency":
+        return project_for_agency(str(principal.agency), child, ctx.keyring)
+    out = {f: getattr(child, f) for f in (*FIELDS, *REVOCATION_FIELDS, "revoke_note")}
+    out.update(
+        id=child.id,
+        status=child.status,
+        schooling_ends_on=normal_end(
+            child.school_stage, child.school_enrolment_year, child.school_expected_end_on
+        ),
+        version=child.version,
+        created_at=child.created_at,
+        updated_at=child.updated_at,
+        id_number=child.id_number_masked,
+        review_flags=child.review_flags or [],
+        reverify_on=child.reverify_on,
+    )
+    if reveal:
+        out["id_number"] = id_number(child, ctx.keyring)
+    return out
+
+
+def staff_view(child: Child, ctx: RequestContext) -> ChildOut:
+    """The record as a staff writer sees it after a write (the ID number masked)."""
+    return ChildOut.model_validate(view(child, ctx))
+
+
+def shaped(data: dict[str, Any]) -> ChildOut | ChildPartnerView:
+    """A view as its schema: the staff's record, or an agency's projection."""
+    if "category" in data:
+        return ChildOut.model_validate(data)
+    return ChildPartnerView(**data)

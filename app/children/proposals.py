@@ -4,33 +4,27 @@ a district admin approves (the change is applied with history, like any other) o
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.children import repository as repo
 from app.children import service
+from app.children.auth import PROPOSERS
 from app.children.schemas import ChildPatch, ProposalCreate
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.kit import audit
-from app.kit.crypto import KeyRing
+from app.kit.context import RequestContext
 from app.models import ChildProposal
 from app.models.children import ON_LEDGER
 
-PROPOSER_ROLES = ("village_director", "town_supervisor")
-
 
 async def propose(
-    session: AsyncSession,
-    principal: Principal,
-    ring: KeyRing,
-    child_id: uuid.UUID,
-    body: ProposalCreate,
-    now: datetime,
+    session: AsyncSession, ctx: RequestContext, child_id: uuid.UUID, body: ProposalCreate
 ) -> ChildProposal:
     """Record a proposal after checking it would be a valid change today."""
-    if not principal.has_role(*PROPOSER_ROLES):
+    principal = ctx.actor
+    if not principal.has_role(*PROPOSERS):
         raise Forbidden("仅儿童主任和儿童督导员可提交变更申请", "Only directors and supervisors")
     child = await service.get_child(session, principal, child_id)
     if child.status not in ON_LEDGER:
@@ -45,7 +39,7 @@ async def propose(
         )
     if not changes:
         raise ValidationFailed(errors=[("changes", "没有要变更的内容", "No changes proposed")])
-    await service.plan_patch(session, principal, ring, child, body.changes, service.today_of(now))
+    await service.plan_patch(session, ctx, child, body.changes)
     proposal = ChildProposal(
         id=uuid.uuid4(),
         child_id=child.id,
@@ -58,14 +52,8 @@ async def propose(
     )
     session.add(proposal)
     await session.flush()
-    audit.record(
-        session,
-        principal,
-        "child.propose",
-        "child_proposal",
-        proposal.id,
-        {"child_id": str(child.id)},
-    )
+    detail = {"child_id": str(child.id)}
+    audit.record(session, ctx, "child.propose", "child_proposal", proposal.id, detail)
     return proposal
 
 
@@ -80,37 +68,34 @@ async def _pending(session: AsyncSession, principal: Principal, pid: uuid.UUID) 
     return proposal
 
 
-async def approve(
-    session: AsyncSession, principal: Principal, ring: KeyRing, pid: uuid.UUID, now: datetime
-) -> ChildProposal:
+async def approve(session: AsyncSession, ctx: RequestContext, pid: uuid.UUID) -> ChildProposal:
     """Approve: the change is applied as a normal change, with history naming the proposal."""
-    proposal = await _pending(session, principal, pid)
-    child = await service.get_child(session, principal, proposal.child_id, for_update=True)
+    proposal = await _pending(session, ctx.actor, pid)
+    child = await service.get_child(session, ctx.actor, proposal.child_id, for_update=True)
     patch = ChildPatch.model_validate(proposal.changes)
     why = f"变更申请 {proposal.id}（{proposal.proposed_by_name}）：{proposal.reason}"
-    await service.apply_patch(session, principal, ring, child, patch, now, reason=why)
-    proposal.status = "approved"
-    _decided(proposal, principal, now, None)
+    await service.apply_patch(session, ctx, child, patch, reason=why)
+    _decide(proposal, ctx, "approved", None)
     await session.flush()
-    audit.record(session, principal, "child.proposal.approve", "child_proposal", proposal.id)
+    audit.record(session, ctx, "child.proposal.approve", "child_proposal", proposal.id)
     return proposal
 
 
 async def reject(
-    session: AsyncSession, principal: Principal, pid: uuid.UUID, reason: str | None, now: datetime
+    session: AsyncSession, ctx: RequestContext, pid: uuid.UUID, reason: str | None
 ) -> ChildProposal:
     if not (reason and reason.strip()):
         raise ValidationFailed(errors=[("reason", "驳回须说明理由", "A rejection needs a reason")])
-    proposal = await _pending(session, principal, pid)
-    proposal.status = "rejected"
-    _decided(proposal, principal, now, reason)
+    proposal = await _pending(session, ctx.actor, pid)
+    _decide(proposal, ctx, "rejected", reason)
     await session.flush()
-    audit.record(session, principal, "child.proposal.reject", "child_proposal", proposal.id)
+    audit.record(session, ctx, "child.proposal.reject", "child_proposal", proposal.id)
     return proposal
 
 
-def _decided(p: ChildProposal, principal: Principal, now: datetime, reason: str | None) -> None:
-    p.decided_by = principal.id
-    p.decided_by_name = principal.name
-    p.decided_at = now
+def _decide(p: ChildProposal, ctx: RequestContext, status: str, reason: str | None) -> None:
+    p.status = status
+    p.decided_by = ctx.actor.id
+    p.decided_by_name = ctx.actor.name
+    p.decided_at = ctx.now
     p.decision_reason = reason

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, cast, func, literal, select
+from sqlalchemy import Date, Select, and_, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
+from app.children.schooling import FULL_TIME_STAGES, SUPPORTED_CATEGORIES
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal, SubsidyStandard
 from app.models.children import ON_LEDGER
 from app.subsidies.parameters import ParameterNotInForce, ParameterSet
@@ -152,6 +153,29 @@ async def changes_after(
         select(ChildChange)
         .where(ChildChange.child_id == child_id, ChildChange.version > version)
         .order_by(ChildChange.seq)
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def may_continue_schooling(session: AsyncSession, today: date) -> list[Child]:
+    """Children 18 or older by `today`, in `continued_schooling` or active in a supported
+    category and a full-time stage (locked; those locked elsewhere are skipped)."""
+    eighteenth = cast(Child.birth_date + func.make_interval(18), Date)
+    stmt = (
+        select(Child)
+        .where(
+            eighteenth <= today,
+            or_(
+                Child.status == "continued_schooling",
+                and_(
+                    Child.status == "active",
+                    Child.category.in_(SUPPORTED_CATEGORIES),
+                    Child.school_stage.in_(FULL_TIME_STAGES),
+                ),
+            ),
+        )
+        .order_by(Child.id)
+        .with_for_update(skip_locked=True)
     )
     return list((await session.execute(stmt)).scalars().all())
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import CurrentPrincipal, DistrictAdmin, Principal, require_roles
-from app.children import continued, proposals, rules, service
-from app.children import repository as repo
-from app.children.rules import birthday_at
+from app.children import lists, proposals, service
+from app.children.auth import (
+    ChildWriter,
+    DistrictAdmin,
+    PlacementQueueReader,
+    ReverificationReader,
+    Staff,
+)
+from app.children.projection import shaped, staff_view
 from app.children.schemas import (
     AdultPlacementOut,
     Category,
@@ -26,50 +31,22 @@ from app.children.schemas import (
     ProposalDecision,
     ProposalOut,
     ReverificationDue,
-    ReverificationReason,
     RevokeRequest,
     Status,
 )
 from app.db import SessionDep
-from app.errors import Forbidden, error_responses
-from app.kit.clock import ClockDep, local_today
-from app.kit.crypto import KeyRing
+from app.errors import error_responses
+from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
-from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
-from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
+from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
+from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.types import Date, Timestamp
-from app.ledger.months import month_end, parse_month
-from app.models import Child, ChildProposal
+from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 
 router = APIRouter(prefix="/api/v1", tags=["children"])
 
-Writers = Annotated[Principal, Depends(require_roles("district_admin", "institution_staff"))]
-PlacementReaders = Annotated[
-    Principal,
-    Depends(require_roles("district_admin", "district_leader", "auditor", "institution_staff")),
-]
-ReverificationReaders = Annotated[
-    Principal,
-    Depends(require_roles("district_admin", "district_leader", "auditor", "town_supervisor")),
-]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 ChildView = ChildOut | ChildPartnerView
-
-
-def _ring(request: Request) -> KeyRing:
-    ring: KeyRing = request.app.state.keyring
-    return ring
-
-
-def _staff_only(principal: Principal) -> None:
-    if principal.kind != "user":
-        raise Forbidden("仅限工作人员账户", "Staff accounts only")
-
-
-def _out(data: dict[str, Any]) -> ChildOut | ChildPartnerView:
-    if "category" in data:
-        return ChildOut.model_validate(data)
-    return ChildPartnerView(**data)
 
 
 @router.post(
@@ -81,21 +58,20 @@ def _out(data: dict[str, Any]) -> ChildOut | ChildPartnerView:
 )
 async def create_child(
     body: ChildCreate,
-    request: Request,
     response: Response,
     session: SessionDep,
-    actor: Writers,
-    clock: ClockDep,
+    actor: ChildWriter,
+    ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> ChildOut | JSONResponse:
-    key = {"owner": str(actor.id), "scope": "children"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
-        return replay
-    child = await service.create_child(session, actor, _ring(request), body, clock.now())
-    out = ChildOut.model_validate(service.view(child, actor, _ring(request)))
-    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(child.id))
-    set_etag(response, child.version)
-    return out
+    async def create() -> tuple[ChildOut, uuid.UUID]:
+        child = await service.create_child(session, ctx, body)
+        set_etag(response, child.version)
+        return staff_view(child, ctx), child.id
+
+    return await create_once(
+        session, idempotency_key, owner=str(actor.id), scope="children", body=body, create=create
+    )
 
 
 @router.get(
@@ -106,9 +82,8 @@ async def create_child(
     responses=error_responses(401, 403, 422),
 )
 async def list_children(
-    request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    ctx: RequestCtx,
     category: Annotated[Category | None, Query()] = None,
     placement: Annotated[Placement | None, Query()] = None,
     area_code: Annotated[str | None, Query(max_length=12)] = None,
@@ -117,21 +92,17 @@ async def list_children(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ChildView]:
-    service.require_reader(principal)
-    stmt = repo.list_stmt(
-        principal,
+    return await lists.list_children(
+        session,
+        ctx,
         category=category,
         placement=placement,
         area_code=area_code,
         status=status,
         updated_since=updated_since,
+        limit=limit,
+        cursor=cursor,
     )
-    rows, nxt = await paginate(
-        session, stmt, [Child.updated_at, Child.id], limit=limit, cursor=cursor
-    )
-    service.audit_agency_list(session, principal, rows)
-    ring = _ring(request)
-    return Page(items=[_out(service.view(c, principal, ring)) for c in rows], next_cursor=nxt)
 
 
 @router.get(
@@ -142,32 +113,12 @@ async def list_children(
 )
 async def list_children_due_for_revocation(
     session: SessionDep,
-    principal: CurrentPrincipal,
-    clock: ClockDep,
+    _: Staff,
+    ctx: RequestCtx,
     month: Annotated[str | None, Query(description="YYYY-MM; default this month")] = None,
 ) -> list[DueForRevocation]:
-    _staff_only(principal)
-    first = parse_month(month, "month") if month else local_today(clock).replace(day=1)
-    rows = await repo.due_for_revocation(session, principal, month_end(first))
-    switch_on = await continued.support_after_18_on(session, local_today(clock))
-    out = []
-    for c in rows:
-        turns = birthday_at(c.birth_date, 18)
-        stays = continued.supported_until(c, max(turns, local_today(clock)), switch_on)
-        out.append(
-            DueForRevocation(
-                id=c.id,
-                name=c.name,
-                category=c.category,
-                placement=c.placement,
-                village_code=c.village_code,
-                birth_date=c.birth_date,
-                turns_18_on=turns,
-                overdue=turns < first and stays is None,
-                continues_schooling_until=stays,
-            )
-        )
-    return out
+    first = parse_month(month, "month", first_year=LEDGER_FIRST_YEAR) if month else None
+    return await lists.due_for_revocation(session, ctx, first)
 
 
 @router.get(
@@ -183,52 +134,23 @@ async def list_children_due_for_revocation(
 )
 async def list_children_reverifications(
     session: SessionDep,
-    principal: ReverificationReaders,
-    clock: ClockDep,
+    _: ReverificationReader,
+    ctx: RequestCtx,
     due_before: Annotated[Date | None, Query(description="YYYY-MM-DD; default today")] = None,
     area_code: Annotated[str | None, Query(max_length=12)] = None,
     category: Annotated[Category | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ReverificationDue]:
-    today = local_today(clock)
-    stmt = repo.reverifications_stmt(
-        principal, due_before=due_before or today, area_code=area_code, category=category
+    return await lists.reverifications(
+        session,
+        ctx,
+        due_before=due_before,
+        area_code=area_code,
+        category=category,
+        limit=limit,
+        cursor=cursor,
     )
-    rows, nxt = await paginate(
-        session, stmt, [Child.reverify_on, Child.id], limit=limit, cursor=cursor
-    )
-    towns = await repo.towns_of(session, {c.village_code for c in rows if c.village_code})
-    items = []
-    for c in rows:
-        town = towns.get(c.village_code or "")
-        reasons = [ReverificationReason(**r) for r in rules.reverifications(service.facts_of(c))]
-        reasons += [
-            ReverificationReason(
-                kind="review_flag",
-                due_on=f["flagged_on"],
-                field=f["field"],
-                rule=f["rule"],
-                reason=f["reason_zh"],
-            )
-            for f in c.review_flags or []
-        ]
-        reasons.sort(key=lambda r: r.due_on)
-        items.append(
-            ReverificationDue(
-                id=c.id,
-                name=c.name,
-                category=c.category,
-                placement=c.placement,
-                village_code=c.village_code,
-                town_code=town[0] if town else None,
-                town_name=town[1] if town else None,
-                reverify_on=c.reverify_on,
-                overdue=c.reverify_on < today,
-                reasons=reasons,
-            )
-        )
-    return Page(items=items, next_cursor=nxt)
 
 
 @router.get(
@@ -240,21 +162,15 @@ async def list_children_reverifications(
 )
 async def list_child_proposals(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    ctx: RequestCtx,
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
     child_id: Annotated[uuid.UUID | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ProposalOut]:
-    _staff_only(principal)
-    rows, nxt = await paginate(
-        session,
-        repo.proposals_stmt(principal, status=status, child_id=child_id),
-        [ChildProposal.created_at, ChildProposal.id],
-        limit=limit,
-        cursor=cursor,
+    return await lists.list_proposals(
+        session, ctx, status=status, child_id=child_id, limit=limit, cursor=cursor
     )
-    return Page(items=[ProposalOut.model_validate(p) for p in rows], next_cursor=nxt)
 
 
 @router.post(
@@ -265,14 +181,9 @@ async def list_child_proposals(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def approve_child_proposal(
-    proposal_id: uuid.UUID,
-    request: Request,
-    session: SessionDep,
-    actor: DistrictAdmin,
-    clock: ClockDep,
+    proposal_id: uuid.UUID, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
 ) -> ProposalOut:
-    p = await proposals.approve(session, actor, _ring(request), proposal_id, clock.now())
-    return ProposalOut.model_validate(p)
+    return ProposalOut.model_validate(await proposals.approve(session, ctx, proposal_id))
 
 
 @router.post(
@@ -286,10 +197,10 @@ async def reject_child_proposal(
     proposal_id: uuid.UUID,
     body: ProposalDecision,
     session: SessionDep,
-    actor: DistrictAdmin,
-    clock: ClockDep,
+    _: DistrictAdmin,
+    ctx: RequestCtx,
 ) -> ProposalOut:
-    p = await proposals.reject(session, actor, proposal_id, body.reason, clock.now())
+    p = await proposals.reject(session, ctx, proposal_id, body.reason)
     return ProposalOut.model_validate(p)
 
 
@@ -301,15 +212,11 @@ async def reject_child_proposal(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_child(
-    child_id: uuid.UUID,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: CurrentPrincipal,
+    child_id: uuid.UUID, response: Response, session: SessionDep, ctx: RequestCtx
 ) -> ChildView:
-    child, data = await service.read_child(session, principal, _ring(request), child_id)
+    child, data = await service.read_child(session, ctx, child_id)
     set_etag(response, child.version)
-    return _out(data)
+    return shaped(data)
 
 
 @router.patch(
@@ -327,17 +234,15 @@ async def get_child(
 async def update_child(
     child_id: uuid.UUID,
     body: ChildPatch,
-    request: Request,
     response: Response,
     session: SessionDep,
-    actor: Writers,
-    clock: ClockDep,
+    _: ChildWriter,
+    ctx: RequestCtx,
     if_match: IfMatch = None,
 ) -> ChildOut:
-    ring = _ring(request)
-    child = await service.update_child(session, actor, ring, child_id, body, if_match, clock.now())
+    child = await service.update_child(session, ctx, child_id, body, if_match)
     set_etag(response, child.version)
-    return ChildOut.model_validate(service.view(child, actor, ring))
+    return staff_view(child, ctx)
 
 
 @router.post(
@@ -349,16 +254,15 @@ async def update_child(
 async def revoke_child(
     child_id: uuid.UUID,
     body: RevokeRequest,
-    request: Request,
     response: Response,
     session: SessionDep,
-    actor: Writers,
-    clock: ClockDep,
+    _: ChildWriter,
+    ctx: RequestCtx,
     if_match: IfMatch = None,
 ) -> ChildOut:
-    child = await service.revoke_child(session, actor, child_id, body, if_match, clock.now())
+    child = await service.revoke_child(session, ctx, child_id, body, if_match)
     set_etag(response, child.version)
-    return ChildOut.model_validate(service.view(child, actor, _ring(request)))
+    return staff_view(child, ctx)
 
 
 @router.get(
@@ -368,9 +272,9 @@ async def revoke_child(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_child_history(
-    child_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    child_id: uuid.UUID, session: SessionDep, ctx: RequestCtx
 ) -> list[HistoryEntry]:
-    entries = await service.child_history(session, principal, child_id)
+    entries = await service.child_history(session, ctx, child_id)
     return [
         HistoryEntry(
             id=e.id,
@@ -400,12 +304,10 @@ async def get_child_history(
 async def create_child_proposal(
     child_id: uuid.UUID,
     body: ProposalCreate,
-    request: Request,
     session: SessionDep,
-    principal: CurrentPrincipal,
-    clock: ClockDep,
+    ctx: RequestCtx,
 ) -> ProposalOut:
-    p = await proposals.propose(session, principal, _ring(request), child_id, body, clock.now())
+    p = await proposals.propose(session, ctx, child_id, body)
     return ProposalOut.model_validate(p)
 
 
@@ -418,20 +320,7 @@ async def create_child_proposal(
 )
 async def list_adult_placement_queue(
     session: SessionDep,
-    _: PlacementReaders,
+    _: PlacementQueueReader,
     status: Annotated[str | None, Query(pattern="^(waiting|placed|withdrawn)$")] = "waiting",
 ) -> list[AdultPlacementOut]:
-    rows = await repo.placement_queue(session, status=status)
-    return [
-        AdultPlacementOut(
-            id=p.id,
-            child_id=p.child_id,
-            name=name,
-            came_of_age_on=p.came_of_age_on,
-            status=p.status,
-            placement_kind=p.placement_kind,
-            placed_on=p.placed_on,
-            created_at=p.created_at,
-        )
-        for p, name in rows
-    ]
+    return await lists.placement_queue(session, status)

@@ -158,7 +158,6 @@ def parent_problems(
     at = f"parents.{index}"
     situation = parent.get("situation")
     since = _date(parent.get("since"))
-    out: list[RuleViolation] = []
     if since is not None and since > today:
         return [
             RuleViolation(
@@ -166,105 +165,138 @@ def parent_problems(
             )
         ]
     if situation in TERM_SITUATIONS:
-        term = parent.get("term_months")
-        if not isinstance(term, int) or isinstance(term, bool):
-            if not lenient:
-                out.append(
-                    RuleViolation(
-                        f"{at}.term_months",
-                        "term_required",
-                        "服刑在押、强制隔离戒毒、其他限制人身自由的措施须填写判决或决定的期限（月）",
-                        "A sentence, compulsory rehabilitation or other restriction of liberty "
-                        "needs the term imposed (term_months)",
-                    )
-                )
-        elif term < MIN_TERM_MONTHS:
+        return _term_problems(parent, at, since, today, lenient)
+    if situation == "severe_disability":
+        return _disability_problems(parent, at, lenient)
+    if situation == "serious_illness":
+        return _illness_problems(parent, at, illnesses, lenient)
+    if situation == "lost_contact" and since is not None:
+        return _lost_contact_problems(at, since, today)
+    return []
+
+
+def _term_problems(
+    parent: dict[str, Any], at: str, since: date | None, today: date, lenient: bool
+) -> list[RuleViolation]:
+    """A sentence, compulsory rehabilitation or other restriction of liberty: a term of 6
+    months or more, not ended."""
+    term = parent.get("term_months")
+    if not isinstance(term, int) or isinstance(term, bool):
+        if lenient:
+            return []
+        return [
+            RuleViolation(
+                f"{at}.term_months",
+                "term_required",
+                "服刑在押、强制隔离戒毒、其他限制人身自由的措施须填写判决或决定的期限（月）",
+                "A sentence, compulsory rehabilitation or other restriction of liberty "
+                "needs the term imposed (term_months)",
+            )
+        ]
+    if term < MIN_TERM_MONTHS:
+        return [
+            RuleViolation(
+                f"{at}.term_months",
+                "term_under_6_months",
+                f"期限{term}个月，不足6个月：服刑在押、强制隔离戒毒或被执行其他限制人身自由的"
+                "措施是指期限在6个月以上",
+                f"A term of {term} months: the policy counts only a term of 6 months or more",
+            )
+        ]
+    if since is not None and add_months(since, term) <= today:
+        ends = add_months(since, term)
+        return [
+            RuleViolation(
+                f"{at}.term_months",
+                "term_ended",
+                f"期限已于{ends.isoformat()}届满，须重新核实父母情形",
+                f"The term ended on {ends.isoformat()}: the parent's situation needs a new look",
+            )
+        ]
+    return []
+
+
+def _disability_problems(parent: dict[str, Any], at: str, lenient: bool) -> list[RuleViolation]:
+    """A severe disability: the certificate's grade and kind, grade 1–2 of any kind or 3–4
+    intellectual or mental."""
+    out: list[RuleViolation] = []
+    grade, kind = parent.get("disability_grade"), parent.get("disability_kind")
+    for name, value in (("disability_grade", grade), ("disability_kind", kind)):
+        if value is None and not lenient:
             out.append(
                 RuleViolation(
-                    f"{at}.term_months",
-                    "term_under_6_months",
-                    f"期限{term}个月，不足6个月：服刑在押、强制隔离戒毒或被执行其他限制人身自由的"
-                    "措施是指期限在6个月以上",
-                    f"A term of {term} months: the policy counts only a term of 6 months or more",
+                    f"{at}.{name}",
+                    "disability_required",
+                    "重残须填写残疾证的残疾等级和残疾类别",
+                    "A severe disability needs the certificate's grade and kind",
                 )
             )
-        elif since is not None and add_months(since, term) <= today:
-            ends = add_months(since, term)
-            out.append(
-                RuleViolation(
-                    f"{at}.term_months",
-                    "term_ended",
-                    f"期限已于{ends.isoformat()}届满，须重新核实父母情形",
-                    f"The term ended on {ends.isoformat()}: the parent's situation needs a new look",
-                )
+    if (
+        isinstance(grade, int)
+        and grade not in SEVERE_ANY_KIND_GRADES
+        and kind is not None
+        and kind not in SEVERE_MENTAL_KINDS
+    ):
+        out.append(
+            RuleViolation(
+                f"{at}.disability_grade",
+                "disability_not_severe",
+                f"{grade}级残疾不属重残：重残是指一级二级残疾或三级四级精神、智力残疾",
+                f"A grade-{grade} {kind} disability is not severe: grade 1–2 of any "
+                "kind, or grade 3–4 intellectual or mental",
             )
-    elif situation == "severe_disability":
-        grade, kind = parent.get("disability_grade"), parent.get("disability_kind")
-        for name, value in (("disability_grade", grade), ("disability_kind", kind)):
-            if value is None and not lenient:
-                out.append(
-                    RuleViolation(
-                        f"{at}.{name}",
-                        "disability_required",
-                        "重残须填写残疾证的残疾等级和残疾类别",
-                        "A severe disability needs the certificate's grade and kind",
-                    )
-                )
-        if (
-            isinstance(grade, int)
-            and grade not in SEVERE_ANY_KIND_GRADES
-            and kind is not None
-            and kind not in SEVERE_MENTAL_KINDS
-        ):
-            out.append(
-                RuleViolation(
-                    f"{at}.disability_grade",
-                    "disability_not_severe",
-                    f"{grade}级残疾不属重残：重残是指一级二级残疾或三级四级精神、智力残疾",
-                    f"A grade-{grade} {kind} disability is not severe: grade 1–2 of any "
-                    "kind, or grade 3–4 intellectual or mental",
-                )
-            )
-    elif situation == "serious_illness":
-        illness = parent.get("illness")
-        if not (isinstance(illness, str) and illness.strip()):
-            if not lenient:
-                out.append(
-                    RuleViolation(
-                        f"{at}.illness",
-                        "illness_required",
-                        "重病须填写所患疾病",
-                        "A serious illness needs the illness",
-                    )
-                )
-        elif (
-            illnesses is not None
-            and not illness_on_list(illness, illnesses)
-            and not parent.get("illness_acceptance")
-        ):
-            out.append(
-                RuleViolation(
-                    f"{at}.illness",
-                    "illness_not_on_list",
-                    f"“{illness}”不在本区重病目录内；须由区民政局管理员说明理由后认定",
-                    f"'{illness}' is not on the district's serious-illness list; a district "
-                    "admin may accept it with a reason",
-                )
-            )
-    elif situation == "lost_contact" and since is not None:
-        counts_from = add_months(since, LOST_CONTACT_MONTHS)
-        if counts_from > today:
-            out.append(
-                RuleViolation(
-                    f"{at}.since",
-                    "lost_contact_under_6_months",
-                    f"失联是指失去联系且未履行监护抚养责任6个月以上：自公安机关受案之日起算，"
-                    f"{counts_from.isoformat()}起方满6个月",
-                    f"Lost contact counts 6 months after the police accepted the report: from "
-                    f"{counts_from.isoformat()}",
-                )
-            )
+        )
     return out
+
+
+def _illness_problems(
+    parent: dict[str, Any], at: str, illnesses: Collection[str] | None, lenient: bool
+) -> list[RuleViolation]:
+    """A serious illness: named, and on the district's list or accepted off it."""
+    illness = parent.get("illness")
+    if not (isinstance(illness, str) and illness.strip()):
+        if lenient:
+            return []
+        return [
+            RuleViolation(
+                f"{at}.illness",
+                "illness_required",
+                "重病须填写所患疾病",
+                "A serious illness needs the illness",
+            )
+        ]
+    if (
+        illnesses is not None
+        and not illness_on_list(illness, illnesses)
+        and not parent.get("illness_acceptance")
+    ):
+        return [
+            RuleViolation(
+                f"{at}.illness",
+                "illness_not_on_list",
+                f"“{illness}”不在本区重病目录内；须由区民政局管理员说明理由后认定",
+                f"'{illness}' is not on the district's serious-illness list; a district "
+                "admin may accept it with a reason",
+            )
+        ]
+    return []
+
+
+def _lost_contact_problems(at: str, since: date, today: date) -> list[RuleViolation]:
+    """Lost contact counts from 6 months after the police accepted the report."""
+    counts_from = add_months(since, LOST_CONTACT_MONTHS)
+    if counts_from <= today:
+        return []
+    return [
+        RuleViolation(
+            f"{at}.since",
+            "lost_contact_under_6_months",
+            f"失联是指失去联系且未履行监护抚养责任6个月以上：自公安机关受案之日起算，"
+            f"{counts_from.isoformat()}起方满6个月",
+            f"Lost contact counts 6 months after the police accepted the report: from "
+            f"{counts_from.isoformat()}",
+        )
+    ]
 
 
 def _by_relation(
@@ -349,34 +381,41 @@ def category_violations(
         for i, p in enumerate(parents):
             out.extend(parent_problems(p, i, today, illnesses))
     elif category in ("poor_family_seriously_ill", "poor_family_disabled"):
-        if facts.get("household_assistance") not in POOR_ASSISTANCE:
-            out.append(
-                RuleViolation(
-                    "household_assistance",
-                    "poor_family_needs_assistance",
-                    "贫困家庭儿童须家庭享受低保、低收入或特困救助",
-                    "A poor-family category needs subsistence, low-income or extreme-poverty "
-                    "household assistance",
-                )
+        out.extend(_poor_family_violations(category, facts))
+    return out
+
+
+def _poor_family_violations(category: str, facts: dict[str, Any]) -> list[RuleViolation]:
+    """A poor family's child: the household's assistance, and the illness or the disability."""
+    out: list[RuleViolation] = []
+    if facts.get("household_assistance") not in POOR_ASSISTANCE:
+        out.append(
+            RuleViolation(
+                "household_assistance",
+                "poor_family_needs_assistance",
+                "贫困家庭儿童须家庭享受低保、低收入或特困救助",
+                "A poor-family category needs subsistence, low-income or extreme-poverty "
+                "household assistance",
             )
-        if category == "poor_family_seriously_ill" and not facts.get("serious_illness"):
-            out.append(
-                RuleViolation(
-                    "serious_illness",
-                    "seriously_ill_needs_illness",
-                    "贫困家庭重病儿童须填写重病情况",
-                    "A seriously ill child needs the serious_illness facts",
-                )
+        )
+    if category == "poor_family_seriously_ill" and not facts.get("serious_illness"):
+        out.append(
+            RuleViolation(
+                "serious_illness",
+                "seriously_ill_needs_illness",
+                "贫困家庭重病儿童须填写重病情况",
+                "A seriously ill child needs the serious_illness facts",
             )
-        if category == "poor_family_disabled" and not facts.get("disability"):
-            out.append(
-                RuleViolation(
-                    "disability",
-                    "disabled_needs_disability",
-                    "贫困家庭残疾儿童须填写残疾情况（类别、等级、残疾证号）",
-                    "A disabled child needs the disability facts (kind, grade, certificate_no)",
-                )
+        )
+    if category == "poor_family_disabled" and not facts.get("disability"):
+        out.append(
+            RuleViolation(
+                "disability",
+                "disabled_needs_disability",
+                "贫困家庭残疾儿童须填写残疾情况（类别、等级、残疾证号）",
+                "A disabled child needs the disability facts (kind, grade, certificate_no)",
             )
+        )
     return out
 
 

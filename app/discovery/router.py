@@ -7,51 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from app.auth.principal import CurrentPrincipal, DistrictAdmin
+from app.children.projection import staff_view
 from app.children.schemas import ChildOut
-from app.children.service import view
 from app.db import SessionDep
-from app.discovery import repository as repo
 from app.discovery import service
-from app.discovery.schemas import (
-    CandidateOut,
-    DismissRequest,
-    EnrollRequest,
-    ImportResult,
-    Reason,
-)
-from app.errors import Forbidden, UnsupportedMediaType, ValidationFailed, error_responses
-from app.kit.clock import ClockDep
-from app.kit.crypto import KeyRing
-from app.kit.pagination import CursorQuery, LimitQuery, Page, paginate
-from app.models import DiscoveryCandidate
+from app.discovery.auth import DistrictAdmin
+from app.discovery.schemas import CandidateOut, DismissRequest, EnrollRequest, ImportResult
+from app.errors import UnsupportedMediaType, ValidationFailed, error_responses
+from app.kit.context import RequestCtx
+from app.kit.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/discovery", tags=["discovery"])
-
-
-def _ring(request: Request) -> KeyRing:
-    ring: KeyRing = request.app.state.keyring
-    return ring
-
-
-def _out(c: DiscoveryCandidate) -> CandidateOut:
-    return CandidateOut(
-        id=c.id,
-        name=c.name,
-        id_number=c.id_number_masked,
-        gender=c.gender,
-        birth_date=c.birth_date,
-        household_id=c.household_id,
-        household_assistance=c.household_assistance,
-        village_code=c.village_code,
-        reasons=[Reason.model_validate(r) for r in c.reasons],
-        facts=c.facts,
-        status=c.status,
-        dismiss_reason=c.dismiss_reason,
-        child_id=c.child_id,
-        created_at=c.created_at,
-        updated_at=c.updated_at,
-    )
 
 
 @router.post(
@@ -80,7 +46,7 @@ def _out(c: DiscoveryCandidate) -> CandidateOut:
     },
 )
 async def import_discovery_households(
-    request: Request, session: SessionDep, actor: DistrictAdmin, clock: ClockDep
+    request: Request, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
 ) -> ImportResult:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
@@ -95,7 +61,7 @@ async def import_discovery_households(
         raise UnsupportedMediaType(
             "请以 multipart/form-data 或 text/csv 上传", "Send multipart/form-data or text/csv"
         )
-    return await service.import_households(session, actor, _ring(request), raw, clock.now())
+    return await service.import_households(session, ctx, raw)
 
 
 @router.get(
@@ -106,21 +72,12 @@ async def import_discovery_households(
 )
 async def list_discovery_candidates(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    ctx: RequestCtx,
     status: Annotated[str | None, Query(pattern="^(open|dismissed|enrolled)$")] = "open",
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[CandidateOut]:
-    if principal.kind != "user" or principal.role == "institution_staff":
-        raise Forbidden("无权查看主动发现名单", "You may not read discovery candidates")
-    rows, nxt = await paginate(
-        session,
-        repo.list_stmt(principal, status),
-        [DiscoveryCandidate.created_at, DiscoveryCandidate.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[_out(c) for c in rows], next_cursor=nxt)
+    return await service.list_candidates(session, ctx, status, limit, cursor)
 
 
 @router.post(
@@ -130,9 +87,13 @@ async def list_discovery_candidates(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def dismiss_discovery_candidate(
-    candidate_id: uuid.UUID, body: DismissRequest, session: SessionDep, actor: DistrictAdmin
+    candidate_id: uuid.UUID,
+    body: DismissRequest,
+    session: SessionDep,
+    _: DistrictAdmin,
+    ctx: RequestCtx,
 ) -> CandidateOut:
-    return _out(await service.dismiss(session, actor, candidate_id, body.reason))
+    return await service.dismiss(session, ctx, candidate_id, body.reason)
 
 
 @router.post(
@@ -145,11 +106,9 @@ async def dismiss_discovery_candidate(
 async def enroll_discovery_candidate(
     candidate_id: uuid.UUID,
     body: EnrollRequest,
-    request: Request,
     session: SessionDep,
-    actor: DistrictAdmin,
-    clock: ClockDep,
+    _: DistrictAdmin,
+    ctx: RequestCtx,
 ) -> ChildOut:
-    ring = _ring(request)
-    _cand, child = await service.enroll(session, actor, ring, candidate_id, body, clock.now())
-    return ChildOut.model_validate(view(child, actor, ring))
+    child = await service.enroll(session, ctx, candidate_id, body)
+    return staff_view(child, ctx)

@@ -27,11 +27,18 @@ from app.children import rules
 from app.children import service as children
 from app.children.schemas import ChildCreate
 from app.discovery import repository as repo
+from app.discovery.auth import require_candidate_reader
 from app.discovery.parsing import MemberRow, ParseError, parse
-from app.discovery.schemas import EnrollRequest, ImportResult
+from app.discovery.schemas import (
+    CandidateOut,
+    EnrollRequest,
+    ImportResult,
+)
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit, idnumber
+from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
+from app.kit.pagination import Page, paginate
 from app.models import Child, DiscoveryCandidate
 
 ID_CONTEXT = b"discovery.id_number"
@@ -100,11 +107,9 @@ def _facts_hash(facts: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def import_households(
-    session: AsyncSession, principal: Principal, ring: KeyRing, raw: bytes, now: datetime
-) -> ImportResult:
+async def import_households(session: AsyncSession, ctx: RequestContext, raw: bytes) -> ImportResult:
     """Import the household list; every bad row is named, nothing applied then."""
-    today = children.today_of(now)
+    ring, now, today = ctx.keyring, ctx.now, ctx.today
     members = _parse_members(raw)
     parsed = await _check_members(session, members, today)
     households: dict[str, list[MemberRow]] = defaultdict(list)
@@ -134,7 +139,7 @@ async def import_households(
     await session.flush()
     audit.record(
         session,
-        principal,
+        ctx,
         "discovery.import",
         "household_list",
         None,
@@ -274,26 +279,43 @@ async def _candidate(
     return cand
 
 
+def candidate_out(c: DiscoveryCandidate) -> CandidateOut:
+    """The candidate as the API shows it: its columns, the ID number masked."""
+    values = {f: getattr(c, f) for f in CandidateOut.model_fields if f != "id_number"}
+    return CandidateOut.model_validate(values | {"id_number": c.id_number_masked})
+
+
+async def list_candidates(
+    session: AsyncSession, ctx: RequestContext, status: str | None, limit: int, cursor: str | None
+) -> Page[CandidateOut]:
+    """The candidates of the caller's jurisdiction (not the institute's staff), oldest first."""
+    require_candidate_reader(ctx.actor)
+    rows, nxt = await paginate(
+        session,
+        repo.list_stmt(ctx.actor, status),
+        [DiscoveryCandidate.created_at, DiscoveryCandidate.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[candidate_out(c) for c in rows], next_cursor=nxt)
+
+
 async def dismiss(
-    session: AsyncSession, principal: Principal, cid: uuid.UUID, reason: str
-) -> DiscoveryCandidate:
-    cand = await _candidate(session, principal, cid)
+    session: AsyncSession, ctx: RequestContext, cid: uuid.UUID, reason: str
+) -> CandidateOut:
+    cand = await _candidate(session, ctx.actor, cid)
     cand.status, cand.dismiss_reason = "dismissed", reason
     await session.flush()
-    audit.record(session, principal, "discovery.dismiss", "discovery_candidate", cand.id)
-    return cand
+    audit.record(session, ctx, "discovery.dismiss", "discovery_candidate", cand.id)
+    return candidate_out(cand)
 
 
 async def enroll(
-    session: AsyncSession,
-    principal: Principal,
-    ring: KeyRing,
-    cid: uuid.UUID,
-    body: EnrollRequest,
-    now: datetime,
-) -> tuple[DiscoveryCandidate, Child]:
+    session: AsyncSession, ctx: RequestContext, cid: uuid.UUID, body: EnrollRequest
+) -> Child:
     """Enrol a candidate: a child record is created (all the usual rules) and linked."""
-    cand = await _candidate(session, principal, cid)
+    ring = ctx.keyring
+    cand = await _candidate(session, ctx.actor, cid)
     data = body.model_dump(mode="json")
     if "household_assistance" not in body.model_fields_set:
         data["household_assistance"] = cand.household_assistance
@@ -308,15 +330,9 @@ async def enroll(
         data
         | {"name": cand.name, "id_number": ring.decrypt(cand.id_number_enc, context=ID_CONTEXT)}
     )
-    child = await children.create_child(session, principal, ring, create, now)
+    child = await children.create_child(session, ctx, create)
     cand.status, cand.child_id = "enrolled", child.id
     await session.flush()
-    audit.record(
-        session,
-        principal,
-        "discovery.enroll",
-        "discovery_candidate",
-        cand.id,
-        {"child_id": str(child.id)},
-    )
-    return cand, child
+    detail = {"child_id": str(child.id)}
+    audit.record(session, ctx, "discovery.enroll", "discovery_candidate", cand.id, detail)
+    return child

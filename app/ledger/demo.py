@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.children.fields import STATE_FIELDS
+from app.children.projection import ID_CONTEXT
 from app.children.rules import (
     DISABILITY_KINDS,
     TERM_SITUATIONS,
@@ -26,11 +28,11 @@ from app.children.rules import (
     age_on,
     reverify_on,
 )
-from app.children.service import ID_CONTEXT, STATE_FIELDS
 from app.config import Settings
 from app.discovery.service import import_households
 from app.kit import idnumber
 from app.kit.clock import SystemClock, local_today
+from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
 from app.models import Area, Child, ChildChange
 
@@ -333,4 +335,7 @@ async def _discovery(
         ill = "演示重病" if h == 15 else ""
         lines.append(f"{hh},{kind},{v},{_name(rng)},{kid},子女,{dis[0]},{dis[1]},{dis[2]},{ill},,")
     system = Principal(kind="user", id=uuid.UUID(int=0), name="demo", role=Role.DISTRICT_ADMIN)
-    await import_households(session, system, ring, ("\n".join(lines) + "\n").encode(), now)
+    ctx = RequestContext(
+        principal=system, clock=SystemClock(), settings=settings, keyring=ring, now=now
+    )
+    await import_households(session, ctx, ("\n".join(lines) + "\n").encode())

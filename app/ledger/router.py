@@ -11,9 +11,9 @@ from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 from app.ledger import service
 from app.ledger.auth import Leader, LedgerReader
-from app.ledger.months import parse_month, parse_quarter
 from app.ledger.schemas import LedgerOut, ReviewCreate, ReviewOut
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
@@ -46,7 +46,6 @@ async def list_ledger_reviews(
 async def sign_ledger_review(
     body: ReviewCreate, session: SessionDep, _: Leader, ctx: RequestCtx
 ) -> ReviewOut:
-    parse_quarter(body.quarter)
     review = await service.sign_review(session, ctx, body.quarter, body.comment)
     return ReviewOut.model_validate(review)
 
@@ -60,7 +59,8 @@ async def sign_ledger_review(
 async def get_ledger_month(
     month: str, session: SessionDep, _: LedgerReader, ctx: RequestCtx
 ) -> LedgerOut:
-    report = await service.ledger_for(session, parse_month(month), ctx.now)
+    first = parse_month(month, first_year=LEDGER_FIRST_YEAR)
+    report = await service.ledger_for(session, ctx, first)
     return LedgerOut.model_validate(report)
 
 
@@ -73,7 +73,8 @@ async def get_ledger_month(
 async def close_ledger_month(
     month: str, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
 ) -> LedgerOut:
-    report = await service.close_month(session, ctx, parse_month(month))
+    first = parse_month(month, first_year=LEDGER_FIRST_YEAR)
+    report = await service.close_month(session, ctx, first)
     return LedgerOut.model_validate(report)
 
 
@@ -86,7 +87,7 @@ async def close_ledger_month(
 async def export_ledger_month(
     month: str, session: SessionDep, _: LedgerReader, ctx: RequestCtx
 ) -> Response:
-    first = parse_month(month)
+    first = parse_month(month, first_year=LEDGER_FIRST_YEAR)
     return Response(
         await service.export_month(session, ctx, first),
         media_type=XLSX,

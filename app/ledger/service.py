@@ -22,9 +22,9 @@ from app.kit import audit
 from app.kit.clock import month_of
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
+from app.kit.vocab import month_end, parse_quarter
 from app.ledger import repository as repo
 from app.ledger.export import workbook
-from app.ledger.months import month_end, parse_quarter, quarter_of
 from app.ledger.schemas import ReviewOut
 from app.models import CATEGORIES, PLACEMENTS, ChildChange, LedgerMonthClose, LedgerReview
 from app.models.children import ON_LEDGER
@@ -118,10 +118,10 @@ async def compute(
 
 
 async def ledger_for(
-    session: AsyncSession, month: date, now: datetime, *, with_register: bool = False
+    session: AsyncSession, ctx: RequestContext, month: date, *, with_register: bool = False
 ) -> dict[str, Any]:
     """The month's ledger: its frozen snapshot once closed, else computed from history."""
-    check_not_future(month, now)
+    check_not_future(month, ctx.now)
     closed = await repo.get_close(session, month)
     if closed is not None:
         return closed.snapshot
@@ -130,7 +130,7 @@ async def ledger_for(
 
 async def export_month(session: AsyncSession, ctx: RequestContext, month: date) -> bytes:
     """The month's ledger with its register as an .xlsx workbook (audited)."""
-    report = await ledger_for(session, month, ctx.now, with_register=True)
+    report = await ledger_for(session, ctx, month, with_register=True)
     audit.record(session, ctx, "ledger.export", "ledger_month", f"{month:%Y-%m}")
     return workbook(report)
 
@@ -188,27 +188,7 @@ async def sign_review(
     if prev is not None:
         _, prev_last = parse_quarter(prev.quarter)
         since = repo.next_month(prev_last)
-    totals = await totals_at(session, upto)
-    moves = await repo.movements(session, since or date(2000, 1, 1), upto)
-    counts = Counter(KIND_LIST[e.kind] for e in moves)
-    summary = {
-        "from_month": f"{since:%Y-%m}" if since else None,
-        "to_month": f"{upto:%Y-%m}",
-        "totals": totals,
-        "additions": counts["additions"],
-        "changes": counts["changes"],
-        "revocations": counts["revocations"],
-        "movements": [
-            {
-                "child_id": str(e.child_id),
-                "name": e.state.get("name"),
-                "kind": e.kind,
-                "ledger_month": f"{e.ledger_month:%Y-%m}",
-                "fields": [c["field"] for c in e.changes] if e.kind == "changed" else [],
-            }
-            for e in moves
-        ],
-    }
+    summary = await _review_summary(session, since, upto)
     review = LedgerReview(
         id=uuid.uuid4(),
         quarter=quarter,
@@ -229,4 +209,27 @@ async def sign_review(
     return review
 
 
-__all__ = ["close_month", "compute", "ledger_for", "quarter_of", "sign_review"]
+async def _review_summary(session: AsyncSession, since: date | None, upto: date) -> dict[str, Any]:
+    """The totals at `upto` and the movements of the months `since` (the ledger's start when
+    no quarter was signed before) to `upto`."""
+    totals = await totals_at(session, upto)
+    moves = await repo.movements(session, since or date(2000, 1, 1), upto)
+    counts = Counter(KIND_LIST[e.kind] for e in moves)
+    return {
+        "from_month": f"{since:%Y-%m}" if since else None,
+        "to_month": f"{upto:%Y-%m}",
+        "totals": totals,
+        "additions": counts["additions"],
+        "changes": counts["changes"],
+        "revocations": counts["revocations"],
+        "movements": [
+            {
+                "child_id": str(e.child_id),
+                "name": e.state.get("name"),
+                "kind": e.kind,
+                "ledger_month": f"{e.ledger_month:%Y-%m}",
+                "fields": [c["field"] for c in e.changes] if e.kind == "changed" else [],
+            }
+            for e in moves
+        ],
+    }

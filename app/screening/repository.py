@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth import mandate
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.kit.pagination import decode_cursor, encode_cursor
 from app.models import (
     Area,
@@ -54,7 +55,7 @@ def readable_clause(principal: Principal, district_code: str) -> ColumnElement[b
         if "screening:read" not in principal.scopes:
             return false()
         return mandate.screening_records(principal)
-    if principal.role == "institution_staff" or principal.area_code is None:
+    if principal.role == Role.INSTITUTION_STAFF or principal.area_code is None:
         return false()
     if principal.area_level == "district" and principal.area_code == district_code:
         return true()

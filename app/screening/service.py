@@ -18,6 +18,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.principal import Principal
+from app.auth.roles import AREA_OFFICERS, DISTRICT_AND_TOWNS, Role
 from app.config import Settings
 from app.errors import Forbidden
 from app.kit import audit
@@ -30,10 +31,8 @@ from app.screening.imports.upload import receive_upload
 from app.screening.projection import project
 from app.worker.queue import enqueue
 
-UPLOAD_ROLES: Final = frozenset({"district_admin", "town_supervisor"})
-READ_ROLES: Final = frozenset(
-    {"district_admin", "district_leader", "auditor", "town_supervisor", "village_director"}
-)
+UPLOAD_ROLES: Final = frozenset(AREA_OFFICERS)
+READ_ROLES: Final = frozenset((*DISTRICT_AND_TOWNS, Role.VILLAGE_DIRECTOR))
 _ID_LIKE: Final = re.compile(r"^\d{17}[\dXx]$")
 COMPULSORY_BANDS: Final = ("6-11", "12-14", "15")
 

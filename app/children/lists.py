@@ -1,0 +1,183 @@
+"""The children's lists: the ledger (paged, audited for agencies), the children due for
+revocation, those due a new look 待复核, the change proposals and the adult-placement queue.
+Each is one call for its route: the query, the page and the answer's items."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.children import continued, rules
+from app.children import repository as repo
+from app.children.auth import require_staff
+from app.children.fields import facts_of
+from app.children.projection import shaped, view
+from app.children.schemas import (
+    AdultPlacementOut,
+    ChildOut,
+    ChildPartnerView,
+    DueForRevocation,
+    ProposalOut,
+    ReverificationDue,
+    ReverificationReason,
+)
+from app.children.service import require_reader
+from app.kit import audit
+from app.kit.context import RequestContext
+from app.kit.pagination import Page, paginate
+from app.kit.vocab import month_end
+from app.models import Child, ChildProposal
+
+
+async def list_children(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    category: str | None,
+    placement: str | None,
+    area_code: str | None,
+    status: str | None,
+    updated_since: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ChildOut | ChildPartnerView]:
+    """The children the caller may read; an agency's page is audited as a read of each."""
+    principal = ctx.actor
+    require_reader(principal)
+    stmt = repo.list_stmt(
+        principal,
+        category=category,
+        placement=placement,
+        area_code=area_code,
+        status=status,
+        updated_since=updated_since,
+    )
+    rows, nxt = await paginate(
+        session, stmt, [Child.updated_at, Child.id], limit=limit, cursor=cursor
+    )
+    if principal.kind == "agency":
+        ids = [str(c.id) for c in rows]
+        audit.record(session, ctx, "child.list", "child", None, {"count": len(ids), "ids": ids})
+    return Page(items=[shaped(view(c, ctx)) for c in rows], next_cursor=nxt)
+
+
+async def due_for_revocation(
+    session: AsyncSession, ctx: RequestContext, month: date | None
+) -> list[DueForRevocation]:
+    """Children turning 18 by the end of `month` (default: this month), and whether the support
+    after 18 in school keeps them on the ledger. (Staff only: the route's guard.)"""
+    first = month or ctx.today.replace(day=1)
+    rows = await repo.due_for_revocation(session, ctx.actor, month_end(first))
+    switch_on = await continued.support_after_18_on(session, ctx.today)
+    out = []
+    for c in rows:
+        turns = rules.birthday_at(c.birth_date, 18)
+        stays = continued.supported_until(c, max(turns, ctx.today), switch_on)
+        out.append(
+            DueForRevocation(
+                **_listed(c),
+                birth_date=c.birth_date,
+                turns_18_on=turns,
+                overdue=turns < first and stays is None,
+                continues_schooling_until=stays,
+            )
+        )
+    return out
+
+
+def _listed(c: Child) -> dict[str, Any]:
+    """What a list of children says of each: who, of which category, placed where."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "category": c.category,
+        "placement": c.placement,
+        "village_code": c.village_code,
+    }
+
+
+async def reverifications(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    due_before: date | None,
+    area_code: str | None,
+    category: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ReverificationDue]:
+    """Children whose category needs a new look by `due_before` (default today), with why."""
+    today = ctx.today
+    stmt = repo.reverifications_stmt(
+        ctx.actor, due_before=due_before or today, area_code=area_code, category=category
+    )
+    rows, nxt = await paginate(
+        session, stmt, [Child.reverify_on, Child.id], limit=limit, cursor=cursor
+    )
+    towns = await repo.towns_of(session, {c.village_code for c in rows if c.village_code})
+    items = []
+    for c in rows:
+        town = towns.get(c.village_code or "")
+        items.append(
+            ReverificationDue(
+                **_listed(c),
+                town_code=town[0] if town else None,
+                town_name=town[1] if town else None,
+                reverify_on=c.reverify_on,
+                overdue=c.reverify_on < today,
+                reasons=_reverification_reasons(c),
+            )
+        )
+    return Page(items=items, next_cursor=nxt)
+
+
+def _reverification_reasons(c: Child) -> list[ReverificationReason]:
+    """The facts due for re-verification and the review flags, by the date each is due."""
+    reasons = [ReverificationReason(**r) for r in rules.reverifications(facts_of(c))]
+    reasons += [_flag_reason(f) for f in c.review_flags or []]
+    reasons.sort(key=lambda r: r.due_on)
+    return reasons
+
+
+def _flag_reason(flag: dict[str, Any]) -> ReverificationReason:
+    return ReverificationReason(
+        kind="review_flag",
+        due_on=flag["flagged_on"],
+        field=flag["field"],
+        rule=flag["rule"],
+        reason=flag["reason_zh"],
+    )
+
+
+async def list_proposals(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    status: str | None,
+    child_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ProposalOut]:
+    """The change proposals of the children within the caller's jurisdiction (staff only)."""
+    require_staff(ctx.actor)
+    rows, nxt = await paginate(
+        session,
+        repo.proposals_stmt(ctx.actor, status=status, child_id=child_id),
+        [ChildProposal.created_at, ChildProposal.id],
+        limit=limit,
+        cursor=cursor,
+    )
+    return Page(items=[ProposalOut.model_validate(p) for p in rows], next_cursor=nxt)
+
+
+async def placement_queue(session: AsyncSession, status: str | None) -> list[AdultPlacementOut]:
+    """The adult-placement queue 成年孤儿安置 with each child's name."""
+    rows = await repo.placement_queue(session, status=status)
+    columns = [f for f in AdultPlacementOut.model_fields if f != "name"]
+    return [
+        AdultPlacementOut.model_validate({f: getattr(p, f) for f in columns} | {"name": name})
+        for p, name in rows
+    ]
