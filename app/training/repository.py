@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, extract, false, func, or_, select, true
+from sqlalchemy import Row, and_, any_, extract, false, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -222,7 +222,7 @@ async def ever_on_mandatory_reporting(
         .where(
             TrainingAttendance.user_id.in_(user_ids),
             TrainingAttendance.status == "present",
-            TrainingSession.topics.contains(["mandatory_reporting"]),
+            literal("mandatory_reporting") == any_(TrainingSession.topics),
             TrainingSession.held_on <= date(year, 12, 31),
         )
         .distinct()
