@@ -50,7 +50,8 @@ async def test_a_town_applies_with_exact_money(
     assert out["approved_amount"] is None
     assert out["disbursed_amount"] == "0.00"
     row = await session.get(CharityApplication, uuid.UUID(out["id"]))
-    assert row is not None and row.requested_fen == 123500
+    assert row is not None
+    assert row.requested_fen == 123500
     # the same id and body: the stored answer; another body: 409
     again = await client.post(A, json=body, headers=auth("sup1"))
     assert again.status_code == 200

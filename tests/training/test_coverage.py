@@ -113,7 +113,7 @@ async def test_certificates_list_the_trained_workers(
     assert r.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(r.content)).worksheets[0].iter_rows(values_only=True))
     body = [row for row in rows[2:] if row[0] and str(row[0]).startswith("PX")]
     assert [(row[0], row[2], row[6], row[7]) for row in body] == [
         ("PX2026-00001", "sup1", 3.5, "是")
@@ -122,5 +122,5 @@ async def test_certificates_list_the_trained_workers(
     r = await client.get(
         "/api/v1/training/certificates", params={"year": 2026}, headers=auth("sup2")
     )
-    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(r.content)).worksheets[0].iter_rows(values_only=True))
     assert not [row for row in rows if row[0] and str(row[0]).startswith("PX")]
