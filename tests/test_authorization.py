@@ -82,6 +82,9 @@ AGENCY_READABLE = {
     "/api/v1/screening/records",
     "/api/v1/screening/stats",
     "/api/v1/screening/template",
+    # the charity association (with charity:write): only the applications forwarded to it
+    "/api/v1/charity/applications",
+    "/api/v1/charity/overdue-reports",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 
