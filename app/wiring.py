@@ -12,12 +12,14 @@ from app.dashboard import jobs as dashboard_jobs
 from app.dashboard import sections
 from app.dashboard.providers import (
     areas,
+    charity,
     children,
     discovery,
     incidents,
     screening,
     standards,
     subsidies,
+    training,
     visits,
 )
 from app.incidents import jobs as incidents_jobs
@@ -48,6 +50,8 @@ def wire_dashboard() -> None:
         screening.screening,
         subsidies.subsidies,
         standards.standard_review_section,
+        training.training,
+        charity.charity,
     )
 
 

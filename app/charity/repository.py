@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import false, func, select, true
+from sqlalchemy import false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -108,21 +108,3 @@ async def readable_children(
         return set()
     stmt = select(Child.id).where(Child.id.in_(ids), child_readable(principal))
     return set((await session.execute(stmt)).scalars().all())
-
-
-async def totals(session: AsyncSession, area_path: str | None) -> dict[str, Any]:
-    """For the dashboard: applications by status, and approved, disbursed, spent (fen)."""
-    stmt = select(
-        A.status,
-        func.count(),
-        func.coalesce(func.sum(A.approved_fen), 0),
-        func.coalesce(func.sum(A.disbursed_fen), 0),
-        func.coalesce(func.sum(A.spent_fen), 0),
-    ).group_by(A.status)
-    if area_path is not None:
-        within = select(Area.code).where(Area.path.startswith(area_path))
-        stmt = stmt.where(A.applicant_area_code.in_(within))
-    return {
-        status: (int(n), int(approved or 0), int(disbursed or 0), int(spent or 0))
-        for status, n, approved, disbursed, spent in (await session.execute(stmt)).tuples()
-    }

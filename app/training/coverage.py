@@ -75,14 +75,13 @@ class Computed:
     town_sessions: dict[str, int]
 
 
-async def compute(session: AsyncSession, ctx: RequestContext, year: int) -> Computed:
-    principal = ctx.actor
-    path = principal.area_path or ""
+async def compute(session: AsyncSession, area_code: str, path: str, year: int) -> Computed:
+    """The workers within the area at `path` and what they attended."""
     people = list(await repo.workers(session, path, [str(r) for r in TRAINEES]))
     ids = [p.id for p in people]
     return Computed(
         year=year,
-        area_code=principal.area_code or "",
+        area_code=area_code,
         workers=people,
         present=await repo.present_in_year(session, ids, year),
         mandatory=await repo.ever_on_mandatory_reporting(session, ids, year),
@@ -93,7 +92,13 @@ async def compute(session: AsyncSession, ctx: RequestContext, year: int) -> Comp
 
 async def coverage(session: AsyncSession, ctx: RequestContext, year: int) -> CoverageOut:
     """The year's coverage in the caller's area, per town and role."""
-    c = await compute(session, ctx, year)
+    principal = ctx.actor
+    return await coverage_of(session, principal.area_code or "", principal.area_path or "", year)
+
+
+async def coverage_of(session: AsyncSession, area_code: str, path: str, year: int) -> CoverageOut:
+    """The year's coverage within an area (its materialised path), per town and role."""
+    c = await compute(session, area_code, path, year)
     by_town: dict[str, dict[str, _Bucket]] = {}
     for p in c.workers:
         bucket = by_town.setdefault(town_of(p.path), {}).setdefault(p.role, _Bucket())
@@ -172,7 +177,8 @@ CERTIFICATE_HEADERS = (
 async def certificates(session: AsyncSession, ctx: RequestContext, year: int) -> bytes:
     """The year's training certificates 培训合格名单 (.xlsx): one row per worker trained in
     the year, numbered `PX<year>-<n>` in the order of town, role and account."""
-    c = await compute(session, ctx, year)
+    principal = ctx.actor
+    c = await compute(session, principal.area_code or "", principal.area_path or "", year)
     names = dict(c.towns) | await repo.area_names(session, [town_of(p.path) for p in c.workers])
     book = Workbook(write_only=True)
     sheet: Any = book.create_sheet(f"{year} 培训合格名单")
