@@ -15,7 +15,7 @@ from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
 from app.charity.auth import is_association
 from app.children.access import readable as child_readable
-from app.models import Area, CharityApplication, CharityDisbursement, Child
+from app.models import CharityApplication, CharityDisbursement, Child
 
 A = CharityApplication
 
@@ -46,17 +46,6 @@ async def application(
 
 async def exists(session: AsyncSession, app_id: uuid.UUID) -> bool:
     return (await session.execute(select(A.id).where(A.id == app_id))).first() is not None
-
-
-async def area(session: AsyncSession, code: str) -> Area | None:
-    return await session.get(Area, code)
-
-
-async def area_names(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    rows = await session.execute(select(Area.code, Area.name).where(Area.code.in_(set(codes))))
-    return dict(rows.tuples().all())
 
 
 def listing(

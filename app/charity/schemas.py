@@ -10,15 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.kit.money import Money
 from app.kit.types import Date
+from app.models.charity import CharityServiceType as ServiceType
+from app.models.charity import CharityStatus as CharityStatus
 
-ServiceType = Literal[
-    "psychological_support",
-    "living_help",
-    "capacity_building",
-    "rights_protection",
-    "professional_training",
-]
-CharityStatus = Literal["submitted", "returned", "forwarded", "declined", "approved", "reported"]
+__all__ = ["CharityStatus", "ServiceType"]
 
 
 class _Body(BaseModel):

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas import repository as areas
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.charity import repository as repo
@@ -82,7 +83,7 @@ async def _applicant_area(
     """A supervisor applies for their own town; a district admin for a town or for a
     department of the district (then `applicant_unit` names it)."""
     principal = ctx.actor
-    found = await repo.area(session, body.applicant_area_code)
+    found = await areas.get(session, body.applicant_area_code)
     if found is None or found.level not in ("town", "district"):
         raise ValidationFailed(
             errors=[
@@ -392,7 +393,7 @@ async def outs(
     """The applications as the caller may see them: the association sees no staff names, no
     internal review note and no child ids (the count only)."""
     staff = not is_association(ctx.actor)
-    names = await repo.area_names(session, [a.applicant_area_code for a in apps])
+    names = await areas.names(session, [a.applicant_area_code for a in apps])
     paid = await repo.disbursements(session, [a.id for a in apps])
     out = []
     for a in apps:

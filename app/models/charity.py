@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -22,14 +22,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Versioned
 
-CHARITY_SERVICE_TYPES = (
-    "psychological_support",
-    "living_help",
-    "capacity_building",
-    "rights_protection",
-    "professional_training",
-)
-CHARITY_STATUSES = ("submitted", "returned", "forwarded", "declined", "approved", "reported")
+CharityServiceType = Literal[
+    "psychological_support",  # 心理疏导
+    "living_help",  # 生活帮扶
+    "capacity_building",  # 能力提升
+    "rights_protection",  # 权益保障
+    "professional_training",  # 专业培训
+]
+CharityStatus = Literal["submitted", "returned", "forwarded", "declined", "approved", "reported"]
+CHARITY_SERVICE_TYPES: Final = get_args(CharityServiceType)
+CHARITY_STATUSES: Final = get_args(CharityStatus)
 
 
 class CharityApplication(Versioned, Base):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Final, Literal, get_args
 
 from sqlalchemy import (
     ARRAY,
@@ -24,9 +25,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
 
-TRAINING_LEVELS = ("district", "town")
-ATTENDANCE_STATUSES = ("present", "absent", "excused")
-TRAINING_TOPICS = (
+TrainingLevel = Literal["district", "town"]
+AttendanceStatus = Literal["present", "absent", "excused"]
+TrainingTopic = Literal[
     "mandatory_reporting",
     "policy_and_law",
     "home_visits",
@@ -35,7 +36,10 @@ TRAINING_TOPICS = (
     "ledger_and_system",
     "case_work",
     "other",
-)
+]
+TRAINING_LEVELS: Final = get_args(TrainingLevel)
+ATTENDANCE_STATUSES: Final = get_args(AttendanceStatus)
+TRAINING_TOPICS: Final = get_args(TrainingTopic)
 
 
 class TrainingSession(Base):

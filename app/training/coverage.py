@@ -20,6 +20,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas import repository as areas
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.spreadsheet import safe_row
@@ -105,7 +106,7 @@ async def coverage_of(session: AsyncSession, area_code: str, path: str, year: in
         bucket.add(p.id, c.present.get(p.id), p.id in c.mandatory)
     names = dict(c.towns)
     district_level = [code for code in by_town if code not in names]
-    names |= await repo.area_names(session, district_level)
+    names |= await areas.names(session, district_level)
     order = [code for code, _ in c.towns] + sorted(district_level)
     towns = [
         _town(code, names[code], by_town.get(code, {}), c, code in district_level) for code in order
@@ -179,7 +180,7 @@ async def certificates(session: AsyncSession, ctx: RequestContext, year: int) ->
     the year, numbered `PX<year>-<n>` in the order of town, role and account."""
     principal = ctx.actor
     c = await compute(session, principal.area_code or "", principal.area_path or "", year)
-    names = dict(c.towns) | await repo.area_names(session, [town_of(p.path) for p in c.workers])
+    names = dict(c.towns) | await areas.names(session, [town_of(p.path) for p in c.workers])
     book = Workbook(write_only=True)
     sheet: Any = book.create_sheet(f"{year} 培训合格名单")
     sheet.append(safe_row([f"{year} 年度儿童工作人员培训合格名单"]))

@@ -51,17 +51,6 @@ async def code_taken(session: AsyncSession, code: str) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-async def area(session: AsyncSession, code: str) -> Area | None:
-    return await session.get(Area, code)
-
-
-async def area_names(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    rows = await session.execute(select(Area.code, Area.name).where(Area.code.in_(set(codes))))
-    return dict(rows.tuples().all())
-
-
 async def attendee(session: AsyncSession, user_id: uuid.UUID) -> Row[Any] | None:
     """The staff user with their area's level, parent and path (None when unknown)."""
     stmt = (

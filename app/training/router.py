@@ -16,6 +16,7 @@ from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.idempotency import create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.models.training import TrainingLevel
 from app.training import coverage as coverage_service
 from app.training import service
 from app.training.auth import Organiser, Trainee, TrainingReader
@@ -26,7 +27,6 @@ from app.training.schemas import (
     CoverageOut,
     MyAttendanceOut,
     TrainingCreate,
-    TrainingLevel,
     TrainingOut,
 )
 

@@ -11,19 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_valida
 
 from app.auth.roles import RoleName
 from app.kit.types import Date
+from app.models.training import AttendanceStatus, TrainingLevel
+from app.models.training import TrainingTopic as Topic
 
-TrainingLevel = Literal["district", "town"]
-AttendanceStatus = Literal["present", "absent", "excused"]
-Topic = Literal[
-    "mandatory_reporting",
-    "policy_and_law",
-    "home_visits",
-    "child_safety",
-    "psychological_support",
-    "ledger_and_system",
-    "case_work",
-    "other",
-]
 Hours = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="always")]
 """Hours as a JSON number (one decimal place: 3.5)."""
 

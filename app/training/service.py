@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas import repository as areas
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.errors import Forbidden, ValidationFailed
@@ -73,7 +74,7 @@ async def _session_area(session: AsyncSession, ctx: RequestContext, body: Traini
                 ],
             )
         code = body.area_code or ctx.settings.district_code
-        found = await repo.area(session, code)
+        found = await areas.get(session, code)
         if found is None or found.level != "district":
             raise ValidationFailed(
                 errors=[("area_code", "区级培训的区划须为本区", "Not the district's code")]
@@ -83,7 +84,7 @@ async def _session_area(session: AsyncSession, ctx: RequestContext, body: Traini
         raise ValidationFailed(
             errors=[("area_code", "镇街培训须指明镇街", "A town session needs its town")]
         )
-    found = await repo.area(session, body.area_code)
+    found = await areas.get(session, body.area_code)
     if found is None or found.level != "town":
         raise ValidationFailed(errors=[("area_code", "镇街不存在", "No such town")])
     if principal.role == Role.TOWN_SUPERVISOR and body.area_code != principal.area_code:
@@ -152,7 +153,7 @@ def may_manage(principal: Principal, row: TrainingSession) -> bool:
 async def _outs(
     session: AsyncSession, principal: Principal, rows: list[TrainingSession]
 ) -> list[TrainingOut]:
-    names = await repo.area_names(session, [r.area_code for r in rows])
+    names = await areas.names(session, [r.area_code for r in rows])
     counts = await repo.counts(session, [r.id for r in rows])
     return [
         TrainingOut(
