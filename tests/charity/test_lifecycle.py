@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -392,3 +393,14 @@ async def test_reach_of_each_reader(
     assert (await client.get(f"{A}/{submitted['id']}", headers=charity.decider)).status_code == 404
     r = await client.post(f"{A}/{town2['id']}/report", json=report_body(), headers=auth("sup1"))
     assert r.status_code == 404
+
+
+async def test_the_grace_days_are_a_setting(
+    app: FastAPI, client: httpx.AsyncClient, auth: AuthHeaders, charity: Charity
+) -> None:
+    late = await approved(client, auth, charity, period_from="2026-01-01", period_to="2026-04-30")
+    app.state.settings = app.state.settings.model_copy(update={"charity_report_grace_days": 60})
+    r = await client.get("/api/v1/charity/overdue-reports", headers=auth("admin"))
+    assert r.json()["items"] == []
+    got = (await client.get(f"{A}/{late['id']}", headers=auth("admin"))).json()
+    assert (got["report_due_on"], got["overdue"]) == ("2026-06-29", False)

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -283,3 +284,31 @@ async def test_the_list_is_filtered_by_reach(client: httpx.AsyncClient, auth: Au
     assert await ids("sup2", level="town") == {t2["id"]}
     assert await ids("admin", year=2025) == set()
     assert await ids("auditor", area_code=TOWN1) == {t1["id"]}
+
+
+async def test_the_check_in_window_is_a_setting(
+    app: FastAPI, client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    s = await create(client, auth, "sup1", held_on="2026-06-12")
+    app.state.settings = app.state.settings.model_copy(update={"training_check_in_days": 3})
+    r = await client.post(
+        "/api/v1/training/check-in", json={"code": s["code"]}, headers=auth("dir1")
+    )
+    assert r.status_code == 201
+
+
+async def test_the_cascade_refusal_in_english(
+    client: httpx.AsyncClient, auth: AuthHeaders, base: Base
+) -> None:
+    s = await create(client, auth, "sup1")
+    r = await client.post(
+        f"{T}/{s['id']}/attendance",
+        json={"user_id": str(base.users["dir3"]), "status": "present"},
+        headers=auth("sup1", lang="en"),
+    )
+    assert r.status_code == 422
+    assert r.json()["title"] == "This person cannot attend this session"
+    assert r.json()["errors"] == [
+        {"field": "user_id", "message": "This director belongs to another town"}
+    ]
+    assert r.json()["attendee_area_code"] == "110115002001"
