@@ -173,7 +173,8 @@ def print_logins(base: str) -> None:
     sup001 … sup020 (town supervisors), dir001001 … (village directors, dirTTTVVV)
   Agency clients (client_credentials): demo-police / demo-police-secret,
     demo-health, demo-education, demo-disabled_federation, demo-women_federation
-    (secret: demo-<agency>-secret)
+    (secret: demo-<agency>-secret); the charity association: demo-charity (approves) and
+    demo-charity-finance (pays), scope charity:write
 """,
         flush=True,
     )
