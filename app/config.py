@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     # after the query (rule we set); older, the person cannot be scheduled or paired.
     record_check_valid_months: int = Field(default=12, ge=1, le=60)
 
+    # Training (app/training): a session code may be scanned from the session's day until this
+    # many days after it (rule we set); later, the organiser records the attendance.
+    training_check_in_days: int = Field(default=1, ge=0, le=30)
+    # Charity project funds (app/charity): a project whose period ended this many days ago
+    # without its final report is overdue (rule we set).
+    charity_report_grace_days: int = Field(default=30, ge=0, le=365)
+
     district_code: str = "110115"
     timezone: str = "Asia/Shanghai"
 

@@ -29,6 +29,8 @@ DEMO_LOADERS: list[str] = [
     "app.programmes.gifts.demo",
     "app.programmes.activities.demo",
     "app.screening.demo",
+    "app.training.demo",
+    "app.charity.demo",
 ]  # children first
 
 _TOWN_NAMES = [
@@ -174,7 +176,8 @@ def print_logins(base: str) -> None:
     sup001 … sup020 (town supervisors), dir001001 … (village directors, dirTTTVVV)
   Agency clients (client_credentials): demo-police / demo-police-secret,
     demo-health, demo-education, demo-disabled_federation, demo-women_federation
-    (secret: demo-<agency>-secret)
+    (secret: demo-<agency>-secret); the charity association: demo-charity (approves) and
+    demo-charity-finance (pays), scope charity:write
 """,
         flush=True,
     )

@@ -39,6 +39,7 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.charity.router import router as charity
     from app.children.router import router as children
     from app.dashboard.router import router as dashboard
     from app.discovery.router import router as discovery
@@ -57,6 +58,7 @@ def _routers() -> list[Any]:
     from app.subsidies.runs.router import router as subsidy_runs
     from app.subsidies.standards.router import router as subsidy_standards
     from app.sync.router import router as sync
+    from app.training.router import router as training
     from app.users.router import router as users
     from app.visits.router import router as visits
     from app.webhooks.router import router as webhooks
@@ -91,6 +93,8 @@ def _routers() -> list[Any]:
         programme_gifts,
         programme_activities,
         screening,
+        training,
+        charity,
         dashboard,
     ]
 
@@ -187,6 +191,8 @@ DOC_TAGS = (
     "subsidies",
     "screening 监测摸排",
     "programmes",
+    "training",
+    "charity",
     "dashboard",
 )
 

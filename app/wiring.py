@@ -12,6 +12,7 @@ from app.dashboard import jobs as dashboard_jobs
 from app.dashboard import sections
 from app.dashboard.providers import (
     areas,
+    charity,
     children,
     discovery,
     incidents,
@@ -19,6 +20,7 @@ from app.dashboard.providers import (
     screening,
     standards,
     subsidies,
+    training,
     visits,
 )
 from app.incidents import jobs as incidents_jobs
@@ -52,6 +54,8 @@ def wire_dashboard() -> None:
         programmes_aid.education_aid,
         programmes_aid.holiday_gifts,
         programmes_aid.community_activities,
+        training.training,
+        charity.charity,
     )
 
 

@@ -84,6 +84,9 @@ AGENCY_READABLE = {
     "/api/v1/screening/template",
     # the women's federation (programmes:read): the rounds of its own aid programmes, totals only
     "/api/v1/education-aid/rounds",
+    # the charity association (with charity:write): only the applications forwarded to it
+    "/api/v1/charity/applications",
+    "/api/v1/charity/overdue-reports",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 

@@ -27,6 +27,11 @@ async def get_many(session: AsyncSession, codes: Iterable[str]) -> dict[str, Are
     return {a.code: a for a in rows}
 
 
+async def names(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
+    """code → name of the areas among `codes` that exist."""
+    return {code: a.name for code, a in (await get_many(session, codes)).items()}
+
+
 async def get(session: AsyncSession, code: str) -> Area | None:
     return await session.get(Area, code)
 

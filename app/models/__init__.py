@@ -3,6 +3,12 @@
 from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToken, User
 from app.models.areas import AREA_LEVELS, Area
 from app.models.base import Base
+from app.models.charity import (
+    CHARITY_SERVICE_TYPES,
+    CHARITY_STATUSES,
+    CharityApplication,
+    CharityDisbursement,
+)
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
 from app.models.dashboard import DashboardSectionCache
 from app.models.education_aid import (
@@ -55,6 +61,13 @@ from app.models.subsidies import (
     SubsidyBudget,
     SubsidyStandard,
 )
+from app.models.training import (
+    ATTENDANCE_STATUSES,
+    TRAINING_LEVELS,
+    TRAINING_TOPICS,
+    TrainingAttendance,
+    TrainingSession,
+)
 from app.models.visits import (
     DIFFICULTY_KINDS,
     FOLLOW_UP_STATUSES,
@@ -74,7 +87,10 @@ __all__ = [
     "AID_PROGRAMMES",
     "AID_STATUSES",
     "AREA_LEVELS",
+    "ATTENDANCE_STATUSES",
     "CATEGORIES",
+    "CHARITY_SERVICE_TYPES",
+    "CHARITY_STATUSES",
     "DIFFICULTY_KINDS",
     "FOLLOW_UP_STATUSES",
     "INCIDENT_KINDS",
@@ -84,6 +100,8 @@ __all__ = [
     "SCHOOL_STAGES",
     "SCREENING_CLASSIFICATIONS",
     "STAFF_ROLES",
+    "TRAINING_LEVELS",
+    "TRAINING_TOPICS",
     "VISIT_MODES",
     "AdultPlacement",
     "AgencyClient",
@@ -95,6 +113,8 @@ __all__ = [
     "Base",
     "BenefitLine",
     "BenefitRun",
+    "CharityApplication",
+    "CharityDisbursement",
     "Child",
     "ChildChange",
     "ChildProposal",
@@ -128,6 +148,8 @@ __all__ = [
     "SubsidyStandard",
     "SyncChange",
     "SyncState",
+    "TrainingAttendance",
+    "TrainingSession",
     "User",
     "Visit",
     "VisitFlag",

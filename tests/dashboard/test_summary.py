@@ -217,4 +217,6 @@ async def test_sections_are_those_wired_in_display_order(
         "education_aid",
         "holiday_gifts",
         "community_activities",
+        "training",
+        "charity",
     ]

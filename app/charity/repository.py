@@ -1,0 +1,99 @@
+"""SQL of the charity project funds. `readable` decides which applications exist for a caller."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import false, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.principal import Principal
+from app.auth.roles import DISTRICT_ROLES, Role
+from app.charity.auth import is_association
+from app.children.access import readable as child_readable
+from app.models import CharityApplication, CharityDisbursement, Child
+
+A = CharityApplication
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    """District roles: every application; a town supervisor: their town's; the charity
+    association: those forwarded to it (and what became of them); nobody else: none."""
+    if is_association(principal):
+        return A.forwarded_at.is_not(None)
+    if principal.kind != "user":
+        return false()
+    if principal.role in DISTRICT_ROLES:
+        return true()
+    if principal.role == Role.TOWN_SUPERVISOR and principal.area_code:
+        return A.applicant_area_code == principal.area_code
+    return false()
+
+
+async def application(
+    session: AsyncSession, principal: Principal, app_id: uuid.UUID, *, lock: bool = False
+) -> CharityApplication | None:
+    stmt = select(A).where(A.id == app_id, readable(principal))
+    if lock:
+        stmt = stmt.with_for_update()
+    stmt = stmt.execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def exists(session: AsyncSession, app_id: uuid.UUID) -> bool:
+    return (await session.execute(select(A.id).where(A.id == app_id))).first() is not None
+
+
+def listing(
+    principal: Principal,
+    *,
+    status: str | None,
+    service_type: str | None,
+    applicant_area_code: str | None,
+) -> Any:
+    stmt = select(A).where(readable(principal))
+    if status is not None:
+        stmt = stmt.where(A.status == status)
+    if service_type is not None:
+        stmt = stmt.where(A.service_type == service_type)
+    if applicant_area_code is not None:
+        stmt = stmt.where(A.applicant_area_code == applicant_area_code)
+    return stmt
+
+
+def overdue(principal: Principal, due_before: date) -> Any:
+    """Approved projects whose period ended before `due_before` and without a final report."""
+    return select(A).where(readable(principal), A.status == "approved", A.period_to < due_before)
+
+
+async def disbursements(
+    session: AsyncSession, app_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[CharityDisbursement]]:
+    if not app_ids:
+        return {}
+    stmt = (
+        select(CharityDisbursement)
+        .where(CharityDisbursement.application_id.in_(app_ids))
+        .order_by(CharityDisbursement.paid_on, CharityDisbursement.recorded_at)
+    )
+    out: dict[uuid.UUID, list[CharityDisbursement]] = {}
+    for d in (await session.execute(stmt)).scalars():
+        out.setdefault(d.application_id, []).append(d)
+    return out
+
+
+async def disbursement(session: AsyncSession, disb_id: uuid.UUID) -> CharityDisbursement | None:
+    return await session.get(CharityDisbursement, disb_id)
+
+
+async def readable_children(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    stmt = select(Child.id).where(Child.id.in_(ids), child_readable(principal))
+    return set((await session.execute(stmt)).scalars().all())

@@ -1,0 +1,100 @@
+"""培训: the yearly training cascade of the child workers (district sessions, then each town's
+session for its village directors) and who attended them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final, Literal, get_args
+
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+TrainingLevel = Literal["district", "town"]
+AttendanceStatus = Literal["present", "absent", "excused"]
+TrainingTopic = Literal[
+    "mandatory_reporting",
+    "policy_and_law",
+    "home_visits",
+    "child_safety",
+    "psychological_support",
+    "ledger_and_system",
+    "case_work",
+    "other",
+]
+TRAINING_LEVELS: Final = get_args(TrainingLevel)
+ATTENDANCE_STATUSES: Final = get_args(AttendanceStatus)
+TRAINING_TOPICS: Final = get_args(TrainingTopic)
+
+
+class TrainingSession(Base):
+    """A training session 培训 (district level, or a town's session for its village directors)."""
+
+    __tablename__ = "training_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(10), nullable=False)
+    # The district's code for a district session, the town's for a town session.
+    area_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    held_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
+    topics: Mapped[list[str]] = mapped_column(ARRAY(String(32)), nullable=False)
+    trainer: Mapped[str] = mapped_column(String(200), nullable=False)
+    place: Mapped[str | None] = mapped_column(String(300))
+    link: Mapped[str | None] = mapped_column(String(500))
+    materials: Mapped[list[str]] = mapped_column(ARRAY(String(500)), nullable=False)
+    # The code attendees scan from their phones (shown to the organisers only).
+    code: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
+    organiser_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    organiser_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    __table_args__ = (
+        CheckConstraint("level IN ('district','town')", name="level"),
+        CheckConstraint("hours > 0", name="hours_positive"),
+    )
+
+
+class TrainingAttendance(Base):
+    """One staff user's attendance of one session: present, absent or excused."""
+
+    __tablename__ = "training_attendance"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("training_sessions.id"), nullable=False
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    # organiser (recorded by the organiser) | code (the attendee scanned the session code)
+    recorded_via: Mapped[str] = mapped_column(String(10), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        CheckConstraint("status IN ('present','absent','excused')", name="status"),
+        CheckConstraint("recorded_via IN ('organiser','code')", name="recorded_via"),
+        Index("ix_training_attendance_session", "session_id"),
+    )

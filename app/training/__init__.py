@@ -1,0 +1,1 @@
+"""培训: the yearly training cascade of the district's child workers."""
