@@ -25,6 +25,14 @@ from app.models.ledger import (
     LedgerReview,
 )
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.programmes import (
+    CaringMother,
+    CaringMotherContact,
+    CaringMotherPairing,
+    CaringMotherWish,
+    ParentClass,
+    ParentClassAttendance,
+)
 from app.models.screening import (
     AGE_BANDS,
     SCREENING_CLASSIFICATIONS,
@@ -81,6 +89,10 @@ __all__ = [
     "Base",
     "BenefitLine",
     "BenefitRun",
+    "CaringMother",
+    "CaringMotherContact",
+    "CaringMotherPairing",
+    "CaringMotherWish",
     "Child",
     "ChildChange",
     "ChildProposal",
@@ -96,6 +108,8 @@ __all__ = [
     "MedicalClaim",
     "Notification",
     "PayrollLine",
+    "ParentClass",
+    "ParentClassAttendance",
     "PayrollRun",
     "PlacementEntry",
     "PlacementPlan",
