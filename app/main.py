@@ -45,6 +45,7 @@ def _routers() -> list[Any]:
     from app.incidents.router import router as incidents
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
+    from app.programmes.mothers.router import router as caring_mothers
     from app.referrals.router import router as referrals
     from app.screening.router import router as screening
     from app.subsidies.budget.router import router as subsidy_budget
@@ -84,6 +85,8 @@ def _routers() -> list[Any]:
         subsidy_budget,
         placements,
         screening,
+        # Care programmes with partners (爱心妈妈, 智慧父母).
+        caring_mothers,
         dashboard,
     ]
 
@@ -179,6 +182,7 @@ DOC_TAGS = (
     "webhooks",
     "subsidies",
     "screening 监测摸排",
+    "programmes",
     "dashboard",
 )
 
