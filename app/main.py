@@ -45,6 +45,7 @@ def _routers() -> list[Any]:
     from app.incidents.router import router as incidents
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
+    from app.programmes.classes.router import router as parent_classes
     from app.programmes.mothers.router import router as caring_mothers
     from app.referrals.router import router as referrals
     from app.screening.router import router as screening
@@ -87,6 +88,7 @@ def _routers() -> list[Any]:
         screening,
         # Care programmes with partners (爱心妈妈, 智慧父母).
         caring_mothers,
+        parent_classes,
         dashboard,
     ]
 
