@@ -82,6 +82,9 @@ AGENCY_READABLE = {
     "/api/v1/screening/records",
     "/api/v1/screening/stats",
     "/api/v1/screening/template",
+    # the women's federation (programmes:read): the pairings of its own caring mothers, projected
+    # (app.programmes.mothers); every other agency gets 403
+    "/api/v1/pairings",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 
