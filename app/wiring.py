@@ -15,6 +15,7 @@ from app.dashboard.providers import (
     children,
     discovery,
     incidents,
+    programmes,
     screening,
     standards,
     subsidies,
@@ -48,6 +49,8 @@ def wire_dashboard() -> None:
         screening.screening,
         subsidies.subsidies,
         standards.standard_review_section,
+        programmes.pairings,
+        programmes.parent_classes,
     )
 
 

@@ -214,4 +214,6 @@ async def test_sections_are_those_wired_in_display_order(
         "screening",
         "subsidies",
         "standard_review",
+        "pairings",
+        "parent_classes",
     ]
