@@ -26,6 +26,8 @@ DEMO_LOADERS: list[str] = [
     "app.incidents.demo",
     "app.subsidies.demo",
     "app.screening.demo",
+    "app.programmes.mothers.demo",
+    "app.programmes.classes.demo",
 ]  # children first
 
 _TOWN_NAMES = [
