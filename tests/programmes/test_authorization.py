@@ -73,6 +73,11 @@ async def _create_mother(w: World) -> tuple[str, str, dict[str, Any] | None]:
     return "POST", "/api/v1/caring-mothers", body
 
 
+async def _renew_check(w: World) -> tuple[str, str, dict[str, Any] | None]:
+    body = {"queried_on": "2026-06-01", "result": "clear", "reference": "续查-1"}
+    return "POST", f"/api/v1/caring-mothers/{await w.mother()}/record-check", body
+
+
 async def _list_mothers(w: World) -> tuple[str, str, dict[str, Any] | None]:
     return "GET", "/api/v1/caring-mothers", None
 
@@ -140,6 +145,7 @@ async def _attendance(w: World) -> tuple[str, str, dict[str, Any] | None]:
 # expected status per user (2 = any 2xx); anyone not named gets 403
 MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "create caring mother": (_create_mother, {"admin": 2}),
+    "renew record check": (_renew_check, {"admin": 2}),
     "list caring mothers": (_list_mothers, READERS),
     "create pairing": (_pair, CHILD_WRITE),
     "list pairings": (_list_pairings, READERS | {"women_federation": 200}),

@@ -59,6 +59,38 @@ async def test_a_mother_without_a_check_is_registered_but_cannot_be_paired_yet(
     assert m["record_check_standing"]["reason"] == "missing"
 
 
+async def test_a_renewed_check_allows_the_pairing(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    cid = await child(session, settings)
+    old = {"queried_on": "2025-05-01", "result": "clear", "reference": "旧-1"}
+    m = await mother(client, auth("admin"), record_check=old)
+    assert m["record_check_standing"]["reason"] == "expired"
+    r = await pair(client, auth("dir1"), m["id"], cid)
+    assert r.status_code == 409
+    url = f"{MOTHERS}/{m['id']}/record-check"
+    future = {"queried_on": "2026-06-16", "result": "clear", "reference": "新-1"}
+    r = await client.post(url, json=future, headers=auth("admin"))
+    assert r.status_code == 422
+    assert fields(r) == ["queried_on"]
+    new = {"queried_on": "2026-06-01", "result": "clear", "reference": "新-1"}
+    r = await client.post(url, json=new, headers=auth("admin"))
+    assert r.status_code == 200
+    assert r.json()["record_check"] == new
+    assert r.json()["record_check_standing"]["ok"] is True
+    await paired(client, auth("dir1"), m["id"], cid)
+    found = {"queried_on": "2026-06-10", "result": "record_found", "reference": "新-2"}
+    r = await client.post(url, json=found, headers=auth("admin"))
+    assert r.json()["record_check_standing"]["reason"] == "record_found"
+    assert r.json()["active_pairings"] == 1
+    other = await child(session, settings)
+    r = await pair(client, auth("dir1"), m["id"], other)
+    assert r.status_code == 409
+    assert r.json()["reason"] == "record_found"
+    r = await client.post(f"{MOTHERS}/{uuid.uuid4()}/record-check", json=new, headers=auth("admin"))
+    assert r.status_code == 404
+
+
 async def test_registration_is_idempotent_on_its_key(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:

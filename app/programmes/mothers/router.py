@@ -15,6 +15,7 @@ from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.record_check import RecordCheck
 from app.programmes.mothers import service
 from app.programmes.mothers.auth import PairingReader, Readers, Registrar, Workers
 from app.programmes.mothers.schemas import (
@@ -65,6 +66,18 @@ async def create_caring_mother(
         body=body,
         create=lambda: service.create_mother(session, ctx, body),
     )
+
+
+@router.post(
+    "/caring-mothers/{mother_id:uuid}/record-check",
+    response_model=MotherOut,
+    summary="Record a new art. 62 record query of the caring mother (replaces the previous one)",
+    responses=error_responses(400, 401, 403, 404, 422),
+)
+async def renew_caring_mother_record_check(
+    mother_id: uuid.UUID, body: RecordCheck, session: SessionDep, _: Registrar, ctx: RequestCtx
+) -> MotherOut:
+    return await service.renew_record_check(session, ctx, mother_id, body)
 
 
 @router.get(

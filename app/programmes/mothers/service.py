@@ -118,6 +118,30 @@ async def create_mother(
     return mother_out(ctx, mother, 0), mother.id
 
 
+async def renew_record_check(
+    session: AsyncSession, ctx: RequestContext, mother_id: uuid.UUID, check: RecordCheck
+) -> MotherOut:
+    """Record a new art. 62 query of the mother (it replaces the previous one; a query that found
+    a record stops new pairings — the active ones are for the bureau to end)."""
+    reject_future(check, ctx.today, field="queried_on")  # the body is the check itself
+    mother = await repo.mother(session, mother_id, lock=True)
+    if mother is None:
+        raise MotherNotFound()
+    for column, value in check.columns().items():
+        setattr(mother, column, value)
+    await session.flush()
+    audit.record(
+        session,
+        ctx,
+        "caring_mother.record_check",
+        "caring_mother",
+        mother.id,
+        {"result": check.result, "queried_on": str(check.queried_on)},
+    )
+    active = await repo.active_pairings(session, [mother.id])
+    return mother_out(ctx, mother, active.get(mother.id, 0))
+
+
 async def list_mothers(
     session: AsyncSession, ctx: RequestContext, *, limit: int, cursor: str | None
 ) -> Page[MotherOut]:
