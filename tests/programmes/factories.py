@@ -14,6 +14,12 @@ from app.config import Settings
 from tests.conftest import VILLAGE1
 from tests.visits.factories import make_child
 
+
+def fields(r: httpx.Response) -> list[str]:
+    """The fields a problem+json answer names."""
+    return [e["field"] for e in r.json().get("errors", [])]
+
+
 CLEAR = {"queried_on": "2026-03-01", "result": "clear", "reference": "京公查-2026-0301"}
 
 

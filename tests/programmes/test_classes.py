@@ -13,13 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.models import ParentClassAttendance
 from tests.conftest import TOWN1, TOWN2, VILLAGE3, AuthHeaders
-from tests.programmes.factories import child
+from tests.programmes.factories import child, fields
 
 URL = "/api/v1/parent-classes"
-
-
-def fields(r: httpx.Response) -> list[str]:
-    return [e["field"] for e in r.json().get("errors", [])]
 
 
 def class_body(**over: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from tests.conftest import AuthHeaders
 from tests.programmes.factories import (
     child,
     contact_body,
+    fields,
     mother,
     mother_body,
     pair,
@@ -24,10 +25,6 @@ from tests.programmes.factories import (
 )
 
 MOTHERS = "/api/v1/caring-mothers"
-
-
-def fields(r: httpx.Response) -> list[str]:
-    return [e["field"] for e in r.json().get("errors", [])]
 
 
 async def count(session: AsyncSession, model: Any) -> int:

@@ -220,33 +220,21 @@ async def report(session: AsyncSession, ctx: RequestContext, year: int) -> Class
     town; the district: every town and the institute)."""
     own = None if ctx.actor.is_district else ctx.actor.area_code
     counts = {r.town_code: r for r in await repo.town_attendance(session, year, own)}
-    rows: list[TownAttendance] = []
-    towns = await repo.towns(session, ctx.actor.area_path)
-    for code, name in towns:
-        if own is not None and code != own:
-            continue
+
+    def row(code: str | None, name: str) -> TownAttendance:
         r = counts.get(code)
         total, came = (int(r.ledger_children), int(r.attended)) if r else (0, 0)
-        rows.append(
-            TownAttendance(
-                town_code=code,
-                town_name=name,
-                ledger_children=total,
-                attended=came,
-                ratio=ratio(came, total),
-            )
+        return TownAttendance(
+            town_code=code,
+            town_name=name,
+            ledger_children=total,
+            attended=came,
+            ratio=ratio(came, total),
         )
+
+    towns = await repo.towns(session, ctx.actor.area_path)
+    rows = [row(code, name) for code, name in towns if own is None or code == own]
     if own is None:
-        r = counts.get(None)
-        total, came = (int(r.ledger_children), int(r.attended)) if r else (0, 0)
-        rows.append(
-            TownAttendance(
-                town_code=None,
-                town_name=ctx.text(INSTITUTION_ZH, "Welfare institute"),
-                ledger_children=total,
-                attended=came,
-                ratio=ratio(came, total),
-            )
-        )
+        rows.append(row(None, ctx.text(INSTITUTION_ZH, "Welfare institute")))
     classes, others = await repo.year_classes(session, year, own)
     return ClassReport(year=year, classes=classes, others=others, towns=rows)
