@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # with children — a volunteer, a counsellor, a caring mother — is valid this many months
     # after the query (rule we set); older, the person cannot be scheduled or paired.
     record_check_valid_months: int = Field(default=12, ge=1, le=60)
+    # 爱心妈妈: an active pairing without a contact for this many months is listed as out of
+    # touch (GET /api/v1/pairings/without-contact; rule we set, after issue 24's "2 months").
+    pairing_contact_gap_months: int = Field(default=2, ge=1, le=24)
 
     # Training (app/training): a session code may be scanned from the session's day until this
     # many days after it (rule we set); later, the organiser records the attendance.

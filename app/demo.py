@@ -31,6 +31,8 @@ DEMO_LOADERS: list[str] = [
     "app.screening.demo",
     "app.training.demo",
     "app.charity.demo",
+    "app.programmes.mothers.demo",
+    "app.programmes.classes.demo",
 ]  # children first
 
 _TOWN_NAMES = [

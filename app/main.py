@@ -48,7 +48,9 @@ def _routers() -> list[Any]:
     from app.placements.router import router as placements
     from app.programmes.activities.router import router as programme_activities
     from app.programmes.aid.router import router as programme_aid
+    from app.programmes.classes.router import router as parent_classes
     from app.programmes.gifts.router import router as programme_gifts
+    from app.programmes.mothers.router import router as caring_mothers
     from app.referrals.router import router as referrals
     from app.screening.router import router as screening
     from app.subsidies.budget.router import router as subsidy_budget
@@ -95,6 +97,9 @@ def _routers() -> list[Any]:
         screening,
         training,
         charity,
+        # Care programmes with partners (爱心妈妈, 智慧父母).
+        caring_mothers,
+        parent_classes,
         dashboard,
     ]
 

@@ -16,6 +16,7 @@ from app.dashboard.providers import (
     children,
     discovery,
     incidents,
+    programmes,
     programmes_aid,
     screening,
     standards,
@@ -56,6 +57,8 @@ def wire_dashboard() -> None:
         programmes_aid.community_activities,
         training.training,
         charity.charity,
+        programmes.pairings,
+        programmes.parent_classes,
     )
 
 

@@ -65,7 +65,13 @@ AGENCY_CLIENTS = (
     "women_federation",
     "charity",
 )
-ALL_SCOPES = ["children:read", "referrals:read", "referrals:write", "screening:read"]
+ALL_SCOPES = [
+    "children:read",
+    "referrals:read",
+    "referrals:write",
+    "screening:read",
+    "programmes:read",
+]
 
 
 def make_settings(url: str, **overrides: Any) -> Settings:

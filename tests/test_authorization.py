@@ -87,6 +87,9 @@ AGENCY_READABLE = {
     # the charity association (with charity:write): only the applications forwarded to it
     "/api/v1/charity/applications",
     "/api/v1/charity/overdue-reports",
+    # the women's federation (programmes:read): the pairings of its own caring mothers, projected
+    # (app.programmes.mothers); every other agency gets 403
+    "/api/v1/pairings",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 

@@ -40,6 +40,14 @@ from app.models.ledger import (
     LedgerReview,
 )
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.programmes import (
+    CaringMother,
+    CaringMotherContact,
+    CaringMotherPairing,
+    CaringMotherWish,
+    ParentClass,
+    ParentClassAttendance,
+)
 from app.models.screening import (
     AGE_BANDS,
     SCREENING_CLASSIFICATIONS,
@@ -113,6 +121,10 @@ __all__ = [
     "Base",
     "BenefitLine",
     "BenefitRun",
+    "CaringMother",
+    "CaringMotherContact",
+    "CaringMotherPairing",
+    "CaringMotherWish",
     "CharityApplication",
     "CharityDisbursement",
     "Child",
@@ -131,6 +143,8 @@ __all__ = [
     "LedgerReview",
     "MedicalClaim",
     "Notification",
+    "ParentClass",
+    "ParentClassAttendance",
     "PayrollLine",
     "PayrollRun",
     "PlacementEntry",

@@ -1,1 +1,1 @@
-"""Care programmes run with partners (issue 24)."""
+"""Care programmes run with partners (domain.md §10): each programme a sub-package."""

@@ -257,6 +257,7 @@ async def test_client_credentials_by_http_basic(client: httpx.AsyncClient) -> No
         "referrals:read",
         "referrals:write",
         "screening:read",
+        "programmes:read",
     }
 
 

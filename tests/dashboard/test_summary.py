@@ -219,4 +219,6 @@ async def test_sections_are_those_wired_in_display_order(
         "community_activities",
         "training",
         "charity",
+        "pairings",
+        "parent_classes",
     ]

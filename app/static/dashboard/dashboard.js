@@ -72,6 +72,9 @@
     ["screening", "total", "摸排儿童", "int", false],
     ["screening", "not_in_school_compulsory_age", "适龄未入学", "int", true],
     ["subsidies", "spent", "本年保障支出（元）", "money", false],
+    ["pairings", "active", "爱心妈妈结对", "int", false],
+    ["pairings", "unmatched_wishes", "待结对儿童", "int", true],
+    ["parent_classes", "families_this_year", "本年参加家长课堂的家庭", "int", false],
     ["standard_review", "review_due", "生活补贴标准到期待调整", "bool", true],
     ["areas", "villages_without_director", "无儿童主任的村居", "int", true],
   ];
