@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     # with children — a volunteer, a counsellor, a caring mother — is valid this many months
     # after the query (rule we set); older, the person cannot be scheduled or paired.
     record_check_valid_months: int = Field(default=12, ge=1, le=60)
+    # Institute care 养治教康 (rules we set): a resident's care plan is reviewed at least every
+    # this many months; a resident without a counselling session for this many months is named
+    # in the monthly institute report.
+    care_plan_review_months: int = Field(default=6, ge=1, le=24)
+    counselling_gap_months: int = Field(default=3, ge=1, le=24)
 
     district_code: str = "110115"
     timezone: str = "Asia/Shanghai"

@@ -43,6 +43,7 @@ def _routers() -> list[Any]:
     from app.dashboard.router import router as dashboard
     from app.discovery.router import router as discovery
     from app.incidents.router import router as incidents
+    from app.institution.router import router as institution
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
     from app.referrals.router import router as referrals
@@ -83,6 +84,7 @@ def _routers() -> list[Any]:
         subsidy_runs,
         subsidy_budget,
         placements,
+        institution,
         screening,
         dashboard,
     ]
@@ -177,6 +179,7 @@ DOC_TAGS = (
     "notifications",
     "referrals",
     "webhooks",
+    "institution",
     "subsidies",
     "screening 监测摸排",
     "dashboard",
