@@ -32,7 +32,8 @@ async def test_create_read_and_replace_with_if_match(
     assert out["domains"]["treatment"]["goals"] == ["控制哮喘"]
 
     r = await client.get(url, headers=auth("leader"))
-    assert r.status_code == 200 and r.headers["ETag"] == '"1"'
+    assert r.status_code == 200
+    assert r.headers["ETag"] == '"1"'
 
     changed = plan(reviewed_on="2026-06-14", note="复评")
     assert (await client.put(url, json=changed, headers=h)).status_code == 428
@@ -40,7 +41,8 @@ async def test_create_read_and_replace_with_if_match(
     assert r.status_code == 412
     r = await client.put(url, json=changed, headers=h | {"If-Match": '"1"'})
     assert r.status_code == 200, r.text
-    assert r.headers["ETag"] == '"2"' and r.json()["note"] == "复评"
+    assert r.headers["ETag"] == '"2"'
+    assert r.json()["note"] == "复评"
     # the stale version is refused: nothing is lost to a lost update
     r = await client.put(url, json=plan(), headers=h | {"If-Match": '"1"'})
     assert r.status_code == 412
@@ -65,10 +67,14 @@ async def test_reads_and_writes_are_audited(
     await client.put(url, json=plan(), headers=auth("institute"))
     await client.get(url, headers=auth("auditor"))
     actions = (
-        await session.execute(
-            select(AuditEntry.action).where(AuditEntry.resource_id == str(child.id))
+        (
+            await session.execute(
+                select(AuditEntry.action).where(AuditEntry.resource_id == str(child.id))
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     assert {"care_plan.create", "care_plan.read"} <= set(actions)
 
 
@@ -82,8 +88,10 @@ async def test_bad_input_names_the_field(
         "reviewed_on": plan(reviewed_on="2026-06-16"),
         "year": plan(year=2030),
         "domains": plan(
-            domains={d: {"goals": [], "services": []} for d in
-                     ("care", "treatment", "education", "rehabilitation")}
+            domains={
+                d: {"goals": [], "services": []}
+                for d in ("care", "treatment", "education", "rehabilitation")
+            }
         ),
     }
     for field, body in cases.items():
@@ -98,7 +106,8 @@ async def test_bad_input_names_the_field(
     # a review earlier than the last one
     await client.put(url, json=plan(reviewed_on="2026-06-10"), headers=h)
     r = await client.put(url, json=plan(reviewed_on="2026-06-01"), headers=h | {"If-Match": "*"})
-    assert r.status_code == 422 and fields(r.json()) == ["reviewed_on"]
+    assert r.status_code == 422
+    assert fields(r.json()) == ["reviewed_on"]
 
 
 async def test_a_child_who_is_not_a_resident_has_no_plan(
