@@ -188,6 +188,23 @@ class StandardReviewSection(_Out):
     next_effective_from: str | None
 
 
+class InstitutionSection(_Out):
+    """养治教康: the welfare institute's month (app.institution.report), counts only."""
+
+    residents: int
+    care_records: dict[str, int]
+    counselling_sessions: int
+    counselling_hours: str
+    one_to_one_sessions: int
+    group_sessions: int
+    counselling_risks: dict[str, int]
+    without_counselling: int
+    care_plans_overdue: int
+    activities: int
+    tutoring_hours: str
+    volunteers_not_schedulable: int
+
+
 class Sections(BaseModel):
     """Every section is optional: present when its domain is installed (and, for subsidies,
     at district scope). A section registered by a newer domain before it has a schema here
@@ -200,6 +217,7 @@ class Sections(BaseModel):
     visits: VisitsSection | None = None
     follow_ups: FollowUpsSection | None = None
     incidents: IncidentsSection | None = None
+    institution: InstitutionSection | None = None
     discovery: DiscoverySection | None = None
     screening: ScreeningSection | None = None
     subsidies: SubsidiesSection | None = None
