@@ -150,7 +150,7 @@ async def test_every_route_by_every_role(
         for agency in AGENCY_CLIENTS:
             r = await _call(client, case, w, auth(agency=agency))
             if r.status_code != 403:
-                wrong.append((case.method, case.template, agency, r.status_code))
+                wrong.append((case.method, case.template, agency, r.status_code, ""))
     assert wrong == []
 
 

@@ -227,6 +227,7 @@ async def test_confidential_notes_by_role(
             )
         )
     ).scalar_one()
+    assert stored is not None
     assert NOTES.encode() not in bytes(stored)
 
 
