@@ -5,7 +5,7 @@ creation once under a client id (the same id and body → the stored record; ano
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from typing import Any, Literal, TypeVar
 
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.children.errors import ChildNotFound
 from app.institution import repository as repo
 from app.institution.errors import RecordIdConflict
-from app.kit import idempotency
+from app.kit import audit, idempotency
 from app.kit.context import RequestContext
 from app.kit.vocab import month_end
 from app.models import Child
@@ -81,3 +81,31 @@ def _not_resident(field: str) -> tuple[str, str, str]:
 def month_span(first: date | None) -> tuple[date, date] | None:
     """A month filter's first and last day."""
     return None if first is None else (first, month_end(first))
+
+
+async def create_once(
+    session: AsyncSession,
+    ctx: RequestContext,
+    model: type[M],
+    body: BaseModel,
+    *,
+    prepare: Callable[[], Awaitable[dict[str, Any]]],
+    action: str,
+    detail: Callable[[M], dict[str, Any]],
+    after: Callable[[M], Awaitable[None]] | None = None,
+) -> tuple[Outcome, M]:
+    """Create a record once under its client id: a retry (same id, same body) gets the stored
+    record back without being judged again; another body is a 409. Otherwise `prepare` judges
+    the body (raising a 422/409) and gives the row's values, the row is stored, `after` runs on
+    it (in the same transaction) and the creation is audited (`action`, `detail` of the row)."""
+    body_hash = fingerprint(body)
+    record_id: uuid.UUID = body.id  # type: ignore[attr-defined]
+    if (existing := await stored(session, model, record_id, body_hash)) is not None:
+        return "duplicate", existing
+    values = await prepare()
+    outcome, row = await insert(session, model, values | {"id": record_id, "body_hash": body_hash})
+    if outcome == "created":
+        if after is not None:
+            await after(row)
+        audit.record(session, ctx, action, action.split(".")[0], record_id, detail(row))
+    return outcome, row

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -126,49 +127,49 @@ async def create_session(
     session: AsyncSession, ctx: RequestContext, body: CounsellingIn
 ) -> tuple[Outcome, CounsellingOut]:
     """Record a counselling session (see the module docstring for the rules)."""
-    body_hash = common.fingerprint(body)
-    if (
-        existing := await common.stored(session, CounsellingSession, body.id, body_hash)
-    ) is not None:
-        return "duplicate", session_out(existing)
-    errors: Errors = []
-    risk_children = _judge_shape(body, ctx, errors)
-    children = await common.residents(session, body.child_ids, "child_ids", errors)
-    name = await _judge_counsellor(session, ctx, body, errors)
-    if errors or name is None:
-        raise ValidationFailed(errors=errors)
-    notes = body.confidential_notes
-    values = body.model_dump(exclude={"confidential_notes", "risk_child_ids", "risk_note"}) | {
-        "counsellor_name": name,
-        "confidential_notes_enc": None
-        if not notes
-        else ctx.keyring.encrypt(notes, context=NOTES_CONTEXT),
-        "risk_child_ids": risk_children,
-        "incident_ids": [],
-        "recorded_by": ctx.actor.id,
-        "body_hash": body_hash,
-    }
-    outcome, row = await common.insert(session, CounsellingSession, values)
-    if outcome == "duplicate":
-        return outcome, session_out(row)
-    if body.risk == "abuse_disclosure":
-        by_id = {c.id: c for c in children}
-        row.incident_ids = await _open_drafts(
-            session, ctx, row, [by_id[c] for c in risk_children], body.risk_note
-        )
-        await session.flush()
-    audit.record(
+    children: dict[uuid.UUID, Child] = {}
+    risk_children: list[uuid.UUID] = []
+
+    async def prepare() -> dict[str, Any]:
+        errors: Errors = []
+        risk_children.extend(_judge_shape(body, ctx, errors))
+        children.update((c.id, c) for c in await common.residents(
+            session, body.child_ids, "child_ids", errors
+        ))  # fmt: skip
+        name = await _judge_counsellor(session, ctx, body, errors)
+        if errors or name is None:
+            raise ValidationFailed(errors=errors)
+        notes = body.confidential_notes
+        return body.model_dump(exclude={"confidential_notes", "risk_child_ids", "risk_note"}) | {
+            "counsellor_name": name,
+            "confidential_notes_enc": None
+            if not notes
+            else ctx.keyring.encrypt(notes, context=NOTES_CONTEXT),
+            "risk_child_ids": risk_children,
+            "incident_ids": [],
+            "recorded_by": ctx.actor.id,
+        }
+
+    async def after(row: CounsellingSession) -> None:
+        if body.risk == "abuse_disclosure":
+            concerned = [children[c] for c in risk_children]
+            row.incident_ids = await _open_drafts(session, ctx, row, concerned, body.risk_note)
+            await session.flush()
+
+    outcome, row = await common.create_once(
         session,
         ctx,
-        "counselling_session.create",
-        "counselling_session",
-        row.id,
-        {
-            "mode": row.mode,
-            "counsellor_id": str(row.counsellor_id),
-            "children": len(row.child_ids),
-            "risk": row.risk,
-            "incident_ids": [str(i) for i in row.incident_ids],
+        CounsellingSession,
+        body,
+        prepare=prepare,
+        after=after,
+        action="counselling_session.create",
+        detail=lambda r: {
+            "mode": r.mode,
+            "counsellor_id": str(r.counsellor_id),
+            "children": len(r.child_ids),
+            "risk": r.risk,
+            "incident_ids": [str(i) for i in r.incident_ids],
         },
     )
     return outcome, session_out(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +21,7 @@ from app.institution.schemas import (
     CareRecordIn,
     CareRecordOut,
 )
-from app.institution.volunteers import require_schedulable
+from app.institution.volunteers import judge_scheduled
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
@@ -36,39 +37,34 @@ async def create_care_record(
 ) -> tuple[Outcome, CareRecordOut]:
     """Record care given to a resident: the kind must belong to the domain; a rehabilitation
     session gives its minutes; the day is not in the future."""
-    body_hash = common.fingerprint(body)
-    if (existing := await common.stored(session, CareRecord, body.id, body_hash)) is not None:
-        return "duplicate", record_out(existing)
-    errors: Errors = []
-    if body.kind not in KINDS_BY_DOMAIN[body.domain]:
-        errors.append(
-            (
-                "kind",
-                f"记录类型 {body.kind} 不属于 {body.domain} 领域",
-                f"The kind {body.kind} does not belong to the {body.domain} domain",
+
+    async def prepare() -> dict[str, Any]:
+        errors: Errors = []
+        if body.kind not in KINDS_BY_DOMAIN[body.domain]:
+            errors.append(
+                (
+                    "kind",
+                    f"记录类型 {body.kind} 不属于 {body.domain} 领域",
+                    f"The kind {body.kind} does not belong to the {body.domain} domain",
+                )
             )
-        )
-    if body.kind in TIMED_KINDS and body.minutes is None:
-        errors.append(("minutes", "康复训练须填写时长（分钟）", "Give the session's minutes"))
-    common.not_future(body.recorded_on, ctx, "recorded_on", errors)
-    await common.residents(session, [body.child_id], "child_id", errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    outcome, row = await common.insert(
+        if body.kind in TIMED_KINDS and body.minutes is None:
+            errors.append(("minutes", "康复训练须填写时长（分钟）", "Give the session's minutes"))
+        common.not_future(body.recorded_on, ctx, "recorded_on", errors)
+        await common.residents(session, [body.child_id], "child_id", errors)
+        if errors:
+            raise ValidationFailed(errors=errors)
+        return body.model_dump() | {"staff_id": ctx.actor.id, "staff_name": ctx.actor.name}
+
+    outcome, row = await common.create_once(
         session,
+        ctx,
         CareRecord,
-        body.model_dump()
-        | {"staff_id": ctx.actor.id, "staff_name": ctx.actor.name, "body_hash": body_hash},
+        body,
+        prepare=prepare,
+        action="care_record.create",
+        detail=lambda r: {"child_id": str(r.child_id), "domain": r.domain, "kind": r.kind},
     )
-    if outcome == "created":
-        audit.record(
-            session,
-            ctx,
-            "care_record.create",
-            "care_record",
-            row.id,
-            {"child_id": str(row.child_id), "domain": row.domain, "kind": row.kind},
-        )
     return outcome, record_out(row)
 
 
@@ -110,31 +106,20 @@ async def create_activity(
 ) -> tuple[Outcome, ActivityOut]:
     """Record an outing, a class or a festival visit with the residents who took part; the
     volunteers named must hold a clear, recent record check (art. 62) on the day."""
-    body_hash = common.fingerprint(body)
-    if (
-        existing := await common.stored(session, InstituteActivity, body.id, body_hash)
-    ) is not None:
-        return "duplicate", activity_out(existing)
-    errors: Errors = []
-    common.not_future(body.held_on, ctx, "held_on", errors)
-    await common.residents(session, body.child_ids, "child_ids", errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    await require_schedulable(session, ctx, body.volunteer_ids, body.held_on)
-    outcome, row = await common.insert(
+
+    async def prepare() -> dict[str, Any]:
+        await judge_scheduled(session, ctx, body.held_on, body.child_ids, body.volunteer_ids)
+        return body.model_dump() | {"recorded_by": ctx.actor.id}
+
+    outcome, row = await common.create_once(
         session,
+        ctx,
         InstituteActivity,
-        body.model_dump() | {"recorded_by": ctx.actor.id, "body_hash": body_hash},
+        body,
+        prepare=prepare,
+        action="activity.create",
+        detail=lambda r: {"kind": r.kind, "children": len(r.child_ids)},
     )
-    if outcome == "created":
-        audit.record(
-            session,
-            ctx,
-            "activity.create",
-            "activity",
-            row.id,
-            {"kind": row.kind, "children": len(row.child_ids)},
-        )
     return outcome, activity_out(row)
 
 

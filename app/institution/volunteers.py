@@ -179,33 +179,41 @@ def tutoring_out(row: TutoringSession) -> TutoringOut:
     return TutoringOut.model_validate(row, from_attributes=True)
 
 
+async def judge_scheduled(
+    session: AsyncSession,
+    ctx: RequestContext,
+    held_on: date,
+    child_ids: Sequence[uuid.UUID],
+    volunteer_ids: Sequence[uuid.UUID],
+) -> None:
+    """A session of volunteers with residents: not in the future, residents only (422), every
+    volunteer cleared by the record check on the day (409)."""
+    errors: Errors = []
+    common.not_future(held_on, ctx, "held_on", errors)
+    await common.residents(session, child_ids, "child_ids", errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    await require_schedulable(session, ctx, volunteer_ids, held_on)
+
+
 async def create_tutoring(
     session: AsyncSession, ctx: RequestContext, body: TutoringIn
 ) -> tuple[Outcome, TutoringOut]:
     """Record volunteers' tutoring of residents; each volunteer's record check must allow it."""
-    body_hash = common.fingerprint(body)
-    if (existing := await common.stored(session, TutoringSession, body.id, body_hash)) is not None:
-        return "duplicate", tutoring_out(existing)
-    errors: Errors = []
-    common.not_future(body.held_on, ctx, "held_on", errors)
-    await common.residents(session, body.child_ids, "child_ids", errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    await require_schedulable(session, ctx, body.volunteer_ids, body.held_on)
-    outcome, row = await common.insert(
+
+    async def prepare() -> dict[str, Any]:
+        await judge_scheduled(session, ctx, body.held_on, body.child_ids, body.volunteer_ids)
+        return body.model_dump() | {"recorded_by": ctx.actor.id}
+
+    outcome, row = await common.create_once(
         session,
+        ctx,
         TutoringSession,
-        body.model_dump() | {"recorded_by": ctx.actor.id, "body_hash": body_hash},
+        body,
+        prepare=prepare,
+        action="tutoring_session.create",
+        detail=lambda r: {"volunteers": len(r.volunteer_ids), "children": len(r.child_ids)},
     )
-    if outcome == "created":
-        audit.record(
-            session,
-            ctx,
-            "tutoring_session.create",
-            "tutoring_session",
-            row.id,
-            {"volunteers": len(row.volunteer_ids), "children": len(row.child_ids)},
-        )
     return outcome, tutoring_out(row)
 
 
