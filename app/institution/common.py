@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.errors import ChildNotFound
@@ -17,12 +18,14 @@ from app.institution import repository as repo
 from app.institution.errors import RecordIdConflict
 from app.kit import audit, idempotency
 from app.kit.context import RequestContext
+from app.kit.pagination import Page, paginate
 from app.kit.vocab import month_end
 from app.models import Child
 
 Outcome = Literal["created", "duplicate"]
 Errors = list[tuple[str, str, str]]
 M = TypeVar("M")
+OutT = TypeVar("OutT")
 
 
 def fingerprint(body: BaseModel) -> str:
@@ -109,3 +112,20 @@ async def create_once(
             await after(row)
         audit.record(session, ctx, action, action.split(".")[0], record_id, detail(row))
     return outcome, row
+
+
+async def listed(
+    session: AsyncSession,
+    ctx: RequestContext,
+    stmt: Select[Any],
+    keys: Sequence[Any],
+    *,
+    limit: int,
+    cursor: str | None,
+    action: str,
+    out: Callable[[Any], OutT],
+) -> Page[OutT]:
+    """One page of a list in the order of `keys`, its read audited (`action`, the count)."""
+    rows, nxt = await paginate(session, stmt, keys, limit=limit, cursor=cursor)
+    audit.record(session, ctx, action, action.split(".")[0], None, {"count": len(rows)})
+    return Page(items=[out(r) for r in rows], next_cursor=nxt)

@@ -28,7 +28,7 @@ from app.institution.errors import SessionNotFound
 from app.institution.schemas import CounsellingDetail, CounsellingIn, CounsellingOut
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page
 from app.kit.record_check import RecordCheck, require_clear
 from app.models import Child, CounsellingSession
 
@@ -231,14 +231,13 @@ async def list_sessions(
     cursor: str | None,
 ) -> Page[CounsellingOut]:
     """Sessions by day (never their confidential notes)."""
-    rows, nxt = await paginate(
+    return await common.listed(
         session,
+        ctx,
         repo.sessions_stmt(child_id, counsellor_id, common.month_span(month)),
         [CounsellingSession.held_on, CounsellingSession.id],
         limit=limit,
         cursor=cursor,
+        action="counselling_session.list",
+        out=session_out,
     )
-    audit.record(
-        session, ctx, "counselling_session.list", "counselling_session", None, {"count": len(rows)}
-    )
-    return Page(items=[session_out(r) for r in rows], next_cursor=nxt)

@@ -22,9 +22,8 @@ from app.institution.schemas import (
     CareRecordOut,
 )
 from app.institution.volunteers import judge_scheduled
-from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page
 from app.models import CareRecord, InstituteActivity
 
 
@@ -79,22 +78,16 @@ async def list_care_records(
     cursor: str | None,
 ) -> Page[CareRecordOut]:
     """Care records by day, per child and per domain."""
-    rows, nxt = await paginate(
+    return await common.listed(
         session,
+        ctx,
         repo.care_records_stmt(child_id, domain, common.month_span(month)),
         [CareRecord.recorded_on, CareRecord.id],
         limit=limit,
         cursor=cursor,
+        action="care_record.list",
+        out=record_out,
     )
-    audit.record(
-        session,
-        ctx,
-        "care_record.list",
-        "care_record",
-        None,
-        {"count": len(rows), "child_id": None if child_id is None else str(child_id)},
-    )
-    return Page(items=[record_out(r) for r in rows], next_cursor=nxt)
 
 
 def activity_out(row: InstituteActivity) -> ActivityOut:
@@ -133,12 +126,13 @@ async def list_activities(
     limit: int,
     cursor: str | None,
 ) -> Page[ActivityOut]:
-    rows, nxt = await paginate(
+    return await common.listed(
         session,
+        ctx,
         repo.activities_stmt(child_id, kind, common.month_span(month)),
         [InstituteActivity.held_on, InstituteActivity.id],
         limit=limit,
         cursor=cursor,
+        action="activity.list",
+        out=activity_out,
     )
-    audit.record(session, ctx, "activity.list", "activity", None, {"count": len(rows)})
-    return Page(items=[activity_out(r) for r in rows], next_cursor=nxt)

@@ -227,14 +227,13 @@ async def list_tutoring(
     limit: int,
     cursor: str | None,
 ) -> Page[TutoringOut]:
-    rows, nxt = await paginate(
+    return await common.listed(
         session,
+        ctx,
         repo.tutoring_stmt(child_id, volunteer_id, common.month_span(month)),
         [TutoringSession.held_on, TutoringSession.id],
         limit=limit,
         cursor=cursor,
+        action="tutoring_session.list",
+        out=tutoring_out,
     )
-    audit.record(
-        session, ctx, "tutoring_session.list", "tutoring_session", None, {"count": len(rows)}
-    )
-    return Page(items=[tutoring_out(r) for r in rows], next_cursor=nxt)
