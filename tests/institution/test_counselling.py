@@ -3,20 +3,22 @@ confidentiality of the notes by role, and a disclosure of abuse opening a draft 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
-from app.models import AuditEntry, CounsellingSession, User
+from app.models import AuditEntry, CounsellingSession, Incident, User
 from tests.conftest import AuthHeaders, Base
 from tests.incidents.factories import make_child
 from tests.institution.factories import SESSIONS, counselling, fields, resident
+from tests.visits.factories import make_child as insert_child
 
 NOTES = "孩子谈到对生母的思念与愤怒（保密）"
 
@@ -266,3 +268,25 @@ async def test_an_abuse_disclosure_opens_the_counsellors_draft_report(
     harm = await _session(client, auth, base, [a.id], risk="self_harm")
     assert harm["incident_ids"] == []
     assert harm["risk_child_ids"] == [str(a.id)]
+
+
+async def test_concurrent_retries_store_one_session_and_one_draft(
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    committed_engine: AsyncEngine,
+    settings: Settings,
+) -> None:
+    async with committed_engine.begin() as conn:
+        child = await insert_child(conn, settings, placement="institution")
+    body = counselling(base.users["counsel"], [child], risk="abuse_disclosure")
+    answers = await asyncio.gather(
+        *(committed_client.post(SESSIONS, json=body, headers=auth("counsel")) for _ in range(8))
+    )
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [201]
+    assert len({a.text for a in answers}) == 1
+    async with committed_engine.connect() as conn:
+        drafts = await conn.scalar(
+            select(func.count()).select_from(Incident).where(Incident.child_id == child)
+        )
+    assert drafts == 1
