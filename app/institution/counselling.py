@@ -111,10 +111,10 @@ async def _judge_counsellor(
         errors.append(("counsellor_id", "咨询师账户不存在或已停用", "No such active counsellor"))
         return None
     # art. 62: checked after the 422s, so that a refusal names only what is wrong with the person
-    ctx_check = RecordCheck.from_columns(counsellor)
+    check = RecordCheck.from_columns(counsellor)
     if not errors:
         require_clear(
-            ctx_check,
+            check,
             body.held_on,
             ctx.settings.record_check_valid_months,
             field="counsellor_id",
