@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     # Charity project funds (app/charity): a project whose period ended this many days ago
     # without its final report is overdue (rule we set).
     charity_report_grace_days: int = Field(default=30, ge=0, le=365)
+    # Institute care 养治教康 (rules we set): a resident's care plan is reviewed at least every
+    # this many months; a resident without a counselling session for this many months is named
+    # in the monthly institute report.
+    care_plan_review_months: int = Field(default=6, ge=1, le=24)
+    counselling_gap_months: int = Field(default=3, ge=1, le=24)
 
     district_code: str = "110115"
     timezone: str = "Asia/Shanghai"

@@ -24,6 +24,7 @@ DEMO_LOADERS: list[str] = [
     "app.ledger.demo",
     "app.visits.demo",
     "app.incidents.demo",
+    "app.institution.demo",
     "app.subsidies.demo",
     "app.programmes.aid.demo",
     "app.programmes.gifts.demo",
@@ -175,7 +176,8 @@ def print_logins(base: str) -> None:
   Dashboard:  {base}/dashboard
   Staff logins (password for all: {DEMO_PASSWORD}):
     admin (district_admin), leader (district_leader), auditor, institute (institution_staff),
-    sup001 … sup020 (town supervisors), dir001001 … (village directors, dirTTTVVV)
+    sup001 … sup020 (town supervisors), dir001001 … (village directors, dirTTTVVV),
+    counsellor (the institute's contracted counsellor)
   Agency clients (client_credentials): demo-police / demo-police-secret,
     demo-health, demo-education, demo-disabled_federation, demo-women_federation
     (secret: demo-<agency>-secret); the charity association: demo-charity (approves) and

@@ -44,6 +44,7 @@ def _routers() -> list[Any]:
     from app.dashboard.router import router as dashboard
     from app.discovery.router import router as discovery
     from app.incidents.router import router as incidents
+    from app.institution.router import router as institution
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
     from app.programmes.activities.router import router as programme_activities
@@ -94,6 +95,7 @@ def _routers() -> list[Any]:
         programme_aid,
         programme_gifts,
         programme_activities,
+        institution,
         screening,
         training,
         charity,
@@ -193,6 +195,7 @@ DOC_TAGS = (
     "notifications",
     "referrals",
     "webhooks",
+    "institution",
     "subsidies",
     "screening 监测摸排",
     "programmes",

@@ -72,6 +72,17 @@ ALL_SCOPES = [
     "screening:read",
     "programmes:read",
 ]
+# The contracted accounts' art. 62 record check (app.kit.record_check): clear, valid on NOW.
+RECORD_CHECKS: dict[str, dict[str, Any]] = {
+    "counsel": {
+        "record_check_queried_on": datetime(2026, 1, 10).date(),
+        "record_check_result": "clear",
+        "record_check_reference": "测试查询-2026-0001",
+    },
+}
+NO_RECORD_CHECK = dict.fromkeys(
+    ("record_check_queried_on", "record_check_result", "record_check_reference")
+)
 
 
 def make_settings(url: str, **overrides: Any) -> Settings:
@@ -199,6 +210,7 @@ async def seed_base(
                     "is_active": True,
                     "failed_logins": 0,
                     "version": 1,
+                    **RECORD_CHECKS.get(name, NO_RECORD_CHECK),
                 }
                 for name, (role, area) in USERS.items()
             ],

@@ -226,6 +226,23 @@ class CommunityActivitiesSection(_Out):
     children_without_activity: int
 
 
+class InstitutionSection(_Out):
+    """养治教康: the welfare institute's month (app.institution.report), counts only."""
+
+    residents: int
+    care_records: dict[str, int]
+    counselling_sessions: int
+    counselling_hours: str
+    one_to_one_sessions: int
+    group_sessions: int
+    counselling_risks: dict[str, int]
+    without_counselling: int
+    care_plans_overdue: int
+    activities: int
+    tutoring_hours: str
+    volunteers_not_schedulable: int
+
+
 class Sections(BaseModel):
     """Every section is optional: present when its domain is installed (and, for subsidies,
     at district scope). A section registered by a newer domain before it has a schema here
@@ -238,6 +255,7 @@ class Sections(BaseModel):
     visits: VisitsSection | None = None
     follow_ups: FollowUpsSection | None = None
     incidents: IncidentsSection | None = None
+    institution: InstitutionSection | None = None
     discovery: DiscoverySection | None = None
     screening: ScreeningSection | None = None
     subsidies: SubsidiesSection | None = None

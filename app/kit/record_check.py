@@ -153,3 +153,19 @@ def reject_future(check: RecordCheck, today: date, field: str = "record_check.qu
         raise ValidationFailed(
             errors=[(field, "查询日期不能晚于今天", "The query date cannot be in the future")]
         )
+
+
+class RecordCheckStanding(BaseModel):
+    """What a response shows of a person's record check today: may they work with children."""
+
+    ok: bool = Field(description="True when the person may be scheduled with children today.")
+    reason: RefusalReason | None = Field(
+        description="Why not: `missing`, `expired` or `record_found` (null when ok)."
+    )
+    valid_until: date | None = Field(description="The last day the query holds.")
+
+
+def standing_out(check: RecordCheck | None, today: date, valid_months: int) -> RecordCheckStanding:
+    """The standing of `check` on `today`, as a response shows it."""
+    s = standing(check, today, valid_months)
+    return RecordCheckStanding(ok=s.ok, reason=s.reason, valid_until=s.valid_until)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, RecordCheckColumns, Timestamps, Versioned, uuid_pk
 
 STAFF_ROLES = (
     "district_admin",
@@ -40,7 +40,7 @@ AGENCIES = (
 )
 
 
-class User(Timestamps, Versioned, Base):
+class User(Timestamps, Versioned, RecordCheckColumns, Base):
     """A staff account: bureau staff, leader, institute staff, supervisor, director or auditor."""
 
     __tablename__ = "users"

@@ -58,8 +58,8 @@ async def create_user(
     key = {"owner": str(actor.id), "scope": "users"}
     if replay := await replay_for_key(session, idempotency_key, **key, body=fingerprint):
         return replay
-    user = await service.create_user(session, actor, body)
-    out = UserOut.model_validate(user)
+    user = await service.create_user(session, ctx, body)
+    out = service.user_out(user, ctx)
     await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(user.id))
     set_etag(response, user.version)
     return out
@@ -74,13 +74,14 @@ async def create_user(
 async def list_users(
     session: SessionDep,
     _: UserReader,
+    ctx: RequestCtx,
     role: Annotated[RoleName | None, Query()] = None,
     area_code: Annotated[str | None, Query(max_length=12)] = None,
     active: Annotated[bool | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[UserOut]:
-    return await service.list_users(session, role, area_code, active, limit, cursor)
+    return await service.list_users(session, ctx, role, area_code, active, limit, cursor)
 
 
 @router.get(
@@ -90,11 +91,11 @@ async def list_users(
     responses=error_responses(401, 403, 404, 422),
 )
 async def get_user(
-    user_id: uuid.UUID, response: Response, session: SessionDep, _: UserReader
+    user_id: uuid.UUID, response: Response, session: SessionDep, _: UserReader, ctx: RequestCtx
 ) -> UserOut:
     user = await service.get_user(session, user_id)
     set_etag(response, user.version)
-    return UserOut.model_validate(user)
+    return service.user_out(user, ctx)
 
 
 @router.patch(
@@ -112,9 +113,9 @@ async def update_user(
     ctx: RequestCtx,
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
 ) -> UserOut:
-    user = await service.update_user(session, actor, user_id, body, if_match, ctx.now)
+    user = await service.update_user(session, ctx, user_id, body, if_match)
     set_etag(response, user.version)
-    return UserOut.model_validate(user)
+    return service.user_out(user, ctx)
 
 
 @router.post(
@@ -126,7 +127,7 @@ async def update_user(
 async def deactivate_user(
     user_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, ctx: RequestCtx
 ) -> UserOut:
-    return UserOut.model_validate(await service.deactivate_user(session, actor, user_id, ctx.now))
+    return service.user_out(await service.deactivate_user(session, actor, user_id, ctx.now), ctx)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from app.auth.principal import Agency
 from app.auth.roles import RoleName
+from app.kit.record_check import RecordCheck, RecordCheckStanding
 
 # protection:write — the police announce a child they bring to the protection centre;
 # programmes:read — the women's federation reads its programmes' pairings and aid;
@@ -42,6 +43,11 @@ class UserCreate(BaseModel):
     role: RoleName
     area_code: str = Field(min_length=6, max_length=12, examples=["110115001001"])
     phone: str | None = Field(default=None, max_length=20, examples=["010-69000000"])
+    record_check: RecordCheck | None = Field(
+        default=None,
+        description="The art. 62 record query (未成年人保护法第六十二条); required for the "
+        "contracted roles (`counsellor`, `case_worker`).",
+    )
 
     @field_validator("username")
     @classmethod
@@ -63,10 +69,13 @@ class UserPatch(BaseModel):
     role: RoleName | None = None
     area_code: str | None = Field(default=None, min_length=6, max_length=12)
     password: SecretStr | None = Field(default=None, min_length=10, max_length=256)
+    record_check: RecordCheck | None = Field(
+        default=None, description="A renewed art. 62 record query (replaces the one on file)."
+    )
 
     _phone = field_validator("phone")(_check_phone)
 
-    @field_validator("full_name", "role", "area_code", "password", mode="before")
+    @field_validator("full_name", "role", "area_code", "password", "record_check", mode="before")
     @classmethod
     def _not_null(cls, v: object) -> object:
         # Omit a field to leave it unchanged; only `phone` may be cleared with null.
@@ -85,6 +94,12 @@ class UserOut(BaseModel):
     area_code: str
     phone: str | None
     is_active: bool
+    record_check: RecordCheck | None = Field(
+        default=None, description="The art. 62 record query on file (contracted roles)."
+    )
+    record_check_standing: RecordCheckStanding | None = Field(
+        default=None, description="Whether the query lets the person work with children today."
+    )
     version: int
     created_at: datetime
     updated_at: datetime

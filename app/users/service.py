@@ -12,11 +12,13 @@ from app.areas import repository as areas
 from app.auth import repository as auth_repo
 from app.auth.passwords import hash_password_async
 from app.auth.principal import Principal
-from app.auth.roles import Role
+from app.auth.roles import CONTRACTED, Role
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit
+from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
 from app.kit.pagination import Page, paginate
+from app.kit.record_check import RecordCheck, reject_future, standing_out
 from app.kit.secrets import hash_client_secret, new_client_id, new_client_secret
 from app.models import AgencyClient, User
 from app.users import repository as repo
@@ -36,6 +38,7 @@ ROLE_LEVEL: dict[str, str] = {
     Role.INSTITUTION_STAFF: "district",
     Role.TOWN_SUPERVISOR: "town",
     Role.VILLAGE_DIRECTOR: "village",
+    Role.COUNSELLOR: "district",  # contracted by the district for the institute's residents
 }
 LEVEL_ZH = {"district": "区", "town": "镇街", "village": "村居"}
 
@@ -57,9 +60,47 @@ async def _check_role_area(session: AsyncSession, role: str, area_code: str) -> 
         )
 
 
-async def create_user(session: AsyncSession, actor: Principal | None, data: UserCreate) -> User:
-    """Create a staff account; a director sits on a village, a supervisor on a town."""
+def user_out(user: User, ctx: RequestContext) -> UserOut:
+    """A staff account as the API shows it, with its art. 62 record check's standing today."""
+    out = UserOut.model_validate(user)
+    check = RecordCheck.from_columns(user)
+    if check is None and user.role not in CONTRACTED:
+        return out
+    return out.model_copy(
+        update={
+            "record_check": check,
+            "record_check_standing": standing_out(
+                check, ctx.today, ctx.settings.record_check_valid_months
+            ),
+        }
+    )
+
+
+def _check_record_check(role: str, check: RecordCheck | None, ctx: RequestContext) -> None:
+    """A contracted professional (counsellor, case worker) is created with the art. 62 record
+    query (未成年人保护法第六十二条): missing → 422. Its result is stored as given: one that does
+    not allow the person to work with children refuses their sessions (409), not the account."""
+    if check is None:
+        if role in CONTRACTED:
+            raise ValidationFailed(
+                errors=[
+                    (
+                        "record_check",
+                        "签约专业人员须登记违法犯罪记录查询结果（未成年人保护法第六十二条）",
+                        "A contracted professional needs the art. 62 record check",
+                    )
+                ]
+            )
+        return
+    reject_future(check, ctx.today)
+
+
+async def create_user(session: AsyncSession, ctx: RequestContext, data: UserCreate) -> User:
+    """Create a staff account; a director sits on a village, a supervisor on a town; a
+    contracted professional carries the art. 62 record query."""
+    actor = ctx.actor
     await _check_role_area(session, data.role, data.area_code)
+    _check_record_check(data.role, data.record_check, ctx)
     if await repo.username_taken(session, data.username):
         raise Conflict("用户名已存在", "The username is taken", extra={"field": "username"})
     user = User(
@@ -70,6 +111,7 @@ async def create_user(session: AsyncSession, actor: Principal | None, data: User
         role=data.role,
         area_code=data.area_code,
         phone=data.phone,
+        **(data.record_check.columns() if data.record_check else {}),
     )
     session.add(user)
     try:
@@ -92,12 +134,12 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 async def update_user(
     session: AsyncSession,
-    actor: Principal,
+    ctx: RequestContext,
     user_id: uuid.UUID,
     patch: UserPatch,
     if_match: str | None,
-    now: datetime,
 ) -> User:
+    actor, now = ctx.actor, ctx.now
     user = await get_user(session, user_id)
     check_if_match(if_match, user.version)
     fields = patch.model_dump(exclude_unset=True)
@@ -105,11 +147,18 @@ async def update_user(
     area_code = fields.get("area_code") or user.area_code
     if "role" in fields or "area_code" in fields:
         await _check_role_area(session, role, area_code)
+    check = patch.record_check or RecordCheck.from_columns(user)
+    if patch.record_check is not None or "role" in fields:
+        _check_record_check(role, check, ctx)
     changed: list[str] = []
     for name in ("full_name", "phone", "role", "area_code"):
         if name in fields and getattr(user, name) != fields[name]:
             setattr(user, name, fields[name])
             changed.append(name)
+    if patch.record_check is not None:
+        for column, value in patch.record_check.columns().items():
+            setattr(user, column, value)
+        changed.append("record_check")
     if patch.password is not None:
         user.password_hash = await hash_password_async(patch.password.get_secret_value())
         await auth_repo.revoke_user_tokens(session, user.id, now)
@@ -195,6 +244,7 @@ async def deactivate_agency_client(
 
 async def list_users(
     session: AsyncSession,
+    ctx: RequestContext,
     role: str | None,
     area_code: str | None,
     active: bool | None,
@@ -209,7 +259,7 @@ async def list_users(
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=[UserOut.model_validate(u) for u in rows], next_cursor=nxt)
+    return Page(items=[user_out(u, ctx) for u in rows], next_cursor=nxt)
 
 
 async def list_agency_clients(

@@ -210,6 +210,7 @@ async def test_sections_are_those_wired_in_display_order(
         "visits",
         "follow_ups",
         "incidents",
+        "institution",
         "discovery",
         "screening",
         "subsidies",
@@ -217,8 +218,8 @@ async def test_sections_are_those_wired_in_display_order(
         "education_aid",
         "holiday_gifts",
         "community_activities",
-        "training",
-        "charity",
         "pairings",
         "parent_classes",
+        "training",
+        "charity",
     ]

@@ -31,7 +31,7 @@ P, C, W = CaringMotherPairing, CaringMotherContact, CaringMotherWish
 PC, PA = ParentClass, ParentClassAttendance
 
 
-@section("pairings", order=82)
+@section("pairings", order=83)
 async def pairings(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     """Pairings active on the month's standing day, begun and ended in the month, contacts in
     the month, and children who wished for a caring mother and still have none."""

@@ -1,0 +1,420 @@
+"""HTTP of institute care 养治教康: /api/v1/institution/..., /api/v1/volunteers and
+/api/v1/children/{id}/care-plan. Who may call what: app/institution/auth.py."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.db import SessionDep
+from app.errors import error_responses
+from app.institution import counselling, plans, records, report, volunteers
+from app.institution.auth import (
+    CounsellingReader,
+    CounsellingWriter,
+    InstituteReader,
+    InstituteWriter,
+)
+from app.institution.common import Outcome
+from app.institution.schemas import (
+    ActivityIn,
+    ActivityKind,
+    ActivityOut,
+    CareDomain,
+    CarePlanIn,
+    CarePlanOut,
+    CareRecordIn,
+    CareRecordOut,
+    CounsellingDetail,
+    CounsellingIn,
+    CounsellingOut,
+    ReportOut,
+    TutoringIn,
+    TutoringOut,
+    VolunteerIn,
+    VolunteerOut,
+    VolunteerPatch,
+)
+from app.kit.context import RequestCtx
+from app.kit.etag import set_etag
+from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
+from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.vocab import parse_optional_month
+
+router = APIRouter(prefix="/api/v1", tags=["institution"])
+
+MonthQuery = Annotated[
+    str | None, Query(description="A district month, YYYY-MM (Asia/Shanghai).", max_length=7)
+]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PLAN_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Created", "model": CarePlanOut}
+}
+XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX: {}}, "description": "The report as .xlsx"}
+}
+CREATED = error_responses(400, 401, 403, 409, 422)
+LISTED = error_responses(401, 403, 422)
+
+
+def _replay(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": "The same id and body again: the stored record", "model": model}}
+
+
+def _answer(outcome: Outcome, out: BaseModel) -> Any:
+    """201 with a new record; 200 with the stored one for a retry."""
+    if outcome == "duplicate":
+        return JSONResponse(out.model_dump(mode="json"), status_code=200)
+    return out
+
+
+# ---------------------------------------------------------------- care plans
+
+
+@router.get(
+    "/children/{child_id:uuid}/care-plan",
+    response_model=CarePlanOut,
+    summary="A resident's care plan for a year (养治教康 goals and services)",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_care_plan(
+    child_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    _: InstituteReader,
+    ctx: RequestCtx,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year.")] = None,
+) -> CarePlanOut:
+    plan = await plans.get_plan(session, ctx, child_id, year)
+    set_etag(response, plan.version)
+    return plans.to_out(plan, ctx)
+
+
+@router.put(
+    "/children/{child_id:uuid}/care-plan",
+    response_model=CarePlanOut,
+    summary="Create (201) or replace (If-Match) a resident's care plan for the body's year",
+    responses=PLAN_CREATED | error_responses(400, 401, 403, 404, 409, 412, 422, 428),
+)
+async def put_care_plan(
+    child_id: uuid.UUID,
+    body: CarePlanIn,
+    response: Response,
+    session: SessionDep,
+    _: InstituteWriter,
+    ctx: RequestCtx,
+    if_match: IfMatch = None,
+) -> CarePlanOut:
+    created, plan = await plans.put_plan(session, ctx, child_id, body, if_match)
+    set_etag(response, plan.version)
+    if created:
+        response.status_code = 201
+    return plans.to_out(plan, ctx)
+
+
+# ---------------------------------------------------------------- care records
+
+
+@router.post(
+    "/institution/care-records",
+    response_model=CareRecordOut,
+    status_code=201,
+    summary="Record care given to a resident (idempotent on the client id)",
+    responses=_replay(CareRecordOut) | CREATED,
+)
+async def create_care_record(
+    body: CareRecordIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
+) -> Any:
+    return _answer(*await records.create_care_record(session, ctx, body))
+
+
+@router.get(
+    "/institution/care-records",
+    response_model=Page[CareRecordOut],
+    summary="Care records, per child and per domain",
+    responses=LISTED,
+)
+async def list_care_records(
+    session: SessionDep,
+    _: InstituteReader,
+    ctx: RequestCtx,
+    child_id: uuid.UUID | None = None,
+    domain: CareDomain | None = None,
+    month: MonthQuery = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[CareRecordOut]:
+    return await records.list_care_records(
+        session,
+        ctx,
+        child_id=child_id,
+        domain=domain,
+        month=parse_optional_month(month),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+# ---------------------------------------------------------------- counselling
+
+
+@router.post(
+    "/institution/counselling-sessions",
+    response_model=CounsellingOut,
+    status_code=201,
+    summary="Record a counselling session (counsellor; art. 62 checked; idempotent on the id)",
+    responses=_replay(CounsellingOut) | CREATED,
+)
+async def create_counselling_session(
+    body: CounsellingIn, session: SessionDep, _: CounsellingWriter, ctx: RequestCtx
+) -> Any:
+    return _answer(*await counselling.create_session(session, ctx, body))
+
+
+@router.get(
+    "/institution/counselling-sessions",
+    response_model=Page[CounsellingOut],
+    summary="Counselling sessions (never their confidential notes)",
+    responses=LISTED,
+)
+async def list_counselling_sessions(
+    session: SessionDep,
+    _: CounsellingReader,
+    ctx: RequestCtx,
+    child_id: uuid.UUID | None = None,
+    counsellor_id: uuid.UUID | None = None,
+    month: MonthQuery = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[CounsellingOut]:
+    return await counselling.list_sessions(
+        session,
+        ctx,
+        child_id=child_id,
+        counsellor_id=counsellor_id,
+        month=parse_optional_month(month),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@router.get(
+    "/institution/counselling-sessions/{session_id:uuid}",
+    response_model=CounsellingDetail,
+    summary="A counselling session; its confidential notes for counsellors and the district "
+    "admin only (audited)",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_counselling_session(
+    session_id: uuid.UUID, session: SessionDep, _: CounsellingReader, ctx: RequestCtx
+) -> CounsellingDetail:
+    return await counselling.get_session(session, ctx, session_id)
+
+
+# ---------------------------------------------------------------- activities
+
+
+@router.post(
+    "/institution/activities",
+    response_model=ActivityOut,
+    status_code=201,
+    summary="Record an outing, class or festival visit (idempotent on the client id)",
+    responses=_replay(ActivityOut) | CREATED,
+)
+async def create_activity(
+    body: ActivityIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
+) -> Any:
+    return _answer(*await records.create_activity(session, ctx, body))
+
+
+@router.get(
+    "/institution/activities",
+    response_model=Page[ActivityOut],
+    summary="Activities of the residents",
+    responses=LISTED,
+)
+async def list_activities(
+    session: SessionDep,
+    _: InstituteReader,
+    ctx: RequestCtx,
+    child_id: uuid.UUID | None = None,
+    kind: ActivityKind | None = None,
+    month: MonthQuery = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[ActivityOut]:
+    return await records.list_activities(
+        session,
+        ctx,
+        child_id=child_id,
+        kind=kind,
+        month=parse_optional_month(month),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+# ---------------------------------------------------------------- volunteers and tutoring
+
+
+@router.post(
+    "/volunteers",
+    response_model=VolunteerOut,
+    status_code=201,
+    summary="Register a volunteer with the art. 62 record query (Idempotency-Key)",
+    tags=["institution"],
+    responses=REPLAYED | CREATED,
+)
+async def create_volunteer(
+    body: VolunteerIn,
+    session: SessionDep,
+    actor: InstituteWriter,
+    ctx: RequestCtx,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    async def create() -> tuple[VolunteerOut, object]:
+        out = await volunteers.create_volunteer(session, ctx, body)
+        return out, out.id
+
+    return await create_once(
+        session,
+        idempotency_key,
+        owner=str(actor.id),
+        scope="volunteers",
+        body=body,
+        create=create,
+    )
+
+
+@router.get(
+    "/volunteers",
+    response_model=Page[VolunteerOut],
+    summary="Volunteers, each with the standing of their record check today",
+    responses=LISTED,
+)
+async def list_volunteers(
+    session: SessionDep,
+    _: InstituteReader,
+    ctx: RequestCtx,
+    organisation: Annotated[str | None, Query(max_length=200)] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[VolunteerOut]:
+    return await volunteers.list_volunteers(
+        session, ctx, organisation=organisation, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/volunteers/{volunteer_id:uuid}",
+    response_model=VolunteerOut,
+    summary="A volunteer",
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_volunteer(
+    volunteer_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    _: InstituteReader,
+    ctx: RequestCtx,
+) -> VolunteerOut:
+    volunteer = await volunteers.get_volunteer(session, ctx, volunteer_id)
+    set_etag(response, volunteer.version)
+    return volunteers.volunteer_out(volunteer, ctx)
+
+
+@router.patch(
+    "/volunteers/{volunteer_id:uuid}",
+    response_model=VolunteerOut,
+    summary="Change a volunteer or record a renewed record query (needs If-Match)",
+    responses=error_responses(400, 401, 403, 404, 412, 422, 428),
+)
+async def update_volunteer(
+    volunteer_id: uuid.UUID,
+    body: VolunteerPatch,
+    response: Response,
+    session: SessionDep,
+    _: InstituteWriter,
+    ctx: RequestCtx,
+    if_match: IfMatch = None,
+) -> VolunteerOut:
+    out = await volunteers.update_volunteer(session, ctx, volunteer_id, body, if_match)
+    set_etag(response, out.version)
+    return out
+
+
+@router.post(
+    "/institution/tutoring-sessions",
+    response_model=TutoringOut,
+    status_code=201,
+    summary="Record volunteers' tutoring of residents (art. 62 checked; idempotent on the id)",
+    responses=_replay(TutoringOut) | CREATED,
+)
+async def create_tutoring_session(
+    body: TutoringIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
+) -> Any:
+    return _answer(*await volunteers.create_tutoring(session, ctx, body))
+
+
+@router.get(
+    "/institution/tutoring-sessions",
+    response_model=Page[TutoringOut],
+    summary="Tutoring sessions",
+    responses=LISTED,
+)
+async def list_tutoring_sessions(
+    session: SessionDep,
+    _: InstituteReader,
+    ctx: RequestCtx,
+    child_id: uuid.UUID | None = None,
+    volunteer_id: uuid.UUID | None = None,
+    month: MonthQuery = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> Page[TutoringOut]:
+    return await volunteers.list_tutoring(
+        session,
+        ctx,
+        child_id=child_id,
+        volunteer_id=volunteer_id,
+        month=parse_optional_month(month),
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+# ---------------------------------------------------------------- the monthly report
+
+
+@router.get(
+    "/institution/reports/{month}",
+    response_model=ReportOut,
+    summary="The monthly institute report (养治教康月报)",
+    responses=error_responses(401, 403, 422),
+)
+async def get_institution_report(
+    month: str, session: SessionDep, _: InstituteReader, ctx: RequestCtx
+) -> ReportOut:
+    return await report.monthly_report(session, ctx, month)
+
+
+@router.get(
+    "/institution/reports/{month}/export",
+    summary="The monthly institute report as .xlsx (Chinese headers)",
+    response_class=Response,
+    responses=XLSX_RESPONSE | error_responses(401, 403, 422),
+)
+async def export_institution_report(
+    month: str, session: SessionDep, _: InstituteReader, ctx: RequestCtx
+) -> Response:
+    content = await report.export(session, ctx, month)
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="institution-{month}.xlsx"'},
+    )
