@@ -39,6 +39,8 @@ ROLE_LEVEL: dict[str, str] = {
     Role.TOWN_SUPERVISOR: "town",
     Role.VILLAGE_DIRECTOR: "village",
     Role.COUNSELLOR: "district",  # contracted by the district for the institute's residents
+    Role.PROTECTION_STAFF: "district",  # the district's protection centre
+    Role.CASE_WORKER: "district",  # contracted by the district; reach bound to their agency's cases
 }
 LEVEL_ZH = {"district": "区", "town": "镇街", "village": "村居"}
 

@@ -77,6 +77,7 @@ async def login(client: httpx.AsyncClient, username: str) -> dict[str, Any]:
         ("institution_staff", DISTRICT),
         ("town_supervisor", TOWN1),
         ("village_director", VILLAGE3),
+        ("protection_staff", DISTRICT),
     ],
 )
 async def test_create_each_role_on_its_level(
