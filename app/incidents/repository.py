@@ -131,15 +131,6 @@ async def get_visible(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_incident(
-    session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False
-) -> Incident | None:
-    stmt = select(Incident).where(Incident.id == incident_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def readable_child(
     session: AsyncSession, principal: Principal, child_id: uuid.UUID
 ) -> Child | None:

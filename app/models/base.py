@@ -5,6 +5,7 @@ module of it."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, Integer, MetaData, String, func
@@ -21,6 +22,12 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The SQL of a CHECK that `column` holds one of `values`: `status IN ('a','b')`, so that a
+    model's list of codes and its constraint are one list."""
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

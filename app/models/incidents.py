@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, one_of, uuid_pk
 
 INCIDENT_KINDS = (
     "sexual_abuse",
@@ -188,7 +188,7 @@ class Referral(Timestamps, Base):
             name="agency",
         ),
         CheckConstraint(
-            "status IN ('pending','acknowledged','in_progress','completed','declined')",
+            one_of("status", REFERRAL_STATUSES),
             name="status",
         ),
         Index("uq_referrals_incident_agency", "incident_id", "agency", unique=True),
@@ -264,7 +264,7 @@ class WebhookDelivery(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("status IN ('pending','delivered','failed')", name="status"),
+        CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),
         Index("ix_webhook_deliveries_status", "status", "created_at", "id"),
     )
 

@@ -46,7 +46,6 @@ CellValue = str | date | None
 
 _MAIN_NS: Final = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS: Final = "http://schemas.openxmlformats.org/package/2006/relationships"
 _PIECE: Final = 64 * 1024
 # Built-in number formats that are dates (ECMA-376 §18.8.30, and the CJK locale ids 27–36, 50–58).
 _BUILTIN_DATE_FORMATS: Final = frozenset(
