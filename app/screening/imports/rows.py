@@ -30,6 +30,7 @@ from datetime import date, datetime
 from typing import Any, Final, Literal, NamedTuple, cast
 
 from app.kit.idnumber import Gender
+from app.kit.vocab import ChildSchoolStage
 from app.screening.imports.table import RawRow
 from app.screening.imports.template import ZH_BY_FIELD
 from app.screening.imports.values import (
@@ -53,16 +54,33 @@ __all__ = [
 
 Classification = Literal["migrant", "left_behind", "neither"]
 Accompaniment = Literal["both_parents", "one_parent", "other_guardian", "none"]
-SchoolStatus = Literal[
-    "not_in_school",
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-]
+SchoolStatus = ChildSchoolStage
+"""A screened child's schooling: the ledger's school stages."""
+SCREENED_FACTS: Final[tuple[str, ...]] = (
+    "hukou_code",
+    "village_code",
+    "town_code",
+    "residence_since",
+    "accompanied_by",
+    "father_away_since",
+    "mother_away_since",
+    "father_can_guard",
+    "mother_can_guard",
+    "guardian_name",
+    "guardian_phone",
+    "school_status",
+    "school_name",
+    "health_status",
+    "disability_kind",
+    "disability_grade",
+    "screened_on",
+    "stated_classification",
+    "classification",
+    "flags",
+)
+"""A screening record's facts as a valid row gives them, in the table's column order: what the
+staged COPY (`prepare.ROW_COLUMNS`) and the projection (`app.screening.projection`) carry
+between the child's identity and their own columns."""
 KnownVillages = Collection[str] | Callable[[str], bool]
 
 DISTRICT_CODE: Final = "110115"
