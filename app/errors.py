@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -155,6 +155,17 @@ class NotFound(AppError):
     code = "not_found"
     title_zh = "记录不存在"
     title_en = "Not found"
+
+
+T = TypeVar("T")
+
+
+def found(value: T | None, detail_zh: str | None = None, detail_en: str | None = None) -> T:
+    """`value`, or a 404 (NotFound, with this wording) when there is none:
+    `return found(await repo.get_user(session, user_id), "用户不存在", "No such user")`."""
+    if value is None:
+        raise NotFound(detail_zh, detail_en)
+    return value
 
 
 class Conflict(AppError):

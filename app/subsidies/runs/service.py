@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children import history_repository as history
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
@@ -158,10 +158,11 @@ async def create_holiday_run(
 async def get_benefit_run(
     session: AsyncSession, benefit: str, period: str, *, lock: bool = False
 ) -> BenefitRun:
-    run = await runs_repo.benefit_run(session, benefit, period, lock=lock)
-    if run is None:
-        raise NotFound(f"{BENEFIT_ZH[benefit]} {period} 尚未发放", f"No {benefit} run {period}")
-    return run
+    return found(
+        await runs_repo.benefit_run(session, benefit, period, lock=lock),
+        f"{BENEFIT_ZH[benefit]} {period} 尚未发放",
+        f"No {benefit} run {period}",
+    )
 
 
 async def approve_benefit_run(
