@@ -122,8 +122,7 @@ def format_school_year(start: int) -> str:
 
 # ----------------------------------------------------------------------------- school stages
 
-ChildSchoolStage = Literal[
-    "not_in_school",
+Schooling = Literal[
     "preschool",
     "primary",
     "junior_secondary",
@@ -132,21 +131,15 @@ ChildSchoolStage = Literal[
     "higher_vocational",
     "undergraduate",
 ]
+"""The stages of schooling a child of the ledger may be in, youngest first."""
+
+ChildSchoolStage = Literal["not_in_school", Schooling]
 CHILD_SCHOOL_STAGES: Final[tuple[ChildSchoolStage, ...]] = get_args(ChildSchoolStage)
 """What a child on the ledger may be recorded as (`children.school_stage`): includes
 `not_in_school`; no postgraduate (a child of the ledger is at most an undergraduate).
 Today also `app.models.children.SCHOOL_STAGES`."""
 
-GrantSchoolStage = Literal[
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-    "postgraduate",
-]
+GrantSchoolStage = Literal[Schooling, "postgraduate"]
 GRANT_SCHOOL_STAGES: Final[tuple[GrantSchoolStage, ...]] = get_args(GrantSchoolStage)
 """The stages the subsidy parameters may set an education grant for: schooling only (no
 `not_in_school`), up to postgraduate (continued schooling)."""

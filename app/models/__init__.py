@@ -6,7 +6,6 @@ from app.models.base import Base
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
 from app.models.dashboard import DashboardSectionCache
 from app.models.incidents import (
-    INCIDENT_KINDS,
     INCIDENT_OUTCOMES,
     INCIDENT_STATUSES,
     Incident,
@@ -65,7 +64,6 @@ __all__ = [
     "CATEGORIES",
     "DIFFICULTY_KINDS",
     "FOLLOW_UP_STATUSES",
-    "INCIDENT_KINDS",
     "INCIDENT_OUTCOMES",
     "INCIDENT_STATUSES",
     "PLACEMENTS",
