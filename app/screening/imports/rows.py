@@ -212,7 +212,6 @@ _HINT: Final[dict[str, str]] = {
 
 
 def classify(
-    *,
     age: int,
     screened_on: date,
     hukou_code: str | None,
@@ -232,32 +231,6 @@ def classify(
     <= screened_on - 6 months, or one away that long and the other's `can_guard` is False.
     A missing hukou_code makes neither rule apply.
     """
-    return _classify(
-        age,
-        screened_on,
-        hukou_code,
-        accompanied_by,
-        residence_since,
-        father_away_since,
-        mother_away_since,
-        father_can_guard,
-        mother_can_guard,
-        district_code,
-    )
-
-
-def _classify(
-    age: int,
-    screened_on: date,
-    hukou_code: str | None,
-    accompanied_by: Accompaniment | None,
-    residence_since: date | None,
-    father_away_since: date | None,
-    mother_away_since: date | None,
-    father_can_guard: bool | None,
-    mother_can_guard: bool | None,
-    district_code: str,
-) -> Classification:
     if hukou_code is None or age > UNDER_16_MAX_AGE:
         return "neither"
     cutoff = months_before(screened_on, PERIOD_MONTHS)
@@ -553,7 +526,7 @@ def _judge(
     assert screened_on is not None
 
     age = age_on(birth_date, screened_on)
-    classification = _classify(
+    classification = classify(
         age,
         screened_on,
         hukou_code,

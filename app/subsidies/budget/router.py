@@ -34,13 +34,9 @@ async def create_subsidy_budget(
             session, ctx, body.year, body.amount, body.reference
         ), None
 
+    owner, scope = str(actor.id), "subsidy.budgets"
     return await create_once(
-        session,
-        idempotency_key,
-        owner=str(actor.id),
-        scope="subsidy.budgets",
-        body=body,
-        create=create,
+        session, idempotency_key, owner=owner, scope=scope, body=body, create=create
     )
 
 

@@ -47,16 +47,12 @@ async def create_education_grants(
     idempotency_key: IdempotencyKey = None,
 ) -> BenefitRunOut | JSONResponse:
     async def create() -> tuple[BenefitRunOut, uuid.UUID]:
-        run = await service.create_education_grants(session, ctx, body.school_year)
-        return await service.run_out(session, run), run.id
+        out = await service.create_education_grants(session, ctx, body.school_year)
+        return out, out.id
 
+    owner, scope = str(actor.id), "subsidy.education_grants"
     return await create_once(
-        session,
-        idempotency_key,
-        owner=str(actor.id),
-        scope="subsidy.education_grants",
-        body=body,
-        create=create,
+        session, idempotency_key, owner=owner, scope=scope, body=body, create=create
     )
 
 
@@ -66,9 +62,7 @@ async def create_education_grants(
 async def get_education_grants(
     school_year: str, session: SessionDep, _: DistrictReader
 ) -> BenefitRunOut:
-    return await service.run_out(
-        session, await service.get_benefit_run(session, _GRANTS, school_year)
-    )
+    return await service.get_benefit_run(session, _GRANTS, school_year)
 
 
 @router.post(
@@ -78,8 +72,9 @@ async def get_education_grants(
 async def approve_education_grants(
     school_year: str, session: SessionDep, _: Decider, ctx: RequestCtx, four_eyes: FourEyes
 ) -> BenefitRunOut:
-    run = await service.approve_benefit_run(session, ctx, _GRANTS, school_year, four_eyes=four_eyes)
-    return await service.run_out(session, run)
+    return await service.approve_benefit_run(
+        session, ctx, _GRANTS, school_year, four_eyes=four_eyes
+    )
 
 
 @router.get(
@@ -108,16 +103,12 @@ async def create_holiday_run(
     idempotency_key: IdempotencyKey = None,
 ) -> BenefitRunOut | JSONResponse:
     async def create() -> tuple[BenefitRunOut, uuid.UUID]:
-        run = await service.create_holiday_run(session, ctx, body.occasion, body.year)
-        return await service.run_out(session, run), run.id
+        out = await service.create_holiday_run(session, ctx, body.occasion, body.year)
+        return out, out.id
 
+    owner, scope = str(actor.id), "subsidy.holiday_runs"
     return await create_once(
-        session,
-        idempotency_key,
-        owner=str(actor.id),
-        scope="subsidy.holiday_runs",
-        body=body,
-        create=create,
+        session, idempotency_key, owner=owner, scope=scope, body=body, create=create
     )
 
 
@@ -125,8 +116,7 @@ async def create_holiday_run(
 async def get_holiday_run(
     occasion: Occasion, year: int, session: SessionDep, _: DistrictReader
 ) -> BenefitRunOut:
-    run = await service.get_benefit_run(session, _HOLIDAY, f"{occasion}-{year}")
-    return await service.run_out(session, run)
+    return await service.get_benefit_run(session, _HOLIDAY, f"{occasion}-{year}")
 
 
 @router.post(
@@ -142,8 +132,7 @@ async def approve_holiday_run(
     four_eyes: FourEyes,
 ) -> BenefitRunOut:
     period = f"{occasion}-{year}"
-    run = await service.approve_benefit_run(session, ctx, _HOLIDAY, period, four_eyes=four_eyes)
-    return await service.run_out(session, run)
+    return await service.approve_benefit_run(session, ctx, _HOLIDAY, period, four_eyes=four_eyes)
 
 
 @router.get(
