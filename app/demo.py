@@ -64,18 +64,47 @@ async def load(session: AsyncSession, settings: Settings) -> None:
         await importlib.import_module(module).load(session, settings)
 
 
+_FULL_SCOPES = ["referrals:read", "referrals:write", "children:read", "screening:read"]
+_DEMO_AGENCIES = (
+    ("police", "演示公安分局", _FULL_SCOPES),
+    ("health", "演示卫健委", _FULL_SCOPES),
+    ("education", "演示教委", _FULL_SCOPES),
+    ("disabled_federation", "演示残联", _FULL_SCOPES),
+    ("women_federation", "演示妇联", ["referrals:read", "referrals:write"]),
+)
+
+
 async def _load_foundation(session: AsyncSession, district: str) -> None:
+    await session.execute(insert(Area), _demo_areas(district))
+    await session.execute(insert(User), _demo_users(district))
+    await session.execute(insert(AgencyClient), _demo_agency_clients())
+
+
+def _area(
+    code: str, name: str, level: str, parent_code: str | None, path: str
+) -> dict[str, object]:
+    return {"code": code, "name": name, "level": level, "parent_code": parent_code, "path": path}
+
+
+def _demo_areas(district: str) -> list[dict[str, object]]:
+    """The district, its towns and their villages (villages_per_town)."""
     root = district + "/"
-    areas = [
-        {
-            "code": district,
-            "name": "大兴区（演示）",
-            "level": "district",
-            "parent_code": None,
-            "path": root,
-        }
-    ]
-    users = []
+    areas = [_area(district, "大兴区（演示）", "district", None, root)]
+    for t, count in enumerate(villages_per_town(), start=1):
+        tcode = town_code(district, t)
+        areas.append(
+            _area(tcode, f"{_TOWN_NAMES[t - 1]}演示镇", "town", district, f"{root}{tcode}/")
+        )
+        for v in range(1, count + 1):
+            vcode = village_code(district, t, v)
+            name = f"{_TOWN_NAMES[t - 1]}演示{v:02d}村"
+            areas.append(_area(vcode, name, "village", tcode, f"{root}{tcode}/{vcode}/"))
+    return areas
+
+
+def _demo_users(district: str) -> list[dict[str, object]]:
+    """The district's four accounts, a supervisor per town and a director per village, all
+    with DEMO_PASSWORD."""
     pw = hash_password(DEMO_PASSWORD)
 
     def user(username: str, full_name: str, role: str, area: str) -> dict[str, object]:
@@ -92,7 +121,7 @@ async def _load_foundation(session: AsyncSession, district: str) -> None:
             "version": 1,
         }
 
-    users += [
+    users = [
         user("admin", "演示管理员", "district_admin", district),
         user("leader", "演示局领导", "district_leader", district),
         user("auditor", "演示审计员", "auditor", district),
@@ -101,71 +130,29 @@ async def _load_foundation(session: AsyncSession, district: str) -> None:
     for t, count in enumerate(villages_per_town(), start=1):
         tcode = town_code(district, t)
         tname = f"{_TOWN_NAMES[t - 1]}演示镇"
-        areas.append(
-            {
-                "code": tcode,
-                "name": tname,
-                "level": "town",
-                "parent_code": district,
-                "path": f"{root}{tcode}/",
-            }
-        )
         users.append(user(f"sup{t:03d}", f"{tname}督导员（演示）", "town_supervisor", tcode))
         for v in range(1, count + 1):
             vcode = village_code(district, t, v)
-            areas.append(
-                {
-                    "code": vcode,
-                    "name": f"{_TOWN_NAMES[t - 1]}演示{v:02d}村",
-                    "level": "village",
-                    "parent_code": tcode,
-                    "path": f"{root}{tcode}/{vcode}/",
-                }
-            )
-            users.append(
-                user(
-                    f"dir{t:03d}{v:03d}", f"演示儿童主任{t:02d}-{v:02d}", "village_director", vcode
-                )
-            )
-    await session.execute(insert(Area), areas)
-    await session.execute(insert(User), users)
-    clients = []
-    for agency, name, scopes in (
-        (
-            "police",
-            "演示公安分局",
-            ["referrals:read", "referrals:write", "children:read", "screening:read"],
-        ),
-        (
-            "health",
-            "演示卫健委",
-            ["referrals:read", "referrals:write", "children:read", "screening:read"],
-        ),
-        (
-            "education",
-            "演示教委",
-            ["referrals:read", "referrals:write", "children:read", "screening:read"],
-        ),
-        (
-            "disabled_federation",
-            "演示残联",
-            ["referrals:read", "referrals:write", "children:read", "screening:read"],
-        ),
-        ("women_federation", "演示妇联", ["referrals:read", "referrals:write"]),
-    ):
-        clients.append(
-            {
-                "id": uuid.uuid4(),
-                "client_id": f"demo-{agency}",
-                "name": name,
-                "agency": agency,
-                "scopes": scopes,
-                "secret_hash": hash_client_secret(f"demo-{agency}-secret"),
-                "is_active": True,
-                "version": 1,
-            }
-        )
-    await session.execute(insert(AgencyClient), clients)
+            director = f"演示儿童主任{t:02d}-{v:02d}"
+            users.append(user(f"dir{t:03d}{v:03d}", director, "village_director", vcode))
+    return users
+
+
+def _demo_agency_clients() -> list[dict[str, object]]:
+    """A client per partner agency, its secret `demo-<agency>-secret`."""
+    return [
+        {
+            "id": uuid.uuid4(),
+            "client_id": f"demo-{agency}",
+            "name": name,
+            "agency": agency,
+            "scopes": scopes,
+            "secret_hash": hash_client_secret(f"demo-{agency}-secret"),
+            "is_active": True,
+            "version": 1,
+        }
+        for agency, name, scopes in _DEMO_AGENCIES
+    ]
 
 
 def print_logins(base: str) -> None:

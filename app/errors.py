@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -155,6 +155,17 @@ class NotFound(AppError):
     code = "not_found"
     title_zh = "记录不存在"
     title_en = "Not found"
+
+
+T = TypeVar("T")
+
+
+def found(value: T | None, detail_zh: str | None = None, detail_en: str | None = None) -> T:
+    """`value`, or a 404 (NotFound, with this wording) when there is none:
+    `return found(await repo.get_user(session, user_id), "用户不存在", "No such user")`."""
+    if value is None:
+        raise NotFound(detail_zh, detail_en)
+    return value
 
 
 class Conflict(AppError):
@@ -329,88 +340,93 @@ def _allowed_methods(request: Request) -> list[str]:
 
 def install(app: FastAPI) -> None:
     """Install the handlers that turn every error into problem+json."""
-
-    async def on_app_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, AppError)
-        return problem_response(request, exc)
-
-    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errs = exc.errors()
-        if any(e.get("type") == "json_invalid" for e in errs):
-            return problem_response(
-                request, MalformedBody("请求体不是有效的JSON", "The body is not valid JSON")
-            )
-        return problem_response(request, ValidationFailed(errors=translate_validation_errors(errs)))
-
-    async def on_http(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        mapping: dict[int, type[AppError]] = {
-            401: NotAuthenticated,
-            403: Forbidden,
-            404: NotFound,
-            409: Conflict,
-            413: PayloadTooLarge,
-            415: UnsupportedMediaType,
-        }
-        cls = mapping.get(exc.status_code)
-        headers = dict(exc.headers or {})
-        if cls is not None:
-            mapped = cls()
-            mapped.headers = {**mapped.headers, **headers}
-            return problem_response(request, mapped)
-        err = AppError()
-        err.status = exc.status_code
-        err.code = f"http_{exc.status_code}"
-        err.title_zh = err.title_en = str(exc.detail)
-        if exc.status_code == 405:
-            err.code, err.title_zh, err.title_en = (
-                "method_not_allowed",
-                "不支持的请求方法",
-                "Method not allowed",
-            )
-            # Starlette names only the first matching route's methods; the path may have more.
-            allowed = _allowed_methods(request)
-            if allowed:
-                headers["Allow"] = ", ".join(allowed)
-        err.headers = headers
-        return problem_response(request, err)
-
-    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
-        """The database's own errors: 503 when it is away, else on as before (to the 500).
-
-        Handled here, inside the application, so that the response is the request's last word:
-        an exception left to the outermost handler has uvicorn drop the client's connection.
-        """
-        from app.dbfault import is_database_unavailable
-
-        if not is_database_unavailable(exc):
-            raise exc
-        # Not a bug of ours: the database is away. 503 with Retry-After; the pool reconnects by
-        # itself once it is back (app.db), no restart needed.
-        log.warning(
-            "database unavailable", extra={"path": request.url.path, "error": repr(exc)[:500]}
-        )
-        return problem_response(request, DatabaseUnavailable())
-
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        from app.dbfault import is_database_unavailable
-
-        if isinstance(exc, DATABASE_ERRORS) and is_database_unavailable(exc):
-            # Raised outside the routes (a middleware): still a 503, not a 500.
-            return problem_response(request, DatabaseUnavailable())
-        log.exception("unhandled error", extra={"path": request.url.path})
-        err = AppError()
-        err.status, err.code = 500, "internal_error"
-        err.title_zh, err.title_en = "服务器内部错误", "Internal server error"
-        return problem_response(request, err)
-
-    app.add_exception_handler(AppError, on_app_error)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(AppError, _on_app_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
     for cls in DATABASE_ERRORS:
-        app.add_exception_handler(cls, on_database_error)
-    app.add_exception_handler(Exception, on_unexpected)
+        app.add_exception_handler(cls, _on_database_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+# Starlette's own HTTP errors (a 404 of no route, a 405…) answered as our problems.
+_HTTP_ERRORS: dict[int, type[AppError]] = {
+    401: NotAuthenticated,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+}
+
+
+async def _on_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(request, exc)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errs = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errs):
+        return problem_response(
+            request, MalformedBody("请求体不是有效的JSON", "The body is not valid JSON")
+        )
+    return problem_response(request, ValidationFailed(errors=translate_validation_errors(errs)))
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    cls = _HTTP_ERRORS.get(exc.status_code)
+    headers = dict(exc.headers or {})
+    if cls is not None:
+        mapped = cls()
+        mapped.headers = {**mapped.headers, **headers}
+        return problem_response(request, mapped)
+    err = AppError()
+    err.status = exc.status_code
+    err.code = f"http_{exc.status_code}"
+    err.title_zh = err.title_en = str(exc.detail)
+    if exc.status_code == 405:
+        err.code, err.title_zh, err.title_en = (
+            "method_not_allowed",
+            "不支持的请求方法",
+            "Method not allowed",
+        )
+        # Starlette names only the first matching route's methods; the path may have more.
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    err.headers = headers
+    return problem_response(request, err)
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database's own errors: 503 when it is away, else on as before (to the 500).
+
+    Handled here, inside the application, so that the response is the request's last word:
+    an exception left to the outermost handler has uvicorn drop the client's connection.
+    """
+    from app.dbfault import is_database_unavailable
+
+    if not is_database_unavailable(exc):
+        raise exc
+    # Not a bug of ours: the database is away. 503 with Retry-After; the pool reconnects by
+    # itself once it is back (app.db), no restart needed.
+    log.warning("database unavailable", extra={"path": request.url.path, "error": repr(exc)[:500]})
+    return problem_response(request, DatabaseUnavailable())
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    from app.dbfault import is_database_unavailable
+
+    if isinstance(exc, DATABASE_ERRORS) and is_database_unavailable(exc):
+        # Raised outside the routes (a middleware): still a 503, not a 500.
+        return problem_response(request, DatabaseUnavailable())
+    log.exception("unhandled error", extra={"path": request.url.path})
+    err = AppError()
+    err.status, err.code = 500, "internal_error"
+    err.title_zh, err.title_en = "服务器内部错误", "Internal server error"
+    return problem_response(request, err)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -13,9 +13,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from app.errors import ValidationFailed, problem_response
+from app.kit.asgi import HttpMiddleware
 
 _MSG = ("不能包含空字符（U+0000）", "Must not contain the NUL character (U+0000)")
 
@@ -39,14 +40,8 @@ def _find_nul(value: Any, path: str) -> str | None:
     return None
 
 
-class NulGuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class NulGuardMiddleware(HttpMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if "\x00" in scope.get("path", ""):
             # A path parameter (a school year, a month) would reach a query as it is.
             await self._reject(scope, send, "path")

@@ -215,6 +215,7 @@ def create_app(
     settings = settings or get_settings()
     setup_logging(settings.log_level)
     from app.edge import trusted_proxies
+    from app.tracing import setup_tracing
 
     proxies = trusted_proxies(settings)  # a malformed TRUSTED_PROXIES stops the start
     docs = settings.serve_docs
@@ -231,6 +232,19 @@ def create_app(
         # The reading order of the documentation (the routers are included hot paths first).
         openapi_tags=[{"name": name} for name in DOC_TAGS],
     )
+    _set_state(app, settings, engine, sessionmaker, clock)
+    errors.install(app)
+    wiring.wire()
+    _include_routers(app, settings)
+    _add_middleware(app, settings, proxies)
+    setup_tracing(app)  # outermost, and only when OTEL_* asks for it
+    return app
+
+
+def _set_state(
+    app: FastAPI, settings: Settings, engine: Any, sessionmaker: Any, clock: Clock | None
+) -> None:
+    """What the requests share: settings, database, clock, metrics, keys, login throttle."""
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
@@ -245,14 +259,19 @@ def create_app(
     from app.auth.throttle import LoginThrottle
 
     app.state.login_throttle = LoginThrottle(settings)
-    errors.install(app)
-    wiring.wire()
+
+
+def _include_routers(app: FastAPI, settings: Settings) -> None:
     common = errors.error_responses(400, 401, 413, 422, 429)
     for router in _routers():
         # Every API route can answer these (malformed body, no token, too large, invalid, limited).
         app.include_router(router, responses=common if router is not health.router else None)
     if settings.metrics_on_main_port:
         app.include_router(health.metrics_router)
+
+
+def _add_middleware(app: FastAPI, settings: Settings, proxies: list[str]) -> None:
+    """The middleware, innermost first (each added one wraps the ones before it)."""
     app.add_middleware(NulGuardMiddleware)
     # Level 6: nearly level 9's size for phones, at half the CPU on large lists.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
@@ -267,7 +286,6 @@ def create_app(
         max_upload_bytes=settings.max_upload_bytes,
     )
     from app.ratelimit import RateLimitMiddleware
-    from app.tracing import setup_tracing
 
     app.add_middleware(RateLimitMiddleware, settings=settings, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
@@ -278,5 +296,3 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     # Outside the rate limits and the logs: they see the client the trusted proxy names.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
-    setup_tracing(app)  # outermost, and only when OTEL_* asks for it
-    return app

@@ -19,7 +19,9 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from app.kit.asgi import HttpMiddleware
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -131,17 +133,10 @@ def _trace_context() -> dict[str, str]:
     return {"trace_id": f"{ctx.trace_id:032x}", "span_id": f"{ctx.span_id:016x}"}
 
 
-class _RouteSpanName:
+class _RouteSpanName(HttpMiddleware):
     """Names the server span after the matched route template (`GET /api/v1/users/{user_id}`)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def named_send(message: Message) -> None:
             # Before the response starts: the span may end with the last body chunk.
             if message["type"] == "http.response.start":

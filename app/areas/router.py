@@ -8,18 +8,14 @@ from app.areas import service
 from app.areas.schemas import AreaImportResult, AreaLevel, AreaOut
 from app.auth.principal import CurrentPrincipal, DistrictAdmin
 from app.db import SessionDep
-from app.errors import UnsupportedMediaType, ValidationFailed, error_responses
+from app.errors import UnsupportedMediaType, ValidationFailed
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, reads
 
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
 
 
-@router.get(
-    "",
-    response_model=Page[AreaOut],
-    summary="List areas (district, towns, villages)",
-    responses=error_responses(401, 422),
-)
+@router.get("", **reads(Page[AreaOut], "List areas (district, towns, villages)", errors=(401, 422)))
 async def list_areas(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -33,24 +29,26 @@ async def list_areas(
 
 @router.post(
     "/import",
-    response_model=AreaImportResult,
-    summary="Import areas from CSV (code,name,level,parent_code): multipart `file` or text/csv",
-    responses=error_responses(400, 401, 403, 408, 413, 415, 422, 429),
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                        "required": ["file"],
-                    }
+    **acts(
+        AreaImportResult,
+        "Import areas from CSV (code,name,level,parent_code): multipart `file` or text/csv",
+        errors=(400, 401, 403, 408, 413, 415, 422, 429),
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "required": ["file"],
+                        }
+                    },
                 },
-            },
-            "required": True,
-        }
-    },
+                "required": True,
+            }
+        },
+    ),
 )
 async def import_areas(
     request: Request,

@@ -13,7 +13,7 @@ from app.areas.schemas import AreaImportResult, AreaOut
 from app.auth.principal import Principal
 from app.errors import ValidationFailed
 from app.kit import audit
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.models import Area
 
 COLUMNS = ("code", "name", "level", "parent_code")
@@ -212,7 +212,5 @@ async def list_areas(
     cursor: str | None,
 ) -> Page[AreaOut]:
     """Areas by code, one page (every signed-in caller reads the area tree)."""
-    rows, next_cursor = await paginate(
-        session, repo.list_stmt(level, parent_code), [Area.code], limit=limit, cursor=cursor
-    )
-    return Page(items=[AreaOut.model_validate(a) for a in rows], next_cursor=next_cursor)
+    stmt = repo.list_stmt(level, parent_code)
+    return await page_of(session, stmt, [Area.code], limit, cursor, AreaOut.model_validate)

@@ -9,9 +9,9 @@ from app.audit.schemas import AuditFilter, AuditOut
 from app.auth.principal import require_roles
 from app.auth.roles import AUDIT_READERS
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import lists
 from app.kit.types import Timestamp
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -19,10 +19,11 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 @router.get(
     "",
-    response_model=Page[AuditOut],
-    summary="The audit log, newest first",
-    responses=error_responses(401, 403, 422),
-    dependencies=[Depends(require_roles(*AUDIT_READERS))],
+    **lists(
+        Page[AuditOut],
+        "The audit log, newest first",
+        dependencies=[Depends(require_roles(*AUDIT_READERS))],
+    ),
 )
 async def list_audit(
     session: SessionDep,

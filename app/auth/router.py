@@ -15,6 +15,7 @@ from app.auth.principal import CurrentPrincipal
 from app.db import SessionDep
 from app.errors import error_responses, problem_response
 from app.kit.clock import ClockDep
+from app.kit.routes import acts, reads
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -58,9 +59,11 @@ def _missing(field: str) -> service.OAuthError:
 
 @router.post(
     "/token",
-    response_model=TokenResponse,
-    summary="Obtain an access token (password, refresh_token or client_credentials grant)",
-    responses=error_responses(400, 401, 422, 429),
+    **acts(
+        TokenResponse,
+        "Obtain an access token (password, refresh_token or client_credentials grant)",
+        errors=(400, 401, 422, 429),
+    ),
 )
 async def issue_token(
     request: Request,
@@ -134,7 +137,7 @@ async def revoke_token(
     return {"revoked": True}
 
 
-@router.get("/me", response_model=Me, summary="Who am I", responses=error_responses(401))
+@router.get("/me", **reads(Me, "Who am I", errors=(401,)))
 async def who_am_i(principal: CurrentPrincipal) -> Me:
     return Me(
         kind=principal.kind,

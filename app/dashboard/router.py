@@ -20,8 +20,8 @@ from app.dashboard import service
 from app.dashboard.auth import DashboardReader
 from app.dashboard.schemas import SummaryOut
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
+from app.kit.routes import reads
 from app.kit.types import Month
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
@@ -42,16 +42,15 @@ RECORD_ROUTES = {
 
 @router.get(
     "/api/v1/dashboard/summary",
-    response_model=SummaryOut,
-    response_model_exclude_unset=True,
-    summary="The operations dashboard: every installed domain's figures for an area and month",
-    description=(
-        "District roles see the district (default) or any town; a town supervisor their own "
+    **reads(
+        SummaryOut,
+        "The operations dashboard: every installed domain's figures for an area and month",
+        response_model_exclude_unset=True,
+        description="District roles see the district (default) or any town; a town supervisor their own "
         "town. A section is present only when its domain is installed; `subsidies` only at "
         "district scope. Expensive sections (screening, subsidies) are pre-aggregated and "
-        "carry `computed_at`."
+        "carry `computed_at`.",
     ),
-    responses=error_responses(401, 403, 404, 422),
 )
 async def get_dashboard_summary(
     request: Request,

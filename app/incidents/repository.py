@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.jurisdiction import area_clause
@@ -131,15 +132,6 @@ async def get_visible(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def get_incident(
-    session: AsyncSession, incident_id: uuid.UUID, *, lock: bool = False
-) -> Incident | None:
-    stmt = select(Incident).where(Incident.id == incident_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def readable_child(
     session: AsyncSession, principal: Principal, child_id: uuid.UUID
 ) -> Child | None:
@@ -227,48 +219,35 @@ def list_stmt(
 
 
 async def steps_of(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-    out: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    if not ids:
-        return out
-    stmt = (
-        select(IncidentStep)
-        .where(IncidentStep.incident_id.in_(ids))
-        .order_by(IncidentStep.incident_id, IncidentStep.id)
-    )
-    for step in (await session.execute(stmt)).scalars():
-        out[step.incident_id].append(step)
-    return out
+    return await _by_parent(session, IncidentStep.incident_id, ids, IncidentStep.id)
 
 
 async def referrals_of(
     session: AsyncSession, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[Referral]]:
-    out: dict[uuid.UUID, list[Referral]] = defaultdict(list)
-    if not ids:
-        return out
-    stmt = (
-        select(Referral)
-        .where(Referral.incident_id.in_(ids))
-        .order_by(Referral.incident_id, Referral.referred_at, Referral.id)
-    )
-    for ref in (await session.execute(stmt)).scalars():
-        out[ref.incident_id].append(ref)
-    return out
+    return await _by_parent(session, Referral.incident_id, ids, Referral.referred_at, Referral.id)
 
 
 async def updates_of(
     session: AsyncSession, referral_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[ReferralUpdate]]:
-    out: dict[uuid.UUID, list[ReferralUpdate]] = defaultdict(list)
-    if not referral_ids:
+    order = (ReferralUpdate.at, ReferralUpdate.id)
+    return await _by_parent(session, ReferralUpdate.referral_id, referral_ids, *order)
+
+
+async def _by_parent(
+    session: AsyncSession,
+    parent: InstrumentedAttribute[uuid.UUID],
+    ids: list[uuid.UUID],
+    *order: InstrumentedAttribute[Any],
+) -> dict[uuid.UUID, list[Any]]:
+    """The rows whose `parent` column is one of `ids`, grouped by it, each group in `order`."""
+    out: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    if not ids:
         return out
-    stmt = (
-        select(ReferralUpdate)
-        .where(ReferralUpdate.referral_id.in_(referral_ids))
-        .order_by(ReferralUpdate.referral_id, ReferralUpdate.at, ReferralUpdate.id)
-    )
-    for upd in (await session.execute(stmt)).scalars():
-        out[upd.referral_id].append(upd)
+    stmt = select(parent.class_).where(parent.in_(ids)).order_by(parent, *order)
+    for row in (await session.execute(stmt)).scalars():
+        out[getattr(row, parent.key)].append(row)
     return out
 
 

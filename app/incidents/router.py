@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.incidents import service, views
 from app.incidents.auth import IncidentManager, IncidentStaff, NotificationReader
 from app.incidents.schemas import (
@@ -25,10 +24,11 @@ from app.incidents.schemas import (
     TransitionIn,
 )
 from app.incidents.situations import SITUATIONS, Situation
-from app.kit import idempotency
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
+from app.kit.idempotency import create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, creates, lists, reads
 from app.kit.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
@@ -39,10 +39,11 @@ REPLAY: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/incidents",
-    response_model=IncidentOut,
-    status_code=201,
-    summary="File a mandatory report 强制报告 (referred to the police at once), or a draft",
-    responses=REPLAY | error_responses(400, 401, 403, 409, 422),
+    **creates(
+        IncidentOut,
+        "File a mandatory report 强制报告 (referred to the police at once), or a draft",
+        replayed=REPLAY,
+    ),
 )
 async def create_incident(
     body: IncidentCreate,
@@ -51,25 +52,23 @@ async def create_incident(
     _: IncidentStaff,
     ctx: RequestCtx,
 ) -> IncidentOut | JSONResponse:
+
+    async def create() -> tuple[IncidentOut, uuid.UUID]:
+        new = await service.create_incident(session, ctx, body)
+        set_etag(response, new.incident.version)
+        return views.full_view(new.incident, new.child, new.steps, new.referrals, {}), body.id
+
     # The client's id is the idempotency key.
-    key = {"owner": str(ctx.actor.id), "scope": "incidents"}
-    if replay := await idempotency.replay_for_key(session, str(body.id), **key, body=body):
-        return replay
-    new = await service.create_incident(session, ctx, body)
-    incident = new.incident
-    out = views.full_view(incident, new.child, new.steps, new.referrals, {})
-    await idempotency.remember_for_key(
-        session, str(body.id), **key, out=out, resource_id=str(body.id)
-    )
-    set_etag(response, incident.version)
-    return out
+    owner, key = str(ctx.actor.id), str(body.id)
+    return await create_once(session, key, owner=owner, scope="incidents", body=body, create=create)
 
 
 @router.get(
     "/incidents",
-    response_model=Page[IncidentOut | IncidentSummary],
-    summary="List the incidents the caller may see (town supervisors: summaries)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[IncidentOut | IncidentSummary],
+        "List the incidents the caller may see (town supervisors: summaries)",
+    ),
 )
 async def list_incidents(
     session: SessionDep,
@@ -103,9 +102,11 @@ async def list_incidents(
 
 @router.get(
     "/incidents/situations",
-    response_model=list[SituationInfo],
-    summary="The nine situations of the 2020 opinion on mandatory reporting, with their wording",
-    responses=error_responses(401, 403),
+    **reads(
+        list[SituationInfo],
+        "The nine situations of the 2020 opinion on mandatory reporting, with their wording",
+        errors=(401, 403),
+    ),
 )
 async def list_situations(_: IncidentStaff) -> list[SituationInfo]:
     return [
@@ -122,9 +123,10 @@ async def list_situations(_: IncidentStaff) -> list[SituationInfo]:
 
 @router.get(
     "/incidents/{incident_id:uuid}",
-    response_model=IncidentOut | IncidentSummary,
-    summary="One incident: whole for its circle, a summary for the town supervisor",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        IncidentOut | IncidentSummary,
+        "One incident: whole for its circle, a summary for the town supervisor",
+    ),
 )
 async def get_incident(
     incident_id: uuid.UUID,
@@ -140,9 +142,7 @@ async def get_incident(
 
 @router.post(
     "/incidents/{incident_id:uuid}/complete",
-    response_model=IncidentOut,
-    summary="Complete a draft: it becomes a report and is referred to the police",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(IncidentOut, "Complete a draft: it becomes a report and is referred to the police"),
 )
 async def complete_incident_draft(
     incident_id: uuid.UUID,
@@ -160,10 +160,13 @@ async def complete_incident_draft(
 
 @router.post(
     "/incidents/{incident_id:uuid}/transitions",
-    response_model=IncidentOut,
-    summary="Move an incident one step: reported → acknowledged → investigating → "
-    "intervening → closed",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        IncidentOut,
+        (
+            "Move an incident one step: reported → acknowledged → investigating → "
+            "intervening → closed"
+        ),
+    ),
 )
 async def transition_incident(
     incident_id: uuid.UUID,
@@ -181,10 +184,12 @@ async def transition_incident(
 
 @router.post(
     "/incidents/{incident_id:uuid}/referrals",
-    response_model=StaffReferralOut,
-    status_code=201,
-    summary="Refer an incident also to health, education or a federation",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **creates(
+        StaffReferralOut,
+        "Refer an incident also to health, education or a federation",
+        errors=(401, 403, 404, 409, 422),
+        replayed={},
+    ),
 )
 async def create_incident_referral(
     incident_id: uuid.UUID,
@@ -199,10 +204,11 @@ async def create_incident_referral(
 
 @router.get(
     "/notifications",
-    response_model=Page[NotificationOut],
-    summary="The caller's notifications (escalations), oldest first",
-    tags=["notifications"],
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[NotificationOut],
+        "The caller's notifications (escalations), oldest first",
+        tags=["notifications"],
+    ),
 )
 async def list_notifications(
     session: SessionDep,
@@ -217,10 +223,7 @@ async def list_notifications(
 
 @router.post(
     "/notifications/{notification_id:uuid}/read",
-    response_model=NotificationOut,
-    summary="Mark a notification read",
-    tags=["notifications"],
-    responses=error_responses(401, 403, 404, 422),
+    **reads(NotificationOut, "Mark a notification read", tags=["notifications"]),
 )
 async def mark_notification_read(
     notification_id: uuid.UUID, session: SessionDep, _: NotificationReader, ctx: RequestCtx

@@ -40,7 +40,7 @@ from app.incidents.schemas import (
 from app.kit import audit, idnumber
 from app.kit.clock import DISTRICT_TZ
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.models import Child, Incident, IncidentStep, Notification, Referral
 from app.webhooks import outbox
 
@@ -286,16 +286,8 @@ async def _police_referral(
 ) -> tuple[Referral, list[outbox.PreparedDelivery]]:
     """A report's referral to the police and its deliveries, stored with the report."""
     referral = _new_referral(incident, "police", ctx, note=None)
-    deliveries = await outbox.prepare_event(
-        session,
-        ctx.keyring,
-        event=outbox.REFERRAL_CREATED,
-        referral=referral,
-        incident=incident,
-        child=child,
-        occurred_at=ctx.now,
-        today=ctx.today,
-    )
+    created = outbox.REFERRAL_CREATED
+    deliveries = await outbox.prepare_event(session, ctx, created, referral, incident, child)
     audit.record(session, ctx, "referral.create", "referral", referral.id, {"agency": "police"})
     return referral, deliveries
 
@@ -363,9 +355,7 @@ async def complete_draft(
 ) -> Incident:
     """A draft becomes a report (and is referred to the police) when its facts are given."""
     principal = ctx.actor
-    incident = await repo.get_visible(session, principal, incident_id, lock=True)
-    if incident is None:
-        raise IncidentNotFound()
+    incident = await _locked(session, principal, incident_id)
     if not (principal.role == Role.DISTRICT_ADMIN or incident.reporter_id == principal.id):
         raise Forbidden("只有报告人或区级管理员可完成草稿", "Only the reporter or an admin may")
     if incident.status != "draft":
@@ -431,16 +421,7 @@ async def _refer(
 ) -> Referral:
     referral = _new_referral(incident, agency, ctx, note=note)
     session.add(referral)
-    await outbox.record_event(
-        session,
-        ctx.keyring,
-        event=outbox.REFERRAL_CREATED,
-        referral=referral,
-        incident=incident,
-        child=child,
-        occurred_at=ctx.now,
-        today=ctx.today,
-    )
+    await outbox.record_event(session, ctx, outbox.REFERRAL_CREATED, referral, incident, child)
     audit.record(session, ctx, "referral.create", "referral", referral.id, {"agency": agency})
     return referral
 
@@ -452,9 +433,7 @@ async def add_referral(
     body: ReferralCreate,
 ) -> Referral:
     """District staff refer a report to health, education or a federation as well."""
-    incident = await repo.get_visible(session, ctx.actor, incident_id, lock=True)
-    if incident is None:
-        raise IncidentNotFound()
+    incident = await _locked(session, ctx.actor, incident_id)
     if incident.status in ("draft", "closed"):
         raise TransitionRefused(
             "草稿或已结案的报告不能转介",
@@ -497,16 +476,8 @@ async def move(
     child = await repo.child_of(session, incident)
     referrals = (await repo.referrals_of(session, [incident.id]))[incident.id]
     for referral in referrals:
-        await outbox.record_event(
-            session,
-            ctx.keyring,
-            event="incident.status_changed",
-            referral=referral,
-            incident=incident,
-            child=child,
-            occurred_at=ctx.now,
-            today=ctx.today,
-        )
+        changed = "incident.status_changed"
+        await outbox.record_event(session, ctx, changed, referral, incident, child)
     audit.record(session, ctx, "incident.transition", "incident", incident.id, {"to": to})
 
 
@@ -516,9 +487,7 @@ async def transition(
     incident_id: uuid.UUID,
     body: TransitionIn,
 ) -> Incident:
-    incident = await repo.get_visible(session, ctx.actor, incident_id, lock=True)
-    if incident is None:
-        raise IncidentNotFound()
+    incident = await _locked(session, ctx.actor, incident_id)
     errors: list[tuple[str, str, str]] = []
     if body.to == "closed" and body.outcome is None:
         errors.append(("outcome", "结案须填写结论", "Closing needs an outcome"))
@@ -558,14 +527,9 @@ async def list_notifications(
     cursor: str | None,
 ) -> Page[NotificationOut]:
     """The caller's notifications (escalations), oldest first."""
-    rows, nxt = await paginate(
-        session,
-        repo.notifications_stmt(ctx.actor.id, unread),
-        [Notification.created_at, Notification.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[NotificationOut.model_validate(n) for n in rows], next_cursor=nxt)
+    stmt = repo.notifications_stmt(ctx.actor.id, unread)
+    keys = [Notification.created_at, Notification.id]
+    return await page_of(session, stmt, keys, limit, cursor, NotificationOut.model_validate)
 
 
 async def mark_notification_read(
@@ -641,3 +605,11 @@ async def escalate(session: AsyncSession, now: datetime) -> Escalated:
     session.add_all(notes)
     await session.flush()
     return Escalated(referrals=[r[0] for r in refs], drafts=drafts)
+
+
+async def _locked(session: AsyncSession, principal: Principal, incident_id: uuid.UUID) -> Incident:
+    """The incident, locked for a change, if the caller may see it; else 404."""
+    incident = await repo.get_visible(session, principal, incident_id, lock=True)
+    if incident is None:
+        raise IncidentNotFound()
+    return incident

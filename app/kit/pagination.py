@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -132,3 +132,16 @@ async def paginate(
         last = rows[-1]
         next_cursor = encode_cursor([getattr(last, str(c.key)) for c in cols])
     return rows, next_cursor
+
+
+async def page_of(
+    session: AsyncSession,
+    stmt: Select[Any],
+    keys: Sequence[Any],
+    limit: int,
+    cursor: str | None,
+    item: Callable[[Any], T],
+) -> Page[T]:
+    """`paginate`, each row answered as `item(row)`: one page in the API's shape."""
+    rows, next_cursor = await paginate(session, stmt, keys, limit=limit, cursor=cursor)
+    return Page(items=[item(row) for row in rows], next_cursor=next_cursor)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from app.errors import ValidationFailed
 
@@ -122,8 +122,7 @@ def format_school_year(start: int) -> str:
 
 # ----------------------------------------------------------------------------- school stages
 
-ChildSchoolStage = Literal[
-    "not_in_school",
+Schooling = Literal[
     "preschool",
     "primary",
     "junior_secondary",
@@ -132,40 +131,16 @@ ChildSchoolStage = Literal[
     "higher_vocational",
     "undergraduate",
 ]
-CHILD_SCHOOL_STAGES: Final[tuple[ChildSchoolStage, ...]] = (
-    "not_in_school",
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-)
+"""The stages of schooling a child of the ledger may be in, youngest first."""
+
+ChildSchoolStage = Literal["not_in_school", Schooling]
+CHILD_SCHOOL_STAGES: Final[tuple[ChildSchoolStage, ...]] = get_args(ChildSchoolStage)
 """What a child on the ledger may be recorded as (`children.school_stage`): includes
 `not_in_school`; no postgraduate (a child of the ledger is at most an undergraduate).
 Today also `app.models.children.SCHOOL_STAGES`."""
 
-GrantSchoolStage = Literal[
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-    "postgraduate",
-]
-GRANT_SCHOOL_STAGES: Final[tuple[GrantSchoolStage, ...]] = (
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-    "postgraduate",
-)
+GrantSchoolStage = Literal[Schooling, "postgraduate"]
+GRANT_SCHOOL_STAGES: Final[tuple[GrantSchoolStage, ...]] = get_args(GrantSchoolStage)
 """The stages the subsidy parameters may set an education grant for: schooling only (no
 `not_in_school`), up to postgraduate (continued schooling)."""
 
@@ -174,12 +149,7 @@ GRANT_SCHOOL_STAGES: Final[tuple[GrantSchoolStage, ...]] = (
 Category = Literal[
     "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
 ]
-CATEGORIES: Final[tuple[Category, ...]] = (
-    "orphan",
-    "de_facto_unsupported",
-    "poor_family_seriously_ill",
-    "poor_family_disabled",
-)
+CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 CATEGORY_ZH: Final[dict[str, str]] = {
     "orphan": "孤儿",
     "de_facto_unsupported": "事实无人抚养儿童",

@@ -21,7 +21,6 @@ from app.models.education_aid import (
     HolidayGift,
 )
 from app.models.incidents import (
-    INCIDENT_KINDS,
     INCIDENT_OUTCOMES,
     INCIDENT_STATUSES,
     Incident,
@@ -116,7 +115,6 @@ __all__ = [
     "COUNSELLING_RISKS",
     "DIFFICULTY_KINDS",
     "FOLLOW_UP_STATUSES",
-    "INCIDENT_KINDS",
     "INCIDENT_OUTCOMES",
     "INCIDENT_STATUSES",
     "INSTITUTE_ACTIVITY_KINDS",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import get_args
 
 from sqlalchemy import (
     ARRAY,
@@ -17,19 +18,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, RecordCheckColumns, Timestamps, Versioned, uuid_pk
-
-STAFF_ROLES = (
-    "district_admin",
-    "district_leader",
-    "institution_staff",
-    "town_supervisor",
-    "village_director",
-    "auditor",
-    "protection_staff",
-    "counsellor",
-    "case_worker",
+from app.auth.roles import RoleName
+from app.models.base import (
+    Base,
+    RecordCheckColumns,
+    Timestamps,
+    Versioned,
+    belongs_to,
+    one_of,
+    uuid_pk,
 )
+
+STAFF_ROLES = get_args(RoleName)
+"""Every staff role (app.auth.roles.Role)."""
 AGENCIES = (
     "police",
     "health",
@@ -59,14 +60,7 @@ class User(Timestamps, Versioned, RecordCheckColumns, Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('district_admin','district_leader','institution_staff',"
-            "'town_supervisor','village_director','auditor',"
-            "'protection_staff','counsellor','case_worker')",
-            name="role",
-        ),
-    )
+    __table_args__ = (CheckConstraint(one_of("role", STAFF_ROLES), name="role"),)
 
 
 class AgencyClient(Timestamps, Versioned, Base):
@@ -89,13 +83,7 @@ class AgencyClient(Timestamps, Versioned, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
-    __table_args__ = (
-        CheckConstraint(
-            "agency IN ('police','health','education','disabled_federation','women_federation',"
-            "'charity')",
-            name="agency",
-        ),
-    )
+    __table_args__ = (CheckConstraint(one_of("agency", AGENCIES), name="agency"),)
 
 
 class RefreshToken(Base):
@@ -104,7 +92,7 @@ class RefreshToken(Base):
     __tablename__ = "refresh_tokens"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    user_id: Mapped[uuid.UUID] = belongs_to("users.id")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     family_id: Mapped[uuid.UUID] = mapped_column(nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(

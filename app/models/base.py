@@ -5,9 +5,10 @@ module of it."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Integer, MetaData, String, func
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -21,6 +22,18 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The SQL of a CHECK that `column` holds one of `values`: `status IN ('a','b')`, so that a
+    model's list of codes and its constraint are one list."""
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
+
+
+def belongs_to(target: str) -> Mapped[uuid.UUID]:
+    """The required, indexed UUID reference of a row to the one it belongs to
+    (`target` is "table.column"): a referral's incident, a claim's child."""
+    return mapped_column(ForeignKey(target), nullable=False, index=True)
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.kit.vocab import CATEGORIES as CATEGORIES
 from app.kit.vocab import CHILD_SCHOOL_STAGES
 from app.kit.vocab import PLACEMENTS as PLACEMENTS
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, belongs_to, uuid_pk
 
 # The ledger's words come from the one vocabulary (app/kit/vocab.py).
 SCHOOL_STAGES = CHILD_SCHOOL_STAGES
@@ -118,9 +118,7 @@ class ChildChange(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     # The order entries were written in (several may share a timestamp).
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("children.id"), nullable=False, index=True
-    )
+    child_id: Mapped[uuid.UUID] = belongs_to("children.id")
     at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )

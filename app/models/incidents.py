@@ -31,34 +31,11 @@ from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.incidents.situations import SITUATION_CODES
+from app.models.base import Base, Timestamps, Versioned, belongs_to, one_of, uuid_pk
 
-INCIDENT_KINDS = (
-    "sexual_abuse",
-    "physical_abuse",
-    "bullying",
-    "unexplained_injury",
-    "neglect",
-    "abandonment",
-    "trafficking",
-    "begging",
-    "self_harm",
-    "minor_pregnancy",
-    "domestic_violence",
-    "other",
-)
-# The nine situations of the 2020 opinion (app/incidents/situations.py has their wording).
-INCIDENT_SITUATIONS = (
-    "genital_injury",
-    "girl_under_14_sexual_assault_or_pregnancy",
-    "girl_14_plus_pregnancy_after_assault",
-    "injuries_suggesting_violence",
-    "disability_or_death_by_harm",
-    "abandonment_or_no_care",
-    "unknown_origin_missing_or_trafficked",
-    "organised_begging",
-    "other_serious_harm",
-)
+# The nine situations of the 2020 opinion: their codes and wording are app/incidents/situations.py.
+INCIDENT_SITUATIONS = SITUATION_CODES
 INCIDENT_STATUSES = ("draft", "reported", "acknowledged", "investigating", "intervening", "closed")
 INCIDENT_OUTCOMES = ("substantiated", "unsubstantiated", "transferred")
 REFERRAL_STATUSES = ("pending", "acknowledged", "in_progress", "completed", "declined")
@@ -99,9 +76,7 @@ class Incident(Timestamps, Versioned, Base):
     immediate_danger: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
-    reporter_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id"), nullable=False, index=True
-    )
+    reporter_id: Mapped[uuid.UUID] = belongs_to("users.id")
     reporter_name: Mapped[str] = mapped_column(String(100), nullable=False)
     drafted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -113,13 +88,9 @@ class Incident(Timestamps, Versioned, Base):
     # eager_defaults: the server-set timestamps come back in the INSERT/UPDATE's RETURNING.
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
+        CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
         CheckConstraint(
-            "status IN ('draft','reported','acknowledged','investigating','intervening','closed')",
-            name="status",
-        ),
-        CheckConstraint(
-            "outcome IS NULL OR outcome IN ('substantiated','unsubstantiated','transferred')",
-            name="outcome",
+            "outcome IS NULL OR " + one_of("outcome", INCIDENT_OUTCOMES), name="outcome"
         ),
         CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
         CheckConstraint(
@@ -147,9 +118,7 @@ class IncidentStep(Base):
     __tablename__ = "incident_steps"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
-    incident_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("incidents.id"), nullable=False, index=True
-    )
+    incident_id: Mapped[uuid.UUID] = belongs_to("incidents.id")
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16), nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -166,9 +135,7 @@ class Referral(Timestamps, Base):
     __tablename__ = "referrals"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    incident_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("incidents.id"), nullable=False, index=True
-    )
+    incident_id: Mapped[uuid.UUID] = belongs_to("incidents.id")
     agency: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -187,10 +154,7 @@ class Referral(Timestamps, Base):
             "agency IN ('police','health','education','disabled_federation','women_federation')",
             name="agency",
         ),
-        CheckConstraint(
-            "status IN ('pending','acknowledged','in_progress','completed','declined')",
-            name="status",
-        ),
+        CheckConstraint(one_of("status", REFERRAL_STATUSES), name="status"),
         Index("uq_referrals_incident_agency", "incident_id", "agency", unique=True),
         Index("ix_referrals_agency_created", "agency", "created_at", "id"),
         Index(
@@ -207,9 +171,7 @@ class ReferralUpdate(Base):
     __tablename__ = "referral_updates"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
-    referral_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("referrals.id"), nullable=False, index=True
-    )
+    referral_id: Mapped[uuid.UUID] = belongs_to("referrals.id")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     agency_client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency_clients.id"))
     author: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -241,12 +203,8 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    agency_client_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("agency_clients.id"), nullable=False, index=True
-    )
-    referral_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("referrals.id"), nullable=False, index=True
-    )
+    agency_client_id: Mapped[uuid.UUID] = belongs_to("agency_clients.id")
+    referral_id: Mapped[uuid.UUID] = belongs_to("referrals.id")
     event: Mapped[str] = mapped_column(String(48), nullable=False)
     payload_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
@@ -264,7 +222,7 @@ class WebhookDelivery(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("status IN ('pending','delivered','failed')", name="status"),
+        CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),
         Index("ix_webhook_deliveries_status", "status", "created_at", "id"),
     )
 
@@ -275,9 +233,7 @@ class WebhookAttempt(Base):
     __tablename__ = "webhook_attempts"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
-    delivery_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("webhook_deliveries.id"), nullable=False, index=True
-    )
+    delivery_id: Mapped[uuid.UUID] = belongs_to("webhook_deliveries.id")
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     url: Mapped[str] = mapped_column(Text, nullable=False)

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, belongs_to, uuid_pk
 
 
 class LedgerMonthClose(Base):
@@ -59,9 +59,7 @@ class ChildProposal(Timestamps, Versioned, Base):
     __tablename__ = "child_proposals"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    child_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("children.id"), nullable=False, index=True
-    )
+    child_id: Mapped[uuid.UUID] = belongs_to("children.id")
     proposed_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
     proposed_by_name: Mapped[str] = mapped_column(String(100), nullable=False)
     base_version: Mapped[int] = mapped_column(Integer, nullable=False)

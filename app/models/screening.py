@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, uuid_pk
+from app.models.base import Base, one_of, uuid_pk
 
 IMPORT_STATUSES = ("queued", "running", "done", "failed")
 SCREENING_CLASSIFICATIONS = ("migrant", "left_behind", "neither")
@@ -68,7 +68,7 @@ class ScreeningImport(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint("status IN ('queued','running','done','failed')", name="status"),
+        CheckConstraint(one_of("status", IMPORT_STATUSES), name="status"),
         Index("ix_screening_imports_area_created", "area_path", "created_at"),
     )
 

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, uuid_pk
+from app.models.base import Base, Versioned, belongs_to, uuid_pk
 
 
 def _created_at() -> Mapped[datetime]:
@@ -151,9 +151,7 @@ class MedicalClaim(Versioned, Base):
     __tablename__ = "subsidy_medical_claims"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    child_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("children.id"), nullable=False, index=True
-    )
+    child_id: Mapped[uuid.UUID] = belongs_to("children.id")
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     service_date: Mapped[date] = mapped_column(Date, nullable=False)
     category: Mapped[str] = mapped_column(String(32), nullable=False)

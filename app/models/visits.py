@@ -33,10 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, one_of, uuid_pk
 
 VISIT_MODES = ("home", "phone", "school", "institution")
-RATINGS = ("good", "fair", "poor")
 DIFFICULTY_KINDS = ("living", "medical", "education", "guardianship", "psychological", "other")
 FOLLOW_UP_STATUSES = ("open", "in_progress", "resolved", "referred")
 FLAG_KINDS = ("burst", "copied_notes", "far_location")
@@ -142,7 +141,7 @@ class VisitFlag(Base):
     )
 
     __table_args__ = (
-        CheckConstraint("kind IN ('burst','copied_notes','far_location')", name="kind"),
+        CheckConstraint(one_of("kind", FLAG_KINDS), name="kind"),
         Index("uq_visit_flags_visit_kind", "visit_id", "kind", unique=True),
     )
 

@@ -13,9 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
+from app.kit.routes import acts, creates, lists, reads
 from app.placements import service
 from app.placements.auth import DistrictAdmin, Leader, Readers
 from app.placements.schemas import CandidateOut, EntryPlace, PlanApprove, PlanCreate, PlanOut
@@ -25,10 +25,9 @@ router = APIRouter(prefix="/api/v1/placements", tags=["placements"])
 
 @router.post(
     "/plans",
-    response_model=PlanOut,
-    status_code=201,
-    summary="File the year's adult-orphan placement plan (成年孤儿安置计划)",
-    responses=error_responses(400, 401, 403, 409, 422),
+    **creates(
+        PlanOut, "File the year's adult-orphan placement plan (成年孤儿安置计划)", replayed={}
+    ),
 )
 async def create_placement_plan(
     body: PlanCreate, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
@@ -37,34 +36,28 @@ async def create_placement_plan(
     return await service.plan_answer(session, plan.id)
 
 
-@router.get(
-    "/plans",
-    response_model=list[PlanOut],
-    summary="List placement plans",
-    responses=error_responses(401, 403, 422),
-)
+@router.get("/plans", **lists(list[PlanOut], "List placement plans"))
 async def list_placement_plans(
     session: SessionDep, _: Readers, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
 ) -> list[PlanOut]:
     return await service.list_plans(session, year)
 
 
-@router.get(
-    "/plans/{plan_id:uuid}",
-    response_model=PlanOut,
-    summary="Get a placement plan with its entries",
-    responses=error_responses(401, 403, 404, 422),
-)
+@router.get("/plans/{plan_id:uuid}", **reads(PlanOut, "Get a placement plan with its entries"))
 async def get_placement_plan(plan_id: uuid.UUID, session: SessionDep, _: Readers) -> PlanOut:
     return await service.plan_answer(session, plan_id)
 
 
 @router.post(
     "/plans/{plan_id:uuid}/approve",
-    response_model=PlanOut,
-    summary="Record the district government's approval of the plan (district leader, not its "
-    "creator: four eyes)",
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    **acts(
+        PlanOut,
+        (
+            "Record the district government's approval of the plan (district leader, not its "
+            "creator: four eyes)"
+        ),
+        errors=(400, 401, 403, 404, 409, 422),
+    ),
 )
 async def approve_placement_plan(
     plan_id: uuid.UUID,
@@ -80,9 +73,9 @@ async def approve_placement_plan(
 
 @router.post(
     "/plans/{plan_id:uuid}/entries/{entry_id:uuid}/place",
-    response_model=PlanOut,
-    summary="Record that a placement was carried out",
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    **acts(
+        PlanOut, "Record that a placement was carried out", errors=(400, 401, 403, 404, 409, 422)
+    ),
 )
 async def place_placement_entry(
     plan_id: uuid.UUID,
@@ -98,10 +91,13 @@ async def place_placement_entry(
 
 @router.post(
     "/plans/{plan_id:uuid}/entries/{entry_id:uuid}/pay",
-    response_model=PlanOut,
-    summary="Pay a carried-out placement's one-time subsidy (once; again → 409; not by the "
-    "plan's approver)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        PlanOut,
+        (
+            "Pay a carried-out placement's one-time subsidy (once; again → 409; not by the "
+            "plan's approver)"
+        ),
+    ),
 )
 async def pay_placement_entry(
     plan_id: uuid.UUID,
@@ -117,9 +113,10 @@ async def pay_placement_entry(
 
 @router.get(
     "/candidates",
-    response_model=list[CandidateOut],
-    summary="Orphans of the institute who turn 18 in the year and are in no plan yet",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        list[CandidateOut],
+        "Orphans of the institute who turn 18 in the year and are in no plan yet",
+    ),
 )
 async def list_placement_candidates(
     session: SessionDep, _: Readers, year: Annotated[int, Query(ge=2000, le=2100)]

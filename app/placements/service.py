@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.errors import ChildNotFound
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
@@ -115,10 +115,9 @@ async def create_plan(
 async def get_plan(
     session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False
 ) -> PlacementPlan:
-    plan = await repo.plan(session, plan_id, lock=lock)
-    if plan is None:
-        raise NotFound("安置计划不存在", "No such placement plan")
-    return plan
+    return found(
+        await repo.plan(session, plan_id, lock=lock), "安置计划不存在", "No such placement plan"
+    )
 
 
 async def approve_plan(
@@ -151,10 +150,9 @@ async def approve_plan(
 
 
 async def _entry(session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID) -> PlacementEntry:
-    entry = await repo.entry(session, plan_id, entry_id)
-    if entry is None:
-        raise NotFound("安置记录不存在", "No such placement entry")
-    return entry
+    return found(
+        await repo.entry(session, plan_id, entry_id), "安置记录不存在", "No such placement entry"
+    )
 
 
 async def place_entry(

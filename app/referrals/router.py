@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.incidents.situations import Situation
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, lists, reads
 from app.kit.types import Timestamp
 from app.referrals import service
 from app.referrals.auth import ReferralReader, ReferralWriter
@@ -24,10 +24,11 @@ ReferralStatus = Literal["pending", "acknowledged", "in_progress", "completed", 
 
 @router.get(
     "",
-    response_model=Page[AgencyReferralOut],
-    response_model_exclude_unset=True,
-    summary="The referrals addressed to the caller's agency, in the fields of its mandate",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[AgencyReferralOut],
+        "The referrals addressed to the caller's agency, in the fields of its mandate",
+        response_model_exclude_unset=True,
+    ),
 )
 async def list_referrals(
     session: SessionDep,
@@ -54,10 +55,9 @@ async def list_referrals(
 
 @router.get(
     "/{referral_id:uuid}",
-    response_model=AgencyReferralOut,
-    response_model_exclude_unset=True,
-    summary="One referral of the caller's agency",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        AgencyReferralOut, "One referral of the caller's agency", response_model_exclude_unset=True
+    ),
 )
 async def get_referral(
     referral_id: uuid.UUID, session: SessionDep, _: ReferralReader, ctx: RequestCtx
@@ -67,10 +67,11 @@ async def get_referral(
 
 @router.post(
     "/{referral_id:uuid}/acknowledge",
-    response_model=AgencyReferralOut,
-    response_model_exclude_unset=True,
-    summary="Acknowledge receipt 签收 (repeating it changes nothing)",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        AgencyReferralOut,
+        "Acknowledge receipt 签收 (repeating it changes nothing)",
+        response_model_exclude_unset=True,
+    ),
 )
 async def acknowledge_referral(
     referral_id: uuid.UUID,
@@ -84,10 +85,11 @@ async def acknowledge_referral(
 
 @router.post(
     "/{referral_id:uuid}/updates",
-    response_model=AgencyReferralOut,
-    response_model_exclude_unset=True,
-    summary="Report progress: a note, a status, the agency's own case number",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        AgencyReferralOut,
+        "Report progress: a note, a status, the agency's own case number",
+        response_model_exclude_unset=True,
+    ),
 )
 async def add_referral_update(
     referral_id: uuid.UUID,

@@ -84,26 +84,14 @@ async def acknowledge(
     """签收: the agency confirms receipt. Repeating it changes nothing. The police's receipt
     moves a reported incident to `acknowledged`."""
     principal = ctx.actor
-    referral = await repo.get_for_agency(session, _agency(principal), referral_id, lock=True)
-    if referral is None:
-        raise ReferralNotFound()
+    referral = await _locked(session, ctx, referral_id)
     if referral.status == "pending":
         referral.status = "acknowledged"
         referral.acknowledged_at = ctx.now
         referral.acknowledged_by = principal.name
         if body.case_number:
             referral.agency_case_number = body.case_number
-        session.add(
-            ReferralUpdate(
-                referral_id=referral.id,
-                at=ctx.now,
-                agency_client_id=principal.id,
-                author=principal.name,
-                status="acknowledged",
-                note=body.note,
-                case_number=body.case_number,
-            )
-        )
+        session.add(_update(ctx, referral, "acknowledged", body.note, body.case_number))
         await session.flush()
         incident = await repo.lock_incident(session, referral.incident_id)
         if referral.agency == "police" and incident.status == "reported":
@@ -121,10 +109,7 @@ async def add_update(
     body: ReferralUpdateIn,
 ) -> AgencyReferralOut:
     """A note, a status (in_progress, completed, declined) and/or the agency's case number."""
-    principal = ctx.actor
-    referral = await repo.get_for_agency(session, _agency(principal), referral_id, lock=True)
-    if referral is None:
-        raise ReferralNotFound()
+    referral = await _locked(session, ctx, referral_id)
     if referral.status == "pending":
         raise TransitionRefused(
             "请先签收转介", "Acknowledge the referral first", extra={"status": referral.status}
@@ -133,17 +118,7 @@ async def add_update(
         raise TransitionRefused(
             "转介已办结", "The referral is already finished", extra={"status": referral.status}
         )
-    session.add(
-        ReferralUpdate(
-            referral_id=referral.id,
-            at=ctx.now,
-            agency_client_id=principal.id,
-            author=principal.name,
-            status=body.status,
-            note=body.note,
-            case_number=body.case_number,
-        )
-    )
+    session.add(_update(ctx, referral, body.status, body.note, body.case_number))
     if body.status is not None:
         referral.status = body.status
     if body.case_number is not None:
@@ -155,3 +130,31 @@ async def add_update(
     await session.refresh(referral)
     audit.record(session, ctx, "referral.update", "referral", referral.id, {"status": body.status})
     return (await _project(session, ctx, [referral]))[0]
+
+
+async def _locked(session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID) -> Referral:
+    """The caller's agency's referral, locked for a change; else 404."""
+    referral = await repo.get_for_agency(session, _agency(ctx.actor), referral_id, lock=True)
+    if referral is None:
+        raise ReferralNotFound()
+    return referral
+
+
+def _update(
+    ctx: RequestContext,
+    referral: Referral,
+    status: str | None,
+    note: str | None,
+    case_number: str | None,
+) -> ReferralUpdate:
+    """The agency's note on the referral, in its history."""
+    principal = ctx.actor
+    return ReferralUpdate(
+        referral_id=referral.id,
+        at=ctx.now,
+        agency_client_id=principal.id,
+        author=principal.name,
+        status=status,
+        note=note,
+        case_number=case_number,
+    )

@@ -22,7 +22,7 @@ from app.auth.principal import Principal
 from app.kit.crypto import KeyRing
 from app.kit.reveal import reveal
 from app.models import ScreeningRecord
-from app.screening.imports.rows import age_on
+from app.screening.imports.rows import SCREENED_FACTS, age_on
 
 _ALL: Final = (
     "id",
@@ -32,26 +32,7 @@ _ALL: Final = (
     "birth_date",
     "age",
     "age_at_screening",
-    "hukou_code",
-    "village_code",
-    "town_code",
-    "residence_since",
-    "accompanied_by",
-    "father_away_since",
-    "mother_away_since",
-    "father_can_guard",
-    "mother_can_guard",
-    "guardian_name",
-    "guardian_phone",
-    "school_status",
-    "school_name",
-    "health_status",
-    "disability_kind",
-    "disability_grade",
-    "screened_on",
-    "stated_classification",
-    "classification",
-    "flags",
+    *SCREENED_FACTS,
     "updated_at",
 )
 _AGENCY_COMMON: Final = frozenset(

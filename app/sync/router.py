@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
+from app.kit.routes import acts, lists
 from app.sync import service
 from app.sync.auth import ChildEditor, SyncReader
 from app.sync.schemas import ChildEdit, SyncChild, SyncOut
@@ -20,9 +20,9 @@ router = APIRouter(prefix="/api/v1", tags=["sync"])
 
 @router.get(
     "/sync",
-    response_model=SyncOut,
-    summary="What changed in one's jurisdiction since the cursor (first call: everything)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        SyncOut, "What changed in one's jurisdiction since the cursor (first call: everything)"
+    ),
 )
 async def sync_changes(
     session: SessionDep,
@@ -37,9 +37,11 @@ async def sync_changes(
 
 @router.post(
     "/sync/children/{child_id:uuid}",
-    response_model=SyncChild,
-    summary="Edit a child record from the phone, on the version it edited (merged per field)",
-    responses=error_responses(401, 403, 404, 409, 412, 422),
+    **acts(
+        SyncChild,
+        "Edit a child record from the phone, on the version it edited (merged per field)",
+        errors=(401, 403, 404, 409, 412, 422),
+    ),
 )
 async def sync_edit_child(
     child_id: uuid.UUID,

@@ -10,11 +10,11 @@ from fastapi.responses import JSONResponse
 from app.auth.principal import Agency, DistrictAdmin
 from app.auth.roles import RoleName
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
-from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
+from app.kit.idempotency import IdempotencyKey, create_once, remember_for_key, replay_for_key
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, creates, lists, reads
 from app.users import service
 from app.users.auth import UserReader
 from app.users.schemas import (
@@ -35,13 +35,7 @@ _CLIENT_REPLAYED: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
-    "/users",
-    response_model=UserOut,
-    status_code=201,
-    summary="Create a staff account",
-    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
-)
+@router.post("/users", **creates(UserOut, "Create a staff account"))
 async def create_user(
     body: UserCreate,
     response: Response,
@@ -55,22 +49,19 @@ async def create_user(
         ctx.keyring.hmac_key, body.password.get_secret_value().encode(), "sha256"
     ).hexdigest()
     fingerprint = body.model_dump(mode="json") | {"password": secret}
-    key = {"owner": str(actor.id), "scope": "users"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=fingerprint):
-        return replay
-    user = await service.create_user(session, ctx, body)
-    out = service.user_out(user, ctx)
-    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(user.id))
-    set_etag(response, user.version)
-    return out
+
+    async def create() -> tuple[UserOut, uuid.UUID]:
+        user = await service.create_user(session, ctx, body)
+        set_etag(response, user.version)
+        return service.user_out(user, ctx), user.id
+
+    owner = str(actor.id)
+    return await create_once(
+        session, idempotency_key, owner=owner, scope="users", body=fingerprint, create=create
+    )
 
 
-@router.get(
-    "/users",
-    response_model=Page[UserOut],
-    summary="List staff accounts",
-    responses=error_responses(401, 403, 422),
-)
+@router.get("/users", **lists(Page[UserOut], "List staff accounts"))
 async def list_users(
     session: SessionDep,
     _: UserReader,
@@ -84,12 +75,7 @@ async def list_users(
     return await service.list_users(session, ctx, role, area_code, active, limit, cursor)
 
 
-@router.get(
-    "/users/{user_id:uuid}",
-    response_model=UserOut,
-    summary="Get a staff account",
-    responses=error_responses(401, 403, 404, 422),
-)
+@router.get("/users/{user_id:uuid}", **reads(UserOut, "Get a staff account"))
 async def get_user(
     user_id: uuid.UUID, response: Response, session: SessionDep, _: UserReader, ctx: RequestCtx
 ) -> UserOut:
@@ -100,9 +86,11 @@ async def get_user(
 
 @router.patch(
     "/users/{user_id:uuid}",
-    response_model=UserOut,
-    summary="Change a staff account (needs If-Match)",
-    responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428),
+    **acts(
+        UserOut,
+        "Change a staff account (needs If-Match)",
+        errors=(400, 401, 403, 404, 409, 412, 422, 428),
+    ),
 )
 async def update_user(
     user_id: uuid.UUID,
@@ -120,9 +108,7 @@ async def update_user(
 
 @router.post(
     "/users/{user_id:uuid}/deactivate",
-    response_model=UserOut,
-    summary="Deactivate a staff account (its refresh tokens are revoked)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(UserOut, "Deactivate a staff account (its refresh tokens are revoked)"),
 )
 async def deactivate_user(
     user_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, ctx: RequestCtx
@@ -132,11 +118,12 @@ async def deactivate_user(
 
 @router.post(
     "/agency-clients",
-    response_model=AgencyClientCreated,
-    status_code=201,
-    summary="Create a partner-agency client; its secret is shown once",
-    tags=["agencies"],
-    responses=_CLIENT_REPLAYED | error_responses(400, 401, 403, 409, 422),
+    **creates(
+        AgencyClientCreated,
+        "Create a partner-agency client; its secret is shown once",
+        replayed=_CLIENT_REPLAYED,
+        tags=["agencies"],
+    ),
 )
 async def create_agency_client(
     body: AgencyClientCreate,
@@ -162,10 +149,7 @@ async def create_agency_client(
 
 @router.get(
     "/agency-clients",
-    response_model=Page[AgencyClientOut],
-    summary="List partner-agency clients",
-    tags=["agencies"],
-    responses=error_responses(401, 403, 422),
+    **lists(Page[AgencyClientOut], "List partner-agency clients", tags=["agencies"]),
 )
 async def list_agency_clients(
     session: SessionDep,
@@ -179,10 +163,11 @@ async def list_agency_clients(
 
 @router.post(
     "/agency-clients/{client_id:uuid}/rotate-secret",
-    response_model=AgencyClientCreated,
-    summary="Issue a new secret for a client (shown once); the old one stops working",
-    tags=["agencies"],
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        AgencyClientCreated,
+        "Issue a new secret for a client (shown once); the old one stops working",
+        tags=["agencies"],
+    ),
 )
 async def rotate_agency_secret(
     client_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin
@@ -195,10 +180,7 @@ async def rotate_agency_secret(
 
 @router.post(
     "/agency-clients/{client_id:uuid}/deactivate",
-    response_model=AgencyClientOut,
-    summary="Deactivate a partner-agency client",
-    tags=["agencies"],
-    responses=error_responses(401, 403, 404, 422),
+    **reads(AgencyClientOut, "Deactivate a partner-agency client", tags=["agencies"]),
 )
 async def deactivate_agency_client(
     client_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin

@@ -13,11 +13,11 @@ from app.auth import repository as auth_repo
 from app.auth.passwords import hash_password_async
 from app.auth.principal import Principal
 from app.auth.roles import CONTRACTED, Role
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.kit.record_check import RecordCheck, reject_future, standing_out
 from app.kit.secrets import hash_client_secret, new_client_id, new_client_secret
 from app.models import AgencyClient, User
@@ -128,10 +128,7 @@ async def create_user(session: AsyncSession, ctx: RequestContext, data: UserCrea
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await repo.get_user(session, user_id)
-    if user is None:
-        raise NotFound("用户不存在", "No such user")
-    return user
+    return found(await repo.get_user(session, user_id), "用户不存在", "No such user")
 
 
 async def update_user(
@@ -216,10 +213,7 @@ async def create_agency_client(
 
 
 async def get_agency_client(session: AsyncSession, client_id: uuid.UUID) -> AgencyClient:
-    client = await repo.get_client(session, client_id)
-    if client is None:
-        raise NotFound("客户端不存在", "No such client")
-    return client
+    return found(await repo.get_client(session, client_id), "客户端不存在", "No such client")
 
 
 async def rotate_agency_secret(
@@ -254,25 +248,15 @@ async def list_users(
     cursor: str | None,
 ) -> Page[UserOut]:
     """Staff accounts, oldest first, one page."""
-    rows, nxt = await paginate(
-        session,
-        repo.list_users_stmt(role, area_code, active),
-        [User.created_at, User.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[user_out(u, ctx) for u in rows], next_cursor=nxt)
+    stmt = repo.list_users_stmt(role, area_code, active)
+    keys = [User.created_at, User.id]
+    return await page_of(session, stmt, keys, limit, cursor, lambda u: user_out(u, ctx))
 
 
 async def list_agency_clients(
     session: AsyncSession, agency: str | None, limit: int, cursor: str | None
 ) -> Page[AgencyClientOut]:
     """Partner-agency clients, oldest first, one page."""
-    rows, nxt = await paginate(
-        session,
-        repo.list_clients_stmt(agency),
-        [AgencyClient.created_at, AgencyClient.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[AgencyClientOut.model_validate(c) for c in rows], next_cursor=nxt)
+    stmt = repo.list_clients_stmt(agency)
+    keys = [AgencyClient.created_at, AgencyClient.id]
+    return await page_of(session, stmt, keys, limit, cursor, AgencyClientOut.model_validate)

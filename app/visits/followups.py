@@ -17,7 +17,7 @@ from app.auth.roles import Role
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.models import FollowUp
 from app.visits import repository as repo
 from app.visits.errors import FollowUpNotFound, TransitionRefused
@@ -74,10 +74,8 @@ async def list_follow_ups(
         area_code=area_code,
         child_id=child_id,
     )
-    rows, nxt = await paginate(
-        session, stmt, [FollowUp.due_on, FollowUp.id], limit=limit, cursor=cursor
-    )
-    return Page(items=[to_out(f, ctx.today) for f in rows], next_cursor=nxt)
+    keys = [FollowUp.due_on, FollowUp.id]
+    return await page_of(session, stmt, keys, limit, cursor, lambda f: to_out(f, ctx.today))
 
 
 async def transition(

@@ -187,15 +187,21 @@ def visits_stmt(
     return stmt
 
 
+def _of_readable_child(
+    model: type[Visit] | type[FollowUp], row_id: uuid.UUID, principal: Principal
+) -> Select[Any]:
+    """The visit or follow-up `row_id`, if its child is one the caller may read."""
+    return (
+        select(model)
+        .join(Child, Child.id == model.child_id)
+        .where(model.id == row_id, readable(principal))
+    )
+
+
 async def get_visit(
     session: AsyncSession, principal: Principal, visit_id: uuid.UUID
 ) -> Visit | None:
-    stmt = (
-        select(Visit)
-        .join(Child, Child.id == Visit.child_id)
-        .where(Visit.id == visit_id, readable(principal))
-    )
-    return (await session.scalars(stmt)).first()
+    return (await session.scalars(_of_readable_child(Visit, visit_id, principal))).first()
 
 
 # -- follow-ups ----------------------------------------------------------------------------------
@@ -226,12 +232,7 @@ def follow_ups_stmt(
 async def follow_up_for_update(
     session: AsyncSession, principal: Principal, follow_up_id: uuid.UUID
 ) -> FollowUp | None:
-    stmt = (
-        select(FollowUp)
-        .join(Child, Child.id == FollowUp.child_id)
-        .where(FollowUp.id == follow_up_id, readable(principal))
-        .with_for_update(of=FollowUp)
-    )
+    stmt = _of_readable_child(FollowUp, follow_up_id, principal).with_for_update(of=FollowUp)
     return (await session.scalars(stmt)).first()
 
 

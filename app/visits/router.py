@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
-from app.errors import ValidationFailed, error_responses
+from app.errors import ValidationFailed
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, creates, lists, reads
 from app.kit.types import representable
 from app.kit.vocab import parse_optional_month
 from app.visits import coverage as coverage_service
@@ -52,10 +53,12 @@ REPLAY: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/visits",
-    response_model=VisitOut,
-    status_code=201,
-    summary="Record a visit (idempotent on the client id)",
-    responses=REPLAY | error_responses(400, 401, 403, 404, 409, 422),
+    **creates(
+        VisitOut,
+        "Record a visit (idempotent on the client id)",
+        errors=(400, 401, 403, 404, 409, 422),
+        replayed=REPLAY,
+    ),
 )
 async def create_visit(
     body: VisitCreate, session: SessionDep, _: VisitWriter, ctx: RequestCtx
@@ -68,9 +71,11 @@ async def create_visit(
 
 @router.post(
     "/visits/batch",
-    response_model=BatchOut,
-    summary="Upload up to 200 visits from an offline phone; a result per item",
-    responses=error_responses(400, 401, 403, 422),
+    **acts(
+        BatchOut,
+        "Upload up to 200 visits from an offline phone; a result per item",
+        errors=(400, 401, 403, 422),
+    ),
 )
 async def create_visit_batch(
     body: BatchIn, session: SessionDep, _: VisitWriter, ctx: RequestCtx
@@ -78,12 +83,7 @@ async def create_visit_batch(
     return await service.create_batch(session, ctx, body.visits)
 
 
-@router.get(
-    "/visits",
-    response_model=Page[VisitOut],
-    summary="List visits in one's jurisdiction",
-    responses=error_responses(401, 403, 422),
-)
+@router.get("/visits", **lists(Page[VisitOut], "List visits in one's jurisdiction"))
 async def list_visits(
     session: SessionDep,
     _: VisitReader,
@@ -135,9 +135,9 @@ def _parse_since(value: str | None) -> datetime | None:
 
 @router.get(
     "/visits/coverage",
-    response_model=CoverageOut,
-    summary="Visit coverage of a month: due, visited, not yet visited, per village/town",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        CoverageOut, "Visit coverage of a month: due, visited, not yet visited, per village/town"
+    ),
 )
 async def visit_coverage(
     session: SessionDep,
@@ -150,12 +150,7 @@ async def visit_coverage(
     return await coverage_service.coverage(session, ctx.actor, first, area_code)
 
 
-@router.get(
-    "/visits/flags",
-    response_model=FlagsPage,
-    summary="Visit quality flags for supervisors",
-    responses=error_responses(401, 403, 404, 422),
-)
+@router.get("/visits/flags", **reads(FlagsPage, "Visit quality flags for supervisors"))
 async def list_visit_flags(
     session: SessionDep,
     principal: VisitSupervisor,
@@ -176,24 +171,14 @@ async def list_visit_flags(
     )
 
 
-@router.get(
-    "/visits/{visit_id:uuid}",
-    response_model=VisitOut,
-    summary="Get a visit",
-    responses=error_responses(401, 403, 404, 422),
-)
+@router.get("/visits/{visit_id:uuid}", **reads(VisitOut, "Get a visit"))
 async def get_visit(
     visit_id: uuid.UUID, session: SessionDep, _: VisitReader, ctx: RequestCtx
 ) -> VisitOut:
     return await service.get_visit(session, ctx, visit_id)
 
 
-@router.get(
-    "/follow-ups",
-    response_model=Page[FollowUpOut],
-    summary="List follow-ups of visit difficulties",
-    responses=error_responses(401, 403, 422),
-)
+@router.get("/follow-ups", **lists(Page[FollowUpOut], "List follow-ups of visit difficulties"))
 async def list_follow_ups(
     session: SessionDep,
     _: VisitReader,
@@ -221,9 +206,7 @@ async def list_follow_ups(
 
 @router.post(
     "/follow-ups/{follow_up_id:uuid}/transitions",
-    response_model=FollowUpOut,
-    summary="Move a follow-up: open → in_progress → resolved | referred",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(FollowUpOut, "Move a follow-up: open → in_progress → resolved | referred"),
 )
 async def transition_follow_up(
     follow_up_id: uuid.UUID,

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.kit.crypto import KeyRing
+from app.kit.context import RequestContext
 from app.models import Child, Incident, Referral, WebhookDelivery
 from app.referrals.projection import dump, project_for_agency
 from app.webhooks import repository as repo
@@ -49,30 +48,29 @@ class PreparedDelivery:
 
 async def prepare_event(
     session: AsyncSession,
-    keyring: KeyRing,
-    *,
+    ctx: RequestContext,
     event: str,
     referral: Referral,
     incident: Incident,
     child: Child | None,
-    occurred_at: datetime,
-    today: date,
 ) -> list[PreparedDelivery]:
-    """The deliveries of `event` about `referral`, one per active webhook of its agency.
+    """The deliveries of `event` about `referral`, one per active webhook of its agency, as of
+    the context's time (its `occurred_at`) and encrypted with its key ring.
 
     Nothing is written: the caller writes them (and their jobs) in its own transaction.
     """
+    keyring = ctx.keyring
     clients = await repo.client_ids_with_webhook(session, referral.agency)
     if not clients:
         return []
-    view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, today))
+    view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, ctx.today))
     out = []
     for client_id in clients:
         delivery_id = uuid.uuid4()
         body = {
             "delivery_id": str(delivery_id),
             "event": event,
-            "occurred_at": occurred_at.isoformat(),
+            "occurred_at": ctx.now.isoformat(),
             "referral": view,
         }
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -86,26 +84,14 @@ async def prepare_event(
 
 async def record_event(
     session: AsyncSession,
-    keyring: KeyRing,
-    *,
+    ctx: RequestContext,
     event: str,
     referral: Referral,
     incident: Incident,
     child: Child | None,
-    occurred_at: datetime,
-    today: date,
 ) -> list[uuid.UUID]:
     """Queue `event` about `referral` to every active webhook of its agency; the delivery ids."""
-    prepared = await prepare_event(
-        session,
-        keyring,
-        event=event,
-        referral=referral,
-        incident=incident,
-        child=child,
-        occurred_at=occurred_at,
-        today=today,
-    )
+    prepared = await prepare_event(session, ctx, event, referral, incident, child)
     for d in prepared:
         session.add(
             WebhookDelivery(

@@ -11,6 +11,7 @@ from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, lists, reads
 from app.webhooks import service
 from app.webhooks.auth import AdminOrClient, DeliveryReader, WebhookApprover
 from app.webhooks.schemas import (
@@ -26,10 +27,13 @@ router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
 @router.put(
     "/agency-clients/{client_id:uuid}/webhook",
-    response_model=WebhookOut,
-    summary="Register (or change) an agency client's webhook; a new secret is shown once. "
-    "A URL the client sets itself takes effect when a district admin approves it",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        WebhookOut,
+        (
+            "Register (or change) an agency client's webhook; a new secret is shown once. "
+            "A URL the client sets itself takes effect when a district admin approves it"
+        ),
+    ),
 )
 async def register_agency_webhook(
     client_id: uuid.UUID,
@@ -50,9 +54,10 @@ async def register_agency_webhook(
 
 @router.post(
     "/agency-clients/{client_id:uuid}/webhook/approve",
-    response_model=WebhookOut,
-    summary="Approve the webhook URL a client set itself (district admin): deliveries go there",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        WebhookOut,
+        "Approve the webhook URL a client set itself (district admin): deliveries go there",
+    ),
 )
 async def approve_agency_webhook(
     client_id: uuid.UUID,
@@ -86,9 +91,7 @@ async def remove_agency_webhook(
 
 @router.get(
     "/webhook-deliveries",
-    response_model=Page[DeliveryOut],
-    summary="Webhook deliveries (e.g. `status=failed`), oldest first",
-    responses=error_responses(401, 403, 422),
+    **lists(Page[DeliveryOut], "Webhook deliveries (e.g. `status=failed`), oldest first"),
 )
 async def list_webhook_deliveries(
     session: SessionDep,
@@ -111,9 +114,7 @@ async def list_webhook_deliveries(
 
 @router.get(
     "/webhook-deliveries/{delivery_id:uuid}",
-    response_model=DeliveryDetail,
-    summary="One delivery with every attempt",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(DeliveryDetail, "One delivery with every attempt"),
 )
 async def get_webhook_delivery(
     delivery_id: uuid.UUID, session: SessionDep, _: DeliveryReader
@@ -123,9 +124,9 @@ async def get_webhook_delivery(
 
 @router.post(
     "/webhook-deliveries/{delivery_id:uuid}/resend",
-    response_model=DeliveryOut,
-    summary="Send a failed delivery again (same delivery id, a fresh budget of attempts)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        DeliveryOut, "Send a failed delivery again (same delivery id, a fresh budget of attempts)"
+    ),
 )
 async def resend_webhook_delivery(
     delivery_id: uuid.UUID, session: SessionDep, _: WebhookApprover, ctx: RequestCtx

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.config import Settings
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed, found
 from app.kit import audit, egress
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.models import AgencyClient, WebhookDelivery
 from app.webhooks import outbox, signing
 from app.webhooks import repository as repo
@@ -36,10 +36,7 @@ async def _client_for(
     """District admins manage any client's webhook; a client manages only its own."""
     if principal.kind == "agency" and principal.id != client_id:
         raise NotFound()
-    client = await session.get(AgencyClient, client_id, with_for_update=True)
-    if client is None:
-        raise NotFound()
-    return client
+    return found(await session.get(AgencyClient, client_id, with_for_update=True))
 
 
 def _parse_url(url: str, settings: Settings) -> tuple[str, int]:
@@ -134,9 +131,7 @@ async def approve(
     session: AsyncSession, ctx: RequestContext, client_id: uuid.UUID, url: str
 ) -> AgencyClient:
     """A district admin approves the pending URL `url` (the one they saw): it takes effect."""
-    client = await session.get(AgencyClient, client_id, with_for_update=True)
-    if client is None:
-        raise NotFound()
+    client = found(await session.get(AgencyClient, client_id, with_for_update=True))
     if client.webhook_pending_url is None:
         raise Conflict("没有待审批的网址", "No webhook URL is awaiting approval")
     if client.webhook_pending_url != url:
@@ -171,9 +166,7 @@ async def resend(
     session: AsyncSession, ctx: RequestContext, delivery_id: uuid.UUID
 ) -> WebhookDelivery:
     """Queue a failed (or delivered) delivery again, with a fresh budget of attempts."""
-    delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
-    if delivery is None:
-        raise NotFound()
+    delivery = found(await session.get(WebhookDelivery, delivery_id, with_for_update=True))
     if delivery.status == "pending":
         raise Conflict("该投递仍在进行中", "The delivery is still being attempted")
     delivery.status = "pending"
@@ -197,21 +190,14 @@ async def list_deliveries(
     cursor: str | None,
 ) -> Page[DeliveryOut]:
     """The deliveries (of a status, a client, a referral), oldest first."""
-    rows, nxt = await paginate(
-        session,
-        repo.list_deliveries_stmt(status, agency_client_id, referral_id),
-        [WebhookDelivery.created_at, WebhookDelivery.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[DeliveryOut.model_validate(d) for d in rows], next_cursor=nxt)
+    stmt = repo.list_deliveries_stmt(status, agency_client_id, referral_id)
+    keys = [WebhookDelivery.created_at, WebhookDelivery.id]
+    return await page_of(session, stmt, keys, limit, cursor, DeliveryOut.model_validate)
 
 
 async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> DeliveryDetail:
     """One delivery with every attempt."""
-    delivery = await repo.get_delivery(session, delivery_id)
-    if delivery is None:
-        raise NotFound()
+    delivery = found(await repo.get_delivery(session, delivery_id))
     attempts = await repo.attempts_of(session, delivery_id)
     return DeliveryDetail(
         **DeliveryOut.model_validate(delivery).model_dump(),

@@ -29,6 +29,7 @@ from app.models import (
     PlacementEntry,
     SubsidyBudget,
 )
+from app.subsidies.runs.service import BENEFIT_ZH
 
 BUDGETS = SubsidyBudget.__table__
 PAYROLLS = PayrollRun.__table__
@@ -36,14 +37,6 @@ LINES = PayrollLine.__table__
 CLAIMS = MedicalClaim.__table__
 RUNS = BenefitRun.__table__
 PLACEMENTS = PlacementEntry.__table__
-
-BENEFIT_ZH = {
-    "living_allowance": "生活补贴",
-    "medical_reimbursement": "医疗报销",
-    "education_grant": "助学金",
-    "holiday_condolence": "节日慰问",
-    "adult_orphan_placement": "成年孤儿安置",
-}
 
 
 @section(
@@ -53,6 +46,38 @@ BENEFIT_ZH = {
     district_only=True,
 )
 async def subsidies(session: AsyncSession, scope: Scope) -> dict[str, Any]:
+    year = scope.month.year
+    fen = await _spent_by_benefit(session, scope)
+    budget_fen = (
+        await session.execute(select(BUDGETS.c.amount_fen).where(BUDGETS.c.year == year))
+    ).scalar_one_or_none()
+    spent = sum(fen.values())
+    share = None
+    if budget_fen:
+        share = _share(Decimal(spent) / Decimal(budget_fen))
+    # Where an even spend would stand by the end of the selected month.
+    expected = _share(Decimal(scope.month.month) / 12)
+    return {
+        "year": year,
+        "through_month": scope.month.strftime("%Y-%m"),
+        "budget": format_money(from_fen(budget_fen)) if budget_fen is not None else None,
+        "spent": format_money(from_fen(spent)),
+        "remaining": format_money(from_fen(budget_fen - spent)) if budget_fen is not None else None,
+        "share_spent": share,
+        "share_of_year_elapsed": expected,
+        "by_benefit": [
+            {"benefit": b, "benefit_zh": zh, "amount": format_money(from_fen(fen.get(b, 0)))}
+            for b, zh in BENEFIT_ZH.items()
+        ],
+    }
+
+
+def _share(fraction: Decimal) -> str:
+    return str(fraction.quantize(Decimal("0.0001"), ROUND_HALF_UP))
+
+
+async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, int]:
+    """Fen spent from 1 January to the end of the selected month, by benefit."""
     year = scope.month.year
     first = date(year, 1, 1)
     start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
@@ -98,27 +123,4 @@ async def subsidies(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             )
         ).scalar_one()
     )
-    budget_fen = (
-        await session.execute(select(BUDGETS.c.amount_fen).where(BUDGETS.c.year == year))
-    ).scalar_one_or_none()
-    spent = sum(fen.values())
-    share = None
-    if budget_fen:
-        share = str(
-            (Decimal(spent) / Decimal(budget_fen)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-        )
-    # Where an even spend would stand by the end of the selected month.
-    expected = str((Decimal(scope.month.month) / 12).quantize(Decimal("0.0001"), ROUND_HALF_UP))
-    return {
-        "year": year,
-        "through_month": scope.month.strftime("%Y-%m"),
-        "budget": format_money(from_fen(budget_fen)) if budget_fen is not None else None,
-        "spent": format_money(from_fen(spent)),
-        "remaining": format_money(from_fen(budget_fen - spent)) if budget_fen is not None else None,
-        "share_spent": share,
-        "share_of_year_elapsed": expected,
-        "by_benefit": [
-            {"benefit": b, "benefit_zh": zh, "amount": format_money(from_fen(fen.get(b, 0)))}
-            for b, zh in BENEFIT_ZH.items()
-        ],
-    }
+    return fen

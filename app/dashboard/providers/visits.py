@@ -11,6 +11,8 @@ pre-aggregated (`cache_seconds`): it carries `computed_at`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
@@ -38,7 +40,37 @@ def _due(scope: Scope) -> Any:
 async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     visited = exists().where(VISITS.c.child_id == Child.id, VISITS.c.visit_month == scope.month)
     village = Area.__table__.alias("village")
-    rows = (
+    coverage = _tally(await _due_by_village(session, scope, village, visited))
+    towns = await _towns(session, scope, coverage)
+    not_visited = await _not_visited(session, scope, village, visited)
+    due_total, visited_total = sum(coverage.due.values()), sum(coverage.visited.values())
+    return {
+        "month": scope.month.strftime("%Y-%m"),
+        "due": due_total,
+        "visited": visited_total,
+        "ratio": ratio(visited_total, due_total),
+        "towns": towns,
+        "villages_behind_count": len(coverage.behind),
+        "villages_behind": coverage.behind[:LIST_LIMIT],
+        "not_visited_count": due_total - visited_total,
+        "not_visited": not_visited,
+    }
+
+
+@dataclass
+class _Coverage:
+    """Due and visited children by town, and the villages behind (the worst covered first)."""
+
+    due: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    visited: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    behind: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def _due_by_village(
+    session: AsyncSession, scope: Scope, village: Any, visited: Any
+) -> Iterable[tuple[Any, ...]]:
+    """(town, village code, village name, due, visited) of each village of the scope."""
+    return (
         await session.execute(
             select(
                 village.c.parent_code,
@@ -52,14 +84,15 @@ async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             .group_by(village.c.parent_code, Child.village_code, village.c.name)
         )
     ).tuples()
-    towns_due: dict[str, int] = defaultdict(int)
-    towns_visited: dict[str, int] = defaultdict(int)
-    behind: list[dict[str, Any]] = []
+
+
+def _tally(rows: Iterable[tuple[Any, ...]]) -> _Coverage:
+    coverage = _Coverage()
     for town, code, name, due, done in rows:
-        towns_due[str(town)] += int(due)
-        towns_visited[str(town)] += int(done)
+        coverage.due[str(town)] += int(due)
+        coverage.visited[str(town)] += int(done)
         if done < due:
-            behind.append(
+            coverage.behind.append(
                 {
                     "code": code,
                     "name": name,
@@ -70,6 +103,12 @@ async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
                     "ratio": ratio(int(done), int(due)),
                 }
             )
+    coverage.behind.sort(key=lambda v: (v["ratio"] or 0.0, -v["not_visited"], v["code"]))
+    return coverage
+
+
+async def _towns(session: AsyncSession, scope: Scope, coverage: _Coverage) -> list[dict[str, Any]]:
+    """Every town of the scope, in code order, with its coverage (none due: ratio None)."""
     town_rows = (
         await session.execute(
             select(Area.code, Area.name)
@@ -77,19 +116,23 @@ async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             .order_by(Area.code)
         )
     ).tuples()
-    towns = [
+    return [
         {
             "code": code,
             "name": name,
-            "due": towns_due[code],
-            "visited": towns_visited[code],
-            "ratio": ratio(towns_visited[code], towns_due[code]),
+            "due": coverage.due[code],
+            "visited": coverage.visited[code],
+            "ratio": ratio(coverage.visited[code], coverage.due[code]),
         }
         for code, name in town_rows
     ]
-    due_total, visited_total = sum(towns_due.values()), sum(towns_visited.values())
-    behind.sort(key=lambda v: (v["ratio"] or 0.0, -v["not_visited"], v["code"]))
-    not_visited = (
+
+
+async def _not_visited(
+    session: AsyncSession, scope: Scope, village: Any, visited: Any
+) -> list[dict[str, Any]]:
+    """The first LIST_LIMIT children due and not yet visited, by village."""
+    rows = (
         await session.execute(
             select(Child.id, Child.name, Child.village_code, village.c.name)
             .join(village, village.c.code == Child.village_code)
@@ -98,20 +141,10 @@ async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             .limit(LIST_LIMIT)
         )
     ).tuples()
-    return {
-        "month": scope.month.strftime("%Y-%m"),
-        "due": due_total,
-        "visited": visited_total,
-        "ratio": ratio(visited_total, due_total),
-        "towns": towns,
-        "villages_behind_count": len(behind),
-        "villages_behind": behind[:LIST_LIMIT],
-        "not_visited_count": due_total - visited_total,
-        "not_visited": [
-            {"child_id": str(cid), "name": name, "village_code": vcode, "village_name": vname}
-            for cid, name, vcode, vname in not_visited
-        ],
-    }
+    return [
+        {"child_id": str(cid), "name": name, "village_code": vcode, "village_name": vname}
+        for cid, name, vcode, vname in rows
+    ]
 
 
 @section("follow_ups", order=30)

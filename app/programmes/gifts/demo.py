@@ -45,7 +45,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     )
     as_admin = RequestContext.for_job(settings, at, principal=admin)
     if run is None:
-        run = await runs.create_holiday_run(session, as_admin, "childrens_day", year)
+        await runs.create_holiday_run(session, as_admin, "childrens_day", year)
         await runs.approve_benefit_run(
             session,
             RequestContext.for_job(settings, at, principal=leader),
@@ -57,6 +57,8 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     )
     if not out.created:
         return
+    run = await repo.holiday_run(session, f"childrens_day-{year}")
+    assert run is not None
     directors = dict(
         (
             await session.execute(

@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from app.kit.crypto import KeyRing
 from app.kit.idnumber import mask
 from app.screening.imports.rows import (
+    SCREENED_FACTS,
     DuplicateTracker,
     RejectedRow,
     RowError,
@@ -59,26 +60,7 @@ ROW_COLUMNS: Final[tuple[str, ...]] = (
     "name",
     "gender",
     "birth_date",
-    "hukou_code",
-    "village_code",
-    "town_code",
-    "residence_since",
-    "accompanied_by",
-    "father_away_since",
-    "mother_away_since",
-    "father_can_guard",
-    "mother_can_guard",
-    "guardian_name",
-    "guardian_phone",
-    "school_status",
-    "school_name",
-    "health_status",
-    "disability_kind",
-    "disability_grade",
-    "screened_on",
-    "stated_classification",
-    "classification",
-    "flags",
+    *SCREENED_FACTS,
     "flagged",
     "row_number",
 )
@@ -324,27 +306,13 @@ STAGE_NOT_NULL: Final = frozenset(
 # The columns whose values repeat from row to row (codes, vocabularies, dates, common texts):
 # each value's encoded field is remembered (up to MEMO_FIELDS values per column), so a repeated
 # value costs one dictionary lookup instead of its encoding.
-STAGE_REPEATING: Final = frozenset(
-    {
-        "gender",
-        "birth_date",
-        "hukou_code",
-        "village_code",
-        "town_code",
-        "residence_since",
-        "accompanied_by",
-        "father_away_since",
-        "mother_away_since",
-        "school_status",
-        "school_name",
-        "health_status",
-        "disability_kind",
-        "screened_on",
-        "stated_classification",
-        "classification",
-        "flags",
-    }
-)
+STAGE_REPEATING: Final = frozenset({"gender", "birth_date", *SCREENED_FACTS}) - {
+    "father_can_guard",
+    "mother_can_guard",
+    "guardian_name",
+    "guardian_phone",
+    "disability_grade",
+}
 MEMO_FIELDS: Final = 8192
 # Each type's field (length, then bytes) as an expression of the non-NULL value `{v}`
 # (`b` is a scratch name).

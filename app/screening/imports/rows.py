@@ -30,6 +30,7 @@ from datetime import date, datetime
 from typing import Any, Final, Literal, NamedTuple, cast
 
 from app.kit.idnumber import Gender
+from app.kit.vocab import ChildSchoolStage
 from app.screening.imports.table import RawRow
 from app.screening.imports.template import ZH_BY_FIELD
 from app.screening.imports.values import (
@@ -53,16 +54,33 @@ __all__ = [
 
 Classification = Literal["migrant", "left_behind", "neither"]
 Accompaniment = Literal["both_parents", "one_parent", "other_guardian", "none"]
-SchoolStatus = Literal[
-    "not_in_school",
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-]
+SchoolStatus = ChildSchoolStage
+"""A screened child's schooling: the ledger's school stages."""
+SCREENED_FACTS: Final[tuple[str, ...]] = (
+    "hukou_code",
+    "village_code",
+    "town_code",
+    "residence_since",
+    "accompanied_by",
+    "father_away_since",
+    "mother_away_since",
+    "father_can_guard",
+    "mother_can_guard",
+    "guardian_name",
+    "guardian_phone",
+    "school_status",
+    "school_name",
+    "health_status",
+    "disability_kind",
+    "disability_grade",
+    "screened_on",
+    "stated_classification",
+    "classification",
+    "flags",
+)
+"""A screening record's facts as a valid row gives them, in the table's column order: what the
+staged COPY (`prepare.ROW_COLUMNS`) and the projection (`app.screening.projection`) carry
+between the child's identity and their own columns."""
 KnownVillages = Collection[str] | Callable[[str], bool]
 
 DISTRICT_CODE: Final = "110115"
@@ -194,7 +212,6 @@ _HINT: Final[dict[str, str]] = {
 
 
 def classify(
-    *,
     age: int,
     screened_on: date,
     hukou_code: str | None,
@@ -214,32 +231,6 @@ def classify(
     <= screened_on - 6 months, or one away that long and the other's `can_guard` is False.
     A missing hukou_code makes neither rule apply.
     """
-    return _classify(
-        age,
-        screened_on,
-        hukou_code,
-        accompanied_by,
-        residence_since,
-        father_away_since,
-        mother_away_since,
-        father_can_guard,
-        mother_can_guard,
-        district_code,
-    )
-
-
-def _classify(
-    age: int,
-    screened_on: date,
-    hukou_code: str | None,
-    accompanied_by: Accompaniment | None,
-    residence_since: date | None,
-    father_away_since: date | None,
-    mother_away_since: date | None,
-    father_can_guard: bool | None,
-    mother_can_guard: bool | None,
-    district_code: str,
-) -> Classification:
     if hukou_code is None or age > UNDER_16_MAX_AGE:
         return "neither"
     cutoff = months_before(screened_on, PERIOD_MONTHS)
@@ -535,7 +526,7 @@ def _judge(
     assert screened_on is not None
 
     age = age_on(birth_date, screened_on)
-    classification = _classify(
+    classification = classify(
         age,
         screened_on,
         hukou_code,

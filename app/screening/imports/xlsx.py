@@ -46,7 +46,6 @@ CellValue = str | date | None
 
 _MAIN_NS: Final = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS: Final = "http://schemas.openxmlformats.org/package/2006/relationships"
 _PIECE: Final = 64 * 1024
 # Built-in number formats that are dates (ECMA-376 §18.8.30, and the CJK locale ids 27–36, 50–58).
 _BUILTIN_DATE_FORMATS: Final = frozenset(
@@ -482,12 +481,31 @@ def _sheet_handlers(
     state = _SheetState()
     buf: list[str] = []
     counts = [0, 0]  # cells so far, characters in the current cell
+    names = _local_names()
+    text = _text_handler(state, buf, counts, limits)
+    start = _start_handler(done, row, state, buf, counts, limits, names)
+    end = _end_handler(done, row, state, buf, value, names)
+    return start, end, text
+
+
+_Names = tuple[dict[str, str], Callable[[str], str]]
+
+
+def _start_handler(
+    done: list[list[CellValue] | int],
+    row: list[CellValue],
+    state: _SheetState,
+    buf: list[str],
+    counts: list[int],
+    limits: XlsxLimits,
+    names: _Names,
+) -> Callable[[str, dict[str, str]], None]:
+    """expat's start handler: a cell's column, type and style (its column and the sheet's cell
+    count checked), a value or inline string opening, a row's number (missing rows counted)."""
     max_columns = limits.max_columns
     max_cells = limits.max_cells
-
-    local_names, local_name = _local_names()
+    local_names, local_name = names
     columns: dict[str, int] = {}  # column letters → index
-    text = _text_handler(state, buf, counts, limits)
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = local_names.get(name) or local_name(name)
@@ -529,6 +547,21 @@ def _sheet_handlers(
             state.row = number
             row.clear()
 
+    return start
+
+
+def _end_handler(
+    done: list[list[CellValue] | int],
+    row: list[CellValue],
+    state: _SheetState,
+    buf: list[str],
+    value: Callable[[str, int, str], CellValue],
+    names: _Names,
+) -> Callable[[str], None]:
+    """expat's end handler: a cell's value read into its column of the row, a finished row
+    appended to `done`."""
+    local_names, local_name = names
+
     def end(name: str) -> None:
         local = local_names.get(name) or local_name(name)
         if local == "v":
@@ -544,10 +577,10 @@ def _sheet_handlers(
         elif local == "row":
             done.append(list(row))
 
-    return start, end, text
+    return end
 
 
-def _local_names() -> tuple[dict[str, str], Callable[[str], str]]:
+def _local_names() -> _Names:
     """Element names → local names, computed once per name (the callbacks run a few times per
     cell; slicing the namespace off each time costs a fifth of the reading): the handlers read
     `local_names.get(name) or local_name(name)`."""

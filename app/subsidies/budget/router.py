@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
-from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
+from app.kit.idempotency import IdempotencyKey, create_once
+from app.kit.routes import creates, lists
 from app.subsidies.auth import DistrictAdmin, DistrictReader
 from app.subsidies.budget import service
 from app.subsidies.schemas import BudgetCreate, BudgetOut, SpendingOut
@@ -20,11 +20,7 @@ router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
 
 
 @router.post(
-    "/budgets",
-    response_model=BudgetOut,
-    status_code=201,
-    summary="Set the year's budget for classified support (once per year)",
-    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
+    "/budgets", **creates(BudgetOut, "Set the year's budget for classified support (once per year)")
 )
 async def create_subsidy_budget(
     body: BudgetCreate,
@@ -38,21 +34,14 @@ async def create_subsidy_budget(
             session, ctx, body.year, body.amount, body.reference
         ), None
 
+    owner, scope = str(actor.id), "subsidy.budgets"
     return await create_once(
-        session,
-        idempotency_key,
-        owner=str(actor.id),
-        scope="subsidy.budgets",
-        body=body,
-        create=create,
+        session, idempotency_key, owner=owner, scope=scope, body=body, create=create
     )
 
 
 @router.get(
-    "/spending",
-    response_model=SpendingOut,
-    summary="Spending by benefit and month against the year's budget",
-    responses=error_responses(401, 403, 422),
+    "/spending", **lists(SpendingOut, "Spending by benefit and month against the year's budget")
 )
 async def get_subsidy_spending(
     session: SessionDep, _: DistrictReader, year: Annotated[int, Query(ge=2000, le=2100)]

@@ -14,12 +14,12 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
-from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
+from app.kit.idempotency import IdempotencyKey, create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, creates, lists, reads
 from app.subsidies.auth import ClaimFiler, ClaimReader, Decider, DistrictAdmin
 from app.subsidies.claims import service
 from app.subsidies.schemas import ClaimCreate, ClaimOut, ClaimReject
@@ -29,10 +29,11 @@ router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
 
 @router.post(
     "/medical-claims",
-    response_model=ClaimOut,
-    status_code=201,
-    summary="File a medical reimbursement claim (医疗报销)",
-    responses=REPLAYED | error_responses(400, 401, 403, 404, 409, 422),
+    **creates(
+        ClaimOut,
+        "File a medical reimbursement claim (医疗报销)",
+        errors=(400, 401, 403, 404, 409, 422),
+    ),
 )
 async def create_medical_claim(
     body: ClaimCreate,
@@ -42,22 +43,19 @@ async def create_medical_claim(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimOut | JSONResponse:
-    key = {"owner": str(actor.id), "scope": "subsidy.medical_claims"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
-        return replay
-    claim = await service.create_claim(session, ctx, body)
-    set_etag(response, claim.version)
-    out = service.claim_out(claim)
-    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(claim.id))
-    return out
+
+    async def create() -> tuple[ClaimOut, uuid.UUID]:
+        claim = await service.create_claim(session, ctx, body)
+        set_etag(response, claim.version)
+        return service.claim_out(claim), claim.id
+
+    owner, scope = str(actor.id), "subsidy.medical_claims"
+    return await create_once(
+        session, idempotency_key, owner=owner, scope=scope, body=body, create=create
+    )
 
 
-@router.get(
-    "/medical-claims",
-    response_model=Page[ClaimOut],
-    summary="List medical claims",
-    responses=error_responses(401, 403, 422),
-)
+@router.get("/medical-claims", **lists(Page[ClaimOut], "List medical claims"))
 async def list_medical_claims(
     session: SessionDep,
     _: ClaimReader,
@@ -70,12 +68,7 @@ async def list_medical_claims(
     return await service.list_claims(session, ctx, child_id, status, limit, cursor)
 
 
-@router.get(
-    "/medical-claims/{claim_id:uuid}",
-    response_model=ClaimOut,
-    summary="Get a medical claim",
-    responses=error_responses(401, 403, 404, 422),
-)
+@router.get("/medical-claims/{claim_id:uuid}", **reads(ClaimOut, "Get a medical claim"))
 async def get_medical_claim(
     claim_id: uuid.UUID, response: Response, session: SessionDep, _: ClaimReader, ctx: RequestCtx
 ) -> ClaimOut:
@@ -86,9 +79,7 @@ async def get_medical_claim(
 
 @router.post(
     "/medical-claims/{claim_id:uuid}/approve",
-    response_model=ClaimOut,
-    summary="Approve a submitted claim (not by whoever filed it: four eyes)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(ClaimOut, "Approve a submitted claim (not by whoever filed it: four eyes)"),
 )
 async def approve_medical_claim(
     claim_id: uuid.UUID,
@@ -103,9 +94,9 @@ async def approve_medical_claim(
 
 @router.post(
     "/medical-claims/{claim_id:uuid}/reject",
-    response_model=ClaimOut,
-    summary="Reject a submitted claim, with the reason",
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    **acts(
+        ClaimOut, "Reject a submitted claim, with the reason", errors=(400, 401, 403, 404, 409, 422)
+    ),
 )
 async def reject_medical_claim(
     claim_id: uuid.UUID,
@@ -120,9 +111,9 @@ async def reject_medical_claim(
 
 @router.post(
     "/medical-claims/{claim_id:uuid}/pay",
-    response_model=ClaimOut,
-    summary="Record the payment of an approved claim (once; not by its approver: four eyes)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        ClaimOut, "Record the payment of an approved claim (once; not by its approver: four eyes)"
+    ),
 )
 async def pay_medical_claim(
     claim_id: uuid.UUID,

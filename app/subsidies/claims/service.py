@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children import history_repository as history
 from app.children.errors import ChildNotFound
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.models import MedicalClaim
 from app.subsidies import repository as repo
 from app.subsidies.claims import repository as claims_repo
@@ -97,10 +97,11 @@ async def create_claim(
 async def get_claim(
     session: AsyncSession, ctx: RequestContext, claim_id: uuid.UUID, *, lock: bool = False
 ) -> MedicalClaim:
-    claim = await claims_repo.readable_claim(session, ctx.actor, claim_id, lock=lock)
-    if claim is None:
-        raise NotFound("报销申请不存在", "No such claim")
-    return claim
+    return found(
+        await claims_repo.readable_claim(session, ctx.actor, claim_id, lock=lock),
+        "报销申请不存在",
+        "No such claim",
+    )
 
 
 async def decide_claim(
@@ -186,11 +187,6 @@ async def list_claims(
     cursor: str | None,
 ) -> Page[ClaimOut]:
     """The claims of the children the caller may read, newest last (keyset pages)."""
-    rows, nxt = await paginate(
-        session,
-        claims_repo.claims_stmt(ctx.actor, child_id, status),
-        [MedicalClaim.created_at, MedicalClaim.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[claim_out(c) for c in rows], next_cursor=nxt)
+    stmt = claims_repo.claims_stmt(ctx.actor, child_id, status)
+    keys = [MedicalClaim.created_at, MedicalClaim.id]
+    return await page_of(session, stmt, keys, limit, cursor, claim_out)

@@ -7,6 +7,7 @@ read nothing of it (403): the bank sheet lists the whole district.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -17,8 +18,9 @@ from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
-from app.kit.idempotency import REPLAYED, IdempotencyKey, remember_for_key, replay_for_key
+from app.kit.idempotency import IdempotencyKey, create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, creates, reads
 from app.subsidies.auth import DistrictAdmin, DistrictReader, Leader
 from app.subsidies.payroll import service
 from app.subsidies.schemas import PayrollApprove, PayrollCreate, PayrollLineOut, PayrollOut
@@ -34,10 +36,10 @@ _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/payrolls",
-    response_model=PayrollOut,
-    status_code=201,
-    summary="Run the month's living-allowance payroll (one per month; 409 names the existing)",
-    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
+    **creates(
+        PayrollOut,
+        "Run the month's living-allowance payroll (one per month; 409 names the existing)",
+    ),
 )
 async def create_payroll(
     body: PayrollCreate,
@@ -47,22 +49,19 @@ async def create_payroll(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> PayrollOut | JSONResponse:
-    key = {"owner": str(actor.id), "scope": "subsidy.payrolls"}
-    if replay := await replay_for_key(session, idempotency_key, **key, body=body):
-        return replay
-    run = await service.create_payroll(session, ctx, body.month)
-    set_etag(response, run.version)
-    out = await service.answer(session, run)
-    await remember_for_key(session, idempotency_key, **key, out=out, resource_id=str(run.id))
-    return out
+
+    async def create() -> tuple[PayrollOut, uuid.UUID]:
+        run = await service.create_payroll(session, ctx, body.month)
+        set_etag(response, run.version)
+        return await service.answer(session, run), run.id
+
+    owner, scope = str(actor.id), "subsidy.payrolls"
+    return await create_once(
+        session, idempotency_key, owner=owner, scope=scope, body=body, create=create
+    )
 
 
-@router.get(
-    "/payrolls/{month}",
-    response_model=PayrollOut,
-    summary="Get the month's payroll run with its totals",
-    responses=error_responses(401, 403, 404, 422),
-)
+@router.get("/payrolls/{month}", **reads(PayrollOut, "Get the month's payroll run with its totals"))
 async def get_payroll(
     month: MonthPath, response: Response, session: SessionDep, _: DistrictReader
 ) -> PayrollOut:
@@ -73,9 +72,9 @@ async def get_payroll(
 
 @router.get(
     "/payrolls/{month}/lines",
-    response_model=Page[PayrollLineOut],
-    summary="The run's lines (keyset pages), with the frozen facts and parameters",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        Page[PayrollLineOut], "The run's lines (keyset pages), with the frozen facts and parameters"
+    ),
 )
 async def list_payroll_lines(
     month: MonthPath,
@@ -92,9 +91,7 @@ async def list_payroll_lines(
 
 @router.post(
     "/payrolls/{month}/recompute",
-    response_model=PayrollOut,
-    summary="Recompute a draft run with today's ledger and standards (approved: 409)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(PayrollOut, "Recompute a draft run with today's ledger and standards (approved: 409)"),
 )
 async def recompute_payroll(
     month: MonthPath, response: Response, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
@@ -106,9 +103,11 @@ async def recompute_payroll(
 
 @router.post(
     "/payrolls/{month}/approve",
-    response_model=PayrollOut,
-    summary="Approve the run (district leader, not its creator); its lines are frozen from then on",
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    **acts(
+        PayrollOut,
+        "Approve the run (district leader, not its creator); its lines are frozen from then on",
+        errors=(400, 401, 403, 404, 409, 422),
+    ),
 )
 async def approve_payroll(
     month: MonthPath,

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
@@ -113,10 +113,11 @@ async def create_payroll(session: AsyncSession, ctx: RequestContext, month_str: 
 
 
 async def get_payroll(session: AsyncSession, month_str: str, *, lock: bool = False) -> PayrollRun:
-    run = await prepo.run_by_month(session, parse_month(month_str), lock=lock)
-    if run is None:
-        raise NotFound(f"{month_str} 没有发放批次", f"No payroll for {month_str}")
-    return run
+    return found(
+        await prepo.run_by_month(session, parse_month(month_str), lock=lock),
+        f"{month_str} 没有发放批次",
+        f"No payroll for {month_str}",
+    )
 
 
 async def recompute_payroll(

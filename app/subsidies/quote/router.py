@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
+from app.kit.routes import acts
 from app.subsidies.auth import Staff
 from app.subsidies.quote import service
 from app.subsidies.schemas import QuoteOut, QuoteRequest
@@ -17,9 +17,11 @@ router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
 
 @router.post(
     "/quote",
-    response_model=QuoteOut,
-    summary="What is due for a month, with the trace of every amount (nothing is paid)",
-    responses=error_responses(400, 401, 403, 404, 422),
+    **acts(
+        QuoteOut,
+        "What is due for a month, with the trace of every amount (nothing is paid)",
+        errors=(400, 401, 403, 404, 422),
+    ),
 )
 async def quote_subsidy(
     body: QuoteRequest, session: SessionDep, _: Staff, ctx: RequestCtx

@@ -69,28 +69,12 @@ def living_allowance(
 
     standard = params.at("living_allowance.standard", due.first_day)
     used: list[ParameterValue] = [*switch, standard]
-    steps = [Step("standard", "S", standard.decimal)]
     if child.category in FULL_STANDARD:
-        amount = standard.decimal
-        zh = f"按 {standard.effective_from.isoformat()} 起执行的标准 S = {amount} 元全额发放"
-        en = f"the standard S = {amount} in force from {standard.effective_from.isoformat()}"
+        amount, steps, zh, en = _full_standard(standard)
     else:
         ratio = params.at("living_allowance.poor_family_ratio", due.first_day)
         used.append(ratio)
-        product = exact_multiply(standard.decimal, ratio.decimal)
-        amount = round_fen(product)
-        steps += [
-            Step("standard_times_ratio", f"{standard.decimal} × {ratio.decimal}", product),
-            Step("rounded_half_up_to_fen", f"round_half_up({product})", amount),
-        ]
-        zh = (
-            f"按标准 S = {standard.decimal} 元（{standard.effective_from.isoformat()} 起执行）"
-            f"× 比例 {ratio.decimal}，四舍五入到分，发放 {amount} 元"
-        )
-        en = (
-            f"S = {standard.decimal} (from {standard.effective_from.isoformat()}) × ratio "
-            f"{ratio.decimal}, rounded half up to the fen: {amount}"
-        )
+        amount, steps, zh, en = _standard_times_ratio(standard, ratio)
     return build_result(
         rule="living_allowance",
         rule_zh="生活补贴",
@@ -102,6 +86,43 @@ def living_allowance(
         explanation_zh=f"{name_zh} {due} 生活补贴：{zh}",
         explanation_en=f"Living allowance for {due} ({child.category}): {en}",
     )
+
+
+_Amount = tuple[Decimal, list[Step], str, str]
+"""An amount, its steps and its explanation (zh, en)."""
+
+
+def _full_standard(standard: ParameterValue) -> _Amount:
+    """Orphans and de-facto-unsupported children: the standard S itself."""
+    amount = standard.decimal
+    since = standard.effective_from.isoformat()
+    return (
+        amount,
+        [Step("standard", "S", standard.decimal)],
+        f"按 {since} 起执行的标准 S = {amount} 元全额发放",
+        f"the standard S = {amount} in force from {since}",
+    )
+
+
+def _standard_times_ratio(standard: ParameterValue, ratio: ParameterValue) -> _Amount:
+    """Poor families with serious illness or disability: S × ratio, rounded half up to the fen."""
+    product = exact_multiply(standard.decimal, ratio.decimal)
+    amount = round_fen(product)
+    since = standard.effective_from.isoformat()
+    steps = [
+        Step("standard", "S", standard.decimal),
+        Step("standard_times_ratio", f"{standard.decimal} × {ratio.decimal}", product),
+        Step("rounded_half_up_to_fen", f"round_half_up({product})", amount),
+    ]
+    zh = (
+        f"按标准 S = {standard.decimal} 元（{since} 起执行）"
+        f"× 比例 {ratio.decimal}，四舍五入到分，发放 {amount} 元"
+    )
+    en = (
+        f"S = {standard.decimal} (from {since}) × ratio "
+        f"{ratio.decimal}, rounded half up to the fen: {amount}"
+    )
+    return amount, steps, zh, en
 
 
 def _approved_before(child: ChildFacts, month: YearMonth) -> Check:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Final, Literal
 
 from app.kit.money import round_fen
 from app.kit.vocab import CATEGORIES, CATEGORY_ZH, Category
-from app.subsidies.parameters import KNOWN_PARAMETERS, JSONValue, ParameterSet
+from app.subsidies.parameters import KNOWN_PARAMETERS, JSONValue, ParameterSet, ParameterValue
 from app.subsidies.rules.common import (
     Check,
     RuleInputError,
@@ -76,59 +77,86 @@ def medical_reimbursement(
     bill, basic, other, remainder = _parse_bill(
         category, kind, service_date, bill_total, basic_insurance_paid, other_insurance_paid
     )
+    claim = _Claim(
+        category,
+        kind,
+        f"{CATEGORY_ZH[category]}{KIND_ZH[kind]}",
+        {
+            "category": category,
+            "kind": kind,
+            "service_date": service_date.isoformat(),
+            "bill_total": decimal_text(bill),
+            "basic_insurance_paid": decimal_text(basic),
+            "other_insurance_paid": decimal_text(other),
+        },
+        remainder,
+        Step("remainder", f"{bill} − {basic} − {other}", remainder),
+    )
     key = f"medical.{category}.{kind}_ratio"
-    remainder_step = Step("remainder", f"{bill} − {basic} − {other}", remainder)
-    trace_inputs: dict[str, JSONValue] = {
-        "category": category,
-        "kind": kind,
-        "service_date": service_date.isoformat(),
-        "bill_total": decimal_text(bill),
-        "basic_insurance_paid": decimal_text(basic),
-        "other_insurance_paid": decimal_text(other),
-    }
-    label_zh = f"{CATEGORY_ZH[category]}{KIND_ZH[kind]}"
     if key not in KNOWN_PARAMETERS:
-        check = Check(
-            "category_has_ratio",
-            False,
-            f"{CATEGORY_ZH[category]}没有{KIND_ZH[kind]}医疗报销比例",
-            f"no {kind} reimbursement ratio for category {category}",
-        )
-        return build_result(
-            rule="medical_reimbursement",
-            rule_zh="医疗报销",
-            inputs=trace_inputs,
-            checks=[check],
-            parameters=[],
-            steps=[remainder_step],
-            amount=Decimal("0.00"),
-            explanation_zh=f"{label_zh}医疗费用不予报销：{check.zh}",
-            explanation_en=f"Nothing reimbursable: {check.en}",
-        )
+        return _nothing_reimbursable(claim)
+    return _reimburse(claim, params.at(key, service_date))
 
-    ratio = params.at(key, service_date)
-    product = exact_multiply(ratio.decimal, remainder)
-    amount = round_fen(product)
+
+@dataclass(frozen=True)
+class _Claim:
+    """A claim's checked inputs as the trace shows them."""
+
+    category: Category
+    kind: MedicalKind
+    label_zh: str
+    inputs: dict[str, JSONValue]
+    remainder: Decimal
+    remainder_step: Step
+
+
+def _nothing_reimbursable(claim: _Claim) -> RuleResult:
+    """A category without a ratio for the kind (the poor-family ones): 0.00, the reason traced."""
     check = Check(
         "category_has_ratio",
-        True,
-        f"{label_zh}报销比例 {ratio.decimal}（{ratio.effective_from.isoformat()} 起执行）",
-        f"{kind} ratio for {category}: {ratio.decimal} from {ratio.effective_from.isoformat()}",
+        False,
+        f"{CATEGORY_ZH[claim.category]}没有{KIND_ZH[claim.kind]}医疗报销比例",
+        f"no {claim.kind} reimbursement ratio for category {claim.category}",
     )
     return build_result(
         rule="medical_reimbursement",
         rule_zh="医疗报销",
-        inputs=trace_inputs,
+        inputs=claim.inputs,
+        checks=[check],
+        parameters=[],
+        steps=[claim.remainder_step],
+        amount=Decimal("0.00"),
+        explanation_zh=f"{claim.label_zh}医疗费用不予报销：{check.zh}",
+        explanation_en=f"Nothing reimbursable: {check.en}",
+    )
+
+
+def _reimburse(claim: _Claim, ratio: ParameterValue) -> RuleResult:
+    """ratio × remainder, rounded half up to the fen."""
+    kind, remainder = claim.kind, claim.remainder
+    product = exact_multiply(ratio.decimal, remainder)
+    amount = round_fen(product)
+    since = ratio.effective_from.isoformat()
+    check = Check(
+        "category_has_ratio",
+        True,
+        f"{claim.label_zh}报销比例 {ratio.decimal}（{since} 起执行）",
+        f"{kind} ratio for {claim.category}: {ratio.decimal} from {since}",
+    )
+    return build_result(
+        rule="medical_reimbursement",
+        rule_zh="医疗报销",
+        inputs=claim.inputs,
         checks=[check],
         parameters=[ratio],
         steps=[
-            remainder_step,
+            claim.remainder_step,
             Step("ratio_times_remainder", f"{ratio.decimal} × {remainder}", product),
             Step("rounded_half_up_to_fen", f"round_half_up({decimal_text(product)})", amount),
         ],
         amount=amount,
         explanation_zh=(
-            f"{label_zh}：个人负担 {remainder} 元 × 比例 {ratio.decimal}，"
+            f"{claim.label_zh}：个人负担 {remainder} 元 × 比例 {ratio.decimal}，"
             f"四舍五入到分，报销 {amount} 元"
         ),
         explanation_en=(

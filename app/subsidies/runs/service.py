@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children import history_repository as history
-from app.errors import NotFound, ValidationFailed
+from app.errors import ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
@@ -116,7 +116,7 @@ async def _benefit_run(
 
 async def create_education_grants(
     session: AsyncSession, ctx: RequestContext, school_year: str
-) -> BenefitRun:
+) -> BenefitRunOut:
     """助学金: one line per child active on 1 September in an eligible stage; once a year."""
     start = int(school_year[:4])
     day = date(start, 9, 1)
@@ -130,7 +130,7 @@ async def create_education_grants(
                 )
             ]
         )
-    return await _benefit_run(
+    run = await _benefit_run(
         session,
         ctx,
         "education_grant",
@@ -138,14 +138,15 @@ async def create_education_grants(
         day,
         lambda facts, params: education_grant(facts, school_year, params),
     )
+    return await run_out(session, run)
 
 
 async def create_holiday_run(
     session: AsyncSession, ctx: RequestContext, occasion: Occasion, year: int
-) -> BenefitRun:
+) -> BenefitRunOut:
     """节日慰问: a line per child active on the occasion's day; once per occasion and year."""
     day = date(year, *OCCASION_DAY[occasion])
-    return await _benefit_run(
+    run = await _benefit_run(
         session,
         ctx,
         "holiday_condolence",
@@ -153,15 +154,22 @@ async def create_holiday_run(
         day,
         lambda facts, params: holiday_condolence(facts, occasion, year, params),
     )
+    return await run_out(session, run)
 
 
-async def get_benefit_run(
+async def get_benefit_run(session: AsyncSession, benefit: str, period: str) -> BenefitRunOut:
+    """The run of `benefit` for `period`; 404 when there is none."""
+    return await run_out(session, await _run(session, benefit, period))
+
+
+async def _run(
     session: AsyncSession, benefit: str, period: str, *, lock: bool = False
 ) -> BenefitRun:
-    run = await runs_repo.benefit_run(session, benefit, period, lock=lock)
-    if run is None:
-        raise NotFound(f"{BENEFIT_ZH[benefit]} {period} 尚未发放", f"No {benefit} run {period}")
-    return run
+    return found(
+        await runs_repo.benefit_run(session, benefit, period, lock=lock),
+        f"{BENEFIT_ZH[benefit]} {period} 尚未发放",
+        f"No {benefit} run {period}",
+    )
 
 
 async def approve_benefit_run(
@@ -171,10 +179,10 @@ async def approve_benefit_run(
     period: str,
     *,
     four_eyes: bool = True,
-) -> BenefitRun:
+) -> BenefitRunOut:
     """审批: a draft grant or holiday run is approved, by someone other than its creator (four
     eyes); from then on it counts as spent."""
-    run = await get_benefit_run(session, benefit, period, lock=True)
+    run = await _run(session, benefit, period, lock=True)
     if run.status != "draft":
         raise WrongState(
             f"{BENEFIT_ZH[benefit]} {period} 已审批", f"The {benefit} run {period} is approved"
@@ -197,7 +205,7 @@ async def approve_benefit_run(
         run.id,
         {"period": period, "total_fen": run.total_fen, "created_by": run.created_by},
     )
-    return run
+    return await run_out(session, run)
 
 
 async def run_out(session: AsyncSession, run: BenefitRun) -> BenefitRunOut:
@@ -223,7 +231,7 @@ async def run_lines(
     session: AsyncSession, benefit: str, period: str, limit: int, cursor: str | None
 ) -> Page[BenefitLineOut]:
     """The lines of the run of `benefit` for `period` (keyset pages); 404 when it has none."""
-    run = await get_benefit_run(session, benefit, period)
+    run = await _run(session, benefit, period)
     rows, nxt = await paginate(
         session, runs_repo.benefit_lines_stmt(run.id), [BenefitLine.id], limit=limit, cursor=cursor
     )

@@ -1,0 +1,70 @@
+"""The keyword arguments of a route decorator, named after what the route does.
+
+    @router.get("/users", **lists(Page[UserOut], "List staff accounts"))
+    @router.get("/users/{user_id:uuid}", **reads(UserOut, "Get a staff account"))
+    @router.post("/users", **creates(UserOut, "Create a staff account"))
+    @router.post("/medical-claims/{claim_id:uuid}/pay", **acts(ClaimOut, "Record the payment"))
+
+Each sets the answer model, the summary and the problem+json responses such a route gives
+(app.errors.error_responses); `errors=` names others where a route differs, and any other
+keyword goes to the decorator as it is (`tags=`, `response_model_exclude_unset=`, …).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import error_responses
+from app.kit.idempotency import REPLAYED
+
+Responses = dict[int | str, dict[str, Any]]
+
+LIST_ERRORS = (401, 403, 422)
+READ_ERRORS = (401, 403, 404, 422)
+ACT_ERRORS = (401, 403, 404, 409, 422)
+CREATE_ERRORS = (400, 401, 403, 409, 422)
+
+
+def _route(
+    model: Any, summary: str, errors: tuple[int, ...], extra: dict[str, Any], first: Responses
+) -> dict[str, Any]:
+    return {
+        "response_model": model,
+        "summary": summary,
+        "responses": first | error_responses(*errors),
+        **extra,
+    }
+
+
+def lists(
+    model: Any, summary: str, *, errors: tuple[int, ...] = LIST_ERRORS, **extra: Any
+) -> dict[str, Any]:
+    """A list (usually a keyset `Page[...]`): no 404, the filters answer an empty page."""
+    return _route(model, summary, errors, extra, {})
+
+
+def reads(
+    model: Any, summary: str, *, errors: tuple[int, ...] = READ_ERRORS, **extra: Any
+) -> dict[str, Any]:
+    """One resource, read: 404 when it does not exist or is out of the caller's reach."""
+    return _route(model, summary, errors, extra, {})
+
+
+def acts(
+    model: Any, summary: str, *, errors: tuple[int, ...] = ACT_ERRORS, **extra: Any
+) -> dict[str, Any]:
+    """A change of one resource (a transition, an approval): 409 when its state forbids it."""
+    return _route(model, summary, errors, extra, {})
+
+
+def creates(
+    model: Any,
+    summary: str,
+    *,
+    errors: tuple[int, ...] = CREATE_ERRORS,
+    replayed: Responses = REPLAYED,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A creation (201), retry-safe: `replayed` describes the 200 of a repeated request
+    (app.kit.idempotency); `replayed={}` for one that is not."""
+    return _route(model, summary, errors, extra, replayed) | {"status_code": 201}
