@@ -34,7 +34,7 @@ async def fed_headers(session: AsyncSession, auth: Any, **kw: Any) -> dict[str, 
     await session.execute(
         update(AgencyClient)
         .where(AgencyClient.agency == "women_federation")
-        .values(scopes=[*ALL_SCOPES, "programmes:read"])
+        .values(scopes=sorted({*ALL_SCOPES, "programmes:read"}))
     )
     await session.flush()
     return auth(agency="women_federation", scopes=["programmes:read"], **kw)  # type: ignore[no-any-return]

@@ -386,7 +386,8 @@ async def test_the_federation_reads_its_programmes_without_id_numbers(
     one = await client.get(f"{ROUNDS}/{rid}/applications/{app_.json()['id']}", headers=h)
     assert one.json()["child_id_number"] is None
     # without the scope, or another agency: nothing
-    assert (await client.get(ROUNDS, headers=auth(agency="women_federation"))).status_code == 403
+    no_scope = auth(agency="women_federation", scopes=["referrals:read", "referrals:write"])
+    assert (await client.get(ROUNDS, headers=no_scope)).status_code == 403
     assert (
         await client.get(ROUNDS, headers=auth(agency="police", scopes=["programmes:read"]))
     ).status_code == 403
