@@ -45,6 +45,7 @@ def _routers() -> list[Any]:
     from app.incidents.router import router as incidents
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
+    from app.protection.router import router as protection
     from app.referrals.router import router as referrals
     from app.screening.router import router as screening
     from app.subsidies.budget.router import router as subsidy_budget
@@ -83,6 +84,7 @@ def _routers() -> list[Any]:
         subsidy_runs,
         subsidy_budget,
         placements,
+        protection,
         screening,
         dashboard,
     ]
@@ -177,6 +179,7 @@ DOC_TAGS = (
     "notifications",
     "referrals",
     "webhooks",
+    "protection",
     "subsidies",
     "screening 监测摸排",
     "dashboard",

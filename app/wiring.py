@@ -22,6 +22,7 @@ from app.dashboard.providers import (
 )
 from app.incidents import jobs as incidents_jobs
 from app.incidents.visit_link import open_draft_for_visit
+from app.protection import jobs as protection_jobs
 from app.screening import jobs as screening_jobs
 from app.sync import jobs as sync_jobs
 from app.visits import hooks
@@ -60,5 +61,6 @@ def wire_jobs() -> None:
         screening_jobs,
         dashboard_jobs,
         sync_jobs,
+        protection_jobs,
     ):
         registry.register_module(module)

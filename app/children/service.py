@@ -430,6 +430,80 @@ async def create_child(
     return child
 
 
+async def enrol_from_guardianship(
+    session: AsyncSession,
+    principal: Principal,
+    ring: KeyRing,
+    *,
+    name: str,
+    id_number: str,
+    category: str,
+    approved_on: date,
+    origin_id: uuid.UUID,
+    now: datetime,
+) -> Child:
+    """新增 by the protection centre's discharge to long-term guardianship (art. 94): the child
+    enters the ledger as an institution child, approved on the discharge date.
+
+    The centre decided the enrolment (the protection domain judged the caller), so the ledger's
+    writer check is not asked again. The facts the category rests on (the parents' situations)
+    are rarely known at discharge: what the category rules miss is flagged in `review_flags`
+    for completion, never demanded here. The ID number must be valid and not enrolled already
+    (409, as for any enrolment).
+    """
+    today = today_of(now)
+    idn = parse_id(id_number, today)
+    values: dict[str, Any] = dict.fromkeys(FIELDS)
+    values.update(
+        name=name,
+        gender=idn.gender,
+        birth_date=idn.birth_date,
+        category=category,
+        placement="institution",
+        approved_on=approved_on,
+        parents=[],
+        guardians=[],
+        household_assistance="none",
+        insurance={},
+    )
+    illnesses = await repo.serious_illness_list(session, today)
+    flags = rules.review_flags(values, today, illnesses)
+    id_hash = ring.lookup_hash(idn.value)
+    existing = await repo.find_active_by_hash(session, id_hash)
+    if existing is not None:
+        raise await _duplicate(session, principal, existing)
+    child = Child(
+        id=uuid.uuid4(),
+        id_number_enc=ring.encrypt(idn.value, context=ID_CONTEXT),
+        id_number_hash=id_hash,
+        id_number_masked=idn.masked,
+        status="active",
+        created_by=principal.id,
+        review_flags=flags,
+        reverify_on=rules.reverify_on(values, flags),
+        **values,
+    )
+    session.add(child)
+    changes = [{"field": "id_number", "from": None, "to": idn.masked}] + [
+        {"field": f, "from": None, "to": _json(values[f])}
+        for f in FIELDS
+        if values[f] not in (None, [], {})
+    ]
+    await record_change(
+        session, child, "created", principal, changes, reason="protection_long_term_guardianship",
+        effective_on=approved_on, now=now,
+    )  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "child.create",
+        "child",
+        child.id,
+        {"category": category, "placement": "institution", "protection_intake_id": str(origin_id)},
+    )
+    return child
+
+
 async def get_child(
     session: AsyncSession, principal: Principal, child_id: uuid.UUID, *, for_update: bool = False
 ) -> Child:

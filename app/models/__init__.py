@@ -25,6 +25,14 @@ from app.models.ledger import (
     LedgerReview,
 )
 from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.protection import (
+    ProtectionEscalation,
+    ProtectionFamilyAssessment,
+    ProtectionFollowUpVisit,
+    ProtectionIntake,
+    ProtectionPlacement,
+    ProtectionTracing,
+)
 from app.models.screening import (
     AGE_BANDS,
     SCREENING_CLASSIFICATIONS,
@@ -99,6 +107,12 @@ __all__ = [
     "PayrollRun",
     "PlacementEntry",
     "PlacementPlan",
+    "ProtectionEscalation",
+    "ProtectionFamilyAssessment",
+    "ProtectionFollowUpVisit",
+    "ProtectionIntake",
+    "ProtectionPlacement",
+    "ProtectionTracing",
     "Referral",
     "ReferralUpdate",
     "RefreshToken",
