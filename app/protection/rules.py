@@ -4,7 +4,7 @@ long-term guardianship, the follow-up visits of a returned child. No database, n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from app.kit.clock import DISTRICT_TZ
 
@@ -56,7 +56,8 @@ def pending_deadlines(
         out.append(Due("care_plan", admitted_at + timedelta(hours=care_plan_hours)))
     since = admitted_at
     if last_reviewed_on is not None:
-        since = max(since, datetime.combine(last_reviewed_on, time(), tzinfo=DISTRICT_TZ))
+        reviewed = datetime.combine(last_reviewed_on, time(), tzinfo=DISTRICT_TZ).astimezone(UTC)
+        since = max(since, reviewed)
     out.append(Due("guardianship_review", since + timedelta(days=review_days)))
     return out
 
