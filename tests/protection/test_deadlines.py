@@ -69,7 +69,8 @@ async def test_a_review_in_the_future_or_before_admission_is_422(
         r = await client.patch(
             url, json={"reviewed_on": day}, headers=auth("institute") | {"If-Match": '"1"'}
         )
-        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reviewed_on"
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "reviewed_on"
 
 
 async def test_missed_deadlines_escalate_to_the_district_once(
@@ -102,7 +103,8 @@ async def test_missed_deadlines_escalate_to_the_district_once(
     assert await notes() == 4
     r = await client.get("/api/v1/notifications", headers=auth("leader"), params={"limit": 500})
     titles = [n["title"] for n in r.json()["items"] if out["id"][:8] in n["title"]]
-    assert any("身份核查" in t for t in titles) and any("照护计划" in t for t in titles)
+    assert any("身份核查" in t for t in titles)
+    assert any("照护计划" in t for t in titles)
 
 
 async def test_a_closed_intake_has_no_deadlines(

@@ -21,7 +21,8 @@ async def test_an_unknown_child_is_taken_in_without_name_or_id(
     out = r.json()
     assert out["id"] == body["id"]
     assert out["status"] == "open"
-    assert out["child"]["name"] is None and out["child"]["id_number"] is None
+    assert out["child"]["name"] is None
+    assert out["child"]["id_number"] is None
     assert out["current_placement"]["setting"] == "centre"
     assert out["current_placement"]["start_on"] == "2026-06-15"
     assert out["health_check"]["belongings"] == "书包一个"
@@ -125,12 +126,14 @@ async def test_patch_needs_if_match_and_changes_what_is_sent(
     got = ok.json()
     assert got["child"]["name"] == "测试儿童丙"
     assert got["child"]["description"] == "蓝色外套"  # untouched
-    assert got["care_plan"] == "每日心理疏导" and got["care_plan_at"] is not None
+    assert got["care_plan"] == "每日心理疏导"
+    assert got["care_plan_at"] is not None
     assert ok.headers["ETag"] == '"2"'
     bad = await client.patch(
         url, json={"kind": None}, headers=auth("institute") | {"If-Match": '"2"'}
     )
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "kind"
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "kind"
 
 
 async def test_a_reopening_is_a_new_intake_linked_to_the_closed_one(
@@ -154,7 +157,8 @@ async def test_a_reopening_is_a_new_intake_linked_to_the_closed_one(
     patch = await client.patch(
         url, json={"notes": "x"}, headers=auth("institute") | {"If-Match": r.headers["ETag"]}
     )
-    assert patch.status_code == 409 and patch.json()["code"] == "intake_closed"
+    assert patch.status_code == 409
+    assert patch.json()["code"] == "intake_closed"
     again = await create(client, auth, previous_intake_id=first["id"], child={})
     assert again["previous_intake_id"] == first["id"]
     assert again["child"]["name"] == "测试儿童丁"  # carried over
@@ -174,13 +178,15 @@ async def test_list_filters(client: httpx.AsyncClient, auth: AuthHeaders) -> Non
     h = auth("leader")
     r = await client.get(f"{API}/intakes", params={"kind": "trafficking_rescued"}, headers=h)
     ids = [i["id"] for i in r.json()["items"]]
-    assert a["id"] in ids and b["id"] not in ids
+    assert a["id"] in ids
+    assert b["id"] not in ids
     r = await client.get(
         f"{API}/intakes",
         params={"admitted_to": "2026-06-01T00:00:00+08:00", "status": "open"},
         headers=h,
     )
     ids = [i["id"] for i in r.json()["items"]]
-    assert b["id"] in ids and a["id"] not in ids
+    assert b["id"] in ids
+    assert a["id"] not in ids
     r = await client.get(f"{API}/intakes", params={"status": "lost"}, headers=h)
     assert r.status_code == 422
