@@ -87,4 +87,9 @@ async def due_for_sync(session: AsyncSession, ctx: RequestContext) -> list[Follo
     if principal.role != "village_director" or principal.area_code is None:
         return []
     rows = await repo.due_follow_ups_of_village(session, principal.area_code)
+    if rows:
+        audit.record(
+            session, ctx, "protection_follow_up.sync", "protection_follow_up", None,
+            {"ids": [str(v.id) for v, _, _ in rows]},
+        )  # fmt: skip
     return [to_out(v, n, a, ctx.today) for v, n, a in rows]

@@ -44,6 +44,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.etag import version_never_existed
 from app.models import Child, FollowUp, Visit
+from app.protection import followups
 from app.sync import repository as repo
 from app.sync.schemas import (
     ChildEdit,
@@ -99,7 +100,11 @@ async def sync(session: AsyncSession, ctx: RequestContext, cursor: str | None) -
             kids = await repo.children(session, principal, None)
         elif not changed:
             return SyncOut(
-                next_cursor=encode_cursor(now_xid), full=False, children=[], tombstones=[]
+                next_cursor=encode_cursor(now_xid),
+                full=False,
+                children=[],
+                tombstones=[],
+                protection_visits_due=await followups.due_for_sync(session, ctx),
             )
         else:
             kids = await repo.children(session, principal, changed)
@@ -129,7 +134,11 @@ async def sync(session: AsyncSession, ctx: RequestContext, cursor: str | None) -
             {"count": len(out), "full": since is None},
         )
     return SyncOut(
-        next_cursor=encode_cursor(now_xid), full=since is None, children=out, tombstones=tombstones
+        next_cursor=encode_cursor(now_xid),
+        full=since is None,
+        children=out,
+        tombstones=tombstones,
+        protection_visits_due=await followups.due_for_sync(session, ctx),
     )
 
 
