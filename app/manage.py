@@ -28,6 +28,7 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     ("incidents", "id", "child_id_number_enc", b""),
     ("agency_clients", "id", "webhook_secret_enc", b""),
     ("screening_records", "id", "id_number_enc", b""),
+    ("protection_intakes", "id", "child_id_number_enc", b"protection_intake.child_id_number"),
 ]
 
 

@@ -20,9 +20,11 @@ from app.dashboard.providers import (
     subsidies,
     visits,
 )
+from app.incidents import hooks as incident_hooks
 from app.incidents import jobs as incidents_jobs
 from app.incidents.visit_link import open_draft_for_visit
 from app.protection import jobs as protection_jobs
+from app.protection.incident_link import place_from_incident
 from app.screening import jobs as screening_jobs
 from app.sync import jobs as sync_jobs
 from app.visits import hooks
@@ -33,6 +35,8 @@ from app.worker import registry
 def wire() -> None:
     # A visit with suspected infringement opens a draft mandatory report (incidents).
     hooks.register(open_draft_for_visit)
+    # An incident's protection_centre_placement opens (or links) the centre's intake.
+    incident_hooks.register_placement(place_from_incident)
     wire_dashboard()
     wire_jobs()
 

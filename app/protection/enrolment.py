@@ -17,6 +17,7 @@ from app.children import repository as children_repo
 from app.children import service as children
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.reveal import reveal
 from app.models import ProtectionIntake
 from app.protection.rules import ledger_category
 
@@ -28,7 +29,13 @@ def child_id_number(intake: ProtectionIntake, ctx: RequestContext) -> str | None
     """The child's whole ID number (for the ledger's enrolment), if one is known."""
     if intake.child_id_number_enc is None:
         return None
-    return ctx.keyring.decrypt(intake.child_id_number_enc, context=ID_CONTEXT)
+    return reveal(
+        ctx.keyring,
+        intake.child_id_number_enc,
+        context=ID_CONTEXT,
+        column="protection_intakes.child_id_number_enc",
+        record_id=intake.id,
+    )
 
 
 def _flag(field: str, zh: str, en: str, on: str) -> dict[str, str]:
