@@ -210,6 +210,7 @@ async def test_sections_are_those_wired_in_display_order(
         "visits",
         "follow_ups",
         "incidents",
+        "protection",
         "discovery",
         "screening",
         "subsidies",
