@@ -82,6 +82,8 @@ AGENCY_READABLE = {
     "/api/v1/screening/records",
     "/api/v1/screening/stats",
     "/api/v1/screening/template",
+    # the police (scope protection:write): the intakes they announced, status only
+    "/api/v1/protection/intakes",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 
@@ -120,6 +122,7 @@ NOT_PERSONAL = {
     "/api/v1/incidents/situations",
     "/api/v1/subsidy/standards",
     "/api/v1/screening/template",
+    "/api/v1/protection/occupancy",  # counts of the centre, no one's record
 }
 
 
