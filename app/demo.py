@@ -24,6 +24,7 @@ DEMO_LOADERS: list[str] = [
     "app.ledger.demo",
     "app.visits.demo",
     "app.incidents.demo",
+    "app.protection.demo",
     "app.subsidies.demo",
     "app.screening.demo",
 ]  # children first
