@@ -140,7 +140,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             care_plan_at=now - timedelta(days=4),
         ),
     ]
-    closed = [
+    closed: list[tuple[ProtectionIntake, dict[str, Any]]] = [
         (
             intake(
                 24 * 60,

@@ -3,7 +3,7 @@ who 403, who 404 (a record outside what they may reach)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import httpx
 import pytest
@@ -14,7 +14,7 @@ from tests.protection.factories import API, create, intake, post
 
 CENTRE = {"institute", "protect"}
 READERS = CENTRE | {"admin", "leader", "auditor"}
-SAFE = {"assessed_on": "2026-06-15", "conclusion": "safe_to_return"}
+SAFE: dict[str, object] = {"assessed_on": "2026-06-15", "conclusion": "safe_to_return"}
 
 Call = Callable[[httpx.AsyncClient, AuthHeaders, dict[str, str]], Awaitable[httpx.Response]]
 
@@ -76,7 +76,7 @@ async def _visit_done(c: httpx.AsyncClient, a: AuthHeaders, h: dict[str, str]) -
 
 
 # route: (call, {user: expected status}; users not named get 403)
-ROUTES: dict[str, tuple[Call, dict[str, int]]] = {
+ROUTES: dict[str, tuple[Call, Mapping[str, int]]] = {
     "POST /intakes": (_create, dict.fromkeys(CENTRE, 201)),
     "GET /intakes": (_list, dict.fromkeys(READERS, 200)),
     "GET /intakes/{id}": (_read, dict.fromkeys(READERS, 200)),
