@@ -365,6 +365,55 @@ async def record_change(
     return entry
 
 
+async def _insert_new(
+    session: AsyncSession,
+    principal: Principal,
+    ring: KeyRing,
+    idn: idnumber.IdNumber,
+    values: dict[str, Any],
+    flags: list[dict[str, Any]],
+    *,
+    reason: str | None,
+    now: datetime,
+) -> Child:
+    """A new ledger child of checked `values`, its ID number encrypted, hashed and masked, and
+    its `created` history entry; 409 when the ID number is enrolled and active already."""
+    id_hash = ring.lookup_hash(idn.value)
+    existing = await repo.find_active_by_hash(session, id_hash)
+    if existing is not None:
+        raise await _duplicate(session, principal, existing)
+    child = Child(
+        id=uuid.uuid4(),
+        id_number_enc=ring.encrypt(idn.value, context=ID_CONTEXT),
+        id_number_hash=id_hash,
+        id_number_masked=idn.masked,
+        status="active",
+        created_by=principal.id,
+        review_flags=flags,
+        reverify_on=rules.reverify_on(values, flags),
+        **values,
+    )
+    session.add(child)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        existing = await repo.find_active_by_hash(session, id_hash)
+        if existing is None:
+            raise
+        raise await _duplicate(session, principal, existing) from None
+    changes = [{"field": "id_number", "from": None, "to": idn.masked}] + [
+        {"field": f, "from": None, "to": _json(values[f])}
+        for f in FIELDS
+        if values[f] not in (None, [], {})
+    ]
+    await record_change(
+        session, child, "created", principal, changes, reason=reason,
+        effective_on=values["approved_on"], now=now,
+    )  # fmt: skip
+    return child
+
+
 async def create_child(
     session: AsyncSession, principal: Principal, ring: KeyRing, body: ChildCreate, now: datetime
 ) -> Child:
@@ -385,39 +434,9 @@ async def create_child(
         approved_on=body.approved_on,
     )
     checked = await validate(session, principal, values, today)
-    id_hash = ring.lookup_hash(idn.value)
-    existing = await repo.find_active_by_hash(session, id_hash)
-    if existing is not None:
-        raise await _duplicate(session, principal, existing)
-    child = Child(
-        id=uuid.uuid4(),
-        id_number_enc=ring.encrypt(idn.value, context=ID_CONTEXT),
-        id_number_hash=id_hash,
-        id_number_masked=idn.masked,
-        status="active",
-        created_by=principal.id,
-        review_flags=checked.flags,
-        reverify_on=rules.reverify_on(values, checked.flags),
-        **values,
+    child = await _insert_new(
+        session, principal, ring, idn, values, checked.flags, reason=None, now=now
     )
-    session.add(child)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        existing = await repo.find_active_by_hash(session, id_hash)
-        if existing is None:
-            raise
-        raise await _duplicate(session, principal, existing) from None
-    changes = [{"field": "id_number", "from": None, "to": idn.masked}] + [
-        {"field": f, "from": None, "to": _json(values[f])}
-        for f in FIELDS
-        if values[f] not in (None, [], {})
-    ]
-    await record_change(
-        session, child, "created", principal, changes, reason=None,
-        effective_on=body.approved_on, now=now,
-    )  # fmt: skip
     audit.record(
         session,
         principal,
@@ -468,30 +487,9 @@ async def enrol_from_guardianship(
     )
     illnesses = await repo.serious_illness_list(session, today)
     flags = rules.review_flags(values, today, illnesses)
-    id_hash = ring.lookup_hash(idn.value)
-    existing = await repo.find_active_by_hash(session, id_hash)
-    if existing is not None:
-        raise await _duplicate(session, principal, existing)
-    child = Child(
-        id=uuid.uuid4(),
-        id_number_enc=ring.encrypt(idn.value, context=ID_CONTEXT),
-        id_number_hash=id_hash,
-        id_number_masked=idn.masked,
-        status="active",
-        created_by=principal.id,
-        review_flags=flags,
-        reverify_on=rules.reverify_on(values, flags),
-        **values,
-    )
-    session.add(child)
-    changes = [{"field": "id_number", "from": None, "to": idn.masked}] + [
-        {"field": f, "from": None, "to": _json(values[f])}
-        for f in FIELDS
-        if values[f] not in (None, [], {})
-    ]
-    await record_change(
-        session, child, "created", principal, changes, reason="protection_long_term_guardianship",
-        effective_on=approved_on, now=now,
+    child = await _insert_new(
+        session, principal, ring, idn, values, flags,
+        reason="protection_long_term_guardianship", now=now,
     )  # fmt: skip
     audit.record(
         session,
