@@ -225,8 +225,9 @@ class EnrolmentOut(BaseModel):
 
 class IntakeOut(BaseModel):
     """An intake as centre and district staff see it. For a confidential intake
-    (`domestic_violence_shelter`, `harm_by_guardian`) the placement, notes and the
-    do-not-disclose list are withheld (null, named in `withheld`) outside the circle."""
+    (`domestic_violence_shelter`, `harm_by_guardian`) the placements, notes, care plan and the
+    do-not-disclose list are withheld (null, named in `withheld`) outside the circle (centre
+    staff and district admins)."""
 
     id: uuid.UUID
     status: IntakeStatus

@@ -279,6 +279,14 @@ async def read_intake(
     return out, intake.version
 
 
+def _id_gender(intake: ProtectionIntake) -> str | None:
+    """The gender the recorded ID number says (its 17th character stays visible when masked)."""
+    masked = intake.child_id_number_masked
+    if masked is None or len(masked) != 18 or not masked[16].isdigit():
+        return None
+    return "male" if int(masked[16]) % 2 else "female"
+
+
 REQUIRED = frozenset({"kind", "basis", "brought_by"})
 CHILD_IDENTITY = frozenset({"child"})
 
@@ -312,6 +320,11 @@ async def update_intake(
         )
     facts = sent.get("child") or {}
     idn = check_child(facts, ctx, errors) if facts else None
+    recorded = None if "id_number" in facts else _id_gender(intake)
+    if facts.get("gender") and recorded is not None and facts["gender"] != recorded:
+        errors.append(
+            ("child.gender", "性别与身份证号码不符", "Gender disagrees with the ID number")
+        )
     reviewed = body.reviewed_on
     if reviewed is not None and not day_of(intake.admitted_at) <= reviewed <= ctx.today:
         errors.append(
