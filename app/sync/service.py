@@ -26,6 +26,11 @@ set again (`full: true`); a cursor at or above it lost nothing.
 Each child in the answer is complete: the fields a visitor needs, its last visit and its open
 follow-ups (a follow-up resolved since simply disappears from the list). A child that changed
 and is no longer readable by the caller, or has left the ledger, comes back as a tombstone.
+
+A village director's answer also carries `protection_visits_due`: the follow-up visits due to
+children the protection centre returned to a family of the village (not ledger children, so
+outside the change log): the whole list on every sync, full or incremental, for the phone to
+replace (`app/protection/followups.py`; one indexed query, for directors only).
 """
 
 from __future__ import annotations
