@@ -112,6 +112,15 @@ class Settings(BaseSettings):
     care_plan_review_months: int = Field(default=6, ge=1, le=24)
     counselling_gap_months: int = Field(default=3, ge=1, le=24)
 
+    # The minors' protection centre 未成年人社会保护中心 (app/protection/; rules we set): the
+    # police identity check starts within PROTECTION_IDENTITY_CHECK_HOURS of admission, a care
+    # plan is recorded within PROTECTION_CARE_PLAN_HOURS, an open intake (temporary
+    # guardianship) is reviewed every PROTECTION_REVIEW_DAYS; PROTECTION_BEDS beds.
+    protection_identity_check_hours: int = Field(default=24, ge=1)
+    protection_care_plan_hours: int = Field(default=72, ge=1)
+    protection_review_days: int = Field(default=30, ge=1)
+    protection_beds: int = Field(default=40, ge=0)
+
     district_code: str = "110115"
     timezone: str = "Asia/Shanghai"
 

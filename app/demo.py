@@ -25,6 +25,7 @@ DEMO_LOADERS: list[str] = [
     "app.visits.demo",
     "app.incidents.demo",
     "app.institution.demo",
+    "app.protection.demo",
     "app.subsidies.demo",
     "app.programmes.aid.demo",
     "app.programmes.gifts.demo",

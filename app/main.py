@@ -52,6 +52,7 @@ def _routers() -> list[Any]:
     from app.programmes.classes.router import router as parent_classes
     from app.programmes.gifts.router import router as programme_gifts
     from app.programmes.mothers.router import router as caring_mothers
+    from app.protection.router import router as protection
     from app.referrals.router import router as referrals
     from app.screening.router import router as screening
     from app.subsidies.budget.router import router as subsidy_budget
@@ -96,6 +97,7 @@ def _routers() -> list[Any]:
         programme_gifts,
         programme_activities,
         institution,
+        protection,
         screening,
         training,
         charity,
@@ -196,6 +198,7 @@ DOC_TAGS = (
     "referrals",
     "webhooks",
     "institution",
+    "protection",
     "subsidies",
     "screening 监测摸排",
     "programmes",

@@ -29,6 +29,7 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     ("agency_clients", "id", "webhook_secret_enc", b""),
     ("screening_records", "id", "id_number_enc", b""),
     ("counselling_sessions", "id", "confidential_notes_enc", b"counselling.notes"),
+    ("protection_intakes", "id", "child_id_number_enc", b"protection_intake.child_id_number"),
 ]
 
 

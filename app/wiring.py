@@ -19,14 +19,18 @@ from app.dashboard.providers import (
     institution,
     programmes,
     programmes_aid,
+    protection,
     screening,
     standards,
     subsidies,
     training,
     visits,
 )
+from app.incidents import hooks as incident_hooks
 from app.incidents import jobs as incidents_jobs
 from app.incidents.visit_link import open_draft_for_visit
+from app.protection import jobs as protection_jobs
+from app.protection.incident_link import place_from_incident
 from app.screening import jobs as screening_jobs
 from app.sync import jobs as sync_jobs
 from app.visits import hooks
@@ -37,6 +41,8 @@ from app.worker import registry
 def wire() -> None:
     # A visit with suspected infringement opens a draft mandatory report (incidents).
     hooks.register(open_draft_for_visit)
+    # An incident's protection_centre_placement opens (or links) the centre's intake.
+    incident_hooks.register_placement(place_from_incident)
     wire_dashboard()
     wire_jobs()
 
@@ -50,6 +56,7 @@ def wire_dashboard() -> None:
         visits.follow_ups,
         incidents.incidents,
         institution.institution,
+        protection.protection,
         discovery.discovery,
         screening.screening,
         subsidies.subsidies,
@@ -73,5 +80,6 @@ def wire_jobs() -> None:
         screening_jobs,
         dashboard_jobs,
         sync_jobs,
+        protection_jobs,
     ):
         registry.register_module(module)

@@ -90,6 +90,8 @@ AGENCY_READABLE = {
     # the women's federation (programmes:read): the pairings of its own caring mothers, projected
     # (app.programmes.mothers); every other agency gets 403
     "/api/v1/pairings",
+    # the police (scope protection:write): the intakes they announced, status only
+    "/api/v1/protection/intakes",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 
@@ -128,6 +130,7 @@ NOT_PERSONAL = {
     "/api/v1/incidents/situations",
     "/api/v1/subsidy/standards",
     "/api/v1/screening/template",
+    "/api/v1/protection/occupancy",  # counts of the centre, no one's record
 }
 
 

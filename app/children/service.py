@@ -109,16 +109,8 @@ async def create_child(session: AsyncSession, ctx: RequestContext, body: ChildCr
     require_write(principal, body.placement)
     idn, values = _enrolment_values(body, ctx.today)
     checked = await validate(session, principal, values, ctx.today)
-    child = await _store_new_child(session, ctx, idn, values, checked)
-    changes = [{"field": "id_number", "from": None, "to": idn.masked}] + [
-        {"field": f, "from": None, "to": json_value(values[f])}
-        for f in FIELDS
-        if values[f] not in (None, [], {})
-    ]
-    await record_change(
-        session, child, "created", principal, changes, reason=None,
-        effective_on=body.approved_on, now=ctx.now,
-    )  # fmt: skip
+    child = await _store_new_child(session, ctx, idn, values, checked.flags)
+    await _record_created(session, ctx, child, idn, values, reason=None)
     audit.record(
         session,
         ctx,
@@ -151,7 +143,7 @@ async def _store_new_child(
     ctx: RequestContext,
     idn: idnumber.IdNumber,
     values: dict[str, Any],
-    checked: Checked,
+    flags: list[dict[str, Any]],
 ) -> Child:
     """Insert the record, unless the ID number is already on the ledger (409, also when a
     concurrent enrolment of the same number wins the race)."""
@@ -167,8 +159,8 @@ async def _store_new_child(
         id_number_masked=idn.masked,
         status="active",
         created_by=principal.id,
-        review_flags=checked.flags,
-        reverify_on=rules.reverify_on(values, checked.flags),
+        review_flags=flags,
+        reverify_on=rules.reverify_on(values, flags),
         **values,
     )
     session.add(child)
@@ -181,6 +173,77 @@ async def _store_new_child(
             raise
         raise await _duplicate(session, principal, existing) from None
     return child
+
+
+async def enrol_from_guardianship(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    name: str,
+    id_number: str,
+    category: str,
+    approved_on: date,
+    origin_id: uuid.UUID,
+) -> Child:
+    """新增 by the protection centre's discharge to long-term guardianship (art. 94): the child
+    enters the ledger as an institution child, approved on the discharge date.
+
+    The centre decided the enrolment (the protection domain judged the caller), so the ledger's
+    writer check is not asked again. The facts the category rests on (the parents' situations)
+    are rarely known at discharge: what the category rules miss is flagged in `review_flags`
+    for completion, never demanded here. The ID number must be valid and not enrolled already
+    (409, as for any enrolment).
+    """
+    idn = parse_id(id_number, ctx.today)
+    values: dict[str, Any] = dict.fromkeys(FIELDS)
+    values.update(
+        name=name,
+        gender=idn.gender,
+        birth_date=idn.birth_date,
+        category=category,
+        placement="institution",
+        approved_on=approved_on,
+        parents=[],
+        guardians=[],
+        household_assistance="none",
+        insurance={},
+    )
+    illnesses = await repo.serious_illness_list(session, ctx.today)
+    flags = rules.review_flags(values, ctx.today, illnesses)
+    child = await _store_new_child(session, ctx, idn, values, flags)
+    await _record_created(
+        session, ctx, child, idn, values, reason="protection_long_term_guardianship"
+    )
+    audit.record(
+        session,
+        ctx,
+        "child.create",
+        "child",
+        child.id,
+        {"category": category, "placement": "institution", "protection_intake_id": str(origin_id)},
+    )
+    return child
+
+
+async def _record_created(
+    session: AsyncSession,
+    ctx: RequestContext,
+    child: Child,
+    idn: idnumber.IdNumber,
+    values: dict[str, Any],
+    *,
+    reason: str | None,
+) -> None:
+    """The new record's `created` history entry: every field it was enrolled with."""
+    changes = [{"field": "id_number", "from": None, "to": idn.masked}] + [
+        {"field": f, "from": None, "to": json_value(values[f])}
+        for f in FIELDS
+        if values[f] not in (None, [], {})
+    ]
+    await record_change(
+        session, child, "created", ctx.actor, changes, reason=reason,
+        effective_on=values["approved_on"], now=ctx.now,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------------------- reads

@@ -137,6 +137,18 @@ class IncidentsSection(_Out):
     board: list[BoardIncident]
 
 
+class ProtectionSection(_Out):
+    """未成年人社会保护中心 (district only): residents now by kind, the month's admissions and
+    discharges by outcome, open intakes with an escalated (missed) deadline, the longest stay."""
+
+    residents: int
+    residents_by_kind: dict[str, int]
+    admissions: int
+    discharges: dict[str, int]
+    escalated_deadlines: int
+    longest_stay_days: int | None
+
+
 class DiscoverySection(_Out):
     """主动发现 candidates awaiting a decision."""
 
@@ -256,6 +268,7 @@ class Sections(BaseModel):
     follow_ups: FollowUpsSection | None = None
     incidents: IncidentsSection | None = None
     institution: InstitutionSection | None = None
+    protection: ProtectionSection | None = None
     discovery: DiscoverySection | None = None
     screening: ScreeningSection | None = None
     subsidies: SubsidiesSection | None = None

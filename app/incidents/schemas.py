@@ -106,6 +106,11 @@ class InterventionIn(BaseModel):
     guardian_relation: str | None = Field(default=None, max_length=50)
     centre_name: str | None = Field(default=None, min_length=1, max_length=200)
     detail: str | None = Field(default=None, max_length=2000)
+    intake_id: uuid.UUID | None = Field(
+        default=None,
+        description="protection_centre_placement: the centre's open intake of the child, if it "
+        "took the child in already (else one is opened)",
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> InterventionIn:

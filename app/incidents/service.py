@@ -22,6 +22,7 @@ from app.auth.roles import Role
 from app.children.errors import ChildNotFound
 from app.config import Settings
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.incidents import hooks
 from app.incidents import repository as repo
 from app.incidents import situations as statutory
 from app.incidents.errors import (
@@ -510,6 +511,9 @@ async def transition(
             | {"recorded_at": ctx.now.isoformat(), "recorded_by": ctx.actor.name}
             for i in body.interventions
         ]
+        for index, intervention in enumerate(recorded):
+            if intervention["kind"] == "protection_centre_placement":
+                await hooks.on_centre_placement(session, ctx, incident, intervention, index)
         incident.interventions = [*incident.interventions, *recorded]
         await session.flush()
     return incident

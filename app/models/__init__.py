@@ -59,6 +59,14 @@ from app.models.programmes import (
     ParentClass,
     ParentClassAttendance,
 )
+from app.models.protection import (
+    ProtectionEscalation,
+    ProtectionFamilyAssessment,
+    ProtectionFollowUpVisit,
+    ProtectionIntake,
+    ProtectionPlacement,
+    ProtectionTracing,
+)
 from app.models.screening import (
     AGE_BANDS,
     SCREENING_CLASSIFICATIONS,
@@ -167,6 +175,12 @@ __all__ = [
     "PayrollRun",
     "PlacementEntry",
     "PlacementPlan",
+    "ProtectionEscalation",
+    "ProtectionFamilyAssessment",
+    "ProtectionFollowUpVisit",
+    "ProtectionIntake",
+    "ProtectionPlacement",
+    "ProtectionTracing",
     "Referral",
     "ReferralUpdate",
     "RefreshToken",

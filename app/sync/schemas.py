@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.kit.types import Date
 from app.kit.vocab import ChildSchoolStage
+from app.protection.schemas import FollowUpVisitOut
 
 
 class LastVisit(BaseModel):
@@ -57,6 +58,11 @@ class SyncOut(BaseModel):
     full: bool = Field(description="True: the whole set (first call); drop what you held.")
     children: list[SyncChild]
     tombstones: list[Tombstone]
+    protection_visits_due: list[FollowUpVisitOut] = Field(
+        default_factory=list,
+        description="Follow-up visits due to children the protection centre returned to a family "
+        "of the caller's village (village directors); complete on every sync, replace the list.",
+    )
 
 
 class ChildEdits(BaseModel):

@@ -26,6 +26,11 @@ set again (`full: true`); a cursor at or above it lost nothing.
 Each child in the answer is complete: the fields a visitor needs, its last visit and its open
 follow-ups (a follow-up resolved since simply disappears from the list). A child that changed
 and is no longer readable by the caller, or has left the ledger, comes back as a tombstone.
+
+A village director's answer also carries `protection_visits_due`: the follow-up visits due to
+children the protection centre returned to a family of the village (not ledger children, so
+outside the change log): the whole list on every sync, full or incremental, for the phone to
+replace (`app/protection/followups.py`; one indexed query, for directors only).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.etag import version_never_existed
 from app.models import Child, FollowUp, Visit
+from app.protection import followups
 from app.sync import repository as repo
 from app.sync.schemas import (
     ChildEdit,
@@ -99,7 +105,11 @@ async def sync(session: AsyncSession, ctx: RequestContext, cursor: str | None) -
             kids = await repo.children(session, principal, None)
         elif not changed:
             return SyncOut(
-                next_cursor=encode_cursor(now_xid), full=False, children=[], tombstones=[]
+                next_cursor=encode_cursor(now_xid),
+                full=False,
+                children=[],
+                tombstones=[],
+                protection_visits_due=await followups.due_for_sync(session, ctx),
             )
         else:
             kids = await repo.children(session, principal, changed)
@@ -129,7 +139,11 @@ async def sync(session: AsyncSession, ctx: RequestContext, cursor: str | None) -
             {"count": len(out), "full": since is None},
         )
     return SyncOut(
-        next_cursor=encode_cursor(now_xid), full=since is None, children=out, tombstones=tombstones
+        next_cursor=encode_cursor(now_xid),
+        full=since is None,
+        children=out,
+        tombstones=tombstones,
+        protection_visits_due=await followups.due_for_sync(session, ctx),
     )
 
 

@@ -211,6 +211,7 @@ async def test_sections_are_those_wired_in_display_order(
         "follow_ups",
         "incidents",
         "institution",
+        "protection",
         "discovery",
         "screening",
         "subsidies",

@@ -68,6 +68,8 @@
     ["incidents", "open", "在办强制报告", "int", false],
     ["incidents", "unacknowledged_referrals", "未签收转介", "int", true],
     ["incidents", "escalated_referrals", "超时升级", "int", true],
+    ["protection", "residents", "保护中心在站", "int", false],
+    ["protection", "escalated_deadlines", "保护中心超期", "int", true],
     ["discovery", "awaiting_decision", "主动发现待研判", "int", false],
     ["screening", "total", "摸排儿童", "int", false],
     ["screening", "not_in_school_compulsory_age", "适龄未入学", "int", true],

@@ -1,0 +1,272 @@
+"""未成年人社会保护中心: the centre's register of intakes (Minors Protection Law arts. 92–94).
+
+An intake is one stay of one child: taken in (often without a name or an ID number), traced,
+placed, discharged. Its tracing steps, placements, family assessments, the deadlines escalated
+and the follow-up visits of a child returned to a family of the district are rows of their own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, Timestamps, Versioned, uuid_pk
+
+INTAKE_KINDS = (
+    "street_begging",
+    "trafficking_rescued",
+    "temporary_guardianship",
+    "domestic_violence_shelter",
+)
+# The situations of art. 92 (temporary guardianship by the civil-affairs department).
+INTAKE_BASES = (
+    "begging_or_unidentified",
+    "guardian_whereabouts_unknown",
+    "guardian_unable",
+    "guardian_neglect",
+    "guardian_incites_offence",
+    "harm_by_guardian",
+    "other",
+)
+INTAKE_STATUSES = ("open", "closed")
+DISCHARGE_OUTCOMES = (
+    "returned_to_family",
+    "transferred",
+    "family_foster_care",
+    "long_term_guardianship",
+    "adulthood",
+)
+# The situations of art. 94 (long-term guardianship).
+LONG_TERM_BASES = (
+    "parents_not_found",
+    "guardian_dead",
+    "guardian_incapacitated",
+    "guardianship_revoked_by_court",
+    "other",
+)
+TRACING_METHODS = ("police_identity_check", "dna", "contact", "public_notice", "other")
+# Where the child stays during temporary guardianship (art. 93).
+PLACEMENT_SETTINGS = ("centre", "relatives", "family_foster_care", "institution")
+ASSESSMENT_CONCLUSIONS = ("safe_to_return", "not_safe")
+DEADLINES = ("identity_check", "care_plan", "guardianship_review")
+ENROLMENT_STATES = ("enrolled", "pending", "linked")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ",".join(f"'{v}'" for v in values) + ")"
+
+
+class ProtectionIntake(Timestamps, Versioned, Base):
+    """受理: one stay of one minor at the centre, from admission to discharge."""
+
+    __tablename__ = "protection_intakes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default="open")
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    basis: Mapped[str] = mapped_column(String(32), nullable=False)
+    admitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # Who brought the child: {"kind": police|agency|person, "name": ..., "contact": ...}
+    brought_by: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    found_at: Mapped[str | None] = mapped_column(Text)
+    # The child as known: every fact may be absent (an unidentified child).
+    child_name: Mapped[str | None] = mapped_column(String(100))
+    child_id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    child_id_number_hash: Mapped[str | None] = mapped_column(String(64))
+    child_id_number_masked: Mapped[str | None] = mapped_column(String(18))
+    child_gender: Mapped[str | None] = mapped_column(String(6))
+    child_estimated_birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    child_description: Mapped[str | None] = mapped_column(Text)
+    child_photo_refs: Mapped[list[str]] = mapped_column(
+        ARRAY(String(200)), nullable=False, default=list, server_default=text("'{}'")
+    )
+    health_check: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    # A reopening: the earlier (closed) intake of the same child.
+    previous_intake_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("protection_intakes.id")
+    )
+    # The police (an agency client) who announced the child; they read its status.
+    announced_by_client_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agency_clients.id"), index=True
+    )
+    # The centre's own record: notes, care plan, reviews, the persons not to be told.
+    notes: Mapped[str | None] = mapped_column(Text)
+    care_plan: Mapped[str | None] = mapped_column(Text)
+    care_plan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_reviewed_on: Mapped[date | None] = mapped_column(Date)
+    do_not_disclose_to: Mapped[list[str]] = mapped_column(
+        ARRAY(String(100)), nullable=False, default=list, server_default=text("'{}'")
+    )
+    # The discharge.
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    discharged_on: Mapped[date | None] = mapped_column(Date)
+    discharge_note: Mapped[str | None] = mapped_column(Text)
+    transferred_to: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    long_term_basis: Mapped[str | None] = mapped_column(String(40))
+    family_village_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
+    family_address: Mapped[str | None] = mapped_column(Text)
+    # Long-term guardianship: the ledger child it enrolled (or why not yet).
+    enrolment: Mapped[str | None] = mapped_column(String(12))
+    enrolment_flags: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb")
+    )
+    child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint(_in("status", INTAKE_STATUSES), name="status"),
+        CheckConstraint(_in("kind", INTAKE_KINDS), name="kind"),
+        CheckConstraint(_in("basis", INTAKE_BASES), name="basis"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', DISCHARGE_OUTCOMES)}", name="outcome"),
+        CheckConstraint(
+            "(status = 'closed') = (outcome IS NOT NULL AND discharged_on IS NOT NULL)",
+            name="closed_has_outcome",
+        ),
+        CheckConstraint(
+            f"long_term_basis IS NULL OR {_in('long_term_basis', LONG_TERM_BASES)}",
+            name="long_term_basis",
+        ),
+        CheckConstraint(
+            "outcome IS DISTINCT FROM 'long_term_guardianship' OR long_term_basis IS NOT NULL",
+            name="long_term_has_basis",
+        ),
+        CheckConstraint(
+            f"enrolment IS NULL OR {_in('enrolment', ENROLMENT_STATES)}", name="enrolment"
+        ),
+        # One open intake per identified child.
+        Index(
+            "uq_protection_intakes_open_child",
+            "child_id_number_hash",
+            unique=True,
+            postgresql_where=text("status = 'open' AND child_id_number_hash IS NOT NULL"),
+        ),
+        Index("ix_protection_intakes_admitted", "admitted_at", "id"),
+        Index("ix_protection_intakes_open", "status", "kind"),
+    )
+
+
+class ProtectionTracing(Base):
+    """寻亲: one step of tracing the child's family (police identity check, DNA, contact, notice)."""
+
+    __tablename__ = "protection_tracing"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    intake_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("protection_intakes.id"), nullable=False, index=True
+    )
+    method: Mapped[str] = mapped_column(String(32), nullable=False)
+    traced_on: Mapped[date] = mapped_column(Date, nullable=False)
+    result: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    __table_args__ = (CheckConstraint(_in("method", TRACING_METHODS), name="method"),)
+
+
+class ProtectionPlacement(Base):
+    """临时监护期间的安置 (art. 93): where the child stays, from when to when."""
+
+    __tablename__ = "protection_placements"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    intake_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("protection_intakes.id"), nullable=False, index=True
+    )
+    setting: Mapped[str] = mapped_column(String(24), nullable=False)
+    start_on: Mapped[date] = mapped_column(Date, nullable=False)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    with_whom: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint(_in("setting", PLACEMENT_SETTINGS), name="setting"),
+        CheckConstraint("end_on IS NULL OR end_on >= start_on", name="dates"),
+    )
+
+
+class ProtectionFamilyAssessment(Base):
+    """家庭评估 (art. 93): whether the family may have the child back."""
+
+    __tablename__ = "protection_family_assessments"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    intake_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("protection_intakes.id"), nullable=False, index=True
+    )
+    assessed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    conclusion: Mapped[str] = mapped_column(String(16), nullable=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint(_in("conclusion", ASSESSMENT_CONCLUSIONS), name="conclusion"),
+    )
+
+
+class ProtectionEscalation(Base):
+    """A missed deadline of an intake, escalated to the district once (per deadline and due time)."""
+
+    __tablename__ = "protection_escalations"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    intake_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("protection_intakes.id"), nullable=False
+    )
+    deadline: Mapped[str] = mapped_column(String(24), nullable=False)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    escalated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint(_in("deadline", DEADLINES), name="deadline"),
+        UniqueConstraint("intake_id", "deadline", "due_at"),
+    )
+
+
+class ProtectionFollowUpVisit(Timestamps, Base):
+    """回访: a monthly visit due to a child returned to a family of the district, for the village's
+    director (in the phone's sync with the other visits due)."""
+
+    __tablename__ = "protection_follow_up_visits"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    intake_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("protection_intakes.id"), nullable=False
+    )
+    village_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), nullable=False)
+    seq: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    visited_on: Mapped[date | None] = mapped_column(Date)
+    visited_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("intake_id", "seq"),
+        Index(
+            "ix_protection_follow_up_visits_due",
+            "village_code",
+            "due_on",
+            postgresql_where=text("visited_on IS NULL"),
+        ),
+    )

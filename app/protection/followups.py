@@ -1,0 +1,95 @@
+"""回访: the three monthly visits due to a child returned to a family of the district, for the
+village's director. They come to the phone with the sync (app/sync: `protection_visits_due`)
+and are recorded here; the director sees nothing else of the centre."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import ValidationFailed
+from app.kit import audit
+from app.kit.context import RequestContext
+from app.kit.pagination import Page, after, checked_cursor, encode_cursor
+from app.models import ProtectionFollowUpVisit
+from app.protection import repository as repo
+from app.protection.errors import AlreadyVisited, FollowUpVisitNotFound
+from app.protection.schemas import FollowUpVisitDone, FollowUpVisitOut
+
+
+def to_out(
+    v: ProtectionFollowUpVisit, child_name: str | None, address: str | None, today: date
+) -> FollowUpVisitOut:
+    return FollowUpVisitOut(
+        id=v.id,
+        intake_id=v.intake_id,
+        village_code=v.village_code,
+        seq=v.seq,
+        due_on=v.due_on,
+        overdue=v.visited_on is None and v.due_on < today,
+        visited_on=v.visited_on,
+        note=v.note,
+        child_name=child_name,
+        family_address=address,
+    )
+
+
+async def list_follow_ups(
+    session: AsyncSession, ctx: RequestContext, *, due_only: bool, limit: int, cursor: str | None
+) -> Page[FollowUpVisitOut]:
+    """The follow-up visits the caller may see, the soonest due first."""
+    keys: list[Any] = [ProtectionFollowUpVisit.due_on, ProtectionFollowUpVisit.id]
+    stmt = repo.follow_ups_stmt(ctx.actor, due_only=due_only)
+    if cursor:
+        stmt = stmt.where(after(keys, checked_cursor(cursor, keys)))
+    rows = (await session.execute(stmt.order_by(*keys).limit(limit + 1))).all()
+    nxt = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        nxt = encode_cursor([rows[-1][0].due_on, rows[-1][0].id])
+    items = [to_out(r[0], r[1], r[2], ctx.today) for r in rows]
+    audit.record(
+        session, ctx, "protection_follow_up.list", "protection_follow_up", None,
+        {"ids": [str(i.id) for i in items]},
+    )  # fmt: skip
+    return Page(items=items, next_cursor=nxt)
+
+
+async def record_visit(
+    session: AsyncSession, ctx: RequestContext, visit_id: uuid.UUID, body: FollowUpVisitDone
+) -> FollowUpVisitOut:
+    """The director made the visit: it leaves the list of visits due (once; 409 after)."""
+    found = await repo.follow_up_for_update(session, ctx.actor, visit_id)
+    if found is None:
+        raise FollowUpVisitNotFound()
+    visit, name, address = found
+    if visit.visited_on is not None:
+        raise AlreadyVisited(extra={"visited_on": visit.visited_on.isoformat()})
+    if body.visited_on > ctx.today:
+        raise ValidationFailed(errors=[("visited_on", "日期不能晚于今天", "In the future")])
+    visit.visited_on = body.visited_on
+    visit.visited_by = ctx.actor.name
+    visit.note = body.note
+    await session.flush()
+    audit.record(
+        session, ctx, "protection_follow_up.visit", "protection_follow_up", visit.id,
+        {"intake_id": str(visit.intake_id), "seq": visit.seq},
+    )  # fmt: skip
+    return to_out(visit, name, address, ctx.today)
+
+
+async def due_for_sync(session: AsyncSession, ctx: RequestContext) -> list[FollowUpVisitOut]:
+    """The follow-up visits a village director's phone should show (complete on every sync)."""
+    principal = ctx.actor
+    if principal.role != "village_director" or principal.area_code is None:
+        return []
+    rows = await repo.due_follow_ups_of_village(session, principal.area_code)
+    if rows:
+        audit.record(
+            session, ctx, "protection_follow_up.sync", "protection_follow_up", None,
+            {"ids": [str(v.id) for v, _, _ in rows]},
+        )  # fmt: skip
+    return [to_out(v, n, a, ctx.today) for v, n, a in rows]
