@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     # with children — a volunteer, a counsellor, a caring mother — is valid this many months
     # after the query (rule we set); older, the person cannot be scheduled or paired.
     record_check_valid_months: int = Field(default=12, ge=1, le=60)
+    # 精准帮扶: a case in service is reviewed at least every this many months (rule we set,
+    # after the "at least every 3 months").
+    case_review_interval_months: int = Field(default=3, ge=1, le=12)
+    # A screening referral (监测摸排转介) not acknowledged within this many days is escalated to
+    # the district (rule we set; a screening finding is not an emergency as a report is).
+    screening_referral_ack_days: int = Field(default=5, ge=1, le=60)
 
     district_code: str = "110115"
     timezone: str = "Asia/Shanghai"

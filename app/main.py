@@ -39,6 +39,7 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.casework.router import router as casework
     from app.children.router import router as children
     from app.dashboard.router import router as dashboard
     from app.discovery.router import router as discovery
@@ -84,6 +85,7 @@ def _routers() -> list[Any]:
         subsidy_budget,
         placements,
         screening,
+        casework,
         dashboard,
     ]
 
@@ -179,6 +181,7 @@ DOC_TAGS = (
     "webhooks",
     "subsidies",
     "screening 监测摸排",
+    "casework 精准帮扶",
     "dashboard",
 )
 

@@ -252,7 +252,8 @@ async def referrals_of(
         .order_by(Referral.incident_id, Referral.referred_at, Referral.id)
     )
     for ref in (await session.execute(stmt)).scalars():
-        out[ref.incident_id].append(ref)
+        if ref.incident_id is not None:
+            out[ref.incident_id].append(ref)
     return out
 
 
@@ -289,8 +290,9 @@ async def referral_exists(session: AsyncSession, incident_id: uuid.UUID, agency:
 
 async def escalate_overdue_referrals(
     session: AsyncSession, now: datetime
-) -> list[tuple[uuid.UUID, uuid.UUID, str, bool]]:
-    """Flag every unacknowledged referral past its deadline, once: (id, incident, agency, urgent).
+) -> list[tuple[uuid.UUID, uuid.UUID | None, str, bool]]:
+    """Flag every unacknowledged referral past its deadline, once: (id, incident, agency, urgent);
+    the incident is None for a screening record's referral.
 
     A conditional UPDATE: a second worker running at the same moment waits on the row locks
     and then finds `escalated_at` set, so nothing is escalated twice and nothing is skipped.

@@ -3,6 +3,18 @@
 from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToken, User
 from app.models.areas import AREA_LEVELS, Area
 from app.models.base import Base
+from app.models.casework import (
+    ASSESSMENT_DOMAINS,
+    CASE_OUTCOMES,
+    CASE_STATUSES,
+    SERVICE_MODES,
+    Case,
+    CaseGoal,
+    CaseReview,
+    CaseService,
+    CaseStep,
+    CaseworkAgency,
+)
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
 from app.models.dashboard import DashboardSectionCache
 from app.models.incidents import (
@@ -62,6 +74,9 @@ __all__ = [
     "AGENCIES",
     "AGE_BANDS",
     "AREA_LEVELS",
+    "ASSESSMENT_DOMAINS",
+    "CASE_OUTCOMES",
+    "CASE_STATUSES",
     "CATEGORIES",
     "DIFFICULTY_KINDS",
     "FOLLOW_UP_STATUSES",
@@ -71,6 +86,7 @@ __all__ = [
     "PLACEMENTS",
     "SCHOOL_STAGES",
     "SCREENING_CLASSIFICATIONS",
+    "SERVICE_MODES",
     "STAFF_ROLES",
     "VISIT_MODES",
     "AdultPlacement",
@@ -81,6 +97,12 @@ __all__ = [
     "Base",
     "BenefitLine",
     "BenefitRun",
+    "Case",
+    "CaseGoal",
+    "CaseReview",
+    "CaseService",
+    "CaseStep",
+    "CaseworkAgency",
     "Child",
     "ChildChange",
     "ChildProposal",

@@ -42,6 +42,11 @@ class UserCreate(BaseModel):
     role: RoleName
     area_code: str = Field(min_length=6, max_length=12, examples=["110115001001"])
     phone: str | None = Field(default=None, max_length=20, examples=["010-69000000"])
+    agency_id: uuid.UUID | None = Field(
+        default=None,
+        description="A case worker's contracted agency (`/api/v1/casework/agencies`): required "
+        "for `case_worker`, refused for every other role.",
+    )
 
     @field_validator("username")
     @classmethod
@@ -63,10 +68,13 @@ class UserPatch(BaseModel):
     role: RoleName | None = None
     area_code: str | None = Field(default=None, min_length=6, max_length=12)
     password: SecretStr | None = Field(default=None, min_length=10, max_length=256)
+    agency_id: uuid.UUID | None = Field(
+        default=None, description="A case worker's contracted agency (case workers only)."
+    )
 
     _phone = field_validator("phone")(_check_phone)
 
-    @field_validator("full_name", "role", "area_code", "password", mode="before")
+    @field_validator("full_name", "role", "area_code", "password", "agency_id", mode="before")
     @classmethod
     def _not_null(cls, v: object) -> object:
         # Omit a field to leave it unchanged; only `phone` may be cleared with null.
@@ -84,6 +92,7 @@ class UserOut(BaseModel):
     role: RoleName
     area_code: str
     phone: str | None
+    agency_id: uuid.UUID | None = Field(description="A case worker's contracted agency.")
     is_active: bool
     version: int
     created_at: datetime

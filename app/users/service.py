@@ -18,7 +18,7 @@ from app.kit import audit
 from app.kit.etag import check_if_match
 from app.kit.pagination import Page, paginate
 from app.kit.secrets import hash_client_secret, new_client_id, new_client_secret
-from app.models import AgencyClient, User
+from app.models import AgencyClient, CaseworkAgency, User
 from app.users import repository as repo
 from app.users.schemas import (
     AgencyClientCreate,
@@ -36,6 +36,7 @@ ROLE_LEVEL: dict[str, str] = {
     Role.INSTITUTION_STAFF: "district",
     Role.TOWN_SUPERVISOR: "town",
     Role.VILLAGE_DIRECTOR: "village",
+    Role.CASE_WORKER: "district",
 }
 LEVEL_ZH = {"district": "区", "town": "镇街", "village": "村居"}
 
@@ -57,9 +58,27 @@ async def _check_role_area(session: AsyncSession, role: str, area_code: str) -> 
         )
 
 
+async def _check_agency(session: AsyncSession, role: str, agency_id: uuid.UUID | None) -> None:
+    """A case worker works for one contracted agency (精准帮扶); no other role has one."""
+    if role == Role.CASE_WORKER:
+        if agency_id is None:
+            raise ValidationFailed(
+                errors=[("agency_id", "社工须绑定签约机构", "A case worker needs an agency_id")]
+            )
+        if await session.get(CaseworkAgency, agency_id) is None:
+            raise ValidationFailed(
+                errors=[("agency_id", "签约机构不存在", "No such casework agency")]
+            )
+    elif agency_id is not None:
+        raise ValidationFailed(
+            errors=[("agency_id", "只有社工绑定签约机构", "Only a case worker has an agency")]
+        )
+
+
 async def create_user(session: AsyncSession, actor: Principal | None, data: UserCreate) -> User:
     """Create a staff account; a director sits on a village, a supervisor on a town."""
     await _check_role_area(session, data.role, data.area_code)
+    await _check_agency(session, data.role, data.agency_id)
     if await repo.username_taken(session, data.username):
         raise Conflict("用户名已存在", "The username is taken", extra={"field": "username"})
     user = User(
@@ -70,6 +89,7 @@ async def create_user(session: AsyncSession, actor: Principal | None, data: User
         role=data.role,
         area_code=data.area_code,
         phone=data.phone,
+        agency_id=data.agency_id,
     )
     session.add(user)
     try:
@@ -105,8 +125,12 @@ async def update_user(
     area_code = fields.get("area_code") or user.area_code
     if "role" in fields or "area_code" in fields:
         await _check_role_area(session, role, area_code)
+    if "role" in fields or "agency_id" in fields:
+        keep = user.agency_id if role == Role.CASE_WORKER else None
+        fields["agency_id"] = fields.get("agency_id", keep)
+        await _check_agency(session, role, fields["agency_id"])
     changed: list[str] = []
-    for name in ("full_name", "phone", "role", "area_code"):
+    for name in ("full_name", "phone", "role", "area_code", "agency_id"):
         if name in fields and getattr(user, name) != fields[name]:
             setattr(user, name, fields[name])
             changed.append(name)
