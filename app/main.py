@@ -47,6 +47,7 @@ def _routers() -> list[Any]:
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
     from app.referrals.router import router as referrals
+    from app.screening.referrals.router import router as screening_referrals
     from app.screening.router import router as screening
     from app.subsidies.budget.router import router as subsidy_budget
     from app.subsidies.claims.router import router as subsidy_claims
@@ -85,6 +86,7 @@ def _routers() -> list[Any]:
         subsidy_budget,
         placements,
         screening,
+        screening_referrals,
         casework,
         dashboard,
     ]
