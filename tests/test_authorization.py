@@ -82,6 +82,8 @@ AGENCY_READABLE = {
     "/api/v1/screening/records",
     "/api/v1/screening/stats",
     "/api/v1/screening/template",
+    # its own screening referrals, the record projected to its mandate (closed: the id only)
+    "/api/v1/screening/referrals",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 

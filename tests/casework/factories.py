@@ -141,10 +141,14 @@ async def case_in_service(
     child_id: uuid.UUID,
     worker: dict[str, str],
     agency_id: uuid.UUID = BASE_AGENCY,
+    *,
+    on: str = "2026-06-15",
 ) -> dict[str, Any]:
+    """A case opened, assessed and planned on `on` (the clock's today)."""
     case = await open_case(client, auth, child_id, agency_id)
-    r = await client.post(f"/api/v1/cases/{case['id']}/assessment", json=ASSESSMENT, headers=worker)
+    assessment = ASSESSMENT | {"assessed_on": on}
+    r = await client.post(f"/api/v1/cases/{case['id']}/assessment", json=assessment, headers=worker)
     assert r.status_code == 200, r.text
-    r = await client.post(f"/api/v1/cases/{case['id']}/plan", json=plan(), headers=worker)
+    r = await client.post(f"/api/v1/cases/{case['id']}/plan", json=plan(set_on=on), headers=worker)
     assert r.status_code == 200, r.text
     return dict(r.json())
