@@ -12,6 +12,7 @@ from app.dashboard import jobs as dashboard_jobs
 from app.dashboard import sections
 from app.dashboard.providers import (
     areas,
+    casework,
     children,
     discovery,
     incidents,
@@ -44,8 +45,10 @@ def wire_dashboard() -> None:
         visits.visits,
         visits.follow_ups,
         incidents.incidents,
+        casework.casework,
         discovery.discovery,
         screening.screening,
+        casework.screening_referrals,
         subsidies.subsidies,
         standards.standard_review_section,
     )

@@ -173,8 +173,8 @@ async def test_a_month_against_the_contract_to_the_fen(
     cells = {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if len(row) > 1}
     assert cells["本月结算金额（元）"] == 33.33
     assert cells["本月服务时数"] == "1.50"
-    minutes = [row[4] for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)]
-    assert sorted(minutes) == [40, 50]
+    served = [row[4] for row in sheet.iter_rows(values_only=True) if isinstance(row[0], int)]
+    assert sorted(int(str(m)) for m in served) == [40, 50]
 
     r = await client.get(
         f"/api/v1/casework/agencies/{agency.id}/months/2026-13", headers=auth("admin")
