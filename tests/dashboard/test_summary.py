@@ -210,8 +210,10 @@ async def test_sections_are_those_wired_in_display_order(
         "visits",
         "follow_ups",
         "incidents",
+        "casework",
         "discovery",
         "screening",
+        "screening_referrals",
         "subsidies",
         "standard_review",
     ]

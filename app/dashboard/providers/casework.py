@@ -106,7 +106,7 @@ async def _agencies(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]
     return out
 
 
-@section("screening_referrals", order=75)
+@section("screening_referrals", order=65)
 async def screening_referrals(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     r = Referral
     town = in_scope(scope, ScreeningRecord.town_code, district_includes_null=False)
