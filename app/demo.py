@@ -26,6 +26,7 @@ DEMO_LOADERS: list[str] = [
     "app.incidents.demo",
     "app.subsidies.demo",
     "app.screening.demo",
+    "app.casework.demo",  # after the ledger's children and the screening records
 ]  # children first
 
 _TOWN_NAMES = [
