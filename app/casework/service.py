@@ -20,32 +20,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.casework import repository as repo
-from app.casework import rules
+from app.casework import rules, views
 from app.casework.errors import CaseNotFound, CaseStateRefused, OpenCaseExists
 from app.casework.schemas import (
     DOMAINS,
     AssessmentIn,
-    CaseChild,
     CaseCreate,
     CaseOut,
     CaseSummary,
     CloseIn,
-    GoalOut,
     PlanIn,
     ReviewIn,
-    ReviewOut,
     ServiceIn,
     ServiceOut,
-    StepOut,
 )
 from app.children.errors import ChildNotFound
-from app.children.rules import age_on
 from app.errors import Conflict, ValidationFailed
 from app.incidents.service import open_draft_for_child
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
-from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep, Child
+from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep
 
 OPEN_STATUSES = ("open", "assessed", "in_service")
 
@@ -76,111 +71,19 @@ def _not_future(ctx: RequestContext, field: str, value: Any, errors: list[Any]) 
         errors.append((field, "日期不能晚于今天", "The date is in the future"))
 
 
-# -- views ---------------------------------------------------------------------------------------
-
-
-def _child_view(child: Child, ctx: RequestContext) -> CaseChild:
-    return CaseChild(
-        id=child.id,
-        name=child.name,
-        gender=child.gender,
-        birth_date=child.birth_date,
-        age=age_on(child.birth_date, ctx.today),
-        id_number=child.id_number_masked,
-        category=child.category,
-        placement=child.placement,
-        village_code=child.village_code,
-        guardians=list(child.guardians),
-        school_stage=child.school_stage,
-        school_name=child.school_name,
-    )
-
-
-def _overdue(case: Case, ctx: RequestContext) -> bool:
-    return (
-        case.status == "in_service"
-        and case.next_review_due is not None
-        and case.next_review_due < ctx.today
-    )
-
-
-async def case_view(session: AsyncSession, ctx: RequestContext, case: Case) -> CaseOut:
-    child = await repo.child(session, case.child_id)
-    assert child is not None  # a foreign key
-    names = await repo.agency_names(session, {case.agency_id})
-    goals = await repo.goals_of(session, case.id)
-    return CaseOut(
-        id=case.id,
-        status=case.status,
-        child=_child_view(child, ctx),
-        agency_id=case.agency_id,
-        agency_name=names.get(case.agency_id, ""),
-        reason=case.reason,
-        assistance=list(case.assistance),
-        override_reason=case.override_reason,
-        opened_on=case.opened_on,
-        opened_by=case.opened_by,
-        assessment=case.assessment,
-        assessed_on=case.assessed_on,
-        plan_set_on=case.plan_set_on,
-        goals=[
-            GoalOut(
-                id=g.id,
-                domain=g.domain,
-                title=g.title,
-                planned_services=list(g.planned_services),
-                progress=g.progress,
-                retired=g.retired,
-            )
-            for g in goals
-        ],
-        next_review_due=case.next_review_due,
-        review_overdue=_overdue(case, ctx),
-        reviews=[
-            ReviewOut(
-                id=r.id,
-                reviewed_on=r.reviewed_on,
-                progress=list(r.progress),
-                summary=r.summary,
-                reviewer_name=r.reviewer_name,
-                created_at=r.created_at,
-            )
-            for r in await repo.reviews_of(session, case.id)
-        ],
-        minutes_delivered=await repo.minutes_of(session, case.id),
-        closed_on=case.closed_on,
-        outcome=case.outcome,
-        closing_note=case.closing_note,
-        steps=[
-            StepOut(
-                from_status=s.from_status,
-                to_status=s.to_status,
-                at=s.at,
-                actor_name=s.actor_name,
-                note=s.note,
-            )
-            for s in await repo.steps_of(session, case.id)
-        ],
-        version=case.version,
-        created_at=case.created_at,
-        updated_at=case.updated_at,
-    )
-
-
-def service_out(s: CaseService) -> ServiceOut:
-    return ServiceOut(
-        id=s.id,
-        case_id=s.case_id,
-        served_on=s.served_on,
-        minutes=s.minutes,
-        mode=s.mode,
-        goal_id=s.goal_id,
-        notes=s.notes,
-        disclosure=s.disclosure,
-        incident_id=s.incident_id,
-        worker_id=s.worker_id,
-        created_at=s.created_at,
-    )
+async def _saved(
+    session: AsyncSession,
+    ctx: RequestContext,
+    case: Case,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> CaseOut:
+    """Store a step of the case's work: a new version (ETag), audited; the case as it is now."""
+    case.updated_at = func.now()
+    await session.flush()
+    await session.refresh(case)
+    audit.record(session, ctx, action, "case", case.id, detail)
+    return await views.case_view(session, ctx, case)
 
 
 # -- opening -------------------------------------------------------------------------------------
@@ -266,7 +169,7 @@ async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCrea
             "override": body.override_reason is not None,
         },
     )
-    return await case_view(session, ctx, case)
+    return await views.case_view(session, ctx, case)
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -284,7 +187,7 @@ async def _visible(
 async def get_case(session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID) -> CaseOut:
     case = await _visible(session, ctx, case_id)
     audit.record(session, ctx, "case.read", "case", case.id, {"child_id": str(case.child_id)})
-    return await case_view(session, ctx, case)
+    return await views.case_view(session, ctx, case)
 
 
 async def list_cases(
@@ -325,7 +228,7 @@ async def list_cases(
                 status=c.status,
                 opened_on=c.opened_on,
                 next_review_due=c.next_review_due,
-                review_overdue=_overdue(c, ctx),
+                review_overdue=views.overdue(c, ctx),
                 outcome=c.outcome,
                 updated_at=c.updated_at,
             )
@@ -357,11 +260,7 @@ async def assess(
     if case.status == "open":
         session.add(_step(case, ctx, "assessed"))
         case.status = "assessed"
-    case.updated_at = func.now()
-    await session.flush()
-    await session.refresh(case)
-    audit.record(session, ctx, "case.assess", "case", case.id)
-    return await case_view(session, ctx, case)
+    return await _saved(session, ctx, case, "case.assess")
 
 
 async def set_plan(
@@ -421,11 +320,7 @@ async def set_plan(
         case.next_review_due = rules.next_review_due(
             body.set_on, ctx.settings.case_review_interval_months
         )
-    case.updated_at = func.now()
-    await session.flush()
-    await session.refresh(case)
-    audit.record(session, ctx, "case.plan", "case", case.id, {"goals": len(body.goals)})
-    return await case_view(session, ctx, case)
+    return await _saved(session, ctx, case, "case.plan", {"goals": len(body.goals)})
 
 
 async def add_service(
@@ -500,7 +395,7 @@ async def add_service(
         service.id,
         {"case_id": str(case.id), "minutes": body.minutes, "disclosure": body.disclosure},
     )
-    return service_out(service)
+    return views.service_out(service)
 
 
 async def list_services(
@@ -520,7 +415,7 @@ async def list_services(
         cursor=cursor,
     )
     audit.record(session, ctx, "case_service.list", "case", case.id, {"n": len(rows)})
-    return Page(items=[service_out(s) for s in rows], next_cursor=nxt)
+    return Page(items=[views.service_out(s) for s in rows], next_cursor=nxt)
 
 
 async def review(
@@ -568,11 +463,7 @@ async def review(
     case.next_review_due = rules.next_review_due(
         body.reviewed_on, ctx.settings.case_review_interval_months
     )
-    case.updated_at = func.now()
-    await session.flush()
-    await session.refresh(case)
-    audit.record(session, ctx, "case.review", "case", case.id, {"review_id": str(row.id)})
-    return await case_view(session, ctx, case)
+    return await _saved(session, ctx, case, "case.review", {"review_id": str(row.id)})
 
 
 async def close(
@@ -592,7 +483,4 @@ async def close(
     case.closed_on = body.closed_on
     case.outcome = body.outcome
     case.closing_note = body.note
-    await session.flush()
-    await session.refresh(case)
-    audit.record(session, ctx, "case.close", "case", case.id, {"outcome": body.outcome})
-    return await case_view(session, ctx, case)
+    return await _saved(session, ctx, case, "case.close", {"outcome": body.outcome})

@@ -4,59 +4,25 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.kit.clock import FixedClock
-from app.main import create_app
 from app.models import Notification
-from app.webhooks import outbox, signing
+from app.webhooks import signing
 from app.worker.queue import enqueue
 from app.worker.runner import Worker
 from tests.casework.test_screening_referrals import API, out_of_school, records
 from tests.conftest import AuthHeaders, Base
 from tests.incidents.receiver import Receiver
 
-
-@pytest.fixture
-def local_settings(settings: Settings) -> Settings:
-    """A receiver on this machine is a private target: allowed explicitly, as in the incidents'
-    webhook tests."""
-    return settings.model_copy(update={"webhook_allow_private_targets": True})
-
-
-@pytest.fixture
-async def app(
-    local_settings: Settings,
-    engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: FixedClock,
-) -> AsyncIterator[FastAPI]:
-    application = create_app(local_settings, engine=engine, sessionmaker=sessionmaker, clock=clock)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    r = Receiver()
-    await r.start()
-    yield r
-    await r.stop()
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        outbox, "POLICY", outbox.DeliveryPolicy(max_attempts=4, base_seconds=0.0, cap_seconds=0.0)
-    )
+# The incidents' webhook fixtures: an app allowing a receiver on this machine, the receiver,
+# fast retries (autouse once imported here).
+from tests.incidents.test_webhooks import app, fast_retries, local_settings, receiver  # noqa: F401
 
 
 async def test_referral_is_delivered_signed_acknowledged_and_escalated_when_late(
@@ -65,10 +31,10 @@ async def test_referral_is_delivered_signed_acknowledged_and_escalated_when_late
     base: Base,
     session: AsyncSession,
     settings: Settings,
-    local_settings: Settings,
+    local_settings: Settings,  # noqa: F811 - the imported fixture
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
-    receiver: Receiver,
+    receiver: Receiver,  # noqa: F811 - the imported fixture
 ) -> None:
     r = await client.put(
         f"/api/v1/agency-clients/{base.clients['education']}/webhook",

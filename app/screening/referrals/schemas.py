@@ -8,18 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from app.kit.vocab import ChildSchoolStage
 from app.screening.referrals.findings import Finding, Outcome, ScreeningAgency
 
-SchoolStatus = Literal[
-    "not_in_school",
-    "preschool",
-    "primary",
-    "junior_secondary",
-    "senior_secondary",
-    "secondary_vocational",
-    "higher_vocational",
-    "undergraduate",
-]
+SchoolStatus = ChildSchoolStage
 
 
 class ReferralFilter(BaseModel):
