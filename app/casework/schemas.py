@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.kit.money import Money
 from app.kit.types import Date
@@ -40,13 +49,20 @@ class AgencyCreate(BaseModel):
     hours_bought: StrictInt = Field(gt=0, le=1_000_000, description="Hours the contract buys.")
     hourly_rate: Money = Field(description='Yuan per hour, a decimal string (`"120.00"`).')
 
-    @model_validator(mode="after")
-    def _period(self) -> AgencyCreate:
-        if self.contract_to < self.contract_from:
-            raise ValueError("合同结束日期不能早于开始日期|contract_to is before contract_from")
-        if self.hourly_rate <= 0:
+    @field_validator("hourly_rate")
+    @classmethod
+    def _positive(cls, v: Decimal) -> Decimal:
+        if v <= 0:
             raise ValueError("小时单价须大于零|hourly_rate must be above zero")
-        return self
+        return v
+
+    @field_validator("contract_to")
+    @classmethod
+    def _period(cls, v: date, info: ValidationInfo) -> date:
+        start = info.data.get("contract_from")
+        if start is not None and v < start:
+            raise ValueError("合同结束日期不能早于开始日期|contract_to is before contract_from")
+        return v
 
 
 class AgencyOut(BaseModel):
