@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     protection_care_plan_hours: int = Field(default=72, ge=1)
     protection_review_days: int = Field(default=30, ge=1)
     protection_beds: int = Field(default=40, ge=0)
+    # 精准帮扶: a case in service is reviewed at least every this many months (rule we set,
+    # after the "at least every 3 months").
+    case_review_interval_months: int = Field(default=3, ge=1, le=12)
+    # A screening referral (监测摸排转介) not acknowledged within this many days is escalated to
+    # the district (rule we set; a screening finding is not an emergency as a report is).
+    screening_referral_ack_days: int = Field(default=5, ge=1, le=60)
 
     district_code: str = "110115"
     timezone: str = "Asia/Shanghai"

@@ -35,6 +35,7 @@ DEMO_LOADERS: list[str] = [
     "app.charity.demo",
     "app.programmes.mothers.demo",
     "app.programmes.classes.demo",
+    "app.casework.demo",  # after the ledger's children and the screening records
 ]  # children first
 
 _TOWN_NAMES = [

@@ -39,6 +39,7 @@ def _routers() -> list[Any]:
     from app.areas.router import router as areas
     from app.audit.router import router as audit
     from app.auth.router import router as auth
+    from app.casework.router import router as casework
     from app.charity.router import router as charity
     from app.children.router import router as children
     from app.dashboard.router import router as dashboard
@@ -54,6 +55,7 @@ def _routers() -> list[Any]:
     from app.programmes.mothers.router import router as caring_mothers
     from app.protection.router import router as protection
     from app.referrals.router import router as referrals
+    from app.screening.referrals.router import router as screening_referrals
     from app.screening.router import router as screening
     from app.subsidies.budget.router import router as subsidy_budget
     from app.subsidies.claims.router import router as subsidy_claims
@@ -104,6 +106,8 @@ def _routers() -> list[Any]:
         # Care programmes with partners (爱心妈妈, 智慧父母).
         caring_mothers,
         parent_classes,
+        screening_referrals,
+        casework,
         dashboard,
     ]
 
@@ -204,6 +208,7 @@ DOC_TAGS = (
     "programmes",
     "training",
     "charity",
+    "casework 精准帮扶",
     "dashboard",
 )
 

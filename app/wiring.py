@@ -12,6 +12,7 @@ from app.dashboard import jobs as dashboard_jobs
 from app.dashboard import sections
 from app.dashboard.providers import (
     areas,
+    casework,
     charity,
     children,
     discovery,
@@ -57,8 +58,10 @@ def wire_dashboard() -> None:
         incidents.incidents,
         institution.institution,
         protection.protection,
+        casework.casework,
         discovery.discovery,
         screening.screening,
+        casework.screening_referrals,
         subsidies.subsidies,
         standards.standard_review_section,
         programmes_aid.education_aid,

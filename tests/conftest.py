@@ -31,7 +31,7 @@ from app.kit.clock import FixedClock
 from app.kit.secrets import hash_client_secret
 from app.main import create_app
 from app.migrate import upgrade
-from app.models import AgencyClient, Area, User
+from app.models import AgencyClient, Area, CaseworkAgency, User
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRICT = "110115"
@@ -57,6 +57,9 @@ USERS: dict[str, tuple[str, str]] = {
     "counsel": ("counsellor", DISTRICT),
     "caseworker": ("case_worker", DISTRICT),
 }
+# The contracted social-work agency (精准帮扶) the base "caseworker" works for.
+CASEWORK_AGENCY_ID = uuid.UUID("5ca5e000-0000-4000-8000-000000000001")
+USER_AGENCY = {"caseworker": CASEWORK_AGENCY_ID}
 AGENCY_CLIENTS = (
     "police",
     "health",
@@ -198,6 +201,20 @@ async def seed_base(
             ],
         )
         await conn.execute(
+            insert(CaseworkAgency),
+            [
+                {
+                    "id": CASEWORK_AGENCY_ID,
+                    "name": "测试社工服务中心",
+                    "contract_from": datetime(2026, 1, 1).date(),
+                    "contract_to": datetime(2026, 12, 31).date(),
+                    "hours_bought": 1000,
+                    "hourly_rate_fen": 12000,
+                    "version": 1,
+                }
+            ],
+        )
+        await conn.execute(
             insert(User),
             [
                 {
@@ -209,6 +226,7 @@ async def seed_base(
                     "area_code": area,
                     "is_active": True,
                     "failed_logins": 0,
+                    "agency_id": USER_AGENCY.get(name),
                     "version": 1,
                     **RECORD_CHECKS.get(name, NO_RECORD_CHECK),
                 }

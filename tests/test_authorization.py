@@ -92,6 +92,8 @@ AGENCY_READABLE = {
     "/api/v1/pairings",
     # the police (scope protection:write): the intakes they announced, status only
     "/api/v1/protection/intakes",
+    # its own screening referrals, the record projected to its mandate (closed: the id only)
+    "/api/v1/screening/referrals",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 

@@ -10,6 +10,10 @@ OPEN referrals concern, nothing else:
   record of the same child — found by the keyed hash of the ID number (the child's, or for a
   minor not on the ledger the one the report gave), which is a screening record's identity key.
 
+A screening record's own referral (监测摸排转介: `referrals.screening_record_id`, addressed to
+education, health or the disabled persons' federation) opens that record to its agency while it
+is open (neither completed nor declined); it opens no ledger child.
+
 Outside that a child or a record does not exist for the agency (404); a list holds the mandate's
 records only (as many as the agency has open cases, never the ledger or the screening table).
 What of a record an agency then sees is decided by each domain's projection; the ID number is
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Select, false, func, literal, select
+from sqlalchemy import Select, false, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
@@ -72,8 +76,18 @@ def screening_records(principal: Principal) -> ColumnElement[bool]:
     if agency is None:
         return false()
     sub = concerned(agency).subquery()
-    return ScreeningRecord.identity_key.in_(
+    by_incident = ScreeningRecord.identity_key.in_(
         select(sub.c.identity_key).where(sub.c.identity_key.is_not(None))
+    )
+    return or_(by_incident, ScreeningRecord.id.in_(referred_records(agency)))
+
+
+def referred_records(agency: str) -> Select[Any]:
+    """The screening records of the agency's own open screening referrals."""
+    return select(Referral.screening_record_id).where(
+        Referral.agency == agency,
+        Referral.screening_record_id.is_not(None),
+        Referral.status.not_in(CLOSED_REFERRAL_STATUSES),
     )
 
 

@@ -255,6 +255,32 @@ class InstitutionSection(_Out):
     volunteers_not_schedulable: int
 
 
+class CaseworkAgencyMonth(_Out):
+    id: str
+    name: str
+    hours_bought: int
+    hours_delivered_month: str
+    hours_delivered_to_date: str
+    invoice_amount_month: str = Field(examples=["166.67"])
+
+
+class CaseworkSection(_Out):
+    """精准帮扶 cases by status, reviews overdue; each contracted agency's month (district)."""
+
+    by_status: dict[str, int]
+    open: int
+    reviews_overdue: int
+    agencies: list[CaseworkAgencyMonth]
+
+
+class ScreeningReferralsSection(_Out):
+    """监测摸排转介 per finding (referred, open, resolved), unacknowledged past the deadline."""
+
+    by_finding: dict[str, dict[str, int]]
+    unacknowledged_overdue: int
+    escalated_open: int
+
+
 class Sections(BaseModel):
     """Every section is optional: present when its domain is installed (and, for subsidies,
     at district scope). A section registered by a newer domain before it has a schema here
@@ -269,8 +295,10 @@ class Sections(BaseModel):
     incidents: IncidentsSection | None = None
     institution: InstitutionSection | None = None
     protection: ProtectionSection | None = None
+    casework: CaseworkSection | None = None
     discovery: DiscoverySection | None = None
     screening: ScreeningSection | None = None
+    screening_referrals: ScreeningReferralsSection | None = None
     subsidies: SubsidiesSection | None = None
     standard_review: StandardReviewSection | None = None
     education_aid: EducationAidSection | None = None

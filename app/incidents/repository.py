@@ -237,7 +237,7 @@ async def updates_of(
 
 async def _by_parent(
     session: AsyncSession,
-    parent: InstrumentedAttribute[uuid.UUID],
+    parent: InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[uuid.UUID | None],
     ids: list[uuid.UUID],
     *order: InstrumentedAttribute[Any],
 ) -> dict[uuid.UUID, list[Any]]:
@@ -268,8 +268,9 @@ async def referral_exists(session: AsyncSession, incident_id: uuid.UUID, agency:
 
 async def escalate_overdue_referrals(
     session: AsyncSession, now: datetime
-) -> list[tuple[uuid.UUID, uuid.UUID, str, bool]]:
-    """Flag every unacknowledged referral past its deadline, once: (id, incident, agency, urgent).
+) -> list[tuple[uuid.UUID, uuid.UUID | None, str, bool]]:
+    """Flag every unacknowledged referral past its deadline, once: (id, incident, agency, urgent);
+    the incident is None for a screening record's referral.
 
     A conditional UPDATE: a second worker running at the same moment waits on the row locks
     and then finds `escalated_at` set, so nothing is escalated twice and nothing is skipped.

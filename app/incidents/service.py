@@ -567,16 +567,21 @@ async def escalate(session: AsyncSession, now: datetime) -> Escalated:
     a run that was missed (the service was down) is made good by the next one.
     """
     refs = await repo.escalate_overdue_referrals(session, now)
-    await repo.flag_incidents(session, sorted({r[1] for r in refs}), now, "ack_overdue")
+    incident_ids = sorted({r[1] for r in refs if r[1] is not None})
+    await repo.flag_incidents(session, incident_ids, now, "ack_overdue")
     drafts = await repo.escalate_stale_drafts(session, now, DRAFT_COMPLETION)
     staff = await repo.district_staff_ids(session)
     notes: list[Notification] = []
     for ref_id, incident_id, agency, urgent in refs:
-        title = f"转介至 {agency} 超时未签收{'（紧急）' if urgent else ''}"
+        # A screening record's referral (no incident) shares the deadline and the escalation.
+        what = "转介" if incident_id is not None else "监测摸排转介"
+        title = f"{what}至 {agency} 超时未签收{'（紧急）' if urgent else ''}"
         notes += [
             Notification(
                 recipient_id=uid,
-                kind="referral_overdue",
+                kind="referral_overdue"
+                if incident_id is not None
+                else "screening_referral_overdue",
                 incident_id=incident_id,
                 referral_id=ref_id,
                 title=title,

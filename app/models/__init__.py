@@ -3,6 +3,18 @@
 from app.models.accounts import AGENCIES, STAFF_ROLES, AgencyClient, RefreshToken, User
 from app.models.areas import AREA_LEVELS, Area
 from app.models.base import Base
+from app.models.casework import (
+    ASSESSMENT_DOMAINS,
+    CASE_OUTCOMES,
+    CASE_STATUSES,
+    SERVICE_MODES,
+    Case,
+    CaseGoal,
+    CaseReview,
+    CaseService,
+    CaseStep,
+    CaseworkAgency,
+)
 from app.models.charity import (
     CHARITY_SERVICE_TYPES,
     CHARITY_STATUSES,
@@ -114,8 +126,11 @@ __all__ = [
     "AID_PROGRAMMES",
     "AID_STATUSES",
     "AREA_LEVELS",
+    "ASSESSMENT_DOMAINS",
     "ATTENDANCE_STATUSES",
     "CARE_DOMAINS",
+    "CASE_OUTCOMES",
+    "CASE_STATUSES",
     "CATEGORIES",
     "CHARITY_SERVICE_TYPES",
     "CHARITY_STATUSES",
@@ -129,6 +144,7 @@ __all__ = [
     "PLACEMENTS",
     "SCHOOL_STAGES",
     "SCREENING_CLASSIFICATIONS",
+    "SERVICE_MODES",
     "STAFF_ROLES",
     "TRAINING_LEVELS",
     "TRAINING_TOPICS",
@@ -149,6 +165,12 @@ __all__ = [
     "CaringMotherContact",
     "CaringMotherPairing",
     "CaringMotherWish",
+    "Case",
+    "CaseGoal",
+    "CaseReview",
+    "CaseService",
+    "CaseStep",
+    "CaseworkAgency",
     "CharityApplication",
     "CharityDisbursement",
     "Child",

@@ -58,9 +58,19 @@ class User(Timestamps, Versioned, RecordCheckColumns, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A case worker's contracted agency (精准帮扶): required for an active case worker.
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("casework_agencies.id"), index=True
+    )
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
-    __table_args__ = (CheckConstraint(one_of("role", STAFF_ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(one_of("role", STAFF_ROLES), name="role"),
+        CheckConstraint(
+            "role <> 'case_worker' OR agency_id IS NOT NULL OR NOT is_active",
+            name="case_worker_has_agency",
+        ),
+    )
 
 
 class AgencyClient(Timestamps, Versioned, Base):

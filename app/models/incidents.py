@@ -130,12 +130,22 @@ class IncidentStep(Base):
 
 
 class Referral(Timestamps, Base):
-    """转介: an incident addressed to a partner agency, whose receipt is tracked against a deadline."""
+    """转介: an incident — or a screening record's finding (监测摸排) — addressed to a partner
+    agency, whose receipt is tracked against a deadline. Exactly one of `incident_id`,
+    `screening_record_id` is set; a screening referral names its `finding` and ends with the
+    agency's `outcome`."""
 
     __tablename__ = "referrals"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    incident_id: Mapped[uuid.UUID] = belongs_to("incidents.id")
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    screening_record_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("screening_records.id"), index=True
+    )
+    finding: Mapped[str | None] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     agency: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -155,7 +165,32 @@ class Referral(Timestamps, Base):
             name="agency",
         ),
         CheckConstraint(one_of("status", REFERRAL_STATUSES), name="status"),
+        CheckConstraint(
+            "(incident_id IS NULL) <> (screening_record_id IS NULL)", name="one_subject"
+        ),
+        CheckConstraint(
+            "(screening_record_id IS NULL) = (finding IS NULL)", name="screening_has_finding"
+        ),
+        CheckConstraint(
+            "finding IS NULL OR finding IN ('out_of_school','uninsured','disability')",
+            name="finding",
+        ),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('enrolled','insured','assessed','not_found',"
+            "'moved_away','other')",
+            name="outcome",
+        ),
         Index("uq_referrals_incident_agency", "incident_id", "agency", unique=True),
+        # One open referral per screening record and finding (no double referral).
+        Index(
+            "uq_referrals_open_screening_finding",
+            "screening_record_id",
+            "finding",
+            unique=True,
+            postgresql_where=text(
+                "screening_record_id IS NOT NULL AND status NOT IN ('completed','declined')"
+            ),
+        ),
         Index("ix_referrals_agency_created", "agency", "created_at", "id"),
         Index(
             "ix_referrals_ack_due",

@@ -1,4 +1,7 @@
-"""SQL of the agency side: only the referrals addressed to the caller's agency exist for it."""
+"""SQL of the agency side: only the referrals addressed to the caller's agency exist for it.
+
+These are the incidents' referrals; a screening record's referral (`screening_record_id`) has
+its own routes (`app/screening/referrals/`)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from app.models import Child, Incident, Referral
 def list_stmt(
     agency: str, status: str | None, updated_since: datetime | None, situation: str | None = None
 ) -> Select[Any]:
-    stmt = select(Referral).where(Referral.agency == agency)
+    stmt = select(Referral).where(Referral.agency == agency, Referral.incident_id.is_not(None))
     if status is not None:
         stmt = stmt.where(Referral.status == status)
     if situation is not None:
@@ -32,10 +35,19 @@ def list_stmt(
 async def get_for_agency(
     session: AsyncSession, agency: str, referral_id: uuid.UUID, *, lock: bool = False
 ) -> Referral | None:
-    stmt = select(Referral).where(Referral.id == referral_id, Referral.agency == agency)
+    stmt = select(Referral).where(
+        Referral.id == referral_id, Referral.agency == agency, Referral.incident_id.is_not(None)
+    )
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def incident_id(referral: Referral) -> uuid.UUID:
+    """The incident of a referral read here (the queries above admit incidents' referrals only)."""
+    if referral.incident_id is None:
+        raise LookupError(f"referral {referral.id} is not an incident's")
+    return referral.incident_id
 
 
 async def incidents_and_children(

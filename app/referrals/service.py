@@ -30,10 +30,12 @@ def _agency(principal: Principal) -> str:
 async def _project(
     session: AsyncSession, ctx: RequestContext, referrals: list[Referral]
 ) -> list[AgencyReferralOut]:
-    found, children = await repo.incidents_and_children(session, {r.incident_id for r in referrals})
+    found, children = await repo.incidents_and_children(
+        session, {repo.incident_id(r) for r in referrals}
+    )
     out = []
     for r in referrals:
-        incident = found[r.incident_id]
+        incident = found[repo.incident_id(r)]
         child = children.get(incident.child_id) if incident.child_id else None
         out.append(
             project_for_agency(_agency(ctx.actor), r, incident, child, ctx.keyring, ctx.today)
@@ -93,7 +95,7 @@ async def acknowledge(
             referral.agency_case_number = body.case_number
         session.add(_update(ctx, referral, "acknowledged", body.note, body.case_number))
         await session.flush()
-        incident = await repo.lock_incident(session, referral.incident_id)
+        incident = await repo.lock_incident(session, repo.incident_id(referral))
         if referral.agency == "police" and incident.status == "reported":
             await incidents.move(session, ctx, incident, "acknowledged", note="公安机关已签收")
         else:
@@ -124,7 +126,7 @@ async def add_update(
     if body.case_number is not None:
         referral.agency_case_number = body.case_number
     referral.updated_at = func.now()
-    incident: Incident = await repo.lock_incident(session, referral.incident_id)
+    incident: Incident = await repo.lock_incident(session, repo.incident_id(referral))
     incident.updated_at = func.now()
     await session.flush()
     await session.refresh(referral)

@@ -120,3 +120,8 @@ class StatsOut(BaseModel):
     compulsory_age_not_in_school: int = Field(
         description="Children aged 6–15 today whose school status is not_in_school (未入学)."
     )
+    referrals_by_finding: dict[str, dict[str, int]] = Field(
+        description="Screening referrals of the area's records per finding (out_of_school, "
+        "uninsured, disability): referred, open, resolved (the finding's own outcome), "
+        "closed_otherwise."
+    )

@@ -29,6 +29,7 @@ from app.screening import repository as repo
 from app.screening.errors import AreaNotFound, ImportNotFound, RecordNotFound
 from app.screening.imports.upload import receive_upload
 from app.screening.projection import project
+from app.screening.referrals import service as referrals
 from app.worker.queue import enqueue
 
 UPLOAD_ROLES: Final = frozenset(AREA_OFFICERS)
@@ -298,4 +299,7 @@ async def stats(
         "by_age_band": {b: by_band[b] for b in AGE_BANDS},
         "by_school_status": dict(by_school),
         "compulsory_age_not_in_school": not_in_school,
+        "referrals_by_finding": await referrals.finding_counts(
+            session, repo.scope_clause(level, code)
+        ),
     }

@@ -48,6 +48,11 @@ class UserCreate(BaseModel):
         description="The art. 62 record query (未成年人保护法第六十二条); required for the "
         "contracted roles (`counsellor`, `case_worker`).",
     )
+    agency_id: uuid.UUID | None = Field(
+        default=None,
+        description="A case worker's contracted agency (`/api/v1/casework/agencies`): required "
+        "for `case_worker`, refused for every other role.",
+    )
 
     @field_validator("username")
     @classmethod
@@ -72,10 +77,15 @@ class UserPatch(BaseModel):
     record_check: RecordCheck | None = Field(
         default=None, description="A renewed art. 62 record query (replaces the one on file)."
     )
+    agency_id: uuid.UUID | None = Field(
+        default=None, description="A case worker's contracted agency (case workers only)."
+    )
 
     _phone = field_validator("phone")(_check_phone)
 
-    @field_validator("full_name", "role", "area_code", "password", "record_check", mode="before")
+    @field_validator(
+        "full_name", "role", "area_code", "password", "record_check", "agency_id", mode="before"
+    )
     @classmethod
     def _not_null(cls, v: object) -> object:
         # Omit a field to leave it unchanged; only `phone` may be cleared with null.
@@ -93,6 +103,7 @@ class UserOut(BaseModel):
     role: RoleName
     area_code: str
     phone: str | None
+    agency_id: uuid.UUID | None = Field(description="A case worker's contracted agency.")
     is_active: bool
     record_check: RecordCheck | None = Field(
         default=None, description="The art. 62 record query on file (contracted roles)."

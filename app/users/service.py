@@ -20,7 +20,7 @@ from app.kit.etag import check_if_match
 from app.kit.pagination import Page, page_of
 from app.kit.record_check import RecordCheck, reject_future, standing_out
 from app.kit.secrets import hash_client_secret, new_client_id, new_client_secret
-from app.models import AgencyClient, User
+from app.models import AgencyClient, CaseworkAgency, User
 from app.users import repository as repo
 from app.users.schemas import (
     AgencyClientCreate,
@@ -59,6 +59,23 @@ async def _check_role_area(session: AsyncSession, role: str, area_code: str) -> 
                     f"Role {role} must sit on a {wanted}",
                 )
             ]
+        )
+
+
+async def _check_agency(session: AsyncSession, role: str, agency_id: uuid.UUID | None) -> None:
+    """A case worker works for one contracted agency (精准帮扶); no other role has one."""
+    if role == Role.CASE_WORKER:
+        if agency_id is None:
+            raise ValidationFailed(
+                errors=[("agency_id", "社工须绑定签约机构", "A case worker needs an agency_id")]
+            )
+        if await session.get(CaseworkAgency, agency_id) is None:
+            raise ValidationFailed(
+                errors=[("agency_id", "签约机构不存在", "No such casework agency")]
+            )
+    elif agency_id is not None:
+        raise ValidationFailed(
+            errors=[("agency_id", "只有社工绑定签约机构", "Only a case worker has an agency")]
         )
 
 
@@ -103,6 +120,7 @@ async def create_user(session: AsyncSession, ctx: RequestContext, data: UserCrea
     actor = ctx.actor
     await _check_role_area(session, data.role, data.area_code)
     _check_record_check(data.role, data.record_check, ctx)
+    await _check_agency(session, data.role, data.agency_id)
     if await repo.username_taken(session, data.username):
         raise Conflict("用户名已存在", "The username is taken", extra={"field": "username"})
     user = User(
@@ -114,6 +132,7 @@ async def create_user(session: AsyncSession, ctx: RequestContext, data: UserCrea
         area_code=data.area_code,
         phone=data.phone,
         **(data.record_check.columns() if data.record_check else {}),
+        agency_id=data.agency_id,
     )
     session.add(user)
     try:
@@ -149,8 +168,12 @@ async def update_user(
     check = patch.record_check or RecordCheck.from_columns(user)
     if patch.record_check is not None or "role" in fields:
         _check_record_check(role, check, ctx)
+    if "role" in fields or "agency_id" in fields:
+        keep = user.agency_id if role == Role.CASE_WORKER else None
+        fields["agency_id"] = fields.get("agency_id", keep)
+        await _check_agency(session, role, fields["agency_id"])
     changed: list[str] = []
-    for name in ("full_name", "phone", "role", "area_code"):
+    for name in ("full_name", "phone", "role", "area_code", "agency_id"):
         if name in fields and getattr(user, name) != fields[name]:
             setattr(user, name, fields[name])
             changed.append(name)

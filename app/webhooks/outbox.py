@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.context import RequestContext
+from app.kit.crypto import KeyRing
 from app.models import Child, Incident, Referral, WebhookDelivery
 from app.referrals.projection import dump, project_for_agency
 from app.webhooks import repository as repo
@@ -64,14 +67,26 @@ async def prepare_event(
     if not clients:
         return []
     view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, ctx.today))
+    return _prepare(keyring, clients, event, "referral", view, ctx.now)
+
+
+def _prepare(
+    keyring: KeyRing,
+    clients: list[uuid.UUID],
+    event: str,
+    key: str,
+    view: dict[str, Any],
+    occurred_at: datetime,
+) -> list[PreparedDelivery]:
+    """One encrypted, self-describing body per client: the event and its subject under `key`."""
     out = []
     for client_id in clients:
         delivery_id = uuid.uuid4()
         body = {
             "delivery_id": str(delivery_id),
             "event": event,
-            "occurred_at": ctx.now.isoformat(),
-            "referral": view,
+            "occurred_at": occurred_at.isoformat(),
+            key: view,
         }
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         out.append(
@@ -92,6 +107,31 @@ async def record_event(
 ) -> list[uuid.UUID]:
     """Queue `event` about `referral` to every active webhook of its agency; the delivery ids."""
     prepared = await prepare_event(session, ctx, event, referral, incident, child)
+    return await _write(session, referral, event, prepared)
+
+
+async def record_view_event(
+    session: AsyncSession,
+    keyring: KeyRing,
+    *,
+    event: str,
+    referral: Referral,
+    key: str,
+    view: dict[str, Any],
+    occurred_at: datetime,
+) -> list[uuid.UUID]:
+    """Queue `event` about a referral whose subject is not an incident (a screening record's
+    finding): `view`, already projected to the agency's mandate, goes in the body under `key`."""
+    clients = await repo.client_ids_with_webhook(session, referral.agency)
+    if not clients:
+        return []
+    prepared = _prepare(keyring, clients, event, key, view, occurred_at)
+    return await _write(session, referral, event, prepared)
+
+
+async def _write(
+    session: AsyncSession, referral: Referral, event: str, prepared: list[PreparedDelivery]
+) -> list[uuid.UUID]:
     for d in prepared:
         session.add(
             WebhookDelivery(

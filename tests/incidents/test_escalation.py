@@ -185,7 +185,7 @@ async def _incidents_of(session: AsyncSession, referral_ids: list[uuid.UUID]) ->
     if not referral_ids:
         return []
     rows = await session.execute(select(Referral.incident_id).where(Referral.id.in_(referral_ids)))
-    return list(rows.scalars().all())
+    return [i for i in rows.scalars().all() if i is not None]
 
 
 async def _incidents_of_ids(

@@ -1,0 +1,210 @@
+"""精准帮扶: contracted social-work agencies, their cases, plans, service records and reviews.
+
+A case is a child on social assistance given to a contracted agency 专业第三方 for case work:
+needs assessment, a plan of goals, service records (the hours the bureau pays for), reviews,
+closure. Money: the agency's hourly rate in integer fen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, Timestamps, Versioned, uuid_pk
+
+CASE_STATUSES = ("open", "assessed", "in_service", "closed")
+CASE_OUTCOMES = ("goals_met", "partly_met", "transferred", "ended_by_family", "other")
+SERVICE_MODES = ("home_visit", "office", "phone", "online", "group")
+ASSESSMENT_DOMAINS = (
+    "living",
+    "health",
+    "education",
+    "psychological",
+    "family_relations",
+    "safety",
+)
+GOAL_PROGRESS = ("not_started", "in_progress", "achieved", "dropped")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({','.join(repr(v) for v in values)})"
+
+
+class CaseworkAgency(Timestamps, Versioned, Base):
+    """签约社工机构: a professional third party the bureau contracts for case work (精准帮扶)."""
+
+    __tablename__ = "casework_agencies"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    contract_from: Mapped[date] = mapped_column(Date, nullable=False)
+    contract_to: Mapped[date] = mapped_column(Date, nullable=False)
+    hours_bought: Mapped[int] = mapped_column(Integer, nullable=False)
+    hourly_rate_fen: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+    __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint("contract_to >= contract_from", name="contract_period"),
+        CheckConstraint("hours_bought > 0", name="hours_bought_positive"),
+        CheckConstraint("hourly_rate_fen > 0", name="hourly_rate_positive"),
+    )
+
+
+class Case(Timestamps, Versioned, Base):
+    """个案: one child's case work by a contracted agency, from referral to closure."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("children.id"), nullable=False, index=True
+    )
+    agency_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("casework_agencies.id"), nullable=False, index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    # The social assistance the child received when the case opened (from the ledger).
+    assistance: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    # Why the district opened a case for a child on no social assistance (else null).
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    # The child's village when the case opened (null: the institute): the dashboard's town.
+    area_code: Mapped[str | None] = mapped_column(String(12))
+    opened_on: Mapped[date] = mapped_column(Date, nullable=False)
+    opened_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    assessment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    assessed_on: Mapped[date | None] = mapped_column(Date)
+    plan_set_on: Mapped[date | None] = mapped_column(Date)
+    next_review_due: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    closing_note: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
+    __table_args__ = (
+        CheckConstraint(_in("status", CASE_STATUSES), name="status"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', CASE_OUTCOMES)}", name="outcome"),
+        CheckConstraint(
+            "(status = 'closed') = (outcome IS NOT NULL AND closed_on IS NOT NULL)",
+            name="closed_has_outcome",
+        ),
+        CheckConstraint(
+            "jsonb_array_length(assistance) > 0 OR override_reason IS NOT NULL",
+            name="assistance_or_override",
+        ),
+        # One case at a time for a child: a new one once the last is closed.
+        Index(
+            "uq_cases_open_child",
+            "child_id",
+            unique=True,
+            postgresql_where=text("status <> 'closed'"),
+        ),
+        Index("ix_cases_agency_created", "agency_id", "created_at", "id"),
+        Index("ix_cases_created", "created_at", "id"),
+    )
+
+
+class CaseStep(Base):
+    """One move of a case's status: who, when, a note."""
+
+    __tablename__ = "case_steps"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    actor_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
+    actor_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseGoal(Base):
+    """A goal of a case plan, with the services planned for it; a revised plan retires goals."""
+
+    __tablename__ = "case_goals"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    domain: Mapped[str] = mapped_column(String(20), nullable=False)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    planned_services: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list
+    )
+    progress: Mapped[str] = mapped_column(String(16), nullable=False, default="not_started")
+    retired: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("domain", ASSESSMENT_DOMAINS), name="domain"),
+        CheckConstraint(_in("progress", GOAL_PROGRESS), name="progress"),
+    )
+
+
+class CaseService(Base):
+    """服务记录: one session of case work (the hours the bureau pays for), by a case worker."""
+
+    __tablename__ = "case_services"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("casework_agencies.id"), nullable=False)
+    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    served_on: Mapped[date] = mapped_column(Date, nullable=False)
+    minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    mode: Mapped[str] = mapped_column(String(16), nullable=False)
+    goal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_goals.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    disclosure: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    __table_args__ = (
+        CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes"),
+        CheckConstraint(_in("mode", SERVICE_MODES), name="mode"),
+        Index("ix_case_services_agency_served", "agency_id", "served_on"),
+    )
+
+
+class CaseReview(Base):
+    """个案评估回顾: a review of a case (at least every CASE_REVIEW_INTERVAL_MONTHS), with the
+    progress of each goal."""
+
+    __tablename__ = "case_reviews"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    reviewed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    progress: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    summary: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reviewer_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

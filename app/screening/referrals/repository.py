@@ -1,0 +1,177 @@
+"""SQL of screening referrals: a referral of a screening record's finding (a row of
+`referrals` with `screening_record_id`), its record, counts by finding, outcome and town.
+
+Who sees which: the district roles all of them; an agency client the ones addressed to its
+agency (the records of its open ones through `app.auth.mandate`); nobody else any.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, false, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.mandate import CLOSED_REFERRAL_STATUSES
+from app.auth.principal import Principal
+from app.auth.roles import DISTRICT_ROLES
+from app.models import Area, Referral, ScreeningRecord
+from app.screening.referrals.findings import ANY_FINDING
+
+SCREENING = Referral.screening_record_id.is_not(None)
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    if principal.kind == "agency":
+        return Referral.agency == principal.agency
+    if principal.role in DISTRICT_ROLES:
+        return true()
+    return false()
+
+
+def list_stmt(
+    principal: Principal,
+    *,
+    status: str | None,
+    finding: str | None,
+    agency: str | None,
+    outcome: str | None,
+    town_code: str | None,
+    escalated: bool | None,
+    updated_since: datetime | None,
+) -> Select[Any]:
+    stmt = select(Referral).where(SCREENING, visible(principal))
+    if status is not None:
+        stmt = stmt.where(Referral.status == status)
+    if finding is not None:
+        stmt = stmt.where(Referral.finding == finding)
+    if agency is not None:
+        stmt = stmt.where(Referral.agency == agency)
+    if outcome is not None:
+        stmt = stmt.where(Referral.outcome == outcome)
+    if town_code is not None:
+        stmt = stmt.where(
+            Referral.screening_record_id.in_(
+                select(ScreeningRecord.id).where(ScreeningRecord.town_code == town_code)
+            )
+        )
+    if escalated is not None:
+        stmt = stmt.where(
+            Referral.escalated_at.is_not(None) if escalated else Referral.escalated_at.is_(None)
+        )
+    if updated_since is not None:
+        stmt = stmt.where(Referral.updated_at >= updated_since)
+    return stmt
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, referral_id: uuid.UUID, *, lock: bool = False
+) -> Referral | None:
+    stmt = select(Referral).where(Referral.id == referral_id, SCREENING, visible(principal))
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def records_by_id(
+    session: AsyncSession, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, ScreeningRecord]:
+    if not ids:
+        return {}
+    stmt = select(ScreeningRecord).where(ScreeningRecord.id.in_(ids))
+    return {r.id: r for r in (await session.execute(stmt)).scalars()}
+
+
+async def open_referrals(
+    session: AsyncSession, record_ids: list[uuid.UUID], finding: str
+) -> dict[uuid.UUID, uuid.UUID]:
+    """record id → its open referral for `finding` (the one that forbids a second)."""
+    if not record_ids:
+        return {}
+    stmt = select(Referral.screening_record_id, Referral.id).where(
+        Referral.screening_record_id.in_(record_ids),
+        Referral.finding == finding,
+        Referral.status.not_in(CLOSED_REFERRAL_STATUSES),
+    )
+    return {r: i for r, i in (await session.execute(stmt)).tuples() if r is not None}
+
+
+async def matching_ids(session: AsyncSession, stmt: Select[Any], cap: int) -> list[uuid.UUID]:
+    """The ids of the records `stmt` selects, at most `cap` + 1 (to tell "too many")."""
+    sub = stmt.order_by(ScreeningRecord.id).limit(cap + 1).subquery()
+    return list((await session.execute(select(sub.c.id))).scalars())
+
+
+# -- counts --------------------------------------------------------------------------------------
+
+
+def _resolved() -> Any:
+    return (Referral.status == "completed") & Referral.outcome.not_in(ANY_FINDING)
+
+
+async def counts_by_finding(
+    session: AsyncSession, area: ColumnElement[bool] | None = None
+) -> dict[str, dict[str, int]]:
+    """finding → referred, open, resolved, closed_otherwise (of the records in `area`)."""
+    open_ = Referral.status.not_in(CLOSED_REFERRAL_STATUSES)
+    stmt = (
+        select(
+            Referral.finding,
+            func.count(),
+            func.count().filter(open_),
+            func.count().filter(_resolved()),
+            func.count().filter(Referral.status.in_(CLOSED_REFERRAL_STATUSES) & ~_resolved()),
+        )
+        .join(ScreeningRecord, ScreeningRecord.id == Referral.screening_record_id)
+        .group_by(Referral.finding)
+    )
+    if area is not None:
+        stmt = stmt.where(area)
+    return {
+        str(f): {"referred": n, "open": o, "resolved": r, "closed_otherwise": c}
+        for f, n, o, r, c in (await session.execute(stmt)).tuples()
+    }
+
+
+async def counts_by_outcome(session: AsyncSession) -> dict[str, int]:
+    stmt = (
+        select(Referral.outcome, func.count())
+        .where(SCREENING, Referral.outcome.is_not(None))
+        .group_by(Referral.outcome)
+    )
+    return {str(o): int(n) for o, n in (await session.execute(stmt)).tuples()}
+
+
+async def counts_by_agency(session: AsyncSession) -> dict[str, int]:
+    stmt = select(Referral.agency, func.count()).where(SCREENING).group_by(Referral.agency)
+    return {str(a): int(n) for a, n in (await session.execute(stmt)).tuples()}
+
+
+async def counts_by_town(session: AsyncSession) -> list[tuple[str, str | None, int, int, int]]:
+    """(town, name, referred, open, resolved) in town order."""
+    open_ = Referral.status.not_in(CLOSED_REFERRAL_STATUSES)
+    town = ScreeningRecord.town_code
+    stmt = (
+        select(
+            town,
+            Area.name,
+            func.count(),
+            func.count().filter(open_),
+            func.count().filter(_resolved()),
+        )
+        .join(ScreeningRecord, ScreeningRecord.id == Referral.screening_record_id)
+        .outerjoin(Area, Area.code == town)
+        .group_by(town, Area.name)
+        .order_by(town)
+    )
+    return [(t, name, n, o, r) for t, name, n, o, r in (await session.execute(stmt)).tuples()]
+
+
+async def overdue(session: AsyncSession, now: datetime) -> int:
+    stmt = select(func.count()).where(
+        SCREENING, Referral.status == "pending", Referral.ack_due_at <= now
+    )
+    return int((await session.execute(stmt)).scalar_one())
