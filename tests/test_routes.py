@@ -71,3 +71,20 @@ def test_no_route_hands_a_dependency_to_a_thread() -> None:
         for name in _sync_dependencies(route.dependant)
     }
     assert found == set()
+
+
+def test_operation_ids_are_unique() -> None:
+    """A client generator names a method after its operation id: two alike would clash."""
+    import collections
+    import warnings
+
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spec = create_app(make_settings("postgresql+asyncpg://u@localhost/x")).openapi()
+    ids = collections.Counter(
+        op["operationId"] for ops in spec["paths"].values() for op in ops.values()
+    )
+    assert [name for name, n in ids.items() if n > 1] == []

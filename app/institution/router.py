@@ -226,7 +226,7 @@ async def get_counselling_session(
     summary="Record an outing, class or festival visit (idempotent on the client id)",
     responses=_replay(ActivityOut) | CREATED,
 )
-async def create_activity(
+async def create_institute_activity(
     body: ActivityIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
 ) -> Any:
     return _answer(*await records.create_activity(session, ctx, body))
@@ -238,7 +238,7 @@ async def create_activity(
     summary="Activities of the residents",
     responses=LISTED,
 )
-async def list_activities(
+async def list_institute_activities(
     session: SessionDep,
     _: InstituteReader,
     ctx: RequestCtx,

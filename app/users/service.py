@@ -119,8 +119,8 @@ async def create_user(session: AsyncSession, ctx: RequestContext, data: UserCrea
     contracted professional carries the art. 62 record query."""
     actor = ctx.actor
     await _check_role_area(session, data.role, data.area_code)
-    _check_record_check(data.role, data.record_check, ctx)
     await _check_agency(session, data.role, data.agency_id)
+    _check_record_check(data.role, data.record_check, ctx)
     if await repo.username_taken(session, data.username):
         raise Conflict("用户名已存在", "The username is taken", extra={"field": "username"})
     user = User(
@@ -165,13 +165,13 @@ async def update_user(
     area_code = fields.get("area_code") or user.area_code
     if "role" in fields or "area_code" in fields:
         await _check_role_area(session, role, area_code)
-    check = patch.record_check or RecordCheck.from_columns(user)
-    if patch.record_check is not None or "role" in fields:
-        _check_record_check(role, check, ctx)
     if "role" in fields or "agency_id" in fields:
         keep = user.agency_id if role == Role.CASE_WORKER else None
         fields["agency_id"] = fields.get("agency_id", keep)
         await _check_agency(session, role, fields["agency_id"])
+    check = patch.record_check or RecordCheck.from_columns(user)
+    if patch.record_check is not None or "role" in fields:
+        _check_record_check(role, check, ctx)
     changed: list[str] = []
     for name in ("full_name", "phone", "role", "area_code", "agency_id"):
         if name in fields and getattr(user, name) != fields[name]:

@@ -196,6 +196,21 @@ def assert_headline_equals_api(shown: dict[str, tuple[str, str]], api: dict[str,
     # Every headline the API can fill is on the page.
     for must in ("children.total", "areas.villages_without_director"):
         assert must in shown
+    # The second wave's sections show their headline numbers wherever the API returns them.
+    for must in (
+        "protection.residents",
+        "institution.residents",
+        "casework.open",
+        "screening_referrals.unacknowledged_overdue",
+        "pairings.active",
+        "education_aid.paid",
+        "holiday_gifts.not_delivered",
+        "community_activities.children_without_activity",
+        "training.untrained",
+        "charity.open",
+    ):
+        section = must.split(".")[0]
+        assert (must in shown) == (section in api["sections"]), must
 
 
 async def test_admin_sees_the_apis_numbers_and_opens_an_overdue_record(
