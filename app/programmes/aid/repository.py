@@ -10,9 +10,19 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import AidApplication, AidRound, Area
+from app.auth.principal import Principal
+from app.children.access import readable
+from app.models import AidApplication, AidRound, Area, Child
 
 GRANTED = ("approved", "disbursed")
+
+
+async def readable_child(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID
+) -> Child | None:
+    """The ledger child, if the caller may read it (the ledger's one access clause)."""
+    stmt = select(Child).where(Child.id == child_id, readable(principal))
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def insert_round(session: AsyncSession, values: dict[str, Any]) -> AidRound | None:

@@ -9,10 +9,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.children.access import readable
 from app.children.errors import ChildNotFound
 from app.errors import ValidationFailed
 from app.kit import audit, idnumber
@@ -21,7 +19,7 @@ from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
-from app.models import AidApplication, AidRound, Child
+from app.models import AidApplication, AidRound
 from app.programmes.aid import repository as repo
 from app.programmes.aid.auth import is_federation
 from app.programmes.aid.errors import (
@@ -170,9 +168,7 @@ def application_out(row: AidApplication, ctx: RequestContext) -> ApplicationOut:
 async def _ledger_child(
     session: AsyncSession, ctx: RequestContext, child_id: uuid.UUID, errors: FieldErrors
 ) -> dict[str, Any] | None:
-    child = (
-        await session.execute(select(Child).where(Child.id == child_id, readable(ctx.actor)))
-    ).scalar_one_or_none()
+    child = await repo.readable_child(session, ctx.actor, child_id)
     if child is None:
         errors.append(ChildNotFound.field_error("child_id"))
         return None
