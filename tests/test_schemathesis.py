@@ -175,7 +175,7 @@ def live_server(scratch_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:

@@ -22,7 +22,7 @@ from tests.conftest import ROOT, make_settings
 
 ADMIN = "opsadmin"
 ADMIN_PASSWORD = "Ops-Admin-Pass-12345"
-STARTUP_TIMEOUT = 60.0
+STARTUP_TIMEOUT = 180.0
 
 
 def free_port() -> int:
