@@ -23,7 +23,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
@@ -54,10 +53,13 @@ from app.errors import Forbidden, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
+from app.kit.listing import page_in_batch
 from app.kit.money import format_money, from_fen, to_fen
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page
+from app.kit.records import insert_new
 from app.models import CharityApplication, CharityDisbursement
 
+DISBURSEMENT_TAKEN = ("该编号的拨付已存在", "An instalment with this id exists")
 WHAT_ZH, WHAT_EN = "该慈善项目申请", "this charity project application"
 STATUS_ZH = {
     "submitted": "待区级审核",
@@ -139,13 +141,9 @@ async def create_application(
         created_by=ctx.actor.name,
         disbursed_fen=0,
     )
-    session.add(app)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise CharityIdConflict(
-            "该编号的申请已存在", "An application with this id exists"
-        ) from None
+    await insert_new(
+        session, app, CharityIdConflict("该编号的申请已存在", "An application with this id exists")
+    )
     audit.record(
         session,
         ctx,
@@ -270,7 +268,7 @@ async def disburse(
             extra={"remaining_amount": left},
         )
     if await repo.disbursement(session, body.id) is not None:
-        raise CharityIdConflict("该编号的拨付已存在", "An instalment with this id exists")
+        raise CharityIdConflict(*DISBURSEMENT_TAKEN)
     d = CharityDisbursement(
         id=body.id,
         application_id=app.id,
@@ -280,12 +278,8 @@ async def disburse(
         recorded_at=ctx.now,
         recorded_by=ctx.actor.name,
     )
-    session.add(d)
     app.disbursed_fen += fen
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise CharityIdConflict("该编号的拨付已存在", "An instalment with this id exists") from None
+    await insert_new(session, d, CharityIdConflict(*DISBURSEMENT_TAKEN))
     audit.record(
         session,
         ctx,
@@ -463,14 +457,10 @@ async def list_applications(
     stmt = repo.listing(
         ctx.actor, status=status, service_type=service_type, applicant_area_code=applicant_area_code
     )
-    rows, next_cursor = await paginate(
-        session,
-        stmt,
-        [CharityApplication.created_at, CharityApplication.id],
-        limit=limit,
-        cursor=cursor,
+    keys = [CharityApplication.created_at, CharityApplication.id]
+    return await page_in_batch(
+        session, stmt, keys, limit, cursor, lambda rows: outs(session, ctx, rows)
     )
-    return Page(items=await outs(session, ctx, rows), next_cursor=next_cursor)
 
 
 async def overdue_reports(
@@ -479,11 +469,8 @@ async def overdue_reports(
     """Approved projects whose period ended more than CHARITY_REPORT_GRACE_DAYS ago without a
     final report, the longest overdue first."""
     due_before = ctx.today - timedelta(days=ctx.settings.charity_report_grace_days)
-    rows, next_cursor = await paginate(
-        session,
-        repo.overdue(ctx.actor, due_before),
-        [CharityApplication.period_to, CharityApplication.id],
-        limit=limit,
-        cursor=cursor,
+    stmt = repo.overdue(ctx.actor, due_before)
+    keys = [CharityApplication.period_to, CharityApplication.id]
+    return await page_in_batch(
+        session, stmt, keys, limit, cursor, lambda rows: outs(session, ctx, rows)
     )
-    return Page(items=await outs(session, ctx, rows), next_cursor=next_cursor)

@@ -15,7 +15,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
@@ -24,7 +23,9 @@ from app.auth.roles import Role
 from app.errors import Forbidden, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.listing import page_in_batch
+from app.kit.pagination import Page
+from app.kit.records import insert_new
 from app.models import TrainingAttendance, TrainingSession
 from app.training import repository as repo
 from app.training.auth import TRAINEES
@@ -121,13 +122,11 @@ async def create_session(
         organiser_name=ctx.actor.name,
         created_at=ctx.now,
     )
-    session.add(row)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise TrainingIdConflict(
-            "该编号的培训已存在", "A training session with this id exists"
-        ) from None
+    await insert_new(
+        session,
+        row,
+        TrainingIdConflict("该编号的培训已存在", "A training session with this id exists"),
+    )
     audit.record(
         session,
         ctx,
@@ -208,11 +207,14 @@ async def list_sessions(
     limit: int,
     cursor: str | None,
 ) -> Page[TrainingOut]:
-    stmt = repo.session_list(ctx.actor, year=year, level=level, area_code=area_code)
-    rows, next_cursor = await paginate(
-        session, stmt, [TrainingSession.held_on, TrainingSession.id], limit=limit, cursor=cursor
+    return await page_in_batch(
+        session,
+        repo.session_list(ctx.actor, year=year, level=level, area_code=area_code),
+        [TrainingSession.held_on, TrainingSession.id],
+        limit,
+        cursor,
+        lambda rows: _outs(session, ctx.actor, rows),
     )
-    return Page(items=await _outs(session, ctx.actor, rows), next_cursor=next_cursor)
 
 
 def _attendance_out(
