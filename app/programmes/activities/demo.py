@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.config import Settings
 from app.kit.clock import DISTRICT_TZ
 from app.kit.idempotency import body_hash
@@ -54,7 +55,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     directors = dict(
         (
             await session.execute(
-                select(User.area_code, User.username).where(User.role == "village_director")
+                select(User.area_code, User.username).where(User.role == Role.VILLAGE_DIRECTOR)
             )
         )
         .tuples()
