@@ -56,7 +56,7 @@ from app.kit.four_eyes import require_another
 from app.kit.listing import page_in_batch
 from app.kit.money import format_money, from_fen, to_fen
 from app.kit.pagination import Page
-from app.kit.records import insert_new
+from app.kit.records import insert_new, out_of
 from app.models import CharityApplication, CharityDisbursement
 
 DISBURSEMENT_TAKEN = ("该编号的拨付已存在", "An instalment with this id exists")
@@ -366,15 +366,7 @@ def report_due_on(ctx: RequestContext, app: CharityApplication) -> date:
 
 
 def _disbursement_out(d: CharityDisbursement) -> DisbursementOut:
-    return DisbursementOut(
-        id=d.id,
-        application_id=d.application_id,
-        amount=from_fen(d.amount_fen),
-        paid_on=d.paid_on,
-        reference=d.reference,
-        recorded_at=d.recorded_at,
-        recorded_by=d.recorded_by,
-    )
+    return out_of(DisbursementOut, d, amount=from_fen(d.amount_fen))
 
 
 def _lines(raw: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -406,29 +398,15 @@ async def outs(
                 summary=a.report_summary,
             )
         out.append(
-            ApplicationOut(
-                id=a.id,
-                applicant_area_code=a.applicant_area_code,
+            out_of(
+                ApplicationOut,
+                a,
                 applicant_area_name=names.get(a.applicant_area_code, a.applicant_area_code),
-                applicant_unit=a.applicant_unit,
-                service_type=a.service_type,
-                title=a.title,
-                target_group=a.target_group,
-                planned_beneficiaries=a.planned_beneficiaries,
                 budget=[BudgetLine.model_validate(b) for b in _lines(a.budget)],
                 requested_amount=from_fen(a.requested_fen),
-                period_from=a.period_from,
-                period_to=a.period_to,
-                status=a.status,
-                created_at=a.created_at,
                 created_by=a.created_by if staff else None,
-                reviewed_at=a.reviewed_at,
                 reviewed_by=a.reviewed_by if staff else None,
                 review_note=a.review_note if staff else None,
-                forwarded_at=a.forwarded_at,
-                decided_at=a.decided_at,
-                decided_by=a.decided_by,
-                decision_note=a.decision_note,
                 approved_amount=None if a.approved_fen is None else from_fen(a.approved_fen),
                 disbursed_amount=from_fen(a.disbursed_fen),
                 remaining_amount=None
@@ -438,7 +416,6 @@ async def outs(
                 report_due_on=due,
                 overdue=a.status == "approved" and ctx.today > due,
                 report=rep,
-                version=a.version,
             )
         )
     return out

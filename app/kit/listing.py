@@ -10,11 +10,13 @@ return await page_in_batch(session, stmt, keys, limit, cursor, lambda rows: outs
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.kit.pagination import Page, paginate
 
@@ -45,3 +47,20 @@ async def page_in_batch(
     their names or counts, not one per row)."""
     rows, next_cursor = await paginate(session, stmt, keys, limit=limit, cursor=cursor)
     return Page(items=await answer(rows), next_cursor=next_cursor)
+
+
+def where_given(stmt: Select[Any], *filters: tuple[Any, Any]) -> Select[Any]:
+    """`stmt` narrowed by `column == value` for each `(column, value)` whose value was given
+    (not None): a list's optional filters.
+
+        where_given(select(Thing), (Thing.status, status), (Thing.town_code, town_code))
+    """
+    for column, value in filters:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def in_year(column: Any, year: int) -> ColumnElement[bool]:
+    """A date `column` within the calendar `year`."""
+    return column.between(date(year, 1, 1), date(year, 12, 31))  # type: ignore[no-any-return]

@@ -95,3 +95,16 @@ async def insert_new(session: AsyncSession, row: object, conflict: AppError) -> 
         await session.flush()
     except IntegrityError:
         raise conflict from None
+
+
+def out_of(model: type[OutT], row: object, **fields: Any) -> OutT:
+    """The answer `model` filled from the same-named attributes of `row` (a stored record),
+    `fields` giving those it does not hold as they are answered (money, names, counts, what
+    the caller may not see).
+
+        out_of(ClassOut, c, ledger_families=counts.get(c.id, 0), attendees=seen[c.id])
+    """
+    names = model.model_fields.keys() - fields.keys()
+    return model.model_validate(
+        {name: getattr(row, name) for name in names if hasattr(row, name)} | fields
+    )

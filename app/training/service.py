@@ -25,7 +25,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.listing import page_in_batch
 from app.kit.pagination import Page
-from app.kit.records import insert_new
+from app.kit.records import insert_new, out_of
 from app.models import TrainingAttendance, TrainingSession
 from app.training import repository as repo
 from app.training.auth import TRAINEES
@@ -155,22 +155,11 @@ async def _outs(
     names = await areas.names(session, [r.area_code for r in rows])
     counts = await repo.counts(session, [r.id for r in rows])
     return [
-        TrainingOut(
-            id=r.id,
-            level=r.level,
-            area_code=r.area_code,
+        out_of(
+            TrainingOut,
+            r,
             area_name=names.get(r.area_code, r.area_code),
-            title=r.title,
-            held_on=r.held_on,
             year=r.held_on.year,
-            hours=r.hours,
-            topics=r.topics,
-            trainer=r.trainer,
-            place=r.place,
-            link=r.link,
-            materials=r.materials,
-            organiser_name=r.organiser_name,
-            created_at=r.created_at,
             code=r.code if may_manage(principal, r) else None,
             counts=AttendanceCounts(**counts.get(r.id, {})),
         )
@@ -220,18 +209,7 @@ async def list_sessions(
 def _attendance_out(
     a: TrainingAttendance, username: str, full_name: str, role: str
 ) -> AttendanceOut:
-    return AttendanceOut(
-        session_id=a.session_id,
-        user_id=a.user_id,
-        username=username,
-        full_name=full_name,
-        role=role,
-        status=a.status,
-        recorded_via=a.recorded_via,
-        recorded_by=a.recorded_by,
-        recorded_at=a.recorded_at,
-        note=a.note,
-    )
+    return out_of(AttendanceOut, a, username=username, full_name=full_name, role=role)
 
 
 async def _eligible(
@@ -359,14 +337,10 @@ async def my_attendance(
 ) -> list[MyAttendanceOut]:
     """The caller's own attendance records (nobody else's)."""
     return [
-        MyAttendanceOut(
+        out_of(
+            MyAttendanceOut,
+            s,
             session_id=s.id,
-            level=s.level,
-            title=s.title,
-            held_on=s.held_on,
-            hours=s.hours,
-            topics=s.topics,
-            trainer=s.trainer,
             status=a.status,
             recorded_via=a.recorded_via,
             recorded_at=a.recorded_at,

@@ -29,6 +29,7 @@ from app.errors import Forbidden, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
+from app.kit.records import out_of
 from app.kit.stats import ratio
 from app.models import ParentClass
 from app.programmes.classes import repository as repo
@@ -86,21 +87,7 @@ async def answer(
     for class_id, child_id, name, village in await repo.attendees(session, principal, ids):
         seen[class_id].append(Attendee(child_id=child_id, child_name=name, village_code=village))
     return [
-        ClassOut(
-            id=c.id,
-            topic=c.topic,
-            expert_field=c.expert_field,
-            mode=c.mode,
-            held_on=c.held_on,
-            place=c.place,
-            link=c.link,
-            town_code=c.town_code,
-            others_count=c.others_count,
-            ledger_families=counts.get(c.id, 0),
-            attendees=seen.get(c.id, []),
-            created_at=c.created_at,
-            created_by=c.created_by,
-        )
+        out_of(ClassOut, c, ledger_families=counts.get(c.id, 0), attendees=seen.get(c.id, []))
         for c in classes
     ]
 

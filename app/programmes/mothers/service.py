@@ -28,6 +28,7 @@ from app.kit import audit, idempotency
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
 from app.kit.record_check import RecordCheck, reject_future, require_clear, standing, valid_until
+from app.kit.records import out_of
 from app.models import (
     CaringMother,
     CaringMotherContact,
@@ -35,8 +36,8 @@ from app.models import (
     CaringMotherWish,
     Child,
 )
+from app.programmes.federation import is_federation
 from app.programmes.mothers import repository as repo
-from app.programmes.mothers.auth import is_federation
 from app.programmes.mothers.errors import (
     ContactIdConflict,
     MotherNotFound,
@@ -359,15 +360,7 @@ async def without_contact(
 
 
 def contact_out(c: CaringMotherContact) -> ContactOut:
-    return ContactOut(
-        id=c.id,
-        pairing_id=c.pairing_id,
-        contacted_on=c.contacted_on,
-        mode=c.mode,
-        notes=c.notes,
-        recorded_by=c.recorded_by,
-        created_at=c.created_at,
-    )
+    return out_of(ContactOut, c)
 
 
 def _replay(existing: CaringMotherContact, pairing_id: uuid.UUID, body_hash: str) -> ContactOut:
