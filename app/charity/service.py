@@ -56,7 +56,7 @@ from app.kit.four_eyes import require_another
 from app.kit.listing import page_in_batch
 from app.kit.money import format_money, from_fen, to_fen
 from app.kit.pagination import Page
-from app.kit.records import insert_new, out_of
+from app.kit.records import insert_new, known, out_of
 from app.models import CharityApplication, CharityDisbursement
 
 DISBURSEMENT_TAKEN = ("该编号的拨付已存在", "An instalment with this id exists")
@@ -158,10 +158,7 @@ async def create_application(
 async def _get(
     session: AsyncSession, ctx: RequestContext, app_id: uuid.UUID, *, lock: bool = False
 ) -> CharityApplication:
-    app = await repo.application(session, ctx.actor, app_id, lock=lock)
-    if app is None:
-        raise ApplicationNotFound()
-    return app
+    return known(await repo.application(session, ctx.actor, app_id, lock=lock), ApplicationNotFound)
 
 
 async def get_application(

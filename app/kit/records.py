@@ -27,6 +27,7 @@ from app.kit.idempotency import create_once
 Responses = dict[int | str, dict[str, Any]]
 
 
+T = TypeVar("T")
 OutT = TypeVar("OutT", bound=BaseModel)
 IdentifiedT = TypeVar("IdentifiedT", bound=BaseModel)
 
@@ -108,3 +109,11 @@ def out_of(model: type[OutT], row: object, **fields: Any) -> OutT:
     return model.model_validate(
         {name: getattr(row, name) for name in names if hasattr(row, name)} | fields
     )
+
+
+def known(value: T | None, missing: Callable[[], AppError]) -> T:
+    """`value`, or the domain's 404 `missing()` when there is none:
+    `mother = known(await repo.mother(session, mother_id), MotherNotFound)`."""
+    if value is None:
+        raise missing()
+    return value

@@ -25,7 +25,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.listing import page_in_batch
 from app.kit.pagination import Page
-from app.kit.records import insert_new, out_of
+from app.kit.records import insert_new, known, out_of
 from app.models import TrainingAttendance, TrainingSession
 from app.training import repository as repo
 from app.training.auth import TRAINEES
@@ -170,10 +170,7 @@ async def _outs(
 async def _readable(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID
 ) -> TrainingSession:
-    row = await repo.session_by_id(session, principal, session_id)
-    if row is None:
-        raise TrainingNotFound()
-    return row
+    return known(await repo.session_by_id(session, principal, session_id), TrainingNotFound)
 
 
 async def get_session(

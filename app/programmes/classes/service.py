@@ -29,7 +29,7 @@ from app.errors import Forbidden, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.kit.stats import ratio
 from app.models import ParentClass
 from app.programmes.classes import repository as repo
@@ -125,9 +125,7 @@ async def create_class(
 
 
 async def get_class(session: AsyncSession, ctx: RequestContext, class_id: uuid.UUID) -> ClassOut:
-    c = await repo.parent_class(session, class_id)
-    if c is None:
-        raise ClassNotFound()
+    c = known(await repo.parent_class(session, class_id), ClassNotFound)
     (out,) = await answer(session, ctx.actor, [c])
     return out
 
@@ -152,9 +150,7 @@ async def record_attendance(
 ) -> ClassOut:
     """Add the ledger children whose parent or guardian attended (and, for the organisers, the
     count of other participants). All or nothing: one bad child refuses the whole request."""
-    c = await repo.parent_class(session, class_id, lock=True)
-    if c is None:
-        raise ClassNotFound()
+    c = known(await repo.parent_class(session, class_id, lock=True), ClassNotFound)
     if body.others_count is not None and not _organises(ctx.actor, c.town_code):
         raise Forbidden(
             "只有课堂的组织者可以登记其他参加人数",

@@ -16,7 +16,7 @@ from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.models import MedicalClaim
 from app.subsidies import repository as repo
 from app.subsidies.claims import repository as claims_repo
@@ -34,9 +34,7 @@ async def create_claim(
         raise ValidationFailed(
             errors=[("service_date", "就医日期不能晚于今天", "The service date is in the future")]
         )
-    row = await repo.readable_child(session, ctx.actor, body.child_id)
-    if row is None:
-        raise ChildNotFound()
+    row = known(await repo.readable_child(session, ctx.actor, body.child_id), ChildNotFound)
     if row.approved_on > body.service_date or (
         row.revoked_on is not None and row.revoked_on <= body.service_date
     ):
