@@ -1,4 +1,4 @@
-"""Creating a record once: the shapes the second-wave domains share.
+"""Creating, reading and answering a record: the shapes the second-wave domains share.
 
 - `create_by_client_id`: a creation whose body carries its own client-chosen `id` (a retry with
   the same id and body answers the stored record, 200; another body, 409);
@@ -7,7 +7,10 @@
 - `again(created, out)`: 201 for a new record, 200 for one that was already there;
 - `replay_response(...)`: the OpenAPI entry of that 200;
 - `insert_new(session, row, conflict)`: add a row under its client id; the id taken already is
-  `conflict` (a 409 of the domain).
+  `conflict` (a 409 of the domain);
+- `add_audited(session, ctx, row, action, resource_type, detail)`: add, flush, audit;
+- `known(value, DomainNotFound)`: the row, or the domain's own 404;
+- `out_of(Model, row, **fields)`: an answer filled from the row's same-named columns.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import AppError
+from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.idempotency import create_once
 
@@ -117,3 +121,17 @@ def known(value: T | None, missing: Callable[[], AppError]) -> T:
     if value is None:
         raise missing()
     return value
+
+
+async def add_audited(
+    session: AsyncSession,
+    ctx: RequestContext,
+    row: Any,
+    action: str,
+    resource_type: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add a new `row`, flush it (its id and defaults set) and audit its creation as `action`."""
+    session.add(row)
+    await session.flush()
+    audit.record(session, ctx, action, resource_type, row.id, detail)
