@@ -29,7 +29,7 @@ from app.errors import Forbidden, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
-from app.kit.records import known, out_of
+from app.kit.records import add_audited, known, out_of
 from app.kit.stats import ratio
 from app.models import ParentClass
 from app.programmes.classes import repository as repo
@@ -110,16 +110,8 @@ async def create_class(
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )
-    session.add(c)
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "parent_class.create",
-        "parent_class",
-        c.id,
-        {"held_on": str(c.held_on), "town_code": town_code},
-    )
+    detail = {"held_on": str(c.held_on), "town_code": town_code}
+    await add_audited(session, ctx, c, "parent_class.create", "parent_class", detail)
     (out,) = await answer(session, ctx.actor, [c])
     return out, c.id
 

@@ -28,7 +28,7 @@ from app.kit import audit, idempotency
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
 from app.kit.record_check import RecordCheck, reject_future, require_clear, standing, valid_until
-from app.kit.records import known, out_of
+from app.kit.records import add_audited, known, out_of
 from app.models import (
     CaringMother,
     CaringMotherContact,
@@ -106,16 +106,8 @@ async def create_mother(
         created_by=ctx.actor.name,
         **(body.record_check.columns() if body.record_check else {}),
     )
-    session.add(mother)
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "caring_mother.create",
-        "caring_mother",
-        mother.id,
-        {"record_check": body.record_check.result if body.record_check else None},
-    )
+    detail = {"record_check": body.record_check.result if body.record_check else None}
+    await add_audited(session, ctx, mother, "caring_mother.create", "caring_mother", detail)
     return mother_out(ctx, mother, 0), mother.id
 
 
@@ -239,16 +231,8 @@ async def create_pairing(
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )
-    session.add(pairing)
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "pairing.create",
-        "pairing",
-        pairing.id,
-        {"mother_id": str(mother.id), "child_id": str(child.id), "since": str(body.since)},
-    )
+    detail = {"mother_id": str(mother.id), "child_id": str(child.id), "since": str(body.since)}
+    await add_audited(session, ctx, pairing, "pairing.create", "pairing", detail)
     return await pairing_answer(session, pairing.id)
 
 

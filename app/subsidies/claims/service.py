@@ -16,7 +16,7 @@ from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
-from app.kit.records import known, out_of
+from app.kit.records import add_audited, known, out_of
 from app.models import MedicalClaim
 from app.subsidies import repository as repo
 from app.subsidies.claims import repository as claims_repo
@@ -80,16 +80,8 @@ async def create_claim(
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )
-    session.add(claim)
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "medical_claim.create",
-        "medical_claim",
-        claim.id,
-        {"child_id": str(body.child_id), "reimbursable_fen": claim.reimbursable_fen},
-    )
+    detail = {"child_id": str(body.child_id), "reimbursable_fen": claim.reimbursable_fen}
+    await add_audited(session, ctx, claim, "medical_claim.create", "medical_claim", detail)
     return claim
 
 
