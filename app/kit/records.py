@@ -65,18 +65,27 @@ async def create_by_client_id(
     answer (200), another body a 409. `compared` is what a retry is compared with when the body
     alone does not say everything (a path parameter)."""
 
+    return await create_once(
+        session,
+        str(getattr(body, "id")),  # noqa: B009 - such a body has its client id
+        owner=str(ctx.actor.id),
+        scope=scope,
+        body=body if compared is None else compared,
+        create=with_id(make),
+    )
+
+
+def with_id(
+    make: Callable[[], Awaitable[IdentifiedT]],
+) -> Callable[[], Awaitable[tuple[IdentifiedT, object]]]:
+    """A creation's `create` step for `create_once` from one that answers a model with an `id`:
+    the answer and the created id."""
+
     async def create() -> tuple[IdentifiedT, object]:
         out = await make()
         return out, getattr(out, "id")  # noqa: B009 - every answer of such a creation has one
 
-    return await create_once(
-        session,
-        str(getattr(body, "id")),  # noqa: B009
-        owner=str(ctx.actor.id),
-        scope=scope,
-        body=body if compared is None else compared,
-        create=create,
-    )
+    return create
 
 
 async def create_keyed(
