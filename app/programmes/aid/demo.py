@@ -19,7 +19,7 @@ from app.kit import idnumber
 from app.kit.clock import DISTRICT_TZ
 from app.kit.context import keyring_from_settings
 from app.models import AidApplication, AidRound, Area, Child
-from app.programmes.aid.service import ID_CONTEXT
+from app.programmes.aid.service import ID_CONTEXT, ledger_applicant
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +64,11 @@ def _ledger_rows(
 ) -> list[dict[str, Any]]:
     """The applicants from the ledger: the child's own record."""
     return [
-        {
-            "child_id": child.id,
-            "person_key": child.id_number_hash,
-            "child_name": child.name,
-            "child_gender": child.gender,
-            "child_birth_date": child.birth_date,
-            "child_id_number_masked": child.id_number_masked,
-            "school": child.school_name or rng.choice(SCHOOLS),
-            "village_code": child.village_code,
-            "town_code": villages.get(child.village_code or ""),
-        }
+        ledger_applicant(
+            child,
+            villages.get(child.village_code or ""),
+            child.school_name or rng.choice(SCHOOLS),
+        )
         for child in minors
     ]
 

@@ -20,7 +20,7 @@ from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
 from app.kit.records import out_of
-from app.models import AidApplication, AidRound
+from app.models import AidApplication, AidRound, Child
 from app.programmes.aid import repository as repo
 from app.programmes.aid.errors import (
     ApplicationExists,
@@ -162,6 +162,11 @@ async def _ledger_child(
         )
         return None
     town = await repo.town_of_village(session, child.village_code) if child.village_code else None
+    return ledger_applicant(child, town, child.school_name)
+
+
+def ledger_applicant(child: Child, town_code: str | None, school: str | None) -> dict[str, Any]:
+    """An application's columns of the child it is for, a child of the ledger."""
     return {
         "child_id": child.id,
         "person_key": child.id_number_hash,
@@ -169,9 +174,9 @@ async def _ledger_child(
         "child_gender": child.gender,
         "child_birth_date": child.birth_date,
         "child_id_number_masked": child.id_number_masked,
-        "school": child.school_name,
+        "school": school,
         "village_code": child.village_code,
-        "town_code": town,
+        "town_code": town_code,
     }
 
 
