@@ -152,7 +152,7 @@ async def create_application(
         app.id,
         {"requested_fen": app.requested_fen, "applicant_area_code": app.applicant_area_code},
     )
-    return (await outs(session, ctx, [app]))[0]
+    return await _out(session, ctx, app)
 
 
 async def _get(
@@ -164,7 +164,7 @@ async def _get(
 async def get_application(
     session: AsyncSession, ctx: RequestContext, app_id: uuid.UUID
 ) -> ApplicationOut:
-    return (await outs(session, ctx, [await _get(session, ctx, app_id)]))[0]
+    return await _out(session, ctx, await _get(session, ctx, app_id))
 
 
 async def review(
@@ -187,7 +187,7 @@ async def review(
         app.forwarded_at = ctx.now
     await session.flush()
     audit.record(session, ctx, f"charity.{decision}", "charity_application", app.id, {"note": note})
-    return (await outs(session, ctx, [app]))[0]
+    return await _out(session, ctx, app)
 
 
 async def decide(
@@ -230,7 +230,7 @@ async def decide(
         app.id,
         {"approved_fen": app.approved_fen},
     )
-    return (await outs(session, ctx, [app]))[0]
+    return await _out(session, ctx, app)
 
 
 async def disburse(
@@ -324,7 +324,7 @@ async def report(
         app.id,
         {"spent_fen": app.spent_fen, "beneficiaries_reached": body.beneficiaries_reached},
     )
-    return (await outs(session, ctx, [app]))[0]
+    return await _out(session, ctx, app)
 
 
 async def _judge_report(
@@ -368,6 +368,13 @@ def _disbursement_out(d: CharityDisbursement) -> DisbursementOut:
 
 def _lines(raw: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [{"item": b["item"], "amount": from_fen(int(b["amount_fen"]))} for b in raw or []]
+
+
+async def _out(
+    session: AsyncSession, ctx: RequestContext, app: CharityApplication
+) -> ApplicationOut:
+    (out,) = await outs(session, ctx, [app])
+    return out
 
 
 async def outs(
