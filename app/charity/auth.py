@@ -20,15 +20,13 @@ from fastapi import Depends
 from app.auth.principal import CurrentPrincipal, Principal, require_roles
 from app.auth.roles import DISTRICT_AND_TOWNS, Role
 from app.errors import Forbidden
+from app.kit.agency import agency_client, staff_or
 
 SCOPE = "charity:write"
 
 
-def is_association(principal: Principal) -> bool:
-    """The charity association's client holding `charity:write`."""
-    return (
-        principal.kind == "agency" and principal.agency == "charity" and SCOPE in principal.scopes
-    )
+is_association = agency_client("charity", SCOPE)
+"""The charity association's client holding `charity:write`."""
 
 
 async def _association(principal: CurrentPrincipal) -> Principal:
@@ -39,14 +37,13 @@ async def _association(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-async def _reader(principal: CurrentPrincipal) -> Principal:
-    if principal.has_role(*DISTRICT_AND_TOWNS) or is_association(principal):
-        return principal
-    raise Forbidden(
-        "当前角色无权查看慈善项目",
-        "Your role may not read charity projects",
-        extra={"allowed_roles": [str(r) for r in DISTRICT_AND_TOWNS]},
-    )
+_reader = staff_or(
+    DISTRICT_AND_TOWNS,
+    is_association,
+    "当前角色无权查看慈善项目",
+    "Your role may not read charity projects",
+    {"allowed_roles": [str(r) for r in DISTRICT_AND_TOWNS]},
+)
 
 
 Applicant = Annotated[Principal, Depends(require_roles(Role.DISTRICT_ADMIN, Role.TOWN_SUPERVISOR))]

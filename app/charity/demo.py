@@ -5,7 +5,7 @@ charity association's two demo clients (one decides, the other pays: four eyes).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, insert, select
@@ -18,9 +18,10 @@ from app.kit.secrets import hash_client_secret
 from app.models import AgencyClient, CharityApplication, CharityDisbursement, Child, User
 
 DECIDER, PAYER = "演示慈善协会", "演示慈善协会财务"
+Spec = tuple[str, str, str, list[tuple[str, int]], int, list[int], int]
 # (service type, title, status, budget lines in yuan, approved yuan, paid instalments in yuan,
 #  days from today the period ends)
-_SPECS: tuple[tuple[str, str, str, list[tuple[str, int]], int, list[int], int], ...] = (
+_SPECS: tuple[Spec, ...] = (
     ("psychological_support", "困境儿童心理疏导小组", "submitted",
      [("专业社工服务费", 6000), ("活动物资", 2000)], 0, [], 200),
     ("living_help", "冬季生活物资帮扶", "submitted", [("物资采购", 15000)], 0, [], 120),
@@ -56,11 +57,8 @@ async def _clients(session: AsyncSession) -> None:
         )
 
 
-async def load(session: AsyncSession, settings: Settings) -> None:
-    await _clients(session)
-    if await session.scalar(select(exists().where(CharityApplication.id.is_not(None)))):
-        return
-    district = settings.district_code
+async def _applicants(session: AsyncSession, district: str) -> tuple[list[Any], str | None]:
+    """The district's town supervisors (username, town), and its district admin's username."""
     sups = (
         await session.execute(
             select(User.username, User.area_code)
@@ -71,6 +69,101 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     admin = await session.scalar(
         select(User.username).where(User.role == Role.DISTRICT_ADMIN, User.area_code == district)
     )
+    return list(sups), admin
+
+
+def _application(
+    n: int, spec: Spec, applicant: Any, admin: str, today: date, at: datetime
+) -> dict[str, Any]:
+    """The application row of spec `n`, with its review and decision as its status has them."""
+    kind, title, status, budget, approved, instalments, ends_in = spec
+    username, town = applicant
+    period_to = today + timedelta(days=ends_in)
+    lines: list[dict[str, Any]] = [
+        {"item": item, "amount_fen": yuan * 100} for item, yuan in budget
+    ]
+    reviewed = status != "submitted"
+    forwarded = status not in ("submitted", "returned")
+    decided = status in ("declined", "approved", "reported")
+    return {
+        "id": uuid.uuid4(),
+        "applicant_area_code": town,
+        "applicant_unit": None,
+        "service_type": kind,
+        "title": f"{title}（演示）",
+        "target_group": "困境儿童及其家庭",
+        "planned_beneficiaries": 20 + n * 5,
+        "budget": lines,
+        "requested_fen": sum(int(b["amount_fen"]) for b in lines),
+        "period_from": period_to - timedelta(days=180),
+        "period_to": period_to,
+        "status": status,
+        "created_at": at - timedelta(days=10),
+        "created_by": username,
+        "reviewed_at": at - timedelta(days=7) if reviewed else None,
+        "reviewed_by": admin if reviewed else None,
+        "review_note": "预算依据不足，请补充后重新申请" if status == "returned" else None,
+        "forwarded_at": at - timedelta(days=7) if forwarded else None,
+        "decided_at": at - timedelta(days=3) if decided else None,
+        "decided_by": DECIDER if decided else None,
+        "decision_note": None,
+        "approved_fen": approved * 100 if approved else None,
+        "disbursed_fen": sum(instalments) * 100,
+        "reported_at": None,
+        "reported_by": None,
+        "beneficiaries_reached": None,
+        "ledger_child_ids": None,
+        "spending": None,
+        "spent_fen": None,
+        "report_summary": None,
+        "version": 1,
+    }
+
+
+def _final_report(
+    n: int, spec: Spec, username: str, kids: list[uuid.UUID], at: datetime
+) -> dict[str, Any]:
+    """The final report's columns of a `reported` project: each budget line spent evenly."""
+    budget, instalments = spec[3], spec[5]
+    spend: list[dict[str, Any]] = [
+        {"item": item, "amount_fen": min(yuan * 100, sum(instalments) * 100 // len(budget))}
+        for item, yuan in budget
+    ]
+    return {
+        "reported_at": at,
+        "reported_by": username,
+        "beneficiaries_reached": 18 + n,
+        "ledger_child_ids": [str(k) for k in kids[:3]],
+        "spending": spend,
+        "spent_fen": sum(int(s["amount_fen"]) for s in spend),
+        "report_summary": "项目按计划完成（演示）",
+    }
+
+
+def _instalments(
+    n: int, app: dict[str, Any], instalments: list[int], today: date, at: datetime
+) -> list[dict[str, Any]]:
+    """The instalments paid on an application, a month apart from the start of its period."""
+    return [
+        {
+            "id": uuid.uuid4(),
+            "application_id": app["id"],
+            "amount_fen": yuan * 100,
+            "paid_on": min(today, app["period_from"] + timedelta(days=30 * (i + 1))),
+            "reference": f"DEMO-{n:02d}-{i + 1}",
+            "recorded_at": at - timedelta(days=2),
+            "recorded_by": PAYER,
+        }
+        for i, yuan in enumerate(instalments)
+    ]
+
+
+async def load(session: AsyncSession, settings: Settings) -> None:
+    await _clients(session)
+    if await session.scalar(select(exists().where(CharityApplication.id.is_not(None)))):
+        return
+    district = settings.district_code
+    sups, admin = await _applicants(session, district)
     if not sups or admin is None:
         return
     kids = list(
@@ -84,78 +177,14 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     today = now.astimezone(DISTRICT_TZ).date()
     apps: list[dict[str, Any]] = []
     paid: list[dict[str, Any]] = []
-    for n, (kind, title, status, budget, approved, instalments, ends_in) in enumerate(_SPECS):
-        username, town = sups[n % len(sups)]
-        app_id = uuid.uuid4()
-        period_to = today + timedelta(days=ends_in)
-        period_from = period_to - timedelta(days=180)
-        lines: list[dict[str, Any]] = [
-            {"item": item, "amount_fen": yuan * 100} for item, yuan in budget
-        ]
-        reviewed = status != "submitted"
-        forwarded = status not in ("submitted", "returned")
-        decided = status in ("declined", "approved", "reported")
+    for n, spec in enumerate(_SPECS):
+        applicant = sups[n % len(sups)]
         at = now - timedelta(days=30 - n)
-        row: dict[str, Any] = {
-            "id": app_id,
-            "applicant_area_code": town,
-            "applicant_unit": None,
-            "service_type": kind,
-            "title": f"{title}（演示）",
-            "target_group": "困境儿童及其家庭",
-            "planned_beneficiaries": 20 + n * 5,
-            "budget": lines,
-            "requested_fen": sum(int(b["amount_fen"]) for b in lines),
-            "period_from": period_from,
-            "period_to": period_to,
-            "status": status,
-            "created_at": at - timedelta(days=10),
-            "created_by": username,
-            "reviewed_at": at - timedelta(days=7) if reviewed else None,
-            "reviewed_by": admin if reviewed else None,
-            "review_note": "预算依据不足，请补充后重新申请" if status == "returned" else None,
-            "forwarded_at": at - timedelta(days=7) if forwarded else None,
-            "decided_at": at - timedelta(days=3) if decided else None,
-            "decided_by": DECIDER if decided else None,
-            "decision_note": None,
-            "approved_fen": approved * 100 if approved else None,
-            "disbursed_fen": sum(instalments) * 100,
-            "reported_at": None,
-            "reported_by": None,
-            "beneficiaries_reached": None,
-            "ledger_child_ids": None,
-            "spending": None,
-            "spent_fen": None,
-            "report_summary": None,
-            "version": 1,
-        }
-        if status == "reported":
-            spend: list[dict[str, Any]] = [
-                {"item": item, "amount_fen": min(yuan * 100, sum(instalments) * 100 // len(budget))}
-                for item, yuan in budget
-            ]
-            row |= {
-                "reported_at": at,
-                "reported_by": username,
-                "beneficiaries_reached": 18 + n,
-                "ledger_child_ids": [str(k) for k in kids[:3]],
-                "spending": spend,
-                "spent_fen": sum(int(s["amount_fen"]) for s in spend),
-                "report_summary": "项目按计划完成（演示）",
-            }
+        row = _application(n, spec, applicant, admin, today, at)
+        if row["status"] == "reported":
+            row |= _final_report(n, spec, applicant[0], kids, at)
         apps.append(row)
-        for i, yuan in enumerate(instalments):
-            paid.append(
-                {
-                    "id": uuid.uuid4(),
-                    "application_id": app_id,
-                    "amount_fen": yuan * 100,
-                    "paid_on": min(today, period_from + timedelta(days=30 * (i + 1))),
-                    "reference": f"DEMO-{n:02d}-{i + 1}",
-                    "recorded_at": at - timedelta(days=2),
-                    "recorded_by": PAYER,
-                }
-            )
+        paid += _instalments(n, row, spec[5], today, at)
     await session.execute(insert(CharityApplication), apps)
     if paid:
         await session.execute(insert(CharityDisbursement), paid)

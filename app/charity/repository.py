@@ -15,6 +15,7 @@ from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
 from app.charity.auth import is_association
 from app.children.access import readable as child_readable
+from app.kit.listing import where_given
 from app.models import CharityApplication, CharityDisbursement, Child
 
 A = CharityApplication
@@ -55,14 +56,12 @@ def listing(
     service_type: str | None,
     applicant_area_code: str | None,
 ) -> Any:
-    stmt = select(A).where(readable(principal))
-    if status is not None:
-        stmt = stmt.where(A.status == status)
-    if service_type is not None:
-        stmt = stmt.where(A.service_type == service_type)
-    if applicant_area_code is not None:
-        stmt = stmt.where(A.applicant_area_code == applicant_area_code)
-    return stmt
+    return where_given(
+        select(A).where(readable(principal)),
+        (A.status, status),
+        (A.service_type, service_type),
+        (A.applicant_area_code, applicant_area_code),
+    )
 
 
 def overdue(principal: Principal, due_before: date) -> Any:

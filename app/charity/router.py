@@ -6,9 +6,8 @@ Roles: see `app/charity/auth.py` (the table of who may call what).
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.charity import service
@@ -25,49 +24,46 @@ from app.charity.schemas import (
     ServiceType,
 )
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
-from app.kit.idempotency import create_once
+from app.kit.listing import AreaCodeFilter
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.records import create_by_client_id, replay_response
+from app.kit.routes import acts, creates, lists, reads
 
 router = APIRouter(prefix="/api/v1/charity", tags=["charity"])
-
-
-def _replay(what: str, model: type[Any]) -> dict[int | str, dict[str, Any]]:
-    return {200: {"description": f"The same id and body again: the stored {what}", "model": model}}
+ID_CREATE_ERRORS = (401, 403, 409, 422)
+STORED = "The same id and body again: the stored {}"
 
 
 @router.post(
     "/applications",
-    response_model=ApplicationOut,
-    status_code=201,
-    summary="Apply to the charity association for project funds (idempotent on the client id)",
-    responses=_replay("application", ApplicationOut) | error_responses(401, 403, 409, 422),
+    **creates(
+        ApplicationOut,
+        "Apply to the charity association for project funds (idempotent on the client id)",
+        errors=ID_CREATE_ERRORS,
+        replayed=replay_response(STORED.format("application"), ApplicationOut),
+    ),
 )
 async def create_charity_application(
     body: ApplicationCreate, session: SessionDep, _: Applicant, ctx: RequestCtx
 ) -> ApplicationOut | JSONResponse:
-    async def create() -> tuple[ApplicationOut, object]:
-        out = await service.create_application(session, ctx, body)
-        return out, out.id
-
-    return await create_once(
+    return await create_by_client_id(
         session,
-        str(body.id),
-        owner=str(ctx.actor.id),
-        scope="charity_applications",
-        body=body,
-        create=create,
+        ctx,
+        "charity_applications",
+        body,
+        lambda: service.create_application(session, ctx, body),
     )
 
 
 @router.get(
     "/applications",
-    response_model=Page[ApplicationOut],
-    summary="List applications (district: all; a supervisor: their town's; the association: "
-    "those forwarded to it)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[ApplicationOut],
+        "List applications (district: all; a supervisor: their town's; the association: "
+        "those forwarded to it)",
+    ),
 )
 async def list_charity_applications(
     session: SessionDep,
@@ -75,7 +71,7 @@ async def list_charity_applications(
     ctx: RequestCtx,
     status: CharityStatus | None = None,
     service_type: ServiceType | None = None,
-    applicant_area_code: Annotated[str | None, Query(max_length=12, pattern=r"^\d{6,12}$")] = None,
+    applicant_area_code: AreaCodeFilter = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ApplicationOut]:
@@ -92,9 +88,7 @@ async def list_charity_applications(
 
 @router.get(
     "/applications/{application_id:uuid}",
-    response_model=ApplicationOut,
-    summary="One application with its instalments and final report",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(ApplicationOut, "One application with its instalments and final report"),
 )
 async def get_charity_application(
     application_id: uuid.UUID, session: SessionDep, _: CharityReader, ctx: RequestCtx
@@ -104,10 +98,11 @@ async def get_charity_application(
 
 @router.post(
     "/applications/{application_id:uuid}/review",
-    response_model=ApplicationOut,
-    summary="The district's review: forward to the charity association, or return (not by the "
-    "one who filed it)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        ApplicationOut,
+        "The district's review: forward to the charity association, or return (not by the "
+        "one who filed it)",
+    ),
 )
 async def review_charity_application(
     application_id: uuid.UUID,
@@ -124,9 +119,10 @@ async def review_charity_application(
 
 @router.post(
     "/applications/{application_id:uuid}/decision",
-    response_model=ApplicationOut,
-    summary="The charity association approves an amount (at most the request) or declines",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        ApplicationOut,
+        "The charity association approves an amount (at most the request) or declines",
+    ),
 )
 async def decide_charity_application(
     application_id: uuid.UUID,
@@ -140,11 +136,13 @@ async def decide_charity_application(
 
 @router.post(
     "/applications/{application_id:uuid}/disbursements",
-    response_model=DisbursementOut,
-    status_code=201,
-    summary="Record an instalment paid by the association (never past the approved amount; "
-    "idempotent on the instalment's id; not by the client that approved)",
-    responses=_replay("instalment", DisbursementOut) | error_responses(401, 403, 404, 409, 422),
+    **creates(
+        DisbursementOut,
+        "Record an instalment paid by the association (never past the approved amount; "
+        "idempotent on the instalment's id; not by the client that approved)",
+        errors=(401, 403, 404, 409, 422),
+        replayed=replay_response(STORED.format("instalment"), DisbursementOut),
+    ),
 )
 async def disburse_charity_funds(
     application_id: uuid.UUID,
@@ -154,42 +152,33 @@ async def disburse_charity_funds(
     ctx: RequestCtx,
     four_eyes: FourEyes,
 ) -> DisbursementOut | JSONResponse:
-    async def create() -> tuple[DisbursementOut, object]:
-        out = await service.disburse(session, ctx, application_id, body, four_eyes=four_eyes)
-        return out, out.id
-
-    return await create_once(
+    return await create_by_client_id(
         session,
-        str(body.id),
-        owner=str(ctx.actor.id),
-        scope="charity_disbursements",
-        body={"application_id": str(application_id), **body.model_dump(mode="json")},
-        create=create,
+        ctx,
+        "charity_disbursements",
+        body,
+        lambda: service.disburse(session, ctx, application_id, body, four_eyes=four_eyes),
+        compared={"application_id": str(application_id), **body.model_dump(mode="json")},
     )
 
 
 @router.post(
     "/applications/{application_id:uuid}/report",
-    response_model=ApplicationOut,
-    summary="File the project's final report (after one instalment at least)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(ApplicationOut, "File the project's final report (after one instalment at least)"),
 )
 async def report_charity_project(
-    application_id: uuid.UUID,
-    body: ReportIn,
-    session: SessionDep,
-    _: Applicant,
-    ctx: RequestCtx,
+    application_id: uuid.UUID, body: ReportIn, session: SessionDep, _: Applicant, ctx: RequestCtx
 ) -> ApplicationOut:
     return await service.report(session, ctx, application_id, body)
 
 
 @router.get(
     "/overdue-reports",
-    response_model=Page[ApplicationOut],
-    summary="Approved projects past their period and grace days (CHARITY_REPORT_GRACE_DAYS) "
-    "without a final report",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[ApplicationOut],
+        "Approved projects past their period and grace days (CHARITY_REPORT_GRACE_DAYS) "
+        "without a final report",
+    ),
 )
 async def overdue_charity_reports(
     session: SessionDep,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.kit.money import Money
+from app.kit.money import Money, not_negative
 from app.kit.types import Date
 from app.models.charity import CharityServiceType as ServiceType
 from app.models.charity import CharityStatus as CharityStatus
@@ -45,14 +45,9 @@ class BudgetLine(_Body):
 
 class SpendingLine(_Body):
     item: str = Field(min_length=1, max_length=200, description="A budget line's item.")
-    amount: Money = Field(description="What was spent on it (zero allowed).")
-
-    @field_validator("amount")
-    @classmethod
-    def _amount(cls, v: Any) -> Any:
-        if v < 0:
-            raise ValueError("金额不能为负|The amount must not be negative")
-        return v
+    amount: Annotated[Money, not_negative("金额不能为负", "The amount must not be negative")] = (
+        Field(description="What was spent on it (zero allowed).")
+    )
 
 
 class ApplicationCreate(_Body):

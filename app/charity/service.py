@@ -23,7 +23,6 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
@@ -54,10 +53,13 @@ from app.errors import Forbidden, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
+from app.kit.listing import page_in_batch
 from app.kit.money import format_money, from_fen, to_fen
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page
+from app.kit.records import insert_new, known, out_of
 from app.models import CharityApplication, CharityDisbursement
 
+DISBURSEMENT_TAKEN = ("该编号的拨付已存在", "An instalment with this id exists")
 WHAT_ZH, WHAT_EN = "该慈善项目申请", "this charity project application"
 STATUS_ZH = {
     "submitted": "待区级审核",
@@ -139,13 +141,9 @@ async def create_application(
         created_by=ctx.actor.name,
         disbursed_fen=0,
     )
-    session.add(app)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise CharityIdConflict(
-            "该编号的申请已存在", "An application with this id exists"
-        ) from None
+    await insert_new(
+        session, app, CharityIdConflict("该编号的申请已存在", "An application with this id exists")
+    )
     audit.record(
         session,
         ctx,
@@ -154,22 +152,19 @@ async def create_application(
         app.id,
         {"requested_fen": app.requested_fen, "applicant_area_code": app.applicant_area_code},
     )
-    return (await outs(session, ctx, [app]))[0]
+    return await _out(session, ctx, app)
 
 
 async def _get(
     session: AsyncSession, ctx: RequestContext, app_id: uuid.UUID, *, lock: bool = False
 ) -> CharityApplication:
-    app = await repo.application(session, ctx.actor, app_id, lock=lock)
-    if app is None:
-        raise ApplicationNotFound()
-    return app
+    return known(await repo.application(session, ctx.actor, app_id, lock=lock), ApplicationNotFound)
 
 
 async def get_application(
     session: AsyncSession, ctx: RequestContext, app_id: uuid.UUID
 ) -> ApplicationOut:
-    return (await outs(session, ctx, [await _get(session, ctx, app_id)]))[0]
+    return await _out(session, ctx, await _get(session, ctx, app_id))
 
 
 async def review(
@@ -192,7 +187,7 @@ async def review(
         app.forwarded_at = ctx.now
     await session.flush()
     audit.record(session, ctx, f"charity.{decision}", "charity_application", app.id, {"note": note})
-    return (await outs(session, ctx, [app]))[0]
+    return await _out(session, ctx, app)
 
 
 async def decide(
@@ -235,7 +230,7 @@ async def decide(
         app.id,
         {"approved_fen": app.approved_fen},
     )
-    return (await outs(session, ctx, [app]))[0]
+    return await _out(session, ctx, app)
 
 
 async def disburse(
@@ -270,7 +265,7 @@ async def disburse(
             extra={"remaining_amount": left},
         )
     if await repo.disbursement(session, body.id) is not None:
-        raise CharityIdConflict("该编号的拨付已存在", "An instalment with this id exists")
+        raise CharityIdConflict(*DISBURSEMENT_TAKEN)
     d = CharityDisbursement(
         id=body.id,
         application_id=app.id,
@@ -280,12 +275,8 @@ async def disburse(
         recorded_at=ctx.now,
         recorded_by=ctx.actor.name,
     )
-    session.add(d)
     app.disbursed_fen += fen
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise CharityIdConflict("该编号的拨付已存在", "An instalment with this id exists") from None
+    await insert_new(session, d, CharityIdConflict(*DISBURSEMENT_TAKEN))
     audit.record(
         session,
         ctx,
@@ -333,7 +324,7 @@ async def report(
         app.id,
         {"spent_fen": app.spent_fen, "beneficiaries_reached": body.beneficiaries_reached},
     )
-    return (await outs(session, ctx, [app]))[0]
+    return await _out(session, ctx, app)
 
 
 async def _judge_report(
@@ -372,19 +363,18 @@ def report_due_on(ctx: RequestContext, app: CharityApplication) -> date:
 
 
 def _disbursement_out(d: CharityDisbursement) -> DisbursementOut:
-    return DisbursementOut(
-        id=d.id,
-        application_id=d.application_id,
-        amount=from_fen(d.amount_fen),
-        paid_on=d.paid_on,
-        reference=d.reference,
-        recorded_at=d.recorded_at,
-        recorded_by=d.recorded_by,
-    )
+    return out_of(DisbursementOut, d, amount=from_fen(d.amount_fen))
 
 
 def _lines(raw: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [{"item": b["item"], "amount": from_fen(int(b["amount_fen"]))} for b in raw or []]
+
+
+async def _out(
+    session: AsyncSession, ctx: RequestContext, app: CharityApplication
+) -> ApplicationOut:
+    (out,) = await outs(session, ctx, [app])
+    return out
 
 
 async def outs(
@@ -412,29 +402,15 @@ async def outs(
                 summary=a.report_summary,
             )
         out.append(
-            ApplicationOut(
-                id=a.id,
-                applicant_area_code=a.applicant_area_code,
+            out_of(
+                ApplicationOut,
+                a,
                 applicant_area_name=names.get(a.applicant_area_code, a.applicant_area_code),
-                applicant_unit=a.applicant_unit,
-                service_type=a.service_type,
-                title=a.title,
-                target_group=a.target_group,
-                planned_beneficiaries=a.planned_beneficiaries,
                 budget=[BudgetLine.model_validate(b) for b in _lines(a.budget)],
                 requested_amount=from_fen(a.requested_fen),
-                period_from=a.period_from,
-                period_to=a.period_to,
-                status=a.status,
-                created_at=a.created_at,
                 created_by=a.created_by if staff else None,
-                reviewed_at=a.reviewed_at,
                 reviewed_by=a.reviewed_by if staff else None,
                 review_note=a.review_note if staff else None,
-                forwarded_at=a.forwarded_at,
-                decided_at=a.decided_at,
-                decided_by=a.decided_by,
-                decision_note=a.decision_note,
                 approved_amount=None if a.approved_fen is None else from_fen(a.approved_fen),
                 disbursed_amount=from_fen(a.disbursed_fen),
                 remaining_amount=None
@@ -444,7 +420,6 @@ async def outs(
                 report_due_on=due,
                 overdue=a.status == "approved" and ctx.today > due,
                 report=rep,
-                version=a.version,
             )
         )
     return out
@@ -463,14 +438,10 @@ async def list_applications(
     stmt = repo.listing(
         ctx.actor, status=status, service_type=service_type, applicant_area_code=applicant_area_code
     )
-    rows, next_cursor = await paginate(
-        session,
-        stmt,
-        [CharityApplication.created_at, CharityApplication.id],
-        limit=limit,
-        cursor=cursor,
+    keys = [CharityApplication.created_at, CharityApplication.id]
+    return await page_in_batch(
+        session, stmt, keys, limit, cursor, lambda rows: outs(session, ctx, rows)
     )
-    return Page(items=await outs(session, ctx, rows), next_cursor=next_cursor)
 
 
 async def overdue_reports(
@@ -479,11 +450,8 @@ async def overdue_reports(
     """Approved projects whose period ended more than CHARITY_REPORT_GRACE_DAYS ago without a
     final report, the longest overdue first."""
     due_before = ctx.today - timedelta(days=ctx.settings.charity_report_grace_days)
-    rows, next_cursor = await paginate(
-        session,
-        repo.overdue(ctx.actor, due_before),
-        [CharityApplication.period_to, CharityApplication.id],
-        limit=limit,
-        cursor=cursor,
+    stmt = repo.overdue(ctx.actor, due_before)
+    keys = [CharityApplication.period_to, CharityApplication.id]
+    return await page_in_batch(
+        session, stmt, keys, limit, cursor, lambda rows: outs(session, ctx, rows)
     )
-    return Page(items=await outs(session, ctx, rows), next_cursor=next_cursor)

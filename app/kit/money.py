@@ -6,7 +6,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")  # one billion yuan: far above any benefit, far below bigint fen
@@ -75,3 +75,15 @@ Money = Annotated[
     ),
 ]
 """A money field: accepts "2650.00" (a decimal string), rejects numbers, serialises as "2650.00"."""
+
+
+def not_negative(zh: str, en: str) -> AfterValidator:
+    """A money field's check that refuses a negative amount with this wording (zero allowed):
+    `amount: Annotated[Money, not_negative("预算不能为负数", "The budget cannot be negative")]`."""
+
+    def check(v: Decimal) -> Decimal:
+        if v < 0:
+            raise ValueError(f"{zh}|{en}")
+        return v
+
+    return AfterValidator(check)

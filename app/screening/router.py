@@ -13,6 +13,7 @@ from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.clock import ClockDep, local_today
 from app.kit.pagination import CursorQuery, Page
+from app.kit.records import out_of
 from app.kit.types import Timestamp
 from app.screening import service
 from app.screening.imports.rows import SchoolStatus
@@ -82,26 +83,12 @@ async def get_screening_import(
 ) -> ImportOut:
     """An import's status, progress and counts."""
     imp = await service.get_import(session, principal, import_id)
-    return ImportOut(
-        id=imp.id,
-        status=imp.status,
-        file_name=imp.file_name,
-        file_kind=imp.file_kind,
-        file_size=imp.file_size,
+    return out_of(
+        ImportOut,
+        imp,
         uploaded_by=imp.uploaded_by_name,
-        area_code=imp.area_code,
         progress=round(imp.progress, 4),
-        total_rows=imp.total_rows,
-        inserted=imp.inserted,
-        updated=imp.updated,
-        unchanged=imp.unchanged,
-        rejected=imp.rejected,
-        flagged=imp.flagged,
         warnings=list(imp.warnings),
-        error=imp.error,
-        created_at=imp.created_at,
-        started_at=imp.started_at,
-        finished_at=imp.finished_at,
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from app.kit.money import Money
+from app.kit.money import Money, not_negative
 from app.kit.pagination import Page
 from app.kit.types import MONTH_PATTERN, Date
 from app.kit.vocab import Category, GrantSchoolStage
@@ -307,15 +307,8 @@ class BenefitLineOut(BaseModel):
 
 class BudgetCreate(_Body):
     year: int = Field(ge=2000, le=2100)
-    amount: Money
+    amount: Annotated[Money, not_negative("预算不能为负数", "The budget cannot be negative")]
     reference: str | None = Field(default=None, max_length=2000)
-
-    @field_validator("amount")
-    @classmethod
-    def _not_negative(cls, v: Any) -> Any:
-        if v < 0:
-            raise ValueError("预算不能为负数|The budget cannot be negative")
-        return v
 
 
 class BudgetOut(BaseModel):

@@ -8,13 +8,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, any_, extract, false, func, literal, or_, select, true
+from sqlalchemy import Row, any_, extract, false, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
+from app.kit.listing import in_year, where_given
 from app.models import Area, TrainingAttendance, TrainingSession, User
 
 
@@ -74,14 +75,12 @@ async def attendee(session: AsyncSession, user_id: uuid.UUID) -> Row[Any] | None
 def session_list(
     principal: Principal, *, year: int | None, level: str | None, area_code: str | None
 ) -> Any:
-    stmt = select(TrainingSession).where(readable(principal))
-    if year is not None:
-        stmt = stmt.where(extract("year", TrainingSession.held_on) == year)
-    if level is not None:
-        stmt = stmt.where(TrainingSession.level == level)
-    if area_code is not None:
-        stmt = stmt.where(TrainingSession.area_code == area_code)
-    return stmt
+    return where_given(
+        select(TrainingSession).where(readable(principal)),
+        (extract("year", TrainingSession.held_on), year),
+        (TrainingSession.level, level),
+        (TrainingSession.area_code, area_code),
+    )
 
 
 async def counts(
@@ -175,9 +174,7 @@ async def towns_within(session: AsyncSession, area_path: str) -> list[tuple[str,
 
 
 def _in_year(year: int) -> ColumnElement[bool]:
-    return and_(
-        TrainingSession.held_on >= date(year, 1, 1), TrainingSession.held_on <= date(year, 12, 31)
-    )
+    return in_year(TrainingSession.held_on, year)
 
 
 async def present_in_year(

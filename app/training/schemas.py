@@ -11,8 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_valida
 
 from app.auth.roles import RoleName
 from app.kit.types import Date
-from app.models.training import AttendanceStatus, TrainingLevel
+from app.models.training import AttendanceStatus
+from app.models.training import TrainingLevel as TrainingLevel
 from app.models.training import TrainingTopic as Topic
+
+__all__ = ["TrainingLevel"]
 
 Hours = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="always")]
 """Hours as a JSON number (one decimal place: 3.5)."""

@@ -15,7 +15,6 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
@@ -24,7 +23,9 @@ from app.auth.roles import Role
 from app.errors import Forbidden, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.listing import page_in_batch
+from app.kit.pagination import Page
+from app.kit.records import insert_new, known, out_of
 from app.models import TrainingAttendance, TrainingSession
 from app.training import repository as repo
 from app.training.auth import TRAINEES
@@ -121,13 +122,11 @@ async def create_session(
         organiser_name=ctx.actor.name,
         created_at=ctx.now,
     )
-    session.add(row)
-    try:
-        await session.flush()
-    except IntegrityError:
-        raise TrainingIdConflict(
-            "该编号的培训已存在", "A training session with this id exists"
-        ) from None
+    await insert_new(
+        session,
+        row,
+        TrainingIdConflict("该编号的培训已存在", "A training session with this id exists"),
+    )
     audit.record(
         session,
         ctx,
@@ -156,22 +155,11 @@ async def _outs(
     names = await areas.names(session, [r.area_code for r in rows])
     counts = await repo.counts(session, [r.id for r in rows])
     return [
-        TrainingOut(
-            id=r.id,
-            level=r.level,
-            area_code=r.area_code,
+        out_of(
+            TrainingOut,
+            r,
             area_name=names.get(r.area_code, r.area_code),
-            title=r.title,
-            held_on=r.held_on,
             year=r.held_on.year,
-            hours=r.hours,
-            topics=r.topics,
-            trainer=r.trainer,
-            place=r.place,
-            link=r.link,
-            materials=r.materials,
-            organiser_name=r.organiser_name,
-            created_at=r.created_at,
             code=r.code if may_manage(principal, r) else None,
             counts=AttendanceCounts(**counts.get(r.id, {})),
         )
@@ -182,10 +170,7 @@ async def _outs(
 async def _readable(
     session: AsyncSession, principal: Principal, session_id: uuid.UUID
 ) -> TrainingSession:
-    row = await repo.session_by_id(session, principal, session_id)
-    if row is None:
-        raise TrainingNotFound()
-    return row
+    return known(await repo.session_by_id(session, principal, session_id), TrainingNotFound)
 
 
 async def get_session(
@@ -208,28 +193,20 @@ async def list_sessions(
     limit: int,
     cursor: str | None,
 ) -> Page[TrainingOut]:
-    stmt = repo.session_list(ctx.actor, year=year, level=level, area_code=area_code)
-    rows, next_cursor = await paginate(
-        session, stmt, [TrainingSession.held_on, TrainingSession.id], limit=limit, cursor=cursor
+    return await page_in_batch(
+        session,
+        repo.session_list(ctx.actor, year=year, level=level, area_code=area_code),
+        [TrainingSession.held_on, TrainingSession.id],
+        limit,
+        cursor,
+        lambda rows: _outs(session, ctx.actor, rows),
     )
-    return Page(items=await _outs(session, ctx.actor, rows), next_cursor=next_cursor)
 
 
 def _attendance_out(
     a: TrainingAttendance, username: str, full_name: str, role: str
 ) -> AttendanceOut:
-    return AttendanceOut(
-        session_id=a.session_id,
-        user_id=a.user_id,
-        username=username,
-        full_name=full_name,
-        role=role,
-        status=a.status,
-        recorded_via=a.recorded_via,
-        recorded_by=a.recorded_by,
-        recorded_at=a.recorded_at,
-        note=a.note,
-    )
+    return out_of(AttendanceOut, a, username=username, full_name=full_name, role=role)
 
 
 async def _eligible(
@@ -357,14 +334,10 @@ async def my_attendance(
 ) -> list[MyAttendanceOut]:
     """The caller's own attendance records (nobody else's)."""
     return [
-        MyAttendanceOut(
+        out_of(
+            MyAttendanceOut,
+            s,
             session_id=s.id,
-            level=s.level,
-            title=s.title,
-            held_on=s.held_on,
-            hours=s.hours,
-            topics=s.topics,
-            trainer=s.trainer,
             status=a.status,
             recorded_via=a.recorded_via,
             recorded_at=a.recorded_at,

@@ -38,3 +38,10 @@ def list_clients_stmt(agency: str | None) -> Select[Any]:
 
 async def get_client(session: AsyncSession, client_id: uuid.UUID) -> AgencyClient | None:
     return await session.get(AgencyClient, client_id)
+
+
+async def usernames_by_area(session: AsyncSession, role: str) -> dict[str, str]:
+    """The usernames of the staff of `role`, by their area's code (one per area: the demo's
+    village directors, who record and deliver in their village)."""
+    stmt = select(User.area_code, User.username).where(User.role == role)
+    return dict((await session.execute(stmt)).tuples().all())

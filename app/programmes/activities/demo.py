@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.config import Settings
 from app.kit.clock import DISTRICT_TZ
 from app.kit.idempotency import body_hash
-from app.models import Area, Child, CommunityActivity, User
+from app.models import Area, Child, CommunityActivity
 from app.programmes.activities.schemas import ActivityCreate
+from app.users import repository as users
 
 TITLES = {
     "reading": "周末读书会",
@@ -51,15 +53,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     for child_id, village, town in rows:
         by_village[str(village)].append(child_id)
         towns[str(village)] = town
-    directors = dict(
-        (
-            await session.execute(
-                select(User.area_code, User.username).where(User.role == "village_director")
-            )
-        )
-        .tuples()
-        .all()
-    )
+    directors = await users.usernames_by_area(session, Role.VILLAGE_DIRECTOR)
     rng = random.Random(20261201)
     left_out = {c for kids in by_village.values() for c in kids if rng.random() < 1 / 6}
     days = max((today - date(today.year, 1, 1)).days, 0)

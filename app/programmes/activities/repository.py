@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, any_, exists, func, select
@@ -11,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.kit.listing import in_year, where_given
 from app.models import Area, Child, CommunityActivity
 
 
@@ -55,18 +55,16 @@ def activities_stmt(
 ) -> Select[Any]:
     stmt = select(CommunityActivity).where(clause)
     if year is not None:
-        stmt = stmt.where(CommunityActivity.held_on.between(date(year, 1, 1), date(year, 12, 31)))
-    if village_code is not None:
-        stmt = stmt.where(CommunityActivity.village_code == village_code)
-    if kind is not None:
-        stmt = stmt.where(CommunityActivity.kind == kind)
-    return stmt
+        stmt = stmt.where(in_year(CommunityActivity.held_on, year))
+    return where_given(
+        stmt, (CommunityActivity.village_code, village_code), (CommunityActivity.kind, kind)
+    )
 
 
 def took_part_in(year: int) -> ColumnElement[bool]:
     """The child (Child.id) took part in an activity held in `year`."""
     return exists().where(
-        CommunityActivity.held_on.between(date(year, 1, 1), date(year, 12, 31)),
+        in_year(CommunityActivity.held_on, year),
         Child.id == any_(CommunityActivity.child_ids),
     )
 

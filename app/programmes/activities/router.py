@@ -3,14 +3,16 @@ town supervisors and district admins record them; everyone with an area reads th
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
+from app.kit.listing import AreaFilter
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.records import replay_response
+from app.kit.routes import creates, lists
 from app.programmes.activities import service
 from app.programmes.activities.auth import ActivityReader, ActivityWriter
 from app.programmes.activities.schemas import (
@@ -22,15 +24,15 @@ from app.programmes.activities.schemas import (
 
 router = APIRouter(prefix="/api/v1/activities", tags=["programmes"])
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year.")]
-RETRY: dict[int | str, dict[str, Any]] = {200: {"description": "A replay: the same id and body"}}
 
 
 @router.post(
     "",
-    response_model=ActivityOut,
-    status_code=201,
-    summary="Record an activity of a village's minors' venue (client id: once)",
-    responses=RETRY | error_responses(400, 401, 403, 409, 422),
+    **creates(
+        ActivityOut,
+        "Record an activity of a village's minors' venue (client id: once)",
+        replayed=replay_response("A replay: the same id and body"),
+    ),
 )
 async def record_activity(
     body: ActivityCreate,
@@ -47,16 +49,14 @@ async def record_activity(
 
 @router.get(
     "",
-    response_model=Page[ActivityOut],
-    summary="The activities of the venues of one's area",
-    responses=error_responses(401, 403, 422),
+    **lists(Page[ActivityOut], "The activities of the venues of one's area"),
 )
 async def list_activities(
     session: SessionDep,
     _: ActivityReader,
     ctx: RequestCtx,
     year: YearQuery = None,
-    village_code: Annotated[str | None, Query(max_length=12)] = None,
+    village_code: AreaFilter = None,
     kind: ActivityKind | None = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
@@ -68,16 +68,17 @@ async def list_activities(
 
 @router.get(
     "/children-without",
-    response_model=Page[ChildWithoutActivity],
-    summary="Children in difficulty of one's area who took part in no activity of the year",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[ChildWithoutActivity],
+        "Children in difficulty of one's area who took part in no activity of the year",
+    ),
 )
 async def list_children_without_activity(
     session: SessionDep,
     _: ActivityReader,
     ctx: RequestCtx,
     year: YearQuery = None,
-    area_code: Annotated[str | None, Query(max_length=12)] = None,
+    area_code: AreaFilter = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ChildWithoutActivity]:

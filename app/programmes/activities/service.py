@@ -15,6 +15,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.idempotency import body_hash
 from app.kit.pagination import Page, paginate
+from app.kit.records import out_of
 from app.models import Area, Child, CommunityActivity
 from app.programmes.activities import repository as repo
 from app.programmes.activities.errors import ActivityConflict
@@ -25,20 +26,12 @@ FieldErrors = list[tuple[str, str, str]]
 
 
 def activity_out(row: CommunityActivity) -> ActivityOut:
-    return ActivityOut(
-        id=row.id,
-        village_code=row.village_code,
-        town_code=row.town_code,
-        held_on=row.held_on,
-        kind=row.kind,
-        title=row.title,
+    return out_of(
+        ActivityOut,
+        row,
         child_ids=list(row.child_ids),
         ledger_children=len(row.child_ids),
-        others=row.others,
         participants=len(row.child_ids) + row.others,
-        note=row.note,
-        created_at=row.created_at,
-        created_by=row.created_by,
     )
 
 

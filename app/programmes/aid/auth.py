@@ -12,36 +12,22 @@ Town supervisors, village directors, the institute's staff and the second wave's
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.principal import CurrentPrincipal, DistrictAdmin, Principal, require_roles
+from app.auth.principal import DistrictAdmin, Principal, require_roles
 from app.auth.roles import DECIDERS, DISTRICT
-from app.errors import Forbidden
+from app.kit.agency import staff_or
+from app.programmes.federation import FEDERATION, is_federation
 
-FEDERATION: Final = "women_federation"
-PROGRAMMES_READ: Final = "programmes:read"
-
-
-def is_federation(principal: Principal) -> bool:
-    """The women's federation's client, holding the `programmes:read` scope."""
-    return (
-        principal.kind == "agency"
-        and principal.agency == FEDERATION
-        and PROGRAMMES_READ in principal.scopes
-    )
-
-
-async def _aid_reader(principal: CurrentPrincipal) -> Principal:
-    if principal.has_role(*DISTRICT) or is_federation(principal):
-        return principal
-    raise Forbidden(
-        "仅区级人员或区妇联（programmes:read）可查看教育帮扶",
-        "Only the district's staff or the women's federation (programmes:read) read the aid",
-        extra={"allowed_roles": [str(r) for r in DISTRICT], "allowed_agencies": [FEDERATION]},
-    )
-
+_aid_reader = staff_or(
+    DISTRICT,
+    is_federation,
+    "仅区级人员或区妇联（programmes:read）可查看教育帮扶",
+    "Only the district's staff or the women's federation (programmes:read) read the aid",
+    {"allowed_roles": [str(r) for r in DISTRICT], "allowed_agencies": [FEDERATION]},
+)
 
 AidReader = Annotated[Principal, Depends(_aid_reader)]
 AidAdmin = DistrictAdmin

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.kit import idnumber
 from app.kit.clock import DISTRICT_TZ
-from app.kit.crypto import KeyRing
+from app.kit.context import keyring_from_settings
 from app.models import AidApplication, AidRound, Area, Child
-from app.programmes.aid.service import ID_CONTEXT
+from app.programmes.aid.service import ID_CONTEXT, ledger_applicant
 
 log = logging.getLogger(__name__)
 
@@ -36,87 +36,58 @@ def round_name(year: int) -> str:
     return f"{year}年春蕾女童及困境男童教育帮扶"
 
 
-def _ring(settings: Settings) -> KeyRing:
-    return KeyRing.from_settings(
-        settings.encryption_keys.get_secret_value(),
-        settings.encryption_active_key_id,
-        settings.hmac_key.get_secret_value(),
+async def _villages(session: AsyncSession, district: str) -> dict[str, str | None]:
+    """The district's villages: village code → its town's code."""
+    stmt = select(Area.code, Area.parent_code).where(
+        Area.level == "village", Area.path.startswith(f"{district}/")
     )
+    return {code: town for code, town in (await session.execute(stmt)).tuples()}
 
 
-async def load(session: AsyncSession, settings: Settings) -> None:
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
-    name = round_name(today.year)
-    found = await session.execute(
-        select(AidRound.id).where(AidRound.year == today.year, AidRound.name == name)
-    )
-    if found.first() is not None:
-        return
-    district = settings.district_code
-    villages = {
-        code: town
-        for code, town in (
-            await session.execute(
-                select(Area.code, Area.parent_code).where(
-                    Area.level == "village", Area.path.startswith(f"{district}/")
-                )
-            )
-        ).tuples()
-    }
-    if not villages:
-        log.info("aid demo: no demo villages; the round is not loaded")
-        return
-    rng = random.Random(20260226)
-    minors = (
-        (
-            await session.execute(
-                select(Child)
-                .where(
-                    Child.status == "active",
-                    Child.birth_date > date(today.year - 18, today.month, 1),
-                    Child.birth_date <= date(today.year - 6, today.month, 1),
-                )
-                .order_by(Child.id)
-                .limit(LEDGER_SHARE)
-            )
+async def _ledger_minors(session: AsyncSession, today: date) -> list[Child]:
+    """Ledger children of school age (6 to 18), at most LEDGER_SHARE of them."""
+    stmt = (
+        select(Child)
+        .where(
+            Child.status == "active",
+            Child.birth_date > date(today.year - 18, today.month, 1),
+            Child.birth_date <= date(today.year - 6, today.month, 1),
         )
-        .scalars()
-        .all()
+        .order_by(Child.id)
+        .limit(LEDGER_SHARE)
     )
-    round_id = uuid.uuid4()
-    # entered, approved and paid within this year (a quarter, a half, three quarters of the way)
-    start = datetime(today.year, 1, 1, tzinfo=DISTRICT_TZ)
-    step = (now - start) / 4
-    created = start + step
-    session.add(
-        AidRound(
-            id=round_id, year=today.year, name=name, created_at=created, created_by="demo-admin"
+    return list((await session.execute(stmt)).scalars().all())
+
+
+def _ledger_rows(
+    minors: list[Child], villages: dict[str, str | None], rng: random.Random
+) -> list[dict[str, Any]]:
+    """The applicants from the ledger: the child's own record."""
+    return [
+        ledger_applicant(
+            child,
+            villages.get(child.village_code or ""),
+            child.school_name or rng.choice(SCHOOLS),
         )
-    )
-    await session.flush()
-    ring = _ring(settings)
-    rows: list[dict[str, Any]] = []
-    keys = {c.id_number_hash for c in minors}
-    for child in minors:
-        rows.append(
-            {
-                "child_id": child.id,
-                "person_key": child.id_number_hash,
-                "child_name": child.name,
-                "child_gender": child.gender,
-                "child_birth_date": child.birth_date,
-                "child_id_number_masked": child.id_number_masked,
-                "school": child.school_name or rng.choice(SCHOOLS),
-                "village_code": child.village_code,
-                "town_code": villages.get(child.village_code or ""),
-            }
-        )
+        for child in minors
+    ]
+
+
+def _named_rows(
+    rows: list[dict[str, Any]],
+    villages: dict[str, str | None],
+    settings: Settings,
+    today: date,
+    rng: random.Random,
+) -> None:
+    """Add the children the federation names (not on the ledger) until SEED_CHILDREN."""
+    ring = keyring_from_settings(settings)
+    keys = {row["person_key"] for row in rows}
     codes = sorted(villages)
     while len(rows) < SEED_CHILDREN:
         gender = rng.choice(("female", "female", "male"))
         birth = date(today.year - rng.randint(7, 17), rng.randint(1, 12), rng.randint(1, 28))
-        number = idnumber.make(birth, gender, division_code=district, rng=rng)  # type: ignore[arg-type]
+        number = idnumber.make(birth, gender, division_code=settings.district_code, rng=rng)  # type: ignore[arg-type]
         key = ring.lookup_hash(number)
         if key in keys:
             continue
@@ -136,6 +107,12 @@ async def load(session: AsyncSession, settings: Settings) -> None:
                 "town_code": villages[village],
             }
         )
+
+
+def _disbursed(
+    rows: list[dict[str, Any]], round_id: uuid.UUID, created: datetime, step: timedelta
+) -> None:
+    """Each application entered, approved and paid a `step` apart, with the seed's amounts."""
     for row, fen in zip(rows, AMOUNTS_FEN, strict=True):
         row.update(
             {
@@ -157,5 +134,36 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             }
         )
         row.setdefault("child_id_number_enc", None)
+
+
+async def load(session: AsyncSession, settings: Settings) -> None:
+    now = datetime.now(UTC)
+    today = now.astimezone(DISTRICT_TZ).date()
+    name = round_name(today.year)
+    found = await session.execute(
+        select(AidRound.id).where(AidRound.year == today.year, AidRound.name == name)
+    )
+    if found.first() is not None:
+        return
+    villages = await _villages(session, settings.district_code)
+    if not villages:
+        log.info("aid demo: no demo villages; the round is not loaded")
+        return
+    rng = random.Random(20260226)
+    minors = await _ledger_minors(session, today)
+    round_id = uuid.uuid4()
+    # entered, approved and paid within this year (a quarter, a half, three quarters of the way)
+    start = datetime(today.year, 1, 1, tzinfo=DISTRICT_TZ)
+    step = (now - start) / 4
+    created = start + step
+    session.add(
+        AidRound(
+            id=round_id, year=today.year, name=name, created_at=created, created_by="demo-admin"
+        )
+    )
+    await session.flush()
+    rows = _ledger_rows(minors, villages, rng)
+    _named_rows(rows, villages, settings, today, rng)
+    _disbursed(rows, round_id, created, step)
     await session.execute(insert(AidApplication), rows)
     await session.flush()

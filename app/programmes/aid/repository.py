@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.children.access import readable
+from app.kit.listing import where_given
 from app.models import AidApplication, AidRound, Area, Child
 
 GRANTED = ("approved", "disbursed")
@@ -40,10 +41,7 @@ async def get_round(session: AsyncSession, round_id: uuid.UUID) -> AidRound | No
 
 
 def rounds_stmt(year: int | None) -> Select[Any]:
-    stmt = select(AidRound)
-    if year is not None:
-        stmt = stmt.where(AidRound.year == year)
-    return stmt
+    return where_given(select(AidRound), (AidRound.year, year))
 
 
 async def insert_application(
@@ -77,14 +75,12 @@ def applications_stmt(
     status: str | None = None,
     town_code: str | None = None,
 ) -> Select[Any]:
-    stmt = select(AidApplication).where(AidApplication.round_id == round_id)
-    if programme is not None:
-        stmt = stmt.where(AidApplication.programme == programme)
-    if status is not None:
-        stmt = stmt.where(AidApplication.status == status)
-    if town_code is not None:
-        stmt = stmt.where(AidApplication.town_code == town_code)
-    return stmt
+    return where_given(
+        select(AidApplication).where(AidApplication.round_id == round_id),
+        (AidApplication.programme, programme),
+        (AidApplication.status, status),
+        (AidApplication.town_code, town_code),
+    )
 
 
 async def town_of_village(session: AsyncSession, village_code: str) -> str | None:

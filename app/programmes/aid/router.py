@@ -7,17 +7,18 @@ review; the district's readers and the women's federation (`programmes:read`) re
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
-from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
+from app.kit.idempotency import IdempotencyKey
+from app.kit.listing import AreaFilter, YearFilter
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.records import create_keyed
+from app.kit.routes import READ_ERRORS, acts, creates, lists, reads
 from app.programmes.aid import service
 from app.programmes.aid.auth import AidAdmin, AidDecider, AidReader
 from app.programmes.aid.schemas import (
@@ -37,38 +38,35 @@ APPLICATION = "/rounds/{round_id}/applications/{application_id}"
 
 @router.post(
     "/rounds",
-    response_model=RoundOut,
-    status_code=201,
-    summary="Open a year's education-aid round (教育帮扶批次) with the women's federation",
-    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
+    **creates(
+        RoundOut, "Open a year's education-aid round (教育帮扶批次) with the women's federation"
+    ),
 )
 async def create_aid_round(
     body: RoundCreate,
     session: SessionDep,
-    actor: AidAdmin,
+    _: AidAdmin,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> RoundOut | JSONResponse:
-    return await create_once(
+    return await create_keyed(
         session,
+        ctx,
         idempotency_key,
-        owner=str(actor.id),
-        scope="education_aid.rounds",
-        body=body,
-        create=lambda: service.create_round(session, ctx, body),
+        "education_aid.rounds",
+        body,
+        lambda: service.create_round(session, ctx, body),
     )
 
 
 @router.get(
     "/rounds",
-    response_model=Page[RoundOut],
-    summary="The education-aid rounds, with their totals",
-    responses=error_responses(401, 403, 422),
+    **lists(Page[RoundOut], "The education-aid rounds, with their totals"),
 )
 async def list_aid_rounds(
     session: SessionDep,
     _: AidReader,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: YearFilter = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[RoundOut]:
@@ -77,9 +75,9 @@ async def list_aid_rounds(
 
 @router.get(
     "/rounds/{round_id}",
-    response_model=RoundOut,
-    summary="A round: children and amounts granted and disbursed, by programme and by town",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        RoundOut, "A round: children and amounts granted and disbursed, by programme and by town"
+    ),
 )
 async def get_aid_round(round_id: uuid.UUID, session: SessionDep, _: AidReader) -> RoundOut:
     return await service.get_round(session, round_id)
@@ -87,34 +85,37 @@ async def get_aid_round(round_id: uuid.UUID, session: SessionDep, _: AidReader) 
 
 @router.post(
     "/rounds/{round_id}/applications",
-    response_model=ApplicationOut,
-    status_code=201,
-    summary="Apply for a child (a ledger child, or one the federation names); once per round",
-    responses=REPLAYED | error_responses(400, 401, 403, 404, 409, 422),
+    **creates(
+        ApplicationOut,
+        "Apply for a child (a ledger child, or one the federation names); once per round",
+        errors=(400, 401, 403, 404, 409, 422),
+    ),
 )
 async def create_aid_application(
     round_id: uuid.UUID,
     body: ApplicationCreate,
     session: SessionDep,
-    actor: AidAdmin,
+    _: AidAdmin,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> ApplicationOut | JSONResponse:
-    return await create_once(
+    return await create_keyed(
         session,
+        ctx,
         idempotency_key,
-        owner=str(actor.id),
-        scope=f"education_aid.applications.{round_id}",
-        body=body,
-        create=lambda: service.create_application(session, ctx, round_id, body),
+        f"education_aid.applications.{round_id}",
+        body,
+        lambda: service.create_application(session, ctx, round_id, body),
     )
 
 
 @router.get(
     "/rounds/{round_id}/applications",
-    response_model=Page[ApplicationOut],
-    summary="A round's applications (the federation sees them without ID numbers)",
-    responses=error_responses(401, 403, 404, 422),
+    **lists(
+        Page[ApplicationOut],
+        "A round's applications (the federation sees them without ID numbers)",
+        errors=READ_ERRORS,
+    ),
 )
 async def list_aid_applications(
     round_id: uuid.UUID,
@@ -123,7 +124,7 @@ async def list_aid_applications(
     ctx: RequestCtx,
     programme: AidProgramme | None = None,
     status: AidStatus | None = None,
-    town_code: Annotated[str | None, Query(max_length=12)] = None,
+    town_code: AreaFilter = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[ApplicationOut]:
@@ -141,9 +142,7 @@ async def list_aid_applications(
 
 @router.get(
     APPLICATION,
-    response_model=ApplicationOut,
-    summary="One application",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(ApplicationOut, "One application"),
 )
 async def get_aid_application(
     round_id: uuid.UUID,
@@ -157,9 +156,7 @@ async def get_aid_application(
 
 @router.post(
     APPLICATION + "/approve",
-    response_model=ApplicationOut,
-    summary="Approve with the amount granted (not by who entered it: four eyes)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(ApplicationOut, "Approve with the amount granted (not by who entered it: four eyes)"),
 )
 async def approve_aid_application(
     round_id: uuid.UUID,
@@ -175,9 +172,7 @@ async def approve_aid_application(
 
 @router.post(
     APPLICATION + "/reject",
-    response_model=ApplicationOut,
-    summary="Reject, with the reason (not by who entered it: four eyes)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(ApplicationOut, "Reject, with the reason (not by who entered it: four eyes)"),
 )
 async def reject_aid_application(
     round_id: uuid.UUID,
@@ -193,9 +188,10 @@ async def reject_aid_application(
 
 @router.post(
     APPLICATION + "/disburse",
-    response_model=ApplicationOut,
-    summary="Record the disbursement (not by the approver: four eyes); frozen from then on",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        ApplicationOut,
+        "Record the disbursement (not by the approver: four eyes); frozen from then on",
+    ),
 )
 async def disburse_aid_application(
     round_id: uuid.UUID,

@@ -19,9 +19,9 @@ from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
-from app.models import AidApplication, AidRound
+from app.kit.records import out_of
+from app.models import AidApplication, AidRound, Child
 from app.programmes.aid import repository as repo
-from app.programmes.aid.auth import is_federation
 from app.programmes.aid.errors import (
     ApplicationExists,
     ApplicationNotFound,
@@ -40,6 +40,7 @@ from app.programmes.aid.schemas import (
     RoundCreate,
     RoundOut,
 )
+from app.programmes.federation import is_federation
 
 ID_CONTEXT = b"aid_applications.child_id_number"
 STATUSES = ("submitted", "approved", "rejected", "disbursed")
@@ -139,29 +140,12 @@ async def list_rounds(
 
 def application_out(row: AidApplication, ctx: RequestContext) -> ApplicationOut:
     """An application as the caller sees it: the federation sees no ID number."""
-    return ApplicationOut(
-        id=row.id,
-        round_id=row.round_id,
-        child_id=row.child_id,
-        child_name=row.child_name,
-        child_gender=row.child_gender,
-        child_birth_date=row.child_birth_date,
+    return out_of(
+        ApplicationOut,
+        row,
         child_id_number=None if is_federation(ctx.actor) else row.child_id_number_masked,
-        school=row.school,
-        village_code=row.village_code,
-        town_code=row.town_code,
-        programme=row.programme,
         requested=from_fen(row.requested_fen),
         amount=None if row.amount_fen is None else from_fen(row.amount_fen),
-        status=row.status,
-        note=row.note,
-        created_at=row.created_at,
-        created_by=row.created_by,
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        decision_note=row.decision_note,
-        disbursed_at=row.disbursed_at,
-        disbursed_by=row.disbursed_by,
     )
 
 
@@ -178,6 +162,11 @@ async def _ledger_child(
         )
         return None
     town = await repo.town_of_village(session, child.village_code) if child.village_code else None
+    return ledger_applicant(child, town, child.school_name)
+
+
+def ledger_applicant(child: Child, town_code: str | None, school: str | None) -> dict[str, Any]:
+    """An application's columns of the child it is for, a child of the ledger."""
     return {
         "child_id": child.id,
         "person_key": child.id_number_hash,
@@ -185,9 +174,9 @@ async def _ledger_child(
         "child_gender": child.gender,
         "child_birth_date": child.birth_date,
         "child_id_number_masked": child.id_number_masked,
-        "school": child.school_name,
+        "school": school,
         "village_code": child.village_code,
-        "town_code": town,
+        "town_code": town_code,
     }
 
 

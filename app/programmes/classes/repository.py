@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.children.access import readable
+from app.kit.listing import in_year, where_given
 from app.kit.pagination import paginate
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import Area, Child, ParentClass, ParentClassAttendance
@@ -46,13 +47,9 @@ async def classes_page(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[ParentClass], str | None]:
-    stmt = select(ParentClass)
+    stmt = where_given(select(ParentClass), (ParentClass.town_code, town_code))
     if year is not None:
-        stmt = stmt.where(
-            ParentClass.held_on >= date(year, 1, 1), ParentClass.held_on <= date(year, 12, 31)
-        )
-    if town_code is not None:
-        stmt = stmt.where(ParentClass.town_code == town_code)
+        stmt = stmt.where(in_year(ParentClass.held_on, year))
     keys = [ParentClass.held_on, ParentClass.id]
     return await paginate(session, stmt, keys, limit=limit, cursor=cursor)
 

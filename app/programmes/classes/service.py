@@ -29,6 +29,7 @@ from app.errors import Forbidden, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
+from app.kit.records import add_audited, known, out_of
 from app.kit.stats import ratio
 from app.models import ParentClass
 from app.programmes.classes import repository as repo
@@ -86,21 +87,7 @@ async def answer(
     for class_id, child_id, name, village in await repo.attendees(session, principal, ids):
         seen[class_id].append(Attendee(child_id=child_id, child_name=name, village_code=village))
     return [
-        ClassOut(
-            id=c.id,
-            topic=c.topic,
-            expert_field=c.expert_field,
-            mode=c.mode,
-            held_on=c.held_on,
-            place=c.place,
-            link=c.link,
-            town_code=c.town_code,
-            others_count=c.others_count,
-            ledger_families=counts.get(c.id, 0),
-            attendees=seen.get(c.id, []),
-            created_at=c.created_at,
-            created_by=c.created_by,
-        )
+        out_of(ClassOut, c, ledger_families=counts.get(c.id, 0), attendees=seen.get(c.id, []))
         for c in classes
     ]
 
@@ -123,24 +110,14 @@ async def create_class(
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )
-    session.add(c)
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "parent_class.create",
-        "parent_class",
-        c.id,
-        {"held_on": str(c.held_on), "town_code": town_code},
-    )
+    detail = {"held_on": str(c.held_on), "town_code": town_code}
+    await add_audited(session, ctx, c, "parent_class.create", "parent_class", detail)
     (out,) = await answer(session, ctx.actor, [c])
     return out, c.id
 
 
 async def get_class(session: AsyncSession, ctx: RequestContext, class_id: uuid.UUID) -> ClassOut:
-    c = await repo.parent_class(session, class_id)
-    if c is None:
-        raise ClassNotFound()
+    c = known(await repo.parent_class(session, class_id), ClassNotFound)
     (out,) = await answer(session, ctx.actor, [c])
     return out
 
@@ -165,9 +142,7 @@ async def record_attendance(
 ) -> ClassOut:
     """Add the ledger children whose parent or guardian attended (and, for the organisers, the
     count of other participants). All or nothing: one bad child refuses the whole request."""
-    c = await repo.parent_class(session, class_id, lock=True)
-    if c is None:
-        raise ClassNotFound()
+    c = known(await repo.parent_class(session, class_id, lock=True), ClassNotFound)
     if body.others_count is not None and not _organises(ctx.actor, c.town_code):
         raise Forbidden(
             "只有课堂的组织者可以登记其他参加人数",

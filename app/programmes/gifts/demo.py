@@ -18,11 +18,12 @@ from app.auth.roles import Role
 from app.config import Settings
 from app.kit.clock import DISTRICT_TZ, FixedClock
 from app.kit.context import RequestContext
-from app.models import Child, HolidayGift, User
+from app.models import Child, HolidayGift
 from app.programmes.gifts import repository as repo
 from app.programmes.gifts.schemas import GiftsCreate
 from app.programmes.gifts.service import add_gifts
 from app.subsidies.runs import service as runs
+from app.users import repository as users
 
 ITEM = "学习用品礼包"
 VALUE = Decimal("120.00")
@@ -59,15 +60,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
         return
     run = await repo.holiday_run(session, f"childrens_day-{year}")
     assert run is not None
-    directors = dict(
-        (
-            await session.execute(
-                select(User.area_code, User.username).where(User.role == Role.VILLAGE_DIRECTOR)
-            )
-        )
-        .tuples()
-        .all()
-    )
+    directors = await users.usernames_by_area(session, Role.VILLAGE_DIRECTOR)
     rng = random.Random(20260601)
     gifts = (
         await session.execute(

@@ -4,31 +4,30 @@ the field workers confirm deliveries in their jurisdiction; everyone with an are
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
+from app.kit.listing import AreaFilter, YearFilter
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.records import replay_response
+from app.kit.routes import acts, creates, lists
 from app.programmes.gifts import service
 from app.programmes.gifts.auth import GiftDeliverer, GiftReader, GiftWriter
 from app.programmes.gifts.schemas import DeliveryIn, GiftOut, GiftsCreate, GiftsOut
 from app.subsidies.rules import Occasion
 
 router = APIRouter(prefix="/api/v1/holiday-gifts", tags=["programmes"])
-RETRY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A retry: every child already had this gift"}
-}
 
 
 @router.post(
     "",
-    response_model=GiftsOut,
-    status_code=201,
-    summary="Record a gift in kind for the children of a holiday run (retry-safe)",
-    responses=RETRY | error_responses(400, 401, 403, 409, 422),
+    **creates(
+        GiftsOut,
+        "Record a gift in kind for the children of a holiday run (retry-safe)",
+        replayed=replay_response("A retry: every child already had this gift"),
+    ),
 )
 async def add_holiday_gifts(
     body: GiftsCreate, session: SessionDep, _: GiftWriter, ctx: RequestCtx, response: Response
@@ -41,18 +40,16 @@ async def add_holiday_gifts(
 
 @router.get(
     "",
-    response_model=Page[GiftOut],
-    summary="The gifts of the children of one's jurisdiction",
-    responses=error_responses(401, 403, 422),
+    **lists(Page[GiftOut], "The gifts of the children of one's jurisdiction"),
 )
 async def list_holiday_gifts(
     session: SessionDep,
     _: GiftReader,
     ctx: RequestCtx,
     occasion: Occasion | None = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: YearFilter = None,
     delivered: bool | None = None,
-    village_code: Annotated[str | None, Query(max_length=12)] = None,
+    village_code: AreaFilter = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[GiftOut]:
@@ -70,9 +67,7 @@ async def list_holiday_gifts(
 
 @router.post(
     "/{gift_id}/delivery",
-    response_model=GiftOut,
-    summary="Confirm a gift's delivery (the village director, from the phone); once",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(GiftOut, "Confirm a gift's delivery (the village director, from the phone); once"),
 )
 async def deliver_holiday_gift(
     gift_id: uuid.UUID, body: DeliveryIn, session: SessionDep, _: GiftDeliverer, ctx: RequestCtx

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.kit.money import Money
+from app.kit.money import Money, not_negative
 from app.kit.types import Date
 from app.subsidies.rules import Occasion
 
@@ -24,15 +24,10 @@ class GiftsCreate(_Body):
     occasion: Occasion
     year: int = Field(ge=2000, le=2100)
     item: str = Field(min_length=1, max_length=100, examples=["书包文具套装"])
-    value: Money = Field(description="The value of one gift (decimal string).")
+    value: Annotated[Money, not_negative("礼品价值不能为负数", "The value cannot be negative")] = (
+        Field(description="The value of one gift (decimal string).")
+    )
     child_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=5000)
-
-    @field_validator("value")
-    @classmethod
-    def _not_negative(cls, v: Decimal) -> Decimal:
-        if v < 0:
-            raise ValueError("礼品价值不能为负数|The value cannot be negative")
-        return v
 
 
 class GiftsOut(BaseModel):

@@ -15,6 +15,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page
+from app.kit.records import out_of
 from app.programmes.gifts import repository as repo
 from app.programmes.gifts.errors import GiftConflict, GiftDelivered, GiftNotFound
 from app.programmes.gifts.schemas import DeliveryIn, GiftOut, GiftsCreate, GiftsOut
@@ -86,23 +87,14 @@ async def add_gifts(session: AsyncSession, ctx: RequestContext, body: GiftsCreat
 def _gift_out(row: Any) -> GiftOut:
     gift = row.HolidayGift
     occasion, _, year = str(row.period).rpartition("-")
-    return GiftOut(
-        id=gift.id,
-        run_id=gift.run_id,
+    return out_of(
+        GiftOut,
+        gift,
         occasion=occasion,
         year=int(year),
-        child_id=gift.child_id,
         child_name=row.child_name,
-        village_code=gift.village_code,
-        town_code=gift.town_code,
-        item=gift.item,
         value=from_fen(gift.value_fen),
         delivered=gift.delivered_at is not None,
-        delivered_on=gift.delivered_on,
-        received_by=gift.received_by,
-        delivery_note=gift.delivery_note,
-        delivered_at=gift.delivered_at,
-        delivered_by=gift.delivered_by,
     )
 
 

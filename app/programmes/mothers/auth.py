@@ -17,35 +17,23 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.principal import CurrentPrincipal, Principal, require_roles
+from app.auth.principal import Principal, require_roles
 from app.auth.roles import AREA_ROLES, FIELD_WORKERS, Role
-from app.errors import Forbidden
-
-PROGRAMMES_READ = "programmes:read"
-FEDERATION = "women_federation"
+from app.kit.agency import staff_or
+from app.programmes.federation import FEDERATION, is_federation
 
 Registrar = Annotated[Principal, Depends(require_roles(Role.DISTRICT_ADMIN))]
 Workers = Annotated[Principal, Depends(require_roles(*FIELD_WORKERS))]
 Readers = Annotated[Principal, Depends(require_roles(*AREA_ROLES))]
 
 
-def is_federation(principal: Principal) -> bool:
-    """The women's federation's client with the `programmes:read` scope."""
-    return (
-        principal.kind == "agency"
-        and principal.agency == FEDERATION
-        and PROGRAMMES_READ in principal.scopes
-    )
-
-
-async def _pairing_reader(principal: CurrentPrincipal) -> Principal:
-    if principal.has_role(*AREA_ROLES) or is_federation(principal):
-        return principal
-    raise Forbidden(
-        "当前角色无权查看结对",
-        "Your role may not read the pairings",
-        extra={"allowed_roles": [str(r) for r in AREA_ROLES], "allowed_agency": FEDERATION},
-    )
+_pairing_reader = staff_or(
+    AREA_ROLES,
+    is_federation,
+    "当前角色无权查看结对",
+    "Your role may not read the pairings",
+    {"allowed_roles": [str(r) for r in AREA_ROLES], "allowed_agency": FEDERATION},
+)
 
 
 PairingReader = Annotated[Principal, Depends(_pairing_reader)]

@@ -54,26 +54,83 @@ def _mother(i: int, today: date, rng: random.Random) -> dict[str, Any]:
     return row
 
 
+async def _candidates(session: AsyncSession, district: str, today: date) -> list[Any]:
+    """Children of the demo ledger at home (dispersed) and enrolled for 200 days at least."""
+    stmt = (
+        select(Child.id, Child.approved_on)
+        .where(
+            Child.status == "active",
+            Child.placement == "dispersed",
+            Child.village_code.like(district + "%"),
+            Child.approved_on <= today - timedelta(days=200),
+        )
+        .order_by(Child.id)
+    )
+    return list((await session.execute(stmt)).all())
+
+
+def _pairing(
+    n: int,
+    mothers: list[dict[str, Any]],
+    child_id: uuid.UUID,
+    since: date,
+    today: date,
+    now: datetime,
+) -> dict[str, Any]:
+    """The `n`th pairing (the first one ended), with one of the mothers whose check is clear."""
+    ended = n == 0
+    return {
+        "id": uuid.uuid4(),
+        "mother_id": mothers[n % (MOTHERS - 2)]["id"],  # only the mothers cleared
+        "child_id": child_id,
+        "since": since,
+        "consent_child": True,
+        "consent_guardian": True,
+        "status": "ended" if ended else "active",
+        "ended_on": today - timedelta(days=20) if ended else None,
+        "end_reason": "孩子随家人迁往外区" if ended else None,
+        "created_at": now,
+        "created_by": BY,
+    }
+
+
+def _contacts(
+    n: int, pairing: dict[str, Any], today: date, now: datetime, rng: random.Random
+) -> list[dict[str, Any]]:
+    """A pairing's contacts every three to five weeks from a week after it began."""
+    # every third pairing has gone quiet: its last contact is over two months old
+    last = today - timedelta(days=75 if n % 3 == 1 else 5)
+    if pairing["status"] == "ended":
+        last = min(last, today - timedelta(days=20))
+    contacts: list[dict[str, Any]] = []
+    day = pairing["since"] + timedelta(days=7)
+    while day <= last:
+        mode = rng.choice(("visit", "phone", "online"))
+        facts = {"contacted_on": day.isoformat(), "mode": mode, "notes": "陪伴学习、谈心"}
+        contacts.append(
+            {
+                "id": uuid.uuid4(),
+                "pairing_id": pairing["id"],
+                "contacted_on": day,
+                "mode": mode,
+                "notes": facts["notes"],
+                "body_hash": body_hash(facts),
+                "recorded_by_id": uuid.UUID(int=0),
+                "recorded_by": BY,
+                "created_at": now,
+            }
+        )
+        day += timedelta(days=rng.randrange(20, 35))
+    return contacts
+
+
 async def load(session: AsyncSession, settings: Settings) -> None:
     if await session.scalar(select(exists().where(CaringMother.id.is_not(None)))):
         return
     rng = random.Random(20261224)
     now = datetime.now(UTC)
     today = now.astimezone(DISTRICT_TZ).date()
-    kids = list(
-        (
-            await session.execute(
-                select(Child.id, Child.approved_on)
-                .where(
-                    Child.status == "active",
-                    Child.placement == "dispersed",
-                    Child.village_code.like(settings.district_code + "%"),
-                    Child.approved_on <= today - timedelta(days=200),
-                )
-                .order_by(Child.id)
-            )
-        ).all()
-    )
+    kids = await _candidates(session, settings.district_code, today)
     if len(kids) < PAIRED + WAITING:
         return
     rng.shuffle(kids)
@@ -96,45 +153,8 @@ async def load(session: AsyncSession, settings: Settings) -> None:
         if n >= PAIRED:
             continue  # still waiting for a caring mother
         since = wished + timedelta(days=rng.randrange(5, 30))
-        ended = n == 0
-        pid = uuid.uuid4()
-        pairings.append(
-            {
-                "id": pid,
-                "mother_id": mothers[n % (MOTHERS - 2)]["id"],  # only the mothers cleared
-                "child_id": child_id,
-                "since": since,
-                "consent_child": True,
-                "consent_guardian": True,
-                "status": "ended" if ended else "active",
-                "ended_on": today - timedelta(days=20) if ended else None,
-                "end_reason": "孩子随家人迁往外区" if ended else None,
-                "created_at": now,
-                "created_by": BY,
-            }
-        )
-        # every third pairing has gone quiet: its last contact is over two months old
-        last = today - timedelta(days=75 if n % 3 == 1 else 5)
-        if ended:
-            last = min(last, today - timedelta(days=20))
-        day = since + timedelta(days=7)
-        while day <= last:
-            mode = rng.choice(("visit", "phone", "online"))
-            facts = {"contacted_on": day.isoformat(), "mode": mode, "notes": "陪伴学习、谈心"}
-            contacts.append(
-                {
-                    "id": uuid.uuid4(),
-                    "pairing_id": pid,
-                    "contacted_on": day,
-                    "mode": mode,
-                    "notes": facts["notes"],
-                    "body_hash": body_hash(facts),
-                    "recorded_by_id": uuid.UUID(int=0),
-                    "recorded_by": BY,
-                    "created_at": now,
-                }
-            )
-            day += timedelta(days=rng.randrange(20, 35))
+        pairings.append(_pairing(n, mothers, child_id, since, today, now))
+        contacts += _contacts(n, pairings[-1], today, now, rng)
     await session.execute(insert(CaringMotherWish), wishes)
     await session.execute(insert(CaringMotherPairing), pairings)
     if contacts:

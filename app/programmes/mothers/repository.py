@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.children.access import readable
+from app.kit.listing import where_given
 from app.kit.pagination import paginate
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import (
@@ -141,14 +142,12 @@ def _pairings(
     child_id: uuid.UUID | None,
     mother_id: uuid.UUID | None,
 ) -> Any:
-    stmt = select(P).join(Child, Child.id == P.child_id).where(_reach(principal, everyone))
-    if status is not None:
-        stmt = stmt.where(P.status == status)
-    if child_id is not None:
-        stmt = stmt.where(P.child_id == child_id)
-    if mother_id is not None:
-        stmt = stmt.where(P.mother_id == mother_id)
-    return stmt
+    return where_given(
+        select(P).join(Child, Child.id == P.child_id).where(_reach(principal, everyone)),
+        (P.status, status),
+        (P.child_id, child_id),
+        (P.mother_id, mother_id),
+    )
 
 
 async def pairings_page(

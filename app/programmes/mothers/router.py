@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
-from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
+from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.record_check import RecordCheck
+from app.kit.records import again, create_keyed, replay_response, with_id
+from app.kit.routes import acts, creates, lists
 from app.programmes.mothers import service
 from app.programmes.mothers.auth import PairingReader, Readers, Registrar, Workers
 from app.programmes.mothers.schemas import (
@@ -33,46 +33,39 @@ from app.programmes.mothers.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["programmes"])
 
-REPLAY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A retry of an earlier creation with the same id and body"}
-}
-
-
-def _replayed(outcome: str, out: BaseModel) -> Any:
-    if outcome == "duplicate":
-        return JSONResponse(out.model_dump(mode="json"), status_code=200)
-    return out
+ON_ONE = (400, 401, 403, 404, 409, 422)
+"""The errors of a change to one mother or pairing (400: a malformed body)."""
+RETRY = replay_response("A retry of an earlier creation with the same id and body")
 
 
 @router.post(
     "/caring-mothers",
-    response_model=MotherOut,
-    status_code=201,
-    summary="Register a caring mother 爱心妈妈 with her art. 62 record check",
-    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
+    **creates(MotherOut, "Register a caring mother 爱心妈妈 with her art. 62 record check"),
 )
 async def create_caring_mother(
     body: MotherCreate,
     session: SessionDep,
-    actor: Registrar,
+    _: Registrar,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> MotherOut | JSONResponse:
-    return await create_once(
+    return await create_keyed(
         session,
+        ctx,
         idempotency_key,
-        owner=str(actor.id),
-        scope="caring-mothers",
-        body=body,
-        create=lambda: service.create_mother(session, ctx, body),
+        "caring-mothers",
+        body,
+        lambda: service.create_mother(session, ctx, body),
     )
 
 
 @router.post(
     "/caring-mothers/{mother_id:uuid}/record-check",
-    response_model=MotherOut,
-    summary="Record a new art. 62 record query of the caring mother (replaces the previous one)",
-    responses=error_responses(400, 401, 403, 404, 422),
+    **acts(
+        MotherOut,
+        "Record a new art. 62 record query of the caring mother (replaces the previous one)",
+        errors=(400, 401, 403, 404, 422),
+    ),
 )
 async def renew_caring_mother_record_check(
     mother_id: uuid.UUID, body: RecordCheck, session: SessionDep, _: Registrar, ctx: RequestCtx
@@ -82,9 +75,9 @@ async def renew_caring_mother_record_check(
 
 @router.get(
     "/caring-mothers",
-    response_model=Page[MotherOut],
-    summary="Caring mothers, with whether each may be paired today (record check)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[MotherOut], "Caring mothers, with whether each may be paired today (record check)"
+    ),
 )
 async def list_caring_mothers(
     session: SessionDep,
@@ -98,39 +91,31 @@ async def list_caring_mothers(
 
 @router.post(
     "/caring-mothers/{mother_id:uuid}/pairings",
-    response_model=PairingOut,
-    status_code=201,
-    summary="Pair the caring mother with a child (clear record check, child's and guardian's "
-    "consent)",
-    responses=REPLAYED | error_responses(400, 401, 403, 404, 409, 422),
+    **creates(
+        PairingOut,
+        "Pair the caring mother with a child (clear record check, child's and guardian's consent)",
+        errors=ON_ONE,
+    ),
 )
 async def create_pairing(
     mother_id: uuid.UUID,
     body: PairingCreate,
     session: SessionDep,
-    actor: Workers,
+    _: Workers,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> PairingOut | JSONResponse:
-    async def create() -> tuple[PairingOut, uuid.UUID]:
-        out = await service.create_pairing(session, ctx, mother_id, body)
-        return out, out.id
-
-    return await create_once(
-        session,
-        idempotency_key,
-        owner=str(actor.id),
-        scope=f"caring-mothers/{mother_id}/pairings",
-        body=body,
-        create=create,
-    )
+    create = with_id(lambda: service.create_pairing(session, ctx, mother_id, body))
+    scope = f"caring-mothers/{mother_id}/pairings"
+    return await create_keyed(session, ctx, idempotency_key, scope, body, create)
 
 
 @router.get(
     "/pairings",
-    response_model=Page[PairingOut] | Page[PairingFederationOut],
-    summary="Pairings of one's children (the women's federation: its programme's, projected)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[PairingOut] | Page[PairingFederationOut],
+        "Pairings of one's children (the women's federation: its programme's, projected)",
+    ),
 )
 async def list_pairings(
     session: SessionDep,
@@ -155,9 +140,10 @@ async def list_pairings(
 
 @router.get(
     "/pairings/without-contact",
-    response_model=Page[PairingOut],
-    summary="Active pairings without a contact for PAIRING_CONTACT_GAP_MONTHS (default 2)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[PairingOut],
+        "Active pairings without a contact for PAIRING_CONTACT_GAP_MONTHS (default 2)",
+    ),
 )
 async def list_pairings_without_contact(
     session: SessionDep,
@@ -174,23 +160,23 @@ async def list_pairings_without_contact(
 
 @router.post(
     "/pairings/{pairing_id:uuid}/contacts",
-    response_model=ContactOut,
-    status_code=201,
-    summary="Record a contact of the caring mother with the child (idempotent on the client id)",
-    responses=REPLAY | error_responses(400, 401, 403, 404, 409, 422),
+    **creates(
+        ContactOut,
+        "Record a contact of the caring mother with the child (idempotent on the client id)",
+        errors=ON_ONE,
+        replayed=RETRY,
+    ),
 )
 async def create_pairing_contact(
     pairing_id: uuid.UUID, body: ContactCreate, session: SessionDep, _: Workers, ctx: RequestCtx
 ) -> ContactOut | JSONResponse:
     outcome, out = await service.record_contact(session, ctx, pairing_id, body)
-    return _replayed(outcome, out)  # type: ignore[no-any-return]
+    return again(outcome == "created", out)
 
 
 @router.post(
     "/pairings/{pairing_id:uuid}/end",
-    response_model=PairingOut,
-    summary="End an active pairing (again → 409)",
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    **acts(PairingOut, "End an active pairing (again → 409)", errors=ON_ONE),
 )
 async def end_pairing(
     pairing_id: uuid.UUID, body: PairingEnd, session: SessionDep, _: Workers, ctx: RequestCtx
@@ -200,23 +186,25 @@ async def end_pairing(
 
 @router.post(
     "/caring-mother-wishes",
-    response_model=WishOut,
-    status_code=201,
-    summary="Record that a child wishes for a caring mother (once per child)",
-    responses=REPLAY | error_responses(400, 401, 403, 404, 409, 422),
+    **creates(
+        WishOut,
+        "Record that a child wishes for a caring mother (once per child)",
+        errors=ON_ONE,
+        replayed=RETRY,
+    ),
 )
 async def create_caring_mother_wish(
     body: WishCreate, session: SessionDep, _: Workers, ctx: RequestCtx
 ) -> WishOut | JSONResponse:
     outcome, out = await service.record_wish(session, ctx, body)
-    return _replayed(outcome, out)  # type: ignore[no-any-return]
+    return again(outcome == "created", out)
 
 
 @router.get(
     "/caring-mother-wishes",
-    response_model=Page[WishOut],
-    summary="Children who wished for a caring mother (`unmatched=true`: and have none)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[WishOut], "Children who wished for a caring mother (`unmatched=true`: and have none)"
+    ),
 )
 async def list_caring_mother_wishes(
     session: SessionDep,

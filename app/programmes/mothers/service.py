@@ -28,6 +28,7 @@ from app.kit import audit, idempotency
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
 from app.kit.record_check import RecordCheck, reject_future, require_clear, standing, valid_until
+from app.kit.records import add_audited, known, out_of
 from app.models import (
     CaringMother,
     CaringMotherContact,
@@ -35,8 +36,8 @@ from app.models import (
     CaringMotherWish,
     Child,
 )
+from app.programmes.federation import is_federation
 from app.programmes.mothers import repository as repo
-from app.programmes.mothers.auth import is_federation
 from app.programmes.mothers.errors import (
     ContactIdConflict,
     MotherNotFound,
@@ -105,16 +106,8 @@ async def create_mother(
         created_by=ctx.actor.name,
         **(body.record_check.columns() if body.record_check else {}),
     )
-    session.add(mother)
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "caring_mother.create",
-        "caring_mother",
-        mother.id,
-        {"record_check": body.record_check.result if body.record_check else None},
-    )
+    detail = {"record_check": body.record_check.result if body.record_check else None}
+    await add_audited(session, ctx, mother, "caring_mother.create", "caring_mother", detail)
     return mother_out(ctx, mother, 0), mother.id
 
 
@@ -124,9 +117,7 @@ async def renew_record_check(
     """Record a new art. 62 query of the mother (it replaces the previous one; a query that found
     a record stops new pairings — the active ones are for the bureau to end)."""
     reject_future(check, ctx.today, field="queried_on")  # the body is the check itself
-    mother = await repo.mother(session, mother_id, lock=True)
-    if mother is None:
-        raise MotherNotFound()
+    mother = known(await repo.mother(session, mother_id, lock=True), MotherNotFound)
     for column, value in check.columns().items():
         setattr(mother, column, value)
     await session.flush()
@@ -157,36 +148,28 @@ async def list_mothers(
 
 def _pairing_out(row: Any) -> PairingOut:
     p: CaringMotherPairing = row[0]
-    return PairingOut(
-        id=p.id,
+    return out_of(
+        PairingOut,
+        p,
         mother=MotherBrief(id=p.mother_id, name=row.mother_name, organisation=row.organisation),
-        child_id=p.child_id,
         child_name=row.child_name,
         village_code=row.village_code,
-        since=p.since,
         consent=Consent(child=p.consent_child, guardian=p.consent_guardian),
-        status=p.status,
-        ended_on=p.ended_on,
-        end_reason=p.end_reason,
         last_contact_on=row.last_contact_on,
         contacts=int(row.contacts),
-        created_at=p.created_at,
     )
 
 
 def _federation_out(row: Any) -> PairingFederationOut:
     p: CaringMotherPairing = row[0]
-    return PairingFederationOut(
-        id=p.id,
-        mother_id=p.mother_id,
+    return out_of(
+        PairingFederationOut,
+        p,
         mother_name=row.mother_name,
         organisation=row.organisation,
         child_name=row.child_name,
         child_gender=row.child_gender,
         town_code=row.town_code,
-        since=p.since,
-        status=p.status,
-        ended_on=p.ended_on,
         last_contact_on=row.last_contact_on,
         contacts=int(row.contacts),
     )
@@ -223,12 +206,10 @@ async def create_pairing(
 ) -> PairingOut:
     """Pair a caring mother with a child of the caller's (art. 62 check, consent, one active
     pairing of the pair)."""
-    mother = await repo.mother(session, mother_id, lock=True)  # serialises her pairings
-    if mother is None:
-        raise MotherNotFound()
-    child = await repo.readable_child(session, ctx.actor, body.child_id)
-    if child is None:
-        raise ChildNotFound()
+    mother = known(
+        await repo.mother(session, mother_id, lock=True), MotherNotFound
+    )  # serialises her pairings
+    child = known(await repo.readable_child(session, ctx.actor, body.child_id), ChildNotFound)
     _judge_pairing(ctx, child, body)
     require_clear(
         RecordCheck.from_columns(mother),
@@ -250,26 +231,15 @@ async def create_pairing(
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )
-    session.add(pairing)
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "pairing.create",
-        "pairing",
-        pairing.id,
-        {"mother_id": str(mother.id), "child_id": str(child.id), "since": str(body.since)},
-    )
+    detail = {"mother_id": str(mother.id), "child_id": str(child.id), "since": str(body.since)}
+    await add_audited(session, ctx, pairing, "pairing.create", "pairing", detail)
     return await pairing_answer(session, pairing.id)
 
 
 async def _writable_pairing(
     session: AsyncSession, ctx: RequestContext, pairing_id: uuid.UUID
 ) -> CaringMotherPairing:
-    pairing = await repo.pairing(session, ctx.actor, pairing_id, lock=True)
-    if pairing is None:
-        raise PairingNotFound()
-    return pairing
+    return known(await repo.pairing(session, ctx.actor, pairing_id, lock=True), PairingNotFound)
 
 
 async def end_pairing(
@@ -359,15 +329,7 @@ async def without_contact(
 
 
 def contact_out(c: CaringMotherContact) -> ContactOut:
-    return ContactOut(
-        id=c.id,
-        pairing_id=c.pairing_id,
-        contacted_on=c.contacted_on,
-        mode=c.mode,
-        notes=c.notes,
-        recorded_by=c.recorded_by,
-        created_at=c.created_at,
-    )
+    return out_of(ContactOut, c)
 
 
 def _replay(existing: CaringMotherContact, pairing_id: uuid.UUID, body_hash: str) -> ContactOut:
@@ -381,9 +343,7 @@ async def record_contact(
 ) -> tuple[Outcome, ContactOut]:
     """Record a contact under its client id: created, or the stored one again (a retry)."""
     body_hash = idempotency.body_hash(body.fingerprint())
-    pairing = await repo.pairing(session, ctx.actor, pairing_id)
-    if pairing is None:
-        raise PairingNotFound()
+    pairing = known(await repo.pairing(session, ctx.actor, pairing_id), PairingNotFound)
     existing = await repo.contact(session, body.id)
     if existing is not None:
         return "duplicate", _replay(existing, pairing_id, body_hash)
@@ -428,13 +388,11 @@ async def record_contact(
 
 def _wish_out(row: Any) -> WishOut:
     w: CaringMotherWish = row[0]
-    return WishOut(
-        child_id=w.child_id,
+    return out_of(
+        WishOut,
+        w,
         child_name=row.child_name,
         village_code=row.village_code,
-        wished_on=w.wished_on,
-        note=w.note,
-        recorded_by=w.recorded_by,
         paired=bool(row.paired),
     )
 
@@ -444,9 +402,7 @@ async def record_wish(
 ) -> tuple[Outcome, WishOut]:
     """Record that a child of the caller's wishes for a caring mother (once per child: the same
     body again is the stored wish, another body 409)."""
-    child = await repo.readable_child(session, ctx.actor, body.child_id)
-    if child is None:
-        raise ChildNotFound()
+    child = known(await repo.readable_child(session, ctx.actor, body.child_id), ChildNotFound)
     existing = await repo.wish(session, child.id)
     outcome: Outcome = "duplicate"
     if existing is not None:

@@ -24,7 +24,7 @@ the computed one; `residence_since` after `screened_on`; age 18 or more; birth a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final, Literal, NamedTuple, cast
@@ -301,6 +301,20 @@ def _bad_choice(column: str, value: str) -> str:
     return f"{ZH_BY_FIELD[column]}“{value}”无法识别，应为：{_HINT[column]}"
 
 
+def _choice(row_number: int, get: _Get, err: _Err, column: str, choices: Mapping[str, Any]) -> Any:
+    """The code `column` states, looked up in `choices` as written or else lower-cased; a value
+    not among them is the row's error (None)."""
+    x = get(column)
+    if x is None:
+        return None
+    value = choices.get(x)
+    if value is None:
+        value = choices.get(x.lower())
+    if value is None:
+        err(RowError(row_number, column, _bad_choice(column, x)))
+    return value
+
+
 def _bad_date(column: str, value: str) -> str:
     return f"{ZH_BY_FIELD[column]}“{value}”无法识别，应为 2012-03-05、2012/3/5 或 20120305"
 
@@ -365,14 +379,9 @@ def _check_person(row_number: int, get: _Get, err: _Err, today: date | None) -> 
         else:
             id_number, id_birth, id_gender = checked
 
-    gender: Gender | None = None
-    x = get("gender")
-    if x is not None:
-        gender = _GENDERS.get(x) or _GENDERS.get(x.lower())  # type: ignore[assignment]
-        if gender is None:
-            err(RowError(row_number, "gender", _bad_choice("gender", x)))
-        elif id_gender is not None and gender != id_gender:
-            err(RowError(row_number, "gender", "性别与身份证号不一致"))
+    gender: Gender | None = _choice(row_number, get, err, "gender", _GENDERS)
+    if gender is not None and id_gender is not None and gender != id_gender:
+        err(RowError(row_number, "gender", "性别与身份证号不一致"))
     if gender is None:
         gender = id_gender
 
@@ -434,25 +443,11 @@ def _check_places_and_dates(
 
 def _check_family(row_number: int, get: _Get, err: _Err) -> _Family:
     """Who the child came with, whether each parent can act as guardian, the guardian's phone."""
-    accompanied_by: Accompaniment | None = None
-    x = get("accompanied_by")
-    if x is not None:
-        accompanied_by = _ACCOMPANIMENTS.get(x) or _ACCOMPANIMENTS.get(x.lower())  # type: ignore[assignment]
-        if accompanied_by is None:
-            err(RowError(row_number, "accompanied_by", _bad_choice("accompanied_by", x)))
-
-    father_can_guard: bool | None = None
-    x = get("father_can_guard")
-    if x is not None:
-        father_can_guard = _YES_NO.get(x)
-        if father_can_guard is None and (father_can_guard := _YES_NO.get(x.lower())) is None:
-            err(RowError(row_number, "father_can_guard", _bad_choice("father_can_guard", x)))
-    mother_can_guard: bool | None = None
-    x = get("mother_can_guard")
-    if x is not None:
-        mother_can_guard = _YES_NO.get(x)
-        if mother_can_guard is None and (mother_can_guard := _YES_NO.get(x.lower())) is None:
-            err(RowError(row_number, "mother_can_guard", _bad_choice("mother_can_guard", x)))
+    accompanied_by: Accompaniment | None = _choice(
+        row_number, get, err, "accompanied_by", _ACCOMPANIMENTS
+    )
+    father_can_guard: bool | None = _choice(row_number, get, err, "father_can_guard", _YES_NO)
+    mother_can_guard: bool | None = _choice(row_number, get, err, "mother_can_guard", _YES_NO)
 
     guardian_phone: str | None = get("guardian_phone")
     if guardian_phone is not None and not (
@@ -464,12 +459,9 @@ def _check_family(row_number: int, get: _Get, err: _Err) -> _Family:
 
 def _check_school_health_claim(row_number: int, get: _Get, err: _Err) -> _School:
     """Schooling, disability (kind and grade) and the classification the file states."""
-    school_status: SchoolStatus | None = None
-    x = get("school_status")
-    if x is not None:
-        school_status = _SCHOOL_STATUSES.get(x) or _SCHOOL_STATUSES.get(x.lower())  # type: ignore[assignment]
-        if school_status is None:
-            err(RowError(row_number, "school_status", _bad_choice("school_status", x)))
+    school_status: SchoolStatus | None = _choice(
+        row_number, get, err, "school_status", _SCHOOL_STATUSES
+    )
 
     disability_kind: DisabilityKind | None = None
     disability_grade: int | None = None
@@ -489,16 +481,9 @@ def _check_school_health_claim(row_number: int, get: _Get, err: _Err) -> _School
             if found is not None:
                 disability_kind, disability_grade = found
 
-    stated: Classification | None = None
-    x = get("stated_classification")
-    if x is not None:
-        stated = _CLASSIFICATIONS.get(x) or _CLASSIFICATIONS.get(x.lower())  # type: ignore[assignment]
-        if stated is None:
-            err(
-                RowError(
-                    row_number, "stated_classification", _bad_choice("stated_classification", x)
-                )
-            )
+    stated: Classification | None = _choice(
+        row_number, get, err, "stated_classification", _CLASSIFICATIONS
+    )
     return school_status, disability_kind, disability_grade, stated
 
 

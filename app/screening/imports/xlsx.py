@@ -155,23 +155,27 @@ def check_members(zf: zipfile.ZipFile, limits: XlsxLimits = DEFAULT_LIMITS) -> N
         _too_large(total, limits)
 
 
+def _over(setting: str, limit: int, what_zh: str, what_en: str) -> None:
+    """Refuse a workbook past the byte limit `setting` (named in MB)."""
+    mb = limit // (1024 * 1024)
+    raise XlsxLimitExceeded(setting, limit, f"{what_zh} {mb} MB", f"{what_en} {mb} MB")
+
+
 def _too_large(size: int, limits: XlsxLimits) -> None:
-    mb = limits.max_uncompressed_bytes // (1024 * 1024)
-    raise XlsxLimitExceeded(
+    _over(
         "xlsx_max_uncompressed_bytes",
         limits.max_uncompressed_bytes,
-        f"解压后大小超过上限 {mb} MB",
-        f"the workbook uncompresses to more than the limit of {mb} MB",
+        "解压后大小超过上限",
+        "the workbook uncompresses to more than the limit of",
     )
 
 
 def _shared_too_large(size: int, limits: XlsxLimits) -> None:
-    mb = limits.max_shared_strings_bytes // (1024 * 1024)
-    raise XlsxLimitExceeded(
+    _over(
         "xlsx_max_shared_strings_bytes",
         limits.max_shared_strings_bytes,
-        f"共享字符串表超过上限 {mb} MB",
-        f"the shared-strings table exceeds the limit of {mb} MB",
+        "共享字符串表超过上限",
+        "the shared-strings table exceeds the limit of",
     )
 
 

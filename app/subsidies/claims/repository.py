@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.children.access import readable
+from app.kit.listing import where_given
 from app.models import Child, MedicalClaim
 
 
@@ -21,11 +22,7 @@ def claims_stmt(
         .join(Child, Child.id == MedicalClaim.child_id)
         .where(readable(principal))
     )
-    if child_id is not None:
-        stmt = stmt.where(MedicalClaim.child_id == child_id)
-    if status is not None:
-        stmt = stmt.where(MedicalClaim.status == status)
-    return stmt
+    return where_given(stmt, (MedicalClaim.child_id, child_id), (MedicalClaim.status, status))
 
 
 async def readable_claim(

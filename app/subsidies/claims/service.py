@@ -16,6 +16,7 @@ from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
+from app.kit.records import add_audited, known, out_of
 from app.models import MedicalClaim
 from app.subsidies import repository as repo
 from app.subsidies.claims import repository as claims_repo
@@ -33,9 +34,7 @@ async def create_claim(
         raise ValidationFailed(
             errors=[("service_date", "就医日期不能晚于今天", "The service date is in the future")]
         )
-    row = await repo.readable_child(session, ctx.actor, body.child_id)
-    if row is None:
-        raise ChildNotFound()
+    row = known(await repo.readable_child(session, ctx.actor, body.child_id), ChildNotFound)
     if row.approved_on > body.service_date or (
         row.revoked_on is not None and row.revoked_on <= body.service_date
     ):
@@ -81,16 +80,8 @@ async def create_claim(
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )
-    session.add(claim)
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "medical_claim.create",
-        "medical_claim",
-        claim.id,
-        {"child_id": str(body.child_id), "reimbursable_fen": claim.reimbursable_fen},
-    )
+    detail = {"child_id": str(body.child_id), "reimbursable_fen": claim.reimbursable_fen}
+    await add_audited(session, ctx, claim, "medical_claim.create", "medical_claim", detail)
     return claim
 
 
@@ -153,28 +144,14 @@ async def decide_claim(
 
 
 def claim_out(claim: MedicalClaim) -> ClaimOut:
-    return ClaimOut.model_validate(
-        {
-            "id": claim.id,
-            "child_id": claim.child_id,
-            "kind": claim.kind,
-            "service_date": claim.service_date,
-            "category": claim.category,
-            "bill_total": from_fen(claim.bill_total_fen),
-            "basic_insurance_paid": from_fen(claim.basic_insurance_paid_fen),
-            "other_insurance_paid": from_fen(claim.other_insurance_paid_fen),
-            "remainder": from_fen(claim.remainder_fen),
-            "reimbursable": from_fen(claim.reimbursable_fen),
-            "trace": claim.trace,
-            "status": claim.status,
-            "rejection_reason": claim.rejection_reason,
-            "created_at": claim.created_at,
-            "created_by": claim.created_by,
-            "decided_at": claim.decided_at,
-            "decided_by": claim.decided_by,
-            "paid_at": claim.paid_at,
-            "paid_by": claim.paid_by,
-        }
+    return out_of(
+        ClaimOut,
+        claim,
+        bill_total=from_fen(claim.bill_total_fen),
+        basic_insurance_paid=from_fen(claim.basic_insurance_paid_fen),
+        other_insurance_paid=from_fen(claim.other_insurance_paid_fen),
+        remainder=from_fen(claim.remainder_fen),
+        reimbursable=from_fen(claim.reimbursable_fen),
     )
 
 

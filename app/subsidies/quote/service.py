@@ -14,6 +14,7 @@ from app.children.errors import ChildNotFound
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.records import known
 from app.kit.vocab import Category, month_end, parse_month
 from app.subsidies import repository as repo
 from app.subsidies.facts import child_facts, with_values
@@ -71,9 +72,7 @@ async def quote(session: AsyncSession, ctx: RequestContext, body: QuoteRequest) 
             raise ValidationFailed(
                 errors=[("facts", "按儿童报价时事实取自台账", "Facts come from the ledger")]
             )
-        row = await repo.readable_child(session, ctx.actor, body.child_id)
-        if row is None:
-            raise ChildNotFound()
+        row = known(await repo.readable_child(session, ctx.actor, body.child_id), ChildNotFound)
         # The month's category: the one of its last day, from the history (a later change
         # does not reach back). The grant of a September takes the stage of 1 September.
         category = await history.value_on(

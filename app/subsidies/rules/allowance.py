@@ -17,14 +17,12 @@ from app.subsidies.rules.common import (
     YearMonth,
     build_result,
     exact_multiply,
-    ineligible_explanation,
+    not_payable,
     still_supported,
 )
 
 FULL_STANDARD: Final[frozenset[Category]] = frozenset({"orphan", "de_facto_unsupported"})
 """Categories paid the standard S itself; the others are paid S × the poor-family ratio."""
-
-ZERO: Final = Decimal("0.00")
 
 
 def living_allowance(
@@ -54,17 +52,14 @@ def living_allowance(
     inputs: dict[str, JSONValue] = {"month": str(due), "child": child.to_trace()}
     name_zh = CATEGORY_ZH[child.category]
     if not all(check.passed for check in checks):
-        zh, en = ineligible_explanation(checks)
-        return build_result(
-            rule="living_allowance",
-            rule_zh="生活补贴",
-            inputs=inputs,
-            checks=checks,
-            parameters=switch,
-            steps=[],
-            amount=ZERO,
-            explanation_zh=f"{name_zh} {due} 生活补贴{zh}",
-            explanation_en=f"Living allowance for {due}: {en}",
+        return not_payable(
+            "living_allowance",
+            "生活补贴",
+            inputs,
+            checks,
+            switch,
+            f"{name_zh} {due} 生活补贴",
+            f"Living allowance for {due}",
         )
 
     standard = params.at("living_allowance.standard", due.first_day)

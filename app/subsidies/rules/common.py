@@ -15,6 +15,7 @@ from app.subsidies.parameters import JSONValue, ParameterNotInForce, ParameterSe
 
 Status = Literal["pending", "active", "continued_schooling", "revoked"]
 STATUSES: Final[tuple[Status, ...]] = ("pending", "active", "continued_schooling", "revoked")
+ZERO: Final = Decimal("0.00")
 
 # Intermediate products must be exact: any rounding before the one a rule asks for is a bug,
 # so the context traps it instead of rounding silently (whatever the thread's context says).
@@ -218,6 +219,31 @@ def build_result(
         "explanation": {"zh": explanation_zh, "en": explanation_en},
     }
     return RuleResult(benefit=rule, amount=amount, eligible=eligible, trace=trace)
+
+
+def not_payable(
+    rule: str,
+    rule_zh: str,
+    inputs: dict[str, JSONValue],
+    checks: list[Check],
+    parameters: list[ParameterValue],
+    what_zh: str,
+    what_en: str,
+) -> RuleResult:
+    """The zero result of a benefit some check refused, explained by every failed check after
+    what was asked (`what_zh`, `what_en`)."""
+    zh, en = ineligible_explanation(checks)
+    return build_result(
+        rule=rule,
+        rule_zh=rule_zh,
+        inputs=inputs,
+        checks=checks,
+        parameters=parameters,
+        steps=[],
+        amount=ZERO,
+        explanation_zh=f"{what_zh}{zh}",
+        explanation_en=f"{what_en}: {en}",
+    )
 
 
 def ineligible_explanation(checks: list[Check]) -> tuple[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Final, Literal
 
 from app.kit.vocab import CATEGORY_ZH
@@ -18,7 +17,7 @@ from app.subsidies.rules.common import (
     active_on,
     build_result,
     check_date,
-    ineligible_explanation,
+    not_payable,
     still_a_child,
     still_supported,
 )
@@ -33,7 +32,6 @@ OCCASION_DAY: Final[dict[Occasion, tuple[int, int]]] = {
 """(rule we set) The day a holiday run counts children on, unless the run names its own:
 1 January (元旦, the first of the 两节) and 1 June (六一)."""
 
-ZERO: Final = Decimal("0.00")
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 
 
@@ -79,17 +77,14 @@ def education_grant(child: ChildFacts, school_year: str, params: ParameterSet) -
         "child": child.to_trace(),
     }
     if not all(check.passed for check in checks):
-        zh, en = ineligible_explanation(checks)
-        return build_result(
-            rule="education_grant",
-            rule_zh="助学金",
-            inputs=inputs,
-            checks=checks,
-            parameters=[stages, *switch],
-            steps=[],
-            amount=ZERO,
-            explanation_zh=f"{school_year} 学年助学金{zh}",
-            explanation_en=f"Education grant {school_year}: {en}",
+        return not_payable(
+            "education_grant",
+            "助学金",
+            inputs,
+            checks,
+            [stages, *switch],
+            f"{school_year} 学年助学金",
+            f"Education grant {school_year}",
         )
     grant = params.at(key, day)
     return build_result(
@@ -140,17 +135,14 @@ def holiday_condolence(
     }
     label_zh = f"{year} 年{OCCASION_ZH[occasion]}慰问金"
     if not all(check.passed for check in checks):
-        zh, en = ineligible_explanation(checks)
-        return build_result(
-            rule="holiday_condolence",
-            rule_zh="节日慰问",
-            inputs=inputs,
-            checks=checks,
-            parameters=[],
-            steps=[],
-            amount=ZERO,
-            explanation_zh=f"{label_zh}{zh}",
-            explanation_en=f"Holiday condolence {occasion} {year}: {en}",
+        return not_payable(
+            "holiday_condolence",
+            "节日慰问",
+            inputs,
+            checks,
+            [],
+            label_zh,
+            f"Holiday condolence {occasion} {year}",
         )
     amount = params.at(f"holiday.{occasion}", day)
     return build_result(

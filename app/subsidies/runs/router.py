@@ -6,16 +6,15 @@ admins, the leader and auditors read them. A draft run is not spent.
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
-from app.kit.idempotency import IdempotencyKey, create_once
+from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.records import create_keyed, with_id
 from app.kit.routes import acts, creates, reads
 from app.subsidies.auth import Decider, DistrictAdmin, DistrictReader
 from app.subsidies.rules import Occasion
@@ -42,18 +41,13 @@ _HOLIDAY = "holiday_condolence"
 async def create_education_grants(
     body: EducationGrantCreate,
     session: SessionDep,
-    actor: DistrictAdmin,
+    _: DistrictAdmin,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> BenefitRunOut | JSONResponse:
-    async def create() -> tuple[BenefitRunOut, uuid.UUID]:
-        out = await service.create_education_grants(session, ctx, body.school_year)
-        return out, out.id
-
-    owner, scope = str(actor.id), "subsidy.education_grants"
-    return await create_once(
-        session, idempotency_key, owner=owner, scope=scope, body=body, create=create
-    )
+    create = with_id(lambda: service.create_education_grants(session, ctx, body.school_year))
+    scope = "subsidy.education_grants"
+    return await create_keyed(session, ctx, idempotency_key, scope, body, create)
 
 
 @router.get(
@@ -98,18 +92,13 @@ async def list_education_grant_lines(
 async def create_holiday_run(
     body: HolidayRunCreate,
     session: SessionDep,
-    actor: DistrictAdmin,
+    _: DistrictAdmin,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> BenefitRunOut | JSONResponse:
-    async def create() -> tuple[BenefitRunOut, uuid.UUID]:
-        out = await service.create_holiday_run(session, ctx, body.occasion, body.year)
-        return out, out.id
-
-    owner, scope = str(actor.id), "subsidy.holiday_runs"
-    return await create_once(
-        session, idempotency_key, owner=owner, scope=scope, body=body, create=create
-    )
+    create = with_id(lambda: service.create_holiday_run(session, ctx, body.occasion, body.year))
+    scope = "subsidy.holiday_runs"
+    return await create_keyed(session, ctx, idempotency_key, scope, body, create)
 
 
 @router.get("/holiday-runs/{occasion}/{year}", **reads(BenefitRunOut, "Get a holiday run"))

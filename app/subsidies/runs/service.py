@@ -16,6 +16,7 @@ from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
+from app.kit.records import out_of
 from app.models import BenefitLine, BenefitRun
 from app.subsidies import repository as repo
 from app.subsidies.errors import RunExists, WrongState
@@ -211,19 +212,11 @@ async def approve_benefit_run(
 async def run_out(session: AsyncSession, run: BenefitRun) -> BenefitRunOut:
     """The run as the API shows it, its totals by town named."""
     towns = await repo.town_names(session)
-    return BenefitRunOut(
-        id=run.id,
-        benefit=run.benefit,
-        period=run.period,
-        reference_date=run.reference_date,
-        line_count=run.line_count,
+    return out_of(
+        BenefitRunOut,
+        run,
         total_amount=from_fen(run.total_fen),
         totals=totals_out(run.totals, towns),
-        status=run.status,
-        created_at=run.created_at,
-        created_by=run.created_by,
-        approved_at=run.approved_at,
-        approved_by=run.approved_by,
     )
 
 
@@ -235,17 +228,5 @@ async def run_lines(
     rows, nxt = await paginate(
         session, runs_repo.benefit_lines_stmt(run.id), [BenefitLine.id], limit=limit, cursor=cursor
     )
-    items = [
-        BenefitLineOut(
-            id=r.id,
-            child_id=r.child_id,
-            category=r.category,
-            town_code=r.town_code,
-            amount=from_fen(r.amount_fen),
-            payee=r.payee,
-            facts=r.facts,
-            parameters=r.parameters,
-        )
-        for r in rows
-    ]
+    items = [out_of(BenefitLineOut, r, amount=from_fen(r.amount_fen)) for r in rows]
     return Page(items=items, next_cursor=nxt)
