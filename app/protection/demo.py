@@ -21,6 +21,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password
+from app.auth.roles import Role
 from app.config import Settings
 from app.kit import idnumber
 from app.kit.context import keyring_from_settings
@@ -51,7 +52,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
                 username="protect",
                 password_hash=hash_password(DEMO_PASSWORD),
                 full_name="演示保护中心工作人员",
-                role="protection_staff",
+                role=Role.PROTECTION_STAFF,
                 area_code=district,
                 is_active=True,
                 failed_logins=0,

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
@@ -84,7 +85,7 @@ async def record_visit(
 async def due_for_sync(session: AsyncSession, ctx: RequestContext) -> list[FollowUpVisitOut]:
     """The follow-up visits a village director's phone should show (complete on every sync)."""
     principal = ctx.actor
-    if principal.role != "village_director" or principal.area_code is None:
+    if principal.role != Role.VILLAGE_DIRECTOR or principal.area_code is None:
         return []
     rows = await repo.due_follow_ups_of_village(session, principal.area_code)
     if rows:
