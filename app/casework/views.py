@@ -63,28 +63,11 @@ async def case_view(session: AsyncSession, ctx: RequestContext, case: Case) -> C
         assessment=case.assessment,
         assessed_on=case.assessed_on,
         plan_set_on=case.plan_set_on,
-        goals=[
-            GoalOut(
-                id=g.id,
-                domain=g.domain,
-                title=g.title,
-                planned_services=list(g.planned_services),
-                progress=g.progress,
-                retired=g.retired,
-            )
-            for g in goals
-        ],
+        goals=[GoalOut.model_validate(g, from_attributes=True) for g in goals],
         next_review_due=case.next_review_due,
         review_overdue=overdue(case, ctx),
         reviews=[
-            ReviewOut(
-                id=r.id,
-                reviewed_on=r.reviewed_on,
-                progress=list(r.progress),
-                summary=r.summary,
-                reviewer_name=r.reviewer_name,
-                created_at=r.created_at,
-            )
+            ReviewOut.model_validate(r, from_attributes=True)
             for r in await repo.reviews_of(session, case.id)
         ],
         minutes_delivered=await repo.minutes_of(session, case.id),
@@ -92,13 +75,7 @@ async def case_view(session: AsyncSession, ctx: RequestContext, case: Case) -> C
         outcome=case.outcome,
         closing_note=case.closing_note,
         steps=[
-            StepOut(
-                from_status=s.from_status,
-                to_status=s.to_status,
-                at=s.at,
-                actor_name=s.actor_name,
-                note=s.note,
-            )
+            StepOut.model_validate(s, from_attributes=True)
             for s in await repo.steps_of(session, case.id)
         ],
         version=case.version,
@@ -108,16 +85,4 @@ async def case_view(session: AsyncSession, ctx: RequestContext, case: Case) -> C
 
 
 def service_out(s: CaseService) -> ServiceOut:
-    return ServiceOut(
-        id=s.id,
-        case_id=s.case_id,
-        served_on=s.served_on,
-        minutes=s.minutes,
-        mode=s.mode,
-        goal_id=s.goal_id,
-        notes=s.notes,
-        disclosure=s.disclosure,
-        incident_id=s.incident_id,
-        worker_id=s.worker_id,
-        created_at=s.created_at,
-    )
+    return ServiceOut.model_validate(s, from_attributes=True)
