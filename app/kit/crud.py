@@ -40,6 +40,15 @@ class Versioned(Protocol):
 VersionedT = TypeVar("VersionedT", bound=Versioned)
 BodyT = TypeVar("BodyT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=BaseModel)
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+
+
+def out_of(model: type[OutT], row: object, **given: Any) -> OutT:
+    """`model` answered from `row`: each field is the row's attribute of the same name unless
+    `given` here (a computed, renamed or withheld value). A whole row of the same names:
+    `model.model_validate(row, from_attributes=True)`."""
+    values = {name: getattr(row, name) for name in model.model_fields if name not in given}
+    return model.model_validate(values | given)
 
 
 def etagged(response: Response, out: VersionedT) -> VersionedT:
@@ -71,6 +80,17 @@ async def create_keyed(
 
     owner = str(ctx.actor.id)
     return await create_once(session, key, owner=owner, scope=scope, body=body, create=create)
+
+
+def named_route(handler: HandlerT, name: str, **types: Any) -> HandlerT:
+    """`handler` named `name` (its operation id), its parameters typed by `types` (a body model,
+    a role guard): one handler of a route factory serves routes that differ only in those.
+
+        named_route(record, "add_tracing", body=TracingIn)
+    """
+    handler.__annotations__.update(types)
+    handler.__name__ = name
+    return handler
 
 
 def exports(
