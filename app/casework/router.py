@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.casework import agencies, service
@@ -35,7 +37,7 @@ from app.casework.schemas import (
 )
 from app.db import SessionDep
 from app.kit.context import RequestContext, RequestCtx
-from app.kit.crud import create_keyed, etagged, exports, xlsx_file
+from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, creates, lists, reads
@@ -170,34 +172,35 @@ async def get_case(
     return etagged(response, await service.get_case(session, ctx, case_id))
 
 
-@router.post(
-    "/cases/{case_id:uuid}/assessment",
-    **acts(CaseOut, "Needs assessment 需求评估 in the six domains (open → assessed)"),
-)
-async def assess_case(
-    case_id: uuid.UUID,
-    body: AssessmentIn,
-    response: Response,
-    session: SessionDep,
-    _: CaseWorker,
-    ctx: RequestCtx,
-) -> CaseOut:
-    return etagged(response, await service.assess(session, ctx, case_id, body))
+Step = Callable[[AsyncSession, RequestContext, uuid.UUID, Any], Awaitable[CaseOut]]
 
 
-@router.post(
-    "/cases/{case_id:uuid}/plan",
-    **acts(CaseOut, "The case plan 服务计划: goals and planned services (assessed → in_service)"),
-)
-async def plan_case(
-    case_id: uuid.UUID,
-    body: PlanIn,
-    response: Response,
-    session: SessionDep,
-    _: CaseWorker,
-    ctx: RequestCtx,
-) -> CaseOut:
-    return etagged(response, await service.set_plan(session, ctx, case_id, body))
+def _case_step(
+    path: str, name: str, body_model: type[BaseModel], guard: Any, step: Step, **route: Any
+) -> None:
+    """POST /cases/{case_id}/<path>: a step of the case's work (app.casework.service), taken
+    by those `guard` admits; the answer is the case, with its new ETag."""
+
+    async def take(
+        case_id: uuid.UUID,
+        body: BaseModel,
+        response: Response,
+        session: SessionDep,
+        _: Any,
+        ctx: RequestCtx,
+    ) -> CaseOut:
+        return etagged(response, await step(session, ctx, case_id, body))
+
+    handler = named_route(take, name, body=body_model, _=guard)
+    router.post(f"/cases/{{case_id:uuid}}/{path}", **acts(CaseOut, **route))(handler)
+
+
+# fmt: off
+_case_step("assessment", "assess_case", AssessmentIn, CaseWorker, service.assess,
+           summary="Needs assessment 需求评估 in the six domains (open → assessed)")
+_case_step("plan", "plan_case", PlanIn, CaseWorker, service.set_plan,
+           summary="The case plan 服务计划: goals and planned services (assessed → in_service)")
+# fmt: on
 
 
 @router.post(
@@ -234,30 +237,7 @@ async def list_case_services(
     return await service.list_services(session, ctx, case_id, limit=limit, cursor=cursor)
 
 
-@router.post(
-    "/cases/{case_id:uuid}/reviews",
-    **acts(
-        CaseOut, "A review 回顾 with progress per goal (only a case in service)", status_code=201
-    ),
-)
-async def review_case(
-    case_id: uuid.UUID,
-    body: ReviewIn,
-    response: Response,
-    session: SessionDep,
-    _: CaseWorker,
-    ctx: RequestCtx,
-) -> CaseOut:
-    return etagged(response, await service.review(session, ctx, case_id, body))
-
-
-@router.post("/cases/{case_id:uuid}/close", **acts(CaseOut, "Close a case 结案 with its outcome"))
-async def close_case(
-    case_id: uuid.UUID,
-    body: CloseIn,
-    response: Response,
-    session: SessionDep,
-    _: CaseCloser,
-    ctx: RequestCtx,
-) -> CaseOut:
-    return etagged(response, await service.close(session, ctx, case_id, body))
+_case_step("reviews", "review_case", ReviewIn, CaseWorker, service.review, status_code=201,
+           summary="A review 回顾 with progress per goal (only a case in service)")  # fmt: skip
+_case_step("close", "close_case", CloseIn, CaseCloser, service.close,
+           summary="Close a case 结案 with its outcome")  # fmt: skip

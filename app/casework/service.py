@@ -40,7 +40,7 @@ from app.incidents.service import open_draft_for_child
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
-from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep
+from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep, Child
 
 OPEN_STATUSES = ("open", "assessed", "in_service")
 
@@ -89,9 +89,11 @@ async def _saved(
 # -- opening -------------------------------------------------------------------------------------
 
 
-async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCreate) -> CaseOut:
-    """Open a case: a ledger child on social assistance (or the district's override with a
-    reason), given to a contracted agency whose contract runs today."""
+async def _judge_opening(
+    session: AsyncSession, ctx: RequestContext, body: CaseCreate
+) -> tuple[Child, list[dict[str, Any]]]:
+    """The child and the social assistance it receives, or 422 with every error: a ledger child,
+    an agency whose contract runs today, social assistance or else an override reason."""
     errors: list[tuple[str, str, str]] = []
     child = await repo.child(session, body.child_id)
     if child is None:
@@ -131,6 +133,13 @@ async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCrea
     if errors:
         raise ValidationFailed(errors=errors)
     assert child is not None
+    return child, assistance
+
+
+async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCreate) -> CaseOut:
+    """Open a case: a ledger child on social assistance (or the district's override with a
+    reason), given to a contracted agency whose contract runs today."""
+    child, assistance = await _judge_opening(session, ctx, body)
     if (open_id := await repo.open_case_of(session, child.id)) is not None:
         raise OpenCaseExists(extra={"open_case_id": str(open_id)})
     case = Case(
@@ -157,18 +166,12 @@ async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCrea
         ) from None
     session.add(_step(case, ctx, "open", note=body.reason))
     await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "case.create",
-        "case",
-        case.id,
-        {
-            "child_id": str(child.id),
-            "agency_id": str(body.agency_id),
-            "override": body.override_reason is not None,
-        },
-    )
+    detail = {
+        "child_id": str(child.id),
+        "agency_id": str(body.agency_id),
+        "override": body.override_reason is not None,
+    }
+    audit.record(session, ctx, "case.create", "case", case.id, detail)
     return await views.case_view(session, ctx, case)
 
 

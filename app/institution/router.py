@@ -40,9 +40,11 @@ from app.institution.schemas import (
     VolunteerPatch,
 )
 from app.kit.context import RequestCtx
+from app.kit.crud import create_keyed, etagged, exports, xlsx_file
 from app.kit.etag import set_etag
-from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
+from app.kit.idempotency import REPLAYED, IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, creates, lists, reads
 from app.kit.vocab import parse_optional_month
 
 router = APIRouter(prefix="/api/v1", tags=["institution"])
@@ -51,15 +53,9 @@ MonthQuery = Annotated[
     str | None, Query(description="A district month, YYYY-MM (Asia/Shanghai).", max_length=7)
 ]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PLAN_CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "Created", "model": CarePlanOut}
 }
-XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {}}, "description": "The report as .xlsx"}
-}
-CREATED = error_responses(400, 401, 403, 409, 422)
-LISTED = error_responses(401, 403, 422)
 
 
 def _replay(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
@@ -78,9 +74,7 @@ def _answer(outcome: Outcome, out: BaseModel) -> Any:
 
 @router.get(
     "/children/{child_id:uuid}/care-plan",
-    response_model=CarePlanOut,
-    summary="A resident's care plan for a year (养治教康 goals and services)",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(CarePlanOut, "A resident's care plan for a year (养治教康 goals and services)"),
 )
 async def get_care_plan(
     child_id: uuid.UUID,
@@ -122,10 +116,11 @@ async def put_care_plan(
 
 @router.post(
     "/institution/care-records",
-    response_model=CareRecordOut,
-    status_code=201,
-    summary="Record care given to a resident (idempotent on the client id)",
-    responses=_replay(CareRecordOut) | CREATED,
+    **creates(
+        CareRecordOut,
+        "Record care given to a resident (idempotent on the client id)",
+        replayed=_replay(CareRecordOut),
+    ),
 )
 async def create_care_record(
     body: CareRecordIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
@@ -135,9 +130,7 @@ async def create_care_record(
 
 @router.get(
     "/institution/care-records",
-    response_model=Page[CareRecordOut],
-    summary="Care records, per child and per domain",
-    responses=LISTED,
+    **lists(Page[CareRecordOut], "Care records, per child and per domain"),
 )
 async def list_care_records(
     session: SessionDep,
@@ -165,10 +158,11 @@ async def list_care_records(
 
 @router.post(
     "/institution/counselling-sessions",
-    response_model=CounsellingOut,
-    status_code=201,
-    summary="Record a counselling session (counsellor; art. 62 checked; idempotent on the id)",
-    responses=_replay(CounsellingOut) | CREATED,
+    **creates(
+        CounsellingOut,
+        "Record a counselling session (counsellor; art. 62 checked; idempotent on the id)",
+        replayed=_replay(CounsellingOut),
+    ),
 )
 async def create_counselling_session(
     body: CounsellingIn, session: SessionDep, _: CounsellingWriter, ctx: RequestCtx
@@ -178,9 +172,7 @@ async def create_counselling_session(
 
 @router.get(
     "/institution/counselling-sessions",
-    response_model=Page[CounsellingOut],
-    summary="Counselling sessions (never their confidential notes)",
-    responses=LISTED,
+    **lists(Page[CounsellingOut], "Counselling sessions (never their confidential notes)"),
 )
 async def list_counselling_sessions(
     session: SessionDep,
@@ -205,10 +197,11 @@ async def list_counselling_sessions(
 
 @router.get(
     "/institution/counselling-sessions/{session_id:uuid}",
-    response_model=CounsellingDetail,
-    summary="A counselling session; its confidential notes for counsellors and the district "
-    "admin only (audited)",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        CounsellingDetail,
+        "A counselling session; its confidential notes for counsellors and the district "
+        "admin only (audited)",
+    ),
 )
 async def get_counselling_session(
     session_id: uuid.UUID, session: SessionDep, _: CounsellingReader, ctx: RequestCtx
@@ -221,10 +214,11 @@ async def get_counselling_session(
 
 @router.post(
     "/institution/activities",
-    response_model=ActivityOut,
-    status_code=201,
-    summary="Record an outing, class or festival visit (idempotent on the client id)",
-    responses=_replay(ActivityOut) | CREATED,
+    **creates(
+        ActivityOut,
+        "Record an outing, class or festival visit (idempotent on the client id)",
+        replayed=_replay(ActivityOut),
+    ),
 )
 async def create_institute_activity(
     body: ActivityIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
@@ -234,9 +228,7 @@ async def create_institute_activity(
 
 @router.get(
     "/institution/activities",
-    response_model=Page[ActivityOut],
-    summary="Activities of the residents",
-    responses=LISTED,
+    **lists(Page[ActivityOut], "Activities of the residents"),
 )
 async def list_institute_activities(
     session: SessionDep,
@@ -264,11 +256,12 @@ async def list_institute_activities(
 
 @router.post(
     "/volunteers",
-    response_model=VolunteerOut,
-    status_code=201,
-    summary="Register a volunteer with the art. 62 record query (Idempotency-Key)",
-    tags=["institution"],
-    responses=REPLAYED | CREATED,
+    **creates(
+        VolunteerOut,
+        "Register a volunteer with the art. 62 record query (Idempotency-Key)",
+        tags=["institution"],
+        replayed=REPLAYED,
+    ),
 )
 async def create_volunteer(
     body: VolunteerIn,
@@ -277,25 +270,13 @@ async def create_volunteer(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    async def create() -> tuple[VolunteerOut, object]:
-        out = await volunteers.create_volunteer(session, ctx, body)
-        return out, out.id
-
-    return await create_once(
-        session,
-        idempotency_key,
-        owner=str(actor.id),
-        scope="volunteers",
-        body=body,
-        create=create,
-    )
+    key = idempotency_key
+    return await create_keyed(session, ctx, key, "volunteers", body, volunteers.create_volunteer)
 
 
 @router.get(
     "/volunteers",
-    response_model=Page[VolunteerOut],
-    summary="Volunteers, each with the standing of their record check today",
-    responses=LISTED,
+    **lists(Page[VolunteerOut], "Volunteers, each with the standing of their record check today"),
 )
 async def list_volunteers(
     session: SessionDep,
@@ -312,9 +293,7 @@ async def list_volunteers(
 
 @router.get(
     "/volunteers/{volunteer_id:uuid}",
-    response_model=VolunteerOut,
-    summary="A volunteer",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(VolunteerOut, "A volunteer"),
 )
 async def get_volunteer(
     volunteer_id: uuid.UUID,
@@ -330,9 +309,11 @@ async def get_volunteer(
 
 @router.patch(
     "/volunteers/{volunteer_id:uuid}",
-    response_model=VolunteerOut,
-    summary="Change a volunteer or record a renewed record query (needs If-Match)",
-    responses=error_responses(400, 401, 403, 404, 412, 422, 428),
+    **acts(
+        VolunteerOut,
+        "Change a volunteer or record a renewed record query (needs If-Match)",
+        errors=(400, 401, 403, 404, 412, 422, 428),
+    ),
 )
 async def update_volunteer(
     volunteer_id: uuid.UUID,
@@ -344,16 +325,16 @@ async def update_volunteer(
     if_match: IfMatch = None,
 ) -> VolunteerOut:
     out = await volunteers.update_volunteer(session, ctx, volunteer_id, body, if_match)
-    set_etag(response, out.version)
-    return out
+    return etagged(response, out)
 
 
 @router.post(
     "/institution/tutoring-sessions",
-    response_model=TutoringOut,
-    status_code=201,
-    summary="Record volunteers' tutoring of residents (art. 62 checked; idempotent on the id)",
-    responses=_replay(TutoringOut) | CREATED,
+    **creates(
+        TutoringOut,
+        "Record volunteers' tutoring of residents (art. 62 checked; idempotent on the id)",
+        replayed=_replay(TutoringOut),
+    ),
 )
 async def create_tutoring_session(
     body: TutoringIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
@@ -363,9 +344,7 @@ async def create_tutoring_session(
 
 @router.get(
     "/institution/tutoring-sessions",
-    response_model=Page[TutoringOut],
-    summary="Tutoring sessions",
-    responses=LISTED,
+    **lists(Page[TutoringOut], "Tutoring sessions"),
 )
 async def list_tutoring_sessions(
     session: SessionDep,
@@ -393,9 +372,7 @@ async def list_tutoring_sessions(
 
 @router.get(
     "/institution/reports/{month}",
-    response_model=ReportOut,
-    summary="The monthly institute report (养治教康月报)",
-    responses=error_responses(401, 403, 422),
+    **reads(ReportOut, "The monthly institute report (养治教康月报)", errors=(401, 403, 422)),
 )
 async def get_institution_report(
     month: str, session: SessionDep, _: InstituteReader, ctx: RequestCtx
@@ -405,16 +382,14 @@ async def get_institution_report(
 
 @router.get(
     "/institution/reports/{month}/export",
-    summary="The monthly institute report as .xlsx (Chinese headers)",
-    response_class=Response,
-    responses=XLSX_RESPONSE | error_responses(401, 403, 422),
+    **exports(
+        "The monthly institute report as .xlsx (Chinese headers)",
+        "The report as .xlsx",
+        errors=(401, 403, 422),
+    ),
 )
 async def export_institution_report(
     month: str, session: SessionDep, _: InstituteReader, ctx: RequestCtx
 ) -> Response:
     content = await report.export(session, ctx, month)
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="institution-{month}.xlsx"'},
-    )
+    return xlsx_file(content, f"institution-{month}.xlsx")
