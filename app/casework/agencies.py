@@ -18,6 +18,7 @@ from app.casework.schemas import AgencyCreate, AgencyMonthOut, AgencyOut
 from app.errors import Conflict
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
 from app.kit.spreadsheet import safe_row
@@ -34,16 +35,7 @@ MODE_ZH = {
 
 
 def agency_out(agency: CaseworkAgency) -> AgencyOut:
-    return AgencyOut(
-        id=agency.id,
-        name=agency.name,
-        contract_from=agency.contract_from,
-        contract_to=agency.contract_to,
-        hours_bought=agency.hours_bought,
-        hourly_rate=from_fen(agency.hourly_rate_fen),
-        version=agency.version,
-        created_at=agency.created_at,
-    )
+    return out_of(AgencyOut, agency, hourly_rate=from_fen(agency.hourly_rate_fen))
 
 
 async def create_agency(

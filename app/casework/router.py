@@ -27,7 +27,7 @@ from app.casework.schemas import (
     AssessmentIn,
     CaseCreate,
     CaseOut,
-    CaseStatus,
+    CaseQuery,
     CaseSummary,
     CloseIn,
     PlanIn,
@@ -41,7 +41,6 @@ from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, creates, lists, reads
-from app.kit.types import Timestamp
 
 router = APIRouter(prefix="/api/v1", tags=["casework 精准帮扶"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -137,30 +136,9 @@ async def create_case(
     **lists(Page[CaseSummary], "The cases the caller may see (a case worker: their agency's)"),
 )
 async def list_cases(
-    session: SessionDep,
-    _: CaseReader,
-    ctx: RequestCtx,
-    status: Annotated[CaseStatus | None, Query()] = None,
-    agency_id: Annotated[uuid.UUID | None, Query()] = None,
-    child_id: Annotated[uuid.UUID | None, Query()] = None,
-    review_overdue: Annotated[
-        bool, Query(description="Only cases whose review is overdue")
-    ] = False,
-    updated_since: Annotated[Timestamp | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: CaseReader, ctx: RequestCtx, query: Annotated[CaseQuery, Query()]
 ) -> Page[CaseSummary]:
-    return await service.list_cases(
-        session,
-        ctx,
-        status=status,
-        agency_id=agency_id,
-        child_id=child_id,
-        review_overdue=review_overdue,
-        updated_since=updated_since,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await service.list_cases(session, ctx, query)
 
 
 @router.get(

@@ -27,6 +27,7 @@ from app.casework.schemas import (
     AssessmentIn,
     CaseCreate,
     CaseOut,
+    CaseQuery,
     CaseSummary,
     CloseIn,
     PlanIn,
@@ -39,6 +40,7 @@ from app.errors import Conflict, ValidationFailed
 from app.incidents.service import open_draft_for_child
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.kit.pagination import Page, paginate
 from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep, Child
 
@@ -194,46 +196,27 @@ async def get_case(session: AsyncSession, ctx: RequestContext, case_id: uuid.UUI
 
 
 async def list_cases(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    status: str | None,
-    agency_id: uuid.UUID | None,
-    child_id: uuid.UUID | None,
-    review_overdue: bool,
-    updated_since: Any,
-    limit: int,
-    cursor: str | None,
+    session: AsyncSession, ctx: RequestContext, query: CaseQuery
 ) -> Page[CaseSummary]:
-    rows, nxt = await paginate(
-        session,
-        repo.cases_stmt(
-            ctx.actor,
-            status=status,
-            agency_id=agency_id,
-            child_id=child_id,
-            review_overdue_on=ctx.today if review_overdue else None,
-            updated_since=updated_since,
-        ),
-        [Case.created_at, Case.id],
-        limit=limit,
-        cursor=cursor,
+    stmt = repo.cases_stmt(
+        ctx.actor,
+        status=query.status,
+        agency_id=query.agency_id,
+        child_id=query.child_id,
+        review_overdue_on=ctx.today if query.review_overdue else None,
+        updated_since=query.updated_since,
     )
+    keys = [Case.created_at, Case.id]
+    rows, nxt = await paginate(session, stmt, keys, limit=query.limit, cursor=query.cursor)
     names = await repo.children_names(session, {c.child_id for c in rows})
     audit.record(session, ctx, "case.list", "case", None, {"ids": [str(c.id) for c in rows]})
     return Page(
         items=[
-            CaseSummary(
-                id=c.id,
-                child_id=c.child_id,
+            out_of(
+                CaseSummary,
+                c,
                 child_name=names.get(c.child_id, ""),
-                agency_id=c.agency_id,
-                status=c.status,
-                opened_on=c.opened_on,
-                next_review_due=c.next_review_due,
                 review_overdue=views.overdue(c, ctx),
-                outcome=c.outcome,
-                updated_at=c.updated_at,
             )
             for c in rows
         ],

@@ -16,24 +16,13 @@ from app.casework.schemas import (
 )
 from app.children.rules import age_on
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.models import Case, CaseService, Child
 
 
 def child_view(child: Child, ctx: RequestContext) -> CaseChild:
-    return CaseChild(
-        id=child.id,
-        name=child.name,
-        gender=child.gender,
-        birth_date=child.birth_date,
-        age=age_on(child.birth_date, ctx.today),
-        id_number=child.id_number_masked,
-        category=child.category,
-        placement=child.placement,
-        village_code=child.village_code,
-        guardians=list(child.guardians),
-        school_stage=child.school_stage,
-        school_name=child.school_name,
-    )
+    age = age_on(child.birth_date, ctx.today)
+    return out_of(CaseChild, child, age=age, id_number=child.id_number_masked)
 
 
 def overdue(case: Case, ctx: RequestContext) -> bool:
@@ -49,38 +38,18 @@ async def case_view(session: AsyncSession, ctx: RequestContext, case: Case) -> C
     assert child is not None  # a foreign key
     names = await repo.agency_names(session, {case.agency_id})
     goals = await repo.goals_of(session, case.id)
-    return CaseOut(
-        id=case.id,
-        status=case.status,
+    reviews = await repo.reviews_of(session, case.id)
+    steps = await repo.steps_of(session, case.id)
+    return out_of(
+        CaseOut,
+        case,
         child=child_view(child, ctx),
-        agency_id=case.agency_id,
         agency_name=names.get(case.agency_id, ""),
-        reason=case.reason,
-        assistance=list(case.assistance),
-        override_reason=case.override_reason,
-        opened_on=case.opened_on,
-        opened_by=case.opened_by,
-        assessment=case.assessment,
-        assessed_on=case.assessed_on,
-        plan_set_on=case.plan_set_on,
         goals=[GoalOut.model_validate(g, from_attributes=True) for g in goals],
-        next_review_due=case.next_review_due,
         review_overdue=overdue(case, ctx),
-        reviews=[
-            ReviewOut.model_validate(r, from_attributes=True)
-            for r in await repo.reviews_of(session, case.id)
-        ],
+        reviews=[ReviewOut.model_validate(r, from_attributes=True) for r in reviews],
         minutes_delivered=await repo.minutes_of(session, case.id),
-        closed_on=case.closed_on,
-        outcome=case.outcome,
-        closing_note=case.closing_note,
-        steps=[
-            StepOut.model_validate(s, from_attributes=True)
-            for s in await repo.steps_of(session, case.id)
-        ],
-        version=case.version,
-        created_at=case.created_at,
-        updated_at=case.updated_at,
+        steps=[StepOut.model_validate(s, from_attributes=True) for s in steps],
     )
 
 

@@ -22,19 +22,21 @@ from app.institution.auth import (
 from app.institution.common import Outcome
 from app.institution.schemas import (
     ActivityIn,
-    ActivityKind,
     ActivityOut,
-    CareDomain,
+    ActivityQuery,
     CarePlanIn,
     CarePlanOut,
     CareRecordIn,
     CareRecordOut,
+    CareRecordQuery,
     CounsellingDetail,
     CounsellingIn,
     CounsellingOut,
+    CounsellingQuery,
     ReportOut,
     TutoringIn,
     TutoringOut,
+    TutoringQuery,
     VolunteerIn,
     VolunteerOut,
     VolunteerPatch,
@@ -45,13 +47,9 @@ from app.kit.etag import set_etag
 from app.kit.idempotency import REPLAYED, IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, creates, lists, reads
-from app.kit.vocab import parse_optional_month
 
 router = APIRouter(prefix="/api/v1", tags=["institution"])
 
-MonthQuery = Annotated[
-    str | None, Query(description="A district month, YYYY-MM (Asia/Shanghai).", max_length=7)
-]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 PLAN_CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "Created", "model": CarePlanOut}
@@ -136,21 +134,9 @@ async def list_care_records(
     session: SessionDep,
     _: InstituteReader,
     ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    domain: CareDomain | None = None,
-    month: MonthQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Annotated[CareRecordQuery, Query()],
 ) -> Page[CareRecordOut]:
-    return await records.list_care_records(
-        session,
-        ctx,
-        child_id=child_id,
-        domain=domain,
-        month=parse_optional_month(month),
-        limit=limit,
-        cursor=cursor,
-    )
+    return await records.list_care_records(session, ctx, query)
 
 
 # ---------------------------------------------------------------- counselling
@@ -178,21 +164,9 @@ async def list_counselling_sessions(
     session: SessionDep,
     _: CounsellingReader,
     ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    counsellor_id: uuid.UUID | None = None,
-    month: MonthQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Annotated[CounsellingQuery, Query()],
 ) -> Page[CounsellingOut]:
-    return await counselling.list_sessions(
-        session,
-        ctx,
-        child_id=child_id,
-        counsellor_id=counsellor_id,
-        month=parse_optional_month(month),
-        limit=limit,
-        cursor=cursor,
-    )
+    return await counselling.list_sessions(session, ctx, query)
 
 
 @router.get(
@@ -234,21 +208,9 @@ async def list_institute_activities(
     session: SessionDep,
     _: InstituteReader,
     ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    kind: ActivityKind | None = None,
-    month: MonthQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Annotated[ActivityQuery, Query()],
 ) -> Page[ActivityOut]:
-    return await records.list_activities(
-        session,
-        ctx,
-        child_id=child_id,
-        kind=kind,
-        month=parse_optional_month(month),
-        limit=limit,
-        cursor=cursor,
-    )
+    return await records.list_activities(session, ctx, query)
 
 
 # ---------------------------------------------------------------- volunteers and tutoring
@@ -350,21 +312,9 @@ async def list_tutoring_sessions(
     session: SessionDep,
     _: InstituteReader,
     ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    volunteer_id: uuid.UUID | None = None,
-    month: MonthQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Annotated[TutoringQuery, Query()],
 ) -> Page[TutoringOut]:
-    return await volunteers.list_tutoring(
-        session,
-        ctx,
-        child_id=child_id,
-        volunteer_id=volunteer_id,
-        month=parse_optional_month(month),
-        limit=limit,
-        cursor=cursor,
-    )
+    return await volunteers.list_tutoring(session, ctx, query)
 
 
 # ---------------------------------------------------------------- the monthly report

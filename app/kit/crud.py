@@ -16,20 +16,36 @@ async def export_report(...) -> Response:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import error_responses
 from app.kit.context import RequestContext
 from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
+from app.kit.pagination import MAX_LIMIT
 from app.kit.routes import READ_ERRORS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size (1–500).")]
+Cursor = Annotated[
+    str | None, Field(max_length=500, description="Opaque cursor from `next_cursor`.")
+]
+"""The page of a list's query model (the same parameters as LimitQuery and CursorQuery):
+
+    class ThingQuery(BaseModel):          # in the domain's schemas.py, the filters first
+        status: ThingStatus | None = None
+        limit: Limit = 50
+        cursor: Cursor = None
+
+    async def list_things(..., query: Annotated[ThingQuery, Query()]) -> Page[ThingOut]:
+        return await service.list_things(session, ctx, query)
+"""
 
 
 class Versioned(Protocol):

@@ -18,7 +18,6 @@ from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, creates, lists, reads
-from app.kit.types import Timestamp
 from app.protection import deadlines, followups, occupancy, service, steps, views
 from app.protection.auth import (
     CentreReader,
@@ -35,10 +34,9 @@ from app.protection.schemas import (
     FollowUpVisitDone,
     FollowUpVisitOut,
     IntakeCreate,
-    IntakeKind,
     IntakeOut,
     IntakePatch,
-    IntakeStatus,
+    IntakeQuery,
     IntakeStatusOut,
     OccupancyOut,
     PlacementIn,
@@ -86,26 +84,9 @@ async def create_intake(
     ),
 )
 async def list_intakes(
-    session: SessionDep,
-    _: IntakeReader,
-    ctx: RequestCtx,
-    status: Annotated[IntakeStatus | None, Query()] = None,
-    kind: Annotated[IntakeKind | None, Query()] = None,
-    admitted_from: Annotated[Timestamp | None, Query()] = None,
-    admitted_to: Annotated[Timestamp | None, Query(description="Exclusive")] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: IntakeReader, ctx: RequestCtx, query: Annotated[IntakeQuery, Query()]
 ) -> Page[IntakeOut | IntakeStatusOut]:
-    return await service.list_intakes(
-        session,
-        ctx,
-        status=status,
-        kind=kind,
-        admitted_from=admitted_from,
-        admitted_to=admitted_to,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await service.list_intakes(session, ctx, query)
 
 
 @router.get(

@@ -9,7 +9,7 @@ its status only. Every read is audited (a confidential intake's too, with who re
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +26,13 @@ from app.protection import repository as repo
 from app.protection.enrolment import ID_CONTEXT, child_id_number
 from app.protection.errors import IntakeClosed, IntakeNotFound, OpenIntakeExists
 from app.protection.rules import confidential, day_of
-from app.protection.schemas import IntakeCreate, IntakeOut, IntakePatch, IntakeStatusOut
+from app.protection.schemas import (
+    IntakeCreate,
+    IntakeOut,
+    IntakePatch,
+    IntakeQuery,
+    IntakeStatusOut,
+)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 ANNOUNCE_AHEAD = timedelta(hours=24)
@@ -224,34 +230,19 @@ def _carried_facts(
 
 
 async def list_intakes(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    status: str | None,
-    kind: str | None,
-    admitted_from: datetime | None,
-    admitted_to: datetime | None,
-    limit: int,
-    cursor: str | None,
+    session: AsyncSession, ctx: RequestContext, query: IntakeQuery
 ) -> Page[IntakeOut | IntakeStatusOut]:
     """The intakes the caller may see, in order of admission (the police: their own, status only)."""
-    errors: Errors = []
-    if admitted_from and admitted_to and admitted_from > admitted_to:
-        errors.append(
-            ("admitted_to", "截止时间早于起始时间", "admitted_to is before admitted_from")
+    start, end = query.admitted_from, query.admitted_to
+    if start and end and start > end:
+        raise ValidationFailed(
+            errors=[("admitted_to", "截止时间早于起始时间", "admitted_to is before admitted_from")]
         )
-    if errors:
-        raise ValidationFailed(errors=errors)
     stmt = repo.list_stmt(
-        ctx.actor, status=status, kind=kind, admitted_from=admitted_from, admitted_to=admitted_to
+        ctx.actor, status=query.status, kind=query.kind, admitted_from=start, admitted_to=end
     )
-    rows, nxt = await paginate(
-        session,
-        stmt,
-        [ProtectionIntake.admitted_at, ProtectionIntake.id],
-        limit=limit,
-        cursor=cursor,
-    )
+    keys = [ProtectionIntake.admitted_at, ProtectionIntake.id]
+    rows, nxt = await paginate(session, stmt, keys, limit=query.limit, cursor=query.cursor)
     items = await views.views(session, ctx.actor, rows)
     audit.record(
         session,
@@ -262,7 +253,7 @@ async def list_intakes(
         {
             "ids": [str(r.id) for r in rows],
             "confidential": [str(r.id) for r in rows if confidential(r.kind, r.basis)],
-            "filters": {"status": status, "kind": kind},
+            "filters": {"status": query.status, "kind": query.kind},
         },
     )
     return Page(items=items, next_cursor=nxt)

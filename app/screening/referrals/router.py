@@ -12,23 +12,21 @@ from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.crud import create_keyed
 from app.kit.idempotency import IdempotencyKey
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
 from app.kit.routes import acts, creates, lists, reads
-from app.kit.types import Timestamp
 from app.referrals.schemas import AcknowledgeIn
 from app.screening.referrals import service
 from app.screening.referrals.auth import AgencyWriter, Reader, Referrer, StatsReader
-from app.screening.referrals.findings import Finding, Outcome, ScreeningAgency
 from app.screening.referrals.schemas import (
     OutcomeIn,
     ScreeningReferralBatch,
     ScreeningReferralCreate,
     ScreeningReferralOut,
+    ScreeningReferralQuery,
     ScreeningReferralStats,
 )
 
 router = APIRouter(prefix="/api/v1/screening/referrals", tags=["screening 监测摸排"])
-Status = Annotated[str | None, Query(pattern="^(pending|acknowledged|completed)$")]
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "A replay of the same Idempotency-Key and body"}
 }
@@ -65,29 +63,9 @@ async def list_screening_referrals(
     session: SessionDep,
     _: Reader,
     ctx: RequestCtx,
-    status: Status = None,
-    finding: Annotated[Finding | None, Query()] = None,
-    agency: Annotated[ScreeningAgency | None, Query()] = None,
-    outcome: Annotated[Outcome | None, Query()] = None,
-    town_code: Annotated[str | None, Query(pattern=r"^\d{9}$")] = None,
-    escalated: Annotated[bool | None, Query()] = None,
-    updated_since: Annotated[Timestamp | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Annotated[ScreeningReferralQuery, Query()],
 ) -> Page[ScreeningReferralOut]:
-    return await service.list_referrals(
-        session,
-        ctx,
-        limit=limit,
-        cursor=cursor,
-        status=status,
-        finding=finding,
-        agency=agency,
-        outcome=outcome,
-        town_code=town_code,
-        escalated=escalated,
-        updated_since=updated_since,
-    )
+    return await service.list_referrals(session, ctx, query)
 
 
 @router.get(

@@ -36,6 +36,7 @@ from app.screening.referrals.schemas import (
     ScreeningReferralBatch,
     ScreeningReferralCreate,
     ScreeningReferralOut,
+    ScreeningReferralQuery,
     ScreeningReferralStats,
     SkippedRecord,
     TownCounts,
@@ -280,20 +281,11 @@ async def refer(
 
 
 async def list_referrals(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    limit: int,
-    cursor: str | None,
-    **filters: Any,
+    session: AsyncSession, ctx: RequestContext, query: ScreeningReferralQuery
 ) -> Page[ScreeningReferralOut]:
-    rows, nxt = await paginate(
-        session,
-        repo.list_stmt(ctx.actor, **filters),
-        [Referral.created_at, Referral.id],
-        limit=limit,
-        cursor=cursor,
-    )
+    stmt = repo.list_stmt(ctx.actor, **query.filters())
+    keys = [Referral.created_at, Referral.id]
+    rows, nxt = await paginate(session, stmt, keys, limit=query.limit, cursor=query.cursor)
     audit.record(
         session,
         ctx,
