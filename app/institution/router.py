@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -42,7 +43,7 @@ from app.institution.schemas import (
     VolunteerPatch,
 )
 from app.kit.context import RequestCtx
-from app.kit.crud import create_keyed, etagged, exports, xlsx_file
+from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.etag import set_etag
 from app.kit.idempotency import REPLAYED, IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
@@ -65,6 +66,34 @@ def _answer(outcome: Outcome, out: BaseModel) -> Any:
     if outcome == "duplicate":
         return JSONResponse(out.model_dump(mode="json"), status_code=200)
     return out
+
+
+def _records(
+    path: str,
+    names: tuple[str, str],
+    summaries: tuple[str, str],
+    models: tuple[type[BaseModel], type[BaseModel], type[BaseModel]],
+    guards: tuple[Any, Any],
+    service: tuple[Callable[..., Awaitable[tuple[Outcome, Any]]], Callable[..., Awaitable[Any]]],
+) -> None:
+    """POST and GET `path`: a kind of institute-care record (app.institution.common), created
+    once under its client id (201; a retry with the same body: the stored record, 200) and
+    listed by its query. `models`: the body, the answer and the query; `guards`: who may
+    write, who may read; `service`: its create and list functions."""
+    body_model, out, query_model = models
+    create, list_records = service
+
+    async def create_record(body: BaseModel, session: SessionDep, _: Any, ctx: RequestCtx) -> Any:
+        return _answer(*await create(session, ctx, body))
+
+    async def read_records(session: SessionDep, _: Any, ctx: RequestCtx, query: Any) -> Any:
+        return await list_records(session, ctx, query)
+
+    created = creates(out, summaries[0], replayed=_replay(out))
+    router.post(path, **created)(named_route(create_record, names[0], body=body_model, _=guards[0]))
+    query = Annotated[query_model, Query()]  # type: ignore[valid-type]
+    listed = lists(Page[out], summaries[1])  # type: ignore[valid-type]
+    router.get(path, **listed)(named_route(read_records, names[1], _=guards[1], query=query))
 
 
 # ---------------------------------------------------------------- care plans
@@ -112,61 +141,30 @@ async def put_care_plan(
 # ---------------------------------------------------------------- care records
 
 
-@router.post(
-    "/institution/care-records",
-    **creates(
-        CareRecordOut,
-        "Record care given to a resident (idempotent on the client id)",
-        replayed=_replay(CareRecordOut),
-    ),
+# fmt: off
+_records(
+    "/institution/care-records", ("create_care_record", "list_care_records"),
+    ("Record care given to a resident (idempotent on the client id)",
+     "Care records, per child and per domain"),
+    (CareRecordIn, CareRecordOut, CareRecordQuery), (InstituteWriter, InstituteReader),
+    (records.create_care_record, records.list_care_records),
 )
-async def create_care_record(
-    body: CareRecordIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
-) -> Any:
-    return _answer(*await records.create_care_record(session, ctx, body))
-
-
-@router.get(
-    "/institution/care-records",
-    **lists(Page[CareRecordOut], "Care records, per child and per domain"),
-)
-async def list_care_records(
-    session: SessionDep,
-    _: InstituteReader,
-    ctx: RequestCtx,
-    query: Annotated[CareRecordQuery, Query()],
-) -> Page[CareRecordOut]:
-    return await records.list_care_records(session, ctx, query)
+# fmt: on
 
 
 # ---------------------------------------------------------------- counselling
 
 
-@router.post(
+# fmt: off
+_records(
     "/institution/counselling-sessions",
-    **creates(
-        CounsellingOut,
-        "Record a counselling session (counsellor; art. 62 checked; idempotent on the id)",
-        replayed=_replay(CounsellingOut),
-    ),
+    ("create_counselling_session", "list_counselling_sessions"),
+    ("Record a counselling session (counsellor; art. 62 checked; idempotent on the id)",
+     "Counselling sessions (never their confidential notes)"),
+    (CounsellingIn, CounsellingOut, CounsellingQuery), (CounsellingWriter, CounsellingReader),
+    (counselling.create_session, counselling.list_sessions),
 )
-async def create_counselling_session(
-    body: CounsellingIn, session: SessionDep, _: CounsellingWriter, ctx: RequestCtx
-) -> Any:
-    return _answer(*await counselling.create_session(session, ctx, body))
-
-
-@router.get(
-    "/institution/counselling-sessions",
-    **lists(Page[CounsellingOut], "Counselling sessions (never their confidential notes)"),
-)
-async def list_counselling_sessions(
-    session: SessionDep,
-    _: CounsellingReader,
-    ctx: RequestCtx,
-    query: Annotated[CounsellingQuery, Query()],
-) -> Page[CounsellingOut]:
-    return await counselling.list_sessions(session, ctx, query)
+# fmt: on
 
 
 @router.get(
@@ -186,31 +184,15 @@ async def get_counselling_session(
 # ---------------------------------------------------------------- activities
 
 
-@router.post(
-    "/institution/activities",
-    **creates(
-        ActivityOut,
-        "Record an outing, class or festival visit (idempotent on the client id)",
-        replayed=_replay(ActivityOut),
-    ),
+# fmt: off
+_records(
+    "/institution/activities", ("create_institute_activity", "list_institute_activities"),
+    ("Record an outing, class or festival visit (idempotent on the client id)",
+     "Activities of the residents"),
+    (ActivityIn, ActivityOut, ActivityQuery), (InstituteWriter, InstituteReader),
+    (records.create_activity, records.list_activities),
 )
-async def create_institute_activity(
-    body: ActivityIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
-) -> Any:
-    return _answer(*await records.create_activity(session, ctx, body))
-
-
-@router.get(
-    "/institution/activities",
-    **lists(Page[ActivityOut], "Activities of the residents"),
-)
-async def list_institute_activities(
-    session: SessionDep,
-    _: InstituteReader,
-    ctx: RequestCtx,
-    query: Annotated[ActivityQuery, Query()],
-) -> Page[ActivityOut]:
-    return await records.list_activities(session, ctx, query)
+# fmt: on
 
 
 # ---------------------------------------------------------------- volunteers and tutoring
@@ -290,31 +272,15 @@ async def update_volunteer(
     return etagged(response, out)
 
 
-@router.post(
-    "/institution/tutoring-sessions",
-    **creates(
-        TutoringOut,
-        "Record volunteers' tutoring of residents (art. 62 checked; idempotent on the id)",
-        replayed=_replay(TutoringOut),
-    ),
+# fmt: off
+_records(
+    "/institution/tutoring-sessions", ("create_tutoring_session", "list_tutoring_sessions"),
+    ("Record volunteers' tutoring of residents (art. 62 checked; idempotent on the id)",
+     "Tutoring sessions"),
+    (TutoringIn, TutoringOut, TutoringQuery), (InstituteWriter, InstituteReader),
+    (volunteers.create_tutoring, volunteers.list_tutoring),
 )
-async def create_tutoring_session(
-    body: TutoringIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
-) -> Any:
-    return _answer(*await volunteers.create_tutoring(session, ctx, body))
-
-
-@router.get(
-    "/institution/tutoring-sessions",
-    **lists(Page[TutoringOut], "Tutoring sessions"),
-)
-async def list_tutoring_sessions(
-    session: SessionDep,
-    _: InstituteReader,
-    ctx: RequestCtx,
-    query: Annotated[TutoringQuery, Query()],
-) -> Page[TutoringOut]:
-    return await volunteers.list_tutoring(session, ctx, query)
+# fmt: on
 
 
 # ---------------------------------------------------------------- the monthly report
