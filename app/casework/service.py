@@ -13,6 +13,7 @@ reviews only `in_service`. A closed case takes nothing more.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -71,6 +72,16 @@ def _step(case: Case, ctx: RequestContext, to: str, note: str | None = None) -> 
 def _not_future(ctx: RequestContext, field: str, value: Any, errors: list[Any]) -> None:
     if value > ctx.today:
         errors.append((field, "日期不能晚于今天", "The date is in the future"))
+
+
+def _case_day(
+    ctx: RequestContext, case: Case, field: str, day: date, what: str, errors: list[Any]
+) -> None:
+    """A day of the case's work (`what` names it in Chinese): not in the future, not before
+    the case opened."""
+    _not_future(ctx, field, day, errors)
+    if day < case.opened_on:
+        errors.append((field, f"{what}早于开案日期", f"{field} is before the case opened"))
 
 
 async def _saved(
@@ -234,11 +245,7 @@ async def assess(
     case = await _visible(session, ctx, case_id, lock=True)
     _refuse(case, "评估", "be assessed", OPEN_STATUSES)
     errors: list[tuple[str, str, str]] = []
-    _not_future(ctx, "assessed_on", body.assessed_on, errors)
-    if body.assessed_on < case.opened_on:
-        errors.append(
-            ("assessed_on", "评估日期早于开案日期", "assessed_on is before the case opened")
-        )
+    _case_day(ctx, case, "assessed_on", body.assessed_on, "评估日期", errors)
     if errors:
         raise ValidationFailed(errors=errors)
     case.assessment = {d: getattr(body, d).model_dump() for d in DOMAINS}
@@ -320,9 +327,7 @@ async def add_service(
     agency = await repo.get_agency(session, ctx.actor, case.agency_id)
     assert agency is not None  # the case is visible: so is its agency
     errors: list[tuple[str, str, str]] = []
-    _not_future(ctx, "served_on", body.served_on, errors)
-    if body.served_on < case.opened_on:
-        errors.append(("served_on", "服务日期早于开案日期", "served_on is before the case opened"))
+    _case_day(ctx, case, "served_on", body.served_on, "服务日期", errors)
     if not agency.contract_from <= body.served_on <= agency.contract_to:
         errors.append(
             ("served_on", "服务日期不在机构合同期内", "served_on is outside the agency's contract")
@@ -341,16 +346,10 @@ async def add_service(
     if errors:
         raise ValidationFailed(errors=errors)
     service = CaseService(
-        id=body.id,
         case_id=case.id,
         agency_id=case.agency_id,
         worker_id=ctx.actor.id,
-        served_on=body.served_on,
-        minutes=body.minutes,
-        mode=body.mode,
-        goal_id=body.goal_id,
-        notes=body.notes,
-        disclosure=body.disclosure,
+        **body.model_dump(exclude={"disclosure_note"}),
     )
     session.add(service)
     try:
@@ -459,9 +458,7 @@ async def close(
     case = await _visible(session, ctx, case_id, lock=True)
     _refuse(case, "结案", "be closed", OPEN_STATUSES)
     errors: list[tuple[str, str, str]] = []
-    _not_future(ctx, "closed_on", body.closed_on, errors)
-    if body.closed_on < case.opened_on:
-        errors.append(("closed_on", "结案日期早于开案日期", "closed_on is before the case opened"))
+    _case_day(ctx, case, "closed_on", body.closed_on, "结案日期", errors)
     if errors:
         raise ValidationFailed(errors=errors)
     session.add(_step(case, ctx, "closed", note=body.note))
