@@ -14,6 +14,7 @@ from app.auth.roles import Role
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.kit.pagination import Page, after, checked_cursor, encode_cursor
 from app.models import ProtectionFollowUpVisit
 from app.protection import repository as repo
@@ -24,17 +25,9 @@ from app.protection.schemas import FollowUpVisitDone, FollowUpVisitOut
 def to_out(
     v: ProtectionFollowUpVisit, child_name: str | None, address: str | None, today: date
 ) -> FollowUpVisitOut:
-    return FollowUpVisitOut(
-        id=v.id,
-        intake_id=v.intake_id,
-        village_code=v.village_code,
-        seq=v.seq,
-        due_on=v.due_on,
-        overdue=v.visited_on is None and v.due_on < today,
-        visited_on=v.visited_on,
-        note=v.note,
-        child_name=child_name,
-        family_address=address,
+    overdue = v.visited_on is None and v.due_on < today
+    return out_of(
+        FollowUpVisitOut, v, overdue=overdue, child_name=child_name, family_address=address
     )
 
 

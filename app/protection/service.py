@@ -25,7 +25,7 @@ from app.protection import enrolment, views
 from app.protection import repository as repo
 from app.protection.enrolment import ID_CONTEXT, child_id_number
 from app.protection.errors import IntakeClosed, IntakeNotFound, OpenIntakeExists
-from app.protection.rules import confidential, day_of
+from app.protection.rules import CHILD_FACTS, confidential, day_of
 from app.protection.schemas import (
     IntakeCreate,
     IntakeOut,
@@ -78,7 +78,7 @@ def check_child(
 
 
 def _set_child(intake: ProtectionIntake, facts: dict[str, Any], ctx: RequestContext) -> None:
-    for field in ("name", "gender", "estimated_birth_year", "description"):
+    for field in CHILD_FACTS:
         if field in facts:
             setattr(intake, f"child_{field}", facts[field])
     if "photo_refs" in facts:

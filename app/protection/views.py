@@ -20,7 +20,7 @@ from app.models import (
 )
 from app.protection import repository as repo
 from app.protection.auth import CONFIDENTIAL_CIRCLE
-from app.protection.rules import confidential
+from app.protection.rules import CHILD_FACTS, confidential
 from app.protection.schemas import (
     AssessmentOut,
     ChildOut,
@@ -59,11 +59,8 @@ def _enrolment(intake: ProtectionIntake) -> EnrolmentOut | None:
 
 def _child(intake: ProtectionIntake) -> ChildOut:
     return ChildOut(
-        name=intake.child_name,
+        **{fact: getattr(intake, f"child_{fact}") for fact in CHILD_FACTS},
         id_number=intake.child_id_number_masked,
-        gender=intake.child_gender,
-        estimated_birth_year=intake.child_estimated_birth_year,
-        description=intake.child_description,
         photo_refs=list(intake.child_photo_refs or []),
     )
 
