@@ -21,6 +21,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 from fastapi import Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import error_responses
@@ -57,6 +58,7 @@ VersionedT = TypeVar("VersionedT", bound=Versioned)
 BodyT = TypeVar("BodyT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=BaseModel)
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
+RowT = TypeVar("RowT", bound=tuple[Any, ...])
 
 
 def out_of(model: type[OutT], row: object, **given: Any) -> OutT:
@@ -126,3 +128,15 @@ def xlsx_file(content: bytes, filename: str) -> Response:
     """An .xlsx workbook as a download named `filename`."""
     disposition = f'attachment; filename="{filename}"'
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
+
+
+def where_equal(stmt: Select[RowT], *pairs: tuple[Any, object]) -> Select[RowT]:
+    """`stmt` narrowed to the rows whose column equals each value given; a value of None
+    filters nothing (a list's optional filters):
+
+        where_equal(select(Case), (Case.status, status), (Case.agency_id, agency_id))
+    """
+    for column, value in pairs:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
