@@ -1,16 +1,20 @@
-"""The few lines many route bodies repeat, said once.
+"""The few lines many routes, services and repositories repeat, said once.
 
-@router.post("/cases/{case_id:uuid}/close", **acts(CaseOut, "Close a case"))
-async def close_case(...) -> CaseOut:
-    return etagged(response, await service.close(session, ctx, case_id, body))
+    @router.post("/cases/{case_id:uuid}/close", **acts(CaseOut, "Close a case"))
+    async def close_case(...) -> CaseOut:
+        return etagged(response, await service.close(session, ctx, case_id, body))
 
-@router.post("/agencies", **creates(AgencyOut, "Contract an agency"))
-async def create_agency(...) -> AgencyOut | JSONResponse:
-    return await create_keyed(session, ctx, idempotency_key, "agencies", body, svc.create)
+    @router.post("/agencies", **creates(AgencyOut, "Contract an agency"))
+    async def create_agency(...) -> AgencyOut | JSONResponse:
+        return await create_keyed(session, ctx, idempotency_key, "agencies", body, svc.create)
 
-@router.get("/reports/{month}/export", **exports("The month as .xlsx", "The report"))
-async def export_report(...) -> Response:
-    return xlsx_file(await report.export(session, ctx, month), f"report-{month}.xlsx")
+    @router.get("/reports/{month}/export", **exports("The month as .xlsx", "The report"))
+    async def export_report(...) -> Response:
+        return xlsx_file(await report.export(session, ctx, month), f"report-{month}.xlsx")
+
+A list takes one query model (`Limit`, `Cursor` below); an answer is read from its row with
+`out_of`; a list's optional filters are `where_equal`; a route factory's one handler is
+`named_route`. docs/router-and-service-helpers.md describes each.
 """
 
 from __future__ import annotations
