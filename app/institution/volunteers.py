@@ -60,13 +60,12 @@ async def create_volunteer(
     """Register a volunteer (with the record query when it has been answered)."""
     if body.record_check is not None:
         reject_future(body.record_check, ctx.today)
+    check = body.record_check.columns() if body.record_check else {}
     volunteer = Volunteer(
         id=uuid.uuid4(),
-        name=body.name,
-        organisation=body.organisation,
-        phone=body.phone,
+        **body.model_dump(exclude={"record_check"}),
         created_by=ctx.actor.name,
-        **(body.record_check.columns() if body.record_check else {}),
+        **check,
     )
     session.add(volunteer)
     await session.flush()
