@@ -200,6 +200,20 @@ async def _visible(
     return case
 
 
+async def _case_for(
+    session: AsyncSession,
+    ctx: RequestContext,
+    case_id: uuid.UUID,
+    action: tuple[str, str],
+    allowed: tuple[str, ...] = OPEN_STATUSES,
+) -> Case:
+    """The case, locked for a step of its work (`action` in Chinese and English), or 404 or
+    409 when its status does not allow the step."""
+    case = await _visible(session, ctx, case_id, lock=True)
+    _refuse(case, *action, allowed)
+    return case
+
+
 async def get_case(session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID) -> CaseOut:
     case = await _visible(session, ctx, case_id)
     audit.record(session, ctx, "case.read", "case", case.id, {"child_id": str(case.child_id)})
@@ -242,8 +256,7 @@ async def assess(
     session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID, body: AssessmentIn
 ) -> CaseOut:
     """需求评估: a score and notes in each of the six domains; the first moves open → assessed."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(case, "评估", "be assessed", OPEN_STATUSES)
+    case = await _case_for(session, ctx, case_id, ("评估", "be assessed"))
     errors: list[tuple[str, str, str]] = []
     _case_day(ctx, case, "assessed_on", body.assessed_on, "评估日期", errors)
     if errors:
@@ -262,13 +275,8 @@ async def set_plan(
     """服务计划: goals and planned services; the first moves assessed → in_service and sets the
     first review CASE_REVIEW_INTERVAL_MONTHS later. A revision keeps the goals it names by id
     and retires the others."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(
-        case,
-        "制定服务计划（须先完成需求评估）",
-        "take a plan (assess it first)",
-        ("assessed", "in_service"),
-    )
+    plan = ("制定服务计划（须先完成需求评估）", "take a plan (assess it first)")
+    case = await _case_for(session, ctx, case_id, plan, ("assessed", "in_service"))
     current = {g.id: g for g in await repo.goals_of(session, case.id)}
     errors: list[tuple[str, str, str]] = []
     _not_future(ctx, "set_on", body.set_on, errors)
@@ -322,8 +330,7 @@ async def add_service(
     """服务记录 by a case worker of the case's agency (another agency's case does not exist for
     them: 404). Inside the agency's contract period, not in the future, not before the case
     opened. A disclosure of harm opens a draft mandatory report in the same transaction."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(case, "记录服务", "take service records", OPEN_STATUSES)
+    case = await _case_for(session, ctx, case_id, ("记录服务", "take service records"))
     agency = await repo.get_agency(session, ctx.actor, case.agency_id)
     assert agency is not None  # the case is visible: so is its agency
     errors: list[tuple[str, str, str]] = []
@@ -408,8 +415,8 @@ async def review(
 ) -> CaseOut:
     """回顾: the progress of every current goal (each once); the next review is due
     CASE_REVIEW_INTERVAL_MONTHS after this one. Only a case in service is reviewed."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(case, "回顾（仅服务中的个案）", "be reviewed (only a case in service)", ("in_service",))
+    review = ("回顾（仅服务中的个案）", "be reviewed (only a case in service)")
+    case = await _case_for(session, ctx, case_id, review, ("in_service",))
     goals = {g.id: g for g in await repo.goals_of(session, case.id) if not g.retired}
     errors: list[tuple[str, str, str]] = []
     _not_future(ctx, "reviewed_on", body.reviewed_on, errors)
@@ -455,8 +462,7 @@ async def close(
     session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID, body: CloseIn
 ) -> CaseOut:
     """结案 with an outcome; a closed case is never reopened (a new case may be opened)."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(case, "结案", "be closed", OPEN_STATUSES)
+    case = await _case_for(session, ctx, case_id, ("结案", "be closed"))
     errors: list[tuple[str, str, str]] = []
     _case_day(ctx, case, "closed_on", body.closed_on, "结案日期", errors)
     if errors:
