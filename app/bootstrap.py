@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
 from app.auth.passwords import hash_password_async
+from app.auth.roles import Role
 from app.kit import audit
 from app.models import Area, User
 
@@ -57,7 +58,7 @@ async def on_start(app: FastAPI) -> None:
                 username=username,
                 password_hash=await hash_password_async(password.get_secret_value()),
                 full_name="系统管理员",
-                role="district_admin",
+                role=Role.DISTRICT_ADMIN,
                 area_code=district.code,
             )
         )

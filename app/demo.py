@@ -13,6 +13,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password
+from app.auth.roles import Role
 from app.config import Settings
 from app.kit.secrets import hash_client_secret
 from app.models import AgencyClient, Area, User
@@ -124,19 +125,19 @@ def _demo_users(district: str) -> list[dict[str, object]]:
         }
 
     users = [
-        user("admin", "演示管理员", "district_admin", district),
-        user("leader", "演示局领导", "district_leader", district),
-        user("auditor", "演示审计员", "auditor", district),
-        user("institute", "演示福利院工作人员", "institution_staff", district),
+        user("admin", "演示管理员", Role.DISTRICT_ADMIN, district),
+        user("leader", "演示局领导", Role.DISTRICT_LEADER, district),
+        user("auditor", "演示审计员", Role.AUDITOR, district),
+        user("institute", "演示福利院工作人员", Role.INSTITUTION_STAFF, district),
     ]
     for t, count in enumerate(villages_per_town(), start=1):
         tcode = town_code(district, t)
         tname = f"{_TOWN_NAMES[t - 1]}演示镇"
-        users.append(user(f"sup{t:03d}", f"{tname}督导员（演示）", "town_supervisor", tcode))
+        users.append(user(f"sup{t:03d}", f"{tname}督导员（演示）", Role.TOWN_SUPERVISOR, tcode))
         for v in range(1, count + 1):
             vcode = village_code(district, t, v)
             director = f"演示儿童主任{t:02d}-{v:02d}"
-            users.append(user(f"dir{t:03d}{v:03d}", director, "village_director", vcode))
+            users.append(user(f"dir{t:03d}{v:03d}", director, Role.VILLAGE_DIRECTOR, vcode))
     return users
 
 

@@ -18,8 +18,9 @@ from app.casework.schemas import AgencyCreate, AgencyMonthOut, AgencyOut
 from app.errors import Conflict
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.kit.money import from_fen, to_fen
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.kit.spreadsheet import safe_row
 from app.kit.vocab import format_month, month_end, parse_month
 from app.models import CaseworkAgency
@@ -34,16 +35,7 @@ MODE_ZH = {
 
 
 def agency_out(agency: CaseworkAgency) -> AgencyOut:
-    return AgencyOut(
-        id=agency.id,
-        name=agency.name,
-        contract_from=agency.contract_from,
-        contract_to=agency.contract_to,
-        hours_bought=agency.hours_bought,
-        hourly_rate=from_fen(agency.hourly_rate_fen),
-        version=agency.version,
-        created_at=agency.created_at,
-    )
+    return out_of(AgencyOut, agency, hourly_rate=from_fen(agency.hourly_rate_fen))
 
 
 async def create_agency(
@@ -52,10 +44,7 @@ async def create_agency(
     """Contract an agency (name, period, hours bought, hourly rate in exact fen)."""
     agency = CaseworkAgency(
         id=uuid.uuid4(),
-        name=body.name,
-        contract_from=body.contract_from,
-        contract_to=body.contract_to,
-        hours_bought=body.hours_bought,
+        **body.model_dump(exclude={"hourly_rate"}),
         hourly_rate_fen=to_fen(body.hourly_rate),
         created_by=ctx.actor.name,
         version=1,
@@ -73,14 +62,8 @@ async def create_agency(
 async def list_agencies(
     session: AsyncSession, ctx: RequestContext, *, limit: int, cursor: str | None
 ) -> Page[AgencyOut]:
-    rows, nxt = await paginate(
-        session,
-        repo.agencies_stmt(),
-        [CaseworkAgency.created_at, CaseworkAgency.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[agency_out(a) for a in rows], next_cursor=nxt)
+    keys = [CaseworkAgency.created_at, CaseworkAgency.id]
+    return await page_of(session, repo.agencies_stmt(), keys, limit, cursor, agency_out)
 
 
 async def get_agency(

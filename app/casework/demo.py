@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.passwords import hash_password
+from app.auth.roles import Role
 from app.casework import rules
 from app.config import Settings
 from app.kit.clock import DISTRICT_TZ, SystemClock, local_today
@@ -111,7 +112,7 @@ async def _workers(
                 username=f"cw{n}{s}",
                 password_hash=pw,
                 full_name=f"演示社工{n}{s.upper()}",
-                role="case_worker",
+                role=Role.CASE_WORKER,
                 area_code=settings.district_code,
                 agency_id=agency.id,
                 is_active=True,

@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
+from app.kit.crud import where_equal
 from app.models import (
     Case,
     CaseGoal,
@@ -148,13 +149,12 @@ def cases_stmt(
     review_overdue_on: date | None,
     updated_since: datetime | None,
 ) -> Select[Any]:
-    stmt = select(Case).where(visible(principal))
-    if status is not None:
-        stmt = stmt.where(Case.status == status)
-    if agency_id is not None:
-        stmt = stmt.where(Case.agency_id == agency_id)
-    if child_id is not None:
-        stmt = stmt.where(Case.child_id == child_id)
+    stmt = where_equal(
+        select(Case).where(visible(principal)),
+        (Case.status, status),
+        (Case.agency_id, agency_id),
+        (Case.child_id, child_id),
+    )
     if review_overdue_on is not None:
         stmt = stmt.where(overdue(review_overdue_on))
     if updated_since is not None:

@@ -17,8 +17,9 @@ from pydantic import (
     field_validator,
 )
 
+from app.kit.crud import Cursor, Limit
 from app.kit.money import Money
-from app.kit.types import Date
+from app.kit.types import Date, Timestamp
 
 CaseStatus = Literal["open", "assessed", "in_service", "closed"]
 CaseOutcome = Literal["goals_met", "partly_met", "transferred", "ended_by_family", "other"]
@@ -282,6 +283,18 @@ class CaseSummary(BaseModel):
     review_overdue: bool
     outcome: CaseOutcome | None
     updated_at: datetime
+
+
+class CaseQuery(BaseModel):
+    """The filters and page of the list of cases."""
+
+    status: CaseStatus | None = None
+    agency_id: uuid.UUID | None = None
+    child_id: uuid.UUID | None = None
+    review_overdue: bool = Field(False, description="Only cases whose review is overdue")
+    updated_since: Timestamp | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
 
 
 class CaseOut(BaseModel):

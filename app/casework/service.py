@@ -13,6 +13,7 @@ reviews only `in_service`. A closed case takes nothing more.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -27,6 +28,7 @@ from app.casework.schemas import (
     AssessmentIn,
     CaseCreate,
     CaseOut,
+    CaseQuery,
     CaseSummary,
     CloseIn,
     PlanIn,
@@ -39,8 +41,9 @@ from app.errors import Conflict, ValidationFailed
 from app.incidents.service import open_draft_for_child
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.kit.pagination import Page, paginate
-from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep
+from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep, Child
 
 OPEN_STATUSES = ("open", "assessed", "in_service")
 
@@ -71,6 +74,16 @@ def _not_future(ctx: RequestContext, field: str, value: Any, errors: list[Any]) 
         errors.append((field, "日期不能晚于今天", "The date is in the future"))
 
 
+def _case_day(
+    ctx: RequestContext, case: Case, field: str, day: date, what: str, errors: list[Any]
+) -> None:
+    """A day of the case's work (`what` names it in Chinese): not in the future, not before
+    the case opened."""
+    _not_future(ctx, field, day, errors)
+    if day < case.opened_on:
+        errors.append((field, f"{what}早于开案日期", f"{field} is before the case opened"))
+
+
 async def _saved(
     session: AsyncSession,
     ctx: RequestContext,
@@ -89,9 +102,11 @@ async def _saved(
 # -- opening -------------------------------------------------------------------------------------
 
 
-async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCreate) -> CaseOut:
-    """Open a case: a ledger child on social assistance (or the district's override with a
-    reason), given to a contracted agency whose contract runs today."""
+async def _judge_opening(
+    session: AsyncSession, ctx: RequestContext, body: CaseCreate
+) -> tuple[Child, list[dict[str, Any]]]:
+    """The child and the social assistance it receives, or 422 with every error: a ledger child,
+    an agency whose contract runs today, social assistance or else an override reason."""
     errors: list[tuple[str, str, str]] = []
     child = await repo.child(session, body.child_id)
     if child is None:
@@ -131,6 +146,13 @@ async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCrea
     if errors:
         raise ValidationFailed(errors=errors)
     assert child is not None
+    return child, assistance
+
+
+async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCreate) -> CaseOut:
+    """Open a case: a ledger child on social assistance (or the district's override with a
+    reason), given to a contracted agency whose contract runs today."""
+    child, assistance = await _judge_opening(session, ctx, body)
     if (open_id := await repo.open_case_of(session, child.id)) is not None:
         raise OpenCaseExists(extra={"open_case_id": str(open_id)})
     case = Case(
@@ -157,18 +179,12 @@ async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCrea
         ) from None
     session.add(_step(case, ctx, "open", note=body.reason))
     await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "case.create",
-        "case",
-        case.id,
-        {
-            "child_id": str(child.id),
-            "agency_id": str(body.agency_id),
-            "override": body.override_reason is not None,
-        },
-    )
+    detail = {
+        "child_id": str(child.id),
+        "agency_id": str(body.agency_id),
+        "override": body.override_reason is not None,
+    }
+    audit.record(session, ctx, "case.create", "case", case.id, detail)
     return await views.case_view(session, ctx, case)
 
 
@@ -184,6 +200,20 @@ async def _visible(
     return case
 
 
+async def _case_for(
+    session: AsyncSession,
+    ctx: RequestContext,
+    case_id: uuid.UUID,
+    action: tuple[str, str],
+    allowed: tuple[str, ...] = OPEN_STATUSES,
+) -> Case:
+    """The case, locked for a step of its work (`action` in Chinese and English), or 404 or
+    409 when its status does not allow the step."""
+    case = await _visible(session, ctx, case_id, lock=True)
+    _refuse(case, *action, allowed)
+    return case
+
+
 async def get_case(session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID) -> CaseOut:
     case = await _visible(session, ctx, case_id)
     audit.record(session, ctx, "case.read", "case", case.id, {"child_id": str(case.child_id)})
@@ -191,46 +221,27 @@ async def get_case(session: AsyncSession, ctx: RequestContext, case_id: uuid.UUI
 
 
 async def list_cases(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    status: str | None,
-    agency_id: uuid.UUID | None,
-    child_id: uuid.UUID | None,
-    review_overdue: bool,
-    updated_since: Any,
-    limit: int,
-    cursor: str | None,
+    session: AsyncSession, ctx: RequestContext, query: CaseQuery
 ) -> Page[CaseSummary]:
-    rows, nxt = await paginate(
-        session,
-        repo.cases_stmt(
-            ctx.actor,
-            status=status,
-            agency_id=agency_id,
-            child_id=child_id,
-            review_overdue_on=ctx.today if review_overdue else None,
-            updated_since=updated_since,
-        ),
-        [Case.created_at, Case.id],
-        limit=limit,
-        cursor=cursor,
+    stmt = repo.cases_stmt(
+        ctx.actor,
+        status=query.status,
+        agency_id=query.agency_id,
+        child_id=query.child_id,
+        review_overdue_on=ctx.today if query.review_overdue else None,
+        updated_since=query.updated_since,
     )
+    keys = [Case.created_at, Case.id]
+    rows, nxt = await paginate(session, stmt, keys, limit=query.limit, cursor=query.cursor)
     names = await repo.children_names(session, {c.child_id for c in rows})
     audit.record(session, ctx, "case.list", "case", None, {"ids": [str(c.id) for c in rows]})
     return Page(
         items=[
-            CaseSummary(
-                id=c.id,
-                child_id=c.child_id,
+            out_of(
+                CaseSummary,
+                c,
                 child_name=names.get(c.child_id, ""),
-                agency_id=c.agency_id,
-                status=c.status,
-                opened_on=c.opened_on,
-                next_review_due=c.next_review_due,
                 review_overdue=views.overdue(c, ctx),
-                outcome=c.outcome,
-                updated_at=c.updated_at,
             )
             for c in rows
         ],
@@ -245,14 +256,9 @@ async def assess(
     session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID, body: AssessmentIn
 ) -> CaseOut:
     """需求评估: a score and notes in each of the six domains; the first moves open → assessed."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(case, "评估", "be assessed", OPEN_STATUSES)
+    case = await _case_for(session, ctx, case_id, ("评估", "be assessed"))
     errors: list[tuple[str, str, str]] = []
-    _not_future(ctx, "assessed_on", body.assessed_on, errors)
-    if body.assessed_on < case.opened_on:
-        errors.append(
-            ("assessed_on", "评估日期早于开案日期", "assessed_on is before the case opened")
-        )
+    _case_day(ctx, case, "assessed_on", body.assessed_on, "评估日期", errors)
     if errors:
         raise ValidationFailed(errors=errors)
     case.assessment = {d: getattr(body, d).model_dump() for d in DOMAINS}
@@ -269,13 +275,8 @@ async def set_plan(
     """服务计划: goals and planned services; the first moves assessed → in_service and sets the
     first review CASE_REVIEW_INTERVAL_MONTHS later. A revision keeps the goals it names by id
     and retires the others."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(
-        case,
-        "制定服务计划（须先完成需求评估）",
-        "take a plan (assess it first)",
-        ("assessed", "in_service"),
-    )
+    plan = ("制定服务计划（须先完成需求评估）", "take a plan (assess it first)")
+    case = await _case_for(session, ctx, case_id, plan, ("assessed", "in_service"))
     current = {g.id: g for g in await repo.goals_of(session, case.id)}
     errors: list[tuple[str, str, str]] = []
     _not_future(ctx, "set_on", body.set_on, errors)
@@ -329,14 +330,11 @@ async def add_service(
     """服务记录 by a case worker of the case's agency (another agency's case does not exist for
     them: 404). Inside the agency's contract period, not in the future, not before the case
     opened. A disclosure of harm opens a draft mandatory report in the same transaction."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(case, "记录服务", "take service records", OPEN_STATUSES)
+    case = await _case_for(session, ctx, case_id, ("记录服务", "take service records"))
     agency = await repo.get_agency(session, ctx.actor, case.agency_id)
     assert agency is not None  # the case is visible: so is its agency
     errors: list[tuple[str, str, str]] = []
-    _not_future(ctx, "served_on", body.served_on, errors)
-    if body.served_on < case.opened_on:
-        errors.append(("served_on", "服务日期早于开案日期", "served_on is before the case opened"))
+    _case_day(ctx, case, "served_on", body.served_on, "服务日期", errors)
     if not agency.contract_from <= body.served_on <= agency.contract_to:
         errors.append(
             ("served_on", "服务日期不在机构合同期内", "served_on is outside the agency's contract")
@@ -355,16 +353,10 @@ async def add_service(
     if errors:
         raise ValidationFailed(errors=errors)
     service = CaseService(
-        id=body.id,
         case_id=case.id,
         agency_id=case.agency_id,
         worker_id=ctx.actor.id,
-        served_on=body.served_on,
-        minutes=body.minutes,
-        mode=body.mode,
-        goal_id=body.goal_id,
-        notes=body.notes,
-        disclosure=body.disclosure,
+        **body.model_dump(exclude={"disclosure_note"}),
     )
     session.add(service)
     try:
@@ -423,8 +415,8 @@ async def review(
 ) -> CaseOut:
     """回顾: the progress of every current goal (each once); the next review is due
     CASE_REVIEW_INTERVAL_MONTHS after this one. Only a case in service is reviewed."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(case, "回顾（仅服务中的个案）", "be reviewed (only a case in service)", ("in_service",))
+    review = ("回顾（仅服务中的个案）", "be reviewed (only a case in service)")
+    case = await _case_for(session, ctx, case_id, review, ("in_service",))
     goals = {g.id: g for g in await repo.goals_of(session, case.id) if not g.retired}
     errors: list[tuple[str, str, str]] = []
     _not_future(ctx, "reviewed_on", body.reviewed_on, errors)
@@ -470,12 +462,9 @@ async def close(
     session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID, body: CloseIn
 ) -> CaseOut:
     """结案 with an outcome; a closed case is never reopened (a new case may be opened)."""
-    case = await _visible(session, ctx, case_id, lock=True)
-    _refuse(case, "结案", "be closed", OPEN_STATUSES)
+    case = await _case_for(session, ctx, case_id, ("结案", "be closed"))
     errors: list[tuple[str, str, str]] = []
-    _not_future(ctx, "closed_on", body.closed_on, errors)
-    if body.closed_on < case.opened_on:
-        errors.append(("closed_on", "结案日期早于开案日期", "closed_on is before the case opened"))
+    _case_day(ctx, case, "closed_on", body.closed_on, "结案日期", errors)
     if errors:
         raise ValidationFailed(errors=errors)
     session.add(_step(case, ctx, "closed", note=body.note))

@@ -16,24 +16,13 @@ from app.casework.schemas import (
 )
 from app.children.rules import age_on
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.models import Case, CaseService, Child
 
 
 def child_view(child: Child, ctx: RequestContext) -> CaseChild:
-    return CaseChild(
-        id=child.id,
-        name=child.name,
-        gender=child.gender,
-        birth_date=child.birth_date,
-        age=age_on(child.birth_date, ctx.today),
-        id_number=child.id_number_masked,
-        category=child.category,
-        placement=child.placement,
-        village_code=child.village_code,
-        guardians=list(child.guardians),
-        school_stage=child.school_stage,
-        school_name=child.school_name,
-    )
+    age = age_on(child.birth_date, ctx.today)
+    return out_of(CaseChild, child, age=age, id_number=child.id_number_masked)
 
 
 def overdue(case: Case, ctx: RequestContext) -> bool:
@@ -49,75 +38,20 @@ async def case_view(session: AsyncSession, ctx: RequestContext, case: Case) -> C
     assert child is not None  # a foreign key
     names = await repo.agency_names(session, {case.agency_id})
     goals = await repo.goals_of(session, case.id)
-    return CaseOut(
-        id=case.id,
-        status=case.status,
+    reviews = await repo.reviews_of(session, case.id)
+    steps = await repo.steps_of(session, case.id)
+    return out_of(
+        CaseOut,
+        case,
         child=child_view(child, ctx),
-        agency_id=case.agency_id,
         agency_name=names.get(case.agency_id, ""),
-        reason=case.reason,
-        assistance=list(case.assistance),
-        override_reason=case.override_reason,
-        opened_on=case.opened_on,
-        opened_by=case.opened_by,
-        assessment=case.assessment,
-        assessed_on=case.assessed_on,
-        plan_set_on=case.plan_set_on,
-        goals=[
-            GoalOut(
-                id=g.id,
-                domain=g.domain,
-                title=g.title,
-                planned_services=list(g.planned_services),
-                progress=g.progress,
-                retired=g.retired,
-            )
-            for g in goals
-        ],
-        next_review_due=case.next_review_due,
+        goals=[GoalOut.model_validate(g, from_attributes=True) for g in goals],
         review_overdue=overdue(case, ctx),
-        reviews=[
-            ReviewOut(
-                id=r.id,
-                reviewed_on=r.reviewed_on,
-                progress=list(r.progress),
-                summary=r.summary,
-                reviewer_name=r.reviewer_name,
-                created_at=r.created_at,
-            )
-            for r in await repo.reviews_of(session, case.id)
-        ],
+        reviews=[ReviewOut.model_validate(r, from_attributes=True) for r in reviews],
         minutes_delivered=await repo.minutes_of(session, case.id),
-        closed_on=case.closed_on,
-        outcome=case.outcome,
-        closing_note=case.closing_note,
-        steps=[
-            StepOut(
-                from_status=s.from_status,
-                to_status=s.to_status,
-                at=s.at,
-                actor_name=s.actor_name,
-                note=s.note,
-            )
-            for s in await repo.steps_of(session, case.id)
-        ],
-        version=case.version,
-        created_at=case.created_at,
-        updated_at=case.updated_at,
+        steps=[StepOut.model_validate(s, from_attributes=True) for s in steps],
     )
 
 
 def service_out(s: CaseService) -> ServiceOut:
-    return ServiceOut(
-        id=s.id,
-        case_id=s.case_id,
-        served_on=s.served_on,
-        minutes=s.minutes,
-        mode=s.mode,
-        goal_id=s.goal_id,
-        notes=s.notes,
-        disclosure=s.disclosure,
-        incident_id=s.incident_id,
-        worker_id=s.worker_id,
-        created_at=s.created_at,
-    )
+    return ServiceOut.model_validate(s, from_attributes=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select
@@ -19,7 +19,7 @@ from app.institution.errors import RecordIdConflict
 from app.kit import audit, idempotency
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
-from app.kit.vocab import month_end
+from app.kit.vocab import month_end, parse_optional_month
 from app.models import Child
 
 Outcome = Literal["created", "duplicate"]
@@ -114,18 +114,33 @@ async def create_once(
     return outcome, row
 
 
+class Paged(Protocol):
+    """A list's query: its page."""
+
+    @property
+    def limit(self) -> int: ...
+
+    @property
+    def cursor(self) -> str | None: ...
+
+
+def month_of(month: str | None) -> tuple[date, date] | None:
+    """A `month` filter (YYYY-MM, 422 on `month` otherwise) as its first and last day."""
+    return month_span(parse_optional_month(month))
+
+
 async def listed(
     session: AsyncSession,
     ctx: RequestContext,
     stmt: Select[Any],
     keys: Sequence[Any],
+    query: Paged,
     *,
-    limit: int,
-    cursor: str | None,
     action: str,
     out: Callable[[Any], OutT],
 ) -> Page[OutT]:
     """One page of a list in the order of `keys`, its read audited (`action`, the count)."""
+    limit, cursor = query.limit, query.cursor
     rows, nxt = await paginate(session, stmt, keys, limit=limit, cursor=cursor)
     audit.record(session, ctx, action, action.split(".")[0], None, {"count": len(rows)})
     return Page(items=[out(r) for r in rows], next_cursor=nxt)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +24,15 @@ from app.institution import repository as repo
 from app.institution.auth import NOTES_READERS
 from app.institution.common import Errors, Outcome
 from app.institution.errors import SessionNotFound
-from app.institution.schemas import CounsellingDetail, CounsellingIn, CounsellingOut
+from app.institution.schemas import (
+    CounsellingDetail,
+    CounsellingIn,
+    CounsellingOut,
+    CounsellingQuery,
+)
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.kit.pagination import Page
 from app.kit.record_check import RecordCheck, require_clear
 from app.models import Child, CounsellingSession
@@ -37,21 +42,8 @@ DRAFT_NOTE_ZH = "心理咨询中儿童披露遭受侵害，请报告人补充完
 
 
 def session_out(row: CounsellingSession) -> CounsellingOut:
-    return CounsellingOut(
-        id=row.id,
-        mode=row.mode,
-        counsellor_id=row.counsellor_id,
-        counsellor_name=row.counsellor_name,
-        child_ids=list(row.child_ids),
-        held_on=row.held_on,
-        minutes=row.minutes,
-        topics=list(row.topics),
-        summary=row.summary,
-        has_confidential_notes=row.confidential_notes_enc is not None,
-        risk=row.risk,
-        risk_child_ids=list(row.risk_child_ids),
-        incident_ids=list(row.incident_ids),
-        created_at=row.created_at,
+    return out_of(
+        CounsellingOut, row, has_confidential_notes=row.confidential_notes_enc is not None
     )
 
 
@@ -221,23 +213,11 @@ async def get_session(
 
 
 async def list_sessions(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    child_id: uuid.UUID | None,
-    counsellor_id: uuid.UUID | None,
-    month: date | None,
-    limit: int,
-    cursor: str | None,
+    session: AsyncSession, ctx: RequestContext, query: CounsellingQuery
 ) -> Page[CounsellingOut]:
     """Sessions by day (never their confidential notes)."""
+    stmt = repo.sessions_stmt(query.child_id, query.counsellor_id, common.month_of(query.month))
+    keys = [CounsellingSession.held_on, CounsellingSession.id]
     return await common.listed(
-        session,
-        ctx,
-        repo.sessions_stmt(child_id, counsellor_id, common.month_span(month)),
-        [CounsellingSession.held_on, CounsellingSession.id],
-        limit=limit,
-        cursor=cursor,
-        action="counselling_session.list",
-        out=session_out,
+        session, ctx, stmt, keys, query, action="counselling_session.list", out=session_out
     )

@@ -3,8 +3,6 @@ outings, classes and festival visits they took part in. Each is created once by 
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +16,10 @@ from app.institution.schemas import (
     TIMED_KINDS,
     ActivityIn,
     ActivityOut,
+    ActivityQuery,
     CareRecordIn,
     CareRecordOut,
+    CareRecordQuery,
 )
 from app.institution.volunteers import judge_scheduled
 from app.kit.context import RequestContext
@@ -68,25 +68,13 @@ async def create_care_record(
 
 
 async def list_care_records(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    child_id: uuid.UUID | None,
-    domain: str | None,
-    month: date | None,
-    limit: int,
-    cursor: str | None,
+    session: AsyncSession, ctx: RequestContext, query: CareRecordQuery
 ) -> Page[CareRecordOut]:
     """Care records by day, per child and per domain."""
+    stmt = repo.care_records_stmt(query.child_id, query.domain, common.month_of(query.month))
+    keys = [CareRecord.recorded_on, CareRecord.id]
     return await common.listed(
-        session,
-        ctx,
-        repo.care_records_stmt(child_id, domain, common.month_span(month)),
-        [CareRecord.recorded_on, CareRecord.id],
-        limit=limit,
-        cursor=cursor,
-        action="care_record.list",
-        out=record_out,
+        session, ctx, stmt, keys, query, action="care_record.list", out=record_out
     )
 
 
@@ -117,22 +105,10 @@ async def create_activity(
 
 
 async def list_activities(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    child_id: uuid.UUID | None,
-    kind: str | None,
-    month: date | None,
-    limit: int,
-    cursor: str | None,
+    session: AsyncSession, ctx: RequestContext, query: ActivityQuery
 ) -> Page[ActivityOut]:
+    stmt = repo.activities_stmt(query.child_id, query.kind, common.month_of(query.month))
+    keys = [InstituteActivity.held_on, InstituteActivity.id]
     return await common.listed(
-        session,
-        ctx,
-        repo.activities_stmt(child_id, kind, common.month_span(month)),
-        [InstituteActivity.held_on, InstituteActivity.id],
-        limit=limit,
-        cursor=cursor,
-        action="activity.list",
-        out=activity_out,
+        session, ctx, stmt, keys, query, action="activity.list", out=activity_out
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.roles import Role
+from app.kit.crud import where_equal
 from app.kit.sql import insert_ignoring_conflicts
 from app.models import (
     CarePlan,
@@ -92,21 +93,22 @@ async def by_id(session: AsyncSession, model: type[M], row_id: uuid.UUID) -> M |
 # ---------------------------------------------------------------- lists
 
 
+def _in_month(stmt: Select[Any], day: Any, month: tuple[date, date] | None) -> Select[Any]:
+    return stmt if month is None else stmt.where(day.between(*month))
+
+
+def _containing(stmt: Select[Any], column: Any, member: uuid.UUID | None) -> Select[Any]:
+    """The rows whose array `column` holds `member` (None: no filter)."""
+    return stmt if member is None else stmt.where(column.contains([member]))
+
+
 def care_records_stmt(
     child_id: uuid.UUID | None, domain: str | None, month: tuple[date, date] | None
 ) -> Select[Any]:
-    stmt = select(CareRecord)
-    if child_id is not None:
-        stmt = stmt.where(CareRecord.child_id == child_id)
-    if domain is not None:
-        stmt = stmt.where(CareRecord.domain == domain)
-    if month is not None:
-        stmt = stmt.where(CareRecord.recorded_on.between(*month))
-    return stmt
-
-
-def _with_child(stmt: Select[Any], column: Any, child_id: uuid.UUID | None) -> Select[Any]:
-    return stmt if child_id is None else stmt.where(column.contains([child_id]))
+    stmt = where_equal(
+        select(CareRecord), (CareRecord.child_id, child_id), (CareRecord.domain, domain)
+    )
+    return _in_month(stmt, CareRecord.recorded_on, month)
 
 
 def sessions_stmt(
@@ -114,34 +116,25 @@ def sessions_stmt(
     counsellor_id: uuid.UUID | None,
     month: tuple[date, date] | None,
 ) -> Select[Any]:
-    stmt = _with_child(select(CounsellingSession), CounsellingSession.child_ids, child_id)
-    if counsellor_id is not None:
-        stmt = stmt.where(CounsellingSession.counsellor_id == counsellor_id)
-    if month is not None:
-        stmt = stmt.where(CounsellingSession.held_on.between(*month))
-    return stmt
+    stmt = _containing(select(CounsellingSession), CounsellingSession.child_ids, child_id)
+    stmt = where_equal(stmt, (CounsellingSession.counsellor_id, counsellor_id))
+    return _in_month(stmt, CounsellingSession.held_on, month)
 
 
 def activities_stmt(
     child_id: uuid.UUID | None, kind: str | None, month: tuple[date, date] | None
 ) -> Select[Any]:
-    stmt = _with_child(select(InstituteActivity), InstituteActivity.child_ids, child_id)
-    if kind is not None:
-        stmt = stmt.where(InstituteActivity.kind == kind)
-    if month is not None:
-        stmt = stmt.where(InstituteActivity.held_on.between(*month))
-    return stmt
+    stmt = _containing(select(InstituteActivity), InstituteActivity.child_ids, child_id)
+    stmt = where_equal(stmt, (InstituteActivity.kind, kind))
+    return _in_month(stmt, InstituteActivity.held_on, month)
 
 
 def tutoring_stmt(
     child_id: uuid.UUID | None, volunteer_id: uuid.UUID | None, month: tuple[date, date] | None
 ) -> Select[Any]:
-    stmt = _with_child(select(TutoringSession), TutoringSession.child_ids, child_id)
-    if volunteer_id is not None:
-        stmt = stmt.where(TutoringSession.volunteer_ids.contains([volunteer_id]))
-    if month is not None:
-        stmt = stmt.where(TutoringSession.held_on.between(*month))
-    return stmt
+    stmt = _containing(select(TutoringSession), TutoringSession.child_ids, child_id)
+    stmt = _containing(stmt, TutoringSession.volunteer_ids, volunteer_id)
+    return _in_month(stmt, TutoringSession.held_on, month)
 
 
 def volunteers_stmt(organisation: str | None) -> Select[Any]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
@@ -22,44 +23,38 @@ from app.institution.auth import (
 from app.institution.common import Outcome
 from app.institution.schemas import (
     ActivityIn,
-    ActivityKind,
     ActivityOut,
-    CareDomain,
+    ActivityQuery,
     CarePlanIn,
     CarePlanOut,
     CareRecordIn,
     CareRecordOut,
+    CareRecordQuery,
     CounsellingDetail,
     CounsellingIn,
     CounsellingOut,
+    CounsellingQuery,
     ReportOut,
     TutoringIn,
     TutoringOut,
+    TutoringQuery,
     VolunteerIn,
     VolunteerOut,
     VolunteerPatch,
 )
 from app.kit.context import RequestCtx
+from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.etag import set_etag
-from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
+from app.kit.idempotency import REPLAYED, IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.vocab import parse_optional_month
+from app.kit.routes import acts, creates, lists, reads
 
 router = APIRouter(prefix="/api/v1", tags=["institution"])
 
-MonthQuery = Annotated[
-    str | None, Query(description="A district month, YYYY-MM (Asia/Shanghai).", max_length=7)
-]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PLAN_CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "Created", "model": CarePlanOut}
 }
-XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {}}, "description": "The report as .xlsx"}
-}
-CREATED = error_responses(400, 401, 403, 409, 422)
-LISTED = error_responses(401, 403, 422)
 
 
 def _replay(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
@@ -73,14 +68,40 @@ def _answer(outcome: Outcome, out: BaseModel) -> Any:
     return out
 
 
+def _records(
+    path: str,
+    names: tuple[str, str],
+    summaries: tuple[str, str],
+    models: tuple[type[BaseModel], type[BaseModel], type[BaseModel]],
+    guards: tuple[Any, Any],
+    service: tuple[Callable[..., Awaitable[tuple[Outcome, Any]]], Callable[..., Awaitable[Any]]],
+) -> None:
+    """POST and GET `path`: a kind of institute-care record (app.institution.common), created
+    once under its client id (201; a retry with the same body: the stored record, 200) and
+    listed by its query. `models`: the body, the answer and the query; `guards`: who may
+    write, who may read; `service`: its create and list functions."""
+    body_model, out, query_model = models
+    create, list_records = service
+
+    async def create_record(body: BaseModel, session: SessionDep, _: Any, ctx: RequestCtx) -> Any:
+        return _answer(*await create(session, ctx, body))
+
+    async def read_records(session: SessionDep, _: Any, ctx: RequestCtx, query: Any) -> Any:
+        return await list_records(session, ctx, query)
+
+    created = creates(out, summaries[0], replayed=_replay(out))
+    router.post(path, **created)(named_route(create_record, names[0], body=body_model, _=guards[0]))
+    query = Annotated[query_model, Query()]  # type: ignore[valid-type]
+    listed = lists(Page[out], summaries[1])  # type: ignore[valid-type]
+    router.get(path, **listed)(named_route(read_records, names[1], _=guards[1], query=query))
+
+
 # ---------------------------------------------------------------- care plans
 
 
 @router.get(
     "/children/{child_id:uuid}/care-plan",
-    response_model=CarePlanOut,
-    summary="A resident's care plan for a year (养治教康 goals and services)",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(CarePlanOut, "A resident's care plan for a year (养治教康 goals and services)"),
 )
 async def get_care_plan(
     child_id: uuid.UUID,
@@ -120,95 +141,39 @@ async def put_care_plan(
 # ---------------------------------------------------------------- care records
 
 
-@router.post(
-    "/institution/care-records",
-    response_model=CareRecordOut,
-    status_code=201,
-    summary="Record care given to a resident (idempotent on the client id)",
-    responses=_replay(CareRecordOut) | CREATED,
+# fmt: off
+_records(
+    "/institution/care-records", ("create_care_record", "list_care_records"),
+    ("Record care given to a resident (idempotent on the client id)",
+     "Care records, per child and per domain"),
+    (CareRecordIn, CareRecordOut, CareRecordQuery), (InstituteWriter, InstituteReader),
+    (records.create_care_record, records.list_care_records),
 )
-async def create_care_record(
-    body: CareRecordIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
-) -> Any:
-    return _answer(*await records.create_care_record(session, ctx, body))
-
-
-@router.get(
-    "/institution/care-records",
-    response_model=Page[CareRecordOut],
-    summary="Care records, per child and per domain",
-    responses=LISTED,
-)
-async def list_care_records(
-    session: SessionDep,
-    _: InstituteReader,
-    ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    domain: CareDomain | None = None,
-    month: MonthQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[CareRecordOut]:
-    return await records.list_care_records(
-        session,
-        ctx,
-        child_id=child_id,
-        domain=domain,
-        month=parse_optional_month(month),
-        limit=limit,
-        cursor=cursor,
-    )
+# fmt: on
 
 
 # ---------------------------------------------------------------- counselling
 
 
-@router.post(
+# fmt: off
+_records(
     "/institution/counselling-sessions",
-    response_model=CounsellingOut,
-    status_code=201,
-    summary="Record a counselling session (counsellor; art. 62 checked; idempotent on the id)",
-    responses=_replay(CounsellingOut) | CREATED,
+    ("create_counselling_session", "list_counselling_sessions"),
+    ("Record a counselling session (counsellor; art. 62 checked; idempotent on the id)",
+     "Counselling sessions (never their confidential notes)"),
+    (CounsellingIn, CounsellingOut, CounsellingQuery), (CounsellingWriter, CounsellingReader),
+    (counselling.create_session, counselling.list_sessions),
 )
-async def create_counselling_session(
-    body: CounsellingIn, session: SessionDep, _: CounsellingWriter, ctx: RequestCtx
-) -> Any:
-    return _answer(*await counselling.create_session(session, ctx, body))
-
-
-@router.get(
-    "/institution/counselling-sessions",
-    response_model=Page[CounsellingOut],
-    summary="Counselling sessions (never their confidential notes)",
-    responses=LISTED,
-)
-async def list_counselling_sessions(
-    session: SessionDep,
-    _: CounsellingReader,
-    ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    counsellor_id: uuid.UUID | None = None,
-    month: MonthQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[CounsellingOut]:
-    return await counselling.list_sessions(
-        session,
-        ctx,
-        child_id=child_id,
-        counsellor_id=counsellor_id,
-        month=parse_optional_month(month),
-        limit=limit,
-        cursor=cursor,
-    )
+# fmt: on
 
 
 @router.get(
     "/institution/counselling-sessions/{session_id:uuid}",
-    response_model=CounsellingDetail,
-    summary="A counselling session; its confidential notes for counsellors and the district "
-    "admin only (audited)",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        CounsellingDetail,
+        "A counselling session; its confidential notes for counsellors and the district "
+        "admin only (audited)",
+    ),
 )
 async def get_counselling_session(
     session_id: uuid.UUID, session: SessionDep, _: CounsellingReader, ctx: RequestCtx
@@ -219,44 +184,15 @@ async def get_counselling_session(
 # ---------------------------------------------------------------- activities
 
 
-@router.post(
-    "/institution/activities",
-    response_model=ActivityOut,
-    status_code=201,
-    summary="Record an outing, class or festival visit (idempotent on the client id)",
-    responses=_replay(ActivityOut) | CREATED,
+# fmt: off
+_records(
+    "/institution/activities", ("create_institute_activity", "list_institute_activities"),
+    ("Record an outing, class or festival visit (idempotent on the client id)",
+     "Activities of the residents"),
+    (ActivityIn, ActivityOut, ActivityQuery), (InstituteWriter, InstituteReader),
+    (records.create_activity, records.list_activities),
 )
-async def create_institute_activity(
-    body: ActivityIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
-) -> Any:
-    return _answer(*await records.create_activity(session, ctx, body))
-
-
-@router.get(
-    "/institution/activities",
-    response_model=Page[ActivityOut],
-    summary="Activities of the residents",
-    responses=LISTED,
-)
-async def list_institute_activities(
-    session: SessionDep,
-    _: InstituteReader,
-    ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    kind: ActivityKind | None = None,
-    month: MonthQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[ActivityOut]:
-    return await records.list_activities(
-        session,
-        ctx,
-        child_id=child_id,
-        kind=kind,
-        month=parse_optional_month(month),
-        limit=limit,
-        cursor=cursor,
-    )
+# fmt: on
 
 
 # ---------------------------------------------------------------- volunteers and tutoring
@@ -264,11 +200,12 @@ async def list_institute_activities(
 
 @router.post(
     "/volunteers",
-    response_model=VolunteerOut,
-    status_code=201,
-    summary="Register a volunteer with the art. 62 record query (Idempotency-Key)",
-    tags=["institution"],
-    responses=REPLAYED | CREATED,
+    **creates(
+        VolunteerOut,
+        "Register a volunteer with the art. 62 record query (Idempotency-Key)",
+        tags=["institution"],
+        replayed=REPLAYED,
+    ),
 )
 async def create_volunteer(
     body: VolunteerIn,
@@ -277,25 +214,13 @@ async def create_volunteer(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    async def create() -> tuple[VolunteerOut, object]:
-        out = await volunteers.create_volunteer(session, ctx, body)
-        return out, out.id
-
-    return await create_once(
-        session,
-        idempotency_key,
-        owner=str(actor.id),
-        scope="volunteers",
-        body=body,
-        create=create,
-    )
+    key = idempotency_key
+    return await create_keyed(session, ctx, key, "volunteers", body, volunteers.create_volunteer)
 
 
 @router.get(
     "/volunteers",
-    response_model=Page[VolunteerOut],
-    summary="Volunteers, each with the standing of their record check today",
-    responses=LISTED,
+    **lists(Page[VolunteerOut], "Volunteers, each with the standing of their record check today"),
 )
 async def list_volunteers(
     session: SessionDep,
@@ -312,9 +237,7 @@ async def list_volunteers(
 
 @router.get(
     "/volunteers/{volunteer_id:uuid}",
-    response_model=VolunteerOut,
-    summary="A volunteer",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(VolunteerOut, "A volunteer"),
 )
 async def get_volunteer(
     volunteer_id: uuid.UUID,
@@ -330,9 +253,11 @@ async def get_volunteer(
 
 @router.patch(
     "/volunteers/{volunteer_id:uuid}",
-    response_model=VolunteerOut,
-    summary="Change a volunteer or record a renewed record query (needs If-Match)",
-    responses=error_responses(400, 401, 403, 404, 412, 422, 428),
+    **acts(
+        VolunteerOut,
+        "Change a volunteer or record a renewed record query (needs If-Match)",
+        errors=(400, 401, 403, 404, 412, 422, 428),
+    ),
 )
 async def update_volunteer(
     volunteer_id: uuid.UUID,
@@ -344,48 +269,18 @@ async def update_volunteer(
     if_match: IfMatch = None,
 ) -> VolunteerOut:
     out = await volunteers.update_volunteer(session, ctx, volunteer_id, body, if_match)
-    set_etag(response, out.version)
-    return out
+    return etagged(response, out)
 
 
-@router.post(
-    "/institution/tutoring-sessions",
-    response_model=TutoringOut,
-    status_code=201,
-    summary="Record volunteers' tutoring of residents (art. 62 checked; idempotent on the id)",
-    responses=_replay(TutoringOut) | CREATED,
+# fmt: off
+_records(
+    "/institution/tutoring-sessions", ("create_tutoring_session", "list_tutoring_sessions"),
+    ("Record volunteers' tutoring of residents (art. 62 checked; idempotent on the id)",
+     "Tutoring sessions"),
+    (TutoringIn, TutoringOut, TutoringQuery), (InstituteWriter, InstituteReader),
+    (volunteers.create_tutoring, volunteers.list_tutoring),
 )
-async def create_tutoring_session(
-    body: TutoringIn, session: SessionDep, _: InstituteWriter, ctx: RequestCtx
-) -> Any:
-    return _answer(*await volunteers.create_tutoring(session, ctx, body))
-
-
-@router.get(
-    "/institution/tutoring-sessions",
-    response_model=Page[TutoringOut],
-    summary="Tutoring sessions",
-    responses=LISTED,
-)
-async def list_tutoring_sessions(
-    session: SessionDep,
-    _: InstituteReader,
-    ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    volunteer_id: uuid.UUID | None = None,
-    month: MonthQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[TutoringOut]:
-    return await volunteers.list_tutoring(
-        session,
-        ctx,
-        child_id=child_id,
-        volunteer_id=volunteer_id,
-        month=parse_optional_month(month),
-        limit=limit,
-        cursor=cursor,
-    )
+# fmt: on
 
 
 # ---------------------------------------------------------------- the monthly report
@@ -393,9 +288,7 @@ async def list_tutoring_sessions(
 
 @router.get(
     "/institution/reports/{month}",
-    response_model=ReportOut,
-    summary="The monthly institute report (养治教康月报)",
-    responses=error_responses(401, 403, 422),
+    **reads(ReportOut, "The monthly institute report (养治教康月报)", errors=(401, 403, 422)),
 )
 async def get_institution_report(
     month: str, session: SessionDep, _: InstituteReader, ctx: RequestCtx
@@ -405,16 +298,14 @@ async def get_institution_report(
 
 @router.get(
     "/institution/reports/{month}/export",
-    summary="The monthly institute report as .xlsx (Chinese headers)",
-    response_class=Response,
-    responses=XLSX_RESPONSE | error_responses(401, 403, 422),
+    **exports(
+        "The monthly institute report as .xlsx (Chinese headers)",
+        "The report as .xlsx",
+        errors=(401, 403, 422),
+    ),
 )
 async def export_institution_report(
     month: str, session: SessionDep, _: InstituteReader, ctx: RequestCtx
 ) -> Response:
     content = await report.export(session, ctx, month)
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="institution-{month}.xlsx"'},
-    )
+    return xlsx_file(content, f"institution-{month}.xlsx")

@@ -9,6 +9,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.kit.crud import Cursor, Limit
 from app.kit.record_check import RecordCheck, RecordCheckStanding
 from app.kit.types import Date
 
@@ -350,3 +351,42 @@ class ReportOut(BaseModel):
     volunteers_not_schedulable: int = Field(
         description="Volunteers whose record check does not allow them to work today."
     )
+
+
+# -- the lists' queries: filters first, then the page
+
+Month = Annotated[
+    str | None, Field(description="A district month, YYYY-MM (Asia/Shanghai).", max_length=7)
+]
+
+
+class CareRecordQuery(BaseModel):
+    child_id: uuid.UUID | None = None
+    domain: CareDomain | None = None
+    month: Month = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class CounsellingQuery(BaseModel):
+    child_id: uuid.UUID | None = None
+    counsellor_id: uuid.UUID | None = None
+    month: Month = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class ActivityQuery(BaseModel):
+    child_id: uuid.UUID | None = None
+    kind: ActivityKind | None = None
+    month: Month = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class TutoringQuery(BaseModel):
+    child_id: uuid.UUID | None = None
+    volunteer_id: uuid.UUID | None = None
+    month: Month = None
+    limit: Limit = 50
+    cursor: Cursor = None

@@ -24,6 +24,7 @@ from app.institution.errors import VolunteerNotFound
 from app.institution.schemas import (
     TutoringIn,
     TutoringOut,
+    TutoringQuery,
     VolunteerIn,
     VolunteerOut,
     VolunteerPatch,
@@ -59,13 +60,12 @@ async def create_volunteer(
     """Register a volunteer (with the record query when it has been answered)."""
     if body.record_check is not None:
         reject_future(body.record_check, ctx.today)
+    check = body.record_check.columns() if body.record_check else {}
     volunteer = Volunteer(
         id=uuid.uuid4(),
-        name=body.name,
-        organisation=body.organisation,
-        phone=body.phone,
+        **body.model_dump(exclude={"record_check"}),
         created_by=ctx.actor.name,
-        **(body.record_check.columns() if body.record_check else {}),
+        **check,
     )
     session.add(volunteer)
     await session.flush()
@@ -218,22 +218,10 @@ async def create_tutoring(
 
 
 async def list_tutoring(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    child_id: uuid.UUID | None,
-    volunteer_id: uuid.UUID | None,
-    month: date | None,
-    limit: int,
-    cursor: str | None,
+    session: AsyncSession, ctx: RequestContext, query: TutoringQuery
 ) -> Page[TutoringOut]:
+    stmt = repo.tutoring_stmt(query.child_id, query.volunteer_id, common.month_of(query.month))
+    keys = [TutoringSession.held_on, TutoringSession.id]
     return await common.listed(
-        session,
-        ctx,
-        repo.tutoring_stmt(child_id, volunteer_id, common.month_span(month)),
-        [TutoringSession.held_on, TutoringSession.id],
-        limit=limit,
-        cursor=cursor,
-        action="tutoring_session.list",
-        out=tutoring_out,
+        session, ctx, stmt, keys, query, action="tutoring_session.list", out=tutoring_out
     )

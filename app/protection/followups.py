@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.kit.pagination import Page, after, checked_cursor, encode_cursor
 from app.models import ProtectionFollowUpVisit
 from app.protection import repository as repo
@@ -23,17 +25,9 @@ from app.protection.schemas import FollowUpVisitDone, FollowUpVisitOut
 def to_out(
     v: ProtectionFollowUpVisit, child_name: str | None, address: str | None, today: date
 ) -> FollowUpVisitOut:
-    return FollowUpVisitOut(
-        id=v.id,
-        intake_id=v.intake_id,
-        village_code=v.village_code,
-        seq=v.seq,
-        due_on=v.due_on,
-        overdue=v.visited_on is None and v.due_on < today,
-        visited_on=v.visited_on,
-        note=v.note,
-        child_name=child_name,
-        family_address=address,
+    overdue = v.visited_on is None and v.due_on < today
+    return out_of(
+        FollowUpVisitOut, v, overdue=overdue, child_name=child_name, family_address=address
     )
 
 
@@ -84,7 +78,7 @@ async def record_visit(
 async def due_for_sync(session: AsyncSession, ctx: RequestContext) -> list[FollowUpVisitOut]:
     """The follow-up visits a village director's phone should show (complete on every sync)."""
     principal = ctx.actor
-    if principal.role != "village_director" or principal.area_code is None:
+    if principal.role != Role.VILLAGE_DIRECTOR or principal.area_code is None:
         return []
     rows = await repo.due_follow_ups_of_village(session, principal.area_code)
     if rows:

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.auth.roles import DECIDERS, Role
+from app.kit.crud import where_equal
 from app.models import (
     Area,
     Incident,
@@ -95,11 +96,9 @@ def list_stmt(
     admitted_from: datetime | None,
     admitted_to: datetime | None,
 ) -> Select[Any]:
-    stmt = select(Intake).where(visible(principal))
-    if status is not None:
-        stmt = stmt.where(Intake.status == status)
-    if kind is not None:
-        stmt = stmt.where(Intake.kind == kind)
+    stmt = where_equal(
+        select(Intake).where(visible(principal)), (Intake.status, status), (Intake.kind, kind)
+    )
     if admitted_from is not None:
         stmt = stmt.where(Intake.admitted_at >= admitted_from)
     if admitted_to is not None:

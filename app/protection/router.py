@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import SessionDep
-from app.errors import error_responses
-from app.kit import idempotency
 from app.kit.context import RequestContext, RequestCtx
+from app.kit.crud import etagged, named_route
 from app.kit.etag import set_etag
+from app.kit.idempotency import create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.types import Timestamp
-from app.models import ProtectionIntake
+from app.kit.routes import acts, creates, lists, reads
 from app.protection import deadlines, followups, occupancy, service, steps, views
 from app.protection.auth import (
     CentreReader,
@@ -33,10 +34,9 @@ from app.protection.schemas import (
     FollowUpVisitDone,
     FollowUpVisitOut,
     IntakeCreate,
-    IntakeKind,
     IntakeOut,
     IntakePatch,
-    IntakeStatus,
+    IntakeQuery,
     IntakeStatusOut,
     OccupancyOut,
     PlacementIn,
@@ -50,21 +50,13 @@ REPLAY: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _answer(
-    session: AsyncSession, ctx: RequestContext, intake: ProtectionIntake, response: Response
-) -> IntakeOut:
-    out = await views.view(session, ctx.actor, intake)
-    assert isinstance(out, IntakeOut)
-    set_etag(response, intake.version)
-    return out
-
-
 @router.post(
     "/intakes",
-    response_model=IntakeOut | IntakeStatusOut,
-    status_code=201,
-    summary="Take a child in 受理 (the police: announce a child they bring; they see its status)",
-    responses=REPLAY | error_responses(400, 401, 403, 409, 422),
+    **creates(
+        IntakeOut | IntakeStatusOut,
+        "Take a child in 受理 (the police: announce a child they bring; they see its status)",
+        replayed=REPLAY,
+    ),
 )
 async def create_intake(
     body: IntakeCreate,
@@ -73,53 +65,36 @@ async def create_intake(
     _: IntakeAnnouncer,
     ctx: RequestCtx,
 ) -> IntakeOut | IntakeStatusOut | JSONResponse:
-    key = {"owner": str(ctx.actor.id), "scope": "protection_intakes"}
-    if replay := await idempotency.replay_for_key(session, str(body.id), **key, body=body):
-        return replay
-    intake = await service.create_intake(session, ctx, body)
-    out = await views.view(session, ctx.actor, intake)
-    await idempotency.remember_for_key(
-        session, str(body.id), **key, out=out, resource_id=str(body.id)
+    async def create() -> tuple[IntakeOut | IntakeStatusOut, object]:
+        intake = await service.create_intake(session, ctx, body)
+        set_etag(response, intake.version)
+        return await views.view(session, ctx.actor, intake), body.id
+
+    owner, scope = str(ctx.actor.id), "protection_intakes"
+    return await create_once(
+        session, str(body.id), owner=owner, scope=scope, body=body, create=create
     )
-    set_etag(response, intake.version)
-    return out
 
 
 @router.get(
     "/intakes",
-    response_model=Page[IntakeOut | IntakeStatusOut],
-    summary="The centre's intakes (the police: their own, status only)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[IntakeOut | IntakeStatusOut],
+        "The centre's intakes (the police: their own, status only)",
+    ),
 )
 async def list_intakes(
-    session: SessionDep,
-    _: IntakeReader,
-    ctx: RequestCtx,
-    status: Annotated[IntakeStatus | None, Query()] = None,
-    kind: Annotated[IntakeKind | None, Query()] = None,
-    admitted_from: Annotated[Timestamp | None, Query()] = None,
-    admitted_to: Annotated[Timestamp | None, Query(description="Exclusive")] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: IntakeReader, ctx: RequestCtx, query: Annotated[IntakeQuery, Query()]
 ) -> Page[IntakeOut | IntakeStatusOut]:
-    items, nxt = await service.list_intakes(
-        session,
-        ctx,
-        status=status,
-        kind=kind,
-        admitted_from=admitted_from,
-        admitted_to=admitted_to,
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=items, next_cursor=nxt)
+    return await service.list_intakes(session, ctx, query)
 
 
 @router.get(
     "/intakes/{intake_id:uuid}",
-    response_model=IntakeOut | IntakeStatusOut,
-    summary="One intake (confidential fields withheld outside the circle; the police: status)",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        IntakeOut | IntakeStatusOut,
+        "One intake (confidential fields withheld outside the circle; the police: status)",
+    ),
 )
 async def get_intake(
     intake_id: uuid.UUID, response: Response, session: SessionDep, _: IntakeReader, ctx: RequestCtx
@@ -131,9 +106,11 @@ async def get_intake(
 
 @router.patch(
     "/intakes/{intake_id:uuid}",
-    response_model=IntakeOut,
-    summary="Change an open intake (If-Match): the child's facts, health check, care plan, review",
-    responses=error_responses(401, 403, 404, 409, 412, 422, 428),
+    **acts(
+        IntakeOut,
+        "Change an open intake (If-Match): the child's facts, health check, care plan, review",
+        errors=(401, 403, 404, 409, 412, 422, 428),
+    ),
 )
 async def update_intake(
     intake_id: uuid.UUID,
@@ -145,89 +122,52 @@ async def update_intake(
     if_match: IfMatch = None,
 ) -> IntakeOut:
     intake = await service.update_intake(session, ctx, intake_id, body, if_match)
-    return await _answer(session, ctx, intake, response)
+    return etagged(response, await views.staff_view(session, ctx, intake))
 
 
-@router.post(
-    "/intakes/{intake_id:uuid}/tracing",
-    response_model=IntakeOut,
-    status_code=201,
-    summary="Record a step of family tracing 寻亲",
-    responses=error_responses(401, 403, 404, 409, 422),
-)
-async def add_tracing(
-    intake_id: uuid.UUID,
-    body: TracingIn,
-    response: Response,
-    session: SessionDep,
-    _: CentreStaff,
-    ctx: RequestCtx,
-) -> IntakeOut:
-    intake = await steps.add_tracing(session, ctx, intake_id, body)
-    return await _answer(session, ctx, intake, response)
+Step = Callable[[AsyncSession, RequestContext, uuid.UUID, Any], Awaitable[Any]]
 
 
-@router.post(
-    "/intakes/{intake_id:uuid}/placements",
-    response_model=IntakeOut,
-    status_code=201,
-    summary="Place the child during the stay (art. 93): centre, relatives, foster care, institution",
-    responses=error_responses(401, 403, 404, 409, 422),
-)
-async def add_placement(
-    intake_id: uuid.UUID,
-    body: PlacementIn,
-    response: Response,
-    session: SessionDep,
-    _: CentreStaff,
-    ctx: RequestCtx,
-) -> IntakeOut:
-    intake = await steps.add_placement(session, ctx, intake_id, body)
-    return await _answer(session, ctx, intake, response)
+def _intake_step(
+    path: str, name: str, body_model: type[BaseModel], step: Step, summary: str, status: int
+) -> None:
+    """POST /intakes/{intake_id}/<path>: centre staff record a step of the stay with `step`
+    (app.protection.steps); the answer is the intake, with its new ETag."""
+
+    async def record(
+        intake_id: uuid.UUID,
+        body: BaseModel,
+        response: Response,
+        session: SessionDep,
+        _: CentreStaff,
+        ctx: RequestCtx,
+    ) -> IntakeOut:
+        intake = await step(session, ctx, intake_id, body)
+        return etagged(response, await views.staff_view(session, ctx, intake))
+
+    route = acts(IntakeOut, summary, status_code=status)
+    router.post(f"/intakes/{{intake_id:uuid}}/{path}", **route)(
+        named_route(record, name, body=body_model)
+    )
 
 
-@router.post(
-    "/intakes/{intake_id:uuid}/family-assessments",
-    response_model=IntakeOut,
-    status_code=201,
-    summary="Record a family assessment 家庭评估 (needed before a return to the family)",
-    responses=error_responses(401, 403, 404, 409, 422),
-)
-async def add_family_assessment(
-    intake_id: uuid.UUID,
-    body: AssessmentIn,
-    response: Response,
-    session: SessionDep,
-    _: CentreStaff,
-    ctx: RequestCtx,
-) -> IntakeOut:
-    intake = await steps.add_assessment(session, ctx, intake_id, body)
-    return await _answer(session, ctx, intake, response)
-
-
-@router.post(
-    "/intakes/{intake_id:uuid}/discharge",
-    response_model=IntakeOut,
-    summary="Discharge 出站: returned, transferred, foster care, long-term guardianship, adulthood",
-    responses=error_responses(401, 403, 404, 409, 422),
-)
-async def discharge_intake(
-    intake_id: uuid.UUID,
-    body: DischargeIn,
-    response: Response,
-    session: SessionDep,
-    _: CentreStaff,
-    ctx: RequestCtx,
-) -> IntakeOut:
-    intake = await steps.discharge(session, ctx, intake_id, body)
-    return await _answer(session, ctx, intake, response)
+# fmt: off
+_intake_step("tracing", "add_tracing", TracingIn, steps.add_tracing,
+             "Record a step of family tracing 寻亲", 201)
+_intake_step("placements", "add_placement", PlacementIn, steps.add_placement,
+             "Place the child during the stay (art. 93): centre, relatives, foster care, institution",
+             201)
+_intake_step("family-assessments", "add_family_assessment", AssessmentIn, steps.add_assessment,
+             "Record a family assessment 家庭评估 (needed before a return to the family)", 201)
+_intake_step("discharge", "discharge_intake", DischargeIn, steps.discharge,
+             "Discharge 出站: returned, transferred, foster care, long-term guardianship, adulthood",
+             200)
+# fmt: on
 
 
 @router.get(
     "/occupancy",
-    response_model=OccupancyOut,
-    summary="Beds, residents now by kind, stays, admissions and discharges by month",
-    responses=error_responses(401, 403, 422),
+    **lists(OccupancyOut, "Beds, residents now by kind, stays, admissions and discharges by month"),
 )
 async def get_occupancy(
     session: SessionDep,
@@ -240,9 +180,10 @@ async def get_occupancy(
 
 @router.get(
     "/deadlines",
-    response_model=list[DeadlineOut],
-    summary="The open intakes' deadlines (missed=true: the missed ones, with their escalation)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        list[DeadlineOut],
+        "The open intakes' deadlines (missed=true: the missed ones, with their escalation)",
+    ),
 )
 async def list_deadlines(
     session: SessionDep,
@@ -255,9 +196,10 @@ async def list_deadlines(
 
 @router.get(
     "/follow-up-visits",
-    response_model=Page[FollowUpVisitOut],
-    summary="Follow-up visits of children returned to a family (a director: their village's)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[FollowUpVisitOut],
+        "Follow-up visits of children returned to a family (a director: their village's)",
+    ),
 )
 async def list_follow_up_visits(
     session: SessionDep,
@@ -272,9 +214,7 @@ async def list_follow_up_visits(
 
 @router.post(
     "/follow-up-visits/{visit_id:uuid}/done",
-    response_model=FollowUpVisitOut,
-    summary="Record a follow-up visit made",
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(FollowUpVisitOut, "Record a follow-up visit made"),
 )
 async def record_follow_up_visit(
     visit_id: uuid.UUID,

@@ -12,6 +12,8 @@ CONFIDENTIAL_KINDS = frozenset({"domestic_violence_shelter"})
 CONFIDENTIAL_BASES = frozenset({"harm_by_guardian"})
 ORPHAN_BASES = frozenset({"parents_not_found", "guardian_dead"})
 FOLLOW_UP_VISITS = 3
+CHILD_FACTS = ("name", "gender", "estimated_birth_year", "description")
+"""The child's facts an intake keeps as they are told (as `child_<fact>`)."""
 
 
 def confidential(kind: str, basis: str) -> bool:

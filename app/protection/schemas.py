@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.crud import Cursor, Limit
 from app.kit.types import Date, Timestamp
 
 IntakeKind = Literal[
@@ -256,6 +257,17 @@ class IntakeOut(BaseModel):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+class IntakeQuery(BaseModel):
+    """The filters and page of the list of intakes."""
+
+    status: IntakeStatus | None = None
+    kind: IntakeKind | None = None
+    admitted_from: Timestamp | None = None
+    admitted_to: Timestamp | None = Field(None, description="Exclusive")
+    limit: Limit = 50
+    cursor: Cursor = None
 
 
 class IntakeStatusOut(BaseModel):

@@ -9,7 +9,7 @@ its status only. Every read is audited (a confidential intake's too, with who re
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -19,14 +19,20 @@ from app.errors import Conflict, ValidationFailed
 from app.kit import audit, idnumber
 from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
-from app.kit.pagination import paginate
+from app.kit.pagination import Page, paginate
 from app.models import ProtectionIntake, ProtectionPlacement
 from app.protection import enrolment, views
 from app.protection import repository as repo
 from app.protection.enrolment import ID_CONTEXT, child_id_number
 from app.protection.errors import IntakeClosed, IntakeNotFound, OpenIntakeExists
-from app.protection.rules import confidential, day_of
-from app.protection.schemas import IntakeCreate, IntakeOut, IntakePatch, IntakeStatusOut
+from app.protection.rules import CHILD_FACTS, confidential, day_of
+from app.protection.schemas import (
+    IntakeCreate,
+    IntakeOut,
+    IntakePatch,
+    IntakeQuery,
+    IntakeStatusOut,
+)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 ANNOUNCE_AHEAD = timedelta(hours=24)
@@ -72,7 +78,7 @@ def check_child(
 
 
 def _set_child(intake: ProtectionIntake, facts: dict[str, Any], ctx: RequestContext) -> None:
-    for field in ("name", "gender", "estimated_birth_year", "description"):
+    for field in CHILD_FACTS:
         if field in facts:
             setattr(intake, f"child_{field}", facts[field])
     if "photo_refs" in facts:
@@ -105,16 +111,15 @@ async def _open_conflict(
         )
 
 
-async def create_intake(
+async def _judge_intake(
     session: AsyncSession, ctx: RequestContext, body: IntakeCreate
-) -> ProtectionIntake:
-    """受理 a child (or the police's announcement of one): checked whole, stored at once."""
-    principal = ctx.actor
+) -> dict[str, Any]:
+    """The intake checked whole (422 with every error); returns the child's facts, those a
+    reopening carries from the closed intake included. 409 if the child has an open intake."""
     errors: Errors = []
     facts = body.child.model_dump(exclude_unset=True)
-    previous: ProtectionIntake | None = None
     if body.previous_intake_id is not None:
-        previous = await repo.get(session, principal, body.previous_intake_id)
+        previous = await repo.get(session, ctx.actor, body.previous_intake_id)
         if previous is None or previous.status != "closed":
             errors.append(
                 (
@@ -126,7 +131,7 @@ async def create_intake(
         else:
             facts = _carried_facts(previous, facts, ctx)
     idn = check_child(facts, ctx, errors)
-    ahead = ANNOUNCE_AHEAD if principal.kind == "agency" else FUTURE_TOLERANCE
+    ahead = ANNOUNCE_AHEAD if ctx.actor.kind == "agency" else FUTURE_TOLERANCE
     if body.admitted_at > ctx.now + ahead:
         errors.append(("admitted_at", "受理时间不能晚于当前时间", "admitted_at is in the future"))
     if body.incident_id is not None and not await repo.incident_exists(session, body.incident_id):
@@ -135,7 +140,13 @@ async def create_intake(
         raise ValidationFailed(errors=errors)
     if idn is not None:
         await _open_conflict(session, ctx, ctx.keyring.lookup_hash(idn.value), None)
-    intake = ProtectionIntake(
+    return facts
+
+
+def _new_intake(body: IntakeCreate, ctx: RequestContext) -> ProtectionIntake:
+    principal = ctx.actor
+    health = None if body.health_check is None else body.health_check.model_dump(mode="json")
+    return ProtectionIntake(
         id=body.id,
         status="open",
         kind=body.kind,
@@ -144,9 +155,7 @@ async def create_intake(
         brought_by=body.brought_by.model_dump(),
         found_at=body.found_at,
         child_photo_refs=[],
-        health_check=None
-        if body.health_check is None
-        else body.health_check.model_dump(mode="json"),
+        health_check=health,
         incident_id=body.incident_id,
         previous_intake_id=body.previous_intake_id,
         announced_by_client_id=principal.id if principal.kind == "agency" else None,
@@ -155,7 +164,12 @@ async def create_intake(
         enrolment_flags=[],
         created_by=principal.name,
     )
-    _set_child(intake, facts, ctx)
+
+
+async def _store_intake(
+    session: AsyncSession, ctx: RequestContext, intake: ProtectionIntake
+) -> None:
+    """Insert the intake; a concurrent one of the same id or child is a 409."""
     session.add(intake)
     try:
         async with session.begin_nested():
@@ -165,8 +179,19 @@ async def create_intake(
         if name == "pk_protection_intakes":
             raise Conflict("该编号的受理记录已存在", "An intake with this id exists") from None
         if name == "uq_protection_intakes_open_child" and intake.child_id_number_hash:
-            await _open_conflict(session, ctx, intake.child_id_number_hash, body.id)
+            await _open_conflict(session, ctx, intake.child_id_number_hash, intake.id)
         raise
+
+
+async def create_intake(
+    session: AsyncSession, ctx: RequestContext, body: IntakeCreate
+) -> ProtectionIntake:
+    """受理 a child (or the police's announcement of one): checked whole, stored at once; the
+    child stays at the centre from the day of admission."""
+    facts = await _judge_intake(session, ctx, body)
+    intake = _new_intake(body, ctx)
+    _set_child(intake, facts, ctx)
+    await _store_intake(session, ctx, intake)
     session.add(
         ProtectionPlacement(
             id=uuid.uuid4(),
@@ -174,24 +199,18 @@ async def create_intake(
             setting="centre",
             start_on=day_of(body.admitted_at),
             recorded_at=ctx.now,
-            recorded_by=principal.name,
+            recorded_by=ctx.actor.name,
         )
     )
     await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "protection_intake.create",
-        "protection_intake",
-        intake.id,
-        {
-            "kind": intake.kind,
-            "basis": intake.basis,
-            "confidential": confidential(intake.kind, intake.basis),
-            "announced": principal.kind == "agency",
-            "identified": intake.child_id_number_hash is not None,
-        },
-    )
+    detail = {
+        "kind": intake.kind,
+        "basis": intake.basis,
+        "confidential": confidential(intake.kind, intake.basis),
+        "announced": ctx.actor.kind == "agency",
+        "identified": intake.child_id_number_hash is not None,
+    }
+    audit.record(session, ctx, "protection_intake.create", "protection_intake", intake.id, detail)
     return intake
 
 
@@ -211,34 +230,19 @@ def _carried_facts(
 
 
 async def list_intakes(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    status: str | None,
-    kind: str | None,
-    admitted_from: datetime | None,
-    admitted_to: datetime | None,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[IntakeOut | IntakeStatusOut], str | None]:
+    session: AsyncSession, ctx: RequestContext, query: IntakeQuery
+) -> Page[IntakeOut | IntakeStatusOut]:
     """The intakes the caller may see, in order of admission (the police: their own, status only)."""
-    errors: Errors = []
-    if admitted_from and admitted_to and admitted_from > admitted_to:
-        errors.append(
-            ("admitted_to", "截止时间早于起始时间", "admitted_to is before admitted_from")
+    start, end = query.admitted_from, query.admitted_to
+    if start and end and start > end:
+        raise ValidationFailed(
+            errors=[("admitted_to", "截止时间早于起始时间", "admitted_to is before admitted_from")]
         )
-    if errors:
-        raise ValidationFailed(errors=errors)
     stmt = repo.list_stmt(
-        ctx.actor, status=status, kind=kind, admitted_from=admitted_from, admitted_to=admitted_to
+        ctx.actor, status=query.status, kind=query.kind, admitted_from=start, admitted_to=end
     )
-    rows, nxt = await paginate(
-        session,
-        stmt,
-        [ProtectionIntake.admitted_at, ProtectionIntake.id],
-        limit=limit,
-        cursor=cursor,
-    )
+    keys = [ProtectionIntake.admitted_at, ProtectionIntake.id]
+    rows, nxt = await paginate(session, stmt, keys, limit=query.limit, cursor=query.cursor)
     items = await views.views(session, ctx.actor, rows)
     audit.record(
         session,
@@ -249,10 +253,10 @@ async def list_intakes(
         {
             "ids": [str(r.id) for r in rows],
             "confidential": [str(r.id) for r in rows if confidential(r.kind, r.basis)],
-            "filters": {"status": status, "kind": kind},
+            "filters": {"status": query.status, "kind": query.kind},
         },
     )
-    return items, nxt
+    return Page(items=items, next_cursor=nxt)
 
 
 async def read_intake(

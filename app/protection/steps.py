@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from app.errors import Conflict, ValidationFailed
 from app.kit import audit, idnumber
 from app.kit.context import RequestContext
 from app.models import (
+    Base,
     ProtectionFamilyAssessment,
     ProtectionFollowUpVisit,
     ProtectionIntake,
@@ -60,9 +62,44 @@ def _within_stay(
         errors.append((field, "日期不能晚于今天", "Cannot be in the future"))
 
 
-def _touch(intake: ProtectionIntake) -> None:
-    """The intake's representation changed: an UPDATE, hence a new version (ETag)."""
+def _checked(errors: Errors) -> None:
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
+def _stay_day(field: str, day: date, intake: ProtectionIntake, ctx: RequestContext) -> None:
+    errors: Errors = []
+    _within_stay(field, day, intake, ctx, errors)
+    _checked(errors)
+
+
+def _recorded(intake: ProtectionIntake, ctx: RequestContext) -> dict[str, Any]:
+    """The columns every record of the stay has besides its body's."""
+    return {
+        "id": uuid.uuid4(),
+        "intake_id": intake.id,
+        "recorded_at": ctx.now,
+        "recorded_by": ctx.actor.name,
+    }
+
+
+async def _record(
+    session: AsyncSession,
+    ctx: RequestContext,
+    intake: ProtectionIntake,
+    row: Base,
+    action: str,
+    detail: dict[str, Any],
+) -> ProtectionIntake:
+    """Store a record of the stay; the intake's representation changed (an UPDATE, hence a new
+    version: ETag); audited as `protection_intake.<action>`."""
+    session.add(row)
     intake.updated_at = func.now()
+    await session.flush()
+    audit.record(
+        session, ctx, f"protection_intake.{action}", "protection_intake", intake.id, detail
+    )
+    return intake
 
 
 async def add_tracing(
@@ -71,34 +108,17 @@ async def add_tracing(
     """寻亲: one step of tracing the child's family (a police identity check meets the
     identity-check deadline)."""
     intake = await _open_intake(session, ctx, intake_id)
-    errors: Errors = []
-    _within_stay("traced_on", body.traced_on, intake, ctx, errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    step = ProtectionTracing(
-        id=uuid.uuid4(),
-        intake_id=intake.id,
-        method=body.method,
-        traced_on=body.traced_on,
-        result=body.result,
-        recorded_at=ctx.now,
-        recorded_by=ctx.actor.name,
-    )
-    session.add(step)
-    _touch(intake)
-    await session.flush()
-    audit.record(
-        session, ctx, "protection_intake.tracing", "protection_intake", intake.id,
-        {"method": body.method},
-    )  # fmt: skip
-    return intake
+    _stay_day("traced_on", body.traced_on, intake, ctx)
+    step = ProtectionTracing(**_recorded(intake, ctx), **body.model_dump())
+    return await _record(session, ctx, intake, step, "tracing", {"method": body.method})
 
 
-async def add_placement(
-    session: AsyncSession, ctx: RequestContext, intake_id: uuid.UUID, body: PlacementIn
-) -> ProtectionIntake:
-    """安置 (art. 93): where the child stays from `start_on`; the placement before ends then."""
-    intake = await _open_intake(session, ctx, intake_id)
+def _check_placement(
+    body: PlacementIn,
+    intake: ProtectionIntake,
+    ctx: RequestContext,
+    current: ProtectionPlacement | None,
+) -> None:
     errors: Errors = []
     _within_stay("start_on", body.start_on, intake, ctx, errors)
     if body.end_on is not None and body.end_on < body.start_on:
@@ -107,35 +127,24 @@ async def add_placement(
         errors.append(
             ("with_whom", "安置于中心以外须写明安置对象", "Say with whom the child is placed")
         )
-    current = await repo.open_placement(session, intake.id)
     if current is not None and body.start_on < current.start_on:
         errors.append(
             ("start_on", "开始日期早于当前安置的开始日期", "Before the current placement began")
         )
-    if errors:
-        raise ValidationFailed(errors=errors)
+    _checked(errors)
+
+
+async def add_placement(
+    session: AsyncSession, ctx: RequestContext, intake_id: uuid.UUID, body: PlacementIn
+) -> ProtectionIntake:
+    """安置 (art. 93): where the child stays from `start_on`; the placement before ends then."""
+    intake = await _open_intake(session, ctx, intake_id)
+    current = await repo.open_placement(session, intake.id)
+    _check_placement(body, intake, ctx, current)
     if current is not None:
         current.end_on = body.start_on
-    session.add(
-        ProtectionPlacement(
-            id=uuid.uuid4(),
-            intake_id=intake.id,
-            setting=body.setting,
-            start_on=body.start_on,
-            end_on=body.end_on,
-            with_whom=body.with_whom,
-            note=body.note,
-            recorded_at=ctx.now,
-            recorded_by=ctx.actor.name,
-        )
-    )
-    _touch(intake)
-    await session.flush()
-    audit.record(
-        session, ctx, "protection_intake.placement", "protection_intake", intake.id,
-        {"setting": body.setting},
-    )  # fmt: skip
-    return intake
+    placed = ProtectionPlacement(**_recorded(intake, ctx), **body.model_dump())
+    return await _record(session, ctx, intake, placed, "placement", {"setting": body.setting})
 
 
 async def add_assessment(
@@ -143,28 +152,10 @@ async def add_assessment(
 ) -> ProtectionIntake:
     """家庭评估 (art. 93): the family is assessed before a child is returned to it."""
     intake = await _open_intake(session, ctx, intake_id)
-    errors: Errors = []
-    _within_stay("assessed_on", body.assessed_on, intake, ctx, errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
-    session.add(
-        ProtectionFamilyAssessment(
-            id=uuid.uuid4(),
-            intake_id=intake.id,
-            assessed_on=body.assessed_on,
-            conclusion=body.conclusion,
-            notes=body.notes,
-            recorded_at=ctx.now,
-            recorded_by=ctx.actor.name,
-        )
-    )
-    _touch(intake)
-    await session.flush()
-    audit.record(
-        session, ctx, "protection_intake.assessment", "protection_intake", intake.id,
-        {"conclusion": body.conclusion},
-    )  # fmt: skip
-    return intake
+    _stay_day("assessed_on", body.assessed_on, intake, ctx)
+    assessed = ProtectionFamilyAssessment(**_recorded(intake, ctx), **body.model_dump())
+    detail = {"conclusion": body.conclusion}
+    return await _record(session, ctx, intake, assessed, "assessment", detail)
 
 
 def _age_on(intake: ProtectionIntake, ctx: RequestContext, day: date) -> int | None:
@@ -210,8 +201,7 @@ async def _check_discharge(
         errors.append(("outcome", "儿童未满18周岁", "The child is not 18 yet"))
     if age is not None and body.outcome == "long_term_guardianship" and age >= 18:
         errors.append(("outcome", "已满18周岁，应以成年出站", "The child is 18: use adulthood"))
-    if errors:
-        raise ValidationFailed(errors=errors)
+    _checked(errors)
     if body.outcome == "returned_to_family" and not await repo.has_safe_assessment(
         session, intake.id
     ):

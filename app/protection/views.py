@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.models import (
     ProtectionFamilyAssessment,
     ProtectionIntake,
@@ -17,7 +20,7 @@ from app.models import (
 )
 from app.protection import repository as repo
 from app.protection.auth import CONFIDENTIAL_CIRCLE
-from app.protection.rules import confidential
+from app.protection.rules import CHILD_FACTS, confidential
 from app.protection.schemas import (
     AssessmentOut,
     ChildOut,
@@ -37,9 +40,41 @@ def in_circle(principal: Principal) -> bool:
 
 
 def status_view(intake: ProtectionIntake) -> IntakeStatusOut:
-    return IntakeStatusOut(
-        id=intake.id, status=intake.status, kind=intake.kind, admitted_at=intake.admitted_at
+    return IntakeStatusOut.model_validate(intake, from_attributes=True)
+
+
+def _discharge(intake: ProtectionIntake) -> DischargeOut | None:
+    if intake.outcome is None or intake.discharged_on is None:
+        return None
+    return out_of(DischargeOut, intake, note=intake.discharge_note)
+
+
+def _enrolment(intake: ProtectionIntake) -> EnrolmentOut | None:
+    if intake.enrolment is None:
+        return None
+    return EnrolmentOut(
+        state=intake.enrolment, child_id=intake.child_id, flags=intake.enrolment_flags
     )
+
+
+def _child(intake: ProtectionIntake) -> ChildOut:
+    return ChildOut(
+        **{fact: getattr(intake, f"child_{fact}") for fact in CHILD_FACTS},
+        id_number=intake.child_id_number_masked,
+        photo_refs=list(intake.child_photo_refs or []),
+    )
+
+
+def _withheld(intake: ProtectionIntake, placed: list[PlacementOut]) -> dict[str, Any]:
+    """The fields a caller outside the circle does not see of a confidential intake."""
+    current = next((p for p in reversed(placed) if p.end_on is None), None)
+    return {
+        "notes": intake.notes,
+        "care_plan": intake.care_plan,
+        "do_not_disclose_to": list(intake.do_not_disclose_to or []),
+        "current_placement": current,
+        "placements": placed,
+    }
 
 
 def full_view(
@@ -51,90 +86,21 @@ def full_view(
 ) -> IntakeOut:
     secret = confidential(intake.kind, intake.basis)
     hide = secret and not in_circle(principal)
-    placed = [
-        PlacementOut(
-            id=p.id,
-            setting=p.setting,
-            start_on=p.start_on,
-            end_on=p.end_on,
-            with_whom=p.with_whom,
-            note=p.note,
-        )
-        for p in placements
-    ]
-    current = next((p for p in reversed(placed) if p.end_on is None), None)
-    discharge = None
-    if intake.outcome is not None and intake.discharged_on is not None:
-        discharge = DischargeOut(
-            outcome=intake.outcome,
-            discharged_on=intake.discharged_on,
-            note=intake.discharge_note,
-            transferred_to=intake.transferred_to,
-            long_term_basis=intake.long_term_basis,
-            family_village_code=intake.family_village_code,
-            family_address=intake.family_address,
-        )
-    enrolment = None
-    if intake.enrolment is not None:
-        enrolment = EnrolmentOut(
-            state=intake.enrolment,
-            child_id=intake.child_id,
-            flags=intake.enrolment_flags,
-        )
-    return IntakeOut(
-        id=intake.id,
-        status=intake.status,
-        kind=intake.kind,
-        basis=intake.basis,
-        admitted_at=intake.admitted_at,
-        brought_by=intake.brought_by,
-        found_at=intake.found_at,
-        child=ChildOut(
-            name=intake.child_name,
-            id_number=intake.child_id_number_masked,
-            gender=intake.child_gender,
-            estimated_birth_year=intake.child_estimated_birth_year,
-            description=intake.child_description,
-            photo_refs=list(intake.child_photo_refs or []),
-        ),
-        incident_id=intake.incident_id,
-        health_check=intake.health_check,
-        previous_intake_id=intake.previous_intake_id,
+    placed = [PlacementOut.model_validate(p, from_attributes=True) for p in placements]
+    shown = _withheld(intake, placed)
+    return out_of(
+        IntakeOut,
+        intake,
+        child=_child(intake),
         confidential=secret,
         withheld=list(WITHHELD) if hide else [],
-        notes=None if hide else intake.notes,
-        care_plan=None if hide else intake.care_plan,
-        care_plan_at=intake.care_plan_at,
-        last_reviewed_on=intake.last_reviewed_on,
-        do_not_disclose_to=None if hide else list(intake.do_not_disclose_to or []),
-        current_placement=None if hide else current,
-        placements=None if hide else placed,
-        tracing=[
-            TracingOut(
-                id=t.id,
-                method=t.method,
-                traced_on=t.traced_on,
-                result=t.result,
-                recorded_at=t.recorded_at,
-                recorded_by=t.recorded_by,
-            )
-            for t in tracing
-        ],
+        **(dict.fromkeys(shown) if hide else shown),
+        tracing=[TracingOut.model_validate(t, from_attributes=True) for t in tracing],
         family_assessments=[
-            AssessmentOut(
-                id=a.id,
-                assessed_on=a.assessed_on,
-                conclusion=a.conclusion,
-                notes=a.notes,
-                recorded_by=a.recorded_by,
-            )
-            for a in assessments
+            AssessmentOut.model_validate(a, from_attributes=True) for a in assessments
         ],
-        discharge=discharge,
-        enrolment=enrolment,
-        version=intake.version,
-        created_at=intake.created_at,
-        updated_at=intake.updated_at,
+        discharge=_discharge(intake),
+        enrolment=_enrolment(intake),
     )
 
 
@@ -155,4 +121,13 @@ async def view(
     session: AsyncSession, principal: Principal, intake: ProtectionIntake
 ) -> IntakeOut | IntakeStatusOut:
     (out,) = await views(session, principal, [intake])
+    return out
+
+
+async def staff_view(
+    session: AsyncSession, ctx: RequestContext, intake: ProtectionIntake
+) -> IntakeOut:
+    """The view of the centre's staff, who changed the intake (never the police's status)."""
+    out = await view(session, ctx.actor, intake)
+    assert isinstance(out, IntakeOut)
     return out

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from app.auth.mandate import whole_id_number
 from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.kit.crypto import KeyRing
 from app.kit.reveal import reveal
 from app.models import ScreeningRecord
@@ -53,7 +54,7 @@ MANDATES: Final[dict[str, frozenset[str]]] = {
     ),
     "disabled_federation": frozenset({"disability_kind", "disability_grade"}),
 }
-_FULL_ID_ROLES: Final = frozenset({"district_admin", "town_supervisor"})
+_FULL_ID_ROLES: Final = frozenset({Role.DISTRICT_ADMIN, Role.TOWN_SUPERVISOR})
 # The AES-GCM context (associated data) of `screening_records.id_number_enc`: none.
 ID_CONTEXT: Final = b""
 

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.mandate import CLOSED_REFERRAL_STATUSES
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES
+from app.kit.crud import where_equal
 from app.models import Area, Referral, ScreeningRecord
 from app.screening.referrals.findings import ANY_FINDING
 
@@ -43,15 +44,13 @@ def list_stmt(
     escalated: bool | None,
     updated_since: datetime | None,
 ) -> Select[Any]:
-    stmt = select(Referral).where(SCREENING, visible(principal))
-    if status is not None:
-        stmt = stmt.where(Referral.status == status)
-    if finding is not None:
-        stmt = stmt.where(Referral.finding == finding)
-    if agency is not None:
-        stmt = stmt.where(Referral.agency == agency)
-    if outcome is not None:
-        stmt = stmt.where(Referral.outcome == outcome)
+    stmt = where_equal(
+        select(Referral).where(SCREENING, visible(principal)),
+        (Referral.status, status),
+        (Referral.finding, finding),
+        (Referral.agency, agency),
+        (Referral.outcome, outcome),
+    )
     if town_code is not None:
         stmt = stmt.where(
             Referral.screening_record_id.in_(

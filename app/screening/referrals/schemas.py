@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from app.kit.crud import Cursor, Limit
+from app.kit.types import Timestamp
 from app.kit.vocab import ChildSchoolStage
 from app.screening.referrals.findings import Finding, Outcome, ScreeningAgency
 
@@ -72,6 +74,23 @@ class ScreeningReferralOut(BaseModel):
     agency_case_number: str | None
     town_code: str
     record: dict[str, Any]
+
+
+class ScreeningReferralQuery(BaseModel):
+    """The filters and page of the list of screening referrals."""
+
+    status: str | None = Field(None, pattern="^(pending|acknowledged|completed)$")
+    finding: Finding | None = None
+    agency: ScreeningAgency | None = None
+    outcome: Outcome | None = None
+    town_code: str | None = Field(None, pattern=r"^\d{9}$")
+    escalated: bool | None = None
+    updated_since: Timestamp | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+    def filters(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"limit", "cursor"})
 
 
 class SkippedRecord(BaseModel):

@@ -23,6 +23,7 @@ from app.errors import Conflict, ValidationFailed
 from app.incidents.errors import ReferralNotFound, TransitionRefused
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.crud import out_of
 from app.kit.pagination import Page, paginate
 from app.models import Referral, ReferralUpdate, ScreeningRecord
 from app.screening import projection
@@ -35,6 +36,7 @@ from app.screening.referrals.schemas import (
     ScreeningReferralBatch,
     ScreeningReferralCreate,
     ScreeningReferralOut,
+    ScreeningReferralQuery,
     ScreeningReferralStats,
     SkippedRecord,
     TownCounts,
@@ -51,21 +53,10 @@ def _view(
 ) -> ScreeningReferralOut:
     assert referral.screening_record_id is not None
     assert referral.finding is not None
-    return ScreeningReferralOut(
-        id=referral.id,
+    return out_of(
+        ScreeningReferralOut,
+        referral,
         record_id=referral.screening_record_id,
-        finding=referral.finding,
-        agency=referral.agency,
-        status=referral.status,
-        outcome=referral.outcome,
-        outcome_note=referral.outcome_note,
-        note=referral.note,
-        referred_at=referral.referred_at,
-        ack_due_at=referral.ack_due_at,
-        acknowledged_at=referral.acknowledged_at,
-        escalated_at=referral.escalated_at,
-        resolved_at=referral.resolved_at,
-        agency_case_number=referral.agency_case_number,
         town_code=record.town_code,
         record=_record(referral, record, principal, ctx),
     )
@@ -180,62 +171,48 @@ async def _records_by_filter(
     return [records[i] for i in ids]
 
 
-async def refer(
-    session: AsyncSession, ctx: RequestContext, body: ScreeningReferralCreate
-) -> ScreeningReferralBatch:
-    """Refer the records (named, or selected by a filter) for `finding` to `agency`.
-
-    The agency must be one the finding concerns (422 on `agency`). A record already referred
-    for the same finding and not finished is never referred twice: by record_ids that is a
-    409 naming the open referrals (nothing written); by filter those records are skipped and
-    listed with their open referral.
-    """
-    if not findings.concerns(body.finding, body.agency):
-        allowed = sorted(findings.AGENCIES_FOR[body.finding])
-        raise ValidationFailed(
-            errors=[
-                (
-                    "agency",
-                    f"“{findings.FINDING_ZH[body.finding]}”应转介至 {'、'.join(allowed)}",
-                    f"{body.finding} is referred to {', '.join(allowed)}",
-                )
-            ]
-        )
-    by_ids = body.record_ids is not None
-    records = await (_records_by_ids if by_ids else _records_by_filter)(session, ctx, body)
-    existing = await repo.open_referrals(session, [r.id for r in records], body.finding)
-    skipped = [
-        SkippedRecord(record_id=rid, open_referral_id=ref, href=HREF.format(ref))
-        for rid, ref in existing.items()
-    ]
-    if by_ids and skipped:
-        raise Conflict(
-            "该儿童已因同一事项转介，尚未办结",
-            "Already referred for this finding, and not finished",
-            extra={"open_referrals": [s.model_dump(mode="json") for s in skipped]},
-        )
-    due = ctx.now + timedelta(days=ctx.settings.screening_referral_ack_days)
-    created: list[tuple[Referral, ScreeningRecord]] = []
-    for record in records:
-        if record.id in existing:
-            continue
-        created.append(
+def _check_agency(body: ScreeningReferralCreate) -> None:
+    """422 on `agency` unless the finding concerns it."""
+    if findings.concerns(body.finding, body.agency):
+        return
+    allowed = sorted(findings.AGENCIES_FOR[body.finding])
+    raise ValidationFailed(
+        errors=[
             (
-                Referral(
-                    id=uuid.uuid4(),
-                    screening_record_id=record.id,
-                    finding=body.finding,
-                    agency=body.agency,
-                    status="pending",
-                    urgent=False,
-                    referred_at=ctx.now,
-                    ack_due_at=due,
-                    created_by=ctx.actor.name,
-                    note=body.note,
-                ),
-                record,
+                "agency",
+                f"“{findings.FINDING_ZH[body.finding]}”应转介至 {'、'.join(allowed)}",
+                f"{body.finding} is referred to {', '.join(allowed)}",
             )
-        )
+        ]
+    )
+
+
+def _new_referral(
+    ctx: RequestContext, body: ScreeningReferralCreate, record: ScreeningRecord
+) -> Referral:
+    due = ctx.now + timedelta(days=ctx.settings.screening_referral_ack_days)
+    return Referral(
+        id=uuid.uuid4(),
+        screening_record_id=record.id,
+        finding=body.finding,
+        agency=body.agency,
+        status="pending",
+        urgent=False,
+        referred_at=ctx.now,
+        ack_due_at=due,
+        created_by=ctx.actor.name,
+        note=body.note,
+    )
+
+
+async def _store_referrals(
+    session: AsyncSession,
+    ctx: RequestContext,
+    body: ScreeningReferralCreate,
+    created: list[tuple[Referral, ScreeningRecord]],
+) -> None:
+    """Insert the referrals (409 if the same finding's referral was just created by another
+    request) and queue each one's webhook, as the agency sees it."""
     session.add_all([r for r, _ in created])
     try:
         async with session.begin_nested():
@@ -256,19 +233,41 @@ async def refer(
             occurred_at=ctx.now,
         )
     await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "screening_referral.create",
-        "referral",
-        None,
-        {
-            "agency": body.agency,
-            "finding": body.finding,
-            "ids": [str(r.id) for r, _ in created],
-            "skipped": len(skipped),
-        },
-    )
+
+
+async def refer(
+    session: AsyncSession, ctx: RequestContext, body: ScreeningReferralCreate
+) -> ScreeningReferralBatch:
+    """Refer the records (named, or selected by a filter) for `finding` to `agency`.
+
+    The agency must be one the finding concerns (422 on `agency`). A record already referred
+    for the same finding and not finished is never referred twice: by record_ids that is a
+    409 naming the open referrals (nothing written); by filter those records are skipped and
+    listed with their open referral.
+    """
+    _check_agency(body)
+    by_ids = body.record_ids is not None
+    records = await (_records_by_ids if by_ids else _records_by_filter)(session, ctx, body)
+    existing = await repo.open_referrals(session, [r.id for r in records], body.finding)
+    skipped = [
+        SkippedRecord(record_id=rid, open_referral_id=ref, href=HREF.format(ref))
+        for rid, ref in existing.items()
+    ]
+    if by_ids and skipped:
+        raise Conflict(
+            "该儿童已因同一事项转介，尚未办结",
+            "Already referred for this finding, and not finished",
+            extra={"open_referrals": [s.model_dump(mode="json") for s in skipped]},
+        )
+    created = [(_new_referral(ctx, body, rec), rec) for rec in records if rec.id not in existing]
+    await _store_referrals(session, ctx, body, created)
+    detail = {
+        "agency": body.agency,
+        "finding": body.finding,
+        "ids": [str(r.id) for r, _ in created],
+        "skipped": len(skipped),
+    }
+    audit.record(session, ctx, "screening_referral.create", "referral", None, detail)
     return ScreeningReferralBatch(
         agency=body.agency,
         finding=body.finding,
@@ -282,20 +281,11 @@ async def refer(
 
 
 async def list_referrals(
-    session: AsyncSession,
-    ctx: RequestContext,
-    *,
-    limit: int,
-    cursor: str | None,
-    **filters: Any,
+    session: AsyncSession, ctx: RequestContext, query: ScreeningReferralQuery
 ) -> Page[ScreeningReferralOut]:
-    rows, nxt = await paginate(
-        session,
-        repo.list_stmt(ctx.actor, **filters),
-        [Referral.created_at, Referral.id],
-        limit=limit,
-        cursor=cursor,
-    )
+    stmt = repo.list_stmt(ctx.actor, **query.filters())
+    keys = [Referral.created_at, Referral.id]
+    rows, nxt = await paginate(session, stmt, keys, limit=query.limit, cursor=query.cursor)
     audit.record(
         session,
         ctx,
