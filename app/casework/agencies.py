@@ -18,9 +18,9 @@ from app.casework.schemas import AgencyCreate, AgencyMonthOut, AgencyOut
 from app.errors import Conflict
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.crud import out_of
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
+from app.kit.records import out_of
 from app.kit.spreadsheet import safe_row
 from app.kit.vocab import format_month, month_end, parse_month
 from app.models import CaseworkAgency

@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
-from app.kit.crud import where_equal
+from app.kit.listing import where_given
 from app.models import (
     Case,
     CaseGoal,
@@ -149,7 +149,7 @@ def cases_stmt(
     review_overdue_on: date | None,
     updated_since: datetime | None,
 ) -> Select[Any]:
-    stmt = where_equal(
+    stmt = where_given(
         select(Case).where(visible(principal)),
         (Case.status, status),
         (Case.agency_id, agency_id),

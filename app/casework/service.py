@@ -41,8 +41,8 @@ from app.errors import Conflict, ValidationFailed
 from app.incidents.service import open_draft_for_child
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.crud import out_of
 from app.kit.pagination import Page, paginate
+from app.kit.records import out_of
 from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep, Child
 
 OPEN_STATUSES = ("open", "assessed", "in_service")

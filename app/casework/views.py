@@ -16,7 +16,7 @@ from app.casework.schemas import (
 )
 from app.children.rules import age_on
 from app.kit.context import RequestContext
-from app.kit.crud import out_of
+from app.kit.records import out_of
 from app.models import Case, CaseService, Child
 
 

@@ -32,9 +32,9 @@ from app.institution.schemas import (
 )
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.crud import out_of
 from app.kit.pagination import Page
 from app.kit.record_check import RecordCheck, require_clear
+from app.kit.records import out_of
 from app.models import Child, CounsellingSession
 
 NOTES_CONTEXT = b"counselling.notes"

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.roles import Role
-from app.kit.crud import where_equal
+from app.kit.listing import where_given
 from app.kit.sql import insert_ignoring_conflicts
 from app.models import (
     CarePlan,
@@ -105,7 +105,7 @@ def _containing(stmt: Select[Any], column: Any, member: uuid.UUID | None) -> Sel
 def care_records_stmt(
     child_id: uuid.UUID | None, domain: str | None, month: tuple[date, date] | None
 ) -> Select[Any]:
-    stmt = where_equal(
+    stmt = where_given(
         select(CareRecord), (CareRecord.child_id, child_id), (CareRecord.domain, domain)
     )
     return _in_month(stmt, CareRecord.recorded_on, month)
@@ -117,7 +117,7 @@ def sessions_stmt(
     month: tuple[date, date] | None,
 ) -> Select[Any]:
     stmt = _containing(select(CounsellingSession), CounsellingSession.child_ids, child_id)
-    stmt = where_equal(stmt, (CounsellingSession.counsellor_id, counsellor_id))
+    stmt = where_given(stmt, (CounsellingSession.counsellor_id, counsellor_id))
     return _in_month(stmt, CounsellingSession.held_on, month)
 
 
@@ -125,7 +125,7 @@ def activities_stmt(
     child_id: uuid.UUID | None, kind: str | None, month: tuple[date, date] | None
 ) -> Select[Any]:
     stmt = _containing(select(InstituteActivity), InstituteActivity.child_ids, child_id)
-    stmt = where_equal(stmt, (InstituteActivity.kind, kind))
+    stmt = where_given(stmt, (InstituteActivity.kind, kind))
     return _in_month(stmt, InstituteActivity.held_on, month)
 
 

@@ -13,8 +13,8 @@
         return xlsx_file(await report.export(session, ctx, month), f"report-{month}.xlsx")
 
 A list takes one query model (`Limit`, `Cursor` below); an answer is read from its row with
-`out_of`; a list's optional filters are `where_equal`; a route factory's one handler is
-`named_route`. docs/router-and-service-helpers.md describes each.
+`app.kit.records.out_of`; a list's optional filters are `app.kit.listing.where_given`; a route
+factory's one handler is `named_route`. docs/router-and-service-helpers.md describes each.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from typing import Annotated, Any, Protocol, TypeVar
 from fastapi import Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import error_responses
@@ -63,14 +62,6 @@ BodyT = TypeVar("BodyT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=BaseModel)
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 RowT = TypeVar("RowT", bound=tuple[Any, ...])
-
-
-def out_of(model: type[OutT], row: object, **given: Any) -> OutT:
-    """`model` answered from `row`: each field is the row's attribute of the same name unless
-    `given` here (a computed, renamed or withheld value). A whole row of the same names:
-    `model.model_validate(row, from_attributes=True)`."""
-    values = {name: getattr(row, name) for name in model.model_fields if name not in given}
-    return model.model_validate(values | given)
 
 
 def etagged(response: Response, out: VersionedT) -> VersionedT:
@@ -132,15 +123,3 @@ def xlsx_file(content: bytes, filename: str) -> Response:
     """An .xlsx workbook as a download named `filename`."""
     disposition = f'attachment; filename="{filename}"'
     return Response(content, media_type=XLSX, headers={"Content-Disposition": disposition})
-
-
-def where_equal(stmt: Select[RowT], *pairs: tuple[Any, object]) -> Select[RowT]:
-    """`stmt` narrowed to the rows whose column equals each value given; a value of None
-    filters nothing (a list's optional filters):
-
-        where_equal(select(Case), (Case.status, status), (Case.agency_id, agency_id))
-    """
-    for column, value in pairs:
-        if value is not None:
-            stmt = stmt.where(column == value)
-    return stmt

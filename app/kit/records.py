@@ -2,7 +2,7 @@
 
 - `create_by_client_id`: a creation whose body carries its own client-chosen `id` (a retry with
   the same id and body answers the stored record, 200; another body, 409);
-- `create_keyed`: a creation that takes an `Idempotency-Key` (app.kit.idempotency), the caller
+- `keyed_once`: a creation that takes an `Idempotency-Key` (app.kit.idempotency), the caller
   owning the key;
 - `again(created, out)`: 201 for a new record, 200 for one that was already there;
 - `replay_response(...)`: the OpenAPI entry of that 200;
@@ -88,7 +88,7 @@ def with_id(
     return create
 
 
-async def create_keyed(
+async def keyed_once(
     session: AsyncSession,
     ctx: RequestContext,
     key: str | None,

@@ -14,8 +14,8 @@ from app.auth.roles import Role
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.crud import out_of
 from app.kit.pagination import Page, after, checked_cursor, encode_cursor
+from app.kit.records import out_of
 from app.models import ProtectionFollowUpVisit
 from app.protection import repository as repo
 from app.protection.errors import AlreadyVisited, FollowUpVisitNotFound

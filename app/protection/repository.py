@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.auth.roles import DECIDERS, Role
-from app.kit.crud import where_equal
+from app.kit.listing import where_given
 from app.models import (
     Area,
     Incident,
@@ -96,7 +96,7 @@ def list_stmt(
     admitted_from: datetime | None,
     admitted_to: datetime | None,
 ) -> Select[Any]:
-    stmt = where_equal(
+    stmt = where_given(
         select(Intake).where(visible(principal)), (Intake.status, status), (Intake.kind, kind)
     )
     if admitted_from is not None:

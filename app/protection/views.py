@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.kit.context import RequestContext
-from app.kit.crud import out_of
+from app.kit.records import out_of
 from app.models import (
     ProtectionFamilyAssessment,
     ProtectionIntake,

@@ -17,7 +17,7 @@ from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey
 from app.kit.listing import AreaFilter, YearFilter
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.records import create_keyed
+from app.kit.records import keyed_once
 from app.kit.routes import READ_ERRORS, acts, creates, lists, reads
 from app.programmes.aid import service
 from app.programmes.aid.auth import AidAdmin, AidDecider, AidReader
@@ -49,7 +49,7 @@ async def create_aid_round(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> RoundOut | JSONResponse:
-    return await create_keyed(
+    return await keyed_once(
         session,
         ctx,
         idempotency_key,
@@ -99,7 +99,7 @@ async def create_aid_application(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> ApplicationOut | JSONResponse:
-    return await create_keyed(
+    return await keyed_once(
         session,
         ctx,
         idempotency_key,

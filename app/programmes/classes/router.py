@@ -13,7 +13,7 @@ from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey
 from app.kit.listing import AreaFilter, Year, YearFilter
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.records import create_keyed
+from app.kit.records import keyed_once
 from app.kit.routes import acts, creates, lists, reads
 from app.programmes.classes import service
 from app.programmes.classes.auth import Organisers, Readers, Recorders, ReportReaders
@@ -33,7 +33,7 @@ async def create_parent_class(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> ClassOut | JSONResponse:
-    return await create_keyed(
+    return await keyed_once(
         session,
         ctx,
         idempotency_key,

@@ -14,7 +14,7 @@ from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.record_check import RecordCheck
-from app.kit.records import again, create_keyed, replay_response, with_id
+from app.kit.records import again, keyed_once, replay_response, with_id
 from app.kit.routes import acts, creates, lists
 from app.programmes.mothers import service
 from app.programmes.mothers.auth import PairingReader, Readers, Registrar, Workers
@@ -49,7 +49,7 @@ async def create_caring_mother(
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> MotherOut | JSONResponse:
-    return await create_keyed(
+    return await keyed_once(
         session,
         ctx,
         idempotency_key,
@@ -107,7 +107,7 @@ async def create_pairing(
 ) -> PairingOut | JSONResponse:
     create = with_id(lambda: service.create_pairing(session, ctx, mother_id, body))
     scope = f"caring-mothers/{mother_id}/pairings"
-    return await create_keyed(session, ctx, idempotency_key, scope, body, create)
+    return await keyed_once(session, ctx, idempotency_key, scope, body, create)
 
 
 @router.get(

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.mandate import CLOSED_REFERRAL_STATUSES
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES
-from app.kit.crud import where_equal
+from app.kit.listing import where_given
 from app.models import Area, Referral, ScreeningRecord
 from app.screening.referrals.findings import ANY_FINDING
 
@@ -44,7 +44,7 @@ def list_stmt(
     escalated: bool | None,
     updated_since: datetime | None,
 ) -> Select[Any]:
-    stmt = where_equal(
+    stmt = where_given(
         select(Referral).where(SCREENING, visible(principal)),
         (Referral.status, status),
         (Referral.finding, finding),

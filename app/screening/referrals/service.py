@@ -23,8 +23,8 @@ from app.errors import Conflict, ValidationFailed
 from app.incidents.errors import ReferralNotFound, TransitionRefused
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.crud import out_of
 from app.kit.pagination import Page, paginate
+from app.kit.records import out_of
 from app.models import Referral, ReferralUpdate, ScreeningRecord
 from app.screening import projection
 from app.screening import repository as screening_repo

@@ -14,7 +14,7 @@ from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.records import create_keyed, with_id
+from app.kit.records import keyed_once, with_id
 from app.kit.routes import acts, creates, reads
 from app.subsidies.auth import Decider, DistrictAdmin, DistrictReader
 from app.subsidies.rules import Occasion
@@ -47,7 +47,7 @@ async def create_education_grants(
 ) -> BenefitRunOut | JSONResponse:
     create = with_id(lambda: service.create_education_grants(session, ctx, body.school_year))
     scope = "subsidy.education_grants"
-    return await create_keyed(session, ctx, idempotency_key, scope, body, create)
+    return await keyed_once(session, ctx, idempotency_key, scope, body, create)
 
 
 @router.get(
@@ -98,7 +98,7 @@ async def create_holiday_run(
 ) -> BenefitRunOut | JSONResponse:
     create = with_id(lambda: service.create_holiday_run(session, ctx, body.occasion, body.year))
     scope = "subsidy.holiday_runs"
-    return await create_keyed(session, ctx, idempotency_key, scope, body, create)
+    return await keyed_once(session, ctx, idempotency_key, scope, body, create)
 
 
 @router.get("/holiday-runs/{occasion}/{year}", **reads(BenefitRunOut, "Get a holiday run"))
