@@ -81,7 +81,8 @@ async def test_an_upload_resumes_after_a_dropped_connection(
     doc_id = fields["id"]
     # Announcing it again (the phone did not hear the answer) is the same upload.
     again = await begin(client, h, fields, len(data))
-    assert again.status_code == 200 and again.json()["upload_offset"] == 0
+    assert again.status_code == 200
+    assert again.json()["upload_offset"] == 0
 
     third = len(data) // 3
     r = await chunk(client, h, doc_id, 0, data[:third])
@@ -103,10 +104,12 @@ async def test_an_upload_resumes_after_a_dropped_connection(
     assert r.json()["status"] == "stored"
     assert r.json()["upload_offset"] == len(data)
     got = await client.get(f"{API}/{doc_id}/content", headers=h)
-    assert got.status_code == 200 and got.content == data
+    assert got.status_code == 200
+    assert got.content == data
     # Another chunk after completion: 409, the offset said.
     late = await chunk(client, h, doc_id, len(data), b"x")
-    assert late.status_code == 409 and late.json()["code"] == "upload_finished"
+    assert late.status_code == 409
+    assert late.json()["code"] == "upload_finished"
 
 
 async def test_a_wrong_offset_is_a_conflict_naming_the_expected_one(
@@ -135,7 +138,8 @@ async def test_chunks_must_fit_and_be_typed(
     fields = form("child", child)
     await begin(client, h, fields, 100)
     r = await chunk(client, h, fields["id"], 0, jpeg()[:16] + b"\0" * 100)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "body"
     r = await client.patch(
         f"{API}/{fields['id']}/upload",
         content=b"abc",
@@ -162,7 +166,8 @@ async def test_a_refused_file_discards_the_upload(
     fields = form("child", child)
     await begin(client, h, fields, len(SCRIPT) + 100)
     r = await chunk(client, h, fields["id"], 0, SCRIPT)
-    assert r.status_code == 422 and r.json()["reason"] == "type_not_allowed"
+    assert r.status_code == 422
+    assert r.json()["reason"] == "type_not_allowed"
     assert (await client.head(f"{API}/{fields['id']}/upload", headers=h)).status_code == 404
     # A PDF with JavaScript: refused when complete, nothing kept.
     data = pdf_with_javascript()
@@ -170,7 +175,8 @@ async def test_a_refused_file_discards_the_upload(
     await begin(client, h, fields, len(data))
     assert (await chunk(client, h, fields["id"], 0, data[:40])).status_code == 200
     r = await chunk(client, h, fields["id"], 40, data[40:])
-    assert r.status_code == 422 and r.json()["reason"] == "pdf_javascript"
+    assert r.status_code == 422
+    assert r.json()["reason"] == "pdf_javascript"
     count = await session.scalar(select(func.count()).select_from(Document))
     assert count == 0
 
