@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from app.errors import Conflict, NotFound, PayloadTooLarge, ServiceUnavailable, ValidationFailed
 
 
 class DocumentNotFound(NotFound):
@@ -61,3 +61,14 @@ class UploadFinished(Conflict):
     code = "upload_finished"
     title_zh = "该文件已上传完成"
     title_en = "This upload is already complete"
+
+
+class StoreUnavailable(ServiceUnavailable):
+    """The document store (the disk, the bucket) did not answer: nothing was kept; retry."""
+
+    code = "document_store_unavailable"
+    title_zh = "文件存储暂不可用，请稍后重试"
+    title_en = "The document store is unavailable; please retry"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "30"})

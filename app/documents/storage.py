@@ -18,13 +18,16 @@ import contextlib
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
+from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
 from aiobotocore.session import get_session  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from app.config import Settings
+from app.documents.errors import StoreUnavailable
 
 _PIECE: Final = 256 * 1024
 _KEY: Final = re.compile(r"^[a-z0-9][a-z0-9/_.-]*$")
@@ -32,6 +35,17 @@ _KEY: Final = re.compile(r"^[a-z0-9][a-z0-9/_.-]*$")
 
 class ObjectMissing(LookupError):
     pass
+
+
+@contextlib.contextmanager
+def _answering(*errors: type[Exception]) -> Iterator[None]:
+    """A store that fails (disk, network, bucket) is a 503 for the client, never a 500."""
+    try:
+        yield
+    except ObjectMissing:
+        raise
+    except errors as exc:
+        raise StoreUnavailable() from exc
 
 
 def _checked(key: str) -> str:
@@ -73,7 +87,8 @@ class FileStore:
                 os.fsync(f.fileno())
             os.replace(tmp, path)
 
-        await asyncio.to_thread(write)
+        with _answering(OSError):
+            await asyncio.to_thread(write)
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
         path = self._path(key)
@@ -81,6 +96,8 @@ class FileStore:
             f = await asyncio.to_thread(path.open, "rb")
         except FileNotFoundError:
             raise ObjectMissing(key) from None
+        except OSError as exc:
+            raise StoreUnavailable() from exc
         try:
             while piece := await asyncio.to_thread(f.read, _PIECE):
                 yield piece
@@ -92,6 +109,8 @@ class FileStore:
             return await asyncio.to_thread(self._path(key).read_bytes)
         except FileNotFoundError:
             raise ObjectMissing(key) from None
+        except OSError as exc:
+            raise StoreUnavailable() from exc
 
     async def delete(self, keys: Sequence[str]) -> None:
         def remove() -> None:
@@ -99,7 +118,8 @@ class FileStore:
                 with contextlib.suppress(FileNotFoundError):
                     self._path(key).unlink()
 
-        await asyncio.to_thread(remove)
+        with _answering(OSError):
+            await asyncio.to_thread(remove)
 
 
 class S3Store:
@@ -118,24 +138,29 @@ class S3Store:
             self.options["aws_secret_access_key"] = (
                 settings.documents_s3_secret_access_key.get_secret_value()
             )
+        self.options["config"] = AioConfig(
+            connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}
+        )
         self.session = get_session()
 
     def client(self) -> Any:
         return self.session.create_client("s3", **self.options)
 
     async def put(self, key: str, data: bytes) -> None:
-        async with self.client() as s3:
-            await s3.put_object(Bucket=self.bucket, Key=_checked(key), Body=data)
+        with _answering(BotoCoreError, ClientError, OSError):
+            async with self.client() as s3:
+                await s3.put_object(Bucket=self.bucket, Key=_checked(key), Body=data)
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
-        async with self.client() as s3:
-            try:
-                answer = await s3.get_object(Bucket=self.bucket, Key=_checked(key))
-            except s3.exceptions.NoSuchKey:
-                raise ObjectMissing(key) from None
-            async with answer["Body"] as body:
-                async for piece in body.iter_chunks(_PIECE):
-                    yield piece
+        with _answering(BotoCoreError, ClientError, OSError):
+            async with self.client() as s3:
+                try:
+                    answer = await s3.get_object(Bucket=self.bucket, Key=_checked(key))
+                except s3.exceptions.NoSuchKey:
+                    raise ObjectMissing(key) from None
+                async with answer["Body"] as body:
+                    async for piece in body.iter_chunks(_PIECE):
+                        yield piece
 
     async def get(self, key: str) -> bytes:
         return b"".join([piece async for piece in self.stream(key)])
@@ -143,12 +168,13 @@ class S3Store:
     async def delete(self, keys: Sequence[str]) -> None:
         if not keys:
             return
-        async with self.client() as s3:
-            for start in range(0, len(keys), 1000):
-                batch = [{"Key": _checked(k)} for k in keys[start : start + 1000]]
-                await s3.delete_objects(
-                    Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
-                )
+        with _answering(BotoCoreError, ClientError, OSError):
+            async with self.client() as s3:
+                for start in range(0, len(keys), 1000):
+                    batch = [{"Key": _checked(k)} for k in keys[start : start + 1000]]
+                    await s3.delete_objects(
+                        Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+                    )
 
 
 def storage_for(settings: Settings) -> Storage:

@@ -3,12 +3,11 @@ HEAD for where it stands; a dropped connection loses the chunk in flight, never 
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message
 
 from app.config import Settings
 from app.models import Document
@@ -19,7 +18,7 @@ from tests.visits.factories import make_child
 
 async def _send_and_drop(
     app: FastAPI, headers: dict[str, str], doc_id: str, offset: int, part: bytes
-) -> list[dict[str, Any]]:
+) -> list[Message]:
     """A PATCH whose connection drops after half of its body: the raw ASGI exchange."""
     raw = headers | {
         "Upload-Offset": str(offset),
@@ -41,16 +40,16 @@ async def _send_and_drop(
         "client": ("127.0.0.1", 50000),
         "server": ("test", 80),
     }
-    messages = [
+    messages: list[Message] = [
         {"type": "http.request", "body": part[: len(part) // 2], "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     await app(scope, receive, send)
