@@ -33,6 +33,20 @@ async def insert(session: AsyncSession, values: dict[str, Any]) -> bool:
     return result.first() is not None
 
 
+async def stored_evidence(session: AsyncSession, ids: set[str]) -> set[str]:
+    """Which of these ids are stored documents of kind `evidence` (a parent's fact names one)."""
+    valid = []
+    for raw in ids:
+        try:
+            valid.append(uuid.UUID(raw))
+        except ValueError:
+            continue
+    stmt = select(Document.id).where(
+        Document.id.in_(valid), Document.kind == "evidence", Document.status == "stored"
+    )
+    return {str(i) for i in (await session.scalars(stmt)).all()}
+
+
 async def referred_incident(
     session: AsyncSession, principal: Principal, incident_id: uuid.UUID
 ) -> Incident | None:
