@@ -162,7 +162,7 @@ class Settings(BaseSettings):
 
     # The document store (app/documents): `filesystem` (under DOCUMENTS_DIR, default
     # DATA_DIR/documents) or `s3` (an S3-compatible bucket; credentials from the environment,
-    # in Kubernetes from the `care-documents-s3` Secret). Every object is encrypted.
+    # in Kubernetes from the `children-care-documents-s3` Secret). Every object is encrypted.
     documents_backend: Literal["filesystem", "s3"] = "filesystem"
     documents_dir: Path | None = None
     documents_s3_endpoint_url: str | None = None
