@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
@@ -14,13 +14,16 @@ from app.documents import service
 from app.documents.auth import DocumentReader, DocumentWriter
 from app.documents.schemas import DocumentKind, DocumentList, DocumentOut, RecordType
 from app.documents.storage import storage_for
-from app.errors import UnsupportedMediaType, ValidationFailed, problem_response
+from app.errors import UnsupportedMediaType, ValidationFailed, error_responses, problem_response
 from app.kit.context import RequestCtx
 from app.kit.routes import acts, creates, lists, reads
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
 CHUNK_TYPE: Final = "application/offset+octet-stream"
+_OFFSET: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"description": "Upload-Offset: the bytes received; Upload-Length"}
+}
 _EXTENSIONS: Final = {
     "image/jpeg": "jpg",
     "image/png": "png",
@@ -123,7 +126,7 @@ async def append_chunk(
 @router.head(
     "/documents/{document_id}/upload",
     summary="Where a resumable upload stands: Upload-Offset and Upload-Length headers",
-    responses={200: {"description": "Upload-Offset: the bytes received; Upload-Length"}},
+    responses=_OFFSET | error_responses(401, 403, 404),
 )
 async def upload_status(
     document_id: uuid.UUID, session: SessionDep, _: DocumentWriter, ctx: RequestCtx
@@ -182,25 +185,24 @@ async def _send(
     return StreamingResponse(got.chunks, media_type=got.content_type, headers=headers)
 
 
-@router.get(
-    "/documents/{document_id}/content",
-    response_class=StreamingResponse,
-    **reads(None, "The document's bytes, decrypted and streamed (never a public address)")
-    | {"responses": reads(None, "")["responses"] | _BYTES},
-)
-async def document_content(
-    document_id: uuid.UUID, session: SessionDep, _: DocumentReader, ctx: RequestCtx
-) -> StreamingResponse:
-    return await _send(session, ctx, document_id, thumbnail=False)
+def _bytes_route(what: str, summary: str, *, thumbnail: bool) -> None:
+    async def send_bytes(
+        document_id: uuid.UUID, session: SessionDep, _: DocumentReader, ctx: RequestCtx
+    ) -> StreamingResponse:
+        return await _send(session, ctx, document_id, thumbnail=thumbnail)
+
+    send_bytes.__name__ = f"document_{what}"
+    responses = reads(None, summary)
+    router.get(
+        f"/documents/{{document_id}}/{what}",
+        response_class=StreamingResponse,
+        **responses | {"responses": responses["responses"] | _BYTES},
+    )(send_bytes)
 
 
-@router.get(
-    "/documents/{document_id}/thumbnail",
-    response_class=StreamingResponse,
-    **reads(None, "An image's thumbnail (JPEG, at most 320 px)")
-    | {"responses": reads(None, "")["responses"] | _BYTES},
+_bytes_route(
+    "content",
+    "The document's bytes, decrypted and streamed (never a public address)",
+    thumbnail=False,
 )
-async def document_thumbnail(
-    document_id: uuid.UUID, session: SessionDep, _: DocumentReader, ctx: RequestCtx
-) -> StreamingResponse:
-    return await _send(session, ctx, document_id, thumbnail=True)
+_bytes_route("thumbnail", "An image's thumbnail (JPEG, at most 320 px)", thumbnail=True)

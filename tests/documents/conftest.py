@@ -16,6 +16,9 @@ from app.config import Settings
 from app.kit.clock import FixedClock
 from app.main import create_app
 
+AppWith = Callable[..., AbstractAsyncContextManager[FastAPI]]
+ClientWith = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
 
 @pytest.fixture
 def store_dir(tmp_path: Path) -> Path:
@@ -28,44 +31,51 @@ def docs_settings(settings: Settings, store_dir: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(
+def app_with(
     docs_settings: Settings,
     engine: AsyncEngine,
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FixedClock,
-) -> AsyncIterator[FastAPI]:
-    application = create_app(docs_settings, engine=engine, sessionmaker=sessionmaker, clock=clock)
-    async with application.router.lifespan_context(application):
+) -> AppWith:
+    """`async with app_with(**overrides) as app:` an app whose settings differ from the tests'
+    by these values (same database transaction, same clock, the test's store directory)."""
+
+    @asynccontextmanager
+    async def make(**overrides: Any) -> AsyncIterator[FastAPI]:
+        changed = docs_settings.model_copy(update=overrides)
+        application = create_app(changed, engine=engine, sessionmaker=sessionmaker, clock=clock)
+        async with application.router.lifespan_context(application):
+            yield application
+
+    return make
+
+
+@asynccontextmanager
+async def client_of(application: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+def client_with(app_with: AppWith) -> ClientWith:
+    """`async with client_with(documents_keep_location=True) as c:` a client of such an app."""
+
+    @asynccontextmanager
+    async def make(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        async with app_with(**overrides) as application, client_of(application) as c:
+            yield c
+
+    return make
+
+
+@pytest.fixture
+async def app(app_with: AppWith) -> AsyncIterator[FastAPI]:
+    async with app_with() as application:
         yield application
 
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    async with client_of(app) as c:
         yield c
-
-
-ClientWith = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def client_with(
-    docs_settings: Settings,
-    engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: FixedClock,
-) -> ClientWith:
-    """`async with client_with(documents_keep_location=True) as c:` a client of an app whose
-    settings differ from the tests' by these values (same database transaction, same clock)."""
-
-    @asynccontextmanager
-    async def make(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        changed = docs_settings.model_copy(update=overrides)
-        application = create_app(changed, engine=engine, sessionmaker=sessionmaker, clock=clock)
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-                yield c
-
-    return make
