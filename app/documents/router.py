@@ -144,7 +144,11 @@ async def upload_status(
 
 @router.get(
     "/documents",
-    **lists(DocumentList, "List the documents of a record the caller may read"),
+    **lists(
+        DocumentList,
+        "List the documents of a record the caller may read (404: the record is not theirs)",
+        errors=(401, 403, 404, 422),
+    ),
 )
 async def list_documents(
     session: SessionDep,
