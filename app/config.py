@@ -160,6 +160,24 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535)
     docs_enabled: bool | None = None
 
+    # The document store (app/documents): `filesystem` (under DOCUMENTS_DIR, default
+    # DATA_DIR/documents) or `s3` (an S3-compatible bucket; credentials from the environment,
+    # in Kubernetes from the `children-care-documents-s3` Secret). Every object is encrypted.
+    documents_backend: Literal["filesystem", "s3"] = "filesystem"
+    documents_dir: Path | None = None
+    documents_s3_endpoint_url: str | None = None
+    documents_s3_bucket: str = "care-documents"
+    documents_s3_region: str = "us-east-1"
+    documents_s3_access_key_id: SecretStr | None = None
+    documents_s3_secret_access_key: SecretStr | None = None
+    # The largest document (bytes, as declared by Upload-Length or sent whole): a rule we set.
+    documents_max_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
+    # A photo's EXIF location (GPS) is removed before it is stored unless the district keeps it.
+    documents_keep_location: bool = False
+    # Documents of children who left the ledger (revoked), of closed cases and of discharged
+    # intakes are kept this many years after that day, then purged (rule we set).
+    documents_retention_years: int = Field(default=10, ge=1, le=100)
+
     # Outbound HTTP (app/kit/http.py): every call has these timeouts.
     outbound_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -210,6 +228,10 @@ class Settings(BaseSettings):
     @property
     def uploads_path(self) -> Path:
         return self.upload_dir if self.upload_dir is not None else self.data_dir / "uploads"
+
+    @property
+    def documents_path(self) -> Path:
+        return self.documents_dir if self.documents_dir is not None else self.data_dir / "documents"
 
     @property
     def embedded(self) -> bool:

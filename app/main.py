@@ -44,6 +44,7 @@ def _routers() -> list[Any]:
     from app.children.router import router as children
     from app.dashboard.router import router as dashboard
     from app.discovery.router import router as discovery
+    from app.documents.router import router as documents
     from app.incidents.router import router as incidents
     from app.institution.router import router as institution
     from app.ledger.router import router as ledger
@@ -108,6 +109,8 @@ def _routers() -> list[Any]:
         parent_classes,
         screening_referrals,
         casework,
+        # Documents and photos (issue 33).
+        documents,
         dashboard,
     ]
 
@@ -209,6 +212,7 @@ DOC_TAGS = (
     "training",
     "charity",
     "casework 精准帮扶",
+    "documents",
     "dashboard",
 )
 

@@ -30,6 +30,9 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     ("screening_records", "id", "id_number_enc", b""),
     ("counselling_sessions", "id", "confidential_notes_enc", b"counselling.notes"),
     ("protection_intakes", "id", "child_id_number_enc", b"protection_intake.child_id_number"),
+    # Documents: each object's data key, wrapped by the ring (app/documents/envelope.py); the
+    # objects themselves need no rewriting.
+    ("documents", "id", "data_key_enc", b"document.data_key"),
 ]
 
 

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.kit.asgi import HttpMiddleware
+from app.uploadgate import carries_file
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -227,7 +228,8 @@ class BodySizeLimitMiddleware(HttpMiddleware):
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        limit = self.max_upload_bytes if path.endswith(("/import", "/imports")) else self.max_bytes
+        big = carries_file(scope.get("method"), path) or path.endswith(("/import", "/imports"))
+        limit = self.max_upload_bytes if big else self.max_bytes
         for k, v in scope.get("headers", []):
             if k == b"content-length":
                 try:

@@ -5,6 +5,9 @@ larger body limit) used to resolve its caller, and so open a database transactio
 body had arrived: a client sending slowly held a pooled connection "idle in transaction" for
 as long as it liked, and a couple of dozen such clients starved every other request.
 
+A document's upload (POST /api/v1/documents, and each chunk of a resumable one, PATCH
+/api/v1/documents/{id}/upload) passes through here too: a chunk is received whole or not at all.
+
 This middleware receives the body first, with no connection, then hands the request on:
 
 - the body goes to a spool (memory up to 1 MiB, then a file in the upload directory), and the
@@ -42,10 +45,19 @@ _REPLAY_PIECE: Final = 1024 * 1024
 _RETRY_AFTER_SECONDS: Final = 10
 
 
+def carries_file(method: str | None, path: str) -> bool:
+    """The requests that carry a file (BodySizeLimitMiddleware gives them the larger limit): the
+    import routes, and a document's upload (the whole file, or a chunk of a resumable one)."""
+    if method == "POST" and path.endswith(("/import", "/imports")):
+        return True
+    if method == "POST" and path == "/api/v1/documents":
+        return True
+    return method == "PATCH" and path.startswith("/api/v1/documents/") and path.endswith("/upload")
+
+
 def is_upload(scope: Scope) -> bool:
-    """The requests that carry a file: the import routes (as BodySizeLimitMiddleware has it)."""
-    path: str = scope.get("path", "")
-    return scope.get("method") == "POST" and path.endswith(("/import", "/imports"))
+    """The requests that carry a file (see `carries_file`)."""
+    return carries_file(scope.get("method"), scope.get("path", ""))
 
 
 class _Spool:

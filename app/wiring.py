@@ -27,6 +27,7 @@ from app.dashboard.providers import (
     training,
     visits,
 )
+from app.documents import jobs as documents_jobs
 from app.incidents import hooks as incident_hooks
 from app.incidents import jobs as incidents_jobs
 from app.incidents.visit_link import open_draft_for_visit
@@ -84,5 +85,6 @@ def wire_jobs() -> None:
         dashboard_jobs,
         sync_jobs,
         protection_jobs,
+        documents_jobs,
     ):
         registry.register_module(module)

@@ -4,20 +4,39 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.kit.clock import FixedClock
+from app.main import create_app
 from tests.conftest import AGENCY_CLIENTS, AuthHeaders
 from tests.incidents.factories import make_child
 from tests.screening.factories import load_records, row
 
 PUBLIC = {"/api/v1/auth/token", "/api/v1/auth/revoke"}
+
+
+@pytest.fixture
+async def app(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+) -> AsyncIterator[FastAPI]:
+    """The tests' app without the rate limit: a sweep of every route (over 200 of them) is more
+    than one client's burst. The rate limit has its own tests (tests/ops/test_ratelimit.py)."""
+    quiet = settings.model_copy(update={"rate_limit_enabled": False})
+    application = create_app(quiet, engine=engine, sessionmaker=sessionmaker, clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
 SAMPLE = {"month": "2026-06", "quarter": "2026Q2", "school_year": "2025-2026", "code": "110115"}
 
 
@@ -94,6 +113,9 @@ AGENCY_READABLE = {
     "/api/v1/protection/intakes",
     # its own screening referrals, the record projected to its mandate (closed: the id only)
     "/api/v1/screening/referrals",
+    # the evidence documents of the incidents its open referrals concern (the police: also of
+    # the intakes it announced), projected (app/documents/records.py); a record is required
+    "/api/v1/documents",
 }
 MANDATE_LISTS = ("/api/v1/children", "/api/v1/screening/records")
 

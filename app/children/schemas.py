@@ -70,6 +70,11 @@ class Evidence(_In):
     issuer: str | None = Field(default=None, min_length=1, max_length=100)
     issued_on: Date | None = None
     note: str | None = Field(default=None, max_length=500)
+    document_id: uuid.UUID | None = Field(
+        default=None,
+        description="The scan of this evidence in the document store (a stored document of kind "
+        "evidence, POST /api/v1/documents).",
+    )
 
 
 class IllnessAcceptance(_In):

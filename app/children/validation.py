@@ -15,6 +15,7 @@ from app.auth.roles import Role
 from app.children import repository as repo
 from app.children import rules
 from app.children.auth import PROPOSERS
+from app.documents import repository as documents
 from app.errors import Forbidden, ValidationFailed
 from app.kit import idnumber
 
@@ -81,6 +82,7 @@ async def validate(
     """
     illnesses = await repo.serious_illness_list(session, today)
     errors = await _village_errors(session, values)
+    errors += await _evidence_document_errors(session, values)
     errors += _parent_date_errors(values, today)
     errors += _schooling_errors(values, today)
     errors += _approval_errors(values, today)
@@ -113,6 +115,29 @@ async def _village_errors(session: AsyncSession, values: dict[str, Any]) -> list
     if area is None or area.level != "village":
         return [("village_code", "村居代码不存在或不是村居级", "Not a known village code")]
     return []
+
+
+async def _evidence_document_errors(
+    session: AsyncSession, values: dict[str, Any]
+) -> list[FieldError]:
+    """A parent's evidence that names a document names a stored `evidence` document."""
+    named = {
+        f"parents.{i}.evidence.document_id": str(ev["document_id"])
+        for i, p in enumerate(values["parents"])
+        if isinstance(ev := p.get("evidence"), dict) and ev.get("document_id")
+    }
+    if not named:
+        return []
+    found = await documents.stored_evidence(session, set(named.values()))
+    return [
+        (
+            field,
+            "证明材料的文件不存在或不是已上传完成的证明材料（kind=evidence）",
+            "No stored evidence document (kind evidence) has this id",
+        )
+        for field, doc_id in named.items()
+        if doc_id not in found
+    ]
 
 
 def _parent_date_errors(values: dict[str, Any], today: date) -> list[FieldError]:

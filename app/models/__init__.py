@@ -23,6 +23,7 @@ from app.models.charity import (
 )
 from app.models.children import CATEGORIES, PLACEMENTS, SCHOOL_STAGES, Child, ChildChange
 from app.models.dashboard import DashboardSectionCache
+from app.models.documents import DOCUMENT_KINDS, DOCUMENT_RECORD_TYPES, Document
 from app.models.education_aid import (
     ACTIVITY_KINDS,
     AID_PROGRAMMES,
@@ -137,6 +138,8 @@ __all__ = [
     "COUNSELLING_MODES",
     "COUNSELLING_RISKS",
     "DIFFICULTY_KINDS",
+    "DOCUMENT_KINDS",
+    "DOCUMENT_RECORD_TYPES",
     "FOLLOW_UP_STATUSES",
     "INCIDENT_OUTCOMES",
     "INCIDENT_STATUSES",
@@ -180,6 +183,7 @@ __all__ = [
     "CounsellingSession",
     "DashboardSectionCache",
     "DiscoveryCandidate",
+    "Document",
     "FollowUp",
     "HolidayGift",
     "IdempotencyRecord",

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.documents.schemas import DocumentMeta
 from app.kit.types import Date
 from app.kit.vocab import ChildSchoolStage
 from app.protection.schemas import FollowUpVisitOut
@@ -46,6 +47,11 @@ class SyncChild(BaseModel):
     version: int = Field(description="The child record's version: send it back as base_version.")
     last_visit: LastVisit | None
     open_follow_ups: list[OpenFollowUp]
+    documents: list[DocumentMeta] = Field(
+        default_factory=list,
+        description="The child's documents and its visits' photos: metadata only (the bytes at "
+        "/api/v1/documents/{id}/content).",
+    )
 
 
 class Tombstone(BaseModel):

@@ -23,8 +23,10 @@ SYNC_CHANGES_RETENTION_DAYS, and `sync_state.pruned_below_xid` rises above every
 in the same statement. A cursor below it may have lost changes, so that phone gets the whole
 set again (`full: true`); a cursor at or above it lost nothing.
 
-Each child in the answer is complete: the fields a visitor needs, its last visit and its open
-follow-ups (a follow-up resolved since simply disappears from the list). A child that changed
+Each child in the answer is complete: the fields a visitor needs, its last visit, its open
+follow-ups, the metadata of its documents and of its visits' photos (never their bytes: the
+phone fetches `/api/v1/documents/{id}/content` or `/thumbnail` when it needs them; a stored
+document enters the change log through a trigger, like a visit) (a follow-up resolved since simply disappears from the list). A child that changed
 and is no longer readable by the caller, or has left the ledger, comes back as a tombstone.
 
 A village director's answer also carries `protection_visits_due`: the follow-up visits due to
@@ -38,17 +40,20 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children import merge
 from app.children import service as children
 from app.children.errors import ChildNotFound
+from app.documents import repository as documents
+from app.documents.schemas import DocumentMeta
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.etag import version_never_existed
-from app.models import Child, FollowUp, Visit
+from app.models import Child, Document, FollowUp, Visit
 from app.protection import followups
 from app.sync import repository as repo
 from app.sync.schemas import (
@@ -128,7 +133,10 @@ async def sync(session: AsyncSession, ctx: RequestContext, cursor: str | None) -
     ids = [c.id for c in kids]
     visits = await repo.last_visits(session, ids)
     follow = await repo.open_follow_ups(session, ids)
-    out = [to_sync_child(c, visits.get(c.id), follow.get(c.id, [])) for c in kids]
+    docs = await documents.of_children(session, ids)
+    out = [
+        to_sync_child(c, visits.get(c.id), follow.get(c.id, []), docs.get(c.id, [])) for c in kids
+    ]
     if out:
         audit.record(
             session,
@@ -160,7 +168,10 @@ async def edit_child(
     child = await _apply_edit(session, ctx, child_id, body)
     visits = await repo.last_visits(session, [child.id])
     follow = await repo.open_follow_ups(session, [child.id])
-    return to_sync_child(child, visits.get(child.id), follow.get(child.id, []))
+    docs = await documents.of_children(session, [child.id])
+    return to_sync_child(
+        child, visits.get(child.id), follow.get(child.id, []), docs.get(child.id, [])
+    )
 
 
 async def _apply_edit(
@@ -201,7 +212,12 @@ async def _apply_edit(
     return child
 
 
-def to_sync_child(child: Child, visit: Visit | None, follow_ups: list[FollowUp]) -> SyncChild:
+def to_sync_child(
+    child: Child,
+    visit: Visit | None,
+    follow_ups: list[FollowUp],
+    docs: Sequence[Document] = (),
+) -> SyncChild:
     return SyncChild(
         id=child.id,
         name=child.name,
@@ -228,4 +244,5 @@ def to_sync_child(child: Child, visit: Visit | None, follow_ups: list[FollowUp])
             OpenFollowUp(id=f.id, kind=f.kind, text=f.text, status=f.status, due_on=f.due_on)
             for f in follow_ups
         ],
+        documents=[DocumentMeta.model_validate(d, from_attributes=True) for d in docs],
     )

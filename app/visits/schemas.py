@@ -62,10 +62,12 @@ class VisitCreate(Strict):
     )
     notes: str | None = Field(default=None, max_length=4000)
     location: Location | None = None
-    photos: list[str] = Field(
+    photos: list[uuid.UUID] = Field(
         default_factory=list,
         max_length=20,
-        description="References of photos uploaded elsewhere (ids or URLs).",
+        description="The visit's photos: ids of documents in the document store. The phone "
+        "chooses each id, sends the visit, then uploads each photo with that id (POST "
+        "/api/v1/documents, kind visit_photo, record_type visit, record_id this visit).",
     )
 
     def fingerprint(self) -> dict[str, Any]:

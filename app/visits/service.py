@@ -179,7 +179,7 @@ def _judge(batch: _Batch, index: int, body: VisitCreate) -> tuple[Outcome, Visit
         "notes_hash": notes_hash(body.notes),
         "lat": body.location.lat if body.location else None,
         "lon": body.location.lon if body.location else None,
-        "photos": body.photos,
+        "photos": [str(p) for p in body.photos],
         "village_code": village,
         "visitor_id": batch.principal.id,
         "visitor_name": batch.principal.name,

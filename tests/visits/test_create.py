@@ -14,6 +14,8 @@ from tests.conftest import NOW, VILLAGE1, VILLAGE3, AuthHeaders
 from tests.visits.factories import make_child, visit_body
 
 URL = "/api/v1/visits"
+# A photo is a document id (the phone uploads it to /api/v1/documents with that id).
+PHOTO = "0c0ffee0-0000-4000-8000-000000000001"
 
 
 async def count_visits(session: AsyncSession, *children: uuid.UUID) -> int:
@@ -30,7 +32,7 @@ async def test_director_records_a_visit(
         child,
         difficulties=[{"kind": "medical", "text": "需要复查"}],
         location={"lat": 39.7, "lon": 116.3},
-        photos=["photo-1"],
+        photos=[PHOTO],
         notes="一切正常",
     )
     r = await client.post(URL, json=body, headers=auth("dir1"))
@@ -42,6 +44,7 @@ async def test_director_records_a_visit(
     assert out["village_code"] == VILLAGE1
     assert out["location"] == {"lat": 39.7, "lon": 116.3}
     assert out["findings"]["schooling"] == {"rating": "fair", "text": "成绩一般"}
+    assert out["photos"] == [PHOTO]
     follow = (await session.scalars(select(FollowUp).where(FollowUp.child_id == child))).all()
     assert [(f.kind, f.status, f.town_code) for f in follow] == [("medical", "open", "110115001")]
     assert follow[0].due_on == date(2026, 6, 15) + timedelta(days=settings.follow_up_due_days)
