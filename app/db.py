@@ -25,12 +25,15 @@ from sqlalchemy.ext.asyncio import (
 
 from app import dbfault
 from app.config import Settings
+from app.kit.audit_batch import batcher_of
 from app.kit.audit_chain import flush as flush_audit
 from app.models.base import Base
 
 __all__ = ["Base", "SessionDep", "create_engine", "create_sessionmaker", "get_session"]
 
 TEMP_BUFFERS: Final = "64MB"
+READS: Final = frozenset({"GET", "HEAD"})
+"""Requests whose audit entries go to the group commit (app.kit.audit_batch)."""
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
@@ -100,13 +103,21 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         session.info["wake_worker"] = getattr(state, "worker", None)
         try:
             yield session
-            await flush_audit(
-                session,
-                now=state.clock.now(),
-                request_id=getattr(request.state, "request_id", None),
-                client_addr=request.client.host if request.client else None,
-            )
-            await session.commit()
+            request_id = getattr(request.state, "request_id", None)
+            client_addr = request.client.host if request.client else None
+            if request.method in READS and session.info.get("audit"):
+                # A read: its transaction commits (it changed nothing), then its entries join
+                # the next group commit of the chain, before the response leaves.
+                pending = session.info.pop("audit")
+                await session.commit()
+                await batcher_of(state).write(
+                    pending, request_id=request_id, client_addr=client_addr
+                )
+            else:
+                await flush_audit(
+                    session, now=state.clock.now(), request_id=request_id, client_addr=client_addr
+                )
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
