@@ -433,6 +433,25 @@ async def open_loop(server: str, settings: Settings, seconds: int, rate: float) 
         for k in range(10):  # warm-up, one at a time
             await post(k)
         await inc._drained(receiver, 10, within=30)
+        failures: list[str] = []
+        # Closed loop first, as a figure: the same 50 reporters, each filing the next report
+        # as soon as the last one is answered; its deliveries drain before the open loop.
+        closed_for = 5.0 if seconds < 30 else 20.0
+        filed = 0
+
+        async def closed(k: int, until: float) -> None:
+            nonlocal filed
+            while time.perf_counter() < until:
+                try:
+                    await post(k)
+                    filed += 1
+                except Exception as exc:
+                    failures.append(f"closed loop: {type(exc).__name__}")
+
+        t1 = time.perf_counter()
+        await asyncio.gather(*(closed(k, t1 + closed_for) for k in range(reporters)))
+        closed_rps = filed / (time.perf_counter() - t1)
+        await inc._drained(receiver, len(started), within=120)
         warm = set(started)
         # Open loop: arrivals at exponential gaps; each report measured from its scheduled
         # arrival, so a slow server cannot slow the arrivals down (no coordinated omission).
@@ -446,8 +465,6 @@ async def open_loop(server: str, settings: Settings, seconds: int, rate: float) 
         latencies: list[float] = []
         reads: list[float] = []
         stop = asyncio.Event()
-
-        failures: list[str] = []
 
         async def report(k: int, at: float, t0: float) -> None:
             delay = t0 + at - time.perf_counter()
@@ -487,23 +504,6 @@ async def open_loop(server: str, settings: Settings, seconds: int, rate: float) 
         got = inc._arrival_times(receiver)
         loaded = [got[i] - started[i] for i in started if i not in warm and i in got]
         missing = sum(1 for i in started if i not in warm and i not in got)
-        # Closed loop, as a figure: the same 50 reporters, each filing the next report as soon
-        # as the last one is answered.
-        closed_for = 5.0 if seconds < 30 else 20.0
-        filed = 0
-
-        async def closed(k: int, until: float) -> None:
-            nonlocal filed
-            while time.perf_counter() < until:
-                try:
-                    await post(k)
-                    filed += 1
-                except Exception as exc:
-                    failures.append(f"closed loop: {type(exc).__name__}")
-
-        t1 = time.perf_counter()
-        await asyncio.gather(*(closed(k, t1 + closed_for) for k in range(reporters)))
-        closed_rps = filed / (time.perf_counter() - t1)
     finally:
         await client.aclose()
         for p in procs:
