@@ -426,7 +426,8 @@ async def open_loop(server: str, settings: Settings, seconds: int, rate: float) 
                 json=body,
                 headers={"Authorization": f"Bearer {tokens[k]}"},
             )
-            assert r.status_code == 201, r.text
+            if r.status_code != 201:
+                raise RuntimeError(f"HTTP {r.status_code}")
             started[body["id"]] = datetime.fromisoformat(r.json()["reported_at"]).timestamp()
             return time.perf_counter() - t0
 
@@ -473,7 +474,7 @@ async def open_loop(server: str, settings: Settings, seconds: int, rate: float) 
             try:
                 await post(k)
             except Exception as exc:  # a timeout or an error answer: counted, not fatal
-                failures.append(type(exc).__name__)
+                failures.append(str(exc) if isinstance(exc, RuntimeError) else type(exc).__name__)
                 return
             latencies.append(time.perf_counter() - (t0 + at))
 
@@ -485,10 +486,12 @@ async def open_loop(server: str, settings: Settings, seconds: int, rate: float) 
                 try:
                     r = await client.get("/api/v1/incidents", params={"limit": "50"}, headers=h)
                     if r.status_code != 200:
-                        raise RuntimeError(r.status_code)
+                        raise RuntimeError(f"HTTP {r.status_code}")
                     reads.append(time.perf_counter() - t1)
                 except Exception as exc:
-                    failures.append(f"list: {type(exc).__name__}")
+                    failures.append(
+                        f"list: {exc if isinstance(exc, RuntimeError) else type(exc).__name__}"
+                    )
                 await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - t1)))
 
         cpu_before = cpu_seconds([p.pid for p in procs]), postgres_cpu_seconds(PG_DIR)
