@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     # `python -m app.worker` serves its own /metrics on this port (0 = off).
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
 
+    # How long a process keeps a token's resolved principal (app/auth/principal.py) instead of
+    # reading the account on every request. A change of an account, agency client or area made
+    # through this process takes effect at once; one made through another process, within this
+    # many seconds. 0: read the account on every request.
+    principal_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+
     # Rate limits (app/ratelimit.py): a token bucket per process, per user or agency client
     # (the JWT's `sub`), else per client IP; the token endpoint has its own, stricter per-IP one.
     rate_limit_enabled: bool = True

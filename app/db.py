@@ -25,12 +25,15 @@ from sqlalchemy.ext.asyncio import (
 
 from app import dbfault
 from app.config import Settings
+from app.kit.audit_batch import batcher_of
 from app.kit.audit_chain import flush as flush_audit
 from app.models.base import Base
 
 __all__ = ["Base", "SessionDep", "create_engine", "create_sessionmaker", "get_session"]
 
 TEMP_BUFFERS: Final = "64MB"
+READS: Final = frozenset({"GET", "HEAD"})
+"""Requests whose audit entries go to the group commit (app.kit.audit_batch)."""
 
 
 def create_engine(url: str, settings: Settings) -> AsyncEngine:
@@ -93,26 +96,61 @@ def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; commit on success (after the audit entries), rollback on error."""
     state = request.app.state
-    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    maker: async_sessionmaker[AsyncSession] = (
+        _read_maker(state) if request.method in READS else state.sessionmaker
+    )
     async with maker() as session:
         # Not the request: the in-process worker's wake-up, for jobs queued in this transaction
         # (app.worker.queue); None when no worker runs beside the API.
         session.info["wake_worker"] = getattr(state, "worker", None)
         try:
             yield session
-            await flush_audit(
-                session,
-                now=state.clock.now(),
-                request_id=getattr(request.state, "request_id", None),
-                client_addr=request.client.host if request.client else None,
-            )
-            await session.commit()
+            request_id = getattr(request.state, "request_id", None)
+            client_addr = request.client.host if request.client else None
+            if request.method in READS and session.info.get("audit"):
+                # A read: its transaction commits (it changed nothing), then its entries join
+                # the next group commit of the chain, before the response leaves.
+                pending = session.info.pop("audit")
+                await session.commit()
+                await batcher_of(state).write(
+                    pending, request_id=request_id, client_addr=client_addr
+                )
+            else:
+                await flush_audit(
+                    session, now=state.clock.now(), request_id=request_id, client_addr=client_addr
+                )
+                await session.commit()
         except BaseException:
             await session.rollback()
             raise
         after = session.info.get("after_commit", [])
         for callback in after:
             callback()
+
+
+def _read_maker(state: Any) -> async_sessionmaker[AsyncSession]:
+    """The sessions of reads (GET, HEAD): on the same pool, without BEGIN and COMMIT.
+
+    Under READ COMMITTED every statement takes its own snapshot, in a transaction or not, so a
+    read's answers are the same; what the transaction cost was two round trips per request
+    (BEGIN before the first statement, COMMIT after the last). A read that writes (a cache)
+    writes one statement at a time, each committed. Its audit entries are not written here but
+    by the group commit (app.kit.audit_batch), in a transaction of its own. A sessionmaker bound
+    to a connection rather than an engine (the tests' rolled-back one) is used as it is.
+    """
+    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    cached = getattr(state, "read_sessionmaker", None)
+    if cached is not None and cached[0] is maker:
+        return cached[1]  # type: ignore[no-any-return]
+    bind = maker.kw.get("bind")
+    reads = maker
+    if isinstance(bind, AsyncEngine):
+        reads = async_sessionmaker(
+            **(maker.kw | {"bind": bind.execution_options(isolation_level="AUTOCOMMIT")}),
+            class_=maker.class_,
+        )
+    state.read_sessionmaker = (maker, reads)
+    return reads
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -9,7 +11,8 @@ from typing import Annotated, Any, Literal
 
 import jwt
 from fastapi import Depends, Request
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.auth.roles import DISTRICT_ROLES, Role
 from app.db import SessionDep
@@ -54,6 +57,71 @@ _USER = (
 )
 
 
+class PrincipalCache:
+    """Bearer token → its principal, for `seconds` (the process's copy; see Settings'
+    principal_cache_seconds). Every call still verifies the token and its expiry; only the
+    account's row is not read again. A write of an account, agency client or area through any
+    session of this process (ORM change or DML statement) empties every cache at once."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[Principal, float, int]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        principal, deadline, generation = entry
+        if generation != _generation or deadline < time.monotonic():
+            del self._entries[token]
+            return None
+        return principal
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[token] = (principal, time.monotonic() + self.seconds, _generation)
+
+
+_generation = 0
+_IDENTITY_TABLES = frozenset({"users", "agency_clients", "areas"})
+
+
+def forget_principals() -> None:
+    """Every cached principal of this process is stale (an account, client or area changed)."""
+    global _generation
+    _generation += 1
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: object) -> None:
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, (User, AgencyClient, Area)):
+            forget_principals()
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _IDENTITY_TABLES:
+            forget_principals()
+
+
+def _cache_of(request: Request) -> PrincipalCache:
+    state = request.app.state
+    cache: PrincipalCache | None = getattr(state, "principal_cache", None)
+    if cache is None:
+        cache = PrincipalCache(state.settings.principal_cache_seconds)
+        state.principal_cache = cache
+    return cache
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -69,9 +137,10 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
         return cached
     from app.auth.tokens import decode_access_token
 
+    token = _bearer(request)
     try:
         claims = decode_access_token(
-            request.app.state.settings, _bearer(request), now=request.app.state.clock.now()
+            request.app.state.settings, token, now=request.app.state.clock.now()
         )
     except jwt.ExpiredSignatureError:
         raise NotAuthenticated("令牌已过期，请重新登录", "The token has expired") from None
@@ -81,6 +150,11 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
         subject = uuid.UUID(str(claims["sub"]))
     except (KeyError, ValueError):
         raise NotAuthenticated("令牌无效", "The token is invalid") from None
+    cache = _cache_of(request)
+    hit = cache.get(token)
+    if hit is not None:
+        request.state.principal = hit
+        return hit
     principal: Principal
     if claims.get("kind") == "agency":
         client = await session.get(AgencyClient, subject)
@@ -104,6 +178,7 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
             area_path=row.path,
             area_level=row.level,
         )
+    cache.put(token, principal)
     request.state.principal = principal
     return principal
 

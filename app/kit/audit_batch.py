@@ -1,0 +1,93 @@
+"""Group commit of the audit entries of reads: one chained batch per flush, shared by the
+requests that finish while the previous batch commits.
+
+A read (GET, HEAD) writes nothing but its audit entries. Written in the request's own
+transaction, they cost each read the chain's advisory lock, a round trip to reserve the ids and
+one to insert, and every concurrent read waits on the lock until the holder commits. Here the
+read's transaction commits first (it changed nothing, and its connection goes back to the pool),
+then its entries join the next batch: one transaction takes the lock once, writes the entries
+of every waiting request with `app.kit.audit_chain.flush` (the chain's own function) and commits.
+Each request waits for its batch's commit before its response leaves, so an answered read is
+in the log: a crash after the response loses nothing. If the batch fails, every request in it
+fails (500): no read is answered without its entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.kit.audit_chain import PendingEntry, flush
+
+MAX_BATCH = 500
+
+
+class AuditBatcher:
+    """The audit batches of one process (one event loop)."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], now: Callable[[], datetime]
+    ) -> None:
+        self._maker = sessionmaker
+        self._now = now
+        self._waiting: list[tuple[list[PendingEntry], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # how many batches were committed (for tests and metrics)
+
+    async def write(
+        self, entries: list[PendingEntry], *, request_id: str | None, client_addr: str | None
+    ) -> None:
+        """Return once `entries` are committed in the chain (raise if their batch failed)."""
+        stamped = [
+            dataclasses.replace(
+                e, request_id=e.request_id or request_id, client_addr=e.client_addr or client_addr
+            )
+            for e in entries
+        ]
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((stamped, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(), name="audit-batch")
+        # Shielded: a client that goes away does not cancel the batch for the others.
+        await asyncio.shield(done)
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch: list[tuple[list[PendingEntry], asyncio.Future[None]]] = []
+            size = 0
+            while self._waiting and (not batch or size + len(self._waiting[0][0]) <= MAX_BATCH):
+                item = self._waiting.pop(0)
+                batch.append(item)
+                size += len(item[0])
+            try:
+                async with self._maker() as session:
+                    session.info["audit"] = [e for entries, _ in batch for e in entries]
+                    await flush(session, now=self._now())
+                    await session.commit()
+                self.batches += 1
+            except BaseException as exc:  # every request of the batch learns it failed
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+
+def batcher_of(state: Any) -> AuditBatcher:
+    """The app's batcher for the running event loop (created on first use)."""
+    loop = asyncio.get_running_loop()
+    batcher: AuditBatcher | None = getattr(state, "audit_batcher", None)
+    if batcher is None or getattr(state, "audit_batcher_loop", None) is not loop:
+        batcher = AuditBatcher(state.sessionmaker, state.clock.now)
+        state.audit_batcher = batcher
+        state.audit_batcher_loop = loop
+    return batcher
