@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -24,7 +25,11 @@ def start(data_dir: Path, *, name: str = "pg") -> str:
     import pgserver
 
     get_server: Any = getattr(pgserver, "get_server")  # noqa: B009 - untyped package
-    server: Any = get_server(data_dir / name, cleanup_mode="stop")
+    pgdata = data_dir / name
+    pgdata.mkdir(exist_ok=True)
+    with _handle_lock():
+        _forget_dead_users(pgdata)
+    server: Any = get_server(pgdata, cleanup_mode="stop")
     _servers.append(server)
     uri: str = server.get_uri()
     log.info("embedded PostgreSQL ready", extra={"pgdata": str(data_dir / name)})
@@ -39,9 +44,54 @@ def stop() -> None:
     while _servers:
         server = _servers.pop()
         try:
+            with _handle_lock():
+                _forget_dead_users(Path(server.pgdata))
             server.cleanup()
         except Exception:  # already stopped, or another process still uses it
             log.warning("embedded PostgreSQL cleanup failed", exc_info=True)
+
+
+HANDLE_FILE = ".handle_pids.json"
+
+
+def _handle_lock() -> Any:
+    """pgserver's own inter-process lock (the one it holds while it edits the handle file)."""
+    from pgserver.postgres_server import PostgresServer
+
+    return PostgresServer._lock
+
+
+def _forget_dead_users(pgdata: Path) -> list[int]:
+    """Drop the processes that died without letting go of the server (kill -9, OOM, power).
+
+    pgserver counts the processes using a server in `pgdata/.handle_pids.json` and stops the
+    server when the last one lets go. A process killed with -9 never does: its PID stays, so
+    every later run thinks someone else still uses the server and leaves it running on exit.
+    Called under pgserver's lock; returns the PIDs removed.
+    """
+    path = pgdata / HANDLE_FILE
+    try:
+        pids = [int(p) for p in json.loads(path.read_text())]
+    except (FileNotFoundError, ValueError, TypeError):
+        return []
+    alive = [p for p in pids if p == os.getpid() or _alive(p)]
+    dead = [p for p in pids if p not in alive]
+    if dead:
+        path.write_text(json.dumps(alive))
+        log.warning(
+            "embedded PostgreSQL: forgot users that died without stopping it",
+            extra={"pids": dead, "pgdata": str(pgdata)},
+        )
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    import psutil  # type: ignore[import-untyped]
+
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
 
 
 def to_asyncpg_url(uri: str) -> str:
