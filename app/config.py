@@ -137,8 +137,10 @@ class Settings(BaseSettings):
     # Extra job-handler modules, comma-separated, registered by `python -m app` and
     # `python -m app.worker` next to those app.wiring wires (the ops tests add a slow test job).
     extra_job_modules: str = ""
-    # `python -m app.worker` serves its own /metrics on this port (0 = off).
+    # `python -m app.worker` serves its own /metrics, /livez and /readyz on this port (0 = off).
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # The worker's /livez fails when its loop has not beaten for this many seconds (a hung loop).
+    worker_liveness_seconds: float = Field(default=60.0, gt=0)
 
     # Rate limits (app/ratelimit.py): a token bucket per process, per user or agency client
     # (the JWT's `sub`), else per client IP; the token endpoint has its own, stricter per-IP one.
