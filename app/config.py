@@ -33,6 +33,10 @@ class Settings(BaseSettings):
 
     # Database: DATABASE_URL set → that server; unset → the embedded PostgreSQL in DATA_DIR.
     database_url: SecretStr | None = None
+    # Migrations (`manage migrate`, MIGRATE_ON_START) connect with this URL when set: the owner
+    # of the tables, while DATABASE_URL is the application's role, which may only INSERT and
+    # SELECT on the audit log. Unset: DATABASE_URL (or the embedded server's owner).
+    database_migration_url: SecretStr | None = None
     data_dir: Path = Path(".data")
     database_pgbouncer: bool = False
     db_pool_size: int = 10
@@ -46,6 +50,16 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr = SecretStr("")
     encryption_active_key_id: str = "k1"
     hmac_key: SecretStr = SecretStr("")
+    # The audit chain's HMAC key(s) (app/kit/audit_chain.py): `kid:secret[,kid:secret...]`, the
+    # first active, each secret >= 32 characters; never stored in the database. Unset: derived
+    # from HMAC_KEY (key id h1).
+    audit_chain_key: SecretStr = SecretStr("")
+    # Signed checkpoints of the audit chain's head, written by the periodic `audit.checkpoint`
+    # job (every AUDIT_CHECKPOINT_SECONDS) into this directory (unset: DATA_DIR/audit-checkpoints)
+    # and checked by `python -m app.manage verify-audit`. Put it on storage the database's
+    # users cannot write to.
+    audit_checkpoint_dir: Path | None = None
+    audit_checkpoint_seconds: int = Field(default=300, ge=10)
 
     access_token_minutes: int = 15
     refresh_token_days: int = 30
@@ -183,6 +197,13 @@ class Settings(BaseSettings):
             missing.append("ENCRYPTION_KEYS (kid:base64-of-32-bytes,...)")
         if len(self.hmac_key.get_secret_value()) < 32:
             missing.append("HMAC_KEY (at least 32 characters)")
+        if self.audit_chain_key.get_secret_value():
+            from app.kit.audit_chain import ChainKeys
+
+            try:
+                ChainKeys.parse(self.audit_chain_key.get_secret_value())
+            except ValueError as exc:
+                missing.append(str(exc))
         if self.app_env == "production" and self.demo_data:
             missing.append("DEMO_DATA must be 0 in production (demo accounts have known passwords)")
         if self.app_env == "production" and self.webhook_allow_private_targets:
@@ -212,6 +233,12 @@ class Settings(BaseSettings):
     @property
     def uploads_path(self) -> Path:
         return self.upload_dir if self.upload_dir is not None else self.data_dir / "uploads"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        if self.audit_checkpoint_dir is not None:
+            return self.audit_checkpoint_dir
+        return self.data_dir / "audit-checkpoints"
 
     @property
     def embedded(self) -> bool:

@@ -17,6 +17,7 @@ from app import errors, health, wiring
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inputguard import NulGuardMiddleware
+from app.kit import audit_chain
 from app.kit.clock import Clock, SystemClock
 from app.kit.crypto import KeyRing
 from app.observability import (
@@ -222,6 +223,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     setup_logging(settings.log_level)
+    audit_chain.configure(audit_chain.ChainKeys.from_settings(settings))
     from app.edge import trusted_proxies
     from app.tracing import setup_tracing
 

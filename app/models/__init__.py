@@ -62,7 +62,7 @@ from app.models.ledger import (
     LedgerMonthClose,
     LedgerReview,
 )
-from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.platform import AuditChainState, AuditEntry, IdempotencyRecord, Job
 from app.models.programmes import (
     CaringMother,
     CaringMotherContact,
@@ -155,6 +155,7 @@ __all__ = [
     "AidRound",
     "Area",
     "AreaLocation",
+    "AuditChainState",
     "AuditEntry",
     "Base",
     "BenefitLine",

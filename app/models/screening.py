@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, one_of, uuid_pk
 
-IMPORT_STATUSES = ("queued", "running", "done", "failed")
+IMPORT_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 SCREENING_CLASSIFICATIONS = ("migrant", "left_behind", "neither")
 AGE_BANDS = ("0-2", "3-5", "6-11", "12-14", "15", "16+")
 

@@ -15,6 +15,7 @@ import signal
 from app.__main__ import register_extra_job_modules
 from app.config import get_settings
 from app.db import create_engine, create_sessionmaker
+from app.kit import audit_chain
 from app.kit.clock import SystemClock
 from app.migrate import resolve_database_url
 from app.observability import Metrics, setup_logging
@@ -28,6 +29,7 @@ async def main() -> None:
     settings = get_settings()
     setup_logging(settings.log_level)
     register_extra_job_modules(settings)
+    audit_chain.configure(audit_chain.ChainKeys.from_settings(settings))
     metrics = Metrics()
     # A connection for each job in hand, one to claim with, one to LISTEN on.
     pool = max(settings.db_pool_size, settings.worker_concurrency + 2)
