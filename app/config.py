@@ -55,11 +55,10 @@ class Settings(BaseSettings):
     # from HMAC_KEY (key id h1).
     audit_chain_key: SecretStr = SecretStr("")
     # Signed checkpoints of the audit chain's head, written by the periodic `audit.checkpoint`
-    # job (every AUDIT_CHECKPOINT_SECONDS) into this directory (unset: DATA_DIR/audit-checkpoints)
-    # and checked by `python -m app.manage verify-audit`. Put it on storage the database's
-    # users cannot write to.
+    # job (every 5 minutes) into this directory (unset: DATA_DIR/audit-checkpoints) and checked
+    # by `python -m app.manage verify-audit`. Put it on storage the database's users cannot
+    # write to, and copy it off the cluster.
     audit_checkpoint_dir: Path | None = None
-    audit_checkpoint_seconds: int = Field(default=300, ge=10)
 
     access_token_minutes: int = 15
     refresh_token_days: int = 30

@@ -88,19 +88,44 @@ async def cmd_alembic_check() -> int:
 
 
 async def cmd_verify_audit() -> int:
+    """Walk the chain (keyed entries need AUDIT_CHAIN_KEY), then check it against the latest
+    checkpoint in AUDIT_CHECKPOINT_DIR: a rewritten or recomputed chain does not match it."""
+    from app.kit import audit_chain, audit_checkpoint
     from app.kit.audit import verify_chain
 
-    engine = create_engine(resolve_database_url(), get_settings())
+    settings = get_settings()
+    keys = audit_chain.ChainKeys.from_settings(settings)
+    audit_chain.configure(keys)
+    checkpoint = audit_checkpoint.latest(settings.audit_checkpoint_path)
+    problem = None
+    engine = create_engine(resolve_database_url(), settings)
     try:
         async with engine.connect() as conn:
             report = await verify_chain(conn)
+            if report.first_broken_id is None and checkpoint is not None:
+                try:
+                    await audit_checkpoint.check(conn, checkpoint, keys)
+                except audit_checkpoint.CheckpointError as exc:
+                    problem = str(exc)
     finally:
         await engine.dispose()
-    if report.first_broken_id is None:
-        print(f"audit chain intact: {report.checked} entries")
-        return 0
-    print(f"audit chain BROKEN at entry {report.first_broken_id}: {report.reason}")
-    return 1
+    if report.first_broken_id is not None:
+        print(f"audit chain BROKEN at entry {report.first_broken_id}: {report.reason}")
+        return 1
+    if problem is not None:
+        print(f"audit chain does NOT match its checkpoint: {problem}")
+        return 1
+    if checkpoint is None:
+        print(
+            f"audit chain intact: {report.checked} entries "
+            f"(no checkpoint in {settings.audit_checkpoint_path} to check against)"
+        )
+    else:
+        print(
+            f"audit chain intact: {report.checked} entries; matches the checkpoint of entry "
+            f"{checkpoint.entry_id} taken at {checkpoint.at}"
+        )
+    return 0
 
 
 async def reencrypt_column(

@@ -85,6 +85,8 @@ class Metrics:
     - ``http_request_duration_seconds{method,route}`` (histogram), ``http_requests_total``,
       ``http_requests_in_flight``, ``db_pool_connections_in_use``, ``db_pool_size``,
       ``rate_limited_total{bucket}``.
+    - ``audit_checkpoints_total{outcome}`` (written, unchanged, failed) and
+      ``audit_checkpoint_last_success_timestamp_seconds`` — the periodic audit checkpoint.
     """
 
     IMPORT_OUTCOMES = ("imported", "error")
@@ -141,6 +143,19 @@ class Metrics:
             ["bucket"],
             registry=self.registry,
         )
+        self.audit_checkpoints = Counter(
+            "audit_checkpoints_total",
+            "Audit chain checkpoints, by outcome (written, unchanged, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.audit_checkpoint_success = Gauge(
+            "audit_checkpoint_last_success_timestamp_seconds",
+            "When this process last checked the audit chain and checkpointed its head",
+            registry=self.registry,
+        )
+        for outcome in ("written", "unchanged", "failed"):
+            self.audit_checkpoints.labels(outcome)
         for outcome in self.IMPORT_OUTCOMES:
             self.import_rows.labels(outcome)
         for outcome in self.WEBHOOK_OUTCOMES:

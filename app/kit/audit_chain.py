@@ -208,8 +208,9 @@ class ChainReport:
     head_hash: str | None = None
 
 
-async def _iter_entries(conn: AsyncConnection) -> AsyncIterator[dict[str, Any]]:
-    result = await conn.stream(select(AuditEntry.__table__).order_by(AuditEntry.id))
+async def _iter_entries(conn: AsyncConnection, after_id: int = 0) -> AsyncIterator[dict[str, Any]]:
+    stmt = select(AuditEntry.__table__).where(AuditEntry.id > after_id).order_by(AuditEntry.id)
+    result = await conn.stream(stmt)
     async for row in result.mappings():
         yield dict(row)
 
@@ -222,14 +223,22 @@ async def plain_through_id(conn: AsyncConnection) -> int:
     return int(value or 0)
 
 
-async def verify_chain(conn: AsyncConnection, keys: ChainKeys | None = None) -> ChainReport:
-    """Walk the whole log; name the first entry whose hash or link does not hold."""
+async def verify_chain(
+    conn: AsyncConnection,
+    keys: ChainKeys | None = None,
+    *,
+    after: tuple[int, str] | None = None,
+) -> ChainReport:
+    """Walk the log; name the first entry whose hash or link does not hold.
+
+    `after` (an entry's id and hash, e.g. a checkpoint's, already checked): walk only the
+    entries after it, the first of them linking to that hash."""
     keys = keys or chain_keys()
     plain_through = await plain_through_id(conn)
-    prev = GENESIS
+    prev = GENESIS if after is None else after[1]
     checked = 0
-    head_id: int | None = None
-    async for row in _iter_entries(conn):
+    head_id: int | None = None if after is None else after[0]
+    async for row in _iter_entries(conn, 0 if after is None else after[0]):
         checked += 1
         if row["prev_hash"] != prev:
             return ChainReport(checked, row["id"], "prev_hash does not link to the entry before")
