@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,46 @@ def stop() -> None:
             server.cleanup()
         except Exception:  # already stopped, or another process still uses it
             log.warning("embedded PostgreSQL cleanup failed", exc_info=True)
+
+
+RUNTIME_GROUP = "app_runtime"
+APP_ROLE = "app_user"
+
+
+def runtime_url(owner_url: str) -> str:
+    """The URL of the application's own role on the embedded server, created if missing.
+
+    The server's `postgres` superuser owns the tables and runs the migrations; the application
+    connects as `app_user`, a member of `app_runtime`, to which migration 0020 grants everything
+    but UPDATE, DELETE and TRUNCATE on the audit log (as a production cluster's roles are set up).
+    Local connections are trusted (a socket in DATA_DIR), so the role has no password.
+    """
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    conninfo = owner_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    sql = f"""
+    DO $$
+    BEGIN
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{RUNTIME_GROUP}') THEN
+            CREATE ROLE {RUNTIME_GROUP} NOLOGIN;
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+            CREATE ROLE {APP_ROLE} LOGIN IN ROLE {RUNTIME_GROUP};
+        END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- another process did
+    END $$;
+    """  # noqa: S608 - fixed names
+    subprocess.run(  # noqa: S603 - the server's own psql, fixed arguments
+        [str(POSTGRES_BIN_PATH / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", conninfo],
+        input=sql,
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    from sqlalchemy.engine import make_url
+
+    return make_url(owner_url).set(username=APP_ROLE).render_as_string(hide_password=False)
 
 
 HANDLE_FILE = ".handle_pids.json"

@@ -117,6 +117,23 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+async def _migrate(app: FastAPI, settings: Settings) -> None:
+    """Migrations run as the owner of the tables (DATABASE_MIGRATION_URL, or the embedded
+    server's owner) when the process has its own engine; the application's role cannot."""
+    from app import migrate
+
+    if getattr(app.state, "owns_engine", False):
+        url = migrate.resolve_migration_url()
+        if url != app.state.engine.url.render_as_string(hide_password=False):
+            owner = create_engine(url, settings.model_copy(update={"db_pool_size": 1}))
+            try:
+                await migrate.upgrade(owner)
+            finally:
+                await owner.dispose()
+            return
+    await migrate.upgrade(app.state.engine)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -130,7 +147,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.migration_heads = migrate.heads()
     app.state.migration_revisions = migrate.revisions()
     if settings.migrate_on_start:
-        await migrate.upgrade(app.state.engine)
+        await _migrate(app, settings)
     from app import bootstrap
 
     await bootstrap.on_start(app)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.config import get_settings
 from app.db import create_engine
 from app.kit.crypto import KeyRing
-from app.migrate import alembic_config, resolve_database_url, upgrade
+from app.migrate import alembic_config, resolve_database_url, resolve_migration_url, upgrade
 
 # Columns holding AES-GCM ciphertext: (table, id column, ciphertext column[, AES-GCM context
 # (associated data) the domain encrypts with]). Domains add theirs.
@@ -62,14 +62,14 @@ async def _with_engine(url: str, fn: Callable[[AsyncEngine], object]) -> None:
 
 
 async def cmd_migrate() -> int:
-    await _with_engine(resolve_database_url(), upgrade)
+    await _with_engine(resolve_migration_url(), upgrade)
     print("migrations at head")
     return 0
 
 
 async def cmd_alembic_check() -> int:
     """Upgrade a scratch database to head, then `alembic check`: models and migrations agree."""
-    async with scratch_database(resolve_database_url()) as url:
+    async with scratch_database(resolve_migration_url()) as url:
         engine = create_engine(url, get_settings())
         try:
             await upgrade(engine)
