@@ -66,6 +66,9 @@ class ScreeningImport(Base):
     )
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The running import's heartbeat (every few seconds, app/screening/imports/runner.py): stale,
+    # the import is shown `interrupted` until a worker resumes it.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(one_of("status", IMPORT_STATUSES), name="status"),

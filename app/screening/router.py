@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,6 +15,7 @@ from app.errors import error_responses
 from app.kit.clock import ClockDep, local_today
 from app.kit.pagination import CursorQuery, Page
 from app.kit.types import Timestamp
+from app.models import ScreeningImport
 from app.screening import service
 from app.screening.imports.rows import SchoolStatus
 from app.screening.imports.template import template_csv, template_xlsx
@@ -78,13 +80,39 @@ async def create_screening_import(
     "/imports/{import_id}", response_model=ImportOut, responses=error_responses(401, 404, 422)
 )
 async def get_screening_import(
-    import_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    import_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
 ) -> ImportOut:
-    """An import's status, progress and counts."""
+    """An import's status, progress and counts (`interrupted`, with the row it resumes at,
+    while a running import's heartbeat has stopped)."""
     imp = await service.get_import(session, principal, import_id)
+    return _import_out(imp, clock.now())
+
+
+@router.post(
+    "/imports/{import_id}/cancel",
+    response_model=ImportOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def cancel_screening_import(
+    import_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+) -> ImportOut:
+    """Cancel an import that has not finished 取消导入 (district admin; 409 once finished).
+    A running import stops before its next chunk; the rows already applied stay."""
+    imp = await service.cancel_import(
+        session, principal, request.app.state.settings, import_id, clock.now()
+    )
+    return _import_out(imp, clock.now())
+
+
+def _import_out(imp: ScreeningImport, now: datetime) -> ImportOut:
+    status, resume_at_row = service.shown_status(imp, now)
     return ImportOut(
         id=imp.id,
-        status=imp.status,
+        status=status,
         file_name=imp.file_name,
         file_kind=imp.file_kind,
         file_size=imp.file_size,
@@ -102,6 +130,8 @@ async def get_screening_import(
         created_at=imp.created_at,
         started_at=imp.started_at,
         finished_at=imp.finished_at,
+        heartbeat_at=imp.heartbeat_at,
+        resume_at_row=resume_at_row,
     )
 
 

@@ -30,7 +30,7 @@ log = logging.getLogger("app.worker")
 # A claimed job's lease: renewed every LEASE_SECONDS / 3 while the job is in hand (`_renew`),
 # so a job whose worker died (kill -9, a lost node) is visible and claimed again within
 # LEASE_SECONDS instead of minutes, and a long import keeps its lease as long as it runs.
-LEASE_SECONDS = 30
+LEASE_SECONDS = registry.LEASE_SECONDS
 NOTIFY_CHANNEL = "jobs_ready"
 
 _CLAIM = text(

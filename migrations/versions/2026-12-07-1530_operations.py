@@ -12,7 +12,8 @@
   Created here when the migrating role may create roles (the embedded server; CloudNativePG
   declares it as a managed role instead); the grants are made whenever it exists. Tables created
   later by the owner get the same grants (default privileges).
-- `screening_imports.status` may be `cancelled` (a district admin cancelled the import).
+- `screening_imports.status` may be `cancelled` (a district admin cancelled the import);
+  `screening_imports.heartbeat_at`, the running import's heartbeat (NULL for existing rows).
 
 Revision ID: 0020_operations
 Revises: 0019_casework
@@ -43,6 +44,10 @@ def upgrade() -> None:
         "SELECT 1, coalesce(max(id), 0) FROM audit_log"
     )
 
+    op.add_column(
+        "screening_imports",
+        sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+    )
     op.drop_constraint(op.f("ck_screening_imports_status"), "screening_imports", type_="check")
     op.create_check_constraint(
         op.f("ck_screening_imports_status"),
@@ -123,5 +128,6 @@ def downgrade() -> None:
         "screening_imports",
         "status IN ('queued','running','done','failed')",
     )
+    op.drop_column("screening_imports", "heartbeat_at")
     op.drop_table("audit_chain_state")
     op.drop_column("audit_log", "key_id")
