@@ -22,7 +22,7 @@ from app.kit import audit
 from app.kit.clock import Clock
 from app.observability import Metrics
 from app.wiring import wire_jobs
-from app.worker import registry
+from app.worker import queue_metrics, registry
 from app.worker.queue import enqueue
 
 log = logging.getLogger("app.worker")
@@ -117,6 +117,7 @@ class Worker:
         log.info("worker started", extra={"worker": self.worker_id, "concurrency": concurrency})
         listener = asyncio.create_task(self._listen(), name="worker-listen")
         renewer = asyncio.create_task(self._renew_leases(), name="worker-renew")
+        gauges = asyncio.create_task(self._queue_metrics(), name="worker-queue-metrics")
         running: set[asyncio.Task[None]] = set()
         try:
             while not self._stop.is_set():
@@ -152,7 +153,7 @@ class Worker:
             # Jobs in hand finish (the lifespan bounds the wait with GRACEFUL_SHUTDOWN_SECONDS).
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
-            for task in (listener, renewer):
+            for task in (listener, renewer, gauges):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -190,6 +191,18 @@ class Worker:
             except Exception:
                 log.warning("worker LISTEN connection lost; polling until it is back")
             await asyncio.sleep(self.settings.worker_poll_seconds)
+
+    async def _queue_metrics(self) -> None:
+        """The queues' gauges (app/worker/queue_metrics.py), every QUEUE_METRICS_SECONDS."""
+        if self.metrics is None:
+            return
+        while not self._stop.is_set():
+            try:
+                async with self.sessionmaker() as session:
+                    await queue_metrics.refresh(session, self.metrics)
+            except Exception:  # the database away: the gauges keep their last values
+                log.warning("could not read the queues for their metrics", exc_info=True)
+            await asyncio.sleep(queue_metrics.QUEUE_METRICS_SECONDS)
 
     async def _renew_leases(self) -> None:
         """Every lease_seconds / 3: extend the leases of the jobs in hand (their heartbeat)."""

@@ -162,7 +162,10 @@ async def test_liveness_fails_when_the_loop_hangs(
         async with httpx.AsyncClient(timeout=2) as c:
             assert await _until(c, f"{base}/readyz", 200, 60), log_path.read_text()
             assert await _probe(c, f"{base}/livez") == 200
-            assert "# TYPE jobs_total counter" in (await c.get(f"{base}/metrics")).text
+            body = (await c.get(f"{base}/metrics")).text
+            assert "# TYPE jobs_total counter" in body
+            assert "# TYPE jobs_queue_depth gauge" in body
+            assert "app_build_info{" in body
             async with create_sessionmaker(scratch_engine)() as s:
                 await enqueue(s, HANG, {"seconds": 8.0})
                 await s.commit()
