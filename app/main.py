@@ -143,6 +143,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = migrate.resolve_database_url()
         app.state.engine = create_engine(url, settings)
         app.state.owns_engine = True
+        from app.tracing import instrument_engine
+
+        instrument_engine(app.state.engine)  # DB spans, when tracing is on
     app.state.sessionmaker = app.state.sessionmaker or create_sessionmaker(app.state.engine)
     app.state.migration_heads = migrate.heads()
     app.state.migration_revisions = migrate.revisions()

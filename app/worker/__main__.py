@@ -19,6 +19,7 @@ from app.kit import audit_chain
 from app.kit.clock import SystemClock
 from app.migrate import resolve_database_url
 from app.observability import Metrics, setup_logging
+from app.tracing import instrument_engine, setup_process_tracing
 from app.worker.probes import ProbeServer
 from app.worker.runner import Worker
 
@@ -36,6 +37,8 @@ async def main() -> None:
     engine = create_engine(
         resolve_database_url(), settings.model_copy(update={"db_pool_size": pool})
     )
+    if setup_process_tracing():
+        instrument_engine(engine)
     worker = Worker(create_sessionmaker(engine), settings, SystemClock(), metrics)
     probes = None
     if settings.worker_metrics_port:

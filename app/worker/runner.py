@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ARRAY, BigInteger, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import dbfault
+from app import dbfault, tracing
 from app.config import Settings
 from app.kit import audit
 from app.kit.clock import Clock
@@ -292,17 +292,23 @@ class Worker:
         try:
             if fn is None:
                 raise LookupError(f"no handler for job kind {kind!r}")
-            async with self.sessionmaker() as session:
-                await fn(session, dict(payload), ctx)
-                await session.execute(
-                    text(
-                        "UPDATE jobs SET status='done', finished_at=now(), locked_until=NULL "
-                        "WHERE id=:id"
-                    ),
-                    {"id": job_id},
-                )
-                await audit.flush(session)
-                await session.commit()
+            job_span = tracing.span(
+                f"job {kind}",
+                kind="consumer",
+                **{"job.id": job_id, "job.kind": kind, "job.attempt": attempt},
+            )
+            with job_span:
+                async with self.sessionmaker() as session:
+                    await fn(session, dict(payload), ctx)
+                    await session.execute(
+                        text(
+                            "UPDATE jobs SET status='done', finished_at=now(), locked_until=NULL "
+                            "WHERE id=:id"
+                        ),
+                        {"id": job_id},
+                    )
+                    await audit.flush(session)
+                    await session.commit()
             self._count(kind, "done")
         except Exception as exc:
             try:
