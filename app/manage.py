@@ -96,12 +96,15 @@ async def cmd_verify_audit() -> int:
     settings = get_settings()
     keys = audit_chain.ChainKeys.from_settings(settings)
     audit_chain.configure(keys)
-    checkpoint = audit_checkpoint.latest(settings.audit_checkpoint_path)
+    checkpoint = None
+    directory = settings.audit_checkpoint_path
     problem = None
     engine = create_engine(resolve_database_url(), settings)
     try:
         async with engine.connect() as conn:
             report = await verify_chain(conn)
+            directory = await audit_checkpoint.directory_for(conn, directory)
+            checkpoint = audit_checkpoint.latest(directory)
             if report.first_broken_id is None and checkpoint is not None:
                 try:
                     await audit_checkpoint.check(conn, checkpoint, keys)
@@ -118,7 +121,7 @@ async def cmd_verify_audit() -> int:
     if checkpoint is None:
         print(
             f"audit chain intact: {report.checked} entries "
-            f"(no checkpoint in {settings.audit_checkpoint_path} to check against)"
+            f"(no checkpoint in {directory} to check against)"
         )
     else:
         print(

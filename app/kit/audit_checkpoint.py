@@ -2,7 +2,7 @@
 
 The periodic job `audit.checkpoint` (app/audit/jobs.py) checks the entries written since the
 last checkpoint, then writes a new one: a JSON file in AUDIT_CHECKPOINT_DIR (default
-DATA_DIR/audit-checkpoints) naming the last entry's id, its hash and how many entries there are
+DATA_DIR/audit-checkpoints; a subdirectory per database) naming the last entry's id, its hash and how many entries there are
 up to it, signed with HMAC-SHA256 under the audit chain key. `python -m app.manage verify-audit`
 checks the chain against the latest checkpoint: an entry the checkpoint covered that was changed
 (the chain then recomputed, with or without the key) or removed no longer matches it.
@@ -28,6 +28,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.kit.audit_chain import ChainKeys, chain_keys, verify_chain
 
 PREFIX = "checkpoint-"
+
+
+async def directory_for(conn: AsyncConnection, base: Path) -> Path:
+    """The database's own subdirectory of AUDIT_CHECKPOINT_DIR (`<name>-<oid>`): several
+    databases (staging, a drill, tests) may share one checkpoint volume without their chains
+    being checked against each other's heads. A physical restore keeps name and oid."""
+    row = (
+        await conn.execute(
+            text("SELECT datname, oid FROM pg_database WHERE datname = current_database()")
+        )
+    ).one()
+    return base / f"{row.datname}-{row.oid}"
 
 
 class CheckpointError(Exception):
@@ -115,7 +127,7 @@ async def check(conn: AsyncConnection, checkpoint: Checkpoint, keys: ChainKeys) 
 
 async def take(
     conn: AsyncConnection,
-    directory: Path,
+    base: Path,
     *,
     keys: ChainKeys | None = None,
     now: datetime | None = None,
@@ -124,6 +136,7 @@ async def take(
     empty or has not moved). CheckpointError when the chain does not hold: no checkpoint is
     written over a broken chain."""
     keys = keys or chain_keys()
+    directory = await directory_for(conn, base)
     previous = latest(directory)
     after = None
     if previous is not None:

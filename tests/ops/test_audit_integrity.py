@@ -217,7 +217,7 @@ async def test_a_rewritten_head_is_reported_against_the_checkpoint(
         assert second is not None
         assert second.entries == 6
         assert await audit_checkpoint.take(c, directory) is None  # nothing new: no new file
-    assert len(list(directory.glob("checkpoint-*.json"))) == 2
+    assert len(list(directory.glob("*/checkpoint-*.json"))) == 2
     code, out = await verify(monkeypatch, ops_settings, scratch_url, capsys)
     assert code == 0, out
     assert f"matches the checkpoint of entry {second.entry_id}" in out
