@@ -42,6 +42,8 @@ FROM python:3.11.14-slim-bookworm AS runtime
 
 ARG APP_UID=10001
 ARG APP_GID=10001
+# The commit the image is built from: app_build_info{commit} (docker build --build-arg APP_COMMIT=...).
+ARG APP_COMMIT=unknown
 RUN groupadd --system --gid "${APP_GID}" app \
  && useradd --system --uid "${APP_UID}" --gid app --home-dir /tmp --no-create-home \
       --shell /usr/sbin/nologin app
@@ -55,6 +57,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOME=/tmp \
     TMPDIR=/tmp \
     APP_ENV=production \
+    APP_COMMIT=${APP_COMMIT} \
     HOST=0.0.0.0 \
     PORT=8000
 

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
 
     # Database: DATABASE_URL set → that server; unset → the embedded PostgreSQL in DATA_DIR.
     database_url: SecretStr | None = None
+    # Migrations (`manage migrate`, MIGRATE_ON_START) connect with this URL when set: the owner
+    # of the tables, while DATABASE_URL is the application's role, which may only INSERT and
+    # SELECT on the audit log. Unset: DATABASE_URL (or the embedded server's owner).
+    database_migration_url: SecretStr | None = None
     data_dir: Path = Path(".data")
     database_pgbouncer: bool = False
     db_pool_size: int = 10
@@ -46,6 +50,15 @@ class Settings(BaseSettings):
     encryption_keys: SecretStr = SecretStr("")
     encryption_active_key_id: str = "k1"
     hmac_key: SecretStr = SecretStr("")
+    # The audit chain's HMAC key(s) (app/kit/audit_chain.py): `kid:secret[,kid:secret...]`, the
+    # first active, each secret >= 32 characters; never stored in the database. Unset: derived
+    # from HMAC_KEY (key id h1).
+    audit_chain_key: SecretStr = SecretStr("")
+    # Signed checkpoints of the audit chain's head, written by the periodic `audit.checkpoint`
+    # job (every 5 minutes) into this directory (unset: DATA_DIR/audit-checkpoints) and checked
+    # by `python -m app.manage verify-audit`. Put it on storage the database's users cannot
+    # write to, and copy it off the cluster.
+    audit_checkpoint_dir: Path | None = None
 
     access_token_minutes: int = 15
     refresh_token_days: int = 30
@@ -137,8 +150,10 @@ class Settings(BaseSettings):
     # Extra job-handler modules, comma-separated, registered by `python -m app` and
     # `python -m app.worker` next to those app.wiring wires (the ops tests add a slow test job).
     extra_job_modules: str = ""
-    # `python -m app.worker` serves its own /metrics on this port (0 = off).
+    # `python -m app.worker` serves its own /metrics, /livez and /readyz on this port (0 = off).
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # The worker's /livez fails when its loop has not beaten for this many seconds (a hung loop).
+    worker_liveness_seconds: float = Field(default=60.0, gt=0)
 
     # How long a process keeps a token's resolved principal (app/auth/principal.py) instead of
     # reading the account on every request. A change of an account, agency client or area made
@@ -205,6 +220,13 @@ class Settings(BaseSettings):
             missing.append("ENCRYPTION_KEYS (kid:base64-of-32-bytes,...)")
         if len(self.hmac_key.get_secret_value()) < 32:
             missing.append("HMAC_KEY (at least 32 characters)")
+        if self.audit_chain_key.get_secret_value():
+            from app.kit.audit_chain import ChainKeys
+
+            try:
+                ChainKeys.parse(self.audit_chain_key.get_secret_value())
+            except ValueError as exc:
+                missing.append(str(exc))
         if self.app_env == "production" and self.demo_data:
             missing.append("DEMO_DATA must be 0 in production (demo accounts have known passwords)")
         if self.app_env == "production" and self.webhook_allow_private_targets:
@@ -238,6 +260,12 @@ class Settings(BaseSettings):
     @property
     def documents_path(self) -> Path:
         return self.documents_dir if self.documents_dir is not None else self.data_dir / "documents"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        if self.audit_checkpoint_dir is not None:
+            return self.audit_checkpoint_dir
+        return self.data_dir / "audit-checkpoints"
 
     @property
     def embedded(self) -> bool:

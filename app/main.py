@@ -17,6 +17,7 @@ from app import errors, health, wiring
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.inputguard import NulGuardMiddleware
+from app.kit import audit_chain
 from app.kit.clock import Clock, SystemClock
 from app.kit.crypto import KeyRing
 from app.observability import (
@@ -119,6 +120,23 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+async def _migrate(app: FastAPI, settings: Settings) -> None:
+    """Migrations run as the owner of the tables (DATABASE_MIGRATION_URL, or the embedded
+    server's owner) when the process has its own engine; the application's role cannot."""
+    from app import migrate
+
+    if getattr(app.state, "owns_engine", False):
+        url = migrate.resolve_migration_url()
+        if url != app.state.engine.url.render_as_string(hide_password=False):
+            owner = create_engine(url, settings.model_copy(update={"db_pool_size": 1}))
+            try:
+                await migrate.upgrade(owner)
+            finally:
+                await owner.dispose()
+            return
+    await migrate.upgrade(app.state.engine)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -128,11 +146,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = migrate.resolve_database_url()
         app.state.engine = create_engine(url, settings)
         app.state.owns_engine = True
+        from app.tracing import instrument_engine
+
+        instrument_engine(app.state.engine)  # DB spans, when tracing is on
     app.state.sessionmaker = app.state.sessionmaker or create_sessionmaker(app.state.engine)
     app.state.migration_heads = migrate.heads()
     app.state.migration_revisions = migrate.revisions()
     if settings.migrate_on_start:
-        await migrate.upgrade(app.state.engine)
+        await _migrate(app, settings)
     from app import bootstrap
 
     await bootstrap.on_start(app)
@@ -226,6 +247,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     setup_logging(settings.log_level)
+    audit_chain.configure(audit_chain.ChainKeys.from_settings(settings))
     from app.edge import trusted_proxies
     from app.tracing import setup_tracing
 

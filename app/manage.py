@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.config import get_settings
 from app.db import create_engine
 from app.kit.crypto import KeyRing
-from app.migrate import alembic_config, resolve_database_url, upgrade
+from app.migrate import alembic_config, resolve_database_url, resolve_migration_url, upgrade
 
 # Columns holding AES-GCM ciphertext: (table, id column, ciphertext column[, AES-GCM context
 # (associated data) the domain encrypts with]). Domains add theirs.
@@ -65,14 +65,14 @@ async def _with_engine(url: str, fn: Callable[[AsyncEngine], object]) -> None:
 
 
 async def cmd_migrate() -> int:
-    await _with_engine(resolve_database_url(), upgrade)
+    await _with_engine(resolve_migration_url(), upgrade)
     print("migrations at head")
     return 0
 
 
 async def cmd_alembic_check() -> int:
     """Upgrade a scratch database to head, then `alembic check`: models and migrations agree."""
-    async with scratch_database(resolve_database_url()) as url:
+    async with scratch_database(resolve_migration_url()) as url:
         engine = create_engine(url, get_settings())
         try:
             await upgrade(engine)
@@ -91,19 +91,47 @@ async def cmd_alembic_check() -> int:
 
 
 async def cmd_verify_audit() -> int:
+    """Walk the chain (keyed entries need AUDIT_CHAIN_KEY), then check it against the latest
+    checkpoint in AUDIT_CHECKPOINT_DIR: a rewritten or recomputed chain does not match it."""
+    from app.kit import audit_chain, audit_checkpoint
     from app.kit.audit import verify_chain
 
-    engine = create_engine(resolve_database_url(), get_settings())
+    settings = get_settings()
+    keys = audit_chain.ChainKeys.from_settings(settings)
+    audit_chain.configure(keys)
+    checkpoint = None
+    directory = settings.audit_checkpoint_path
+    problem = None
+    engine = create_engine(resolve_database_url(), settings)
     try:
         async with engine.connect() as conn:
             report = await verify_chain(conn)
+            directory = await audit_checkpoint.directory_for(conn, directory)
+            checkpoint = audit_checkpoint.latest(directory)
+            if report.first_broken_id is None and checkpoint is not None:
+                try:
+                    await audit_checkpoint.check(conn, checkpoint, keys)
+                except audit_checkpoint.CheckpointError as exc:
+                    problem = str(exc)
     finally:
         await engine.dispose()
-    if report.first_broken_id is None:
-        print(f"audit chain intact: {report.checked} entries")
-        return 0
-    print(f"audit chain BROKEN at entry {report.first_broken_id}: {report.reason}")
-    return 1
+    if report.first_broken_id is not None:
+        print(f"audit chain BROKEN at entry {report.first_broken_id}: {report.reason}")
+        return 1
+    if problem is not None:
+        print(f"audit chain does NOT match its checkpoint: {problem}")
+        return 1
+    if checkpoint is None:
+        print(
+            f"audit chain intact: {report.checked} entries "
+            f"(no checkpoint in {directory} to check against)"
+        )
+    else:
+        print(
+            f"audit chain intact: {report.checked} entries; matches the checkpoint of entry "
+            f"{checkpoint.entry_id} taken at {checkpoint.at}"
+        )
+    return 0
 
 
 async def reencrypt_column(

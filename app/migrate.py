@@ -34,7 +34,22 @@ def revisions() -> set[str]:
 
 
 def resolve_database_url() -> str:
+    """The application's connection: DATABASE_URL, else the embedded server as its app role
+    (a member of `app_runtime`: it may only INSERT and SELECT on the audit log)."""
     settings = get_settings()
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    from app import embedded
+
+    return embedded.runtime_url(embedded.start(settings.data_dir))
+
+
+def resolve_migration_url() -> str:
+    """The migrations' connection, as the owner of the tables: DATABASE_MIGRATION_URL, else
+    DATABASE_URL, else the embedded server's owner."""
+    settings = get_settings()
+    if settings.database_migration_url is not None:
+        return settings.database_migration_url.get_secret_value()
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
     from app import embedded

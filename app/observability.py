@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -13,7 +14,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+)
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -86,6 +96,11 @@ class Metrics:
     - ``http_request_duration_seconds{method,route}`` (histogram), ``http_requests_total``,
       ``http_requests_in_flight``, ``db_pool_connections_in_use``, ``db_pool_size``,
       ``rate_limited_total{bucket}``.
+    - ``audit_checkpoints_total{outcome}`` (written, unchanged, failed) and
+      ``audit_checkpoint_last_success_timestamp_seconds`` — the periodic audit checkpoint.
+    - the queues (``jobs_queue_depth{kind}``, ``jobs_oldest_age_seconds{kind}``,
+      ``webhook_outbox_backlog``, ...: app/worker/queue_metrics.py), ``process_*``,
+      ``python_gc_*`` and ``app_build_info{version,commit}``.
     """
 
     IMPORT_OUTCOMES = ("imported", "error")
@@ -142,11 +157,69 @@ class Metrics:
             ["bucket"],
             registry=self.registry,
         )
+        self.audit_checkpoints = Counter(
+            "audit_checkpoints_total",
+            "Audit chain checkpoints, by outcome (written, unchanged, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.audit_checkpoint_success = Gauge(
+            "audit_checkpoint_last_success_timestamp_seconds",
+            "When this process last checked the audit chain and checkpointed its head",
+            registry=self.registry,
+        )
+        for outcome in ("written", "unchanged", "failed"):
+            self.audit_checkpoints.labels(outcome)
+        # The queues (app/worker/queue_metrics.py, refreshed by the worker loop).
+        self.jobs_queue_depth = Gauge(
+            "jobs_queue_depth", "Jobs queued or running, by kind", ["kind"], registry=self.registry
+        )
+        self.jobs_oldest_age = Gauge(
+            "jobs_oldest_age_seconds",
+            "How long the oldest due job of the kind has waited",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "webhook_outbox_backlog", "Webhook deliveries pending", registry=self.registry
+        )
+        self.outbox_oldest_age = Gauge(
+            "webhook_outbox_oldest_age_seconds",
+            "Age of the oldest pending webhook delivery",
+            registry=self.registry,
+        )
+        self.imports_interrupted = Gauge(
+            "screening_imports_interrupted",
+            "Running imports whose heartbeat is stale (their worker died)",
+            registry=self.registry,
+        )
+        self.referrals_overdue = Gauge(
+            "referrals_unacknowledged_overdue",
+            "Referrals still pending past their acknowledgement deadline",
+            registry=self.registry,
+        )
+        # The process (CPU, memory, open files, GC) and the build.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        Info("app_build", "The running build", registry=self.registry).info(build_info())
         for outcome in self.IMPORT_OUTCOMES:
             self.import_rows.labels(outcome)
         for outcome in self.WEBHOOK_OUTCOMES:
             self.webhook_deliveries.labels(outcome)
         set_current_metrics(self)
+
+
+def build_info() -> dict[str, str]:
+    """`app_build_info{version, commit}`: the package version and the commit the image was
+    built from (APP_COMMIT, a build argument of the Dockerfile)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("children-care")
+    except PackageNotFoundError:
+        v = "unknown"
+    return {"version": v, "commit": os.environ.get("APP_COMMIT", "unknown")}
 
 
 _current: Metrics | None = None

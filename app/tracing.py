@@ -10,13 +10,20 @@ The rest is the SDK's own standard configuration: `OTEL_SERVICE_NAME` (default
 `OTEL_EXPORTER_OTLP_*` (endpoint, headers, timeout; protocol http/protobuf). Each request is a
 server span named `METHOD /route/{template}`, joined to the caller's trace by the W3C
 `traceparent` header; the JSON logs carry `trace_id` and `span_id`.
+
+Inside a trace (no instrumentation library beyond the API and the SDK): a client span per
+database statement (`db.statement` is the SQL text with its placeholders, never the values),
+a client span per outbound HTTP call (app/kit/http.py; `traceparent` goes out with it), and a
+span per background job (`job <kind>`), whose statements and calls are its children. The worker
+process (`python -m app.worker`) starts tracing from the same OTEL_* settings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import Message, Receive, Scope, Send
@@ -31,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DEFAULT_SERVICE_NAME = "children-care"
 _global_set = False
+# The provider of this process's spans (DB statements, outbound calls, jobs): None = off.
+_provider: TracerProvider | None = None
+_SQL_MAX = 1000
 
 
 def tracing_enabled(env: Mapping[str, str] = os.environ) -> bool:
@@ -112,6 +122,9 @@ def setup_tracing(
         # The process's provider, for code that asks `trace.get_tracer(...)`.
         trace.set_tracer_provider(provider)
         _global_set = True
+    use_provider(provider)
+    if getattr(app.state, "engine", None) is not None:
+        instrument_engine(app.state.engine)
     app.state.tracer_provider = provider
     app.add_middleware(_RouteSpanName)
     app.add_middleware(
@@ -151,3 +164,107 @@ class _RouteSpanName(HttpMiddleware):
             await send(message)
 
         await self.app(scope, receive, named_send)
+
+
+def use_provider(provider: TracerProvider | None) -> None:
+    """The provider of this process's own spans (None: off; tests reset it)."""
+    global _provider
+    _provider = provider
+
+
+def setup_process_tracing(env: Mapping[str, str] = os.environ) -> bool:
+    """Tracing for a process without an app (`python -m app.worker`), from OTEL_*."""
+    global _global_set
+    if not tracing_enabled(env):
+        return False
+    from opentelemetry import trace
+
+    from app import observability
+
+    provider = build_provider(env)
+    if not _global_set:
+        trace.set_tracer_provider(provider)
+        _global_set = True
+    use_provider(provider)
+    observability.trace_context = _trace_context
+    return True
+
+
+def tracer() -> Any:
+    """This process's tracer, or None when tracing is off."""
+    if _provider is None:
+        return None
+    return _provider.get_tracer("app")
+
+
+@contextlib.contextmanager
+def span(name: str, *, kind: str = "internal", **attributes: Any) -> Iterator[Any]:
+    """A span (a child of the current one) around the block; nothing at all when off."""
+    t = tracer()
+    if t is None:
+        yield None
+        return
+    from opentelemetry.trace import SpanKind
+
+    with t.start_as_current_span(
+        name, kind=getattr(SpanKind, kind.upper()), attributes=attributes
+    ) as current:
+        yield current
+
+
+def instrument_engine(engine: Any) -> None:
+    """A client span per statement on `engine` (when tracing is on; once per engine)."""
+    if _provider is None:
+        return
+    from sqlalchemy import event
+
+    sync = engine.sync_engine
+    if event.contains(sync, "before_cursor_execute", _before_execute):
+        return
+    event.listen(sync, "before_cursor_execute", _before_execute)
+    event.listen(sync, "after_cursor_execute", _after_execute)
+    event.listen(sync, "handle_error", _on_error)
+
+
+def _before_execute(
+    conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+) -> None:
+    t = tracer()
+    if t is None or context is None:
+        return
+    from opentelemetry.trace import SpanKind
+
+    operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+    context._app_span = t.start_span(
+        f"db {operation}",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "db.system": "postgresql",
+            "db.operation.name": operation,
+            "db.query.text": statement[:_SQL_MAX],
+            "db.executemany": bool(many),
+        },
+    )
+
+
+def _after_execute(
+    conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+) -> None:
+    current = getattr(context, "_app_span", None)
+    if current is not None:
+        current.end()
+        context._app_span = None
+
+
+def _on_error(exception_context: Any) -> None:
+    context = exception_context.execution_context
+    current = getattr(context, "_app_span", None) if context is not None else None
+    if current is None:
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    error = exception_context.original_exception
+    current.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    current.record_exception(error)
+    current.end()
+    context._app_span = None

@@ -7,6 +7,7 @@ Idempotent: tests create many apps in one process.
 
 from __future__ import annotations
 
+from app.audit import jobs as audit_jobs
 from app.children import jobs as children_jobs
 from app.dashboard import jobs as dashboard_jobs
 from app.dashboard import sections
@@ -86,5 +87,6 @@ def wire_jobs() -> None:
         sync_jobs,
         protection_jobs,
         documents_jobs,
+        audit_jobs,
     ):
         registry.register_module(module)

@@ -2,21 +2,35 @@
 
 Entries are queued on the session by `app.kit.audit.record` and written here, in one insert,
 under a transaction-scoped advisory lock so that the hash chain has one order: each entry's
-hash is SHA-256 over a canonical JSON form that includes the previous entry's hash. This module
-depends on the models only (the session dependency in `app.db` calls `flush`).
+hash is HMAC-SHA256, under the audit chain key (AUDIT_CHAIN_KEY, held by the application and
+never by the database), over a canonical JSON form that includes the previous entry's hash and
+the key's id (`key_id`, so that the key can rotate). Whoever can write to the database but does
+not hold the key cannot recompute the chain after changing an entry.
+
+Entries written before the key existed (`key_id` NULL) keep their plain SHA-256 hashes: they
+verify with the plain scheme up to the marked row `audit_chain_state.plain_through_id` (set by
+the migration that introduced the key); every later entry must be keyed. A plain entry past that
+row is reported as a break. The periodic checkpoint (app/kit/audit_checkpoint.py) anchors the
+head outside the database. This module depends on the models only (the session dependency in
+`app.db` calls `flush`).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 from app.kit.sql import table_of
 from app.models import AuditEntry
@@ -30,6 +44,64 @@ _AUDIT = table_of(AuditEntry)
 # new entries' ids: one round trip (the function is in migration 0012; its statements each see
 # the commits made before the lock was granted).
 _RESERVE = text("SELECT prev_hash, ids FROM audit_reserve(:k, :n)")
+
+
+@dataclass(frozen=True)
+class ChainKeys:
+    """The audit chain's keys by id; new entries are hashed under `active_id`.
+
+    AUDIT_CHAIN_KEY is `kid:secret[,kid:secret...]` (each secret at least 32 characters, the
+    first key active; older keys stay listed so that their entries still verify). Unset, the key
+    is derived from HMAC_KEY (id `h1`): a secret the database does not hold either.
+    """
+
+    active_id: str
+    keys: dict[str, bytes]
+
+    @classmethod
+    def parse(cls, value: str) -> ChainKeys:
+        keys: dict[str, bytes] = {}
+        for part in value.split(","):
+            kid, sep, secret = part.strip().partition(":")
+            if not sep or not kid or len(kid) > 16 or len(secret) < 32:
+                raise ValueError("AUDIT_CHAIN_KEY: kid:secret (secret >= 32 characters), ...")
+            keys[kid] = secret.encode()
+        return cls(next(iter(keys)), keys)
+
+    @classmethod
+    def derived(cls, hmac_key: str) -> ChainKeys:
+        key = hmac.new(hmac_key.encode(), b"audit-chain-v1", hashlib.sha256).digest()
+        return cls("h1", {"h1": base64.b64encode(key)})
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChainKeys:
+        value = settings.audit_chain_key.get_secret_value()
+        if value:
+            return cls.parse(value)
+        return cls.derived(settings.hmac_key.get_secret_value())
+
+    @property
+    def active(self) -> bytes:
+        return self.keys[self.active_id]
+
+
+_configured: ChainKeys | None = None
+
+
+def configure(keys: ChainKeys) -> None:
+    """The process's chain keys (create_app and the worker call this with their settings)."""
+    global _configured
+    _configured = keys
+
+
+def chain_keys() -> ChainKeys:
+    """The configured keys, else those of the process's settings (scripts)."""
+    global _configured
+    if _configured is None:
+        from app.config import get_settings
+
+        _configured = ChainKeys.from_settings(get_settings())
+    return _configured
 
 
 @dataclass
@@ -46,6 +118,8 @@ class PendingEntry:
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
+    """The bytes an entry's hash covers (its `key_id` only when keyed: older entries as they
+    were hashed)."""
     at = entry["at"]
     if isinstance(at, datetime):
         at = at.astimezone(UTC).isoformat()
@@ -63,11 +137,20 @@ def canonical(entry: dict[str, Any]) -> bytes:
         "detail": entry["detail"],
         "prev_hash": entry["prev_hash"],
     }
+    if entry.get("key_id") is not None:
+        body["key_id"] = entry["key_id"]
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def chain_hash(entry: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(entry)).hexdigest()
+def chain_hash(entry: dict[str, Any], keys: ChainKeys | None = None) -> str:
+    """THE hash of an entry (the only place it is computed): HMAC-SHA256 under the key named by
+    its `key_id`; plain SHA-256 for an entry from before the key (`key_id` None).
+    KeyError when the key id is not among the keys."""
+    kid = entry.get("key_id")
+    if kid is None:
+        return hashlib.sha256(canonical(entry)).hexdigest()
+    key = (keys or chain_keys()).keys[kid]
+    return hmac.new(key, canonical(entry), hashlib.sha256).hexdigest()
 
 
 async def flush(
@@ -89,6 +172,7 @@ async def flush(
     now = now or datetime.now(UTC)
     prev_hash, ids = (await session.execute(_RESERVE, {"k": _LOCK_KEY, "n": len(pending)})).one()
     prev = prev_hash or GENESIS
+    keys = chain_keys()
     rows = []
     for entry_id, p in zip(sorted(ids), pending, strict=True):
         row: dict[str, Any] = {
@@ -104,8 +188,9 @@ async def flush(
             "client_addr": p.client_addr or client_addr,
             "detail": p.detail,
             "prev_hash": prev,
+            "key_id": keys.active_id,
         }
-        row["hash"] = chain_hash(row)
+        row["hash"] = chain_hash(row, keys)
         prev = row["hash"]
         rows.append(row)
     # Core on the table (not the ORM bulk path), as an executemany: one multi-row VALUES
@@ -119,23 +204,52 @@ class ChainReport:
     checked: int
     first_broken_id: int | None
     reason: str | None
+    head_id: int | None = None
+    head_hash: str | None = None
 
 
-async def _iter_entries(conn: AsyncConnection) -> AsyncIterator[dict[str, Any]]:
-    result = await conn.stream(select(AuditEntry.__table__).order_by(AuditEntry.id))
+async def _iter_entries(conn: AsyncConnection, after_id: int = 0) -> AsyncIterator[dict[str, Any]]:
+    stmt = select(AuditEntry.__table__).where(AuditEntry.id > after_id).order_by(AuditEntry.id)
+    result = await conn.stream(stmt)
     async for row in result.mappings():
         yield dict(row)
 
 
-async def verify_chain(conn: AsyncConnection) -> ChainReport:
-    """Walk the whole log; name the first entry whose hash or link does not hold."""
-    prev = GENESIS
+async def plain_through_id(conn: AsyncConnection) -> int:
+    """The last entry that may carry a plain (unkeyed) hash: those before the key existed."""
+    value = (
+        await conn.execute(text("SELECT plain_through_id FROM audit_chain_state WHERE id = 1"))
+    ).scalar_one_or_none()
+    return int(value or 0)
+
+
+async def verify_chain(
+    conn: AsyncConnection,
+    keys: ChainKeys | None = None,
+    *,
+    after: tuple[int, str] | None = None,
+) -> ChainReport:
+    """Walk the log; name the first entry whose hash or link does not hold.
+
+    `after` (an entry's id and hash, e.g. a checkpoint's, already checked): walk only the
+    entries after it, the first of them linking to that hash."""
+    keys = keys or chain_keys()
+    plain_through = await plain_through_id(conn)
+    prev = GENESIS if after is None else after[1]
     checked = 0
-    async for row in _iter_entries(conn):
+    head_id: int | None = None if after is None else after[0]
+    async for row in _iter_entries(conn, 0 if after is None else after[0]):
         checked += 1
         if row["prev_hash"] != prev:
             return ChainReport(checked, row["id"], "prev_hash does not link to the entry before")
-        if chain_hash(row) != row["hash"]:
+        if row["key_id"] is None and row["id"] > plain_through:
+            return ChainReport(
+                checked, row["id"], "hash not keyed (a chain recomputed without the key)"
+            )
+        if row["key_id"] is not None and row["key_id"] not in keys.keys:
+            return ChainReport(checked, row["id"], f"hash under unknown key {row['key_id']!r}")
+        if not hmac.compare_digest(chain_hash(row, keys), row["hash"]):
             return ChainReport(checked, row["id"], "hash does not match the entry's content")
         prev = row["hash"]
-    return ChainReport(checked, None, None)
+        head_id = row["id"]
+    return ChainReport(checked, None, None, head_id, None if head_id is None else prev)

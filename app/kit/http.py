@@ -91,4 +91,49 @@ def outbound_client(
             limits=kwargs.pop("limits", DEFAULT_LIMITS),
             allow_private=allow_private,
         )
+    from app import tracing
+
+    if tracing.tracer() is not None:
+        kwargs["transport"] = TracedTransport(kwargs["transport"])
     return httpx.AsyncClient(timeout=timeout, headers=headers, **kwargs)
+
+
+class TracedTransport(httpx.AsyncBaseTransport):
+    """A client span around each outbound call, its context sent as `traceparent` (W3C).
+    Only in the chain when tracing is on."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        from opentelemetry.propagate import inject
+        from opentelemetry.trace import Status, StatusCode
+
+        from app import tracing
+
+        with tracing.span(
+            f"{request.method} {request.url.host}",
+            kind="client",
+            **{
+                "http.request.method": request.method,
+                "server.address": request.url.host,
+                "url.full": str(request.url.copy_with(query=None)),
+            },
+        ) as current:
+            carrier: dict[str, str] = {}
+            inject(carrier)
+            request.headers.update(carrier)
+            try:
+                response = await self.inner.handle_async_request(request)
+            except Exception as exc:
+                if current is not None:
+                    current.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                raise
+            if current is not None:
+                current.set_attribute("http.response.status_code", response.status_code)
+                if response.status_code >= 500:
+                    current.set_status(Status(StatusCode.ERROR))
+            return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

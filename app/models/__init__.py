@@ -63,7 +63,7 @@ from app.models.ledger import (
     LedgerMonthClose,
     LedgerReview,
 )
-from app.models.platform import AuditEntry, IdempotencyRecord, Job
+from app.models.platform import AuditChainState, AuditEntry, IdempotencyRecord, Job
 from app.models.programmes import (
     CaringMother,
     CaringMotherContact,
@@ -158,6 +158,7 @@ __all__ = [
     "AidRound",
     "Area",
     "AreaLocation",
+    "AuditChainState",
     "AuditEntry",
     "Base",
     "BenefitLine",

@@ -6,7 +6,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,11 +42,26 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # The id of the audit chain key the hash is an HMAC under; NULL: plain SHA-256 (entries
+    # from before the key, up to audit_chain_state.plain_through_id).
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_audit_log_resource", "resource_type", "resource_id"),
         Index("ix_audit_log_principal", "principal_id"),
     )
+
+
+class AuditChainState(Base):
+    """One row: the last audit entry hashed before the chain was keyed (plain SHA-256).
+
+    Written by the migration that keyed the chain; the application's role may only read it.
+    """
+
+    __tablename__ = "audit_chain_state"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    plain_through_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class IdempotencyRecord(Base):

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, one_of, uuid_pk
 
-IMPORT_STATUSES = ("queued", "running", "done", "failed")
+IMPORT_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 SCREENING_CLASSIFICATIONS = ("migrant", "left_behind", "neither")
 AGE_BANDS = ("0-2", "3-5", "6-11", "12-14", "15", "16+")
 
@@ -66,6 +66,9 @@ class ScreeningImport(Base):
     )
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The running import's heartbeat (every few seconds, app/screening/imports/runner.py): stale,
+    # the import is shown `interrupted` until a worker resumes it.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(one_of("status", IMPORT_STATUSES), name="status"),

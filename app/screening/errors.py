@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 
 
 class NotATable(ValidationFailed):
@@ -39,3 +39,17 @@ class AreaNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("区划不存在或不在您的辖区内", "No such area within your jurisdiction")
+
+
+class ImportFinished(Conflict):
+    """409: the import is done, failed or cancelled already; there is nothing to cancel."""
+
+    code = "screening_import_finished"
+    title_zh = "导入已结束，无法取消"
+    title_en = "The import has finished; it cannot be cancelled"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f"导入已结束（{status}），无法取消",
+            f"The import has finished ({status}); it cannot be cancelled",
+        )

@@ -69,6 +69,15 @@ async def get_import(session: AsyncSession, import_id: uuid.UUID) -> ScreeningIm
     return await session.get(ScreeningImport, import_id)
 
 
+async def get_import_for_update(
+    session: AsyncSession, import_id: uuid.UUID
+) -> ScreeningImport | None:
+    result = await session.execute(
+        select(ScreeningImport).where(ScreeningImport.id == import_id).with_for_update()
+    )
+    return result.scalar_one_or_none()
+
+
 async def import_errors_page(
     session: AsyncSession, import_id: uuid.UUID, after_id: int, limit: int
 ) -> list[tuple[int, int, str, str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,6 +13,7 @@ from app.auth.principal import CurrentPrincipal
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.clock import ClockDep, local_today
+from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, Page
 from app.kit.records import out_of
 from app.kit.types import Timestamp
@@ -79,13 +81,36 @@ async def create_screening_import(
     "/imports/{import_id}", response_model=ImportOut, responses=error_responses(401, 404, 422)
 )
 async def get_screening_import(
-    import_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal
+    import_id: uuid.UUID, session: SessionDep, principal: CurrentPrincipal, clock: ClockDep
 ) -> ImportOut:
-    """An import's status, progress and counts."""
+    """An import's status, progress and counts (`interrupted`, with the row it resumes at,
+    while a running import's heartbeat has stopped)."""
     imp = await service.get_import(session, principal, import_id)
+    return _import_out(imp, clock.now())
+
+
+@router.post(
+    "/imports/{import_id}/cancel",
+    response_model=ImportOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def cancel_screening_import(
+    import_id: uuid.UUID, session: SessionDep, ctx: RequestCtx
+) -> ImportOut:
+    """Cancel an import that has not finished 取消导入 (district admin; 409 once finished).
+    A running import stops before its next chunk; the rows already applied stay."""
+    imp = await service.cancel_import(session, ctx.actor, ctx.settings, import_id, ctx.now)
+    return _import_out(imp, ctx.now)
+
+
+def _import_out(imp: Any, now: datetime) -> ImportOut:
+    """The import as answered: its shown status (`interrupted` while its heartbeat has stopped)."""
+    status, resume_at_row = service.shown_status(imp, now)
     return out_of(
         ImportOut,
         imp,
+        status=status,
+        resume_at_row=resume_at_row,
         uploaded_by=imp.uploaded_by_name,
         progress=round(imp.progress, 4),
         warnings=list(imp.warnings),

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from app.kit.types import Date
 
-ImportStatus = Literal["queued", "running", "done", "failed"]
+# `interrupted`: running, but its heartbeat stopped (the worker died); it resumes by itself at
+# `resume_at_row`. `cancelled`: a district admin cancelled it (what was applied stays).
+ImportStatus = Literal["queued", "running", "interrupted", "done", "failed", "cancelled"]
 ClassificationFilter = Literal["migrant", "left_behind", "neither", "flagged"]
 
 
@@ -45,6 +47,15 @@ class ImportOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    heartbeat_at: datetime | None = Field(
+        default=None, description="The running import's last heartbeat (every few seconds)."
+    )
+    resume_at_row: int | None = Field(
+        default=None,
+        description=(
+            "While `interrupted`: the file row it resumes at (the rows before it are applied)."
+        ),
+    )
 
 
 class Flag(BaseModel):

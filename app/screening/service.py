@@ -26,7 +26,7 @@ from app.kit.crypto import KeyRing
 from app.kit.spreadsheet import csv_field
 from app.models import AGE_BANDS, SCHOOL_STAGES, ScreeningImport
 from app.screening import repository as repo
-from app.screening.errors import AreaNotFound, ImportNotFound, RecordNotFound
+from app.screening.errors import AreaNotFound, ImportFinished, ImportNotFound, RecordNotFound
 from app.screening.imports.upload import receive_upload
 from app.screening.projection import project
 from app.screening.referrals import service as referrals
@@ -112,6 +112,53 @@ async def get_import(
     within = principal.area_path is not None and imp.area_path.startswith(principal.area_path)
     if not (mine or (within and principal.role in READ_ROLES)):
         raise ImportNotFound
+    return imp
+
+
+def shown_status(imp: ScreeningImport, now: datetime) -> tuple[str, int | None]:
+    """The status a reader sees and, while interrupted, the row the import resumes at: a
+    running import whose heartbeat is older than STALE_SECONDS is `interrupted`."""
+    from app.screening.imports.runner import STALE_SECONDS
+
+    beat = imp.heartbeat_at
+    if (
+        imp.status == "running"
+        and beat is not None
+        and (now - beat).total_seconds() > STALE_SECONDS
+    ):
+        return "interrupted", imp.last_row + 1
+    return imp.status, None
+
+
+async def cancel_import(
+    session: AsyncSession,
+    principal: Principal,
+    settings: Settings,
+    import_id: uuid.UUID,
+    now: datetime,
+) -> ScreeningImport:
+    """A district admin cancels an import that has not finished (409 if it has). A running
+    import stops before its next chunk; the chunks applied stay (each whole); the upload goes."""
+    if not principal.has_role(Role.DISTRICT_ADMIN):
+        raise Forbidden("只有区级管理员可以取消导入", "Only a district admin may cancel an import")
+    imp = await repo.get_import_for_update(session, import_id)
+    if imp is None:
+        raise ImportNotFound
+    if imp.status in ("done", "failed", "cancelled"):
+        raise ImportFinished(imp.status)
+    before = imp.status
+    imp.status = "cancelled"
+    imp.finished_at = now
+    audit.record(
+        session,
+        principal,
+        "screening_import.cancel",
+        "screening_import",
+        imp.id,
+        {"status": before, "last_row": imp.last_row, "inserted": imp.inserted},
+    )
+    path = settings.uploads_path / imp.stored_name
+    session.info.setdefault("after_commit", []).append(lambda: path.unlink(missing_ok=True))
     return imp
 
 

@@ -45,6 +45,10 @@ LIMITS: dict[str, int] = {}
 
 SPEC_ATTRIBUTE = "job_spec"
 
+# A claimed job's lease, in seconds: renewed while the job is in hand (the worker's and a long
+# import's heartbeat), so that a job whose worker died is claimed again within it.
+LEASE_SECONDS = 30
+
 
 @dataclass(frozen=True)
 class JobSpec:

@@ -16,18 +16,21 @@ from typing import Any
 from sqlalchemy import ARRAY, BigInteger, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import dbfault
+from app import dbfault, tracing
 from app.config import Settings
 from app.kit import audit
 from app.kit.clock import Clock
 from app.observability import Metrics
 from app.wiring import wire_jobs
-from app.worker import registry
+from app.worker import queue_metrics, registry
 from app.worker.queue import enqueue
 
 log = logging.getLogger("app.worker")
 
-LEASE_SECONDS = 300
+# A claimed job's lease: renewed every LEASE_SECONDS / 3 while the job is in hand (`_renew`),
+# so a job whose worker died (kill -9, a lost node) is visible and claimed again within
+# LEASE_SECONDS instead of minutes, and a long import keeps its lease as long as it runs.
+LEASE_SECONDS = registry.LEASE_SECONDS
 NOTIFY_CHANNEL = "jobs_ready"
 
 _CLAIM = text(
@@ -51,6 +54,12 @@ _CLAIM = text(
 _RELEASE = text(
     "UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, "
     "locked_until = NULL WHERE id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
+
+# The leases of the jobs this worker has in hand, extended (only while still ours and running).
+_RENEW = text(
+    "UPDATE jobs SET locked_until = now() + make_interval(secs => :lease) "
+    "WHERE id = ANY(:ids) AND locked_by = :worker AND status = 'running'"
 ).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
 
 Claimed = tuple[int, str, dict[str, Any], int, int]
@@ -78,7 +87,20 @@ class Worker:
         self._wake = asyncio.Event()
         self._next_periodic: dict[str, float] = {}
         self._running: Counter[str] = Counter()  # jobs in hand, by kind
+        self._in_hand: set[int] = set()  # their ids (their leases are renewed)
+        # The loop's heartbeat (time.monotonic() of its last turn) and whether its last claim
+        # reached the database: read by the probes (app/worker/probes.py), from another thread.
+        self.beat_at: float | None = None
+        self.database_ok = False
+        self.lease_seconds = LEASE_SECONDS
         wire_jobs()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def beat(self) -> None:
+        self.beat_at = time.monotonic()
 
     def wake(self) -> None:
         self._wake.set()
@@ -94,19 +116,30 @@ class Worker:
         concurrency = self.settings.worker_concurrency
         log.info("worker started", extra={"worker": self.worker_id, "concurrency": concurrency})
         listener = asyncio.create_task(self._listen(), name="worker-listen")
+        renewer = asyncio.create_task(self._renew_leases(), name="worker-renew")
+        gauges = asyncio.create_task(self._queue_metrics(), name="worker-queue-metrics")
         running: set[asyncio.Task[None]] = set()
         try:
             while not self._stop.is_set():
+                self.beat()
                 free = concurrency - len(running)
                 if free == 0:
-                    await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    # Bounded: the loop beats even while every slot runs a long job.
+                    await asyncio.wait(
+                        running,
+                        timeout=self.settings.worker_poll_seconds,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
                     continue
                 # Cleared before claiming: a job committed while we claim wakes us at once.
                 self._wake.clear()
                 try:
                     await self.schedule_periodic()
                     jobs = await self._claim(free)
-                except Exception:
+                    self.database_ok = True
+                except Exception as exc:
+                    if dbfault.is_database_unavailable(exc):
+                        self.database_ok = False
                     log.exception("worker loop error")
                     jobs = []
                 for job in jobs:
@@ -120,9 +153,10 @@ class Worker:
             # Jobs in hand finish (the lifespan bounds the wait with GRACEFUL_SHUTDOWN_SECONDS).
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            for task in (listener, renewer, gauges):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         log.info("worker stopped", extra={"worker": self.worker_id})
 
     async def _listen(self) -> None:
@@ -158,6 +192,40 @@ class Worker:
                 log.warning("worker LISTEN connection lost; polling until it is back")
             await asyncio.sleep(self.settings.worker_poll_seconds)
 
+    async def _queue_metrics(self) -> None:
+        """The queues' gauges (app/worker/queue_metrics.py), every QUEUE_METRICS_SECONDS."""
+        if self.metrics is None:
+            return
+        while not self._stop.is_set():
+            try:
+                async with self.sessionmaker() as session:
+                    await queue_metrics.refresh(session, self.metrics)
+            except Exception:  # the database away: the gauges keep their last values
+                log.warning("could not read the queues for their metrics", exc_info=True)
+            await asyncio.sleep(queue_metrics.QUEUE_METRICS_SECONDS)
+
+    async def _renew_leases(self) -> None:
+        """Every lease_seconds / 3: extend the leases of the jobs in hand (their heartbeat)."""
+        while not self._stop.is_set():
+            await asyncio.sleep(self.lease_seconds / 3)
+            if self._in_hand:
+                try:
+                    await self.renew_leases()
+                except Exception:  # the database away: the next turn tries again
+                    log.warning("could not renew the leases of the jobs in hand", exc_info=True)
+
+    async def renew_leases(self) -> None:
+        async with self.sessionmaker() as session:
+            await session.execute(
+                _RENEW,
+                {
+                    "ids": sorted(self._in_hand),
+                    "worker": self.worker_id,
+                    "lease": self.lease_seconds,
+                },
+            )
+            await session.commit()
+
     async def schedule_periodic(self) -> None:
         now = time.time()
         due = [k for k, every in registry.PERIODIC.items() if self._next_periodic.get(k, 0) <= now]
@@ -189,7 +257,7 @@ class Worker:
             rows = (
                 await session.execute(
                     _CLAIM,
-                    {"worker": self.worker_id, "lease": LEASE_SECONDS, "n": n, "full": full},
+                    {"worker": self.worker_id, "lease": self.lease_seconds, "n": n, "full": full},
                 )
             ).all()
             rows = sorted(rows, key=lambda r: (r.run_at, r.id))
@@ -207,6 +275,7 @@ class Worker:
             await session.commit()
         for r in kept:
             self._running[r.kind] += 1
+            self._in_hand.add(r.id)
         return [(r.id, r.kind, r.payload, r.attempts, r.max_attempts) for r in kept]
 
     async def _run_claimed(self, job: Claimed) -> None:
@@ -214,6 +283,7 @@ class Worker:
             await self._run(job)
         finally:
             self._running[job[1]] -= 1
+            self._in_hand.discard(job[0])
 
     async def _run(self, job: Claimed) -> None:
         job_id, kind, payload, attempt, max_attempts = job
@@ -222,17 +292,23 @@ class Worker:
         try:
             if fn is None:
                 raise LookupError(f"no handler for job kind {kind!r}")
-            async with self.sessionmaker() as session:
-                await fn(session, dict(payload), ctx)
-                await session.execute(
-                    text(
-                        "UPDATE jobs SET status='done', finished_at=now(), locked_until=NULL "
-                        "WHERE id=:id"
-                    ),
-                    {"id": job_id},
-                )
-                await audit.flush(session)
-                await session.commit()
+            job_span = tracing.span(
+                f"job {kind}",
+                kind="consumer",
+                **{"job.id": job_id, "job.kind": kind, "job.attempt": attempt},
+            )
+            with job_span:
+                async with self.sessionmaker() as session:
+                    await fn(session, dict(payload), ctx)
+                    await session.execute(
+                        text(
+                            "UPDATE jobs SET status='done', finished_at=now(), locked_until=NULL "
+                            "WHERE id=:id"
+                        ),
+                        {"id": job_id},
+                    )
+                    await audit.flush(session)
+                    await session.commit()
             self._count(kind, "done")
         except Exception as exc:
             try:

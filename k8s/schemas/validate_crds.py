@@ -1,7 +1,8 @@
 """Validate custom resources in rendered manifests against their CRDs' openAPIV3Schema.
 
-Offline check for the CloudNativePG objects (Cluster, Pooler, ScheduledBackup) that
-kubernetes-validate has no schema for. It reads the CRDs in a directory, picks from the rendered
+Offline check for the custom resources that kubernetes-validate has no schema for: the
+CloudNativePG objects (Cluster, Pooler, ScheduledBackup), the Barman Cloud plugin's ObjectStore
+and the prometheus-operator's PodMonitor and PrometheusRule. It reads the CRDs in a directory, picks from the rendered
 YAML stream every object whose API group one of those CRDs defines, and validates it with
 jsonschema against `spec.versions[name].schema.openAPIV3Schema`.
 
@@ -101,7 +102,13 @@ def describe(doc: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--crds", type=Path, required=True, help="directory of CRD YAML files")
+    parser.add_argument(
+        "--crds",
+        type=Path,
+        action="append",
+        required=True,
+        help="directory of CRD YAML files (repeat for several)",
+    )
     parser.add_argument("--others", type=Path, help="write objects of other API groups here")
     parser.add_argument(
         "--require", action="append", default=[], metavar="KIND", help="kind that must be present"
@@ -112,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("manifests", nargs="+", help="rendered YAML files ('-' for stdin)")
     args = parser.parse_args(argv)
 
-    schemas = load_crd_schemas(args.crds)
+    schemas: dict[SchemaKey, Schema] = {}
+    for crd_dir in args.crds:
+        schemas.update(load_crd_schemas(crd_dir))
     groups = {api_version.split("/")[0] for api_version, _ in schemas}
     validators: dict[SchemaKey, Draft4Validator] = {}
     others: list[dict[str, Any]] = []

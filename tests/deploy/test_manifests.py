@@ -47,6 +47,12 @@ def find(docs: list[Doc], kind: str, name: str) -> Doc:
     return matches[0]
 
 
+def migrate_job(docs: list[Doc]) -> Doc:
+    (job,) = [d for d in docs if d["kind"] == "Job"]
+    assert job["metadata"]["name"].startswith("children-care-migrate-")
+    return job
+
+
 def workloads(docs: list[Doc]) -> Iterator[Doc]:
     for doc in docs:
         if doc["kind"] in ("Deployment", "Job"):
@@ -54,7 +60,11 @@ def workloads(docs: list[Doc]) -> Iterator[Doc]:
 
 
 def config(docs: list[Doc]) -> dict[str, str]:
-    (cm,) = [d for d in docs if d["kind"] == "ConfigMap"]
+    (cm,) = [
+        d
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("children-care-config")
+    ]
     data: dict[str, str] = cm["data"]
     return data
 
@@ -159,8 +169,21 @@ def test_production_runs_highly_available(rendered: dict[str, list[Doc]]) -> Non
         "number": 1,
         "dataDurability": "required",
     }
-    assert cluster["backup"]["retentionPolicy"]
-    assert cluster["backup"]["barmanObjectStore"]["destinationPath"].startswith("s3://")
+    # Backups through the Barman Cloud plugin, not the deprecated in-tree barmanObjectStore.
+    assert "backup" not in cluster
+    assert cluster["plugins"] == [
+        {
+            "name": "barman-cloud.cloudnative-pg.io",
+            "isWALArchiver": True,
+            "parameters": {"barmanObjectName": "children-care-db-backups"},
+        }
+    ]
+    store = find(docs, "ObjectStore", "children-care-db-backups")["spec"]
+    assert store["retentionPolicy"]
+    assert store["configuration"]["destinationPath"].startswith("s3://")
+    backup = find(docs, "ScheduledBackup", "children-care-db-daily")["spec"]
+    assert backup["method"] == "plugin"
+    assert backup["pluginConfiguration"] == {"name": "barman-cloud.cloudnative-pg.io"}
     assert find(docs, "Pooler", "children-care-db-pooler-rw")["spec"]["instances"] >= 2
 
 
@@ -179,9 +202,7 @@ def test_app_goes_through_the_transaction_pooler(
     for name in ("children-care-api", "children-care-worker"):
         (container,) = find(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"]
         assert "@children-care-db-pooler-rw:5432/" in env_value(container, "DATABASE_URL")
-    (migrate,) = find(docs, "Job", "children-care-migrate")["spec"]["template"]["spec"][
-        "containers"
-    ]
+    (migrate,) = migrate_job(docs)["spec"]["template"]["spec"]["containers"]
     assert migrate["command"] == ["python", "-m", "app.manage", "migrate"]
     assert "@children-care-db-rw:5432/" in env_value(migrate, "DATABASE_URL")
     assert env_value(migrate, "DATABASE_PGBOUNCER") == "false"
@@ -250,7 +271,8 @@ def test_only_the_api_and_the_dashboard_are_exposed(
     service = find(docs, "Service", "children-care-api")["spec"]
     assert [p["targetPort"] for p in service["ports"]] == ["http"]
     pod = find(docs, "Deployment", "children-care-api")["spec"]["template"]
-    assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(metrics_port)
+    # Scraped through the PodMonitor (port `metrics`), not prometheus.io annotations.
+    assert "annotations" not in pod["metadata"]
     (container,) = pod["spec"]["containers"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"http": int(settings["PORT"]), "metrics": metrics_port}
@@ -278,3 +300,121 @@ def test_forwarded_headers_are_believed_from_the_ingress_network_only(
         network = ipaddress.ip_network(proxy, strict=False)
         assert network.is_private  # the cluster's pod network, never the internet
         assert network.prefixlen >= 8
+
+
+# --- issue 27: probes, monitoring, release hygiene ----------------------------------------------
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_worker_is_probed_and_scraped(rendered: dict[str, list[Doc]], overlay: str) -> None:
+    docs = rendered[overlay]
+    (container,) = find(docs, "Deployment", "children-care-worker")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    port = int(env_value(container, "WORKER_METRICS_PORT"))
+    assert port > 0
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"metrics": port}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    liveness = float(env_value(container, "WORKER_LIVENESS_SECONDS"))
+    probe = container["livenessProbe"]
+    # A loop that is merely busy (its beat is at most a poll interval late) is never killed.
+    assert probe["periodSeconds"] * probe["failureThreshold"] >= liveness
+    policy = find(docs, "NetworkPolicy", "children-care-worker-ingress")["spec"]
+    (rule,) = policy["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": port}]
+    monitor = find(docs, "PodMonitor", "children-care")["spec"]
+    assert monitor["selector"]["matchExpressions"] == [
+        {"key": "app.kubernetes.io/component", "operator": "In", "values": ["api", "worker"]}
+    ]
+    assert [e["port"] for e in monitor["podMetricsEndpoints"]] == ["metrics"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_alert_rules_cover_the_operations_gaps(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    rules = find(rendered[overlay], "PrometheusRule", "children-care")["spec"]["groups"]
+    alerts = {r["alert"]: r["expr"] for g in rules for r in g["rules"]}
+    expected = {
+        "ReferralNotAcknowledged": "referrals_unacknowledged_overdue",
+        "WebhookOutboxBacklog": "webhook_outbox_backlog",
+        "JobWaitingTooLong": "jobs_oldest_age_seconds",
+        "ScreeningImportInterrupted": "screening_imports_interrupted",
+        "AuditCheckpointFailed": 'audit_checkpoints_total{outcome="failed"}',
+        "AuditCheckpointStale": "audit_checkpoint_last_success_timestamp_seconds",
+        "HighServerErrorRate": 'http_requests_total{status=~"5.."}',
+    }
+    for alert, metric in expected.items():
+        assert metric in alerts[alert], alert
+
+
+def test_the_metrics_the_rules_use_exist() -> None:
+    """Every metric an alert names is one the service exports (no alert on a typo)."""
+    from prometheus_client import generate_latest
+
+    from app.observability import Metrics
+
+    metrics = Metrics()
+    metrics.jobs_queue_depth.labels("x").set(0)
+    metrics.jobs_oldest_age.labels("x").set(0)
+    metrics.requests.labels("GET", "/x", "500").inc()
+    exported = generate_latest(metrics.registry).decode()
+    rules = yaml.safe_load((ROOT / "k8s/base/monitoring/prometheusrule.yaml").read_text())
+    for group in rules["spec"]["groups"]:
+        for rule in group["rules"]:
+            for name in (
+                "referrals_unacknowledged_overdue",
+                "webhook_outbox_backlog",
+                "webhook_outbox_oldest_age_seconds",
+                "jobs_oldest_age_seconds",
+                "screening_imports_interrupted",
+                "audit_checkpoints_total",
+                "audit_checkpoint_last_success_timestamp_seconds",
+                "http_requests_total",
+            ):
+                if name in rule["expr"]:
+                    assert f"\n{name}" in exported or exported.startswith(name), name
+
+
+def test_production_pins_third_party_images_by_digest(rendered: dict[str, list[Doc]]) -> None:
+    docs = rendered["production"]
+    cluster = find(docs, "Cluster", "children-care-db")["spec"]
+    image = cluster["imageName"]
+    name, _, digest = image.partition("@sha256:")
+    assert name.startswith("ghcr.io/cloudnative-pg/postgresql:")
+    assert len(digest) == 64
+    assert all(c in "0123456789abcdef" for c in digest)
+    # Every container image is the service's own (set by digest at release) or pinned.
+    for workload in workloads(docs):
+        for container in workload["spec"]["template"]["spec"]["containers"]:
+            assert container["image"].startswith("registry.example.internal/children-care")
+
+
+def test_setting_the_release_names_the_migration_job_and_the_image(tmp_path: Path) -> None:
+    """The documented release step: `kustomize edit set image` by digest and the release name;
+    the migration Job gets a new name (no manual delete), every container the digest."""
+    import shutil
+
+    overlays = tmp_path / "k8s" / "overlays"
+    shutil.copytree(ROOT / "k8s" / "base", tmp_path / "k8s" / "base")
+    shutil.copytree(ROOT / "k8s" / "overlays" / "production", overlays / "production")
+    digest = "sha256:" + "ab" * 32
+    image = f"registry.example.internal/children-care@{digest}"
+    kustomization = overlays / "production" / "kustomization.yaml"
+    text = kustomization.read_text()
+    assert "RELEASE=0.1.0" in text
+    kustomization.write_text(text.replace("RELEASE=0.1.0", "RELEASE=0.2.0"))
+    # What `kustomize edit set image children-care=<image>@<digest>` writes (kubectl has no
+    # `edit`; the standalone kustomize binary is not in CI).
+    data = yaml.safe_load(kustomization.read_text())
+    data["images"] = [{"name": "children-care", "newName": image.split("@")[0], "digest": digest}]
+    kustomization.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = run(KUBECTL, "kustomize", overlays / "production")
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    assert migrate_job(docs)["metadata"]["name"] == "children-care-migrate-0.2.0"
+    images = {
+        c["image"] for w in workloads(docs) for c in w["spec"]["template"]["spec"]["containers"]
+    }
+    assert images == {image}

@@ -7,6 +7,7 @@ transaction: the entry exists exactly when the job is 'done', never for a half-d
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,3 +23,12 @@ DONE_ACTION = "ops.slow_job.done"
 async def slow_job(session: AsyncSession, payload: dict[str, Any], ctx: JobContext) -> None:
     await asyncio.sleep(float(payload.get("seconds", 2.0)))
     audit.record(session, None, DONE_ACTION, "job", ctx.job_id, {"worker": ctx.worker_id})
+
+
+HANG = "ops.hang"
+
+
+@handler(HANG)
+async def hang_job(session: AsyncSession, payload: dict[str, Any], ctx: JobContext) -> None:
+    """Blocks the worker's event loop (a handler that calls blocking code): the loop hangs."""
+    time.sleep(float(payload.get("seconds", 10.0)))  # noqa: ASYNC251 - the point of the test

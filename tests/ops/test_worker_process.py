@@ -16,7 +16,7 @@ from app.db import create_sessionmaker
 from app.migrate import upgrade
 from app.worker.queue import enqueue
 from tests.conftest import ROOT
-from tests.ops.jobs_fixture import DONE_ACTION, SLOW
+from tests.ops.jobs_fixture import DONE_ACTION, HANG, SLOW
 from tests.ops.service import free_port, service_env
 
 SLOW_STATUSES = "SELECT status FROM jobs WHERE kind = :k ORDER BY id"
@@ -125,3 +125,60 @@ async def test_a_job_queued_elsewhere_wakes_the_worker_at_once(
     finally:
         proc.send_signal(signal.SIGTERM)
         await asyncio.to_thread(proc.wait, 60)
+
+
+async def _probe(client: httpx.AsyncClient, url: str) -> int:
+    try:
+        return (await client.get(url)).status_code
+    except httpx.TransportError:
+        return 0
+
+
+async def _until(client: httpx.AsyncClient, url: str, status: int, within: float) -> bool:
+    for _ in range(int(within / 0.1)):
+        if await _probe(client, url) == status:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_liveness_fails_when_the_loop_hangs(
+    scratch_url: str, scratch_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """The worker Deployment's probes: /livez fails while the loop is hung, then recovers."""
+    await upgrade(scratch_engine)
+    port = free_port()
+    env = service_env(
+        scratch_url,
+        0,
+        EXTRA_JOB_MODULES="tests.ops.jobs_fixture",
+        WORKER_METRICS_PORT=str(port),
+        WORKER_LIVENESS_SECONDS="2",
+    )
+    log_path = tmp_path / "worker.log"
+    proc = _start_worker(env, log_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=2) as c:
+            assert await _until(c, f"{base}/readyz", 200, 60), log_path.read_text()
+            assert await _probe(c, f"{base}/livez") == 200
+            body = (await c.get(f"{base}/metrics")).text
+            assert "# TYPE jobs_total counter" in body
+            assert "# TYPE jobs_queue_depth gauge" in body
+            assert "app_build_info{" in body
+            async with create_sessionmaker(scratch_engine)() as s:
+                await enqueue(s, HANG, {"seconds": 8.0})
+                await s.commit()
+            # The handler blocks the loop: within the liveness window /livez answers 503.
+            assert await _until(c, f"{base}/livez", 503, 7), log_path.read_text()
+            assert (await c.get(f"{base}/livez")).json()["status"] == "loop_stalled"
+            assert await _probe(c, f"{base}/readyz") == 503
+            # The loop is back once the handler returns: alive again (no restart needed).
+            assert await _until(c, f"{base}/livez", 200, 15), log_path.read_text()
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    assert code == 0, log_path.read_text()

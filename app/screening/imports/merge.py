@@ -34,6 +34,7 @@ from app.screening.imports.prepare import (
     PreparedChunk,
     encode_copy,
 )
+from app.worker import registry
 
 MERGE_LOCK: Final = 0x73637265656E  # "screen"
 # Per merge transaction (SET LOCAL): enough for the statement's largest intermediate results
@@ -350,10 +351,10 @@ async def apply_chunk(
     if job_id is not None:  # keep the job's lease while the import makes progress
         await session.execute(
             text(
-                "UPDATE jobs SET locked_until = now() + interval '300 seconds' "
+                "UPDATE jobs SET locked_until = now() + make_interval(secs => :lease) "
                 "WHERE id = :id AND status = 'running'"
             ),
-            {"id": job_id},
+            {"id": job_id, "lease": registry.LEASE_SECONDS},
         )
     return inserted, updated, unchanged
 

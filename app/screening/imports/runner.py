@@ -10,6 +10,12 @@ Crash safety — resume from the last committed chunk:
   claimed again and the import continues after `last_row`: the file is read from its start
   again (the rows before `last_row` only feed the in-file duplicate check, so a later row
   repeating an earlier child is still rejected) and nothing is applied twice;
+- while it runs, a heartbeat every HEARTBEAT_SECONDS renews the job's lease and stamps the
+  import's `heartbeat_at` (so does each chunk's commit); when the worker dies the heartbeat
+  stops, the import shows `interrupted — resuming at row N` once it is older than
+  STALE_SECONDS, and the job's lease lapses within the worker's lease (30 s), not minutes;
+- a district admin may cancel an import that has not finished (`cancelled`): the runner stops
+  before its next chunk, and what was applied stays applied;
 - after the last attempt the import is marked `failed`, keeping the chunks already applied
   (each whole, and counted in its figures); uploading the file again completes it, the
   applied rows then coming out `unchanged`.
@@ -19,6 +25,8 @@ The uploaded file stays in the upload directory until the import is done or fail
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -26,7 +34,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
 from app.kit import audit
@@ -36,10 +44,15 @@ from app.screening.imports import merge
 from app.screening.imports.prepare import DEFAULT_CHUNK_ROWS, PrepareContext, PreparedChunk
 from app.screening.imports.producer import prepared_chunks
 from app.screening.imports.table import NotATableError
+from app.worker import registry
 
 log = logging.getLogger("app.screening")
 
 MAX_ATTEMPTS: Final = 3
+# The heartbeat of a running import, and how old it may get before the import shows
+# `interrupted` (a few missed beats: a chunk's commit can hold the row for a moment).
+HEARTBEAT_SECONDS: Final = 5.0
+STALE_SECONDS: Final = 20.0
 # Test hook: called after each chunk commits, with the import id and the chunk count so far.
 AfterChunk = Callable[[uuid.UUID, int], Awaitable[None]]
 after_chunk_hook: AfterChunk | None = None
@@ -80,6 +93,9 @@ async def run_import(
     """Run (or resume) the import; commits per chunk. Raises to have the job retried."""
     try:
         await _run(session, import_id, settings, clock, job_id, chunk_rows, child_process)
+    except ImportCancelled:
+        await session.rollback()
+        log.info("screening import cancelled: stopped", extra={"import_id": str(import_id)})
     except NotATableError as exc:
         await session.rollback()
         await _finish(session, import_id, settings, clock, failed=str(exc))
@@ -108,11 +124,12 @@ async def _run(
             select(ScreeningImport).where(ScreeningImport.id == import_id).with_for_update()
         )
     ).scalar_one_or_none()
-    if imp is None or imp.status in ("done", "failed"):
+    if imp is None or imp.status in ("done", "failed", "cancelled"):
         await session.rollback()
         return
     today = local_today(clock)
     imp.status = "running"
+    imp.heartbeat_at = clock.now()
     if imp.started_at is None:
         imp.started_at = clock.now()
     await merge.ensure_stats_state(session, today)
@@ -141,12 +158,20 @@ async def _run(
         skip_through_row=skip,
     )
     chunks = 0
-    async for chunk in prepared_chunks(ctx, child_process=child_process):
-        await _apply(session, import_id, chunk, skip, job_id, clock)
-        skip = chunk.last_row
-        chunks += 1
-        if after_chunk_hook is not None:
-            await after_chunk_hook(import_id, chunks)
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)
+    beating = asyncio.create_task(heartbeat(engine, import_id, job_id, clock), name="import-beat")
+    try:
+        async for chunk in prepared_chunks(ctx, child_process=child_process):
+            await _apply(session, import_id, chunk, skip, job_id, clock)
+            skip = chunk.last_row
+            chunks += 1
+            if after_chunk_hook is not None:
+                await after_chunk_hook(import_id, chunks)
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
     await merge.refresh_statistics(session, import_id)
     await _finish(session, import_id, settings, clock, failed=None)
 
@@ -165,12 +190,52 @@ async def _apply(
             {"id": import_id},
         )
     ).one()
+    if current.status == "cancelled":
+        await session.rollback()
+        raise ImportCancelled
     if current.last_row != expected_last_row or current.status != "running":
         # Another worker took the import over (our lease lapsed): stop without applying.
         await session.rollback()
         raise RuntimeError("the import advanced elsewhere")
     await merge.apply_chunk(session, chunk, import_id=import_id, job_id=job_id, now=clock.now())
+    await session.execute(
+        update(ScreeningImport)
+        .where(ScreeningImport.id == import_id)
+        .values(heartbeat_at=clock.now())
+    )
     await session.commit()
+
+
+class ImportCancelled(Exception):
+    """The import was cancelled while it ran: stop, applying nothing more."""
+
+
+_RENEW_JOB = text(
+    "UPDATE jobs SET locked_until = greatest(locked_until, now() + make_interval(secs => :lease)) "
+    "WHERE id = :id AND status = 'running'"
+)
+
+
+async def heartbeat(
+    engine: AsyncEngine, import_id: uuid.UUID, job_id: int | None, clock: Clock
+) -> None:
+    """Every HEARTBEAT_SECONDS, in its own short transaction: the import's `heartbeat_at`, and
+    its job's lease. A beat that cannot be written (the database away, the row locked by a
+    chunk's commit for longer than a second) is skipped; the next one tries again."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_SECONDS)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("SET LOCAL lock_timeout = '1s'"))
+                await conn.execute(
+                    update(ScreeningImport)
+                    .where(ScreeningImport.id == import_id, ScreeningImport.status == "running")
+                    .values(heartbeat_at=clock.now())
+                )
+                if job_id is not None:
+                    await conn.execute(_RENEW_JOB, {"id": job_id, "lease": registry.LEASE_SECONDS})
+        except Exception:
+            log.warning("import heartbeat skipped", extra={"import_id": str(import_id)})
 
 
 async def _finish(
