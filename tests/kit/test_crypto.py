@@ -99,6 +99,8 @@ def test_lookup_hash_is_stable_and_normalises_case() -> None:
         ("k1:" + base64.b64encode(b"short").decode(), "k1"),
         ("", "k1"),
     ],
+    # Named ids: the keys are random, and parallel workers must collect the same test names.
+    ids=["unknown-active", "no-colon", "not-base64", "short-key", "empty"],
 )
 def test_bad_configuration_is_refused(keys: str, active: str) -> None:
     with pytest.raises(CryptoConfigError):
