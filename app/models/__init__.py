@@ -55,6 +55,12 @@ from app.models.institution import (
     TutoringSession,
     Volunteer,
 )
+from app.models.insurance import (
+    ENROLMENT_STATUSES,
+    INSURANCE_SCHEMES,
+    InsuranceEnrolment,
+    InsuranceScheme,
+)
 from app.models.ledger import (
     AdultPlacement,
     ChildProposal,
@@ -137,10 +143,12 @@ __all__ = [
     "COUNSELLING_MODES",
     "COUNSELLING_RISKS",
     "DIFFICULTY_KINDS",
+    "ENROLMENT_STATUSES",
     "FOLLOW_UP_STATUSES",
     "INCIDENT_OUTCOMES",
     "INCIDENT_STATUSES",
     "INSTITUTE_ACTIVITY_KINDS",
+    "INSURANCE_SCHEMES",
     "PLACEMENTS",
     "SCHOOL_STAGES",
     "SCREENING_CLASSIFICATIONS",
@@ -186,6 +194,8 @@ __all__ = [
     "Incident",
     "IncidentStep",
     "InstituteActivity",
+    "InsuranceEnrolment",
+    "InsuranceScheme",
     "Job",
     "LedgerMonthClose",
     "LedgerReview",
