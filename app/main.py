@@ -46,6 +46,7 @@ def _routers() -> list[Any]:
     from app.discovery.router import router as discovery
     from app.incidents.router import router as incidents
     from app.institution.router import router as institution
+    from app.insurance.router import router as insurance
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
     from app.programmes.activities.router import router as programme_activities
@@ -93,6 +94,7 @@ def _routers() -> list[Any]:
         subsidy_payroll,
         subsidy_runs,
         subsidy_budget,
+        insurance,
         placements,
         # Care programmes with partners (issue 24).
         programme_aid,
@@ -204,6 +206,7 @@ DOC_TAGS = (
     "institution",
     "protection",
     "subsidies",
+    "insurance",
     "screening 监测摸排",
     "programmes",
     "training",
