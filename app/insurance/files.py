@@ -234,11 +234,13 @@ def _parse(
         table = read_rows(raw)
     except ParseError as e:
         raise rows_invalid(e.errors) from None
+    if not table:
+        raise rows_invalid([(None, "file", "文件为空", "The file is empty")])
+    index = _columns(table[0])
     if len(table) < 2:
         raise rows_invalid([(None, "file", "文件没有数据行", "The file has no rows")])
     if len(table) - 1 > MAX_ROWS:
         raise rows_invalid([(None, "file", f"超过 {MAX_ROWS} 行", f"More than {MAX_ROWS} rows")])
-    index = _columns(table[0])
     out: list[AnswerRow] = []
     errors: list[Problem] = []
     seen: dict[str, int] = {}

@@ -201,8 +201,12 @@ async def leaving(
 ) -> list[tuple[InsuranceEnrolment, Child]]:
     """Enrolled last year and not eligible this year (turned 18, left the ledger, category no
     longer covered), and not enrolled for this year: the insurer stops their cover."""
+    now = E.__table__.alias("this_year")
     this_year = exists().where(
-        E.child_id == Child.id, E.scheme == scheme, E.year == year, E.status == "enrolled"
+        now.c.child_id == Child.id,
+        now.c.scheme == scheme,
+        now.c.year == year,
+        now.c.status == "enrolled",
     )
     stmt = (
         select(E, Child)
