@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from app.db import SessionDep
-from app.errors import UnsupportedMediaType, ValidationFailed, error_responses
+from app.errors import error_responses
 from app.insurance import files, premiums, service, worklist
 from app.insurance.auth import InsuranceReader, InsuranceWriter, PremiumReader
 from app.insurance.schemas import (
@@ -33,6 +33,7 @@ from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, creates, lists, reads
+from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance"])
 
@@ -45,21 +46,6 @@ AreaQuery = Annotated[
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {XLSX: {}}, "description": "The submission file as .xlsx"}
-}
-_UPLOAD: dict[str, Any] = {
-    "requestBody": {
-        "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-        },
-        "required": True,
-    }
 }
 
 
@@ -238,7 +224,7 @@ async def export_insurance_submission(
     "optional scheme, policy_number (required when enrolled), premium, enrolled_on, reason "
     "(Chinese headers accepted). See app/insurance/files.py.",
     responses=error_responses(400, 401, 403, 408, 409, 413, 415, 422, 429),
-    openapi_extra=_UPLOAD,
+    openapi_extra=CSV_OR_FILE_BODY,
 )
 async def import_insurance_answers(
     request: Request,
@@ -248,19 +234,7 @@ async def import_insurance_answers(
     year: YearQuery,
     scheme: InsuranceSchemeCode,
 ) -> AnswerImportResult:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ValidationFailed(errors=[("file", "缺少文件字段 file", "Missing file field")])
-        raw = await upload.read()
-    elif content_type in ("text/csv", "text/plain", "application/csv"):
-        raw = await request.body()
-    else:
-        raise UnsupportedMediaType(
-            "请以 multipart/form-data 或 text/csv 上传", "Send multipart/form-data or text/csv"
-        )
+    raw = await csv_or_file(request)
     return await files.import_answers(session, ctx, raw, year=year, scheme=scheme)
 
 
