@@ -86,6 +86,23 @@ async def enrol(
     return await client.post(f"{INS}/enrolments", json=body, headers=auth("admin"))
 
 
+async def enrolled(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    child: Child,
+    scheme: str,
+    on: str,
+    year: int = 2026,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """An enrolment confirmed on `on` (a policy number of the scheme)."""
+    fields = {"status": "enrolled", "policy_number": f"P-{scheme}", "enrolled_on": on}
+    r = await enrol(client, auth, child, scheme=scheme, year=year, **fields | overrides)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
 async def worklist(
     client: httpx.AsyncClient, auth: AuthHeaders, user: str = "admin", **params: Any
 ) -> dict[str, dict[str, Any]]:

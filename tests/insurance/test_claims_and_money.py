@@ -10,20 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from tests.conftest import AuthHeaders
-from tests.insurance.factories import INS, enrol, kid, schemes
+from tests.insurance.factories import INS, enrol, enrolled, kid, schemes
+from tests.subsidies.test_claims import claim
 
 C = "/api/v1/subsidy/medical-claims"
 
 
 def _claim(child_id: Any, **over: str) -> dict[str, str]:
-    return {
-        "child_id": str(child_id),
-        "kind": "inpatient",
-        "service_date": "2026-05-20",
-        "bill_total": "1000.00",
-        "basic_insurance_paid": "600.00",
-        "other_insurance_paid": "0.00",
-    } | over
+    body: dict[str, str] = claim(child_id, other_insurance_paid="0.00") | over
+    return body
 
 
 async def test_a_puhuibao_that_paid_nothing_is_flagged(
@@ -108,18 +103,7 @@ async def test_premiums_count_in_the_spending_under_the_medical_heading(
         (dfu, "puhuibao", "195.00", "2026-03-02"),
         (orphan, "basic_medical", "380.01", "2026-03-15"),
     ):
-        r = await enrol(
-            client,
-            auth,
-            child,
-            scheme=scheme,
-            year=2026,
-            status="enrolled",
-            policy_number=f"P-{scheme}",
-            premium=premium,
-            enrolled_on=on,
-        )
-        assert r.status_code == 201, r.text
+        await enrolled(client, auth, child, scheme, on, premium=premium)
     # a submitted enrolment is not paid yet
     assert (await enrol(client, auth, waiting, year=2026, status="submitted")).status_code == 201
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from tests.conftest import VILLAGE3, AuthHeaders
-from tests.insurance.factories import enrol, kid, schemes
+from tests.insurance.factories import enrol, enrolled, kid, schemes
 
 URL = "/api/v1/dashboard/summary"
 
@@ -25,17 +25,7 @@ async def test_insurance_section(
     dfu, _ = await kid(session, settings, category="de_facto_unsupported")
     orphan, _ = await kid(session, settings, village_code=VILLAGE3)
     for child, scheme in ((dfu, "basic_medical"), (dfu, "puhuibao"), (orphan, "basic_medical")):
-        r = await enrol(
-            client,
-            auth,
-            child,
-            scheme=scheme,
-            year=2026,
-            status="enrolled",
-            policy_number="P",
-            enrolled_on="2026-02-01",
-        )
-        assert r.status_code == 201, r.text
+        await enrolled(client, auth, child, scheme, "2026-02-01")
     body = (await client.get(URL, params={"month": "2026-06"}, headers=auth("admin"))).json()
     section = body["sections"]["insurance"]
     by = {s["scheme"]: s for s in section["schemes"]}
