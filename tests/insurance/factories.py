@@ -107,7 +107,7 @@ async def worklist(
     client: httpx.AsyncClient, auth: AuthHeaders, user: str = "admin", **params: Any
 ) -> dict[str, dict[str, Any]]:
     """The worklist by child id."""
-    query = {"year": YEAR, "scheme": "basic_medical", "limit": 500} | params
+    query: dict[str, Any] = {"year": YEAR, "scheme": "basic_medical", "limit": 500} | params
     r = await client.get(f"{INS}/worklist", params=query, headers=auth(user))
     assert r.status_code == 200, r.text
     return {item["child_id"]: item for item in r.json()["items"]}

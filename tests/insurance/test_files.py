@@ -21,11 +21,11 @@ from tests.insurance.factories import (
 )
 
 CSV = {"Content-Type": "text/csv"}
-Q = {"year": YEAR, "scheme": "basic_medical"}
+Q: dict[str, str | int] = {"year": YEAR, "scheme": "basic_medical"}
 
 
 async def _import(
-    client: httpx.AsyncClient, auth: AuthHeaders, content: bytes, **params: object
+    client: httpx.AsyncClient, auth: AuthHeaders, content: bytes, **params: str | int
 ) -> httpx.Response:
     return await client.post(
         f"{INS}/answers/import",

@@ -15,7 +15,7 @@ from tests.insurance.factories import INS, YEAR, answer_csv, enrol, kid, scheme_
 DISTRICT = {"admin", "leader", "auditor"}
 READERS = DISTRICT | {"sup1", "sup2"}
 Call = Callable[[dict[str, str], str], Awaitable[httpx.Response]]
-Q = {"year": YEAR, "scheme": "basic_medical"}
+Q: dict[str, str | int] = {"year": YEAR, "scheme": "basic_medical"}
 
 
 async def _matrix(auth: AuthHeaders, call: Call, expected: dict[str, int]) -> None:
