@@ -29,7 +29,7 @@ async def test_insurance_is_audited(
     child, idn = await kid(session, settings)
     e = (await enrol(client, auth, child)).json()
     assert (await enrol(client, auth, child)).status_code == 409  # refused: not audited
-    q = {"year": YEAR, "scheme": "basic_medical"}
+    q: dict[str, str | int] = {"year": YEAR, "scheme": "basic_medical"}
     await client.get(f"{INS}/enrolments/{e['id']}", headers=auth("leader"))
     await client.get(f"{INS}/enrolments", params=q, headers=auth("sup1"))
     await client.get(f"{INS}/worklist", params=q, headers=auth("auditor"))
