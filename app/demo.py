@@ -28,6 +28,7 @@ DEMO_LOADERS: list[str] = [
     "app.institution.demo",
     "app.protection.demo",
     "app.subsidies.demo",
+    "app.insurance.demo",  # after the ledger's children
     "app.programmes.aid.demo",
     "app.programmes.gifts.demo",
     "app.programmes.activities.demo",

@@ -48,6 +48,7 @@ def _routers() -> list[Any]:
     from app.documents.router import router as documents
     from app.incidents.router import router as incidents
     from app.institution.router import router as institution
+    from app.insurance.router import router as insurance
     from app.ledger.router import router as ledger
     from app.placements.router import router as placements
     from app.programmes.activities.router import router as programme_activities
@@ -95,6 +96,7 @@ def _routers() -> list[Any]:
         subsidy_payroll,
         subsidy_runs,
         subsidy_budget,
+        insurance,
         placements,
         # Care programmes with partners (issue 24).
         programme_aid,
@@ -228,6 +230,7 @@ DOC_TAGS = (
     "institution",
     "protection",
     "subsidies",
+    "insurance",
     "screening 监测摸排",
     "programmes",
     "training",

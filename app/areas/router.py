@@ -8,9 +8,9 @@ from app.areas import service
 from app.areas.schemas import AreaImportResult, AreaLevel, AreaOut
 from app.auth.principal import CurrentPrincipal, DistrictAdmin
 from app.db import SessionDep
-from app.errors import UnsupportedMediaType, ValidationFailed
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, reads
+from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
 
@@ -33,21 +33,7 @@ async def list_areas(
         AreaImportResult,
         "Import areas from CSV (code,name,level,parent_code): multipart `file` or text/csv",
         errors=(400, 401, 403, 408, 413, 415, 422, 429),
-        openapi_extra={
-            "requestBody": {
-                "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"file": {"type": "string", "format": "binary"}},
-                            "required": ["file"],
-                        }
-                    },
-                },
-                "required": True,
-            }
-        },
+        openapi_extra=CSV_OR_FILE_BODY,
     ),
 )
 async def import_areas(
@@ -55,17 +41,5 @@ async def import_areas(
     session: SessionDep,
     principal: DistrictAdmin,
 ) -> AreaImportResult:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ValidationFailed(errors=[("file", "缺少文件字段 file", "Missing file field")])
-        raw = await upload.read()
-    elif content_type in ("text/csv", "text/plain", "application/csv"):
-        raw = await request.body()
-    else:
-        raise UnsupportedMediaType(
-            "请以 multipart/form-data 或 text/csv 上传", "Send multipart/form-data or text/csv"
-        )
+    raw = await csv_or_file(request)
     return await service.import_csv(session, principal, raw)

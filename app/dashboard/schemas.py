@@ -187,6 +187,29 @@ class SubsidiesSection(_Out):
     computed_at: str | None = None
 
 
+class InsuranceSchemeCoverage(_Out):
+    scheme: str
+    scheme_zh: str
+    parameters_set: bool = Field(description="False: no parameters for the year (no figures).")
+    eligible: int | None = None
+    enrolled: int | None = None
+    submitted: int | None = None
+    not_required: int | None = None
+    due: int | None = None
+    coverage: str | None = Field(default=None, description="enrolled ÷ eligible, 4 places.")
+
+
+class InsuranceSection(_Out):
+    """医疗保险参保: coverage per scheme for the month's year; premiums against the budget
+    (district scope; null for a town)."""
+
+    year: int
+    schemes: list[InsuranceSchemeCoverage]
+    premiums: str | None
+    budget: str | None
+    premiums_share_of_budget: str | None
+
+
 class StandardReviewSection(_Out):
     """生活补贴标准调整 (自然增长机制，每两年调整一次): S in force on `as_of` and its review."""
 
@@ -300,6 +323,7 @@ class Sections(BaseModel):
     screening: ScreeningSection | None = None
     screening_referrals: ScreeningReferralsSection | None = None
     subsidies: SubsidiesSection | None = None
+    insurance: InsuranceSection | None = None
     standard_review: StandardReviewSection | None = None
     education_aid: EducationAidSection | None = None
     holiday_gifts: HolidayGiftsSection | None = None

@@ -13,9 +13,10 @@ from app.db import SessionDep
 from app.discovery import service
 from app.discovery.auth import DistrictAdmin
 from app.discovery.schemas import CandidateOut, DismissRequest, EnrollRequest, ImportResult
-from app.errors import UnsupportedMediaType, ValidationFailed, error_responses
+from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
 router = APIRouter(prefix="/api/v1/discovery", tags=["discovery"])
 
@@ -29,38 +30,12 @@ router = APIRouter(prefix="/api/v1/discovery", tags=["discovery"])
     "serious_illness, situation, situation_since (Chinese headers accepted). One row per "
     "member. See app/discovery/parsing.py.",
     responses=error_responses(400, 401, 403, 408, 413, 415, 422, 429),
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                        "required": ["file"],
-                    }
-                },
-            },
-            "required": True,
-        }
-    },
+    openapi_extra=CSV_OR_FILE_BODY,
 )
 async def import_discovery_households(
     request: Request, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
 ) -> ImportResult:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ValidationFailed(errors=[("file", "缺少文件字段 file", "Missing file field")])
-        raw = await upload.read()
-    elif content_type in ("text/csv", "text/plain", "application/csv"):
-        raw = await request.body()
-    else:
-        raise UnsupportedMediaType(
-            "请以 multipart/form-data 或 text/csv 上传", "Send multipart/form-data or text/csv"
-        )
+    raw = await csv_or_file(request)
     return await service.import_households(session, ctx, raw)
 
 

@@ -56,6 +56,12 @@ from app.models.institution import (
     TutoringSession,
     Volunteer,
 )
+from app.models.insurance import (
+    ENROLMENT_STATUSES,
+    INSURANCE_SCHEMES,
+    InsuranceEnrolment,
+    InsuranceScheme,
+)
 from app.models.ledger import (
     AdultPlacement,
     ChildProposal,
@@ -140,10 +146,12 @@ __all__ = [
     "DIFFICULTY_KINDS",
     "DOCUMENT_KINDS",
     "DOCUMENT_RECORD_TYPES",
+    "ENROLMENT_STATUSES",
     "FOLLOW_UP_STATUSES",
     "INCIDENT_OUTCOMES",
     "INCIDENT_STATUSES",
     "INSTITUTE_ACTIVITY_KINDS",
+    "INSURANCE_SCHEMES",
     "PLACEMENTS",
     "SCHOOL_STAGES",
     "SCREENING_CLASSIFICATIONS",
@@ -191,6 +199,8 @@ __all__ = [
     "Incident",
     "IncidentStep",
     "InstituteActivity",
+    "InsuranceEnrolment",
+    "InsuranceScheme",
     "Job",
     "LedgerMonthClose",
     "LedgerReview",

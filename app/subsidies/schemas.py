@@ -21,6 +21,7 @@ Benefit = Literal[
     "education_grant",
     "holiday_condolence",
     "adult_orphan_placement",
+    "medical_insurance",
 ]
 
 
@@ -180,6 +181,12 @@ class ClaimOut(BaseModel):
     decided_by: str | None
     paid_at: datetime | None
     paid_by: str | None
+    review_flags: list[Literal["puhuibao_not_claimed"]] = Field(
+        default_factory=list,
+        description="For the reviewer: puhuibao_not_claimed — a de-facto-unsupported child "
+        "enrolled in 普惠保 on the service date, and other_insurance_paid 0.00 "
+        "(app/insurance/claims_link.py).",
+    )
 
 
 # ------------------------------------------------------------------------------------ payrolls

@@ -217,6 +217,7 @@ async def test_sections_are_those_wired_in_display_order(
         "screening",
         "screening_referrals",
         "subsidies",
+        "insurance",
         "standard_review",
         "education_aid",
         "holiday_gifts",

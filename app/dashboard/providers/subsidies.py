@@ -6,7 +6,8 @@ Written against the subsidy domain's `subsidy_budgets` (`year`, `amount_fen`),
 (`benefit`, `created_at`, `total_fen`) and `placement_entries` (`status` paid, `paid_at`,
 `subsidy_fen`) — the same rules as its `GET /subsidy/spending` (living allowance by approved
 payroll month; claims and placements by the month paid; grant and holiday runs by the month
-run), cut at the end of the selected month. The budget is the district's: district scope only.
+run; insurance premiums by the month their cover was confirmed, app/insurance/premiums.py), cut
+at the end of the selected month. The budget is the district's: district scope only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.dashboard.sections import Scope, section
+from app.insurance.repository import premium_spending
 from app.kit.clock import DISTRICT_TZ
 from app.kit.money import format_money, from_fen
 from app.models import (
@@ -29,7 +31,7 @@ from app.models import (
     PlacementEntry,
     SubsidyBudget,
 )
-from app.subsidies.runs.service import BENEFIT_ZH
+from app.subsidies.budget.service import HEADING_ZH
 
 BUDGETS = SubsidyBudget.__table__
 PAYROLLS = PayrollRun.__table__
@@ -67,7 +69,7 @@ async def subsidies(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         "share_of_year_elapsed": expected,
         "by_benefit": [
             {"benefit": b, "benefit_zh": zh, "amount": format_money(from_fen(fen.get(b, 0)))}
-            for b, zh in BENEFIT_ZH.items()
+            for b, zh in HEADING_ZH.items()
         ],
     }
 
@@ -82,7 +84,7 @@ async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, in
     first = date(year, 1, 1)
     start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
     end = datetime.combine(scope.month_end + timedelta(days=1), datetime.min.time(), DISTRICT_TZ)
-    fen = dict.fromkeys(BENEFIT_ZH, 0)
+    fen = dict.fromkeys(HEADING_ZH, 0)
     fen["living_allowance"] = int(
         (
             await session.execute(
@@ -123,4 +125,8 @@ async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, in
             )
         ).scalar_one()
     )
+    through = scope.month.strftime("%Y-%m")
+    for _, month, total in (await session.execute(premium_spending(year))).tuples():
+        if month <= through:
+            fen["medical_insurance"] += int(total or 0)
     return fen

@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.insurance.repository import premium_spending
 from app.kit.clock import DISTRICT_TZ
 from app.models import (
     BenefitRun,
@@ -42,7 +43,8 @@ async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str
     """(benefit, month "YYYY-MM", fen) for what was paid in `year`.
 
     Living allowance: the lines of approved payrolls, by payroll month; medical claims and
-    placements: by the month they were paid; grant and holiday runs: by the month they were
+    placements: by the month they were paid; insurance premiums: the year's enrolments, by the
+    month their cover was confirmed; grant and holiday runs: by the month they were
     approved (a draft run is not spent).
     """
     first, last = date(year, 1, 1), date(year, 12, 31)
@@ -88,6 +90,8 @@ async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str
             PlacementEntry.paid_at < end,
         )
         .group_by(text("2")),
+        # 医疗保险参保: the premiums of the year's enrolments (app/insurance/premiums.py).
+        premium_spending(year),
     ]
     out: list[tuple[str, str, int]] = []
     for stmt in queries:

@@ -17,6 +17,9 @@ from app.subsidies.errors import BudgetExists
 from app.subsidies.runs.service import BENEFIT_ZH
 from app.subsidies.schemas import BudgetOut, SpendingOut
 
+# The spending's headings: the benefits, and the premiums of the insurance enrolments.
+HEADING_ZH = BENEFIT_ZH | {"medical_insurance": "医疗保险参保（保费）"}
+
 
 async def create_budget(
     session: AsyncSession, ctx: RequestContext, year: int, amount: Decimal, reference: str | None
@@ -52,7 +55,7 @@ async def create_budget(
 async def spending(session: AsyncSession, year: int) -> SpendingOut:
     """分类保障支出: what was paid in `year` by benefit and month, against the year's budget."""
     rows = await repo.spending_rows(session, year)
-    by_benefit: dict[str, int] = dict.fromkeys(BENEFIT_ZH, 0)
+    by_benefit: dict[str, int] = dict.fromkeys(HEADING_ZH, 0)
     by_month: dict[str, dict[str, int]] = defaultdict(dict)
     for benefit, month, fen in rows:
         by_benefit[benefit] += fen
@@ -74,7 +77,7 @@ async def spending(session: AsyncSession, year: int) -> SpendingOut:
             "remaining": from_fen(budget.amount_fen - spent) if budget else None,
             "share_spent": share,
             "by_benefit": [
-                {"benefit": b, "benefit_zh": BENEFIT_ZH[b], "amount": from_fen(fen)}
+                {"benefit": b, "benefit_zh": HEADING_ZH[b], "amount": from_fen(fen)}
                 for b, fen in by_benefit.items()
             ],
             "partner_funds": await _partner_funds(session, year),

@@ -47,7 +47,7 @@ async def create_medical_claim(
     async def create() -> tuple[ClaimOut, uuid.UUID]:
         claim = await service.create_claim(session, ctx, body)
         set_etag(response, claim.version)
-        return service.claim_out(claim), claim.id
+        return await service.flagged_out(session, claim), claim.id
 
     owner, scope = str(actor.id), "subsidy.medical_claims"
     return await create_once(
@@ -74,7 +74,7 @@ async def get_medical_claim(
 ) -> ClaimOut:
     claim = await service.get_claim(session, ctx, claim_id)
     set_etag(response, claim.version)
-    return service.claim_out(claim)
+    return await service.flagged_out(session, claim)
 
 
 @router.post(
@@ -89,7 +89,7 @@ async def approve_medical_claim(
     four_eyes: FourEyes,
 ) -> ClaimOut:
     claim = await service.decide_claim(session, ctx, claim_id, "approved", four_eyes=four_eyes)
-    return service.claim_out(claim)
+    return await service.flagged_out(session, claim)
 
 
 @router.post(
@@ -106,7 +106,7 @@ async def reject_medical_claim(
     ctx: RequestCtx,
 ) -> ClaimOut:
     claim = await service.decide_claim(session, ctx, claim_id, "rejected", reason=body.reason)
-    return service.claim_out(claim)
+    return await service.flagged_out(session, claim)
 
 
 @router.post(
@@ -123,4 +123,4 @@ async def pay_medical_claim(
     four_eyes: FourEyes,
 ) -> ClaimOut:
     claim = await service.decide_claim(session, ctx, claim_id, "paid", four_eyes=four_eyes)
-    return service.claim_out(claim)
+    return await service.flagged_out(session, claim)

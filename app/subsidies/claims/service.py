@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.children import history_repository as history
 from app.children.errors import ChildNotFound
 from app.errors import ValidationFailed, found
+from app.insurance.claims_link import claim_flags
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
@@ -143,7 +144,13 @@ async def decide_claim(
     return claim
 
 
-def claim_out(claim: MedicalClaim) -> ClaimOut:
+async def flagged_out(session: AsyncSession, claim: MedicalClaim) -> ClaimOut:
+    """The claim as answered, with its review flags (the insurance link)."""
+    flags = await claim_flags(session, [claim])
+    return claim_out(claim, flags.get(claim.id, []))
+
+
+def claim_out(claim: MedicalClaim, review_flags: list[str] | None = None) -> ClaimOut:
     return out_of(
         ClaimOut,
         claim,
@@ -152,6 +159,7 @@ def claim_out(claim: MedicalClaim) -> ClaimOut:
         other_insurance_paid=from_fen(claim.other_insurance_paid_fen),
         remainder=from_fen(claim.remainder_fen),
         reimbursable=from_fen(claim.reimbursable_fen),
+        review_flags=review_flags or [],
     )
 
 
@@ -166,4 +174,8 @@ async def list_claims(
     """The claims of the children the caller may read, newest last (keyset pages)."""
     stmt = claims_repo.claims_stmt(ctx.actor, child_id, status)
     keys = [MedicalClaim.created_at, MedicalClaim.id]
-    return await page_of(session, stmt, keys, limit, cursor, claim_out)
+    page = await page_of(session, stmt, keys, limit, cursor, lambda c: c)
+    flags = await claim_flags(session, page.items)
+    return Page(
+        items=[claim_out(c, flags.get(c.id, [])) for c in page.items], next_cursor=page.next_cursor
+    )

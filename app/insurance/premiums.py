@@ -1,0 +1,54 @@
+"""Premiums 保费 the bureau paid, by scheme, against the year's classified-support budget.
+
+(rule we set) The premiums of an insurance year's enrolments (status enrolled) count in that
+year's subsidy spending under the medical heading `medical_insurance` (医疗保险参保), in the
+month the cover was confirmed (January for a cover confirmed before the year began); they are
+part of `spent` against the one budget (`/api/v1/subsidy/spending`).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.insurance import repository as repo
+from app.insurance.schemas import PremiumsOut
+from app.insurance.service import SCHEME_ZH
+from app.kit.context import RequestContext
+from app.kit.money import from_fen
+from app.subsidies.budget import repository as budget_repo
+from app.subsidies.budget.service import spending
+
+
+async def premiums(session: AsyncSession, ctx: RequestContext, year: int) -> PremiumsOut:
+    by_scheme = await repo.premiums(session, year)
+    total = sum(fen for _, fen in by_scheme.values())
+    budget = await budget_repo.budget(session, year)
+    spent = await spending(session, year)
+    share = None
+    if budget is not None and budget.amount_fen > 0:
+        share = str(
+            (Decimal(total) / Decimal(budget.amount_fen)).quantize(
+                Decimal("0.0001"), rounding=ROUND_HALF_UP
+            )
+        )
+    return PremiumsOut.model_validate(
+        {
+            "year": year,
+            "budget": from_fen(budget.amount_fen) if budget else None,
+            "spent": spent.spent,
+            "premiums": from_fen(total),
+            "share_of_budget": share,
+            "remaining": spent.remaining,
+            "by_scheme": [
+                {
+                    "scheme": s,
+                    "scheme_zh": zh,
+                    "enrolled": by_scheme.get(s, (0, 0))[0],
+                    "premiums": from_fen(by_scheme.get(s, (0, 0))[1]),
+                }
+                for s, zh in SCHEME_ZH.items()
+            ],
+        }
+    )
