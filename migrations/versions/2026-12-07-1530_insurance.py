@@ -8,7 +8,7 @@ and each child's enrolment per scheme and year (医疗保险参保).
 No existing rows to migrate: the children's `insurance` flags stay as they are.
 
 Revision ID: 0020_insurance
-Revises: 0019_casework
+Revises: 0020_documents
 Create Date: 2026-12-07 15:30:00+00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0020_insurance"
-down_revision: str | None = "0019_casework"
+down_revision: str | None = "0020_documents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

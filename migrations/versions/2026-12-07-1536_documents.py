@@ -7,7 +7,7 @@
   lists the child's documents' metadata).
 
 Revision ID: 0020_documents
-Revises: 0019_casework
+Revises: 0020_operations
 Create Date: 2026-12-07 15:36:00+00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0020_documents"
-down_revision: str | None = "0019_casework"
+down_revision: str | None = "0020_operations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
