@@ -11,24 +11,15 @@
   const DISTRICT_ROLES = ["district_admin", "district_leader", "auditor"];
   const FULL_INCIDENT_READERS = ["district_admin", "auditor"];
 
+  // Labels come from the service's one glossary (app/kit/glossary.py, served as
+  // /dashboard/glossary.js): the page spells every code as the exports and the API do.
+  const G = window.GLOSSARY || {};
+  const zhOf = (group) => Object.fromEntries(Object.entries(G[group] || {}).map(([c, l]) => [c, l.zh]));
   const ZH = {
-    category: {
-      orphan: "孤儿",
-      de_facto_unsupported: "事实无人抚养儿童",
-      poor_family_seriously_ill: "贫困家庭重病儿童",
-      poor_family_disabled: "贫困家庭重残儿童",
-    },
-    placement: { dispersed: "社会散居", institution: "机构养育" },
-    status: {
-      reported: "已报告", acknowledged: "已受理", investigating: "调查中",
-      intervening: "干预中", closed: "已结案", draft: "草稿",
-    },
-    kind: {
-      sexual_abuse: "性侵害", physical_abuse: "身体伤害", bullying: "欺凌",
-      unexplained_injury: "不明原因伤害", neglect: "疏于照料", abandonment: "遗弃",
-      trafficking: "拐卖", begging: "流浪乞讨", self_harm: "自伤自残",
-      minor_pregnancy: "未成年人怀孕", domestic_violence: "家庭暴力", other: "其他",
-    },
+    category: zhOf("category"),
+    placement: zhOf("placement"),
+    status: zhOf("incident_status"),
+    kind: zhOf("incident_kind"),
     // The nine situations of the 2020 opinion on mandatory reporting (art. 4), shortened;
     // the full wording is the title of each line and is in the incident's own API.
     situation: {
@@ -42,18 +33,12 @@
       organised_begging: ["八", "被组织乞讨", "发现未成年人被组织乞讨的"],
       other_serious_harm: ["九", "其他严重侵害或面临不法侵害危险", "其他严重侵害未成年人身心健康的情形或未成年人正在面临不法侵害危险的"],
     },
-    followup: {
-      living: "生活", medical: "医疗", education: "教育", guardianship: "监护",
-      psychological: "心理", other: "其他",
-    },
-    followupStatus: { open: "待处理", in_progress: "处理中" },
-    agency: {
-      police: "公安", health: "卫健", education: "教育",
-      disabled_federation: "残联", women_federation: "妇联",
-    },
-    classification: { migrant: "流动儿童", left_behind: "留守儿童", neither: "其他" },
-    childStatus: { active: "在册", continued_schooling: "在册（年满18周岁仍在校）", revoked: "已退出" },
-    gender: { male: "男", female: "女" },
+    followup: zhOf("difficulty"),
+    followupStatus: zhOf("follow_up_status"),
+    agency: zhOf("agency"),
+    classification: zhOf("classification"),
+    childStatus: zhOf("child_status"),
+    gender: zhOf("gender"),
   };
 
   // Headline numbers: [section, field, label, kind, alert-when-positive]
@@ -398,7 +383,7 @@
       return [ZH.category[cat], n("dispersed"), n("institution"), c.by_category[cat] || 0];
     });
     rows.push(["合计", c.by_placement.dispersed || 0, c.by_placement.institution || 0, c.total]);
-    table("children-table", ["类别", "社会散居", "机构养育", "合计"], rows);
+    table("children-table", ["类别", ZH.placement.dispersed, ZH.placement.institution, "合计"], rows);
   }
 
   function renderScreening(s) {
