@@ -47,8 +47,8 @@ def test_every_code_of_the_vocabularies_has_a_chinese_and_an_english_label() -> 
     for group, codes in VOCABULARIES.items():
         for code in codes:
             assert code in glossary.GLOSSARY[group], f"{group}.{code} has no label"
-    for group, codes in glossary.GLOSSARY.items():
-        for code, (zh, en) in codes.items():
+    for group, entries in glossary.GLOSSARY.items():
+        for code, (zh, en) in entries.items():
             assert zh.strip(), f"{group}.{code}"
             assert en.strip(), f"{group}.{code}"
             assert re.search(r"[\u4e00-\u9fff]", zh), f"{group}.{code}: {zh}"
