@@ -19,15 +19,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final, Literal, TypeVar, cast
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
 from app.kit.clock import DISTRICT_TZ as BEIJING
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
 
@@ -94,9 +92,16 @@ _FORMATS: Final[dict[str, str]] = {
     "percent": PERCENT_FORMAT,
     "int": "0",
 }
-_BOLD: Final = Font(bold=True)
-_TITLE_FONT: Final = Font(bold=True, size=13)
-_HEADER_FILL: Final = PatternFill("solid", fgColor="DDE4EE")
+
+
+@cache
+def _styles() -> tuple[Any, Any, Any]:
+    """(bold, title font, header fill). openpyxl is imported when a workbook is written, not
+    with this module: the screening parser's processes use `safe_row` and should not spend a
+    third of a second starting up on openpyxl."""
+    from openpyxl.styles import Font, PatternFill
+
+    return Font(bold=True), Font(bold=True, size=13), PatternFill("solid", fgColor="DDE4EE")
 
 
 @dataclass(frozen=True)
@@ -163,6 +168,10 @@ class OfficeSheet:
         title: str,
         widths: Sequence[float] | None = None,
     ) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.utils import get_column_letter
+
+        bold, title_font, header_fill = _styles()
         self.ws: Any = book.create_sheet(name)
         self.columns = list(columns)
         for i, col in enumerate(self.columns, start=1):
@@ -172,18 +181,21 @@ class OfficeSheet:
             self.ws.column_dimensions[get_column_letter(i)].width = min(width, 60)
         self.ws.freeze_panes = "A3"
         head = WriteOnlyCell(self.ws, value=safe_cell(title))
-        head.font = _TITLE_FONT
+        head.font = title_font
         self.ws.append([head])
         header = []
         for col in self.columns:
             cell = WriteOnlyCell(self.ws, value=safe_cell(col.label))
-            cell.font = _BOLD
-            cell.fill = _HEADER_FILL
+            cell.font = bold
+            cell.fill = header_fill
             header.append(cell)
         self.ws.append(header)
 
     def row(self, values: Sequence[object], *, bold: bool = False) -> None:
         """A data row: each value written as its column's kind (text neutralised)."""
+        from openpyxl.cell import WriteOnlyCell
+
+        bold_font = _styles()[0]
         cells = []
         for i, value in enumerate(values):
             kind = self.columns[i].kind if i < len(self.columns) else "text"
@@ -200,7 +212,7 @@ class OfficeSheet:
             if fmt and (kind in ("id", "code") or not isinstance(cell.value, str)):
                 cell.number_format = fmt
             if bold:
-                cell.font = _BOLD
+                cell.font = bold_font
             cells.append(cell)
         self.ws.append(cells)
 
@@ -210,6 +222,9 @@ class OfficeSheet:
     def dropdown(self, column: int, choices: Sequence[str], *, rows: int = 1000) -> None:
         """A data-validation list on a column (1-based) below the header: the coded values a
         template accepts, chosen from a dropdown."""
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.datavalidation import DataValidation
+
         letter = get_column_letter(column)
         dv = DataValidation(
             type="list",
@@ -224,6 +239,8 @@ class OfficeSheet:
 
 
 def office_book() -> Workbook:
+    from openpyxl import Workbook
+
     return Workbook(write_only=True)
 
 

@@ -108,7 +108,11 @@ async def test_error_report_csv_writes_a_formula_like_reason_as_text(
         ]
     )
     await session.flush()
-    r = await client.get(f"/api/v1/screening/imports/{imp.id}/errors", headers=auth("admin"))
+    r = await client.get(
+        f"/api/v1/screening/imports/{imp.id}/errors",
+        params={"format": "csv"},
+        headers=auth("admin"),
+    )
     assert r.status_code == 200, r.text
     lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert lines[1:] == [["2", "name", "'" + LINK], ["3", "name", "'-1+2"]]
+    assert lines[1:] == [["2", "姓名", "", "'" + LINK], ["3", "姓名", "", "'-1+2"]]
