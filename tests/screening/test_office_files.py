@@ -17,6 +17,7 @@ import uuid
 
 import httpx
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ScreeningImport, ScreeningImportError
@@ -120,7 +121,7 @@ async def test_the_xlsx_template_keeps_id_numbers_as_text_and_offers_dropdowns(
     )
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.content)).worksheets[0]
-    header = {str(c.value): c.column_letter for c in ws[1]}
+    header = {str(c.value): get_column_letter(c.column) for c in ws[1] if c.column}
     assert ws.freeze_panes == "A2"
     for name in ("身份证号", "户籍地区划代码", "现居住村居代码", "监护人电话"):
         letter = header[name]
