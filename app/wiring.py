@@ -25,6 +25,7 @@ from app.dashboard.providers import (
     standards,
     subsidies,
     training,
+    trends,
     visits,
 )
 from app.incidents import hooks as incident_hooks
@@ -53,6 +54,7 @@ def wire_dashboard() -> None:
     sections.register(
         areas.areas,
         children.children,
+        trends.trends,
         visits.visits,
         visits.follow_ups,
         incidents.incidents,
