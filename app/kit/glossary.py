@@ -150,6 +150,49 @@ GLOSSARY: Final[dict[str, dict[str, Entry]]] = {
         "left_behind": ("留守儿童", "Left-behind child"),
         "neither": ("其他", "Neither"),
     },
+    # -- the second wave's programmes (their packages read these through `zh_map`)
+    "staff_role": {
+        "town_supervisor": ("儿童督导员", "Child supervisor"),
+        "village_director": ("儿童主任", "Child director"),
+        "institution_staff": ("福利院工作人员", "Institute staff"),
+        "protection_staff": ("保护中心工作人员", "Protection centre staff"),
+        "counsellor": ("心理咨询师", "Counsellor"),
+        "case_worker": ("社会工作者", "Case worker"),
+    },
+    "service_mode": {
+        "home_visit": ("入户", "Home visit"),
+        "office": ("机构面谈", "At the office"),
+        "phone": ("电话", "Phone"),
+        "online": ("线上", "Online"),
+        "group": ("小组活动", "Group"),
+    },
+    "care_domain": {
+        "care": ("养（生活照料）", "Care"),
+        "treatment": ("治（医疗）", "Treatment"),
+        "education": ("教（教育）", "Education"),
+        "rehabilitation": ("康（康复）", "Rehabilitation"),
+    },
+    "institute_activity": {
+        "outing": ("外出活动", "Outing"),
+        "class": ("课堂", "Class"),
+        "festival_visit": ("节日慰问", "Festival visit"),
+        "other": ("其他", "Other"),
+    },
+    "counselling_risk": {
+        "self_harm": ("自伤风险", "Risk of self-harm"),
+        "abuse_disclosure": ("披露受侵害", "Disclosure of abuse"),
+        "other": ("其他风险", "Other risk"),
+    },
+    "community_activity": {
+        "reading": ("阅读", "Reading"),
+        "study": ("学业辅导", "Study support"),
+        "arts": ("文艺", "Arts"),
+        "sports": ("体育", "Sports"),
+        "outing": ("外出参观", "Outing"),
+        "festival": ("节日活动", "Festival"),
+        "safety": ("安全教育", "Safety education"),
+        "other": ("其他", "Other"),
+    },
     # -- people and areas
     "area_level": {
         "district": ("区", "District"),

@@ -23,20 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.areas import repository as areas
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.glossary import zh_map
 from app.kit.spreadsheet import safe_row
 from app.kit.stats import ratio
 from app.training import repository as repo
 from app.training.auth import TRAINEES
 from app.training.schemas import CoverageOut, RoleCoverage, TownCoverage
 
-ROLE_ZH = {
-    "town_supervisor": "儿童督导员",
-    "village_director": "儿童主任",
-    "institution_staff": "福利院工作人员",
-    "protection_staff": "保护中心工作人员",
-    "counsellor": "心理咨询师",
-    "case_worker": "社会工作者",
-}
+ROLE_ZH = zh_map("staff_role")
 
 
 @dataclass
