@@ -1,8 +1,8 @@
-"""Uploads of .xls, .xlsx and .ods through python-calamine (issue 29).
+"""Uploads of .xls and .ods through python-calamine, .xlsx as before (issue 29).
 
 An old `.xls` upload was refused as "unknown encoding" (it was read as CSV). The kind is sniffed
-from the content: OLE2 → xls, an OpenDocument zip → ods, another zip → xlsx; calamine reads
-them (an .xlsx above `CALAMINE_MAX_SHEET_BYTES` streams through the lean reader instead).
+from the content: OLE2 → xls, an OpenDocument zip → ods, another zip → xlsx. Calamine reads .xls
+and .ods; .xlsx keeps the streaming reader and its limits (calamine holds a sheet in memory).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from app.screening.imports.table import NotATableError, open_table, sniff_kind
+from app.screening.imports.table import NotATableError, TableLimitError, open_table, sniff_kind
 from app.screening.imports.template import FIELDS, ZH_HEADERS
 from tests.screening.factories import row, xlsx_bytes
 
@@ -98,7 +98,7 @@ def test_an_ods_file_is_read_with_its_dates(tmp_path: Path) -> None:
     assert got[1][1]["village_code"] == "110115002001"
 
 
-def test_an_xlsx_file_is_read_by_calamine(tmp_path: Path) -> None:
+def test_an_xlsx_file_is_still_read(tmp_path: Path) -> None:
     rows = [row(), row()]
     path = tmp_path / "screening.xlsx"
     path.write_bytes(xlsx_bytes(rows))
@@ -116,3 +116,19 @@ def test_a_broken_xls_is_refused_as_a_workbook_not_as_an_encoding(tmp_path: Path
         open_table(path)
     assert "XLS" in str(caught.value)
     assert "编码" not in str(caught.value)
+
+
+def test_an_ods_zip_bomb_is_refused_by_the_xlsx_limits(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(
+            zipfile.ZipInfo("mimetype"),
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        z.writestr("content.xml", b" " * (20 * 1024 * 1024), compress_type=zipfile.ZIP_DEFLATED)
+    path = tmp_path / "bomb.ods"
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(TableLimitError) as caught:
+        open_table(path)
+    assert caught.value.limit == "xlsx_max_ratio"

@@ -25,6 +25,7 @@ import io
 import itertools
 import operator
 import os
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
@@ -96,11 +97,11 @@ class HeaderInfo:
 
 _OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 .xls
 _ODS_MIMETYPE: Final = b"application/vnd.oasis.opendocument.spreadsheet"
-CALAMINE_MAX_SHEET_BYTES: Final = 128 * 1024 * 1024
-"""An .xlsx sheet up to this size (uncompressed XML, about 125,000 rows) is read by
-python-calamine, which holds the sheet in memory and reads it about 7 times faster than the
-streaming reader (bench: 50,000 rows, 51 MB of XML: 2.3 s against 18 s); a larger one streams
-through `xlsx.XlsxReader`, memory flat."""
+# .xls and .ods are read by python-calamine. .xlsx stays on the streaming reader: calamine reads
+# a sheet several times faster (50,000 rows, 51 MB of XML: 7.7 s against 18.5 s here, mapping
+# included) but holds the whole sheet in memory, so a few KB of XML that declare a row far down
+# (the row bomb of tests/screening/test_xlsx_limits.py) would cost memory the lean reader never
+# spends; its limits (`xlsx.XlsxLimits`) stay the guard of every .xlsx.
 
 
 def sniff_kind(head: bytes) -> FileKind:
@@ -249,9 +250,9 @@ class Table:
         raw.seek(0)
         kind = sniff_kind(sample)
         if kind in ("xls", "ods"):
-            return self._open_calamine(path, kind)
+            return self._open_calamine(raw, path, kind)
         if kind == "xlsx":
-            return self._open_xlsx(raw, path)
+            return self._open_xlsx(raw)
         return self._open_csv(raw, detect_encoding(sample, at_eof=at_eof))
 
     def _open_csv(self, raw: IO[bytes], encoding: str) -> HeaderInfo:
@@ -268,7 +269,7 @@ class Table:
         self.trimmed = True
         return layout.info
 
-    def _open_xlsx(self, raw: IO[bytes], path: str | os.PathLike[str]) -> HeaderInfo:
+    def _open_xlsx(self, raw: IO[bytes]) -> HeaderInfo:
         from app.screening.imports.xlsx import XlsxError, XlsxReader
 
         try:
@@ -279,10 +280,6 @@ class Table:
             # Malformed for the lean reader but within the limits (the zip directory passed).
             raw.seek(0)
             return self._open_xlsx_openpyxl(raw)
-        if reader.sheet_size <= CALAMINE_MAX_SHEET_BYTES:
-            # Within the limits (the reader checked the zip directory): the fast reader.
-            reader.close()
-            return self._open_calamine(path, "xlsx")
         self._closers.insert(0, reader.close)
         self._progress = lambda: reader.sheet_consumed / max(reader.sheet_size, 1)
         rows: Iterator[Sequence[Any]] = iter(reader)
@@ -297,12 +294,26 @@ class Table:
         self._rows = _xlsx_rows(rows, layout, number)
         return layout.info
 
-    def _open_calamine(self, path: str | os.PathLike[str], kind: FileKind) -> HeaderInfo:
-        """.xls, .ods and .xlsx (up to `CALAMINE_MAX_SHEET_BYTES`) through python-calamine:
-        the first sheet, its cells as the XLSX readers give them (text, numbers, dates)."""
+    def _open_calamine(
+        self, raw: IO[bytes], path: str | os.PathLike[str], kind: FileKind
+    ) -> HeaderInfo:
+        """.xls and .ods through python-calamine: the first sheet, its cells as the XLSX
+        readers give them (text, numbers, dates). An .ods is a zip: its directory and members
+        pass the same size and ratio limits as an .xlsx first (zip bombs)."""
         from python_calamine import CalamineWorkbook
 
+        from app.screening.imports.xlsx import check_members, check_zip_directory
+
         label = kind.upper()
+        if kind == "ods":
+            try:
+                check_zip_directory(raw, DEFAULT_LIMITS)
+                with zipfile.ZipFile(raw) as zf:
+                    check_members(zf, DEFAULT_LIMITS)
+            except XlsxLimitExceeded as exc:
+                raise TableLimitError(exc) from None
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise NotATableError(f"文件不是有效的 ODS 工作簿：{type(exc).__name__}") from None
         try:
             book = CalamineWorkbook.from_path(os.fspath(path))
         except Exception as exc:  # untrusted upload: any failure to open means "not a workbook"
