@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import signal
 import socket
+from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
@@ -40,14 +41,19 @@ def register_extra_job_modules(settings: Settings) -> None:
 class GracefulServer(uvicorn.Server):
     """uvicorn, plus: stop the worker and turn unready as soon as the signal comes."""
 
-    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+    def __init__(
+        self, config: uvicorn.Config, app: FastAPI, on_ready: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(config)
         self.app = app
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.on_ready = on_ready
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         await super().startup(sockets=sockets)
+        if self.on_ready is not None and self.started:
+            self.on_ready()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.app.state.shutting_down = True
@@ -64,16 +70,21 @@ class GracefulServer(uvicorn.Server):
 
 def main() -> None:
     settings = get_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.console_log_format)
     register_extra_job_modules(settings)
     app = create_app(settings)
     base = f"http://{settings.host}:{settings.port}"
-    if settings.demo_data:
-        from app.demo import print_logins
 
-        print_logins(base)
-    elif settings.serve_docs:
-        print(f"\n  API docs: {base}/docs\n", flush=True)
+    def banner() -> None:
+        """Printed once the server listens, so the logins are the last thing on the screen
+        (not scrolled away by the start-up's log lines)."""
+        if settings.demo_data:
+            from app.demo import print_logins
+
+            print_logins(base)
+        elif settings.serve_docs:
+            print(f"\n  API docs: {base}/docs\n", flush=True)
+
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -87,7 +98,7 @@ def main() -> None:
         proxy_headers=False,
     )
     try:
-        GracefulServer(config, app).run()
+        GracefulServer(config, app, on_ready=banner).run()
     finally:
         # After the drain (or Ctrl-C), stop the embedded database rather than orphan it.
         from app import embedded

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # Console log lines: `text` (one readable line each) or `json` (one JSON object each, for a
+    # log collector); `auto` is text in development, JSON otherwise.
+    log_format: Literal["auto", "text", "json"] = "auto"
     graceful_shutdown_seconds: int = 20
     # Build every route's request handling at start-up, not on its first request (see lifespan)
     prebuild_routes: bool = True
@@ -237,6 +240,13 @@ class Settings(BaseSettings):
                 + "; ".join(missing)
             )
         return self
+
+    @property
+    def console_log_format(self) -> str:
+        """`text` or `json`: LOG_FORMAT, or by APP_ENV when it is `auto`."""
+        if self.log_format != "auto":
+            return self.log_format
+        return "text" if self.app_env == "development" else "json"
 
     @property
     def serve_docs(self) -> bool:

@@ -249,7 +249,7 @@ def create_app(
     clock: Clock | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.console_log_format)
     audit_chain.configure(audit_chain.ChainKeys.from_settings(settings))
     from app.edge import trusted_proxies
     from app.tracing import setup_tracing

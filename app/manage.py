@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from app.observability import setup_logging
 
-    setup_logging(get_settings().log_level)
+    setup_logging(get_settings().log_level, get_settings().console_log_format)
     commands = {
         "migrate": cmd_migrate,
         "alembic-check": cmd_alembic_check,

@@ -39,7 +39,26 @@ _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mes
 trace_context: Callable[[], dict[str, str]] | None = None
 
 
+# Attributes that never go out: uvicorn's `color_message` is its message with terminal colour
+# codes, which a JSON line (or a log file) must not carry.
+_DROPPED_ATTRS = frozenset({"color_message"})
+# Loggers that talk at INFO about their routine (pgserver's whole initdb and pg_ctl command lines,
+# Alembic's plugins and every migration): quiet unless something fails (WARNING and above), or
+# when LOG_LEVEL=DEBUG.
+QUIET_LOGGERS = ("pgserver", "alembic")
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in record.__dict__.items()
+        if k not in _STD_ATTRS and k not in _DROPPED_ATTRS and not k.startswith("_")
+    }
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON object a line (production: for the log collector)."""
+
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
@@ -52,21 +71,46 @@ class JsonFormatter(logging.Formatter):
             out["request_id"] = rid
         if trace_context is not None:
             out.update(trace_context())
-        for k, v in record.__dict__.items():
-            if k not in _STD_ATTRS and not k.startswith("_"):
-                out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        for k, v in _extras(record).items():
+            out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False)
 
 
-def setup_logging(level: str) -> None:
+class TextFormatter(logging.Formatter):
+    """One readable line (development): `15:04:05 INFO  app.migrate: migrations at head heads=…`.
+
+    The standard library's formatter with the record's extra fields appended as key=value, the
+    request id first; no colour codes (a terminal or a file read the same)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-5s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = _extras(record)
+        rid = request_id_var.get()
+        if rid:
+            extras = {"request_id": rid, **extras}
+        if extras:
+            line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+        return line
+
+
+def setup_logging(level: str, fmt: str = "json") -> None:
+    """The root logger writes to stdout as `fmt` (`json` or `text`, LOG_FORMAT); uvicorn's
+    loggers go through it (its access log stays off); pgserver and Alembic only when failing."""
+    formatter_type = TextFormatter if fmt == "text" else JsonFormatter
     root = logging.getLogger()
-    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+    quiet = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
+    if any(type(h.formatter) is formatter_type for h in root.handlers):
         root.setLevel(level.upper())
         return
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(formatter_type())
     root.handlers = [handler]
     root.setLevel(level.upper())
     for name in ("uvicorn", "uvicorn.error"):

@@ -27,6 +27,7 @@ from app.dashboard.providers import (
     standards,
     subsidies,
     training,
+    trends,
     visits,
 )
 from app.documents import jobs as documents_jobs
@@ -56,6 +57,7 @@ def wire_dashboard() -> None:
     sections.register(
         areas.areas,
         children.children,
+        trends.trends,
         visits.visits,
         visits.follow_ups,
         incidents.incidents,

@@ -47,3 +47,9 @@ async def upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
             where=Area.name != stmt.excluded.name,
         )
         await session.execute(stmt)
+
+
+async def district_name(session: AsyncSession) -> str:
+    """The district's name, for an export's title row (areas are data: the root area)."""
+    stmt = select(Area.name).where(Area.level == "district").order_by(Area.code).limit(1)
+    return (await session.execute(stmt)).scalar_one_or_none() or ""

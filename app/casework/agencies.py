@@ -18,6 +18,7 @@ from app.casework.schemas import AgencyCreate, AgencyMonthOut, AgencyOut
 from app.errors import Conflict
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.glossary import zh_map
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
 from app.kit.records import out_of
@@ -25,13 +26,7 @@ from app.kit.spreadsheet import safe_row
 from app.kit.vocab import format_month, month_end, parse_month
 from app.models import CaseworkAgency
 
-MODE_ZH = {
-    "home_visit": "入户",
-    "office": "机构面谈",
-    "phone": "电话",
-    "online": "线上",
-    "group": "小组活动",
-}
+MODE_ZH = zh_map("service_mode")
 
 
 def agency_out(agency: CaseworkAgency) -> AgencyOut:

@@ -23,6 +23,7 @@ from datetime import date
 from typing import Final
 
 from app.children.rules import birthday_at
+from app.kit.glossary import zh_map
 
 FULL_TIME_STAGES: Final[tuple[str, ...]] = (
     "senior_secondary",
@@ -36,12 +37,7 @@ NORMAL_YEARS: Final[dict[str, int]] = {
     "higher_vocational": 3,
     "undergraduate": 4,
 }
-STAGE_ZH: Final[dict[str, str]] = {
-    "senior_secondary": "高中",
-    "secondary_vocational": "中职",
-    "higher_vocational": "高职",
-    "undergraduate": "本科",
-}
+STAGE_ZH: Final[dict[str, str]] = zh_map("school_stage")
 SUPPORTED_CATEGORIES: Final = frozenset({"orphan", "de_facto_unsupported"})
 PARAMETER: Final = "support_after_18_in_school"
 

@@ -8,11 +8,12 @@ Content-Security-Policy (`default-src 'self'`) enforces.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
@@ -20,6 +21,7 @@ from app.dashboard import service
 from app.dashboard.auth import DashboardReader
 from app.dashboard.schemas import SummaryOut
 from app.db import SessionDep
+from app.kit import glossary
 from app.kit.context import RequestCtx
 from app.kit.routes import reads
 from app.kit.types import Month
@@ -75,6 +77,18 @@ def record_links(request: Request) -> dict[str, str]:
         r.path for r in request.app.routes if isinstance(r, APIRoute) and "GET" in (r.methods or ())
     }
     return {kind: path for kind, path in RECORD_ROUTES.items() if path in paths}
+
+
+@router.get("/dashboard/glossary.js", include_in_schema=False)
+async def dashboard_glossary() -> Response:
+    """The glossary (`app.kit.glossary`) as a script the page loads before its own: the page's
+    labels are the exports' and the API's, spelt in one place. Public: words, no data."""
+    body = "window.GLOSSARY = " + json.dumps(glossary.as_json(), ensure_ascii=False) + ";\n"
+    return Response(
+        body,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/dashboard", include_in_schema=False, response_class=HTMLResponse)

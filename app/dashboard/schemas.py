@@ -78,6 +78,9 @@ class VisitsSection(_Out):
     visited: int
     ratio: float | None
     towns: list[TownCoverage]
+    villages: list[TownCoverage] = Field(
+        default_factory=list, description="Every village of the scope with children due"
+    )
     villages_behind_count: int
     villages_behind: list[VillageBehind]
     not_visited_count: int
@@ -304,6 +307,37 @@ class ScreeningReferralsSection(_Out):
     escalated_open: int
 
 
+class CoveragePoint(_Out):
+    due: int
+    visited: int
+    ratio: float | None
+
+
+class IncidentPoint(_Out):
+    reported: int
+    acknowledged: int
+    median_ack_hours: float | None = Field(
+        description="Median hours from the report to the first acknowledgement"
+    )
+
+
+class SpendingPoint(_Out):
+    spent: str = Field(description="Spent in the month, all benefits (yuan, decimal string)")
+    budget: str | None = Field(description="The year's budget spread evenly: a twelfth")
+
+
+class TrendsSection(_Out):
+    """近12个月趋势: one point per month of `months` (oldest first, ending with the month)."""
+
+    months: list[str]
+    visit_target: float
+    visit_coverage: list[CoveragePoint]
+    ledger_by_category: dict[str, list[int]]
+    incidents: list[IncidentPoint]
+    spending: list[SpendingPoint] | None = Field(description="District scope only")
+    computed_at: str | None = None
+
+
 class Sections(BaseModel):
     """Every section is optional: present when its domain is installed (and, for subsidies,
     at district scope). A section registered by a newer domain before it has a schema here
@@ -313,6 +347,7 @@ class Sections(BaseModel):
 
     areas: AreasSection | None = None
     children: ChildrenSection | None = None
+    trends: TrendsSection | None = None
     visits: VisitsSection | None = None
     follow_ups: FollowUpsSection | None = None
     incidents: IncidentsSection | None = None

@@ -38,11 +38,12 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.kit import audit, idnumber
 from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
+from app.kit.glossary import zh_map
 from app.kit.pagination import Page, paginate
 from app.models import Child, DiscoveryCandidate
 
 ID_CONTEXT = b"discovery.id_number"
-ASSISTANCE_ZH = {"subsistence": "低保", "low_income": "低收入", "extreme_poverty": "特困"}
+ASSISTANCE_ZH = zh_map("household_assistance")
 SITUATION_ZH = {
     "deceased": "死亡",
     "declared_dead": "宣告死亡",

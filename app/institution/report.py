@@ -26,6 +26,7 @@ from app.institution.schemas import CounsellingFigures, ReportOut, ResidentDue
 from app.institution.volunteers import count_not_schedulable
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.glossary import zh_map
 from app.kit.spreadsheet import safe_row
 from app.kit.vocab import format_month, month_end, parse_month
 from app.models import CARE_DOMAINS, COUNSELLING_RISKS, INSTITUTE_ACTIVITY_KINDS
@@ -158,10 +159,9 @@ async def monthly_report(session: AsyncSession, ctx: RequestContext, month: str)
     return out
 
 
-DOMAIN_ZH = {"care": "养（生活照料）", "treatment": "治（医疗）", "education": "教（教育）",
-             "rehabilitation": "康（康复）"}  # fmt: skip
-KIND_ZH = {"outing": "外出活动", "class": "课堂", "festival_visit": "节日慰问", "other": "其他"}
-RISK_ZH = {"self_harm": "自伤风险", "abuse_disclosure": "披露受侵害", "other": "其他风险"}
+DOMAIN_ZH = zh_map("care_domain")
+KIND_ZH = zh_map("institute_activity")
+RISK_ZH = zh_map("counselling_risk")
 
 
 async def export(session: AsyncSession, ctx: RequestContext, month: str) -> bytes:

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Final, Literal, get_args
 
 from app.errors import ValidationFailed
+from app.kit.glossary import zh_map
 
 # ------------------------------------------------------------------------------------ months
 
@@ -150,14 +151,10 @@ Category = Literal[
     "orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"
 ]
 CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
-CATEGORY_ZH: Final[dict[str, str]] = {
-    "orphan": "孤儿",
-    "de_facto_unsupported": "事实无人抚养儿童",
-    "poor_family_seriously_ill": "贫困家庭重病儿童",
-    "poor_family_disabled": "贫困家庭残疾儿童",
-}
-"""The categories' names as the bureau writes them (ledger export, subsidy traces)."""
+CATEGORY_ZH: Final[dict[str, str]] = zh_map("category")
+"""The categories' names as the bureau writes them (ledger export, subsidy traces): from
+`app.kit.glossary`, the one place labels are spelt."""
 
 PLACEMENTS: Final = ("dispersed", "institution")
-PLACEMENT_ZH: Final[dict[str, str]] = {"dispersed": "社会散居", "institution": "机构供养"}
-GENDER_ZH: Final[dict[str, str]] = {"male": "男", "female": "女"}
+PLACEMENT_ZH: Final[dict[str, str]] = zh_map("placement")
+GENDER_ZH: Final[dict[str, str]] = zh_map("gender")

@@ -1,145 +1,189 @@
 """The month's ledger as an .xlsx a bureau would file: 汇总 (totals), 花名册 (register), 变动 (movements).
 
-Every row goes through `safe_row`: a child's name, a reason or an area name that looks like a
-formula is written as text (`app/kit/spreadsheet.py`).
+Laid out by `app.kit.spreadsheet.OfficeSheet` (title row with the district, the month and the
+time of generation; frozen bold header; widths; real dates; ID numbers as text; texts that look
+like formulas written as text). Towns and villages by name, their codes in their own columns;
+fields and values by their glossary labels (`学校名称：演示学校 → 演示中学`).
 """
 
 from __future__ import annotations
 
-import io
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from app.kit.glossary import zh
+from app.kit.spreadsheet import Column, OfficeSheet, book_bytes, office_book, title_line
 
-from app.kit.spreadsheet import safe_cell, safe_row
-from app.kit.vocab import CATEGORY_ZH, GENDER_ZH, PLACEMENT_ZH
-
-KIND_ZH = {"created": "新增", "changed": "变更", "revoked": "撤销"}
-
-
-def _append(ws: Any, values: list[Any]) -> None:
-    ws.append(safe_row(values))
-
-
-def _header(ws: Any, values: list[str]) -> None:
-    cells = []
-    for v in values:
-        cell = WriteOnlyCell(ws, value=safe_cell(v))
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    ws.append(cells)
+# The glossary group of the values of a changed field (`category: orphan` → 孤儿).
+FIELD_GROUPS = {
+    "category": "category",
+    "placement": "placement",
+    "gender": "gender",
+    "status": "child_status",
+    "school_stage": "school_stage",
+    "household_assistance": "household_assistance",
+}
 
 
-def workbook(report: dict[str, Any]) -> bytes:
+def change_text(change: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """`学校名称：演示学校 → 演示中学`: a field's label and its values as people read them."""
+    field = str(change.get("field"))
+
+    def value(v: Any) -> str:
+        if v is None or v == "" or v == [] or v == {}:
+            return "（空）"
+        if field in FIELD_GROUPS and isinstance(v, str):
+            return zh(FIELD_GROUPS[field], v)
+        if field in ("village_code", "town_code") and isinstance(v, str):
+            return names.get(v, v)
+        if isinstance(v, bool):
+            return "是" if v else "否"
+        if isinstance(v, list):
+            return "、".join(value(x) for x in v)
+        if isinstance(v, dict):
+            return "，".join(
+                f"{zh('child_field', str(k))}：{value(x)}"
+                for k, x in v.items()
+                if x not in (None, "")
+            )
+        return str(v)
+
+    return f"{zh('child_field', field)}：{value(change.get('from'))} → {value(change.get('to'))}"
+
+
+def workbook(
+    report: dict[str, Any],
+    *,
+    names: Mapping[str, str] | None = None,
+    district: str = "",
+    generated_at: datetime,
+) -> bytes:
     """Written in openpyxl's write-only mode: a city-sized register stays quick and flat."""
-    wb = Workbook(write_only=True)
-    _totals_sheet(wb, report)
-    _register_sheet(wb, report)
-    _movements_sheet(wb, report)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    names = names or {}
+    book = office_book()
+
+    def title(what: str) -> str:
+        return title_line(
+            f"困境儿童工作台账{what}",
+            district=district,
+            period=f"{report['month']}（截至 {report['as_of']}）",
+            generated_at=generated_at,
+        )
+
+    _totals_sheet(book, report, title("汇总"))
+    _register_sheet(book, report, names, title("花名册"))
+    _movements_sheet(book, report, names, title("变动"))
+    return book_bytes(book)
 
 
-def _totals_sheet(wb: Workbook, report: dict[str, Any]) -> None:
+def _totals_sheet(book: Any, report: dict[str, Any], title: str) -> None:
     """汇总: the month's totals by category, placement and town, and its movements' count."""
-    totals = wb.create_sheet("汇总")
+    sheet = OfficeSheet(
+        book,
+        "汇总",
+        [Column("项目", width=14), Column("类别", width=22), Column("人数", "int", width=10)],
+        title=title,
+    )
     t = report["totals"]
-    _append(totals, [f"困境儿童工作台账 {report['month']}（截至 {report['as_of']}）"])
-    _append(totals, ["状态", "已月结" if report.get("closed") else "未月结"])
-    _append(totals, [])
-    _header(totals, ["项目", "类别", "人数"])
-    _append(totals, ["合计", "", t["total"]])
+    sheet.row(["合计", "", t["total"]], bold=True)
     for code, n in t["by_category"].items():
-        _append(totals, ["按类别", CATEGORY_ZH.get(code, code), n])
+        sheet.row(["按类别", zh("category", code), n])
     for code, n in t["by_placement"].items():
-        _append(totals, ["按供养方式", PLACEMENT_ZH.get(code, code), n])
+        sheet.row(["按供养方式", zh("placement", code), n])
     for row in t["by_town"]:
-        _append(totals, ["按镇街", row["town_name"], row["count"]])
-    _append(totals, [])
-    _append(
-        totals,
+        sheet.row(["按镇街", row["town_name"], row["count"]])
+    sheet.blank()
+    sheet.row(["状态", "已月结" if report.get("closed") else "未月结"])
+    sheet.row(
         [
             "本月变动",
             f"新增 {len(report['additions'])}，变更 {len(report['changes'])}，"
             f"撤销 {len(report['revocations'])}",
-        ],
+        ]
     )
 
 
-def _register_sheet(wb: Workbook, report: dict[str, Any]) -> None:
+def _register_sheet(
+    book: Any, report: dict[str, Any], names: Mapping[str, str], title: str
+) -> None:
     """花名册: one line per child on the ledger at the month's end."""
-    register = wb.create_sheet("花名册")
-    _header(
-        register,
+    sheet = OfficeSheet(
+        book,
+        "花名册",
         [
-            "序号",
-            "姓名",
-            "身份证号码",
-            "性别",
-            "出生日期",
-            "类别",
-            "供养方式",
-            "镇街",
-            "村居",
-            "批准日期",
+            Column("序号", "int", width=6),
+            Column("姓名", width=12),
+            Column("身份证号码", "id", width=22),
+            Column("性别", width=6),
+            Column("出生日期", "date"),
+            Column("类别", width=20),
+            Column("供养方式", width=10),
+            Column("镇街", width=14),
+            Column("镇街代码", "code", width=12),
+            Column("村居", width=16),
+            Column("村居代码", "code", width=15),
+            Column("批准日期", "date"),
         ],
+        title=title,
     )
     for i, s in enumerate(report.get("register", []), start=1):
-        _append(
-            register,
+        town, village = s.get("town_code") or "", s.get("village_code") or ""
+        sheet.row(
             [
                 i,
                 s["name"],
                 s["id_number_masked"],
-                GENDER_ZH.get(s["gender"], s["gender"]),
+                zh("gender", s["gender"]),
                 s["birth_date"],
-                CATEGORY_ZH.get(s["category"], s["category"]),
-                PLACEMENT_ZH.get(s["placement"], s["placement"]),
-                s.get("town_code") or "",
-                s.get("village_code") or "",
+                zh("category", s["category"]),
+                zh("placement", s["placement"]),
+                names.get(town, town),
+                town,
+                names.get(village, village),
+                village,
                 s["approved_on"],
-            ],
+            ]
         )
 
 
-def _movements_sheet(wb: Workbook, report: dict[str, Any]) -> None:
+def _movements_sheet(
+    book: Any, report: dict[str, Any], names: Mapping[str, str], title: str
+) -> None:
     """变动: the month's additions, changes and revocations."""
-    moves = wb.create_sheet("变动")
-    _header(
-        moves,
+    sheet = OfficeSheet(
+        book,
+        "变动",
         [
-            "变动类型",
-            "姓名",
-            "类别",
-            "供养方式",
-            "村居",
-            "生效日期",
-            "变更内容",
-            "原因",
-            "经办人",
-            "补录",
+            Column("变动类型", width=10),
+            Column("姓名", width=12),
+            Column("类别", width=20),
+            Column("供养方式", width=10),
+            Column("村居", width=16),
+            Column("村居代码", "code", width=15),
+            Column("生效日期", "date"),
+            Column("变更内容", width=48),
+            Column("原因", width=24),
+            Column("经办人", width=10),
+            Column("补录", width=6),
         ],
+        title=title,
     )
     for key in ("additions", "changes", "revocations"):
         for m in report[key]:
-            fields = "；".join(
-                f"{c['field']}: {c.get('from')} → {c.get('to')}" for c in m.get("changes", [])
-            )
-            _append(
-                moves,
+            village = m.get("village_code") or ""
+            sheet.row(
                 [
-                    KIND_ZH.get(m["kind"], m["kind"]),
+                    zh("movement", m["kind"]),
                     m["name"],
-                    CATEGORY_ZH.get(m["category"], m["category"]),
-                    PLACEMENT_ZH.get(m["placement"], m["placement"]),
-                    m.get("village_code") or "",
-                    m.get("effective_on") or "",
-                    fields,
+                    zh("category", m["category"]),
+                    zh("placement", m["placement"]),
+                    names.get(village, village),
+                    village,
+                    m.get("effective_on"),
+                    "；".join(change_text(c, names) for c in m.get("changes", [])),
                     m.get("reason") or "",
                     m.get("actor_name") or "",
                     "是" if m.get("late") else "",
-                ],
+                ]
             )

@@ -109,3 +109,11 @@ async def previous_review(session: AsyncSession, quarter: str) -> LedgerReview |
 
 def reviews_stmt() -> Any:
     return select(LedgerReview)
+
+
+async def area_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    """code → name of the towns and villages among `codes` (the export writes names)."""
+    if not codes:
+        return {}
+    stmt = select(Area.code, Area.name).where(Area.code.in_(codes))
+    return {c: n for c, n in (await session.execute(stmt)).all()}

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas import repository as areas_repo
 from app.errors import Conflict, ValidationFailed
 from app.kit import audit
 from app.kit.clock import month_of
@@ -131,8 +132,23 @@ async def ledger_for(
 async def export_month(session: AsyncSession, ctx: RequestContext, month: date) -> bytes:
     """The month's ledger with its register as an .xlsx workbook (audited)."""
     report = await ledger_for(session, ctx, month, with_register=True)
+    items = [*report.get("register", []), *report["additions"], *report["changes"]]
+    items += report["revocations"]
+    codes = {
+        code for item in items for code in (item.get("town_code"), item.get("village_code")) if code
+    }
+    codes |= {
+        str(c[k])
+        for m in report["changes"]
+        for c in m.get("changes", [])
+        if c.get("field") == "village_code"
+        for k in ("from", "to")
+        if c.get(k)
+    }
+    names = await repo.area_names(session, codes)
+    district = await areas_repo.district_name(session)
     audit.record(session, ctx, "ledger.export", "ledger_month", f"{month:%Y-%m}")
-    return workbook(report)
+    return workbook(report, names=names, district=district, generated_at=ctx.now)
 
 
 async def list_reviews(session: AsyncSession, limit: int, cursor: str | None) -> Page[ReviewOut]:

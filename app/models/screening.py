@@ -88,6 +88,8 @@ class ScreeningImportError(Base):
     row_number: Mapped[int] = mapped_column(Integer, nullable=False)
     column: Mapped[str] = mapped_column(String(40), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
+    # What the file held in that column (at most 200 characters), shown beside the reason.
+    value: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_screening_import_errors_import_row", "import_id", "row_number"),)
 

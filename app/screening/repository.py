@@ -80,16 +80,18 @@ async def get_import_for_update(
 
 async def import_errors_page(
     session: AsyncSession, import_id: uuid.UUID, after_id: int, limit: int
-) -> list[tuple[int, int, str, str]]:
-    """Rejected rows after `after_id` in insertion (= file) order: (id, row, column, reason)."""
+) -> list[tuple[int, int, str, str, str]]:
+    """Rejected rows after `after_id` in insertion (= file) order:
+    (id, row, column, reason, rejected value)."""
     rows = await session.execute(
         text(
-            'SELECT id, row_number, "column", reason FROM screening_import_errors '
+            "SELECT id, row_number, \"column\", reason, coalesce(value, '') "
+            "FROM screening_import_errors "
             "WHERE import_id = :imp AND id > :after ORDER BY id LIMIT :lim"
         ),
         {"imp": import_id, "after": after_id, "lim": limit},
     )
-    return [(int(i), int(r), c, reason) for i, r, c, reason in rows.tuples()]
+    return [(int(i), int(r), c, reason, v) for i, r, c, reason, v in rows.tuples()]
 
 
 # ------------------------------------------------------------------------------ records

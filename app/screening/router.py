@@ -16,6 +16,7 @@ from app.kit.clock import ClockDep, local_today
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, Page
 from app.kit.records import out_of
+from app.kit.spreadsheet import XLSX_MEDIA_TYPE
 from app.kit.types import Timestamp
 from app.screening import service
 from app.screening.imports.rows import SchoolStatus
@@ -121,20 +122,40 @@ def _import_out(imp: Any, now: datetime) -> ImportOut:
     "/imports/{import_id}/errors",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/csv": {}}, "description": "row,column,reason"},
+        200: {
+            "content": {XLSX_MEDIA_TYPE: {}, "text/csv": {}},
+            "description": "行号, 列名, 填写内容, 错误原因 (row, column, rejected value, reason)",
+        },
         **error_responses(401, 404, 422),
     },
 )
 async def get_screening_import_errors(
-    import_id: uuid.UUID, request: Request, session: SessionDep, principal: CurrentPrincipal
-) -> StreamingResponse:
-    """The rejected rows of an import as CSV: row, column, reason."""
+    import_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    clock: ClockDep,
+    format: Annotated[Literal["xlsx", "csv"], Query(description="xlsx (default) or csv")] = "xlsx",
+    encoding: Annotated[
+        Literal["utf-8", "gb18030"],
+        Query(description="CSV only: utf-8 (with BOM, default) or gb18030"),
+    ] = "utf-8",
+) -> Response:
+    """The rejected rows of an import, Chinese headers: row, column, the value the file held
+    and the reason; as a workbook (default) or CSV (UTF-8 or GB18030)."""
+    if format == "xlsx":
+        content = await service.import_errors_xlsx(session, principal, import_id, clock.now())
+        return Response(
+            content,
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="errors-{import_id}.xlsx"'},
+        )
     lines = await service.import_errors_csv(
-        session, principal, import_id, request.app.state.sessionmaker
+        session, principal, import_id, request.app.state.sessionmaker, encoding
     )
     return StreamingResponse(
         lines,
-        media_type="text/csv; charset=utf-8",
+        media_type=f"text/csv; charset={encoding}",
         headers={"Content-Disposition": f'attachment; filename="errors-{import_id}.csv"'},
     )
 

@@ -17,16 +17,26 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.areas import repository as areas_repo
 from app.auth.principal import Principal
 from app.auth.roles import AREA_OFFICERS, DISTRICT_AND_TOWNS, Role
 from app.config import Settings
 from app.errors import Forbidden
 from app.kit import audit
+from app.kit.clock import DISTRICT_TZ
 from app.kit.crypto import KeyRing
-from app.kit.spreadsheet import csv_field
+from app.kit.spreadsheet import (
+    Column,
+    OfficeSheet,
+    book_bytes,
+    csv_field,
+    office_book,
+    title_line,
+)
 from app.models import AGE_BANDS, SCHOOL_STAGES, ScreeningImport
 from app.screening import repository as repo
 from app.screening.errors import AreaNotFound, ImportFinished, ImportNotFound, RecordNotFound
+from app.screening.imports.template import ZH_BY_FIELD
 from app.screening.imports.upload import receive_upload
 from app.screening.projection import project
 from app.screening.referrals import service as referrals
@@ -162,36 +172,84 @@ async def cancel_import(
     return imp
 
 
+ERROR_COLUMNS: Final = (
+    Column("行号", "int", width=8),
+    Column("列名", width=18),
+    Column("填写内容", width=28),
+    Column("错误原因", width=60),
+)
+"""The error report's columns: the row, the template's Chinese column name, the value the file
+held (an ID number masked) and the reason — what a village director needs to fix the row."""
+ERROR_PAGE: Final = 5000
+
+
+def _error_row(column: str, value: str, reason: str) -> tuple[str, str, str]:
+    return (ZH_BY_FIELD.get(column, column), value, reason)
+
+
 async def import_errors_csv(
     session: AsyncSession,
     principal: Principal,
     import_id: uuid.UUID,
     sessionmaker: async_sessionmaker[AsyncSession],
+    encoding: str = "utf-8",
 ) -> AsyncIterator[bytes]:
-    """The rejected rows as CSV (UTF-8 with BOM, for Excel): row, column, reason.
+    """The rejected rows as CSV with Chinese headers: 行号, 列名, 填写内容, 错误原因. UTF-8 with a
+    BOM (Excel then detects it), or GB18030 (older WPS and Excel of Chinese offices).
 
-    A reason may quote the file's own text (a value that looks like a formula): every field
-    goes through `csv_field`, which writes it as text (`app/kit/spreadsheet.py`).
+    A value or reason may quote the file's own text (a value that looks like a formula): every
+    field goes through `csv_field`, which writes it as text (`app/kit/spreadsheet.py`).
 
     The body streams after the request's transaction has ended, so it reads page by page in
     sessions of its own (memory stays flat however many rows were rejected).
     """
     await get_import(session, principal, import_id)
+    bom = "\ufeff" if encoding == "utf-8" else ""
 
     async def lines() -> AsyncIterator[bytes]:
-        yield "\ufeffrow,column,reason\r\n".encode()
+        yield (bom + ",".join(c.label for c in ERROR_COLUMNS) + "\r\n").encode(encoding)
         after = 0
         while True:
             async with sessionmaker() as s:
-                page = await repo.import_errors_page(s, import_id, after, 5000)
+                page = await repo.import_errors_page(s, import_id, after, ERROR_PAGE)
             if not page:
                 return
             after = page[-1][0]
             yield "".join(
-                f"{r},{csv_field(c)},{csv_field(reason)}\r\n" for _, r, c, reason in page
-            ).encode()
+                f"{r}," + ",".join(csv_field(x) for x in _error_row(c, v, reason)) + "\r\n"
+                for _, r, c, reason, v in page
+            ).encode(encoding)
 
     return lines()
+
+
+async def import_errors_xlsx(
+    session: AsyncSession, principal: Principal, import_id: uuid.UUID, now: datetime
+) -> bytes:
+    """The rejected rows as an office workbook (the default report): title row with the
+    district, the file and the time; frozen header; the same columns as the CSV."""
+    imp = await get_import(session, principal, import_id)
+    book = office_book()
+    sheet = OfficeSheet(
+        book,
+        "错误行",
+        ERROR_COLUMNS,
+        title=title_line(
+            f"摸排导入错误报告（{imp.file_name}）",
+            district=await areas_repo.district_name(session),
+            period=f"{imp.created_at.astimezone(DISTRICT_TZ):%Y-%m-%d %H:%M} 上传",
+            generated_at=now,
+        ),
+    )
+    after = 0
+    while True:
+        page = await repo.import_errors_page(session, import_id, after, ERROR_PAGE)
+        if not page:
+            break
+        after = page[-1][0]
+        for _, r, c, reason, v in page:
+            sheet.row([r, *_error_row(c, v, reason)])
+    return book_bytes(book)
 
 
 # ------------------------------------------------------------------------------ records

@@ -21,23 +21,16 @@ from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
-from app.auth.roles import Role
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.glossary import zh_map
 from app.kit.spreadsheet import safe_row
 from app.kit.stats import ratio
 from app.training import repository as repo
 from app.training.auth import TRAINEES
 from app.training.schemas import CoverageOut, RoleCoverage, TownCoverage
 
-ROLE_ZH: dict[str, str] = {
-    Role.TOWN_SUPERVISOR: "儿童督导员",
-    Role.VILLAGE_DIRECTOR: "儿童主任",
-    Role.INSTITUTION_STAFF: "福利院工作人员",
-    Role.PROTECTION_STAFF: "保护中心工作人员",
-    Role.COUNSELLOR: "心理咨询师",
-    Role.CASE_WORKER: "社会工作者",
-}
+ROLE_ZH = zh_map("staff_role")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from app.errors import Conflict, ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
+from app.kit.glossary import zh_map
 from app.kit.pagination import Page, page_of
 from app.kit.record_check import RecordCheck, reject_future, standing_out
 from app.kit.secrets import hash_client_secret, new_client_id, new_client_secret
@@ -42,7 +43,7 @@ ROLE_LEVEL: dict[str, str] = {
     Role.PROTECTION_STAFF: "district",  # the district's protection centre
     Role.CASE_WORKER: "district",  # contracted by the district; reach bound to their agency's cases
 }
-LEVEL_ZH = {"district": "区", "town": "镇街", "village": "村居"}
+LEVEL_ZH = zh_map("area_level")
 
 
 async def _check_role_area(session: AsyncSession, role: str, area_code: str) -> None:

@@ -28,7 +28,7 @@ log = logging.getLogger("app.worker")
 
 async def main() -> None:
     settings = get_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.console_log_format)
     register_extra_job_modules(settings)
     audit_chain.configure(audit_chain.ChainKeys.from_settings(settings))
     metrics = Metrics()

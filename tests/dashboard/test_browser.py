@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,17 @@ async def metrics(p: Page) -> dict[str, tuple[str, str]]:
     return {m: (v, t) for m, v, t in items}
 
 
+MONEY_FIELDS = ("spent", "paid")
+
+
+def money_text(value: str) -> str:
+    """As the page writes money (Intl.NumberFormat zh-CN): 元, or 万元 from 10,000 on."""
+    n = Decimal(value)
+    if abs(n) >= 10000:
+        return f"{(n / 10000).quantize(Decimal('0.01'), ROUND_HALF_UP):,} 万元"
+    return f"{n.quantize(Decimal('0.01'), ROUND_HALF_UP):,} 元"
+
+
 def expected_text(field: str, value: Any) -> str:
     if value is None:
         return "—"
@@ -178,6 +190,10 @@ def expected_text(field: str, value: Any) -> str:
         return "是" if value else "否"
     if field == "ratio":
         return f"{value * 100:.1f}%"
+    if field in MONEY_FIELDS:
+        return money_text(value)
+    if isinstance(value, int):
+        return f"{value:,}"  # separators: 1,346 not 1346
     return str(value)
 
 
@@ -307,10 +323,17 @@ async def test_town_supervisor_sees_only_their_town(browser: Any, service: Servi
         str(api["sections"]["areas"]["villages_without_director"])
     )
     if "visits" in api["sections"]:
-        towns = await page.eval_on_selector_all(
-            "#coverage-chart [data-town]", "els => els.map(e => e.dataset.town)"
+        # Their villages, one bar each, the lowest coverage first (not one bar for the town).
+        assert await page.eval_on_selector_all("#coverage-chart [data-town]", "e => e.length") == 0
+        bars = await page.eval_on_selector_all(
+            "#coverage-chart [data-village]", "els => els.map(e => e.dataset.village)"
         )
-        assert towns == ["110115001"]
+        villages = api["sections"]["visits"]["villages"]
+        assert villages
+        assert sorted(bars) == sorted(v["code"] for v in villages)
+        ratio = {v["code"]: 2 if v["ratio"] is None else v["ratio"] for v in villages}
+        assert [ratio[b] for b in bars] == sorted(ratio[b] for b in bars)
+        assert (await page.text_content("#coverage-title") or "").endswith("（按村居）")
     assert await page.is_hidden("#spending-card")
     await page.screenshot(path=str(ARTIFACTS / "dashboard-town-supervisor.png"), full_page=True)
     p.assert_no_errors()
@@ -376,3 +399,121 @@ def test_the_page_loads_nothing_from_elsewhere(service: Service) -> None:
     js = httpx.get(f"{service.url}/dashboard/static/dashboard.js")
     assert js.status_code == 200
     assert "最后更新" in js.text
+
+
+# ------------------------------------------------------------------- trends (issue 29)
+
+TRENDS = ("trend-coverage", "trend-ledger", "trend-incidents", "trend-spending")
+DESKTOP_768 = {"width": 1366, "height": 768}
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of two CSS `rgb(r, g, b)` colours."""
+
+    def lum(css: str) -> float:
+        r, g, b = (int(x) / 255 for x in re.findall(r"\d+", css)[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP_768, PHONE], ids=["1366x768", "390x844"])
+async def test_trend_charts_with_their_tables(
+    browser: Any, service: Service, viewport: dict[str, int], tmp_path: Path
+) -> None:
+    p = await open_page(browser, viewport)
+    await login(p, service, "admin")
+    page = p.page
+    api = service.summary("admin")
+    trends = api["sections"]["trends"]
+    months = trends["months"]
+    assert len(months) == 12
+    for chart in TRENDS:
+        assert await page.is_visible(f"#{chart}-card")
+        columns = await page.eval_on_selector_all(
+            f"[data-chart={chart}] [data-month]", "els => els.map(e => e.dataset.month)"
+        )
+        assert columns == months, chart
+        # The table alternative: one row per month.
+        rows = await page.eval_on_selector_all(f"#{chart}-table tbody tr", "els => els.length")
+        assert rows == 12, chart
+        assert await page.is_visible(f"#{chart}-card details.table-alt summary")
+    # The legend names the target; the coverage table carries the API's figures.
+    assert "目标 100.0%" in (await page.text_content("#trend-coverage-legend") or "")
+    last = await page.eval_on_selector_all(
+        "#trend-coverage-table tbody tr:last-child td", "els => els.map(e => e.textContent)"
+    )
+    point = trends["visit_coverage"][-1]
+    assert last[:3] == [months[-1], f"{point['due']:,}", f"{point['visited']:,}"]
+    # The coverage bars: sorted by value, target line and legend, colour only below target.
+    bars = await page.eval_on_selector_all(
+        "#coverage-chart [data-town]",
+        "els => els.map(e => [e.dataset.ratio, !!e.querySelector('.fill.below'),"
+        " !!e.querySelector('.target')])",
+    )
+    assert len(bars) == len(api["sections"]["visits"]["towns"])
+    values = [2.0 if r == "" else float(r) for r, _, _ in bars]
+    assert values == sorted(values)
+    for (r, below, has_target), v in zip(bars, values, strict=True):
+        assert has_target
+        assert below == (r != "" and v < trends["visit_target"])
+    assert await page.eval_on_selector_all("#coverage-table tbody tr", "e => e.length") == len(bars)
+    # Readable text: nothing in the charts below 12 px, nothing wider than the screen.
+    sizes = await page.eval_on_selector_all(
+        ".hbar .name, .hbar .value, .columns .month, .legend",
+        "els => els.filter(e => e.offsetParent).map(e => parseFloat(getComputedStyle(e).fontSize))",
+    )
+    assert sizes
+    assert min(sizes) >= 12
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    # WCAG AA: badges and muted text 4.5:1, chart colours 3:1 against their track.
+    colours = await page.evaluate(
+        """() => {
+          const probe = (cls, tag) => {
+            const e = document.createElement(tag || "span");
+            e.className = cls; e.textContent = "x";
+            document.getElementById("board-view").append(e);
+            const s = getComputedStyle(e);
+            const out = [s.color, s.backgroundColor];
+            e.remove();
+            return out;
+          };
+          return {warn: probe("badge warn"), danger: probe("badge danger"),
+                  muted: probe("muted", "p"), below: probe("s-below")};
+        }"""
+    )
+    assert contrast(*colours["warn"]) >= 4.5
+    assert contrast(*colours["danger"]) >= 4.5
+    assert contrast(colours["muted"][0], "rgb(255, 255, 255)") >= 4.5
+    assert contrast(colours["below"][1], "rgb(228, 233, 239)") >= 3
+    name = "desktop-1366x768" if viewport is DESKTOP_768 else "phone-390x844"
+    await page.screenshot(path=str(tmp_path / f"dashboard-{name}.png"), full_page=True)
+    assert (tmp_path / f"dashboard-{name}.png").stat().st_size > 10_000
+    p.assert_no_errors()
+
+
+async def test_a_skeleton_shows_while_the_figures_load(browser: Any, service: Service) -> None:
+    import asyncio
+
+    p = await open_page(browser, DESKTOP_768)
+    page = p.page
+
+    async def slow(route: Any) -> None:
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await page.route("**/api/v1/dashboard/summary*", slow)
+    await page.goto(f"{service.url}/dashboard")
+    await page.fill("#username", "leader")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#login-button")
+    await page.locator("#skeleton").wait_for(state="visible")
+    assert await page.get_attribute("#skeleton", "aria-busy") == "true"
+    await page.locator("#last-updated").filter(has_text=re.compile(r"\d\d:\d\d:\d\d")).wait_for()
+    assert await page.is_hidden("#skeleton")
+    p.assert_no_errors()

@@ -207,6 +207,7 @@ async def test_sections_are_those_wired_in_display_order(
     assert list(body["sections"]) == [
         "areas",
         "children",
+        "trends",
         "visits",
         "follow_ups",
         "incidents",

@@ -63,7 +63,7 @@ async def test_ledger_export_writes_a_formula_like_name_as_text(
     ]
     assert (moved.data_type, moved.value) == ("s", "'" + LINK)
     # The counts stay numbers.
-    totals = {row[0].value: row[2] for row in wb["汇总"].iter_rows(min_row=5) if row[0].value}
+    totals = {row[0].value: row[2] for row in wb["汇总"].iter_rows(min_row=3) if row[0].value}
     assert totals["合计"].data_type == "n"
 
 
@@ -108,7 +108,11 @@ async def test_error_report_csv_writes_a_formula_like_reason_as_text(
         ]
     )
     await session.flush()
-    r = await client.get(f"/api/v1/screening/imports/{imp.id}/errors", headers=auth("admin"))
+    r = await client.get(
+        f"/api/v1/screening/imports/{imp.id}/errors",
+        params={"format": "csv"},
+        headers=auth("admin"),
+    )
     assert r.status_code == 200, r.text
     lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert lines[1:] == [["2", "name", "'" + LINK], ["3", "name", "'-1+2"]]
+    assert lines[1:] == [["2", "姓名", "", "'" + LINK], ["3", "姓名", "", "'-1+2"]]

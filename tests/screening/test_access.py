@@ -384,10 +384,12 @@ async def test_town_supervisor_upload_rejects_rows_outside_the_town(
         committed_client, h, committed_engine, settings, clock, csv_bytes(rows)
     )
     assert (body["inserted"], body["rejected"]) == (1, 1)
-    errors = await committed_client.get(f"/api/v1/screening/imports/{body['id']}/errors", headers=h)
+    errors = await committed_client.get(
+        f"/api/v1/screening/imports/{body['id']}/errors", params={"format": "csv"}, headers=h
+    )
     [_, line] = list(csv.reader(io.StringIO(errors.content.decode("utf-8-sig"))))
-    assert line[:2] == ["3", "village_code"]
-    assert "不在您的辖区" in line[2]
+    assert line[:3] == ["3", "现居住村居代码", VILLAGE3]
+    assert "不在您的辖区" in line[3]
     # the import is visible to its uploader and the district, not to another town or a village
     url = f"/api/v1/screening/imports/{body['id']}"
     assert (await committed_client.get(url, headers=auth("admin"))).status_code == 200

@@ -58,7 +58,7 @@ async def test_the_child_yields_the_chunks_a_thread_yields(
     assert sum(c.staged for c in in_child) == 148
     errors = [e for c in in_child for e in c.errors]
     assert errors == [e for c in in_thread for e in c.errors]
-    assert [(r, col) for r, col, _ in errors] == [(9, "village_code"), (92, "id_number")]
+    assert [(r, col) for r, col, _, _ in errors] == [(9, "village_code"), (92, "id_number")]
     assert "与第5行重复" in errors[1][2]
 
 

@@ -90,7 +90,9 @@ async def test_crash_after_two_chunks_then_resume(
         0,
     )
     assert done["rejected"] == 1  # the repeat of row 3 is still recognised after the restart
-    errors = await committed_client.get(f"/api/v1/screening/imports/{import_id}/errors", headers=h)
+    errors = await committed_client.get(
+        f"/api/v1/screening/imports/{import_id}/errors", params={"format": "csv"}, headers=h
+    )
     assert "与第3行重复" in errors.content.decode("utf-8-sig")
     assert await _stored(committed_engine, names) == 10
 

@@ -93,15 +93,17 @@ async def test_rules_and_boundaries(
     assert (await _one(committed_client, h, age15["name"]))["age_at_screening"] == 15
     assert (await _one(committed_client, h, no_id["name"]))["id_number"] is None
 
-    errors = await committed_client.get(f"/api/v1/screening/imports/{body['id']}/errors", headers=h)
+    errors = await committed_client.get(
+        f"/api/v1/screening/imports/{body['id']}/errors", params={"format": "csv"}, headers=h
+    )
     assert errors.status_code == 200
     assert errors.headers["content-type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(errors.content.decode("utf-8-sig"))))
-    assert lines[0] == ["row", "column", "reason"]
-    by_row = {int(r): (c, reason) for r, c, reason in lines[1:]}
-    assert by_row[10] == ("birth_date", "出生日期与身份证号不一致")
-    assert by_row[11][0] == "id_number"
-    assert by_row[12][0] == "village_code"
+    assert lines[0] == ["行号", "列名", "填写内容", "错误原因"]
+    by_row = {int(r): (c, reason) for r, c, _, reason in lines[1:]}
+    assert by_row[10] == ("出生日期", "出生日期与身份证号不一致")
+    assert by_row[11][0] == "身份证号"
+    assert by_row[12][0] == "现居住村居代码"
     assert "110115009009" in by_row[12][1]
 
 
@@ -126,9 +128,14 @@ async def test_same_child_twice_in_a_file_rejects_the_second_naming_the_first(
         committed_client, h, committed_engine, settings, clock, csv_bytes(rows)
     )
     assert (body["inserted"], body["rejected"]) == (3, 2)
-    errors = await committed_client.get(f"/api/v1/screening/imports/{body['id']}/errors", headers=h)
+    errors = await committed_client.get(
+        f"/api/v1/screening/imports/{body['id']}/errors", params={"format": "csv"}, headers=h
+    )
     lines = list(csv.reader(io.StringIO(errors.content.decode("utf-8-sig"))))[1:]
-    assert lines == [["4", "id_number", "与第2行重复"], ["6", "name", "与第5行重复"]]
+    assert [[r, c, reason] for r, c, _, reason in lines] == [
+        ["4", "身份证号", "与第2行重复"],
+        ["6", "姓名", "与第5行重复"],
+    ]
     # the first occurrence is the one stored
     r = await committed_client.get(
         "/api/v1/screening/records", headers=h, params={"q": first["id_number"]}

@@ -40,7 +40,8 @@ def _due(scope: Scope) -> Any:
 async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     visited = exists().where(VISITS.c.child_id == Child.id, VISITS.c.visit_month == scope.month)
     village = Area.__table__.alias("village")
-    coverage = _tally(await _due_by_village(session, scope, village, visited))
+    rows = list(await _due_by_village(session, scope, village, visited))
+    coverage = _tally(rows)
     towns = await _towns(session, scope, coverage)
     not_visited = await _not_visited(session, scope, village, visited)
     due_total, visited_total = sum(coverage.due.values()), sum(coverage.visited.values())
@@ -50,6 +51,11 @@ async def visits(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         "visited": visited_total,
         "ratio": ratio(visited_total, due_total),
         "towns": towns,
+        # Every village of the scope with children due (a town supervisor's chart).
+        "villages": [
+            {"code": code, "name": name, "due": int(d), "visited": int(v), "ratio": ratio(v, d)}
+            for _, code, name, d, v in sorted(rows, key=lambda r: r[1])
+        ],
         "villages_behind_count": len(coverage.behind),
         "villages_behind": coverage.behind[:LIST_LIMIT],
         "not_visited_count": due_total - visited_total,

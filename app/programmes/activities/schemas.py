@@ -8,21 +8,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.glossary import zh_map
 from app.kit.types import Date
 
 ActivityKind = Literal[
     "reading", "study", "arts", "sports", "outing", "festival", "safety", "other"
 ]
-KIND_ZH = {
-    "reading": "阅读",
-    "study": "学业辅导",
-    "arts": "文艺",
-    "sports": "体育",
-    "outing": "外出参观",
-    "festival": "节日活动",
-    "safety": "安全教育",
-    "other": "其他",
-}
+KIND_ZH = zh_map("community_activity")
 
 
 class ActivityCreate(BaseModel):

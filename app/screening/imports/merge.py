@@ -322,8 +322,8 @@ async def apply_chunk(
         raw = await raw_connection(session)
         await raw.copy_records_to_table(
             "screening_import_errors",
-            records=[(import_id, r, c, reason) for r, c, reason in chunk.errors],
-            columns=("import_id", "row_number", "column", "reason"),
+            records=[(import_id, r, c, reason, value) for r, c, reason, value in chunk.errors],
+            columns=("import_id", "row_number", "column", "reason", "value"),
         )
     await session.execute(
         text(

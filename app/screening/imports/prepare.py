@@ -50,7 +50,7 @@ from app.screening.imports.rows import (
     identity_key,
 )
 from app.screening.imports.rows import validate_row as _validate_row
-from app.screening.imports.table import open_table
+from app.screening.imports.table import RawValue, open_table
 
 # The columns of a staged row's tuple (`stage_tuple`), in order.
 ROW_COLUMNS: Final[tuple[str, ...]] = (
@@ -128,6 +128,17 @@ class PrepareContext:
     skip_through_row: int = 0  # rows up to here were merged by an earlier attempt
 
 
+def shown_value(column: str, value: RawValue) -> str:
+    """A rejected cell as the error report shows it: text, at most 200 characters; an ID
+    number of 18 characters masked as everywhere else (`110115********123X`)."""
+    if value is None:
+        return ""
+    text = value.isoformat() if isinstance(value, date) else str(value).strip()
+    if column == "id_number" and len(text) == 18:
+        return mask(text)
+    return text[:200]
+
+
 @dataclass
 class PreparedChunk:
     """One chunk's outcome: its valid rows as a binary COPY payload, error tuples and counts."""
@@ -136,7 +147,8 @@ class PreparedChunk:
     rows: int = 0
     staged: int = 0  # valid rows in `copy_data`
     copy_data: bytes = b""
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
+    # (row, column, reason, the rejected value as the file held it)
+    errors: list[tuple[int, str, str, str]] = field(default_factory=list)
     rejected: int = 0
     flagged: int = 0
     progress: float = 0.0
@@ -472,7 +484,10 @@ def prepare_chunks(ctx: PrepareContext) -> Iterator[PreparedChunk]:
                 out.rows += 1
                 if isinstance(checked, RejectedRow):
                     out.rejected += 1
-                    out.errors.extend(checked.errors)
+                    out.errors.extend(
+                        (e.row_number, e.column, e.reason, shown_value(e.column, raw.get(e.column)))
+                        for e in checked.errors
+                    )
                 else:
                     if checked.flags:
                         out.flagged += 1

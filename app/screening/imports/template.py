@@ -59,6 +59,25 @@ HEADER_TO_FIELD: Final[dict[str, str]] = {
     **{c.zh: c.field for c in COLUMNS},
 }
 
+TEXT_FIELDS: Final = ("id_number", "hukou_code", "village_code", "guardian_phone")
+"""Columns written as text in the xlsx template (an ID number must not become 1.10115E+17)."""
+TEMPLATE_ROWS: Final = 1000
+"""Rows of the xlsx template pre-formatted (text columns) and with dropdowns."""
+CHOICES: Final[dict[str, tuple[str, ...]]] = {
+    c.field: tuple(c.note.split("/"))
+    for c in COLUMNS
+    if c.field
+    in (
+        "gender",
+        "accompanied_by",
+        "father_can_guard",
+        "mother_can_guard",
+        "school_status",
+        "stated_classification",
+    )
+}
+"""The coded columns' accepted values (their note, `男/女`), offered as dropdowns."""
+
 _EXAMPLE_ROW: Final[tuple[str, ...]] = (
     "示例儿童",
     "",
@@ -101,6 +120,7 @@ def template_xlsx(*, chinese: bool = True, example: bool = False) -> bytes:
     from openpyxl.comments import Comment
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
     ws = wb.active
@@ -115,9 +135,27 @@ def template_xlsx(*, chinese: bool = True, example: bool = False) -> bytes:
         ws.column_dimensions[get_column_letter(col)].width = max(12, 2 * len(column.zh) + 4)
     if example:
         ws.append(safe_row(_EXAMPLE_ROW))
-    # ID numbers and codes must stay text, or Excel turns them into rounded numbers.
-    for field in ("id_number", "hukou_code", "village_code", "guardian_phone"):
-        ws.column_dimensions[get_column_letter(FIELDS.index(field) + 1)].number_format = "@"
+    # ID numbers, codes and phone numbers must stay text, or Excel turns an 18-digit ID into
+    # 1.10115E+17 and loses its last digits: the column and each of its first rows are
+    # formatted as text (`@`), which Excel, WPS and LibreOffice all honour when typing/pasting.
+    for field in TEXT_FIELDS:
+        col = FIELDS.index(field) + 1
+        ws.column_dimensions[get_column_letter(col)].number_format = "@"
+        for r in range(2, TEMPLATE_ROWS + 2):
+            ws.cell(row=r, column=col).number_format = "@"
+    # Coded columns: a dropdown of the accepted values (a typo is refused at typing time).
+    for field, choices in CHOICES.items():
+        letter = get_column_letter(FIELDS.index(field) + 1)
+        dv = DataValidation(
+            type="list",
+            formula1='"' + ",".join(choices) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="无效的值",
+            error=f"{ZH_BY_FIELD[field]}应为：{'/'.join(choices)}",
+        )
+        dv.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+        ws.add_data_validation(dv)
     ws.freeze_panes = "A2"
     out = io.BytesIO()
     wb.save(out)

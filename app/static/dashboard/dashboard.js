@@ -11,24 +11,15 @@
   const DISTRICT_ROLES = ["district_admin", "district_leader", "auditor"];
   const FULL_INCIDENT_READERS = ["district_admin", "auditor"];
 
+  // Labels come from the service's one glossary (app/kit/glossary.py, served as
+  // /dashboard/glossary.js): the page spells every code as the exports and the API do.
+  const G = window.GLOSSARY || {};
+  const zhOf = (group) => Object.fromEntries(Object.entries(G[group] || {}).map(([c, l]) => [c, l.zh]));
   const ZH = {
-    category: {
-      orphan: "孤儿",
-      de_facto_unsupported: "事实无人抚养儿童",
-      poor_family_seriously_ill: "贫困家庭重病儿童",
-      poor_family_disabled: "贫困家庭重残儿童",
-    },
-    placement: { dispersed: "社会散居", institution: "机构养育" },
-    status: {
-      reported: "已报告", acknowledged: "已受理", investigating: "调查中",
-      intervening: "干预中", closed: "已结案", draft: "草稿",
-    },
-    kind: {
-      sexual_abuse: "性侵害", physical_abuse: "身体伤害", bullying: "欺凌",
-      unexplained_injury: "不明原因伤害", neglect: "疏于照料", abandonment: "遗弃",
-      trafficking: "拐卖", begging: "流浪乞讨", self_harm: "自伤自残",
-      minor_pregnancy: "未成年人怀孕", domestic_violence: "家庭暴力", other: "其他",
-    },
+    category: zhOf("category"),
+    placement: zhOf("placement"),
+    status: zhOf("incident_status"),
+    kind: zhOf("incident_kind"),
     // The nine situations of the 2020 opinion on mandatory reporting (art. 4), shortened;
     // the full wording is the title of each line and is in the incident's own API.
     situation: {
@@ -42,18 +33,12 @@
       organised_begging: ["八", "被组织乞讨", "发现未成年人被组织乞讨的"],
       other_serious_harm: ["九", "其他严重侵害或面临不法侵害危险", "其他严重侵害未成年人身心健康的情形或未成年人正在面临不法侵害危险的"],
     },
-    followup: {
-      living: "生活", medical: "医疗", education: "教育", guardianship: "监护",
-      psychological: "心理", other: "其他",
-    },
-    followupStatus: { open: "待处理", in_progress: "处理中" },
-    agency: {
-      police: "公安", health: "卫健", education: "教育",
-      disabled_federation: "残联", women_federation: "妇联",
-    },
-    classification: { migrant: "流动儿童", left_behind: "留守儿童", neither: "其他" },
-    childStatus: { active: "在册", continued_schooling: "在册（年满18周岁仍在校）", revoked: "已退出" },
-    gender: { male: "男", female: "女" },
+    followup: zhOf("difficulty"),
+    followupStatus: zhOf("follow_up_status"),
+    agency: zhOf("agency"),
+    classification: zhOf("classification"),
+    childStatus: zhOf("child_status"),
+    gender: zhOf("gender"),
   };
 
   // Headline numbers: [section, field, label, kind, alert-when-positive]
@@ -78,12 +63,12 @@
     ["screening", "total", "摸排儿童", "int", false],
     ["screening", "not_in_school_compulsory_age", "适龄未入学", "int", true],
     ["screening_referrals", "unacknowledged_overdue", "摸排转介逾期未签收", "int", true],
-    ["subsidies", "spent", "本年保障支出（元）", "money", false],
+    ["subsidies", "spent", "本年保障支出", "money", false],
     ["pairings", "active", "爱心妈妈结对", "int", false],
     ["pairings", "unmatched_wishes", "待结对儿童", "int", true],
     ["parent_classes", "families_this_year", "本年参加家长课堂的家庭", "int", false],
     ["education_aid", "children_paid", "本年教育帮扶儿童", "int", false],
-    ["education_aid", "paid", "本年教育帮扶金额（元）", "money", false],
+    ["education_aid", "paid", "本年教育帮扶金额", "money", false],
     ["holiday_gifts", "not_delivered", "节日礼品未送达", "int", true],
     ["community_activities", "children_without_activity", "本年未参加社区活动的儿童", "int", true],
     ["training", "untrained", "本年未参加培训的工作人员", "int", true],
@@ -117,6 +102,15 @@
   }
 
   const pct = (r) => (r === null || r === undefined ? "—" : (r * 100).toFixed(1) + "%");
+  // Numbers as a Chinese office reads them: separators; money in 元, or 万元 from 10,000 on.
+  const NF = new Intl.NumberFormat("zh-CN");
+  const NF2 = new Intl.NumberFormat("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const num = (v) => (v === null || v === undefined ? "—" : NF.format(Number(v)));
+  function money(v) {
+    if (v === null || v === undefined) return "—";
+    const n = Number(v);
+    return Math.abs(n) >= 10000 ? NF2.format(n / 10000) + " 万元" : NF2.format(n) + " 元";
+  }
   const hhmmss = (d) => d.toTimeString().slice(0, 8);
   function age(hours) {
     if (hours === null || hours === undefined) return "—";
@@ -216,8 +210,10 @@
     $("board-view").hidden = false;
     $("session-bar").hidden = false;
     $("who").textContent = state.me.name;
+    $("skeleton").hidden = false;
     await setupAreas();
     await load();
+    $("skeleton").hidden = true;
     clearInterval(state.timer);
     state.timer = setInterval(load, REFRESH_MS);
   }
@@ -262,7 +258,8 @@
       node.hidden = !sec[node.getAttribute("data-section")];
     });
     renderHeadline(sec);
-    if (sec.visits) renderCoverage(sec.visits);
+    if (sec.visits) renderCoverage(sec.visits, sec.trends ? sec.trends.visit_target : 1);
+    if (sec.trends) renderTrends(sec.trends);
     if (sec.incidents) renderIncidents(sec.incidents);
     if (sec.follow_ups) renderFollowUps(sec.follow_ups);
     if (sec.children) renderChildren(sec.children);
@@ -278,7 +275,8 @@
     for (const [section, field, label, kind, alert] of HEADLINE) {
       if (!sec[section] || sec[section][field] === undefined) continue;
       const v = sec[section][field];
-      const text = kind === "ratio" ? pct(v) : kind === "bool" ? (v ? "是" : "否") : v === null ? "—" : String(v);
+      const text = kind === "ratio" ? pct(v) : kind === "bool" ? (v ? "是" : "否")
+        : kind === "money" ? money(v) : kind === "int" ? num(v) : v === null ? "—" : String(v);
       box.append(el("div", {
         class: "metric" + (alert && Number(v) > 0 ? " alert" : ""),
         "data-metric": section + "." + field,
@@ -287,26 +285,31 @@
     }
   }
 
-  function renderCoverage(v) {
+  // A horizontal bar per town (district) or village (town supervisor), sorted by coverage,
+  // lowest first; the target line and a legend; colour only for the bars below the target.
+  function renderCoverage(v, target) {
     const box = $("coverage-chart");
     box.textContent = "";
-    const towns = v.towns;
-    const rowH = 26, labelW = 120, valueW = 120, width = 760;
-    const barW = width - labelW - valueW;
-    const chart = svg("svg", { viewBox: `0 0 ${width} ${Math.max(towns.length, 1) * rowH + 8}`, role: "presentation" });
-    towns.forEach((t, i) => {
-      const y = i * rowH + 4;
+    const byVillage = state.summary && state.summary.area.level === "town";
+    const items = (byVillage ? v.villages || [] : v.towns).slice()
+      .sort((a, b) => (a.ratio === null ? 2 : a.ratio) - (b.ratio === null ? 2 : b.ratio) || a.code.localeCompare(b.code));
+    $("coverage-title").textContent = byVillage ? "本月探访覆盖率（按村居）" : "本月探访覆盖率（按镇街）";
+    legend("coverage-legend", target);
+    for (const t of items) {
       const r = t.ratio === null ? 0 : t.ratio;
-      const g = svg("g", { "data-town": t.code });
-      g.append(svg("text", { x: 0, y: y + 15 }, t.name));
-      g.append(svg("rect", { class: "track", x: labelW, y, width: barW, height: 18, rx: 3 }));
-      const cls = t.ratio === null ? "bar" : r < 0.6 ? "bar low" : r < 0.9 ? "bar mid" : "bar";
-      g.append(svg("rect", { class: cls, x: labelW, y, width: Math.round(barW * r), height: 18, rx: 3 }));
-      g.append(svg("text", { x: labelW + barW + 8, y: y + 15, "data-ratio": t.ratio === null ? "" : t.ratio },
-        `${pct(t.ratio)}（${t.visited}/${t.due}）`));
-      chart.append(g);
-    });
-    box.append(chart);
+      const below = t.ratio !== null && t.ratio < target;
+      const fill = el("span", { class: "fill" + (below ? " below" : "") });
+      fill.style.width = (r * 100).toFixed(1) + "%";
+      const mark = el("i", { class: "target", title: "目标 " + pct(target) });
+      mark.style.left = (target * 100).toFixed(1) + "%";
+      box.append(el("div", { class: "hbar", [byVillage ? "data-village" : "data-town"]: t.code, "data-ratio": t.ratio === null ? "" : t.ratio },
+        el("span", { class: "name", text: t.name }),
+        el("span", { class: "track" }, fill, mark),
+        el("span", { class: "value", text: `${pct(t.ratio)}（${num(t.visited)}/${num(t.due)}）` })));
+    }
+    if (!items.length) box.append(el("p", { class: "muted", text: "本月无应探访儿童" }));
+    table("coverage-table", [byVillage ? "村居" : "镇街", "应探访", "已探访", "覆盖率"],
+      items.map((t) => [t.name, num(t.due), num(t.visited), pct(t.ratio)]));
 
     const list = $("not-visited");
     list.textContent = "";
@@ -327,6 +330,92 @@
         el("span", { text: `${pct(b.ratio)}（未探访 ${b.not_visited}/${b.due}）` })));
     }
     if (!v.villages_behind.length) behind.append(el("li", { class: "muted", text: "无" }));
+  }
+
+  function legend(id, target, series) {
+    const box = $(id);
+    box.textContent = "";
+    for (const s of series || [{ name: "达到目标", cls: "s-ok" }, { name: "低于目标", cls: "s-below" }]) {
+      box.append(el("span", { class: "key" }, el("i", { class: "swatch " + s.cls }), s.name));
+    }
+    if (target !== null && target !== undefined) {
+      box.append(el("span", { class: "key" }, el("i", { class: "swatch s-target" }), typeof target === "string" ? target : "目标 " + pct(target)));
+    }
+  }
+
+  // A column chart of months: `stack` is a list of {cls, values}; `line` an optional target per
+  // month (a mark on each column); `below(i)` colours a column as below its target.
+  function columns(id, months, stack, opts) {
+    const box = $(id);
+    box.textContent = "";
+    const totals = months.map((_, i) => stack.reduce((sum, s) => sum + (Number(s.values[i]) || 0), 0));
+    const line = opts.line || [];
+    const max = Math.max(1e-9, ...totals, ...line.map((x) => Number(x) || 0), opts.max || 0);
+    months.forEach((m, i) => {
+      const col = el("div", { class: "col", "data-month": m, title: opts.title(i) });
+      const bar = el("div", { class: "stack" });
+      for (const s of stack) {
+        const part = el("span", { class: "seg " + (opts.below && opts.below(i) ? "s-below" : s.cls) });
+        part.style.height = (((Number(s.values[i]) || 0) / max) * 100).toFixed(2) + "%";
+        bar.append(part);
+      }
+      if (line[i] !== null && line[i] !== undefined) {
+        const mark = el("i", { class: "target" });
+        mark.style.bottom = ((Number(line[i]) / max) * 100).toFixed(2) + "%";
+        bar.append(mark);
+      }
+      col.append(el("span", { class: "top", text: opts.top(i) }), bar, el("span", { class: "month", text: Number(m.slice(5)) + "月" }));
+      box.append(col);
+    });
+  }
+
+  function renderTrends(t) {
+    const months = t.months;
+    // Visit coverage against the target.
+    const cov = t.visit_coverage;
+    legend("trend-coverage-legend", t.visit_target);
+    columns("trend-coverage-chart", months, [{ cls: "s-ok", values: cov.map((p) => p.ratio || 0) }], {
+      max: 1, line: months.map(() => t.visit_target),
+      below: (i) => cov[i].ratio !== null && cov[i].ratio < t.visit_target,
+      top: (i) => (cov[i].ratio === null ? "—" : Math.round(cov[i].ratio * 100) + "%"),
+      title: (i) => `${months[i]} 覆盖率 ${pct(cov[i].ratio)}（${cov[i].visited}/${cov[i].due}）`,
+    });
+    table("trend-coverage-table", ["月份", "应探访", "已探访", "覆盖率"],
+      months.map((m, i) => [m, num(cov[i].due), num(cov[i].visited), pct(cov[i].ratio)]));
+    // The ledger by category, stacked.
+    const cats = Object.keys(ZH.category);
+    const catCls = ["c1", "c2", "c3", "c4"];
+    legend("trend-ledger-legend", null, cats.map((c, k) => ({ name: ZH.category[c], cls: catCls[k] })));
+    const size = (i) => cats.reduce((sum, c) => sum + ((t.ledger_by_category[c] || [])[i] || 0), 0);
+    columns("trend-ledger-chart", months, cats.map((c, k) => ({ cls: catCls[k], values: t.ledger_by_category[c] || [] })), {
+      top: (i) => num(size(i)),
+      title: (i) => months[i] + " " + cats.map((c) => `${ZH.category[c]} ${(t.ledger_by_category[c] || [])[i] || 0}`).join("，"),
+    });
+    table("trend-ledger-table", ["月份", ...cats.map((c) => ZH.category[c]), "合计"],
+      months.map((m, i) => [m, ...cats.map((c) => num((t.ledger_by_category[c] || [])[i] || 0)), num(size(i))]));
+    // Incidents reported, with the median hours to acknowledgement.
+    const inc = t.incidents;
+    legend("trend-incidents-legend", null, [{ name: "报告事件数", cls: "s-ok" }]);
+    columns("trend-incidents-chart", months, [{ cls: "s-ok", values: inc.map((p) => p.reported) }], {
+      top: (i) => num(inc[i].reported),
+      title: (i) => `${months[i]} 报告 ${inc[i].reported} 件，受理时长中位数 ${age(inc[i].median_ack_hours)}`,
+    });
+    table("trend-incidents-table", ["月份", "报告事件", "已受理", "受理时长（中位数）"],
+      months.map((m, i) => [m, num(inc[i].reported), num(inc[i].acknowledged), age(inc[i].median_ack_hours)]));
+    // Spending against the monthly budget (district only).
+    const card = $("trend-spending-card");
+    card.hidden = !t.spending;
+    if (t.spending) {
+      const sp = t.spending;
+      legend("trend-spending-legend", "月度预算", [{ name: "当月支出", cls: "s-ok" }]);
+      columns("trend-spending-chart", months, [{ cls: "s-ok", values: sp.map((p) => Number(p.spent)) }], {
+        line: sp.map((p) => (p.budget === null ? null : Number(p.budget))),
+        top: (i) => money(sp[i].spent).replace(" 万元", "万").replace(" 元", ""),
+        title: (i) => `${months[i]} 支出 ${money(sp[i].spent)}，月度预算 ${money(sp[i].budget)}`,
+      });
+      table("trend-spending-table", ["月份", "当月支出", "月度预算"],
+        months.map((m, i) => [m, money(sp[i].spent), money(sp[i].budget)]));
+    }
   }
 
   function renderIncidents(inc) {
@@ -398,7 +487,7 @@
       return [ZH.category[cat], n("dispersed"), n("institution"), c.by_category[cat] || 0];
     });
     rows.push(["合计", c.by_placement.dispersed || 0, c.by_placement.institution || 0, c.total]);
-    table("children-table", ["类别", "社会散居", "机构养育", "合计"], rows);
+    table("children-table", ["类别", ZH.placement.dispersed, ZH.placement.institution, "合计"], rows);
   }
 
   function renderScreening(s) {
@@ -414,8 +503,8 @@
     box.textContent = "";
     const budget = sp.budget === null ? null : Number(sp.budget);
     const head = budget === null
-      ? `${sp.year} 年累计支出 ${sp.spent} 元（未设年度预算）`
-      : `${sp.year} 年预算 ${sp.budget} 元，截至 ${sp.through_month} 累计支出 ${sp.spent} 元（${pct(Number(sp.share_spent))}），结余 ${sp.remaining} 元`;
+      ? `${sp.year} 年累计支出 ${money(sp.spent)}（未设年度预算）`
+      : `${sp.year} 年预算 ${money(sp.budget)}，截至 ${sp.through_month} 累计支出 ${money(sp.spent)}（${pct(Number(sp.share_spent))}），结余 ${money(sp.remaining)}`;
     box.append(el("p", { "data-spent": sp.spent, text: head }));
     if (budget) {
       const bar = el("div", { class: "progress", title: "竖线：按时间进度应达到的支出比例" });
@@ -431,7 +520,7 @@
       const bar = el("div", { class: "progress" }, el("span"));
       bar.firstChild.style.width = ((Number(b.amount) / max) * 100).toFixed(1) + "%";
       box.append(el("div", { class: "spend-row", "data-benefit": b.benefit },
-        el("span", { text: b.benefit_zh }), bar, el("span", { class: "num", text: b.amount + " 元" })));
+        el("span", { text: b.benefit_zh }), bar, el("span", { class: "num", text: money(b.amount) })));
     }
   }
 

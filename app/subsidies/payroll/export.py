@@ -1,60 +1,77 @@
-"""The bank-transfer sheet of a payroll (银行代发, .xlsx, Chinese headers)."""
+"""The bank-transfer sheet of a payroll (银行代发, .xlsx, Chinese headers).
+
+Laid out by `app.kit.spreadsheet.OfficeSheet`: a title row (district, month, generation time),
+a frozen bold header, money as numbers shown `#,##0.00`, ID numbers and bank accounts as text,
+towns by name with their codes in their own column; labels from `app.kit.glossary`.
+"""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.glossary import zh, zh_map
 from app.kit.money import from_fen
-from app.kit.spreadsheet import safe_row
-from app.kit.vocab import CATEGORY_ZH, format_month
+from app.kit.spreadsheet import Column, OfficeSheet, book_bytes, office_book, title_line
+from app.kit.vocab import format_month
 from app.models import PayrollRun
 from app.subsidies.facts import INSTITUTION_TOWN_ZH
 from app.subsidies.payroll import repository as prepo
 
-KIND_ZH = {"regular": "正常发放", "adjustment": "补发/扣减"}
+KIND_ZH = zh_map("payroll_line_kind")
 
-EXPORT_HEADERS: Sequence[str] = (
-    "序号",
-    "姓名",
-    "身份证号（脱敏）",
-    "监护人",
-    "银行账号",
-    "金额（元）",
-    "类别",
-    "所属镇街",
-    "发放类型",
-    "所属月份",
-    "说明",
+COLUMNS: Sequence[Column] = (
+    Column("序号", "int", width=6),
+    Column("姓名", width=12),
+    Column("身份证号（脱敏）", "id", width=22),
+    Column("监护人", width=12),
+    Column("银行账号", "id", width=22),
+    Column("金额（元）", "money", width=14),
+    Column("类别", width=20),
+    Column("所属镇街", width=14),
+    Column("发放类型", width=10),
+    Column("所属月份", "code", width=10),
+    Column("说明", width=24),
+    Column("镇街代码", "code", width=12),
 )
+EXPORT_HEADERS: Sequence[str] = tuple(c.label for c in COLUMNS)
 
 
-def _append(sheet: Any, values: list[Any]) -> None:
-    """A row of the sheet, its texts written as text (`app/kit/spreadsheet.py`)."""
-    sheet.append(safe_row(values))
-
-
-async def export_payroll(session: AsyncSession, run: PayrollRun, towns: dict[str, str]) -> bytes:
+async def export_payroll(
+    session: AsyncSession,
+    run: PayrollRun,
+    towns: dict[str, str],
+    *,
+    district: str = "",
+    generated_at: datetime,
+) -> bytes:
     """The bank-transfer sheet (银行代发): one row per line, Chinese headers, a total row.
 
     The account is the guardian's `bank_account` from the ledger, empty when none is recorded.
     """
-    book = Workbook(write_only=True)
-    sheet: Any = book.create_sheet(f"{format_month(run.month)} 生活补贴")
-    title = "已审批" if run.status == "approved" else "草稿（未审批）"
-    _append(sheet, [f"{format_month(run.month)} 困境儿童生活补贴发放表（{title}）"])
-    _append(sheet, list(EXPORT_HEADERS))
+    book = office_book()
+    month = format_month(run.month)
+    state = "已审批" if run.status == "approved" else "草稿（未审批）"
+    sheet = OfficeSheet(
+        book,
+        f"{month} 生活补贴",
+        COLUMNS,
+        title=title_line(
+            f"困境儿童生活补贴发放表（{state}）",
+            district=district,
+            period=month,
+            generated_at=generated_at,
+        ),
+    )
     number = 0
     async for rows in prepo.export_rows(session, run.id):
         for row in rows:
             number += 1
             p = row.payee
-            _append(
-                sheet,
+            sheet.row(
                 [
                     number,
                     p.get("name"),
@@ -62,24 +79,36 @@ async def export_payroll(session: AsyncSession, run: PayrollRun, towns: dict[str
                     p.get("guardian_name") or "",
                     p.get("bank_account") or "",
                     from_fen(row.amount_fen),
-                    CATEGORY_ZH.get(row.category, row.category),
+                    zh("category", row.category),
                     towns.get(row.town_code, row.town_code)
                     if row.town_code
                     else INSTITUTION_TOWN_ZH,
-                    KIND_ZH[row.kind],
+                    KIND_ZH.get(row.kind, row.kind),
                     format_month(row.for_month),
                     row.reason or ("账号未登记" if not p.get("bank_account") else ""),
-                ],
+                    row.town_code or "",
+                ]
             )
-    _append(sheet, ["合计", f"{run.line_count} 笔", "", "", "", from_fen(run.total_fen)])
-    summary: Any = book.create_sheet("汇总")
-    _append(summary, ["类别", "笔数", "金额（元）"])
-    for cat, (n, fen) in sorted(run.totals.get("by_category", {}).items()):
-        _append(summary, [CATEGORY_ZH.get(cat, cat), n, from_fen(fen)])
-    _append(summary, [])
-    _append(summary, ["镇街", "笔数", "金额（元）"])
-    for code, (n, fen) in sorted(run.totals.get("by_town", {}).items()):
-        _append(summary, [towns.get(code, code) if code else INSTITUTION_TOWN_ZH, n, from_fen(fen)])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    sheet.row(["合计", f"{run.line_count} 笔", "", "", "", from_fen(run.total_fen)], bold=True)
+    summary = OfficeSheet(
+        book,
+        "汇总",
+        [
+            Column("汇总方式", width=10),
+            Column("名称", width=22),
+            Column("笔数", "int", width=8),
+            Column("金额（元）", "money", width=16),
+        ],
+        title=title_line(
+            "困境儿童生活补贴发放汇总", district=district, period=month, generated_at=generated_at
+        ),
+    )
+    by_category: dict[str, Any] = run.totals.get("by_category", {})
+    for cat, (n, fen) in sorted(by_category.items()):
+        summary.row(["按类别", zh("category", cat), n, from_fen(fen)])
+    by_town: dict[str, Any] = run.totals.get("by_town", {})
+    for code, (n, fen) in sorted(by_town.items()):
+        name = towns.get(code, code) if code else INSTITUTION_TOWN_ZH
+        summary.row(["按镇街", name, n, from_fen(fen)])
+    summary.row(["合计", "", run.line_count, from_fen(run.total_fen)], bold=True)
+    return book_bytes(book)

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas import repository as areas_repo
 from app.errors import ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
@@ -272,6 +273,12 @@ async def payroll_lines(
 async def export(session: AsyncSession, ctx: RequestContext, month_str: str) -> bytes:
     """The bank-transfer sheet of the month's run (.xlsx); the export is audited."""
     run = await get_payroll(session, month_str)
-    content = await export_payroll(session, run, await repo.town_names(session))
+    content = await export_payroll(
+        session,
+        run,
+        await repo.town_names(session),
+        district=await areas_repo.district_name(session),
+        generated_at=ctx.now,
+    )
     audit.record(session, ctx, "payroll.export", "payroll", run.id, {"month": month_str})
     return content

@@ -14,6 +14,7 @@ from app.errors import ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
+from app.kit.glossary import zh_map
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
 from app.kit.records import out_of
@@ -35,13 +36,7 @@ from app.subsidies.runs import repository as runs_repo
 from app.subsidies.schemas import BenefitLineOut, BenefitRunOut
 from app.subsidies.standards.service import in_force, load_parameters
 
-BENEFIT_ZH = {
-    "living_allowance": "生活补贴",
-    "medical_reimbursement": "医疗报销",
-    "education_grant": "助学金",
-    "holiday_condolence": "节日慰问",
-    "adult_orphan_placement": "成年孤儿安置",
-}
+BENEFIT_ZH = zh_map("benefit")
 
 
 async def _benefit_run(
