@@ -8,7 +8,10 @@
   `Referrer-Policy: no-referrer`; on HTML pages a Content-Security-Policy with
   `frame-ancestors 'none'` (a page that sets its own, like /dashboard, keeps it);
   `Cache-Control: no-store` on every /api/ answer (tokens, children, records, incidents,
-  referrals ...) unless the route set a cache policy of its own.
+  referrals ...) unless the route set a cache policy of its own, and
+  `Vary: Accept-Language, Authorization` (the answer depends on both).
+- Conditional GETs on /api/: `If-None-Match` naming the answer's ETag → 304 with no body
+  (app/kit/conditional.py).
 - METRICS_PORT: /metrics on a port of its own, which the Service and the ingress do not route
   (Prometheus scrapes the pod). In production /metrics is served there only; in development
   and test also on the main port.
@@ -27,6 +30,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.kit import conditional
 from app.kit.asgi import HttpMiddleware
 
 log = logging.getLogger("app")
@@ -65,23 +69,40 @@ def trusted_proxies(settings: Settings) -> list[str]:
     return out
 
 
+# The answers of /api/ depend on who asks and in which language (problem+json titles, the
+# projection of a record): no shared cache may hand one caller's answer to another.
+API_VARY = "Accept-Language, Authorization"
+
+
 class SecurityHeadersMiddleware(HttpMiddleware):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
+        api = path.startswith("/api/")
+        condition = conditional.if_none_match(scope) if api else None
+        swallowing = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal swallowing
+            if swallowing:  # a 304: its body is dropped; one empty, final body message ends it
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if condition is not None and conditional.not_modified(message, headers, condition):
+                    swallowing = True
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 if headers.get("content-type", "").startswith("text/html"):
                     csp = DOCS_CSP if path in DOCS_PATHS else DEFAULT_PAGE_CSP
                     headers.setdefault("Content-Security-Policy", csp)
                     headers.setdefault("X-Frame-Options", "DENY")
-                if path.startswith("/api/") and "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
-                    if path == "/api/v1/auth/token":
-                        headers["Pragma"] = "no-cache"  # RFC 6749 5.1, for HTTP/1.0 caches
+                if api:
+                    headers.add_vary_header(API_VARY)
+                    if "cache-control" not in headers:
+                        headers["Cache-Control"] = "no-store"
+                        if path == "/api/v1/auth/token":
+                            headers["Pragma"] = "no-cache"  # RFC 6749 5.1, for HTTP/1.0 caches
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
