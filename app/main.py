@@ -183,6 +183,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await app.state.engine.dispose()
 
 
+# ASCII names (generated clients make identifiers of them); each tag's Chinese name and what it
+# covers are its description (app/contract.py TAG_DESCRIPTIONS).
 DOC_TAGS = (
     "health",
     "auth",
@@ -204,11 +206,11 @@ DOC_TAGS = (
     "institution",
     "protection",
     "subsidies",
-    "screening 监测摸排",
+    "screening",
     "programmes",
     "training",
     "charity",
-    "casework 精准帮扶",
+    "casework",
     "dashboard",
 )
 
@@ -239,8 +241,12 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
         # The reading order of the documentation (the routers are included hot paths first).
         openapi_tags=[{"name": name} for name in DOC_TAGS],
+        swagger_ui_init_oauth={"usePkceWithAuthorizationCodeGrant": False},
     )
     _set_state(app, settings, engine, sessionmaker, clock)
+    from app import contract
+
+    contract.install(app)  # the OpenAPI document as partners meet it (security, problems, names)
     errors.install(app)
     wiring.wire()
     _include_routers(app, settings)

@@ -40,7 +40,7 @@ from app.kit.idempotency import IdempotencyKey, create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.types import Timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["casework 精准帮扶"])
+router = APIRouter(prefix="/api/v1", tags=["casework"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {XLSX: {}}, "description": "The month as .xlsx"}

@@ -30,9 +30,7 @@ def upgrade() -> None:
     )
     op.add_column(
         "agency_clients",
-        sa.Column(
-            "webhook_previous_secret_expires_at", sa.DateTime(timezone=True), nullable=True
-        ),
+        sa.Column("webhook_previous_secret_expires_at", sa.DateTime(timezone=True), nullable=True),
     )
 
 
