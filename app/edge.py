@@ -37,16 +37,14 @@ log = logging.getLogger("app")
 
 # A page with no policy of its own loads nothing from anywhere and cannot be framed.
 DEFAULT_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# Swagger UI and ReDoc (FastAPI's pages): their scripts and styles from jsDelivr, one inline
-# script each; the schema from this origin.
+# Swagger UI (app/docs_ui.py): its script, styles and icon from this origin (no CDN), one
+# inline script; the schema from this origin; the token request of its Authorize dialog too.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'none'"
 )
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 
 
 def trusted_proxies(settings: Settings) -> list[str]:

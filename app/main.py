@@ -235,13 +235,12 @@ def create_app(
         description=API_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        # DOCS_ENABLED (default: on except in production).
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # DOCS_ENABLED (default: on except in production). /docs is app/docs_ui.py's (no CDN).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         # The reading order of the documentation (the routers are included hot paths first).
         openapi_tags=[{"name": name} for name in DOC_TAGS],
-        swagger_ui_init_oauth={"usePkceWithAuthorizationCodeGrant": False},
     )
     _set_state(app, settings, engine, sessionmaker, clock)
     from app import contract
@@ -250,6 +249,10 @@ def create_app(
     errors.install(app)
     wiring.wire()
     _include_routers(app, settings)
+    if docs:
+        from app import docs_ui
+
+        docs_ui.install(app, "/openapi.json")
     _add_middleware(app, settings, proxies)
     setup_tracing(app)  # outermost, and only when OTEL_* asks for it
     return app
