@@ -95,13 +95,12 @@ async def offline_docs(browser: Any, service: Service) -> tuple[Page, list[str]]
 async def test_docs_render_every_tag_and_operation_offline(browser: Any, service: Service) -> None:
     p, blocked = await offline_docs(browser, service)
     page = p.page
-    await page.locator(".opblock-tag").first.wait_for(timeout=60_000)
-    await page.locator("#operations-visits-create_visit").wait_for()
+    await page.locator(".opblock").first.wait_for(timeout=120_000)
+    ids = await page.eval_on_selector_all(".opblock", "els => els.map(e => e.id)")
     tags = await page.locator(".opblock-tag").count()
-    operations = await page.locator(".opblock").count()
     assert tags >= 20
-    assert operations >= 150
-    assert await page.locator("#operations-auth-issue_token").count() == 1
+    assert len(ids) >= 150, ids[:5]
+    assert {"operations-visits-create_visit", "operations-auth-issue_token"} <= set(ids), ids[:5]
     # the tag's Chinese name is in its description, the name itself is ASCII
     assert (
         "监测摸排"
@@ -152,7 +151,7 @@ async def test_authorize_works_with_both_grants_offline(
 ) -> None:
     p, blocked = await offline_docs(browser, service)
     page = p.page
-    await page.locator("#operations-auth-who_am_i").wait_for(timeout=60_000)
+    await page.locator("#operations-auth-who_am_i").wait_for(timeout=120_000)
     await _authorize(page, scheme, fields)
     await page.locator(".modal-ux .close-modal").click()
     answer = await _who_am_i(page)
