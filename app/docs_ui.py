@@ -40,8 +40,7 @@ def install(app: FastAPI, openapi_url: str) -> None:
             init_oauth={"appName": "children-daxing-docs", "scopeSeparator": " "},
             swagger_ui_parameters={
                 "displayOperationId": True,
-                "docExpansion": "list",
-                "filter": True,
+                "docExpansion": "none",
                 "persistAuthorization": False,
                 "tryItOutEnabled": False,
             },
