@@ -126,7 +126,7 @@ async def _authorize(page: Any, scheme: str, fields: dict[str, str]) -> None:
     for label, value in fields.items():
         await box.locator(f"input#{label}").fill(value)
     await box.locator("button.authorize").click()
-    await box.locator("button.logout").wait_for(timeout=30_000)
+    await box.get_by_role("button", name="Logout").wait_for(timeout=60_000)
 
 
 async def _who_am_i(page: Any) -> str:
@@ -150,7 +150,10 @@ async def _who_am_i(page: Any) -> str:
         ),
         (
             "AgencyClientCredentials",
-            {"client_id": "demo-police", "client_secret": "demo-police-secret"},
+            {
+                "client_id_clientCredentials": "demo-police",
+                "client_secret_clientCredentials": "demo-police-secret",
+            },
             '"agency": "police"',
         ),
     ],
