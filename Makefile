@@ -5,7 +5,7 @@ UV_VERSION := 0.13.8
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced
 
-.PHONY: run test lint typecheck openapi openapi-check alembic-check check bench clean
+.PHONY: run test lint typecheck openapi openapi-check contract-check alembic-check check bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ openapi: $(STAMP)
 
 openapi-check: $(STAMP)
 	$(BIN)/python -m app.openapi_export --check
+
+## Is openapi/openapi.json usable by a partner (lint + a generated TypeScript client)?
+contract-check: $(STAMP)
+	.ci/check-openapi-contract
 
 alembic-check: $(STAMP)
 	$(BIN)/python -m app.manage alembic-check

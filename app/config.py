@@ -176,6 +176,8 @@ class Settings(BaseSettings):
     # only for tests with a receiver on this machine: admits loopback and private addresses
     # and plain http. Refused in production.
     webhook_allow_private_targets: bool = False
+    # A rotated webhook secret keeps signing (a second signature) for this many hours.
+    webhook_secret_grace_hours: int = Field(default=24, ge=0, le=24 * 30)
 
     # Exposure (app/edge.py). METRICS_PORT > 0: /metrics is served on that port (beside the
     # API, by the API process), which the ingress does not route. In production /metrics is

@@ -8,7 +8,10 @@
   `Referrer-Policy: no-referrer`; on HTML pages a Content-Security-Policy with
   `frame-ancestors 'none'` (a page that sets its own, like /dashboard, keeps it);
   `Cache-Control: no-store` on every /api/ answer (tokens, children, records, incidents,
-  referrals ...) unless the route set a cache policy of its own.
+  referrals ...) unless the route set a cache policy of its own, and
+  `Vary: Accept-Language, Authorization` (the answer depends on both).
+- Conditional GETs on /api/: `If-None-Match` naming the answer's ETag → 304 with no body
+  (app/kit/conditional.py).
 - METRICS_PORT: /metrics on a port of its own, which the Service and the ingress do not route
   (Prometheus scrapes the pod). In production /metrics is served there only; in development
   and test also on the main port.
@@ -27,22 +30,21 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import Message, Receive, Scope, Send
 
 from app.config import Settings
+from app.kit import conditional
 from app.kit.asgi import HttpMiddleware
 
 log = logging.getLogger("app")
 
 # A page with no policy of its own loads nothing from anywhere and cannot be framed.
 DEFAULT_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# Swagger UI and ReDoc (FastAPI's pages): their scripts and styles from jsDelivr, one inline
-# script each; the schema from this origin.
+# Swagger UI (app/docs_ui.py): its script, styles and icon from this origin (no CDN), one
+# inline script; the schema from this origin; the token request of its Authorize dialog too.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src blob:; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'none'"
 )
-DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
 
 
 def trusted_proxies(settings: Settings) -> list[str]:
@@ -65,23 +67,40 @@ def trusted_proxies(settings: Settings) -> list[str]:
     return out
 
 
+# The answers of /api/ depend on who asks and in which language (problem+json titles, the
+# projection of a record): no shared cache may hand one caller's answer to another.
+API_VARY = "Accept-Language, Authorization"
+
+
 class SecurityHeadersMiddleware(HttpMiddleware):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
+        api = path.startswith("/api/")
+        condition = conditional.if_none_match(scope) if api else None
+        swallowing = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal swallowing
+            if swallowing:  # a 304: its body is dropped; one empty, final body message ends it
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if condition is not None and conditional.not_modified(message, headers, condition):
+                    swallowing = True
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 if headers.get("content-type", "").startswith("text/html"):
                     csp = DOCS_CSP if path in DOCS_PATHS else DEFAULT_PAGE_CSP
                     headers.setdefault("Content-Security-Policy", csp)
                     headers.setdefault("X-Frame-Options", "DENY")
-                if path.startswith("/api/") and "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
-                    if path == "/api/v1/auth/token":
-                        headers["Pragma"] = "no-cache"  # RFC 6749 5.1, for HTTP/1.0 caches
+                if api:
+                    headers.add_vary_header(API_VARY)
+                    if "cache-control" not in headers:
+                        headers["Cache-Control"] = "no-store"
+                        if path == "/api/v1/auth/token":
+                            headers["Pragma"] = "no-cache"  # RFC 6749 5.1, for HTTP/1.0 caches
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

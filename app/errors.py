@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
@@ -23,14 +24,45 @@ TYPE_BASE = "https://children.daxing.example/problems/"
 def wants_english(request: Request | None) -> bool:
     if request is None:
         return False
-    lang = request.headers.get("accept-language", "")
-    for part in lang.split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return False
-        if tag.startswith("en"):
-            return True
-    return False
+    return english_preferred(request.headers.get("accept-language", ""))
+
+
+@lru_cache(maxsize=256)
+def english_preferred(header: str) -> bool:
+    """Whether an Accept-Language header (RFC 9110 12.5.4) prefers English to Chinese.
+
+    Each range is weighed by its `q` (1 when absent; 0 means "not acceptable"): English wins
+    with a higher weight than Chinese, or the same weight named first: `en;q=0.1, zh-CN` and
+    `zh, en` are Chinese, `en, zh;q=0.8`, `en, zh` and `en-US` English. A wildcard `*` stands
+    for a language not named; other languages count for neither; a malformed `q` drops its
+    range. Chinese is the default. Cached: a client sends the same header on every request.
+    """
+    # (weight, -position): the higher weight wins, and between equal weights the range named
+    # first (`en, zh` is English, `zh, en` Chinese).
+    best: dict[str, tuple[float, int]] = {}
+    for position, part in enumerate(header.split(",")[:32]):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = -1.0
+                if not 0.0 <= q <= 1.0:
+                    q = -1.0
+        primary = tag.split("-", 1)[0]
+        if q <= 0.0 or primary not in ("en", "zh", "*"):
+            continue
+        if primary not in best or (q, -position) > best[primary]:
+            best[primary] = (q, -position)
+    none = (0.0, 0)
+    star = best.get("*", none)
+    en = best.get("en", star)
+    zh = best.get("zh", star)
+    return en > zh and en[0] > 0
 
 
 class FieldError(BaseModel):

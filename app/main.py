@@ -209,6 +209,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await app.state.engine.dispose()
 
 
+# ASCII names (generated clients make identifiers of them); each tag's Chinese name and what it
+# covers are its description (app/contract.py TAG_DESCRIPTIONS).
 DOC_TAGS = (
     "health",
     "auth",
@@ -231,11 +233,11 @@ DOC_TAGS = (
     "protection",
     "subsidies",
     "insurance",
-    "screening 监测摸排",
+    "screening",
     "programmes",
     "training",
     "charity",
-    "casework 精准帮扶",
+    "casework",
     "documents",
     "dashboard",
 )
@@ -262,17 +264,24 @@ def create_app(
         description=API_DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        # DOCS_ENABLED (default: on except in production).
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # DOCS_ENABLED (default: on except in production). /docs is app/docs_ui.py's (no CDN).
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         # The reading order of the documentation (the routers are included hot paths first).
         openapi_tags=[{"name": name} for name in DOC_TAGS],
     )
     _set_state(app, settings, engine, sessionmaker, clock)
+    from app import contract
+
+    contract.install(app)  # the OpenAPI document as partners meet it (security, problems, names)
     errors.install(app)
     wiring.wire()
     _include_routers(app, settings)
+    if docs:
+        from app import docs_ui
+
+        docs_ui.install(app, "/openapi.json")
     _add_middleware(app, settings, proxies)
     setup_tracing(app)  # outermost, and only when OTEL_* asks for it
     return app

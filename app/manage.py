@@ -27,6 +27,7 @@ ENCRYPTED_COLUMNS: list[EncryptedColumn] = [
     ("discovery_candidates", "id", "id_number_enc", b"discovery.id_number"),
     ("incidents", "id", "child_id_number_enc", b""),
     ("agency_clients", "id", "webhook_secret_enc", b""),
+    ("agency_clients", "id", "webhook_previous_secret_enc", b""),
     ("screening_records", "id", "id_number_enc", b""),
     ("counselling_sessions", "id", "confidential_notes_enc", b"counselling.notes"),
     ("protection_intakes", "id", "child_id_number_enc", b"protection_intake.child_id_number"),

@@ -198,7 +198,23 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
             )
         return principal
 
+    return guarded(dependency, roles=tuple(str(r) for r in roles))
+
+
+def guarded(
+    dependency: Callable[..., Coroutine[Any, Any, Principal]],
+    *,
+    roles: tuple[str, ...] = (),
+    scopes: tuple[str, ...] = (),
+    staff: bool = False,
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Mark a guard with whom it admits: the OpenAPI document derives each operation's security
+    requirement and its "who may call" from these marks (app/contract.py)."""
+    setattr(dependency, GUARD_ATTRIBUTE, {"roles": roles, "scopes": scopes, "staff": staff})
     return dependency
+
+
+GUARD_ATTRIBUTE = "__admits__"
 
 
 def require_staff() -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -207,7 +223,7 @@ def require_staff() -> Callable[..., Coroutine[Any, Any, Principal]]:
             raise Forbidden("仅限工作人员账户", "Staff accounts only")
         return principal
 
-    return dependency
+    return guarded(dependency, staff=True)
 
 
 def require_scope(scope: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -218,7 +234,7 @@ def require_scope(scope: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
             raise Forbidden("令牌缺少所需权限范围", f"The token lacks the scope {scope}")
         return principal
 
-    return dependency
+    return guarded(dependency, scopes=(scope,))
 
 
 Staff = Annotated[Principal, Depends(require_staff())]

@@ -42,7 +42,7 @@ from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, creates, lists, reads
 
-router = APIRouter(prefix="/api/v1", tags=["casework 精准帮扶"])
+router = APIRouter(prefix="/api/v1", tags=["casework"])
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "A replay of the same creation (same id, or Idempotency-Key, and body)"}
 }

@@ -86,11 +86,12 @@ def view(child: Child, ctx: RequestContext, *, reveal: bool = False) -> dict[str
 
 def staff_view(child: Child, ctx: RequestContext) -> ChildOut:
     """The record as a staff writer sees it after a write (the ID number masked)."""
-    return ChildOut.model_validate(view(child, ctx))
+    return ChildOut.model_validate({**view(child, ctx), "view": "staff"})
 
 
 def shaped(data: dict[str, Any]) -> ChildOut | ChildPartnerView:
-    """A view as its schema: the staff's record, or an agency's projection."""
+    """A view as its schema: the staff's record, or an agency's projection. `view` names which
+    (set explicitly: the record's read leaves unset fields out), the union's discriminator."""
     if "category" in data:
-        return ChildOut.model_validate(data)
-    return ChildPartnerView(**data)
+        return ChildOut.model_validate({**data, "view": "staff"})
+    return ChildPartnerView(**data, view="partner")

@@ -216,6 +216,9 @@ class ReviewFlag(BaseModel):
 class ChildOut(BaseModel):
     """A child's record. `id_number` is masked except where the caller may see it whole."""
 
+    view: Literal["staff"] = Field(
+        default="staff", description="`staff`: the whole record (a partner sees `partner`)."
+    )
     id: uuid.UUID
     name: str
     id_number: str
@@ -264,6 +267,9 @@ class ChildOut(BaseModel):
 class ChildPartnerView(BaseModel):
     """What a partner agency sees: the identifying basics and its mandate's fields only."""
 
+    view: Literal["partner"] = Field(
+        default="partner", description="`partner`: projected to the agency's mandate."
+    )
     id: uuid.UUID
     name: str
     gender: Gender

@@ -90,6 +90,12 @@ class AgencyClient(Timestamps, Versioned, Base):
     webhook_pending_url: Mapped[str | None] = mapped_column(Text)
     # The webhook signing secret, AES-GCM encrypted (shown once when set or rotated).
     webhook_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The secret a rotation replaced, still signing (beside the new one) until it expires:
+    # the partner's grace period to switch its verifier (WEBHOOK_SECRET_GRACE_HOURS).
+    webhook_previous_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    webhook_previous_secret_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True)
+    )
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012

@@ -230,6 +230,9 @@ class IntakeOut(BaseModel):
     do-not-disclose list are withheld (null, named in `withheld`) outside the circle (centre
     staff and district admins)."""
 
+    view: Literal["full"] = Field(
+        default="full", description="`full`: the staff's view (the police see `status`)."
+    )
     id: uuid.UUID
     status: IntakeStatus
     kind: str
@@ -273,6 +276,7 @@ class IntakeQuery(BaseModel):
 class IntakeStatusOut(BaseModel):
     """What the police see of an intake they announced: its status, nothing of the child."""
 
+    view: Literal["status"] = Field(default="status", description="`status`: the police's view.")
     id: uuid.UUID
     status: IntakeStatus
     kind: str

@@ -30,7 +30,7 @@ from app.screening.schemas import (
     StatsOut,
 )
 
-router = APIRouter(prefix="/api/v1/screening", tags=["screening 监测摸排"])
+router = APIRouter(prefix="/api/v1/screening", tags=["screening"])
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {

@@ -28,11 +28,18 @@ async def sync_changes(
     session: SessionDep,
     _: SyncReader,
     ctx: RequestCtx,
+    response: Response,
     cursor: Annotated[
         str | None, Query(max_length=100, description="`next_cursor` of the previous sync.")
     ] = None,
 ) -> SyncOut:
-    return await service.sync(session, ctx, cursor)
+    out = await service.sync(session, ctx, cursor)
+    etag = service.nothing_new_etag(out)
+    if etag is not None:
+        # Nothing new since the cursor: a phone that sends this ETag back in If-None-Match
+        # gets 304 and no body the next time nothing is new either (it keeps its cursor).
+        response.headers["ETag"] = etag
+    return out
 
 
 @router.post(

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import uuid
 from collections.abc import Sequence
 
@@ -66,6 +67,17 @@ from app.sync.schemas import (
 )
 
 _PREFIX = "x1:"
+
+
+def nothing_new_etag(out: SyncOut) -> str | None:
+    """A weak ETag for an incremental answer with nothing new (no child, no tombstone), else
+    None. It leaves out the cursor, which moves on every call: a 304 tells the phone that what
+    it holds is still the answer, and the cursor it sent stays valid (changes at or above its
+    horizon are still to come). The follow-up visits due are in it: a change there is news."""
+    if out.full or out.children or out.tombstones:
+        return None
+    due = ",".join(v.model_dump_json() for v in out.protection_visits_due)
+    return f'W/"sync-{hashlib.sha256(due.encode()).hexdigest()[:20]}"'
 
 
 def encode_cursor(xid: int) -> str:

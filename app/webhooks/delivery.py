@@ -137,9 +137,12 @@ async def deliver(session: AsyncSession, payload: dict[str, Any], ctx: JobContex
         await session.flush()
         return
     ring = keyring_for(ctx.settings)
-    secret = ring.decrypt(client.webhook_secret_enc)
+    keys = [ring.decrypt(client.webhook_secret_enc)]
+    previous, until = client.webhook_previous_secret_enc, client.webhook_previous_secret_expires_at
+    if previous is not None and until is not None and until > ctx.clock.now():
+        keys.append(ring.decrypt(previous))  # a rotated secret in its grace period: two signatures
     body = ring.decrypt(delivery.payload_enc, context=outbox.payload_context(delivery_id)).encode()
-    headers = signing.headers_for(secret, str(delivery_id), delivery.event, body)
+    headers = signing.headers_for(keys, str(delivery_id), delivery.event, body)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     code, error, refused = await _post(ctx.settings, client.webhook_url, body, headers)

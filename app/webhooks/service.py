@@ -10,6 +10,7 @@ itself waits as `webhook_pending_url`, delivered nothing, until a district admin
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -114,6 +115,14 @@ async def register(
         client.webhook_pending_url = None  # back to the approved URL: nothing to approve
     if client.webhook_secret_enc is None or rotate_secret:
         secret = signing.new_secret()
+        grace = ctx.settings.webhook_secret_grace_hours
+        if client.webhook_secret_enc is not None and grace > 0:
+            # The old secret keeps signing beside the new one until the partner has switched.
+            client.webhook_previous_secret_enc = client.webhook_secret_enc
+            client.webhook_previous_secret_expires_at = ctx.clock.now() + timedelta(hours=grace)
+        else:
+            client.webhook_previous_secret_enc = None
+            client.webhook_previous_secret_expires_at = None
         client.webhook_secret_enc = ctx.keyring.encrypt(secret)
     await session.flush()
     audit.record(
@@ -158,6 +167,8 @@ async def remove(session: AsyncSession, ctx: RequestContext, client_id: uuid.UUI
     client.webhook_url = None
     client.webhook_pending_url = None
     client.webhook_secret_enc = None
+    client.webhook_previous_secret_enc = None
+    client.webhook_previous_secret_expires_at = None
     await session.flush()
     audit.record(session, ctx, "agency_client.webhook_removed", "agency_client", client.id)
 

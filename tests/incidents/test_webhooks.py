@@ -7,15 +7,20 @@ refusal. Names resolve through `dns` (the egress guard's resolver, played back).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import socket
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from app.config import Settings
 from app.kit import egress
@@ -186,23 +191,21 @@ async def test_delivery_is_signed_and_projected(
     iid = await _report(client, auth, session, settings)
     await Worker(sessionmaker, local_settings, clock).drain()
     [got] = receiver.received
-    assert signing.verify(
-        secret, got.headers["x-webhook-timestamp"], got.headers["x-webhook-signature"], got.body
-    )
-    assert not signing.verify(
-        "whsec_wrong",
-        got.headers["x-webhook-timestamp"],
-        got.headers["x-webhook-signature"],
-        got.body,
-    )
-    assert not signing.verify(
-        secret,
-        got.headers["x-webhook-timestamp"],
-        got.headers["x-webhook-signature"],
-        got.body + b" ",
-    )
+    # Standard Webhooks: the specification's reference library verifies the delivery as sent
+    # and refuses it with another secret, a changed body, or a changed id.
+    assert secret.startswith("whsec_")
+    Webhook(secret).verify(got.body, got.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(signing.new_secret()).verify(got.body, got.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(got.body.replace(b'"referral.', b'"Referral.'), got.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(got.body, {**got.headers, "webhook-id": str(uuid.uuid4())})
+    assert got.headers["webhook-signature"].startswith("v1,")
+    assert " " not in got.headers["webhook-signature"]  # one secret, one signature
+    assert "x-webhook-signature" not in got.headers  # a new secret: the former scheme is gone
     body = json.loads(got.body)
-    assert body["delivery_id"] == got.headers["x-webhook-id"]
+    assert body["delivery_id"] == got.headers["webhook-id"]
     assert body["event"] == "referral.created"
     assert body["referral"]["incident"]["id"] == iid
     # the statutory ground of the report, in the 2020 opinion's words
@@ -235,6 +238,77 @@ async def test_delivery_is_signed_and_projected(
     assert json.loads(receiver.received[1].body)["referral"]["incident"]["status"] == "acknowledged"
 
 
+async def test_rotation_signs_with_both_secrets_during_the_grace_period(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    session: AsyncSession,
+    settings: Settings,
+    local_settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    receiver: Receiver,
+) -> None:
+    old = await _register(client, auth, base, receiver.url)
+    r = await client.put(
+        f"{API}/agency-clients/{base.clients['police']}/webhook",
+        json={"url": receiver.url, "rotate_secret": True},
+        headers=auth(agency="police"),
+    )
+    assert r.status_code == 200, r.text
+    new = r.json()["secret"]
+    assert new.startswith("whsec_")
+    assert new != old
+    await _report(client, auth, session, settings)
+    await Worker(sessionmaker, local_settings, clock).drain()
+    [during] = receiver.received
+    # Two signatures: a receiver still on the old secret and one already on the new verify.
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    Webhook(old).verify(during.body, during.headers)
+    Webhook(new).verify(during.body, during.headers)
+
+    # After WEBHOOK_SECRET_GRACE_HOURS (24 by default) only the new secret signs.
+    clock.set(clock.now() + timedelta(hours=24, seconds=1))
+    await _report(client, auth, session, settings)
+    await Worker(sessionmaker, local_settings, clock).drain()
+    after = receiver.received[-1]
+    assert len(after.headers["webhook-signature"].split(" ")) == 1
+    Webhook(new).verify(after.body, after.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(after.body, after.headers)
+
+
+async def test_a_legacy_secret_keeps_its_former_headers_until_rotated(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    session: AsyncSession,
+    settings: Settings,
+    local_settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    receiver: Receiver,
+    app: FastAPI,
+) -> None:
+    """A secret issued before Standard Webhooks (URL-safe text): the partner's old verifier
+    keeps working, and the library verifies with the secret's `whsec_` form."""
+    await _register(client, auth, base, receiver.url)
+    legacy = "whsec_" + "Ab-_" * 10  # the former secrets' shape: token_urlsafe text
+    await session.execute(
+        update(AgencyClient)
+        .where(AgencyClient.id == base.clients["police"])
+        .values(webhook_secret_enc=app.state.keyring.encrypt(legacy))
+    )
+    await session.commit()
+    await _report(client, auth, session, settings)
+    await Worker(sessionmaker, local_settings, clock).drain()
+    [got] = receiver.received
+    ts = got.headers["x-webhook-timestamp"]
+    expected = hmac.new(legacy.encode(), ts.encode() + b"." + got.body, hashlib.sha256)
+    assert got.headers["x-webhook-signature"] == "v1=" + expected.hexdigest()
+    Webhook(signing.standard_form(legacy)).verify(got.body, got.headers)
+
+
 async def test_retries_after_500_and_timeout(
     client: httpx.AsyncClient,
     auth: AuthHeaders,
@@ -261,7 +335,7 @@ async def test_retries_after_500_and_timeout(
     # /metrics counts every attempt: three failed (to be retried), one delivered
     assert counter.labels("failed")._value.get() - before["failed"] == 3
     assert counter.labels("delivered")._value.get() - before["delivered"] == 1
-    ids = {r.headers["x-webhook-id"] for r in receiver.received}
+    ids = {r.headers["webhook-id"] for r in receiver.received}
     assert len(ids) == 1  # the same delivery every time: the receiver can de-duplicate
     assert len({r.body for r in receiver.received}) == 1
     r = await client.get(f"{API}/webhook-deliveries/{ids.pop()}", headers=auth("auditor"))
@@ -291,7 +365,7 @@ async def test_failed_delivery_is_listed_and_resent(
     [failed] = [
         d
         for d in await _deliveries(client, auth, status="failed")
-        if d["id"] == receiver.received[0].headers["x-webhook-id"]
+        if d["id"] == receiver.received[0].headers["webhook-id"]
     ]
     assert (failed["attempts"], failed["last_error"]) == (4, "HTTP 500")
     assert (await client.get(f"{API}/webhook-deliveries", headers=auth("dir1"))).status_code == 403
@@ -306,7 +380,7 @@ async def test_failed_delivery_is_listed_and_resent(
     r = await client.post(f"{API}/webhook-deliveries/{failed['id']}/resend", headers=auth("admin"))
     assert r.status_code == 409
     await Worker(sessionmaker, local_settings, clock).drain()
-    assert receiver.received[-1].headers["x-webhook-id"] == failed["id"]
+    assert receiver.received[-1].headers["webhook-id"] == failed["id"]
     [d] = [x for x in await _deliveries(client, auth) if x["id"] == failed["id"]]
     assert (d["status"], d["attempts"]) == ("delivered", 5)
 
@@ -331,7 +405,7 @@ async def test_nothing_lost_when_the_worker_restarts(
     del first
     await Worker(sessionmaker, local_settings, clock).drain()  # a new process picks the retry up
     assert len(receiver.received) == 2
-    delivery_id = receiver.received[0].headers["x-webhook-id"]
+    delivery_id = receiver.received[0].headers["webhook-id"]
     [d] = [x for x in await _deliveries(client, auth) if x["id"] == delivery_id]
     assert (d["status"], d["attempts"]) == ("delivered", 2)
 
@@ -347,7 +421,7 @@ async def test_nothing_lost_when_the_worker_restarts(
     await session.commit()
     await Worker(sessionmaker, local_settings, clock).drain()
     assert len(receiver.received) == 3
-    assert receiver.received[2].headers["x-webhook-id"] != delivery_id
+    assert receiver.received[2].headers["webhook-id"] != delivery_id
 
 
 # --- SSRF: where a webhook may point ------------------------------------------------------------

@@ -17,7 +17,7 @@ from app.main import create_app
 from tests.conftest import PASSWORD, AuthHeaders, make_settings
 from tests.ops.service import free_port, run_service
 
-DOCS = ("/docs", "/redoc", "/openapi.json")
+DOCS = ("/docs", "/docs/static/swagger-ui-bundle.js", "/openapi.json")
 
 
 @pytest.fixture

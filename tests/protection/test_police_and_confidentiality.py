@@ -14,7 +14,8 @@ from tests.conftest import AuthHeaders
 from tests.protection.conftest import PoliceHeaders
 from tests.protection.factories import API, create, id_number, intake, post
 
-STATUS_FIELDS = {"id", "status", "kind", "admitted_at"}
+# `view` names the projection (the OpenAPI discriminator): "status", nothing of the child.
+STATUS_FIELDS = {"view", "id", "status", "kind", "admitted_at"}
 
 
 async def test_the_police_announce_a_child_and_see_its_status_only(

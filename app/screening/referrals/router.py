@@ -26,7 +26,7 @@ from app.screening.referrals.schemas import (
     ScreeningReferralStats,
 )
 
-router = APIRouter(prefix="/api/v1/screening/referrals", tags=["screening 监测摸排"])
+router = APIRouter(prefix="/api/v1/screening/referrals", tags=["screening"])
 REPLAY: dict[int | str, dict[str, Any]] = {
     200: {"description": "A replay of the same Idempotency-Key and body"}
 }
