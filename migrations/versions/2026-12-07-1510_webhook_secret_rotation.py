@@ -9,7 +9,7 @@
   with the application's keys, so no data migration can (or needs to) rewrite them.
 
 Revision ID: 0020_webhook_secret_rotation
-Revises: 0019_casework
+Revises: 0020_outputs
 Create Date: 2026-12-07 15:10:00+00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_webhook_secret_rotation"
-down_revision: str | None = "0019_casework"
+down_revision: str | None = "0020_outputs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
