@@ -201,6 +201,21 @@ class Metrics:
             ["bucket"],
             registry=self.registry,
         )
+        self._audit_and_queue_metrics()
+        # The process (CPU, memory, open files, GC) and the build.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        Info("app_build", "The running build", registry=self.registry).info(build_info())
+        for outcome in self.IMPORT_OUTCOMES:
+            self.import_rows.labels(outcome)
+        for outcome in self.WEBHOOK_OUTCOMES:
+            self.webhook_deliveries.labels(outcome)
+        set_current_metrics(self)
+
+    def _audit_and_queue_metrics(self) -> None:
+        """The audit checkpoint's counters and the queues' gauges (app/worker/queue_metrics.py,
+        refreshed by the worker loop)."""
         self.audit_checkpoints = Counter(
             "audit_checkpoints_total",
             "Audit chain checkpoints, by outcome (written, unchanged, failed)",
@@ -214,7 +229,6 @@ class Metrics:
         )
         for outcome in ("written", "unchanged", "failed"):
             self.audit_checkpoints.labels(outcome)
-        # The queues (app/worker/queue_metrics.py, refreshed by the worker loop).
         self.jobs_queue_depth = Gauge(
             "jobs_queue_depth", "Jobs queued or running, by kind", ["kind"], registry=self.registry
         )
@@ -242,16 +256,6 @@ class Metrics:
             "Referrals still pending past their acknowledgement deadline",
             registry=self.registry,
         )
-        # The process (CPU, memory, open files, GC) and the build.
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
-        GCCollector(registry=self.registry)
-        Info("app_build", "The running build", registry=self.registry).info(build_info())
-        for outcome in self.IMPORT_OUTCOMES:
-            self.import_rows.labels(outcome)
-        for outcome in self.WEBHOOK_OUTCOMES:
-            self.webhook_deliveries.labels(outcome)
-        set_current_metrics(self)
 
 
 def build_info() -> dict[str, str]:

@@ -17,6 +17,7 @@ nothing: a re-imported file is counted `unchanged` and bumps no version.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -230,17 +231,9 @@ def _scheme_of(value: str) -> str | None:
 def _parse(
     raw: bytes, ctx: RequestContext, *, year: int, scheme: str
 ) -> tuple[list[AnswerRow], list[Problem]]:
-    try:
-        table = read_rows(raw)
-    except ParseError as e:
-        raise rows_invalid(e.errors) from None
-    if not table:
-        raise rows_invalid([(None, "file", "文件为空", "The file is empty")])
+    """The answer file's rows, judged one by one: the rows to apply and every row's problems."""
+    table = _table(raw)
     index = _columns(table[0])
-    if len(table) < 2:
-        raise rows_invalid([(None, "file", "文件没有数据行", "The file has no rows")])
-    if len(table) - 1 > MAX_ROWS:
-        raise rows_invalid([(None, "file", f"超过 {MAX_ROWS} 行", f"More than {MAX_ROWS} rows")])
     out: list[AnswerRow] = []
     errors: list[Problem] = []
     seen: dict[str, int] = {}
@@ -250,75 +243,112 @@ def _parse(
             i = index.get(key)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 
-        problems: list[Problem] = []
-        try:
-            idn = idnumber.parse(get("id_number"), today=ctx.today).value
-        except idnumber.InvalidIdNumber:
-            problems.append((n, "id_number", "身份证号无效", "Invalid ID number"))
-            idn = ""
-        if idn and idn in seen:
-            problems.append(
-                (n, "id_number", f"与第{seen[idn]}行重复", f"Same ID number as row {seen[idn]}")
-            )
-        elif idn:
-            seen[idn] = n
-        if get("year") != str(year):
-            problems.append((n, "year", f"年度不是 {year}", f"Not the year {year} being imported"))
-        if get("scheme") and _scheme_of(get("scheme")) != scheme:
-            problems.append(
-                (n, "scheme", f"险种不是{SCHEME_ZH[scheme]}", f"Not the scheme {scheme}")
-            )
-        status = RESULTS.get(get("result"))
-        if status is None:
-            problems.append(
-                (n, "result", "结果应为“参保成功”或“拒保”", "Result must be enrolled or refused")
-            )
-        policy = get("policy_number") or None
-        if status == "enrolled" and policy is None:
-            problems.append(
-                (n, "policy_number", "参保成功须有保单号", "Enrolled without a policy number")
-            )
-        if policy is not None and len(policy) > 64:
-            problems.append((n, "policy_number", "保单号过长", "Policy number too long"))
-        premium = None
-        if get("premium"):
-            try:
-                premium = _MONEY.validate_python(get("premium"))
-                if premium < 0:
-                    raise ValueError
-            except (ValidationError, ValueError):
-                problems.append(
-                    (
-                        n,
-                        "premium",
-                        "保费须为不超过两位小数的金额",
-                        "Premium must be exact to the fen",
-                    )
-                )
-        enrolled_on = None
-        if get("enrolled_on"):
-            try:
-                enrolled_on = date.fromisoformat(get("enrolled_on")[:10])
-            except ValueError:
-                problems.append(
-                    (n, "enrolled_on", "日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD")
-                )
-        if problems:
-            errors += problems
-            continue
-        assert status is not None
-        out.append(
-            AnswerRow(
-                row=n,
-                id_hash=ctx.keyring.lookup_hash(idn),
-                status=status,
-                policy_number=policy,
-                premium=premium,
-                enrolled_on=enrolled_on,
-                reason=get("reason") or None,
-            )
-        )
+        row, problems = _judge_row(n, get, ctx, seen, year=year, scheme=scheme)
+        errors += problems
+        if row is not None:
+            out.append(row)
     return out, errors
+
+
+def _table(raw: bytes) -> list[list[str]]:
+    """The file's cells: a header and at most MAX_ROWS rows, else the whole file is refused."""
+    try:
+        table = read_rows(raw)
+    except ParseError as e:
+        raise rows_invalid(e.errors) from None
+    if not table:
+        raise rows_invalid([(None, "file", "文件为空", "The file is empty")])
+    if len(table) < 2:
+        raise rows_invalid([(None, "file", "文件没有数据行", "The file has no rows")])
+    if len(table) - 1 > MAX_ROWS:
+        raise rows_invalid([(None, "file", f"超过 {MAX_ROWS} 行", f"More than {MAX_ROWS} rows")])
+    return table
+
+
+def _judge_row(
+    n: int,
+    get: Callable[[str], str],
+    ctx: RequestContext,
+    seen: dict[str, int],
+    *,
+    year: int,
+    scheme: str,
+) -> tuple[AnswerRow | None, list[Problem]]:
+    """One row of the insurer's answer: the row to apply, or None and its problems."""
+    problems: list[Problem] = []
+    idn = _row_id_number(n, get("id_number"), ctx, seen, problems)
+    if get("year") != str(year):
+        problems.append((n, "year", f"年度不是 {year}", f"Not the year {year} being imported"))
+    if get("scheme") and _scheme_of(get("scheme")) != scheme:
+        problems.append((n, "scheme", f"险种不是{SCHEME_ZH[scheme]}", f"Not the scheme {scheme}"))
+    status = RESULTS.get(get("result"))
+    if status is None:
+        problems.append(
+            (n, "result", "结果应为“参保成功”或“拒保”", "Result must be enrolled or refused")
+        )
+    policy = get("policy_number") or None
+    if status == "enrolled" and policy is None:
+        problems.append(
+            (n, "policy_number", "参保成功须有保单号", "Enrolled without a policy number")
+        )
+    if policy is not None and len(policy) > 64:
+        problems.append((n, "policy_number", "保单号过长", "Policy number too long"))
+    premium = _row_premium(n, get("premium"), problems)
+    enrolled_on = _row_date(n, get("enrolled_on"), problems)
+    if problems or status is None:
+        return None, problems
+    row = AnswerRow(
+        row=n,
+        id_hash=ctx.keyring.lookup_hash(idn),
+        status=status,
+        policy_number=policy,
+        premium=premium,
+        enrolled_on=enrolled_on,
+        reason=get("reason") or None,
+    )
+    return row, problems
+
+
+def _row_id_number(
+    n: int, value: str, ctx: RequestContext, seen: dict[str, int], problems: list[Problem]
+) -> str:
+    try:
+        idn = idnumber.parse(value, today=ctx.today).value
+    except idnumber.InvalidIdNumber:
+        problems.append((n, "id_number", "身份证号无效", "Invalid ID number"))
+        return ""
+    if idn in seen:
+        problems.append(
+            (n, "id_number", f"与第{seen[idn]}行重复", f"Same ID number as row {seen[idn]}")
+        )
+    else:
+        seen[idn] = n
+    return idn
+
+
+def _row_premium(n: int, value: str, problems: list[Problem]) -> Decimal | None:
+    if not value:
+        return None
+    try:
+        premium = _MONEY.validate_python(value)
+        if premium < 0:
+            raise ValueError
+    except (ValidationError, ValueError):
+        problems.append(
+            (n, "premium", "保费须为不超过两位小数的金额", "Premium must be exact to the fen")
+        )
+        return None
+    return premium
+
+
+def _row_date(n: int, value: str, problems: list[Problem]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        problems.append((n, "enrolled_on", "日期格式应为 YYYY-MM-DD", "Date must be YYYY-MM-DD"))
+        return None
 
 
 def _same(e: InsuranceEnrolment, a: AnswerRow) -> bool:
