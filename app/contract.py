@@ -79,7 +79,8 @@ TAG_DESCRIPTIONS: dict[str, str] = {
     "referrals": "转介 Referrals to partner agencies: what they read, acknowledge and update.",
     "webhooks": "Webhook 推送 Partner webhooks (Standard Webhooks signatures, docs/webhooks.md) "
     "and the delivery log.",
-    "institution": "儿童福利机构 The welfare institute: residents' care, counselling, volunteers.",
+    "institution": "The welfare institute's care of its residents, counselling, volunteers "
+    "(儿童福利院 养治教康).",
     "protection": "未成年人救助保护 The protection centre: intakes, steps, discharges, follow-ups.",
     "subsidies": "基本生活费与补贴 Standards, quotes, medical claims, payrolls, grants, budget.",
     "screening": "监测摸排 Screening imports of migrant and left-behind children, records, stats.",

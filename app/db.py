@@ -136,7 +136,8 @@ def _read_maker(state: Any) -> async_sessionmaker[AsyncSession]:
     (BEGIN before the first statement, COMMIT after the last). A read that writes (a cache)
     writes one statement at a time, each committed. Its audit entries are not written here but
     by the group commit (app.kit.audit_batch), in a transaction of its own. A sessionmaker bound
-    to a connection rather than an engine (the tests' rolled-back one) is used as it is.
+    to a connection rather than an engine (the tests' rolled-back one), or behind PgBouncer, is
+    used as it is.
     """
     maker: async_sessionmaker[AsyncSession] = state.sessionmaker
     cached = getattr(state, "read_sessionmaker", None)
@@ -144,7 +145,11 @@ def _read_maker(state: Any) -> async_sessionmaker[AsyncSession]:
         return cached[1]  # type: ignore[no-any-return]
     bind = maker.kw.get("bind")
     reads = maker
-    if isinstance(bind, AsyncEngine):
+    settings = getattr(state, "settings", None)
+    # Behind PgBouncer in transaction mode a statement outside a transaction may reach another
+    # server connection than the one its prepared statement lives on: reads keep BEGIN there.
+    behind_pgbouncer = bool(getattr(settings, "database_pgbouncer", False))
+    if isinstance(bind, AsyncEngine) and not behind_pgbouncer:
         reads = async_sessionmaker(
             **(maker.kw | {"bind": bind.execution_options(isolation_level="AUTOCOMMIT")}),
             class_=maker.class_,

@@ -29,7 +29,9 @@ from tests.ops.service import ADMIN, ADMIN_PASSWORD, login, run_service
 async def test_two_replicas_start_together(
     scratch_url: str, scratch_engine: AsyncEngine, tmp_path: Path, bootstrap: bool
 ) -> None:
-    env = {"RUN_WORKER_IN_PROCESS": "0", "DB_POOL_SIZE": "3"}
+    # DEBUG: Alembic's "Running upgrade" lines are quiet at INFO (only warnings), and they are
+    # how this test sees which replica ran each migration.
+    env = {"RUN_WORKER_IN_PROCESS": "0", "DB_POOL_SIZE": "3", "LOG_LEVEL": "DEBUG"}
     if not bootstrap:
         env |= {"BOOTSTRAP_ADMIN_USERNAME": "", "BOOTSTRAP_ADMIN_PASSWORD": ""}
     with (
