@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 import httpx
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
@@ -42,7 +43,7 @@ async def test_insurance_submission_file_is_laid_out_for_an_office(
     id_cell = sheet.cell(row, cols["身份证号"])
     assert id_cell.data_type == "s"
     assert id_cell.number_format == TEXT_FORMAT
-    assert sheet.column_dimensions[id_cell.column_letter].width >= 20
+    assert sheet.column_dimensions[get_column_letter(cols["身份证号"])].width >= 20
     born = sheet.cell(row, cols["出生日期"])
     assert isinstance(born.value, datetime)
     assert born.value.date() == a.birth_date
