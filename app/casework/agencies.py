@@ -3,14 +3,12 @@ hours bought, cases open, reviews overdue, and the invoice amount (`rules.month_
 
 from __future__ import annotations
 
-import io
 import uuid
 from datetime import timedelta
-from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.repository import district_name
 from app.casework import repository as repo
 from app.casework import rules
 from app.casework.errors import AgencyNotFound
@@ -22,11 +20,13 @@ from app.kit.glossary import zh_map
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
 from app.kit.records import out_of
-from app.kit.spreadsheet import safe_row
+from app.kit.spreadsheet import Column, Kind, OfficeSheet, book_bytes, office_book, title_line
 from app.kit.vocab import format_month, month_end, parse_month
 from app.models import CaseworkAgency
 
 MODE_ZH = zh_map("service_mode")
+SERVICE_COLUMNS = ("序号", "服务日期", "儿童", "方式", "分钟", "个案编号")
+SERVICE_KINDS: tuple[Kind, ...] = ("int", "date", "text", "text", "int", "code")
 
 
 def agency_out(agency: CaseworkAgency) -> AgencyOut:
@@ -128,40 +128,50 @@ async def export_month(
     figures = await month_figures(session, ctx, agency_id, month)
     first = parse_month(month)
     rows = await repo.services_in(session, agency_id, first, month_end(first))
-    book = Workbook(write_only=True)
-    sheet: Any = book.create_sheet(f"{figures.month} 服务结算")
-    for line in (
-        [f"{figures.agency_name} {figures.month} 精准帮扶服务结算表"],
-        ["合同期", f"{figures.contract_from} 至 {figures.contract_to}"],
-        ["购买服务时数", figures.hours_bought],
-        ["小时单价（元）", figures.hourly_rate],
-        ["本月服务时数", figures.hours_delivered],
-        ["此前累计时数", figures.hours_delivered_before],
-        ["本月可结算时数", figures.hours_billable],
-        ["超出合同时数", figures.hours_over_contract],
-        ["本月结算金额（元）", figures.invoice_amount],
-        ["在案个案数", figures.cases_open],
-        ["回顾逾期个案数", figures.reviews_overdue],
-        [],
-        ["序号", "服务日期", "儿童", "方式", "分钟", "个案编号"],
-    ):
-        sheet.append(safe_row(line))
+    book = office_book()
+    sheet = OfficeSheet(
+        book,
+        f"{figures.month} 服务结算",
+        (Column("项目", width=20), Column("数值", width=24)),
+        widths=(20, 24, 14, 12, 8, 38),
+        title=title_line(
+            f"{figures.agency_name} 精准帮扶服务结算表",
+            district=await district_name(session),
+            period=figures.month,
+            generated_at=ctx.now,
+        ),
+    )
+    figure_rows: tuple[tuple[str, object, Kind], ...] = (
+        ("合同期", f"{figures.contract_from} 至 {figures.contract_to}", "text"),
+        ("购买服务时数", figures.hours_bought, "int"),
+        ("小时单价（元）", figures.hourly_rate, "money"),
+        ("本月服务时数", figures.hours_delivered, "text"),
+        ("此前累计时数", figures.hours_delivered_before, "text"),
+        ("本月可结算时数", figures.hours_billable, "text"),
+        ("超出合同时数", figures.hours_over_contract, "text"),
+        ("本月结算金额（元）", figures.invoice_amount, "money"),
+        ("在案个案数", figures.cases_open, "int"),
+        ("回顾逾期个案数", figures.reviews_overdue, "int"),
+    )
+    for label, value, kind in figure_rows:
+        sheet.row([label, value], kinds=("text", kind))
+    sheet.blank()
+    # The month's service records below the figures, under their own bold header.
+    sheet.row(list(SERVICE_COLUMNS), bold=True)
     for number, (service, child_name) in enumerate(rows, start=1):
-        sheet.append(
-            safe_row(
-                [
-                    number,
-                    service.served_on,
-                    child_name,
-                    MODE_ZH.get(service.mode, service.mode),
-                    service.minutes,
-                    str(service.case_id),
-                ]
-            )
+        sheet.row(
+            [
+                number,
+                service.served_on,
+                child_name,
+                MODE_ZH.get(service.mode, service.mode),
+                service.minutes,
+                str(service.case_id),
+            ],
+            kinds=SERVICE_KINDS,
         )
-    buffer = io.BytesIO()
-    book.save(buffer)
+    content = book_bytes(book)
     audit.record(
         session, ctx, "casework_month.export", "casework_agency", agency_id, {"month": month}
     )
-    return buffer.getvalue()
+    return content

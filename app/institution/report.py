@@ -8,15 +8,14 @@ today for the current month.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.repository import district_name
 from app.children.rules import add_months
 from app.config import Settings
 from app.errors import ValidationFailed
@@ -27,7 +26,7 @@ from app.institution.volunteers import count_not_schedulable
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.glossary import zh_map
-from app.kit.spreadsheet import safe_row
+from app.kit.spreadsheet import Column, OfficeSheet, book_bytes, office_book, title_line
 from app.kit.vocab import format_month, month_end, parse_month
 from app.models import CARE_DOMAINS, COUNSELLING_RISKS, INSTITUTE_ACTIVITY_KINDS
 
@@ -161,6 +160,7 @@ async def monthly_report(session: AsyncSession, ctx: RequestContext, month: str)
 
 DOMAIN_ZH = zh_map("care_domain")
 KIND_ZH = zh_map("institute_activity")
+SUMMARY_COLUMNS = (Column("项目", width=36), Column("数量", "int"), Column("说明", width=18))
 RISK_ZH = zh_map("counselling_risk")
 
 
@@ -168,12 +168,21 @@ async def export(session: AsyncSession, ctx: RequestContext, month: str) -> byte
     """The report as .xlsx (Chinese headers; texts written as text)."""
     r = await figures(session, period(_month(ctx, month), ctx.today), ctx.settings)
     audit.record(session, ctx, "institution_report.export", "institution_report", month)
-    book = Workbook(write_only=True)
-    sheet: Any = book.create_sheet("汇总")
+    book = office_book()
+    district = await district_name(session)
+    period_text = f"{r.month}（截至 {r.as_of.isoformat()}）"
+
+    def title(what: str) -> str:
+        return title_line(
+            f"儿童福利院养治教康月报{what}",
+            district=district,
+            period=period_text,
+            generated_at=ctx.now,
+        )
+
+    sheet = OfficeSheet(book, "汇总", SUMMARY_COLUMNS, title=title(""))
     c = r.counselling
     rows: list[list[Any]] = [
-        [f"{r.month} 儿童福利院养治教康月报（截至 {r.as_of.isoformat()}）"],
-        ["项目", "数量", "说明"],
         ["在院儿童", r.residents, "人"],
         *[
             [f"照护记录 · {DOMAIN_ZH[d]}", n, f"{r.care_minutes[d]} 分钟"]
@@ -195,24 +204,22 @@ async def export(session: AsyncSession, ctx: RequestContext, month: str) -> byte
         ["记录查询不合格的志愿者", r.volunteers_not_schedulable, "人（不得安排）"],
     ]
     for row in rows:
-        sheet.append(safe_row(row))
-    for title, items, last_zh in (
+        sheet.row(row)
+    for name, items, last_zh in (
         ("未接受咨询", r.without_counselling, "最近一次咨询"),
         ("照护计划逾期", r.care_plans_overdue, "最近一次评估"),
     ):
-        listing: Any = book.create_sheet(title)
-        listing.append(safe_row(["序号", "姓名", last_zh, "应于"]))
+        listing = OfficeSheet(
+            book,
+            name,
+            (
+                Column("序号", "int"),
+                Column("姓名"),
+                Column(last_zh, "date"),
+                Column("应于", "date"),
+            ),
+            title=title(f" · {name}"),
+        )
         for i, item in enumerate(items, start=1):
-            listing.append(
-                safe_row(
-                    [
-                        i,
-                        item.name,
-                        item.last_on.isoformat() if item.last_on else "无",
-                        item.due_on.isoformat() if item.due_on else "",
-                    ]
-                )
-            )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+            listing.row([i, item.name, item.last_on or "无", item.due_on])
+    return book_bytes(book)

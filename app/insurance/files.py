@@ -16,17 +16,16 @@ nothing: a re-imported file is counted `unchanged` and bumps no version.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
-from openpyxl import Workbook
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.repository import district_name
 from app.children.projection import ID_CONTEXT
 from app.children.repository import towns_of
 from app.children.rules import birthday_at
@@ -39,26 +38,34 @@ from app.insurance.worklist import REASON_ZH
 from app.kit import audit, idnumber
 from app.kit.context import RequestContext
 from app.kit.money import Money, from_fen, to_fen
-from app.kit.spreadsheet import safe_row
+from app.kit.spreadsheet import Column, OfficeSheet, book_bytes, office_book, title_line
 from app.kit.vocab import GENDER_ZH
 from app.models import Child, InsuranceEnrolment
 
 MAX_ROWS: Final = 50_000
 MAX_ERRORS: Final = 200
-SUBMISSION_HEADERS = (
-    "序号",
-    "姓名",
-    "身份证号",
-    "性别",
-    "出生日期",
-    "所属镇街",
-    "险种",
-    "年度",
-    "保费（元）",
-    "报送类型",
-    "上年保单号",
+SUBMISSION_COLUMNS: Final = (
+    Column("序号", "int"),
+    Column("姓名"),
+    Column("身份证号", "id"),
+    Column("性别"),
+    Column("出生日期", "date"),
+    Column("所属镇街"),
+    Column("险种", width=16),
+    Column("年度", "int"),
+    Column("保费（元）", "money"),
+    Column("报送类型", width=18),
+    Column("上年保单号", "code", width=16),
 )
-STOP_HEADERS = ("序号", "姓名", "身份证号（脱敏）", "上年保单号", "停保原因")
+SUBMISSION_HEADERS: Final = tuple(c.label for c in SUBMISSION_COLUMNS)
+STOP_COLUMNS: Final = (
+    Column("序号", "int"),
+    Column("姓名"),
+    Column("身份证号（脱敏）", "id"),
+    Column("上年保单号", "code", width=16),
+    Column("停保原因", width=24),
+)
+STOP_HEADERS: Final = tuple(c.label for c in STOP_COLUMNS)
 INSTITUTE_ZH = "区儿童福利院"
 # The answer file's columns: key → accepted headers (English first).
 ANSWER_HEADERS: dict[str, tuple[str, ...]] = {
@@ -116,12 +123,15 @@ async def submission_file(
     children = [c for _, c in rows] + [c for _, c in stopping]
     towns = await towns_of(session, {c.village_code for c in children if c.village_code})
     last_year = await repo.enrolments_of(session, [c.id for _, c in rows], scheme, year - 1)
-    book = Workbook(write_only=True)
-    sheet: Any = book.create_sheet("参保名单")
-    sheet.append(
-        safe_row([f"{year} 年度{SCHEME_ZH[scheme]}参保报送名单（困境儿童，区民政局代缴）"])
+    book = office_book()
+    what = f"{year} 年度{SCHEME_ZH[scheme]}参保报送名单（困境儿童，区民政局代缴）"
+    district = await district_name(session)
+    sheet = OfficeSheet(
+        book,
+        "参保名单",
+        SUBMISSION_COLUMNS,
+        title=title_line(what, district=district, period=f"{year} 年度", generated_at=ctx.now),
     )
-    sheet.append(list(SUBMISSION_HEADERS))
     total = 0
     for n, (e, c) in enumerate(rows, start=1):
         if e.status == "due":
@@ -131,28 +141,35 @@ async def submission_file(
             e.premium_fen = params.premium_fen
         total += e.premium_fen
         previous = last_year.get(c.id)
-        sheet.append(
-            safe_row(
-                [
-                    n,
-                    c.name,
-                    ctx.keyring.decrypt(c.id_number_enc, context=ID_CONTEXT),
-                    GENDER_ZH.get(c.gender, c.gender),
-                    c.birth_date.isoformat(),
-                    _town(c, towns),
-                    SCHEME_ZH[scheme],
-                    year,
-                    from_fen(e.premium_fen),
-                    REASON_ZH.get(e.due_reason or "new_child", ""),
-                    previous.policy_number if previous and previous.policy_number else "",
-                ]
-            )
+        sheet.row(
+            [
+                n,
+                c.name,
+                ctx.keyring.decrypt(c.id_number_enc, context=ID_CONTEXT),
+                GENDER_ZH.get(c.gender, c.gender),
+                c.birth_date,
+                _town(c, towns),
+                SCHEME_ZH[scheme],
+                year,
+                from_fen(e.premium_fen),
+                REASON_ZH.get(e.due_reason or "new_child", ""),
+                previous.policy_number if previous and previous.policy_number else "",
+            ]
         )
-    sheet.append(safe_row(["合计", f"{len(rows)} 人", "", "", "", "", "", "", from_fen(total)]))
-    stop: Any = book.create_sheet("停保名单")
-    stop.append(list(STOP_HEADERS))
+    sheet.row(["合计", f"{len(rows)} 人", "", "", "", "", "", "", from_fen(total)], bold=True)
+    stop = OfficeSheet(
+        book,
+        "停保名单",
+        STOP_COLUMNS,
+        title=title_line(
+            f"{year} 年度{SCHEME_ZH[scheme]}停保名单",
+            district=district,
+            period=f"{year} 年度",
+            generated_at=ctx.now,
+        ),
+    )
     for n, (e, c) in enumerate(stopping, start=1):
-        stop.append(safe_row([n, c.name, c.id_number_masked, e.policy_number or "", _why(c, year)]))
+        stop.row([n, c.name, c.id_number_masked, e.policy_number or "", _why(c, year)])
     await session.flush()
     audit.record(
         session,
@@ -168,9 +185,7 @@ async def submission_file(
             "child_ids": [str(c.id) for _, c in rows],
         },
     )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book_bytes(book)
 
 
 def _town(c: Child, towns: dict[str, tuple[str, str]]) -> str:

@@ -179,6 +179,9 @@ class OfficeSheet:
             if widths and i <= len(widths):
                 width = max(width, widths[i - 1])
             self.ws.column_dimensions[get_column_letter(i)].width = min(width, 60)
+        for i, extra in enumerate(list(widths or ())[len(self.columns) :], len(self.columns) + 1):
+            # a table below the first one may use more columns than the header names
+            self.ws.column_dimensions[get_column_letter(i)].width = min(extra, 60)
         self.ws.freeze_panes = "A3"
         head = WriteOnlyCell(self.ws, value=safe_cell(title))
         head.font = title_font
@@ -191,14 +194,21 @@ class OfficeSheet:
             header.append(cell)
         self.ws.append(header)
 
-    def row(self, values: Sequence[object], *, bold: bool = False) -> None:
-        """A data row: each value written as its column's kind (text neutralised)."""
+    def row(
+        self, values: Sequence[object], *, bold: bool = False, kinds: Sequence[Kind] | None = None
+    ) -> None:
+        """A data row: each value written as its column's kind (text neutralised), or as the
+        kind `kinds` gives at its place (a second table below the first, a figure of a
+        two-column 项目/数值 sheet)."""
         from openpyxl.cell import WriteOnlyCell
 
         bold_font = _styles()[0]
         cells = []
         for i, value in enumerate(values):
-            kind = self.columns[i].kind if i < len(self.columns) else "text"
+            if kinds is not None and i < len(kinds):
+                kind = kinds[i]
+            else:
+                kind = self.columns[i].kind if i < len(self.columns) else "text"
             if kind == "money":
                 value = _as_money(value)
             elif kind == "date":

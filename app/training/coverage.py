@@ -11,20 +11,18 @@ contracted professionals). District roles see the district; a supervisor their o
 
 from __future__ import annotations
 
-import io
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas import repository as areas
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.glossary import zh_map
-from app.kit.spreadsheet import safe_row
+from app.kit.spreadsheet import Column, OfficeSheet, book_bytes, office_book, title_line
 from app.kit.stats import ratio
 from app.training import repository as repo
 from app.training.auth import TRAINEES
@@ -157,15 +155,15 @@ def _town(
     )
 
 
-CERTIFICATE_HEADERS = (
-    "证书编号",
-    "姓名",
-    "账号",
-    "角色",
-    "所属镇街",
-    "参训次数",
-    "学时",
-    "含强制报告培训",
+CERTIFICATE_COLUMNS = (
+    Column("证书编号", "code"),
+    Column("姓名"),
+    Column("账号", "code"),
+    Column("角色", width=16),
+    Column("所属镇街"),
+    Column("参训次数", "int"),
+    Column("学时"),
+    Column("含强制报告培训"),
 )
 
 
@@ -175,10 +173,18 @@ async def certificates(session: AsyncSession, ctx: RequestContext, year: int) ->
     principal = ctx.actor
     c = await compute(session, principal.area_code or "", principal.area_path or "", year)
     names = dict(c.towns) | await areas.names(session, [town_of(p.path) for p in c.workers])
-    book = Workbook(write_only=True)
-    sheet: Any = book.create_sheet(f"{year} 培训合格名单")
-    sheet.append(safe_row([f"{year} 年度儿童工作人员培训合格名单"]))
-    sheet.append(list(CERTIFICATE_HEADERS))
+    book = office_book()
+    sheet = OfficeSheet(
+        book,
+        f"{year} 培训合格名单",
+        CERTIFICATE_COLUMNS,
+        title=title_line(
+            f"{year} 年度儿童工作人员培训合格名单",
+            district=await areas.district_name(session),
+            period=f"{year} 年度",
+            generated_at=ctx.now,
+        ),
+    )
     n = 0
     for p in c.workers:
         attended = c.present.get(p.id)
@@ -186,21 +192,19 @@ async def certificates(session: AsyncSession, ctx: RequestContext, year: int) ->
             continue
         n += 1
         town = town_of(p.path)
-        sheet.append(
-            safe_row(
-                [
-                    f"PX{year}-{n:05d}",
-                    p.full_name,
-                    p.username,
-                    ROLE_ZH.get(p.role, p.role),
-                    names.get(town, town),
-                    attended[0],
-                    float(attended[1]),
-                    "是" if p.id in c.mandatory else "否",
-                ]
-            )
+        sheet.row(
+            [
+                f"PX{year}-{n:05d}",
+                p.full_name,
+                p.username,
+                ROLE_ZH.get(p.role, p.role),
+                names.get(town, town),
+                attended[0],
+                float(attended[1]),
+                "是" if p.id in c.mandatory else "否",
+            ]
         )
-    sheet.append(safe_row(["合计", f"{n} 人"]))
+    sheet.row(["合计", f"{n} 人"], kinds=("text", "text"), bold=True)
     audit.record(
         session,
         ctx,
@@ -209,6 +213,4 @@ async def certificates(session: AsyncSession, ctx: RequestContext, year: int) ->
         None,
         {"year": year, "rows": n},
     )
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return book_bytes(book)

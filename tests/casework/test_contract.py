@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.casework.rules import month_invoice
 from app.config import Settings
 from app.kit.clock import FixedClock
+from app.kit.spreadsheet import MONEY_FORMAT, TEXT_FORMAT
 from tests.casework.factories import (
     case_in_service,
     child_on_assistance,
@@ -22,6 +23,7 @@ from tests.casework.factories import (
     service,
 )
 from tests.conftest import AuthHeaders
+from tests.kit.test_office_exports import find_row, header
 
 
 @pytest.mark.parametrize(
@@ -206,3 +208,50 @@ async def test_services_outside_the_contract_are_refused(
         r = await client.post(url, json=service(**bad), headers=worker)
         assert r.status_code == 422, bad
         assert r.json()["errors"][0]["field"] == field
+
+
+async def test_the_month_export_is_laid_out_for_an_office(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    session: AsyncSession,
+    settings: Settings,
+    clock: FixedClock,
+) -> None:
+    agency = await make_agency(session, hours_bought=2, hourly_rate_fen=10000)
+    worker = auth(user_id=await make_case_worker(session, agency.id))
+    child = await child_on_assistance(session, settings)
+    case = await case_in_service(client, auth, child.id, worker, agency.id)
+    url = f"/api/v1/cases/{case['id']}/services"
+    r = await client.post(url, json=service(served_on="2026-06-15", minutes=50), headers=worker)
+    assert r.status_code == 201, r.text
+    r = await client.get(
+        f"/api/v1/casework/agencies/{agency.id}/months/2026-06/export", headers=auth("admin")
+    )
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet is not None
+    cols = header(sheet)  # the title (district, generation time), frozen bold header
+    assert "精准帮扶服务结算表" in str(sheet["A1"].value)
+    assert "2026-06" in str(sheet["A1"].value)
+    assert list(cols) == ["项目", "数值"]
+    invoice = sheet.cell(find_row(sheet, 1, "本月结算金额（元）"), 2)
+    assert invoice.data_type == "n"
+    assert invoice.value == 83.33
+    assert invoice.number_format == MONEY_FORMAT
+    rate = sheet.cell(find_row(sheet, 1, "小时单价（元）"), 2)
+    assert (rate.value, rate.number_format) == (100, MONEY_FORMAT)
+    table = find_row(sheet, 1, "序号")
+    labels = [sheet.cell(table, c).value for c in range(1, 7)]
+    assert labels == ["序号", "服务日期", "儿童", "方式", "分钟", "个案编号"]
+    assert all(sheet.cell(table, c).font.b for c in range(1, 7))
+    first = table + 1
+    served = sheet.cell(first, 2)
+    assert isinstance(served.value, datetime)
+    assert served.value.date() == date(2026, 6, 15)
+    assert served.number_format == "yyyy-mm-dd"
+    assert sheet.cell(first, 3).value == child.name
+    assert sheet.cell(first, 5).value == 50
+    case_cell = sheet.cell(first, 6)
+    assert (case_cell.value, case_cell.data_type) == (case["id"], "s")
+    assert case_cell.number_format == TEXT_FORMAT
+    assert sheet.column_dimensions["F"].width >= 36

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 
 import httpx
 from openpyxl import load_workbook
@@ -27,6 +27,7 @@ from tests.institution.factories import (
     tutoring,
     volunteer,
 )
+from tests.kit.test_office_exports import find_row, header
 
 NOTES = "孩子谈到对生母的思念与愤怒（保密）"
 
@@ -172,7 +173,7 @@ async def test_the_xlsx_export(
     assert summary["在院儿童"] == 4
     assert summary["心理咨询（团体）"] == 1
     assert summary["志愿辅导"] == 2
-    names = [row[1] for row in book["未接受咨询"].iter_rows(min_row=2, values_only=True)]
+    names = [row[1] for row in book["未接受咨询"].iter_rows(min_row=3, values_only=True)]
     assert "丙" in names
     assert '\'=HYPERLINK("http://x","y")' in names  # text, not a formula
 
@@ -196,3 +197,36 @@ async def test_the_dashboard_section(
     assert section["volunteers_not_schedulable"] == 1
     body = (await client.get("/api/v1/dashboard/summary", headers=auth("sup1"))).json()
     assert "institution" not in body["sections"]
+
+
+async def test_the_xlsx_export_is_laid_out_for_an_office(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    await _month_of_work(client, auth, base, session, settings)
+    r = await client.get(REPORTS.format("2026-06") + "/export", headers=auth("institute"))
+    assert r.status_code == 200
+    book = load_workbook(io.BytesIO(r.content))
+    summary = book["汇总"]
+    cols = header(summary)  # title with the district and generation time, frozen bold header
+    assert "儿童福利院养治教康月报" in str(summary["A1"].value)
+    assert "2026-06（截至 2026-06-15）" in str(summary["A1"].value)
+    assert list(cols) == ["项目", "数量", "说明"]
+    row = find_row(summary, 1, "在院儿童")
+    assert summary.cell(row, cols["数量"]).value == 3
+    assert summary.cell(row, cols["数量"]).data_type == "n"
+    assert find_row(summary, 1, "照护记录 · 康（康复）")
+    overdue = book["照护计划逾期"]
+    cols = header(overdue)
+    assert list(cols) == ["序号", "姓名", "最近一次评估", "应于"]
+    b = find_row(overdue, cols["姓名"], "乙")
+    last = overdue.cell(b, cols["最近一次评估"])
+    assert isinstance(last.value, datetime)
+    assert last.value.date() == date(2025, 11, 30)
+    assert last.number_format == "yyyy-mm-dd"
+    c = find_row(overdue, cols["姓名"], "丙")
+    assert overdue.cell(c, cols["最近一次评估"]).value == "无"
+    assert header(book["未接受咨询"])["最近一次咨询"] == 3

@@ -62,7 +62,7 @@ async def test_submission_file_and_answer_round_trip(
     assert line[1] == a.name
     assert line[8] == 380  # the premium
     stop = sheet_rows(r.content, "停保名单")
-    assert (stop[1][2], stop[1][3], stop[1][4]) == (leaving.id_number_masked, "OLD-9", "已满18周岁")
+    assert (stop[2][2], stop[2][3], stop[2][4]) == (leaving.id_number_masked, "OLD-9", "已满18周岁")
     assert (await _enrolments(client, auth))[str(a.id)]["status"] == "submitted"
 
     answer = answer_csv(

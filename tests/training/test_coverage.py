@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 from openpyxl import load_workbook
 
+from app.kit.spreadsheet import TEXT_FORMAT
 from tests.conftest import DISTRICT, TOWN1, TOWN2, AuthHeaders, Base
+from tests.kit.test_office_exports import find_row, header
 from tests.training.factories import attend, create
 
 C = "/api/v1/training/coverage"
@@ -124,3 +126,40 @@ async def test_certificates_list_the_trained_workers(
     )
     rows = list(load_workbook(io.BytesIO(r.content)).worksheets[0].iter_rows(values_only=True))
     assert not [row for row in rows if row[0] and str(row[0]).startswith("PX")]
+
+
+async def test_certificates_are_laid_out_for_an_office(
+    client: httpx.AsyncClient, auth: AuthHeaders, base: Base
+) -> None:
+    d = await create(client, auth, "admin", level="district")
+    await attend(client, auth, d["id"], base.users["sup1"])
+    r = await client.get(
+        "/api/v1/training/certificates", params={"year": 2026}, headers=auth("admin")
+    )
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content)).worksheets[0]
+    cols = header(sheet)  # the title (district, generation time), frozen bold header
+    assert "年度儿童工作人员培训合格名单" in str(sheet["A1"].value)
+    assert "2026 年度" in str(sheet["A1"].value)
+    assert list(cols) == [
+        "证书编号",
+        "姓名",
+        "账号",
+        "角色",
+        "所属镇街",
+        "参训次数",
+        "学时",
+        "含强制报告培训",
+    ]
+    row = find_row(sheet, cols["证书编号"], "PX2026-00001")
+    number = sheet.cell(row, cols["证书编号"])
+    assert (number.data_type, number.number_format) == ("s", TEXT_FORMAT)
+    assert sheet.cell(row, cols["账号"]).value == "sup1"
+    assert sheet.cell(row, cols["参训次数"]).value == 1
+    assert sheet.cell(row, cols["参训次数"]).data_type == "n"
+    assert sheet.cell(row, cols["学时"]).value == 3.5
+    assert sheet.cell(row, cols["所属镇街"]).value == "测试一镇"
+    assert sheet.cell(row, cols["角色"]).value not in ("", None, "town_supervisor")
+    total = find_row(sheet, 1, "合计")
+    assert sheet.cell(total, 2).value == "1 人"
+    assert sheet.cell(total, 1).font.b
