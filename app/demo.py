@@ -38,6 +38,7 @@ DEMO_LOADERS: list[str] = [
     "app.programmes.mothers.demo",
     "app.programmes.classes.demo",
     "app.casework.demo",  # after the ledger's children and the screening records
+    "app.documents.demo",  # after the visits, the ledger's children and the intakes
 ]  # children first
 
 _TOWN_NAMES = [

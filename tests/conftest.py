@@ -389,7 +389,13 @@ def auth(settings: Settings, base: Base, clock: FixedClock) -> AuthHeaders:
 
 
 @pytest.fixture(scope="session")
-async def demo_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+def demo_documents_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database's document store (the demo stores a few files through the service)."""
+    return tmp_path_factory.mktemp("demo-documents")
+
+
+@pytest.fixture(scope="session")
+async def demo_engine(database_url: str, demo_documents_dir: Path) -> AsyncIterator[AsyncEngine]:
     """A scratch database holding the whole demo data set (loaded once, by `app.demo.load`).
 
     Demo tests look at it rather than at the shared test database, where committed rows of
@@ -399,7 +405,7 @@ async def demo_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     from app.manage import scratch_database
 
     async with scratch_database(database_url) as url:
-        settings = make_settings(url, demo_data=True)
+        settings = make_settings(url, demo_data=True, documents_dir=demo_documents_dir)
         engine = create_engine(url, settings)
         await upgrade(engine)
         async with create_sessionmaker(engine)() as s:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app import demo
-from app.models import Area, User
+from app.models import Area, Document, User
 from tests.conftest import make_settings
 
 
-async def test_demo_district_shape(session: AsyncSession, database_url: str) -> None:
-    settings = make_settings(database_url, district_code="110114", demo_data=True)
+async def test_demo_district_shape(
+    session: AsyncSession, database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        database_url, district_code="110114", demo_data=True, documents_dir=tmp_path
+    )
     # the committed test accounts hold the demo's usernames; move them aside (rolled back)
     await session.execute(update(User).values(username=User.username + "-base"))
     await demo.load(session, settings)
+    documents = await session.scalar(select(func.count()).select_from(Document))
     await demo.load(session, settings)  # idempotent
+    assert await session.scalar(select(func.count()).select_from(Document)) == documents
 
     async def count(*where: ColumnElement[bool]) -> int:
         return int(

@@ -193,6 +193,19 @@ GLOSSARY: Final[dict[str, dict[str, Entry]]] = {
         "safety": ("安全教育", "Safety education"),
         "other": ("其他", "Other"),
     },
+    # -- medical insurance (app/insurance/)
+    "insurance_scheme": {
+        "basic_medical": ("城乡居民基本医疗保险", "Basic medical insurance"),
+        "puhuibao": ("普惠保", "Puhuibao"),
+        "supplementary": ("补充医疗保险", "Supplementary medical insurance"),
+    },
+    "insurance_status": {
+        "due": ("待参保", "Due"),
+        "submitted": ("已报送", "Submitted"),
+        "enrolled": ("已参保", "Enrolled"),
+        "refused_by_insurer": ("承保方拒保", "Refused by the insurer"),
+        "not_required": ("无需参保", "Not required"),
+    },
     # -- people and areas
     "area_level": {
         "district": ("区", "District"),

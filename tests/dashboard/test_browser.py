@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from app.demo import DEMO_PASSWORD
+from app.kit import glossary
 from app.manage import scratch_database
 from tests.test_schemathesis import free_port
 
@@ -516,4 +517,81 @@ async def test_a_skeleton_shows_while_the_figures_load(browser: Any, service: Se
     assert await page.get_attribute("#skeleton", "aria-busy") == "true"
     await page.locator("#last-updated").filter(has_text=re.compile(r"\d\d:\d\d:\d\d")).wait_for()
     assert await page.is_hidden("#skeleton")
+    p.assert_no_errors()
+
+
+def pct_text(ratio: str | None) -> str:
+    """As the page writes a share: one decimal and %, or — when there is nothing to divide."""
+    if ratio is None:
+        return "—"
+    return f"{float(ratio) * 100:.1f}%"
+
+
+@pytest.mark.parametrize(
+    ("username", "viewport"),
+    [("admin", DESKTOP), ("sup001", PHONE)],
+    ids=["district-1366x900", "town-390x844"],
+)
+async def test_insurance_coverage_and_premiums(
+    browser: Any, service: Service, username: str, viewport: dict[str, int]
+) -> None:
+    """Issue 32: the summary's `insurance` section on the page — per scheme a coverage bar and a
+    table row with the API's counts (labels from the glossary), the premiums against the budget
+    for the district only."""
+    p = await open_page(browser, viewport)
+    await login(p, service, username)
+    page = p.page
+    api = service.summary(username)
+    ins = api["sections"]["insurance"]
+    assert await page.is_visible("#insurance-card")
+    title = await page.text_content("#insurance-title")
+    assert title == f"{ins['year']} 年度医疗保险参保情况"
+    names = glossary.zh_map("insurance_scheme")  # what /dashboard/glossary.js serves
+    schemes = [s for s in ins["schemes"] if s["parameters_set"]]
+    assert schemes, "the demo sets this year's parameters of the three schemes"
+    assert sum(s["enrolled"] for s in schemes) > 0
+    bars = await page.eval_on_selector_all(
+        "#insurance-chart [data-coverage]",
+        "els => els.map(e => [e.dataset.scheme, e.dataset.coverage,"
+        " e.querySelector('.num').textContent, e.querySelector('span').textContent])",
+    )
+    assert [b[0] for b in bars] == [s["scheme"] for s in schemes]
+    rows = await page.eval_on_selector_all(
+        "#insurance-table tbody tr",
+        "els => els.map(r => Array.from(r.cells).map(c => c.textContent))",
+    )
+    by_name = {r[0]: r[1:] for r in rows}
+    head = await page.eval_on_selector_all(
+        "#insurance-table thead th", "els => els.map(e => e.textContent)"
+    )
+    assert head == ["险种", "应参保", "已参保", "已报送", "无需参保", "待参保", "参保率"]
+    for (scheme, coverage, shown, name), s in zip(bars, schemes, strict=True):
+        assert name == names[scheme]
+        assert coverage == ("" if s["coverage"] is None else s["coverage"])
+        assert shown == f"{pct_text(s['coverage'])}（{s['enrolled']:,}/{s['eligible']:,}）"
+        assert by_name[names[scheme]] == [
+            f"{s['eligible']:,}",
+            f"{s['enrolled']:,}",
+            f"{s['submitted']:,}",
+            f"{s['not_required']:,}",
+            f"{s['due']:,}",
+            pct_text(s["coverage"]),
+        ]
+    premiums = await page.text_content("#insurance-premiums") or ""
+    if ins["premiums"] is None:  # a town's dashboard: the district's money is not shown
+        assert username != "admin"
+        assert premiums == ""
+    else:
+        assert username == "admin"
+        assert f"代缴保费 {money_text(ins['premiums'])}" in premiums
+        if ins["budget"] is not None:
+            assert money_text(ins["budget"]) in premiums
+            assert pct_text(ins["premiums_share_of_budget"]) in premiums
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    await page.screenshot(
+        path=str(ARTIFACTS / f"dashboard-insurance-{username}.png"), full_page=True
+    )
     p.assert_no_errors()

@@ -39,6 +39,8 @@
     classification: zhOf("classification"),
     childStatus: zhOf("child_status"),
     gender: zhOf("gender"),
+    scheme: zhOf("insurance_scheme"),
+    insuranceStatus: zhOf("insurance_status"),
   };
 
   // Headline numbers: [section, field, label, kind, alert-when-positive]
@@ -265,6 +267,7 @@
     if (sec.children) renderChildren(sec.children);
     if (sec.screening) renderScreening(sec.screening);
     if (sec.subsidies) renderSpending(sec.subsidies);
+    if (sec.insurance) renderInsurance(sec.insurance);
     if (sec.standard_review) renderStandardReview(sec.standard_review);
     if (sec.areas) renderAreas(sec.areas);
   }
@@ -521,6 +524,47 @@
       bar.firstChild.style.width = ((Number(b.amount) / max) * 100).toFixed(1) + "%";
       box.append(el("div", { class: "spend-row", "data-benefit": b.benefit },
         el("span", { text: b.benefit_zh }), bar, el("span", { class: "num", text: money(b.amount) })));
+    }
+  }
+
+  // Per scheme: a coverage bar (enrolled of eligible) and, as a table, every count; then the
+  // year's premiums against the budget (the district only: null on a town's dashboard).
+  function renderInsurance(ins) {
+    const st = (code) => ZH.insuranceStatus[code] || code;
+    $("insurance-title").textContent = `${ins.year} 年度医疗保险参保情况`;
+    const legend = $("insurance-legend");
+    legend.textContent = "";
+    legend.append(el("span", { text: `条形：${st("enrolled")}人数占应参保人数的比例` }));
+    const chart = $("insurance-chart");
+    chart.textContent = "";
+    const rows = [];
+    for (const s of ins.schemes) {
+      const name = ZH.scheme[s.scheme] || s.scheme_zh || s.scheme;
+      if (!s.parameters_set) {
+        chart.append(el("p", { class: "muted", "data-scheme": s.scheme, text: `${name}：${ins.year} 年度参数尚未设定` }));
+        rows.push([name, "—", "—", "—", "—", "—", "—"]);
+        continue;
+      }
+      const ratio = s.coverage === null ? null : Number(s.coverage);
+      const bar = el("div", { class: "progress" }, el("span"));
+      bar.firstChild.style.width = ((ratio || 0) * 100).toFixed(1) + "%";
+      chart.append(el("div", { class: "spend-row", "data-scheme": s.scheme, "data-coverage": s.coverage === null ? "" : s.coverage },
+        el("span", { text: name }), bar,
+        el("span", { class: "num", text: `${pct(ratio)}（${num(s.enrolled)}/${num(s.eligible)}）` })));
+      rows.push([name, num(s.eligible), num(s.enrolled), num(s.submitted), num(s.not_required), num(s.due), pct(ratio)]);
+    }
+    table("insurance-table", ["险种", "应参保", st("enrolled"), st("submitted"), st("not_required"), st("due"), "参保率"], rows);
+    const box = $("insurance-premiums");
+    box.textContent = "";
+    if (ins.premiums === null) return;
+    const text = ins.budget === null
+      ? `${ins.year} 年度代缴保费 ${money(ins.premiums)}（未设年度预算）`
+      : `${ins.year} 年度代缴保费 ${money(ins.premiums)}，占年度预算 ${money(ins.budget)} 的 ${pct(Number(ins.premiums_share_of_budget))}`;
+    box.append(el("p", { "data-premiums": ins.premiums, text }));
+    if (ins.budget !== null && ins.premiums_share_of_budget !== null) {
+      const bar = el("div", { class: "progress", title: "代缴保费占年度预算的比例" }, el("span"));
+      bar.firstChild.style.width = Math.min(100, Number(ins.premiums_share_of_budget) * 100).toFixed(1) + "%";
+      box.append(bar);
     }
   }
 
