@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     # by `python -m app.manage verify-audit`. Put it on storage the database's users cannot
     # write to, and copy it off the cluster.
     audit_checkpoint_dir: Path | None = None
+    # Set: the checkpoints go to this S3-compatible bucket instead of the directory (reached
+    # with the documents' DOCUMENTS_S3_ENDPOINT_URL, _REGION and credentials; it may be the
+    # documents' bucket), one new object per checkpoint under AUDIT_CHECKPOINT_PREFIX, never
+    # overwritten. Turn on Object Lock (or at least versioning) on the bucket.
+    audit_checkpoint_bucket: str | None = None
+    audit_checkpoint_prefix: str = Field(
+        default="audit-checkpoints/", pattern=r"^([a-z0-9][a-z0-9_.-]*/)*$"
+    )
 
     access_token_minutes: int = 15
     refresh_token_days: int = 30

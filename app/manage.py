@@ -93,7 +93,8 @@ async def cmd_alembic_check() -> int:
 
 async def cmd_verify_audit() -> int:
     """Walk the chain (keyed entries need AUDIT_CHAIN_KEY), then check it against the latest
-    checkpoint in AUDIT_CHECKPOINT_DIR: a rewritten or recomputed chain does not match it."""
+    checkpoint in AUDIT_CHECKPOINT_DIR (or AUDIT_CHECKPOINT_BUCKET): a rewritten or recomputed
+    chain does not match it."""
     from app.kit import audit_chain, audit_checkpoint
     from app.kit.audit import verify_chain
 
@@ -101,19 +102,19 @@ async def cmd_verify_audit() -> int:
     keys = audit_chain.ChainKeys.from_settings(settings)
     audit_chain.configure(keys)
     checkpoint = None
-    directory = settings.audit_checkpoint_path
+    where = audit_checkpoint.target_for(settings)
     problem = None
     engine = create_engine(resolve_database_url(), settings)
     try:
         async with engine.connect() as conn:
             report = await verify_chain(conn)
-            directory = await audit_checkpoint.directory_for(conn, directory)
-            checkpoint = audit_checkpoint.latest(directory)
-            if report.first_broken_id is None and checkpoint is not None:
-                try:
+            where = await audit_checkpoint.location(conn, where)
+            try:
+                checkpoint = await audit_checkpoint.latest_at(where)
+                if report.first_broken_id is None and checkpoint is not None:
                     await audit_checkpoint.check(conn, checkpoint, keys)
-                except audit_checkpoint.CheckpointError as exc:
-                    problem = str(exc)
+            except audit_checkpoint.CheckpointError as exc:
+                problem = str(exc)
     finally:
         await engine.dispose()
     if report.first_broken_id is not None:
@@ -125,7 +126,7 @@ async def cmd_verify_audit() -> int:
     if checkpoint is None:
         print(
             f"audit chain intact: {report.checked} entries "
-            f"(no checkpoint in {directory} to check against)"
+            f"(no checkpoint in {audit_checkpoint.describe(where)} to check against)"
         )
     else:
         print(

@@ -25,18 +25,19 @@ async def checkpoint(
     AuditCheckpointFailed fires) and `python -m app.manage verify-audit` names the entry.
     """
     metrics = current_metrics()
-    directory = ctx.settings.audit_checkpoint_path
+    where = audit_checkpoint.target_for(ctx.settings)
+    directory = audit_checkpoint.describe(where)
     try:
         conn = await session.connection()
-        written = await audit_checkpoint.take(conn, directory, now=ctx.clock.now())
+        written = await audit_checkpoint.take(conn, where, now=ctx.clock.now())
     except Exception:
         metrics.audit_checkpoints.labels("failed").inc()
-        log.exception("audit checkpoint failed", extra={"dir": str(directory)})
+        log.exception("audit checkpoint failed", extra={"dir": directory})
         raise
     metrics.audit_checkpoints.labels("written" if written else "unchanged").inc()
     metrics.audit_checkpoint_success.set(time.time())
     if written is not None:
         log.info(
             "audit checkpoint written",
-            extra={"entry_id": written.entry_id, "entries": written.entries, "dir": str(directory)},
+            extra={"entry_id": written.entry_id, "entries": written.entries, "dir": directory},
         )

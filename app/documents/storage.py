@@ -14,7 +14,9 @@ a plaintext byte nor a key.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import os
 import re
 import uuid
@@ -37,12 +39,16 @@ class ObjectMissing(LookupError):
     pass
 
 
+class ObjectExists(Exception):
+    """`S3Store.create`: an object of that key is already there (it is left as it was)."""
+
+
 @contextlib.contextmanager
 def _answering(*errors: type[Exception]) -> Iterator[None]:
     """A store that fails (disk, network, bucket) is a 503 for the client, never a 500."""
     try:
         yield
-    except ObjectMissing:
+    except (ObjectMissing, ObjectExists):
         raise
     except errors as exc:
         raise StoreUnavailable() from exc
@@ -125,8 +131,10 @@ class FileStore:
 class S3Store:
     name = "s3"
 
-    def __init__(self, settings: Settings) -> None:
-        self.bucket = settings.documents_s3_bucket
+    def __init__(self, settings: Settings, bucket: str | None = None) -> None:
+        """The documents' bucket, or `bucket` (e.g. the audit checkpoints') reached through the
+        same DOCUMENTS_S3_* endpoint, region and credentials."""
+        self.bucket = bucket or settings.documents_s3_bucket
         self.options: dict[str, Any] = {"region_name": settings.documents_s3_region}
         if settings.documents_s3_endpoint_url:
             self.options["endpoint_url"] = settings.documents_s3_endpoint_url
@@ -150,6 +158,37 @@ class S3Store:
         with _answering(BotoCoreError, ClientError, OSError):
             async with self.client() as s3:
                 await s3.put_object(Bucket=self.bucket, Key=_checked(key), Body=data)
+
+    async def create(self, key: str, data: bytes) -> None:
+        """Write a NEW object: `If-None-Match: *` makes the store refuse (ObjectExists) when the
+        key is taken, so nothing is ever overwritten; the SHA-256 sent along lets the store
+        reject a body damaged on the way."""
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        with _answering(BotoCoreError, ClientError, OSError):
+            async with self.client() as s3:
+                try:
+                    await s3.put_object(
+                        Bucket=self.bucket,
+                        Key=_checked(key),
+                        Body=data,
+                        IfNoneMatch="*",
+                        ChecksumSHA256=digest,
+                    )
+                except ClientError as exc:
+                    code = exc.response.get("Error", {}).get("Code")
+                    if code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                        raise ObjectExists(key) from exc
+                    raise
+
+    async def keys(self, prefix: str) -> list[str]:
+        """Every key under `prefix`, in the store's (lexicographic) order."""
+        out: list[str] = []
+        with _answering(BotoCoreError, ClientError, OSError):
+            async with self.client() as s3:
+                paginator = s3.get_paginator("list_objects_v2")
+                async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                    out.extend(item["Key"] for item in page.get("Contents", []))
+        return out
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
         with _answering(BotoCoreError, ClientError, OSError):

@@ -331,6 +331,27 @@ def test_the_worker_is_probed_and_scraped(rendered: dict[str, list[Doc]], overla
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_worker_checkpoints_the_audit_chain_to_a_bucket(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    """Not to the pod's emptyDir: the checkpoints must outlive the worker pod."""
+    docs = rendered[overlay]
+    settings = config(docs)
+    assert settings["AUDIT_CHECKPOINT_BUCKET"]
+    assert "AUDIT_CHECKPOINT_DIR" not in settings
+    assert settings["DOCUMENTS_S3_ENDPOINT_URL"]  # the connection the checkpoints reuse
+    (container,) = find(docs, "Deployment", "children-care-worker")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    sources = container["envFrom"]
+    assert any(
+        src.get("configMapRef", {}).get("name", "").startswith("children-care-config")
+        for src in sources
+    )
+    assert {"secretRef": {"name": "children-care-documents-s3"}} in sources
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_alert_rules_cover_the_operations_gaps(
     rendered: dict[str, list[Doc]], overlay: str
 ) -> None:

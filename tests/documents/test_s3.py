@@ -5,7 +5,7 @@ ciphertext."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,16 +19,9 @@ from app.models import Document
 from tests.conftest import AuthHeaders
 from tests.documents.conftest import ClientWith
 from tests.documents.factories import API, begin, chunk, form, jpeg, pdf, upload
-from tests.documents.s3server import moto_server
 from tests.visits.factories import make_child
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    with moto_server() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture

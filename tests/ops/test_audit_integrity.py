@@ -9,23 +9,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiobotocore.session import get_session  # type: ignore[import-untyped]
+from pydantic import SecretStr
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import manage
+from app.audit import jobs as audit_jobs
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from app.documents.storage import ObjectExists
 from app.kit import audit, audit_chain, audit_checkpoint
+from app.kit.clock import FixedClock
 from app.migrate import upgrade
 from app.models import AuditEntry
+from app.worker.registry import JobContext
 from tests.conftest import make_settings
 
 
@@ -284,3 +293,152 @@ async def test_entries_from_before_the_key_verify_up_to_the_marked_row(
     assert report.first_broken_id == got[1]["id"]
     assert report.reason is not None
     assert "not keyed" in report.reason
+
+
+# -- checkpoints in an S3-compatible bucket (moto in server mode, over HTTP) --------------------
+
+S3_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@pytest.fixture
+async def bucket(s3_endpoint: str) -> AsyncIterator[tuple[Any, str]]:
+    """A fresh bucket, and a plain S3 client on it (to look at, or tamper with, the objects)."""
+    name = f"audit-cp-{uuid.uuid4().hex[:12]}"
+    async with get_session().create_client(
+        "s3", endpoint_url=s3_endpoint, region_name="us-east-1", **S3_CREDENTIALS
+    ) as client:
+        await client.create_bucket(Bucket=name)
+        yield client, name
+
+
+@pytest.fixture
+def bucket_settings(ops_settings: Settings, s3_endpoint: str, bucket: tuple[Any, str]) -> Settings:
+    """Checkpoints to the bucket, through the documents' S3 connection settings (the documents
+    themselves stay on the filesystem)."""
+    return ops_settings.model_copy(
+        update={
+            "audit_checkpoint_bucket": bucket[1],
+            "documents_s3_endpoint_url": s3_endpoint,
+            "documents_s3_access_key_id": SecretStr(S3_CREDENTIALS["aws_access_key_id"]),
+            "documents_s3_secret_access_key": SecretStr(S3_CREDENTIALS["aws_secret_access_key"]),
+        }
+    )
+
+
+async def bucket_objects(bucket: tuple[Any, str]) -> dict[str, bytes]:
+    client, name = bucket
+    listed = await client.list_objects_v2(Bucket=name)
+    out = {}
+    for item in listed.get("Contents", []):
+        got = await client.get_object(Bucket=name, Key=item["Key"])
+        async with got["Body"] as body:
+            out[item["Key"]] = await body.read()
+    return out
+
+
+async def run_checkpoint_job(engine: AsyncEngine, settings: Settings) -> None:
+    ctx = JobContext(1, 1, settings, FixedClock(datetime.now(UTC)), "test-worker")
+    async with create_sessionmaker(engine)() as session:
+        await audit_jobs.checkpoint(session, {}, ctx)
+
+
+async def test_the_checkpoint_job_writes_a_new_hashed_object_to_the_bucket(
+    migrated: AsyncEngine, bucket_settings: Settings, bucket: tuple[Any, str]
+) -> None:
+    await write_entries(migrated, 3)
+    await run_checkpoint_job(migrated, bucket_settings)
+    await write_entries(migrated, 2)
+    await run_checkpoint_job(migrated, bucket_settings)
+    await run_checkpoint_job(migrated, bucket_settings)  # nothing new: no new object
+
+    objects = await bucket_objects(bucket)
+    assert len(objects) == 2, objects.keys()
+    async with migrated.connect() as c:
+        db = (
+            await c.execute(
+                text(
+                    "SELECT current_database() || '-' || oid FROM pg_database "
+                    "WHERE datname = current_database()"
+                )
+            )
+        ).scalar_one()
+        head = (await rows(c))[-1]
+    for key, data in objects.items():
+        assert key.startswith(f"audit-checkpoints/{db}/checkpoint-")
+        # The name carries the SHA-256 of the content.
+        assert hashlib.sha256(data).hexdigest().startswith(key.rsplit("-", 1)[1][:-5])
+    latest = json.loads(objects[max(objects)])
+    assert latest["entry_id"] == head["id"]
+    assert latest["hash"] == head["hash"]
+    assert latest["entries"] == 5
+    # Nothing on the pod's filesystem.
+    assert not bucket_settings.audit_checkpoint_path.exists()
+
+
+async def test_verify_audit_against_the_bucket_detects_a_recomputed_chain(
+    migrated: AsyncEngine,
+    bucket_settings: Settings,
+    scratch_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await write_entries(migrated, 4)
+    await run_checkpoint_job(migrated, bucket_settings)
+    code, out = await verify(monkeypatch, bucket_settings, scratch_url, capsys)
+    assert code == 0, out
+    async with migrated.connect() as c:
+        all_rows = await rows(c)
+    assert f"matches the checkpoint of entry {all_rows[-1]['id']}" in out
+
+    # Recomputed with the real key: the chain walks, the bucket's checkpoint does not match.
+    real = audit_chain.ChainKeys.from_settings(bucket_settings)
+    await forge(migrated, all_rows[1]["id"], real, real.active_id)
+    code, out = await verify(monkeypatch, bucket_settings, scratch_url, capsys)
+    assert code == 1
+    assert "does NOT match its checkpoint" in out
+    assert f"entry {all_rows[-1]['id']} no longer has the hash" in out
+    # ... and the job refuses to checkpoint over it.
+    with pytest.raises(audit_checkpoint.CheckpointError):
+        await run_checkpoint_job(migrated, bucket_settings)
+
+
+async def test_an_existing_checkpoint_object_is_never_overwritten(
+    migrated: AsyncEngine, bucket_settings: Settings, bucket: tuple[Any, str]
+) -> None:
+    await write_entries(migrated, 2)
+    await run_checkpoint_job(migrated, bucket_settings)
+    ((key, original),) = (await bucket_objects(bucket)).items()
+
+    where = audit_checkpoint.target_for(bucket_settings)
+    assert isinstance(where, audit_checkpoint.Bucket)
+    with pytest.raises(ObjectExists):
+        await where.store.create(key, b'{"entry_id": 1}')
+    # Writing the same checkpoint again lands on the same name: refused as well.
+    async with migrated.connect() as c:
+        here = await audit_checkpoint.location(c, where)
+    assert isinstance(here, audit_checkpoint.Bucket)
+    checkpoint = audit_checkpoint.Checkpoint(**json.loads(original))
+    with pytest.raises(ObjectExists):
+        await audit_checkpoint.write_object(here, checkpoint)
+    assert await bucket_objects(bucket) == {key: original}
+
+
+async def test_a_checkpoint_object_not_matching_its_hash_is_not_believed(
+    migrated: AsyncEngine,
+    bucket_settings: Settings,
+    bucket: tuple[Any, str],
+    scratch_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await write_entries(migrated, 2)
+    await run_checkpoint_job(migrated, bucket_settings)
+    ((key, original),) = (await bucket_objects(bucket)).items()
+    client, name = bucket
+    # A later-named object whose content is not what its name says.
+    body = original.replace(b'"entries": 2', b'"entries": 1')
+    later = key.replace("checkpoint-0", "checkpoint-9", 1)
+    await client.put_object(Bucket=name, Key=later, Body=body)
+    code, out = await verify(monkeypatch, bucket_settings, scratch_url, capsys)
+    assert code == 1
+    assert "does not match its hash" in out
