@@ -249,6 +249,10 @@ def _parse(
     """The answer file's rows, judged one by one: the rows to apply and every row's problems."""
     table = _table(raw)
     index = _columns(table[0])
+    if len(table) < 2:
+        raise rows_invalid([(None, "file", "文件没有数据行", "The file has no rows")])
+    if len(table) - 1 > MAX_ROWS:
+        raise rows_invalid([(None, "file", f"超过 {MAX_ROWS} 行", f"More than {MAX_ROWS} rows")])
     out: list[AnswerRow] = []
     errors: list[Problem] = []
     seen: dict[str, int] = {}
@@ -266,17 +270,13 @@ def _parse(
 
 
 def _table(raw: bytes) -> list[list[str]]:
-    """The file's cells: a header and at most MAX_ROWS rows, else the whole file is refused."""
+    """The file's cells (a header first); an unreadable or empty file is refused whole."""
     try:
         table = read_rows(raw)
     except ParseError as e:
         raise rows_invalid(e.errors) from None
     if not table:
         raise rows_invalid([(None, "file", "文件为空", "The file is empty")])
-    if len(table) < 2:
-        raise rows_invalid([(None, "file", "文件没有数据行", "The file has no rows")])
-    if len(table) - 1 > MAX_ROWS:
-        raise rows_invalid([(None, "file", f"超过 {MAX_ROWS} 行", f"More than {MAX_ROWS} rows")])
     return table
 
 
