@@ -19,7 +19,10 @@ $(STAMP): $(BIN)/uv pyproject.toml uv.lock
 run: $(STAMP)
 	$(BIN)/python -m app
 
-## Install and run the whole test suite against a real PostgreSQL.
+## Install and run the whole test suite against a real PostgreSQL, one process per core (each
+## test file whole in one process; each process its own embedded server). PYTEST_ARGS= runs it
+## in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadfile
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -160,12 +160,17 @@ class Base:
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    """A fresh database for this test session, on DATABASE_URL's server or the embedded one."""
+    """A fresh database for this test session, on DATABASE_URL's server or the embedded one.
+
+    Under pytest-xdist each worker starts its own embedded server: the sync's cursor and the
+    dashboard's cache are transaction-id horizons, and transaction ids are the whole server's, so
+    another worker's open test transaction (in its own database) would hold them back."""
     server = os.environ.get("DATABASE_URL")
     if not server:
         from app import embedded
 
-        server = embedded.start(ROOT / ".data", name="test-pg")
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        server = embedded.start(ROOT / ".data", name=f"test-pg-{worker}" if worker else "test-pg")
     name = f"test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, make_settings(server))
     async with admin.connect() as conn:
@@ -296,9 +301,14 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 async def conn(engine: AsyncEngine, base: Base) -> AsyncIterator[AsyncConnection]:
-    """The test's connection; everything it does is rolled back at the end."""
+    """The test's connection; everything it does is rolled back at the end.
+
+    The dashboard's cached sections that a committed test (a live server, the worker) left
+    behind are removed inside the test's transaction: each test computes its own figures,
+    whichever test files ran before it in this process (pytest-xdist deals files out)."""
     async with engine.connect() as connection:
         trans = await connection.begin()
+        await connection.execute(text("DELETE FROM dashboard_section_cache"))
         yield connection
         if trans.is_active:
             await trans.rollback()
