@@ -12,25 +12,22 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     SmallInteger,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, created_now, serial_pk, uuid_pk
 
 CASE_STATUSES = ("open", "assessed", "in_service", "closed")
 CASE_OUTCOMES = ("goals_met", "partly_met", "transferred", "ended_by_family", "other")
@@ -130,7 +127,7 @@ class CaseStep(Base):
 
     __tablename__ = "case_steps"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    id: Mapped[int] = serial_pk()
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -155,9 +152,7 @@ class CaseGoal(Base):
     )
     progress: Mapped[str] = mapped_column(String(16), nullable=False, default="not_started")
     retired: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint(_in("domain", ASSESSMENT_DOMAINS), name="domain"),
@@ -181,9 +176,7 @@ class CaseService(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     disclosure: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes"),
@@ -205,6 +198,4 @@ class CaseReview(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
     reviewer_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()

@@ -17,7 +17,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, encrypted, uuid_pk
 
 INTAKE_KINDS = (
     "street_begging",
@@ -88,7 +87,7 @@ class ProtectionIntake(Timestamps, Versioned, Base):
     found_at: Mapped[str | None] = mapped_column(Text)
     # The child as known: every fact may be absent (an unidentified child).
     child_name: Mapped[str | None] = mapped_column(String(100))
-    child_id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    child_id_number_enc: Mapped[bytes | None] = encrypted(nullable=True)
     child_id_number_hash: Mapped[str | None] = mapped_column(String(64))
     child_id_number_masked: Mapped[str | None] = mapped_column(String(18))
     child_gender: Mapped[str | None] = mapped_column(String(6))
