@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
 from app.kit.listing import where_given
+from app.kit.rows import one_where
 from app.models import (
     Case,
     CaseGoal,
@@ -97,8 +98,9 @@ def agencies_stmt() -> Select[Any]:
 async def get_agency(
     session: AsyncSession, principal: Principal, agency_id: uuid.UUID
 ) -> CaseworkAgency | None:
-    stmt = select(CaseworkAgency).where(CaseworkAgency.id == agency_id, agency_visible(principal))
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session, CaseworkAgency, CaseworkAgency.id == agency_id, agency_visible(principal)
+    )
 
 
 async def agency_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -134,10 +136,7 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID) -> Case | None:
 async def get_visible(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, *, lock: bool = False
 ) -> Case | None:
-    stmt = select(Case).where(Case.id == case_id, visible(principal))
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, Case, Case.id == case_id, visible(principal), lock=lock)
 
 
 def cases_stmt(

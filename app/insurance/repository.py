@@ -16,7 +16,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.children.access import readable as child_readable
+from app.children.access import readable_child as readable_child
 from app.children.repository import within_area
+from app.kit.rows import one_where
 from app.models import Child, InsuranceEnrolment, InsuranceScheme
 
 E = InsuranceEnrolment
@@ -42,8 +44,7 @@ def _in_force(on: date) -> ColumnElement[bool]:
 async def scheme_in_force(
     session: AsyncSession, scheme: str, year: int, on: date
 ) -> InsuranceScheme | None:
-    stmt = select(S).where(S.scheme == scheme, S.year == year, _in_force(on))
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, S, S.scheme == scheme, S.year == year, _in_force(on))
 
 
 async def schemes(
@@ -66,13 +67,6 @@ async def insert_scheme(session: AsyncSession, values: dict[str, Any]) -> Insura
         .on_conflict_do_nothing(index_elements=["scheme", "year", "effective_from"])
         .returning(S)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def readable_child(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> Child | None:
-    stmt = select(Child).where(Child.id == child_id, child_readable(principal))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 

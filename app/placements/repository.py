@@ -10,23 +10,20 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.rows import one_where
 from app.models import Child, PlacementEntry, PlacementPlan
 
 
 async def plan(
     session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False
 ) -> PlacementPlan | None:
-    stmt = select(PlacementPlan).where(PlacementPlan.id == plan_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (
-        await session.execute(stmt.execution_options(populate_existing=True))
-    ).scalar_one_or_none()
+    return await one_where(
+        session, PlacementPlan, PlacementPlan.id == plan_id, lock=lock, fresh=True
+    )
 
 
 async def plan_by_year(session: AsyncSession, year: int) -> PlacementPlan | None:
-    stmt = select(PlacementPlan).where(PlacementPlan.year == year)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, PlacementPlan, PlacementPlan.year == year)
 
 
 async def plans(session: AsyncSession, year: int | None) -> Sequence[PlacementPlan]:

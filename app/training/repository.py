@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
 from app.kit.listing import in_year, where_given
+from app.kit.rows import one_where
 from app.models import Area, TrainingAttendance, TrainingSession, User
 
 
@@ -43,8 +44,7 @@ async def session_by_id(
 
 
 async def session_by_code(session: AsyncSession, code: str) -> TrainingSession | None:
-    stmt = select(TrainingSession).where(TrainingSession.code == code)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, TrainingSession, TrainingSession.code == code)
 
 
 async def code_taken(session: AsyncSession, code: str) -> bool:

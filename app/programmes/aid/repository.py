@@ -10,20 +10,12 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.children.access import readable
+from app.children.access import readable_child as readable_child
 from app.kit.listing import where_given
-from app.models import AidApplication, AidRound, Area, Child
+from app.kit.rows import one_where
+from app.models import AidApplication, AidRound, Area
 
 GRANTED = ("approved", "disbursed")
-
-
-async def readable_child(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> Child | None:
-    """The ledger child, if the caller may read it (the ledger's one access clause)."""
-    stmt = select(Child).where(Child.id == child_id, readable(principal))
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def insert_round(session: AsyncSession, values: dict[str, Any]) -> AidRound | None:
@@ -60,12 +52,13 @@ async def insert_application(
 async def get_application(
     session: AsyncSession, round_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool = False
 ) -> AidApplication | None:
-    stmt = select(AidApplication).where(
-        AidApplication.id == application_id, AidApplication.round_id == round_id
+    return await one_where(
+        session,
+        AidApplication,
+        AidApplication.id == application_id,
+        AidApplication.round_id == round_id,
+        lock=lock,
     )
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def applications_stmt(
