@@ -72,12 +72,10 @@ async def add_gifts(session: AsyncSession, ctx: RequestContext, body: GiftsCreat
             run.id,
             {"item": body.item, "value_fen": fen, "created": created},
         )
-    return GiftsOut(
+    return out_of(
+        GiftsOut,
+        body,
         run_id=run.id,
-        occasion=body.occasion,
-        year=body.year,
-        item=body.item,
-        value=body.value,
         children=children,
         created=created,
         total_value=from_fen(total),
