@@ -111,14 +111,7 @@ async def create_child(session: AsyncSession, ctx: RequestContext, body: ChildCr
     checked = await validate(session, principal, values, ctx.today)
     child = await _store_new_child(session, ctx, idn, values, checked.flags)
     await _record_created(session, ctx, child, idn, values, reason=None)
-    audit.record(
-        session,
-        ctx,
-        "child.create",
-        "child",
-        child.id,
-        {"category": child.category, "placement": child.placement},
-    )
+    _audit_create(session, ctx, child)
     _audit_acceptances(session, ctx, child, checked)
     return child
 
@@ -214,14 +207,7 @@ async def enrol_from_guardianship(
     await _record_created(
         session, ctx, child, idn, values, reason="protection_long_term_guardianship"
     )
-    audit.record(
-        session,
-        ctx,
-        "child.create",
-        "child",
-        child.id,
-        {"category": category, "placement": "institution", "protection_intake_id": str(origin_id)},
-    )
+    _audit_create(session, ctx, child, protection_intake_id=str(origin_id))
     return child
 
 
@@ -531,3 +517,9 @@ def _check_revocation(child: Child, body: RevokeRequest, today: date, turns_18: 
         )
     if errors:
         raise ValidationFailed(errors=errors)
+
+
+def _audit_create(session: AsyncSession, ctx: RequestContext, child: Child, **origin: str) -> None:
+    """The audit of a child put on the ledger (and of the record it came from)."""
+    detail = {"category": child.category, "placement": child.placement} | origin
+    audit.record(session, ctx, "child.create", "child", child.id, detail)

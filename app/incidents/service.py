@@ -182,14 +182,7 @@ async def create_incident(
     deliveries: list[outbox.PreparedDelivery] = []
     if not body.draft:
         referral, deliveries = await _police_referral(session, ctx, incident, child)
-    audit.record(
-        session,
-        ctx,
-        "incident.create",
-        "incident",
-        incident.id,
-        {"draft": body.draft, "urgent": incident.urgent, "child_id": str(incident.child_id)},
-    )
+    _audit_created(session, ctx, incident, draft=body.draft)
     try:
         await repo.insert_report(session, incident, step, referral, deliveries)
     except IntegrityError as exc:
@@ -330,20 +323,7 @@ async def open_draft_for_child(
     body = IncidentCreate(id=uuid.uuid4(), draft=True, child_id=child.id, description=note)
     incident = _new_incident(ctx, body, child)
     step = _step(incident, ctx.actor, incident.status, ctx.now)
-    audit.record(
-        session,
-        ctx,
-        "incident.create",
-        "incident",
-        incident.id,
-        {
-            "draft": True,
-            "urgent": incident.urgent,
-            "child_id": str(child.id),
-            "origin": origin,
-            "origin_id": str(origin_id),
-        },
-    )
+    _audit_created(session, ctx, incident, draft=True, origin=origin, origin_id=str(origin_id))
     await repo.insert_report(session, incident, step, None, [])
     return incident
 
@@ -622,3 +602,11 @@ async def _locked(session: AsyncSession, principal: Principal, incident_id: uuid
     if incident is None:
         raise IncidentNotFound()
     return incident
+
+
+def _audit_created(
+    session: AsyncSession, ctx: RequestContext, incident: Incident, *, draft: bool, **origin: str
+) -> None:
+    """The audit of a new report: draft or not, urgent, its child, the record it came from."""
+    detail = {"draft": draft, "urgent": incident.urgent, "child_id": str(incident.child_id)}
+    audit.record(session, ctx, "incident.create", "incident", incident.id, detail | origin)
