@@ -92,9 +92,7 @@ async def create_mother(
         reject_future(body.record_check, ctx.today)
     mother = CaringMother(
         id=uuid.uuid4(),
-        name=body.name,
-        organisation=body.organisation,
-        phone=body.phone,
+        **body.model_dump(exclude={"record_check"}),
         created_at=ctx.now,
         created_by=ctx.actor.name,
         **(body.record_check.columns() if body.record_check else {}),
