@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.children.access import readable as child_readable
 from app.children.access import readable_child as readable_child
 from app.children.repository import within_area
-from app.kit.rows import one_where
+from app.kit.rows import insert_unless_exists, one_where
 from app.models import Child, InsuranceEnrolment, InsuranceScheme
 
 E = InsuranceEnrolment
@@ -61,13 +61,7 @@ async def schemes(
 
 
 async def insert_scheme(session: AsyncSession, values: dict[str, Any]) -> InsuranceScheme | None:
-    stmt = (
-        insert(S)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["scheme", "year", "effective_from"])
-        .returning(S)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await insert_unless_exists(session, S, values, ("scheme", "year", "effective_from"))
 
 
 async def enrolment(
