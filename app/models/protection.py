@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, encrypted, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, belongs_to, encrypted, uuid_pk
 
 INTAKE_KINDS = (
     "street_begging",
@@ -169,9 +169,7 @@ class ProtectionTracing(Base):
     __tablename__ = "protection_tracing"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("protection_intakes.id"), nullable=False, index=True
-    )
+    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     method: Mapped[str] = mapped_column(String(32), nullable=False)
     traced_on: Mapped[date] = mapped_column(Date, nullable=False)
     result: Mapped[str | None] = mapped_column(Text)
@@ -187,9 +185,7 @@ class ProtectionPlacement(Base):
     __tablename__ = "protection_placements"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("protection_intakes.id"), nullable=False, index=True
-    )
+    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     setting: Mapped[str] = mapped_column(String(24), nullable=False)
     start_on: Mapped[date] = mapped_column(Date, nullable=False)
     end_on: Mapped[date | None] = mapped_column(Date)
@@ -210,9 +206,7 @@ class ProtectionFamilyAssessment(Base):
     __tablename__ = "protection_family_assessments"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("protection_intakes.id"), nullable=False, index=True
-    )
+    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     assessed_on: Mapped[date] = mapped_column(Date, nullable=False)
     conclusion: Mapped[str] = mapped_column(String(16), nullable=False)
     notes: Mapped[str | None] = mapped_column(Text)

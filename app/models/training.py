@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_now
+from app.models.base import Base, belongs_to, created_now
 
 TrainingLevel = Literal["district", "town"]
 AttendanceStatus = Literal["present", "absent", "excused"]
@@ -81,7 +81,7 @@ class TrainingAttendance(Base):
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("training_sessions.id"), nullable=False
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    user_id: Mapped[uuid.UUID] = belongs_to("users.id")
     status: Mapped[str] = mapped_column(String(10), nullable=False)
     # organiser (recorded by the organiser) | code (the attendee scanned the session code)
     recorded_via: Mapped[str] = mapped_column(String(10), nullable=False)
