@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -221,20 +220,17 @@ def _apply(
     e: InsuranceEnrolment,
     ctx: RequestContext,
     params: InsuranceScheme,
-    *,
     status: str,
-    policy_number: str | None,
-    premium: Decimal | None,
-    enrolled_on: date | None,
-    reason: str | None,
+    body: EnrolmentCreate | EnrolmentPatch,
 ) -> None:
-    """Set the enrolment to `status` with its fields; a 422 names a field a status needs."""
+    """Set the enrolment to `status` with the body's fields; a 422 names a field a status needs."""
+    policy_number, premium, reason = body.policy_number, body.premium, body.reason
     if policy_number is not None:
         e.policy_number = policy_number.strip()
     if premium is not None:
         e.premium_fen = to_fen(premium)
-    if enrolled_on is not None:
-        e.enrolled_on = enrolled_on
+    if body.enrolled_on is not None:
+        e.enrolled_on = body.enrolled_on
     if status == "not_required":
         if reason is None and e.not_required_reason is None:
             raise ValidationFailed(
@@ -293,16 +289,7 @@ async def create_enrolment(
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )
-    _apply(
-        e,
-        ctx,
-        params,
-        status=body.status,
-        policy_number=body.policy_number,
-        premium=body.premium,
-        enrolled_on=body.enrolled_on,
-        reason=body.reason,
-    )
+    _apply(e, ctx, params, body.status, body)
     try:
         async with session.begin_nested():
             session.add(e)
@@ -367,16 +354,7 @@ async def update_enrolment(
         )
     params = await scheme_for(session, e.scheme, e.year, ctx.today)
     before = e.status
-    _apply(
-        e,
-        ctx,
-        params,
-        status=status,
-        policy_number=body.policy_number,
-        premium=body.premium,
-        enrolled_on=body.enrolled_on,
-        reason=body.reason,
-    )
+    _apply(e, ctx, params, status, body)
     await session.flush()
     audit.record(
         session,
