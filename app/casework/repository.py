@@ -48,28 +48,27 @@ def _own_agency(principal: Principal) -> Any:
     )
 
 
-def visible(principal: Principal) -> ColumnElement[bool]:
-    """Which cases exist for this caller (rows outside are a 404)."""
+def _district_or_own_agency(principal: Principal, agency_id: Any) -> ColumnElement[bool]:
+    """Every row for the district's staff; for a case worker, the rows whose `agency_id` is
+    their own agency's; nothing for anyone else."""
     if principal.kind != "user":
         return false()
     if principal.role in DISTRICT_ROLES:
         return true()
     if principal.role == Role.CASE_WORKER:
-        mine: ColumnElement[bool] = Case.agency_id == _own_agency(principal)
+        mine: ColumnElement[bool] = agency_id == _own_agency(principal)
         return mine
     return false()
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """Which cases exist for this caller (rows outside are a 404)."""
+    return _district_or_own_agency(principal, Case.agency_id)
 
 
 def agency_visible(principal: Principal) -> ColumnElement[bool]:
     """Which agencies exist for this caller: all for the district, a case worker's own."""
-    if principal.kind != "user":
-        return false()
-    if principal.role in DISTRICT_ROLES:
-        return true()
-    if principal.role == Role.CASE_WORKER:
-        mine: ColumnElement[bool] = CaseworkAgency.id == _own_agency(principal)
-        return mine
-    return false()
+    return _district_or_own_agency(principal, CaseworkAgency.id)
 
 
 async def worker_agency(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:

@@ -46,13 +46,10 @@ async def entries(session: AsyncSession, plan_ids: Sequence[uuid.UUID]) -> Seque
 async def entry(
     session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID
 ) -> PlacementEntry | None:
-    stmt = (
-        select(PlacementEntry)
-        .where(PlacementEntry.id == entry_id, PlacementEntry.plan_id == plan_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    E = PlacementEntry
+    return await one_where(
+        session, E, E.id == entry_id, E.plan_id == plan_id, lock=True, fresh=True
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def children(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:

@@ -112,12 +112,8 @@ async def attendance_rows(session: AsyncSession, session_id: uuid.UUID) -> Seque
 async def attendance_of(
     session: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID
 ) -> TrainingAttendance | None:
-    stmt = (
-        select(TrainingAttendance)
-        .where(TrainingAttendance.session_id == session_id, TrainingAttendance.user_id == user_id)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    A = TrainingAttendance
+    return await one_where(session, A, A.session_id == session_id, A.user_id == user_id, fresh=True)
 
 
 async def put_attendance(session: AsyncSession, values: dict[str, Any]) -> None:
