@@ -48,6 +48,7 @@ from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
+from app.kit.records import new_values
 from app.kit.vocab import CATEGORY_ZH
 from app.models import Child, InsuranceEnrolment, InsuranceScheme
 
@@ -100,22 +101,8 @@ async def create_scheme(
         raise ValidationFailed(
             errors=[("window_to", "参保期结束日期早于开始日期", "The window ends before it starts")]
         )
-    row = await repo.insert_scheme(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "scheme": body.scheme,
-            "year": body.year,
-            "effective_from": body.effective_from,
-            "premium_fen": to_fen(body.premium),
-            "categories": list(body.categories),
-            "window_from": body.window_from,
-            "window_to": body.window_to,
-            "reference": body.reference,
-            "created_at": ctx.now,
-            "created_by": ctx.actor.name,
-        },
-    )
+    values = body.model_dump(exclude={"premium"}) | {"premium_fen": to_fen(body.premium)}
+    row = await repo.insert_scheme(session, new_values(ctx, **values))
     if row is None:
         raise SchemeExists(
             f"{SCHEME_ZH[body.scheme]} {body.year} 年度自 {body.effective_from} 起的参数已存在",

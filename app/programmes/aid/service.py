@@ -19,7 +19,7 @@ from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
-from app.kit.records import out_of
+from app.kit.records import new_values, out_of
 from app.kit.transitions import signed
 from app.models import AidApplication, AidRound, Child
 from app.programmes.aid import repository as repo
@@ -55,16 +55,7 @@ async def create_round(
     session: AsyncSession, ctx: RequestContext, body: RoundCreate
 ) -> tuple[RoundOut, uuid.UUID]:
     """Open the year's round (a year may hold rounds of different names)."""
-    row = await repo.insert_round(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "year": body.year,
-            "name": body.name,
-            "created_at": ctx.now,
-            "created_by": ctx.actor.name,
-        },
-    )
+    row = await repo.insert_round(session, new_values(ctx, **body.model_dump()))
     if row is None:
         raise RoundExists(
             f"{body.year} 年已有名为“{body.name}”的帮扶批次",
