@@ -42,7 +42,7 @@ from app.incidents.service import open_draft_for_child
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep, Child
 
 OPEN_STATUSES = ("open", "assessed", "in_service")
@@ -211,10 +211,7 @@ async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCrea
 async def _visible(
     session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID, *, lock: bool = False
 ) -> Case:
-    case = await repo.get_visible(session, ctx.actor, case_id, lock=lock)
-    if case is None:
-        raise CaseNotFound()
-    return case
+    return known(await repo.get_visible(session, ctx.actor, case_id, lock=lock), CaseNotFound)
 
 
 async def _case_for(

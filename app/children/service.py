@@ -40,6 +40,7 @@ from app.kit.clock import DISTRICT_TZ, month_of
 from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
 from app.kit.etag import check_if_match, if_match_version
+from app.kit.records import known
 from app.ledger import repository as ledger_repo
 from app.models import Child, ChildChange
 from app.models.children import ON_LEDGER
@@ -238,10 +239,9 @@ async def _record_created(
 async def get_child(
     session: AsyncSession, principal: Principal, child_id: uuid.UUID, *, for_update: bool = False
 ) -> Child:
-    child = await repo.get_visible(session, principal, child_id, for_update=for_update)
-    if child is None:
-        raise ChildNotFound()
-    return child
+    return known(
+        await repo.get_visible(session, principal, child_id, for_update=for_update), ChildNotFound
+    )
 
 
 def require_reader(principal: Principal) -> None:

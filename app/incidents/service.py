@@ -42,6 +42,7 @@ from app.kit import audit, idnumber
 from app.kit.clock import DISTRICT_TZ
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, page_of
+from app.kit.records import known
 from app.models import Child, Incident, IncidentStep, Notification, Referral
 from app.webhooks import outbox
 
@@ -598,10 +599,9 @@ async def escalate(session: AsyncSession, now: datetime) -> Escalated:
 
 async def _locked(session: AsyncSession, principal: Principal, incident_id: uuid.UUID) -> Incident:
     """The incident, locked for a change, if the caller may see it; else 404."""
-    incident = await repo.get_visible(session, principal, incident_id, lock=True)
-    if incident is None:
-        raise IncidentNotFound()
-    return incident
+    return known(
+        await repo.get_visible(session, principal, incident_id, lock=True), IncidentNotFound
+    )
 
 
 def _audit_created(

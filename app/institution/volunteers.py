@@ -40,7 +40,7 @@ from app.kit.record_check import (
     reject_future,
     require_clear,
 )
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.models import TutoringSession, Volunteer
 
 
@@ -83,10 +83,7 @@ def _check_audit(check: RecordCheck | None) -> dict[str, Any] | None:
 async def get_volunteer(
     session: AsyncSession, ctx: RequestContext, volunteer_id: uuid.UUID, *, lock: bool = False
 ) -> Volunteer:
-    volunteer = await repo.volunteer(session, volunteer_id, lock=lock)
-    if volunteer is None:
-        raise VolunteerNotFound()
-    return volunteer
+    return known(await repo.volunteer(session, volunteer_id, lock=lock), VolunteerNotFound)
 
 
 async def update_volunteer(

@@ -48,7 +48,7 @@ from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
-from app.kit.records import new_values
+from app.kit.records import known, new_values
 from app.kit.vocab import CATEGORY_ZH
 from app.models import Child, InsuranceEnrolment, InsuranceScheme
 
@@ -301,10 +301,9 @@ async def create_enrolment(
 async def _get(
     session: AsyncSession, ctx: RequestContext, enrolment_id: uuid.UUID, *, lock: bool = False
 ) -> tuple[InsuranceEnrolment, Child]:
-    found = await repo.enrolment(session, ctx.actor, enrolment_id, lock=lock)
-    if found is None:
-        raise EnrolmentNotFound()
-    return found
+    return known(
+        await repo.enrolment(session, ctx.actor, enrolment_id, lock=lock), EnrolmentNotFound
+    )
 
 
 async def get_enrolment(
