@@ -521,9 +521,7 @@ async def mark_notification_read(
     session: AsyncSession, ctx: RequestContext, notification_id: uuid.UUID
 ) -> NotificationOut:
     """Read once: the first reading is kept (and audited); repeating it changes nothing."""
-    note = await repo.get_notification(session, ctx.actor.id, notification_id)
-    if note is None:
-        raise NotFound()
+    note = known(await repo.get_notification(session, ctx.actor.id, notification_id), NotFound)
     if note.read_at is None:
         note.read_at = ctx.now
         audit.record(session, ctx, "notification.read", "notification", note.id)

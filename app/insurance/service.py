@@ -262,9 +262,7 @@ async def create_enrolment(
     session: AsyncSession, ctx: RequestContext, body: EnrolmentCreate
 ) -> EnrolmentOut:
     """Record one child's enrolment in a scheme for a year (one per child, scheme and year)."""
-    child = await repo.readable_child(session, ctx.actor, body.child_id)
-    if child is None:
-        raise ChildNotFound()
+    child = known(await repo.readable_child(session, ctx.actor, body.child_id), ChildNotFound)
     params = await scheme_for(session, body.scheme, body.year, ctx.today)
     _check_child(child, params)
     e = InsuranceEnrolment(

@@ -71,9 +71,9 @@ async def list_referrals(
 async def get_referral(
     session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID
 ) -> AgencyReferralOut:
-    referral = await repo.get_for_agency(session, _agency(ctx.actor), referral_id)
-    if referral is None:
-        raise ReferralNotFound()
+    referral = known(
+        await repo.get_for_agency(session, _agency(ctx.actor), referral_id), ReferralNotFound
+    )
     audit.record(session, ctx, "referral.read", "referral", referral.id)
     return (await _project(session, ctx, [referral]))[0]
 

@@ -300,9 +300,7 @@ async def list_referrals(
 async def get_referral(
     session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID
 ) -> ScreeningReferralOut:
-    referral = await repo.get_visible(session, ctx.actor, referral_id)
-    if referral is None:
-        raise ReferralNotFound()
+    referral = known(await repo.get_visible(session, ctx.actor, referral_id), ReferralNotFound)
     audit.record(session, ctx, "screening_referral.read", "referral", referral.id)
     return (await _views(session, ctx, [referral]))[0]
 
