@@ -92,6 +92,13 @@ class AppError(Exception):
     code: str = "bad_request"
     title_zh: str = "请求无效"
     title_en: str = "Bad request"
+    # What the error says when raised without words of its own: the (zh, en) detail and the
+    # (field, zh, en) field error. A domain's error is then its declaration alone:
+    #     class MotherNotFound(NotFound):
+    #         code = "caring_mother_not_found"
+    #         detail = ("爱心妈妈不存在", "No such caring mother")
+    detail: tuple[str, str] | None = None
+    field: tuple[str, str, str] | None = None
 
     def __init__(
         self,
@@ -102,6 +109,10 @@ class AppError(Exception):
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        if detail_zh is None and self.detail is not None:
+            detail_zh, detail_en = self.detail
+        if errors is None and self.field is not None:
+            errors = [self.field]
         super().__init__(detail_en or detail_zh or self.title_en)
         self.detail_zh = detail_zh
         self.detail_en = detail_en or detail_zh

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -213,17 +213,22 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+def in_role(principal: Principal, roles: Sequence[str]) -> Principal:
+    """`principal` when it holds one of `roles`; a 403 naming the roles allowed otherwise."""
+    if not principal.has_role(*roles):
+        raise Forbidden(
+            "当前角色无权执行此操作",
+            "Your role may not do this",
+            extra={"allowed_roles": [str(r) for r in roles]},
+        )
+    return principal
+
+
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency admitting staff with one of `roles` (app.auth.roles); everyone else gets 403."""
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_role(*roles):
-            raise Forbidden(
-                "当前角色无权执行此操作",
-                "Your role may not do this",
-                extra={"allowed_roles": [str(r) for r in roles]},
-            )
-        return principal
+        return in_role(principal, roles)
 
     return guarded(dependency, roles=tuple(str(r) for r in roles))
 

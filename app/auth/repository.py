@@ -5,25 +5,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.rows import one_where
 from app.models import AgencyClient, RefreshToken, User
 
 
 async def user_by_username(session: AsyncSession, username: str) -> User | None:
-    stmt = select(User).where(User.username == username).with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, User, User.username == username, lock=True)
 
 
 async def client_by_client_id(session: AsyncSession, client_id: str) -> AgencyClient | None:
-    stmt = select(AgencyClient).where(AgencyClient.client_id == client_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, AgencyClient, AgencyClient.client_id == client_id)
 
 
 async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
-    stmt = select(RefreshToken).where(RefreshToken.token_hash == token_hash).with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, RefreshToken, RefreshToken.token_hash == token_hash, lock=True)
 
 
 async def revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:

@@ -19,7 +19,7 @@ from app.kit.context import RequestContext
 from app.kit.glossary import zh_map
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.kit.spreadsheet import Column, Kind, OfficeSheet, book_bytes, office_book, title_line
 from app.kit.vocab import format_month, month_end, parse_month
 from app.models import CaseworkAgency
@@ -64,10 +64,7 @@ async def list_agencies(
 async def get_agency(
     session: AsyncSession, ctx: RequestContext, agency_id: uuid.UUID
 ) -> CaseworkAgency:
-    agency = await repo.get_agency(session, ctx.actor, agency_id)
-    if agency is None:
-        raise AgencyNotFound()
-    return agency
+    return known(await repo.get_agency(session, ctx.actor, agency_id), AgencyNotFound)
 
 
 async def month_figures(

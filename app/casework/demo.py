@@ -24,6 +24,7 @@ from app.auth.roles import Role
 from app.casework import rules
 from app.config import Settings
 from app.kit.clock import DISTRICT_TZ, SystemClock, local_today
+from app.kit.demo_loader import already_loaded
 from app.models import (
     ASSESSMENT_DOMAINS,
     Case,
@@ -70,7 +71,7 @@ def _at(day: date) -> datetime:
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if (await session.execute(select(CaseworkAgency.id).limit(1))).first() is not None:
+    if await already_loaded(session, CaseworkAgency):
         return
     today = local_today(SystemClock())
     rnd = random.Random(25)

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
 from app.kit.listing import where_given
+from app.kit.rows import one_where
 from app.models import (
     Case,
     CaseGoal,
@@ -47,28 +48,27 @@ def _own_agency(principal: Principal) -> Any:
     )
 
 
-def visible(principal: Principal) -> ColumnElement[bool]:
-    """Which cases exist for this caller (rows outside are a 404)."""
+def _district_or_own_agency(principal: Principal, agency_id: Any) -> ColumnElement[bool]:
+    """Every row for the district's staff; for a case worker, the rows whose `agency_id` is
+    their own agency's; nothing for anyone else."""
     if principal.kind != "user":
         return false()
     if principal.role in DISTRICT_ROLES:
         return true()
     if principal.role == Role.CASE_WORKER:
-        mine: ColumnElement[bool] = Case.agency_id == _own_agency(principal)
+        mine: ColumnElement[bool] = agency_id == _own_agency(principal)
         return mine
     return false()
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """Which cases exist for this caller (rows outside are a 404)."""
+    return _district_or_own_agency(principal, Case.agency_id)
 
 
 def agency_visible(principal: Principal) -> ColumnElement[bool]:
     """Which agencies exist for this caller: all for the district, a case worker's own."""
-    if principal.kind != "user":
-        return false()
-    if principal.role in DISTRICT_ROLES:
-        return true()
-    if principal.role == Role.CASE_WORKER:
-        mine: ColumnElement[bool] = CaseworkAgency.id == _own_agency(principal)
-        return mine
-    return false()
+    return _district_or_own_agency(principal, CaseworkAgency.id)
 
 
 async def worker_agency(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
@@ -97,8 +97,9 @@ def agencies_stmt() -> Select[Any]:
 async def get_agency(
     session: AsyncSession, principal: Principal, agency_id: uuid.UUID
 ) -> CaseworkAgency | None:
-    stmt = select(CaseworkAgency).where(CaseworkAgency.id == agency_id, agency_visible(principal))
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session, CaseworkAgency, CaseworkAgency.id == agency_id, agency_visible(principal)
+    )
 
 
 async def agency_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -134,10 +135,7 @@ async def get_case(session: AsyncSession, case_id: uuid.UUID) -> Case | None:
 async def get_visible(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, *, lock: bool = False
 ) -> Case | None:
-    stmt = select(Case).where(Case.id == case_id, visible(principal))
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, Case, Case.id == case_id, visible(principal), lock=lock)
 
 
 def cases_stmt(

@@ -42,7 +42,7 @@ from app.incidents.service import open_draft_for_child
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.models import Case, CaseGoal, CaseReview, CaseService, CaseStep, Child
 
 OPEN_STATUSES = ("open", "assessed", "in_service")
@@ -82,6 +82,23 @@ def _case_day(
     _not_future(ctx, field, day, errors)
     if day < case.opened_on:
         errors.append((field, f"{what}早于开案日期", f"{field} is before the case opened"))
+
+
+async def _case_dated(
+    session: AsyncSession,
+    ctx: RequestContext,
+    case_id: uuid.UUID,
+    doing: tuple[str, str],
+    day: tuple[str, date, str],
+) -> Case:
+    """The case for a step of one day (`day` is its field, value and Chinese name), the day
+    checked as `_case_day` does: a 422 when it is wrong."""
+    case = await _case_for(session, ctx, case_id, doing)
+    errors: list[tuple[str, str, str]] = []
+    _case_day(ctx, case, *day, errors)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return case
 
 
 async def _saved(
@@ -194,10 +211,7 @@ async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCrea
 async def _visible(
     session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID, *, lock: bool = False
 ) -> Case:
-    case = await repo.get_visible(session, ctx.actor, case_id, lock=lock)
-    if case is None:
-        raise CaseNotFound()
-    return case
+    return known(await repo.get_visible(session, ctx.actor, case_id, lock=lock), CaseNotFound)
 
 
 async def _case_for(
@@ -256,11 +270,8 @@ async def assess(
     session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID, body: AssessmentIn
 ) -> CaseOut:
     """需求评估: a score and notes in each of the six domains; the first moves open → assessed."""
-    case = await _case_for(session, ctx, case_id, ("评估", "be assessed"))
-    errors: list[tuple[str, str, str]] = []
-    _case_day(ctx, case, "assessed_on", body.assessed_on, "评估日期", errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
+    day = ("assessed_on", body.assessed_on, "评估日期")
+    case = await _case_dated(session, ctx, case_id, ("评估", "be assessed"), day)
     case.assessment = {d: getattr(body, d).model_dump() for d in DOMAINS}
     case.assessed_on = body.assessed_on
     if case.status == "open":
@@ -462,11 +473,8 @@ async def close(
     session: AsyncSession, ctx: RequestContext, case_id: uuid.UUID, body: CloseIn
 ) -> CaseOut:
     """结案 with an outcome; a closed case is never reopened (a new case may be opened)."""
-    case = await _case_for(session, ctx, case_id, ("结案", "be closed"))
-    errors: list[tuple[str, str, str]] = []
-    _case_day(ctx, case, "closed_on", body.closed_on, "结案日期", errors)
-    if errors:
-        raise ValidationFailed(errors=errors)
+    day = ("closed_on", body.closed_on, "结案日期")
+    case = await _case_dated(session, ctx, case_id, ("结案", "be closed"), day)
     session.add(_step(case, ctx, "closed", note=body.note))
     case.status = "closed"
     case.closed_on = body.closed_on

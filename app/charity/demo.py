@@ -5,7 +5,7 @@ charity association's two demo clients (one decides, the other pays: four eyes).
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, insert, select
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
 from app.config import Settings
-from app.kit.clock import DISTRICT_TZ
+from app.kit.demo_loader import already_loaded, demo_now
 from app.kit.secrets import hash_client_secret
 from app.models import AgencyClient, CharityApplication, CharityDisbursement, Child, User
 
@@ -160,7 +160,7 @@ def _instalments(
 
 async def load(session: AsyncSession, settings: Settings) -> None:
     await _clients(session)
-    if await session.scalar(select(exists().where(CharityApplication.id.is_not(None)))):
+    if await already_loaded(session, CharityApplication):
         return
     district = settings.district_code
     sups, admin = await _applicants(session, district)
@@ -173,8 +173,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             )
         ).scalars()
     )
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
+    now, today = demo_now()
     apps: list[dict[str, Any]] = []
     paid: list[dict[str, Any]] = []
     for n, spec in enumerate(_SPECS):

@@ -16,6 +16,7 @@ from app.auth.roles import DISTRICT_ROLES, Role
 from app.charity.auth import is_association
 from app.children.access import readable as child_readable
 from app.kit.listing import where_given
+from app.kit.rows import one_where
 from app.models import CharityApplication, CharityDisbursement, Child
 
 A = CharityApplication
@@ -38,11 +39,7 @@ def readable(principal: Principal) -> ColumnElement[bool]:
 async def application(
     session: AsyncSession, principal: Principal, app_id: uuid.UUID, *, lock: bool = False
 ) -> CharityApplication | None:
-    stmt = select(A).where(A.id == app_id, readable(principal))
-    if lock:
-        stmt = stmt.with_for_update()
-    stmt = stmt.execution_options(populate_existing=True)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, A, A.id == app_id, readable(principal), lock=lock, fresh=True)
 
 
 async def exists(session: AsyncSession, app_id: uuid.UUID) -> bool:

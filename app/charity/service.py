@@ -125,17 +125,9 @@ async def create_application(
         {"item": line.item.strip(), "amount_fen": to_fen(line.amount)} for line in body.budget
     ]
     app = CharityApplication(
-        id=body.id,
-        applicant_area_code=body.applicant_area_code,
-        applicant_unit=body.applicant_unit,
-        service_type=body.service_type,
-        title=body.title,
-        target_group=body.target_group,
-        planned_beneficiaries=body.planned_beneficiaries,
+        **body.model_dump(exclude={"budget"}),
         budget=budget,
         requested_fen=sum(to_fen(line.amount) for line in body.budget),
-        period_from=body.period_from,
-        period_to=body.period_to,
         status="submitted",
         created_at=ctx.now,
         created_by=ctx.actor.name,

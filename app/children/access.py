@@ -10,12 +10,16 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import false, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.kit.rows import one_where
 from app.models import Child
 
 
@@ -27,3 +31,10 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     if principal.is_district:
         return or_(area_clause(principal, Child.village_code), Child.placement == "institution")
     return area_clause(principal, Child.village_code)
+
+
+async def readable_child(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID
+) -> Child | None:
+    """The ledger child, if the caller may read it (the ledger's one access clause)."""
+    return await one_where(session, Child, Child.id == child_id, readable(principal))

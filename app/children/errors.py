@@ -17,9 +17,7 @@ class ChildNotFound(NotFound):
     """
 
     code = "child_not_found"
-
-    def __init__(self) -> None:
-        super().__init__(CHILD_NOT_FOUND_ZH, CHILD_NOT_FOUND_EN)
+    detail = (CHILD_NOT_FOUND_ZH, CHILD_NOT_FOUND_EN)
 
     @staticmethod
     def field_error(field: str = "child_id") -> tuple[str, str, str]:

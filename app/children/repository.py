@@ -15,6 +15,7 @@ from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.children.schooling import FULL_TIME_STAGES, SUPPORTED_CATEGORIES
+from app.kit.rows import one_where
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal, SubsidyStandard
 from app.models.children import ON_LEDGER
 from app.subsidies.parameters import ParameterNotInForce, ParameterSet
@@ -33,10 +34,9 @@ def visible(principal: Principal) -> ColumnElement[bool]:
 async def get_visible(
     session: AsyncSession, principal: Principal, child_id: uuid.UUID, *, for_update: bool = False
 ) -> Child | None:
-    stmt = select(Child).where(Child.id == child_id, visible(principal))
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session, Child, Child.id == child_id, visible(principal), lock=for_update
+    )
 
 
 async def is_visible(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> bool:
@@ -240,8 +240,7 @@ async def placement_queue(
 
 
 async def get_proposal(session: AsyncSession, proposal_id: uuid.UUID) -> ChildProposal | None:
-    stmt = select(ChildProposal).where(ChildProposal.id == proposal_id).with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, ChildProposal, ChildProposal.id == proposal_id, lock=True)
 
 
 def proposals_stmt(

@@ -40,6 +40,7 @@ from app.kit.clock import DISTRICT_TZ, month_of
 from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
 from app.kit.etag import check_if_match, if_match_version
+from app.kit.records import known
 from app.ledger import repository as ledger_repo
 from app.models import Child, ChildChange
 from app.models.children import ON_LEDGER
@@ -111,14 +112,7 @@ async def create_child(session: AsyncSession, ctx: RequestContext, body: ChildCr
     checked = await validate(session, principal, values, ctx.today)
     child = await _store_new_child(session, ctx, idn, values, checked.flags)
     await _record_created(session, ctx, child, idn, values, reason=None)
-    audit.record(
-        session,
-        ctx,
-        "child.create",
-        "child",
-        child.id,
-        {"category": child.category, "placement": child.placement},
-    )
+    _audit_create(session, ctx, child)
     _audit_acceptances(session, ctx, child, checked)
     return child
 
@@ -214,14 +208,7 @@ async def enrol_from_guardianship(
     await _record_created(
         session, ctx, child, idn, values, reason="protection_long_term_guardianship"
     )
-    audit.record(
-        session,
-        ctx,
-        "child.create",
-        "child",
-        child.id,
-        {"category": category, "placement": "institution", "protection_intake_id": str(origin_id)},
-    )
+    _audit_create(session, ctx, child, protection_intake_id=str(origin_id))
     return child
 
 
@@ -252,10 +239,9 @@ async def _record_created(
 async def get_child(
     session: AsyncSession, principal: Principal, child_id: uuid.UUID, *, for_update: bool = False
 ) -> Child:
-    child = await repo.get_visible(session, principal, child_id, for_update=for_update)
-    if child is None:
-        raise ChildNotFound()
-    return child
+    return known(
+        await repo.get_visible(session, principal, child_id, for_update=for_update), ChildNotFound
+    )
 
 
 def require_reader(principal: Principal) -> None:
@@ -531,3 +517,9 @@ def _check_revocation(child: Child, body: RevokeRequest, today: date, turns_18: 
         )
     if errors:
         raise ValidationFailed(errors=errors)
+
+
+def _audit_create(session: AsyncSession, ctx: RequestContext, child: Child, **origin: str) -> None:
+    """The audit of a child put on the ledger (and of the record it came from)."""
+    detail = {"category": child.category, "placement": child.placement} | origin
+    audit.record(session, ctx, "child.create", "child", child.id, detail)

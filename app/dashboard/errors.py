@@ -11,21 +11,12 @@ class AreaNotFound(NotFound):
     code = "area_not_found"
     title_zh = "区划不存在"
     title_en = "Area not found"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "没有这个区划，或不在您的管辖范围内", "No such area within your jurisdiction"
-        )
+    detail = ("没有这个区划，或不在您的管辖范围内", "No such area within your jurisdiction")
 
 
 class NotATownOrDistrict(ValidationFailed):
-    def __init__(self) -> None:
-        super().__init__(
-            errors=[
-                (
-                    "area_code",
-                    "看板按全区或镇街统计，请填写区或镇街代码",
-                    "The dashboard covers the district or a town: give a district or town code",
-                )
-            ]
-        )
+    field = (
+        "area_code",
+        "看板按全区或镇街统计，请填写区或镇街代码",
+        "The dashboard covers the district or a town: give a district or town code",
+    )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
+from app.kit.rows import one_where
 from app.models import Area, Child, DiscoveryCandidate
 from app.models.children import ON_LEDGER
 
@@ -31,10 +32,13 @@ async def by_hashes(session: AsyncSession, hashes: list[str]) -> dict[str, Disco
 async def get(
     session: AsyncSession, principal: Principal, cid: uuid.UUID, *, for_update: bool = False
 ) -> DiscoveryCandidate | None:
-    stmt = select(DiscoveryCandidate).where(DiscoveryCandidate.id == cid, _visible(principal))
-    if for_update:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session,
+        DiscoveryCandidate,
+        DiscoveryCandidate.id == cid,
+        _visible(principal),
+        lock=for_update,
+    )
 
 
 def _visible(principal: Principal) -> Any:

@@ -14,16 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.mandate import CLOSED_REFERRAL_STATUSES
 from app.auth.principal import Principal
+from app.kit.rows import one_where
 from app.models import Case, Child, Document, Incident, ProtectionIntake, Referral
 
 
 async def get(
     session: AsyncSession, document_id: uuid.UUID, *, lock: bool = False
 ) -> Document | None:
-    stmt = select(Document).where(Document.id == document_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).first()
+    return await one_where(session, Document, Document.id == document_id, lock=lock)
 
 
 async def insert(session: AsyncSession, values: dict[str, Any]) -> bool:

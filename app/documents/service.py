@@ -42,6 +42,7 @@ from app.documents.storage import Storage
 from app.errors import AppError, ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.records import out_of
 from app.models import Document
 
 
@@ -88,23 +89,13 @@ def label(document_id: uuid.UUID, what: str) -> bytes:
 
 def view(document: Document, ctx: RequestContext) -> DocumentOut:
     staff = ctx.actor.kind != "agency"
-    return DocumentOut(
-        id=document.id,
-        kind=document.kind,
-        record_type=document.record_type,
-        record_id=document.record_id,
-        status=document.status,
-        content_type=document.content_type,
-        size=document.size,
-        sha256=document.sha256,
-        upload_length=document.upload_length,
+    return out_of(
+        DocumentOut,
+        document,
         upload_offset=document.received,
-        has_thumbnail=document.has_thumbnail,
-        location_removed=document.location_removed,
+        # who uploaded it, under which name, is for staff only
         file_name=document.file_name if staff else None,
         uploaded_by=document.uploaded_by if staff else None,
-        created_at=document.created_at,
-        completed_at=document.completed_at,
     )
 
 

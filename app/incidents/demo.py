@@ -14,16 +14,16 @@ import itertools
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
 from app.config import Settings
 from app.incidents.situations import age_on, is_urgent
-from app.kit.clock import DISTRICT_TZ
+from app.kit.demo_loader import already_loaded, demo_now
 from app.models import Child, Incident, IncidentStep, Referral, User
 
 ORDER = ("reported", "acknowledged", "investigating", "intervening", "closed")
@@ -101,11 +101,10 @@ _SPECS = (
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if await session.scalar(select(exists().where(Incident.id.is_not(None)))):
+    if await already_loaded(session, Incident):
         return
     rng = random.Random(20261207)
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
+    now, today = demo_now()
     kids = list(
         (
             await session.execute(

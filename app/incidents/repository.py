@@ -28,7 +28,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
 from app.auth.roles import DECIDERS, Role
-from app.children.access import readable
+from app.children.access import readable_child as readable_child
+from app.kit.rows import one_where
 from app.models import (
     Child,
     Incident,
@@ -126,17 +127,9 @@ def visible(principal: Principal) -> ColumnElement[bool]:
 async def get_visible(
     session: AsyncSession, principal: Principal, incident_id: uuid.UUID, *, lock: bool = False
 ) -> Incident | None:
-    stmt = select(Incident).where(Incident.id == incident_id, visible(principal))
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def readable_child(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> Child | None:
-    stmt = select(Child).where(Child.id == child_id, readable(principal))
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session, Incident, Incident.id == incident_id, visible(principal), lock=lock
+    )
 
 
 async def insert_report(

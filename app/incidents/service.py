@@ -42,6 +42,7 @@ from app.kit import audit, idnumber
 from app.kit.clock import DISTRICT_TZ
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, page_of
+from app.kit.records import known
 from app.models import Child, Incident, IncidentStep, Notification, Referral
 from app.webhooks import outbox
 
@@ -182,14 +183,7 @@ async def create_incident(
     deliveries: list[outbox.PreparedDelivery] = []
     if not body.draft:
         referral, deliveries = await _police_referral(session, ctx, incident, child)
-    audit.record(
-        session,
-        ctx,
-        "incident.create",
-        "incident",
-        incident.id,
-        {"draft": body.draft, "urgent": incident.urgent, "child_id": str(incident.child_id)},
-    )
+    _audit_created(session, ctx, incident, draft=body.draft)
     try:
         await repo.insert_report(session, incident, step, referral, deliveries)
     except IntegrityError as exc:
@@ -330,20 +324,7 @@ async def open_draft_for_child(
     body = IncidentCreate(id=uuid.uuid4(), draft=True, child_id=child.id, description=note)
     incident = _new_incident(ctx, body, child)
     step = _step(incident, ctx.actor, incident.status, ctx.now)
-    audit.record(
-        session,
-        ctx,
-        "incident.create",
-        "incident",
-        incident.id,
-        {
-            "draft": True,
-            "urgent": incident.urgent,
-            "child_id": str(child.id),
-            "origin": origin,
-            "origin_id": str(origin_id),
-        },
-    )
+    _audit_created(session, ctx, incident, draft=True, origin=origin, origin_id=str(origin_id))
     await repo.insert_report(session, incident, step, None, [])
     return incident
 
@@ -540,9 +521,7 @@ async def mark_notification_read(
     session: AsyncSession, ctx: RequestContext, notification_id: uuid.UUID
 ) -> NotificationOut:
     """Read once: the first reading is kept (and audited); repeating it changes nothing."""
-    note = await repo.get_notification(session, ctx.actor.id, notification_id)
-    if note is None:
-        raise NotFound()
+    note = known(await repo.get_notification(session, ctx.actor.id, notification_id), NotFound)
     if note.read_at is None:
         note.read_at = ctx.now
         audit.record(session, ctx, "notification.read", "notification", note.id)
@@ -618,7 +597,14 @@ async def escalate(session: AsyncSession, now: datetime) -> Escalated:
 
 async def _locked(session: AsyncSession, principal: Principal, incident_id: uuid.UUID) -> Incident:
     """The incident, locked for a change, if the caller may see it; else 404."""
-    incident = await repo.get_visible(session, principal, incident_id, lock=True)
-    if incident is None:
-        raise IncidentNotFound()
-    return incident
+    return known(
+        await repo.get_visible(session, principal, incident_id, lock=True), IncidentNotFound
+    )
+
+
+def _audit_created(
+    session: AsyncSession, ctx: RequestContext, incident: Incident, *, draft: bool, **origin: str
+) -> None:
+    """The audit of a new report: draft or not, urgent, its child, the record it came from."""
+    detail = {"draft": draft, "urgent": incident.urgent, "child_id": str(incident.child_id)}
+    audit.record(session, ctx, "incident.create", "incident", incident.id, detail | origin)

@@ -34,7 +34,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
 from app.kit.record_check import RecordCheck, require_clear
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.models import Child, CounsellingSession
 
 NOTES_CONTEXT = b"counselling.notes"
@@ -193,9 +193,7 @@ async def get_session(
     session: AsyncSession, ctx: RequestContext, session_id: uuid.UUID
 ) -> CounsellingDetail:
     """One session; its confidential notes for counsellors and the district admin (audited)."""
-    row = await repo.by_id(session, CounsellingSession, session_id)
-    if row is None:
-        raise SessionNotFound()
+    row = known(await repo.by_id(session, CounsellingSession, session_id), SessionNotFound)
     notes: str | None = None
     if row.confidential_notes_enc is not None and ctx.actor.role in NOTES_READERS:
         notes = ctx.keyring.decrypt(row.confidential_notes_enc, context=NOTES_CONTEXT)

@@ -27,6 +27,7 @@ from app.institution.repository import resident_clause
 from app.kit import idempotency
 from app.kit.clock import SystemClock, local_today
 from app.kit.context import keyring_from_settings
+from app.kit.demo_loader import already_loaded
 from app.models import (
     CarePlan,
     CareRecord,
@@ -68,7 +69,7 @@ def _hash(row: dict[str, Any]) -> str:
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if (await session.execute(select(CarePlan.id).limit(1))).first() is not None:
+    if await already_loaded(session, CarePlan):
         return
     residents = list(
         (

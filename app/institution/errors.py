@@ -17,13 +17,11 @@ class RecordIdConflict(Conflict):
     code = "id_conflict"
     title_zh = "该编号已用于内容不同的记录"
     title_en = "This id was used for a different record"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "同一编号已提交过内容不同的记录，请使用新的编号",
-            "A record with this id and a different body exists; use a new id",
-            errors=[("id", "编号已被占用", "The id is taken")],
-        )
+    detail = (
+        "同一编号已提交过内容不同的记录，请使用新的编号",
+        "A record with this id and a different body exists; use a new id",
+    )
+    field = ("id", "编号已被占用", "The id is taken")
 
 
 class SessionNotFound(NotFound):

@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.roles import Role
 from app.kit.listing import where_given
+from app.kit.rows import one_where
 from app.kit.sql import insert_ignoring_conflicts
 from app.models import (
     CarePlan,
@@ -55,8 +56,7 @@ async def residents(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uui
 
 async def institute_child(session: AsyncSession, child_id: uuid.UUID) -> Child | None:
     """A child placed in the institute, current or former (their plans stay readable)."""
-    stmt = select(Child).where(Child.id == child_id, Child.placement == "institution")
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, Child, Child.id == child_id, Child.placement == "institution")
 
 
 # ---------------------------------------------------------------- plans
@@ -65,12 +65,14 @@ async def institute_child(session: AsyncSession, child_id: uuid.UUID) -> Child |
 async def care_plan(
     session: AsyncSession, child_id: uuid.UUID, year: int, *, lock: bool = False
 ) -> CarePlan | None:
-    stmt = select(CarePlan).where(CarePlan.child_id == child_id, CarePlan.year == year)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (
-        await session.execute(stmt.execution_options(populate_existing=True))
-    ).scalar_one_or_none()
+    return await one_where(
+        session,
+        CarePlan,
+        CarePlan.child_id == child_id,
+        CarePlan.year == year,
+        lock=lock,
+        fresh=True,
+    )
 
 
 # ---------------------------------------------------------------- created once by client id
@@ -165,12 +167,7 @@ async def volunteers(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uu
 async def volunteer(
     session: AsyncSession, volunteer_id: uuid.UUID, *, lock: bool = False
 ) -> Volunteer | None:
-    stmt = select(Volunteer).where(Volunteer.id == volunteer_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (
-        await session.execute(stmt.execution_options(populate_existing=True))
-    ).scalar_one_or_none()
+    return await one_where(session, Volunteer, Volunteer.id == volunteer_id, lock=lock, fresh=True)
 
 
 async def all_volunteer_checks(session: AsyncSession) -> Sequence[Any]:

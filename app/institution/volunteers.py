@@ -33,25 +33,20 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
 from app.kit.pagination import Page, paginate
-from app.kit.record_check import RecordCheck, refusal, reject_future, require_clear, standing_out
+from app.kit.record_check import (
+    RecordCheck,
+    check_fields,
+    refusal,
+    reject_future,
+    require_clear,
+)
+from app.kit.records import known, out_of
 from app.models import TutoringSession, Volunteer
 
 
 def volunteer_out(v: Volunteer, ctx: RequestContext) -> VolunteerOut:
-    check = RecordCheck.from_columns(v)
-    return VolunteerOut(
-        id=v.id,
-        name=v.name,
-        organisation=v.organisation,
-        phone=v.phone,
-        record_check=check,
-        record_check_standing=standing_out(
-            check, ctx.today, ctx.settings.record_check_valid_months
-        ),
-        version=v.version,
-        created_at=v.created_at,
-        updated_at=v.updated_at,
-    )
+    checked = check_fields(v, ctx.today, ctx.settings.record_check_valid_months)
+    return out_of(VolunteerOut, v, **checked)
 
 
 async def create_volunteer(
@@ -88,10 +83,7 @@ def _check_audit(check: RecordCheck | None) -> dict[str, Any] | None:
 async def get_volunteer(
     session: AsyncSession, ctx: RequestContext, volunteer_id: uuid.UUID, *, lock: bool = False
 ) -> Volunteer:
-    volunteer = await repo.volunteer(session, volunteer_id, lock=lock)
-    if volunteer is None:
-        raise VolunteerNotFound()
-    return volunteer
+    return known(await repo.volunteer(session, volunteer_id, lock=lock), VolunteerNotFound)
 
 
 async def update_volunteer(

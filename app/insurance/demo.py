@@ -9,15 +9,15 @@ worklist is then the whole ledger, by renewal or as new children. Runs once (any
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.children.rules import birthday_at
 from app.config import Settings
-from app.kit.clock import DISTRICT_TZ
+from app.kit.demo_loader import already_loaded, demo_now
 from app.models import Child, InsuranceEnrolment, InsuranceScheme
 
 ALL = ["orphan", "de_facto_unsupported", "poor_family_seriously_ill", "poor_family_disabled"]
@@ -32,10 +32,9 @@ NOT_REQUIRED_REASON = "已随父母单位参加职工医保（演示）"
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if await session.scalar(select(exists().where(InsuranceScheme.id.is_not(None)))):
+    if await already_loaded(session, InsuranceScheme):
         return
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
+    now, today = demo_now()
     year = today.year
     await session.execute(
         insert(InsuranceScheme),

@@ -8,8 +8,6 @@ part of `spent` against the one budget (`/api/v1/subsidy/spending`).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.insurance import repository as repo
@@ -18,7 +16,7 @@ from app.insurance.service import SCHEME_ZH
 from app.kit.context import RequestContext
 from app.kit.money import from_fen
 from app.subsidies.budget import repository as budget_repo
-from app.subsidies.budget.service import spending
+from app.subsidies.budget.service import share_of_budget, spending
 
 
 async def premiums(session: AsyncSession, ctx: RequestContext, year: int) -> PremiumsOut:
@@ -26,13 +24,7 @@ async def premiums(session: AsyncSession, ctx: RequestContext, year: int) -> Pre
     total = sum(fen for _, fen in by_scheme.values())
     budget = await budget_repo.budget(session, year)
     spent = await spending(session, year)
-    share = None
-    if budget is not None and budget.amount_fen > 0:
-        share = str(
-            (Decimal(total) / Decimal(budget.amount_fen)).quantize(
-                Decimal("0.0001"), rounding=ROUND_HALF_UP
-            )
-        )
+    share = share_of_budget(total, budget)
     return PremiumsOut.model_validate(
         {
             "year": year,

@@ -16,7 +16,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.children.access import readable as child_readable
+from app.children.access import readable_child as readable_child
 from app.children.repository import within_area
+from app.kit.listing import where_given
+from app.kit.rows import insert_unless_exists, one_where
 from app.models import Child, InsuranceEnrolment, InsuranceScheme
 
 E = InsuranceEnrolment
@@ -42,8 +45,7 @@ def _in_force(on: date) -> ColumnElement[bool]:
 async def scheme_in_force(
     session: AsyncSession, scheme: str, year: int, on: date
 ) -> InsuranceScheme | None:
-    stmt = select(S).where(S.scheme == scheme, S.year == year, _in_force(on))
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, S, S.scheme == scheme, S.year == year, _in_force(on))
 
 
 async def schemes(
@@ -52,28 +54,12 @@ async def schemes(
     """Every parameter row (of `year`, `scheme`), with whether it is the one in force on `on`."""
     in_force = select(S.id).where(_in_force(on)).scalar_subquery()
     stmt = select(S, S.id.in_(in_force)).order_by(S.year, S.scheme, S.effective_from)
-    if year is not None:
-        stmt = stmt.where(S.year == year)
-    if scheme is not None:
-        stmt = stmt.where(S.scheme == scheme)
+    stmt = where_given(stmt, (S.year, year), (S.scheme, scheme))
     return [(row, bool(flag)) for row, flag in (await session.execute(stmt)).tuples()]
 
 
 async def insert_scheme(session: AsyncSession, values: dict[str, Any]) -> InsuranceScheme | None:
-    stmt = (
-        insert(S)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["scheme", "year", "effective_from"])
-        .returning(S)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def readable_child(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> Child | None:
-    stmt = select(Child).where(Child.id == child_id, child_readable(principal))
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await insert_unless_exists(session, S, values, ("scheme", "year", "effective_from"))
 
 
 async def enrolment(
@@ -100,12 +86,7 @@ def enrolments_stmt(
     child_id: uuid.UUID | None,
 ) -> Select[Any]:
     stmt = select(E).join(Child, Child.id == E.child_id).where(child_readable(principal))
-    if year is not None:
-        stmt = stmt.where(E.year == year)
-    if scheme is not None:
-        stmt = stmt.where(E.scheme == scheme)
-    if status is not None:
-        stmt = stmt.where(E.status == status)
+    stmt = where_given(stmt, (E.year, year), (E.scheme, scheme), (E.status, status))
     if area_code is not None:
         stmt = stmt.where(within_area(area_code))
     if child_id is not None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +48,7 @@ from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, page_of
+from app.kit.records import known, new_values
 from app.kit.vocab import CATEGORY_ZH
 from app.models import Child, InsuranceEnrolment, InsuranceScheme
 
@@ -101,22 +101,8 @@ async def create_scheme(
         raise ValidationFailed(
             errors=[("window_to", "参保期结束日期早于开始日期", "The window ends before it starts")]
         )
-    row = await repo.insert_scheme(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "scheme": body.scheme,
-            "year": body.year,
-            "effective_from": body.effective_from,
-            "premium_fen": to_fen(body.premium),
-            "categories": list(body.categories),
-            "window_from": body.window_from,
-            "window_to": body.window_to,
-            "reference": body.reference,
-            "created_at": ctx.now,
-            "created_by": ctx.actor.name,
-        },
-    )
+    values = body.model_dump(exclude={"premium"}) | {"premium_fen": to_fen(body.premium)}
+    row = await repo.insert_scheme(session, new_values(ctx, **values))
     if row is None:
         raise SchemeExists(
             f"{SCHEME_ZH[body.scheme]} {body.year} 年度自 {body.effective_from} 起的参数已存在",
@@ -221,20 +207,17 @@ def _apply(
     e: InsuranceEnrolment,
     ctx: RequestContext,
     params: InsuranceScheme,
-    *,
     status: str,
-    policy_number: str | None,
-    premium: Decimal | None,
-    enrolled_on: date | None,
-    reason: str | None,
+    body: EnrolmentCreate | EnrolmentPatch,
 ) -> None:
-    """Set the enrolment to `status` with its fields; a 422 names a field a status needs."""
+    """Set the enrolment to `status` with the body's fields; a 422 names a field a status needs."""
+    policy_number, premium, reason = body.policy_number, body.premium, body.reason
     if policy_number is not None:
         e.policy_number = policy_number.strip()
     if premium is not None:
         e.premium_fen = to_fen(premium)
-    if enrolled_on is not None:
-        e.enrolled_on = enrolled_on
+    if body.enrolled_on is not None:
+        e.enrolled_on = body.enrolled_on
     if status == "not_required":
         if reason is None and e.not_required_reason is None:
             raise ValidationFailed(
@@ -279,9 +262,7 @@ async def create_enrolment(
     session: AsyncSession, ctx: RequestContext, body: EnrolmentCreate
 ) -> EnrolmentOut:
     """Record one child's enrolment in a scheme for a year (one per child, scheme and year)."""
-    child = await repo.readable_child(session, ctx.actor, body.child_id)
-    if child is None:
-        raise ChildNotFound()
+    child = known(await repo.readable_child(session, ctx.actor, body.child_id), ChildNotFound)
     params = await scheme_for(session, body.scheme, body.year, ctx.today)
     _check_child(child, params)
     e = InsuranceEnrolment(
@@ -293,16 +274,7 @@ async def create_enrolment(
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )
-    _apply(
-        e,
-        ctx,
-        params,
-        status=body.status,
-        policy_number=body.policy_number,
-        premium=body.premium,
-        enrolled_on=body.enrolled_on,
-        reason=body.reason,
-    )
+    _apply(e, ctx, params, body.status, body)
     try:
         async with session.begin_nested():
             session.add(e)
@@ -327,10 +299,9 @@ async def create_enrolment(
 async def _get(
     session: AsyncSession, ctx: RequestContext, enrolment_id: uuid.UUID, *, lock: bool = False
 ) -> tuple[InsuranceEnrolment, Child]:
-    found = await repo.enrolment(session, ctx.actor, enrolment_id, lock=lock)
-    if found is None:
-        raise EnrolmentNotFound()
-    return found
+    return known(
+        await repo.enrolment(session, ctx.actor, enrolment_id, lock=lock), EnrolmentNotFound
+    )
 
 
 async def get_enrolment(
@@ -367,16 +338,7 @@ async def update_enrolment(
         )
     params = await scheme_for(session, e.scheme, e.year, ctx.today)
     before = e.status
-    _apply(
-        e,
-        ctx,
-        params,
-        status=status,
-        policy_number=body.policy_number,
-        premium=body.premium,
-        enrolled_on=body.enrolled_on,
-        reason=body.reason,
-    )
+    _apply(e, ctx, params, status, body)
     await session.flush()
     audit.record(
         session,

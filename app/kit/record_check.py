@@ -169,3 +169,13 @@ def standing_out(check: RecordCheck | None, today: date, valid_months: int) -> R
     """The standing of `check` on `today`, as a response shows it."""
     s = standing(check, today, valid_months)
     return RecordCheckStanding(ok=s.ok, reason=s.reason, valid_until=s.valid_until)
+
+
+def check_fields(row: Any, today: date, valid_months: int) -> dict[str, Any]:
+    """The `record_check` and `record_check_standing` of the answer about a person who works
+    with children (a volunteer, a caring mother, a counsellor), read from the row's columns."""
+    check = RecordCheck.from_columns(row)
+    return {
+        "record_check": check,
+        "record_check_standing": standing_out(check, today, valid_months),
+    }

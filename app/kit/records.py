@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -122,6 +123,12 @@ def out_of(model: type[OutT], row: object, **fields: Any) -> OutT:
     return model.model_validate(
         {name: getattr(row, name) for name in names if hasattr(row, name)} | fields
     )
+
+
+def new_values(ctx: RequestContext, **values: Any) -> dict[str, Any]:
+    """The values of a new row: a fresh `id`, `values`, and `created_at`/`created_by` (now, the
+    caller's name), for a repository's insert: `repo.insert_round(session, new_values(ctx, ...))`."""
+    return {"id": uuid.uuid4(), **values, "created_at": ctx.now, "created_by": ctx.actor.name}
 
 
 def known(value: T | None, missing: Callable[[], AppError]) -> T:

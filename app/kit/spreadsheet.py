@@ -233,19 +233,9 @@ class OfficeSheet:
         """A data-validation list on a column (1-based) below the header: the coded values a
         template accepts, chosen from a dropdown."""
         from openpyxl.utils import get_column_letter
-        from openpyxl.worksheet.datavalidation import DataValidation
 
         letter = get_column_letter(column)
-        dv = DataValidation(
-            type="list",
-            formula1='"' + ",".join(choices) + '"',
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="无效的值",
-            error="请从下拉列表中选择",
-        )
-        dv.add(f"{letter}3:{letter}{rows + 2}")
-        self.ws.data_validations.append(dv)
+        add_dropdown(self.ws, f"{letter}3:{letter}{rows + 2}", choices)
 
 
 def office_book() -> Workbook:
@@ -258,3 +248,22 @@ def book_bytes(book: Workbook) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def add_dropdown(
+    ws: Any, cells: str, choices: Sequence[str], error: str = "请从下拉列表中选择"
+) -> None:
+    """A data-validation list on the `cells` of an openpyxl sheet (`"C3:C1002"`): the coded
+    values a template accepts, chosen from a dropdown; anything else is refused with `error`."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    dv = DataValidation(
+        type="list",
+        formula1='"' + ",".join(choices) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="无效的值",
+        error=error,
+    )
+    dv.add(cells)
+    ws.add_data_validation(dv)

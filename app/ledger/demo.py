@@ -34,6 +34,7 @@ from app.kit import idnumber
 from app.kit.clock import SystemClock, local_today
 from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
+from app.kit.demo_loader import already_loaded
 from app.models import Area, Child, ChildChange
 
 DISPERSED = {"orphan": 20, "de_facto_unsupported": 60, "poor_family_seriously_ill": 21,
@@ -117,7 +118,7 @@ def _parents(category: str, rng: random.Random, today: date) -> list[dict[str, A
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if (await session.execute(select(Child.id).limit(1))).first() is not None:
+    if await already_loaded(session, Child):
         return
     villages = list(
         (

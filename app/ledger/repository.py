@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.rows import one_where
 from app.models import Area, ChildChange, LedgerMonthClose, LedgerReview
 from app.models.children import ON_LEDGER
 
@@ -93,8 +94,7 @@ async def village_towns(session: AsyncSession, codes: set[str]) -> dict[str, str
 
 
 async def get_review(session: AsyncSession, quarter: str) -> LedgerReview | None:
-    stmt = select(LedgerReview).where(LedgerReview.quarter == quarter)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, LedgerReview, LedgerReview.quarter == quarter)
 
 
 async def previous_review(session: AsyncSession, quarter: str) -> LedgerReview | None:

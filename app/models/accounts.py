@@ -11,10 +11,8 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Text,
-    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,6 +23,8 @@ from app.models.base import (
     Timestamps,
     Versioned,
     belongs_to,
+    created_now,
+    encrypted,
     one_of,
     uuid_pk,
 )
@@ -89,10 +89,10 @@ class AgencyClient(Timestamps, Versioned, Base):
     # A URL the client asked for, delivered nothing until a district admin approves it.
     webhook_pending_url: Mapped[str | None] = mapped_column(Text)
     # The webhook signing secret, AES-GCM encrypted (shown once when set or rotated).
-    webhook_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    webhook_secret_enc: Mapped[bytes | None] = encrypted(nullable=True)
     # The secret a rotation replaced, still signing (beside the new one) until it expires:
     # the partner's grace period to switch its verifier (WEBHOOK_SECRET_GRACE_HOURS).
-    webhook_previous_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    webhook_previous_secret_enc: Mapped[bytes | None] = encrypted(nullable=True)
     webhook_previous_secret_expires_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True)
     )
@@ -111,8 +111,6 @@ class RefreshToken(Base):
     user_id: Mapped[uuid.UUID] = belongs_to("users.id")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     family_id: Mapped[uuid.UUID] = mapped_column(nullable=False, index=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,8 +7,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, MetaData, String, func
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -40,10 +52,24 @@ def uuid_pk() -> Mapped[uuid.UUID]:
     return mapped_column(primary_key=True, default=uuid.uuid4)
 
 
+def serial_pk() -> Mapped[int]:
+    """A BIGINT identity primary key: the rows of a log, a queue or a history, in written order."""
+    return mapped_column(BigInteger, Identity(always=False), primary_key=True)
+
+
+def created_now() -> Mapped[datetime]:
+    """The moment a row was written, set by the database (`now()`), never changed."""
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def encrypted(*, nullable: bool = False, unique: bool | None = None) -> Mapped[Any]:
+    """Bytes encrypted under the key ring (app.kit.crypto), or a keyed hash: an ID number, a
+    data key, a webhook secret. Required unless `nullable`."""
+    return mapped_column(LargeBinary, nullable=nullable, unique=unique)
+
+
 class Timestamps:
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )

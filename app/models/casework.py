@@ -12,25 +12,22 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     SmallInteger,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, belongs_to, created_now, serial_pk, uuid_pk
 
 CASE_STATUSES = ("open", "assessed", "in_service", "closed")
 CASE_OUTCOMES = ("goals_met", "partly_met", "transferred", "ended_by_family", "other")
@@ -77,12 +74,8 @@ class Case(Timestamps, Versioned, Base):
     __tablename__ = "cases"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("children.id"), nullable=False, index=True
-    )
-    agency_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("casework_agencies.id"), nullable=False, index=True
-    )
+    child_id: Mapped[uuid.UUID] = belongs_to("children.id")
+    agency_id: Mapped[uuid.UUID] = belongs_to("casework_agencies.id")
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     # The social assistance the child received when the case opened (from the ledger).
@@ -130,8 +123,8 @@ class CaseStep(Base):
 
     __tablename__ = "case_steps"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    id: Mapped[int] = serial_pk()
+    case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16), nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -146,7 +139,7 @@ class CaseGoal(Base):
     __tablename__ = "case_goals"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
     position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     domain: Mapped[str] = mapped_column(String(20), nullable=False)
     title: Mapped[str] = mapped_column(Text, nullable=False)
@@ -155,9 +148,7 @@ class CaseGoal(Base):
     )
     progress: Mapped[str] = mapped_column(String(16), nullable=False, default="not_started")
     retired: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint(_in("domain", ASSESSMENT_DOMAINS), name="domain"),
@@ -171,7 +162,7 @@ class CaseService(Base):
     __tablename__ = "case_services"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
     agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("casework_agencies.id"), nullable=False)
     worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
     served_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -181,9 +172,7 @@ class CaseService(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     disclosure: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes"),
@@ -199,12 +188,10 @@ class CaseReview(Base):
     __tablename__ = "case_reviews"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
     reviewed_on: Mapped[date] = mapped_column(Date, nullable=False)
     progress: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     summary: Mapped[str | None] = mapped_column(Text)
     reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
     reviewer_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()

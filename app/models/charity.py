@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned
+from app.models.base import Base, Versioned, belongs_to
 
 CharityServiceType = Literal[
     "psychological_support",  # 心理疏导
@@ -105,9 +105,7 @@ class CharityDisbursement(Base):
     __tablename__ = "charity_disbursements"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("charity_applications.id"), nullable=False, index=True
-    )
+    application_id: Mapped[uuid.UUID] = belongs_to("charity_applications.id")
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
     paid_on: Mapped[date] = mapped_column(Date, nullable=False)
     reference: Mapped[str | None] = mapped_column(String(200))

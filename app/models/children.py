@@ -10,16 +10,13 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
     Integer,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -28,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.kit.vocab import CATEGORIES as CATEGORIES
 from app.kit.vocab import CHILD_SCHOOL_STAGES
 from app.kit.vocab import PLACEMENTS as PLACEMENTS
-from app.models.base import Base, Timestamps, Versioned, belongs_to, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, belongs_to, created_now, encrypted, uuid_pk
 
 # The ledger's words come from the one vocabulary (app/kit/vocab.py).
 SCHOOL_STAGES = CHILD_SCHOOL_STAGES
@@ -45,7 +42,7 @@ class Child(Timestamps, Versioned, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(100), nullable=False)
-    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    id_number_enc: Mapped[bytes] = encrypted()
     id_number_hash: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     id_number_masked: Mapped[str] = mapped_column(String(18), nullable=False)
     gender: Mapped[str] = mapped_column(String(6), nullable=False)
@@ -119,9 +116,7 @@ class ChildChange(Base):
     # The order entries were written in (several may share a timestamp).
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
     child_id: Mapped[uuid.UUID] = belongs_to("children.id")
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    at: Mapped[datetime] = created_now()
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # created|changed|revoked
     # The ledger month (first day, Asia/Shanghai) the movement counts in.
     ledger_month: Mapped[date] = mapped_column(Date, nullable=False, index=True)

@@ -22,13 +22,12 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Index,
-    LargeBinary,
     String,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, one_of
+from app.models.base import Base, Timestamps, encrypted, one_of
 
 DOCUMENT_KINDS = ("evidence", "visit_photo", "consent", "decision", "other")
 DOCUMENT_RECORD_TYPES = ("child", "visit", "incident", "intake", "case")
@@ -63,7 +62,7 @@ class Document(Timestamps, Base):
     location_removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # The object's data key (AES-256), encrypted by the key ring ("v1:<kid>:..."), context
     # b"document.data_key".
-    data_key_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    data_key_enc: Mapped[bytes] = encrypted()
     uploaded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -15,7 +15,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, uuid_pk
+from app.models.base import Base, Versioned, encrypted, uuid_pk
 
 AID_PROGRAMMES = ("spring_bud", "boys_in_difficulty")
 AID_STATUSES = ("submitted", "approved", "rejected", "disbursed")
@@ -59,7 +58,7 @@ class AidApplication(Versioned, Base):
     child_name: Mapped[str] = mapped_column(String(100), nullable=False)
     child_gender: Mapped[str] = mapped_column(String(6), nullable=False)
     child_birth_date: Mapped[date] = mapped_column(Date, nullable=False)
-    child_id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    child_id_number_enc: Mapped[bytes | None] = encrypted(nullable=True)
     child_id_number_masked: Mapped[str] = mapped_column(String(18), nullable=False)
     school: Mapped[str | None] = mapped_column(String(100))
     village_code: Mapped[str | None] = mapped_column(String(12))

@@ -11,16 +11,13 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
-    Identity,
     Index,
     Integer,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -32,7 +29,17 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.incidents.situations import SITUATION_CODES
-from app.models.base import Base, Timestamps, Versioned, belongs_to, one_of, uuid_pk
+from app.models.base import (
+    Base,
+    Timestamps,
+    Versioned,
+    belongs_to,
+    created_now,
+    encrypted,
+    one_of,
+    serial_pk,
+    uuid_pk,
+)
 
 # The nine situations of the 2020 opinion: their codes and wording are app/incidents/situations.py.
 INCIDENT_SITUATIONS = SITUATION_CODES
@@ -56,7 +63,7 @@ class Incident(Timestamps, Versioned, Base):
     child_gender: Mapped[str | None] = mapped_column(String(6))
     child_birth_date: Mapped[date | None] = mapped_column(Date)
     child_age: Mapped[int | None] = mapped_column(SmallInteger)
-    child_id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    child_id_number_enc: Mapped[bytes | None] = encrypted(nullable=True)
     child_id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     child_id_number_masked: Mapped[str | None] = mapped_column(String(18))
     # The area the incident belongs to (the child's village, else the reporter's area).
@@ -117,7 +124,7 @@ class IncidentStep(Base):
 
     __tablename__ = "incident_steps"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    id: Mapped[int] = serial_pk()
     incident_id: Mapped[uuid.UUID] = belongs_to("incidents.id")
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -205,7 +212,7 @@ class ReferralUpdate(Base):
 
     __tablename__ = "referral_updates"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    id: Mapped[int] = serial_pk()
     referral_id: Mapped[uuid.UUID] = belongs_to("referrals.id")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     agency_client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency_clients.id"))
@@ -241,7 +248,7 @@ class WebhookDelivery(Base):
     agency_client_id: Mapped[uuid.UUID] = belongs_to("agency_clients.id")
     referral_id: Mapped[uuid.UUID] = belongs_to("referrals.id")
     event: Mapped[str] = mapped_column(String(48), nullable=False)
-    payload_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    payload_enc: Mapped[bytes] = encrypted()
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -249,9 +256,7 @@ class WebhookDelivery(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
@@ -267,7 +272,7 @@ class WebhookAttempt(Base):
 
     __tablename__ = "webhook_attempts"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    id: Mapped[int] = serial_pk()
     delivery_id: Mapped[uuid.UUID] = belongs_to("webhook_deliveries.id")
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

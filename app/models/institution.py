@@ -16,22 +16,27 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
     Uuid,
-    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, RecordCheckColumns, Timestamps, Versioned, uuid_pk
+from app.models.base import (
+    Base,
+    RecordCheckColumns,
+    Timestamps,
+    Versioned,
+    created_now,
+    encrypted,
+    uuid_pk,
+)
 
 CARE_DOMAINS = ("care", "treatment", "education", "rehabilitation")
 COUNSELLING_MODES = ("one_to_one", "group")
@@ -78,9 +83,7 @@ class CareRecord(Base):
     staff_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     staff_name: Mapped[str] = mapped_column(String(100), nullable=False)
     body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint(_in("domain", CARE_DOMAINS), name="domain"),
@@ -107,7 +110,7 @@ class CounsellingSession(Base):
     minutes: Mapped[int] = mapped_column(Integer, nullable=False)
     topics: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
     summary: Mapped[str] = mapped_column(Text, nullable=False)
-    confidential_notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    confidential_notes_enc: Mapped[bytes | None] = encrypted(nullable=True)
     risk: Mapped[str | None] = mapped_column(String(20))
     risk_child_ids: Mapped[list[uuid.UUID]] = mapped_column(
         ARRAY(Uuid), nullable=False, default=list
@@ -115,9 +118,7 @@ class CounsellingSession(Base):
     incident_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, default=list)
     recorded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
     body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint(_in("mode", COUNSELLING_MODES), name="mode"),
@@ -146,9 +147,7 @@ class InstituteActivity(Base):
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
     body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint(_in("kind", INSTITUTE_ACTIVITY_KINDS), name="kind"),
@@ -195,8 +194,6 @@ class TutoringSession(Base):
     subject: Mapped[str] = mapped_column(String(100), nullable=False)
     recorded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
     body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (Index("ix_tutoring_sessions_held", "held_on", "id"),)

@@ -14,15 +14,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, belongs_to, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, belongs_to, created_now, encrypted, uuid_pk
 
 
 class LedgerMonthClose(Base):
@@ -110,7 +108,7 @@ class DiscoveryCandidate(Timestamps, Base):
     __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    id_number_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    id_number_enc: Mapped[bytes] = encrypted()
     id_number_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     id_number_masked: Mapped[str] = mapped_column(String(18), nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -128,9 +126,7 @@ class DiscoveryCandidate(Timestamps, Base):
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open")
     dismiss_reason: Mapped[str | None] = mapped_column(Text)
     child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"))
-    last_seen_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    last_seen_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint("status IN ('open','dismissed','enrolled')", name="status"),

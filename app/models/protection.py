@@ -17,7 +17,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, belongs_to, encrypted, uuid_pk
 
 INTAKE_KINDS = (
     "street_begging",
@@ -88,7 +87,7 @@ class ProtectionIntake(Timestamps, Versioned, Base):
     found_at: Mapped[str | None] = mapped_column(Text)
     # The child as known: every fact may be absent (an unidentified child).
     child_name: Mapped[str | None] = mapped_column(String(100))
-    child_id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    child_id_number_enc: Mapped[bytes | None] = encrypted(nullable=True)
     child_id_number_hash: Mapped[str | None] = mapped_column(String(64))
     child_id_number_masked: Mapped[str | None] = mapped_column(String(18))
     child_gender: Mapped[str | None] = mapped_column(String(6))
@@ -170,9 +169,7 @@ class ProtectionTracing(Base):
     __tablename__ = "protection_tracing"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("protection_intakes.id"), nullable=False, index=True
-    )
+    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     method: Mapped[str] = mapped_column(String(32), nullable=False)
     traced_on: Mapped[date] = mapped_column(Date, nullable=False)
     result: Mapped[str | None] = mapped_column(Text)
@@ -188,9 +185,7 @@ class ProtectionPlacement(Base):
     __tablename__ = "protection_placements"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("protection_intakes.id"), nullable=False, index=True
-    )
+    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     setting: Mapped[str] = mapped_column(String(24), nullable=False)
     start_on: Mapped[date] = mapped_column(Date, nullable=False)
     end_on: Mapped[date | None] = mapped_column(Date)
@@ -211,9 +206,7 @@ class ProtectionFamilyAssessment(Base):
     __tablename__ = "protection_family_assessments"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("protection_intakes.id"), nullable=False, index=True
-    )
+    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     assessed_on: Mapped[date] = mapped_column(Date, nullable=False)
     conclusion: Mapped[str] = mapped_column(String(16), nullable=False)
     notes: Mapped[str | None] = mapped_column(Text)

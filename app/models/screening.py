@@ -14,20 +14,17 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Identity,
     Index,
     Integer,
-    LargeBinary,
     SmallInteger,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, one_of, uuid_pk
+from app.models.base import Base, created_now, encrypted, one_of, serial_pk, uuid_pk
 
 IMPORT_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 SCREENING_CLASSIFICATIONS = ("migrant", "left_behind", "neither")
@@ -61,9 +58,7 @@ class ScreeningImport(Base):
     rejected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     flagged: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The running import's heartbeat (every few seconds, app/screening/imports/runner.py): stale,
@@ -81,7 +76,7 @@ class ScreeningImportError(Base):
 
     __tablename__ = "screening_import_errors"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    id: Mapped[int] = serial_pk()
     import_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("screening_imports.id", ondelete="CASCADE"), nullable=False
     )
@@ -106,8 +101,8 @@ class ScreeningRecord(Base):
     __tablename__ = "screening_records"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    identity_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
-    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    identity_key: Mapped[bytes] = encrypted(unique=True)
+    id_number_enc: Mapped[bytes | None] = encrypted(nullable=True)
     id_number_masked: Mapped[str | None] = mapped_column(String(18))
     name: Mapped[str] = mapped_column(String(50), nullable=False)
     gender: Mapped[str | None] = mapped_column(String(6))
@@ -135,12 +130,8 @@ class ScreeningRecord(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     first_import_id: Mapped[uuid.UUID | None] = mapped_column()
     last_import_id: Mapped[uuid.UUID | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
+    updated_at: Mapped[datetime] = created_now()
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __table_args__ = (
@@ -177,14 +168,12 @@ class ScreeningRecordChange(Base):
 
     __tablename__ = "screening_record_changes"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    id: Mapped[int] = serial_pk()
     record_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("screening_records.id", ondelete="CASCADE"), nullable=False
     )
     import_id: Mapped[uuid.UUID | None] = mapped_column()
-    changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    changed_at: Mapped[datetime] = created_now()
     field: Mapped[str] = mapped_column(String(40), nullable=False)
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
@@ -217,6 +206,4 @@ class ScreeningStatsState(Base):
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     as_of: Mapped[date] = mapped_column(Date, nullable=False)
-    refreshed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    refreshed_at: Mapped[datetime] = created_now()

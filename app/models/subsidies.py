@@ -14,23 +14,17 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Identity,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, belongs_to, uuid_pk
-
-
-def _created_at() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+from app.models.base import Base, Versioned, belongs_to, created_now, serial_pk, uuid_pk
 
 
 class SubsidyStandard(Base):
@@ -39,7 +33,7 @@ class SubsidyStandard(Base):
 
     __tablename__ = "subsidy_standards"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = serial_pk()
     key: Mapped[str] = mapped_column(String(64), nullable=False)
     value: Mapped[Any] = mapped_column(JSONB, nullable=False)
     effective_from: Mapped[date] = mapped_column(Date, nullable=False)
@@ -47,7 +41,7 @@ class SubsidyStandard(Base):
     note: Mapped[str | None] = mapped_column(Text)
     retroactive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     source: Mapped[str] = mapped_column(String(8), nullable=False, default="api")  # seed|api
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
@@ -64,7 +58,7 @@ class SubsidyBudget(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
     reference: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint("amount_fen >= 0", name="amount_not_negative"),)
@@ -83,7 +77,7 @@ class PayrollRun(Versioned, Base):
     adjustment_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     adjustment_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     totals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
-    created_at: Mapped[datetime] = _created_at()
+    created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(String(64))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -107,7 +101,7 @@ class PayrollLine(Base):
 
     __tablename__ = "subsidy_payroll_lines"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = serial_pk()
     payroll_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subsidy_payrolls.id"), nullable=False)
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -217,7 +211,7 @@ class BenefitLine(Base):
 
     __tablename__ = "subsidy_benefit_lines"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    id: Mapped[int] = serial_pk()
     run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subsidy_benefit_runs.id"), nullable=False)
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
     category: Mapped[str] = mapped_column(String(32), nullable=False)

@@ -19,11 +19,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base
+from app.models.base import Base, belongs_to, created_now
 
 TrainingLevel = Literal["district", "town"]
 AttendanceStatus = Literal["present", "absent", "excused"]
@@ -65,9 +64,7 @@ class TrainingSession(Base):
     code: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
     organiser_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
     organiser_name: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint("level IN ('district','town')", name="level"),
@@ -84,7 +81,7 @@ class TrainingAttendance(Base):
     session_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("training_sessions.id"), nullable=False
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    user_id: Mapped[uuid.UUID] = belongs_to("users.id")
     status: Mapped[str] = mapped_column(String(10), nullable=False)
     # organiser (recorded by the organiser) | code (the attendee scanned the session code)
     recorded_via: Mapped[str] = mapped_column(String(10), nullable=False)

@@ -20,12 +20,10 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Identity,
     Index,
     SmallInteger,
     String,
     Text,
-    func,
 )
 from sqlalchemy import (
     text as sql_text,
@@ -33,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, one_of, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, created_now, one_of, serial_pk, uuid_pk
 
 VISIT_MODES = ("home", "phone", "school", "institution")
 DIFFICULTY_KINDS = ("living", "medical", "education", "guardianship", "psychological", "other")
@@ -130,15 +128,13 @@ class VisitFlag(Base):
 
     __tablename__ = "visit_flags"
 
-    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    id: Mapped[int] = serial_pk()
     visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"), nullable=False)
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
     visitor_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
         CheckConstraint(one_of("kind", FLAG_KINDS), name="kind"),
@@ -167,15 +163,13 @@ class SyncChange(Base):
 
     __tablename__ = "sync_changes"
 
-    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    seq: Mapped[int] = serial_pk()
     xid: Mapped[int] = mapped_column(BigInteger, nullable=False)
     child_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     entity: Mapped[str] = mapped_column(String(12), nullable=False)
     area_old: Mapped[str | None] = mapped_column(String(12))
     area_new: Mapped[str | None] = mapped_column(String(12))
-    at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    at: Mapped[datetime] = created_now()
 
     __table_args__ = (Index("ix_sync_changes_xid", "xid"),)
 

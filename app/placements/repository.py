@@ -10,23 +10,20 @@ from typing import Any
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.rows import one_where
 from app.models import Child, PlacementEntry, PlacementPlan
 
 
 async def plan(
     session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False
 ) -> PlacementPlan | None:
-    stmt = select(PlacementPlan).where(PlacementPlan.id == plan_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (
-        await session.execute(stmt.execution_options(populate_existing=True))
-    ).scalar_one_or_none()
+    return await one_where(
+        session, PlacementPlan, PlacementPlan.id == plan_id, lock=lock, fresh=True
+    )
 
 
 async def plan_by_year(session: AsyncSession, year: int) -> PlacementPlan | None:
-    stmt = select(PlacementPlan).where(PlacementPlan.year == year)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, PlacementPlan, PlacementPlan.year == year)
 
 
 async def plans(session: AsyncSession, year: int | None) -> Sequence[PlacementPlan]:
@@ -49,13 +46,10 @@ async def entries(session: AsyncSession, plan_ids: Sequence[uuid.UUID]) -> Seque
 async def entry(
     session: AsyncSession, plan_id: uuid.UUID, entry_id: uuid.UUID
 ) -> PlacementEntry | None:
-    stmt = (
-        select(PlacementEntry)
-        .where(PlacementEntry.id == entry_id, PlacementEntry.plan_id == plan_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    E = PlacementEntry
+    return await one_where(
+        session, E, E.id == entry_id, E.plan_id == plan_id, lock=True, fresh=True
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def children(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:

@@ -20,6 +20,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
+from app.kit.transitions import signed
 from app.models import PlacementEntry, PlacementPlan
 from app.placements import repository as repo
 from app.placements.schemas import CandidateOut, EntryPlace, PlanApprove, PlanCreate, PlanOut
@@ -136,16 +137,8 @@ async def approve_plan(
     plan.status = "approved"
     plan.approval_reference = body.approval_reference
     plan.approved_on = body.approved_on
-    plan.approved_at, plan.approved_by = ctx.now, ctx.actor.name
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "placement_plan.approve",
-        "placement_plan",
-        plan.id,
-        {"approval_reference": body.approval_reference, "created_by": plan.created_by},
-    )
+    detail = {"approval_reference": body.approval_reference, "created_by": plan.created_by}
+    await signed(session, ctx, plan, "approved", "placement_plan.approve", detail)
     return plan
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import Depends
 
-from app.auth.principal import CurrentPrincipal, Principal, require_roles
+from app.auth.principal import CurrentPrincipal, Principal, in_role, require_roles
 from app.auth.roles import DISTRICT, Role
 from app.errors import Forbidden
 
@@ -39,13 +39,7 @@ def _intake_caller(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]
             if principal.agency == "police" and SCOPE in principal.scopes:
                 return principal
             raise Forbidden("令牌缺少所需权限范围", f"The token lacks the scope {SCOPE}")
-        if not principal.has_role(*roles):
-            raise Forbidden(
-                "当前角色无权执行此操作",
-                "Your role may not do this",
-                extra={"allowed_roles": [str(r) for r in roles]},
-            )
-        return principal
+        return in_role(principal, roles)
 
     return dependency
 

@@ -27,6 +27,7 @@ from app.config import Settings
 from app.kit import idnumber
 from app.kit.context import keyring_from_settings
 from app.kit.crypto import KeyRing
+from app.kit.demo_loader import already_loaded
 from app.models import (
     AgencyClient,
     Area,
@@ -45,7 +46,7 @@ DEMO_PASSWORD = "Demo-Pass-2026"  # noqa: S105 - demo accounts only (as app.demo
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if await session.scalar(select(exists().where(ProtectionIntake.id.is_not(None)))):
+    if await already_loaded(session, ProtectionIntake):
         return
     await _staff_account(session, settings.district_code)
     village = await session.scalar(

@@ -15,7 +15,7 @@ from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, after, checked_cursor, encode_cursor
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.models import ProtectionFollowUpVisit
 from app.protection import repository as repo
 from app.protection.errors import AlreadyVisited, FollowUpVisitNotFound
@@ -56,9 +56,9 @@ async def record_visit(
     session: AsyncSession, ctx: RequestContext, visit_id: uuid.UUID, body: FollowUpVisitDone
 ) -> FollowUpVisitOut:
     """The director made the visit: it leaves the list of visits due (once; 409 after)."""
-    found = await repo.follow_up_for_update(session, ctx.actor, visit_id)
-    if found is None:
-        raise FollowUpVisitNotFound()
+    found = known(
+        await repo.follow_up_for_update(session, ctx.actor, visit_id), FollowUpVisitNotFound
+    )
     visit, name, address = found
     if visit.visited_on is not None:
         raise AlreadyVisited(extra={"visited_on": visit.visited_on.isoformat()})

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.auth.roles import DECIDERS, Role
 from app.kit.listing import where_given
+from app.kit.rows import one_where
 from app.models import (
     Area,
     Incident,
@@ -50,10 +51,7 @@ def visible(principal: Principal) -> ColumnElement[bool]:
 async def get(
     session: AsyncSession, principal: Principal, intake_id: uuid.UUID, *, lock: bool = False
 ) -> Intake | None:
-    stmt = select(Intake).where(Intake.id == intake_id, visible(principal))
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).first()
+    return await one_where(session, Intake, Intake.id == intake_id, visible(principal), lock=lock)
 
 
 async def exists(session: AsyncSession, intake_id: uuid.UUID) -> bool:
@@ -63,10 +61,7 @@ async def exists(session: AsyncSession, intake_id: uuid.UUID) -> bool:
 async def get_any(
     session: AsyncSession, intake_id: uuid.UUID, *, lock: bool = False
 ) -> Intake | None:
-    stmt = select(Intake).where(Intake.id == intake_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.scalars(stmt)).first()
+    return await one_where(session, Intake, Intake.id == intake_id, lock=lock)
 
 
 async def open_for_hash(

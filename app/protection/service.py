@@ -20,6 +20,7 @@ from app.kit import audit, idnumber
 from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
 from app.kit.pagination import Page, paginate
+from app.kit.records import known
 from app.models import ProtectionIntake, ProtectionPlacement
 from app.protection import enrolment, views
 from app.protection import repository as repo
@@ -264,9 +265,7 @@ async def read_intake(
 ) -> tuple[IntakeOut | IntakeStatusOut, int]:
     """One intake, as the caller may see it; the read is audited (who read what, and whether a
     confidential intake's protected fields were shown)."""
-    intake = await repo.get(session, ctx.actor, intake_id)
-    if intake is None:
-        raise IntakeNotFound()
+    intake = known(await repo.get(session, ctx.actor, intake_id), IntakeNotFound)
     out = await views.view(session, ctx.actor, intake)
     audit.record(
         session,
@@ -304,9 +303,7 @@ async def update_intake(
 ) -> ProtectionIntake:
     """A change of an open intake (If-Match). A closed one changes no more, except the child's
     identity while its long-term guardianship waits for it to enrol the child on the ledger."""
-    intake = await repo.get(session, ctx.actor, intake_id, lock=True)
-    if intake is None:
-        raise IntakeNotFound()
+    intake = known(await repo.get(session, ctx.actor, intake_id, lock=True), IntakeNotFound)
     check_if_match(if_match, intake.version)
     sent = body.model_dump(mode="json", exclude_unset=True)
     errors: Errors = []

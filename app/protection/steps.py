@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, ValidationFailed
 from app.kit import audit, idnumber
 from app.kit.context import RequestContext
+from app.kit.records import known
 from app.models import (
     Base,
     ProtectionFamilyAssessment,
@@ -39,9 +40,7 @@ Errors = list[tuple[str, str, str]]
 async def _open_intake(
     session: AsyncSession, ctx: RequestContext, intake_id: uuid.UUID
 ) -> ProtectionIntake:
-    intake = await repo.get(session, ctx.actor, intake_id, lock=True)
-    if intake is None:
-        raise IntakeNotFound()
+    intake = known(await repo.get(session, ctx.actor, intake_id, lock=True), IntakeNotFound)
     if intake.status != "open":
         raise IntakeClosed(
             "已结案的受理不能再记录（重新受理请新建并关联原记录）",

@@ -18,6 +18,7 @@ from app.children.projection import id_number as child_id_number
 from app.incidents.schemas import SituationOut
 from app.incidents.situations import described
 from app.kit.crypto import KeyRing
+from app.kit.records import out_of
 from app.kit.reveal import IdentifierUnreadable, reveal
 from app.models import Child, Incident, Referral
 from app.referrals.schemas import AgencyChildView, AgencyIncidentView, AgencyReferralOut
@@ -130,15 +131,9 @@ def project_for_agency(
         "discovered_at": incident.discovered_at,
         "reporter_name": incident.reporter_name,
     }
-    return AgencyReferralOut(
-        id=referral.id,
-        agency=referral.agency,
-        status=referral.status,
-        urgent=referral.urgent,
-        referred_at=referral.referred_at,
-        ack_due_at=referral.ack_due_at,
-        acknowledged_at=referral.acknowledged_at,
-        agency_case_number=referral.agency_case_number,
+    return out_of(
+        AgencyReferralOut,
+        referral,
         incident=AgencyIncidentView(
             id=incident.id,
             status=incident.status,

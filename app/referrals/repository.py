@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.rows import one_where
 from app.models import Child, Incident, Referral
 
 
@@ -35,12 +36,14 @@ def list_stmt(
 async def get_for_agency(
     session: AsyncSession, agency: str, referral_id: uuid.UUID, *, lock: bool = False
 ) -> Referral | None:
-    stmt = select(Referral).where(
-        Referral.id == referral_id, Referral.agency == agency, Referral.incident_id.is_not(None)
+    return await one_where(
+        session,
+        Referral,
+        Referral.id == referral_id,
+        Referral.agency == agency,
+        Referral.incident_id.is_not(None),
+        lock=lock,
     )
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def incident_id(referral: Referral) -> uuid.UUID:

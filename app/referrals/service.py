@@ -14,6 +14,7 @@ from app.incidents.errors import ReferralNotFound, TransitionRefused
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
+from app.kit.records import known
 from app.models import Incident, Referral, ReferralUpdate
 from app.referrals import repository as repo
 from app.referrals.projection import project_for_agency
@@ -70,9 +71,9 @@ async def list_referrals(
 async def get_referral(
     session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID
 ) -> AgencyReferralOut:
-    referral = await repo.get_for_agency(session, _agency(ctx.actor), referral_id)
-    if referral is None:
-        raise ReferralNotFound()
+    referral = known(
+        await repo.get_for_agency(session, _agency(ctx.actor), referral_id), ReferralNotFound
+    )
     audit.record(session, ctx, "referral.read", "referral", referral.id)
     return (await _project(session, ctx, [referral]))[0]
 
@@ -136,10 +137,10 @@ async def add_update(
 
 async def _locked(session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID) -> Referral:
     """The caller's agency's referral, locked for a change; else 404."""
-    referral = await repo.get_for_agency(session, _agency(ctx.actor), referral_id, lock=True)
-    if referral is None:
-        raise ReferralNotFound()
-    return referral
+    return known(
+        await repo.get_for_agency(session, _agency(ctx.actor), referral_id, lock=True),
+        ReferralNotFound,
+    )
 
 
 def _update(

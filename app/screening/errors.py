@@ -22,23 +22,17 @@ class NotATable(ValidationFailed):
 
 class ImportNotFound(NotFound):
     code = "screening_import_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("导入任务不存在", "No such import")
+    detail = ("导入任务不存在", "No such import")
 
 
 class RecordNotFound(NotFound):
     code = "screening_record_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("摸排记录不存在", "No such screening record")
+    detail = ("摸排记录不存在", "No such screening record")
 
 
 class AreaNotFound(NotFound):
     code = "area_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("区划不存在或不在您的辖区内", "No such area within your jurisdiction")
+    detail = ("区划不存在或不在您的辖区内", "No such area within your jurisdiction")
 
 
 class ImportFinished(Conflict):

@@ -21,6 +21,7 @@ from app.auth import mandate
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.kit.pagination import decode_cursor, encode_cursor
+from app.kit.rows import one_where
 from app.models import (
     Area,
     ScreeningImport,
@@ -165,8 +166,7 @@ async def page(
 async def get_record(
     session: AsyncSession, record_id: uuid.UUID, readable: ColumnElement[bool]
 ) -> ScreeningRecord | None:
-    stmt = select(R).where(R.id == record_id, readable)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, R, R.id == record_id, readable)
 
 
 async def history(session: AsyncSession, record_id: uuid.UUID) -> list[ScreeningRecordChange]:

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.config import Settings
-from app.kit.clock import DISTRICT_TZ, FixedClock, SystemClock
+from app.kit.clock import FixedClock, SystemClock
 from app.kit.context import RequestContext
+from app.kit.demo_loader import demo_now
 from app.kit.vocab import format_month
 from app.models import Child, PayrollRun, PlacementPlan, SubsidyBudget
 from app.placements import service as placements
@@ -46,8 +47,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     if not children:
         log.info("subsidy demo: no children in the ledger yet, only the standards were seeded")
         return
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
+    today = demo_now()[1]
     admin, leader = (
         _principal("demo-admin", Role.DISTRICT_ADMIN),
         _principal("demo-leader", Role.DISTRICT_LEADER),

@@ -10,12 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
 from app.config import Settings
 from app.kit.clock import DISTRICT_TZ
+from app.kit.demo_loader import already_loaded, demo_now
 from app.models import Area, TrainingAttendance, TrainingSession, User
 from app.training.service import new_code
 
@@ -52,7 +53,7 @@ def _session(
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if await session.scalar(select(exists().where(TrainingSession.id.is_not(None)))):
+    if await already_loaded(session, TrainingSession):
         return
     district = settings.district_code
     admin = (
@@ -67,8 +68,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     if admin is None:
         return
     rng = random.Random(20261207)
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
+    today = demo_now()[1]
     people = (
         await session.execute(
             select(User.id, User.username, User.role, Area.parent_code, Area.code)

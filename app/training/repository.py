@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
 from app.kit.listing import in_year, where_given
+from app.kit.rows import one_where
 from app.models import Area, TrainingAttendance, TrainingSession, User
 
 
@@ -43,8 +44,7 @@ async def session_by_id(
 
 
 async def session_by_code(session: AsyncSession, code: str) -> TrainingSession | None:
-    stmt = select(TrainingSession).where(TrainingSession.code == code)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, TrainingSession, TrainingSession.code == code)
 
 
 async def code_taken(session: AsyncSession, code: str) -> bool:
@@ -112,12 +112,8 @@ async def attendance_rows(session: AsyncSession, session_id: uuid.UUID) -> Seque
 async def attendance_of(
     session: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID
 ) -> TrainingAttendance | None:
-    stmt = (
-        select(TrainingAttendance)
-        .where(TrainingAttendance.session_id == session_id, TrainingAttendance.user_id == user_id)
-        .execution_options(populate_existing=True)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    A = TrainingAttendance
+    return await one_where(session, A, A.session_id == session_id, A.user_id == user_id, fresh=True)
 
 
 async def put_attendance(session: AsyncSession, values: dict[str, Any]) -> None:

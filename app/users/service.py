@@ -19,7 +19,7 @@ from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
 from app.kit.glossary import zh_map
 from app.kit.pagination import Page, page_of
-from app.kit.record_check import RecordCheck, reject_future, standing_out
+from app.kit.record_check import RecordCheck, check_fields, reject_future
 from app.kit.secrets import hash_client_secret, new_client_id, new_client_secret
 from app.models import AgencyClient, CaseworkAgency, User
 from app.users import repository as repo
@@ -86,14 +86,8 @@ def user_out(user: User, ctx: RequestContext) -> UserOut:
     check = RecordCheck.from_columns(user)
     if check is None and user.role not in CONTRACTED:
         return out
-    return out.model_copy(
-        update={
-            "record_check": check,
-            "record_check_standing": standing_out(
-                check, ctx.today, ctx.settings.record_check_valid_months
-            ),
-        }
-    )
+    checked = check_fields(user, ctx.today, ctx.settings.record_check_valid_months)
+    return out.model_copy(update=checked)
 
 
 def _check_record_check(role: str, check: RecordCheck | None, ctx: RequestContext) -> None:

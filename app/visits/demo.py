@@ -21,6 +21,7 @@ from app.auth.roles import Role
 from app.config import Settings
 from app.kit import idempotency
 from app.kit.clock import DISTRICT_TZ, month_of
+from app.kit.demo_loader import already_loaded
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit
 from app.visits.repository import month_bounds
 from app.visits.service import notes_hash
@@ -43,7 +44,7 @@ _NOTES = [
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if await session.scalar(select(exists().where(Visit.id.is_not(None)))):
+    if await already_loaded(session, Visit):
         return
     kids = (
         await session.execute(

@@ -7,25 +7,17 @@ from app.errors import Conflict, NotFound
 
 class VisitNotFound(NotFound):
     code = "visit_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("探访记录不存在或不在您的辖区内", "No such visit in your jurisdiction")
+    detail = ("探访记录不存在或不在您的辖区内", "No such visit in your jurisdiction")
 
 
 class VisitIdConflict(Conflict):
     code = "visit_id_conflict"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "该探访编号已用于内容不同的记录", "This visit id was already used with another body"
-        )
+    detail = ("该探访编号已用于内容不同的记录", "This visit id was already used with another body")
 
 
 class FollowUpNotFound(NotFound):
     code = "follow_up_not_found"
-
-    def __init__(self) -> None:
-        super().__init__("跟进事项不存在或不在您的辖区内", "No such follow-up in your jurisdiction")
+    detail = ("跟进事项不存在或不在您的辖区内", "No such follow-up in your jurisdiction")
 
 
 class TransitionRefused(Conflict):

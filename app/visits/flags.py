@@ -26,6 +26,7 @@ from app.auth.roles import Role
 from app.config import Settings
 from app.errors import NotFound
 from app.kit.pagination import after, decode_cursor, encode_cursor
+from app.kit.records import out_of
 from app.models import Visit, VisitFlag
 from app.visits import repository as repo
 from app.visits.schemas import DirectorWithoutVisits, FlagOut, FlagsPage
@@ -163,20 +164,7 @@ async def list_flags(
     scope_path = await scope_of(session, principal, area_code)
     stmt = repo.flags_stmt(principal, kind, month, area_code)
     rows, nxt = await _paginate_rows(session, stmt, limit, cursor)
-    items = [
-        FlagOut(
-            id=f.id,
-            kind=f.kind,
-            visit_id=f.visit_id,
-            child_id=f.child_id,
-            visitor_id=f.visitor_id,
-            visitor_name=name,
-            visited_at=at,
-            detail=f.detail,
-            created_at=f.created_at,
-        )
-        for f, name, at in rows
-    ]
+    items = [out_of(FlagOut, f, visitor_name=name, visited_at=at) for f, name, at in rows]
     page = FlagsPage(items=items, next_cursor=nxt)
     if month is not None and cursor is None and principal.role != Role.INSTITUTION_STAFF:
         first, last = repo.month_bounds(month)

@@ -18,6 +18,7 @@ from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, page_of
+from app.kit.records import known
 from app.models import FollowUp
 from app.visits import repository as repo
 from app.visits.errors import FollowUpNotFound, TransitionRefused
@@ -86,9 +87,7 @@ async def transition(
 ) -> FollowUp:
     """Move a follow-up along its path; the row is locked, so two moves never interleave."""
     principal = ctx.actor
-    f = await repo.follow_up_for_update(session, principal, follow_up_id)
-    if f is None:
-        raise FollowUpNotFound()
+    f = known(await repo.follow_up_for_update(session, principal, follow_up_id), FollowUpNotFound)
     if principal.role == Role.TOWN_SUPERVISOR and f.town_code != principal.area_code:
         raise FollowUpNotFound()
     if body.to not in MOVES[f.status]:

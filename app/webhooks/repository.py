@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.listing import where_given
 from app.kit.sql import table_of
 from app.models import AgencyClient, Job, WebhookAttempt, WebhookDelivery
 
@@ -106,10 +107,10 @@ def list_deliveries_stmt(
     status: str | None, agency_client_id: uuid.UUID | None, referral_id: uuid.UUID | None
 ) -> Select[Any]:
     stmt = select(WebhookDelivery)
-    if status is not None:
-        stmt = stmt.where(WebhookDelivery.status == status)
-    if agency_client_id is not None:
-        stmt = stmt.where(WebhookDelivery.agency_client_id == agency_client_id)
-    if referral_id is not None:
-        stmt = stmt.where(WebhookDelivery.referral_id == referral_id)
+    stmt = where_given(
+        stmt,
+        (WebhookDelivery.status, status),
+        (WebhookDelivery.agency_client_id, agency_client_id),
+        (WebhookDelivery.referral_id, referral_id),
+    )
     return stmt

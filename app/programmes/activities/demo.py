@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.roles import Role
 from app.config import Settings
 from app.kit.clock import DISTRICT_TZ
+from app.kit.demo_loader import already_loaded
 from app.kit.idempotency import body_hash
 from app.models import Area, Child, CommunityActivity
 from app.programmes.activities.schemas import ActivityCreate
@@ -33,7 +34,7 @@ TITLES = {
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if await session.scalar(select(CommunityActivity.id).limit(1)):
+    if await already_loaded(session, CommunityActivity):
         return
     today = datetime.now(UTC).astimezone(DISTRICT_TZ).date()
     rows = (

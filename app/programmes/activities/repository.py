@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.kit.listing import in_year, where_given
+from app.kit.rows import one_where
 from app.models import Area, Child, CommunityActivity
 
 
@@ -18,8 +19,9 @@ async def village_in(
     session: AsyncSession, village_code: str, clause: ColumnElement[bool]
 ) -> Area | None:
     """The village, if it lies in the caller's jurisdiction (`clause` on `Area.code`)."""
-    stmt = select(Area).where(Area.code == village_code, Area.level == "village", clause)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session, Area, Area.code == village_code, Area.level == "village", clause
+    )
 
 
 async def readable_ids(

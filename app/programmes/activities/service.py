@@ -169,16 +169,7 @@ async def without_activity(
             raise ValidationFailed(errors=[("area_code", "区划不存在", "No such area")])
     stmt = repo.without_activity_stmt(readable(ctx.actor), year or ctx.today.year, path)
     rows, nxt = await page_rows(session, stmt, Child.id, "id", limit, cursor)
-    items = [
-        ChildWithoutActivity(
-            child_id=r.id,
-            name=r.name,
-            category=r.category,
-            village_code=r.village_code,
-            town_code=r.parent_code,
-        )
-        for r in rows
-    ]
+    items = [out_of(ChildWithoutActivity, r, child_id=r.id, town_code=r.parent_code) for r in rows]
     ids = [str(c.child_id) for c in items]
     audit.record(
         session, ctx, "activity.children_without", "child", None, {"count": len(ids), "ids": ids}

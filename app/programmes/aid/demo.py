@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -18,6 +18,7 @@ from app.config import Settings
 from app.kit import idnumber
 from app.kit.clock import DISTRICT_TZ
 from app.kit.context import keyring_from_settings
+from app.kit.demo_loader import demo_now
 from app.models import AidApplication, AidRound, Area, Child
 from app.programmes.aid.service import ID_CONTEXT, ledger_applicant
 
@@ -137,8 +138,7 @@ def _disbursed(
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
+    now, today = demo_now()
     name = round_name(today.year)
     found = await session.execute(
         select(AidRound.id).where(AidRound.year == today.year, AidRound.name == name)

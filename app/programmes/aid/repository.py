@@ -7,33 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal
-from app.children.access import readable
+from app.children.access import readable_child as readable_child
 from app.kit.listing import where_given
-from app.models import AidApplication, AidRound, Area, Child
+from app.kit.rows import insert_unless_exists, one_where
+from app.models import AidApplication, AidRound, Area
 
 GRANTED = ("approved", "disbursed")
 
 
-async def readable_child(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> Child | None:
-    """The ledger child, if the caller may read it (the ledger's one access clause)."""
-    stmt = select(Child).where(Child.id == child_id, readable(principal))
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def insert_round(session: AsyncSession, values: dict[str, Any]) -> AidRound | None:
-    stmt = (
-        insert(AidRound)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["year", "name"])
-        .returning(AidRound)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await insert_unless_exists(session, AidRound, values, ("year", "name"))
 
 
 async def get_round(session: AsyncSession, round_id: uuid.UUID) -> AidRound | None:
@@ -48,24 +33,19 @@ async def insert_application(
     session: AsyncSession, values: dict[str, Any]
 ) -> AidApplication | None:
     """The new application, or None when the child already has one in the round."""
-    stmt = (
-        insert(AidApplication)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["round_id", "person_key"])
-        .returning(AidApplication)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await insert_unless_exists(session, AidApplication, values, ("round_id", "person_key"))
 
 
 async def get_application(
     session: AsyncSession, round_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool = False
 ) -> AidApplication | None:
-    stmt = select(AidApplication).where(
-        AidApplication.id == application_id, AidApplication.round_id == round_id
+    return await one_where(
+        session,
+        AidApplication,
+        AidApplication.id == application_id,
+        AidApplication.round_id == round_id,
+        lock=lock,
     )
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 def applications_stmt(

@@ -19,7 +19,8 @@ from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
-from app.kit.records import out_of
+from app.kit.records import new_values, out_of
+from app.kit.transitions import signed
 from app.models import AidApplication, AidRound, Child
 from app.programmes.aid import repository as repo
 from app.programmes.aid.errors import (
@@ -54,16 +55,7 @@ async def create_round(
     session: AsyncSession, ctx: RequestContext, body: RoundCreate
 ) -> tuple[RoundOut, uuid.UUID]:
     """Open the year's round (a year may hold rounds of different names)."""
-    row = await repo.insert_round(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "year": body.year,
-            "name": body.name,
-            "created_at": ctx.now,
-            "created_by": ctx.actor.name,
-        },
-    )
+    row = await repo.insert_round(session, new_values(ctx, **body.model_dump()))
     if row is None:
         raise RoundExists(
             f"{body.year} 年已有名为“{body.name}”的帮扶批次",
@@ -321,16 +313,8 @@ async def approve(
     )
     before = row.amount_fen
     row.status, row.amount_fen, row.decision_note = "approved", fen, body.note
-    row.decided_at, row.decided_by = ctx.now, ctx.actor.name
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "aid_application.approve",
-        "aid_application",
-        row.id,
-        {"amount_fen": fen, "previous_amount_fen": before, "created_by": row.created_by},
-    )
+    detail = {"amount_fen": fen, "previous_amount_fen": before, "created_by": row.created_by}
+    await signed(session, ctx, row, "decided", "aid_application.approve", detail)
     return application_out(row, ctx)
 
 
@@ -354,9 +338,7 @@ async def reject(
         four_eyes, ctx.actor, row.created_by, "approve", "该帮扶申请", "this aid application"
     )
     row.status, row.amount_fen, row.decision_note = "rejected", None, body.reason
-    row.decided_at, row.decided_by = ctx.now, ctx.actor.name
-    await session.flush()
-    audit.record(session, ctx, "aid_application.reject", "aid_application", row.id, None)
+    await signed(session, ctx, row, "decided", "aid_application.reject")
     return application_out(row, ctx)
 
 
@@ -378,16 +360,9 @@ async def disburse(
     require_another(
         four_eyes, ctx.actor, row.decided_by, "pay", "该帮扶申请", "this aid application"
     )
-    row.status, row.disbursed_at, row.disbursed_by = "disbursed", ctx.now, ctx.actor.name
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "aid_application.disburse",
-        "aid_application",
-        row.id,
-        {"amount_fen": row.amount_fen, "approved_by": row.decided_by},
-    )
+    row.status = "disbursed"
+    detail = {"amount_fen": row.amount_fen, "approved_by": row.decided_by}
+    await signed(session, ctx, row, "disbursed", "aid_application.disburse", detail)
     return application_out(row, ctx)
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.kit.clock import DISTRICT_TZ
+from app.kit.demo_loader import already_loaded, demo_now
 from app.models import Area, Child, ParentClass, ParentClassAttendance
 
 TOPICS = (
@@ -31,11 +31,10 @@ BY = "demo"
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if await session.scalar(select(exists().where(ParentClass.id.is_not(None)))):
+    if await already_loaded(session, ParentClass):
         return
     rng = random.Random(20260601)
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
+    now, today = demo_now()
     towns = list(
         (
             await session.execute(

@@ -16,6 +16,7 @@ from app.auth.principal import Principal
 from app.children.access import readable
 from app.kit.listing import in_year, where_given
 from app.kit.pagination import paginate
+from app.kit.rows import one_where
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import Area, Child, ParentClass, ParentClassAttendance
 
@@ -24,19 +25,13 @@ _VILLAGE = aliased(Area)
 
 
 async def town(session: AsyncSession, code: str) -> Area | None:
-    stmt = select(Area).where(Area.code == code, Area.level == "town")
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, Area, Area.code == code, Area.level == "town")
 
 
 async def parent_class(
     session: AsyncSession, class_id: uuid.UUID, *, lock: bool = False
 ) -> ParentClass | None:
-    stmt = select(ParentClass).where(ParentClass.id == class_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (
-        await session.execute(stmt.execution_options(populate_existing=True))
-    ).scalar_one_or_none()
+    return await one_where(session, ParentClass, ParentClass.id == class_id, lock=lock, fresh=True)
 
 
 async def classes_page(

@@ -99,14 +99,8 @@ async def create_class(
     town_code = await _judge_class(session, ctx, body)
     c = ParentClass(
         id=uuid.uuid4(),
-        topic=body.topic,
-        expert_field=body.expert_field,
-        mode=body.mode,
-        held_on=body.held_on,
-        place=body.place,
-        link=body.link,
+        **body.model_dump(exclude={"town_code"}),
         town_code=town_code,
-        others_count=body.others_count,
         created_at=ctx.now,
         created_by=ctx.actor.name,
     )

@@ -16,6 +16,7 @@ from app.kit.context import RequestContext
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page
 from app.kit.records import out_of
+from app.kit.transitions import signed
 from app.programmes.gifts import repository as repo
 from app.programmes.gifts.errors import GiftConflict, GiftDelivered, GiftNotFound
 from app.programmes.gifts.schemas import DeliveryIn, GiftOut, GiftsCreate, GiftsOut
@@ -72,12 +73,10 @@ async def add_gifts(session: AsyncSession, ctx: RequestContext, body: GiftsCreat
             run.id,
             {"item": body.item, "value_fen": fen, "created": created},
         )
-    return GiftsOut(
+    return out_of(
+        GiftsOut,
+        body,
         run_id=run.id,
-        occasion=body.occasion,
-        year=body.year,
-        item=body.item,
-        value=body.value,
         children=children,
         created=created,
         total_value=from_fen(total),
@@ -158,14 +157,6 @@ async def deliver(
             errors=[("delivered_on", "已登记的送达信息不同", "Differs from the delivery recorded")],
         )
     gift.delivered_on, gift.received_by, gift.delivery_note = given
-    gift.delivered_at, gift.delivered_by = ctx.now, ctx.actor.name
-    await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "holiday_gift.deliver",
-        "holiday_gift",
-        gift.id,
-        {"child_id": str(gift.child_id), "delivered_on": body.delivered_on.isoformat()},
-    )
+    detail = {"child_id": str(gift.child_id), "delivered_on": body.delivered_on.isoformat()}
+    await signed(session, ctx, gift, "delivered", "holiday_gift.deliver", detail)
     return _gift_out(row)

@@ -14,11 +14,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
-from app.kit.clock import DISTRICT_TZ
+from app.kit.demo_loader import already_loaded, demo_now
 from app.kit.idempotency import body_hash
 from app.models import (
     CaringMother,
@@ -125,11 +125,10 @@ def _contacts(
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    if await session.scalar(select(exists().where(CaringMother.id.is_not(None)))):
+    if await already_loaded(session, CaringMother):
         return
     rng = random.Random(20261224)
-    now = datetime.now(UTC)
-    today = now.astimezone(DISTRICT_TZ).date()
+    now, today = demo_now()
     kids = await _candidates(session, settings.district_code, today)
     if len(kids) < PAIRED + WAITING:
         return

@@ -17,8 +17,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.children.access import readable
+from app.children.access import readable_child as readable_child
 from app.kit.listing import where_given
 from app.kit.pagination import paginate
+from app.kit.rows import one_where
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import (
     Area,
@@ -43,10 +45,7 @@ def _reach(principal: Principal, everyone: bool) -> ColumnElement[bool]:
 async def mother(
     session: AsyncSession, mother_id: uuid.UUID, *, lock: bool = False
 ) -> CaringMother | None:
-    stmt = select(CaringMother).where(CaringMother.id == mother_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, CaringMother, CaringMother.id == mother_id, lock=lock)
 
 
 async def mothers_page(
@@ -70,21 +69,15 @@ async def active_pairings(session: AsyncSession, mother_ids: Sequence[uuid.UUID]
 # -- children ----------------------------------------------------------------------------------
 
 
-async def readable_child(
-    session: AsyncSession, principal: Principal, child_id: uuid.UUID
-) -> Child | None:
-    stmt = select(Child).where(Child.id == child_id, readable(principal))
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 # -- pairings ----------------------------------------------------------------------------------
 
 
 async def active_pairing_of(
     session: AsyncSession, mother_id: uuid.UUID, child_id: uuid.UUID
 ) -> CaringMotherPairing | None:
-    stmt = select(P).where(P.mother_id == mother_id, P.child_id == child_id, P.status == "active")
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session, P, P.mother_id == mother_id, P.child_id == child_id, P.status == "active"
+    )
 
 
 async def pairing(
@@ -184,8 +177,7 @@ async def without_contact_page(
 
 
 async def contact(session: AsyncSession, contact_id: uuid.UUID) -> CaringMotherContact | None:
-    stmt = select(C).where(C.id == contact_id).execution_options(populate_existing=True)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, C, C.id == contact_id, fresh=True)
 
 
 async def insert_contact(session: AsyncSession, row: dict[str, Any]) -> CaringMotherContact | None:
@@ -200,8 +192,7 @@ async def insert_contact(session: AsyncSession, row: dict[str, Any]) -> CaringMo
 
 
 async def wish(session: AsyncSession, child_id: uuid.UUID) -> CaringMotherWish | None:
-    stmt = select(CaringMotherWish).where(CaringMotherWish.child_id == child_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(session, CaringMotherWish, CaringMotherWish.child_id == child_id)
 
 
 def _paired() -> Any:

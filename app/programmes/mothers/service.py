@@ -27,7 +27,13 @@ from app.errors import ValidationFailed
 from app.kit import audit, idempotency
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
-from app.kit.record_check import RecordCheck, reject_future, require_clear, standing, valid_until
+from app.kit.record_check import (
+    RecordCheck,
+    check_fields,
+    reject_future,
+    require_clear,
+    valid_until,
+)
 from app.kit.records import add_audited, known, out_of
 from app.models import (
     CaringMother,
@@ -57,7 +63,6 @@ from app.programmes.mothers.schemas import (
     PairingEnd,
     PairingFederationOut,
     PairingOut,
-    RecordCheckStanding,
     WishCreate,
     WishOut,
 )
@@ -75,20 +80,8 @@ def _not_after_today(ctx: RequestContext, field: str, day: date) -> list[tuple[s
 
 
 def mother_out(ctx: RequestContext, mother: CaringMother, active: int) -> MotherOut:
-    check = RecordCheck.from_columns(mother)
-    s = standing(check, ctx.today, ctx.settings.record_check_valid_months)
-    return MotherOut(
-        id=mother.id,
-        name=mother.name,
-        organisation=mother.organisation,
-        phone=mother.phone,
-        record_check=check,
-        record_check_standing=RecordCheckStanding(
-            ok=s.ok, reason=s.reason, valid_until=s.valid_until
-        ),
-        active_pairings=active,
-        created_at=mother.created_at,
-    )
+    checked = check_fields(mother, ctx.today, ctx.settings.record_check_valid_months)
+    return out_of(MotherOut, mother, active_pairings=active, **checked)
 
 
 async def create_mother(
@@ -99,9 +92,7 @@ async def create_mother(
         reject_future(body.record_check, ctx.today)
     mother = CaringMother(
         id=uuid.uuid4(),
-        name=body.name,
-        organisation=body.organisation,
-        phone=body.phone,
+        **body.model_dump(exclude={"record_check"}),
         created_at=ctx.now,
         created_by=ctx.actor.name,
         **(body.record_check.columns() if body.record_check else {}),

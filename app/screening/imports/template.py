@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from typing import Final
 
-from app.kit.spreadsheet import safe_cell, safe_row
+from app.kit.spreadsheet import add_dropdown, safe_cell, safe_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +120,6 @@ def template_xlsx(*, chinese: bool = True, example: bool = False) -> bytes:
     from openpyxl.comments import Comment
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
     ws = wb.active
@@ -146,16 +145,8 @@ def template_xlsx(*, chinese: bool = True, example: bool = False) -> bytes:
     # Coded columns: a dropdown of the accepted values (a typo is refused at typing time).
     for field, choices in CHOICES.items():
         letter = get_column_letter(FIELDS.index(field) + 1)
-        dv = DataValidation(
-            type="list",
-            formula1='"' + ",".join(choices) + '"',
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="无效的值",
-            error=f"{ZH_BY_FIELD[field]}应为：{'/'.join(choices)}",
-        )
-        dv.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
-        ws.add_data_validation(dv)
+        error = f"{ZH_BY_FIELD[field]}应为：{'/'.join(choices)}"
+        add_dropdown(ws, f"{letter}2:{letter}{TEMPLATE_ROWS + 1}", choices, error)
     ws.freeze_panes = "A2"
     out = io.BytesIO()
     wb.save(out)

@@ -14,7 +14,13 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.auth.principal import CurrentPrincipal, Principal, require_roles, require_scope
+from app.auth.principal import (
+    CurrentPrincipal,
+    Principal,
+    in_role,
+    require_roles,
+    require_scope,
+)
 from app.auth.roles import DISTRICT, Role
 from app.errors import Forbidden
 
@@ -28,13 +34,7 @@ async def _reader(principal: CurrentPrincipal) -> Principal:
         if "referrals:read" not in principal.scopes:
             raise Forbidden("令牌缺少所需权限范围", "The token lacks the scope referrals:read")
         return principal
-    if not principal.has_role(*DISTRICT):
-        raise Forbidden(
-            "当前角色无权执行此操作",
-            "Your role may not do this",
-            extra={"allowed_roles": [str(r) for r in DISTRICT]},
-        )
-    return principal
+    return in_role(principal, DISTRICT)
 
 
 Reader = Annotated[Principal, Depends(_reader)]

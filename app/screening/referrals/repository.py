@@ -19,6 +19,7 @@ from app.auth.mandate import CLOSED_REFERRAL_STATUSES
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES
 from app.kit.listing import where_given
+from app.kit.rows import one_where
 from app.models import Area, Referral, ScreeningRecord
 from app.screening.referrals.findings import ANY_FINDING
 
@@ -69,10 +70,9 @@ def list_stmt(
 async def get_visible(
     session: AsyncSession, principal: Principal, referral_id: uuid.UUID, *, lock: bool = False
 ) -> Referral | None:
-    stmt = select(Referral).where(Referral.id == referral_id, SCREENING, visible(principal))
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session, Referral, Referral.id == referral_id, SCREENING, visible(principal), lock=lock
+    )
 
 
 async def records_by_id(

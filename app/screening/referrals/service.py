@@ -24,7 +24,7 @@ from app.incidents.errors import ReferralNotFound, TransitionRefused
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, paginate
-from app.kit.records import out_of
+from app.kit.records import known, out_of
 from app.models import Referral, ReferralUpdate, ScreeningRecord
 from app.screening import projection
 from app.screening import repository as screening_repo
@@ -300,9 +300,7 @@ async def list_referrals(
 async def get_referral(
     session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID
 ) -> ScreeningReferralOut:
-    referral = await repo.get_visible(session, ctx.actor, referral_id)
-    if referral is None:
-        raise ReferralNotFound()
+    referral = known(await repo.get_visible(session, ctx.actor, referral_id), ReferralNotFound)
     audit.record(session, ctx, "screening_referral.read", "referral", referral.id)
     return (await _views(session, ctx, [referral]))[0]
 
@@ -329,10 +327,9 @@ async def stats(session: AsyncSession, ctx: RequestContext) -> ScreeningReferral
 async def _agency_referral(
     session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID
 ) -> Referral:
-    referral = await repo.get_visible(session, ctx.actor, referral_id, lock=True)
-    if referral is None:
-        raise ReferralNotFound()
-    return referral
+    return known(
+        await repo.get_visible(session, ctx.actor, referral_id, lock=True), ReferralNotFound
+    )
 
 
 def _update(

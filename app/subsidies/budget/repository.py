@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.insurance.repository import premium_spending
 from app.kit.clock import DISTRICT_TZ
+from app.kit.rows import insert_unless_exists
 from app.models import (
     BenefitRun,
     MedicalClaim,
@@ -22,13 +22,7 @@ from app.models import (
 
 
 async def insert_budget(session: AsyncSession, values: dict[str, Any]) -> SubsidyBudget | None:
-    stmt = (
-        insert(SubsidyBudget)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["year"])
-        .returning(SubsidyBudget)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await insert_unless_exists(session, SubsidyBudget, values, ("year",))
 
 
 async def budget(session: AsyncSession, year: int) -> SubsidyBudget | None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.money import from_fen, to_fen
+from app.models import SubsidyBudget
 from app.programmes.aid.service import federation_fund
 from app.subsidies.budget import repository as repo
 from app.subsidies.errors import BudgetExists
@@ -52,6 +53,14 @@ async def create_budget(
     )
 
 
+def share_of_budget(fen: int, budget: SubsidyBudget | None) -> str | None:
+    """`fen` as a share of the year's budget, four decimals (None without a budget)."""
+    if budget is None or budget.amount_fen <= 0:
+        return None
+    share = Decimal(fen) / Decimal(budget.amount_fen)
+    return str(share.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
 async def spending(session: AsyncSession, year: int) -> SpendingOut:
     """分类保障支出: what was paid in `year` by benefit and month, against the year's budget."""
     rows = await repo.spending_rows(session, year)
@@ -62,13 +71,7 @@ async def spending(session: AsyncSession, year: int) -> SpendingOut:
         by_month[month][benefit] = by_month[month].get(benefit, 0) + fen
     spent = sum(by_benefit.values())
     budget = await repo.budget(session, year)
-    share = None
-    if budget is not None and budget.amount_fen > 0:
-        share = str(
-            (Decimal(spent) / Decimal(budget.amount_fen)).quantize(
-                Decimal("0.0001"), rounding=ROUND_HALF_UP
-            )
-        )
+    share = share_of_budget(spent, budget)
     return SpendingOut.model_validate(
         {
             "year": year,

@@ -11,6 +11,7 @@ from sqlalchemy import Row, Select, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.rows import one_where
 from app.models import PayrollLine, PayrollRun
 
 LINE_COLUMNS = (
@@ -46,12 +47,7 @@ async def insert_run(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID
 async def run_by_month(
     session: AsyncSession, month: date, *, lock: bool = False
 ) -> PayrollRun | None:
-    stmt = select(PayrollRun).where(PayrollRun.month == month)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (
-        await session.execute(stmt.execution_options(populate_existing=True))
-    ).scalar_one_or_none()
+    return await one_where(session, PayrollRun, PayrollRun.month == month, lock=lock, fresh=True)
 
 
 async def update_run(session: AsyncSession, run_id: uuid.UUID, values: dict[str, Any]) -> None:

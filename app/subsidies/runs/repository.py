@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.rows import one_where
 from app.models import BenefitLine, BenefitRun
 
 
@@ -25,10 +26,9 @@ async def insert_benefit_run(session: AsyncSession, values: dict[str, Any]) -> u
 async def benefit_run(
     session: AsyncSession, benefit: str, period: str, *, lock: bool = False
 ) -> BenefitRun | None:
-    stmt = select(BenefitRun).where(BenefitRun.benefit == benefit, BenefitRun.period == period)
-    if lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await one_where(
+        session, BenefitRun, BenefitRun.benefit == benefit, BenefitRun.period == period, lock=lock
+    )
 
 
 async def add_benefit_lines(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.kit.rows import insert_unless_exists
 from app.models import PayrollRun, SubsidyStandard
 from app.subsidies.standards.values import seed_rows
 
@@ -34,13 +35,7 @@ def list_standards_stmt(key: str | None) -> Select[Any]:
 
 async def insert_standard(session: AsyncSession, values: dict[str, Any]) -> SubsidyStandard | None:
     """Append a value; None when the key already has one from that date."""
-    stmt = (
-        insert(SubsidyStandard)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key", "effective_from"])
-        .returning(SubsidyStandard)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await insert_unless_exists(session, SubsidyStandard, values, ("key", "effective_from"))
 
 
 async def approved_months_from(session: AsyncSession, first: date) -> list[date]:
