@@ -15,19 +15,18 @@ from app.charity.auth import Applicant, Association, CharityReader, Reviewer
 from app.charity.schemas import (
     ApplicationCreate,
     ApplicationOut,
-    CharityStatus,
+    ApplicationQuery,
     DecisionIn,
     DisbursementIn,
     DisbursementOut,
     ReportIn,
     ReviewIn,
-    ServiceType,
 )
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
-from app.kit.listing import AreaCodeFilter
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters, PageQuery
 from app.kit.records import create_by_client_id, replay_response
 from app.kit.routes import acts, creates, lists, reads
 
@@ -66,24 +65,9 @@ async def create_charity_application(
     ),
 )
 async def list_charity_applications(
-    session: SessionDep,
-    _: CharityReader,
-    ctx: RequestCtx,
-    status: CharityStatus | None = None,
-    service_type: ServiceType | None = None,
-    applicant_area_code: AreaCodeFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: CharityReader, ctx: RequestCtx, query: Filters[ApplicationQuery]
 ) -> Page[ApplicationOut]:
-    return await service.list_applications(
-        session,
-        ctx,
-        status=status,
-        service_type=service_type,
-        applicant_area_code=applicant_area_code,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await service.list_applications(session, ctx, **dict(query))
 
 
 @router.get(
@@ -181,10 +165,6 @@ async def report_charity_project(
     ),
 )
 async def overdue_charity_reports(
-    session: SessionDep,
-    _: CharityReader,
-    ctx: RequestCtx,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: CharityReader, ctx: RequestCtx, query: Filters[PageQuery]
 ) -> Page[ApplicationOut]:
-    return await service.overdue_reports(session, ctx, limit=limit, cursor=cursor)
+    return await service.overdue_reports(session, ctx, **dict(query))

@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters, PageQuery
 from app.kit.record_check import RecordCheck
 from app.kit.records import again, keyed_once, replay_response, with_id
 from app.kit.routes import acts, creates, lists
@@ -27,8 +27,11 @@ from app.programmes.mothers.schemas import (
     PairingEnd,
     PairingFederationOut,
     PairingOut,
+    PairingQuery,
     WishCreate,
     WishOut,
+    WishQuery,
+    WithoutContactQuery,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["programmes"])
@@ -80,13 +83,9 @@ async def renew_caring_mother_record_check(
     ),
 )
 async def list_caring_mothers(
-    session: SessionDep,
-    _: Readers,
-    ctx: RequestCtx,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: Readers, ctx: RequestCtx, query: Filters[PageQuery]
 ) -> Page[MotherOut]:
-    return await service.list_mothers(session, ctx, limit=limit, cursor=cursor)
+    return await service.list_mothers(session, ctx, **dict(query))
 
 
 @router.post(
@@ -118,24 +117,9 @@ async def create_pairing(
     ),
 )
 async def list_pairings(
-    session: SessionDep,
-    _: PairingReader,
-    ctx: RequestCtx,
-    status: Literal["active", "ended"] | None = None,
-    child_id: uuid.UUID | None = None,
-    mother_id: uuid.UUID | None = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: PairingReader, ctx: RequestCtx, query: Filters[PairingQuery]
 ) -> Page[PairingOut] | Page[PairingFederationOut]:
-    return await service.list_pairings(
-        session,
-        ctx,
-        status=status,
-        child_id=child_id,
-        mother_id=mother_id,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await service.list_pairings(session, ctx, **dict(query))
 
 
 @router.get(
@@ -146,16 +130,9 @@ async def list_pairings(
     ),
 )
 async def list_pairings_without_contact(
-    session: SessionDep,
-    _: Readers,
-    ctx: RequestCtx,
-    months: Annotated[
-        int | None, Query(ge=1, le=24, description="Override the setting for this list.")
-    ] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: Readers, ctx: RequestCtx, query: Filters[WithoutContactQuery]
 ) -> Page[PairingOut]:
-    return await service.without_contact(session, ctx, months=months, limit=limit, cursor=cursor)
+    return await service.without_contact(session, ctx, **dict(query))
 
 
 @router.post(
@@ -207,11 +184,6 @@ async def create_caring_mother_wish(
     ),
 )
 async def list_caring_mother_wishes(
-    session: SessionDep,
-    _: Readers,
-    ctx: RequestCtx,
-    unmatched: bool = False,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: Readers, ctx: RequestCtx, query: Filters[WishQuery]
 ) -> Page[WishOut]:
-    return await service.list_wishes(session, ctx, unmatched=unmatched, limit=limit, cursor=cursor)
+    return await service.list_wishes(session, ctx, **dict(query))
