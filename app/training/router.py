@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
-from app.kit.listing import AreaCodeFilter, Year, YearFilter
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.listing import Year, YearFilter
+from app.kit.pagination import Page
+from app.kit.params import Filters
 from app.kit.records import again, create_by_client_id, replay_response
 from app.kit.routes import LIST_ERRORS, creates, lists, reads
 from app.training import coverage as coverage_service
@@ -28,8 +29,8 @@ from app.training.schemas import (
     CoverageOut,
     MyAttendanceOut,
     TrainingCreate,
-    TrainingLevel,
     TrainingOut,
+    TrainingQuery,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["training"])
@@ -68,18 +69,9 @@ async def create_training(
     ),
 )
 async def list_trainings(
-    session: SessionDep,
-    _: TrainingReader,
-    ctx: RequestCtx,
-    year: YearFilter = None,
-    level: TrainingLevel | None = None,
-    area_code: AreaCodeFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: TrainingReader, ctx: RequestCtx, query: Filters[TrainingQuery]
 ) -> Page[TrainingOut]:
-    return await service.list_sessions(
-        session, ctx, year=year, level=level, area_code=area_code, limit=limit, cursor=cursor
-    )
+    return await service.list_sessions(session, ctx, **dict(query))
 
 
 @router.get(
