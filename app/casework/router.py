@@ -39,7 +39,8 @@ from app.db import SessionDep
 from app.kit.context import RequestContext, RequestCtx
 from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.idempotency import IdempotencyKey
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters, PageQuery
 from app.kit.routes import acts, creates, lists, reads
 
 router = APIRouter(prefix="/api/v1", tags=["casework"])
@@ -71,13 +72,9 @@ async def create_casework_agency(
 
 @router.get("/casework/agencies", **lists(Page[AgencyOut], "The contracted agencies"))
 async def list_casework_agencies(
-    session: SessionDep,
-    _: AgencyLister,
-    ctx: RequestCtx,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: AgencyLister, ctx: RequestCtx, query: Filters[PageQuery]
 ) -> Page[AgencyOut]:
-    return await agencies.list_agencies(session, ctx, limit=limit, cursor=cursor)
+    return await agencies.list_agencies(session, ctx, **dict(query))
 
 
 @router.get(
@@ -209,10 +206,9 @@ async def list_case_services(
     session: SessionDep,
     _: CaseReader,
     ctx: RequestCtx,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Filters[PageQuery],
 ) -> Page[ServiceOut]:
-    return await service.list_services(session, ctx, case_id, limit=limit, cursor=cursor)
+    return await service.list_services(session, ctx, case_id, **dict(query))
 
 
 _case_step("reviews", "review_case", ReviewIn, CaseWorker, service.review, status_code=201,

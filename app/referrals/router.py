@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from app.db import SessionDep
-from app.incidents.situations import Situation
 from app.kit.context import RequestCtx
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters
 from app.kit.routes import acts, lists, reads
-from app.kit.types import Timestamp
 from app.referrals import service
 from app.referrals.auth import ReferralReader, ReferralWriter
-from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralUpdateIn
+from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralQuery, ReferralUpdateIn
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
-
-ReferralStatus = Literal["pending", "acknowledged", "in_progress", "completed", "declined"]
 
 
 @router.get(
@@ -31,26 +27,9 @@ ReferralStatus = Literal["pending", "acknowledged", "in_progress", "completed", 
     ),
 )
 async def list_referrals(
-    session: SessionDep,
-    _: ReferralReader,
-    ctx: RequestCtx,
-    status: Annotated[ReferralStatus | None, Query()] = None,
-    updated_since: Annotated[Timestamp | None, Query()] = None,
-    situation: Annotated[
-        Situation | None, Query(description="Only referrals of reports naming this situation.")
-    ] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: ReferralReader, ctx: RequestCtx, query: Filters[ReferralQuery]
 ) -> Page[AgencyReferralOut]:
-    return await service.list_referrals(
-        session,
-        ctx,
-        status=status,
-        updated_since=updated_since,
-        situation=situation,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await service.list_referrals(session, ctx, **dict(query))
 
 
 @router.get(
