@@ -41,7 +41,7 @@ from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
 from app.kit.params import Filters, PageQuery
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1", tags=["casework"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -70,11 +70,15 @@ async def create_casework_agency(
     return await create_keyed(session, ctx, key, "casework_agencies", body, agencies.create_agency)
 
 
-@router.get("/casework/agencies", **lists(Page[AgencyOut], "The contracted agencies"))
-async def list_casework_agencies(
-    session: SessionDep, _: AgencyLister, ctx: RequestCtx, query: Filters[PageQuery]
-) -> Page[AgencyOut]:
-    return await agencies.list_agencies(session, ctx, **dict(query))
+page_route(
+    router,
+    "/casework/agencies",
+    lists(Page[AgencyOut], "The contracted agencies"),
+    "list_casework_agencies",
+    AgencyLister,
+    PageQuery,
+    agencies.list_agencies,
+)
 
 
 @router.get(

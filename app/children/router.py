@@ -42,7 +42,7 @@ from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
 from app.kit.params import Filters, IfMatch
 from app.kit.records import keyed_once
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 
 router = APIRouter(prefix="/api/v1", tags=["children"])
@@ -103,9 +103,10 @@ async def list_children_due_for_revocation(
     return await queries.due_for_revocation(session, ctx, first)
 
 
-@router.get(
+page_route(
+    router,
     "/children/reverifications",
-    **lists(
+    lists(
         Page[ReverificationDue],
         "Children whose category needs a new look 待复核 by a date (supervisors: their town)",
         description="A child is listed when a fact its category rests on is due for re-verification "
@@ -114,14 +115,11 @@ async def list_children_due_for_revocation(
         "town, district roles the district; filter by `area_code` (a town or a village) to take "
         "the list town by town. Ordered by the date the look is due.",
     ),
+    "list_children_reverifications",
+    ReverificationReader,
+    ReverificationQuery,
+    queries.reverifications,
 )
-async def list_children_reverifications(
-    session: SessionDep,
-    _: ReverificationReader,
-    ctx: RequestCtx,
-    query: Filters[ReverificationQuery],
-) -> Page[ReverificationDue]:
-    return await queries.reverifications(session, ctx, **dict(query))
 
 
 @router.get(

@@ -30,7 +30,7 @@ from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import Page
 from app.kit.params import Filters
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -180,18 +180,19 @@ async def create_incident_referral(
     return await views.referral_view(session, ctx.actor, incident_id, referral.id)
 
 
-@router.get(
+page_route(
+    router,
     "/notifications",
-    **lists(
+    lists(
         Page[NotificationOut],
         "The caller's notifications (escalations), oldest first",
         tags=["notifications"],
     ),
+    "list_notifications",
+    NotificationReader,
+    NotificationQuery,
+    service.list_notifications,
 )
-async def list_notifications(
-    session: SessionDep, _: NotificationReader, ctx: RequestCtx, query: Filters[NotificationQuery]
-) -> Page[NotificationOut]:
-    return await service.list_notifications(session, ctx, **dict(query))
 
 
 @router.post(

@@ -35,7 +35,7 @@ from app.kit.context import RequestCtx
 from app.kit.crud import etagged, exports, xlsx_file
 from app.kit.pagination import Page
 from app.kit.params import Filters, IfMatch
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance"])
@@ -67,21 +67,19 @@ async def create_insurance_scheme(
     return await service.create_scheme(session, ctx, body)
 
 
-@router.get(
+page_route(
+    router,
     "/worklist",
-    **lists(
+    lists(
         Page[WorklistItem],
         "Children due for a scheme and insurance year, with the reason (by town with area_code)",
         errors=(401, 403, 409, 422),
     ),
+    "insurance_worklist",
+    InsuranceReader,
+    WorklistQuery,
+    worklist.worklist,
 )
-async def insurance_worklist(
-    session: SessionDep,
-    _: InsuranceReader,
-    ctx: RequestCtx,
-    query: Filters[WorklistQuery],
-) -> Page[WorklistItem]:
-    return await worklist.worklist(session, ctx, **dict(query))
 
 
 @router.post(
@@ -117,14 +115,15 @@ async def create_insurance_enrolment(
     return etagged(response, await service.create_enrolment(session, ctx, body))
 
 
-@router.get("/enrolments", **lists(Page[EnrolmentOut], "List insurance enrolments"))
-async def list_insurance_enrolments(
-    session: SessionDep,
-    _: InsuranceReader,
-    ctx: RequestCtx,
-    query: Filters[EnrolmentQuery],
-) -> Page[EnrolmentOut]:
-    return await service.list_enrolments(session, ctx, **dict(query))
+page_route(
+    router,
+    "/enrolments",
+    lists(Page[EnrolmentOut], "List insurance enrolments"),
+    "list_insurance_enrolments",
+    InsuranceReader,
+    EnrolmentQuery,
+    service.list_enrolments,
+)
 
 
 @router.get("/enrolments/{enrolment_id:uuid}", **reads(EnrolmentOut, "Get an insurance enrolment"))

@@ -9,8 +9,7 @@ from fastapi import APIRouter
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.pagination import Page
-from app.kit.params import Filters
-from app.kit.routes import acts, lists, reads
+from app.kit.routes import acts, lists, page_route, reads
 from app.referrals import service
 from app.referrals.auth import ReferralReader, ReferralWriter
 from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralQuery, ReferralUpdateIn
@@ -18,18 +17,19 @@ from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralQuer
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(
+    lists(
         Page[AgencyReferralOut],
         "The referrals addressed to the caller's agency, in the fields of its mandate",
         response_model_exclude_unset=True,
     ),
+    "list_referrals",
+    ReferralReader,
+    ReferralQuery,
+    service.list_referrals,
 )
-async def list_referrals(
-    session: SessionDep, _: ReferralReader, ctx: RequestCtx, query: Filters[ReferralQuery]
-) -> Page[AgencyReferralOut]:
-    return await service.list_referrals(session, ctx, **dict(query))
 
 
 @router.get(

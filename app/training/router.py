@@ -16,9 +16,8 @@ from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.listing import Year, YearFilter
 from app.kit.pagination import Page
-from app.kit.params import Filters
 from app.kit.records import again, create_by_client_id, replay_response
-from app.kit.routes import LIST_ERRORS, creates, lists, reads
+from app.kit.routes import LIST_ERRORS, creates, lists, page_route, reads
 from app.training import coverage as coverage_service
 from app.training import service
 from app.training.auth import Organiser, Trainee, TrainingReader
@@ -60,18 +59,19 @@ async def create_training(
     )
 
 
-@router.get(
+page_route(
+    router,
     "/trainings",
-    **lists(
+    lists(
         Page[TrainingOut],
         "List training sessions (district roles: all; a supervisor: the district's and "
         "their own town's)",
     ),
+    "list_trainings",
+    TrainingReader,
+    TrainingQuery,
+    service.list_sessions,
 )
-async def list_trainings(
-    session: SessionDep, _: TrainingReader, ctx: RequestCtx, query: Filters[TrainingQuery]
-) -> Page[TrainingOut]:
-    return await service.list_sessions(session, ctx, **dict(query))
 
 
 @router.get(

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Response
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.pagination import Page
-from app.kit.params import Filters
 from app.kit.records import replay_response
-from app.kit.routes import creates, lists
+from app.kit.routes import creates, lists, page_route
 from app.programmes.activities import service
 from app.programmes.activities.auth import ActivityReader, ActivityWriter
 from app.programmes.activities.schemas import (
@@ -45,24 +44,26 @@ async def record_activity(
     return out
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(Page[ActivityOut], "The activities of the venues of one's area"),
+    lists(Page[ActivityOut], "The activities of the venues of one's area"),
+    "list_activities",
+    ActivityReader,
+    ActivityQuery,
+    service.list_activities,
 )
-async def list_activities(
-    session: SessionDep, _: ActivityReader, ctx: RequestCtx, query: Filters[ActivityQuery]
-) -> Page[ActivityOut]:
-    return await service.list_activities(session, ctx, **dict(query))
 
 
-@router.get(
+page_route(
+    router,
     "/children-without",
-    **lists(
+    lists(
         Page[ChildWithoutActivity],
         "Children in difficulty of one's area who took part in no activity of the year",
     ),
+    "list_children_without_activity",
+    ActivityReader,
+    WithoutActivityQuery,
+    service.without_activity,
 )
-async def list_children_without_activity(
-    session: SessionDep, _: ActivityReader, ctx: RequestCtx, query: Filters[WithoutActivityQuery]
-) -> Page[ChildWithoutActivity]:
-    return await service.without_activity(session, ctx, **dict(query))

@@ -13,9 +13,8 @@ from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey
 from app.kit.listing import Year
 from app.kit.pagination import Page
-from app.kit.params import Filters
 from app.kit.records import keyed_once
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.programmes.classes import service
 from app.programmes.classes.auth import Organisers, Readers, Recorders, ReportReaders
 from app.programmes.classes.schemas import (
@@ -50,14 +49,15 @@ async def create_parent_class(
     )
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(Page[ClassOut], "Parents' classes (attendees: the caller's children only)"),
+    lists(Page[ClassOut], "Parents' classes (attendees: the caller's children only)"),
+    "list_parent_classes",
+    Readers,
+    ClassQuery,
+    service.list_classes,
 )
-async def list_parent_classes(
-    session: SessionDep, _: Readers, ctx: RequestCtx, query: Filters[ClassQuery]
-) -> Page[ClassOut]:
-    return await service.list_classes(session, ctx, **dict(query))
 
 
 @router.get(

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Response
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.pagination import Page
-from app.kit.params import Filters
 from app.kit.records import replay_response
-from app.kit.routes import acts, creates, lists
+from app.kit.routes import acts, creates, lists, page_route
 from app.programmes.gifts import service
 from app.programmes.gifts.auth import GiftDeliverer, GiftReader, GiftWriter
 from app.programmes.gifts.schemas import DeliveryIn, GiftOut, GiftQuery, GiftsCreate, GiftsOut
@@ -37,14 +36,15 @@ async def add_holiday_gifts(
     return out
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(Page[GiftOut], "The gifts of the children of one's jurisdiction"),
+    lists(Page[GiftOut], "The gifts of the children of one's jurisdiction"),
+    "list_holiday_gifts",
+    GiftReader,
+    GiftQuery,
+    service.list_gifts,
 )
-async def list_holiday_gifts(
-    session: SessionDep, _: GiftReader, ctx: RequestCtx, query: Filters[GiftQuery]
-) -> Page[GiftOut]:
-    return await service.list_gifts(session, ctx, **dict(query))
 
 
 @router.post(

@@ -12,10 +12,10 @@ from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
-from app.kit.params import Filters, PageQuery
+from app.kit.params import PageQuery
 from app.kit.record_check import RecordCheck
 from app.kit.records import again, keyed_once, replay_response, with_id
-from app.kit.routes import acts, creates, lists
+from app.kit.routes import acts, creates, lists, page_route
 from app.programmes.mothers import service
 from app.programmes.mothers.auth import PairingReader, Readers, Registrar, Workers
 from app.programmes.mothers.schemas import (
@@ -76,16 +76,15 @@ async def renew_caring_mother_record_check(
     return await service.renew_record_check(session, ctx, mother_id, body)
 
 
-@router.get(
+page_route(
+    router,
     "/caring-mothers",
-    **lists(
-        Page[MotherOut], "Caring mothers, with whether each may be paired today (record check)"
-    ),
+    lists(Page[MotherOut], "Caring mothers, with whether each may be paired today (record check)"),
+    "list_caring_mothers",
+    Readers,
+    PageQuery,
+    service.list_mothers,
 )
-async def list_caring_mothers(
-    session: SessionDep, _: Readers, ctx: RequestCtx, query: Filters[PageQuery]
-) -> Page[MotherOut]:
-    return await service.list_mothers(session, ctx, **dict(query))
 
 
 @router.post(
@@ -109,30 +108,32 @@ async def create_pairing(
     return await keyed_once(session, ctx, idempotency_key, scope, body, create)
 
 
-@router.get(
+page_route(
+    router,
     "/pairings",
-    **lists(
+    lists(
         Page[PairingOut] | Page[PairingFederationOut],
         "Pairings of one's children (the women's federation: its programme's, projected)",
     ),
+    "list_pairings",
+    PairingReader,
+    PairingQuery,
+    service.list_pairings,
 )
-async def list_pairings(
-    session: SessionDep, _: PairingReader, ctx: RequestCtx, query: Filters[PairingQuery]
-) -> Page[PairingOut] | Page[PairingFederationOut]:
-    return await service.list_pairings(session, ctx, **dict(query))
 
 
-@router.get(
+page_route(
+    router,
     "/pairings/without-contact",
-    **lists(
+    lists(
         Page[PairingOut],
         "Active pairings without a contact for PAIRING_CONTACT_GAP_MONTHS (default 2)",
     ),
+    "list_pairings_without_contact",
+    Readers,
+    WithoutContactQuery,
+    service.without_contact,
 )
-async def list_pairings_without_contact(
-    session: SessionDep, _: Readers, ctx: RequestCtx, query: Filters[WithoutContactQuery]
-) -> Page[PairingOut]:
-    return await service.without_contact(session, ctx, **dict(query))
 
 
 @router.post(
@@ -177,13 +178,14 @@ async def create_caring_mother_wish(
     return again(outcome == "created", out)
 
 
-@router.get(
+page_route(
+    router,
     "/caring-mother-wishes",
-    **lists(
+    lists(
         Page[WishOut], "Children who wished for a caring mother (`unmatched=true`: and have none)"
     ),
+    "list_caring_mother_wishes",
+    Readers,
+    WishQuery,
+    service.list_wishes,
 )
-async def list_caring_mother_wishes(
-    session: SessionDep, _: Readers, ctx: RequestCtx, query: Filters[WishQuery]
-) -> Page[WishOut]:
-    return await service.list_wishes(session, ctx, **dict(query))
