@@ -39,8 +39,9 @@ from app.db import SessionDep
 from app.kit.context import RequestContext, RequestCtx
 from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.idempotency import IdempotencyKey
-from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.pagination import Page
+from app.kit.params import Filters, PageQuery
+from app.kit.routes import acts, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1", tags=["casework"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -69,15 +70,15 @@ async def create_casework_agency(
     return await create_keyed(session, ctx, key, "casework_agencies", body, agencies.create_agency)
 
 
-@router.get("/casework/agencies", **lists(Page[AgencyOut], "The contracted agencies"))
-async def list_casework_agencies(
-    session: SessionDep,
-    _: AgencyLister,
-    ctx: RequestCtx,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[AgencyOut]:
-    return await agencies.list_agencies(session, ctx, limit=limit, cursor=cursor)
+page_route(
+    router,
+    "/casework/agencies",
+    lists(Page[AgencyOut], "The contracted agencies"),
+    "list_casework_agencies",
+    AgencyLister,
+    PageQuery,
+    agencies.list_agencies,
+)
 
 
 @router.get(
@@ -209,10 +210,9 @@ async def list_case_services(
     session: SessionDep,
     _: CaseReader,
     ctx: RequestCtx,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Filters[PageQuery],
 ) -> Page[ServiceOut]:
-    return await service.list_services(session, ctx, case_id, limit=limit, cursor=cursor)
+    return await service.list_services(session, ctx, case_id, **dict(query))
 
 
 _case_step("reviews", "review_case", ReviewIn, CaseWorker, service.review, status_code=201,

@@ -15,21 +15,20 @@ from app.charity.auth import Applicant, Association, CharityReader, Reviewer
 from app.charity.schemas import (
     ApplicationCreate,
     ApplicationOut,
-    CharityStatus,
+    ApplicationQuery,
     DecisionIn,
     DisbursementIn,
     DisbursementOut,
     ReportIn,
     ReviewIn,
-    ServiceType,
 )
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
-from app.kit.listing import AreaCodeFilter
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import PageQuery
 from app.kit.records import create_by_client_id, replay_response
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1/charity", tags=["charity"])
 ID_CREATE_ERRORS = (401, 403, 409, 422)
@@ -57,33 +56,19 @@ async def create_charity_application(
     )
 
 
-@router.get(
+page_route(
+    router,
     "/applications",
-    **lists(
+    lists(
         Page[ApplicationOut],
         "List applications (district: all; a supervisor: their town's; the association: "
         "those forwarded to it)",
     ),
+    "list_charity_applications",
+    CharityReader,
+    ApplicationQuery,
+    service.list_applications,
 )
-async def list_charity_applications(
-    session: SessionDep,
-    _: CharityReader,
-    ctx: RequestCtx,
-    status: CharityStatus | None = None,
-    service_type: ServiceType | None = None,
-    applicant_area_code: AreaCodeFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[ApplicationOut]:
-    return await service.list_applications(
-        session,
-        ctx,
-        status=status,
-        service_type=service_type,
-        applicant_area_code=applicant_area_code,
-        limit=limit,
-        cursor=cursor,
-    )
 
 
 @router.get(
@@ -172,19 +157,16 @@ async def report_charity_project(
     return await service.report(session, ctx, application_id, body)
 
 
-@router.get(
+page_route(
+    router,
     "/overdue-reports",
-    **lists(
+    lists(
         Page[ApplicationOut],
         "Approved projects past their period and grace days (CHARITY_REPORT_GRACE_DAYS) "
         "without a final report",
     ),
+    "overdue_charity_reports",
+    CharityReader,
+    PageQuery,
+    service.overdue_reports,
 )
-async def overdue_charity_reports(
-    session: SessionDep,
-    _: CharityReader,
-    ctx: RequestCtx,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[ApplicationOut]:
-    return await service.overdue_reports(session, ctx, limit=limit, cursor=cursor)

@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.kit.crud import Cursor, Limit
 from app.kit.money import Money, not_negative
+from app.kit.params import AreaCodeField
 from app.kit.types import Date
 from app.models.charity import CharityServiceType as ServiceType
 from app.models.charity import CharityStatus as CharityStatus
@@ -187,3 +189,11 @@ class ApplicationOut(BaseModel):
     overdue: bool = Field(description="Approved, past `report_due_on` and no final report.")
     report: ReportOut | None
     version: int
+
+
+class ApplicationQuery(BaseModel):
+    status: CharityStatus | None = None
+    service_type: ServiceType | None = None
+    applicant_area_code: AreaCodeField = None
+    limit: Limit = 50
+    cursor: Cursor = None

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.children import lists, proposals, service
+from app.children import lists as queries
+from app.children import proposals, service
 from app.children.auth import (
     ChildWriter,
     DistrictAdmin,
@@ -19,97 +20,78 @@ from app.children.auth import (
 from app.children.projection import shaped, staff_view
 from app.children.schemas import (
     AdultPlacementOut,
-    Category,
     ChildCreate,
     ChildOut,
     ChildPartnerView,
     ChildPatch,
+    ChildQuery,
     DueForRevocation,
     HistoryEntry,
-    Placement,
     ProposalCreate,
     ProposalDecision,
     ProposalOut,
+    ProposalQuery,
     ReverificationDue,
+    ReverificationQuery,
     RevokeRequest,
-    Status,
 )
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
-from app.kit.etag import set_etag
-from app.kit.idempotency import REPLAYED, IdempotencyKey, create_once
-from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.types import Date, Timestamp
+from app.kit.crud import etagged
+from app.kit.idempotency import IdempotencyKey
+from app.kit.pagination import Page
+from app.kit.params import Filters, IfMatch
+from app.kit.records import keyed_once
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 
 router = APIRouter(prefix="/api/v1", tags=["children"])
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
 ChildView = ChildOut | ChildPartnerView
 
 
 @router.post(
     "/children",
-    response_model=ChildOut,
-    status_code=201,
-    summary="Enrol a child in difficulty 新增 (district admin; institution staff: institution)",
-    responses=REPLAYED | error_responses(400, 401, 403, 409, 422),
+    **creates(
+        ChildOut,
+        "Enrol a child in difficulty 新增 (district admin; institution staff: institution)",
+    ),
 )
 async def create_child(
     body: ChildCreate,
     response: Response,
     session: SessionDep,
-    actor: ChildWriter,
+    _: ChildWriter,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> ChildOut | JSONResponse:
     async def create() -> tuple[ChildOut, uuid.UUID]:
-        child = await service.create_child(session, ctx, body)
-        set_etag(response, child.version)
+        child = etagged(response, await service.create_child(session, ctx, body))
         return staff_view(child, ctx), child.id
 
-    return await create_once(
-        session, idempotency_key, owner=str(actor.id), scope="children", body=body, create=create
-    )
+    return await keyed_once(session, ctx, idempotency_key, "children", body, create)
 
 
 @router.get(
     "/children",
-    response_model=Page[ChildView],
-    response_model_exclude_unset=True,
-    summary="List children (staff: jurisdiction; agencies: those their open referrals concern)",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[ChildView],
+        "List children (staff: jurisdiction; agencies: those their open referrals concern)",
+        response_model_exclude_unset=True,
+    ),
 )
 async def list_children(
-    session: SessionDep,
-    ctx: RequestCtx,
-    category: Annotated[Category | None, Query()] = None,
-    placement: Annotated[Placement | None, Query()] = None,
-    area_code: Annotated[str | None, Query(max_length=12)] = None,
-    status: Annotated[Status | None, Query()] = None,
-    updated_since: Annotated[Timestamp | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, ctx: RequestCtx, query: Filters[ChildQuery]
 ) -> Page[ChildView]:
-    return await lists.list_children(
-        session,
-        ctx,
-        category=category,
-        placement=placement,
-        area_code=area_code,
-        status=status,
-        updated_since=updated_since,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await queries.list_children(session, ctx, **dict(query))
 
 
 @router.get(
     "/children/due-for-revocation",
-    response_model=list[DueForRevocation],
-    summary="Children turning 18 by the month's end: due to be revoked as aged_out",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        list[DueForRevocation],
+        "Children turning 18 by the month's end: due to be revoked as aged_out",
+    ),
 )
 async def list_children_due_for_revocation(
     session: SessionDep,
@@ -118,67 +100,49 @@ async def list_children_due_for_revocation(
     month: Annotated[str | None, Query(description="YYYY-MM; default this month")] = None,
 ) -> list[DueForRevocation]:
     first = parse_month(month, "month", first_year=LEDGER_FIRST_YEAR) if month else None
-    return await lists.due_for_revocation(session, ctx, first)
+    return await queries.due_for_revocation(session, ctx, first)
 
 
-@router.get(
+page_route(
+    router,
     "/children/reverifications",
-    response_model=Page[ReverificationDue],
-    summary="Children whose category needs a new look 待复核 by a date (supervisors: their town)",
-    description="A child is listed when a fact its category rests on is due for re-verification "
-    "on or before `due_before` (a term ends; the yearly review of an illness, a disability or "
-    "lost contact), or when its category was flagged for review. Town supervisors see their "
-    "town, district roles the district; filter by `area_code` (a town or a village) to take "
-    "the list town by town. Ordered by the date the look is due.",
-    responses=error_responses(401, 403, 422),
+    lists(
+        Page[ReverificationDue],
+        "Children whose category needs a new look 待复核 by a date (supervisors: their town)",
+        description="A child is listed when a fact its category rests on is due for re-verification "
+        "on or before `due_before` (a term ends; the yearly review of an illness, a disability or "
+        "lost contact), or when its category was flagged for review. Town supervisors see their "
+        "town, district roles the district; filter by `area_code` (a town or a village) to take "
+        "the list town by town. Ordered by the date the look is due.",
+    ),
+    "list_children_reverifications",
+    ReverificationReader,
+    ReverificationQuery,
+    queries.reverifications,
 )
-async def list_children_reverifications(
-    session: SessionDep,
-    _: ReverificationReader,
-    ctx: RequestCtx,
-    due_before: Annotated[Date | None, Query(description="YYYY-MM-DD; default today")] = None,
-    area_code: Annotated[str | None, Query(max_length=12)] = None,
-    category: Annotated[Category | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[ReverificationDue]:
-    return await lists.reverifications(
-        session,
-        ctx,
-        due_before=due_before,
-        area_code=area_code,
-        category=category,
-        limit=limit,
-        cursor=cursor,
-    )
 
 
 @router.get(
     "/children/proposals",
-    response_model=Page[ProposalOut],
-    summary="List change proposals 变更申请 (within the caller's jurisdiction)",
-    tags=["proposals"],
-    responses=error_responses(401, 403, 422),
+    **lists(
+        Page[ProposalOut],
+        "List change proposals 变更申请 (within the caller's jurisdiction)",
+        tags=["proposals"],
+    ),
 )
 async def list_child_proposals(
-    session: SessionDep,
-    ctx: RequestCtx,
-    status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
-    child_id: Annotated[uuid.UUID | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, ctx: RequestCtx, query: Filters[ProposalQuery]
 ) -> Page[ProposalOut]:
-    return await lists.list_proposals(
-        session, ctx, status=status, child_id=child_id, limit=limit, cursor=cursor
-    )
+    return await queries.list_proposals(session, ctx, **dict(query))
 
 
 @router.post(
     "/children/proposals/{proposal_id:uuid}/approve",
-    response_model=ProposalOut,
-    summary="Approve a proposal: the change is applied with history (district admin)",
-    tags=["proposals"],
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(
+        ProposalOut,
+        "Approve a proposal: the change is applied with history (district admin)",
+        tags=["proposals"],
+    ),
 )
 async def approve_child_proposal(
     proposal_id: uuid.UUID, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
@@ -188,10 +152,7 @@ async def approve_child_proposal(
 
 @router.post(
     "/children/proposals/{proposal_id:uuid}/reject",
-    response_model=ProposalOut,
-    summary="Reject a proposal with a reason (district admin)",
-    tags=["proposals"],
-    responses=error_responses(401, 403, 404, 409, 422),
+    **acts(ProposalOut, "Reject a proposal with a reason (district admin)", tags=["proposals"]),
 )
 async def reject_child_proposal(
     proposal_id: uuid.UUID,
@@ -200,36 +161,40 @@ async def reject_child_proposal(
     _: DistrictAdmin,
     ctx: RequestCtx,
 ) -> ProposalOut:
-    p = await proposals.reject(session, ctx, proposal_id, body.reason)
-    return ProposalOut.model_validate(p)
+    return ProposalOut.model_validate(
+        await proposals.reject(session, ctx, proposal_id, body.reason)
+    )
 
 
 @router.get(
     "/children/{child_id:uuid}",
-    response_model=ChildView,
-    response_model_exclude_unset=True,
-    summary="A child's record (audited); whole ID number for district admins and institute staff",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        ChildView,
+        "A child's record (audited); whole ID number for district admins and institute staff",
+        response_model_exclude_unset=True,
+    ),
 )
 async def get_child(
     child_id: uuid.UUID, response: Response, session: SessionDep, ctx: RequestCtx
 ) -> ChildView:
     child, data = await service.read_child(session, ctx, child_id)
-    set_etag(response, child.version)
+    etagged(response, child)
     return shaped(data)
 
 
 @router.patch(
     "/children/{child_id:uuid}",
-    response_model=ChildOut,
-    summary="Change a child's record 变更 (needs If-Match; a stale one is merged per field)",
-    description=(
-        "On an older version than the current one, the change is applied when it touches no "
-        "field changed since that version; otherwise 409 `edit_conflict` lists those fields "
-        "with `yours`, `theirs` and `base`, and nothing is applied. 412 only for a version the "
-        "record never had. See docs/sync.md."
+    **acts(
+        ChildOut,
+        "Change a child's record 变更 (needs If-Match; a stale one is merged per field)",
+        errors=(400, 401, 403, 404, 409, 412, 422, 428),
+        description=(
+            "On an older version than the current one, the change is applied when it touches "
+            "no field changed since that version; otherwise 409 `edit_conflict` lists those "
+            "fields with `yours`, `theirs` and `base`, and nothing is applied. 412 only for a "
+            "version the record never had. See docs/sync.md."
+        ),
     ),
-    responses=error_responses(400, 401, 403, 404, 409, 412, 422, 428),
 )
 async def update_child(
     child_id: uuid.UUID,
@@ -241,15 +206,16 @@ async def update_child(
     if_match: IfMatch = None,
 ) -> ChildOut:
     child = await service.update_child(session, ctx, child_id, body, if_match)
-    set_etag(response, child.version)
-    return staff_view(child, ctx)
+    return staff_view(etagged(response, child), ctx)
 
 
 @router.post(
     "/children/{child_id:uuid}/revoke",
-    response_model=ChildOut,
-    summary="Revoke 撤销 (reason, effective_on); the record and its history stay",
-    responses=error_responses(400, 401, 403, 404, 409, 412, 422),
+    **acts(
+        ChildOut,
+        "Revoke 撤销 (reason, effective_on); the record and its history stay",
+        errors=(400, 401, 403, 404, 409, 412, 422),
+    ),
 )
 async def revoke_child(
     child_id: uuid.UUID,
@@ -261,15 +227,15 @@ async def revoke_child(
     if_match: IfMatch = None,
 ) -> ChildOut:
     child = await service.revoke_child(session, ctx, child_id, body, if_match)
-    set_etag(response, child.version)
-    return staff_view(child, ctx)
+    return staff_view(etagged(response, child), ctx)
 
 
 @router.get(
     "/children/{child_id:uuid}/history",
-    response_model=list[HistoryEntry],
-    summary="A child's history: each change with per-field from/to, who, when and why",
-    responses=error_responses(401, 403, 404, 422),
+    **reads(
+        list[HistoryEntry],
+        "A child's history: each change with per-field from/to, who, when and why",
+    ),
 )
 async def get_child_history(
     child_id: uuid.UUID, session: SessionDep, ctx: RequestCtx
@@ -295,11 +261,13 @@ async def get_child_history(
 
 @router.post(
     "/children/{child_id:uuid}/proposals",
-    response_model=ProposalOut,
-    status_code=201,
-    summary="Propose a change to a child of one's area (village director, town supervisor)",
-    tags=["proposals"],
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    **creates(
+        ProposalOut,
+        "Propose a change to a child of one's area (village director, town supervisor)",
+        errors=(400, 401, 403, 404, 409, 422),
+        replayed={},
+        tags=["proposals"],
+    ),
 )
 async def create_child_proposal(
     child_id: uuid.UUID,
@@ -307,20 +275,20 @@ async def create_child_proposal(
     session: SessionDep,
     ctx: RequestCtx,
 ) -> ProposalOut:
-    p = await proposals.propose(session, ctx, child_id, body)
-    return ProposalOut.model_validate(p)
+    return ProposalOut.model_validate(await proposals.propose(session, ctx, child_id, body))
 
 
 @router.get(
     "/placements/queue",
-    response_model=list[AdultPlacementOut],
-    summary="The adult-placement queue 成年孤儿安置: institute orphans who came of age",
-    tags=["placements"],
-    responses=error_responses(401, 403, 422),
+    **lists(
+        list[AdultPlacementOut],
+        "The adult-placement queue 成年孤儿安置: institute orphans who came of age",
+        tags=["placements"],
+    ),
 )
 async def list_adult_placement_queue(
     session: SessionDep,
     _: PlacementQueueReader,
     status: Annotated[str | None, Query(pattern="^(waiting|placed|withdrawn)$")] = "waiting",
 ) -> list[AdultPlacementOut]:
-    return await lists.placement_queue(session, status)
+    return await queries.placement_queue(session, status)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from app.kit.types import Date
+from app.kit.crud import Cursor, Limit
+from app.kit.types import Date, Timestamp
 from app.kit.vocab import ChildSchoolStage
 
 Category = Literal[
@@ -398,3 +399,31 @@ class ProposalOut(BaseModel):
     updated_at: datetime
 
     model_config = ConfigDict(from_attributes=True)
+
+
+AreaCode = Annotated[str | None, Field(max_length=12)]
+
+
+class ChildQuery(BaseModel):
+    category: Category | None = None
+    placement: Placement | None = None
+    area_code: AreaCode = None
+    status: Status | None = None
+    updated_since: Timestamp | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class ReverificationQuery(BaseModel):
+    due_before: Annotated[Date | None, Field(description="YYYY-MM-DD; default today")] = None
+    area_code: AreaCode = None
+    category: Category | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class ProposalQuery(BaseModel):
+    status: Annotated[str | None, Field(pattern="^(pending|approved|rejected)$")] = None
+    child_id: uuid.UUID | None = None
+    limit: Limit = 50
+    cursor: Cursor = None

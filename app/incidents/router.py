@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
@@ -15,21 +15,22 @@ from app.incidents.schemas import (
     IncidentComplete,
     IncidentCreate,
     IncidentOut,
-    IncidentStatus,
+    IncidentQuery,
     IncidentSummary,
     NotificationOut,
+    NotificationQuery,
     ReferralCreate,
     SituationInfo,
     StaffReferralOut,
     TransitionIn,
 )
-from app.incidents.situations import SITUATIONS, Situation
+from app.incidents.situations import SITUATIONS
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
-from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
-from app.kit.types import Timestamp
+from app.kit.pagination import Page
+from app.kit.params import Filters
+from app.kit.routes import acts, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -71,32 +72,9 @@ async def create_incident(
     ),
 )
 async def list_incidents(
-    session: SessionDep,
-    _: IncidentStaff,
-    ctx: RequestCtx,
-    status: Annotated[IncidentStatus | None, Query()] = None,
-    escalated: Annotated[bool | None, Query(description="Only escalated (or not) ones")] = None,
-    urgent: Annotated[bool | None, Query()] = None,
-    child_id: Annotated[uuid.UUID | None, Query()] = None,
-    updated_since: Annotated[Timestamp | None, Query()] = None,
-    situation: Annotated[
-        Situation | None, Query(description="Only reports naming this situation (a code).")
-    ] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: IncidentStaff, ctx: RequestCtx, query: Filters[IncidentQuery]
 ) -> Page[IncidentOut | IncidentSummary]:
-    items, nxt = await views.list_views(
-        session,
-        ctx,
-        status=status,
-        escalated=escalated,
-        urgent=urgent,
-        child_id=child_id,
-        updated_since=updated_since,
-        situation=situation,
-        limit=limit,
-        cursor=cursor,
-    )
+    items, nxt = await views.list_views(session, ctx, **dict(query))
     return Page(items=items, next_cursor=nxt)
 
 
@@ -202,23 +180,19 @@ async def create_incident_referral(
     return await views.referral_view(session, ctx.actor, incident_id, referral.id)
 
 
-@router.get(
+page_route(
+    router,
     "/notifications",
-    **lists(
+    lists(
         Page[NotificationOut],
         "The caller's notifications (escalations), oldest first",
         tags=["notifications"],
     ),
+    "list_notifications",
+    NotificationReader,
+    NotificationQuery,
+    service.list_notifications,
 )
-async def list_notifications(
-    session: SessionDep,
-    _: NotificationReader,
-    ctx: RequestCtx,
-    unread: Annotated[bool | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[NotificationOut]:
-    return await service.list_notifications(session, ctx, unread=unread, limit=limit, cursor=cursor)
 
 
 @router.post(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.incidents.situations import Situation
-from app.kit.types import Date, Instant
+from app.kit.crud import Cursor, Limit
+from app.kit.types import Date, Instant, Timestamp
 
 IncidentKind = Literal[
     "sexual_abuse",
@@ -261,3 +262,22 @@ class NotificationOut(BaseModel):
     title: str
     created_at: datetime
     read_at: datetime | None
+
+
+class NotificationQuery(BaseModel):
+    unread: bool | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class IncidentQuery(BaseModel):
+    status: IncidentStatus | None = None
+    escalated: Annotated[bool | None, Field(description="Only escalated (or not) ones")] = None
+    urgent: bool | None = None
+    child_id: uuid.UUID | None = None
+    updated_since: Timestamp | None = None
+    situation: Annotated[
+        Situation | None, Field(description="Only reports naming this situation (a code).")
+    ] = None
+    limit: Limit = 50
+    cursor: Cursor = None

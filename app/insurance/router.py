@@ -6,9 +6,9 @@ Roles: see `app/insurance/auth.py` (the table of who may call what).
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.db import SessionDep
 from app.errors import error_responses
@@ -19,47 +19,37 @@ from app.insurance.schemas import (
     EnrolmentCreate,
     EnrolmentOut,
     EnrolmentPatch,
-    EnrolmentStatus,
+    EnrolmentQuery,
     InsuranceSchemeCode,
     PremiumsOut,
     SchemeCreate,
     SchemeOut,
+    SchemeQuery,
     SubmissionRequest,
     WorklistGenerate,
     WorklistGenerated,
     WorklistItem,
+    WorklistQuery,
 )
 from app.kit.context import RequestCtx
-from app.kit.etag import set_etag
-from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.crud import etagged, exports, xlsx_file
+from app.kit.pagination import Page
+from app.kit.params import Filters, IfMatch
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YearQuery = Annotated[int, Query(ge=2000, le=2100, description="The insurance year.")]
-OptionalYear = Annotated[int | None, Query(ge=2000, le=2100, description="The insurance year.")]
-AreaQuery = Annotated[
-    str | None, Query(max_length=12, pattern=r"^\d{6,12}$", description="A town or village.")
-]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
-_XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {}}, "description": "The submission file as .xlsx"}
-}
 
 
 @router.get(
     "/schemes", **lists(list[SchemeOut], "The schemes' parameters per insurance year (保险参数)")
 )
 async def list_insurance_schemes(
-    session: SessionDep,
-    _: InsuranceReader,
-    ctx: RequestCtx,
-    year: OptionalYear = None,
-    scheme: InsuranceSchemeCode | None = None,
+    session: SessionDep, _: InsuranceReader, ctx: RequestCtx, query: Filters[SchemeQuery]
 ) -> list[SchemeOut]:
-    return await service.list_schemes(session, ctx, year, scheme)
+    return await service.list_schemes(session, ctx, query.year, query.scheme)
 
 
 @router.post(
@@ -77,27 +67,19 @@ async def create_insurance_scheme(
     return await service.create_scheme(session, ctx, body)
 
 
-@router.get(
+page_route(
+    router,
     "/worklist",
-    **lists(
+    lists(
         Page[WorklistItem],
         "Children due for a scheme and insurance year, with the reason (by town with area_code)",
         errors=(401, 403, 409, 422),
     ),
+    "insurance_worklist",
+    InsuranceReader,
+    WorklistQuery,
+    worklist.worklist,
 )
-async def insurance_worklist(
-    session: SessionDep,
-    _: InsuranceReader,
-    ctx: RequestCtx,
-    year: YearQuery,
-    scheme: InsuranceSchemeCode,
-    area_code: AreaQuery = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[WorklistItem]:
-    return await worklist.worklist(
-        session, ctx, year=year, scheme=scheme, area_code=area_code, limit=limit, cursor=cursor
-    )
 
 
 @router.post(
@@ -130,35 +112,18 @@ async def create_insurance_enrolment(
     _: InsuranceWriter,
     ctx: RequestCtx,
 ) -> EnrolmentOut:
-    out = await service.create_enrolment(session, ctx, body)
-    set_etag(response, out.version)
-    return out
+    return etagged(response, await service.create_enrolment(session, ctx, body))
 
 
-@router.get("/enrolments", **lists(Page[EnrolmentOut], "List insurance enrolments"))
-async def list_insurance_enrolments(
-    session: SessionDep,
-    _: InsuranceReader,
-    ctx: RequestCtx,
-    year: OptionalYear = None,
-    scheme: InsuranceSchemeCode | None = None,
-    status: EnrolmentStatus | None = None,
-    area_code: AreaQuery = None,
-    child_id: uuid.UUID | None = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[EnrolmentOut]:
-    return await service.list_enrolments(
-        session,
-        ctx,
-        year=year,
-        scheme=scheme,
-        status=status,
-        area_code=area_code,
-        child_id=child_id,
-        limit=limit,
-        cursor=cursor,
-    )
+page_route(
+    router,
+    "/enrolments",
+    lists(Page[EnrolmentOut], "List insurance enrolments"),
+    "list_insurance_enrolments",
+    InsuranceReader,
+    EnrolmentQuery,
+    service.list_enrolments,
+)
 
 
 @router.get("/enrolments/{enrolment_id:uuid}", **reads(EnrolmentOut, "Get an insurance enrolment"))
@@ -169,9 +134,7 @@ async def get_insurance_enrolment(
     _: InsuranceReader,
     ctx: RequestCtx,
 ) -> EnrolmentOut:
-    out = await service.get_enrolment(session, ctx, enrolment_id)
-    set_etag(response, out.version)
-    return out
+    return etagged(response, await service.get_enrolment(session, ctx, enrolment_id))
 
 
 @router.patch(
@@ -192,27 +155,23 @@ async def update_insurance_enrolment(
     if_match: IfMatch = None,
 ) -> EnrolmentOut:
     out = await service.update_enrolment(session, ctx, enrolment_id, body, if_match)
-    set_etag(response, out.version)
-    return out
+    return etagged(response, out)
 
 
 @router.post(
     "/submission-file",
-    summary="The insurer's submission file (.xlsx): the due and submitted enrolments, and the "
-    "children whose cover stops; due ones become submitted",
-    response_class=Response,
-    responses=_XLSX_RESPONSE | error_responses(401, 403, 409, 422),
+    **exports(
+        "The insurer's submission file (.xlsx): the due and submitted enrolments, and the "
+        "children whose cover stops; due ones become submitted",
+        "The submission file as .xlsx",
+        errors=(401, 403, 409, 422),
+    ),
 )
 async def export_insurance_submission(
     body: SubmissionRequest, session: SessionDep, _: InsuranceWriter, ctx: RequestCtx
 ) -> Response:
     content = await files.submission_file(session, ctx, year=body.year, scheme=body.scheme)
-    name = f"insurance-{body.scheme}-{body.year}.xlsx"
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return xlsx_file(content, f"insurance-{body.scheme}-{body.year}.xlsx")
 
 
 @router.post(

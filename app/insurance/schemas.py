@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.kit.crud import Cursor, Limit
 from app.kit.money import Money
 from app.kit.types import Date
 from app.kit.vocab import Category
@@ -197,3 +198,33 @@ class PremiumsOut(BaseModel):
     share_of_budget: str | None = Field(description="premiums ÷ budget, 4 decimal places.")
     remaining: Money | None
     by_scheme: list[SchemePremiums]
+
+
+InsuranceYear = Annotated[int, Field(ge=2000, le=2100, description="The insurance year.")]
+OptionalYear = Annotated[int | None, Field(ge=2000, le=2100, description="The insurance year.")]
+AreaCode = Annotated[
+    str | None, Field(max_length=12, pattern=r"^\d{6,12}$", description="A town or village.")
+]
+
+
+class SchemeQuery(BaseModel):
+    year: OptionalYear = None
+    scheme: InsuranceSchemeCode | None = None
+
+
+class WorklistQuery(BaseModel):
+    year: InsuranceYear
+    scheme: InsuranceSchemeCode
+    area_code: AreaCode = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class EnrolmentQuery(BaseModel):
+    year: OptionalYear = None
+    scheme: InsuranceSchemeCode | None = None
+    status: EnrolmentStatus | None = None
+    area_code: AreaCode = None
+    child_id: uuid.UUID | None = None
+    limit: Limit = 50
+    cursor: Cursor = None

@@ -12,9 +12,15 @@ keyword goes to the decorator as it is (`tags=`, `response_model_exclude_unset=`
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from app.db import SessionDep
 from app.errors import error_responses
+from app.kit.context import RequestCtx
 from app.kit.idempotency import REPLAYED
 
 Responses = dict[int | str, dict[str, Any]]
@@ -68,3 +74,29 @@ def creates(
     """A creation (201), retry-safe: `replayed` describes the 200 of a repeated request
     (app.kit.idempotency); `replayed={}` for one that is not."""
     return _route(model, summary, errors, extra, replayed) | {"status_code": 201}
+
+
+def page_route(
+    router: APIRouter,
+    path: str,
+    route: dict[str, Any],
+    name: str,
+    guard: Any,
+    query: type[BaseModel],
+    serve: Callable[..., Awaitable[Any]],
+) -> None:
+    """GET `path`: a list read by those `guard` admits, its filters and page the fields of
+    `query` (one model: the filters, then `limit` and `cursor`), answered by the service
+    `serve(session, ctx, **filters)`. `route` is the decorator's keywords (`lists(...)`),
+    `name` the operation's.
+
+        page_route(router, "/things", lists(Page[ThingOut], "List things"), "list_things",
+                   ThingReader, ThingQuery, service.list_things)
+    """
+
+    async def handler(session: SessionDep, _: Any, ctx: RequestCtx, query: Any) -> Any:
+        return await serve(session, ctx, **dict(query))
+
+    handler.__annotations__.update(_=guard, query=Annotated[query, Query()])
+    handler.__name__ = name
+    router.get(path, **route)(handler)

@@ -10,7 +10,8 @@ from app.auth.principal import DistrictAdmin
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters, PageQuery
 from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 from app.ledger import service
 from app.ledger.auth import Leader, LedgerReader
@@ -31,9 +32,9 @@ _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     responses=error_responses(401, 403, 422),
 )
 async def list_ledger_reviews(
-    session: SessionDep, _: LedgerReader, limit: LimitQuery = 50, cursor: CursorQuery = None
+    session: SessionDep, _: LedgerReader, query: Filters[PageQuery]
 ) -> Page[ReviewOut]:
-    return await service.list_reviews(session, limit, cursor)
+    return await service.list_reviews(session, **dict(query))
 
 
 @router.post(

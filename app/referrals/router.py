@@ -3,54 +3,33 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from app.db import SessionDep
-from app.incidents.situations import Situation
 from app.kit.context import RequestCtx
-from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, lists, reads
-from app.kit.types import Timestamp
+from app.kit.pagination import Page
+from app.kit.routes import acts, lists, page_route, reads
 from app.referrals import service
 from app.referrals.auth import ReferralReader, ReferralWriter
-from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralUpdateIn
+from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralQuery, ReferralUpdateIn
 
 router = APIRouter(prefix="/api/v1/referrals", tags=["referrals"])
 
-ReferralStatus = Literal["pending", "acknowledged", "in_progress", "completed", "declined"]
 
-
-@router.get(
+page_route(
+    router,
     "",
-    **lists(
+    lists(
         Page[AgencyReferralOut],
         "The referrals addressed to the caller's agency, in the fields of its mandate",
         response_model_exclude_unset=True,
     ),
+    "list_referrals",
+    ReferralReader,
+    ReferralQuery,
+    service.list_referrals,
 )
-async def list_referrals(
-    session: SessionDep,
-    _: ReferralReader,
-    ctx: RequestCtx,
-    status: Annotated[ReferralStatus | None, Query()] = None,
-    updated_since: Annotated[Timestamp | None, Query()] = None,
-    situation: Annotated[
-        Situation | None, Query(description="Only referrals of reports naming this situation.")
-    ] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[AgencyReferralOut]:
-    return await service.list_referrals(
-        session,
-        ctx,
-        status=status,
-        updated_since=updated_since,
-        situation=situation,
-        limit=limit,
-        cursor=cursor,
-    )
 
 
 @router.get(

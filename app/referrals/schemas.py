@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.incidents.schemas import SituationOut
-from app.kit.types import Date
+from app.incidents.situations import Situation
+from app.kit.crud import Cursor, Limit
+from app.kit.types import Date, Timestamp
 
 
 class AgencyChildView(BaseModel):
@@ -91,3 +93,16 @@ class AcknowledgeIn(BaseModel):
 
     case_number: str | None = Field(default=None, min_length=1, max_length=64)
     note: str | None = Field(default=None, max_length=5000)
+
+
+ReferralStatus = Literal["pending", "acknowledged", "in_progress", "completed", "declined"]
+
+
+class ReferralQuery(BaseModel):
+    status: ReferralStatus | None = None
+    updated_since: Timestamp | None = None
+    situation: Annotated[
+        Situation | None, Field(description="Only referrals of reports naming this situation.")
+    ] = None
+    limit: Limit = 50
+    cursor: Cursor = None

@@ -8,8 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from app.kit.crud import Cursor, Limit
 from app.kit.money import Money, not_negative
 from app.kit.pagination import Page
+from app.kit.params import AreaField
 from app.kit.types import MONTH_PATTERN, Date
 from app.kit.vocab import Category, GrantSchoolStage
 from app.subsidies.rules import MedicalKind, Occasion
@@ -362,3 +364,17 @@ class SpendingOut(BaseModel):
         description="Paid from partners' funds (the women's federation's education aid), "
         "apart from the bureau's budget and not in `spent`.",
     )
+
+
+class ClaimQuery(BaseModel):
+    child_id: uuid.UUID | None = None
+    status: Literal["submitted", "approved", "paid", "rejected"] | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class PayrollLineQuery(BaseModel):
+    kind: Literal["regular", "adjustment"] | None = None
+    town_code: AreaField = None
+    limit: Limit = 50
+    cursor: Cursor = None

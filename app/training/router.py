@@ -14,10 +14,10 @@ from fastapi.responses import JSONResponse
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
-from app.kit.listing import AreaCodeFilter, Year, YearFilter
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.listing import Year, YearFilter
+from app.kit.pagination import Page
 from app.kit.records import again, create_by_client_id, replay_response
-from app.kit.routes import LIST_ERRORS, creates, lists, reads
+from app.kit.routes import LIST_ERRORS, creates, lists, page_route, reads
 from app.training import coverage as coverage_service
 from app.training import service
 from app.training.auth import Organiser, Trainee, TrainingReader
@@ -28,8 +28,8 @@ from app.training.schemas import (
     CoverageOut,
     MyAttendanceOut,
     TrainingCreate,
-    TrainingLevel,
     TrainingOut,
+    TrainingQuery,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["training"])
@@ -59,27 +59,19 @@ async def create_training(
     )
 
 
-@router.get(
+page_route(
+    router,
     "/trainings",
-    **lists(
+    lists(
         Page[TrainingOut],
         "List training sessions (district roles: all; a supervisor: the district's and "
         "their own town's)",
     ),
+    "list_trainings",
+    TrainingReader,
+    TrainingQuery,
+    service.list_sessions,
 )
-async def list_trainings(
-    session: SessionDep,
-    _: TrainingReader,
-    ctx: RequestCtx,
-    year: YearFilter = None,
-    level: TrainingLevel | None = None,
-    area_code: AreaCodeFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[TrainingOut]:
-    return await service.list_sessions(
-        session, ctx, year=year, level=level, area_code=area_code, limit=limit, cursor=cursor
-    )
 
 
 @router.get(

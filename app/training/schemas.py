@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator
 
 from app.auth.roles import RoleName
+from app.kit.crud import Cursor, Limit
+from app.kit.params import AreaCodeField, YearField
 from app.kit.types import Date
 from app.models.training import AttendanceStatus
 from app.models.training import TrainingLevel as TrainingLevel
@@ -178,3 +180,11 @@ class CoverageOut(BaseModel):
         description="Codes of the towns that held no session for their directors this year."
     )
     towns: list[TownCoverage]
+
+
+class TrainingQuery(BaseModel):
+    year: YearField = None
+    level: TrainingLevel | None = None
+    area_code: AreaCodeField = None
+    limit: Limit = 50
+    cursor: Cursor = None

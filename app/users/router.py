@@ -4,26 +4,28 @@ import hmac
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import Agency, DistrictAdmin
-from app.auth.roles import RoleName
+from app.auth.principal import DistrictAdmin
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.idempotency import IdempotencyKey, create_once, remember_for_key, replay_for_key
-from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.pagination import Page
+from app.kit.params import Filters
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.users import service
 from app.users.auth import UserReader
 from app.users.schemas import (
     AgencyClientCreate,
     AgencyClientCreated,
     AgencyClientOut,
+    AgencyClientQuery,
     UserCreate,
     UserOut,
     UserPatch,
+    UserQuery,
 )
 from app.webhooks.service import check_url
 
@@ -61,18 +63,15 @@ async def create_user(
     )
 
 
-@router.get("/users", **lists(Page[UserOut], "List staff accounts"))
-async def list_users(
-    session: SessionDep,
-    _: UserReader,
-    ctx: RequestCtx,
-    role: Annotated[RoleName | None, Query()] = None,
-    area_code: Annotated[str | None, Query(max_length=12)] = None,
-    active: Annotated[bool | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[UserOut]:
-    return await service.list_users(session, ctx, role, area_code, active, limit, cursor)
+page_route(
+    router,
+    "/users",
+    lists(Page[UserOut], "List staff accounts"),
+    "list_users",
+    UserReader,
+    UserQuery,
+    service.list_users,
+)
 
 
 @router.get("/users/{user_id:uuid}", **reads(UserOut, "Get a staff account"))
@@ -152,13 +151,9 @@ async def create_agency_client(
     **lists(Page[AgencyClientOut], "List partner-agency clients", tags=["agencies"]),
 )
 async def list_agency_clients(
-    session: SessionDep,
-    _: UserReader,
-    agency: Annotated[Agency | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: UserReader, query: Filters[AgencyClientQuery]
 ) -> Page[AgencyClientOut]:
-    return await service.list_agency_clients(session, agency, limit, cursor)
+    return await service.list_agency_clients(session, **dict(query))
 
 
 @router.post(

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from app.auth.principal import Agency
 from app.auth.roles import RoleName
+from app.kit.crud import Cursor, Limit
+from app.kit.params import AreaField
 from app.kit.record_check import RecordCheck, RecordCheckStanding
 
 # protection:write — the police announce a child they bring to the protection centre;
@@ -145,3 +147,17 @@ class AgencyClientCreated(AgencyClientOut):
     client_secret: str | None = Field(
         description="Shown once, at creation. Null when a retried creation is answered again."
     )
+
+
+class UserQuery(BaseModel):
+    role: RoleName | None = None
+    area_code: AreaField = None
+    active: bool | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class AgencyClientQuery(BaseModel):
+    agency: Agency | None = None
+    limit: Limit = 50
+    cursor: Cursor = None

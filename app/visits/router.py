@@ -14,7 +14,7 @@ from app.errors import ValidationFailed
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.kit.types import representable
 from app.kit.vocab import parse_optional_month
 from app.visits import coverage as coverage_service
@@ -34,7 +34,7 @@ from app.visits.schemas import (
     FlagKind,
     FlagsPage,
     FollowUpOut,
-    FollowUpStatus,
+    FollowUpQuery,
     FollowUpTransition,
     VisitCreate,
     VisitOut,
@@ -178,30 +178,15 @@ async def get_visit(
     return await service.get_visit(session, ctx, visit_id)
 
 
-@router.get("/follow-ups", **lists(Page[FollowUpOut], "List follow-ups of visit difficulties"))
-async def list_follow_ups(
-    session: SessionDep,
-    _: VisitReader,
-    ctx: RequestCtx,
-    status: FollowUpStatus | None = None,
-    overdue: Annotated[
-        bool | None, Query(description="true: open or in progress past the due date.")
-    ] = None,
-    area_code: AreaQuery = None,
-    child_id: uuid.UUID | None = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[FollowUpOut]:
-    return await followups.list_follow_ups(
-        session,
-        ctx,
-        status=status,
-        overdue=overdue,
-        area_code=area_code,
-        child_id=child_id,
-        limit=limit,
-        cursor=cursor,
-    )
+page_route(
+    router,
+    "/follow-ups",
+    lists(Page[FollowUpOut], "List follow-ups of visit difficulties"),
+    "list_follow_ups",
+    VisitReader,
+    FollowUpQuery,
+    followups.list_follow_ups,
+)
 
 
 @router.post(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.kit.crud import Cursor, Limit
+from app.kit.params import AreaCodeField
 from app.kit.types import Date, Instant
 
 Rating = Literal["good", "fair", "poor"]
@@ -229,3 +231,14 @@ class FlagsPage(BaseModel):
         description="With `month`, on the first page: directors with children due that month "
         "who recorded no visit in it (computed on request).",
     )
+
+
+class FollowUpQuery(BaseModel):
+    status: FollowUpStatus | None = None
+    overdue: Annotated[
+        bool | None, Field(description="true: open or in progress past the due date.")
+    ] = None
+    area_code: AreaCodeField = None
+    child_id: uuid.UUID | None = None
+    limit: Limit = 50
+    cursor: Cursor = None

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters
 from app.kit.routes import acts, lists, reads
 from app.webhooks import service
 from app.webhooks.auth import AdminOrClient, DeliveryReader, WebhookApprover
 from app.webhooks.schemas import (
     DeliveryDetail,
     DeliveryOut,
+    DeliveryQuery,
     WebhookApproval,
     WebhookIn,
     WebhookOut,
@@ -94,22 +95,9 @@ async def remove_agency_webhook(
     **lists(Page[DeliveryOut], "Webhook deliveries (e.g. `status=failed`), oldest first"),
 )
 async def list_webhook_deliveries(
-    session: SessionDep,
-    _: DeliveryReader,
-    status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
-    agency_client_id: Annotated[uuid.UUID | None, Query()] = None,
-    referral_id: Annotated[uuid.UUID | None, Query()] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: DeliveryReader, query: Filters[DeliveryQuery]
 ) -> Page[DeliveryOut]:
-    return await service.list_deliveries(
-        session,
-        status=status,
-        agency_client_id=agency_client_id,
-        referral_id=referral_id,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await service.list_deliveries(session, **dict(query))
 
 
 @router.get(

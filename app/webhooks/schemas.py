@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+from app.kit.crud import Cursor, Limit
 
 
 class WebhookIn(BaseModel):
@@ -77,3 +80,11 @@ class DeliveryOut(BaseModel):
 
 class DeliveryDetail(DeliveryOut):
     attempt_log: list[AttemptOut]
+
+
+class DeliveryQuery(BaseModel):
+    status: Literal["pending", "delivered", "failed"] | None = None
+    agency_client_id: uuid.UUID | None = None
+    referral_id: uuid.UUID | None = None
+    limit: Limit = 50
+    cursor: Cursor = None

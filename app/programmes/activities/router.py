@@ -3,27 +3,24 @@ town supervisors and district admins record them; everyone with an area reads th
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from app.db import SessionDep
 from app.kit.context import RequestCtx
-from app.kit.listing import AreaFilter
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
 from app.kit.records import replay_response
-from app.kit.routes import creates, lists
+from app.kit.routes import creates, lists, page_route
 from app.programmes.activities import service
 from app.programmes.activities.auth import ActivityReader, ActivityWriter
 from app.programmes.activities.schemas import (
     ActivityCreate,
-    ActivityKind,
     ActivityOut,
+    ActivityQuery,
     ChildWithoutActivity,
+    WithoutActivityQuery,
 )
 
 router = APIRouter(prefix="/api/v1/activities", tags=["programmes"])
-YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="Default: this year.")]
 
 
 @router.post(
@@ -47,41 +44,26 @@ async def record_activity(
     return out
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(Page[ActivityOut], "The activities of the venues of one's area"),
+    lists(Page[ActivityOut], "The activities of the venues of one's area"),
+    "list_activities",
+    ActivityReader,
+    ActivityQuery,
+    service.list_activities,
 )
-async def list_activities(
-    session: SessionDep,
-    _: ActivityReader,
-    ctx: RequestCtx,
-    year: YearQuery = None,
-    village_code: AreaFilter = None,
-    kind: ActivityKind | None = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[ActivityOut]:
-    return await service.list_activities(
-        session, ctx, year=year, village_code=village_code, kind=kind, limit=limit, cursor=cursor
-    )
 
 
-@router.get(
+page_route(
+    router,
     "/children-without",
-    **lists(
+    lists(
         Page[ChildWithoutActivity],
         "Children in difficulty of one's area who took part in no activity of the year",
     ),
+    "list_children_without_activity",
+    ActivityReader,
+    WithoutActivityQuery,
+    service.without_activity,
 )
-async def list_children_without_activity(
-    session: SessionDep,
-    _: ActivityReader,
-    ctx: RequestCtx,
-    year: YearQuery = None,
-    area_code: AreaFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[ChildWithoutActivity]:
-    return await service.without_activity(
-        session, ctx, year=year, area_code=area_code, limit=limit, cursor=cursor
-    )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.crud import Cursor, Limit
 from app.kit.glossary import zh_map
+from app.kit.params import AreaField
 from app.kit.types import Date
 
 ActivityKind = Literal[
@@ -57,3 +59,21 @@ class ChildWithoutActivity(BaseModel):
     category: str
     village_code: str | None
     town_code: str | None
+
+
+DefaultThisYear = Annotated[int | None, Field(ge=2000, le=2100, description="Default: this year.")]
+
+
+class ActivityQuery(BaseModel):
+    year: DefaultThisYear = None
+    village_code: AreaField = None
+    kind: ActivityKind | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class WithoutActivityQuery(BaseModel):
+    year: DefaultThisYear = None
+    area_code: AreaField = None
+    limit: Limit = 50
+    cursor: Cursor = None

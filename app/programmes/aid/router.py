@@ -15,21 +15,21 @@ from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey
-from app.kit.listing import AreaFilter, YearFilter
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters
 from app.kit.records import keyed_once
 from app.kit.routes import READ_ERRORS, acts, creates, lists, reads
 from app.programmes.aid import service
 from app.programmes.aid.auth import AidAdmin, AidDecider, AidReader
 from app.programmes.aid.schemas import (
-    AidProgramme,
-    AidStatus,
     ApplicationCreate,
     ApplicationOut,
+    ApplicationQuery,
     Approval,
     Rejection,
     RoundCreate,
     RoundOut,
+    RoundQuery,
 )
 
 router = APIRouter(prefix="/api/v1/education-aid", tags=["programmes"])
@@ -64,13 +64,9 @@ async def create_aid_round(
     **lists(Page[RoundOut], "The education-aid rounds, with their totals"),
 )
 async def list_aid_rounds(
-    session: SessionDep,
-    _: AidReader,
-    year: YearFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    session: SessionDep, _: AidReader, query: Filters[RoundQuery]
 ) -> Page[RoundOut]:
-    return await service.list_rounds(session, year, limit, cursor)
+    return await service.list_rounds(session, **dict(query))
 
 
 @router.get(
@@ -122,22 +118,9 @@ async def list_aid_applications(
     session: SessionDep,
     _: AidReader,
     ctx: RequestCtx,
-    programme: AidProgramme | None = None,
-    status: AidStatus | None = None,
-    town_code: AreaFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Filters[ApplicationQuery],
 ) -> Page[ApplicationOut]:
-    return await service.list_applications(
-        session,
-        ctx,
-        round_id,
-        programme=programme,
-        status=status,
-        town_code=town_code,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await service.list_applications(session, ctx, round_id, **dict(query))
 
 
 @router.get(

@@ -9,7 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.kit.crud import Cursor, Limit
 from app.kit.money import Money
+from app.kit.params import AreaField, YearField
 
 AidProgramme = Literal["spring_bud", "boys_in_difficulty"]
 AidStatus = Literal["submitted", "approved", "rejected", "disbursed"]
@@ -123,3 +125,17 @@ class ApplicationOut(BaseModel):
     decision_note: str | None
     disbursed_at: datetime | None
     disbursed_by: str | None
+
+
+class RoundQuery(BaseModel):
+    year: YearField = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class ApplicationQuery(BaseModel):
+    programme: AidProgramme | None = None
+    status: AidStatus | None = None
+    town_code: AreaField = None
+    limit: Limit = 50
+    cursor: Cursor = None

@@ -11,13 +11,19 @@ from fastapi.responses import JSONResponse
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey
-from app.kit.listing import AreaFilter, Year, YearFilter
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.listing import Year
+from app.kit.pagination import Page
 from app.kit.records import keyed_once
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.programmes.classes import service
 from app.programmes.classes.auth import Organisers, Readers, Recorders, ReportReaders
-from app.programmes.classes.schemas import AttendanceIn, ClassCreate, ClassOut, ClassReport
+from app.programmes.classes.schemas import (
+    AttendanceIn,
+    ClassCreate,
+    ClassOut,
+    ClassQuery,
+    ClassReport,
+)
 
 router = APIRouter(prefix="/api/v1/parent-classes", tags=["programmes"])
 
@@ -43,22 +49,15 @@ async def create_parent_class(
     )
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(Page[ClassOut], "Parents' classes (attendees: the caller's children only)"),
+    lists(Page[ClassOut], "Parents' classes (attendees: the caller's children only)"),
+    "list_parent_classes",
+    Readers,
+    ClassQuery,
+    service.list_classes,
 )
-async def list_parent_classes(
-    session: SessionDep,
-    _: Readers,
-    ctx: RequestCtx,
-    year: YearFilter = None,
-    town_code: AreaFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[ClassOut]:
-    return await service.list_classes(
-        session, ctx, year=year, town_code=town_code, limit=limit, cursor=cursor
-    )
 
 
 @router.get(

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.crud import Cursor, Limit
+from app.kit.params import AreaField, YearField
 from app.kit.types import Date
 
 ExpertField = Literal["education", "psychology", "law"]
@@ -94,3 +96,10 @@ class ClassReport(BaseModel):
     classes: int
     others: int = Field(description="Other participants of the year's classes.")
     towns: list[TownAttendance]
+
+
+class ClassQuery(BaseModel):
+    year: YearField = None
+    town_code: AreaField = None
+    limit: Limit = 50
+    cursor: Cursor = None

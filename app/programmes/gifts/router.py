@@ -9,14 +9,12 @@ from fastapi import APIRouter, Response
 
 from app.db import SessionDep
 from app.kit.context import RequestCtx
-from app.kit.listing import AreaFilter, YearFilter
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
 from app.kit.records import replay_response
-from app.kit.routes import acts, creates, lists
+from app.kit.routes import acts, creates, lists, page_route
 from app.programmes.gifts import service
 from app.programmes.gifts.auth import GiftDeliverer, GiftReader, GiftWriter
-from app.programmes.gifts.schemas import DeliveryIn, GiftOut, GiftsCreate, GiftsOut
-from app.subsidies.rules import Occasion
+from app.programmes.gifts.schemas import DeliveryIn, GiftOut, GiftQuery, GiftsCreate, GiftsOut
 
 router = APIRouter(prefix="/api/v1/holiday-gifts", tags=["programmes"])
 
@@ -38,31 +36,15 @@ async def add_holiday_gifts(
     return out
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(Page[GiftOut], "The gifts of the children of one's jurisdiction"),
+    lists(Page[GiftOut], "The gifts of the children of one's jurisdiction"),
+    "list_holiday_gifts",
+    GiftReader,
+    GiftQuery,
+    service.list_gifts,
 )
-async def list_holiday_gifts(
-    session: SessionDep,
-    _: GiftReader,
-    ctx: RequestCtx,
-    occasion: Occasion | None = None,
-    year: YearFilter = None,
-    delivered: bool | None = None,
-    village_code: AreaFilter = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[GiftOut]:
-    return await service.list_gifts(
-        session,
-        ctx,
-        occasion=occasion,
-        year=year,
-        delivered=delivered,
-        village_code=village_code,
-        limit=limit,
-        cursor=cursor,
-    )
 
 
 @router.post(

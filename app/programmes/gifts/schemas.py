@@ -8,7 +8,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.crud import Cursor, Limit
 from app.kit.money import Money, not_negative
+from app.kit.params import AreaField, YearField
 from app.kit.types import Date
 from app.subsidies.rules import Occasion
 
@@ -64,3 +66,12 @@ class GiftOut(BaseModel):
     delivery_note: str | None
     delivered_at: datetime | None
     delivered_by: str | None
+
+
+class GiftQuery(BaseModel):
+    occasion: Occasion | None = None
+    year: YearField = None
+    delivered: bool | None = None
+    village_code: AreaField = None
+    limit: Limit = 50
+    cursor: Cursor = None

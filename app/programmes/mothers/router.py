@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import PageQuery
 from app.kit.record_check import RecordCheck
 from app.kit.records import again, keyed_once, replay_response, with_id
-from app.kit.routes import acts, creates, lists
+from app.kit.routes import acts, creates, lists, page_route
 from app.programmes.mothers import service
 from app.programmes.mothers.auth import PairingReader, Readers, Registrar, Workers
 from app.programmes.mothers.schemas import (
@@ -27,8 +27,11 @@ from app.programmes.mothers.schemas import (
     PairingEnd,
     PairingFederationOut,
     PairingOut,
+    PairingQuery,
     WishCreate,
     WishOut,
+    WishQuery,
+    WithoutContactQuery,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["programmes"])
@@ -73,20 +76,15 @@ async def renew_caring_mother_record_check(
     return await service.renew_record_check(session, ctx, mother_id, body)
 
 
-@router.get(
+page_route(
+    router,
     "/caring-mothers",
-    **lists(
-        Page[MotherOut], "Caring mothers, with whether each may be paired today (record check)"
-    ),
+    lists(Page[MotherOut], "Caring mothers, with whether each may be paired today (record check)"),
+    "list_caring_mothers",
+    Readers,
+    PageQuery,
+    service.list_mothers,
 )
-async def list_caring_mothers(
-    session: SessionDep,
-    _: Readers,
-    ctx: RequestCtx,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[MotherOut]:
-    return await service.list_mothers(session, ctx, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -110,52 +108,32 @@ async def create_pairing(
     return await keyed_once(session, ctx, idempotency_key, scope, body, create)
 
 
-@router.get(
+page_route(
+    router,
     "/pairings",
-    **lists(
+    lists(
         Page[PairingOut] | Page[PairingFederationOut],
         "Pairings of one's children (the women's federation: its programme's, projected)",
     ),
+    "list_pairings",
+    PairingReader,
+    PairingQuery,
+    service.list_pairings,
 )
-async def list_pairings(
-    session: SessionDep,
-    _: PairingReader,
-    ctx: RequestCtx,
-    status: Literal["active", "ended"] | None = None,
-    child_id: uuid.UUID | None = None,
-    mother_id: uuid.UUID | None = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[PairingOut] | Page[PairingFederationOut]:
-    return await service.list_pairings(
-        session,
-        ctx,
-        status=status,
-        child_id=child_id,
-        mother_id=mother_id,
-        limit=limit,
-        cursor=cursor,
-    )
 
 
-@router.get(
+page_route(
+    router,
     "/pairings/without-contact",
-    **lists(
+    lists(
         Page[PairingOut],
         "Active pairings without a contact for PAIRING_CONTACT_GAP_MONTHS (default 2)",
     ),
+    "list_pairings_without_contact",
+    Readers,
+    WithoutContactQuery,
+    service.without_contact,
 )
-async def list_pairings_without_contact(
-    session: SessionDep,
-    _: Readers,
-    ctx: RequestCtx,
-    months: Annotated[
-        int | None, Query(ge=1, le=24, description="Override the setting for this list.")
-    ] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[PairingOut]:
-    return await service.without_contact(session, ctx, months=months, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -200,18 +178,14 @@ async def create_caring_mother_wish(
     return again(outcome == "created", out)
 
 
-@router.get(
+page_route(
+    router,
     "/caring-mother-wishes",
-    **lists(
+    lists(
         Page[WishOut], "Children who wished for a caring mother (`unmatched=true`: and have none)"
     ),
+    "list_caring_mother_wishes",
+    Readers,
+    WishQuery,
+    service.list_wishes,
 )
-async def list_caring_mother_wishes(
-    session: SessionDep,
-    _: Readers,
-    ctx: RequestCtx,
-    unmatched: bool = False,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[WishOut]:
-    return await service.list_wishes(session, ctx, unmatched=unmatched, limit=limit, cursor=cursor)

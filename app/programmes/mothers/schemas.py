@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.kit.crud import Cursor, Limit
 from app.kit.record_check import RecordCheck, RefusalReason
 from app.kit.types import Date
 
@@ -148,3 +149,25 @@ class WishOut(BaseModel):
     note: str | None
     recorded_by: str
     paired: bool = Field(description="Whether the child has an active pairing now.")
+
+
+class PairingQuery(BaseModel):
+    status: Literal["active", "ended"] | None = None
+    child_id: uuid.UUID | None = None
+    mother_id: uuid.UUID | None = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class WithoutContactQuery(BaseModel):
+    months: Annotated[
+        int | None, Field(ge=1, le=24, description="Override the setting for this list.")
+    ] = None
+    limit: Limit = 50
+    cursor: Cursor = None
+
+
+class WishQuery(BaseModel):
+    unmatched: bool = False
+    limit: Limit = 50
+    cursor: Cursor = None

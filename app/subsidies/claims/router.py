@@ -8,7 +8,6 @@ admins and the leader approve or reject; district admins record the payment. Fou
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -18,11 +17,11 @@ from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey, create_once
-from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.pagination import Page
+from app.kit.routes import acts, creates, lists, page_route, reads
 from app.subsidies.auth import ClaimFiler, ClaimReader, Decider, DistrictAdmin
 from app.subsidies.claims import service
-from app.subsidies.schemas import ClaimCreate, ClaimOut, ClaimReject
+from app.subsidies.schemas import ClaimCreate, ClaimOut, ClaimQuery, ClaimReject
 
 router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
 
@@ -55,17 +54,15 @@ async def create_medical_claim(
     )
 
 
-@router.get("/medical-claims", **lists(Page[ClaimOut], "List medical claims"))
-async def list_medical_claims(
-    session: SessionDep,
-    _: ClaimReader,
-    ctx: RequestCtx,
-    child_id: uuid.UUID | None = None,
-    status: Literal["submitted", "approved", "paid", "rejected"] | None = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
-) -> Page[ClaimOut]:
-    return await service.list_claims(session, ctx, child_id, status, limit, cursor)
+page_route(
+    router,
+    "/medical-claims",
+    lists(Page[ClaimOut], "List medical claims"),
+    "list_medical_claims",
+    ClaimReader,
+    ClaimQuery,
+    service.list_claims,
+)
 
 
 @router.get("/medical-claims/{claim_id:uuid}", **reads(ClaimOut, "Get a medical claim"))

@@ -8,9 +8,9 @@ read nothing of it (403): the bank sheet lists the whole district.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
@@ -19,11 +19,18 @@ from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey, create_once
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters
 from app.kit.routes import acts, creates, reads
 from app.subsidies.auth import DistrictAdmin, DistrictReader, Leader
 from app.subsidies.payroll import service
-from app.subsidies.schemas import PayrollApprove, PayrollCreate, PayrollLineOut, PayrollOut
+from app.subsidies.schemas import (
+    PayrollApprove,
+    PayrollCreate,
+    PayrollLineOut,
+    PayrollLineQuery,
+    PayrollOut,
+)
 
 router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
 
@@ -81,12 +88,9 @@ async def list_payroll_lines(
     session: SessionDep,
     _: DistrictReader,
     ctx: RequestCtx,
-    kind: Literal["regular", "adjustment"] | None = None,
-    town_code: Annotated[str | None, Query(max_length=12)] = None,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    query: Filters[PayrollLineQuery],
 ) -> Page[PayrollLineOut]:
-    return await service.payroll_lines(session, ctx, month, kind, town_code, limit, cursor)
+    return await service.payroll_lines(session, ctx, month, **dict(query))
 
 
 @router.post(

@@ -13,7 +13,8 @@ from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey
-from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.pagination import Page
+from app.kit.params import Filters, PageQuery
 from app.kit.records import keyed_once, with_id
 from app.kit.routes import acts, creates, reads
 from app.subsidies.auth import Decider, DistrictAdmin, DistrictReader
@@ -76,13 +77,9 @@ async def approve_education_grants(
     **reads(Page[BenefitLineOut], "The grant run's lines"),
 )
 async def list_education_grant_lines(
-    school_year: str,
-    session: SessionDep,
-    _: DistrictReader,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    school_year: str, session: SessionDep, _: DistrictReader, query: Filters[PageQuery]
 ) -> Page[BenefitLineOut]:
-    return await service.run_lines(session, _GRANTS, school_year, limit, cursor)
+    return await service.run_lines(session, _GRANTS, school_year, query.limit, query.cursor)
 
 
 @router.post(
@@ -129,11 +126,7 @@ async def approve_holiday_run(
     **reads(Page[BenefitLineOut], "The holiday run's lines"),
 )
 async def list_holiday_run_lines(
-    occasion: Occasion,
-    year: int,
-    session: SessionDep,
-    _: DistrictReader,
-    limit: LimitQuery = 50,
-    cursor: CursorQuery = None,
+    occasion: Occasion, year: int, session: SessionDep, _: DistrictReader, query: Filters[PageQuery]
 ) -> Page[BenefitLineOut]:
-    return await service.run_lines(session, _HOLIDAY, f"{occasion}-{year}", limit, cursor)
+    period = f"{occasion}-{year}"
+    return await service.run_lines(session, _HOLIDAY, period, query.limit, query.cursor)
