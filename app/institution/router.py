@@ -47,7 +47,7 @@ from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.etag import set_etag
 from app.kit.idempotency import REPLAYED, IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, reads
 
 router = APIRouter(prefix="/api/v1", tags=["institution"])
 
@@ -167,18 +167,19 @@ _records(
 # fmt: on
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/institution/counselling-sessions/{session_id:uuid}",
-    **reads(
+    reads(
         CounsellingDetail,
         "A counselling session; its confidential notes for counsellors and the district "
         "admin only (audited)",
     ),
+    "get_counselling_session",
+    CounsellingReader,
+    counselling.get_session,
 )
-async def get_counselling_session(
-    session_id: uuid.UUID, session: SessionDep, _: CounsellingReader, ctx: RequestCtx
-) -> CounsellingDetail:
-    return await counselling.get_session(session, ctx, session_id)
 
 
 # ---------------------------------------------------------------- activities

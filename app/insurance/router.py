@@ -35,7 +35,7 @@ from app.kit.context import RequestCtx
 from app.kit.crud import etagged, exports, xlsx_file
 from app.kit.pagination import Page
 from app.kit.params import Filters, IfMatch
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance"])
@@ -52,19 +52,21 @@ async def list_insurance_schemes(
     return await service.list_schemes(session, ctx, query.year, query.scheme)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/schemes",
-    **creates(
+    creates(
         SchemeOut,
         "Append a scheme's parameters for an insurance year, from a date on (premium, "
         "categories covered free, enrolment window)",
         replayed={},
     ),
+    "create_insurance_scheme",
+    InsuranceWriter,
+    service.create_scheme,
+    body=SchemeCreate,
 )
-async def create_insurance_scheme(
-    body: SchemeCreate, session: SessionDep, _: InsuranceWriter, ctx: RequestCtx
-) -> SchemeOut:
-    return await service.create_scheme(session, ctx, body)
 
 
 page_route(
@@ -96,23 +98,22 @@ async def generate_insurance_worklist(
     return await worklist.generate(session, ctx, year=body.year, scheme=body.scheme)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/enrolments",
-    **creates(
+    creates(
         EnrolmentOut,
         "Record a child's enrolment in a scheme for a year (a second one: 409)",
         errors=(400, 401, 403, 404, 409, 422),
         replayed={},
     ),
+    "create_insurance_enrolment",
+    InsuranceWriter,
+    service.create_enrolment,
+    body=EnrolmentCreate,
+    etag=True,
 )
-async def create_insurance_enrolment(
-    body: EnrolmentCreate,
-    response: Response,
-    session: SessionDep,
-    _: InsuranceWriter,
-    ctx: RequestCtx,
-) -> EnrolmentOut:
-    return etagged(response, await service.create_enrolment(session, ctx, body))
 
 
 page_route(
@@ -126,15 +127,16 @@ page_route(
 )
 
 
-@router.get("/enrolments/{enrolment_id:uuid}", **reads(EnrolmentOut, "Get an insurance enrolment"))
-async def get_insurance_enrolment(
-    enrolment_id: uuid.UUID,
-    response: Response,
-    session: SessionDep,
-    _: InsuranceReader,
-    ctx: RequestCtx,
-) -> EnrolmentOut:
-    return etagged(response, await service.get_enrolment(session, ctx, enrolment_id))
+call_route(
+    router,
+    "GET",
+    "/enrolments/{enrolment_id:uuid}",
+    reads(EnrolmentOut, "Get an insurance enrolment"),
+    "get_insurance_enrolment",
+    InsuranceReader,
+    service.get_enrolment,
+    etag=True,
+)
 
 
 @router.patch(

@@ -12,15 +12,19 @@ keyword goes to the decorator as it is (`tags=`, `response_model_exclude_unset=`
 
 from __future__ import annotations
 
+import inspect
+import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
+from app.kit.etag import set_etag
 from app.kit.idempotency import REPLAYED
 
 Responses = dict[int | str, dict[str, Any]]
@@ -100,3 +104,49 @@ def page_route(
     handler.__annotations__.update(_=guard, query=Annotated[query, Query()])
     handler.__name__ = name
     router.get(path, **route)(handler)
+
+
+def call_route(
+    router: APIRouter,
+    method: str,
+    path: str,
+    route: dict[str, Any],
+    name: str,
+    guard: Any,
+    serve: Callable[..., Awaitable[Any]],
+    *,
+    body: type[BaseModel] | None = None,
+    etag: bool = False,
+) -> None:
+    """`method path`: one resource (or a step of it) that is one service call,
+    `serve(session, ctx, *ids, body)`, by those `guard` admits. `ids` are the path's
+    `{name:uuid}` parameters in order, `body` the request's model if it has one; with `etag`,
+    the answer's `version` is sent as its ETag. `route` is the decorator's keywords
+    (`reads(...)`, `acts(...)`), `name` the operation's.
+
+        call_route(router, "POST", "/things/{thing_id:uuid}/close", acts(ThingOut, "Close it"),
+                   "close_thing", ThingWriter, service.close, body=CloseIn, etag=True)
+    """
+    ids = re.findall(r"{(\w+):uuid}", path)
+    kind = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter(i, kind, annotation=uuid.UUID) for i in ids]
+    if body is not None:
+        params.append(inspect.Parameter("body", kind, annotation=body))
+    if etag:
+        params.append(inspect.Parameter("response", kind, annotation=Response))
+    params += [
+        inspect.Parameter("session", kind, annotation=SessionDep),
+        inspect.Parameter("_", kind, annotation=guard),
+        inspect.Parameter("ctx", kind, annotation=RequestCtx),
+    ]
+
+    async def handler(**values: Any) -> Any:
+        given = [values[i] for i in ids] + ([values["body"]] if body is not None else [])
+        out = await serve(values["session"], values["ctx"], *given)
+        if etag:
+            set_etag(values["response"], out.version)
+        return out
+
+    handler.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    handler.__name__ = name
+    router.add_api_route(path, handler, methods=[method], **route)

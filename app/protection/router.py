@@ -17,7 +17,7 @@ from app.kit.crud import etagged, named_route
 from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, reads
 from app.protection import deadlines, followups, occupancy, service, steps, views
 from app.protection.auth import (
     CentreReader,
@@ -212,15 +212,13 @@ async def list_follow_up_visits(
     return await followups.list_follow_ups(session, ctx, due_only=due, limit=limit, cursor=cursor)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/follow-up-visits/{visit_id:uuid}/done",
-    **acts(FollowUpVisitOut, "Record a follow-up visit made"),
+    acts(FollowUpVisitOut, "Record a follow-up visit made"),
+    "record_follow_up_visit",
+    FollowUpVisitor,
+    followups.record_visit,
+    body=FollowUpVisitDone,
 )
-async def record_follow_up_visit(
-    visit_id: uuid.UUID,
-    body: FollowUpVisitDone,
-    session: SessionDep,
-    _: FollowUpVisitor,
-    ctx: RequestCtx,
-) -> FollowUpVisitOut:
-    return await followups.record_visit(session, ctx, visit_id, body)
