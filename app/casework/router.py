@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,14 +132,16 @@ async def create_case(
     return await create_keyed(session, ctx, str(body.id), "cases", body, make, response=response)
 
 
-@router.get(
+page_route(
+    router,
     "/cases",
-    **lists(Page[CaseSummary], "The cases the caller may see (a case worker: their agency's)"),
+    lists(Page[CaseSummary], "The cases the caller may see (a case worker: their agency's)"),
+    "list_cases",
+    CaseReader,
+    CaseQuery,
+    service.list_cases,
+    whole=True,
 )
-async def list_cases(
-    session: SessionDep, _: CaseReader, ctx: RequestCtx, query: Annotated[CaseQuery, Query()]
-) -> Page[CaseSummary]:
-    return await service.list_cases(session, ctx, query)
 
 
 call_route(

@@ -25,6 +25,7 @@ from app.db import SessionDep
 from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
+from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED
 
 Responses = dict[int | str, dict[str, Any]]
@@ -88,18 +89,21 @@ def page_route(
     guard: Any,
     query: type[BaseModel],
     serve: Callable[..., Awaitable[Any]],
+    *,
+    whole: bool = False,
 ) -> None:
     """GET `path`: a list read by those `guard` admits, its filters and page the fields of
     `query` (one model: the filters, then `limit` and `cursor`), answered by the service
-    `serve(session, ctx, **filters)`. `route` is the decorator's keywords (`lists(...)`),
-    `name` the operation's.
+    `serve(session, ctx, **filters)` (`whole`: `serve(session, ctx, query)`, the service
+    takes the model). `route` is the decorator's keywords (`lists(...)`), `name` the
+    operation's.
 
         page_route(router, "/things", lists(Page[ThingOut], "List things"), "list_things",
                    ThingReader, ThingQuery, service.list_things)
     """
 
     async def handler(session: SessionDep, _: Any, ctx: RequestCtx, query: Any) -> Any:
-        return await serve(session, ctx, **dict(query))
+        return await (serve(session, ctx, query) if whole else serve(session, ctx, **dict(query)))
 
     handler.__annotations__.update(_=guard, query=Annotated[query, Query()])
     handler.__name__ = name
@@ -117,17 +121,20 @@ def call_route(
     *,
     body: type[BaseModel] | None = None,
     etag: bool = False,
+    four_eyes: bool = False,
 ) -> None:
     """`method path`: one resource (or a step of it) that is one service call,
     `serve(session, ctx, *ids, body)`, by those `guard` admits. `ids` are the path's
-    `{name:uuid}` parameters in order, `body` the request's model if it has one; with `etag`,
-    the answer's `version` is sent as its ETag. `route` is the decorator's keywords
+    `{name:uuid}` (or `{name_id}`) parameters in order, `body` the request's model if it has
+    one; with `etag`, the answer's `version` is sent as its ETag; with `four_eyes`, the
+    service is given `four_eyes=` (app.kit.four_eyes: who may not take this step). `route` is the decorator's keywords
     (`reads(...)`, `acts(...)`), `name` the operation's.
 
         call_route(router, "POST", "/things/{thing_id:uuid}/close", acts(ThingOut, "Close it"),
                    "close_thing", ThingWriter, service.close, body=CloseIn, etag=True)
     """
-    ids = re.findall(r"{(\w+):uuid}", path)
+    ids = re.findall(r"{(\w+):uuid}|{(\w+_id)}", path)
+    ids = [a or b for a, b in ids]
     kind = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter(i, kind, annotation=uuid.UUID) for i in ids]
     if body is not None:
@@ -139,10 +146,13 @@ def call_route(
         inspect.Parameter("_", kind, annotation=guard),
         inspect.Parameter("ctx", kind, annotation=RequestCtx),
     ]
+    if four_eyes:
+        params.append(inspect.Parameter("four_eyes", kind, annotation=FourEyes))
 
     async def handler(**values: Any) -> Any:
         given = [values[i] for i in ids] + ([values["body"]] if body is not None else [])
-        out = await serve(values["session"], values["ctx"], *given)
+        eyes = {"four_eyes": values["four_eyes"]} if four_eyes else {}
+        out = await serve(values["session"], values["ctx"], *given, **eyes)
         if etag:
             set_etag(values["response"], out.version)
         return out

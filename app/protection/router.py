@@ -17,7 +17,7 @@ from app.kit.crud import etagged, named_route
 from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, call_route, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.protection import deadlines, followups, occupancy, service, steps, views
 from app.protection.auth import (
     CentreReader,
@@ -76,17 +76,19 @@ async def create_intake(
     )
 
 
-@router.get(
+page_route(
+    router,
     "/intakes",
-    **lists(
+    lists(
         Page[IntakeOut | IntakeStatusOut],
         "The centre's intakes (the police: their own, status only)",
     ),
+    "list_intakes",
+    IntakeReader,
+    IntakeQuery,
+    service.list_intakes,
+    whole=True,
 )
-async def list_intakes(
-    session: SessionDep, _: IntakeReader, ctx: RequestCtx, query: Annotated[IntakeQuery, Query()]
-) -> Page[IntakeOut | IntakeStatusOut]:
-    return await service.list_intakes(session, ctx, query)
 
 
 @router.get(

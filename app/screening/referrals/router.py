@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
@@ -13,7 +13,7 @@ from app.kit.context import RequestCtx
 from app.kit.crud import create_keyed
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
-from app.kit.routes import acts, call_route, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.referrals.schemas import AcknowledgeIn
 from app.screening.referrals import service
 from app.screening.referrals.auth import AgencyWriter, Reader, Referrer, StatsReader
@@ -52,20 +52,19 @@ async def create_screening_referrals(
     return await create_keyed(session, ctx, key, "screening_referrals", body, service.refer)
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(
+    lists(
         Page[ScreeningReferralOut],
         "Screening referrals (an agency: those addressed to it, in its mandate's fields)",
     ),
+    "list_screening_referrals",
+    Reader,
+    ScreeningReferralQuery,
+    service.list_referrals,
+    whole=True,
 )
-async def list_screening_referrals(
-    session: SessionDep,
-    _: Reader,
-    ctx: RequestCtx,
-    query: Annotated[ScreeningReferralQuery, Query()],
-) -> Page[ScreeningReferralOut]:
-    return await service.list_referrals(session, ctx, query)
 
 
 call_route(
