@@ -5,7 +5,6 @@ Roles: see `app/insurance/auth.py` (the table of who may call what).
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -32,9 +31,9 @@ from app.insurance.schemas import (
     WorklistQuery,
 )
 from app.kit.context import RequestCtx
-from app.kit.crud import etagged, exports, xlsx_file
+from app.kit.crud import exports, xlsx_file
 from app.kit.pagination import Page
-from app.kit.params import Filters, IfMatch
+from app.kit.params import Filters
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
@@ -139,25 +138,22 @@ call_route(
 )
 
 
-@router.patch(
+call_route(
+    router,
+    "PATCH",
     "/enrolments/{enrolment_id:uuid}",
-    **acts(
+    acts(
         EnrolmentOut,
         "Change an enrolment's status, policy number, premium or date (needs If-Match)",
         errors=(400, 401, 403, 404, 409, 412, 422, 428),
     ),
+    "update_insurance_enrolment",
+    InsuranceWriter,
+    service.update_enrolment,
+    body=EnrolmentPatch,
+    etag=True,
+    if_match=True,
 )
-async def update_insurance_enrolment(
-    enrolment_id: uuid.UUID,
-    body: EnrolmentPatch,
-    response: Response,
-    session: SessionDep,
-    _: InsuranceWriter,
-    ctx: RequestCtx,
-    if_match: IfMatch = None,
-) -> EnrolmentOut:
-    out = await service.update_enrolment(session, ctx, enrolment_id, body, if_match)
-    return etagged(response, out)
 
 
 @router.post(

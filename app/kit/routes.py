@@ -18,17 +18,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
 
 from app.db import SessionDep
 from app.errors import error_responses
-from app.kit.context import RequestCtx
+from app.kit.context import RequestContext, RequestCtx
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED
 
 Responses = dict[int | str, dict[str, Any]]
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+"""The `If-Match` header of a change: the version the caller last read."""
 
 LIST_ERRORS = (401, 403, 422)
 READ_ERRORS = (401, 403, 404, 422)
@@ -121,13 +124,17 @@ def call_route(
     *,
     body: type[BaseModel] | None = None,
     etag: bool = False,
+    if_match: bool = False,
     four_eyes: bool = False,
+    answer: Callable[[Any, RequestContext], Any] | None = None,
 ) -> None:
     """`method path`: one resource (or a step of it) that is one service call,
     `serve(session, ctx, *ids, body)`, by those `guard` admits. `ids` are the path's
     `{name:uuid}` (or `{name_id}`) parameters in order, `body` the request's model if it has
-    one; with `etag`, the answer's `version` is sent as its ETag; with `four_eyes`, the
-    service is given `four_eyes=` (app.kit.four_eyes: who may not take this step). `route` is the decorator's keywords
+    one; with `etag`, the answer's `version` is sent as its ETag; with `if_match`, the
+    service is given the `If-Match` header last; with `four_eyes`, it is given `four_eyes=`
+    (app.kit.four_eyes: who may not take this step). `answer(out, ctx)`, if given, shapes
+    what the service returned into the answer. `route` is the decorator's keywords
     (`reads(...)`, `acts(...)`), `name` the operation's.
 
         call_route(router, "POST", "/things/{thing_id:uuid}/close", acts(ThingOut, "Close it"),
@@ -146,16 +153,19 @@ def call_route(
         inspect.Parameter("_", kind, annotation=guard),
         inspect.Parameter("ctx", kind, annotation=RequestCtx),
     ]
+    if if_match:
+        params.append(inspect.Parameter("if_match", kind, annotation=IfMatch, default=None))
     if four_eyes:
         params.append(inspect.Parameter("four_eyes", kind, annotation=FourEyes))
 
     async def handler(**values: Any) -> Any:
         given = [values[i] for i in ids] + ([values["body"]] if body is not None else [])
+        given += [values["if_match"]] if if_match else []
         eyes = {"four_eyes": values["four_eyes"]} if four_eyes else {}
         out = await serve(values["session"], values["ctx"], *given, **eyes)
         if etag:
             set_etag(values["response"], out.version)
-        return out
+        return out if answer is None else answer(out, values["ctx"])
 
     handler.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     handler.__name__ = name
