@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +41,7 @@ from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
 from app.kit.params import Filters, PageQuery
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1", tags=["casework"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -132,23 +132,28 @@ async def create_case(
     return await create_keyed(session, ctx, str(body.id), "cases", body, make, response=response)
 
 
-@router.get(
+page_route(
+    router,
     "/cases",
-    **lists(Page[CaseSummary], "The cases the caller may see (a case worker: their agency's)"),
+    lists(Page[CaseSummary], "The cases the caller may see (a case worker: their agency's)"),
+    "list_cases",
+    CaseReader,
+    CaseQuery,
+    service.list_cases,
+    whole=True,
 )
-async def list_cases(
-    session: SessionDep, _: CaseReader, ctx: RequestCtx, query: Annotated[CaseQuery, Query()]
-) -> Page[CaseSummary]:
-    return await service.list_cases(session, ctx, query)
 
 
-@router.get(
-    "/cases/{case_id:uuid}", **reads(CaseOut, "One case, with the child's facts its work needs")
+call_route(
+    router,
+    "GET",
+    "/cases/{case_id:uuid}",
+    reads(CaseOut, "One case, with the child's facts its work needs"),
+    "get_case",
+    CaseReader,
+    service.get_case,
+    etag=True,
 )
-async def get_case(
-    case_id: uuid.UUID, response: Response, session: SessionDep, _: CaseReader, ctx: RequestCtx
-) -> CaseOut:
-    return etagged(response, await service.get_case(session, ctx, case_id))
 
 
 Step = Callable[[AsyncSession, RequestContext, uuid.UUID, Any], Awaitable[CaseOut]]

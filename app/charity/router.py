@@ -28,7 +28,7 @@ from app.kit.four_eyes import FourEyes
 from app.kit.pagination import Page
 from app.kit.params import PageQuery
 from app.kit.records import create_by_client_id, replay_response
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1/charity", tags=["charity"])
 ID_CREATE_ERRORS = (401, 403, 409, 422)
@@ -71,14 +71,15 @@ page_route(
 )
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/applications/{application_id:uuid}",
-    **reads(ApplicationOut, "One application with its instalments and final report"),
+    reads(ApplicationOut, "One application with its instalments and final report"),
+    "get_charity_application",
+    CharityReader,
+    service.get_application,
 )
-async def get_charity_application(
-    application_id: uuid.UUID, session: SessionDep, _: CharityReader, ctx: RequestCtx
-) -> ApplicationOut:
-    return await service.get_application(session, ctx, application_id)
 
 
 @router.post(
@@ -102,21 +103,19 @@ async def review_charity_application(
     )
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/applications/{application_id:uuid}/decision",
-    **acts(
+    acts(
         ApplicationOut,
         "The charity association approves an amount (at most the request) or declines",
     ),
+    "decide_charity_application",
+    Association,
+    service.decide,
+    body=DecisionIn,
 )
-async def decide_charity_application(
-    application_id: uuid.UUID,
-    body: DecisionIn,
-    session: SessionDep,
-    _: Association,
-    ctx: RequestCtx,
-) -> ApplicationOut:
-    return await service.decide(session, ctx, application_id, body)
 
 
 @router.post(
@@ -147,14 +146,16 @@ async def disburse_charity_funds(
     )
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/applications/{application_id:uuid}/report",
-    **acts(ApplicationOut, "File the project's final report (after one instalment at least)"),
+    acts(ApplicationOut, "File the project's final report (after one instalment at least)"),
+    "report_charity_project",
+    Applicant,
+    service.report,
+    body=ReportIn,
 )
-async def report_charity_project(
-    application_id: uuid.UUID, body: ReportIn, session: SessionDep, _: Applicant, ctx: RequestCtx
-) -> ApplicationOut:
-    return await service.report(session, ctx, application_id, body)
 
 
 page_route(

@@ -40,9 +40,9 @@ from app.kit.context import RequestCtx
 from app.kit.crud import etagged
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
-from app.kit.params import Filters, IfMatch
+from app.kit.params import Filters
 from app.kit.records import keyed_once
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 
 router = APIRouter(prefix="/api/v1", tags=["children"])
@@ -182,9 +182,11 @@ async def get_child(
     return shaped(data)
 
 
-@router.patch(
+call_route(
+    router,
+    "PATCH",
     "/children/{child_id:uuid}",
-    **acts(
+    acts(
         ChildOut,
         "Change a child's record 变更 (needs If-Match; a stale one is merged per field)",
         errors=(400, 401, 403, 404, 409, 412, 422, 428),
@@ -195,39 +197,31 @@ async def get_child(
             "version the record never had. See docs/sync.md."
         ),
     ),
+    "update_child",
+    ChildWriter,
+    service.update_child,
+    body=ChildPatch,
+    etag=True,
+    if_match=True,
+    answer=staff_view,
 )
-async def update_child(
-    child_id: uuid.UUID,
-    body: ChildPatch,
-    response: Response,
-    session: SessionDep,
-    _: ChildWriter,
-    ctx: RequestCtx,
-    if_match: IfMatch = None,
-) -> ChildOut:
-    child = await service.update_child(session, ctx, child_id, body, if_match)
-    return staff_view(etagged(response, child), ctx)
-
-
-@router.post(
+call_route(
+    router,
+    "POST",
     "/children/{child_id:uuid}/revoke",
-    **acts(
+    acts(
         ChildOut,
         "Revoke 撤销 (reason, effective_on); the record and its history stay",
         errors=(400, 401, 403, 404, 409, 412, 422),
     ),
+    "revoke_child",
+    ChildWriter,
+    service.revoke_child,
+    body=RevokeRequest,
+    etag=True,
+    if_match=True,
+    answer=staff_view,
 )
-async def revoke_child(
-    child_id: uuid.UUID,
-    body: RevokeRequest,
-    response: Response,
-    session: SessionDep,
-    _: ChildWriter,
-    ctx: RequestCtx,
-    if_match: IfMatch = None,
-) -> ChildOut:
-    child = await service.revoke_child(session, ctx, child_id, body, if_match)
-    return staff_view(etagged(response, child), ctx)
 
 
 @router.get(

@@ -16,7 +16,7 @@ from app.documents.schemas import DocumentKind, DocumentList, DocumentOut, Recor
 from app.documents.storage import storage_for
 from app.errors import UnsupportedMediaType, ValidationFailed, error_responses, problem_response
 from app.kit.context import RequestCtx
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, reads
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -161,11 +161,15 @@ async def list_documents(
     return DocumentList(items=items)
 
 
-@router.get("/documents/{document_id}", **reads(DocumentOut, "A document's metadata"))
-async def get_document(
-    document_id: uuid.UUID, session: SessionDep, _: DocumentReader, ctx: RequestCtx
-) -> DocumentOut:
-    return await service.read(session, ctx, document_id)
+call_route(
+    router,
+    "GET",
+    "/documents/{document_id}",
+    reads(DocumentOut, "A document's metadata"),
+    "get_document",
+    DocumentReader,
+    service.read,
+)
 
 
 _BYTES: Final = {200: {"description": "The bytes", "content": {"application/octet-stream": {}}}}

@@ -30,7 +30,7 @@ from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import Page
 from app.kit.params import Filters
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -195,11 +195,12 @@ page_route(
 )
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/notifications/{notification_id:uuid}/read",
-    **reads(NotificationOut, "Mark a notification read", tags=["notifications"]),
+    reads(NotificationOut, "Mark a notification read", tags=["notifications"]),
+    "mark_notification_read",
+    NotificationReader,
+    service.mark_notification_read,
 )
-async def mark_notification_read(
-    notification_id: uuid.UUID, session: SessionDep, _: NotificationReader, ctx: RequestCtx
-) -> NotificationOut:
-    return await service.mark_notification_read(session, ctx, notification_id)

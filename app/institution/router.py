@@ -43,11 +43,11 @@ from app.institution.schemas import (
     VolunteerPatch,
 )
 from app.kit.context import RequestCtx
-from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
+from app.kit.crud import create_keyed, exports, named_route, xlsx_file
 from app.kit.etag import set_etag
 from app.kit.idempotency import REPLAYED, IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, reads
 
 router = APIRouter(prefix="/api/v1", tags=["institution"])
 
@@ -167,18 +167,19 @@ _records(
 # fmt: on
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/institution/counselling-sessions/{session_id:uuid}",
-    **reads(
+    reads(
         CounsellingDetail,
         "A counselling session; its confidential notes for counsellors and the district "
         "admin only (audited)",
     ),
+    "get_counselling_session",
+    CounsellingReader,
+    counselling.get_session,
 )
-async def get_counselling_session(
-    session_id: uuid.UUID, session: SessionDep, _: CounsellingReader, ctx: RequestCtx
-) -> CounsellingDetail:
-    return await counselling.get_session(session, ctx, session_id)
 
 
 # ---------------------------------------------------------------- activities
@@ -251,25 +252,22 @@ async def get_volunteer(
     return volunteers.volunteer_out(volunteer, ctx)
 
 
-@router.patch(
+call_route(
+    router,
+    "PATCH",
     "/volunteers/{volunteer_id:uuid}",
-    **acts(
+    acts(
         VolunteerOut,
         "Change a volunteer or record a renewed record query (needs If-Match)",
         errors=(400, 401, 403, 404, 412, 422, 428),
     ),
+    "update_volunteer",
+    InstituteWriter,
+    volunteers.update_volunteer,
+    body=VolunteerPatch,
+    etag=True,
+    if_match=True,
 )
-async def update_volunteer(
-    volunteer_id: uuid.UUID,
-    body: VolunteerPatch,
-    response: Response,
-    session: SessionDep,
-    _: InstituteWriter,
-    ctx: RequestCtx,
-    if_match: IfMatch = None,
-) -> VolunteerOut:
-    out = await volunteers.update_volunteer(session, ctx, volunteer_id, body, if_match)
-    return etagged(response, out)
 
 
 # fmt: off

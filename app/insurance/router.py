@@ -5,7 +5,6 @@ Roles: see `app/insurance/auth.py` (the table of who may call what).
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -32,10 +31,10 @@ from app.insurance.schemas import (
     WorklistQuery,
 )
 from app.kit.context import RequestCtx
-from app.kit.crud import etagged, exports, xlsx_file
+from app.kit.crud import exports, xlsx_file
 from app.kit.pagination import Page
-from app.kit.params import Filters, IfMatch
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.params import Filters
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance"])
@@ -52,19 +51,21 @@ async def list_insurance_schemes(
     return await service.list_schemes(session, ctx, query.year, query.scheme)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/schemes",
-    **creates(
+    creates(
         SchemeOut,
         "Append a scheme's parameters for an insurance year, from a date on (premium, "
         "categories covered free, enrolment window)",
         replayed={},
     ),
+    "create_insurance_scheme",
+    InsuranceWriter,
+    service.create_scheme,
+    body=SchemeCreate,
 )
-async def create_insurance_scheme(
-    body: SchemeCreate, session: SessionDep, _: InsuranceWriter, ctx: RequestCtx
-) -> SchemeOut:
-    return await service.create_scheme(session, ctx, body)
 
 
 page_route(
@@ -96,23 +97,22 @@ async def generate_insurance_worklist(
     return await worklist.generate(session, ctx, year=body.year, scheme=body.scheme)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/enrolments",
-    **creates(
+    creates(
         EnrolmentOut,
         "Record a child's enrolment in a scheme for a year (a second one: 409)",
         errors=(400, 401, 403, 404, 409, 422),
         replayed={},
     ),
+    "create_insurance_enrolment",
+    InsuranceWriter,
+    service.create_enrolment,
+    body=EnrolmentCreate,
+    etag=True,
 )
-async def create_insurance_enrolment(
-    body: EnrolmentCreate,
-    response: Response,
-    session: SessionDep,
-    _: InsuranceWriter,
-    ctx: RequestCtx,
-) -> EnrolmentOut:
-    return etagged(response, await service.create_enrolment(session, ctx, body))
 
 
 page_route(
@@ -126,36 +126,34 @@ page_route(
 )
 
 
-@router.get("/enrolments/{enrolment_id:uuid}", **reads(EnrolmentOut, "Get an insurance enrolment"))
-async def get_insurance_enrolment(
-    enrolment_id: uuid.UUID,
-    response: Response,
-    session: SessionDep,
-    _: InsuranceReader,
-    ctx: RequestCtx,
-) -> EnrolmentOut:
-    return etagged(response, await service.get_enrolment(session, ctx, enrolment_id))
-
-
-@router.patch(
+call_route(
+    router,
+    "GET",
     "/enrolments/{enrolment_id:uuid}",
-    **acts(
+    reads(EnrolmentOut, "Get an insurance enrolment"),
+    "get_insurance_enrolment",
+    InsuranceReader,
+    service.get_enrolment,
+    etag=True,
+)
+
+
+call_route(
+    router,
+    "PATCH",
+    "/enrolments/{enrolment_id:uuid}",
+    acts(
         EnrolmentOut,
         "Change an enrolment's status, policy number, premium or date (needs If-Match)",
         errors=(400, 401, 403, 404, 409, 412, 422, 428),
     ),
+    "update_insurance_enrolment",
+    InsuranceWriter,
+    service.update_enrolment,
+    body=EnrolmentPatch,
+    etag=True,
+    if_match=True,
 )
-async def update_insurance_enrolment(
-    enrolment_id: uuid.UUID,
-    body: EnrolmentPatch,
-    response: Response,
-    session: SessionDep,
-    _: InsuranceWriter,
-    ctx: RequestCtx,
-    if_match: IfMatch = None,
-) -> EnrolmentOut:
-    out = await service.update_enrolment(session, ctx, enrolment_id, body, if_match)
-    return etagged(response, out)
 
 
 @router.post(

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from fastapi import Header, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from app.kit.crud import Cursor, Limit
+from app.kit.routes import IfMatch
+
+__all__ = ["AreaCodeField", "AreaField", "Filters", "IfMatch", "PageQuery", "YearField"]
 
 T = TypeVar("T")
 
 Filters = Annotated[T, Query()]
 """A list's query model (app.kit.crud: the filters, then `limit` and `cursor`), each of its
 fields one query parameter."""
-
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
-"""The `If-Match` header of a change: the version the caller last read."""
 
 
 class PageQuery(BaseModel):

@@ -12,18 +12,26 @@ keyword goes to the decorator as it is (`tags=`, `response_model_exclude_unset=`
 
 from __future__ import annotations
 
+import inspect
+import re
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
 
 from app.db import SessionDep
 from app.errors import error_responses
-from app.kit.context import RequestCtx
+from app.kit.context import RequestContext, RequestCtx
+from app.kit.etag import set_etag
+from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED
 
 Responses = dict[int | str, dict[str, Any]]
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
+"""The `If-Match` header of a change: the version the caller last read."""
 
 LIST_ERRORS = (401, 403, 422)
 READ_ERRORS = (401, 403, 404, 422)
@@ -84,19 +92,81 @@ def page_route(
     guard: Any,
     query: type[BaseModel],
     serve: Callable[..., Awaitable[Any]],
+    *,
+    whole: bool = False,
 ) -> None:
     """GET `path`: a list read by those `guard` admits, its filters and page the fields of
     `query` (one model: the filters, then `limit` and `cursor`), answered by the service
-    `serve(session, ctx, **filters)`. `route` is the decorator's keywords (`lists(...)`),
-    `name` the operation's.
+    `serve(session, ctx, **filters)` (`whole`: `serve(session, ctx, query)`, the service
+    takes the model). `route` is the decorator's keywords (`lists(...)`), `name` the
+    operation's.
 
         page_route(router, "/things", lists(Page[ThingOut], "List things"), "list_things",
                    ThingReader, ThingQuery, service.list_things)
     """
 
     async def handler(session: SessionDep, _: Any, ctx: RequestCtx, query: Any) -> Any:
-        return await serve(session, ctx, **dict(query))
+        return await (serve(session, ctx, query) if whole else serve(session, ctx, **dict(query)))
 
     handler.__annotations__.update(_=guard, query=Annotated[query, Query()])
     handler.__name__ = name
     router.get(path, **route)(handler)
+
+
+def call_route(
+    router: APIRouter,
+    method: str,
+    path: str,
+    route: dict[str, Any],
+    name: str,
+    guard: Any,
+    serve: Callable[..., Awaitable[Any]],
+    *,
+    body: type[BaseModel] | None = None,
+    etag: bool = False,
+    if_match: bool = False,
+    four_eyes: bool = False,
+    answer: Callable[[Any, RequestContext], Any] | None = None,
+) -> None:
+    """`method path`: one resource (or a step of it) that is one service call,
+    `serve(session, ctx, *ids, body)`, by those `guard` admits. `ids` are the path's
+    `{name:uuid}` (or `{name_id}`) parameters in order, `body` the request's model if it has
+    one; with `etag`, the answer's `version` is sent as its ETag; with `if_match`, the
+    service is given the `If-Match` header last; with `four_eyes`, it is given `four_eyes=`
+    (app.kit.four_eyes: who may not take this step). `answer(out, ctx)`, if given, shapes
+    what the service returned into the answer. `route` is the decorator's keywords
+    (`reads(...)`, `acts(...)`), `name` the operation's.
+
+        call_route(router, "POST", "/things/{thing_id:uuid}/close", acts(ThingOut, "Close it"),
+                   "close_thing", ThingWriter, service.close, body=CloseIn, etag=True)
+    """
+    ids = re.findall(r"{(\w+):uuid}|{(\w+_id)}", path)
+    ids = [a or b for a, b in ids]
+    kind = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter(i, kind, annotation=uuid.UUID) for i in ids]
+    if body is not None:
+        params.append(inspect.Parameter("body", kind, annotation=body))
+    if etag:
+        params.append(inspect.Parameter("response", kind, annotation=Response))
+    params += [
+        inspect.Parameter("session", kind, annotation=SessionDep),
+        inspect.Parameter("_", kind, annotation=guard),
+        inspect.Parameter("ctx", kind, annotation=RequestCtx),
+    ]
+    if if_match:
+        params.append(inspect.Parameter("if_match", kind, annotation=IfMatch, default=None))
+    if four_eyes:
+        params.append(inspect.Parameter("four_eyes", kind, annotation=FourEyes))
+
+    async def handler(**values: Any) -> Any:
+        given = [values[i] for i in ids] + ([values["body"]] if body is not None else [])
+        given += [values["if_match"]] if if_match else []
+        eyes = {"four_eyes": values["four_eyes"]} if four_eyes else {}
+        out = await serve(values["session"], values["ctx"], *given, **eyes)
+        if etag:
+            set_etag(values["response"], out.version)
+        return out if answer is None else answer(out, values["ctx"])
+
+    handler.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    handler.__name__ = name
+    router.add_api_route(path, handler, methods=[method], **route)

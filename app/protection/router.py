@@ -17,7 +17,7 @@ from app.kit.crud import etagged, named_route
 from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.protection import deadlines, followups, occupancy, service, steps, views
 from app.protection.auth import (
     CentreReader,
@@ -76,17 +76,19 @@ async def create_intake(
     )
 
 
-@router.get(
+page_route(
+    router,
     "/intakes",
-    **lists(
+    lists(
         Page[IntakeOut | IntakeStatusOut],
         "The centre's intakes (the police: their own, status only)",
     ),
+    "list_intakes",
+    IntakeReader,
+    IntakeQuery,
+    service.list_intakes,
+    whole=True,
 )
-async def list_intakes(
-    session: SessionDep, _: IntakeReader, ctx: RequestCtx, query: Annotated[IntakeQuery, Query()]
-) -> Page[IntakeOut | IntakeStatusOut]:
-    return await service.list_intakes(session, ctx, query)
 
 
 @router.get(
@@ -212,15 +214,13 @@ async def list_follow_up_visits(
     return await followups.list_follow_ups(session, ctx, due_only=due, limit=limit, cursor=cursor)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/follow-up-visits/{visit_id:uuid}/done",
-    **acts(FollowUpVisitOut, "Record a follow-up visit made"),
+    acts(FollowUpVisitOut, "Record a follow-up visit made"),
+    "record_follow_up_visit",
+    FollowUpVisitor,
+    followups.record_visit,
+    body=FollowUpVisitDone,
 )
-async def record_follow_up_visit(
-    visit_id: uuid.UUID,
-    body: FollowUpVisitDone,
-    session: SessionDep,
-    _: FollowUpVisitor,
-    ctx: RequestCtx,
-) -> FollowUpVisitOut:
-    return await followups.record_visit(session, ctx, visit_id, body)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.pagination import Page
-from app.kit.routes import acts, lists, page_route, reads
+from app.kit.routes import acts, call_route, lists, page_route, reads
 from app.referrals import service
 from app.referrals.auth import ReferralReader, ReferralWriter
 from app.referrals.schemas import AcknowledgeIn, AgencyReferralOut, ReferralQuery, ReferralUpdateIn
@@ -32,16 +32,17 @@ page_route(
 )
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/{referral_id:uuid}",
-    **reads(
+    reads(
         AgencyReferralOut, "One referral of the caller's agency", response_model_exclude_unset=True
     ),
+    "get_referral",
+    ReferralReader,
+    service.get_referral,
 )
-async def get_referral(
-    referral_id: uuid.UUID, session: SessionDep, _: ReferralReader, ctx: RequestCtx
-) -> AgencyReferralOut:
-    return await service.get_referral(session, ctx, referral_id)
 
 
 @router.post(
@@ -62,19 +63,17 @@ async def acknowledge_referral(
     return await service.acknowledge(session, ctx, referral_id, body or AcknowledgeIn())
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/{referral_id:uuid}/updates",
-    **acts(
+    acts(
         AgencyReferralOut,
         "Report progress: a note, a status, the agency's own case number",
         response_model_exclude_unset=True,
     ),
+    "add_referral_update",
+    ReferralWriter,
+    service.add_update,
+    body=ReferralUpdateIn,
 )
-async def add_referral_update(
-    referral_id: uuid.UUID,
-    body: ReferralUpdateIn,
-    session: SessionDep,
-    _: ReferralWriter,
-    ctx: RequestCtx,
-) -> AgencyReferralOut:
-    return await service.add_update(session, ctx, referral_id, body)

@@ -28,6 +28,13 @@ def _agency(principal: Principal) -> str:
     return principal.agency
 
 
+async def _view(
+    session: AsyncSession, ctx: RequestContext, referral: Referral
+) -> AgencyReferralOut:
+    """The one referral as its agency sees it."""
+    return (await _project(session, ctx, [referral]))[0]
+
+
 async def _project(
     session: AsyncSession, ctx: RequestContext, referrals: list[Referral]
 ) -> list[AgencyReferralOut]:
@@ -75,7 +82,7 @@ async def get_referral(
         await repo.get_for_agency(session, _agency(ctx.actor), referral_id), ReferralNotFound
     )
     audit.record(session, ctx, "referral.read", "referral", referral.id)
-    return (await _project(session, ctx, [referral]))[0]
+    return await _view(session, ctx, referral)
 
 
 async def acknowledge(
@@ -102,7 +109,7 @@ async def acknowledge(
         else:
             incident.updated_at = func.now()
         audit.record(session, ctx, "referral.acknowledge", "referral", referral.id)
-    return (await _project(session, ctx, [referral]))[0]
+    return await _view(session, ctx, referral)
 
 
 async def add_update(
@@ -132,7 +139,7 @@ async def add_update(
     await session.flush()
     await session.refresh(referral)
     audit.record(session, ctx, "referral.update", "referral", referral.id, {"status": body.status})
-    return (await _project(session, ctx, [referral]))[0]
+    return await _view(session, ctx, referral)
 
 
 async def _locked(session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID) -> Referral:

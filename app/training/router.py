@@ -17,7 +17,7 @@ from app.kit.context import RequestCtx
 from app.kit.listing import Year, YearFilter
 from app.kit.pagination import Page
 from app.kit.records import again, create_by_client_id, replay_response
-from app.kit.routes import LIST_ERRORS, creates, lists, page_route, reads
+from app.kit.routes import LIST_ERRORS, call_route, creates, lists, page_route, reads
 from app.training import coverage as coverage_service
 from app.training import service
 from app.training.auth import Organiser, Trainee, TrainingReader
@@ -74,14 +74,15 @@ page_route(
 )
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/trainings/{training_id:uuid}",
-    **reads(TrainingOut, "A training session with its attendance"),
+    reads(TrainingOut, "A training session with its attendance"),
+    "get_training",
+    TrainingReader,
+    service.get_session,
 )
-async def get_training(
-    training_id: uuid.UUID, session: SessionDep, _: TrainingReader, ctx: RequestCtx
-) -> TrainingOut:
-    return await service.get_session(session, ctx, training_id)
 
 
 @router.post(

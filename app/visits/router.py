@@ -14,7 +14,7 @@ from app.errors import ValidationFailed
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.kit.types import representable
 from app.kit.vocab import parse_optional_month
 from app.visits import coverage as coverage_service
@@ -171,11 +171,15 @@ async def list_visit_flags(
     )
 
 
-@router.get("/visits/{visit_id:uuid}", **reads(VisitOut, "Get a visit"))
-async def get_visit(
-    visit_id: uuid.UUID, session: SessionDep, _: VisitReader, ctx: RequestCtx
-) -> VisitOut:
-    return await service.get_visit(session, ctx, visit_id)
+call_route(
+    router,
+    "GET",
+    "/visits/{visit_id:uuid}",
+    reads(VisitOut, "Get a visit"),
+    "get_visit",
+    VisitReader,
+    service.get_visit,
+)
 
 
 page_route(

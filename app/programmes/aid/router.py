@@ -13,12 +13,11 @@ from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
 from app.kit.context import RequestCtx
-from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
 from app.kit.params import Filters
 from app.kit.records import keyed_once
-from app.kit.routes import READ_ERRORS, acts, creates, lists, reads
+from app.kit.routes import READ_ERRORS, acts, call_route, creates, lists, reads
 from app.programmes.aid import service
 from app.programmes.aid.auth import AidAdmin, AidDecider, AidReader
 from app.programmes.aid.schemas import (
@@ -123,65 +122,53 @@ async def list_aid_applications(
     return await service.list_applications(session, ctx, round_id, **dict(query))
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     APPLICATION,
-    **reads(ApplicationOut, "One application"),
+    reads(ApplicationOut, "One application"),
+    "get_aid_application",
+    AidReader,
+    service.read_application,
 )
-async def get_aid_application(
-    round_id: uuid.UUID,
-    application_id: uuid.UUID,
-    session: SessionDep,
-    _: AidReader,
-    ctx: RequestCtx,
-) -> ApplicationOut:
-    return await service.read_application(session, ctx, round_id, application_id)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     APPLICATION + "/approve",
-    **acts(ApplicationOut, "Approve with the amount granted (not by who entered it: four eyes)"),
+    acts(ApplicationOut, "Approve with the amount granted (not by who entered it: four eyes)"),
+    "approve_aid_application",
+    AidDecider,
+    service.approve,
+    body=Approval,
+    four_eyes=True,
 )
-async def approve_aid_application(
-    round_id: uuid.UUID,
-    application_id: uuid.UUID,
-    body: Approval,
-    session: SessionDep,
-    _: AidDecider,
-    ctx: RequestCtx,
-    four_eyes: FourEyes,
-) -> ApplicationOut:
-    return await service.approve(session, ctx, round_id, application_id, body, four_eyes=four_eyes)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     APPLICATION + "/reject",
-    **acts(ApplicationOut, "Reject, with the reason (not by who entered it: four eyes)"),
+    acts(ApplicationOut, "Reject, with the reason (not by who entered it: four eyes)"),
+    "reject_aid_application",
+    AidDecider,
+    service.reject,
+    body=Rejection,
+    four_eyes=True,
 )
-async def reject_aid_application(
-    round_id: uuid.UUID,
-    application_id: uuid.UUID,
-    body: Rejection,
-    session: SessionDep,
-    _: AidDecider,
-    ctx: RequestCtx,
-    four_eyes: FourEyes,
-) -> ApplicationOut:
-    return await service.reject(session, ctx, round_id, application_id, body, four_eyes=four_eyes)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     APPLICATION + "/disburse",
-    **acts(
+    acts(
         ApplicationOut,
         "Record the disbursement (not by the approver: four eyes); frozen from then on",
     ),
+    "disburse_aid_application",
+    AidAdmin,
+    service.disburse,
+    four_eyes=True,
 )
-async def disburse_aid_application(
-    round_id: uuid.UUID,
-    application_id: uuid.UUID,
-    session: SessionDep,
-    _: AidAdmin,
-    ctx: RequestCtx,
-    four_eyes: FourEyes,
-) -> ApplicationOut:
-    return await service.disburse(session, ctx, round_id, application_id, four_eyes=four_eyes)

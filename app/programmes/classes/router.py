@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
@@ -14,7 +12,7 @@ from app.kit.idempotency import IdempotencyKey
 from app.kit.listing import Year
 from app.kit.pagination import Page
 from app.kit.records import keyed_once
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.programmes.classes import service
 from app.programmes.classes.auth import Organisers, Readers, Recorders, ReportReaders
 from app.programmes.classes.schemas import (
@@ -70,25 +68,28 @@ async def parent_class_report(
     return await service.report(session, ctx, year)
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/{class_id:uuid}",
-    **reads(ClassOut, "A parents' class"),
+    reads(ClassOut, "A parents' class"),
+    "get_parent_class",
+    Readers,
+    service.get_class,
 )
-async def get_parent_class(
-    class_id: uuid.UUID, session: SessionDep, _: Readers, ctx: RequestCtx
-) -> ClassOut:
-    return await service.get_class(session, ctx, class_id)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/{class_id:uuid}/attendance",
-    **acts(
+    acts(
         ClassOut,
         "Record which ledger children's families attended (and the organisers' count of others)",
         errors=(400, 401, 403, 404, 409, 422),
     ),
+    "record_parent_class_attendance",
+    Recorders,
+    service.record_attendance,
+    body=AttendanceIn,
 )
-async def record_parent_class_attendance(
-    class_id: uuid.UUID, body: AttendanceIn, session: SessionDep, _: Recorders, ctx: RequestCtx
-) -> ClassOut:
-    return await service.record_attendance(session, ctx, class_id, body)

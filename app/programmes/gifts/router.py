@@ -3,15 +3,13 @@ the field workers confirm deliveries in their jurisdiction; everyone with an are
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Response
 
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.pagination import Page
 from app.kit.records import replay_response
-from app.kit.routes import acts, creates, lists, page_route
+from app.kit.routes import acts, call_route, creates, lists, page_route
 from app.programmes.gifts import service
 from app.programmes.gifts.auth import GiftDeliverer, GiftReader, GiftWriter
 from app.programmes.gifts.schemas import DeliveryIn, GiftOut, GiftQuery, GiftsCreate, GiftsOut
@@ -47,11 +45,13 @@ page_route(
 )
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/{gift_id}/delivery",
-    **acts(GiftOut, "Confirm a gift's delivery (the village director, from the phone); once"),
+    acts(GiftOut, "Confirm a gift's delivery (the village director, from the phone); once"),
+    "deliver_holiday_gift",
+    GiftDeliverer,
+    service.deliver,
+    body=DeliveryIn,
 )
-async def deliver_holiday_gift(
-    gift_id: uuid.UUID, body: DeliveryIn, session: SessionDep, _: GiftDeliverer, ctx: RequestCtx
-) -> GiftOut:
-    return await service.deliver(session, ctx, gift_id, body)

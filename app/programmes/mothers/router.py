@@ -15,7 +15,7 @@ from app.kit.pagination import Page
 from app.kit.params import PageQuery
 from app.kit.record_check import RecordCheck
 from app.kit.records import again, keyed_once, replay_response, with_id
-from app.kit.routes import acts, creates, lists, page_route
+from app.kit.routes import acts, call_route, creates, lists, page_route
 from app.programmes.mothers import service
 from app.programmes.mothers.auth import PairingReader, Readers, Registrar, Workers
 from app.programmes.mothers.schemas import (
@@ -62,18 +62,20 @@ async def create_caring_mother(
     )
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/caring-mothers/{mother_id:uuid}/record-check",
-    **acts(
+    acts(
         MotherOut,
         "Record a new art. 62 record query of the caring mother (replaces the previous one)",
         errors=(400, 401, 403, 404, 422),
     ),
+    "renew_caring_mother_record_check",
+    Registrar,
+    service.renew_record_check,
+    body=RecordCheck,
 )
-async def renew_caring_mother_record_check(
-    mother_id: uuid.UUID, body: RecordCheck, session: SessionDep, _: Registrar, ctx: RequestCtx
-) -> MotherOut:
-    return await service.renew_record_check(session, ctx, mother_id, body)
 
 
 page_route(
@@ -152,14 +154,16 @@ async def create_pairing_contact(
     return again(outcome == "created", out)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/pairings/{pairing_id:uuid}/end",
-    **acts(PairingOut, "End an active pairing (again → 409)", errors=ON_ONE),
+    acts(PairingOut, "End an active pairing (again → 409)", errors=ON_ONE),
+    "end_pairing",
+    Workers,
+    service.end_pairing,
+    body=PairingEnd,
 )
-async def end_pairing(
-    pairing_id: uuid.UUID, body: PairingEnd, session: SessionDep, _: Workers, ctx: RequestCtx
-) -> PairingOut:
-    return await service.end_pairing(session, ctx, pairing_id, body)
 
 
 @router.post(

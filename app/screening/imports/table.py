@@ -327,14 +327,7 @@ class Table:
             raise NotATableError(f"{label} 工作表无法读取：{type(exc).__name__}") from None
         max_rows = DEFAULT_LIMITS.max_rows
         if sheet.total_height > max_rows:
-            raise TableLimitError(
-                XlsxLimitExceeded(
-                    "xlsx_max_rows",
-                    max_rows,
-                    f"行数超过上限 {max_rows}",
-                    f"more rows than the limit of {max_rows}",
-                )
-            )
+            raise _too_many_rows(max_rows)
         height = max(sheet.height, 1)
         consumed = [0]
 
@@ -505,14 +498,7 @@ def _xlsx_rows(
         # keeps the spreadsheet's row numbers (and bounds openpyxl's rows as the lean reader's).
         number += 1
         if number > max_rows:
-            raise TableLimitError(
-                XlsxLimitExceeded(
-                    "xlsx_max_rows",
-                    max_rows,
-                    f"行数超过上限 {max_rows}",
-                    f"more rows than the limit of {max_rows}",
-                )
-            )
+            raise _too_many_rows(max_rows)
         if len(row) < width:
             row = [*row, *pad[len(row) :]]
         values = [cell(row[i]) for i in indexes]
@@ -548,3 +534,15 @@ def _closing(table: Table, it: Iterator[_T]) -> Iterator[_T]:
         yield from it
     finally:
         table.close()
+
+
+def _too_many_rows(max_rows: int) -> TableLimitError:
+    """The refusal of a workbook with more rows than the import takes."""
+    return TableLimitError(
+        XlsxLimitExceeded(
+            "xlsx_max_rows",
+            max_rows,
+            f"行数超过上限 {max_rows}",
+            f"more rows than the limit of {max_rows}",
+        )
+    )

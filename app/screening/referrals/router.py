@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
@@ -13,7 +13,7 @@ from app.kit.context import RequestCtx
 from app.kit.crud import create_keyed
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.referrals.schemas import AcknowledgeIn
 from app.screening.referrals import service
 from app.screening.referrals.auth import AgencyWriter, Reader, Referrer, StatsReader
@@ -52,41 +52,45 @@ async def create_screening_referrals(
     return await create_keyed(session, ctx, key, "screening_referrals", body, service.refer)
 
 
-@router.get(
+page_route(
+    router,
     "",
-    **lists(
+    lists(
         Page[ScreeningReferralOut],
         "Screening referrals (an agency: those addressed to it, in its mandate's fields)",
     ),
+    "list_screening_referrals",
+    Reader,
+    ScreeningReferralQuery,
+    service.list_referrals,
+    whole=True,
 )
-async def list_screening_referrals(
-    session: SessionDep,
-    _: Reader,
-    ctx: RequestCtx,
-    query: Annotated[ScreeningReferralQuery, Query()],
-) -> Page[ScreeningReferralOut]:
-    return await service.list_referrals(session, ctx, query)
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/stats",
-    **reads(
+    reads(
         ScreeningReferralStats,
         "Counts by finding (resolved), outcome, agency and town",
         errors=(401, 403),
     ),
+    "screening_referral_stats",
+    StatsReader,
+    service.stats,
 )
-async def screening_referral_stats(
-    session: SessionDep, _: StatsReader, ctx: RequestCtx
-) -> ScreeningReferralStats:
-    return await service.stats(session, ctx)
 
 
-@router.get("/{referral_id:uuid}", **reads(ScreeningReferralOut, "One screening referral"))
-async def get_screening_referral(
-    referral_id: uuid.UUID, session: SessionDep, _: Reader, ctx: RequestCtx
-) -> ScreeningReferralOut:
-    return await service.get_referral(session, ctx, referral_id)
+call_route(
+    router,
+    "GET",
+    "/{referral_id:uuid}",
+    reads(ScreeningReferralOut, "One screening referral"),
+    "get_screening_referral",
+    Reader,
+    service.get_referral,
+)
 
 
 @router.post(
@@ -106,14 +110,16 @@ async def acknowledge_screening_referral(
     )
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/{referral_id:uuid}/outcome",
-    **acts(
+    acts(
         ScreeningReferralOut,
         "Report the outcome 办结: enrolled, insured, assessed, not_found, moved_away, other",
     ),
+    "report_screening_referral_outcome",
+    AgencyWriter,
+    service.report_outcome,
+    body=OutcomeIn,
 )
-async def report_screening_referral_outcome(
-    referral_id: uuid.UUID, body: OutcomeIn, session: SessionDep, _: AgencyWriter, ctx: RequestCtx
-) -> ScreeningReferralOut:
-    return await service.report_outcome(session, ctx, referral_id, body)
