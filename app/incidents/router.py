@@ -30,6 +30,7 @@ from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import Page
 from app.kit.params import Filters
+from app.kit.records import out_of
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
@@ -87,16 +88,7 @@ async def list_incidents(
     ),
 )
 async def list_situations(_: IncidentStaff) -> list[SituationInfo]:
-    return [
-        SituationInfo(
-            code=s.code,
-            number=s.number,
-            text=s.text,
-            label_en=s.label_en,
-            urgent=s.urgent,
-        )
-        for s in SITUATIONS
-    ]
+    return [out_of(SituationInfo, s) for s in SITUATIONS]
 
 
 @router.get(
@@ -131,9 +123,7 @@ async def complete_incident_draft(
     ctx: RequestCtx,
 ) -> IncidentOut:
     incident = await service.complete_draft(session, ctx, incident_id, body)
-    out = await views.changed_view(session, ctx.actor, incident)
-    set_etag(response, incident.version)
-    return out
+    return await views.changed_answer(response, session, ctx, incident)
 
 
 @router.post(
@@ -155,9 +145,7 @@ async def transition_incident(
     ctx: RequestCtx,
 ) -> IncidentOut:
     incident = await service.transition(session, ctx, incident_id, body)
-    out = await views.changed_view(session, ctx.actor, incident)
-    set_etag(response, incident.version)
-    return out
+    return await views.changed_answer(response, session, ctx, incident)
 
 
 @router.post(

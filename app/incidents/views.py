@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -26,6 +27,7 @@ from app.incidents.schemas import (
 from app.incidents.situations import described
 from app.kit import audit
 from app.kit.context import RequestContext
+from app.kit.etag import set_etag
 from app.kit.pagination import paginate
 from app.models import Child, Incident, IncidentStep, Referral, ReferralUpdate
 
@@ -148,6 +150,15 @@ async def get_view(
     (view,) = await build_views(session, ctx.actor, [incident])
     audit.record(session, ctx, "incident.read", "incident", incident.id, {"view": view.view})
     return view, incident.version
+
+
+async def changed_answer(
+    response: Response, session: AsyncSession, ctx: RequestContext, incident: Incident
+) -> IncidentOut:
+    """The answer to the one who changed the incident: its whole record, its version sent
+    as the ETag."""
+    set_etag(response, incident.version)
+    return await changed_view(session, ctx.actor, incident)
 
 
 async def changed_view(

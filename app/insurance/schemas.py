@@ -157,26 +157,32 @@ class WorklistItem(BaseModel):
     premium: Money = Field(description="The scheme's premium in force.")
 
 
-class WorklistGenerate(_Body):
+class _SchemeYear(_Body):
+    """A scheme's insurance year, as a request names it."""
+
     year: int = Year
     scheme: InsuranceSchemeCode = Field(description=SCHEME_DESCRIPTION)
 
 
-class WorklistGenerated(BaseModel):
+class WorklistGenerate(_SchemeYear):
+    pass
+
+
+class _OfSchemeYear(BaseModel):
     year: int
     scheme: InsuranceSchemeCode
+
+
+class WorklistGenerated(_OfSchemeYear):
     created: int = Field(description="`due` enrolments created now.")
     already_due: int = Field(description="Children of the worklist with a `due` row already.")
 
 
-class SubmissionRequest(_Body):
-    year: int = Year
-    scheme: InsuranceSchemeCode = Field(description=SCHEME_DESCRIPTION)
+class SubmissionRequest(_SchemeYear):
+    pass
 
 
-class AnswerImportResult(BaseModel):
-    year: int
-    scheme: InsuranceSchemeCode
+class AnswerImportResult(_OfSchemeYear):
     rows: int
     enrolled: int = Field(description="Rows that enrolled a child (or changed its policy).")
     refused: int = Field(description="Rows the insurer refused.")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from app.auth.principal import DistrictAdmin
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
+from app.kit.crud import exports, xlsx_file
 from app.kit.pagination import Page
 from app.kit.params import Filters, PageQuery
+from app.kit.routes import LIST_ERRORS, creates, lists
 from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 from app.ledger import service
 from app.ledger.auth import Leader, LedgerReader
@@ -19,18 +21,8 @@ from app.ledger.schemas import LedgerOut, ReviewCreate, ReviewOut
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {}}, "description": "The workbook"}
-}
 
-
-@router.get(
-    "/reviews",
-    response_model=Page[ReviewOut],
-    summary="The quarterly reviews 季度审核, latest first",
-    responses=error_responses(401, 403, 422),
-)
+@router.get("/reviews", **lists(Page[ReviewOut], "The quarterly reviews 季度审核, latest first"))
 async def list_ledger_reviews(
     session: SessionDep, _: LedgerReader, query: Filters[PageQuery]
 ) -> Page[ReviewOut]:
@@ -39,10 +31,11 @@ async def list_ledger_reviews(
 
 @router.post(
     "/reviews",
-    response_model=ReviewOut,
-    status_code=201,
-    summary="Sign the quarter's review (district leader); never twice for a quarter",
-    responses=error_responses(400, 401, 403, 409, 422),
+    **creates(
+        ReviewOut,
+        "Sign the quarter's review (district leader); never twice for a quarter",
+        replayed={},
+    ),
 )
 async def sign_ledger_review(
     body: ReviewCreate, session: SessionDep, _: Leader, ctx: RequestCtx
@@ -51,46 +44,49 @@ async def sign_ledger_review(
     return ReviewOut.model_validate(review)
 
 
+def _first_day(month: str) -> date:
+    return parse_month(month, first_year=LEDGER_FIRST_YEAR)
+
+
+Month = Annotated[date, Depends(_first_day)]
+"""The `{month}` of the path (YYYY-MM, from the ledger's first year), as its first day."""
+
+
 @router.get(
     "/{month}",
-    response_model=LedgerOut,
-    summary="The month's ledger: totals as of its end and its additions, changes, revocations",
-    responses=error_responses(401, 403, 422),
+    **lists(
+        LedgerOut,
+        "The month's ledger: totals as of its end and its additions, changes, revocations",
+    ),
 )
 async def get_ledger_month(
-    month: str, session: SessionDep, _: LedgerReader, ctx: RequestCtx
+    session: SessionDep, _: LedgerReader, ctx: RequestCtx, first: Month
 ) -> LedgerOut:
-    first = parse_month(month, first_year=LEDGER_FIRST_YEAR)
-    report = await service.ledger_for(session, ctx, first)
-    return LedgerOut.model_validate(report)
+    return LedgerOut.model_validate(await service.ledger_for(session, ctx, first))
 
 
 @router.post(
     "/{month}/close",
-    response_model=LedgerOut,
-    summary="Close the month 月结 (district admin): its ledger is frozen",
-    responses=error_responses(401, 403, 409, 422),
+    **lists(
+        LedgerOut,
+        "Close the month 月结 (district admin): its ledger is frozen",
+        errors=(401, 403, 409, 422),
+    ),
 )
 async def close_ledger_month(
-    month: str, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
+    session: SessionDep, _: DistrictAdmin, ctx: RequestCtx, first: Month
 ) -> LedgerOut:
-    first = parse_month(month, first_year=LEDGER_FIRST_YEAR)
-    report = await service.close_month(session, ctx, first)
-    return LedgerOut.model_validate(report)
+    return LedgerOut.model_validate(await service.close_month(session, ctx, first))
 
 
 @router.get(
     "/{month}/export",
-    summary="The month's ledger as .xlsx: 汇总, 花名册, 变动 sheets",
-    response_class=Response,
-    responses=_XLSX_RESPONSE | error_responses(401, 403, 422),
+    **exports(
+        "The month's ledger as .xlsx: 汇总, 花名册, 变动 sheets", "The workbook", errors=LIST_ERRORS
+    ),
 )
 async def export_ledger_month(
-    month: str, session: SessionDep, _: LedgerReader, ctx: RequestCtx
+    session: SessionDep, _: LedgerReader, ctx: RequestCtx, first: Month
 ) -> Response:
-    first = parse_month(month, first_year=LEDGER_FIRST_YEAR)
-    return Response(
-        await service.export_month(session, ctx, first),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="ledger-{first:%Y-%m}.xlsx"'},
-    )
+    content = await service.export_month(session, ctx, first)
+    return xlsx_file(content, f"ledger-{first:%Y-%m}.xlsx")

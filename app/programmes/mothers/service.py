@@ -81,7 +81,11 @@ def _not_after_today(ctx: RequestContext, field: str, day: date) -> list[tuple[s
 
 def mother_out(ctx: RequestContext, mother: CaringMother, active: int) -> MotherOut:
     checked = check_fields(mother, ctx.today, ctx.settings.record_check_valid_months)
-    return out_of(MotherOut, mother, active_pairings=active, **checked)
+    # The programme answers the standing in its own schema (the same fields).
+    standing = checked.pop("record_check_standing").model_dump()
+    return out_of(
+        MotherOut, mother, active_pairings=active, record_check_standing=standing, **checked
+    )
 
 
 async def create_mother(

@@ -38,19 +38,11 @@ async def insert_standard(session: AsyncSession, values: dict[str, Any]) -> Subs
     return await insert_unless_exists(session, SubsidyStandard, values, ("key", "effective_from"))
 
 
-async def approved_months_from(session: AsyncSession, first: date) -> list[date]:
+async def payroll_months_from(session: AsyncSession, status: str, first: date) -> list[date]:
+    """The months from `first` on whose payroll has `status` (approved: paid; draft)."""
     stmt = (
         select(PayrollRun.month)
-        .where(PayrollRun.status == "approved", PayrollRun.month >= first)
-        .order_by(PayrollRun.month)
-    )
-    return list((await session.execute(stmt)).scalars().all())
-
-
-async def draft_months_from(session: AsyncSession, first: date) -> list[date]:
-    stmt = (
-        select(PayrollRun.month)
-        .where(PayrollRun.status == "draft", PayrollRun.month >= first)
+        .where(PayrollRun.status == status, PayrollRun.month >= first)
         .order_by(PayrollRun.month)
     )
     return list((await session.execute(stmt)).scalars().all())
