@@ -152,6 +152,15 @@ class Settings(BaseSettings):
     screening_referral_ack_days: int = Field(default=5, ge=1, le=60)
 
     district_code: str = "110115"
+    # One deployment for a whole city: with CITY_CODE set (e.g. 110100), the bootstrap admin is
+    # a city_admin of that city area, and districts are imported under it. Unset: one district
+    # (DISTRICT_CODE), exactly as before.
+    city_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    # The city's roles that may read personal records of every district (comma-separated,
+    # e.g. "city_admin"); by default none: the city sees aggregates only.
+    city_record_roles: str = Field(
+        default="", pattern=r"^(city_admin|city_viewer)?(,(city_admin|city_viewer))*$"
+    )
     timezone: str = "Asia/Shanghai"
 
     worker_poll_seconds: float = Field(default=0.5, gt=0)

@@ -34,9 +34,44 @@ from app.migrate import upgrade
 from app.models import AgencyClient, Area, CaseworkAgency, User
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests' world is a city (CITY_CODE mode) of two districts: the district every test works in
+# (DISTRICT, two towns, three villages) and a second one (DISTRICT_B) that must never see, nor be
+# seen by, the first.
+CITY = "110100"
 DISTRICT = "110115"
 TOWN1, TOWN2 = "110115001", "110115002"
 VILLAGE1, VILLAGE2, VILLAGE3 = "110115001001", "110115001002", "110115002001"
+DISTRICT_B = "110116"
+TOWN_B = "110116001"
+VILLAGE_B = "110116001001"
+# code → (name, level, parent)
+AREAS: dict[str, tuple[str, str, str | None]] = {
+    CITY: ("测试市", "city", None),
+    DISTRICT: ("测试区", "district", CITY),
+    TOWN1: ("测试一镇", "town", DISTRICT),
+    TOWN2: ("测试二镇", "town", DISTRICT),
+    VILLAGE1: ("测试一村", "village", TOWN1),
+    VILLAGE2: ("测试二村", "village", TOWN1),
+    VILLAGE3: ("测试三村", "village", TOWN2),
+    DISTRICT_B: ("测试乙区", "district", CITY),
+    TOWN_B: ("乙区一镇", "town", DISTRICT_B),
+    VILLAGE_B: ("乙区一村", "village", TOWN_B),
+}
+
+
+def area_path(code: str) -> str:
+    """The materialised path of a base area: "110100/110115/110115001/"."""
+    parent = AREAS[code][2]
+    return (area_path(parent) if parent else "") + code + "/"
+
+
+def area_rows() -> list[dict[str, Any]]:
+    return [
+        {"code": code, "name": name, "level": level, "parent_code": parent, "path": area_path(code)}
+        for code, (name, level, parent) in AREAS.items()
+    ]
+
+
 PASSWORD = "Test-Pass-12345"
 # A fixed "now" for every test: 2026-06-15 10:00 in Beijing.
 NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
@@ -56,6 +91,15 @@ USERS: dict[str, tuple[str, str]] = {
     "protect": ("protection_staff", DISTRICT),
     "counsel": ("counsellor", DISTRICT),
     "caseworker": ("case_worker", DISTRICT),
+    # the second district's staff: they must see nothing of DISTRICT (and DISTRICT's staff
+    # nothing of theirs)
+    "admin_b": ("district_admin", DISTRICT_B),
+    "sup_b": ("town_supervisor", TOWN_B),
+    "dir_b": ("village_director", VILLAGE_B),
+    "protect_b": ("protection_staff", DISTRICT_B),
+    # the city above both: aggregates of every district, no one's record (CITY_RECORD_ROLES)
+    "city_admin": ("city_admin", CITY),
+    "city_viewer": ("city_viewer", CITY),
 }
 # The contracted social-work agency (精准帮扶) the base "caseworker" works for.
 CASEWORK_AGENCY_ID = uuid.UUID("5ca5e000-0000-4000-8000-000000000001")
@@ -163,53 +207,7 @@ async def seed_base(
     """The committed base every test may rely on: areas, one account per role, agency clients."""
     pw = _password_hash()
     async with engine.begin() as conn:
-        await conn.execute(
-            insert(Area),
-            [
-                {
-                    "code": DISTRICT,
-                    "name": "测试区",
-                    "level": "district",
-                    "parent_code": None,
-                    "path": f"{DISTRICT}/",
-                },
-                {
-                    "code": TOWN1,
-                    "name": "测试一镇",
-                    "level": "town",
-                    "parent_code": DISTRICT,
-                    "path": f"{DISTRICT}/{TOWN1}/",
-                },
-                {
-                    "code": TOWN2,
-                    "name": "测试二镇",
-                    "level": "town",
-                    "parent_code": DISTRICT,
-                    "path": f"{DISTRICT}/{TOWN2}/",
-                },
-                {
-                    "code": VILLAGE1,
-                    "name": "测试一村",
-                    "level": "village",
-                    "parent_code": TOWN1,
-                    "path": f"{DISTRICT}/{TOWN1}/{VILLAGE1}/",
-                },
-                {
-                    "code": VILLAGE2,
-                    "name": "测试二村",
-                    "level": "village",
-                    "parent_code": TOWN1,
-                    "path": f"{DISTRICT}/{TOWN1}/{VILLAGE2}/",
-                },
-                {
-                    "code": VILLAGE3,
-                    "name": "测试三村",
-                    "level": "village",
-                    "parent_code": TOWN2,
-                    "path": f"{DISTRICT}/{TOWN2}/{VILLAGE3}/",
-                },
-            ],
-        )
+        await conn.execute(insert(Area), area_rows())
         await conn.execute(
             insert(CaseworkAgency),
             [

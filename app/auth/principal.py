@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 import jwt
 from fastapi import Depends, Request
 from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
-from app.auth.roles import DISTRICT_ROLES, Role
+from app.auth.roles import CITY_ROLES, DISTRICT_ROLES, Role
 from app.db import SessionDep
 from app.errors import Forbidden, NotAuthenticated
 from app.models import AgencyClient, Area, User
@@ -35,6 +35,11 @@ class Principal:
     area_level: str | None = None
     agency: str | None = None
     scopes: frozenset[str] = field(default_factory=frozenset)
+    # The district the caller belongs to (the ancestor of level `district` of their area, or
+    # their area itself); None for the city's roles and for callers above any district.
+    district_code: str | None = None
+    # A city role that CITY_RECORD_ROLES lets read personal records of every district.
+    city_records: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -44,14 +49,33 @@ class Principal:
     def is_district(self) -> bool:
         return self.role in DISTRICT_ROLES
 
+    @property
+    def is_city(self) -> bool:
+        """The city's offices (city_admin, city_viewer): above every district."""
+        return self.kind == "user" and self.role in CITY_ROLES
+
     def has_role(self, *roles: str) -> bool:
         """Whether a staff user holds one of `roles` (Role members or their strings)."""
         return self.kind == "user" and self.role in roles
 
 
-# Built once: the columns a principal needs (no ORM object per request), the account by id.
+# Built once: the columns a principal needs (no ORM object per request), the account by id,
+# with the district its area lies in (None above the districts).
+_DISTRICT = aliased(Area, name="district")
 _USER = (
-    select(User.username, User.role, User.area_code, User.is_active, Area.path, Area.level)
+    select(
+        User.username,
+        User.role,
+        User.area_code,
+        User.is_active,
+        Area.path,
+        Area.level,
+        select(_DISTRICT.code)
+        .where(_DISTRICT.level == "district", Area.path.startswith(_DISTRICT.path))
+        .correlate(Area)
+        .scalar_subquery()
+        .label("district_code"),
+    )
     .join(Area, Area.code == User.area_code)
     .where(User.id == bindparam("subject"))
 )
@@ -177,6 +201,9 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
             area_code=row.area_code,
             area_path=row.path,
             area_level=row.level,
+            district_code=row.district_code,
+            city_records=row.role in CITY_ROLES
+            and row.role in request.app.state.settings.city_record_roles.split(","),
         )
     cache.put(token, principal)
     request.state.principal = principal

@@ -27,6 +27,11 @@ class Role(StrEnum):
     PROTECTION_STAFF = "protection_staff"  # 未成年人社会保护中心 staff: the centre's intakes
     COUNSELLOR = "counsellor"  # 签约心理咨询师: the institute's residents' counselling
     CASE_WORKER = "case_worker"  # 签约社工 (精准帮扶): the children of their own cases
+    # The city above the districts (one deployment for a whole city, CITY_CODE): the municipal
+    # bureau. They see aggregates of every district; personal records only when the setting
+    # CITY_RECORD_ROLES names their role (`Principal.city_records`).
+    CITY_ADMIN = "city_admin"  # 市民政局: districts' accounts, city-wide parameters
+    CITY_VIEWER = "city_viewer"  # 市级查看: aggregates of every district
 
 
 # The same values as a type for request and response schemas (an inline enum in OpenAPI).
@@ -40,6 +45,8 @@ RoleName = Literal[
     "protection_staff",
     "counsellor",
     "case_worker",
+    "city_admin",
+    "city_viewer",
 ]
 
 ALL_STAFF: Final = tuple(Role)
@@ -88,6 +95,12 @@ AUDIT_READERS: Final = (Role.AUDITOR, Role.DISTRICT_ADMIN)
 
 AREA_OFFICERS: Final = (Role.DISTRICT_ADMIN, Role.TOWN_SUPERVISOR)
 """The district and the towns' supervisors: follow-ups, screening uploads."""
+
+CITY: Final = (Role.CITY_ADMIN, Role.CITY_VIEWER)
+"""The city's offices: every district's aggregates (records only with CITY_RECORD_ROLES)."""
+
+CITY_ROLES: Final = frozenset(CITY)
+"""As a set, for `principal.role in CITY_ROLES`."""
 
 DISTRICT_ROLES: Final = frozenset(DISTRICT)
 """As a set, for `principal.role in DISTRICT_ROLES`."""

@@ -5,11 +5,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Timestamps
 
-AREA_LEVELS = ("district", "town", "village")
+AREA_LEVELS = ("city", "district", "town", "village")
 
 
 class Area(Timestamps, Base):
-    """行政区划: the district → town (镇街) → village (村居) tree, loaded from data."""
+    """行政区划: the (city →) district → town (镇街) → village (村居) tree, loaded from data.
+
+    With CITY_CODE set, a city area is the root and every district hangs under it."""
 
     __tablename__ = "areas"
 
@@ -19,10 +21,11 @@ class Area(Timestamps, Base):
     parent_code: Mapped[str | None] = mapped_column(
         String(12), ForeignKey("areas.code"), nullable=True, index=True
     )
-    # Materialised path of codes, "110115/110115001/110115001001/": jurisdiction is a prefix match.
+    # Materialised path of codes, "110115/110115001/110115001001/" (with a city above:
+    # "110100/110115/110115001/110115001001/"): jurisdiction is a prefix match.
     path: Mapped[str] = mapped_column(String(200), nullable=False)
 
     __table_args__ = (
-        CheckConstraint("level IN ('district','town','village')", name="level"),
+        CheckConstraint("level IN ('city','district','town','village')", name="level"),
         Index("ix_areas_path_prefix", "path", postgresql_ops={"path": "text_pattern_ops"}),
     )

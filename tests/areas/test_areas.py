@@ -13,7 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.config import Settings
 from app.kit.clock import FixedClock
 from app.models import Area
-from tests.conftest import DISTRICT, NOW, TOWN1, TOWN2, VILLAGE1, VILLAGE2, VILLAGE3, AuthHeaders
+from tests.conftest import (
+    DISTRICT,
+    NOW,
+    TOWN1,
+    TOWN2,
+    VILLAGE1,
+    VILLAGE2,
+    VILLAGE3,
+    AuthHeaders,
+    area_path,
+)
 
 IMPORT = "/api/v1/areas/import"
 PROBLEM = "application/problem+json"
@@ -197,14 +207,14 @@ async def test_import_multipart_inserts_with_paths(
     assert r.json() == {"total_rows": 4, "inserted": 3, "updated": 1, "unchanged": 0}
     assert await area_count(session) == before + 3
     got = await areas_by_code(session, NEW_TOWN, NEW_V1, NEW_V2, VILLAGE3)
-    assert got[NEW_TOWN].path == f"{DISTRICT}/{NEW_TOWN}/"
+    assert got[NEW_TOWN].path == area_path(DISTRICT) + f"{NEW_TOWN}/"
     assert got[NEW_TOWN].level == "town"
     assert got[NEW_TOWN].parent_code == DISTRICT
-    assert got[NEW_V1].path == f"{DISTRICT}/{NEW_TOWN}/{NEW_V1}/"
-    assert got[NEW_V2].path == f"{DISTRICT}/{NEW_TOWN}/{NEW_V2}/"
+    assert got[NEW_V1].path == area_path(DISTRICT) + f"{NEW_TOWN}/{NEW_V1}/"
+    assert got[NEW_V2].path == area_path(DISTRICT) + f"{NEW_TOWN}/{NEW_V2}/"
     assert got[NEW_V2].name == "新建二村"
     assert got[VILLAGE3].name == "增补三村"
-    assert got[VILLAGE3].path == f"{DISTRICT}/{TOWN2}/{VILLAGE3}/"
+    assert got[VILLAGE3].path == area_path(VILLAGE3)
     # and the API lists the new villages under the new town
     r = await client.get("/api/v1/areas", params={"parent_code": NEW_TOWN}, headers=auth("dir1"))
     assert [a["code"] for a in r.json()["items"]] == [NEW_V1, NEW_V2]
@@ -221,7 +231,7 @@ async def test_import_text_csv_body(
     assert r.status_code == 200, r.text
     assert r.json()["inserted"] == 3
     got = await areas_by_code(session, NEW_V1)
-    assert got[NEW_V1].path == f"{DISTRICT}/{NEW_TOWN}/{NEW_V1}/"
+    assert got[NEW_V1].path == area_path(DISTRICT) + f"{NEW_TOWN}/{NEW_V1}/"
 
 
 async def test_import_with_bare_cr_line_ends(
@@ -249,7 +259,7 @@ async def test_import_children_before_parents_in_file(
     r = await client.post(IMPORT, headers=auth("admin"), **multipart(text.encode()))
     assert r.status_code == 200, r.text
     got = await areas_by_code(session, NEW_V1)
-    assert got[NEW_V1].path == f"{DISTRICT}/{NEW_TOWN}/{NEW_V1}/"
+    assert got[NEW_V1].path == area_path(DISTRICT) + f"{NEW_TOWN}/{NEW_V1}/"
 
 
 async def test_reimport_renames_without_duplicates(
@@ -369,7 +379,7 @@ async def test_moving_an_existing_area_is_refused(
     assert error_fields(r.json()) == ["row 2: parent_code"]
     got = await areas_by_code(session, VILLAGE1)
     assert got[VILLAGE1].parent_code == TOWN1
-    assert got[VILLAGE1].path == f"{DISTRICT}/{TOWN1}/{VILLAGE1}/"
+    assert got[VILLAGE1].path == area_path(VILLAGE1)
 
 
 async def test_missing_column_is_422_naming_it(

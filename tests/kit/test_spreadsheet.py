@@ -21,7 +21,7 @@ from app.config import Settings
 from app.kit.spreadsheet import csv_field, safe_cell, safe_row
 from app.models import ScreeningImport, ScreeningImportError
 from tests.children.factories import create
-from tests.conftest import DISTRICT, AuthHeaders, Base
+from tests.conftest import DISTRICT, AuthHeaders, Base, area_path
 from tests.subsidies.factories import make_child
 
 LINK = '=HYPERLINK("http://x","y")'
@@ -97,7 +97,7 @@ async def test_error_report_csv_writes_a_formula_like_reason_as_text(
         uploaded_by=base.users["admin"],
         uploaded_by_name="admin",
         area_code=DISTRICT,
-        area_path=f"{DISTRICT}/",
+        area_path=area_path(DISTRICT),
     )
     session.add(imp)
     await session.flush()

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import ScreeningImport, ScreeningImportError
-from tests.conftest import DISTRICT, AuthHeaders, Base
+from tests.conftest import DISTRICT, AuthHeaders, Base, area_path
 
 HEADERS = ["行号", "列名", "填写内容", "错误原因"]
 
@@ -37,7 +37,7 @@ async def _import_with_errors(session: AsyncSession, base: Base) -> uuid.UUID:
         uploaded_by=base.users["admin"],
         uploaded_by_name="admin",
         area_code=DISTRICT,
-        area_path=f"{DISTRICT}/",
+        area_path=area_path(DISTRICT),
     )
     session.add(imp)
     await session.flush()
