@@ -31,8 +31,8 @@ For each district count, on the embedded PostgreSQL ("bench-pg"):
    plus, city-wide, one screening import (a CSV posted by the first district's admin, run by the
    workers) for as long as it takes. `--rate-scale` multiplies every rate.
 4. printed: per route n, p50, p95, p99 and errors; throughput; CPU seconds of the API processes,
-   the workers, PostgreSQL (postmaster and its live backends from /proc: PgBouncer's server
-   connections live through the run), PgBouncer and this load generator (to show it is not the
+   the workers, PostgreSQL (from /proc: the postmaster's own, its exited backends' and its live
+   backends'), PgBouncer and this load generator (to show it is not the
    bottleneck); the database size. Then the table of what grows how from 1 to 4 to 16 districts.
    The figures also go to .data/bench-city.json.
 """
@@ -77,7 +77,7 @@ from app.screening.demo import demo_rows
 from app.screening.imports import merge
 from app.screening.imports.prepare import FastCrypto, stage_tuple
 from app.screening.imports.rows import ValidRow, validate_row
-from bench.common import LightClient, cpu_seconds, free_port, pct, postgres_cpu_seconds, wait_ready
+from bench.common import LightClient, children_of, cpu_seconds, free_port, pct, wait_ready
 from bench.gen_screening import generate_rows, write_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,12 +197,16 @@ USER_COLUMNS: Final = (
 
 
 def users(districts: list[District], password_hash: str) -> list[tuple[Any, ...]]:
-    """Per district its admin, leader and auditor, a supervisor per town, a director per
+    """The city's admin and viewer (with a city level); per district its admin, leader and auditor, a supervisor per town, a director per
     village (usernames `<district>-admin`, `<district>-sup<TTT>`, `<district>-dir<TTTVVV>`)."""
     out: list[tuple[Any, ...]] = []
 
     def add(username: str, full_name: str, role: str, area: str) -> None:
         out.append((uuid.uuid4(), username, password_hash, full_name, role, area, True, 0, 1))
+
+    if has_city_level():
+        add("city-admin", "市民政局管理员（演示）", Role.CITY_ADMIN, CITY_CODE)
+        add("city-viewer", "市民政局统计员（演示）", Role.CITY_VIEWER, CITY_CODE)
 
     for d in districts:
         add(f"{d.code}-admin", f"{d.name}管理员（演示）", Role.DISTRICT_ADMIN, d.code)
@@ -562,6 +566,7 @@ class RunResult:
     import_rows: int
     import_seconds: float | None
     import_status: str
+    load_average: tuple[float, float]  # the machine's 1-minute load average before, after
 
 
 def _visit_body(child: uuid.UUID, now: datetime, rng: random.Random) -> dict[str, Any]:
@@ -597,6 +602,7 @@ async def drive(
     seconds: float,
     rate_scale: float,
     import_file: Path,
+    min_each: int,
 ) -> RunResult:
     now = datetime.now(UTC)
 
@@ -662,7 +668,16 @@ async def drive(
                     if t >= seconds:
                         break
                     arrivals.append((t, route, d.code))
+        # A rare route (incidents, 0.01/s) may draw no arrival at all in a short run: each route
+        # gets at least `min_each` arrivals per run (added at uniform random moments), so that
+        # each has a p95; the table prints n.
+        for route in MIX:
+            drawn = sum(1 for a in arrivals if a[1] == route)
+            for _ in range(max(0, min_each - drawn)):
+                code = rng.choice(data.districts).code
+                arrivals.append((rng.uniform(0, seconds), route, code))
         arrivals.sort()
+        load_before = os.getloadavg()[0]
         me0 = resource.getrusage(resource.RUSAGE_SELF)
         cpu0 = _cpu(dep)
         t0 = time.perf_counter()
@@ -729,6 +744,7 @@ async def drive(
         import_rows=size.import_rows,
         import_seconds=import_seconds,
         import_status=import_status,
+        load_average=(load_before, os.getloadavg()[0]),
     )
 
 
@@ -794,12 +810,32 @@ async def _import(
         return None, f"{status} after {limit:.0f} s"
 
 
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds of processes with their children: their own, their exited children's
+    (reaped: cutime + cstime) and their live children's (the screening import's parser, the
+    postmaster's backends, which come and go)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += sum(int(f) for f in fields[11:15]) / tick
+        total += cpu_seconds(children_of(pid))
+    return total
+
+
 def _cpu(dep: Deployment) -> dict[str, float]:
+    try:
+        postmaster = int((PG_DIR / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        postmaster = 0
     return {
-        "API (3)": cpu_seconds(p.pid for p in dep.api),
-        "workers (2)": cpu_seconds(p.pid for p in dep.workers),
-        "PostgreSQL": postgres_cpu_seconds(PG_DIR),
-        "PgBouncer": cpu_seconds([dep.bouncer_pid]),
+        "API (3)": tree_cpu_seconds([p.pid for p in dep.api]),
+        "workers (2)": tree_cpu_seconds([p.pid for p in dep.workers]),
+        "PostgreSQL": tree_cpu_seconds([postmaster]) if postmaster else 0.0,
+        "PgBouncer": tree_cpu_seconds([dep.bouncer_pid]),
     }
 
 
@@ -858,10 +894,15 @@ async def one_city(
         with run_pgbouncer(url, pool_size=20) as bouncer:
             pid = _pgbouncer_pid(bouncer.port)
             dep = start_deployment(bouncer.url(str(make_url(url).database)), pid, log)
+            t1 = time.perf_counter()
             await ready(dep)
+            print(
+                f"  3 API + 2 worker processes ready in {time.perf_counter() - t1:.1f} s",
+                flush=True,
+            )
             result = await drive(
                 dep, data, settings, size, seconds=seconds, rate_scale=rate_scale,
-                import_file=import_file,
+                import_file=import_file, min_each=5 if size is SMALL else 20,
             )  # fmt: skip
             dep.stop()
             dep = None
@@ -964,6 +1005,7 @@ async def main(args: argparse.Namespace) -> int:
     size = SMALL if args.small else FULL
     counts = [int(x) for x in (args.districts or ("1,2" if args.small else "1,4,16")).split(",")]
     seconds = args.seconds or size.seconds
+    args.rate_scale = args.rate_scale or (4.0 if args.small else 1.0)
     settings = Settings(demo_data=False)
     server = embedded.start(ROOT / ".data", name=PG_NAME)
     print(
@@ -993,5 +1035,7 @@ if __name__ == "__main__":
     parser.add_argument("--small", action="store_true", help="CI size")
     parser.add_argument("--districts", help="comma-separated district counts (default 1,4,16)")
     parser.add_argument("--seconds", type=float, default=0, help="seconds of load per count")
-    parser.add_argument("--rate-scale", type=float, default=1.0, help="multiply every rate")
+    parser.add_argument(
+        "--rate-scale", type=float, default=0, help="multiply every rate (default 1; small: 4)"
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))
