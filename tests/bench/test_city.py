@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 from sqlalchemy import text
@@ -20,12 +20,13 @@ from sqlalchemy import text
 from app.areas import service as areas_service
 from app.auth.tokens import create_access_token
 from app.children.projection import ID_CONTEXT
-from app.db import create_engine
+from app.db import create_engine, create_sessionmaker
 from app.kit import idnumber
 from app.main import create_app
 from app.manage import scratch_database
+from app.models import Area
 from bench import city
-from tests.conftest import NOW, make_settings
+from tests.conftest import make_settings
 
 TINY = city.Size(
     towns=2, villages=5, children=6, screening=300, months=2, seconds=1, import_rows=50,
@@ -44,18 +45,30 @@ def _csv(rows: list[dict[str, object]]) -> bytes:
 
 def test_the_city_of_16_districts_is_an_area_tree_the_areas_import_accepts() -> None:
     rows, districts = city.areas(16, city.FULL)
-    header, lines = areas_service._read_table(_csv(rows))
+    by_level: dict[str, list[dict[str, object]]] = {}
+    for r in rows:
+        by_level.setdefault(str(r["level"]), []).append(r)
+    # The city and its districts as stored (the bootstrap and the city admin create them) ...
+    (root,) = by_level["city"]
+    assert (root["code"], root["parent_code"], root["path"]) == (city.CITY_CODE, None, "110100/")
+    existing = {str(r["code"]): Area(**r) for r in [root, *by_level["district"]]}
+    for d in by_level["district"]:
+        assert d["parent_code"] == city.CITY_CODE
+        assert d["path"] == f"{city.CITY_CODE}/{d['code']}/"
+    # ... and every district's towns and villages through the areas import's own checks.
+    header, lines = areas_service._read_table(_csv(by_level["town"] + by_level["village"]))
     checked, numbers, errors = areas_service._check_rows(header, lines)
     assert errors == []
-    assert areas_service._check_against_tree(checked, numbers, {}) == []
-    written, inserted, _, _ = areas_service._with_paths(checked, {})
+    assert areas_service._check_against_tree(checked, numbers, existing) == []
+    written, inserted, _, _ = areas_service._with_paths(checked, existing)
     # the import derives the same materialised paths as the generator writes
-    assert {r["code"]: r["path"] for r in written} == {r["code"]: r["path"] for r in rows}
-    assert inserted == len(rows)
+    assert {r["code"]: r["path"] for r in written} == {
+        r["code"]: r["path"] for r in by_level["town"] + by_level["village"]
+    }
+    assert inserted == len(written)
     levels = Counter(r["level"] for r in rows)
     assert levels == {"city": 1, "district": 16, "town": 320, "village": 16 * 688}
     assert 10_900 < levels["village"] < 11_100  # the "11,000 villages"
-    assert all(str(r["path"]).startswith(f"{city.CITY_CODE}/") for r in rows)
     assert {d.code for d in districts} == {code for code, _ in city.DISTRICTS}
 
 
@@ -117,25 +130,29 @@ async def test_a_loaded_city_reads_back_through_the_app(database_url: str) -> No
                     )
                 ).scalar()
                 assert orphans == 0
+            # The service reads the generated rows as its own: a district admin lists the children
+            # of their district (and only those), decrypting one of them.
+            app = create_app(settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+            second = data.districts[1]
+            token = create_access_token(
+                settings,
+                now=datetime.now(UTC),
+                subject=data.staff[second.code],
+                kind="user",
+                extra={},
+            )[0]
+            h = {"Authorization": f"Bearer {token}"}
+            transport = httpx.ASGITransport(app=app)
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=transport, base_url="http://t") as c,
+            ):
+                listed = await c.get("/api/v1/children", params={"limit": 50}, headers=h)
+                assert listed.status_code == 200, listed.text
+                items = listed.json()["items"]
+                assert len(items) == TINY.children
+                assert {i["village_code"][:6] for i in items} == {second.code}
+                one = await c.get(f"/api/v1/children/{items[0]['id']}", headers=h)
+                assert one.status_code == 200, one.text
         finally:
             await engine.dispose()
-        # The service reads the generated rows as its own: a district admin lists the children
-        # of their district (and only those), decrypting one of them.
-        app = create_app(settings)
-        second = data.districts[1]
-        token = create_access_token(
-            settings, now=NOW, subject=data.staff[second.code], kind="user", extra={}
-        )[0]
-        h = {"Authorization": f"Bearer {token}"}
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://t") as c,
-        ):
-            listed = await c.get("/api/v1/children", params={"limit": 50}, headers=h)
-            assert listed.status_code == 200, listed.text
-            items = listed.json()["items"]
-            assert len(items) == TINY.children
-            assert {i["village_code"][:6] for i in items} == {second.code}
-            one = await c.get(f"/api/v1/children/{items[0]['id']}", headers=h)
-            assert one.status_code == 200, one.text
