@@ -562,7 +562,8 @@ class RunResult:
     routes: dict[str, dict[str, float]]
     errors: dict[str, dict[str, int]]
     cpu: dict[str, float]  # CPU seconds per wall second
-    cpu_ms_per_request: dict[str, float]
+    idle_cpu: dict[str, float]  # the same with no request in flight
+    cpu_ms_per_request: dict[str, float]  # (busy - idle) per answered request
     import_rows: int
     import_seconds: float | None
     import_status: str
@@ -603,6 +604,7 @@ async def drive(
     rate_scale: float,
     import_file: Path,
     min_each: int,
+    idle_seconds: float,
 ) -> RunResult:
     now = datetime.now(UTC)
 
@@ -677,6 +679,14 @@ async def drive(
                 code = rng.choice(data.districts).code
                 arrivals.append((rng.uniform(0, seconds), route, code))
         arrivals.sort()
+        # The deployment's idle cost (pollers, timers, the workers' claim loop): measured with no
+        # request in flight, subtracted from the CPU per request below.
+        idle0 = _cpu(dep)
+        t_idle = time.perf_counter()
+        await asyncio.sleep(idle_seconds)
+        idle1 = _cpu(dep)
+        idle_wall = time.perf_counter() - t_idle
+        idle = {k: (idle1[k] - idle0[k]) / idle_wall for k in idle0}
         load_before = os.getloadavg()[0]
         me0 = resource.getrusage(resource.RUSAGE_SELF)
         cpu0 = _cpu(dep)
@@ -712,7 +722,9 @@ async def drive(
     cpu = {k: (cpu1[k] - cpu0[k]) / wall for k in cpu0}
     cpu["load generator"] = (me1.ru_utime + me1.ru_stime - me0.ru_utime - me0.ru_stime) / wall
     done = sum(len(s.ms) for s in stats.values())
-    per_request = {k: v * wall / max(done, 1) * 1000 for k, v in cpu.items()}
+    per_request = {
+        k: max(0.0, v - idle.get(k, 0.0)) * wall / max(done, 1) * 1000 for k, v in cpu.items()
+    }
     return RunResult(
         districts=len(data.districts),
         size=asdict(size),
@@ -740,6 +752,7 @@ async def drive(
         },
         errors={route: s.errors for route, s in stats.items() if s.errors},
         cpu=cpu,
+        idle_cpu=idle,
         cpu_ms_per_request=per_request,
         import_rows=size.import_rows,
         import_seconds=import_seconds,
@@ -903,6 +916,7 @@ async def one_city(
             result = await drive(
                 dep, data, settings, size, seconds=seconds, rate_scale=rate_scale,
                 import_file=import_file, min_each=5 if size is SMALL else 20,
+                idle_seconds=3 if size is SMALL else 15,
             )  # fmt: skip
             dep.stop()
             dep = None
@@ -957,8 +971,10 @@ def print_run(r: RunResult) -> None:
     print(f"  screening import: {imp}, {r.import_status}")
     cores = ", ".join(f"{k} {v:.2f}" for k, v in r.cpu.items())
     per = ", ".join(f"{k} {v:.1f}" for k, v in r.cpu_ms_per_request.items())
+    idle = ", ".join(f"{k} {v:.3f}" for k, v in r.idle_cpu.items())
     print(f"  CPU (cores busy): {cores}")
-    print(f"  CPU per answered request (ms, the import's work included): {per}")
+    print(f"  CPU idle (cores, before the load): {idle}")
+    print(f"  CPU per answered request, over idle (ms, the import's work included): {per}")
     print(
         f"  database {r.db_mb_before:.0f} MB after the load, {r.db_mb_after:.0f} MB after the run"
     )
@@ -988,8 +1004,14 @@ def print_growth(results: list[RunResult]) -> None:
     row("API CPU (cores, 3 processes)", [f"{r.cpu['API (3)']:.2f}" for r in results])
     row("workers CPU (cores, 2 processes)", [f"{r.cpu['workers (2)']:.2f}" for r in results])
     row("load generator CPU (cores)", [f"{r.cpu['load generator']:.2f}" for r in results])
+    row("idle CPU, API+workers+PG (cores)", [
+        f"{r.idle_cpu['API (3)'] + r.idle_cpu['workers (2)'] + r.idle_cpu['PostgreSQL']:.2f}"
+        for r in results
+    ])  # fmt: skip
     row("API CPU per request (ms)", [f"{r.cpu_ms_per_request['API (3)']:.1f}" for r in results])
     row("PG CPU per request (ms)", [f"{r.cpu_ms_per_request['PostgreSQL']:.1f}" for r in results])
+    row("workers CPU per request (ms)",
+        [f"{r.cpu_ms_per_request['workers (2)']:.1f}" for r in results])  # fmt: skip
     row("database size (MB)", [f"{r.db_mb_after:.0f}" for r in results])
     errors = [sum(sum(e.values()) for e in r.errors.values()) for r in results]
     row("failed requests", [str(e) for e in errors])
