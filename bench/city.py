@@ -563,6 +563,7 @@ class RunResult:
     errors: dict[str, dict[str, int]]
     cpu: dict[str, float]  # CPU seconds per wall second
     idle_cpu: dict[str, float]  # the same with no request in flight
+    run_queue_wait: dict[str, float]  # seconds per second runnable but waiting for a core
     cpu_ms_per_request: dict[str, float]  # (busy - idle) per answered request
     import_rows: int
     import_seconds: float | None
@@ -689,7 +690,7 @@ async def drive(
         idle = {k: (idle1[k] - idle0[k]) / idle_wall for k in idle0}
         load_before = os.getloadavg()[0]
         me0 = resource.getrusage(resource.RUSAGE_SELF)
-        cpu0 = _cpu(dep)
+        cpu0, wait0 = _cpu(dep), _waits(dep)
         t0 = time.perf_counter()
         imp = asyncio.create_task(
             _import(dep.bases[0], staff_h[first.code], import_file, size.seconds * 20)
@@ -713,13 +714,14 @@ async def drive(
 
         await asyncio.gather(*(one(at, route, code) for at, route, code in arrivals))
         wall = time.perf_counter() - t0
-        cpu1 = _cpu(dep)
+        cpu1, wait1 = _cpu(dep), _waits(dep)
         me1 = resource.getrusage(resource.RUSAGE_SELF)
         import_seconds, import_status = await imp
     finally:
         for c in clients:
             await c.aclose()
     cpu = {k: (cpu1[k] - cpu0[k]) / wall for k in cpu0}
+    waiting = {k: (wait1[k] - wait0[k]) / wall for k in wait0}
     cpu["load generator"] = (me1.ru_utime + me1.ru_stime - me0.ru_utime - me0.ru_stime) / wall
     done = sum(len(s.ms) for s in stats.values())
     per_request = {
@@ -753,6 +755,7 @@ async def drive(
         errors={route: s.errors for route, s in stats.items() if s.errors},
         cpu=cpu,
         idle_cpu=idle,
+        run_queue_wait=waiting,
         cpu_ms_per_request=per_request,
         import_rows=size.import_rows,
         import_seconds=import_seconds,
@@ -839,6 +842,24 @@ def tree_cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def run_queue_wait_seconds(pids: list[int]) -> float:
+    """Seconds the processes' threads have spent runnable but waiting for a core
+    (/proc/<pid>/task/<tid>/schedstat, second field, ns): on a shared machine, what the
+    service's latency is made of besides its own work."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                total += int((task / "schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / 1e9
+
+
 def _cpu(dep: Deployment) -> dict[str, float]:
     try:
         postmaster = int((PG_DIR / "postmaster.pid").read_text().split()[0])
@@ -849,6 +870,13 @@ def _cpu(dep: Deployment) -> dict[str, float]:
         "workers (2)": tree_cpu_seconds([p.pid for p in dep.workers]),
         "PostgreSQL": tree_cpu_seconds([postmaster]) if postmaster else 0.0,
         "PgBouncer": tree_cpu_seconds([dep.bouncer_pid]),
+    }
+
+
+def _waits(dep: Deployment) -> dict[str, float]:
+    return {
+        "API (3)": run_queue_wait_seconds([p.pid for p in dep.api]),
+        "workers (2)": run_queue_wait_seconds([p.pid for p in dep.workers]),
     }
 
 
@@ -870,6 +898,21 @@ async def drop_database(server: str, settings: Settings, url: str) -> None:
     async with admin.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+async def drop_stale_databases(server: str, settings: Settings) -> None:
+    """Databases of an interrupted run (Ctrl-C during a load) hold hundreds of MB: drop them."""
+    admin = create_engine(server, settings)
+    async with admin.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        names = (
+            await conn.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE 'bench_city_%'")
+            )
+        ).scalars()
+        for name in list(names):
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await admin.dispose()
 
 
@@ -974,6 +1017,8 @@ def print_run(r: RunResult) -> None:
     idle = ", ".join(f"{k} {v:.3f}" for k, v in r.idle_cpu.items())
     print(f"  CPU (cores busy): {cores}")
     print(f"  CPU idle (cores, before the load): {idle}")
+    waits = ", ".join(f"{k} {v:.2f}" for k, v in r.run_queue_wait.items())
+    print(f"  runnable but waiting for a core (s per s, all threads): {waits}")
     print(f"  CPU per answered request, over idle (ms, the import's work included): {per}")
     print(
         f"  database {r.db_mb_before:.0f} MB after the load, {r.db_mb_after:.0f} MB after the run"
@@ -1003,6 +1048,7 @@ def print_growth(results: list[RunResult]) -> None:
     row("PostgreSQL CPU (cores)", [f"{r.cpu['PostgreSQL']:.2f}" for r in results])
     row("API CPU (cores, 3 processes)", [f"{r.cpu['API (3)']:.2f}" for r in results])
     row("workers CPU (cores, 2 processes)", [f"{r.cpu['workers (2)']:.2f}" for r in results])
+    row("API waiting for a core (s/s)", [f"{r.run_queue_wait['API (3)']:.2f}" for r in results])
     row("load generator CPU (cores)", [f"{r.cpu['load generator']:.2f}" for r in results])
     row("idle CPU, API+workers+PG (cores)", [
         f"{r.idle_cpu['API (3)'] + r.idle_cpu['workers (2)'] + r.idle_cpu['PostgreSQL']:.2f}"
@@ -1030,6 +1076,7 @@ async def main(args: argparse.Namespace) -> int:
     args.rate_scale = args.rate_scale or (4.0 if args.small else 1.0)
     settings = Settings(demo_data=False)
     server = embedded.start(ROOT / ".data", name=PG_NAME)
+    await drop_stale_databases(server, settings)
     print(
         f"bench.city ({'small' if args.small else 'full'}): districts {counts}, per district "
         f"{size.villages} villages, {size.children} children, {size.screening} screening "
