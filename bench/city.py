@@ -565,6 +565,7 @@ class RunResult:
     idle_cpu: dict[str, float]  # the same with no request in flight
     run_queue_wait: dict[str, float]  # seconds per second runnable but waiting for a core
     cpu_ms_per_request: dict[str, float]  # (busy - idle) per answered request
+    route_cpu_ms: dict[str, dict[str, float]]  # route → process group → CPU ms per request
     import_rows: int
     import_seconds: float | None
     import_status: str
@@ -606,6 +607,7 @@ async def drive(
     import_file: Path,
     min_each: int,
     idle_seconds: float,
+    per_route: int,
 ) -> RunResult:
     now = datetime.now(UTC)
 
@@ -717,6 +719,20 @@ async def drive(
         cpu1, wait1 = _cpu(dep), _waits(dep)
         me1 = resource.getrusage(resource.RUSAGE_SELF)
         import_seconds, import_status = await imp
+        # Each route's own cost: `per_route` requests of it alone, one at a time, the districts
+        # in turn; the deployment's CPU over the pass, less its idle CPU, per answered request.
+        route_cpu: dict[str, dict[str, float]] = {}
+        for route in MIX:
+            c0, p0 = _cpu(dep), time.perf_counter()
+            answered = 0
+            for i in range(per_route):
+                code = data.districts[i % len(data.districts)].code
+                r = await _call(route, code, client(), staff_h, visiting, phones, rng, now)
+                answered += r is not None and r.status_code in (200, 201)
+            c1, spent = _cpu(dep), time.perf_counter() - p0
+            route_cpu[route] = {
+                k: max(0.0, c1[k] - c0[k] - idle[k] * spent) / max(answered, 1) * 1000 for k in c0
+            }
     finally:
         for c in clients:
             await c.aclose()
@@ -757,6 +773,7 @@ async def drive(
         idle_cpu=idle,
         run_queue_wait=waiting,
         cpu_ms_per_request=per_request,
+        route_cpu_ms=route_cpu,
         import_rows=size.import_rows,
         import_seconds=import_seconds,
         import_status=import_status,
@@ -959,7 +976,7 @@ async def one_city(
             result = await drive(
                 dep, data, settings, size, seconds=seconds, rate_scale=rate_scale,
                 import_file=import_file, min_each=5 if size is SMALL else 20,
-                idle_seconds=3 if size is SMALL else 15,
+                idle_seconds=3 if size is SMALL else 15, per_route=5 if size is SMALL else 30,
             )  # fmt: skip
             dep.stop()
             dep = None
@@ -1021,6 +1038,14 @@ def print_run(r: RunResult) -> None:
     print(f"  runnable but waiting for a core (s per s, all threads): {waits}")
     print(f"  CPU per answered request, over idle (ms, the import's work included): {per}")
     print(
+        "  CPU per request of each route alone, over idle (ms): API, PostgreSQL, workers, PgBouncer"
+    )
+    for route, c in r.route_cpu_ms.items():
+        print(
+            f"    {route:<34} {c['API (3)']:6.1f} {c['PostgreSQL']:6.1f} {c['workers (2)']:6.1f} "
+            f"{c['PgBouncer']:6.1f}"
+        )
+    print(
         f"  database {r.db_mb_before:.0f} MB after the load, {r.db_mb_after:.0f} MB after the run"
     )
 
@@ -1030,10 +1055,10 @@ def print_growth(results: list[RunResult]) -> None:
         return
     head = "".join(f"{str(r.districts) + ' district' + ('s' if r.districts > 1 else ''):>14}"
                    for r in results)  # fmt: skip
-    print(f"\nbench.city: what grows how\n  {'':<40}{head}")
+    print(f"\nbench.city: what grows how\n  {'':<54}{head}")
 
     def row(label: str, values: list[str]) -> None:
-        print(f"  {label:<40}" + "".join(f"{v:>14}" for v in values))
+        print(f"  {label:<54}" + "".join(f"{v:>14}" for v in values))
 
     row("villages / children", [f"{r.rows['villages']}/{r.rows['children']}" for r in results])
     row("visits / screening records",
@@ -1058,6 +1083,11 @@ def print_growth(results: list[RunResult]) -> None:
     row("PG CPU per request (ms)", [f"{r.cpu_ms_per_request['PostgreSQL']:.1f}" for r in results])
     row("workers CPU per request (ms)",
         [f"{r.cpu_ms_per_request['workers (2)']:.1f}" for r in results])  # fmt: skip
+    for route in MIX:
+        row(f"CPU/req {route} (ms, API+PG)", [
+            f"{r.route_cpu_ms[route]['API (3)'] + r.route_cpu_ms[route]['PostgreSQL']:.1f}"
+            for r in results
+        ])  # fmt: skip
     row("database size (MB)", [f"{r.db_mb_after:.0f}" for r in results])
     errors = [sum(sum(e.values()) for e in r.errors.values()) for r in results]
     row("failed requests", [str(e) for e in errors])
