@@ -336,6 +336,9 @@ async def closed_loop(server: str, settings: Settings, seconds: int) -> bool:
                 **kw,
             )
         )
+        # The cursor of the empty sync is taken after the visits (each of which is a change of
+        # the child it visits): taken before them, the "empty" sync would send that child.
+        cursor = await _empty_cursor(sbase, director_h)
         rows.append(
             run_wrk(
                 "GET /api/v1/sync (empty)",
@@ -387,6 +390,21 @@ async def closed_loop(server: str, settings: Settings, seconds: int) -> bool:
         f"child reads in the audit log: {audit}, at least the {read.requests} wrk counted + 3 probes)"
     )
     return ok
+
+
+async def _empty_cursor(base: str, headers: dict[str, str]) -> str:
+    """A cursor whose next sync is empty (nothing changed since): the one a sync with nothing new
+    returns, checked."""
+    async with LightClient(base, connections=1) as c:
+        r = await c.get("/api/v1/sync", headers=headers)
+        assert r.status_code == 200, r.text[:300]
+        cursor = str(r.json()["next_cursor"])
+        r = await c.get("/api/v1/sync", params={"cursor": cursor}, headers=headers)
+        assert r.status_code == 200, r.text[:300]
+        body = r.json()
+        assert not body["children"], "the sync is not empty"
+        assert not body["tombstones"], "the sync is not empty"
+        return cursor
 
 
 async def _count(url: str, settings: Settings, sql: str) -> int:
