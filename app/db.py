@@ -115,11 +115,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
                 await batcher_of(state).write(
                     pending, request_id=request_id, client_addr=client_addr
                 )
-            else:
+            elif session.info.get("audit") or session.in_transaction():
                 await flush_audit(
                     session, now=state.clock.now(), request_id=request_id, client_addr=client_addr
                 )
                 await session.commit()
+            # Else the request never used its session (a cached principal, /auth/me): nothing
+            # to write or commit, and a commit would only begin an empty transaction to end it.
         except BaseException:
             await session.rollback()
             raise

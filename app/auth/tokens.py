@@ -59,6 +59,11 @@ def _verified(key: str, token: str) -> tuple[tuple[str, Any], ...]:
     return tuple(claims.items())
 
 
+verified_claims = _verified
+"""(signing key, token) → the claims of a token whose signature and issuer check out (raises
+jwt.PyJWTError otherwise), remembered; expiry not checked (the rate limits' subject)."""
+
+
 def new_refresh_token() -> tuple[str, str]:
     """(token for the client, its SHA-256 for the database)."""
     token = secrets.token_urlsafe(32)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, cast, func, literal, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -16,6 +16,7 @@ from app.auth.principal import Principal
 from app.children.access import readable
 from app.children.schooling import FULL_TIME_STAGES, SUPPORTED_CATEGORIES
 from app.kit.rows import one_where
+from app.kit.sql import PerKey
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal, SubsidyStandard
 from app.models.children import ON_LEDGER
 from app.subsidies.parameters import ParameterNotInForce, ParameterSet
@@ -23,20 +24,36 @@ from app.subsidies.parameters import ParameterNotInForce, ParameterSet
 ILLNESS_LIST = "serious_illness_list"
 
 
-def visible(principal: Principal) -> ColumnElement[bool]:
-    """Staff: their jurisdiction. Agencies (already checked for children:read): the children
-    their own open referrals concern (`app.auth.mandate`), never the ledger."""
+def _visible(principal: Principal) -> ColumnElement[bool]:
     if principal.kind == "agency":
         return mandate.children(principal)
     return readable(principal)
 
 
+visible = PerKey(_visible)
+"""Staff: their jurisdiction. Agencies (already checked for children:read): the children
+their own open referrals concern (`app.auth.mandate`), never the ledger. (Built once per
+principal: the clause is immutable, and reused by every statement that names it.)"""
+
+
+def _by_id(principal: Principal) -> Select[tuple[Child]]:
+    return select(Child).where(Child.id == bindparam("child_id"), visible(principal))
+
+
+def _by_id_for_update(principal: Principal) -> Select[tuple[Child]]:
+    return _by_id(principal).with_for_update()
+
+
+_BY_ID = PerKey(_by_id)
+_BY_ID_FOR_UPDATE = PerKey(_by_id_for_update)
+
+
 async def get_visible(
     session: AsyncSession, principal: Principal, child_id: uuid.UUID, *, for_update: bool = False
 ) -> Child | None:
-    return await one_where(
-        session, Child, Child.id == child_id, visible(principal), lock=for_update
-    )
+    # One statement per caller, its cache key memoised: the read's SQL is not built again.
+    stmt = _BY_ID_FOR_UPDATE(principal) if for_update else _BY_ID(principal)
+    return (await session.execute(stmt, {"child_id": child_id})).scalar_one_or_none()
 
 
 async def is_visible(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> bool:

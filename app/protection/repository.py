@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, select, true
+from sqlalchemy import Select, and_, bindparam, false, func, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -263,15 +263,19 @@ async def due_follow_ups_of_village(
     session: AsyncSession, village_code: str
 ) -> list[tuple[ProtectionFollowUpVisit, str | None, str | None]]:
     """The follow-up visits still to make in one village (for the phone's sync)."""
-    stmt = (
-        select(ProtectionFollowUpVisit, Intake.child_name, Intake.family_address)
-        .join(Intake, Intake.id == ProtectionFollowUpVisit.intake_id)
-        .where(
-            and_(
-                ProtectionFollowUpVisit.village_code == village_code,
-                ProtectionFollowUpVisit.visited_on.is_(None),
-            )
+    rows = (await session.execute(_DUE_OF_VILLAGE, {"village_code": village_code})).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+# Built once (every sync of a village director runs it): its cache key is memoised.
+_DUE_OF_VILLAGE = (
+    select(ProtectionFollowUpVisit, Intake.child_name, Intake.family_address)
+    .join(Intake, Intake.id == ProtectionFollowUpVisit.intake_id)
+    .where(
+        and_(
+            ProtectionFollowUpVisit.village_code == bindparam("village_code"),
+            ProtectionFollowUpVisit.visited_on.is_(None),
         )
-        .order_by(ProtectionFollowUpVisit.due_on, ProtectionFollowUpVisit.id)
     )
-    return [(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
+    .order_by(ProtectionFollowUpVisit.due_on, ProtectionFollowUpVisit.id)
+)

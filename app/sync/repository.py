@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, or_, select, text
+from sqlalchemy import Select, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.jurisdiction import area_clause
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.access import readable
+from app.kit.sql import PerKey
 from app.models import Child, FollowUp, SyncChange, SyncState, Visit
 from app.models.children import ON_LEDGER
 
@@ -53,19 +54,26 @@ async def changed_children(
     `since_xid`), read in one statement, hence one snapshot: every transaction below the
     horizon has ended in that snapshot, so the scan sees all of its changes (one round trip for
     an idle phone's sync). Below the pruning horizon, changes may have been pruned."""
+    row = (await session.execute(_CHANGED(principal), {"since_xid": since_xid})).one()
+    return int(row[0] or 0), int(row[1] or 0), list(row[2] or [])
+
+
+def _changed(principal: Principal) -> Select[Any]:
     changed = (
         select(SyncChange.child_id)
         .where(
-            SyncChange.xid >= since_xid,
+            SyncChange.xid >= bindparam("since_xid"),
             or_(_scope(principal, SyncChange.area_old), _scope(principal, SyncChange.area_new)),
         )
         .distinct()
     )
-    stmt = select(
+    return select(
         literal_column(f"({_HORIZON_SQL})"), _PRUNED_BELOW, func.array(changed.scalar_subquery())
     )
-    row = (await session.execute(stmt)).one()
-    return int(row[0] or 0), int(row[1] or 0), list(row[2] or [])
+
+
+# Built once per caller (an idle phone's sync is this one statement): app.kit.sql.PerKey.
+_CHANGED = PerKey(_changed)
 
 
 # Forget the changes older than a cutoff, and raise the pruning horizon above every one of them

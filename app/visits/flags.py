@@ -12,6 +12,7 @@ due that month who recorded no visit in it.
 
 from __future__ import annotations
 
+import bisect
 import math
 import uuid
 from collections import defaultdict
@@ -77,11 +78,21 @@ def densest_hour(at: datetime, times: Sequence[datetime]) -> int:
     """The most of `times` in any one-hour window that contains `at`.
 
     Every such window can be moved to start at its first visit, which lies in (at-1h, at].
+    On the sorted times each window's count is two bisections: O(n log n) for n visits, where
+    counting every window's visits one by one was O(n²) — and a burst, the very thing this
+    looks for, is when n is large (a thousand visits in an hour took 20 ms of CPU per visit).
     """
+    ordered = sorted(times)
+    first = bisect.bisect_right(ordered, at - HOUR)
+    last = bisect.bisect_right(ordered, at)
     best = 0
-    for start in times:
-        if at - HOUR < start <= at:
-            best = max(best, sum(1 for t in times if start <= t < start + HOUR))
+    previous = None
+    for start in ordered[first:last]:
+        if start == previous:
+            continue
+        previous = start
+        count = bisect.bisect_left(ordered, start + HOUR) - bisect.bisect_left(ordered, start)
+        best = max(best, count)
     return best
 
 
