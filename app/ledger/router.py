@@ -44,7 +44,7 @@ async def sign_ledger_review(
     return ReviewOut.model_validate(review)
 
 
-def _first_day(month: str) -> date:
+async def _first_day(month: str) -> date:
     return parse_month(month, first_year=LEDGER_FIRST_YEAR)
 
 
