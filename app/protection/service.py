@@ -163,7 +163,14 @@ def _new_intake(body: IntakeCreate, ctx: RequestContext) -> ProtectionIntake:
         do_not_disclose_to=list(dict.fromkeys(body.do_not_disclose_to)),
         enrolment_flags=[],
         created_by=principal.name,
+        district_code=intake_district(ctx),
     )
+
+
+def intake_district(ctx: RequestContext) -> str:
+    """The district whose centre takes the child: the caller's (a city's police client above
+    the districts announces to the deployment's default district, DISTRICT_CODE)."""
+    return ctx.actor.district_code or ctx.settings.district_code
 
 
 async def _store_intake(
