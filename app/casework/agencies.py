@@ -42,6 +42,7 @@ async def create_agency(
         **body.model_dump(exclude={"hourly_rate"}),
         hourly_rate_fen=to_fen(body.hourly_rate),
         created_by=ctx.actor.name,
+        district_code=ctx.actor.district_code or ctx.settings.district_code,
         version=1,
     )
     if not await repo.insert_agency(session, agency):

@@ -18,13 +18,15 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth.jurisdiction import district_clause
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
+from app.children.access import readable as child_readable
 from app.kit.listing import where_given
 from app.models import (
     Case,
@@ -52,7 +54,7 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.kind != "user":
         return false()
     if principal.role in DISTRICT_ROLES:
-        return true()
+        return district_clause(principal, Case.district_code)  # not another district's
     if principal.role == Role.CASE_WORKER:
         mine: ColumnElement[bool] = Case.agency_id == _own_agency(principal)
         return mine
@@ -64,7 +66,7 @@ def agency_visible(principal: Principal) -> ColumnElement[bool]:
     if principal.kind != "user":
         return false()
     if principal.role in DISTRICT_ROLES:
-        return true()
+        return district_clause(principal, CaseworkAgency.district_code)
     if principal.role == Role.CASE_WORKER:
         mine: ColumnElement[bool] = CaseworkAgency.id == _own_agency(principal)
         return mine
@@ -113,6 +115,14 @@ async def agency_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.
 
 async def child(session: AsyncSession, child_id: uuid.UUID) -> Child | None:
     return await session.get(Child, child_id)
+
+
+async def readable_child(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID
+) -> Child | None:
+    """A ledger child the caller reaches (another district's is unknown to them)."""
+    stmt = select(Child).where(Child.id == child_id, child_readable(principal))
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def children_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

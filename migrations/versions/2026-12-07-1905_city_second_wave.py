@@ -5,6 +5,8 @@ area column gain the district that owns each row (String(12), NOT NULL, FK areas
 
 - `protection_intakes`: the centre's register of one district (its protection staff, its
   offices, its follow-ups).
+- `casework_agencies`: the social-work agencies a district contracts (精准帮扶).
+- `cases`: a district's cases (opened by its offices; the child may live nowhere: the institute).
 
 Existing rows belong to the one district the deployment served so far: the root district of the
 areas table (`SELECT code FROM areas WHERE level='district' ORDER BY code LIMIT 1`).
@@ -26,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 ROOT_DISTRICT = "(SELECT code FROM areas WHERE level = 'district' ORDER BY code LIMIT 1)"
 
-TABLES = ("protection_intakes",)
+TABLES = ("protection_intakes", "casework_agencies", "cases")
 
 
 def upgrade() -> None:
