@@ -59,7 +59,7 @@ async def list_agencies(
     session: AsyncSession, ctx: RequestContext, *, limit: int, cursor: str | None
 ) -> Page[AgencyOut]:
     keys = [CaseworkAgency.created_at, CaseworkAgency.id]
-    return await page_of(session, repo.agencies_stmt(), keys, limit, cursor, agency_out)
+    return await page_of(session, repo.agencies_stmt(ctx.actor), keys, limit, cursor, agency_out)
 
 
 async def get_agency(

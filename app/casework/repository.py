@@ -92,8 +92,9 @@ async def insert_agency(session: AsyncSession, agency: CaseworkAgency) -> bool:
     return True
 
 
-def agencies_stmt() -> Select[Any]:
-    return select(CaseworkAgency)
+def agencies_stmt(principal: Principal) -> Select[Any]:
+    """The agencies the caller sees (the district's offices: their own district's)."""
+    return select(CaseworkAgency).where(agency_visible(principal))
 
 
 async def get_agency(
