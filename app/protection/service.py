@@ -102,7 +102,10 @@ async def _open_conflict(
 ) -> None:
     existing = await repo.open_for_hash(session, id_hash, exclude=exclude)
     if existing is not None:
-        staff = ctx.actor.kind == "user"
+        # the open intake's id only to staff who may read it (not another district's centre)
+        staff = (
+            ctx.actor.kind == "user" and await repo.get(session, ctx.actor, existing) is not None
+        )
         raise OpenIntakeExists(
             "该儿童已有未结案的受理记录，请在原记录上继续",
             "This child already has an open intake; continue on it",

@@ -16,7 +16,7 @@ from app.config import Settings
 from app.kit.clock import FixedClock
 from app.main import create_app
 from tests.conftest import VILLAGE1, AuthHeaders
-from tests.protection.factories import API, create, post
+from tests.protection.factories import API, create, id_number, intake, post
 
 B_STAFF = ("protect_b", "admin_b")
 
@@ -136,3 +136,20 @@ async def test_the_city_reads_intakes_only_when_city_record_roles_names_it(
     assert "继父" not in r.text
     # a role the setting does not name still reads none
     assert await _ids(city_records_client, auth, "city_admin", "intakes") == []
+
+
+async def test_another_districts_open_intake_is_not_named(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    """A child has one open intake in the whole city: the other district's centre is told so
+    (409), without the id of a record it may not read."""
+    number = id_number()
+    mine = await create(client, auth, user="protect", child={"id_number": number})
+    body = intake(child={"id_number": number})
+    r = await client.post(f"{API}/intakes", json=body, headers=auth("protect"))
+    assert r.status_code == 409
+    assert r.json()["existing_id"] == mine["id"]
+    r = await client.post(f"{API}/intakes", json=body, headers=auth("protect_b"))
+    assert r.status_code == 409
+    assert "existing_id" not in r.json()
+    assert mine["id"] not in r.text
