@@ -43,6 +43,7 @@ def _routers() -> list[Any]:
     from app.casework.router import router as casework
     from app.charity.router import router as charity
     from app.children.router import router as children
+    from app.dashboard.city_router import router as city_dashboard
     from app.dashboard.router import router as dashboard
     from app.discovery.router import router as discovery
     from app.documents.router import router as documents
@@ -115,6 +116,7 @@ def _routers() -> list[Any]:
         # Documents and photos (issue 33).
         documents,
         dashboard,
+        city_dashboard,
     ]
 
 

@@ -223,6 +223,7 @@ async def seed_base(
                     "contract_to": datetime(2026, 12, 31).date(),
                     "hours_bought": 1000,
                     "hourly_rate_fen": 12000,
+                    "district_code": DISTRICT,
                     "version": 1,
                 }
             ],

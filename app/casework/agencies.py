@@ -42,6 +42,7 @@ async def create_agency(
         **body.model_dump(exclude={"hourly_rate"}),
         hourly_rate_fen=to_fen(body.hourly_rate),
         created_by=ctx.actor.name,
+        district_code=ctx.actor.district_code or ctx.settings.district_code,
         version=1,
     )
     if not await repo.insert_agency(session, agency):
@@ -58,7 +59,7 @@ async def list_agencies(
     session: AsyncSession, ctx: RequestContext, *, limit: int, cursor: str | None
 ) -> Page[AgencyOut]:
     keys = [CaseworkAgency.created_at, CaseworkAgency.id]
-    return await page_of(session, repo.agencies_stmt(), keys, limit, cursor, agency_out)
+    return await page_of(session, repo.agencies_stmt(ctx.actor), keys, limit, cursor, agency_out)
 
 
 async def get_agency(

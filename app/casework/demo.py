@@ -84,6 +84,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             hours_bought=hours,
             hourly_rate_fen=rate,
             created_by="admin",
+            district_code=settings.district_code,
             version=1,
         )
         for name, hours, rate in (
@@ -164,6 +165,7 @@ async def _cases(
             assistance=assistance,
             override_reason=None if assistance else "演示：经区民政局研究同意",
             area_code=child.village_code,
+            district_code=agency.district_code,
             opened_on=opened,
             opened_by="admin",
             version=1,

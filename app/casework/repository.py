@@ -18,13 +18,15 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth.jurisdiction import district_clause
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES, Role
+from app.children.access import readable as child_readable
 from app.kit.listing import where_given
 from app.kit.rows import one_where
 from app.models import (
@@ -48,13 +50,15 @@ def _own_agency(principal: Principal) -> Any:
     )
 
 
-def _district_or_own_agency(principal: Principal, agency_id: Any) -> ColumnElement[bool]:
-    """Every row for the district's staff; for a case worker, the rows whose `agency_id` is
-    their own agency's; nothing for anyone else."""
+def _district_or_own_agency(
+    principal: Principal, agency_id: Any, district_code: Any
+) -> ColumnElement[bool]:
+    """The district's rows for the district's staff (never another district's); for a case
+    worker, the rows whose `agency_id` is their own agency's; nothing for anyone else."""
     if principal.kind != "user":
         return false()
     if principal.role in DISTRICT_ROLES:
-        return true()
+        return district_clause(principal, district_code)
     if principal.role == Role.CASE_WORKER:
         mine: ColumnElement[bool] = agency_id == _own_agency(principal)
         return mine
@@ -63,12 +67,12 @@ def _district_or_own_agency(principal: Principal, agency_id: Any) -> ColumnEleme
 
 def visible(principal: Principal) -> ColumnElement[bool]:
     """Which cases exist for this caller (rows outside are a 404)."""
-    return _district_or_own_agency(principal, Case.agency_id)
+    return _district_or_own_agency(principal, Case.agency_id, Case.district_code)
 
 
 def agency_visible(principal: Principal) -> ColumnElement[bool]:
     """Which agencies exist for this caller: all for the district, a case worker's own."""
-    return _district_or_own_agency(principal, CaseworkAgency.id)
+    return _district_or_own_agency(principal, CaseworkAgency.id, CaseworkAgency.district_code)
 
 
 async def worker_agency(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
@@ -90,8 +94,9 @@ async def insert_agency(session: AsyncSession, agency: CaseworkAgency) -> bool:
     return True
 
 
-def agencies_stmt() -> Select[Any]:
-    return select(CaseworkAgency)
+def agencies_stmt(principal: Principal) -> Select[Any]:
+    """The agencies the caller sees (the district's offices: their own district's)."""
+    return select(CaseworkAgency).where(agency_visible(principal))
 
 
 async def get_agency(
@@ -114,6 +119,14 @@ async def agency_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.
 
 async def child(session: AsyncSession, child_id: uuid.UUID) -> Child | None:
     return await session.get(Child, child_id)
+
+
+async def readable_child(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID
+) -> Child | None:
+    """A ledger child the caller reaches (another district's is unknown to them)."""
+    stmt = select(Child).where(Child.id == child_id, child_readable(principal))
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def children_names(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

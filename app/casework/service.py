@@ -125,7 +125,7 @@ async def _judge_opening(
     """The child and the social assistance it receives, or 422 with every error: a ledger child,
     an agency whose contract runs today, social assistance or else an override reason."""
     errors: list[tuple[str, str, str]] = []
-    child = await repo.child(session, body.child_id)
+    child = await repo.readable_child(session, ctx.actor, body.child_id)
     if child is None:
         errors.append(ChildNotFound.field_error("child_id"))
     agency = await repo.get_agency(session, ctx.actor, body.agency_id)
@@ -181,6 +181,7 @@ async def create_case(session: AsyncSession, ctx: RequestContext, body: CaseCrea
         assistance=assistance,
         override_reason=body.override_reason,
         area_code=child.village_code,
+        district_code=ctx.actor.district_code or ctx.settings.district_code,
         opened_on=ctx.today,
         opened_by=ctx.actor.name,
         version=1,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import false, select, true
+from sqlalchemy import false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -17,20 +17,22 @@ from app.charity.auth import is_association
 from app.children.access import readable as child_readable
 from app.kit.listing import where_given
 from app.kit.rows import one_where
-from app.models import CharityApplication, CharityDisbursement, Child
+from app.models import Area, CharityApplication, CharityDisbursement, Child
 
 A = CharityApplication
 
 
 def readable(principal: Principal) -> ColumnElement[bool]:
-    """District roles: every application; a town supervisor: their town's; the charity
+    """District roles: every application of their district; a town supervisor: their town's; the charity
     association: those forwarded to it (and what became of them); nobody else: none."""
     if is_association(principal):
         return A.forwarded_at.is_not(None)
     if principal.kind != "user":
         return false()
-    if principal.role in DISTRICT_ROLES:
-        return true()
+    if principal.role in DISTRICT_ROLES and principal.area_path:
+        # the district's own applications (a city's other districts' are a 404)
+        within = select(Area.code).where(Area.path.startswith(principal.area_path))
+        return A.applicant_area_code.in_(within)
     if principal.role == Role.TOWN_SUPERVISOR and principal.area_code:
         return A.applicant_area_code == principal.area_code
     return false()

@@ -59,6 +59,10 @@ class CaseworkAgency(Timestamps, Versioned, Base):
     hours_bought: Mapped[int] = mapped_column(Integer, nullable=False)
     hourly_rate_fen: Mapped[int] = mapped_column(Integer, nullable=False)
     created_by: Mapped[str | None] = mapped_column(String(100))
+    # The district that contracts the agency: its offices (and no other district's) see it.
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
@@ -84,6 +88,10 @@ class Case(Timestamps, Versioned, Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     # The child's village when the case opened (null: the institute): the dashboard's town.
     area_code: Mapped[str | None] = mapped_column(String(12))
+    # The district whose offices opened the case (and alone read it).
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
     opened_on: Mapped[date] = mapped_column(Date, nullable=False)
     opened_by: Mapped[str] = mapped_column(String(100), nullable=False)
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -129,6 +129,11 @@ class ProtectionIntake(Timestamps, Versioned, Base):
     )
     child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
     created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    # The district whose centre holds the child (a city has one centre per district): its
+    # staff and offices read the intake, no other district's.
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (

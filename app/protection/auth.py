@@ -5,8 +5,10 @@
 | institution_staff, protection_staff (the centre) | read, write | write | read | read |
 | district_admin | read (incl. confidential fields) | — | read | read |
 | district_leader, auditor | read (confidential fields withheld) | — | read | read |
+| (every role above: its own district's intakes only) | | | | |
 | police client with `protection:write` | announce; read its own (id, status, kind, admitted_at) | — | — | — |
 | village_director | — | — | — | its village's (and records them) |
+| city_admin, city_viewer | none (every district's with CITY_RECORD_ROLES; confidential fields withheld) | — | — | — |
 | anyone else | 403 | 403 | 403 | 403 |
 """
 
@@ -18,7 +20,7 @@ from typing import Annotated, Any, Final
 from fastapi import Depends
 
 from app.auth.principal import CurrentPrincipal, Principal, in_role, require_roles
-from app.auth.roles import DISTRICT, Role
+from app.auth.roles import CITY, DISTRICT, Role
 from app.errors import Forbidden
 
 CENTRE: Final = (Role.INSTITUTION_STAFF, Role.PROTECTION_STAFF)
@@ -47,8 +49,9 @@ def _intake_caller(*roles: str) -> Callable[..., Coroutine[Any, Any, Principal]]
 IntakeAnnouncer = Annotated[Principal, Depends(_intake_caller(*CENTRE))]
 """Who creates an intake: the centre's staff, and the police announcing a child they bring."""
 
-IntakeReader = Annotated[Principal, Depends(_intake_caller(*CENTRE_AND_DISTRICT))]
-"""Who lists and reads intakes (the police: their own, projected)."""
+IntakeReader = Annotated[Principal, Depends(_intake_caller(*CENTRE_AND_DISTRICT, *CITY))]
+"""Who lists and reads intakes (the police: their own, projected; the city's offices: none
+unless CITY_RECORD_ROLES names them)."""
 
 CentreStaff = Annotated[Principal, Depends(require_roles(*CENTRE))]
 """Who edits an intake, records tracing, placements, assessments and discharges."""

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.config import Settings
 from app.kit import audit
 from app.kit.context import RequestContext
@@ -38,9 +39,12 @@ class Pending:
     due: Due
 
 
-async def pending(session: AsyncSession, settings: Settings) -> list[Pending]:
-    """Every deadline the open intakes still have to meet, soonest first."""
-    intakes = await repo.open_intakes(session)
+async def pending(
+    session: AsyncSession, settings: Settings, principal: Principal | None = None
+) -> list[Pending]:
+    """Every deadline the open intakes (of the caller's district) still have to meet, soonest
+    first."""
+    intakes = await repo.open_intakes(session, repo.of_district(principal))
     checked = await repo.identity_checked(session, [i.id for i in intakes])
     out = [
         Pending(i, d)
@@ -62,7 +66,7 @@ async def list_deadlines(
     session: AsyncSession, ctx: RequestContext, *, missed: bool | None
 ) -> list[DeadlineOut]:
     """The open intakes' deadlines (`missed=true`: only those past due), with their escalation."""
-    rows = await pending(session, ctx.settings)
+    rows = await pending(session, ctx.settings, ctx.principal)
     if missed is not None:
         rows = [p for p in rows if (p.due.due_at < ctx.now) == missed]
     escalated = await repo.escalations(session, list({p.intake.id for p in rows}))
@@ -90,13 +94,14 @@ async def escalate(session: AsyncSession, settings: Settings, now: datetime) -> 
     missed is made good by the next one. Returns the intakes escalated this run.
     """
     missed = [p for p in await pending(session, settings) if p.due.due_at < now]
-    staff: list[uuid.UUID] | None = None
+    staff: dict[str, list[uuid.UUID]] = {}
     escalated: list[uuid.UUID] = []
     for p in missed:
         if not await repo.claim_escalation(session, p.intake.id, p.due.deadline, p.due.due_at, now):
             continue
-        if staff is None:
-            staff = await repo.district_staff_ids(session)
+        district = p.intake.district_code
+        if district not in staff:  # the intake's own district is told, no other
+            staff[district] = await repo.district_staff_ids(session, district)
         zh, _ = LABELS[p.due.deadline]
         title = f"保护中心受理 {str(p.intake.id)[:8]} 的{zh}已超期"
         session.add_all(
@@ -106,7 +111,7 @@ async def escalate(session: AsyncSession, settings: Settings, now: datetime) -> 
                 title=title,
                 created_at=now,
             )
-            for uid in staff
+            for uid in staff[district]
         )
         audit.record(
             session, None, "protection_intake.escalate", "protection_intake", p.intake.id,

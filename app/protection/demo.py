@@ -107,6 +107,7 @@ class _Maker:
             child_photo_refs=[],
             enrolment_flags=[],
             created_by="演示福利院工作人员",
+            district_code=self.district,
             version=1,
             **(defaults | values),
         )

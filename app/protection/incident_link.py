@@ -86,7 +86,11 @@ async def place_from_incident(
     named = intervention.get("intake_id")
     if named is not None:
         intake = await repo.get_any(session, uuid.UUID(named), lock=True)
-        if intake is None or intake.status != "open":
+        if (
+            intake is None
+            or intake.status != "open"
+            or intake.district_code != service.intake_district(ctx)
+        ):
             raise ValidationFailed(
                 errors=[
                     (

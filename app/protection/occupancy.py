@@ -18,15 +18,16 @@ from app.protection.schemas import MonthCount, OccupancyOut
 
 async def occupancy(session: AsyncSession, ctx: RequestContext, *, months: int) -> OccupancyOut:
     """Residents now (the open intakes admitted by now) and the last `months` months."""
-    residents = [i for i in await repo.open_intakes(session) if i.admitted_at <= ctx.now]
+    mine = repo.of_district(ctx.principal)
+    residents = [i for i in await repo.open_intakes(session, mine) if i.admitted_at <= ctx.now]
     by_kind = dict.fromkeys(INTAKE_KINDS, 0)
     for i in residents:
         by_kind[i.kind] += 1
     stays = [stay_days(i.admitted_at, ctx.today) for i in residents]
     first = add_months(ctx.today.replace(day=1), -(months - 1))
     since = datetime(first.year, first.month, 1, tzinfo=DISTRICT_TZ).astimezone(UTC)
-    admitted = await repo.admissions_by_month(session, since)
-    discharged = await repo.discharges_by_month(session, first)
+    admitted = await repo.admissions_by_month(session, since, mine)
+    discharged = await repo.discharges_by_month(session, first, mine)
     by_month = []
     for n in range(months):
         m = add_months(first, n).strftime("%Y-%m")

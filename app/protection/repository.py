@@ -1,8 +1,9 @@
 """All SQL of the protection centre's register.
 
 `visible(principal)` is the domain's one jurisdiction clause: the centre's staff and the
-district's offices see every intake; a police client only those it announced; nobody else any
-(a 404). The follow-up visits have their own: a village director sees their village's.
+district's offices see every intake of their own district (a city has a centre per district); the
+city's offices none, unless CITY_RECORD_ROLES names them; a police client only those it
+announced; nobody else any (a 404). The follow-up visits have their own: a village director sees their village's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth.jurisdiction import district_clause
 from app.auth.principal import Principal
 from app.auth.roles import DECIDERS, Role
 from app.kit.listing import where_given
@@ -43,9 +45,15 @@ def visible(principal: Principal) -> ColumnElement[bool]:
         if principal.agency != "police":
             return false()
         return Intake.announced_by_client_id == principal.id
-    if principal.has_role(*CENTRE_AND_DISTRICT):
-        return true()
+    if principal.has_role(*CENTRE_AND_DISTRICT) or principal.is_city:
+        return district_clause(principal, Intake.district_code)
     return false()
+
+
+def of_district(principal: Principal | None) -> ColumnElement[bool]:
+    """A caller's district's intakes for the centre's own views (occupancy, deadlines); every
+    intake for the system's periodic work (no caller)."""
+    return true() if principal is None else district_clause(principal, Intake.district_code)
 
 
 async def get(
@@ -155,8 +163,12 @@ async def has_safe_assessment(session: AsyncSession, intake_id: uuid.UUID) -> bo
 # -- deadlines ----------------------------------------------------------------------------------
 
 
-async def open_intakes(session: AsyncSession) -> list[Intake]:
+async def open_intakes(
+    session: AsyncSession, clause: ColumnElement[bool] | None = None
+) -> list[Intake]:
     stmt = select(Intake).where(Intake.status == "open").order_by(Intake.admitted_at, Intake.id)
+    if clause is not None:
+        stmt = stmt.where(clause)
     return list(await session.scalars(stmt))
 
 
@@ -198,8 +210,16 @@ async def claim_escalation(
     return (await session.execute(stmt)).first() is not None
 
 
-async def district_staff_ids(session: AsyncSession) -> list[uuid.UUID]:
+async def district_staff_ids(
+    session: AsyncSession, district_code: str | None = None
+) -> list[uuid.UUID]:
+    """The active district admins and leaders (of one district when `district_code` is given:
+    a city's other districts are not told of this district's intakes)."""
     stmt = select(User.id).where(User.role.in_(DECIDERS), User.is_active.is_(True))
+    if district_code is not None:
+        stmt = stmt.join(Area, Area.code == User.area_code).where(
+            Area.path.contains(f"{district_code}/")
+        )
     return list(await session.scalars(stmt))
 
 
@@ -208,16 +228,20 @@ async def district_staff_ids(session: AsyncSession) -> list[uuid.UUID]:
 _MONTH = func.to_char(func.timezone("Asia/Shanghai", Intake.admitted_at), "YYYY-MM")
 
 
-async def admissions_by_month(session: AsyncSession, since: datetime) -> dict[str, int]:
-    stmt = select(_MONTH, func.count()).where(Intake.admitted_at >= since).group_by(_MONTH)
+async def admissions_by_month(
+    session: AsyncSession, since: datetime, clause: ColumnElement[bool]
+) -> dict[str, int]:
+    stmt = select(_MONTH, func.count()).where(Intake.admitted_at >= since, clause).group_by(_MONTH)
     return {m: n for m, n in (await session.execute(stmt)).tuples()}
 
 
-async def discharges_by_month(session: AsyncSession, since: date) -> dict[tuple[str, str], int]:
+async def discharges_by_month(
+    session: AsyncSession, since: date, clause: ColumnElement[bool]
+) -> dict[tuple[str, str], int]:
     month = func.to_char(Intake.discharged_on, "YYYY-MM")
     stmt = (
         select(month, Intake.outcome, func.count())
-        .where(Intake.discharged_on >= since, Intake.status == "closed")
+        .where(Intake.discharged_on >= since, Intake.status == "closed", clause)
         .group_by(month, Intake.outcome)
     )
     return {(m, str(o)): n for m, o, n in (await session.execute(stmt)).tuples()}
@@ -232,7 +256,7 @@ def follow_up_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.has_role(Role.VILLAGE_DIRECTOR):
         return ProtectionFollowUpVisit.village_code == principal.area_code
     if principal.has_role(*CENTRE_AND_DISTRICT):
-        return true()
+        return district_clause(principal, Intake.district_code)
     return false()
 
 

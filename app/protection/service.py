@@ -103,7 +103,10 @@ async def _open_conflict(
 ) -> None:
     existing = await repo.open_for_hash(session, id_hash, exclude=exclude)
     if existing is not None:
-        staff = ctx.actor.kind == "user"
+        # the open intake's id only to staff who may read it (not another district's centre)
+        staff = (
+            ctx.actor.kind == "user" and await repo.get(session, ctx.actor, existing) is not None
+        )
         raise OpenIntakeExists(
             "该儿童已有未结案的受理记录，请在原记录上继续",
             "This child already has an open intake; continue on it",
@@ -164,7 +167,14 @@ def _new_intake(body: IntakeCreate, ctx: RequestContext) -> ProtectionIntake:
         do_not_disclose_to=list(dict.fromkeys(body.do_not_disclose_to)),
         enrolment_flags=[],
         created_by=principal.name,
+        district_code=intake_district(ctx),
     )
+
+
+def intake_district(ctx: RequestContext) -> str:
+    """The district whose centre takes the child: the caller's (a city's police client above
+    the districts announces to the deployment's default district, DISTRICT_CODE)."""
+    return ctx.actor.district_code or ctx.settings.district_code
 
 
 async def _store_intake(

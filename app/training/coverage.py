@@ -51,10 +51,12 @@ class _Bucket:
 
 
 def town_of(path: str) -> str:
-    """The town of an area path ("110115/110115001/110115001001/" → "110115001"); the district's
-    own code for an area at the district level."""
+    """The town of an area path ("110115/110115001/110115001001/" → "110115001", also below a
+    city: "110100/110115/110115001/…"); the district's own code for an area at the district
+    level. Towns are the 9-digit codes of the administrative divisions (镇街)."""
     parts = [p for p in path.split("/") if p]
-    return parts[1] if len(parts) > 1 else parts[0]
+    towns = [p for p in parts if len(p) == 9]
+    return towns[0] if towns else parts[-1]
 
 
 @dataclass

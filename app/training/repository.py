@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, any_, extract, false, func, literal, or_, select, true
+from sqlalchemy import Row, and_, any_, extract, false, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,15 +21,21 @@ from app.models import Area, TrainingAttendance, TrainingSession, User
 
 
 def readable(principal: Principal) -> ColumnElement[bool]:
-    """The sessions a caller may read: the district roles all of them; a town supervisor the
-    district's sessions and their own town's; nobody else (they read their own attendance)."""
-    if principal.kind != "user":
+    """The sessions a caller may read: the district roles all of their district's (its own
+    sessions and its towns'); a town supervisor their district's sessions and their own
+    town's; nobody else (they read their own attendance). Another district's are a 404."""
+    if principal.kind != "user" or principal.district_code is None:
         return false()
-    if principal.role in DISTRICT_ROLES:
-        return true()
+    if principal.role in DISTRICT_ROLES and principal.area_path:
+        within = select(Area.code).where(Area.path.startswith(principal.area_path))
+        return TrainingSession.area_code.in_(within)
     if principal.role == Role.TOWN_SUPERVISOR and principal.area_code:
         return or_(
-            TrainingSession.level == "district", TrainingSession.area_code == principal.area_code
+            and_(
+                TrainingSession.level == "district",
+                TrainingSession.area_code == principal.district_code,
+            ),
+            TrainingSession.area_code == principal.area_code,
         )
     return false()
 

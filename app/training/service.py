@@ -74,9 +74,9 @@ async def _session_area(session: AsyncSession, ctx: RequestContext, body: Traini
                     ("level", "镇街督导员只能组织本镇街培训", "Supervisors organise town sessions")
                 ],
             )
-        code = body.area_code or ctx.settings.district_code
+        code = body.area_code or principal.district_code or ""
         found = await areas.get(session, code)
-        if found is None or found.level != "district":
+        if found is None or found.level != "district" or code != principal.district_code:
             raise ValidationFailed(
                 errors=[("area_code", "区级培训的区划须为本区", "Not the district's code")]
             )
@@ -86,7 +86,11 @@ async def _session_area(session: AsyncSession, ctx: RequestContext, body: Traini
             errors=[("area_code", "镇街培训须指明镇街", "A town session needs its town")]
         )
     found = await areas.get(session, body.area_code)
-    if found is None or found.level != "town":
+    if (
+        found is None
+        or found.level != "town"
+        or f"/{principal.district_code}/" not in f"/{found.path}"
+    ):  # another district's town does not exist for the caller
         raise ValidationFailed(errors=[("area_code", "镇街不存在", "No such town")])
     if principal.role == Role.TOWN_SUPERVISOR and body.area_code != principal.area_code:
         raise Forbidden(
@@ -220,6 +224,10 @@ async def _eligible(
     if who.role not in TRAINEES:
         raise AttendeeRefused(
             errors=[(field, "该角色不是参训人员", "This role is not trained (not a worker)")]
+        )
+    if row.level == "district" and f"/{row.area_code}/" not in f"/{who.path}":
+        raise AttendeeRefused(
+            errors=[(field, "该人员不属于本区", "This staff user belongs to another district")]
         )
     if row.level == "town":
         if who.role != Role.VILLAGE_DIRECTOR:

@@ -26,6 +26,7 @@ async def make_agency(
     hourly_rate_fen: int = 10000,
     contract_from: date = date(2026, 1, 1),
     contract_to: date = date(2026, 12, 31),
+    district: str = DISTRICT,
 ) -> CaseworkAgency:
     agency = CaseworkAgency(
         id=uuid.uuid4(),
@@ -34,6 +35,7 @@ async def make_agency(
         contract_to=contract_to,
         hours_bought=hours_bought,
         hourly_rate_fen=hourly_rate_fen,
+        district_code=district,
         version=1,
     )
     session.add(agency)

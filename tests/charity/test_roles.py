@@ -22,6 +22,9 @@ from tests.charity.factories import (
 from tests.conftest import AGENCY_CLIENTS, TOWN2, USERS, AuthHeaders
 
 READERS = {"admin", "leader", "auditor", "sup1", "sup2"}
+# The second district's offices: their own district's applications only (DISTRICT's are a 404
+# and absent from their lists); the city's offices none (403).
+B = {"admin_b": 404, "sup_b": 404}
 Call = Callable[[dict[str, str], str], Awaitable[httpx.Response]]
 
 
@@ -47,7 +50,8 @@ async def test_apply(client: httpx.AsyncClient, auth: AuthHeaders, charity: Char
         change: dict[str, Any] = {"applicant_area_code": TOWN2} if user == "sup2" else {}
         return await client.post(A, json=application_body(**change), headers=h)
 
-    await _matrix(auth, charity, call, {"admin": 201, "sup1": 201, "sup2": 201})
+    # B's admin: "not within your district" (422); B's supervisor: "not your town" (403)
+    await _matrix(auth, charity, call, {"admin": 201, "sup1": 201, "sup2": 201, "admin_b": 422})
 
 
 async def test_list_and_overdue(
@@ -58,7 +62,8 @@ async def test_list_and_overdue(
         async def call(h: dict[str, str], _: str, path: str = path) -> httpx.Response:
             return await client.get(path, headers=h)
 
-        await _matrix(auth, charity, call, dict.fromkeys(READERS, 200) | {"charity": 200})
+        readers = READERS | set(B)
+        await _matrix(auth, charity, call, dict.fromkeys(readers, 200) | {"charity": 200})
 
 
 async def test_read_one(client: httpx.AsyncClient, auth: AuthHeaders, charity: Charity) -> None:
@@ -68,13 +73,18 @@ async def test_read_one(client: httpx.AsyncClient, auth: AuthHeaders, charity: C
     async def call(h: dict[str, str], _: str) -> httpx.Response:
         return await client.get(f"{A}/{fwd['id']}", headers=h)
 
-    await _matrix(auth, charity, call, dict.fromkeys(READERS, 200) | {"sup2": 404, "charity": 200})
+    await _matrix(
+        auth, charity, call, dict.fromkeys(READERS, 200) | {"sup2": 404, "charity": 200} | B
+    )
 
     async def call_submitted(h: dict[str, str], _: str) -> httpx.Response:
         return await client.get(f"{A}/{submitted['id']}", headers=h)
 
     await _matrix(
-        auth, charity, call_submitted, dict.fromkeys(READERS, 200) | {"sup2": 404, "charity": 404}
+        auth,
+        charity,
+        call_submitted,
+        dict.fromkeys(READERS, 200) | {"sup2": 404, "charity": 404} | B,
     )
 
 
@@ -83,7 +93,7 @@ async def test_review(client: httpx.AsyncClient, auth: AuthHeaders, charity: Cha
         app = await apply(client, auth)
         return await client.post(f"{A}/{app['id']}/review", json={"decision": "forward"}, headers=h)
 
-    await _matrix(auth, charity, call, {"admin": 200})
+    await _matrix(auth, charity, call, {"admin": 200, "admin_b": 404})
 
 
 async def test_decide(client: httpx.AsyncClient, auth: AuthHeaders, charity: Charity) -> None:
@@ -115,4 +125,15 @@ async def test_report(client: httpx.AsyncClient, auth: AuthHeaders, charity: Cha
             headers=h,
         )
 
-    await _matrix(auth, charity, call, {"admin": 200, "sup1": 200, "sup2": 404})
+    await _matrix(auth, charity, call, {"admin": 200, "sup1": 200, "sup2": 404} | B)
+
+
+async def test_another_districts_lists_hold_none_of_the_applications(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    mine = await apply(client, auth)
+    for user in ("admin", "admin_b"):
+        r = await client.get(A, headers=auth(user), params={"limit": 500})
+        assert r.status_code == 200
+        ids = {a["id"] for a in r.json()["items"]}
+        assert (mine["id"] in ids) == (user == "admin"), user

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,10 +22,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert, select
 
+from app.auth.passwords import hash_password
+from app.config import get_settings
+from app.db import create_engine
 from app.demo import DEMO_PASSWORD
 from app.kit import glossary
 from app.manage import scratch_database
+from app.models import Area, User
 from tests.test_schemathesis import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -594,4 +600,122 @@ async def test_insurance_coverage_and_premiums(
     await page.screenshot(
         path=str(ARTIFACTS / f"dashboard-insurance-{username}.png"), full_page=True
     )
+    p.assert_no_errors()
+
+
+# ---- the city's page (/dashboard/city) -----------------------------------------------------
+# The demo is one district; a city_viewer account is added above it (at the district's area: a
+# city of one district), so the page shows that district as its one row.
+
+CITY_VIEWER = "city_viewer_demo"
+
+
+async def _city_viewer(scratch_url: str) -> None:
+    """A city_viewer account above the demo's one district (added once)."""
+    engine = create_engine(scratch_url, get_settings())
+    try:
+        async with engine.begin() as conn:
+            if await conn.scalar(select(User.id).where(User.username == CITY_VIEWER)):
+                return
+            district = await conn.scalar(
+                select(Area.code).where(Area.level == "district").order_by(Area.code).limit(1)
+            )
+            await conn.execute(
+                insert(User).values(
+                    id=uuid.uuid4(),
+                    username=CITY_VIEWER,
+                    password_hash=hash_password(DEMO_PASSWORD),
+                    full_name="演示市级查看",
+                    role="city_viewer",
+                    area_code=district,
+                    is_active=True,
+                    failed_logins=0,
+                    version=1,
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+def _city_summary(service: Service) -> dict[str, Any]:
+    token = httpx.post(
+        f"{service.url}/api/v1/auth/token",
+        data={"grant_type": "password", "username": CITY_VIEWER, "password": DEMO_PASSWORD},
+    ).json()["access_token"]
+    r = httpx.get(
+        f"{service.url}/api/v1/city/dashboard", headers={"Authorization": f"Bearer {token}"}
+    )
+    r.raise_for_status()
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def test_the_city_page_shows_each_district_as_a_row(
+    browser: Any, service: Service, scratch_url: str
+) -> None:
+    await _city_viewer(scratch_url)
+    api = _city_summary(service)
+    p = await open_page(browser, DESKTOP)
+    page = p.page
+    await page.goto(f"{service.url}/dashboard/city")
+    await page.fill("#username", CITY_VIEWER)
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#login-button")
+    await page.locator("#last-updated").filter(has_text=re.compile(r"\d\d:\d\d:\d\d")).wait_for()
+    rows = await page.eval_on_selector_all(
+        "#districts-table tbody tr",
+        "trs => trs.map(tr => [tr.dataset.district, [...tr.cells].map(c => c.textContent)])",
+    )
+    assert [code for code, _ in rows] == [d["code"] for d in api["districts"]] + ["total"]
+    first = rows[0][1]
+    assert first[0] == api["districts"][0]["name"]
+    assert first[1] == f"{api['districts'][0]['children']['total']:,}"
+    shown = await page.eval_on_selector_all(
+        "[data-metric]", "els => els.map(e => [e.dataset.metric, e.dataset.value])"
+    )
+    values = dict(shown)
+    assert values["children.total"] == str(api["totals"]["children"]["total"])
+    assert values["incidents.open"] == str(api["totals"]["incidents"]["open"])
+    columns = await page.locator("#trend-ledger-chart .col").count()
+    assert columns == len(api["trends"]["months"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "city-dashboard.png"), full_page=True)
+    p.assert_no_errors()
+
+
+async def test_a_district_admin_is_turned_away_from_the_city_page(
+    browser: Any, service: Service
+) -> None:
+    p = await open_page(browser, DESKTOP)
+    page = p.page
+    await page.goto(f"{service.url}/dashboard/city")
+    await page.fill("#username", "admin")
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#login-button")
+    await page.wait_for_selector("#login-error:not([hidden])")
+    assert "无权" in (await page.text_content("#login-error") or "")
+    p.assert_no_errors()
+
+
+def test_the_city_page_loads_nothing_from_elsewhere(service: Service) -> None:
+    r = httpx.get(f"{service.url}/dashboard/city")
+    assert r.status_code == 200
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    for src in re.findall(r'(?:src|href)="([^"]+)"', r.text):
+        assert src.startswith("/") or src.startswith("data:"), src
+
+
+async def test_a_city_role_is_sent_from_the_district_dashboard_to_the_citys(
+    browser: Any, service: Service, scratch_url: str
+) -> None:
+    await _city_viewer(scratch_url)
+    p = await open_page(browser, DESKTOP)
+    page = p.page
+    await page.goto(f"{service.url}/dashboard")
+    await page.fill("#username", CITY_VIEWER)
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("#login-button")
+    await page.wait_for_url(re.compile(r"/dashboard/city$"))
+    await page.locator("#last-updated").filter(has_text=re.compile(r"\d\d:\d\d:\d\d")).wait_for()
+    assert await page.locator("#districts-table tbody tr").count() >= 2
     p.assert_no_errors()

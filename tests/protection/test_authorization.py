@@ -14,6 +14,12 @@ from tests.protection.factories import API, create, intake, post
 
 CENTRE = {"institute", "protect"}
 READERS = CENTRE | {"admin", "leader", "auditor"}
+# A city's second district: its centre and offices work on their own district's register, where
+# DISTRICT's intakes do not exist (404); the city's offices list intakes (none of them by
+# default: CITY_RECORD_ROLES) and read none.
+B_READERS = {"protect_b", "admin_b"}
+CITY = {"city_admin", "city_viewer"}
+HIDDEN_FROM_B = dict.fromkeys(B_READERS, 404)
 SAFE: dict[str, object] = {"assessed_on": "2026-06-15", "conclusion": "safe_to_return"}
 
 Call = Callable[[httpx.AsyncClient, AuthHeaders, dict[str, str]], Awaitable[httpx.Response]]
@@ -77,32 +83,39 @@ async def _visit_done(c: httpx.AsyncClient, a: AuthHeaders, h: dict[str, str]) -
 
 # route: (call, {user: expected status}; users not named get 403)
 ROUTES: dict[str, tuple[Call, Mapping[str, int]]] = {
-    "POST /intakes": (_create, dict.fromkeys(CENTRE, 201)),
-    "GET /intakes": (_list, dict.fromkeys(READERS, 200)),
-    "GET /intakes/{id}": (_read, dict.fromkeys(READERS, 200)),
-    "PATCH /intakes/{id}": (_patch, dict.fromkeys(CENTRE, 200)),
+    "POST /intakes": (_create, dict.fromkeys(CENTRE | {"protect_b"}, 201)),
+    "GET /intakes": (_list, dict.fromkeys(READERS | B_READERS | CITY, 200)),
+    "GET /intakes/{id}": (
+        _read,
+        dict.fromkeys(READERS, 200) | HIDDEN_FROM_B | dict.fromkeys(CITY, 404),
+    ),
+    "PATCH /intakes/{id}": (_patch, dict.fromkeys(CENTRE, 200) | {"protect_b": 404}),
     "POST /intakes/{id}/tracing": (
         _step("tracing", {"method": "contact", "traced_on": "2026-06-15"}),
-        dict.fromkeys(CENTRE, 201),
+        dict.fromkeys(CENTRE, 201) | {"protect_b": 404},
     ),
     "POST /intakes/{id}/placements": (
         _step("placements", {"setting": "centre", "start_on": "2026-06-15"}),
-        dict.fromkeys(CENTRE, 201),
+        dict.fromkeys(CENTRE, 201) | {"protect_b": 404},
     ),
     "POST /intakes/{id}/family-assessments": (
         _step("family-assessments", SAFE),
-        dict.fromkeys(CENTRE, 201),
+        dict.fromkeys(CENTRE, 201) | {"protect_b": 404},
     ),
     "POST /intakes/{id}/discharge": (
         _step("discharge", {"outcome": "family_foster_care", "discharged_on": "2026-06-15"}),
-        dict.fromkeys(CENTRE, 200),
+        dict.fromkeys(CENTRE, 200) | {"protect_b": 404},
     ),
-    "GET /occupancy": (_occupancy, dict.fromkeys(READERS, 200)),
-    "GET /deadlines": (_deadlines, dict.fromkeys(READERS, 200)),
-    "GET /follow-up-visits": (_follow_ups, dict.fromkeys(READERS | {"dir1", "dir2", "dir3"}, 200)),
+    "GET /occupancy": (_occupancy, dict.fromkeys(READERS | B_READERS, 200)),
+    "GET /deadlines": (_deadlines, dict.fromkeys(READERS | B_READERS, 200)),
+    "GET /follow-up-visits": (
+        _follow_ups,
+        dict.fromkeys(READERS | B_READERS | {"dir1", "dir2", "dir3", "dir_b"}, 200),
+    ),
     "POST /follow-up-visits/{id}/done": (
         _visit_done,
-        dict.fromkeys(CENTRE | {"dir1"}, 200) | {"dir2": 404, "dir3": 404},
+        dict.fromkeys(CENTRE | {"dir1"}, 200)
+        | {"dir2": 404, "dir3": 404, "dir_b": 404, "protect_b": 404},
     ),
 }
 # What the police with `protection:write` get (an intake not their own does not exist).

@@ -12,6 +12,10 @@ from tests.training.factories import T, create, session_body
 READERS = {"admin", "leader", "auditor", "sup1", "sup2"}
 ORGANISERS = {"admin", "sup1", "sup2"}
 TRAINEES = {"sup1", "sup2", "dir1", "dir2", "dir3", "institute", "protect", "counsel", "caseworker"}
+# The second district's: they read and organise their own district's training, not DISTRICT's
+# (another district's session is a 404, its town a 422); the city's offices none (403).
+B_READERS = {"admin_b", "sup_b"}
+B_TRAINEES = {"sup_b", "dir_b", "protect_b"}
 Call = Callable[[dict[str, str], str], Awaitable[httpx.Response]]
 
 
@@ -38,14 +42,14 @@ async def test_create_a_session(client: httpx.AsyncClient, auth: AuthHeaders) ->
             body = session_body(area_code=TOWN2 if user == "sup2" else TOWN1)
         return await client.post(T, json=body, headers=h)
 
-    await _matrix(auth, call, dict.fromkeys(ORGANISERS, 201))
+    await _matrix(auth, call, dict.fromkeys(ORGANISERS, 201) | dict.fromkeys(B_READERS, 422))
 
 
 async def test_list_sessions(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
     async def call(h: dict[str, str], _: str) -> httpx.Response:
         return await client.get(T, headers=h)
 
-    await _matrix(auth, call, dict.fromkeys(READERS, 200))
+    await _matrix(auth, call, dict.fromkeys(READERS | B_READERS, 200))
 
 
 async def test_read_a_session(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
@@ -54,7 +58,9 @@ async def test_read_a_session(client: httpx.AsyncClient, auth: AuthHeaders) -> N
     async def call(h: dict[str, str], _: str) -> httpx.Response:
         return await client.get(f"{T}/{s['id']}", headers=h)
 
-    await _matrix(auth, call, dict.fromkeys(READERS, 200) | {"sup2": 404})
+    await _matrix(
+        auth, call, dict.fromkeys(READERS, 200) | {"sup2": 404} | dict.fromkeys(B_READERS, 404)
+    )
 
 
 async def test_record_attendance(client: httpx.AsyncClient, auth: AuthHeaders, base: Base) -> None:
@@ -65,7 +71,9 @@ async def test_record_attendance(client: httpx.AsyncClient, auth: AuthHeaders, b
         return await client.post(f"{T}/{s['id']}/attendance", json=body, headers=h)
 
     # the first records (201), the second finds it recorded (200)
-    await _matrix(auth, call, {"admin": 201, "sup1": 200, "sup2": 404})
+    await _matrix(
+        auth, call, {"admin": 201, "sup1": 200, "sup2": 404} | dict.fromkeys(B_READERS, 404)
+    )
 
 
 async def test_check_in(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
@@ -74,14 +82,14 @@ async def test_check_in(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
     async def call(h: dict[str, str], _: str) -> httpx.Response:
         return await client.post("/api/v1/training/check-in", json={"code": s["code"]}, headers=h)
 
-    await _matrix(auth, call, dict.fromkeys(TRAINEES, 201))
+    await _matrix(auth, call, dict.fromkeys(TRAINEES, 201) | dict.fromkeys(B_TRAINEES, 422))
 
 
 async def test_my_attendance(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
     async def call(h: dict[str, str], _: str) -> httpx.Response:
         return await client.get("/api/v1/training/my-attendance", headers=h)
 
-    await _matrix(auth, call, dict.fromkeys(TRAINEES, 200))
+    await _matrix(auth, call, dict.fromkeys(TRAINEES | B_TRAINEES, 200))
 
 
 async def test_coverage_and_certificates(client: httpx.AsyncClient, auth: AuthHeaders) -> None:
@@ -90,4 +98,4 @@ async def test_coverage_and_certificates(client: httpx.AsyncClient, auth: AuthHe
         async def call(h: dict[str, str], _: str, path: str = path) -> httpx.Response:
             return await client.get(path, params={"year": 2026}, headers=h)
 
-        await _matrix(auth, call, dict.fromkeys(READERS, 200))
+        await _matrix(auth, call, dict.fromkeys(READERS | B_READERS, 200))

@@ -204,6 +204,11 @@
 
   async function start() {
     state.me = await api(API + "/auth/me");
+    // The city's offices have their own page (each district a row); the same tokens serve it.
+    if (state.me.kind === "user" && ["city_admin", "city_viewer"].includes(state.me.role)) {
+      window.location.assign("/dashboard/city");
+      return;
+    }
     if (state.me.kind !== "user" || (!DISTRICT_ROLES.includes(state.me.role) && state.me.role !== "town_supervisor")) {
       showLogin("当前账户无权查看运营看板");
       return;
