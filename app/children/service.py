@@ -163,6 +163,9 @@ async def _store_new_child(
         reverify_on=rules.reverify_on(values, flags),
         **values,
     )
+    if principal.district_code is not None:
+        # the writer's district (an institute child's); a village's district wins (trigger)
+        child.district_code = principal.district_code
     session.add(child)
     try:
         async with session.begin_nested():
