@@ -71,12 +71,16 @@ class SubsidyBudget(Base):
 
 
 class PayrollRun(Versioned, Base):
-    """生活补贴发放批次: the month's living-allowance run; one per month (unique), draft → approved."""
+    """生活补贴发放批次: the month's living-allowance run of a district; one per month and
+    district (unique), draft → approved."""
 
     __tablename__ = "subsidy_payrolls"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    month: Mapped[date] = mapped_column(Date, nullable=False, unique=True)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
+    month: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
     line_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
@@ -92,6 +96,7 @@ class PayrollRun(Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
+        UniqueConstraint("district_code", "month"),
         CheckConstraint("status IN ('draft','approved')", name="status"),
         CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
     )

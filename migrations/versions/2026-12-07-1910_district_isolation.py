@@ -4,6 +4,8 @@ One deployment serves a city of districts; each district's staff reach their own
 Rows with a village already have a district (the village's ancestor); rows without one get a
 `district_code` (String(12), NOT NULL, FK areas.code, indexed):
 
+- `subsidy_payrolls.district_code`: a district's living-allowance run, one per month and
+  district (the unique month becomes unique (district, month)).
 - `children.district_code`: the district of the child's village, kept so by a trigger on every
   insert and change of village (a dispersed child moving to another district's village moves
   with it); an institute child's (no village) is the district whose staff enrolled it, by
@@ -68,7 +70,7 @@ def upgrade() -> None:
     # children: the village's district, else the first district; a trigger keeps it so
     op.add_column("children", sa.Column("district_code", sa.String(12), nullable=True))
     op.execute(
-        "UPDATE children SET district_code = COALESCE("
+        "UPDATE children SET district_code = COALESCE("  # noqa: S608
         + VILLAGE_DISTRICT.format(village="children.village_code")
         + f", {FIRST_DISTRICT})"
     )
@@ -79,9 +81,24 @@ def upgrade() -> None:
     op.create_index("ix_children_district_code", "children", ["district_code"])
     op.execute(CHILDREN_TRIGGER)
     op.execute(CHILDREN_TRIGGER_ON)
+    # a district's payroll: one per month and district
+    _add_district("subsidy_payrolls")
+    op.drop_constraint("uq_subsidy_payrolls_month", "subsidy_payrolls", type_="unique")
+    op.create_unique_constraint(
+        "uq_subsidy_payrolls_district_code_month", "subsidy_payrolls", ["district_code", "month"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_constraint(
+        "uq_subsidy_payrolls_district_code_month", "subsidy_payrolls", type_="unique"
+    )
+    op.create_unique_constraint("uq_subsidy_payrolls_month", "subsidy_payrolls", ["month"])
+    op.drop_index("ix_subsidy_payrolls_district_code", "subsidy_payrolls")
+    op.drop_constraint(
+        "fk_subsidy_payrolls_district_code_areas", "subsidy_payrolls", type_="foreignkey"
+    )
+    op.drop_column("subsidy_payrolls", "district_code")
     op.execute("DROP TRIGGER children_district ON children")
     op.execute("DROP FUNCTION children_district()")
     op.drop_index("ix_children_district_code", "children")

@@ -52,9 +52,10 @@ async def create_budget(
     )
 
 
-async def spending(session: AsyncSession, year: int) -> SpendingOut:
-    """分类保障支出: what was paid in `year` by benefit and month, against the year's budget."""
-    rows = await repo.spending_rows(session, year)
+async def spending(session: AsyncSession, year: int, district: str | None = None) -> SpendingOut:
+    """分类保障支出: what was paid in `year` by benefit and month, against the year's budget
+    (a district's own spending when `district` is given)."""
+    rows = await repo.spending_rows(session, year, district)
     by_benefit: dict[str, int] = dict.fromkeys(HEADING_ZH, 0)
     by_month: dict[str, dict[str, int]] = defaultdict(dict)
     for benefit, month, fen in rows:
