@@ -25,7 +25,8 @@ from app.config import Settings
 from app.kit.clock import FixedClock
 from app.main import create_app
 from app.models import ScreeningRecord
-from tests.conftest import VILLAGE1, AuthHeaders
+from tests.children.factories import child_body, create
+from tests.conftest import VILLAGE1, VILLAGE_B, AuthHeaders
 from tests.incidents.factories import report
 from tests.screening.factories import load_records, row
 from tests.subsidies.factories import make_child
@@ -117,10 +118,11 @@ async def _district_records(
     client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
 ) -> tuple[dict[str, str], list[str]]:
     """Records of DISTRICT: the ids to fill the routes with, and the markers no answer may hold."""
+    enrolled = await create(client, auth("admin"), name="甲区登记")  # with its ledger history
     kid = await make_child(session, settings, name="甲区儿童", village_code=VILLAGE1)
     resident = await make_child(session, settings, name="甲区院童", placement="institution")
     await session.commit()
-    markers = [str(kid.id), str(resident.id), "甲区儿童", "甲区院童"]
+    markers = [str(kid.id), str(resident.id), "甲区儿童", "甲区院童", enrolled["id"], "甲区登记"]
 
     visit = visit_body(kid.id)
     r = await client.post("/api/v1/visits", json=visit, headers=auth("dir1"))
@@ -157,7 +159,17 @@ async def _district_records(
     )
     assert r.status_code == 201, r.text
     proposal = r.json()["id"]
+    r = await client.post(
+        "/api/v1/ledger/reviews",
+        json={"quarter": "2026Q2", "comment": "甲区审核"},
+        headers=auth("leader"),
+    )
+    assert r.status_code == 201, r.text
+    review = r.json()["id"]
+    r = await client.post("/api/v1/ledger/2026-06/close", headers=auth("admin"))
+    assert r.status_code in (200, 201), r.text
     markers += [visit["id"], incident["id"], str(record), "甲区筛查", payroll, claim_id, proposal]
+    markers += [review, "甲区审核"]
     ids = {
         "child_id": str(kid.id),
         "visit_id": visit["id"],
@@ -200,3 +212,92 @@ async def test_second_districts_staff_read_nothing_of_the_first(
                 changed.append((user, path))
     leaked = sorted({(user, path) for user, path, _ in leaks})
     assert (leaked, changed) == ([], []), "\n".join(map(str, [*leaked, "--", *changed]))
+
+
+# -- the other way round, and the district-owned runs ---------------------------------------
+
+
+async def test_first_districts_staff_reach_nothing_of_the_second(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    b_child = await create(client, auth("admin_b"), name="乙区儿童", village_code=VILLAGE_B)
+    b_resident = await create(
+        client, auth("admin_b"), name="乙区院童", placement="institution", village_code=None
+    )
+    incident = report(uuid.UUID(b_child["id"]))
+    r = await client.post("/api/v1/incidents", json=incident, headers=auth("dir_b"))
+    assert r.status_code == 201, r.text
+    for kid in (b_child, b_resident):
+        for user in ("admin", "leader", "auditor", "institute", "sup1", "dir1"):
+            r = await client.get(f"/api/v1/children/{kid['id']}", headers=auth(user))
+            assert r.status_code == 404, (user, kid["name"], r.status_code)
+        r = await client.patch(
+            f"/api/v1/children/{kid['id']}",
+            json={"school_name": "改写"},
+            headers=auth("admin") | {"If-Match": '"1"'},
+        )
+        assert r.status_code == 404, r.text
+        r = await client.get(f"/api/v1/children/{kid['id']}", headers=auth("admin_b"))
+        assert r.status_code == 200, r.text
+    listed = await client.get("/api/v1/children", headers=auth("admin"), params={"limit": 500})
+    assert {c["id"] for c in listed.json()["items"]}.isdisjoint({b_child["id"], b_resident["id"]})
+    for user in ("admin", "auditor"):
+        r = await client.get(f"/api/v1/incidents/{incident['id']}", headers=auth(user))
+        assert r.status_code == 404, (user, r.status_code)
+    r = await client.get(f"/api/v1/incidents/{incident['id']}", headers=auth("admin_b"))
+    assert r.status_code == 200, r.text
+    # a district admin cannot enrol a child in another district's village, nor move one there
+    r = await client.post(
+        "/api/v1/children", json=child_body(village_code=VILLAGE_B), headers=auth("admin")
+    )
+    assert r.status_code == 422, r.text
+    mine = await create(client, auth("admin"))
+    r = await client.patch(
+        f"/api/v1/children/{mine['id']}",
+        json={"village_code": VILLAGE_B},
+        headers=auth("admin") | {"If-Match": f'"{mine["version"]}"'},
+    )
+    assert r.status_code == 422, r.text
+
+
+async def test_each_district_runs_its_own_payroll(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    a = await make_child(session, settings, village_code=VILLAGE1)
+    b = await make_child(session, settings, village_code=VILLAGE_B)
+    await session.commit()
+    runs = {}
+    for admin, own, other in (("admin", a, b), ("admin_b", b, a)):
+        r = await client.post(
+            "/api/v1/subsidy/payrolls", json={"month": "2026-05"}, headers=auth(admin)
+        )
+        assert r.status_code == 201, (admin, r.text)  # not the other district's 409
+        runs[admin] = r.json()["id"]
+        r = await client.get(
+            "/api/v1/subsidy/payrolls/2026-05/lines", headers=auth(admin), params={"limit": 500}
+        )
+        assert r.status_code == 200, r.text
+        children = {line["child_id"] for line in r.json()["items"]}
+        assert str(own.id) in children, admin
+        assert str(other.id) not in children, admin
+    assert runs["admin"] != runs["admin_b"]
+    r = await client.get("/api/v1/subsidy/payrolls/2026-05", headers=auth("admin_b"))
+    assert r.json()["id"] == runs["admin_b"]
+
+
+async def test_each_district_keeps_its_own_ledger(
+    client: httpx.AsyncClient, auth: AuthHeaders
+) -> None:
+    await create(client, auth("admin"), name="甲区登记")
+    await create(client, auth("admin_b"), name="乙区登记", village_code=VILLAGE_B)
+    await create(
+        client, auth("admin_b"), name="乙区院童", placement="institution", village_code=None
+    )
+    for admin, names in (("admin", {"甲区登记"}), ("admin_b", {"乙区登记", "乙区院童"})):
+        r = await client.get("/api/v1/ledger/2026-06", headers=auth(admin))
+        assert r.status_code == 200, r.text
+        ledger = r.json()
+        assert ledger["totals"]["total"] == len(names), (admin, ledger["totals"])
+        assert {m["name"] for m in ledger["additions"]} == names
+        r = await client.post("/api/v1/ledger/2026-06/close", headers=auth(admin))
+        assert r.status_code in (200, 201), (admin, r.text)  # each district closes its month

@@ -71,7 +71,7 @@ async def record_change(
         child_id=child.id,
         at=now,
         kind=kind,
-        ledger_month=await ledger_repo.open_month(session, month_of(now)),
+        ledger_month=await ledger_repo.open_month(session, child.district_code, month_of(now)),
         actor_id=str(principal.id) if principal else None,
         actor_name=principal.name if principal else None,
         changes=changes,

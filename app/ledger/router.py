@@ -31,9 +31,9 @@ _XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
     responses=error_responses(401, 403, 422),
 )
 async def list_ledger_reviews(
-    session: SessionDep, _: LedgerReader, limit: LimitQuery = 50, cursor: CursorQuery = None
+    session: SessionDep, principal: LedgerReader, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[ReviewOut]:
-    return await service.list_reviews(session, limit, cursor)
+    return await service.list_reviews(session, principal, limit, cursor)
 
 
 @router.post(

@@ -66,6 +66,7 @@ class Child(Timestamps, Versioned, Base):
         nullable=False,
         index=True,
         server_default=FetchedValue(),
+        server_onupdate=FetchedValue(),
     )
     approved_on: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(24), nullable=False, default="active")

@@ -196,6 +196,10 @@ class BenefitRun(Base):
     __tablename__ = "subsidy_benefit_runs"
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    # the district whose children the run pays (one run per benefit and period per district)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
     benefit: Mapped[str] = mapped_column(String(24), nullable=False)
     period: Mapped[str] = mapped_column(String(32), nullable=False)
     reference_date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -211,7 +215,7 @@ class BenefitRun(Base):
     approved_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        UniqueConstraint("benefit", "period"),
+        UniqueConstraint("district_code", "benefit", "period"),
         CheckConstraint("benefit IN ('education_grant','holiday_condolence')", name="benefit"),
         CheckConstraint("status IN ('draft','approved')", name="status"),
     )
@@ -244,7 +248,11 @@ class PlacementPlan(Versioned, Base):
     __tablename__ = "placement_plans"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    year: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    # the district whose institute's orphans it places (one plan per year and district)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
     note: Mapped[str | None] = mapped_column(Text)
     total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
@@ -256,7 +264,10 @@ class PlacementPlan(Versioned, Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
-    __table_args__ = (CheckConstraint("status IN ('draft','approved')", name="status"),)
+    __table_args__ = (
+        UniqueConstraint("district_code", "year"),
+        CheckConstraint("status IN ('draft','approved')", name="status"),
+    )
 
 
 class PlacementEntry(Versioned, Base):

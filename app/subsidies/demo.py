@@ -36,8 +36,8 @@ PLAN_ENTRIES = [("extreme_poverty_support", Decimal("75000.00"))] * 2 + [
 ] * 5
 
 
-def _principal(name: str, role: Role) -> Principal:
-    return Principal(kind="user", id=uuid.UUID(int=0), name=name, role=role)
+def _principal(name: str, role: Role, district: str) -> Principal:
+    return Principal(kind="user", id=uuid.UUID(int=0), name=name, role=role, district_code=district)
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
@@ -49,8 +49,8 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     now = datetime.now(UTC)
     today = now.astimezone(DISTRICT_TZ).date()
     admin, leader = (
-        _principal("demo-admin", Role.DISTRICT_ADMIN),
-        _principal("demo-leader", Role.DISTRICT_LEADER),
+        _principal("demo-admin", Role.DISTRICT_ADMIN, settings.district_code),
+        _principal("demo-leader", Role.DISTRICT_LEADER, settings.district_code),
     )
     clock = SystemClock()
     as_admin = RequestContext.for_job(settings, clock, principal=admin)

@@ -6,6 +6,12 @@ Rows with a village already have a district (the village's ancestor); rows witho
 
 - `subsidy_payrolls.district_code`: a district's living-allowance run, one per month and
   district (the unique month becomes unique (district, month)).
+- `subsidy_benefit_runs.district_code`: a district's education-grant and holiday runs (one per
+  benefit and period and district).
+- `placement_plans.district_code`: a district's plan for its institute's adult orphans (one per
+  year and district).
+- `ledger_month_closes.district_code` (part of the key: one close per month and district) and
+  `ledger_reviews.district_code` (one review per quarter and district).
 - `children.district_code`: the district of the child's village, kept so by a trigger on every
   insert and change of village (a dispersed child moving to another district's village moves
   with it); an institute child's (no village) is the district whose staff enrolled it, by
@@ -81,6 +87,33 @@ def upgrade() -> None:
     op.create_index("ix_children_district_code", "children", ["district_code"])
     op.execute(CHILDREN_TRIGGER)
     op.execute(CHILDREN_TRIGGER_ON)
+    # a district's grant and holiday runs: one per benefit and period and district
+    _add_district("subsidy_benefit_runs")
+    op.drop_constraint(
+        "uq_subsidy_benefit_runs_benefit_period", "subsidy_benefit_runs", type_="unique"
+    )
+    op.create_unique_constraint(
+        "uq_subsidy_benefit_runs_district_code_benefit_period",
+        "subsidy_benefit_runs",
+        ["district_code", "benefit", "period"],
+    )
+    # a district's adult-orphan placement plan: one per year and district
+    _add_district("placement_plans")
+    op.drop_constraint("uq_placement_plans_year", "placement_plans", type_="unique")
+    op.create_unique_constraint(
+        "uq_placement_plans_district_code_year", "placement_plans", ["district_code", "year"]
+    )
+    # a district's ledger: its month closes and quarterly reviews
+    _add_district("ledger_month_closes")
+    op.drop_constraint("pk_ledger_month_closes", "ledger_month_closes", type_="primary")
+    op.create_primary_key(
+        "pk_ledger_month_closes", "ledger_month_closes", ["district_code", "month"]
+    )
+    _add_district("ledger_reviews")
+    op.drop_constraint("uq_ledger_reviews_quarter", "ledger_reviews", type_="unique")
+    op.create_unique_constraint(
+        "uq_ledger_reviews_district_code_quarter", "ledger_reviews", ["district_code", "quarter"]
+    )
     # a district's payroll: one per month and district
     _add_district("subsidy_payrolls")
     op.drop_constraint("uq_subsidy_payrolls_month", "subsidy_payrolls", type_="unique")
@@ -90,6 +123,34 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_constraint("uq_placement_plans_district_code_year", "placement_plans", type_="unique")
+    op.create_unique_constraint("uq_placement_plans_year", "placement_plans", ["year"])
+    op.drop_index("ix_placement_plans_district_code", "placement_plans")
+    op.drop_constraint(
+        "fk_placement_plans_district_code_areas", "placement_plans", type_="foreignkey"
+    )
+    op.drop_column("placement_plans", "district_code")
+    op.drop_constraint(
+        "uq_subsidy_benefit_runs_district_code_benefit_period",
+        "subsidy_benefit_runs",
+        type_="unique",
+    )
+    op.create_unique_constraint(
+        "uq_subsidy_benefit_runs_benefit_period", "subsidy_benefit_runs", ["benefit", "period"]
+    )
+    op.drop_index("ix_subsidy_benefit_runs_district_code", "subsidy_benefit_runs")
+    op.drop_constraint(
+        "fk_subsidy_benefit_runs_district_code_areas", "subsidy_benefit_runs", type_="foreignkey"
+    )
+    op.drop_column("subsidy_benefit_runs", "district_code")
+    op.drop_constraint("uq_ledger_reviews_district_code_quarter", "ledger_reviews", type_="unique")
+    op.create_unique_constraint("uq_ledger_reviews_quarter", "ledger_reviews", ["quarter"])
+    op.drop_constraint("pk_ledger_month_closes", "ledger_month_closes", type_="primary")
+    op.create_primary_key("pk_ledger_month_closes", "ledger_month_closes", ["month"])
+    for table in ("ledger_reviews", "ledger_month_closes"):
+        op.drop_index(f"ix_{table}_district_code", table)
+        op.drop_constraint(f"fk_{table}_district_code_areas", table, type_="foreignkey")
+        op.drop_column(table, "district_code")
     op.drop_constraint(
         "uq_subsidy_payrolls_district_code_month", "subsidy_payrolls", type_="unique"
     )

@@ -24,7 +24,7 @@ def in_scope(
     within = area_col.in_(areas_within(scope))
     if scope.is_district and district_includes_null:
         # the district's own areas, and rows without one (a city holds several districts)
-        return or_(area_col.is_(None), within)  # type: ignore[no-any-return]
+        return or_(area_col.is_(None), within)
     return within  # type: ignore[no-any-return]
 
 

@@ -118,7 +118,11 @@ async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, in
     for benefit, total in (
         await session.execute(
             select(RUNS.c.benefit, func.sum(RUNS.c.total_fen))
-            .where(RUNS.c.created_at >= start, RUNS.c.created_at < end)
+            .where(
+                RUNS.c.district_code == scope.area_code,
+                RUNS.c.created_at >= start,
+                RUNS.c.created_at < end,
+            )
             .group_by(RUNS.c.benefit)
         )
     ).tuples():

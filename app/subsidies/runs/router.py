@@ -54,9 +54,9 @@ async def create_education_grants(
     "/education-grants/{school_year}", **reads(BenefitRunOut, "Get a school year's grant run")
 )
 async def get_education_grants(
-    school_year: str, session: SessionDep, _: DistrictReader
+    school_year: str, session: SessionDep, principal: DistrictReader
 ) -> BenefitRunOut:
-    return await service.get_benefit_run(session, _GRANTS, school_year)
+    return await service.get_benefit_run(session, principal, _GRANTS, school_year)
 
 
 @router.post(
@@ -78,11 +78,11 @@ async def approve_education_grants(
 async def list_education_grant_lines(
     school_year: str,
     session: SessionDep,
-    _: DistrictReader,
+    principal: DistrictReader,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[BenefitLineOut]:
-    return await service.run_lines(session, _GRANTS, school_year, limit, cursor)
+    return await service.run_lines(session, principal, _GRANTS, school_year, limit, cursor)
 
 
 @router.post(
@@ -103,9 +103,9 @@ async def create_holiday_run(
 
 @router.get("/holiday-runs/{occasion}/{year}", **reads(BenefitRunOut, "Get a holiday run"))
 async def get_holiday_run(
-    occasion: Occasion, year: int, session: SessionDep, _: DistrictReader
+    occasion: Occasion, year: int, session: SessionDep, principal: DistrictReader
 ) -> BenefitRunOut:
-    return await service.get_benefit_run(session, _HOLIDAY, f"{occasion}-{year}")
+    return await service.get_benefit_run(session, principal, _HOLIDAY, f"{occasion}-{year}")
 
 
 @router.post(
@@ -132,8 +132,10 @@ async def list_holiday_run_lines(
     occasion: Occasion,
     year: int,
     session: SessionDep,
-    _: DistrictReader,
+    principal: DistrictReader,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[BenefitLineOut]:
-    return await service.run_lines(session, _HOLIDAY, f"{occasion}-{year}", limit, cursor)
+    return await service.run_lines(
+        session, principal, _HOLIDAY, f"{occasion}-{year}", limit, cursor
+    )
