@@ -105,7 +105,16 @@ def _comparable(text: str) -> Any:
             return {
                 k: strip(x)
                 for k, x in v.items()
-                if k not in {"generated_at", "computed_at", "as_of", "instance", "request_id"}
+                if k
+                not in {
+                    "generated_at",
+                    "computed_at",
+                    "as_of",
+                    "instance",
+                    "request_id",
+                    "cursor",
+                    "next_cursor",
+                }
             }
         if isinstance(v, list):
             return [strip(x) for x in v]
