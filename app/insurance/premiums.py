@@ -25,7 +25,7 @@ async def premiums(session: AsyncSession, ctx: RequestContext, year: int) -> Pre
     district = ctx.actor.district_code or ""  # the caller's own district's
     by_scheme = await repo.premiums(session, year, district)
     total = sum(fen for _, fen in by_scheme.values())
-    budget = await budget_repo.budget(session, year)
+    budget = await budget_repo.budget(session, district, year)
     spent = await spending(session, year, district)
     share = None
     if budget is not None and budget.amount_fen > 0:

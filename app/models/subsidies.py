@@ -61,6 +61,10 @@ class SubsidyBudget(Base):
 
     __tablename__ = "subsidy_budgets"
 
+    # each district's own budget (one per district and year)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), primary_key=True, index=True
+    )
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
     reference: Mapped[str | None] = mapped_column(Text)

@@ -55,10 +55,11 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     clock = SystemClock()
     as_admin = RequestContext.for_job(settings, clock, principal=admin)
     as_leader = RequestContext.for_job(settings, clock, principal=leader)
-    if await session.get(SubsidyBudget, today.year) is None:
+    if await session.get(SubsidyBudget, (settings.district_code, today.year)) is None:
         await budgets.insert_budget(
             session,
             {
+                "district_code": settings.district_code,
                 "year": today.year,
                 "amount_fen": int(ANNUAL_BUDGET * 100),
                 "reference": "演示：年度分类保障支出 739万元（大兴区民政局答复）",

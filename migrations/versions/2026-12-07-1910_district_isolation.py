@@ -8,6 +8,7 @@ Rows with a village already have a district (the village's ancestor); rows witho
   district (the unique month becomes unique (district, month)).
 - `subsidy_benefit_runs.district_code`: a district's education-grant and holiday runs (one per
   benefit and period and district).
+- `subsidy_budgets.district_code` (part of the key: one budget per year and district).
 - `placement_plans.district_code`: a district's plan for its institute's adult orphans (one per
   year and district).
 - `ledger_month_closes.district_code` (part of the key: one close per month and district) and
@@ -97,6 +98,10 @@ def upgrade() -> None:
         "subsidy_benefit_runs",
         ["district_code", "benefit", "period"],
     )
+    # a district's budget: one per year and district (the key)
+    _add_district("subsidy_budgets")
+    op.drop_constraint("pk_subsidy_budgets", "subsidy_budgets", type_="primary")
+    op.create_primary_key("pk_subsidy_budgets", "subsidy_budgets", ["district_code", "year"])
     # a district's adult-orphan placement plan: one per year and district
     _add_district("placement_plans")
     op.drop_constraint("uq_placement_plans_year", "placement_plans", type_="unique")
@@ -123,6 +128,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_constraint("pk_subsidy_budgets", "subsidy_budgets", type_="primary")
+    op.create_primary_key("pk_subsidy_budgets", "subsidy_budgets", ["year"])
+    op.drop_index("ix_subsidy_budgets_district_code", "subsidy_budgets")
+    op.drop_constraint(
+        "fk_subsidy_budgets_district_code_areas", "subsidy_budgets", type_="foreignkey"
+    )
+    op.drop_column("subsidy_budgets", "district_code")
     op.drop_constraint("uq_placement_plans_district_code_year", "placement_plans", type_="unique")
     op.create_unique_constraint("uq_placement_plans_year", "placement_plans", ["year"])
     op.drop_index("ix_placement_plans_district_code", "placement_plans")

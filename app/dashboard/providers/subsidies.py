@@ -52,7 +52,11 @@ async def subsidies(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     year = scope.month.year
     fen = await _spent_by_benefit(session, scope)
     budget_fen = (
-        await session.execute(select(BUDGETS.c.amount_fen).where(BUDGETS.c.year == year))
+        await session.execute(
+            select(BUDGETS.c.amount_fen).where(
+                BUDGETS.c.district_code == scope.area_code, BUDGETS.c.year == year
+            )
+        )
     ).scalar_one_or_none()
     spent = sum(fen.values())
     share = None

@@ -161,7 +161,10 @@ async def _spending(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         )
     budget_fen = (
         await session.execute(
-            select(BUDGETS.c.amount_fen).where(BUDGETS.c.year == scope.month.year)
+            select(BUDGETS.c.amount_fen).where(
+                BUDGETS.c.district_code == scope.area_code,
+                BUDGETS.c.year == scope.month.year,
+            )
         )
     ).scalar_one_or_none()
     return {

@@ -28,14 +28,17 @@ async def insert_budget(session: AsyncSession, values: dict[str, Any]) -> Subsid
     stmt = (
         insert(SubsidyBudget)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["year"])
+        .on_conflict_do_nothing(index_elements=["district_code", "year"])
         .returning(SubsidyBudget)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def budget(session: AsyncSession, year: int) -> SubsidyBudget | None:
-    return await session.get(SubsidyBudget, year)
+async def budget(session: AsyncSession, district: str | None, year: int) -> SubsidyBudget | None:
+    """The district's budget of the year (None above the districts)."""
+    if district is None:
+        return None
+    return await session.get(SubsidyBudget, (district, year))
 
 
 def _local_month(col: Any) -> Any:

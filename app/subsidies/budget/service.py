@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import Forbidden
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.money import from_fen, to_fen
@@ -24,9 +25,12 @@ HEADING_ZH = BENEFIT_ZH | {"medical_insurance": "医疗保险参保（保费）"
 async def create_budget(
     session: AsyncSession, ctx: RequestContext, year: int, amount: Decimal, reference: str | None
 ) -> BudgetOut:
+    if ctx.actor.district_code is None:
+        raise Forbidden("预算由区级设定", "A budget is set by a district")
     row = await repo.insert_budget(
         session,
         {
+            "district_code": ctx.actor.district_code,
             "year": year,
             "amount_fen": to_fen(amount),
             "reference": reference,
@@ -62,7 +66,7 @@ async def spending(session: AsyncSession, year: int, district: str | None = None
         by_benefit[benefit] += fen
         by_month[month][benefit] = by_month[month].get(benefit, 0) + fen
     spent = sum(by_benefit.values())
-    budget = await repo.budget(session, year)
+    budget = await repo.budget(session, district, year)
     share = None
     if budget is not None and budget.amount_fen > 0:
         share = str(
