@@ -310,3 +310,29 @@ async def test_each_district_keeps_its_own_ledger(
         assert {m["name"] for m in ledger["additions"]} == names
         r = await client.post("/api/v1/ledger/2026-06/close", headers=auth(admin))
         assert r.status_code in (200, 201), (admin, r.text)  # each district closes its month
+
+
+# Writes that act on the caller's own district whatever the path names (a district closes its
+# own month): not a reach into another district.
+OWN_DISTRICT_WRITES = {"/api/v1/ledger/{month}/close"}
+
+
+async def test_second_districts_staff_write_nothing_of_the_first(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    ids, _ = await _district_records(client, auth, session, settings)
+    written = []
+    for path, operations in app.openapi()["paths"].items():
+        if "{" not in path or path in OWN_DISTRICT_WRITES or not path.startswith("/api/"):
+            continue
+        for method in set(operations) & {"post", "put", "patch", "delete"}:
+            for user in B_STAFF:
+                headers = auth(user) | {"If-Match": '"1"'}
+                r = await client.request(method, _fill(path, ids), headers=headers, json={})
+                if r.status_code < 300:
+                    written.append((user, method, path, r.status_code))
+    assert written == []

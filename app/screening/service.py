@@ -152,8 +152,8 @@ async def cancel_import(
     if not principal.has_role(Role.DISTRICT_ADMIN):
         raise Forbidden("只有区级管理员可以取消导入", "Only a district admin may cancel an import")
     imp = await repo.get_import_for_update(session, import_id)
-    if imp is None:
-        raise ImportNotFound
+    if imp is None or not imp.area_path.startswith(principal.area_path or "\0"):
+        raise ImportNotFound  # another district's import is as unknown as none
     if imp.status in ("done", "failed", "cancelled"):
         raise ImportFinished(imp.status)
     before = imp.status
