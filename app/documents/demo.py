@@ -96,6 +96,7 @@ def _system(settings: Settings) -> Principal:
         area_code=district,
         area_path=district + "/",
         area_level="district",
+        district_code=district,
     )
 
 
