@@ -66,7 +66,6 @@ class Child(Timestamps, Versioned, Base):
         nullable=False,
         index=True,
         server_default=FetchedValue(),
-        server_onupdate=FetchedValue(),
     )
     approved_on: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(24), nullable=False, default="active")
