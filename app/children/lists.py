@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.children import continued, rules
 from app.children import repository as repo
 from app.children.auth import require_staff
@@ -173,9 +174,11 @@ async def list_proposals(
     return Page(items=[ProposalOut.model_validate(p) for p in rows], next_cursor=nxt)
 
 
-async def placement_queue(session: AsyncSession, status: str | None) -> list[AdultPlacementOut]:
-    """The adult-placement queue 成年孤儿安置 with each child's name."""
-    rows = await repo.placement_queue(session, status=status)
+async def placement_queue(
+    session: AsyncSession, principal: Principal, status: str | None
+) -> list[AdultPlacementOut]:
+    """The adult-placement queue 成年孤儿安置 with each child's name (the caller's district's)."""
+    rows = await repo.placement_queue(session, principal, status=status)
     columns = [f for f in AdultPlacementOut.model_fields if f != "name"]
     return [
         AdultPlacementOut.model_validate({f: getattr(p, f) for f in columns} | {"name": name})

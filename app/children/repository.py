@@ -243,10 +243,13 @@ async def enqueue_come_of_age(session: AsyncSession, today: date) -> int:
 
 
 async def placement_queue(
-    session: AsyncSession, *, status: str | None = "waiting"
+    session: AsyncSession, principal: Principal, *, status: str | None = "waiting"
 ) -> list[tuple[AdultPlacement, str]]:
-    """The adult-placement queue with each child's name (the subsidy domain reads this)."""
-    stmt = select(AdultPlacement, Child.name).join(Child, Child.id == AdultPlacement.child_id)
+    """The adult-placement queue with each child's name (the subsidy domain reads this): the
+    children the caller may read (their district's institute's)."""
+    stmt = select(AdultPlacement, Child.name).join(
+        Child, and_(Child.id == AdultPlacement.child_id, readable(principal))
+    )
     if status:
         stmt = stmt.where(AdultPlacement.status == status)
     stmt = stmt.order_by(AdultPlacement.came_of_age_on, AdultPlacement.id)

@@ -282,7 +282,7 @@ async def create_child_proposal(
 )
 async def list_adult_placement_queue(
     session: SessionDep,
-    _: PlacementQueueReader,
+    principal: PlacementQueueReader,
     status: Annotated[str | None, Query(pattern="^(waiting|placed|withdrawn)$")] = "waiting",
 ) -> list[AdultPlacementOut]:
-    return await queries.placement_queue(session, status)
+    return await queries.placement_queue(session, principal, status)

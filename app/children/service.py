@@ -72,7 +72,7 @@ async def record_change(
         child_id=child.id,
         at=now,
         kind=kind,
-        ledger_month=await ledger_repo.open_month(session, month_of(now)),
+        ledger_month=await ledger_repo.open_month(session, child.district_code, month_of(now)),
         actor_id=str(principal.id) if principal else None,
         actor_name=principal.name if principal else None,
         changes=changes,
@@ -157,6 +157,9 @@ async def _store_new_child(
         reverify_on=rules.reverify_on(values, flags),
         **values,
     )
+    if principal.district_code is not None:
+        # the writer's district (an institute child's); a village's district wins (trigger)
+        child.district_code = principal.district_code
     session.add(child)
     try:
         async with session.begin_nested():

@@ -81,7 +81,7 @@ async def validate(
     has (a record of before the precise rules, flagged for review) does not block other changes.
     """
     illnesses = await repo.serious_illness_list(session, today)
-    errors = await _village_errors(session, values)
+    errors = await _village_errors(session, principal, values)
     errors += await _evidence_document_errors(session, values)
     errors += _parent_date_errors(values, today)
     errors += _schooling_errors(values, today)
@@ -100,8 +100,11 @@ async def validate(
     return checked
 
 
-async def _village_errors(session: AsyncSession, values: dict[str, Any]) -> list[FieldError]:
-    """A dispersed child lives in a known village; an institution child in none."""
+async def _village_errors(
+    session: AsyncSession, principal: Principal, values: dict[str, Any]
+) -> list[FieldError]:
+    """A dispersed child lives in a known village of the writer's district (another district's
+    village is as unknown as a missing one); an institution child in none."""
     code = values.get("village_code")
     if values["placement"] != "dispersed":
         if code is None:
@@ -112,7 +115,12 @@ async def _village_errors(session: AsyncSession, values: dict[str, Any]) -> list
     if not code:
         return [("village_code", "分散供养儿童须填写所在村居", "A dispersed child needs a village")]
     area = await areas.get(session, code)
-    if area is None or area.level != "village":
+    district = principal.district_code
+    if (
+        area is None
+        or area.level != "village"
+        or (district is not None and f"/{district}/" not in f"/{area.path}")
+    ):
         return [("village_code", "村居代码不存在或不是村居级", "Not a known village code")]
     return []
 

@@ -42,8 +42,7 @@ async def get(
 
 
 def _visible(principal: Principal) -> Any:
-    if principal.is_district:
-        return DiscoveryCandidate.id.is_not(None)
+    """Candidates of the caller's area (a district's roles: the villages of their district)."""
     return area_clause(principal, DiscoveryCandidate.village_code)
 
 

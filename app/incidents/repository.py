@@ -17,7 +17,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -116,7 +115,8 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.kind != "user":
         return false()
     if principal.role in FULL_READERS:
-        return true()
+        # their own district's: an incident's area is its child's village or its reporter's area
+        return area_clause(principal, Incident.area_code)
     mine = Incident.reporter_id == principal.id
     if principal.role == Role.TOWN_SUPERVISOR:
         town = (Incident.status != "draft") & area_clause(principal, Incident.area_code)

@@ -20,10 +20,11 @@ from app.subsidies.budget.service import share_of_budget, spending
 
 
 async def premiums(session: AsyncSession, ctx: RequestContext, year: int) -> PremiumsOut:
-    by_scheme = await repo.premiums(session, year)
+    district = ctx.actor.district_code or ""  # the caller's own district's
+    by_scheme = await repo.premiums(session, year, district)
     total = sum(fen for _, fen in by_scheme.values())
-    budget = await budget_repo.budget(session, year)
-    spent = await spending(session, year)
+    budget = await budget_repo.budget(session, district, year)
+    spent = await spending(session, year, district)
     share = share_of_budget(total, budget)
     return PremiumsOut.model_validate(
         {

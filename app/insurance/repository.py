@@ -225,13 +225,18 @@ async def by_id_hash(
     return {c.id_number_hash: (e, c) for e, c in (await session.execute(stmt)).tuples()}
 
 
-async def premiums(session: AsyncSession, year: int) -> dict[str, tuple[int, int]]:
-    """scheme → (children enrolled, premium fen) of the year's enrolments."""
+async def premiums(
+    session: AsyncSession, year: int, district: str | None = None
+) -> dict[str, tuple[int, int]]:
+    """scheme → (children enrolled, premium fen) of the year's enrolments (of `district`'s
+    children when given)."""
     stmt = (
         select(E.scheme, func.count(), func.coalesce(func.sum(E.premium_fen), 0))
         .where(E.year == year, E.status == "enrolled")
         .group_by(E.scheme)
     )
+    if district is not None:
+        stmt = stmt.where(E.child_id.in_(select(Child.id).where(Child.district_code == district)))
     return {s: (int(n), int(fen or 0)) for s, n, fen in (await session.execute(stmt)).tuples()}
 
 

@@ -335,7 +335,13 @@ async def _discovery(
         dis = ("肢体", "2", f"DC{h}") if h in (7, 11) else ("", "", "")
         ill = "演示重病" if h == 15 else ""
         lines.append(f"{hh},{kind},{v},{_name(rng)},{kid},子女,{dis[0]},{dis[1]},{dis[2]},{ill},,")
-    system = Principal(kind="user", id=uuid.UUID(int=0), name="demo", role=Role.DISTRICT_ADMIN)
+    system = Principal(
+        kind="user",
+        id=uuid.UUID(int=0),
+        name="demo",
+        role=Role.DISTRICT_ADMIN,
+        district_code=settings.district_code,
+    )
     ctx = RequestContext(
         principal=system, clock=SystemClock(), settings=settings, keyring=ring, now=now
     )

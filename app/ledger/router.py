@@ -24,9 +24,9 @@ router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 @router.get("/reviews", **lists(Page[ReviewOut], "The quarterly reviews 季度审核, latest first"))
 async def list_ledger_reviews(
-    session: SessionDep, _: LedgerReader, query: Filters[PageQuery]
+    session: SessionDep, principal: LedgerReader, query: Filters[PageQuery]
 ) -> Page[ReviewOut]:
-    return await service.list_reviews(session, **dict(query))
+    return await service.list_reviews(session, principal, **dict(query))
 
 
 @router.post(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.areas import repository as areas_repo
+from app.auth.principal import Principal
 from app.errors import Conflict, ValidationFailed
 from app.kit import audit
 from app.kit.clock import month_of
@@ -27,7 +27,14 @@ from app.kit.vocab import month_end, parse_quarter
 from app.ledger import repository as repo
 from app.ledger.export import workbook
 from app.ledger.schemas import ReviewOut
-from app.models import CATEGORIES, PLACEMENTS, ChildChange, LedgerMonthClose, LedgerReview
+from app.models import (
+    CATEGORIES,
+    PLACEMENTS,
+    Area,
+    ChildChange,
+    LedgerMonthClose,
+    LedgerReview,
+)
 from app.models.children import ON_LEDGER
 
 KIND_LIST = {"created": "additions", "changed": "changes", "revoked": "revocations"}
@@ -38,13 +45,18 @@ def check_not_future(month: date, now: datetime, field: str = "month") -> None:
         raise ValidationFailed(errors=[(field, "不能是将来的月份", "Cannot be a future month")])
 
 
-async def totals_at(session: AsyncSession, month: date) -> dict[str, Any]:
+def district_of(principal: Principal) -> str:
+    """The district whose ledger the caller keeps ("" above the districts: no one's)."""
+    return principal.district_code or ""
+
+
+async def totals_at(session: AsyncSession, district: str, month: date) -> dict[str, Any]:
     """Totals by category, placement and town (dispersed children) as of the month's end."""
     names = await repo.town_names(session)
     by_category: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
     by_placement = dict.fromkeys(PLACEMENTS, 0)
     by_town: Counter[str] = Counter()
-    for category, placement, town, n in await repo.active_counts(session, month):
+    for category, placement, town, n in await repo.active_counts(session, district, month):
         by_category[category] += n
         by_placement[placement] += n
         if placement == "dispersed" and town:
@@ -60,9 +72,10 @@ async def totals_at(session: AsyncSession, month: date) -> dict[str, Any]:
     }
 
 
-async def register_at(session: AsyncSession, month: date) -> list[dict[str, Any]]:
+async def register_at(session: AsyncSession, district: str, month: date) -> list[dict[str, Any]]:
     """花名册: every child active at the month's end, as the ledger recorded them."""
-    active = [s for s in await repo.states_at(session, month) if s.get("status") in ON_LEDGER]
+    states = await repo.states_at(session, district, month)
+    active = [s for s in states if s.get("status") in ON_LEDGER]
     towns = await repo.village_towns(
         session, {s["village_code"] for s in active if s["village_code"]}
     )
@@ -96,11 +109,12 @@ def movement(e: ChildChange) -> dict[str, Any]:
 
 
 async def compute(
-    session: AsyncSession, month: date, *, with_register: bool = True
+    session: AsyncSession, district: str, month: date, *, with_register: bool = True
 ) -> dict[str, Any]:
-    """The month's report from history; the register (every child's line) only on request."""
-    totals = await totals_at(session, month)
-    register = await register_at(session, month) if with_register else []
+    """The district's month's report from history; the register (every child's line) only on
+    request."""
+    totals = await totals_at(session, district, month)
+    register = await register_at(session, district, month) if with_register else []
     report: dict[str, Any] = {
         "month": f"{month:%Y-%m}",
         "as_of": month_end(month).isoformat(),
@@ -113,7 +127,7 @@ async def compute(
         "revocations": [],
         "register": register,
     }
-    for e in await repo.movements(session, month, month):
+    for e in await repo.movements(session, district, month, month):
         report[KIND_LIST[e.kind]].append(movement(e))
     return report
 
@@ -123,10 +137,11 @@ async def ledger_for(
 ) -> dict[str, Any]:
     """The month's ledger: its frozen snapshot once closed, else computed from history."""
     check_not_future(month, ctx.now)
-    closed = await repo.get_close(session, month)
+    district = district_of(ctx.actor)
+    closed = await repo.get_close(session, district, month)
     if closed is not None:
         return closed.snapshot
-    return await compute(session, month, with_register=with_register)
+    return await compute(session, district, month, with_register=with_register)
 
 
 async def export_month(session: AsyncSession, ctx: RequestContext, month: date) -> bytes:
@@ -146,14 +161,22 @@ async def export_month(session: AsyncSession, ctx: RequestContext, month: date) 
         if c.get(k)
     }
     names = await repo.area_names(session, codes)
-    district = await areas_repo.district_name(session)
+    area = await session.get(Area, district_of(ctx.actor))
+    district = area.name if area is not None else ""
     audit.record(session, ctx, "ledger.export", "ledger_month", f"{month:%Y-%m}")
     return workbook(report, names=names, district=district, generated_at=ctx.now)
 
 
-async def list_reviews(session: AsyncSession, limit: int, cursor: str | None) -> Page[ReviewOut]:
+async def list_reviews(
+    session: AsyncSession, principal: Principal, limit: int, cursor: str | None
+) -> Page[ReviewOut]:
+    """The caller's district's signed quarters."""
     rows, nxt = await paginate(
-        session, repo.reviews_stmt(), [LedgerReview.quarter], limit=limit, cursor=cursor
+        session,
+        repo.reviews_stmt(district_of(principal)),
+        [LedgerReview.quarter],
+        limit=limit,
+        cursor=cursor,
     )
     return Page(items=[ReviewOut.model_validate(r) for r in rows], next_cursor=nxt)
 
@@ -162,12 +185,14 @@ async def close_month(session: AsyncSession, ctx: RequestContext, month: date) -
     """月结: freeze the month; later corrections count in the next open month."""
     principal, now = ctx.actor, ctx.now
     check_not_future(month, now)
-    if await repo.get_close(session, month) is not None:
+    district = district_of(principal)
+    if await repo.get_close(session, district, month) is not None:
         raise Conflict(f"{month:%Y-%m} 已月结", f"{month:%Y-%m} is already closed")
-    report = await compute(session, month)
+    report = await compute(session, district, month)
     report.update(closed=True, closed_at=now.isoformat(), closed_by=principal.name)
     session.add(
         LedgerMonthClose(
+            district_code=district,
             month=month,
             closed_at=now,
             closed_by=principal.id,
@@ -196,17 +221,19 @@ async def sign_review(
         raise ValidationFailed(
             errors=[("quarter", "不能审核尚未开始的季度", "The quarter has not begun")]
         )
-    if await repo.get_review(session, quarter) is not None:
+    district = district_of(principal)
+    if await repo.get_review(session, district, quarter) is not None:
         raise Conflict(f"{quarter} 已审核签字", f"{quarter} is already signed")
     upto = min(last, current)
-    prev = await repo.previous_review(session, quarter)
+    prev = await repo.previous_review(session, district, quarter)
     since = None
     if prev is not None:
         _, prev_last = parse_quarter(prev.quarter)
         since = repo.next_month(prev_last)
-    summary = await _review_summary(session, since, upto)
+    summary = await _review_summary(session, district, since, upto)
     review = LedgerReview(
         id=uuid.uuid4(),
+        district_code=district,
         quarter=quarter,
         comment=comment,
         signed_by=principal.id,
@@ -225,11 +252,13 @@ async def sign_review(
     return review
 
 
-async def _review_summary(session: AsyncSession, since: date | None, upto: date) -> dict[str, Any]:
+async def _review_summary(
+    session: AsyncSession, district: str, since: date | None, upto: date
+) -> dict[str, Any]:
     """The totals at `upto` and the movements of the months `since` (the ledger's start when
     no quarter was signed before) to `upto`."""
-    totals = await totals_at(session, upto)
-    moves = await repo.movements(session, since or date(2000, 1, 1), upto)
+    totals = await totals_at(session, district, upto)
+    moves = await repo.movements(session, district, since or date(2000, 1, 1), upto)
     counts = Counter(KIND_LIST[e.kind] for e in moves)
     return {
         "from_month": f"{since:%Y-%m}" if since else None,

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
+    FetchedValue,
     ForeignKey,
     Identity,
     Index,
@@ -51,6 +52,17 @@ class Child(Timestamps, Versioned, Base):
     placement: Mapped[str] = mapped_column(String(16), nullable=False)
     village_code: Mapped[str | None] = mapped_column(
         String(12), ForeignKey("areas.code"), nullable=True, index=True
+    )
+    # The district the child belongs to (one deployment for a city): the district of its
+    # village, set by a trigger whenever the village is (0022_district_isolation); an institute
+    # child's is the district whose institute it lives in (set on creation, by default the first
+    # district).
+    district_code: Mapped[str] = mapped_column(
+        String(12),
+        ForeignKey("areas.code"),
+        nullable=False,
+        index=True,
+        server_default=FetchedValue(),
     )
     approved_on: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(24), nullable=False, default="active")

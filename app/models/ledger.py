@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,10 +25,13 @@ from app.models.base import Base, Timestamps, Versioned, belongs_to, created_now
 
 
 class LedgerMonthClose(Base):
-    """A closed ledger month 月结: its report frozen as it stood when closed."""
+    """A district's closed ledger month 月结: its report frozen as it stood when closed."""
 
     __tablename__ = "ledger_month_closes"
 
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), primary_key=True, index=True
+    )
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     closed_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
@@ -36,12 +40,16 @@ class LedgerMonthClose(Base):
 
 
 class LedgerReview(Base):
-    """The principal leader's quarterly review 季度审核 of the ledger; one per quarter."""
+    """The principal leader's quarterly review 季度审核 of the district's ledger; one per quarter
+    and district."""
 
     __tablename__ = "ledger_reviews"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    quarter: Mapped[str] = mapped_column(String(6), nullable=False, unique=True)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
+    quarter: Mapped[str] = mapped_column(String(6), nullable=False)
     comment: Mapped[str] = mapped_column(Text, nullable=False)
     signed_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
     signed_by_name: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -49,6 +57,8 @@ class LedgerReview(Base):
     previous_quarter: Mapped[str | None] = mapped_column(String(6))
     # Totals at the quarter's end and the movements since the previous signed quarter.
     summary: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+
+    __table_args__ = (UniqueConstraint("district_code", "quarter"),)
 
 
 class ChildProposal(Timestamps, Versioned, Base):

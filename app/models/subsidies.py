@@ -55,6 +55,10 @@ class SubsidyBudget(Base):
 
     __tablename__ = "subsidy_budgets"
 
+    # each district's own budget (one per district and year)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), primary_key=True, index=True
+    )
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
     reference: Mapped[str | None] = mapped_column(Text)
@@ -65,12 +69,16 @@ class SubsidyBudget(Base):
 
 
 class PayrollRun(Versioned, Base):
-    """生活补贴发放批次: the month's living-allowance run; one per month (unique), draft → approved."""
+    """生活补贴发放批次: the month's living-allowance run of a district; one per month and
+    district (unique), draft → approved."""
 
     __tablename__ = "subsidy_payrolls"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    month: Mapped[date] = mapped_column(Date, nullable=False, unique=True)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
+    month: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
     line_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
@@ -86,6 +94,7 @@ class PayrollRun(Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
+        UniqueConstraint("district_code", "month"),
         CheckConstraint("status IN ('draft','approved')", name="status"),
         CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
     )
@@ -185,6 +194,10 @@ class BenefitRun(Base):
     __tablename__ = "subsidy_benefit_runs"
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    # the district whose children the run pays (one run per benefit and period per district)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
     benefit: Mapped[str] = mapped_column(String(24), nullable=False)
     period: Mapped[str] = mapped_column(String(32), nullable=False)
     reference_date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -200,7 +213,7 @@ class BenefitRun(Base):
     approved_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        UniqueConstraint("benefit", "period"),
+        UniqueConstraint("district_code", "benefit", "period"),
         CheckConstraint("benefit IN ('education_grant','holiday_condolence')", name="benefit"),
         CheckConstraint("status IN ('draft','approved')", name="status"),
     )
@@ -233,7 +246,11 @@ class PlacementPlan(Versioned, Base):
     __tablename__ = "placement_plans"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    year: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    # the district whose institute's orphans it places (one plan per year and district)
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
     note: Mapped[str | None] = mapped_column(Text)
     total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
@@ -245,7 +262,10 @@ class PlacementPlan(Versioned, Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
-    __table_args__ = (CheckConstraint("status IN ('draft','approved')", name="status"),)
+    __table_args__ = (
+        UniqueConstraint("district_code", "year"),
+        CheckConstraint("status IN ('draft','approved')", name="status"),
+    )
 
 
 class PlacementEntry(Versioned, Base):

@@ -15,19 +15,35 @@ from app.models import Child, PlacementEntry, PlacementPlan
 
 
 async def plan(
-    session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, district: str | None, plan_id: uuid.UUID, *, lock: bool = False
 ) -> PlacementPlan | None:
+    """The plan, when it is the district's (another district's is as unknown as none)."""
     return await one_where(
-        session, PlacementPlan, PlacementPlan.id == plan_id, lock=lock, fresh=True
+        session,
+        PlacementPlan,
+        PlacementPlan.id == plan_id,
+        PlacementPlan.district_code == district,
+        lock=lock,
+        fresh=True,
     )
 
 
-async def plan_by_year(session: AsyncSession, year: int) -> PlacementPlan | None:
-    return await one_where(session, PlacementPlan, PlacementPlan.year == year)
+async def plan_by_year(
+    session: AsyncSession, district: str | None, year: int
+) -> PlacementPlan | None:
+    return await one_where(
+        session, PlacementPlan, PlacementPlan.year == year, PlacementPlan.district_code == district
+    )
 
 
-async def plans(session: AsyncSession, year: int | None) -> Sequence[PlacementPlan]:
-    stmt = select(PlacementPlan).order_by(PlacementPlan.year)
+async def plans(
+    session: AsyncSession, district: str | None, year: int | None
+) -> Sequence[PlacementPlan]:
+    stmt = (
+        select(PlacementPlan)
+        .where(PlacementPlan.district_code == district)
+        .order_by(PlacementPlan.year)
+    )
     if year is not None:
         stmt = stmt.where(PlacementPlan.year == year)
     return (await session.execute(stmt)).scalars().all()
@@ -52,9 +68,12 @@ async def entry(
     )
 
 
-async def children(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+async def children(
+    session: AsyncSession, district: str | None, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Any]:
+    """The district's children among `ids` (another district's are unknown here)."""
     stmt = select(Child.id, Child.category, Child.placement, Child.birth_date, Child.name).where(
-        Child.id.in_(ids)
+        Child.id.in_(ids), Child.district_code == district
     )
     return {r.id: r for r in (await session.execute(stmt)).all()}
 
@@ -64,14 +83,15 @@ async def already_planned(session: AsyncSession, ids: Sequence[uuid.UUID]) -> se
     return set((await session.execute(stmt)).scalars().all())
 
 
-async def candidates(session: AsyncSession, year: int) -> Sequence[Row[Any]]:
-    """Orphans of the institute who turn 18 in `year` and are in no plan yet."""
+async def candidates(session: AsyncSession, district: str | None, year: int) -> Sequence[Row[Any]]:
+    """Orphans of the district's institute who turn 18 in `year` and are in no plan yet."""
     planned = select(PlacementEntry.child_id)
     stmt = (
         select(Child.id, Child.name, Child.id_number_masked, Child.birth_date, Child.status)
         .where(
             Child.category == "orphan",
             Child.placement == "institution",
+            Child.district_code == district,
             Child.birth_date >= date(year - 18, 1, 1),
             Child.birth_date <= date(year - 18, 12, 31),
             Child.id.not_in(planned),

@@ -33,19 +33,23 @@ async def create_placement_plan(
     body: PlanCreate, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
 ) -> PlanOut:
     plan = await service.create_plan(session, ctx, body)
-    return await service.plan_answer(session, plan.id)
+    return await service.plan_answer(session, ctx.actor, plan.id)
 
 
 @router.get("/plans", **lists(list[PlanOut], "List placement plans"))
 async def list_placement_plans(
-    session: SessionDep, _: Readers, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    session: SessionDep,
+    principal: Readers,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> list[PlanOut]:
-    return await service.list_plans(session, year)
+    return await service.list_plans(session, principal, year)
 
 
 @router.get("/plans/{plan_id:uuid}", **reads(PlanOut, "Get a placement plan with its entries"))
-async def get_placement_plan(plan_id: uuid.UUID, session: SessionDep, _: Readers) -> PlanOut:
-    return await service.plan_answer(session, plan_id)
+async def get_placement_plan(
+    plan_id: uuid.UUID, session: SessionDep, principal: Readers
+) -> PlanOut:
+    return await service.plan_answer(session, principal, plan_id)
 
 
 @router.post(
@@ -68,7 +72,7 @@ async def approve_placement_plan(
     four_eyes: FourEyes,
 ) -> PlanOut:
     await service.approve_plan(session, ctx, plan_id, body, four_eyes=four_eyes)
-    return await service.plan_answer(session, plan_id)
+    return await service.plan_answer(session, ctx.actor, plan_id)
 
 
 @router.post(
@@ -86,7 +90,7 @@ async def place_placement_entry(
     ctx: RequestCtx,
 ) -> PlanOut:
     await service.place_entry(session, ctx, plan_id, entry_id, body)
-    return await service.plan_answer(session, plan_id)
+    return await service.plan_answer(session, ctx.actor, plan_id)
 
 
 @router.post(
@@ -108,7 +112,7 @@ async def pay_placement_entry(
     four_eyes: FourEyes,
 ) -> PlanOut:
     await service.pay_entry(session, ctx, plan_id, entry_id, four_eyes=four_eyes)
-    return await service.plan_answer(session, plan_id)
+    return await service.plan_answer(session, ctx.actor, plan_id)
 
 
 @router.get(
@@ -119,6 +123,6 @@ async def pay_placement_entry(
     ),
 )
 async def list_placement_candidates(
-    session: SessionDep, _: Readers, year: Annotated[int, Query(ge=2000, le=2100)]
+    session: SessionDep, principal: Readers, year: Annotated[int, Query(ge=2000, le=2100)]
 ) -> list[CandidateOut]:
-    return await service.candidates(session, year)
+    return await service.candidates(session, principal, year)

@@ -14,8 +14,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.children.errors import ChildNotFound
-from app.errors import Conflict, ValidationFailed, found
+from app.errors import Conflict, Forbidden, ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
@@ -35,13 +36,13 @@ class PlanExists(Conflict):
     title_en = "The year's placement plan already exists"
 
 
-async def _judge_entries(session: AsyncSession, body: PlanCreate) -> None:
+async def _judge_entries(session: AsyncSession, district: str | None, body: PlanCreate) -> None:
     """422 naming every entry that cannot be in the plan: a child twice, unknown, not an orphan
     of the institute, not of age in the plan's year, or already in a plan."""
     ids = [e.child_id for e in body.entries]
     errors: list[tuple[str, str, str]] = []
     seen: set[uuid.UUID] = set()
-    found = await repo.children(session, ids)
+    found = await repo.children(session, district, ids)
     planned = await repo.already_planned(session, ids)
     for i, e in enumerate(body.entries):
         field = f"entries.{i}.child_id"
@@ -73,13 +74,17 @@ async def create_plan(
     session: AsyncSession, ctx: RequestContext, body: PlanCreate
 ) -> PlacementPlan:
     """File the year's plan (draft); each entry an orphan of the institute of age by that year."""
-    await _judge_entries(session, body)
-    if await repo.plan_by_year(session, body.year) is not None:
+    district = ctx.actor.district_code
+    if district is None:
+        raise Forbidden("安置计划由区级制定", "Placement plans are made by a district")
+    await _judge_entries(session, district, body)
+    if await repo.plan_by_year(session, district, body.year) is not None:
         raise PlanExists(
             f"{body.year} 年度的安置计划已存在", f"The {body.year} plan already exists"
         )
     plan = PlacementPlan(
         id=uuid.uuid4(),
+        district_code=district,
         year=body.year,
         status="draft",
         note=body.note,
@@ -114,10 +119,13 @@ async def create_plan(
 
 
 async def get_plan(
-    session: AsyncSession, plan_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, *, lock: bool = False
 ) -> PlacementPlan:
+    """The caller's district's plan (another district's is a 404)."""
     return found(
-        await repo.plan(session, plan_id, lock=lock), "安置计划不存在", "No such placement plan"
+        await repo.plan(session, principal.district_code, plan_id, lock=lock),
+        "安置计划不存在",
+        "No such placement plan",
     )
 
 
@@ -130,7 +138,7 @@ async def approve_plan(
     four_eyes: bool = True,
 ) -> PlacementPlan:
     """Record the district government's approval of a draft plan (not by its creator)."""
-    plan = await get_plan(session, plan_id, lock=True)
+    plan = await get_plan(session, ctx.actor, plan_id, lock=True)
     if plan.status != "draft":
         raise WrongState("该安置计划已审批", "The plan is already approved")
     require_another(four_eyes, ctx.actor, plan.created_by, "approve", WHAT_ZH, WHAT_EN)
@@ -156,7 +164,7 @@ async def place_entry(
     body: EntryPlace,
 ) -> PlacementEntry:
     """The placement is carried out (only under an approved plan)."""
-    plan = await get_plan(session, plan_id)
+    plan = await get_plan(session, ctx.actor, plan_id)
     if plan.status != "approved":
         raise WrongState("安置计划尚未经区政府批准", "The plan is not approved yet")
     entry = await _entry(session, plan_id, entry_id)
@@ -184,12 +192,12 @@ async def pay_entry(
     four_eyes: bool = True,
 ) -> PlacementEntry:
     """Pay the one-time subsidy of a carried-out placement, once (not by the plan's approver)."""
+    plan = await get_plan(session, ctx.actor, plan_id)
     entry = await _entry(session, plan_id, entry_id)
     if entry.status == "paid":
         raise AlreadyPaid("该安置补贴已支付", "The placement subsidy is already paid")
     if entry.status != "placed":
         raise WrongState("须先完成安置再支付补贴", "Carry out the placement before paying")
-    plan = await get_plan(session, plan_id)
     require_another(four_eyes, ctx.actor, plan.approved_by, "pay", WHAT_ZH, WHAT_EN)
     entry.status, entry.paid_at, entry.paid_by = "paid", ctx.now, ctx.actor.name
     await session.flush()
@@ -252,19 +260,21 @@ async def plans_out(session: AsyncSession, plans: list[PlacementPlan]) -> list[d
     return out
 
 
-async def plan_answer(session: AsyncSession, plan_id: uuid.UUID) -> PlanOut:
+async def plan_answer(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> PlanOut:
     """The plan with its entries as the API shows it (404 when there is none)."""
-    plan = await get_plan(session, plan_id)
+    plan = await get_plan(session, principal, plan_id)
     return PlanOut.model_validate((await plans_out(session, [plan]))[0])
 
 
-async def list_plans(session: AsyncSession, year: int | None) -> list[PlanOut]:
-    plans = list(await repo.plans(session, year))
+async def list_plans(
+    session: AsyncSession, principal: Principal, year: int | None
+) -> list[PlanOut]:
+    plans = list(await repo.plans(session, principal.district_code, year))
     return [PlanOut.model_validate(p) for p in await plans_out(session, plans)]
 
 
-async def candidates(session: AsyncSession, year: int) -> list[CandidateOut]:
-    """The institute's orphans who turn 18 in `year` and are in no plan yet."""
+async def candidates(session: AsyncSession, principal: Principal, year: int) -> list[CandidateOut]:
+    """The caller's district's institute's orphans who turn 18 in `year`, in no plan yet."""
     return [
         CandidateOut(
             child_id=r.id,
@@ -273,5 +283,5 @@ async def candidates(session: AsyncSession, year: int) -> list[CandidateOut]:
             birth_date=r.birth_date,
             status=r.status,
         )
-        for r in await repo.candidates(session, year)
+        for r in await repo.candidates(session, principal.district_code, year)
     ]

@@ -20,7 +20,7 @@ from app.config import Settings
 from app.kit.clock import SystemClock, local_today
 from app.kit.crypto import KeyRing
 from app.kit.idnumber import Gender, make
-from app.models import ScreeningRecord
+from app.models import Area, ScreeningRecord
 from app.screening.imports import merge
 from app.screening.imports.prepare import FastCrypto, stage_tuple
 from app.screening.imports.rows import ValidRow, validate_row
@@ -102,7 +102,10 @@ def demo_rows(
 
 async def load(session: AsyncSession, settings: Settings) -> None:
     """Load the demo screening records once (skipped when the district already has some)."""
-    towns = await village_towns(session, settings.district_code)
+    district_path = await session.scalar(
+        select(Area.path).where(Area.code == settings.district_code)
+    )
+    towns = await village_towns(session, district_path) if district_path else {}
     if not towns:
         return
     prefix = f"{settings.district_code}%"

@@ -13,7 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, literal, select, text, true, tuple_
+from sqlalchemy import Select, false, func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -46,11 +46,16 @@ def scope_clause(level: str, code: str) -> ColumnElement[bool]:
     if level == "town":
         return R.town_code == code
     if level == "district":
-        return true()
+        return R.town_code.in_(_towns_of(code))
     return false()
 
 
-def readable_clause(principal: Principal, district_code: str) -> ColumnElement[bool]:
+def _towns_of(district_code: str) -> Select[tuple[str]]:
+    """The towns of a district (a city holds several: a district reaches its own only)."""
+    return select(Area.code).where(Area.parent_code == district_code, Area.level == "town")
+
+
+def readable_clause(principal: Principal) -> ColumnElement[bool]:
     """The records that exist for this caller (agencies: those their open referrals concern)."""
     if principal.kind == "agency":
         if "screening:read" not in principal.scopes:
@@ -58,8 +63,6 @@ def readable_clause(principal: Principal, district_code: str) -> ColumnElement[b
         return mandate.screening_records(principal)
     if principal.role == Role.INSTITUTION_STAFF or principal.area_code is None:
         return false()
-    if principal.area_level == "district" and principal.area_code == district_code:
-        return true()
     return scope_clause(principal.area_level or "", principal.area_code)
 
 
@@ -197,11 +200,13 @@ async def stats_cells(
     """
     if precounted:
         s = ScreeningStat
-        where: ColumnElement[bool] = true()
+        where: ColumnElement[bool] = false()
         if level == "village":
             where = s.village_code == code
         elif level == "town":
             where = s.town_code == code
+        elif level == "district":
+            where = s.town_code.in_(_towns_of(code))
         stmt = (
             select(
                 s.town_code,
@@ -217,7 +222,11 @@ async def stats_cells(
         rows = (await session.execute(stmt)).tuples().all()
         return [(t, c, f, sc, b, int(n)) for t, c, f, sc, b, n in rows]
     band = age_band_sql("birth_date", "CAST(:today AS date)")
-    scope = {"village": "village_code = :code", "town": "town_code = :code"}.get(level, "TRUE")
+    scope = {
+        "village": "village_code = :code",
+        "town": "town_code = :code",
+        "district": "town_code IN (SELECT code FROM areas WHERE parent_code = :code)",
+    }.get(level, "FALSE")
     result = await session.execute(
         text(
             f"SELECT town_code, classification, flagged, coalesce(school_status, ''), {band}, "  # noqa: S608

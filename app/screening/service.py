@@ -152,8 +152,8 @@ async def cancel_import(
     if not principal.has_role(Role.DISTRICT_ADMIN):
         raise Forbidden("只有区级管理员可以取消导入", "Only a district admin may cancel an import")
     imp = await repo.get_import_for_update(session, import_id)
-    if imp is None:
-        raise ImportNotFound
+    if imp is None or not imp.area_path.startswith(principal.area_path or "\0"):
+        raise ImportNotFound  # another district's import is as unknown as none
     if imp.status in ("done", "failed", "cancelled"):
         raise ImportFinished(imp.status)
     before = imp.status
@@ -259,19 +259,20 @@ async def _area_clause(
     session: AsyncSession, principal: Principal, settings: Settings, area_code: str | None
 ) -> tuple[Any, str, str]:
     """(clause, level, code) for an area filter, checked against the caller's jurisdiction."""
-    readable = repo.readable_clause(principal, settings.district_code)
+    readable = repo.readable_clause(principal)
     if area_code is None:
         if principal.kind == "user" and principal.area_code and principal.area_level:
             return readable, principal.area_level, principal.area_code
-        return readable, "district", settings.district_code
+        # an agency: its own district's (C1 gives agencies their area), else the deployment's
+        return readable, "district", principal.district_code or settings.district_code
     found = await repo.area(session, area_code)
     if found is None:
         raise AreaNotFound
     if principal.kind == "user":
         if principal.area_path is None or not found.path.startswith(principal.area_path):
             raise AreaNotFound
-    elif not found.path.startswith(f"{settings.district_code}/"):
-        raise AreaNotFound
+    elif found.level not in ("district", "town", "village"):
+        raise AreaNotFound  # an agency: any district's area (its mandate bounds the rows)
     return repo.scope_clause(found.level, found.code), found.level, found.code
 
 
@@ -304,7 +305,7 @@ async def list_records(
         else:
             name_prefix = term
     stmt = repo.records_query(
-        [repo.readable_clause(principal, settings.district_code)],
+        [repo.readable_clause(principal)],
         classification=classification,
         area_clause=clause,
         age_min=age_min,
@@ -339,9 +340,7 @@ async def get_record(
     """One record with its history (staff); an audited read."""
     if not may_read(principal):
         raise Forbidden("无权查看摸排数据", "You may not read screening data")
-    record = await repo.get_record(
-        session, record_id, repo.readable_clause(principal, settings.district_code)
-    )
+    record = await repo.get_record(session, record_id, repo.readable_clause(principal))
     if record is None:
         raise RecordNotFound
     out = project(record, principal, today=today, keyring=keyring, whole_record=True)

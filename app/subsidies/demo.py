@@ -37,8 +37,8 @@ PLAN_ENTRIES = [("extreme_poverty_support", Decimal("75000.00"))] * 2 + [
 ] * 5
 
 
-def _principal(name: str, role: Role) -> Principal:
-    return Principal(kind="user", id=uuid.UUID(int=0), name=name, role=role)
+def _principal(name: str, role: Role, district: str) -> Principal:
+    return Principal(kind="user", id=uuid.UUID(int=0), name=name, role=role, district_code=district)
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
@@ -49,16 +49,17 @@ async def load(session: AsyncSession, settings: Settings) -> None:
         return
     today = demo_now()[1]
     admin, leader = (
-        _principal("demo-admin", Role.DISTRICT_ADMIN),
-        _principal("demo-leader", Role.DISTRICT_LEADER),
+        _principal("demo-admin", Role.DISTRICT_ADMIN, settings.district_code),
+        _principal("demo-leader", Role.DISTRICT_LEADER, settings.district_code),
     )
     clock = SystemClock()
     as_admin = RequestContext.for_job(settings, clock, principal=admin)
     as_leader = RequestContext.for_job(settings, clock, principal=leader)
-    if await session.get(SubsidyBudget, today.year) is None:
+    if await session.get(SubsidyBudget, (settings.district_code, today.year)) is None:
         await budgets.insert_budget(
             session,
             {
+                "district_code": settings.district_code,
                 "year": today.year,
                 "amount_fen": int(ANNUAL_BUDGET * 100),
                 "reference": "演示：年度分类保障支出 739万元（大兴区民政局答复）",

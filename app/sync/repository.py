@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.jurisdiction import area_clause
+from app.auth.jurisdiction import area_clause, district_clause
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.access import readable
@@ -35,11 +35,17 @@ async def horizon(session: AsyncSession) -> int:
 
 
 def _scope(principal: Principal, col: Any) -> Any:
-    """Change-log areas the caller covers (NULL = the institute)."""
+    """Change-log areas the caller covers (NULL = the institute: their own district's)."""
+    institute = and_(
+        col.is_(None),
+        SyncChange.child_id.in_(
+            select(Child.id).where(district_clause(principal, Child.district_code))
+        ),
+    )
     if principal.role == Role.INSTITUTION_STAFF:
-        return col.is_(None)
+        return institute
     if principal.is_district:
-        return or_(area_clause(principal, col), col.is_(None))
+        return or_(area_clause(principal, col), institute)
     return area_clause(principal, col)
 
 

@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.children import repository as repo
 from app.kit import idnumber
 from app.kit.clock import FixedClock
@@ -18,7 +20,7 @@ from app.kit.crypto import KeyRing
 from app.manage import ENCRYPTED_COLUMNS, reencrypt_column
 from app.models import Child
 from tests.children.factories import child_body, create, institution_body, new_id
-from tests.conftest import NOW, AuthHeaders
+from tests.conftest import DISTRICT, NOW, AuthHeaders, area_path
 from tests.incidents.factories import report
 
 URL = "/api/v1/children"
@@ -310,7 +312,17 @@ async def test_an_institute_orphan_coming_of_age_enters_the_placement_queue(
     # the periodic sweep queues an active institute orphan who turned 18, once
     assert await repo.enqueue_come_of_age(session, date(2026, 6, 15)) == 1
     assert await repo.enqueue_come_of_age(session, date(2026, 6, 15)) == 0
-    queue = await repo.placement_queue(session)
+    institute = Principal(
+        kind="user",
+        id=uuid.uuid4(),
+        name="institute",
+        role=Role.INSTITUTION_STAFF,
+        area_code=DISTRICT,
+        area_path=area_path(DISTRICT),
+        area_level="district",
+        district_code=DISTRICT,
+    )
+    queue = await repo.placement_queue(session, institute)
     assert {str(p.child_id) for p, _ in queue} >= {later.json()["id"], orphan["id"]}
 
 

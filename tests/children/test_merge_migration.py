@@ -33,6 +33,13 @@ async def test_0017_numbers_the_history_and_repairs_the_phone_edits(database_url
                 await conn.run_sync(_upgrade, "0016")
             whole, gap = uuid.uuid4(), uuid.uuid4()
             async with engine.begin() as conn:
+                # the district (a deployment's first area): later migrations give children theirs
+                await conn.execute(
+                    text(
+                        "INSERT INTO areas (code, name, level, path)"
+                        " VALUES ('110115', '测试区', 'district', '110115/')"
+                    )
+                )
                 for cid, version in ((whole, 3), (gap, 3)):
                     await conn.execute(
                         text(

@@ -40,7 +40,7 @@ async def test_demo_ledger_matches_the_seed_and_loads_once(
     )
     assert open_candidates == 5
     this_month = local_today(SystemClock()).replace(day=1)
-    report = await ledger.compute(session, this_month)
+    report = await ledger.compute(session, settings.district_code, this_month)
     assert report["totals"]["total"] == 205
     assert report["totals"]["by_placement"] == {"dispersed": 131, "institution": 74}
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.providers.common import areas_within
+from app.dashboard.providers.common import areas_within, institute_of
 from app.dashboard.sections import Scope, section
 from app.models import CATEGORIES, PLACEMENTS, Child, ChildChange
 from app.models.children import ON_LEDGER
@@ -20,7 +20,7 @@ from app.models.children import ON_LEDGER
 
 def _child_in_scope(scope: Scope) -> Any:
     if scope.is_district:
-        return or_(Child.village_code.in_(areas_within(scope)), Child.placement == "institution")
+        return or_(Child.village_code.in_(areas_within(scope)), institute_of(scope))
     return Child.village_code.in_(areas_within(scope))
 
 

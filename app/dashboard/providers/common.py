@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, select, true
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.dashboard.sections import Scope
-from app.models import Area
+from app.models import Area, Child
 
 
 def areas_within(scope: Scope) -> Select[tuple[str]]:
@@ -21,6 +21,13 @@ def in_scope(
 ) -> ColumnElement[bool]:
     """Rows whose area column lies in the scope; the whole district also takes rows without an
     area (the institute's children, incidents without a place)."""
+    within = area_col.in_(areas_within(scope))
     if scope.is_district and district_includes_null:
-        return true()
-    return area_col.in_(areas_within(scope))  # type: ignore[no-any-return]
+        # the district's own areas, and rows without one (a city holds several districts)
+        return or_(area_col.is_(None), within)
+    return within  # type: ignore[no-any-return]
+
+
+def institute_of(scope: Scope) -> ColumnElement[bool]:
+    """The institute's children of the scope's district (no village: `children.district_code`)."""
+    return and_(Child.placement == "institution", Child.district_code == scope.area_code)

@@ -22,8 +22,7 @@ CANDIDATES = DiscoveryCandidate.__table__
 async def discovery(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     c = CANDIDATES
     where = c.c.status == "open"
-    if not scope.is_district:
-        where = and_(where, c.c.village_code.in_(areas_within(scope)))
+    where = and_(where, c.c.village_code.in_(areas_within(scope)))
     awaiting, oldest = (
         await session.execute(select(func.count(), func.min(c.c.created_at)).where(where))
     ).one()

@@ -69,10 +69,12 @@ async def insurance(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         )
     premiums = budget = share = None
     if scope.is_district:
-        fen = sum(f for _, f in (await repo.premiums(session, year)).values())
+        fen = sum(f for _, f in (await repo.premiums(session, year, scope.area_code)).values())
         budget_fen = (
             await session.execute(
-                select(SubsidyBudget.amount_fen).where(SubsidyBudget.year == year)
+                select(SubsidyBudget.amount_fen).where(
+                    SubsidyBudget.district_code == scope.area_code, SubsidyBudget.year == year
+                )
             )
         ).scalar_one_or_none()
         premiums = format_money(from_fen(fen))

@@ -36,7 +36,7 @@ def _years_before(day: date, years: int) -> date:
 @section("screening", order=60, cache_seconds=60)
 async def screening(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     r = RECORDS
-    where: Any = True if scope.is_district else r.c.village_code.in_(areas_within(scope))
+    where: Any = r.c.village_code.in_(areas_within(scope))  # a district: its own villages
     as_of = scope.as_of
     # Age 6..15 on as_of: born after as_of - 16 years, on or before as_of - 6 years.
     compulsory = and_(

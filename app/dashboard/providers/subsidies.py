@@ -25,6 +25,7 @@ from app.kit.clock import DISTRICT_TZ
 from app.kit.money import format_money, from_fen
 from app.models import (
     BenefitRun,
+    Child,
     MedicalClaim,
     PayrollLine,
     PayrollRun,
@@ -51,7 +52,11 @@ async def subsidies(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     year = scope.month.year
     fen = await _spent_by_benefit(session, scope)
     budget_fen = (
-        await session.execute(select(BUDGETS.c.amount_fen).where(BUDGETS.c.year == year))
+        await session.execute(
+            select(BUDGETS.c.amount_fen).where(
+                BUDGETS.c.district_code == scope.area_code, BUDGETS.c.year == year
+            )
+        )
     ).scalar_one_or_none()
     spent = sum(fen.values())
     share = None
@@ -78,6 +83,10 @@ def _share(fraction: Decimal) -> str:
     return str(fraction.quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
 
+def _district_children(scope: Scope) -> Any:
+    return select(Child.id).where(Child.district_code == scope.area_code)
+
+
 async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, int]:
     """Fen spent from 1 January to the end of the selected month, by benefit."""
     year = scope.month.year
@@ -91,6 +100,7 @@ async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, in
                 select(func.coalesce(func.sum(LINES.c.amount_fen), 0))
                 .join(PAYROLLS, PAYROLLS.c.id == LINES.c.payroll_id)
                 .where(
+                    PAYROLLS.c.district_code == scope.area_code,
                     PAYROLLS.c.status == "approved",
                     PAYROLLS.c.month.between(first, scope.month),
                 )
@@ -101,7 +111,10 @@ async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, in
         (
             await session.execute(
                 select(func.coalesce(func.sum(CLAIMS.c.reimbursable_fen), 0)).where(
-                    CLAIMS.c.status == "paid", CLAIMS.c.paid_at >= start, CLAIMS.c.paid_at < end
+                    CLAIMS.c.status == "paid",
+                    CLAIMS.c.paid_at >= start,
+                    CLAIMS.c.paid_at < end,
+                    CLAIMS.c.child_id.in_(_district_children(scope)),
                 )
             )
         ).scalar_one()
@@ -109,7 +122,11 @@ async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, in
     for benefit, total in (
         await session.execute(
             select(RUNS.c.benefit, func.sum(RUNS.c.total_fen))
-            .where(RUNS.c.created_at >= start, RUNS.c.created_at < end)
+            .where(
+                RUNS.c.district_code == scope.area_code,
+                RUNS.c.created_at >= start,
+                RUNS.c.created_at < end,
+            )
             .group_by(RUNS.c.benefit)
         )
     ).tuples():
@@ -121,6 +138,7 @@ async def _spent_by_benefit(session: AsyncSession, scope: Scope) -> dict[str, in
                     PLACEMENTS.c.status == "paid",
                     PLACEMENTS.c.paid_at >= start,
                     PLACEMENTS.c.paid_at < end,
+                    PLACEMENTS.c.child_id.in_(_district_children(scope)),
                 )
             )
         ).scalar_one()

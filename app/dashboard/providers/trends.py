@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.dashboard.providers.common import areas_within, in_scope
+from app.dashboard.providers.common import areas_within, in_scope, institute_of
 from app.dashboard.providers.subsidies import BUDGETS, _spent_by_benefit
 from app.dashboard.sections import Scope, section
 from app.kit.clock import DISTRICT_TZ
@@ -88,7 +88,7 @@ async def _ledger(session: AsyncSession, scopes: list[Scope]) -> dict[str, list[
     for scope in scopes:
         where: Any = Child.village_code.in_(areas_within(scope))
         if scope.is_district:
-            where = or_(where, Child.placement == "institution")
+            where = or_(where, institute_of(scope))
         as_of = scope.as_of
         counts = dict(
             (
@@ -161,7 +161,10 @@ async def _spending(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         )
     budget_fen = (
         await session.execute(
-            select(BUDGETS.c.amount_fen).where(BUDGETS.c.year == scope.month.year)
+            select(BUDGETS.c.amount_fen).where(
+                BUDGETS.c.district_code == scope.area_code,
+                BUDGETS.c.year == scope.month.year,
+            )
         )
     ).scalar_one_or_none()
     return {

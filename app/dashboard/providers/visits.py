@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.dashboard.providers.common import areas_within
 from app.dashboard.sections import Scope, section
 from app.kit.stats import ratio
 from app.models import Area, Child, FollowUp, Visit
@@ -159,6 +160,8 @@ async def follow_ups(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     where: Any = fu.c.status.in_(OPEN)
     if not scope.is_district:
         where = and_(where, fu.c.town_code == scope.area_code)
+    else:
+        where = and_(where, fu.c.town_code.in_(areas_within(scope)))
     overdue = fu.c.due_on < scope.today
     counts = (
         await session.execute(select(func.count(), func.count().filter(overdue)).where(where))

@@ -32,7 +32,7 @@ VALUE = Decimal("120.00")
 async def load(session: AsyncSession, settings: Settings) -> None:
     today = datetime.now(UTC).astimezone(DISTRICT_TZ).date()
     year = today.year if today >= date(today.year, 6, 1) else today.year - 1
-    run = await repo.holiday_run(session, f"childrens_day-{year}")
+    run = await repo.holiday_run(session, settings.district_code, f"childrens_day-{year}")
     if not await session.scalar(select(Child.id).limit(1)):
         return  # no ledger yet
     if run is not None and await session.scalar(
@@ -40,9 +40,19 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     ):
         return
     at = FixedClock(datetime(year, 5, 25, 2, 0, tzinfo=UTC))
-    admin = Principal(kind="user", id=uuid.UUID(int=0), name="demo-admin", role=Role.DISTRICT_ADMIN)
+    admin = Principal(
+        kind="user",
+        id=uuid.UUID(int=0),
+        name="demo-admin",
+        role=Role.DISTRICT_ADMIN,
+        district_code=settings.district_code,
+    )
     leader = Principal(
-        kind="user", id=uuid.UUID(int=0), name="demo-leader", role=Role.DISTRICT_LEADER
+        kind="user",
+        id=uuid.UUID(int=0),
+        name="demo-leader",
+        role=Role.DISTRICT_LEADER,
+        district_code=settings.district_code,
     )
     as_admin = RequestContext.for_job(settings, at, principal=admin)
     if run is None:
@@ -58,7 +68,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     )
     if not out.created:
         return
-    run = await repo.holiday_run(session, f"childrens_day-{year}")
+    run = await repo.holiday_run(session, settings.district_code, f"childrens_day-{year}")
     assert run is not None
     directors = await users.usernames_by_area(session, Role.VILLAGE_DIRECTOR)
     rng = random.Random(20260601)

@@ -15,9 +15,12 @@ from app.models import Area, BenefitLine, BenefitRun, Child, HolidayGift
 from app.programmes.pages import page_rows
 
 
-async def holiday_run(session: AsyncSession, period: str) -> BenefitRun | None:
+async def holiday_run(session: AsyncSession, district: str, period: str) -> BenefitRun | None:
+    """The district's holiday run of `period` (each district makes its own)."""
     stmt = select(BenefitRun).where(
-        BenefitRun.benefit == "holiday_condolence", BenefitRun.period == period
+        BenefitRun.district_code == district,
+        BenefitRun.benefit == "holiday_condolence",
+        BenefitRun.period == period,
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 

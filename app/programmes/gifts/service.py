@@ -27,7 +27,7 @@ async def add_gifts(session: AsyncSession, ctx: RequestContext, body: GiftsCreat
     """A gift of `item` to every child of the holiday run (or to those named). A child who
     already has the item keeps it (a retry adds nothing); the item at another value is a 409."""
     period = f"{body.occasion}-{body.year}"
-    run = await repo.holiday_run(session, period)
+    run = await repo.holiday_run(session, ctx.actor.district_code or "", period)
     if run is None:
         raise ValidationFailed(
             errors=[

@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import select, text, update
+from sqlalchemy import literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.config import Settings
@@ -62,11 +62,12 @@ def upload_path(settings: Settings, stored_name: str) -> Path:
     return settings.uploads_path / stored_name
 
 
-async def village_towns(session: AsyncSession, district_code: str) -> dict[str, str]:
-    """Every village of the district → its town."""
+async def village_towns(session: AsyncSession, district_path: str) -> dict[str, str]:
+    """Every village of the district (by its area path, "110115/" or "110100/110115/") → its
+    town."""
     rows = await session.execute(
         select(Area.code, Area.parent_code).where(
-            Area.level == "village", Area.path.startswith(f"{district_code}/")
+            Area.level == "village", Area.path.startswith(district_path)
         )
     )
     return {code: parent or "" for code, parent in rows.tuples()}
@@ -133,8 +134,16 @@ async def _run(
     if imp.started_at is None:
         imp.started_at = clock.now()
     await merge.ensure_stats_state(session, today)
-    villages = await village_towns(session, settings.district_code)
-    district_path = f"{settings.district_code}/"
+    # the district of the uploader's area (a city holds several; a district's import reads
+    # and classifies by its own villages and its own division code)
+    district_code, district_path = (
+        await session.execute(
+            select(Area.code, Area.path).where(
+                Area.level == "district", literal(imp.area_path).startswith(Area.path)
+            )
+        )
+    ).one()
+    villages = await village_towns(session, district_path)
     allowed = None
     if imp.area_path != district_path:
         allowed = await villages_within(session, imp.area_path)
@@ -149,7 +158,7 @@ async def _run(
         villages=villages,
         allowed_villages=allowed,
         area_name=area_name,
-        district_code=settings.district_code,
+        district_code=district_code,
         today=today,
         encryption_keys=settings.encryption_keys.get_secret_value(),
         active_key_id=settings.encryption_active_key_id,

@@ -22,6 +22,7 @@ from app.kit.listing import where_given
 from app.kit.rows import one_where
 from app.models import Area, Referral, ScreeningRecord
 from app.screening.referrals.findings import ANY_FINDING
+from app.screening.repository import readable_clause as screening_readable
 
 SCREENING = Referral.screening_record_id.is_not(None)
 
@@ -30,7 +31,10 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.kind == "agency":
         return Referral.agency == principal.agency
     if principal.role in DISTRICT_ROLES:
-        return true()
+        # the referrals of the records of their own district (a city holds several)
+        return Referral.screening_record_id.in_(
+            select(ScreeningRecord.id).where(screening_readable(principal))
+        )
     return false()
 
 
@@ -76,11 +80,14 @@ async def get_visible(
 
 
 async def records_by_id(
-    session: AsyncSession, ids: set[uuid.UUID]
+    session: AsyncSession, ids: set[uuid.UUID], readable: ColumnElement[bool] | None = None
 ) -> dict[uuid.UUID, ScreeningRecord]:
+    """The records of `ids` (only those `readable` holds, when given: the caller's district)."""
     if not ids:
         return {}
     stmt = select(ScreeningRecord).where(ScreeningRecord.id.in_(ids))
+    if readable is not None:
+        stmt = stmt.where(readable)
     return {r.id: r for r in (await session.execute(stmt)).scalars()}
 
 
@@ -135,21 +142,31 @@ async def counts_by_finding(
     }
 
 
-async def counts_by_outcome(session: AsyncSession) -> dict[str, int]:
+async def counts_by_outcome(
+    session: AsyncSession, scope: ColumnElement[bool] | None = None
+) -> dict[str, int]:
     stmt = (
         select(Referral.outcome, func.count())
-        .where(SCREENING, Referral.outcome.is_not(None))
+        .where(SCREENING, Referral.outcome.is_not(None), true() if scope is None else scope)
         .group_by(Referral.outcome)
     )
     return {str(o): int(n) for o, n in (await session.execute(stmt)).tuples()}
 
 
-async def counts_by_agency(session: AsyncSession) -> dict[str, int]:
-    stmt = select(Referral.agency, func.count()).where(SCREENING).group_by(Referral.agency)
+async def counts_by_agency(
+    session: AsyncSession, scope: ColumnElement[bool] | None = None
+) -> dict[str, int]:
+    stmt = (
+        select(Referral.agency, func.count())
+        .where(SCREENING, true() if scope is None else scope)
+        .group_by(Referral.agency)
+    )
     return {str(a): int(n) for a, n in (await session.execute(stmt)).tuples()}
 
 
-async def counts_by_town(session: AsyncSession) -> list[tuple[str, str | None, int, int, int]]:
+async def counts_by_town(
+    session: AsyncSession, scope: ColumnElement[bool] | None = None
+) -> list[tuple[str, str | None, int, int, int]]:
     """(town, name, referred, open, resolved) in town order."""
     open_ = Referral.status.not_in(CLOSED_REFERRAL_STATUSES)
     town = ScreeningRecord.town_code
@@ -163,14 +180,20 @@ async def counts_by_town(session: AsyncSession) -> list[tuple[str, str | None, i
         )
         .join(ScreeningRecord, ScreeningRecord.id == Referral.screening_record_id)
         .outerjoin(Area, Area.code == town)
+        .where(true() if scope is None else scope)
         .group_by(town, Area.name)
         .order_by(town)
     )
     return [(t, name, n, o, r) for t, name, n, o, r in (await session.execute(stmt)).tuples()]
 
 
-async def overdue(session: AsyncSession, now: datetime) -> int:
+async def overdue(
+    session: AsyncSession, now: datetime, scope: ColumnElement[bool] | None = None
+) -> int:
     stmt = select(func.count()).where(
-        SCREENING, Referral.status == "pending", Referral.ack_due_at <= now
+        SCREENING,
+        Referral.status == "pending",
+        Referral.ack_due_at <= now,
+        true() if scope is None else scope,
     )
     return int((await session.execute(stmt)).scalar_one())

@@ -97,7 +97,9 @@ async def _records_by_ids(
     session: AsyncSession, ctx: RequestContext, body: ScreeningReferralCreate
 ) -> list[ScreeningRecord]:
     assert body.record_ids is not None
-    found = await repo.records_by_id(session, set(body.record_ids))
+    found = await repo.records_by_id(
+        session, set(body.record_ids), screening_repo.readable_clause(ctx.actor)
+    )
     errors: list[tuple[str, str, str]] = []
     seen: set[uuid.UUID] = set()
     out = []
@@ -141,11 +143,12 @@ async def _records_by_filter(
     area = None
     if f.area_code is not None:
         found = await screening_repo.area(session, f.area_code)
-        if found is None or not found.path.startswith(f"{ctx.settings.district_code}/"):
+        within = ctx.actor.area_path
+        if found is None or within is None or not found.path.startswith(within):
             raise ValidationFailed(errors=[("filter.area_code", "区划不存在", "Unknown area")])
         area = screening_repo.scope_clause(found.level, found.code)
     stmt = screening_repo.records_query(
-        [findings.criterion(body.finding, ctx.today)],
+        [findings.criterion(body.finding, ctx.today), screening_repo.readable_clause(ctx.actor)],
         classification=f.classification,
         area_clause=area,
         age_min=f.age_min,
@@ -307,17 +310,18 @@ async def get_referral(
 
 async def stats(session: AsyncSession, ctx: RequestContext) -> ScreeningReferralStats:
     """Counts by finding (referred, open, resolved), outcome, agency and town."""
-    by_finding = await repo.counts_by_finding(session)
+    scope = repo.visible(ctx.actor)  # the caller's own district's
+    by_finding = await repo.counts_by_finding(session, scope)
     zero = {"referred": 0, "open": 0, "resolved": 0, "closed_otherwise": 0}
     return ScreeningReferralStats(
         by_finding={f: FindingCounts(**by_finding.get(f, zero)) for f in findings.FINDINGS},
-        by_outcome={o: 0 for o in findings.OUTCOMES} | await repo.counts_by_outcome(session),
-        by_agency=await repo.counts_by_agency(session),
+        by_outcome={o: 0 for o in findings.OUTCOMES} | await repo.counts_by_outcome(session, scope),
+        by_agency=await repo.counts_by_agency(session, scope),
         by_town=[
             TownCounts(town_code=t, name=name, referred=n, open=o, resolved=r)
-            for t, name, n, o, r in await repo.counts_by_town(session)
+            for t, name, n, o, r in await repo.counts_by_town(session, scope)
         ],
-        overdue=await repo.overdue(session, ctx.now),
+        overdue=await repo.overdue(session, ctx.now, scope),
     )
 
 

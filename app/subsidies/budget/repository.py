@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.insurance.repository import premium_spending
 from app.kit.clock import DISTRICT_TZ
 from app.kit.rows import insert_unless_exists
 from app.models import (
+    BenefitLine,
     BenefitRun,
+    Child,
+    InsuranceEnrolment,
     MedicalClaim,
     PayrollLine,
     PayrollRun,
@@ -22,19 +25,25 @@ from app.models import (
 
 
 async def insert_budget(session: AsyncSession, values: dict[str, Any]) -> SubsidyBudget | None:
-    return await insert_unless_exists(session, SubsidyBudget, values, ("year",))
+    return await insert_unless_exists(session, SubsidyBudget, values, ("district_code", "year"))
 
 
-async def budget(session: AsyncSession, year: int) -> SubsidyBudget | None:
-    return await session.get(SubsidyBudget, year)
+async def budget(session: AsyncSession, district: str | None, year: int) -> SubsidyBudget | None:
+    """The district's budget of the year (None above the districts)."""
+    if district is None:
+        return None
+    return await session.get(SubsidyBudget, (district, year))
 
 
 def _local_month(col: Any) -> Any:
     return func.to_char(func.timezone("Asia/Shanghai", col), "YYYY-MM")
 
 
-async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str, int]]:
-    """(benefit, month "YYYY-MM", fen) for what was paid in `year`.
+async def spending_rows(
+    session: AsyncSession, year: int, district: str | None = None
+) -> list[tuple[str, str, int]]:
+    """(benefit, month "YYYY-MM", fen) for what was paid in `year` (by `district`'s children
+    and runs when given, else the whole deployment's).
 
     Living allowance: the lines of approved payrolls, by payroll month; medical claims and
     placements: by the month they were paid; insurance premiums: the year's enrolments, by the
@@ -44,6 +53,25 @@ async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str
     first, last = date(year, 1, 1), date(year, 12, 31)
     start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
     end = datetime(year + 1, 1, 1, tzinfo=DISTRICT_TZ)
+
+    def of(child_id: Any) -> Any:
+        if district is None:
+            return true()
+        return child_id.in_(select(Child.id).where(Child.district_code == district))
+
+    runs: Select[Any] = (
+        select(
+            BenefitRun.benefit, _local_month(BenefitRun.approved_at), func.sum(BenefitRun.total_fen)
+        )
+        if district is None
+        else select(
+            BenefitRun.benefit,
+            _local_month(BenefitRun.approved_at),
+            func.sum(BenefitLine.amount_fen),
+        )
+        .join(BenefitLine, BenefitLine.run_id == BenefitRun.id)
+        .where(of(BenefitLine.child_id))
+    )
     queries: list[Select[Any]] = [
         select(
             text("'living_allowance'"),
@@ -51,7 +79,11 @@ async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str
             func.sum(PayrollLine.amount_fen),
         )
         .join(PayrollRun, PayrollRun.id == PayrollLine.payroll_id)
-        .where(PayrollRun.status == "approved", PayrollRun.month.between(first, last))
+        .where(
+            PayrollRun.status == "approved",
+            PayrollRun.month.between(first, last),
+            true() if district is None else PayrollRun.district_code == district,
+        )
         .group_by(PayrollRun.month),
         select(
             text("'medical_reimbursement'"),
@@ -62,17 +94,14 @@ async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str
             MedicalClaim.status == "paid",
             MedicalClaim.paid_at >= start,
             MedicalClaim.paid_at < end,
+            of(MedicalClaim.child_id),
         )
         .group_by(text("2")),
-        select(
-            BenefitRun.benefit, _local_month(BenefitRun.approved_at), func.sum(BenefitRun.total_fen)
-        )
-        .where(
+        runs.where(
             BenefitRun.status == "approved",
             BenefitRun.approved_at >= start,
             BenefitRun.approved_at < end,
-        )
-        .group_by(text("1, 2")),
+        ).group_by(text("1, 2")),
         select(
             text("'adult_orphan_placement'"),
             _local_month(PlacementEntry.paid_at),
@@ -82,10 +111,11 @@ async def spending_rows(session: AsyncSession, year: int) -> list[tuple[str, str
             PlacementEntry.status == "paid",
             PlacementEntry.paid_at >= start,
             PlacementEntry.paid_at < end,
+            of(PlacementEntry.child_id),
         )
         .group_by(text("2")),
         # 医疗保险参保: the premiums of the year's enrolments (app/insurance/premiums.py).
-        premium_spending(year),
+        premium_spending(year).where(of(InsuranceEnrolment.child_id)),
     ]
     out: list[tuple[str, str, int]] = []
     for stmt in queries:

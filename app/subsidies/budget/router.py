@@ -44,6 +44,7 @@ async def create_subsidy_budget(
     "/spending", **lists(SpendingOut, "Spending by benefit and month against the year's budget")
 )
 async def get_subsidy_spending(
-    session: SessionDep, _: DistrictReader, year: Annotated[int, Query(ge=2000, le=2100)]
+    session: SessionDep, principal: DistrictReader, year: Annotated[int, Query(ge=2000, le=2100)]
 ) -> SpendingOut:
-    return await service.spending(session, year)
+    # the caller's own district's spending
+    return await service.spending(session, year, principal.district_code or "")

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import Forbidden
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.money import from_fen, to_fen
@@ -25,9 +26,12 @@ HEADING_ZH = BENEFIT_ZH | {"medical_insurance": "医疗保险参保（保费）"
 async def create_budget(
     session: AsyncSession, ctx: RequestContext, year: int, amount: Decimal, reference: str | None
 ) -> BudgetOut:
+    if ctx.actor.district_code is None:
+        raise Forbidden("预算由区级设定", "A budget is set by a district")
     row = await repo.insert_budget(
         session,
         {
+            "district_code": ctx.actor.district_code,
             "year": year,
             "amount_fen": to_fen(amount),
             "reference": reference,
@@ -61,16 +65,17 @@ def share_of_budget(fen: int, budget: SubsidyBudget | None) -> str | None:
     return str(share.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
-async def spending(session: AsyncSession, year: int) -> SpendingOut:
-    """分类保障支出: what was paid in `year` by benefit and month, against the year's budget."""
-    rows = await repo.spending_rows(session, year)
+async def spending(session: AsyncSession, year: int, district: str | None = None) -> SpendingOut:
+    """分类保障支出: what was paid in `year` by benefit and month, against the year's budget
+    (a district's own spending when `district` is given)."""
+    rows = await repo.spending_rows(session, year, district)
     by_benefit: dict[str, int] = dict.fromkeys(HEADING_ZH, 0)
     by_month: dict[str, dict[str, int]] = defaultdict(dict)
     for benefit, month, fen in rows:
         by_benefit[benefit] += fen
         by_month[month][benefit] = by_month[month].get(benefit, 0) + fen
     spent = sum(by_benefit.values())
-    budget = await repo.budget(session, year)
+    budget = await repo.budget(session, district, year)
     share = share_of_budget(spent, budget)
     return SpendingOut.model_validate(
         {

@@ -142,15 +142,17 @@ def _facts_json(row: Any, category: str | None = None) -> str:
 
 
 async def compute_lines(
-    session: AsyncSession, run_id: uuid.UUID, month: date, params: ParameterSet
+    session: AsyncSession, run_id: uuid.UUID, district: str, month: date, params: ParameterSet
 ) -> Totals:
-    """Compute and COPY the run's regular lines and adjustments; return the totals."""
+    """Compute and COPY the run's regular lines and adjustments (the children of the run's
+    district); return the totals."""
     cache = _AllowanceCache(month, params)
     totals = Totals()
     adjustments = Totals()
     records: list[tuple[Any, ...]] = []
     eighteen = date(month.year - 18, month.month, 1)
     narrow = (
+        Child.district_code == district,
         Child.approved_on < month,
         or_(Child.revoked_on.is_(None), Child.revoked_on >= month),
         or_(Child.birth_date >= eighteen, Child.school_stage.in_(FULL_TIME_STAGES)),
@@ -183,7 +185,7 @@ async def compute_lines(
                 )
             )
             totals.add(category, town, due.fen)
-    records += await _adjustments(session, run_id, month, params, totals, adjustments)
+    records += await _adjustments(session, run_id, district, month, params, totals, adjustments)
     await prepo.copy_lines(session, records)
     totals.adjustment_count = adjustments.count
     totals.adjustment_fen = adjustments.fen
@@ -193,21 +195,22 @@ async def compute_lines(
 async def _adjustments(
     session: AsyncSession,
     run_id: uuid.UUID,
+    district: str,
     month: date,
     params: ParameterSet,
     totals: Totals,
     adjustments: Totals,
 ) -> list[tuple[Any, ...]]:
-    months = await prepo.approved_months_before(session, month)
+    months = await prepo.approved_months_before(session, district, month)
     if not months:
         return []
     paid: dict[tuple[uuid.UUID, date], list[Any]] = {}
-    for line in await prepo.paid_lines(session, months, run_id, month):
+    for line in await prepo.paid_lines(session, district, months, run_id, month):
         paid.setdefault((line.child_id, line.for_month), []).append(line)
     caches = {m: _AllowanceCache(m, params) for m in months}
     dated = {m: await history.values_on(session, "category", month_end(m)) for m in months}
     out: list[tuple[Any, ...]] = []
-    async for rows in repo.stream_children(session):
+    async for rows in repo.stream_children(session, Child.district_code == district):
         for row in rows:
             for m in months:
                 lines = paid.get((row.id, m), [])

@@ -33,21 +33,29 @@ LINE_COLUMNS = (
 
 
 async def insert_run(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID | None:
-    """Create the month's run; None when the month already has one (the unique constraint
-    decides, so concurrent callers queue on the first insert and then find it)."""
+    """Create the district's run of the month; None when it already has one (the unique
+    constraint decides, so concurrent callers queue on the first insert and then find it)."""
     stmt = (
         insert(PayrollRun)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["month"])
+        .on_conflict_do_nothing(index_elements=["district_code", "month"])
         .returning(PayrollRun.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def run_by_month(
-    session: AsyncSession, month: date, *, lock: bool = False
+    session: AsyncSession, district: str | None, month: date, *, lock: bool = False
 ) -> PayrollRun | None:
-    return await one_where(session, PayrollRun, PayrollRun.month == month, lock=lock, fresh=True)
+    """The district's run of the month (None for no district: the city has no payroll)."""
+    return await one_where(
+        session,
+        PayrollRun,
+        PayrollRun.month == month,
+        PayrollRun.district_code == district,
+        lock=lock,
+        fresh=True,
+    )
 
 
 async def update_run(session: AsyncSession, run_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -73,27 +81,39 @@ async def copy_lines(session: AsyncSession, records: Iterable[tuple[Any, ...]]) 
     )
 
 
-async def earlier_draft(session: AsyncSession, month: date) -> date | None:
+async def earlier_draft(session: AsyncSession, district: str, month: date) -> date | None:
     stmt = (
         select(PayrollRun.month)
-        .where(PayrollRun.status == "draft", PayrollRun.month < month)
+        .where(
+            PayrollRun.district_code == district,
+            PayrollRun.status == "draft",
+            PayrollRun.month < month,
+        )
         .order_by(PayrollRun.month)
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def approved_months_before(session: AsyncSession, month: date) -> list[date]:
+async def approved_months_before(session: AsyncSession, district: str, month: date) -> list[date]:
     stmt = (
         select(PayrollRun.month)
-        .where(PayrollRun.status == "approved", PayrollRun.month < month)
+        .where(
+            PayrollRun.district_code == district,
+            PayrollRun.status == "approved",
+            PayrollRun.month < month,
+        )
         .order_by(PayrollRun.month)
     )
     return list((await session.execute(stmt)).scalars().all())
 
 
 async def paid_lines(
-    session: AsyncSession, months: Sequence[date], current_run: uuid.UUID, current_month: date
+    session: AsyncSession,
+    district: str,
+    months: Sequence[date],
+    current_run: uuid.UUID,
+    current_month: date,
 ) -> Sequence[Row[Any]]:
     """Every line already paying one of `months`: in approved runs, or in drafts of months
     before the current run's (whose adjustments count as already due)."""
@@ -113,6 +133,7 @@ async def paid_lines(
         .join(PayrollRun, PayrollRun.id == PayrollLine.payroll_id)
         .where(
             PayrollLine.for_month.in_(months),
+            PayrollRun.district_code == district,
             PayrollRun.id != current_run,
             (PayrollRun.status == "approved") | (PayrollRun.month < current_month),
         )

@@ -70,9 +70,9 @@ async def create_payroll(
 
 @router.get("/payrolls/{month}", **reads(PayrollOut, "Get the month's payroll run with its totals"))
 async def get_payroll(
-    month: MonthPath, response: Response, session: SessionDep, _: DistrictReader
+    month: MonthPath, response: Response, session: SessionDep, principal: DistrictReader
 ) -> PayrollOut:
-    run = await service.get_payroll(session, month)
+    run = await service.get_payroll(session, principal, month)
     set_etag(response, run.version)
     return await service.answer(session, run)
 

@@ -23,15 +23,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.areas import repository as areas_repo
-from app.errors import ValidationFailed, found
+from app.auth.principal import Principal
+from app.errors import Forbidden, ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
 from app.kit.money import from_fen
 from app.kit.pagination import Page, paginate
 from app.kit.vocab import format_month, parse_month
-from app.models import PayrollLine, PayrollRun
+from app.models import Area, PayrollLine, PayrollRun
 from app.subsidies import repository as repo
 from app.subsidies.errors import EarlierDraftPending, PayrollExists, PayrollNotDraft
 from app.subsidies.facts import Totals, totals_out
@@ -73,9 +73,11 @@ async def create_payroll(session: AsyncSession, ctx: RequestContext, month_str: 
     params = await load_parameters(session)
     with in_force("month"):
         params.at("living_allowance.standard", month)
+    district = _district(ctx.actor)
     run_id = await prepo.insert_run(
         session,
         {
+            "district_code": district,
             "month": month,
             "status": "draft",
             "created_by": ctx.actor.name,
@@ -88,7 +90,7 @@ async def create_payroll(session: AsyncSession, ctx: RequestContext, month_str: 
         },
     )
     if run_id is None:
-        existing = await prepo.run_by_month(session, month)
+        existing = await prepo.run_by_month(session, district, month)
         assert existing is not None
         raise PayrollExists(
             f"{month_str} 的发放批次已存在（{existing.id}，状态 {existing.status}）",
@@ -98,7 +100,7 @@ async def create_payroll(session: AsyncSession, ctx: RequestContext, month_str: 
             },
         )
     with in_force("month"):
-        totals = await compute_lines(session, run_id, month, params)
+        totals = await compute_lines(session, run_id, district, month, params)
     await _finish(session, run_id, totals, ctx.now)
     audit.record(
         session,
@@ -108,14 +110,26 @@ async def create_payroll(session: AsyncSession, ctx: RequestContext, month_str: 
         run_id,
         {"month": month_str, "line_count": totals.count, "total_fen": totals.fen},
     )
-    run = await prepo.run_by_month(session, month)
+    run = await prepo.run_by_month(session, district, month)
     assert run is not None
     return run
 
 
-async def get_payroll(session: AsyncSession, month_str: str, *, lock: bool = False) -> PayrollRun:
+def _district(principal: Principal) -> str:
+    """The district whose payroll the caller runs (district roles only reach here)."""
+    if principal.district_code is None:
+        raise Forbidden("发放批次由区级办理", "Payrolls are run by a district")
+    return principal.district_code
+
+
+async def get_payroll(
+    session: AsyncSession, principal: Principal, month_str: str, *, lock: bool = False
+) -> PayrollRun:
+    """The caller's district's run of the month (another district's is a 404)."""
     return found(
-        await prepo.run_by_month(session, parse_month(month_str), lock=lock),
+        await prepo.run_by_month(
+            session, principal.district_code, parse_month(month_str), lock=lock
+        ),
         f"{month_str} 没有发放批次",
         f"No payroll for {month_str}",
     )
@@ -125,7 +139,7 @@ async def recompute_payroll(
     session: AsyncSession, ctx: RequestContext, month_str: str
 ) -> PayrollRun:
     """Recompute a draft with today's ledger and parameters (an approved run never changes)."""
-    run = await get_payroll(session, month_str, lock=True)
+    run = await get_payroll(session, ctx.actor, month_str, lock=True)
     if run.status != "draft":
         raise PayrollNotDraft(
             f"{month_str} 的发放批次已审批", f"The {month_str} payroll is approved"
@@ -133,7 +147,7 @@ async def recompute_payroll(
     params = await load_parameters(session)
     await prepo.delete_lines(session, run.id)
     with in_force("month"):
-        totals = await compute_lines(session, run.id, run.month, params)
+        totals = await compute_lines(session, run.id, run.district_code, run.month, params)
     await _finish(session, run.id, totals, ctx.now)
     audit.record(
         session,
@@ -143,7 +157,7 @@ async def recompute_payroll(
         run.id,
         {"month": month_str, "line_count": totals.count, "total_fen": totals.fen},
     )
-    return await get_payroll(session, month_str)
+    return await get_payroll(session, ctx.actor, month_str)
 
 
 async def approve_payroll(
@@ -156,7 +170,7 @@ async def approve_payroll(
 ) -> PayrollRun:
     """审批: the district leader approves a draft; from then on its lines are frozen. Not by
     whoever created the run (four eyes)."""
-    run = await get_payroll(session, month_str, lock=True)
+    run = await get_payroll(session, ctx.actor, month_str, lock=True)
     if run.status != "draft":
         raise PayrollNotDraft(
             f"{month_str} 的发放批次已审批", f"The {month_str} payroll is approved"
@@ -164,7 +178,7 @@ async def approve_payroll(
     require_another(
         four_eyes, ctx.actor, run.created_by, "approve", f"{month_str} 的发放批次", "this payroll"
     )
-    earlier = await prepo.earlier_draft(session, run.month)
+    earlier = await prepo.earlier_draft(session, run.district_code, run.month)
     if earlier is not None:
         raise EarlierDraftPending(
             f"须先审批 {format_month(earlier)} 的发放批次",
@@ -194,7 +208,7 @@ async def approve_payroll(
             "created_by": run.created_by,
         },
     )
-    return await get_payroll(session, month_str)
+    return await get_payroll(session, ctx.actor, month_str)
 
 
 def payroll_out(run: PayrollRun, towns: dict[str, str]) -> dict[str, Any]:
@@ -251,7 +265,7 @@ async def payroll_lines(
     cursor: str | None,
 ) -> Page[PayrollLineOut]:
     """The run's lines (keyset pages); the read of the payees is audited."""
-    run = await get_payroll(session, month_str)
+    run = await get_payroll(session, ctx.actor, month_str)
     rows, nxt = await paginate(
         session,
         prepo.lines_stmt(run.id, kind, town_code),
@@ -270,14 +284,20 @@ async def payroll_lines(
     return Page(items=[PayrollLineOut.model_validate(line_out(r)) for r in rows], next_cursor=nxt)
 
 
+async def _district_name(session: AsyncSession, code: str) -> str:
+    """The run's district's name, for the export's title row."""
+    area = await session.get(Area, code)
+    return area.name if area is not None else ""
+
+
 async def export(session: AsyncSession, ctx: RequestContext, month_str: str) -> bytes:
     """The bank-transfer sheet of the month's run (.xlsx); the export is audited."""
-    run = await get_payroll(session, month_str)
+    run = await get_payroll(session, ctx.actor, month_str)
     content = await export_payroll(
         session,
         run,
         await repo.town_names(session),
-        district=await areas_repo.district_name(session),
+        district=await _district_name(session, run.district_code),
         generated_at=ctx.now,
     )
     audit.record(session, ctx, "payroll.export", "payroll", run.id, {"month": month_str})

@@ -17,17 +17,23 @@ async def insert_benefit_run(session: AsyncSession, values: dict[str, Any]) -> u
     stmt = (
         insert(BenefitRun)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=["benefit", "period"])
+        .on_conflict_do_nothing(index_elements=["district_code", "benefit", "period"])
         .returning(BenefitRun.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def benefit_run(
-    session: AsyncSession, benefit: str, period: str, *, lock: bool = False
+    session: AsyncSession, district: str | None, benefit: str, period: str, *, lock: bool = False
 ) -> BenefitRun | None:
+    """The district's run of `benefit` for `period` (None for no district: the city has none)."""
     return await one_where(
-        session, BenefitRun, BenefitRun.benefit == benefit, BenefitRun.period == period, lock=lock
+        session,
+        BenefitRun,
+        BenefitRun.district_code == district,
+        BenefitRun.benefit == benefit,
+        BenefitRun.period == period,
+        lock=lock,
     )
 
 

@@ -55,9 +55,9 @@ async def create_education_grants(
     "/education-grants/{school_year}", **reads(BenefitRunOut, "Get a school year's grant run")
 )
 async def get_education_grants(
-    school_year: str, session: SessionDep, _: DistrictReader
+    school_year: str, session: SessionDep, principal: DistrictReader
 ) -> BenefitRunOut:
-    return await service.get_benefit_run(session, _GRANTS, school_year)
+    return await service.get_benefit_run(session, principal, _GRANTS, school_year)
 
 
 @router.post(
@@ -77,9 +77,11 @@ async def approve_education_grants(
     **reads(Page[BenefitLineOut], "The grant run's lines"),
 )
 async def list_education_grant_lines(
-    school_year: str, session: SessionDep, _: DistrictReader, query: Filters[PageQuery]
+    school_year: str, session: SessionDep, principal: DistrictReader, query: Filters[PageQuery]
 ) -> Page[BenefitLineOut]:
-    return await service.run_lines(session, _GRANTS, school_year, query.limit, query.cursor)
+    return await service.run_lines(
+        session, principal, _GRANTS, school_year, query.limit, query.cursor
+    )
 
 
 @router.post(
@@ -100,9 +102,9 @@ async def create_holiday_run(
 
 @router.get("/holiday-runs/{occasion}/{year}", **reads(BenefitRunOut, "Get a holiday run"))
 async def get_holiday_run(
-    occasion: Occasion, year: int, session: SessionDep, _: DistrictReader
+    occasion: Occasion, year: int, session: SessionDep, principal: DistrictReader
 ) -> BenefitRunOut:
-    return await service.get_benefit_run(session, _HOLIDAY, f"{occasion}-{year}")
+    return await service.get_benefit_run(session, principal, _HOLIDAY, f"{occasion}-{year}")
 
 
 @router.post(
@@ -126,7 +128,11 @@ async def approve_holiday_run(
     **reads(Page[BenefitLineOut], "The holiday run's lines"),
 )
 async def list_holiday_run_lines(
-    occasion: Occasion, year: int, session: SessionDep, _: DistrictReader, query: Filters[PageQuery]
+    occasion: Occasion,
+    year: int,
+    session: SessionDep,
+    principal: DistrictReader,
+    query: Filters[PageQuery],
 ) -> Page[BenefitLineOut]:
     period = f"{occasion}-{year}"
-    return await service.run_lines(session, _HOLIDAY, period, query.limit, query.cursor)
+    return await service.run_lines(session, principal, _HOLIDAY, period, query.limit, query.cursor)

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.children import history_repository as history
-from app.errors import ValidationFailed, found
+from app.errors import Forbidden, ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.four_eyes import require_another
@@ -18,7 +19,7 @@ from app.kit.glossary import zh_map
 from app.kit.money import from_fen, to_fen
 from app.kit.pagination import Page, paginate
 from app.kit.records import out_of
-from app.models import BenefitLine, BenefitRun
+from app.models import BenefitLine, BenefitRun, Child
 from app.subsidies import repository as repo
 from app.subsidies.errors import RunExists, WrongState
 from app.subsidies.facts import (
@@ -49,9 +50,13 @@ async def _benefit_run(
 ) -> BenefitRun:
     params = await load_parameters(session)
     field = "school_year" if benefit == "education_grant" else "year"
+    district = ctx.actor.district_code
+    if district is None:
+        raise Forbidden("发放批次由区级办理", "Runs are made by a district")
     run_id = await runs_repo.insert_benefit_run(
         session,
         {
+            "district_code": district,
             "benefit": benefit,
             "period": period,
             "reference_date": day,
@@ -69,7 +74,9 @@ async def _benefit_run(
     # The category and stage on the run's day, from the history (for a past school year).
     categories = await history.values_on(session, "category", day)
     stages = await history.values_on(session, "school_stage", day)
-    async for rows in repo.stream_children(session, repo.active_on_clause(day)):
+    async for rows in repo.stream_children(
+        session, repo.active_on_clause(day), Child.district_code == district
+    ):
         for row in rows:
             if row.id in stages:
                 row = with_values(row, school_stage=stages[row.id])
@@ -153,16 +160,18 @@ async def create_holiday_run(
     return await run_out(session, run)
 
 
-async def get_benefit_run(session: AsyncSession, benefit: str, period: str) -> BenefitRunOut:
-    """The run of `benefit` for `period`; 404 when there is none."""
-    return await run_out(session, await _run(session, benefit, period))
+async def get_benefit_run(
+    session: AsyncSession, principal: Principal, benefit: str, period: str
+) -> BenefitRunOut:
+    """The caller's district's run of `benefit` for `period`; 404 when there is none."""
+    return await run_out(session, await _run(session, principal, benefit, period))
 
 
 async def _run(
-    session: AsyncSession, benefit: str, period: str, *, lock: bool = False
+    session: AsyncSession, principal: Principal, benefit: str, period: str, *, lock: bool = False
 ) -> BenefitRun:
     return found(
-        await runs_repo.benefit_run(session, benefit, period, lock=lock),
+        await runs_repo.benefit_run(session, principal.district_code, benefit, period, lock=lock),
         f"{BENEFIT_ZH[benefit]} {period} 尚未发放",
         f"No {benefit} run {period}",
     )
@@ -178,7 +187,7 @@ async def approve_benefit_run(
 ) -> BenefitRunOut:
     """审批: a draft grant or holiday run is approved, by someone other than its creator (four
     eyes); from then on it counts as spent."""
-    run = await _run(session, benefit, period, lock=True)
+    run = await _run(session, ctx.actor, benefit, period, lock=True)
     if run.status != "draft":
         raise WrongState(
             f"{BENEFIT_ZH[benefit]} {period} 已审批", f"The {benefit} run {period} is approved"
@@ -216,10 +225,15 @@ async def run_out(session: AsyncSession, run: BenefitRun) -> BenefitRunOut:
 
 
 async def run_lines(
-    session: AsyncSession, benefit: str, period: str, limit: int, cursor: str | None
+    session: AsyncSession,
+    principal: Principal,
+    benefit: str,
+    period: str,
+    limit: int,
+    cursor: str | None,
 ) -> Page[BenefitLineOut]:
     """The lines of the run of `benefit` for `period` (keyset pages); 404 when it has none."""
-    run = await _run(session, benefit, period)
+    run = await _run(session, principal, benefit, period)
     rows, nxt = await paginate(
         session, runs_repo.benefit_lines_stmt(run.id), [BenefitLine.id], limit=limit, cursor=cursor
     )
