@@ -36,8 +36,19 @@ READS: Final = frozenset({"GET", "HEAD"})
 """Requests whose audit entries go to the group commit (app.kit.audit_batch)."""
 
 
-def create_engine(url: str, settings: Settings) -> AsyncEngine:
+def create_engine(
+    url: str,
+    settings: Settings,
+    *,
+    application_name: str | None = None,
+    connect_timeout: float | None = None,
+) -> AsyncEngine:
     connect_args: dict[str, Any] = {"server_settings": {"timezone": "UTC"}}
+    if application_name is not None:
+        # pg_stat_activity's name of the connection (the read replica's: app.replica)
+        connect_args["server_settings"]["application_name"] = application_name
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
     if settings.database_pgbouncer:
         # PgBouncer in transaction mode: no named prepared statements survive a transaction.
         connect_args["statement_cache_size"] = 0

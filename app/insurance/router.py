@@ -34,6 +34,7 @@ from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, creates, lists, reads
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance"])
 
@@ -243,6 +244,6 @@ async def import_insurance_answers(
     **lists(PremiumsOut, "Premiums paid by scheme for an insurance year, against the budget"),
 )
 async def insurance_premiums(
-    session: SessionDep, _: PremiumReader, ctx: RequestCtx, year: YearQuery
+    session: LagTolerantSessionDep, _: PremiumReader, ctx: RequestCtx, year: YearQuery
 ) -> PremiumsOut:
     return await premiums.premiums(session, ctx, year)

@@ -15,6 +15,7 @@ from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 from app.ledger import service
 from app.ledger.auth import Leader, LedgerReader
 from app.ledger.schemas import LedgerOut, ReviewCreate, ReviewOut
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
@@ -57,7 +58,7 @@ async def sign_ledger_review(
     responses=error_responses(401, 403, 422),
 )
 async def get_ledger_month(
-    month: str, session: SessionDep, _: LedgerReader, ctx: RequestCtx
+    month: str, session: LagTolerantSessionDep, _: LedgerReader, ctx: RequestCtx
 ) -> LedgerOut:
     first = parse_month(month, first_year=LEDGER_FIRST_YEAR)
     report = await service.ledger_for(session, ctx, first)
@@ -85,7 +86,7 @@ async def close_ledger_month(
     responses=_XLSX_RESPONSE | error_responses(401, 403, 422),
 )
 async def export_ledger_month(
-    month: str, session: SessionDep, _: LedgerReader, ctx: RequestCtx
+    month: str, session: LagTolerantSessionDep, _: LedgerReader, ctx: RequestCtx
 ) -> Response:
     first = parse_month(month, first_year=LEDGER_FIRST_YEAR)
     return Response(
