@@ -209,6 +209,30 @@ def test_app_goes_through_the_transaction_pooler(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_api_reads_what_tolerates_lag_from_the_standbys(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    """DATABASE_READ_URL (docs/read-replicas.md): the ro pooler in front of CloudNativePG's
+    -ro service, with the same credentials and database as DATABASE_URL."""
+    docs = rendered[overlay]
+    assert find(docs, "Cluster", "children-care-db")["spec"]["instances"] >= 2  # a standby
+    pooler = find(docs, "Pooler", "children-care-db-pooler-ro")["spec"]
+    assert pooler["cluster"]["name"] == "children-care-db"
+    assert (pooler["type"], pooler["pgbouncer"]["poolMode"]) == ("ro", "transaction")
+    (api,) = find(docs, "Deployment", "children-care-api")["spec"]["template"]["spec"]["containers"]
+    read_url = env_value(api, "DATABASE_READ_URL")
+    write_url = env_value(api, "DATABASE_URL")
+    assert read_url == write_url.replace(
+        "@children-care-db-pooler-rw:", "@children-care-db-pooler-ro:"
+    )
+    assert "@children-care-db-pooler-ro:5432/app" in read_url
+    # The API may reach the ro pooler, and the ro pooler the database.
+    policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    for name in ("children-care-app-egress", "children-care-db-pooler", "children-care-db"):
+        assert "children-care-db-pooler-ro" in yaml.safe_dump(policies[name]), name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_api_shuts_down_within_its_grace_period(
     rendered: dict[str, list[Doc]], overlay: str
 ) -> None:
