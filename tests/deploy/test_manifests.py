@@ -389,6 +389,7 @@ def test_alert_rules_cover_the_operations_gaps(
         "AuditCheckpointFailed": 'audit_checkpoints_total{outcome="failed"}',
         "AuditCheckpointStale": "audit_checkpoint_last_success_timestamp_seconds",
         "HighServerErrorRate": 'http_requests_total{status=~"5.."}',
+        "ReadReplicaNotUsed": "db_read_replica_reads_total",
     }
     for alert, metric in expected.items():
         assert metric in alerts[alert], alert
@@ -420,6 +421,26 @@ def test_the_metrics_the_rules_use_exist() -> None:
             ):
                 if name in rule["expr"]:
                     assert f"\n{name}" in exported or exported.startswith(name), name
+
+
+def test_the_read_replica_alert_uses_the_replicas_metric() -> None:
+    """The replica's counter (app/replica.py, registered when DATABASE_READ_URL is set)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.replica import ReadReplica
+    from tests.conftest import make_settings
+
+    registry = CollectorRegistry()
+    settings = make_settings("postgresql+asyncpg://u@localhost/x")
+    ReadReplica(create_async_engine("postgresql+asyncpg://u@localhost/x"), settings, registry)
+    exported = generate_latest(registry).decode()
+    rules = yaml.safe_load((ROOT / "k8s/base/monitoring/prometheusrule.yaml").read_text())
+    (rule,) = [
+        r for g in rules["spec"]["groups"] for r in g["rules"] if r["alert"] == "ReadReplicaNotUsed"
+    ]
+    assert "db_read_replica_reads_total" in rule["expr"]
+    assert '\ndb_read_replica_reads_total{outcome="primary_unreachable"} 0.0' in exported
 
 
 def test_production_pins_third_party_images_by_digest(rendered: dict[str, list[Doc]]) -> None:
