@@ -42,6 +42,7 @@ def create_engine(
     *,
     application_name: str | None = None,
     connect_timeout: float | None = None,
+    pre_ping: bool = False,
 ) -> AsyncEngine:
     connect_args: dict[str, Any] = {"server_settings": {"timezone": "UTC"}}
     if application_name is not None:
@@ -58,6 +59,10 @@ def create_engine(
         "max_overflow": settings.db_max_overflow,
         "connect_args": connect_args,
     }
+    if pre_ping:
+        # The read replica's (app.replica): a standby restarted or failed over leaves the pool
+        # with dead connections; a ping at checkout finds them before a request does.
+        kwargs["pool_pre_ping"] = True
     sa_url = make_url(url)
     if settings.database_pgbouncer:
         sa_url = sa_url.update_query_dict({"prepared_statement_cache_size": "0"})

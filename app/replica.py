@@ -106,6 +106,9 @@ class ReadReplica:
             settings,
             application_name=APPLICATION_NAME,
             connect_timeout=settings.database_read_connect_timeout_seconds,
+            # A dead pooled connection (the standby restarted) is replaced at checkout, or the
+            # failure to connect sends the read to the primary: never a 503 for it.
+            pre_ping=True,
         )
         return cls(engine, settings, registry)
 

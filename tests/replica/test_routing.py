@@ -201,6 +201,22 @@ async def test_standby_down_the_primary_answers(
         await standby.caught_up()
 
 
+async def test_a_restarted_standby_is_read_again_without_an_error(
+    standby: Standby, replica_db: str, primary_engine: AsyncEngine, clock: Any, auth: AuthHeaders
+) -> None:
+    """The read pool's connections die with the standby; the next read gets a live one."""
+    settings = replica_settings(replica_db, standby)
+    async with replica_client(settings, primary_engine, clock) as (app, client):
+        await standby.caught_up()
+        before = await directors(client, auth)
+        standby.stop()
+        standby.start()
+        await standby.caught_up()
+        assert await directors(client, auth) == before
+        assert reads(app, "replica") == 2
+        assert reads(app, "primary_unreachable") == 0
+
+
 async def test_unreachable_replica_costs_at_most_the_connect_timeout(
     replica_db: str, primary_engine: AsyncEngine, clock: Any, auth: AuthHeaders, tmp_path: Any
 ) -> None:
