@@ -41,6 +41,9 @@ MARKED: list[tuple[str, str]] = [
     ("/api/v1/training/coverage?year=2026", "admin"),
     ("/api/v1/training/certificates?year=2026", "admin"),
     ("/api/v1/subsidy/payrolls/2026-06/export", "admin"),
+    ("/api/v1/subsidy/spending?year=2026", "admin"),
+    ("/api/v1/screening/referrals/stats", "admin"),
+    ("/api/v1/parent-classes/report?year=2026", "admin"),
 ]
 
 

@@ -18,6 +18,7 @@ from app.kit.routes import acts, creates, lists, reads
 from app.programmes.classes import service
 from app.programmes.classes.auth import Organisers, Readers, Recorders, ReportReaders
 from app.programmes.classes.schemas import AttendanceIn, ClassCreate, ClassOut, ClassReport
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1/parent-classes", tags=["programmes"])
 
@@ -66,7 +67,7 @@ async def list_parent_classes(
     **lists(ClassReport, "Per town: ledger families that attended a class in the year"),
 )
 async def parent_class_report(
-    session: SessionDep, _: ReportReaders, ctx: RequestCtx, year: Year
+    session: LagTolerantSessionDep, _: ReportReaders, ctx: RequestCtx, year: Year
 ) -> ClassReport:
     return await service.report(session, ctx, year)
 

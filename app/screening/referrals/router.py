@@ -15,6 +15,7 @@ from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
 from app.kit.routes import acts, creates, lists, reads
 from app.referrals.schemas import AcknowledgeIn
+from app.replica import LagTolerantSessionDep
 from app.screening.referrals import service
 from app.screening.referrals.auth import AgencyWriter, Reader, Referrer, StatsReader
 from app.screening.referrals.schemas import (
@@ -77,7 +78,7 @@ async def list_screening_referrals(
     ),
 )
 async def screening_referral_stats(
-    session: SessionDep, _: StatsReader, ctx: RequestCtx
+    session: LagTolerantSessionDep, _: StatsReader, ctx: RequestCtx
 ) -> ScreeningReferralStats:
     return await service.stats(session, ctx)
 
