@@ -180,6 +180,10 @@ def open_replica(state: Any) -> None:
             state.settings, getattr(metrics, "registry", None)
         )
         state.owns_read_replica = state.read_replica is not None
+        if state.read_replica is not None:
+            from app.tracing import instrument_engine
+
+            instrument_engine(state.read_replica.engine)  # DB spans, when tracing is on
 
 
 async def close_replica(state: Any) -> None:
