@@ -48,6 +48,17 @@ class Settings(BaseSettings):
     # quarter of a read's CPU; requests wait for one of the pool's instead (issue 30).
     db_pool_size: int = 20
     db_max_overflow: int = 0
+    # A streaming replica (docs/read-replicas.md; in Kubernetes CloudNativePG's `-ro` service):
+    # set → the reads that tolerate lag (the dashboard, the ledger and report exports, screening
+    # statistics, the lists marked lag-tolerant) are answered from it; writes and every other
+    # read stay on DATABASE_URL. Unset: everything on the primary. Unreachable (connecting takes
+    # longer than DATABASE_READ_CONNECT_TIMEOUT_SECONDS, or fails): the primary answers and the
+    # replica is tried again after DATABASE_READ_BACKOFF_SECONDS. DATABASE_READ_MAX_LAG_SECONDS
+    # set: a replica whose replay is further behind (checked every few seconds) is not read.
+    database_read_url: SecretStr | None = None
+    database_read_max_lag_seconds: float | None = Field(default=None, gt=0)
+    database_read_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    database_read_backoff_seconds: float = Field(default=10.0, ge=0, le=600)
     migrate_on_start: bool = True
     run_worker_in_process: bool = True
     demo_data: bool = True

@@ -36,8 +36,20 @@ READS: Final = frozenset({"GET", "HEAD"})
 """Requests whose audit entries go to the group commit (app.kit.audit_batch)."""
 
 
-def create_engine(url: str, settings: Settings) -> AsyncEngine:
+def create_engine(
+    url: str,
+    settings: Settings,
+    *,
+    application_name: str | None = None,
+    connect_timeout: float | None = None,
+    pre_ping: bool = False,
+) -> AsyncEngine:
     connect_args: dict[str, Any] = {"server_settings": {"timezone": "UTC"}}
+    if application_name is not None:
+        # pg_stat_activity's name of the connection (the read replica's: app.replica)
+        connect_args["server_settings"]["application_name"] = application_name
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
     if settings.database_pgbouncer:
         # PgBouncer in transaction mode: no named prepared statements survive a transaction.
         connect_args["statement_cache_size"] = 0
@@ -47,6 +59,10 @@ def create_engine(url: str, settings: Settings) -> AsyncEngine:
         "max_overflow": settings.db_max_overflow,
         "connect_args": connect_args,
     }
+    if pre_ping:
+        # The read replica's (app.replica): a standby restarted or failed over leaves the pool
+        # with dead connections; a ping at checkout finds them before a request does.
+        kwargs["pool_pre_ping"] = True
     sa_url = make_url(url)
     if settings.database_pgbouncer:
         sa_url = sa_url.update_query_dict({"prepared_statement_cache_size": "0"})

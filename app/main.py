@@ -154,6 +154,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
         instrument_engine(app.state.engine)  # DB spans, when tracing is on
     app.state.sessionmaker = app.state.sessionmaker or create_sessionmaker(app.state.engine)
+    from app import replica
+
+    replica.open_replica(app.state)  # DATABASE_READ_URL: the lag-tolerant reads' replica
     app.state.migration_heads = migrate.heads()
     app.state.migration_revisions = migrate.revisions()
     if settings.migrate_on_start:
@@ -207,6 +210,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await asyncio.wait_for(worker_task, timeout=settings.graceful_shutdown_seconds)
             except TimeoutError:
                 worker_task.cancel()
+        await replica.close_replica(app.state)
         if getattr(app.state, "owns_engine", False):
             await app.state.engine.dispose()
 

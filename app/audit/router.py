@@ -8,11 +8,11 @@ from app.audit import service
 from app.audit.schemas import AuditFilter, AuditOut
 from app.auth.principal import require_roles
 from app.auth.roles import AUDIT_READERS
-from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import lists
 from app.kit.types import Timestamp
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
     ),
 )
 async def list_audit(
-    session: SessionDep,
+    session: LagTolerantSessionDep,
     ctx: RequestCtx,
     resource_type: Annotated[str | None, Query(max_length=64)] = None,
     resource_id: Annotated[str | None, Query(max_length=64)] = None,

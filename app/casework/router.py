@@ -42,6 +42,7 @@ from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
 from app.kit.params import Filters, PageQuery
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["casework"])
 REPLAY: dict[int | str, dict[str, Any]] = {
@@ -100,7 +101,7 @@ async def get_casework_agency(
     ),
 )
 async def get_casework_month(
-    agency_id: uuid.UUID, month: str, session: SessionDep, _: CaseReader, ctx: RequestCtx
+    agency_id: uuid.UUID, month: str, session: LagTolerantSessionDep, _: CaseReader, ctx: RequestCtx
 ) -> AgencyMonthOut:
     return await agencies.month_figures(session, ctx, agency_id, month)
 
@@ -110,7 +111,7 @@ async def get_casework_month(
     **exports("The month's settlement sheet (.xlsx, Chinese headers)", "The month as .xlsx"),
 )
 async def export_casework_month(
-    agency_id: uuid.UUID, month: str, session: SessionDep, _: CaseReader, ctx: RequestCtx
+    agency_id: uuid.UUID, month: str, session: LagTolerantSessionDep, _: CaseReader, ctx: RequestCtx
 ) -> Response:
     content = await agencies.export_month(session, ctx, agency_id, month)
     return xlsx_file(content, f"casework-{month}.xlsx")

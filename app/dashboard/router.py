@@ -20,11 +20,11 @@ from fastapi.staticfiles import StaticFiles
 from app.dashboard import service
 from app.dashboard.auth import DashboardReader
 from app.dashboard.schemas import SummaryOut
-from app.db import SessionDep
 from app.kit import glossary
 from app.kit.context import RequestCtx
 from app.kit.routes import reads
 from app.kit.types import Month
+from app.replica import LagTolerantSessionDep
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "dashboard"
 PAGE_CSP = (
@@ -56,7 +56,7 @@ RECORD_ROUTES = {
 )
 async def get_dashboard_summary(
     request: Request,
-    session: SessionDep,
+    session: LagTolerantSessionDep,
     _: DashboardReader,
     ctx: RequestCtx,
     month: Annotated[

@@ -19,6 +19,7 @@ from app.dashboard.sections import Scope, SectionSpec, active_sections
 from app.kit import audit
 from app.kit.clock import DISTRICT_TZ
 from app.kit.context import RequestContext
+from app.replica import primary_writes
 
 
 async def read_summary(
@@ -74,14 +75,16 @@ async def section_result(session: AsyncSession, spec: SectionSpec, scope: Scope)
     if cached is not None:
         payload, computed_at = cached
         if scope.now - computed_at <= timedelta(seconds=spec.max_age_seconds):
-            await repo.touch(session, spec.name, scope.area_code, scope.month, scope.now)
+            async with primary_writes(session) as writes:  # the page reads from a replica
+                await repo.touch(writes, spec.name, scope.area_code, scope.month, scope.now)
             return payload | {"computed_at": computed_at.astimezone(DISTRICT_TZ).isoformat()}
     return await refresh_section(session, spec, scope)
 
 
 async def refresh_section(session: AsyncSession, spec: SectionSpec, scope: Scope) -> dict[str, Any]:
     payload = await spec.provider(session, scope)
-    await repo.store(session, spec.name, scope.area_code, scope.month, payload, scope.now)
+    async with primary_writes(session) as writes:
+        await repo.store(writes, spec.name, scope.area_code, scope.month, payload, scope.now)
     return payload | {"computed_at": scope.now.astimezone(DISTRICT_TZ).isoformat()}
 
 

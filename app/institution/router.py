@@ -48,6 +48,7 @@ from app.kit.etag import set_etag
 from app.kit.idempotency import REPLAYED, IdempotencyKey
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, call_route, creates, lists, reads
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["institution"])
 
@@ -289,7 +290,7 @@ _records(
     **reads(ReportOut, "The monthly institute report (养治教康月报)", errors=(401, 403, 422)),
 )
 async def get_institution_report(
-    month: str, session: SessionDep, _: InstituteReader, ctx: RequestCtx
+    month: str, session: LagTolerantSessionDep, _: InstituteReader, ctx: RequestCtx
 ) -> ReportOut:
     return await report.monthly_report(session, ctx, month)
 
@@ -303,7 +304,7 @@ async def get_institution_report(
     ),
 )
 async def export_institution_report(
-    month: str, session: SessionDep, _: InstituteReader, ctx: RequestCtx
+    month: str, session: LagTolerantSessionDep, _: InstituteReader, ctx: RequestCtx
 ) -> Response:
     content = await report.export(session, ctx, month)
     return xlsx_file(content, f"institution-{month}.xlsx")

@@ -36,6 +36,7 @@ from app.kit.pagination import Page
 from app.kit.params import Filters
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1/insurance", tags=["insurance"])
 
@@ -200,6 +201,6 @@ async def import_insurance_answers(
     **lists(PremiumsOut, "Premiums paid by scheme for an insurance year, against the budget"),
 )
 async def insurance_premiums(
-    session: SessionDep, _: PremiumReader, ctx: RequestCtx, year: YearQuery
+    session: LagTolerantSessionDep, _: PremiumReader, ctx: RequestCtx, year: YearQuery
 ) -> PremiumsOut:
     return await premiums.premiums(session, ctx, year)

@@ -18,6 +18,7 @@ from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 from app.ledger import service
 from app.ledger.auth import Leader, LedgerReader
 from app.ledger.schemas import LedgerOut, ReviewCreate, ReviewOut
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
@@ -60,7 +61,7 @@ Month = Annotated[date, Depends(_first_day)]
     ),
 )
 async def get_ledger_month(
-    session: SessionDep, _: LedgerReader, ctx: RequestCtx, first: Month
+    session: LagTolerantSessionDep, _: LedgerReader, ctx: RequestCtx, first: Month
 ) -> LedgerOut:
     return LedgerOut.model_validate(await service.ledger_for(session, ctx, first))
 
@@ -86,7 +87,7 @@ async def close_ledger_month(
     ),
 )
 async def export_ledger_month(
-    session: SessionDep, _: LedgerReader, ctx: RequestCtx, first: Month
+    session: LagTolerantSessionDep, _: LedgerReader, ctx: RequestCtx, first: Month
 ) -> Response:
     content = await service.export_month(session, ctx, first)
     return xlsx_file(content, f"ledger-{first:%Y-%m}.xlsx")

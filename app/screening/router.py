@@ -18,6 +18,7 @@ from app.kit.pagination import CursorQuery, Page
 from app.kit.records import out_of
 from app.kit.spreadsheet import XLSX_MEDIA_TYPE
 from app.kit.types import Timestamp
+from app.replica import LagTolerantSessionDep
 from app.screening import service
 from app.screening.imports.rows import SchoolStatus
 from app.screening.imports.template import template_csv, template_xlsx
@@ -201,7 +202,7 @@ async def get_screening_template(
 )
 async def list_screening_records(
     request: Request,
-    session: SessionDep,
+    session: LagTolerantSessionDep,
     principal: CurrentPrincipal,
     clock: ClockDep,
     classification: ClassificationFilter | None = None,
@@ -261,7 +262,7 @@ async def get_screening_record(
 @router.get("/stats", response_model=StatsOut, responses=error_responses(401, 403, 404, 422))
 async def get_screening_stats(
     request: Request,
-    session: SessionDep,
+    session: LagTolerantSessionDep,
     principal: CurrentPrincipal,
     clock: ClockDep,
     area_code: Annotated[str | None, Query(max_length=12, pattern=r"^\d{6,12}$")] = None,

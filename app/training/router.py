@@ -18,6 +18,7 @@ from app.kit.listing import Year, YearFilter
 from app.kit.pagination import Page
 from app.kit.records import again, create_by_client_id, replay_response
 from app.kit.routes import LIST_ERRORS, call_route, creates, lists, page_route, reads
+from app.replica import LagTolerantSessionDep
 from app.training import coverage as coverage_service
 from app.training import service
 from app.training.auth import Organiser, Trainee, TrainingReader
@@ -140,7 +141,7 @@ async def my_training_attendance(
     ),
 )
 async def training_coverage(
-    session: SessionDep, _: TrainingReader, ctx: RequestCtx, year: Year
+    session: LagTolerantSessionDep, _: TrainingReader, ctx: RequestCtx, year: Year
 ) -> CoverageOut:
     return await coverage_service.coverage(session, ctx, year)
 
@@ -152,7 +153,7 @@ async def training_coverage(
     responses=XLSX_RESPONSE | error_responses(*LIST_ERRORS),
 )
 async def training_certificates(
-    session: SessionDep, _: TrainingReader, ctx: RequestCtx, year: Year
+    session: LagTolerantSessionDep, _: TrainingReader, ctx: RequestCtx, year: Year
 ) -> Response:
     content = await coverage_service.certificates(session, ctx, year)
     return Response(

@@ -209,6 +209,30 @@ def test_app_goes_through_the_transaction_pooler(
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_api_reads_what_tolerates_lag_from_the_standbys(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    """DATABASE_READ_URL (docs/read-replicas.md): the ro pooler in front of CloudNativePG's
+    -ro service, with the same credentials and database as DATABASE_URL."""
+    docs = rendered[overlay]
+    assert find(docs, "Cluster", "children-care-db")["spec"]["instances"] >= 2  # a standby
+    pooler = find(docs, "Pooler", "children-care-db-pooler-ro")["spec"]
+    assert pooler["cluster"]["name"] == "children-care-db"
+    assert (pooler["type"], pooler["pgbouncer"]["poolMode"]) == ("ro", "transaction")
+    (api,) = find(docs, "Deployment", "children-care-api")["spec"]["template"]["spec"]["containers"]
+    read_url = env_value(api, "DATABASE_READ_URL")
+    write_url = env_value(api, "DATABASE_URL")
+    assert read_url == write_url.replace(
+        "@children-care-db-pooler-rw:", "@children-care-db-pooler-ro:"
+    )
+    assert "@children-care-db-pooler-ro:5432/app" in read_url
+    # The API may reach the ro pooler, and the ro pooler the database.
+    policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    for name in ("children-care-app-egress", "children-care-db-pooler", "children-care-db"):
+        assert "children-care-db-pooler-ro" in yaml.safe_dump(policies[name]), name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_api_shuts_down_within_its_grace_period(
     rendered: dict[str, list[Doc]], overlay: str
 ) -> None:
@@ -365,6 +389,7 @@ def test_alert_rules_cover_the_operations_gaps(
         "AuditCheckpointFailed": 'audit_checkpoints_total{outcome="failed"}',
         "AuditCheckpointStale": "audit_checkpoint_last_success_timestamp_seconds",
         "HighServerErrorRate": 'http_requests_total{status=~"5.."}',
+        "ReadReplicaNotUsed": "db_read_replica_reads_total",
     }
     for alert, metric in expected.items():
         assert metric in alerts[alert], alert
@@ -396,6 +421,26 @@ def test_the_metrics_the_rules_use_exist() -> None:
             ):
                 if name in rule["expr"]:
                     assert f"\n{name}" in exported or exported.startswith(name), name
+
+
+def test_the_read_replica_alert_uses_the_replicas_metric() -> None:
+    """The replica's counter (app/replica.py, registered when DATABASE_READ_URL is set)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.replica import ReadReplica
+    from tests.conftest import make_settings
+
+    registry = CollectorRegistry()
+    settings = make_settings("postgresql+asyncpg://u@localhost/x")
+    ReadReplica(create_async_engine("postgresql+asyncpg://u@localhost/x"), settings, registry)
+    exported = generate_latest(registry).decode()
+    rules = yaml.safe_load((ROOT / "k8s/base/monitoring/prometheusrule.yaml").read_text())
+    (rule,) = [
+        r for g in rules["spec"]["groups"] for r in g["rules"] if r["alert"] == "ReadReplicaNotUsed"
+    ]
+    assert "db_read_replica_reads_total" in rule["expr"]
+    assert '\ndb_read_replica_reads_total{outcome="primary_unreachable"} 0.0' in exported
 
 
 def test_production_pins_third_party_images_by_digest(rendered: dict[str, list[Doc]]) -> None:

@@ -22,6 +22,7 @@ from app.programmes.classes.schemas import (
     ClassQuery,
     ClassReport,
 )
+from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1/parent-classes", tags=["programmes"])
 
@@ -63,7 +64,7 @@ page_route(
     **lists(ClassReport, "Per town: ledger families that attended a class in the year"),
 )
 async def parent_class_report(
-    session: SessionDep, _: ReportReaders, ctx: RequestCtx, year: Year
+    session: LagTolerantSessionDep, _: ReportReaders, ctx: RequestCtx, year: Year
 ) -> ClassReport:
     return await service.report(session, ctx, year)
 

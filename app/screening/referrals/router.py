@@ -15,6 +15,7 @@ from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.referrals.schemas import AcknowledgeIn
+from app.replica import LagTolerantSessionDep
 from app.screening.referrals import service
 from app.screening.referrals.auth import AgencyWriter, Reader, Referrer, StatsReader
 from app.screening.referrals.schemas import (
@@ -67,19 +68,18 @@ page_route(
 )
 
 
-call_route(
-    router,
-    "GET",
+@router.get(
     "/stats",
-    reads(
+    **reads(
         ScreeningReferralStats,
         "Counts by finding (resolved), outcome, agency and town",
         errors=(401, 403),
     ),
-    "screening_referral_stats",
-    StatsReader,
-    service.stats,
 )
+async def screening_referral_stats(
+    session: LagTolerantSessionDep, _: StatsReader, ctx: RequestCtx
+) -> ScreeningReferralStats:
+    return await service.stats(session, ctx)
 
 
 call_route(

@@ -12,6 +12,7 @@ from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey, create_once
 from app.kit.routes import creates, lists
+from app.replica import LagTolerantSessionDep
 from app.subsidies.auth import DistrictAdmin, DistrictReader
 from app.subsidies.budget import service
 from app.subsidies.schemas import BudgetCreate, BudgetOut, SpendingOut
@@ -44,7 +45,9 @@ async def create_subsidy_budget(
     "/spending", **lists(SpendingOut, "Spending by benefit and month against the year's budget")
 )
 async def get_subsidy_spending(
-    session: SessionDep, principal: DistrictReader, year: Annotated[int, Query(ge=2000, le=2100)]
+    session: LagTolerantSessionDep,
+    principal: DistrictReader,
+    year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> SpendingOut:
     # the caller's own district's spending
     return await service.spending(session, year, principal.district_code or "")

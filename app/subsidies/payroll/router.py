@@ -22,6 +22,7 @@ from app.kit.idempotency import IdempotencyKey, create_once
 from app.kit.pagination import Page
 from app.kit.params import Filters
 from app.kit.routes import acts, creates, reads
+from app.replica import LagTolerantSessionDep
 from app.subsidies.auth import DistrictAdmin, DistrictReader, Leader
 from app.subsidies.payroll import service
 from app.subsidies.schemas import (
@@ -135,7 +136,7 @@ async def approve_payroll(
     responses=_XLSX_RESPONSE | error_responses(401, 403, 404, 422),
 )
 async def export_payroll(
-    month: MonthPath, session: SessionDep, _: DistrictReader, ctx: RequestCtx
+    month: MonthPath, session: LagTolerantSessionDep, _: DistrictReader, ctx: RequestCtx
 ) -> Response:
     content = await service.export(session, ctx, month)
     return Response(
