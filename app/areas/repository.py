@@ -25,6 +25,12 @@ def within_reach(principal: Principal) -> ColumnElement[bool]:
     return Area.path.startswith(district_path(principal.district_code))
 
 
+async def in_reach(session: AsyncSession, principal: Principal, code: str) -> bool:
+    """Whether the area `code` lies in the caller's part of the tree."""
+    stmt = select(Area.code).where(Area.code == code, within_reach(principal))
+    return (await session.execute(stmt)).first() is not None
+
+
 def list_stmt(principal: Principal, level: str | None, parent_code: str | None) -> Select[Any]:
     stmt = select(Area).where(within_reach(principal))
     if level:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import Agency, DistrictAdmin
+from app.auth.principal import Agency
 from app.auth.roles import RoleName
 from app.db import SessionDep
 from app.kit.context import RequestCtx
@@ -16,7 +16,7 @@ from app.kit.idempotency import IdempotencyKey, create_once, remember_for_key, r
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, creates, lists, reads
 from app.users import service
-from app.users.auth import UserReader
+from app.users.auth import AccountAdmin, UserReader
 from app.users.schemas import (
     AgencyClientCreate,
     AgencyClientCreated,
@@ -40,7 +40,7 @@ async def create_user(
     body: UserCreate,
     response: Response,
     session: SessionDep,
-    actor: DistrictAdmin,
+    actor: AccountAdmin,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> UserOut | JSONResponse:
@@ -77,9 +77,13 @@ async def list_users(
 
 @router.get("/users/{user_id:uuid}", **reads(UserOut, "Get a staff account"))
 async def get_user(
-    user_id: uuid.UUID, response: Response, session: SessionDep, _: UserReader, ctx: RequestCtx
+    user_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    reader: UserReader,
+    ctx: RequestCtx,
 ) -> UserOut:
-    user = await service.get_user(session, user_id)
+    user = await service.get_user(session, reader, user_id)
     set_etag(response, user.version)
     return service.user_out(user, ctx)
 
@@ -97,7 +101,7 @@ async def update_user(
     body: UserPatch,
     response: Response,
     session: SessionDep,
-    actor: DistrictAdmin,
+    actor: AccountAdmin,
     ctx: RequestCtx,
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
 ) -> UserOut:
@@ -111,7 +115,7 @@ async def update_user(
     **acts(UserOut, "Deactivate a staff account (its refresh tokens are revoked)"),
 )
 async def deactivate_user(
-    user_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, ctx: RequestCtx
+    user_id: uuid.UUID, session: SessionDep, actor: AccountAdmin, ctx: RequestCtx
 ) -> UserOut:
     return service.user_out(await service.deactivate_user(session, actor, user_id, ctx.now), ctx)
 
@@ -128,7 +132,7 @@ async def deactivate_user(
 async def create_agency_client(
     body: AgencyClientCreate,
     session: SessionDep,
-    actor: DistrictAdmin,
+    actor: AccountAdmin,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> AgencyClientCreated | JSONResponse:
@@ -153,12 +157,12 @@ async def create_agency_client(
 )
 async def list_agency_clients(
     session: SessionDep,
-    _: UserReader,
+    reader: UserReader,
     agency: Annotated[Agency | None, Query()] = None,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[AgencyClientOut]:
-    return await service.list_agency_clients(session, agency, limit, cursor)
+    return await service.list_agency_clients(session, reader, agency, limit, cursor)
 
 
 @router.post(
@@ -170,7 +174,7 @@ async def list_agency_clients(
     ),
 )
 async def rotate_agency_secret(
-    client_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin
+    client_id: uuid.UUID, session: SessionDep, actor: AccountAdmin
 ) -> AgencyClientCreated:
     client, secret = await service.rotate_agency_secret(session, actor, client_id)
     return AgencyClientCreated(
@@ -183,7 +187,7 @@ async def rotate_agency_secret(
     **reads(AgencyClientOut, "Deactivate a partner-agency client", tags=["agencies"]),
 )
 async def deactivate_agency_client(
-    client_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin
+    client_id: uuid.UUID, session: SessionDep, actor: AccountAdmin
 ) -> AgencyClientOut:
     return AgencyClientOut.model_validate(
         await service.deactivate_agency_client(session, actor, client_id)

@@ -34,10 +34,13 @@ from app.worker import queue
 async def _client_for(
     session: AsyncSession, principal: Principal, client_id: uuid.UUID
 ) -> AgencyClient:
-    """District admins manage any client's webhook; a client manages only its own."""
+    """District admins manage their district's clients' webhooks; a client only its own."""
     if principal.kind == "agency" and principal.id != client_id:
         raise NotFound()
-    return found(await session.get(AgencyClient, client_id, with_for_update=True))
+    client = found(await session.get(AgencyClient, client_id, with_for_update=True))
+    if principal.kind == "user" and principal.district_code not in (None, client.area_code):
+        raise NotFound()  # another district's client
+    return client
 
 
 def _parse_url(url: str, settings: Settings) -> tuple[str, int]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from app import bootstrap
@@ -82,7 +82,7 @@ async def test_a_district_deployment_turned_city_is_reparented(
     admin_id = uuid.uuid4()
     async with scratch_engine.begin() as conn:
         await conn.execute(
-            Area.__table__.insert(),
+            insert(Area),
             [
                 {
                     "code": TOWN,
@@ -102,7 +102,7 @@ async def test_a_district_deployment_turned_city_is_reparented(
         )
         admin = (await conn.execute(select(User.id).where(User.username == "root"))).scalar_one()
         await conn.execute(
-            ScreeningImport.__table__.insert(),
+            insert(ScreeningImport),
             {
                 "id": admin_id,
                 "status": "done",

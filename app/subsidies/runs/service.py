@@ -47,7 +47,7 @@ async def _benefit_run(
     day: date,
     compute: Any,
 ) -> BenefitRun:
-    params = await load_parameters(session)
+    params = await load_parameters(session, ctx.actor.district_code)
     field = "school_year" if benefit == "education_grant" else "year"
     run_id = await runs_repo.insert_benefit_run(
         session,
