@@ -12,13 +12,23 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.mandate import referral_in_district
 from app.models import Child, Incident, Referral
 
 
 def list_stmt(
-    agency: str, status: str | None, updated_since: datetime | None, situation: str | None = None
+    agency: str,
+    status: str | None,
+    updated_since: datetime | None,
+    situation: str | None = None,
+    district_code: str | None = None,
 ) -> Select[Any]:
-    stmt = select(Referral).where(Referral.agency == agency, Referral.incident_id.is_not(None))
+    """The agency's incidents' referrals (a district's client: its own district's only)."""
+    stmt = select(Referral).where(
+        Referral.agency == agency,
+        Referral.incident_id.is_not(None),
+        referral_in_district(district_code),
+    )
     if status is not None:
         stmt = stmt.where(Referral.status == status)
     if situation is not None:
@@ -33,10 +43,18 @@ def list_stmt(
 
 
 async def get_for_agency(
-    session: AsyncSession, agency: str, referral_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession,
+    agency: str,
+    referral_id: uuid.UUID,
+    *,
+    lock: bool = False,
+    district_code: str | None = None,
 ) -> Referral | None:
     stmt = select(Referral).where(
-        Referral.id == referral_id, Referral.agency == agency, Referral.incident_id.is_not(None)
+        Referral.id == referral_id,
+        Referral.agency == agency,
+        Referral.incident_id.is_not(None),
+        referral_in_district(district_code),
     )
     if lock:
         stmt = stmt.with_for_update()

@@ -55,7 +55,9 @@ async def list_referrals(
 ) -> Page[AgencyReferralOut]:
     rows, nxt = await paginate(
         session,
-        repo.list_stmt(_agency(ctx.actor), status, updated_since, situation),
+        repo.list_stmt(
+            _agency(ctx.actor), status, updated_since, situation, ctx.actor.district_code
+        ),
         [Referral.created_at, Referral.id],
         limit=limit,
         cursor=cursor,
@@ -70,7 +72,9 @@ async def list_referrals(
 async def get_referral(
     session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID
 ) -> AgencyReferralOut:
-    referral = await repo.get_for_agency(session, _agency(ctx.actor), referral_id)
+    referral = await repo.get_for_agency(
+        session, _agency(ctx.actor), referral_id, district_code=ctx.actor.district_code
+    )
     if referral is None:
         raise ReferralNotFound()
     audit.record(session, ctx, "referral.read", "referral", referral.id)
@@ -136,7 +140,9 @@ async def add_update(
 
 async def _locked(session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID) -> Referral:
     """The caller's agency's referral, locked for a change; else 404."""
-    referral = await repo.get_for_agency(session, _agency(ctx.actor), referral_id, lock=True)
+    referral = await repo.get_for_agency(
+        session, _agency(ctx.actor), referral_id, lock=True, district_code=ctx.actor.district_code
+    )
     if referral is None:
         raise ReferralNotFound()
     return referral

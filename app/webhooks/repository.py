@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.sql import table_of
-from app.models import AgencyClient, Job, WebhookAttempt, WebhookDelivery
+from app.models import AgencyClient, Area, Job, WebhookAttempt, WebhookDelivery
 
 DELIVER_JOB = "webhooks.deliver"
 # A delivery job retries its own failures (a crash, a lost lease); the delivery has its policy.
@@ -23,11 +23,24 @@ _CLIENT_IDS_WITH_WEBHOOK = select(AgencyClient.id).where(
     AgencyClient.webhook_url.is_not(None),
     AgencyClient.webhook_secret_enc.is_not(None),
 )
+# The clients whose area covers the record's area: the city's (a municipal agency) and the
+# record's district's, never another district's.
+_RECORD_PATH = select(Area.path).where(Area.code == bindparam("area_code")).scalar_subquery()
+_COVERING_CLIENT_IDS = _CLIENT_IDS_WITH_WEBHOOK.join(
+    Area, Area.code == AgencyClient.area_code
+).where(_RECORD_PATH.startswith(Area.path))
 
 
-async def client_ids_with_webhook(session: AsyncSession, agency: str) -> list[uuid.UUID]:
-    """The active clients of `agency` with a webhook (read on every report: built once)."""
-    return list((await session.execute(_CLIENT_IDS_WITH_WEBHOOK, {"agency": agency})).scalars())
+async def client_ids_with_webhook(
+    session: AsyncSession, agency: str, area_code: str | None = None
+) -> list[uuid.UUID]:
+    """The active clients of `agency` with a webhook whose area covers `area_code` (the city's
+    and that district's; every client when the record's area is unknown). Built once."""
+    if area_code is None:
+        stmt = _CLIENT_IDS_WITH_WEBHOOK
+        return list((await session.execute(stmt, {"agency": agency})).scalars())
+    params = {"agency": agency, "area_code": area_code}
+    return list((await session.execute(_COVERING_CLIENT_IDS, params)).scalars())
 
 
 # Built once (run for every delivery attempt): SQLAlchemy keeps it compiled.
