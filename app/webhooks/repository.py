@@ -60,8 +60,14 @@ async def lock_delivery(
     return None if row is None else (row[0], row[1])
 
 
-async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery | None:
-    return await session.get(WebhookDelivery, delivery_id)
+async def get_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, district_code: str | None = None
+) -> WebhookDelivery | None:
+    """A delivery (to a client of `district_code`, when given)."""
+    stmt = select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, to_district(district_code)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def schedule_attempt(
@@ -115,10 +121,22 @@ async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[Web
     return list((await session.execute(stmt)).scalars().all())
 
 
+def to_district(district_code: str | None) -> Any:
+    """The deliveries to a district's clients (None: every delivery, the city's offices)."""
+    if district_code is None:
+        return WebhookDelivery.id.is_not(None)
+    return WebhookDelivery.agency_client_id.in_(
+        select(AgencyClient.id).where(AgencyClient.area_code == district_code)
+    )
+
+
 def list_deliveries_stmt(
-    status: str | None, agency_client_id: uuid.UUID | None, referral_id: uuid.UUID | None
+    status: str | None,
+    agency_client_id: uuid.UUID | None,
+    referral_id: uuid.UUID | None,
+    district_code: str | None = None,
 ) -> Select[Any]:
-    stmt = select(WebhookDelivery)
+    stmt = select(WebhookDelivery).where(to_district(district_code))
     if status is not None:
         stmt = stmt.where(WebhookDelivery.status == status)
     if agency_client_id is not None:

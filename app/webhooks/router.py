@@ -95,7 +95,7 @@ async def remove_agency_webhook(
 )
 async def list_webhook_deliveries(
     session: SessionDep,
-    _: DeliveryReader,
+    reader: DeliveryReader,
     status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
     agency_client_id: Annotated[uuid.UUID | None, Query()] = None,
     referral_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -104,6 +104,7 @@ async def list_webhook_deliveries(
 ) -> Page[DeliveryOut]:
     return await service.list_deliveries(
         session,
+        district_code=reader.district_code,
         status=status,
         agency_client_id=agency_client_id,
         referral_id=referral_id,
@@ -117,9 +118,9 @@ async def list_webhook_deliveries(
     **reads(DeliveryDetail, "One delivery with every attempt"),
 )
 async def get_webhook_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, _: DeliveryReader
+    delivery_id: uuid.UUID, session: SessionDep, reader: DeliveryReader
 ) -> DeliveryDetail:
-    return await service.get_delivery(session, delivery_id)
+    return await service.get_delivery(session, delivery_id, reader.district_code)
 
 
 @router.post(

@@ -164,3 +164,25 @@ async def test_webhooks_go_to_the_clients_covering_the_records_district(
     assert b not in to_a
     assert {city, b} <= to_b
     assert a not in to_b
+
+
+async def test_webhook_deliveries_are_read_per_district(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    b = await _client(session, DISTRICT_B, hook=True)
+    await session.commit()
+    _, ref_b = await _reported(client, auth, session, settings, "dir_b", VILLAGE_B)
+    url = f"{API}/webhook-deliveries"
+    r = await client.get(url, params={"referral_id": ref_b}, headers=auth("admin_b"))
+    assert r.status_code == 200, r.text
+    [delivery] = r.json()["items"]
+    assert delivery["agency_client_id"] == str(b)
+    for who in ("admin", "auditor"):
+        r = await client.get(url, params={"referral_id": ref_b}, headers=auth(who))
+        assert r.json()["items"] == []
+        r = await client.get(f"{url}/{delivery['id']}", headers=auth(who))
+        assert r.status_code == 404
+    r = await client.post(f"{url}/{delivery['id']}/resend", headers=auth("admin"))
+    assert r.status_code == 404
+    r = await client.get(f"{url}/{delivery['id']}", headers=auth("admin_b"))
+    assert r.status_code == 200
