@@ -171,6 +171,8 @@ class Settings(BaseSettings):
     # a city_admin of that city area, and districts are imported under it. Unset: one district
     # (DISTRICT_CODE), exactly as before.
     city_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+    # The city area's name when the bootstrap creates it (with CITY_CODE).
+    city_name: str = Field(default="本市", min_length=1, max_length=100)
     # The city's roles that may read personal records of every district (comma-separated,
     # e.g. "city_admin"); by default none: the city sees aggregates only.
     city_record_roles: str = Field(

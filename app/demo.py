@@ -82,7 +82,7 @@ _DEMO_AGENCIES = (
 async def _load_foundation(session: AsyncSession, district: str) -> None:
     await session.execute(insert(Area), _demo_areas(district))
     await session.execute(insert(User), _demo_users(district))
-    await session.execute(insert(AgencyClient), _demo_agency_clients())
+    await session.execute(insert(AgencyClient), _demo_agency_clients(district))
 
 
 def _area(
@@ -143,14 +143,15 @@ def _demo_users(district: str) -> list[dict[str, object]]:
     return users
 
 
-def _demo_agency_clients() -> list[dict[str, object]]:
-    """A client per partner agency, its secret `demo-<agency>-secret`."""
+def _demo_agency_clients(district: str) -> list[dict[str, object]]:
+    """A client per partner agency of the district, its secret `demo-<agency>-secret`."""
     return [
         {
             "id": uuid.uuid4(),
             "client_id": f"demo-{agency}",
             "name": name,
             "agency": agency,
+            "area_code": district,
             "scopes": scopes,
             "secret_hash": hash_client_secret(f"demo-{agency}-secret"),
             "is_active": True,

@@ -255,6 +255,7 @@ async def seed_base(
                     "client_id": f"test-{agency}",
                     "name": f"测试{agency}",
                     "agency": agency,
+                    "area_code": DISTRICT,  # the base clients serve DISTRICT (a district agency)
                     "scopes": ALL_SCOPES,
                     "secret_hash": hash_client_secret(f"test-{agency}-secret"),
                     "is_active": True,

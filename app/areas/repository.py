@@ -3,15 +3,36 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth.principal import Principal
 from app.models import Area
 
 
-def list_stmt(level: str | None, parent_code: str | None) -> Select[Any]:
-    stmt = select(Area)
+def district_path(district_code: str) -> Any:
+    """The materialised path of a district (a scalar subquery, for a prefix match)."""
+    return select(Area.path).where(Area.code == district_code).scalar_subquery()
+
+
+def within_reach(principal: Principal) -> ColumnElement[bool]:
+    """The part of the area tree a caller sees: a district's staff and agencies their own
+    district's subtree; the city's roles and a city agency the whole tree."""
+    if principal.district_code is None:
+        return true()
+    return Area.path.startswith(district_path(principal.district_code))
+
+
+async def in_reach(session: AsyncSession, principal: Principal, code: str) -> bool:
+    """Whether the area `code` lies in the caller's part of the tree."""
+    stmt = select(Area.code).where(Area.code == code, within_reach(principal))
+    return (await session.execute(stmt)).first() is not None
+
+
+def list_stmt(principal: Principal, level: str | None, parent_code: str | None) -> Select[Any]:
+    stmt = select(Area).where(within_reach(principal))
     if level:
         stmt = stmt.where(Area.level == level)
     if parent_code:
@@ -49,7 +70,16 @@ async def upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         await session.execute(stmt)
 
 
-async def district_name(session: AsyncSession) -> str:
-    """The district's name, for an export's title row (areas are data: the root area)."""
+async def city_exists(session: AsyncSession) -> bool:
+    """Whether the tree starts at a city (CITY_CODE): districts then hang under it."""
+    stmt = select(Area.code).where(Area.level == "city").limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def district_name(session: AsyncSession, code: str | None = None) -> str:
+    """A district's name, for an export's title row: the district `code` (the caller's), or
+    without it the first district (areas are data: the root district of a single district)."""
     stmt = select(Area.name).where(Area.level == "district").order_by(Area.code).limit(1)
+    if code is not None:
+        stmt = stmt.where(Area.code == code)
     return (await session.execute(stmt)).scalar_one_or_none() or ""

@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from app.areas import service
+from app.areas.auth import AreaImporter
 from app.areas.schemas import AreaImportResult, AreaLevel, AreaOut
-from app.auth.principal import CurrentPrincipal, DistrictAdmin
+from app.auth.principal import CurrentPrincipal
 from app.db import SessionDep
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import acts, reads
@@ -15,7 +16,14 @@ from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
 
 
-@router.get("", **reads(Page[AreaOut], "List areas (district, towns, villages)", errors=(401, 422)))
+@router.get(
+    "",
+    **reads(
+        Page[AreaOut],
+        "List the areas of the caller's part of the tree (city, districts, towns, villages)",
+        errors=(401, 422),
+    ),
+)
 async def list_areas(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -24,7 +32,7 @@ async def list_areas(
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
 ) -> Page[AreaOut]:
-    return await service.list_areas(session, level, parent_code, limit, cursor)
+    return await service.list_areas(session, principal, level, parent_code, limit, cursor)
 
 
 @router.post(
@@ -39,7 +47,7 @@ async def list_areas(
 async def import_areas(
     request: Request,
     session: SessionDep,
-    principal: DistrictAdmin,
+    principal: AreaImporter,
 ) -> AreaImportResult:
     raw = await csv_or_file(request)
     return await service.import_csv(session, principal, raw)

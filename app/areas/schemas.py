@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-AreaLevel = Literal["district", "town", "village"]
+AreaLevel = Literal["city", "district", "town", "village"]
 
 
 class AreaOut(BaseModel):

@@ -1,4 +1,9 @@
-"""Area import: a CSV of code,name,level,parent_code; all rows valid or nothing applied."""
+"""Area import: a CSV of code,name,level,parent_code; all rows valid or nothing applied.
+
+In a city (a `city` area at the root, CITY_CODE) a district's row names the city as its
+parent, and only the city's admin imports districts (and any district's tree); a district's
+admin imports its own district's towns and villages: an area of another district does not
+exist for it (404), a district row is not its to write (403)."""
 
 from __future__ import annotations
 
@@ -11,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.areas import repository as repo
 from app.areas.schemas import AreaImportResult, AreaOut
 from app.auth.principal import Principal
-from app.errors import ValidationFailed
+from app.auth.roles import Role
+from app.errors import Forbidden, NotFound, ValidationFailed
 from app.kit import audit
 from app.kit.pagination import Page, page_of
 from app.models import Area
 
 COLUMNS = ("code", "name", "level", "parent_code")
-PARENT_LEVEL = {"district": None, "town": "district", "village": "town"}
+PARENT_LEVEL = {"district": "city", "town": "district", "village": "town"}
 _CODE = re.compile(r"^[0-9]{6,12}$")  # ASCII only: \d also matches "１" and "١"
 
 
@@ -56,7 +62,8 @@ async def import_csv(session: AsyncSession, principal: Principal, raw: bytes) ->
     existing = await repo.get_many(
         session, [c for c in rows] + [r["parent_code"] for r in rows.values() if r["parent_code"]]
     )
-    errors += _check_against_tree(rows, row_numbers, existing)
+    _check_reach(principal, rows, existing)
+    errors += _check_against_tree(rows, row_numbers, existing, await repo.city_exists(session))
     if errors:
         raise ValidationFailed(
             "区划文件有错误，未导入任何数据",
@@ -123,8 +130,6 @@ def _check_rows(
                 "level", "级别应为 district、town 或 village", "level must be district|town|village"
             )
             continue
-        if level == "district" and parent:
-            bad("parent_code", "区级不应有上级", "a district has no parent")
         if level != "district" and not parent:
             bad("parent_code", "缺少上级区划代码", "parent_code is required")
         rows[code] = {"code": code, "name": name, "level": level, "parent_code": parent or None}
@@ -132,11 +137,27 @@ def _check_rows(
     return rows, row_numbers, errors
 
 
+def _check_reach(principal: Principal, rows: _Rows, existing: dict[str, Area]) -> None:
+    """A district's admin writes within its own district only: a district row is the city's
+    (403); an existing area (a row's own, or its parent) of another district is not found."""
+    if principal.role == Role.CITY_ADMIN:
+        return
+    district = principal.district_code
+    if district is None:
+        raise Forbidden("当前角色无权导入区划", "Your role may not import areas")
+    if any(r["level"] == "district" and r["code"] != district for r in rows.values()):
+        raise Forbidden("区级区划由市级管理员导入", "Districts are imported by the city admin")
+    for code, area in sorted(existing.items()):
+        if code != district and f"/{district}/" not in "/" + area.path:
+            raise NotFound(f"区划 {code} 不存在", f"No such area {code}")
+
+
 def _check_against_tree(
-    rows: _Rows, row_numbers: dict[str, int], existing: dict[str, Area]
+    rows: _Rows, row_numbers: dict[str, int], existing: dict[str, Area], in_city: bool
 ) -> list[tuple[str, str, str]]:
     """The rows judged against the areas already stored: parents that exist at the right
-    level, no existing area changing its level or its parent."""
+    level (a district's parent is the city, when there is one; without a city a district is
+    the root), no existing area changing its level or its parent."""
     errors: list[tuple[str, str, str]] = []
     levels = {c: a.level for c, a in existing.items()} | {
         c: str(r["level"]) for c, r in rows.items()
@@ -144,7 +165,20 @@ def _check_against_tree(
     for code, r in rows.items():
         line = row_numbers[code]
         parent_code = r["parent_code"]
-        if parent_code:
+        if r["level"] == "district" and not in_city and parent_code:
+            errors.append(
+                _row_error(line, "parent_code", "区级不应有上级", "a district has no parent")
+            )
+        elif r["level"] == "district" and in_city and not parent_code:
+            errors.append(
+                _row_error(
+                    line,
+                    "parent_code",
+                    "区级须以所属市为上级",
+                    "a district's parent_code is its city",
+                )
+            )
+        elif parent_code:
             plevel = levels.get(parent_code)
             if plevel is None:
                 errors.append(
@@ -206,11 +240,13 @@ def _with_paths(
 
 async def list_areas(
     session: AsyncSession,
+    principal: Principal,
     level: str | None,
     parent_code: str | None,
     limit: int,
     cursor: str | None,
 ) -> Page[AreaOut]:
-    """Areas by code, one page (every signed-in caller reads the area tree)."""
-    stmt = repo.list_stmt(level, parent_code)
+    """Areas by code, one page: every signed-in caller reads its own part of the tree (a
+    district's staff and agencies their district, the city's roles and agencies all of it)."""
+    stmt = repo.list_stmt(principal, level, parent_code)
     return await page_of(session, stmt, [Area.code], limit, cursor, AreaOut.model_validate)

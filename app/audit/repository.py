@@ -6,14 +6,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.schemas import AuditFilter
+from app.auth.jurisdiction import district_clause
+from app.auth.principal import Principal
 from app.models import AuditEntry
 
 
 async def entries(
-    session: AsyncSession, where: AuditFilter, before_id: int | None, limit: int
+    session: AsyncSession,
+    principal: Principal,
+    where: AuditFilter,
+    before_id: int | None,
+    limit: int,
 ) -> list[AuditEntry]:
-    """Up to `limit` entries matching `where` with an id below `before_id`, newest first."""
-    stmt = select(AuditEntry)
+    """Up to `limit` entries matching `where` with an id below `before_id`, newest first: a
+    district's readers see the entries written by their district's callers; the city's roles
+    every entry only when CITY_RECORD_ROLES names them (the log names whose records were read)."""
+    stmt = select(AuditEntry).where(district_clause(principal, AuditEntry.district_code))
     if where.resource_type:
         stmt = stmt.where(AuditEntry.resource_type == where.resource_type)
     if where.resource_id:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query
 from app.audit import service
 from app.audit.schemas import AuditFilter, AuditOut
 from app.auth.principal import require_roles
-from app.auth.roles import AUDIT_READERS
+from app.auth.roles import AUDIT_READERS, CITY
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
 from app.kit.routes import lists
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
     **lists(
         Page[AuditOut],
         "The audit log, newest first",
-        dependencies=[Depends(require_roles(*AUDIT_READERS))],
+        dependencies=[Depends(require_roles(*AUDIT_READERS, *CITY))],
     ),
 )
 async def list_audit(

@@ -35,7 +35,7 @@ async def list_entries(
     session: AsyncSession, ctx: RequestContext, where: AuditFilter, limit: int, cursor: str | None
 ) -> Page[AuditOut]:
     _check_offsets(where)
-    rows = await repo.entries(session, where, _last_id(cursor), limit + 1)
+    rows = await repo.entries(session, ctx.actor, where, _last_id(cursor), limit + 1)
     nxt = None
     if len(rows) > limit:
         rows = rows[:limit]

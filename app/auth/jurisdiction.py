@@ -51,6 +51,8 @@ def district_clause(
     Domains still add their own rules (a role's own cases, an agency's mandate) on top."""
     if principal.is_city:
         return true() if aggregate or principal.city_records else false()
+    if principal.kind == "agency" and principal.district_code is None:
+        return true()  # a city agency (the municipal police): every district; its mandate limits
     if principal.district_code is None:
         return false()
     return district_code_col == principal.district_code  # type: ignore[no-any-return]

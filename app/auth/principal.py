@@ -186,8 +186,16 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
             raise NotAuthenticated("客户端已停用", "The client is disabled")
         granted = set(client.scopes)
         scopes = frozenset(str(s) for s in claims.get("scopes", []) if s in granted)
+        # A district's agency reaches its own district; a city agency (its area is the city)
+        # every district's referrals (district_code None).
+        level = await session.scalar(select(Area.level).where(Area.code == client.area_code))
         principal = Principal(
-            kind="agency", id=client.id, name=client.name, agency=client.agency, scopes=scopes
+            kind="agency",
+            id=client.id,
+            name=client.name,
+            agency=client.agency,
+            scopes=scopes,
+            district_code=client.area_code if level == "district" else None,
         )
     else:
         row = (await session.execute(_USER, {"subject": subject})).first()

@@ -39,7 +39,7 @@ _SPECS: tuple[Spec, ...] = (
 )  # fmt: skip
 
 
-async def _clients(session: AsyncSession) -> None:
+async def _clients(session: AsyncSession, district: str) -> None:
     for client_id, name in (("demo-charity", DECIDER), ("demo-charity-finance", PAYER)):
         if await session.scalar(select(exists().where(AgencyClient.client_id == client_id))):
             continue
@@ -49,6 +49,7 @@ async def _clients(session: AsyncSession) -> None:
                 client_id=client_id,
                 name=name,
                 agency="charity",
+                area_code=district,
                 scopes=["charity:write"],
                 secret_hash=hash_client_secret(f"{client_id}-secret"),
                 is_active=True,
@@ -159,7 +160,7 @@ def _instalments(
 
 
 async def load(session: AsyncSession, settings: Settings) -> None:
-    await _clients(session)
+    await _clients(session, settings.district_code)
     if await already_loaded(session, CharityApplication):
         return
     district = settings.district_code

@@ -36,12 +36,15 @@ from app.kit.context import RequestContext
 from app.models import Child
 
 
-async def support_after_18_on(session: AsyncSession, day: date) -> bool:
-    """Whether `support_after_18_in_school` is on on `day` (off when no value is in force)."""
+async def support_after_18_on(
+    session: AsyncSession, day: date, district_code: str | None = None
+) -> bool:
+    """Whether `support_after_18_in_school` is on on `day` (off when no value is in force), with
+    `district_code`'s override where one applies."""
     from app.subsidies.parameters import ParameterNotInForce
     from app.subsidies.standards.service import load_parameters
 
-    params = await load_parameters(session)
+    params = await load_parameters(session, district_code)
     try:
         return params.at(PARAMETER, day).flag
     except ParameterNotInForce:
@@ -78,7 +81,8 @@ async def settle(
     if child.status not in ("active", "continued_schooling") or turns_18 > today:
         return None
     if switch_on is None:
-        switch_on = await support_after_18_on(session, today)
+        district = ctx.principal.district_code if ctx and ctx.principal else None
+        switch_on = await support_after_18_on(session, today, district)
     until = supported_until(child, today, switch_on)
     if child.status == "active" and until is not None:
         await _continue(session, child, now, ctx, until, max(turns_18, child.approved_on))

@@ -72,7 +72,7 @@ async def due_for_revocation(
     after 18 in school keeps them on the ledger. (Staff only: the route's guard.)"""
     first = month or ctx.today.replace(day=1)
     rows = await repo.due_for_revocation(session, ctx.actor, month_end(first))
-    switch_on = await continued.support_after_18_on(session, ctx.today)
+    switch_on = await continued.support_after_18_on(session, ctx.today, ctx.actor.district_code)
     out = []
     for c in rows:
         turns = rules.birthday_at(c.birth_date, 18)

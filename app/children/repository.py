@@ -109,13 +109,21 @@ def list_stmt(
     return stmt
 
 
-async def serious_illness_list(session: AsyncSession, on: date) -> tuple[str, ...]:
+async def serious_illness_list(
+    session: AsyncSession, on: date, district_code: str | None = None
+) -> tuple[str, ...]:
     """The district's serious-illness list 重病目录 in force on `on` (the parameter's newest
-    value from on or before that day; the bundled seed where the table has none yet)."""
+    value from on or before that day, the city-wide one or `district_code`'s override, which
+    wins on the same date; the bundled seed where the table has none yet)."""
+    own = SubsidyStandard.district_code == district_code
     stmt = (
         select(SubsidyStandard.value)
-        .where(SubsidyStandard.key == ILLNESS_LIST, SubsidyStandard.effective_from <= on)
-        .order_by(SubsidyStandard.effective_from.desc())
+        .where(
+            SubsidyStandard.key == ILLNESS_LIST,
+            SubsidyStandard.effective_from <= on,
+            SubsidyStandard.district_code.is_(None) | own,
+        )
+        .order_by(SubsidyStandard.effective_from.desc(), SubsidyStandard.district_code.is_(None))
         .limit(1)
     )
     value = (await session.execute(stmt)).scalar_one_or_none()

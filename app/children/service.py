@@ -205,7 +205,7 @@ async def enrol_from_guardianship(
         household_assistance="none",
         insurance={},
     )
-    illnesses = await repo.serious_illness_list(session, ctx.today)
+    illnesses = await repo.serious_illness_list(session, ctx.today, ctx.actor.district_code)
     flags = rules.review_flags(values, ctx.today, illnesses)
     child = await _store_new_child(session, ctx, idn, values, flags)
     await _record_created(

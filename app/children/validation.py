@@ -80,7 +80,7 @@ async def validate(
     it, name its evidence. A change may not add a category violation; one the record already
     has (a record of before the precise rules, flagged for review) does not block other changes.
     """
-    illnesses = await repo.serious_illness_list(session, today)
+    illnesses = await repo.serious_illness_list(session, today, principal.district_code)
     errors = await _village_errors(session, principal, values)
     errors += await _evidence_document_errors(session, values)
     errors += _parent_date_errors(values, today)

@@ -257,7 +257,9 @@ def _new_incident(ctx: RequestContext, body: IncidentCreate, child: Child | None
         visit_id=body.visit_id,
         reporter_id=principal.id,
         reporter_name=principal.name,
-        area_code=(child.village_code if child else None) or principal.area_code,
+        area_code=(child.village_code if child else None)
+        or principal.area_code
+        or principal.district_code,
         drafted_at=ctx.now if body.draft else None,
         reported_at=None if body.draft else ctx.now,
         interventions=[],

@@ -75,5 +75,6 @@ def record(
             principal_name=name,
             request_id=request_id,
             client_addr=client_addr,
+            district_code=principal.district_code if principal is not None else None,
         )
     )

@@ -115,6 +115,8 @@ class PendingEntry:
     principal_name: str | None
     request_id: str | None = None
     client_addr: str | None = None
+    # The district of the caller (not hashed: the chain's input is unchanged).
+    district_code: str | None = None
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -191,6 +193,7 @@ async def flush(
             "key_id": keys.active_id,
         }
         row["hash"] = chain_hash(row, keys)
+        row["district_code"] = p.district_code
         prev = row["hash"]
         rows.append(row)
     # Core on the table (not the ORM bulk path), as an executemany: one multi-row VALUES

@@ -208,6 +208,7 @@ GLOSSARY: Final[dict[str, dict[str, Entry]]] = {
     },
     # -- people and areas
     "area_level": {
+        "city": ("市", "City"),
         "district": ("区", "District"),
         "town": ("镇街", "Town"),
         "village": ("村居", "Village"),

@@ -82,6 +82,11 @@ class AgencyClient(Timestamps, Versioned, Base):
     client_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     agency: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    # The area the client serves: the city (a municipal agency, every district's referrals)
+    # or one district (its own district's only).
+    area_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
     secret_hash: Mapped[str] = mapped_column(String(128), nullable=False)
     # Where deliveries go: set by a district admin, or approved by one (never by the client).

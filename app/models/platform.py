@@ -43,10 +43,14 @@ class AuditEntry(Base):
     # The id of the audit chain key the hash is an HMAC under; NULL: plain SHA-256 (entries
     # from before the key, up to audit_chain_state.plain_through_id).
     key_id: Mapped[str | None] = mapped_column(String(16))
+    # The district of the caller who wrote the entry (NULL: the city's roles, the system): a
+    # district's auditors read their own district's entries. Not part of the hash's input.
+    district_code: Mapped[str | None] = mapped_column(String(12))
 
     __table_args__ = (
         Index("ix_audit_log_resource", "resource_type", "resource_id"),
         Index("ix_audit_log_principal", "principal_id"),
+        Index("ix_audit_log_district", "district_code", "id"),
     )
 
 

@@ -43,9 +43,14 @@ class SubsidyStandard(Base):
     source: Mapped[str] = mapped_column(String(8), nullable=False, default="api")  # seed|api
     created_at: Mapped[datetime] = created_now()
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # NULL: a city-wide standard (set by the city admin; every value of a single district);
+    # a district's code: that district's dated override (set by its admin).
+    district_code: Mapped[str | None] = mapped_column(String(12), ForeignKey("areas.code"))
 
     __table_args__ = (
-        UniqueConstraint("key", "effective_from"),
+        UniqueConstraint(
+            "key", "effective_from", "district_code", postgresql_nulls_not_distinct=True
+        ),
         CheckConstraint("source IN ('seed','api')", name="source"),
     )
 

@@ -12,14 +12,24 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.mandate import referral_in_district
 from app.kit.rows import one_where
 from app.models import Child, Incident, Referral
 
 
 def list_stmt(
-    agency: str, status: str | None, updated_since: datetime | None, situation: str | None = None
+    agency: str,
+    status: str | None,
+    updated_since: datetime | None,
+    situation: str | None = None,
+    district_code: str | None = None,
 ) -> Select[Any]:
-    stmt = select(Referral).where(Referral.agency == agency, Referral.incident_id.is_not(None))
+    """The agency's incidents' referrals (a district's client: its own district's only)."""
+    stmt = select(Referral).where(
+        Referral.agency == agency,
+        Referral.incident_id.is_not(None),
+        referral_in_district(district_code),
+    )
     if status is not None:
         stmt = stmt.where(Referral.status == status)
     if situation is not None:
@@ -34,7 +44,12 @@ def list_stmt(
 
 
 async def get_for_agency(
-    session: AsyncSession, agency: str, referral_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession,
+    agency: str,
+    referral_id: uuid.UUID,
+    *,
+    lock: bool = False,
+    district_code: str | None = None,
 ) -> Referral | None:
     return await one_where(
         session,
@@ -42,6 +57,7 @@ async def get_for_agency(
         Referral.id == referral_id,
         Referral.agency == agency,
         Referral.incident_id.is_not(None),
+        referral_in_district(district_code),
         lock=lock,
     )
 

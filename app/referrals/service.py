@@ -63,7 +63,9 @@ async def list_referrals(
 ) -> Page[AgencyReferralOut]:
     rows, nxt = await paginate(
         session,
-        repo.list_stmt(_agency(ctx.actor), status, updated_since, situation),
+        repo.list_stmt(
+            _agency(ctx.actor), status, updated_since, situation, ctx.actor.district_code
+        ),
         [Referral.created_at, Referral.id],
         limit=limit,
         cursor=cursor,
@@ -79,7 +81,10 @@ async def get_referral(
     session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID
 ) -> AgencyReferralOut:
     referral = known(
-        await repo.get_for_agency(session, _agency(ctx.actor), referral_id), ReferralNotFound
+        await repo.get_for_agency(
+            session, _agency(ctx.actor), referral_id, district_code=ctx.actor.district_code
+        ),
+        ReferralNotFound,
     )
     audit.record(session, ctx, "referral.read", "referral", referral.id)
     return await _view(session, ctx, referral)
@@ -145,7 +150,13 @@ async def add_update(
 async def _locked(session: AsyncSession, ctx: RequestContext, referral_id: uuid.UUID) -> Referral:
     """The caller's agency's referral, locked for a change; else 404."""
     return known(
-        await repo.get_for_agency(session, _agency(ctx.actor), referral_id, lock=True),
+        await repo.get_for_agency(
+            session,
+            _agency(ctx.actor),
+            referral_id,
+            lock=True,
+            district_code=ctx.actor.district_code,
+        ),
         ReferralNotFound,
     )
 

@@ -22,6 +22,8 @@ Leader = Annotated[Principal, Depends(require_roles(Role.DISTRICT_LEADER))]
 ClaimFiler = Annotated[Principal, Depends(require_roles(*CASE_WRITERS))]
 ClaimReader = Annotated[Principal, Depends(require_roles(*DISTRICT_AND_INSTITUTE))]
 Decider = Annotated[Principal, Depends(require_roles(*DECIDERS))]
+StandardSetter = Annotated[Principal, Depends(require_roles(Role.DISTRICT_ADMIN, Role.CITY_ADMIN))]
+"""Who appends a standard: the city admin (city-wide) and a district admin (its override)."""
 
 __all__ = [
     "ClaimFiler",
@@ -31,4 +33,5 @@ __all__ = [
     "DistrictReader",
     "Leader",
     "Staff",
+    "StandardSetter",
 ]

@@ -75,6 +75,11 @@ class StandardOut(BaseModel):
     source: Literal["seed", "api"]
     created_at: datetime
     created_by: str | None
+    district_code: str | None = Field(
+        default=None,
+        description="Null: a city-wide standard (every district's, unless overridden); a "
+        "district's code: that district's dated override.",
+    )
 
 
 class StandardReviewOut(BaseModel):

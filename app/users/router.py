@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import DistrictAdmin
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
@@ -16,7 +15,7 @@ from app.kit.pagination import Page
 from app.kit.params import Filters
 from app.kit.routes import acts, creates, lists, page_route, reads
 from app.users import service
-from app.users.auth import UserReader
+from app.users.auth import AccountAdmin, UserReader
 from app.users.schemas import (
     AgencyClientCreate,
     AgencyClientCreated,
@@ -42,7 +41,7 @@ async def create_user(
     body: UserCreate,
     response: Response,
     session: SessionDep,
-    actor: DistrictAdmin,
+    actor: AccountAdmin,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> UserOut | JSONResponse:
@@ -76,9 +75,13 @@ page_route(
 
 @router.get("/users/{user_id:uuid}", **reads(UserOut, "Get a staff account"))
 async def get_user(
-    user_id: uuid.UUID, response: Response, session: SessionDep, _: UserReader, ctx: RequestCtx
+    user_id: uuid.UUID,
+    response: Response,
+    session: SessionDep,
+    reader: UserReader,
+    ctx: RequestCtx,
 ) -> UserOut:
-    user = await service.get_user(session, user_id)
+    user = await service.get_user(session, reader, user_id)
     set_etag(response, user.version)
     return service.user_out(user, ctx)
 
@@ -96,7 +99,7 @@ async def update_user(
     body: UserPatch,
     response: Response,
     session: SessionDep,
-    actor: DistrictAdmin,
+    actor: AccountAdmin,
     ctx: RequestCtx,
     if_match: Annotated[str | None, Header(alias="If-Match", max_length=100)] = None,
 ) -> UserOut:
@@ -110,7 +113,7 @@ async def update_user(
     **acts(UserOut, "Deactivate a staff account (its refresh tokens are revoked)"),
 )
 async def deactivate_user(
-    user_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin, ctx: RequestCtx
+    user_id: uuid.UUID, session: SessionDep, actor: AccountAdmin, ctx: RequestCtx
 ) -> UserOut:
     return service.user_out(await service.deactivate_user(session, actor, user_id, ctx.now), ctx)
 
@@ -127,7 +130,7 @@ async def deactivate_user(
 async def create_agency_client(
     body: AgencyClientCreate,
     session: SessionDep,
-    actor: DistrictAdmin,
+    actor: AccountAdmin,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> AgencyClientCreated | JSONResponse:
@@ -151,9 +154,11 @@ async def create_agency_client(
     **lists(Page[AgencyClientOut], "List partner-agency clients", tags=["agencies"]),
 )
 async def list_agency_clients(
-    session: SessionDep, _: UserReader, query: Filters[AgencyClientQuery]
+    session: SessionDep, reader: UserReader, query: Filters[AgencyClientQuery]
 ) -> Page[AgencyClientOut]:
-    return await service.list_agency_clients(session, **dict(query))
+    return await service.list_agency_clients(
+        session, reader, query.agency, query.limit, query.cursor
+    )
 
 
 @router.post(
@@ -165,7 +170,7 @@ async def list_agency_clients(
     ),
 )
 async def rotate_agency_secret(
-    client_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin
+    client_id: uuid.UUID, session: SessionDep, actor: AccountAdmin
 ) -> AgencyClientCreated:
     client, secret = await service.rotate_agency_secret(session, actor, client_id)
     return AgencyClientCreated(
@@ -178,7 +183,7 @@ async def rotate_agency_secret(
     **reads(AgencyClientOut, "Deactivate a partner-agency client", tags=["agencies"]),
 )
 async def deactivate_agency_client(
-    client_id: uuid.UUID, session: SessionDep, actor: DistrictAdmin
+    client_id: uuid.UUID, session: SessionDep, actor: AccountAdmin
 ) -> AgencyClientOut:
     return AgencyClientOut.model_validate(
         await service.deactivate_agency_client(session, actor, client_id)

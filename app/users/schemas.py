@@ -123,6 +123,15 @@ class AgencyClientCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, examples=["大兴分局未成年人保护接口"])
     agency: Agency
+    area_code: str | None = Field(
+        default=None,
+        min_length=6,
+        max_length=12,
+        examples=["110115"],
+        description="The area the client serves: a district (its referrals only) or the city "
+        "(a municipal agency: every district's; the city admin only). Default: the caller's "
+        "district (the city admin's: the city).",
+    )
     scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES))
     webhook_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://\S+$")
 
@@ -134,6 +143,7 @@ class AgencyClientOut(BaseModel):
     client_id: str
     name: str
     agency: Agency
+    area_code: str = Field(description="The city or the district the client serves.")
     scopes: list[str]
     webhook_url: str | None
     webhook_pending_url: str | None = Field(

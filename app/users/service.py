@@ -12,8 +12,8 @@ from app.areas import repository as areas
 from app.auth import repository as auth_repo
 from app.auth.passwords import hash_password_async
 from app.auth.principal import Principal
-from app.auth.roles import CONTRACTED, Role
-from app.errors import Conflict, ValidationFailed, found
+from app.auth.roles import CITY_ROLES, CONTRACTED, Role
+from app.errors import Conflict, Forbidden, ValidationFailed, found
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
@@ -42,13 +42,22 @@ ROLE_LEVEL: dict[str, str] = {
     Role.COUNSELLOR: "district",  # contracted by the district for the institute's residents
     Role.PROTECTION_STAFF: "district",  # the district's protection centre
     Role.CASE_WORKER: "district",  # contracted by the district; reach bound to their agency's cases
+    Role.CITY_ADMIN: "city",  # 市民政局: the districts' accounts, city-wide parameters
+    Role.CITY_VIEWER: "city",  # every district's aggregates
 }
 LEVEL_ZH = zh_map("area_level")
 
 
-async def _check_role_area(session: AsyncSession, role: str, area_code: str) -> None:
+async def _check_role_area(
+    session: AsyncSession, actor: Principal, role: str, area_code: str
+) -> None:
+    """The role sits on an area of its level, within the actor's reach: a district's admin
+    places accounts in its own district only (an area elsewhere does not exist for it), and
+    only the city's admin makes the city's accounts."""
+    if role in CITY_ROLES and not actor.has_role(Role.CITY_ADMIN):
+        raise Forbidden("市级账户由市级管理员创建", "City accounts are made by the city admin")
     area = await areas.get(session, area_code)
-    if area is None:
+    if area is None or not await areas.in_reach(session, actor, area_code):
         raise ValidationFailed(errors=[("area_code", "区划不存在", "Unknown area")])
     wanted = ROLE_LEVEL[role]
     if area.level != wanted:
@@ -113,7 +122,7 @@ async def create_user(session: AsyncSession, ctx: RequestContext, data: UserCrea
     """Create a staff account; a director sits on a village, a supervisor on a town; a
     contracted professional carries the art. 62 record query."""
     actor = ctx.actor
-    await _check_role_area(session, data.role, data.area_code)
+    await _check_role_area(session, actor, data.role, data.area_code)
     await _check_agency(session, data.role, data.agency_id)
     _check_record_check(data.role, data.record_check, ctx)
     if await repo.username_taken(session, data.username):
@@ -141,8 +150,9 @@ async def create_user(session: AsyncSession, ctx: RequestContext, data: UserCrea
     return user
 
 
-async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    return found(await repo.get_user(session, user_id), "用户不存在", "No such user")
+async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    """An account within the caller's reach (another district's account is a 404)."""
+    return found(await repo.get_user(session, principal, user_id), "用户不存在", "No such user")
 
 
 async def update_user(
@@ -153,13 +163,15 @@ async def update_user(
     if_match: str | None,
 ) -> User:
     actor, now = ctx.actor, ctx.now
-    user = await get_user(session, user_id)
+    user = await get_user(session, actor, user_id)
     check_if_match(if_match, user.version)
     fields = patch.model_dump(exclude_unset=True)
     role = fields.get("role") or user.role
     area_code = fields.get("area_code") or user.area_code
+    if user.role in CITY_ROLES and not actor.has_role(Role.CITY_ADMIN):
+        raise Forbidden("市级账户由市级管理员管理", "City accounts are managed by the city admin")
     if "role" in fields or "area_code" in fields:
-        await _check_role_area(session, role, area_code)
+        await _check_role_area(session, actor, role, area_code)
     if "role" in fields or "agency_id" in fields:
         keep = user.agency_id if role == Role.CASE_WORKER else None
         fields["agency_id"] = fields.get("agency_id", keep)
@@ -191,7 +203,9 @@ async def update_user(
 async def deactivate_user(
     session: AsyncSession, actor: Principal, user_id: uuid.UUID, now: datetime
 ) -> User:
-    user = await get_user(session, user_id)
+    user = await get_user(session, actor, user_id)
+    if user.role in CITY_ROLES and not actor.has_role(Role.CITY_ADMIN):
+        raise Forbidden("市级账户由市级管理员管理", "City accounts are managed by the city admin")
     if user.id == actor.id:
         raise Conflict("不能停用自己的账户", "You cannot deactivate your own account")
     if user.is_active:
@@ -206,13 +220,18 @@ async def deactivate_user(
 async def create_agency_client(
     session: AsyncSession, actor: Principal, data: AgencyClientCreate
 ) -> tuple[AgencyClient, str]:
-    """A partner agency's client; the secret is returned once and only its hash is kept."""
+    """A partner agency's client; the secret is returned once and only its hash is kept.
+
+    It serves an area: a district (a district's admin: its own; the default) or the city (the
+    city's admin only: a municipal agency, every district's referrals)."""
+    area_code = await _client_area(session, actor, data.area_code)
     secret = new_client_secret()
     client = AgencyClient(
         id=uuid.uuid4(),
         client_id=new_client_id(),
         name=data.name,
         agency=data.agency,
+        area_code=area_code,
         scopes=sorted(set(data.scopes)),
         secret_hash=hash_client_secret(secret),
         webhook_url=data.webhook_url,
@@ -225,19 +244,44 @@ async def create_agency_client(
         "agency_client.create",
         "agency_client",
         client.id,
-        {"agency": client.agency},
+        {"agency": client.agency, "area_code": client.area_code},
     )
     return client, secret
 
 
-async def get_agency_client(session: AsyncSession, client_id: uuid.UUID) -> AgencyClient:
-    return found(await repo.get_client(session, client_id), "客户端不存在", "No such client")
+async def _client_area(session: AsyncSession, actor: Principal, area_code: str | None) -> str:
+    """The area a new client serves: the one asked (a city or a district within the actor's
+    reach), else the actor's district (the city's admin: the city)."""
+    code = area_code or actor.district_code or actor.area_code
+    area = await areas.get(session, code) if code else None
+    if area is None or not await areas.in_reach(session, actor, area.code):
+        raise ValidationFailed(errors=[("area_code", "区划不存在", "Unknown area")])
+    if area.level not in ("city", "district"):
+        raise ValidationFailed(
+            errors=[
+                (
+                    "area_code",
+                    "合作单位客户端须设在市级或区级区划上",
+                    "A client serves the city or a district",
+                )
+            ]
+        )
+    return area.code
+
+
+async def get_agency_client(
+    session: AsyncSession, principal: Principal, client_id: uuid.UUID
+) -> AgencyClient:
+    """A client of the caller's district (the city admin: any); elsewhere a 404."""
+    return found(
+        await repo.get_client(session, principal, client_id), "客户端不存在", "No such client"
+    )
 
 
 async def rotate_agency_secret(
     session: AsyncSession, actor: Principal, client_id: uuid.UUID
 ) -> tuple[AgencyClient, str]:
-    client = await get_agency_client(session, client_id)
+    client = await get_agency_client(session, actor, client_id)
     secret = new_client_secret()
     client.secret_hash = hash_client_secret(secret)
     await session.flush()
@@ -248,7 +292,7 @@ async def rotate_agency_secret(
 async def deactivate_agency_client(
     session: AsyncSession, actor: Principal, client_id: uuid.UUID
 ) -> AgencyClient:
-    client = await get_agency_client(session, client_id)
+    client = await get_agency_client(session, actor, client_id)
     if client.is_active:
         client.is_active = False
         await session.flush()
@@ -265,16 +309,16 @@ async def list_users(
     limit: int,
     cursor: str | None,
 ) -> Page[UserOut]:
-    """Staff accounts, oldest first, one page."""
-    stmt = repo.list_users_stmt(role, area_code, active)
+    """Staff accounts of the caller's district (the city admin: every one), oldest first."""
+    stmt = repo.list_users_stmt(ctx.actor, role, area_code, active)
     keys = [User.created_at, User.id]
     return await page_of(session, stmt, keys, limit, cursor, lambda u: user_out(u, ctx))
 
 
 async def list_agency_clients(
-    session: AsyncSession, agency: str | None, limit: int, cursor: str | None
+    session: AsyncSession, principal: Principal, agency: str | None, limit: int, cursor: str | None
 ) -> Page[AgencyClientOut]:
-    """Partner-agency clients, oldest first, one page."""
-    stmt = repo.list_clients_stmt(agency)
+    """Partner-agency clients of the caller's district (the city admin: every one)."""
+    stmt = repo.list_clients_stmt(principal, agency)
     keys = [AgencyClient.created_at, AgencyClient.id]
     return await page_of(session, stmt, keys, limit, cursor, AgencyClientOut.model_validate)

@@ -63,7 +63,7 @@ async def prepare_event(
     Nothing is written: the caller writes them (and their jobs) in its own transaction.
     """
     keyring = ctx.keyring
-    clients = await repo.client_ids_with_webhook(session, referral.agency)
+    clients = await repo.client_ids_with_webhook(session, referral.agency, incident.area_code)
     if not clients:
         return []
     view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, ctx.today))
@@ -119,10 +119,12 @@ async def record_view_event(
     key: str,
     view: dict[str, Any],
     occurred_at: datetime,
+    area_code: str | None = None,
 ) -> list[uuid.UUID]:
     """Queue `event` about a referral whose subject is not an incident (a screening record's
-    finding): `view`, already projected to the agency's mandate, goes in the body under `key`."""
-    clients = await repo.client_ids_with_webhook(session, referral.agency)
+    finding): `view`, already projected to the agency's mandate, goes in the body under `key`;
+    to the agency's clients whose area covers `area_code` (the record's village)."""
+    clients = await repo.client_ids_with_webhook(session, referral.agency, area_code)
     if not clients:
         return []
     prepared = _prepare(keyring, clients, event, key, view, occurred_at)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.kit.listing import where_given
 from app.kit.sql import table_of
-from app.models import AgencyClient, Job, WebhookAttempt, WebhookDelivery
+from app.models import AgencyClient, Area, Job, WebhookAttempt, WebhookDelivery
 
 DELIVER_JOB = "webhooks.deliver"
 # A delivery job retries its own failures (a crash, a lost lease); the delivery has its policy.
@@ -24,11 +24,24 @@ _CLIENT_IDS_WITH_WEBHOOK = select(AgencyClient.id).where(
     AgencyClient.webhook_url.is_not(None),
     AgencyClient.webhook_secret_enc.is_not(None),
 )
+# The clients whose area covers the record's area: the city's (a municipal agency) and the
+# record's district's, never another district's.
+_RECORD_PATH = select(Area.path).where(Area.code == bindparam("area_code")).scalar_subquery()
+_COVERING_CLIENT_IDS = _CLIENT_IDS_WITH_WEBHOOK.join(
+    Area, Area.code == AgencyClient.area_code
+).where(_RECORD_PATH.startswith(Area.path))
 
 
-async def client_ids_with_webhook(session: AsyncSession, agency: str) -> list[uuid.UUID]:
-    """The active clients of `agency` with a webhook (read on every report: built once)."""
-    return list((await session.execute(_CLIENT_IDS_WITH_WEBHOOK, {"agency": agency})).scalars())
+async def client_ids_with_webhook(
+    session: AsyncSession, agency: str, area_code: str | None = None
+) -> list[uuid.UUID]:
+    """The active clients of `agency` with a webhook whose area covers `area_code` (the city's
+    and that district's; every client when the record's area is unknown). Built once."""
+    if area_code is None:
+        stmt = _CLIENT_IDS_WITH_WEBHOOK
+        return list((await session.execute(stmt, {"agency": agency})).scalars())
+    params = {"agency": agency, "area_code": area_code}
+    return list((await session.execute(_COVERING_CLIENT_IDS, params)).scalars())
 
 
 # Built once (run for every delivery attempt): SQLAlchemy keeps it compiled.
@@ -48,8 +61,14 @@ async def lock_delivery(
     return None if row is None else (row[0], row[1])
 
 
-async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery | None:
-    return await session.get(WebhookDelivery, delivery_id)
+async def get_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, district_code: str | None = None
+) -> WebhookDelivery | None:
+    """A delivery (to a client of `district_code`, when given)."""
+    stmt = select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, to_district(district_code)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def schedule_attempt(
@@ -103,10 +122,22 @@ async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[Web
     return list((await session.execute(stmt)).scalars().all())
 
 
+def to_district(district_code: str | None) -> Any:
+    """The deliveries to a district's clients (None: every delivery, the city's offices)."""
+    if district_code is None:
+        return WebhookDelivery.id.is_not(None)
+    return WebhookDelivery.agency_client_id.in_(
+        select(AgencyClient.id).where(AgencyClient.area_code == district_code)
+    )
+
+
 def list_deliveries_stmt(
-    status: str | None, agency_client_id: uuid.UUID | None, referral_id: uuid.UUID | None
+    status: str | None,
+    agency_client_id: uuid.UUID | None,
+    referral_id: uuid.UUID | None,
+    district_code: str | None = None,
 ) -> Select[Any]:
-    stmt = select(WebhookDelivery)
+    stmt = select(WebhookDelivery).where(to_district(district_code))
     stmt = where_given(
         stmt,
         (WebhookDelivery.status, status),

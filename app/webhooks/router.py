@@ -95,9 +95,9 @@ async def remove_agency_webhook(
     **lists(Page[DeliveryOut], "Webhook deliveries (e.g. `status=failed`), oldest first"),
 )
 async def list_webhook_deliveries(
-    session: SessionDep, _: DeliveryReader, query: Filters[DeliveryQuery]
+    session: SessionDep, reader: DeliveryReader, query: Filters[DeliveryQuery]
 ) -> Page[DeliveryOut]:
-    return await service.list_deliveries(session, **dict(query))
+    return await service.list_deliveries(session, district_code=reader.district_code, **dict(query))
 
 
 @router.get(
@@ -105,9 +105,9 @@ async def list_webhook_deliveries(
     **reads(DeliveryDetail, "One delivery with every attempt"),
 )
 async def get_webhook_delivery(
-    delivery_id: uuid.UUID, session: SessionDep, _: DeliveryReader
+    delivery_id: uuid.UUID, session: SessionDep, reader: DeliveryReader
 ) -> DeliveryDetail:
-    return await service.get_delivery(session, delivery_id)
+    return await service.get_delivery(session, delivery_id, reader.district_code)
 
 
 @router.post(

@@ -34,10 +34,13 @@ from app.worker import queue
 async def _client_for(
     session: AsyncSession, principal: Principal, client_id: uuid.UUID
 ) -> AgencyClient:
-    """District admins manage any client's webhook; a client manages only its own."""
+    """District admins manage their district's clients' webhooks; a client only its own."""
     if principal.kind == "agency" and principal.id != client_id:
         raise NotFound()
-    return found(await session.get(AgencyClient, client_id, with_for_update=True))
+    client = found(await session.get(AgencyClient, client_id, with_for_update=True))
+    if principal.kind == "user" and principal.district_code not in (None, client.area_code):
+        raise NotFound()  # another district's client
+    return client
 
 
 def _parse_url(url: str, settings: Settings) -> tuple[str, int]:
@@ -177,6 +180,7 @@ async def resend(
     session: AsyncSession, ctx: RequestContext, delivery_id: uuid.UUID
 ) -> WebhookDelivery:
     """Queue a failed (or delivered) delivery again, with a fresh budget of attempts."""
+    found(await repo.get_delivery(session, delivery_id, ctx.actor.district_code))
     delivery = found(await session.get(WebhookDelivery, delivery_id, with_for_update=True))
     if delivery.status == "pending":
         raise Conflict("该投递仍在进行中", "The delivery is still being attempted")
@@ -194,21 +198,25 @@ async def resend(
 async def list_deliveries(
     session: AsyncSession,
     *,
+    district_code: str | None = None,
     status: str | None,
     agency_client_id: uuid.UUID | None,
     referral_id: uuid.UUID | None,
     limit: int,
     cursor: str | None,
 ) -> Page[DeliveryOut]:
-    """The deliveries (of a status, a client, a referral), oldest first."""
-    stmt = repo.list_deliveries_stmt(status, agency_client_id, referral_id)
+    """The deliveries (of a status, a client, a referral), oldest first: a district's readers
+    see the deliveries to their district's clients."""
+    stmt = repo.list_deliveries_stmt(status, agency_client_id, referral_id, district_code)
     keys = [WebhookDelivery.created_at, WebhookDelivery.id]
     return await page_of(session, stmt, keys, limit, cursor, DeliveryOut.model_validate)
 
 
-async def get_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> DeliveryDetail:
-    """One delivery with every attempt."""
-    delivery = found(await repo.get_delivery(session, delivery_id))
+async def get_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, district_code: str | None = None
+) -> DeliveryDetail:
+    """One delivery with every attempt (another district's client's delivery: 404)."""
+    delivery = found(await repo.get_delivery(session, delivery_id, district_code))
     attempts = await repo.attempts_of(session, delivery_id)
     return DeliveryDetail(
         **DeliveryOut.model_validate(delivery).model_dump(),

@@ -179,7 +179,7 @@ async def test_list_with_garbage_token_is_401(client: httpx.AsyncClient) -> None
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"level": "city"}, "level"),
+        ({"level": "province"}, "level"),
         ({"limit": 0}, "limit"),
         ({"limit": 501}, "limit"),
         ({"parent_code": "1" * 13}, "parent_code"),

@@ -121,7 +121,7 @@ async def test_agency_client_writes_are_audited(
         "agency_client.deactivate",
     ]
     assert {e.resource_type for e in got} == {"agency_client"}
-    assert got[0].detail == {"agency": "health"}
+    assert got[0].detail == {"agency": "health", "area_code": "110115"}
     assert {e.principal_id for e in got} == {str(base.users["admin"])}
     for e in got:
         assert secret not in str(e.detail)

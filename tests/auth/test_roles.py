@@ -36,13 +36,18 @@ def test_every_staff_role_once() -> None:
 async def test_a_route_guarded_by_the_enum_names_the_roles_as_strings(
     client: httpx.AsyncClient, auth: AuthHeaders
 ) -> None:
-    # POST /users admits the district admin only (DistrictAdmin = require_roles(Role.DISTRICT_ADMIN))
+    # POST /users admits the district admin and the city admin (the districts' accounts)
     r = await client.post("/api/v1/users", json={}, headers=auth("dir1"))
     assert r.status_code == 403
     assert r.json()["code"] == "forbidden"
-    assert r.json()["allowed_roles"] == ["district_admin"]
-    # GET /users admits the district's offices (require_roles(*DISTRICT))
+    assert r.json()["allowed_roles"] == ["district_admin", "city_admin"]
+    # GET /users admits the district's offices (require_roles(*DISTRICT)) and the city admin
     r = await client.get("/api/v1/users", headers=auth("dir1"))
     assert r.status_code == 403
-    assert r.json()["allowed_roles"] == ["district_admin", "district_leader", "auditor"]
+    assert r.json()["allowed_roles"] == [
+        "district_admin",
+        "district_leader",
+        "auditor",
+        "city_admin",
+    ]
     assert (await client.get("/api/v1/users", headers=auth("admin"))).status_code == 200

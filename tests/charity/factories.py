@@ -86,6 +86,7 @@ async def grant_charity(
             client_id=f"test-charity-pay-{charity.payer_id.hex[:8]}",
             name="测试慈善协会财务",
             agency="charity",
+            area_code=DISTRICT,
             scopes=CHARITY_SCOPES,
             secret_hash=hash_client_secret("test-charity-pay-secret"),
             is_active=True,

@@ -15,7 +15,7 @@ from app.kit.clock import FixedClock
 from app.kit.secrets import hash_client_secret
 from app.models import AgencyClient, CharityApplication, CharityDisbursement
 from tests.charity.factories import CHARITY_SCOPES, A, Charity, application_body
-from tests.conftest import AuthHeaders
+from tests.conftest import DISTRICT, AuthHeaders
 
 
 async def test_concurrent_instalments(
@@ -36,6 +36,7 @@ async def test_concurrent_instalments(
                     "client_id": f"test-charity-{cid.hex[:10]}",
                     "name": f"测试慈善协会-{cid.hex[:6]}",
                     "agency": "charity",
+                    "area_code": DISTRICT,
                     "scopes": CHARITY_SCOPES,
                     "secret_hash": hash_client_secret("x"),
                     "is_active": True,

@@ -15,7 +15,7 @@ from sqlalchemy import Select, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.auth.mandate import CLOSED_REFERRAL_STATUSES
+from app.auth.mandate import CLOSED_REFERRAL_STATUSES, referral_in_district
 from app.auth.principal import Principal
 from app.auth.roles import DISTRICT_ROLES
 from app.kit.listing import where_given
@@ -29,7 +29,7 @@ SCREENING = Referral.screening_record_id.is_not(None)
 
 def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.kind == "agency":
-        return Referral.agency == principal.agency
+        return (Referral.agency == principal.agency) & referral_in_district(principal.district_code)
     if principal.role in DISTRICT_ROLES:
         # the referrals of the records of their own district (a city holds several)
         return Referral.screening_record_id.in_(

@@ -234,6 +234,7 @@ async def _store_referrals(
             key="screening_referral",
             view=_view(referral, record, _as_agency(body.agency), ctx).model_dump(mode="json"),
             occurred_at=ctx.now,
+            area_code=record.village_code,
         )
     await session.flush()
 

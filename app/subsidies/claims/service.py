@@ -50,7 +50,7 @@ async def create_claim(
         )
     # The category on the service date, from the history: a change after it does not reach back.
     category = await history.value_on(session, row.id, "category", body.service_date, row.category)
-    params = await load_parameters(session)
+    params = await load_parameters(session, ctx.actor.district_code)
     try:
         with in_force("service_date"):
             result = medical_reimbursement(

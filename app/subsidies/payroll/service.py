@@ -70,7 +70,7 @@ async def create_payroll(session: AsyncSession, ctx: RequestContext, month_str: 
                 )
             ]
         )
-    params = await load_parameters(session)
+    params = await load_parameters(session, ctx.actor.district_code)
     with in_force("month"):
         params.at("living_allowance.standard", month)
     district = _district(ctx.actor)
@@ -144,7 +144,7 @@ async def recompute_payroll(
         raise PayrollNotDraft(
             f"{month_str} 的发放批次已审批", f"The {month_str} payroll is approved"
         )
-    params = await load_parameters(session)
+    params = await load_parameters(session, ctx.actor.district_code)
     await prepo.delete_lines(session, run.id)
     with in_force("month"):
         totals = await compute_lines(session, run.id, run.district_code, run.month, params)

@@ -86,7 +86,7 @@ async def quote(session: AsyncSession, ctx: RequestContext, body: QuoteRequest) 
     else:
         facts = _quote_facts(body, month)
         grant_facts = facts
-    params = await load_parameters(session)
+    params = await load_parameters(session, ctx.actor.district_code)
     try:
         with in_force("month"):
             results: list[RuleResult] = [living_allowance(facts, YearMonth.of(month), params)]

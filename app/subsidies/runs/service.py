@@ -48,7 +48,7 @@ async def _benefit_run(
     day: date,
     compute: Any,
 ) -> BenefitRun:
-    params = await load_parameters(session)
+    params = await load_parameters(session, ctx.actor.district_code)
     field = "school_year" if benefit == "education_grant" else "year"
     district = ctx.actor.district_code
     if district is None:

@@ -6,28 +6,56 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.kit.rows import insert_unless_exists
 from app.models import PayrollRun, SubsidyStandard
 from app.subsidies.standards.values import seed_rows
+
+# One city-wide value per key and date (district_code NULL, NULLS NOT DISTINCT), and one per
+# key, date and district for the districts' overrides.
+_UNIQUE = "uq_subsidy_standards_key_effective_from_district_code"
+
+
+def for_district(district_code: str | None) -> Any:
+    """The rows that apply to a district: the city-wide values and the district's overrides
+    (None: the city-wide values only)."""
+    if district_code is None:
+        return SubsidyStandard.district_code.is_(None)
+    return or_(
+        SubsidyStandard.district_code.is_(None), SubsidyStandard.district_code == district_code
+    )
 
 
 async def ensure_seeded(session: AsyncSession) -> None:
     """Insert the seed values of parameters.yaml that are missing (idempotent)."""
     stmt = insert(SubsidyStandard).values(seed_rows())
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["key", "effective_from"]))
+    await session.execute(stmt.on_conflict_do_nothing(constraint=_UNIQUE))
 
 
-async def all_standards(session: AsyncSession) -> Sequence[SubsidyStandard]:
-    stmt = select(SubsidyStandard).order_by(SubsidyStandard.key, SubsidyStandard.effective_from)
+async def all_standards(
+    session: AsyncSession, district_code: str | None = None
+) -> Sequence[SubsidyStandard]:
+    """The city-wide values and `district_code`'s overrides, by key and date."""
+    stmt = (
+        select(SubsidyStandard)
+        .where(for_district(district_code))
+        .order_by(SubsidyStandard.key, SubsidyStandard.effective_from)
+    )
     return (await session.execute(stmt)).scalars().all()
 
 
-def list_standards_stmt(key: str | None) -> Select[Any]:
-    stmt = select(SubsidyStandard)
+async def any_standard(session: AsyncSession) -> bool:
+    return (await session.execute(select(SubsidyStandard.id).limit(1))).first() is not None
+
+
+def list_standards_stmt(
+    district_code: str | None, every_district: bool, key: str | None
+) -> Select[Any]:
+    """The standards a caller reads: the city-wide ones and its district's overrides (the
+    city's roles: every district's overrides too)."""
+    stmt = select(SubsidyStandard).where(true() if every_district else for_district(district_code))
     if key:
         stmt = stmt.where(SubsidyStandard.key == key)
     return stmt
@@ -35,7 +63,13 @@ def list_standards_stmt(key: str | None) -> Select[Any]:
 
 async def insert_standard(session: AsyncSession, values: dict[str, Any]) -> SubsidyStandard | None:
     """Append a value; None when the key already has one from that date."""
-    return await insert_unless_exists(session, SubsidyStandard, values, ("key", "effective_from"))
+    stmt = (
+        insert(SubsidyStandard)
+        .values(**values)
+        .on_conflict_do_nothing(constraint=_UNIQUE)
+        .returning(SubsidyStandard)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def payroll_months_from(session: AsyncSession, status: str, first: date) -> list[date]:

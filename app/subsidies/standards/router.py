@@ -1,5 +1,6 @@
-"""HTTP of the subsidy standards: /api/v1/subsidy/standards (every staff account reads them,
-district admins append)."""
+"""HTTP of the subsidy standards: /api/v1/subsidy/standards (every staff account reads the
+ones that apply to it; the city admin appends city-wide values, a district admin its district's
+dated overrides)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.kit.context import RequestCtx
 from app.kit.idempotency import IdempotencyKey, create_once
 from app.kit.pagination import CursorQuery, LimitQuery
 from app.kit.routes import creates, lists
-from app.subsidies.auth import DistrictAdmin, Staff
+from app.subsidies.auth import Staff, StandardSetter
 from app.subsidies.schemas import StandardCreate, StandardCreated, StandardOut, StandardsPage
 from app.subsidies.standards import service
 
@@ -51,7 +52,7 @@ async def list_subsidy_standards(
 async def create_subsidy_standard(
     body: StandardCreate,
     session: SessionDep,
-    actor: DistrictAdmin,
+    actor: StandardSetter,
     ctx: RequestCtx,
     idempotency_key: IdempotencyKey = None,
 ) -> StandardCreated | JSONResponse:

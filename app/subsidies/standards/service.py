@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas import repository as areas_repo
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
@@ -48,13 +49,22 @@ def in_force(field: str) -> Iterator[None]:
         ) from None
 
 
-async def load_parameters(session: AsyncSession) -> ParameterSet:
-    """The ParameterSet of the subsidy_standards rows (seeded from parameters.yaml if empty)."""
-    rows = await repo.all_standards(session)
-    if not rows:
+async def load_parameters(session: AsyncSession, district_code: str | None = None) -> ParameterSet:
+    """The ParameterSet of the subsidy_standards rows (seeded from parameters.yaml if empty):
+    the city-wide values, with `district_code`'s dated overrides merged in.
+
+    A district's override is in force from its date until the next value of the key, the
+    city's or the district's: a later city-wide standard applies to the district again unless
+    the district overrides that too. On the same date the district's value wins."""
+    if not await repo.any_standard(session):
         await repo.ensure_seeded(session)
-        rows = await repo.all_standards(session)
-    return parameter_set(rows)
+    rows = await repo.all_standards(session, district_code)
+    chosen: dict[tuple[str, date], SubsidyStandard] = {}
+    for row in rows:
+        at = (row.key, row.effective_from)
+        if at not in chosen or row.district_code is not None:
+            chosen[at] = row
+    return parameter_set(chosen.values())
 
 
 def rule_error(error: RuleInputError, prefix: str = "") -> ValidationFailed:
@@ -65,11 +75,14 @@ def rule_error(error: RuleInputError, prefix: str = "") -> ValidationFailed:
 async def list_standards(
     session: AsyncSession, ctx: RequestContext, key: str | None, limit: int, cursor: str | None
 ) -> StandardsPage:
-    """The standards (keyset pages), with the review of the living-allowance standard today."""
-    rows, nxt = await paginate(
-        session, repo.list_standards_stmt(key), [SubsidyStandard.id], limit=limit, cursor=cursor
-    )
-    review = await standard_review(session, ctx.today)
+    """The standards that apply to the caller (keyset pages): the city-wide values and its
+    district's overrides (the city's roles: every district's), with the review of the
+    living-allowance standard in force for the caller's district today."""
+    actor = ctx.actor
+    district = actor.district_code
+    stmt = repo.list_standards_stmt(district, actor.is_city, key)
+    rows, nxt = await paginate(session, stmt, [SubsidyStandard.id], limit=limit, cursor=cursor)
+    review = await standard_review(session, ctx.today, district)
     return StandardsPage(
         items=[StandardOut.model_validate(r, from_attributes=True) for r in rows],
         next_cursor=nxt,
@@ -80,7 +93,12 @@ async def list_standards(
 async def create_standard(
     session: AsyncSession, ctx: RequestContext, body: StandardCreate
 ) -> tuple[SubsidyStandard, list[str], list[str]]:
-    """Append a standard. A value dated in a month already paid needs `retroactive`."""
+    """Append a standard. A value dated in a month already paid needs `retroactive`.
+
+    The city's admin sets a city-wide value (every district's, unless overridden); a district's
+    admin sets its own district's dated override (in a single district without a city, its
+    values are the city-wide ones, as before)."""
+    district = ctx.actor.district_code if await areas_repo.city_exists(session) else None
     try:
         value = ParameterValue.parse(
             body.key, body.value, body.effective_from, body.reference, body.note
@@ -110,6 +128,7 @@ async def create_standard(
             "retroactive": bool(paid),
             "source": "api",
             "created_by": ctx.actor.name,
+            "district_code": district,
         },
     )
     if row is None:
@@ -129,11 +148,14 @@ async def create_standard(
             "value": row.value,
             "effective_from": row.effective_from.isoformat(),
             "retroactive": row.retroactive,
+            "district_code": row.district_code,
         },
     )
     return row, [format_month(m) for m in paid], [format_month(m) for m in drafts]
 
 
-async def standard_review(session: AsyncSession, today: date) -> StandardReview:
+async def standard_review(
+    session: AsyncSession, today: date, district_code: str | None = None
+) -> StandardReview:
     """自然增长机制，每两年调整一次: whether the standard S in force is due for review."""
-    return review_of(await load_parameters(session), today)
+    return review_of(await load_parameters(session, district_code), today)
