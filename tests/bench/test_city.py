@@ -59,7 +59,7 @@ def test_the_city_of_16_districts_is_an_area_tree_the_areas_import_accepts() -> 
     header, lines = areas_service._read_table(_csv(by_level["town"] + by_level["village"]))
     checked, numbers, errors = areas_service._check_rows(header, lines)
     assert errors == []
-    assert areas_service._check_against_tree(checked, numbers, existing) == []
+    assert areas_service._check_against_tree(checked, numbers, existing, in_city=True) == []
     written, inserted, _, _ = areas_service._with_paths(checked, existing)
     # the import derives the same materialised paths as the generator writes
     assert {r["code"]: r["path"] for r in written} == {
