@@ -12,7 +12,7 @@ Existing rows belong to the one district the deployment served so far: the root 
 areas table (`SELECT code FROM areas WHERE level='district' ORDER BY code LIMIT 1`).
 
 Revision ID: 0022_city_second_wave
-Revises: 0021_city_foundation
+Revises: 0022_district_isolation
 Create Date: 2026-12-07 19:05:00+00:00
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_city_second_wave"
-down_revision: str | None = "0021_city_foundation"
+down_revision: str | None = "0022_district_isolation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

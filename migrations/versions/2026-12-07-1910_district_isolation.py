@@ -22,7 +22,7 @@ Existing rows without a village belong to the first district (`SELECT code FROM 
 level='district' ORDER BY code LIMIT 1`), the single district of a deployment before the city.
 
 Revision ID: 0022_district_isolation
-Revises: 0021_city_foundation
+Revises: 0022_city_core
 Create Date: 2026-12-07 19:10:00+00:00
 """
 
@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_district_isolation"
-down_revision: str | None = "0021_city_foundation"
+down_revision: str | None = "0022_city_core"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
