@@ -161,12 +161,16 @@ def _actor(ctx: RequestContext | None) -> Principal | None:
 
 async def settle_all(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Settle every child the rule may concern today: on the ledger, 18 or older, and either in
-    `continued_schooling` or a supported category in a full-time stage. Counts by transition."""
+    `continued_schooling` or a supported category in a full-time stage. Counts by transition.
+    The switch is each child's district's: the city's value, or the district's dated override."""
     today = service.today_of(now)
-    switch_on = await support_after_18_on(session, today)
+    switch: dict[str | None, bool] = {}
     counts: dict[str, int] = {}
     for child in await repo.may_continue_schooling(session, today):
-        done = await settle(session, child, now, switch_on=switch_on)
+        district = child.district_code
+        if district not in switch:
+            switch[district] = await support_after_18_on(session, today, district)
+        done = await settle(session, child, now, switch_on=switch[district])
         if done is not None:
             counts[done] = counts.get(done, 0) + 1
     return counts
