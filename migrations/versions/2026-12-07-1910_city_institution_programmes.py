@@ -7,7 +7,9 @@ that owns each row (String(12), NOT NULL, FK areas.code, indexed):
 - institute care: `care_records`, `counselling_sessions`, `institute_activities`, `volunteers`,
   `tutoring_sessions` (the institute's staff, counsellors and offices of that district alone
   read them);
-- programmes: `aid_rounds`, `caring_mothers` (a district's rounds and its caring mothers).
+- programmes: `caring_mothers` (the caring mothers a district's bureau registered; her pairings,
+  contacts and wishes follow the child's row), `parent_classes` (a district's classes; a
+  district-wide class has no town).
 
 Existing rows belong to the one district the deployment served so far: the root district of the
 areas table (`SELECT code FROM areas WHERE level='district' ORDER BY code LIMIT 1`).
@@ -35,6 +37,8 @@ TABLES = (
     "institute_activities",
     "volunteers",
     "tutoring_sessions",
+    "caring_mothers",
+    "parent_classes",
 )
 
 
