@@ -34,10 +34,11 @@ def fingerprint(body: BaseModel) -> str:
 
 
 async def stored(
-    session: AsyncSession, model: type[M], row_id: uuid.UUID, body_hash: str
+    session: AsyncSession, ctx: RequestContext, model: type[M], row_id: uuid.UUID, body_hash: str
 ) -> M | None:
-    """The record already stored under this client id (its replay), or None; another body → 409."""
-    row = await repo.by_id(session, model, row_id)
+    """The record already stored under this client id (its replay), or None; another body → 409.
+    Another district's record is not the caller's: the insert then finds the id taken (409)."""
+    row = await repo.by_id(session, model, row_id, ctx.actor)
     if row is not None and row.body_hash != body_hash:  # type: ignore[attr-defined]
         raise RecordIdConflict()
     return row
@@ -50,8 +51,11 @@ async def insert(
     inserted = await repo.insert_once(session, model, values)
     row = await repo.by_id(session, model, values["id"])
     assert row is not None
-    if not inserted and row.body_hash != values["body_hash"]:  # type: ignore[attr-defined]
-        raise RecordIdConflict()
+    if not inserted and (
+        row.body_hash != values["body_hash"]  # type: ignore[attr-defined]
+        or row.district_code != values["district_code"]  # type: ignore[attr-defined]
+    ):
+        raise RecordIdConflict()  # another body, or another district's record: never replayed
     return ("created" if inserted else "duplicate"), row
 
 
@@ -61,11 +65,15 @@ def not_future(day: date, ctx: RequestContext, field: str, errors: Errors) -> No
 
 
 async def residents(
-    session: AsyncSession, ids: Sequence[uuid.UUID], field: str, errors: Errors
+    session: AsyncSession,
+    ctx: RequestContext,
+    ids: Sequence[uuid.UUID],
+    field: str,
+    errors: Errors,
 ) -> list[Child]:
-    """The residents `ids` name, in order; each that is not one is an error on `field.i`
-    (`field` itself for a single id)."""
-    found = await repo.residents(session, ids)
+    """The residents `ids` name, in order; each that is not one (or is another district's) is
+    an error on `field.i` (`field` itself for a single id)."""
+    found = await repo.residents(session, ctx.actor, ids)
     out = []
     for i, cid in enumerate(ids):
         child = found.get(cid)
@@ -103,10 +111,12 @@ async def create_once(
     it (in the same transaction) and the creation is audited (`action`, `detail` of the row)."""
     body_hash = fingerprint(body)
     record_id: uuid.UUID = body.id  # type: ignore[attr-defined]
-    if (existing := await stored(session, model, record_id, body_hash)) is not None:
+    if (existing := await stored(session, ctx, model, record_id, body_hash)) is not None:
         return "duplicate", existing
     values = await prepare()
-    outcome, row = await insert(session, model, values | {"id": record_id, "body_hash": body_hash})
+    district = ctx.actor.district_code or ctx.settings.district_code
+    own = {"id": record_id, "body_hash": body_hash, "district_code": district}
+    outcome, row = await insert(session, model, values | own)
     if outcome == "created":
         if after is not None:
             await after(row)

@@ -34,7 +34,7 @@ from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.pagination import Page
 from app.kit.record_check import RecordCheck, require_clear
-from app.kit.records import known, out_of
+from app.kit.records import out_of
 from app.models import Child, CounsellingSession
 
 NOTES_CONTEXT = b"counselling.notes"
@@ -98,7 +98,7 @@ async def _judge_counsellor(
             )
         )
         return None
-    counsellor = await repo.counsellor(session, body.counsellor_id)
+    counsellor = await repo.counsellor(session, ctx.actor, body.counsellor_id)
     if counsellor is None:
         errors.append(("counsellor_id", "咨询师账户不存在或已停用", "No such active counsellor"))
         return None
@@ -126,7 +126,7 @@ async def create_session(
         errors: Errors = []
         risk_children.extend(_judge_shape(body, ctx, errors))
         children.update((c.id, c) for c in await common.residents(
-            session, body.child_ids, "child_ids", errors
+            session, ctx, body.child_ids, "child_ids", errors
         ))  # fmt: skip
         name = await _judge_counsellor(session, ctx, body, errors)
         if errors or name is None:
@@ -193,7 +193,9 @@ async def get_session(
     session: AsyncSession, ctx: RequestContext, session_id: uuid.UUID
 ) -> CounsellingDetail:
     """One session; its confidential notes for counsellors and the district admin (audited)."""
-    row = known(await repo.by_id(session, CounsellingSession, session_id), SessionNotFound)
+    row = await repo.by_id(session, CounsellingSession, session_id, ctx.actor)
+    if row is None:
+        raise SessionNotFound()
     notes: str | None = None
     if row.confidential_notes_enc is not None and ctx.actor.role in NOTES_READERS:
         notes = ctx.keyring.decrypt(row.confidential_notes_enc, context=NOTES_CONTEXT)
@@ -214,7 +216,9 @@ async def list_sessions(
     session: AsyncSession, ctx: RequestContext, query: CounsellingQuery
 ) -> Page[CounsellingOut]:
     """Sessions by day (never their confidential notes)."""
-    stmt = repo.sessions_stmt(query.child_id, query.counsellor_id, common.month_of(query.month))
+    stmt = repo.sessions_stmt(
+        ctx.actor, query.child_id, query.counsellor_id, common.month_of(query.month)
+    )
     keys = [CounsellingSession.held_on, CounsellingSession.id]
     return await common.listed(
         session, ctx, stmt, keys, query, action="counselling_session.list", out=session_out

@@ -90,18 +90,24 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     ).first()
     staff_id, staff_name = (staff[0], staff[1]) if staff else (counsellor, "institute")
     ids = [r.id for r in residents]
+
+    def own(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # the demo institute is the deployment's own district's
+        return [r | {"district_code": settings.district_code} for r in rows]
+
     await session.execute(insert(CarePlan), _plans(ids, rng, today))
-    await session.execute(insert(CareRecord), _records(ids, rng, today, staff_id, staff_name))
+    await session.execute(insert(CareRecord), own(_records(ids, rng, today, staff_id, staff_name)))
     await session.execute(
-        insert(CounsellingSession), _sessions(ids, rng, today, counsellor, settings)
+        insert(CounsellingSession), own(_sessions(ids, rng, today, counsellor, settings))
     )
-    await session.execute(insert(InstituteActivity), _activities(ids, rng, today, staff_id))
-    volunteers = _volunteers(today)
+    await session.execute(insert(InstituteActivity), own(_activities(ids, rng, today, staff_id)))
+    volunteers = own(_volunteers(today))
     await session.execute(insert(Volunteer), volunteers)
     schedulable = [v["id"] for v in volunteers if v["name"].endswith("（可排班）")]
     schoolchildren = [r.id for r in residents if today.year - r.birth_date.year >= 7]
     await session.execute(
-        insert(TutoringSession), _tutoring(schedulable, schoolchildren, rng, today, staff_id)
+        insert(TutoringSession),
+        own(_tutoring(schedulable, schoolchildren, rng, today, staff_id)),
     )
 
 

@@ -48,12 +48,15 @@ def to_out(plan: CarePlan, ctx: RequestContext) -> CarePlanOut:
     )
 
 
-async def _child(session: AsyncSession, child_id: uuid.UUID, *, resident: bool) -> Child:
-    """The institute's child (a current resident to write a plan): else 404."""
+async def _child(
+    session: AsyncSession, ctx: RequestContext, child_id: uuid.UUID, *, resident: bool
+) -> Child:
+    """The institute's child of the caller's district (a current resident to write a plan):
+    else 404."""
     if resident:
-        child = (await repo.residents(session, [child_id])).get(child_id)
+        child = (await repo.residents(session, ctx.actor, [child_id])).get(child_id)
     else:
-        child = await repo.institute_child(session, child_id)
+        child = await repo.institute_child(session, ctx.actor, child_id)
     if child is None:
         raise ChildNotFound()
     return child
@@ -63,7 +66,7 @@ async def get_plan(
     session: AsyncSession, ctx: RequestContext, child_id: uuid.UUID, year: int | None
 ) -> CarePlan:
     """The resident's plan for `year` (this year by default)."""
-    await _child(session, child_id, resident=False)
+    await _child(session, ctx, child_id, resident=False)
     plan = await repo.care_plan(session, child_id, year or ctx.today.year)
     if plan is None:
         raise CarePlanNotFound(
@@ -103,7 +106,7 @@ async def put_plan(
     if_match: str | None,
 ) -> tuple[bool, CarePlan]:
     """Create or replace the resident's plan for `body.year`; (created, plan)."""
-    await _child(session, child_id, resident=True)
+    await _child(session, ctx, child_id, resident=True)
     plan = await repo.care_plan(session, child_id, body.year, lock=True)
     if plan is not None:
         check_if_match(if_match, plan.version)

@@ -50,7 +50,7 @@ async def create_care_record(
         if body.kind in TIMED_KINDS and body.minutes is None:
             errors.append(("minutes", "康复训练须填写时长（分钟）", "Give the session's minutes"))
         common.not_future(body.recorded_on, ctx, "recorded_on", errors)
-        await common.residents(session, [body.child_id], "child_id", errors)
+        await common.residents(session, ctx, [body.child_id], "child_id", errors)
         if errors:
             raise ValidationFailed(errors=errors)
         return body.model_dump() | {"staff_id": ctx.actor.id, "staff_name": ctx.actor.name}
@@ -71,7 +71,9 @@ async def list_care_records(
     session: AsyncSession, ctx: RequestContext, query: CareRecordQuery
 ) -> Page[CareRecordOut]:
     """Care records by day, per child and per domain."""
-    stmt = repo.care_records_stmt(query.child_id, query.domain, common.month_of(query.month))
+    stmt = repo.care_records_stmt(
+        ctx.actor, query.child_id, query.domain, common.month_of(query.month)
+    )
     keys = [CareRecord.recorded_on, CareRecord.id]
     return await common.listed(
         session, ctx, stmt, keys, query, action="care_record.list", out=record_out
@@ -107,7 +109,7 @@ async def create_activity(
 async def list_activities(
     session: AsyncSession, ctx: RequestContext, query: ActivityQuery
 ) -> Page[ActivityOut]:
-    stmt = repo.activities_stmt(query.child_id, query.kind, common.month_of(query.month))
+    stmt = repo.activities_stmt(ctx.actor, query.child_id, query.kind, common.month_of(query.month))
     keys = [InstituteActivity.held_on, InstituteActivity.id]
     return await common.listed(
         session, ctx, stmt, keys, query, action="activity.list", out=activity_out

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.areas.repository import district_name
+from app.auth.principal import Principal
 from app.children.rules import add_months
 from app.config import Settings
 from app.errors import ValidationFailed
@@ -49,28 +50,30 @@ def hours(minutes: int) -> str:
     return str((Decimal(minutes) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-async def figures(session: AsyncSession, p: Period, settings: Settings) -> ReportOut:
+async def figures(
+    session: AsyncSession, principal: Principal, p: Period, settings: Settings
+) -> ReportOut:
     """The month's figures (see the module docstring)."""
-    residents = await repo.resident_rows(session, p.as_of)
+    residents = await repo.resident_rows(session, principal, p.as_of)
     care = dict.fromkeys(CARE_DOMAINS, 0)
     care_minutes = dict.fromkeys(CARE_DOMAINS, 0)
-    for domain, n, minutes in await repo.care_record_figures(session, p.first, p.last):
+    for domain, n, minutes in await repo.care_record_figures(session, principal, p.first, p.last):
         care[domain], care_minutes[domain] = int(n), int(minutes)
     activities = dict.fromkeys(INSTITUTE_ACTIVITY_KINDS, 0)
     participations = 0
-    for kind, n, children in await repo.activity_figures(session, p.first, p.last):
+    for kind, n, children in await repo.activity_figures(session, principal, p.first, p.last):
         activities[kind] = int(n)
         participations += int(children)
-    tutoring, tutoring_minutes = await repo.tutoring_figures(session, p.first, p.last)
+    tutoring, tutoring_minutes = await repo.tutoring_figures(session, principal, p.first, p.last)
     return ReportOut(
         month=format_month(p.first),
         as_of=p.as_of,
         residents=len(residents),
         care_records=care,
         care_minutes=care_minutes,
-        counselling=await _counselling(session, p),
+        counselling=await _counselling(session, principal, p),
         without_counselling=await _without_counselling(
-            session, p, residents, settings.counselling_gap_months
+            session, principal, p, residents, settings.counselling_gap_months
         ),
         care_plans_overdue=await _plans_overdue(
             session, p, residents, settings.care_plan_review_months
@@ -81,17 +84,19 @@ async def figures(session: AsyncSession, p: Period, settings: Settings) -> Repor
         tutoring_minutes=tutoring_minutes,
         tutoring_hours=hours(tutoring_minutes),
         volunteers_not_schedulable=await count_not_schedulable(
-            session, p.today, settings.record_check_valid_months
+            session, principal, p.today, settings.record_check_valid_months
         ),
     )
 
 
-async def _counselling(session: AsyncSession, p: Period) -> CounsellingFigures:
+async def _counselling(
+    session: AsyncSession, principal: Principal, p: Period
+) -> CounsellingFigures:
     n = {"one_to_one": 0, "group": 0}
     minutes = {"one_to_one": 0, "group": 0}
     risks = dict.fromkeys(COUNSELLING_RISKS, 0)
     children: set[Any] = set()
-    for mode, m, child_ids, risk in await repo.session_rows(session, p.first, p.last):
+    for mode, m, child_ids, risk in await repo.session_rows(session, principal, p.first, p.last):
         n[mode] += 1
         minutes[mode] += int(m)
         children.update(child_ids)
@@ -114,11 +119,11 @@ async def _counselling(session: AsyncSession, p: Period) -> CounsellingFigures:
 
 
 async def _without_counselling(
-    session: AsyncSession, p: Period, residents: Any, gap_months: int
+    session: AsyncSession, principal: Principal, p: Period, residents: Any, gap_months: int
 ) -> list[ResidentDue]:
     """Residents whose last session (if any) is more than `gap_months` months before as_of."""
     since = add_months(p.as_of, -gap_months)
-    last = await repo.last_sessions(session, p.as_of)
+    last = await repo.last_sessions(session, principal, p.as_of)
     out = []
     for cid, name in residents:
         on = last.get(cid)
@@ -153,7 +158,7 @@ def _month(ctx: RequestContext, month: str) -> date:
 
 async def monthly_report(session: AsyncSession, ctx: RequestContext, month: str) -> ReportOut:
     """The month's institute report (its lists name residents: the read is audited)."""
-    out = await figures(session, period(_month(ctx, month), ctx.today), ctx.settings)
+    out = await figures(session, ctx.actor, period(_month(ctx, month), ctx.today), ctx.settings)
     audit.record(session, ctx, "institution_report.read", "institution_report", month)
     return out
 
@@ -166,7 +171,7 @@ RISK_ZH = zh_map("counselling_risk")
 
 async def export(session: AsyncSession, ctx: RequestContext, month: str) -> bytes:
     """The report as .xlsx (Chinese headers; texts written as text)."""
-    r = await figures(session, period(_month(ctx, month), ctx.today), ctx.settings)
+    r = await figures(session, ctx.actor, period(_month(ctx, month), ctx.today), ctx.settings)
     audit.record(session, ctx, "institution_report.export", "institution_report", month)
     book = office_book()
     district = await district_name(session)

@@ -8,15 +8,18 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth.jurisdiction import district_clause
+from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.kit.listing import where_given
 from app.kit.rows import one_where
 from app.kit.sql import insert_ignoring_conflicts
 from app.models import (
+    Area,
     CarePlan,
     CareRecord,
     Child,
@@ -29,6 +32,45 @@ from app.models import (
 
 RESIDENT_STATUSES = ("active", "continued_schooling")
 M = TypeVar("M")
+
+
+def _district_path(principal: Principal) -> str | None:
+    """The materialised path of the caller's district (a prefix of their own area's path)."""
+    path, code = principal.area_path, principal.district_code
+    if path is None or code is None:
+        return None
+    parts = path.split("/")
+    if code not in parts:
+        return None
+    return "/".join(parts[: parts.index(code) + 1]) + "/"
+
+
+def child_district(principal: Principal) -> ColumnElement[bool]:
+    """The institute's children of the caller's district. A child placed in the institute has
+    no village: it belongs to the district of the account that enrolled it (a child enrolled
+    before accounts were recorded: the root district, the one the deployment first served).
+    The city's roles reach them only with CITY_RECORD_ROLES."""
+    if principal.is_city:
+        return true() if principal.city_records else false()
+    district_path = _district_path(principal)
+    if district_path is None:
+        return false()
+    creators = (
+        select(User.id)
+        .join(Area, Area.code == User.area_code)
+        .where(Area.path.startswith(district_path))
+    )
+    root = (
+        select(Area.code)
+        .where(Area.level == "district")
+        .order_by(Area.code)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return or_(
+        Child.created_by.in_(creators),
+        and_(Child.created_by.is_(None), literal(principal.district_code) == root),
+    )
 
 
 def resident_clause() -> ColumnElement[bool]:
@@ -46,17 +88,25 @@ def resident_on(day: date) -> ColumnElement[bool]:
     )
 
 
-async def residents(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Child]:
-    """The residents among `ids` (others are not the institute's)."""
+async def residents(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Child]:
+    """The residents among `ids` (others are not the institute's, or another district's)."""
     if not ids:
         return {}
-    stmt = select(Child).where(Child.id.in_(ids), resident_clause())
+    stmt = select(Child).where(Child.id.in_(ids), resident_clause(), child_district(principal))
     return {c.id: c for c in (await session.execute(stmt)).scalars().all()}
 
 
-async def institute_child(session: AsyncSession, child_id: uuid.UUID) -> Child | None:
-    """A child placed in the institute, current or former (their plans stay readable)."""
-    return await one_where(session, Child, Child.id == child_id, Child.placement == "institution")
+async def institute_child(
+    session: AsyncSession, principal: Principal, child_id: uuid.UUID
+) -> Child | None:
+    """A child placed in the institute, current or former (their plans stay readable), of the
+    caller's district."""
+    stmt = select(Child).where(
+        Child.id == child_id, Child.placement == "institution", child_district(principal)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 # ---------------------------------------------------------------- plans
@@ -85,8 +135,13 @@ async def insert_once(session: AsyncSession, model: type[Any], values: dict[str,
     return (await session.execute(stmt)).first() is not None
 
 
-async def by_id(session: AsyncSession, model: type[M], row_id: uuid.UUID) -> M | None:
+async def by_id(
+    session: AsyncSession, model: type[M], row_id: uuid.UUID, principal: Principal | None = None
+) -> M | None:
+    """The row by id (with `principal`: only one of the caller's district; else None)."""
     stmt = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+    if principal is not None:
+        stmt = stmt.where(district_clause(principal, model.district_code))  # type: ignore[attr-defined]
     return (
         await session.execute(stmt.execution_options(populate_existing=True))
     ).scalar_one_or_none()
@@ -105,42 +160,61 @@ def _containing(stmt: Select[Any], column: Any, member: uuid.UUID | None) -> Sel
 
 
 def care_records_stmt(
-    child_id: uuid.UUID | None, domain: str | None, month: tuple[date, date] | None
+    principal: Principal,
+    child_id: uuid.UUID | None,
+    domain: str | None,
+    month: tuple[date, date] | None,
 ) -> Select[Any]:
     stmt = where_given(
-        select(CareRecord), (CareRecord.child_id, child_id), (CareRecord.domain, domain)
+        select(CareRecord).where(district_clause(principal, CareRecord.district_code)),
+        (CareRecord.child_id, child_id),
+        (CareRecord.domain, domain),
     )
     return _in_month(stmt, CareRecord.recorded_on, month)
 
 
 def sessions_stmt(
+    principal: Principal,
     child_id: uuid.UUID | None,
     counsellor_id: uuid.UUID | None,
     month: tuple[date, date] | None,
 ) -> Select[Any]:
-    stmt = _containing(select(CounsellingSession), CounsellingSession.child_ids, child_id)
+    own = select(CounsellingSession).where(
+        district_clause(principal, CounsellingSession.district_code)
+    )
+    stmt = _containing(own, CounsellingSession.child_ids, child_id)
     stmt = where_given(stmt, (CounsellingSession.counsellor_id, counsellor_id))
     return _in_month(stmt, CounsellingSession.held_on, month)
 
 
 def activities_stmt(
-    child_id: uuid.UUID | None, kind: str | None, month: tuple[date, date] | None
+    principal: Principal,
+    child_id: uuid.UUID | None,
+    kind: str | None,
+    month: tuple[date, date] | None,
 ) -> Select[Any]:
-    stmt = _containing(select(InstituteActivity), InstituteActivity.child_ids, child_id)
+    own = select(InstituteActivity).where(
+        district_clause(principal, InstituteActivity.district_code)
+    )
+    stmt = _containing(own, InstituteActivity.child_ids, child_id)
     stmt = where_given(stmt, (InstituteActivity.kind, kind))
     return _in_month(stmt, InstituteActivity.held_on, month)
 
 
 def tutoring_stmt(
-    child_id: uuid.UUID | None, volunteer_id: uuid.UUID | None, month: tuple[date, date] | None
+    principal: Principal,
+    child_id: uuid.UUID | None,
+    volunteer_id: uuid.UUID | None,
+    month: tuple[date, date] | None,
 ) -> Select[Any]:
-    stmt = _containing(select(TutoringSession), TutoringSession.child_ids, child_id)
+    own = select(TutoringSession).where(district_clause(principal, TutoringSession.district_code))
+    stmt = _containing(own, TutoringSession.child_ids, child_id)
     stmt = _containing(stmt, TutoringSession.volunteer_ids, volunteer_id)
     return _in_month(stmt, TutoringSession.held_on, month)
 
 
-def volunteers_stmt(organisation: str | None) -> Select[Any]:
-    stmt = select(Volunteer)
+def volunteers_stmt(principal: Principal, organisation: str | None) -> Select[Any]:
+    stmt = select(Volunteer).where(district_clause(principal, Volunteer.district_code))
     if organisation is not None:
         stmt = stmt.where(Volunteer.organisation == organisation)
     return stmt
@@ -149,74 +223,118 @@ def volunteers_stmt(organisation: str | None) -> Select[Any]:
 # ---------------------------------------------------------------- people
 
 
-async def counsellor(session: AsyncSession, user_id: uuid.UUID) -> User | None:
-    """An active counsellor's account."""
-    stmt = select(User).where(
-        User.id == user_id, User.role == Role.COUNSELLOR, User.is_active.is_(True)
+async def counsellor(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID
+) -> User | None:
+    """An active counsellor's account of the caller's district."""
+    district_path = _district_path(principal)
+    if district_path is None:
+        return None
+    stmt = (
+        select(User)
+        .join(Area, Area.code == User.area_code)
+        .where(
+            User.id == user_id,
+            User.role == Role.COUNSELLOR,
+            User.is_active.is_(True),
+            Area.path.startswith(district_path),
+        )
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def volunteers(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Volunteer]:
+async def volunteers(
+    session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Volunteer]:
+    """The caller's district's volunteers among `ids`."""
     if not ids:
         return {}
-    stmt = select(Volunteer).where(Volunteer.id.in_(ids))
+    stmt = select(Volunteer).where(
+        Volunteer.id.in_(ids), district_clause(principal, Volunteer.district_code)
+    )
     return {v.id: v for v in (await session.execute(stmt)).scalars().all()}
 
 
 async def volunteer(
-    session: AsyncSession, volunteer_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, principal: Principal, volunteer_id: uuid.UUID, *, lock: bool = False
 ) -> Volunteer | None:
-    return await one_where(session, Volunteer, Volunteer.id == volunteer_id, lock=lock, fresh=True)
+    """A volunteer of the caller's district (another district's: None)."""
+    stmt = select(Volunteer).where(
+        Volunteer.id == volunteer_id, district_clause(principal, Volunteer.district_code)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (
+        await session.execute(stmt.execution_options(populate_existing=True))
+    ).scalar_one_or_none()
 
 
-async def all_volunteer_checks(session: AsyncSession) -> Sequence[Any]:
+async def all_volunteer_checks(session: AsyncSession, principal: Principal) -> Sequence[Any]:
     stmt = select(
         Volunteer.record_check_queried_on,
         Volunteer.record_check_result,
         Volunteer.record_check_reference,
-    )
+    ).where(district_clause(principal, Volunteer.district_code))
     return (await session.execute(stmt)).all()
 
 
 # ---------------------------------------------------------------- the monthly report
 
 
-async def resident_rows(session: AsyncSession, day: date) -> Sequence[Any]:
-    """The residents on `day`: id, name."""
-    stmt = select(Child.id, Child.name).where(resident_on(day)).order_by(Child.birth_date, Child.id)
+async def resident_rows(session: AsyncSession, principal: Principal, day: date) -> Sequence[Any]:
+    """The residents of the caller's district on `day`: id, name."""
+    stmt = (
+        select(Child.id, Child.name)
+        .where(resident_on(day), child_district(principal))
+        .order_by(Child.birth_date, Child.id)
+    )
     return (await session.execute(stmt)).all()
 
 
-async def care_record_figures(session: AsyncSession, first: date, last: date) -> Sequence[Any]:
+async def care_record_figures(
+    session: AsyncSession, principal: Principal, first: date, last: date
+) -> Sequence[Any]:
     stmt = (
         select(
             CareRecord.domain,
             func.count(),
             func.coalesce(func.sum(CareRecord.minutes), 0),
         )
-        .where(CareRecord.recorded_on.between(first, last))
+        .where(
+            CareRecord.recorded_on.between(first, last),
+            district_clause(principal, CareRecord.district_code),
+        )
         .group_by(CareRecord.domain)
     )
     return (await session.execute(stmt)).all()
 
 
-async def session_rows(session: AsyncSession, first: date, last: date) -> Sequence[Any]:
+async def session_rows(
+    session: AsyncSession, principal: Principal, first: date, last: date
+) -> Sequence[Any]:
     """The month's counselling sessions: mode, minutes, children, risk (never the notes)."""
     stmt = select(
         CounsellingSession.mode,
         CounsellingSession.minutes,
         CounsellingSession.child_ids,
         CounsellingSession.risk,
-    ).where(CounsellingSession.held_on.between(first, last))
+    ).where(
+        CounsellingSession.held_on.between(first, last),
+        district_clause(principal, CounsellingSession.district_code),
+    )
     return (await session.execute(stmt)).all()
 
 
-async def last_sessions(session: AsyncSession, day: date) -> dict[uuid.UUID, date]:
+async def last_sessions(
+    session: AsyncSession, principal: Principal, day: date
+) -> dict[uuid.UUID, date]:
     """Each child's last counselling session on or before `day`."""
     child = func.unnest(CounsellingSession.child_ids).label("child_id")
     inner = (
-        select(child, CounsellingSession.held_on).where(CounsellingSession.held_on <= day)
+        select(child, CounsellingSession.held_on).where(
+            CounsellingSession.held_on <= day,
+            district_clause(principal, CounsellingSession.district_code),
+        )
     ).subquery()
     stmt = select(inner.c.child_id, func.max(inner.c.held_on)).group_by(inner.c.child_id)
     return {cid: held for cid, held in (await session.execute(stmt)).tuples()}
@@ -232,22 +350,30 @@ async def last_reviews(session: AsyncSession, day: date) -> dict[uuid.UUID, date
     return {cid: on for cid, on in (await session.execute(stmt)).tuples()}
 
 
-async def activity_figures(session: AsyncSession, first: date, last: date) -> Sequence[Any]:
+async def activity_figures(
+    session: AsyncSession, principal: Principal, first: date, last: date
+) -> Sequence[Any]:
     stmt = (
         select(
             InstituteActivity.kind,
             func.count(),
             func.coalesce(func.sum(func.cardinality(InstituteActivity.child_ids)), 0),
         )
-        .where(InstituteActivity.held_on.between(first, last))
+        .where(
+            InstituteActivity.held_on.between(first, last),
+            district_clause(principal, InstituteActivity.district_code),
+        )
         .group_by(InstituteActivity.kind)
     )
     return (await session.execute(stmt)).all()
 
 
-async def tutoring_figures(session: AsyncSession, first: date, last: date) -> tuple[int, int]:
+async def tutoring_figures(
+    session: AsyncSession, principal: Principal, first: date, last: date
+) -> tuple[int, int]:
     stmt = select(func.count(), func.coalesce(func.sum(TutoringSession.minutes), 0)).where(
-        TutoringSession.held_on.between(first, last)
+        TutoringSession.held_on.between(first, last),
+        district_clause(principal, TutoringSession.district_code),
     )
     n, minutes = (await session.execute(stmt)).one()
     return int(n), int(minutes)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.errors import ValidationFailed
 from app.institution import common
 from app.institution import repository as repo
@@ -40,7 +41,7 @@ from app.kit.record_check import (
     reject_future,
     require_clear,
 )
-from app.kit.records import known, out_of
+from app.kit.records import out_of
 from app.models import TutoringSession, Volunteer
 
 
@@ -60,6 +61,7 @@ async def create_volunteer(
         id=uuid.uuid4(),
         **body.model_dump(exclude={"record_check"}),
         created_by=ctx.actor.name,
+        district_code=ctx.actor.district_code or ctx.settings.district_code,
         **check,
     )
     session.add(volunteer)
@@ -83,7 +85,10 @@ def _check_audit(check: RecordCheck | None) -> dict[str, Any] | None:
 async def get_volunteer(
     session: AsyncSession, ctx: RequestContext, volunteer_id: uuid.UUID, *, lock: bool = False
 ) -> Volunteer:
-    return known(await repo.volunteer(session, volunteer_id, lock=lock), VolunteerNotFound)
+    volunteer = await repo.volunteer(session, ctx.actor, volunteer_id, lock=lock)
+    if volunteer is None:
+        raise VolunteerNotFound()
+    return volunteer
 
 
 async def update_volunteer(
@@ -127,7 +132,7 @@ async def list_volunteers(
 ) -> Page[VolunteerOut]:
     rows, nxt = await paginate(
         session,
-        repo.volunteers_stmt(organisation),
+        repo.volunteers_stmt(ctx.actor, organisation),
         [Volunteer.created_at, Volunteer.id],
         limit=limit,
         cursor=cursor,
@@ -140,7 +145,7 @@ async def require_schedulable(
 ) -> None:
     """Every volunteer named exists (422 naming `volunteer_ids.i`) and may work with children on
     `day` (409 `record_check_failed` naming `volunteer_ids.i` and the volunteer)."""
-    found = await repo.volunteers(session, ids)
+    found = await repo.volunteers(session, ctx.actor, ids)
     missing: Errors = [
         (f"volunteer_ids.{i}", "志愿者不存在", "No such volunteer")
         for i, vid in enumerate(ids)
@@ -158,11 +163,13 @@ async def require_schedulable(
         )
 
 
-async def count_not_schedulable(session: AsyncSession, today: date, valid_months: int) -> int:
+async def count_not_schedulable(
+    session: AsyncSession, principal: Principal, today: date, valid_months: int
+) -> int:
     """Volunteers whose record check does not let them work with children today."""
     return sum(
         1
-        for row in await repo.all_volunteer_checks(session)
+        for row in await repo.all_volunteer_checks(session, principal)
         if refusal(RecordCheck.from_columns(row), today, valid_months) is not None
     )
 
@@ -182,7 +189,7 @@ async def judge_scheduled(
     volunteer cleared by the record check on the day (409)."""
     errors: Errors = []
     common.not_future(held_on, ctx, "held_on", errors)
-    await common.residents(session, child_ids, "child_ids", errors)
+    await common.residents(session, ctx, child_ids, "child_ids", errors)
     if errors:
         raise ValidationFailed(errors=errors)
     await require_schedulable(session, ctx, volunteer_ids, held_on)
@@ -212,7 +219,9 @@ async def create_tutoring(
 async def list_tutoring(
     session: AsyncSession, ctx: RequestContext, query: TutoringQuery
 ) -> Page[TutoringOut]:
-    stmt = repo.tutoring_stmt(query.child_id, query.volunteer_id, common.month_of(query.month))
+    stmt = repo.tutoring_stmt(
+        ctx.actor, query.child_id, query.volunteer_id, common.month_of(query.month)
+    )
     keys = [TutoringSession.held_on, TutoringSession.id]
     return await common.listed(
         session, ctx, stmt, keys, query, action="tutoring_session.list", out=tutoring_out

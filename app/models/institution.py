@@ -72,6 +72,10 @@ class CareRecord(Base):
     rehabilitation session with its minutes, a school meeting ...), created once by client id."""
 
     __tablename__ = "care_records"
+    # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
@@ -100,6 +104,10 @@ class CounsellingSession(Base):
     disclosing child (`incident_ids`)."""
 
     __tablename__ = "counselling_sessions"
+    # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     mode: Mapped[str] = mapped_column(String(12), nullable=False)
@@ -133,6 +141,10 @@ class InstituteActivity(Base):
     residents who took part and photos by reference."""
 
     __tablename__ = "institute_activities"
+    # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -160,6 +172,10 @@ class Volunteer(Timestamps, Versioned, RecordCheckColumns, Base):
     volunteer centre, a university association's science teacher), with the art. 62 query."""
 
     __tablename__ = "volunteers"
+    # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -185,6 +201,10 @@ class TutoringSession(Base):
     """志愿辅导: volunteers tutoring residents (weekend homework help, science classes)."""
 
     __tablename__ = "tutoring_sessions"
+    # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     volunteer_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False)

@@ -40,6 +40,10 @@ class CaringMother(RecordCheckColumns, Base):
     phone: Mapped[str] = mapped_column(String(20), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The district whose bureau registered her: its offices (and no other district's) pair her.
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     __table_args__ = (
         CheckConstraint(
@@ -121,6 +125,10 @@ class ParentClass(Base):
     """智慧父母: a parents' class with an expert, in a school or online."""
 
     __tablename__ = "parent_classes"
+    # The district whose bureau or town recorded the class (a district-wide class has no town).
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     topic: Mapped[str] = mapped_column(String(200), nullable=False)

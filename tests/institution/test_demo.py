@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.config import get_settings
 from app.institution.report import figures, period
 from app.institution.repository import resident_clause
 from app.kit.clock import SystemClock, local_today
 from app.kit.record_check import RecordCheck, refusal
 from app.models import CarePlan, Child, CounsellingSession, TutoringSession, User, Volunteer
+from tests.conftest import area_path
 
 
 async def test_the_demo_institute(demo_session: AsyncSession) -> None:
@@ -34,7 +39,18 @@ async def test_the_demo_institute(demo_session: AsyncSession) -> None:
     for t in (await s.execute(select(TutoringSession))).scalars():
         for vid in t.volunteer_ids:
             assert refusal(checks[vid], t.held_on, 12) is None
-    report = await figures(s, period(today.replace(day=1), today), get_settings())
+    district = get_settings().district_code
+    admin = Principal(
+        kind="user",
+        id=uuid.uuid4(),
+        name="admin",
+        role=Role.DISTRICT_ADMIN,
+        area_code=district,
+        area_path=area_path(district),
+        area_level="district",
+        district_code=district,
+    )
+    report = await figures(s, admin, period(today.replace(day=1), today), get_settings())
     assert report.residents == 74
     assert 0 < len(report.without_counselling) < 74
     assert 0 < len(report.care_plans_overdue) < 74

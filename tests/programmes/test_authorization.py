@@ -16,14 +16,22 @@ from app.config import Settings
 from tests.conftest import AGENCY_CLIENTS, TOWN1, USERS, AuthHeaders
 from tests.programmes.factories import child, contact_body, mother, paired, pairing_body
 
-NO_AREA = {"protect": 403, "counsel": 403, "caseworker": 403}
-READERS = {u: 200 for u in ("admin", "leader", "auditor", "institute", "sup1", "sup2")} | {
-    u: 200 for u in ("dir1", "dir2", "dir3")
-}
+NO_AREA = {"protect": 403, "counsel": 403, "caseworker": 403, "protect_b": 403}
+# DISTRICT_B's area roles read their own district's lists (200, without DISTRICT's rows) and
+# find none of DISTRICT's mothers, pairings or children (404; a child named in a body: 422).
+B_READERS = {u: 200 for u in ("admin_b", "sup_b", "dir_b")}
+B_NOT_FOUND = {u: 404 for u in ("admin_b", "sup_b", "dir_b")}
+READERS = (
+    {u: 200 for u in ("admin", "leader", "auditor", "institute", "sup1", "sup2")}
+    | {u: 200 for u in ("dir1", "dir2", "dir3")}
+    | B_READERS
+)
 # A write about a child of village 1 (town 1): its workers succeed, the others find nothing.
-CHILD_WRITE = {"admin": 2, "sup1": 2, "dir1": 2} | {
-    u: 404 for u in ("institute", "sup2", "dir2", "dir3")
-}
+CHILD_WRITE = (
+    {"admin": 2, "sup1": 2, "dir1": 2}
+    | {u: 404 for u in ("institute", "sup2", "dir2", "dir3")}
+    | B_NOT_FOUND
+)
 
 
 @dataclass
@@ -144,8 +152,9 @@ async def _attendance(w: World) -> tuple[str, str, dict[str, Any] | None]:
 
 # expected status per user (2 = any 2xx); anyone not named gets 403
 MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
-    "create caring mother": (_create_mother, {"admin": 2}),
-    "renew record check": (_renew_check, {"admin": 2}),
+    # the second district's admin registers its own mothers; DISTRICT's are unknown to it
+    "create caring mother": (_create_mother, {"admin": 2, "admin_b": 2}),
+    "renew record check": (_renew_check, {"admin": 2, "admin_b": 404}),
     "list caring mothers": (_list_mothers, READERS),
     "create pairing": (_pair, CHILD_WRITE),
     "list pairings": (_list_pairings, READERS | {"women_federation": 200}),
@@ -155,18 +164,25 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "record wish": (_wish, CHILD_WRITE),
     "list wishes": (_list_wishes, READERS),
     # a supervisor of another town may organise classes, not town 1's
-    "create class": (_create_class, {"admin": 2, "sup1": 2, "sup2": 422}),
+    # (another district's admin and supervisor know no town 1: 422 naming town_code)
+    "create class": (
+        _create_class,
+        {"admin": 2, "sup1": 2, "sup2": 422, "admin_b": 422, "sup_b": 422},
+    ),
     "list classes": (_list_classes, READERS),
     "class report": (
         _report,
-        {"admin": 200, "leader": 200, "auditor": 200, "sup1": 200, "sup2": 200},
+        {"admin": 200, "leader": 200, "auditor": 200, "sup1": 200, "sup2": 200}
+        | {"admin_b": 200, "sup_b": 200},
     ),
-    "get class": (_get_class, READERS),
+    # DISTRICT's class is unknown to DISTRICT_B's roles
+    "get class": (_get_class, READERS | B_NOT_FOUND),
     # a child outside one's jurisdiction, named in the body: a 422 naming child_ids.0
     "record attendance": (
         _attendance,
         {"admin": 2, "sup1": 2, "dir1": 2}
-        | {u: 422 for u in ("institute", "sup2", "dir2", "dir3")},
+        | {u: 422 for u in ("institute", "sup2", "dir2", "dir3")}
+        | B_NOT_FOUND,
     ),
 }
 PRINCIPALS = [*USERS, *(f"agency:{a}" for a in AGENCY_CLIENTS)]

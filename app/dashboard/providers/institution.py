@@ -9,10 +9,13 @@ resident's name and never a counselling note.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
+from app.auth.roles import Role
 from app.config import get_settings
 from app.dashboard.sections import Scope, section
 from app.institution.report import Period, figures
@@ -20,9 +23,19 @@ from app.institution.report import Period, figures
 
 @section("institution", order=45, district_only=True)
 async def institution(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    r = await figures(
-        session, Period(scope.month, scope.month_end, scope.as_of, scope.today), get_settings()
+    # the institute of the scope's district (another district's residents are not counted)
+    district = Principal(
+        kind="user",
+        id=uuid.UUID(int=0),
+        name="dashboard",
+        role=Role.DISTRICT_LEADER,
+        area_code=scope.area_code,
+        area_path=scope.area_path,
+        area_level=scope.area_level,
+        district_code=scope.area_code,
     )
+    period = Period(scope.month, scope.month_end, scope.as_of, scope.today)
+    r = await figures(session, district, period, get_settings())
     c = r.counselling
     return {
         "residents": r.residents,

@@ -75,6 +75,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
                 "others_count": rng.randrange(10, 60),
                 "created_at": now,
                 "created_by": BY,
+                "district_code": settings.district_code,
             }
         )
         eligible = [

@@ -12,11 +12,11 @@ from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.auth.jurisdiction import district_clause
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.kit.listing import in_year, where_given
 from app.kit.pagination import paginate
-from app.kit.rows import one_where
 from app.kit.sql import insert_ignoring_conflicts, table_of
 from app.models import Area, Child, ParentClass, ParentClassAttendance
 
@@ -24,25 +24,45 @@ A = ParentClassAttendance
 _VILLAGE = aliased(Area)
 
 
-async def town(session: AsyncSession, code: str) -> Area | None:
-    return await one_where(session, Area, Area.code == code, Area.level == "town")
+async def town(session: AsyncSession, principal: Principal, code: str) -> Area | None:
+    """A town of the caller's district (another district's town is unknown here)."""
+    district = aliased(Area)
+    stmt = (
+        select(Area)
+        .join(district, district.code == principal.district_code)
+        .where(Area.code == code, Area.level == "town", Area.path.startswith(district.path))
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def parent_class(
-    session: AsyncSession, class_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, principal: Principal, class_id: uuid.UUID, *, lock: bool = False
 ) -> ParentClass | None:
-    return await one_where(session, ParentClass, ParentClass.id == class_id, lock=lock, fresh=True)
+    """A class of the caller's district (another district's: None)."""
+    stmt = select(ParentClass).where(
+        ParentClass.id == class_id,
+        district_clause(principal, ParentClass.district_code, aggregate=True),
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (
+        await session.execute(stmt.execution_options(populate_existing=True))
+    ).scalar_one_or_none()
 
 
 async def classes_page(
     session: AsyncSession,
+    principal: Principal,
     *,
     year: int | None,
     town_code: str | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[ParentClass], str | None]:
-    stmt = where_given(select(ParentClass), (ParentClass.town_code, town_code))
+    own = select(ParentClass).where(
+        district_clause(principal, ParentClass.district_code, aggregate=True)
+    )
+    stmt = where_given(own, (ParentClass.town_code, town_code))
     if year is not None:
         stmt = stmt.where(in_year(ParentClass.held_on, year))
     keys = [ParentClass.held_on, ParentClass.id]
@@ -124,10 +144,15 @@ async def towns(session: AsyncSession, district_path: str | None) -> list[Row[An
     return list((await session.execute(stmt)).all())
 
 
-async def year_classes(session: AsyncSession, year: int, town_code: str | None) -> tuple[int, int]:
-    """(classes, other participants) of the year (of one town's classes when given)."""
+async def year_classes(
+    session: AsyncSession, principal: Principal, year: int, town_code: str | None
+) -> tuple[int, int]:
+    """(classes, other participants) of the caller's district's year (of one town's classes
+    when given)."""
     stmt = select(func.count(), func.coalesce(func.sum(ParentClass.others_count), 0)).where(
-        ParentClass.held_on >= date(year, 1, 1), ParentClass.held_on <= date(year, 12, 31)
+        ParentClass.held_on >= date(year, 1, 1),
+        ParentClass.held_on <= date(year, 12, 31),
+        district_clause(principal, ParentClass.district_code, aggregate=True),
     )
     if town_code is not None:
         stmt = stmt.where(ParentClass.town_code == town_code)

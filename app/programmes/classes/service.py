@@ -67,7 +67,7 @@ async def _judge_class(session: AsyncSession, ctx: RequestContext, body: ClassCr
     if ctx.actor.has_role(Role.TOWN_SUPERVISOR):
         town_code = town_code or ctx.actor.area_code
     if town_code is not None:
-        if await repo.town(session, town_code) is None:
+        if await repo.town(session, ctx.actor, town_code) is None:
             errors.append(("town_code", "镇街不存在", "No such town"))
         elif not _organises(ctx.actor, town_code):
             errors.append(
@@ -103,6 +103,7 @@ async def create_class(
         town_code=town_code,
         created_at=ctx.now,
         created_by=ctx.actor.name,
+        district_code=ctx.actor.district_code or ctx.settings.district_code,
     )
     detail = {"held_on": str(c.held_on), "town_code": town_code}
     await add_audited(session, ctx, c, "parent_class.create", "parent_class", detail)
@@ -111,7 +112,7 @@ async def create_class(
 
 
 async def get_class(session: AsyncSession, ctx: RequestContext, class_id: uuid.UUID) -> ClassOut:
-    c = known(await repo.parent_class(session, class_id), ClassNotFound)
+    c = known(await repo.parent_class(session, ctx.actor, class_id), ClassNotFound)
     (out,) = await answer(session, ctx.actor, [c])
     return out
 
@@ -126,7 +127,7 @@ async def list_classes(
     cursor: str | None,
 ) -> Page[ClassOut]:
     classes, next_cursor = await repo.classes_page(
-        session, year=year, town_code=town_code, limit=limit, cursor=cursor
+        session, ctx.actor, year=year, town_code=town_code, limit=limit, cursor=cursor
     )
     return Page[ClassOut](items=await answer(session, ctx.actor, classes), next_cursor=next_cursor)
 
@@ -136,7 +137,7 @@ async def record_attendance(
 ) -> ClassOut:
     """Add the ledger children whose parent or guardian attended (and, for the organisers, the
     count of other participants). All or nothing: one bad child refuses the whole request."""
-    c = known(await repo.parent_class(session, class_id, lock=True), ClassNotFound)
+    c = known(await repo.parent_class(session, ctx.actor, class_id, lock=True), ClassNotFound)
     if body.others_count is not None and not _organises(ctx.actor, c.town_code):
         raise Forbidden(
             "只有课堂的组织者可以登记其他参加人数",
@@ -205,5 +206,5 @@ async def report(session: AsyncSession, ctx: RequestContext, year: int) -> Class
     rows = [row(code, name) for code, name in towns if own is None or code == own]
     if own is None:
         rows.append(row(None, ctx.text(INSTITUTION_ZH, "Welfare institute")))
-    classes, others = await repo.year_classes(session, year, own)
+    classes, others = await repo.year_classes(session, ctx.actor, year, own)
     return ClassReport(year=year, classes=classes, others=others, towns=rows)

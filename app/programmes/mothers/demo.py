@@ -133,7 +133,9 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     if len(kids) < PAIRED + WAITING:
         return
     rng.shuffle(kids)
-    mothers = [_mother(i, today, rng) for i in range(MOTHERS)]
+    mothers = [
+        _mother(i, today, rng) | {"district_code": settings.district_code} for i in range(MOTHERS)
+    ]
     await session.execute(insert(CaringMother), mothers)
     pairings: list[dict[str, Any]] = []
     contacts: list[dict[str, Any]] = []

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth.jurisdiction import district_clause
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.children.access import readable_child as readable_child
@@ -43,15 +44,21 @@ def _reach(principal: Principal, everyone: bool) -> ColumnElement[bool]:
 
 
 async def mother(
-    session: AsyncSession, mother_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession, principal: Principal, mother_id: uuid.UUID, *, lock: bool = False
 ) -> CaringMother | None:
-    return await one_where(session, CaringMother, CaringMother.id == mother_id, lock=lock)
+    """A caring mother of the caller's district (another district's: None)."""
+    stmt = select(CaringMother).where(
+        CaringMother.id == mother_id, district_clause(principal, CaringMother.district_code)
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def mothers_page(
-    session: AsyncSession, *, limit: int, cursor: str | None
+    session: AsyncSession, principal: Principal, *, limit: int, cursor: str | None
 ) -> tuple[list[CaringMother], str | None]:
-    stmt = select(CaringMother)
+    stmt = select(CaringMother).where(district_clause(principal, CaringMother.district_code))
     return await paginate(
         session, stmt, [CaringMother.created_at, CaringMother.id], limit=limit, cursor=cursor
     )

@@ -99,6 +99,7 @@ async def create_mother(
         **body.model_dump(exclude={"record_check"}),
         created_at=ctx.now,
         created_by=ctx.actor.name,
+        district_code=ctx.actor.district_code or ctx.settings.district_code,
         **(body.record_check.columns() if body.record_check else {}),
     )
     detail = {"record_check": body.record_check.result if body.record_check else None}
@@ -112,7 +113,7 @@ async def renew_record_check(
     """Record a new art. 62 query of the mother (it replaces the previous one; a query that found
     a record stops new pairings — the active ones are for the bureau to end)."""
     reject_future(check, ctx.today, field="queried_on")  # the body is the check itself
-    mother = known(await repo.mother(session, mother_id, lock=True), MotherNotFound)
+    mother = known(await repo.mother(session, ctx.actor, mother_id, lock=True), MotherNotFound)
     for column, value in check.columns().items():
         setattr(mother, column, value)
     await session.flush()
@@ -131,7 +132,7 @@ async def renew_record_check(
 async def list_mothers(
     session: AsyncSession, ctx: RequestContext, *, limit: int, cursor: str | None
 ) -> Page[MotherOut]:
-    mothers, next_cursor = await repo.mothers_page(session, limit=limit, cursor=cursor)
+    mothers, next_cursor = await repo.mothers_page(session, ctx.actor, limit=limit, cursor=cursor)
     active = await repo.active_pairings(session, [m.id for m in mothers])
     return Page(
         items=[mother_out(ctx, m, active.get(m.id, 0)) for m in mothers], next_cursor=next_cursor
@@ -202,7 +203,7 @@ async def create_pairing(
     """Pair a caring mother with a child of the caller's (art. 62 check, consent, one active
     pairing of the pair)."""
     mother = known(
-        await repo.mother(session, mother_id, lock=True), MotherNotFound
+        await repo.mother(session, ctx.actor, mother_id, lock=True), MotherNotFound
     )  # serialises her pairings
     child = known(await repo.readable_child(session, ctx.actor, body.child_id), ChildNotFound)
     _judge_pairing(ctx, child, body)
