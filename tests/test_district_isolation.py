@@ -41,8 +41,10 @@ REFERENCE = {
     "/api/v1/subsidy/standards",
     "/api/v1/screening/template",
     "/api/v1/insurance/schemes",
-    "/api/v1/areas",  # the tree of areas: a caller's own part of it is C1's (areas)
 }
+# Reads whose answer grows with the caller's own activity: the district's audit log holds the
+# sweep's own reads. They are searched for DISTRICT's records, not compared before and after.
+OWN_ACTIVITY = {"/api/v1/audit"}
 
 
 @pytest.fixture
@@ -215,6 +217,9 @@ async def test_second_districts_staff_read_nothing_of_the_first(
             old_status, old_text = before[user][path]
             if "{" in path:
                 # an id of DISTRICT is as unknown to B as a random one
+                if status != old_status:
+                    changed.append((user, path))
+            elif path in OWN_ACTIVITY:
                 if status != old_status:
                     changed.append((user, path))
             elif (status, _comparable(text)) != (old_status, _comparable(old_text)):

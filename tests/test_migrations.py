@@ -194,6 +194,13 @@ async def test_parent_facts_migration_flags_what_no_longer_holds(
         try:
             async with engine.connect() as conn:
                 await conn.run_sync(to("0016"))
+                # the district (a deployment's first area): later migrations give children theirs
+                await conn.execute(
+                    text(
+                        "INSERT INTO areas (code, name, level, path)"
+                        " VALUES ('110115', '测试区', 'district', '110115/')"
+                    )
+                )
                 for name, (category, status, parents) in rows.items():
                     await conn.execute(
                         text(

@@ -25,7 +25,8 @@ from tests.visits.factories import make_child, visit_body
 # director); its writers are those readers who keep records (not the leader, not the auditor).
 CHILD_READERS = {"admin", "leader", "auditor", "sup1", "dir1"}
 CHILD_WRITERS = {"admin", "sup1", "dir1"}
-READ_ONLY = {"leader", "auditor"}
+# The city's roles keep no one's records: every write is refused them outright.
+READ_ONLY = {"leader", "auditor", "city_admin", "city_viewer"}
 
 Call = Callable[
     [httpx.AsyncClient, AuthHeaders, uuid.UUID, dict[str, str]], Awaitable[httpx.Response]

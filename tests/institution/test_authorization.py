@@ -166,7 +166,9 @@ async def test_every_route_by_every_role(
                 expected = OTHER_DISTRICT_ANSWERS.get((case.method, case.template))
                 if expected is not None:
                     if r.status_code != expected:
-                        wrong.append((case.method, case.template, user, r.status_code, r.text[:200]))
+                        wrong.append(
+                            (case.method, case.template, user, r.status_code, r.text[:200])
+                        )
                     continue
             ok = r.status_code in (200, 201)
             if (user in case.allowed) != ok or (not ok and r.status_code != 403):

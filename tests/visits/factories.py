@@ -105,13 +105,16 @@ async def make_town(
     session: AsyncSession, town: str, villages: list[str], district: str = "110115"
 ) -> None:
     """A town and its villages of one's own, so that counts are not shared with other tests."""
+    from tests.conftest import area_path
+
+    root = area_path(district)
     rows = [
         {
             "code": town,
             "name": f"临时镇{town[-3:]}",
             "level": "town",
             "parent_code": district,
-            "path": f"{district}/{town}/",
+            "path": f"{root}{town}/",
         }
     ] + [
         {
@@ -119,7 +122,7 @@ async def make_town(
             "name": f"临时村{v[-3:]}",
             "level": "village",
             "parent_code": town,
-            "path": f"{district}/{town}/{v}/",
+            "path": f"{root}{town}/{v}/",
         }
         for v in villages
     ]
