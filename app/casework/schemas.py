@@ -55,6 +55,8 @@ class AgencyCreate(BaseModel):
     def _positive(cls, v: Decimal) -> Decimal:
         if v <= 0:
             raise ValueError("小时单价须大于零|hourly_rate must be above zero")
+        if v > 100_000:  # the rate is stored in fen as a 32-bit integer
+            raise ValueError("小时单价不得超过 100000 元|hourly_rate must not exceed 100000.00")
         return v
 
     @field_validator("contract_to")
