@@ -94,6 +94,7 @@ async def _seed(url: str, settings: Settings, reporters: int, hook: str) -> list
                 client_id="bench-police",
                 name="公安（压测）",
                 agency="police",
+                area_code=DISTRICT,
                 scopes=["referrals:read", "referrals:write"],
                 secret_hash=hash_client_secret("x"),
                 webhook_url=hook,

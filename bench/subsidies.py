@@ -250,7 +250,13 @@ async def run(n_children: int, n_quotes: int) -> dict[str, Any]:
         from app.subsidies.payroll.service import create_payroll
 
         maker = create_sessionmaker(engine)
-        principal = Principal(kind="user", id=admin_id, name="admin", role="district_admin")
+        principal = Principal(
+            kind="user",
+            id=admin_id,
+            name="admin",
+            role="district_admin",
+            district_code=settings.district_code,
+        )
         t0, cpu0 = time.perf_counter(), time.process_time()
         async with maker() as session:
             ctx = RequestContext.for_job(
