@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,17 @@ AREAS: dict[str, tuple[str, str, str | None]] = {
     TOWN_B: ("乙区一镇", "town", DISTRICT_B),
     VILLAGE_B: ("乙区一村", "village", TOWN_B),
 }
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse a run in which two tests share a node id: pytest-xdist reports such tests as one,
+    so all but one of them would never run while the run still passes."""
+    counts = Counter(item.nodeid for item in session.items)
+    repeated = sorted(nodeid for nodeid, n in counts.items() if n > 1)
+    if repeated:
+        raise pytest.UsageError(
+            f"{len(repeated)} test node ids are not unique (give them ids): {repeated[:5]}"
+        )
 
 
 def area_path(code: str) -> str:
