@@ -5,13 +5,13 @@
 "use strict";
 
 (function () {
-  const { API, $, zhOf, el, pct, num, money, hhmmss } = window.DashboardCommon;
+  const { API, $, zhOf, el, pct, num, money } = window.DashboardCommon;
   const REFRESH_MS = 60 * 1000;
   const CITY_ROLES = ["city_admin", "city_viewer"];
   const ZH = { category: zhOf("category"), classification: zhOf("classification") };
 
   const state = { tokens: null, me: null, summary: null, timer: null, monthChosen: false };
-  const { api, showLogin, showBoard, boot } = window.DashboardCommon.session(state, start);
+  const { api, showLogin, showBoard, boot, loadSummary } = window.DashboardCommon.session(state, start);
 
   // ---------------------------------------------------------------- login
 
@@ -29,20 +29,7 @@
 
   // ---------------------------------------------------------------- loading and rendering
 
-  async function load() {
-    const params = new URLSearchParams();
-    if (state.monthChosen && $("month").value) params.set("month", $("month").value);
-    try {
-      const s = await api(API + "/city/dashboard?" + params.toString());
-      state.summary = s;
-      render(s);
-      $("load-error").hidden = true;
-      $("last-updated").textContent = "最后更新：" + hhmmss(new Date());
-    } catch (e) {
-      $("load-error").hidden = false;
-      $("load-error").textContent = "数据加载失败：" + e.message;
-    }
-  }
+  const load = () => loadSummary("/city/dashboard", render);
 
   function render(s) {
     $("scope-name").textContent = s.city.name + " · " + s.month;

@@ -149,7 +149,26 @@ window.DashboardCommon = (function () {
       });
     }
 
-    return { api, showLogin, showBoard, boot };
+    // The page's summary at `path` for the chosen month (and what `more(params)` adds), rendered;
+    // the time of the last update, or the load error, shows under the toolbar.
+    async function loadSummary(path, render, more) {
+      const params = new URLSearchParams();
+      // The current month is the server's (Beijing) until the user picks another.
+      if (state.monthChosen && $("month").value) params.set("month", $("month").value);
+      if (more) more(params);
+      try {
+        const s = await api(API + path + "?" + params.toString());
+        state.summary = s;
+        render(s);
+        $("load-error").hidden = true;
+        $("last-updated").textContent = "最后更新：" + hhmmss(new Date());
+      } catch (e) {
+        $("load-error").hidden = false;
+        $("load-error").textContent = "数据加载失败：" + e.message;
+      }
+    }
+
+    return { api, showLogin, showBoard, boot, loadSummary };
   }
 
   return { API, $, zhOf, el, pct, num, money, hhmmss, session };

@@ -5,7 +5,7 @@
 "use strict";
 
 (function () {
-  const { API, $, zhOf, el, pct, num, money, hhmmss } = window.DashboardCommon;
+  const { API, $, zhOf, el, pct, num, money } = window.DashboardCommon;
   const REFRESH_MS = 60 * 1000;
   const DISTRICT_ROLES = ["district_admin", "district_leader", "auditor"];
   const FULL_INCIDENT_READERS = ["district_admin", "auditor"];
@@ -79,7 +79,7 @@
   ];
 
   const state = { tokens: null, me: null, summary: null, timer: null, monthChosen: false };
-  const { api, showLogin, showBoard, boot } = window.DashboardCommon.session(state, start);
+  const { api, showLogin, showBoard, boot, loadSummary } = window.DashboardCommon.session(state, start);
 
   function svg(tag, attrs, text) {
     const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
@@ -130,22 +130,9 @@
 
   // ---------------------------------------------------------------- loading and rendering
 
-  async function load() {
-    const params = new URLSearchParams();
-    // The current month is the server's (Beijing) until the user picks another.
-    if (state.monthChosen && $("month").value) params.set("month", $("month").value);
+  const load = () => loadSummary("/dashboard/summary", render, (params) => {
     if ($("area").value) params.set("area_code", $("area").value);
-    try {
-      const s = await api(API + "/dashboard/summary?" + params.toString());
-      state.summary = s;
-      render(s);
-      $("load-error").hidden = true;
-      $("last-updated").textContent = "最后更新：" + hhmmss(new Date());
-    } catch (e) {
-      $("load-error").hidden = false;
-      $("load-error").textContent = "数据加载失败：" + e.message;
-    }
-  }
+  });
 
   function render(s) {
     const sec = s.sections;
