@@ -403,7 +403,7 @@ def test_the_page_loads_nothing_from_elsewhere(service: Service) -> None:
     assert "http://" not in r.text
     assert "https://" not in r.text
     assert 'lang="zh-CN"' in r.text
-    js = httpx.get(f"{service.url}/dashboard/static/dashboard.js")
+    js = httpx.get(f"{service.url}/dashboard/static/common.js")
     assert js.status_code == 200
     assert "最后更新" in js.text
 

@@ -5,16 +5,13 @@
 "use strict";
 
 (function () {
-  const API = "/api/v1";
+  const { API, $, zhOf, el, pct, num, money } = window.DashboardCommon;
   const REFRESH_MS = 60 * 1000;
-  const STORE = "dashboard.tokens";
   const DISTRICT_ROLES = ["district_admin", "district_leader", "auditor"];
   const FULL_INCIDENT_READERS = ["district_admin", "auditor"];
 
   // Labels come from the service's one glossary (app/kit/glossary.py, served as
   // /dashboard/glossary.js): the page spells every code as the exports and the API do.
-  const G = window.GLOSSARY || {};
-  const zhOf = (group) => Object.fromEntries(Object.entries(G[group] || {}).map(([c, l]) => [c, l.zh]));
   const ZH = {
     category: zhOf("category"),
     placement: zhOf("placement"),
@@ -82,19 +79,7 @@
   ];
 
   const state = { tokens: null, me: null, summary: null, timer: null, monthChosen: false };
-  const $ = (id) => document.getElementById(id);
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === null || v === undefined) continue;
-      if (k === "class") node.className = v;
-      else if (k === "text") node.textContent = v;
-      else node.setAttribute(k, v);
-    }
-    for (const c of children) node.append(c);
-    return node;
-  }
+  const { api, showLogin, showBoard, boot, loadSummary } = window.DashboardCommon.session(state, start);
 
   function svg(tag, attrs, text) {
     const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
@@ -103,104 +88,12 @@
     return node;
   }
 
-  const pct = (r) => (r === null || r === undefined ? "—" : (r * 100).toFixed(1) + "%");
-  // Numbers as a Chinese office reads them: separators; money in 元, or 万元 from 10,000 on.
-  const NF = new Intl.NumberFormat("zh-CN");
-  const NF2 = new Intl.NumberFormat("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  const num = (v) => (v === null || v === undefined ? "—" : NF.format(Number(v)));
-  function money(v) {
-    if (v === null || v === undefined) return "—";
-    const n = Number(v);
-    return Math.abs(n) >= 10000 ? NF2.format(n / 10000) + " 万元" : NF2.format(n) + " 元";
-  }
-  const hhmmss = (d) => d.toTimeString().slice(0, 8);
   function age(hours) {
     if (hours === null || hours === undefined) return "—";
     return hours >= 48 ? Math.floor(hours / 24) + " 天" : hours.toFixed(1) + " 小时";
   }
 
-  // ---------------------------------------------------------------- tokens and requests
-
-  function saveTokens(t) {
-    state.tokens = t;
-    if (t) sessionStorage.setItem(STORE, JSON.stringify(t));
-    else sessionStorage.removeItem(STORE);
-  }
-
-  async function tokenRequest(form) {
-    const r = await fetch(API + "/auth/token", {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(form).toString(),
-    });
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(body.detail || body.title || "登录失败");
-    return {
-      access: body.access_token,
-      refresh: body.refresh_token,
-      expires: Date.now() + (body.expires_in || 0) * 1000,
-    };
-  }
-
-  async function renew() {
-    if (!state.tokens || !state.tokens.refresh) return false;
-    try {
-      saveTokens(await tokenRequest({ grant_type: "refresh_token", refresh_token: state.tokens.refresh }));
-      return true;
-    } catch (e) {
-      saveTokens(null);
-      return false;
-    }
-  }
-
-  async function api(path) {
-    if (state.tokens && state.tokens.expires - Date.now() < 30 * 1000) await renew();
-    if (!state.tokens) throw new Error("未登录");
-    const call = () => fetch(path, {
-      headers: { Authorization: "Bearer " + state.tokens.access, Accept: "application/json" },
-    });
-    let r = await call();
-    if (r.status === 401 && (await renew())) r = await call();
-    if (r.status === 401) {
-      showLogin("登录已过期，请重新登录");
-      throw new Error("登录已过期");
-    }
-    const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(body.detail || body.title || "请求失败（" + r.status + "）");
-    return body;
-  }
-
-  // ---------------------------------------------------------------- login / logout
-
-  function showLogin(message) {
-    clearInterval(state.timer);
-    state.timer = null;
-    saveTokens(null);
-    $("board-view").hidden = true;
-    $("session-bar").hidden = true;
-    $("login-view").hidden = false;
-    const err = $("login-error");
-    err.hidden = !message;
-    err.textContent = message || "";
-  }
-
-  async function onLogin(ev) {
-    ev.preventDefault();
-    $("login-button").disabled = true;
-    try {
-      saveTokens(await tokenRequest({
-        grant_type: "password",
-        username: $("username").value.trim(),
-        password: $("password").value,
-      }));
-      $("password").value = "";
-      await start();
-    } catch (e) {
-      showLogin(e.message);
-    } finally {
-      $("login-button").disabled = false;
-    }
-  }
+  // ---------------------------------------------------------------- login
 
   async function start() {
     state.me = await api(API + "/auth/me");
@@ -213,10 +106,7 @@
       showLogin("当前账户无权查看运营看板");
       return;
     }
-    $("login-view").hidden = true;
-    $("board-view").hidden = false;
-    $("session-bar").hidden = false;
-    $("who").textContent = state.me.name;
+    showBoard();
     $("skeleton").hidden = false;
     await setupAreas();
     await load();
@@ -240,22 +130,9 @@
 
   // ---------------------------------------------------------------- loading and rendering
 
-  async function load() {
-    const params = new URLSearchParams();
-    // The current month is the server's (Beijing) until the user picks another.
-    if (state.monthChosen && $("month").value) params.set("month", $("month").value);
+  const load = () => loadSummary("/dashboard/summary", render, (params) => {
     if ($("area").value) params.set("area_code", $("area").value);
-    try {
-      const s = await api(API + "/dashboard/summary?" + params.toString());
-      state.summary = s;
-      render(s);
-      $("load-error").hidden = true;
-      $("last-updated").textContent = "最后更新：" + hhmmss(new Date());
-    } catch (e) {
-      $("load-error").hidden = false;
-      $("load-error").textContent = "数据加载失败：" + e.message;
-    }
-  }
+  });
 
   function render(s) {
     const sec = s.sections;
@@ -648,24 +525,9 @@
 
   // ---------------------------------------------------------------- wiring
 
-  document.addEventListener("DOMContentLoaded", () => {
-    $("login-form").addEventListener("submit", onLogin);
-    $("logout").addEventListener("click", () => showLogin(""));
-    $("refresh").addEventListener("click", load);
-    $("month").addEventListener("change", () => { state.monthChosen = true; load(); });
+  boot(load, () => {
     $("area").addEventListener("change", load);
     $("detail-close").addEventListener("click", () => { $("detail").hidden = true; $("detail").removeAttribute("data-loaded"); });
     $("detail").addEventListener("click", (ev) => { if (ev.target === $("detail")) $("detail").hidden = true; });
-    const saved = sessionStorage.getItem(STORE);
-    if (saved) {
-      try {
-        state.tokens = JSON.parse(saved);
-        start().catch(() => showLogin(""));
-        return;
-      } catch (e) {
-        saveTokens(null);
-      }
-    }
-    showLogin("");
   });
 })();
