@@ -8,12 +8,11 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
 
-from app.errors import ValidationFailed
+from app.kit.vocab import MONTH_PATTERN, month_of
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})$"
 )
-_MONTH = re.compile(r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$", re.ASCII)
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -61,33 +60,13 @@ Timestamp = Annotated[
 """An aware timestamp given as an RFC 3339 string (never a bare number)."""
 
 
-def parse_month(value: str) -> date:
-    m = _MONTH.match(value)
-    if not m:
-        raise ValueError("月份格式应为 YYYY-MM（1900–2100年）|Month must be YYYY-MM (1900–2100)")
-    return date(int(m.group(1)), int(m.group(2)), 1)
-
-
-MONTH_PATTERN = r"^(19\d\d|20\d\d|2100)-(0[1-9]|1[0-2])$"
-"""The JSON-schema pattern of a month (the same range as `parse_month`)."""
-
-
-def month_or_422(value: str, field: str = "month") -> date:
-    """`parse_month` for a path or query parameter: a 422 naming `field` when it is no month of
-    1900–2100 (a year like 9999 would overflow the date arithmetic that follows)."""
-    try:
-        return parse_month(value)
-    except ValueError as error:
-        zh, en = str(error).split("|")
-        raise ValidationFailed(errors=[(field, zh, en)]) from None
-
-
 def _month(value: object) -> object:
     if isinstance(value, date):
         return value.replace(day=1)
-    if not isinstance(value, str):
-        raise ValueError("月份格式应为 YYYY-MM|Month must be YYYY-MM")
-    return parse_month(value)
+    month = month_of(value) if isinstance(value, str) else None
+    if month is None:
+        raise ValueError("月份格式应为 YYYY-MM（1900–2100年）|Month must be YYYY-MM (1900–2100)")
+    return month
 
 
 Month = Annotated[

@@ -6,7 +6,7 @@ Chinese and English, so a router can call them on a path or query parameter dire
 
 Months are calendar months `YYYY-MM` of 1900–2100 (a year like 9999 would overflow the date
 arithmetic that follows), held as their first day; the ledger counts from 2000 (`LEDGER_FIRST_YEAR`).
-The same bounds as `app.kit.types.Month` and its `month_or_422`.
+`app.kit.types.Month` (the pydantic field type) parses with `month_of` below.
 """
 
 from __future__ import annotations
@@ -35,11 +35,18 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 
 
-def parse_month(value: str, field: str = "month", *, first_year: int = FIRST_YEAR) -> date:
-    """`2026-05` → date(2026, 5, 1); anything else (or a year outside first_year–2100) is a 422
-    naming `field`."""
+def month_of(value: str, *, first_year: int = FIRST_YEAR) -> date | None:
+    """`2026-05` → date(2026, 5, 1); None for anything else or a year outside first_year–2100."""
     m = _MONTH.match(value)
     if m is None or not first_year <= int(m.group(1)) <= LAST_YEAR:
+        return None
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def parse_month(value: str, field: str = "month", *, first_year: int = FIRST_YEAR) -> date:
+    """`month_of`, or a 422 naming `field`."""
+    month = month_of(value, first_year=first_year)
+    if month is None:
         raise ValidationFailed(
             errors=[
                 (
@@ -49,7 +56,7 @@ def parse_month(value: str, field: str = "month", *, first_year: int = FIRST_YEA
                 )
             ]
         )
-    return date(int(m.group(1)), int(m.group(2)), 1)
+    return month
 
 
 def parse_optional_month(value: str | None, field: str = "month") -> date | None:
@@ -106,11 +113,19 @@ def parse_date(value: str, field: str = "date") -> date:
 SCHOOL_YEAR_PATTERN: Final = r"^\d{4}-\d{4}$"
 
 
-def parse_school_year(value: str, field: str = "school_year") -> int:
-    """`2025-2026` (two consecutive years, from 2000) → its first year, 2025; else a 422."""
+def school_year_of(value: str, *, first_year: int = LEDGER_FIRST_YEAR) -> int | None:
+    """`2025-2026` (two consecutive years, from first_year) → its first year, 2025; else None."""
     m = _SCHOOL_YEAR.match(value)
     start = int(m.group(1)) if m else 0
-    if m is None or int(m.group(2)) != start + 1 or not LEDGER_FIRST_YEAR <= start < LAST_YEAR:
+    if m is None or int(m.group(2)) != start + 1 or not first_year <= start < LAST_YEAR:
+        return None
+    return start
+
+
+def parse_school_year(value: str, field: str = "school_year") -> int:
+    """`school_year_of`, or a 422 naming `field`."""
+    start = school_year_of(value)
+    if start is None:
         raise ValidationFailed(
             errors=[(field, "学年格式应为“2025-2026”", "School year must look like 2025-2026")]
         )

@@ -12,11 +12,10 @@ from app.kit.crud import Cursor, Limit
 from app.kit.money import Money, not_negative
 from app.kit.pagination import Page
 from app.kit.params import AreaField
-from app.kit.types import MONTH_PATTERN, Date
-from app.kit.vocab import Category, GrantSchoolStage
+from app.kit.types import Date
+from app.kit.vocab import MONTH_PATTERN, SCHOOL_YEAR_PATTERN, Category, GrantSchoolStage
 from app.subsidies.rules import MedicalKind, Occasion
 
-SCHOOL_YEAR_PATTERN = r"^\d{4}-\d{4}$"
 Benefit = Literal[
     "living_allowance",
     "medical_reimbursement",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow, Rounded
@@ -10,7 +9,7 @@ from typing import Final, Literal
 
 from app.children.schooling import FULL_TIME_STAGES, PARAMETER, STAGE_ZH, SUPPORTED_CATEGORIES
 from app.kit.money import round_fen
-from app.kit.vocab import CATEGORIES, GRANT_SCHOOL_STAGES, Category, GrantSchoolStage
+from app.kit.vocab import CATEGORIES, GRANT_SCHOOL_STAGES, Category, GrantSchoolStage, month_of
 from app.subsidies.parameters import JSONValue, ParameterNotInForce, ParameterSet, ParameterValue
 
 Status = Literal["pending", "active", "continued_schooling", "revoked"]
@@ -22,7 +21,6 @@ ZERO: Final = Decimal("0.00")
 _EXACT: Final = Context(
     prec=60, traps=[InvalidOperation, Inexact, Rounded, Overflow, DivisionByZero]
 )
-_YEAR_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 class RuleInputError(ValueError):
@@ -54,11 +52,11 @@ class YearMonth:
 
     @classmethod
     def parse(cls, text: str) -> YearMonth:
-        """Parse "YYYY-MM"."""
-        match = _YEAR_MONTH.match(text)
-        if match is None:
+        """Parse "YYYY-MM" (a month of the vocabulary: 1900–2100)."""
+        month = month_of(text)
+        if month is None:
             raise RuleInputError("month", f"月份格式应为 YYYY-MM：{text}")
-        return cls(int(match[1]), int(match[2]))
+        return cls.of(month)
 
     @classmethod
     def coerce(cls, value: YearMonth | date, field: str = "month") -> YearMonth:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Final, Literal
 
-from app.kit.vocab import CATEGORY_ZH
+from app.kit.vocab import CATEGORY_ZH, school_year_of
 from app.subsidies.parameters import KNOWN_PARAMETERS, JSONValue, ParameterSet
 from app.subsidies.rules.common import (
     Check,
@@ -31,8 +30,6 @@ OCCASION_DAY: Final[dict[Occasion, tuple[int, int]]] = {
 }
 """(rule we set) The day a holiday run counts children on, unless the run names its own:
 1 January (元旦, the first of the 两节) and 1 June (六一)."""
-
-_SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 
 
 def education_grant(child: ChildFacts, school_year: str, params: ParameterSet) -> RuleResult:
@@ -159,7 +156,7 @@ def holiday_condolence(
 
 
 def _school_year_start(school_year: str) -> date:
-    match = _SCHOOL_YEAR.match(school_year) if isinstance(school_year, str) else None
-    if match is None or int(match[2]) != int(match[1]) + 1 or int(match[1]) < 1900:
+    start = school_year_of(school_year, first_year=1900) if isinstance(school_year, str) else None
+    if start is None:
         raise RuleInputError("school_year", "学年格式应为“2025-2026”")
-    return date(int(match[1]), 9, 1)
+    return date(start, 9, 1)
