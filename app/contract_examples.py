@@ -13,7 +13,6 @@ from typing import Any
 CHILD = "3f2b8c1e-6d4a-4b7e-9a51-0c2d7e8f9a10"
 VISIT = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 INCIDENT = "b1d6e2a4-3c5f-4e8a-9b7d-1f2e3d4c5b6a"
-REFERRAL = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 
 FINDINGS = {
     "living_conditions": {"rating": "good", "text": "住房整洁，有专人照料"},

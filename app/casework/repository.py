@@ -75,11 +75,6 @@ def agency_visible(principal: Principal) -> ColumnElement[bool]:
     return _district_or_own_agency(principal, CaseworkAgency.id, CaseworkAgency.district_code)
 
 
-async def worker_agency(session: AsyncSession, user_id: uuid.UUID) -> uuid.UUID | None:
-    stmt = select(User.agency_id).where(User.id == user_id, User.is_active.is_(True))
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 # -- agencies ------------------------------------------------------------------------------------
 
 
@@ -202,10 +197,6 @@ async def minutes_of(session: AsyncSession, case_id: uuid.UUID) -> int:
         CaseService.case_id == case_id
     )
     return int((await session.execute(stmt)).scalar_one())
-
-
-async def get_service(session: AsyncSession, service_id: uuid.UUID) -> CaseService | None:
-    return await session.get(CaseService, service_id)
 
 
 def services_stmt(case_id: uuid.UUID) -> Select[Any]:

@@ -57,7 +57,6 @@ SUBMISSION_COLUMNS: Final = (
     Column("报送类型", width=18),
     Column("上年保单号", "code", width=16),
 )
-SUBMISSION_HEADERS: Final = tuple(c.label for c in SUBMISSION_COLUMNS)
 STOP_COLUMNS: Final = (
     Column("序号", "int"),
     Column("姓名"),
@@ -65,7 +64,6 @@ STOP_COLUMNS: Final = (
     Column("上年保单号", "code", width=16),
     Column("停保原因", width=24),
 )
-STOP_HEADERS: Final = tuple(c.label for c in STOP_COLUMNS)
 INSTITUTE_ZH = "区儿童福利院"
 # The answer file's columns: key → accepted headers (English first).
 ANSWER_HEADERS: dict[str, tuple[str, ...]] = {

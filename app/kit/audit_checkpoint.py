@@ -73,11 +73,6 @@ async def _scope(conn: AsyncConnection) -> str:
     return f"{row.datname}-{row.oid}"
 
 
-async def directory_for(conn: AsyncConnection, base: Path) -> Path:
-    """The database's own subdirectory of AUDIT_CHECKPOINT_DIR."""
-    return base / await _scope(conn)
-
-
 async def location(conn: AsyncConnection, where: Target) -> Target:
     """`where` narrowed to this database: its subdirectory, or its key prefix."""
     scope = await _scope(conn)

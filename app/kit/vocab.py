@@ -171,5 +171,4 @@ CATEGORY_ZH: Final[dict[str, str]] = zh_map("category")
 `app.kit.glossary`, the one place labels are spelt."""
 
 PLACEMENTS: Final = ("dispersed", "institution")
-PLACEMENT_ZH: Final[dict[str, str]] = zh_map("placement")
 GENDER_ZH: Final[dict[str, str]] = zh_map("gender")

@@ -37,7 +37,6 @@ COLUMNS: Sequence[Column] = (
     Column("说明", width=24),
     Column("镇街代码", "code", width=12),
 )
-EXPORT_HEADERS: Sequence[str] = tuple(c.label for c in COLUMNS)
 
 
 async def export_payroll(
