@@ -87,6 +87,7 @@ async def round_out(session: AsyncSession, row: AidRound) -> RoundOut:
     return RoundOut.model_validate(
         {
             "id": row.id,
+            "district_code": row.district_code,
             "year": row.year,
             "name": row.name,
             "created_at": row.created_at,
