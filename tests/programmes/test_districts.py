@@ -188,8 +188,8 @@ async def test_each_district_opens_and_decides_its_own_aid_rounds(
         if user != "leader":
             r = await client.post(f"{url}/disburse", headers=auth(user))
             assert r.status_code == 404, (user, r.text)
-            body = {"child": named_child("male"), "programme": "boys_in_difficulty", "amount": "1"}
-            r = await client.post(f"{ROUNDS}/{their_r}/applications", json=body, headers=auth(user))
+            new = {"child": named_child("male"), "programme": "boys_in_difficulty", "amount": "1"}
+            r = await client.post(f"{ROUNDS}/{their_r}/applications", json=new, headers=auth(user))
             assert r.status_code == 404, (user, r.text)
     r = await client.get(f"{ROUNDS}/{ra}/applications/{aa}", headers=auth("admin"))
     assert r.json()["status"] == "submitted"
