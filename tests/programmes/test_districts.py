@@ -442,3 +442,30 @@ async def test_each_district_records_and_reads_its_own_activities(
         f"{ACTIVITIES}/children-without", headers=auth("admin_b"), params={"area_code": TOWN_B}
     )
     assert r.status_code == 200, r.text
+
+
+# -- the dashboard's programmes sections ----------------------------------------------------
+
+
+async def test_the_dashboard_counts_the_districts_own_programmes(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    """DISTRICT_B's institute child (no village: gift, pairing) and its district-wide class
+    count in DISTRICT_B's dashboard, never in DISTRICT's (nor the reverse)."""
+    inst_b = await make_child(session, settings, placement="institution", district_code=DISTRICT_B)
+    mb = (await mother(client, auth("admin_b")))["id"]
+    await paired(client, auth("admin_b"), mb, inst_b.id)
+    await _gift_run(client, auth("admin_b"))
+    r = await client.post(CLASSES, json=_class(None), headers=auth("admin_b"))
+    assert r.status_code == 201, r.text
+    sections = {}
+    for user in ("admin", "admin_b"):
+        r = await client.get("/api/v1/dashboard/summary", headers=auth(user))
+        assert r.status_code == 200, r.text
+        s = r.json()["sections"]
+        sections[user] = (
+            s["pairings"]["active"],
+            s["holiday_gifts"]["gifts"],
+            s["parent_classes"]["held_this_year"],
+        )
+    assert sections == {"admin": (0, 0, 0), "admin_b": (1, 1, 1)}

@@ -94,7 +94,10 @@ async def holiday_gifts(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             .join(BenefitRun, BenefitRun.id == g.run_id)
             .where(
                 BenefitRun.period.endswith(f"-{scope.month.year}"),
-                in_scope(scope, g.village_code),
+                # a district's own runs (its institute's children have no village); a town's
+                BenefitRun.district_code == scope.area_code
+                if scope.is_district
+                else in_scope(scope, g.village_code),
             )
         )
     ).one()
