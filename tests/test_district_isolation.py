@@ -28,6 +28,7 @@ from app.models import ScreeningRecord
 from tests.children.factories import child_body, create
 from tests.conftest import VILLAGE1, VILLAGE_B, AuthHeaders
 from tests.incidents.factories import report
+from tests.programmes.aid_factories import named_child
 from tests.screening.factories import load_records, row
 from tests.subsidies.factories import make_child
 from tests.visits.factories import visit_body
@@ -181,7 +182,10 @@ async def _district_records(
     assert r.status_code in (200, 201), r.text
     markers += [visit["id"], incident["id"], str(record), "甲区筛查", payroll, claim_id, proposal]
     markers += [review, "甲区审核"]
+    programmes = await _programme_records(client, auth, kid.id)
+    markers += [*programmes.values(), "甲区帮扶", "甲区受助", "甲区读书会"]
     ids = {
+        **programmes,
         "child_id": str(kid.id),
         "visit_id": visit["id"],
         "incident_id": incident["id"],
@@ -194,6 +198,58 @@ async def _district_records(
         "code": "110115",
     }
     return ids, markers
+
+
+async def _programme_records(
+    client: httpx.AsyncClient, auth: AuthHeaders, kid: uuid.UUID
+) -> dict[str, str]:
+    """DISTRICT's programmes: an aid round and an application, a holiday run's gifts, an
+    activity of a village's venue."""
+    r = await client.post(
+        "/api/v1/education-aid/rounds",
+        json={"year": 2026, "name": "甲区帮扶"},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 201, r.text
+    round_id = r.json()["id"]
+    body = {
+        "child": named_child("female", VILLAGE1, name="甲区受助"),
+        "programme": "spring_bud",
+        "amount": "500",
+    }
+    r = await client.post(
+        f"/api/v1/education-aid/rounds/{round_id}/applications", json=body, headers=auth("admin")
+    )
+    assert r.status_code == 201, r.text
+    application = r.json()["id"]
+    r = await client.post(
+        "/api/v1/subsidy/holiday-runs",
+        json={"occasion": "childrens_day", "year": 2026},
+        headers=auth("admin"),
+    )
+    assert r.status_code == 201, r.text
+    gifts = {"occasion": "childrens_day", "year": 2026, "item": "书包", "value": "50"}
+    r = await client.post("/api/v1/holiday-gifts", json=gifts, headers=auth("admin"))
+    assert r.status_code == 201, r.text
+    r = await client.get("/api/v1/holiday-gifts", headers=auth("admin"))
+    gift = r.json()["items"][0]["id"]
+    activity = {
+        "id": str(uuid.uuid4()),
+        "village_code": VILLAGE1,
+        "held_on": "2026-06-01",
+        "kind": "reading",
+        "title": "甲区读书会",
+        "child_ids": [str(kid)],
+        "others": 0,
+    }
+    r = await client.post("/api/v1/activities", json=activity, headers=auth("dir1"))
+    assert r.status_code == 201, r.text
+    return {
+        "round_id": round_id,
+        "application_id": application,
+        "gift_id": gift,
+        "activity_id": activity["id"],
+    }
 
 
 async def test_second_districts_staff_read_nothing_of_the_first(

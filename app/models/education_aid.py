@@ -35,12 +35,16 @@ class AidRound(Base):
     __tablename__ = "aid_rounds"
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    # The district whose bureau opened the round (its offices and its federation alone read it).
+    district_code: Mapped[str] = mapped_column(
+        String(12), ForeignKey("areas.code"), nullable=False, index=True
+    )
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     created_by: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (UniqueConstraint("year", "name"),)
+    __table_args__ = (UniqueConstraint("district_code", "year", "name"),)
 
 
 class AidApplication(Versioned, Base):

@@ -5,7 +5,7 @@ active|ended, `ended_on`), `caring_mother_contacts` (`pairing_id`, `contacted_on
 `caring_mother_wishes` (`child_id`), `parent_classes` (`held_on`, `town_code` — none for a
 district-wide class, `others_count`) and `parent_class_attendance` (`class_id`, `child_id`). A
 pairing or an attendance belongs to the area of its child's village (the institute's children
-count for the whole district only); a class to its town.
+count for their own district only); a class to its town (a district-wide one to its district).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
-from app.dashboard.providers.common import in_scope
+from app.dashboard.providers.common import in_scope, institute_of
 from app.dashboard.sections import Scope, section
 from app.models import (
     CaringMotherContact,
@@ -28,6 +29,16 @@ from app.models import (
 )
 
 P, C, W = CaringMotherPairing, CaringMotherContact, CaringMotherWish
+
+
+def children_of(scope: Scope) -> ColumnElement[bool]:
+    """The scope's children: its villages', and for a district its own institute's (in a city
+    another district's institute children are not this district's)."""
+    return or_(
+        in_scope(scope, Child.village_code, district_includes_null=False), institute_of(scope)
+    )
+
+
 PC, PA = ParentClass, ParentClassAttendance
 
 
@@ -35,7 +46,7 @@ PC, PA = ParentClass, ParentClassAttendance
 async def pairings(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     """Pairings active on the month's standing day, begun and ended in the month, contacts in
     the month, and children who wished for a caring mother and still have none."""
-    mine = in_scope(scope, Child.village_code)
+    mine = children_of(scope)
     first, last, as_of = scope.month, scope.month_end, scope.as_of
     active_on = and_(P.since <= as_of, or_(P.ended_on.is_(None), P.ended_on > as_of))
     counts = (
@@ -83,7 +94,10 @@ async def parent_classes(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     ledger families (children) of the area that attended a class this year."""
     first, as_of = scope.month, scope.as_of
     year_start = date(first.year, 1, 1)
-    in_area = in_scope(scope, PC.town_code)
+    # a district's own classes (a district-wide one has no town); a town's classes
+    in_area = (
+        PC.district_code == scope.area_code if scope.is_district else in_scope(scope, PC.town_code)
+    )
     held = (
         await session.execute(
             select(
@@ -99,7 +113,7 @@ async def parent_classes(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             .select_from(PA)
             .join(PC, PC.id == PA.class_id)
             .join(Child, Child.id == PA.child_id)
-            .where(in_scope(scope, Child.village_code), PC.held_on.between(year_start, as_of))
+            .where(children_of(scope), PC.held_on.between(year_start, as_of))
         )
     ).scalar_one()
     return {

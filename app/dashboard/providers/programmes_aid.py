@@ -22,7 +22,7 @@ from app.dashboard.providers.common import in_scope
 from app.dashboard.sections import Scope, section
 from app.kit.clock import DISTRICT_TZ
 from app.kit.money import format_money, from_fen
-from app.models import AidApplication, BenefitRun, Child, CommunityActivity, HolidayGift
+from app.models import AidApplication, AidRound, BenefitRun, Child, CommunityActivity, HolidayGift
 from app.programmes.activities.repository import took_part_in
 from app.programmes.aid.schemas import PROGRAMME_ZH
 
@@ -48,6 +48,11 @@ async def education_aid(session: AsyncSession, scope: Scope) -> dict[str, Any]:
         a.disbursed_at < end,
         in_scope(scope, a.town_code),
     )
+    if scope.is_district:  # the district's own rounds (an institute child's aid has no town)
+        paid = and_(
+            paid,
+            a.round_id.in_(select(AidRound.id).where(AidRound.district_code == scope.area_code)),
+        )
     rows = (
         await session.execute(
             select(a.programme, func.count(), func.coalesce(func.sum(a.amount_fen), 0))
@@ -89,7 +94,10 @@ async def holiday_gifts(session: AsyncSession, scope: Scope) -> dict[str, Any]:
             .join(BenefitRun, BenefitRun.id == g.run_id)
             .where(
                 BenefitRun.period.endswith(f"-{scope.month.year}"),
-                in_scope(scope, g.village_code),
+                # a district's own runs (its institute's children have no village); a town's
+                BenefitRun.district_code == scope.area_code
+                if scope.is_district
+                else in_scope(scope, g.village_code),
             )
         )
     ).one()

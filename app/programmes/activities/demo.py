@@ -44,7 +44,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
             .where(
                 Child.status == "active",
                 Child.placement == "dispersed",
-                Area.path.startswith(f"{settings.district_code}/"),
+                Child.district_code == settings.district_code,  # under a city too
             )
             .order_by(Child.id)
         )

@@ -165,7 +165,9 @@ async def without_activity(
     path = None
     if area_code is not None:
         path = await repo.area_path(session, area_code)
-        if path is None:
+        district = ctx.actor.district_code
+        if path is None or district is None or district not in path.split("/"):
+            # another district's area does not exist for the caller (as an unknown code)
             raise ValidationFailed(errors=[("area_code", "区划不存在", "No such area")])
     stmt = repo.without_activity_stmt(readable(ctx.actor), year or ctx.today.year, path)
     rows, nxt = await page_rows(session, stmt, Child.id, "id", limit, cursor)

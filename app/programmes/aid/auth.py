@@ -5,7 +5,9 @@ record the disbursements; admins or the leader review them (approve with an amou
 reject) — never the person who entered the application, and whoever approved does not record
 the payment (four eyes, `app.kit.four_eyes`). The district's readers (admins, the leader,
 auditors) read rounds and applications, and so does the women's federation as an agency client
-with the `programmes:read` scope: the aid of its own programmes, projected (no ID number).
+with the `programmes:read` scope: the aid of its own programmes, projected (no ID number) —
+a district's federation its own district's rounds, the city's every district's. Every caller
+reaches its own district's rounds only (`aid_rounds.district_code`).
 Town supervisors, village directors, the institute's staff and the second wave's roles
 (protection staff, counsellors, case workers) get nothing here.
 """

@@ -39,17 +39,20 @@ def round_name(year: int) -> str:
 
 async def _villages(session: AsyncSession, district: str) -> dict[str, str | None]:
     """The district's villages: village code → its town's code."""
+    path = select(Area.path).where(Area.code == district).scalar_subquery()
     stmt = select(Area.code, Area.parent_code).where(
-        Area.level == "village", Area.path.startswith(f"{district}/")
+        Area.level == "village",
+        Area.path.startswith(path),  # under a city too
     )
     return {code: town for code, town in (await session.execute(stmt)).tuples()}
 
 
-async def _ledger_minors(session: AsyncSession, today: date) -> list[Child]:
-    """Ledger children of school age (6 to 18), at most LEDGER_SHARE of them."""
+async def _ledger_minors(session: AsyncSession, district: str, today: date) -> list[Child]:
+    """The district's ledger children of school age (6 to 18), at most LEDGER_SHARE of them."""
     stmt = (
         select(Child)
         .where(
+            Child.district_code == district,
             Child.status == "active",
             Child.birth_date > date(today.year - 18, today.month, 1),
             Child.birth_date <= date(today.year - 6, today.month, 1),
@@ -141,7 +144,11 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     now, today = demo_now()
     name = round_name(today.year)
     found = await session.execute(
-        select(AidRound.id).where(AidRound.year == today.year, AidRound.name == name)
+        select(AidRound.id).where(
+            AidRound.district_code == settings.district_code,
+            AidRound.year == today.year,
+            AidRound.name == name,
+        )
     )
     if found.first() is not None:
         return
@@ -150,7 +157,7 @@ async def load(session: AsyncSession, settings: Settings) -> None:
         log.info("aid demo: no demo villages; the round is not loaded")
         return
     rng = random.Random(20260226)
-    minors = await _ledger_minors(session, today)
+    minors = await _ledger_minors(session, settings.district_code, today)
     round_id = uuid.uuid4()
     # entered, approved and paid within this year (a quarter, a half, three quarters of the way)
     start = datetime(today.year, 1, 1, tzinfo=DISTRICT_TZ)
@@ -158,7 +165,12 @@ async def load(session: AsyncSession, settings: Settings) -> None:
     created = start + step
     session.add(
         AidRound(
-            id=round_id, year=today.year, name=name, created_at=created, created_by="demo-admin"
+            id=round_id,
+            district_code=settings.district_code,  # the demo's district opens its round
+            year=today.year,
+            name=name,
+            created_at=created,
+            created_by="demo-admin",
         )
     )
     await session.flush()

@@ -1,4 +1,7 @@
-"""SQL of the education-aid rounds and applications (教育帮扶)."""
+"""SQL of the education-aid rounds and applications (教育帮扶). A round belongs to the district
+that opened it (`aid_rounds.district_code`): a caller reaches the rounds `district_clause` admits
+(its own district's; a city agency client every district's) and the applications of those
+rounds only."""
 
 from __future__ import annotations
 
@@ -8,7 +11,10 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
+from app.auth.jurisdiction import area_clause, district_clause
+from app.auth.principal import Principal
 from app.children.access import readable_child as readable_child
 from app.kit.listing import where_given
 from app.kit.rows import insert_unless_exists, one_where
@@ -18,15 +24,24 @@ GRANTED = ("approved", "disbursed")
 
 
 async def insert_round(session: AsyncSession, values: dict[str, Any]) -> AidRound | None:
-    return await insert_unless_exists(session, AidRound, values, ("year", "name"))
+    """The new round, or None when its district has a round of this year and name."""
+    return await insert_unless_exists(session, AidRound, values, ("district_code", "year", "name"))
 
 
-async def get_round(session: AsyncSession, round_id: uuid.UUID) -> AidRound | None:
-    return await session.get(AidRound, round_id)
+def _rounds(principal: Principal) -> ColumnElement[bool]:
+    """The rounds the caller reaches: its own district's (a city agency client: every one)."""
+    return district_clause(principal, AidRound.district_code)
 
 
-def rounds_stmt(year: int | None) -> Select[Any]:
-    return where_given(select(AidRound), (AidRound.year, year))
+async def get_round(
+    session: AsyncSession, principal: Principal, round_id: uuid.UUID
+) -> AidRound | None:
+    """The round, when it is one of the caller's district (another district's: None)."""
+    return await one_where(session, AidRound, AidRound.id == round_id, _rounds(principal))
+
+
+def rounds_stmt(principal: Principal, year: int | None) -> Select[Any]:
+    return where_given(select(AidRound).where(_rounds(principal)), (AidRound.year, year))
 
 
 async def insert_application(
@@ -37,13 +52,20 @@ async def insert_application(
 
 
 async def get_application(
-    session: AsyncSession, round_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    round_id: uuid.UUID,
+    application_id: uuid.UUID,
+    *,
+    lock: bool = False,
 ) -> AidApplication | None:
+    """The application of a round of the caller's district (another district's: None)."""
     return await one_where(
         session,
         AidApplication,
         AidApplication.id == application_id,
         AidApplication.round_id == round_id,
+        AidApplication.round_id.in_(select(AidRound.id).where(_rounds(principal))),
         lock=lock,
     )
 
@@ -63,9 +85,14 @@ def applications_stmt(
     )
 
 
-async def town_of_village(session: AsyncSession, village_code: str) -> str | None:
-    """The town (the parent) of a village of the area tree; None when no such village."""
+async def town_of_village(
+    session: AsyncSession, village_code: str, principal: Principal | None = None
+) -> str | None:
+    """The town (the parent) of a village of the area tree; None when no such village (or,
+    given `principal`, when the village is outside the caller's area: another district's)."""
     stmt = select(Area.parent_code).where(Area.code == village_code, Area.level == "village")
+    if principal is not None:
+        stmt = stmt.where(area_clause(principal, Area.code))
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -117,16 +144,20 @@ async def round_totals(
 
 
 async def disbursed_between(
-    session: AsyncSession, start: datetime, end: datetime
+    session: AsyncSession, start: datetime, end: datetime, district: str | None = None
 ) -> tuple[int, int]:
-    """(children, fen) of the aid disbursed in [start, end): the federation's fund."""
-    row = (
-        await session.execute(
-            select(func.count(), func.coalesce(func.sum(AidApplication.amount_fen), 0)).where(
-                AidApplication.status == "disbursed",
-                AidApplication.disbursed_at >= start,
-                AidApplication.disbursed_at < end,
+    """(children, fen) of the aid disbursed in [start, end): the federation's fund; of the
+    rounds of `district` when given (None: every district's, the city's total)."""
+    stmt = select(func.count(), func.coalesce(func.sum(AidApplication.amount_fen), 0)).where(
+        AidApplication.status == "disbursed",
+        AidApplication.disbursed_at >= start,
+        AidApplication.disbursed_at < end,
+    )
+    if district is not None:
+        stmt = stmt.where(
+            AidApplication.round_id.in_(
+                select(AidRound.id).where(AidRound.district_code == district)
             )
         )
-    ).one()
+    row = (await session.execute(stmt)).one()
     return int(row[0]), int(row[1])

@@ -63,9 +63,9 @@ async def create_aid_round(
     **lists(Page[RoundOut], "The education-aid rounds, with their totals"),
 )
 async def list_aid_rounds(
-    session: SessionDep, _: AidReader, query: Filters[RoundQuery]
+    session: SessionDep, principal: AidReader, query: Filters[RoundQuery]
 ) -> Page[RoundOut]:
-    return await service.list_rounds(session, **dict(query))
+    return await service.list_rounds(session, principal, **dict(query))
 
 
 @router.get(
@@ -74,8 +74,8 @@ async def list_aid_rounds(
         RoundOut, "A round: children and amounts granted and disbursed, by programme and by town"
     ),
 )
-async def get_aid_round(round_id: uuid.UUID, session: SessionDep, _: AidReader) -> RoundOut:
-    return await service.get_round(session, round_id)
+async def get_aid_round(round_id: uuid.UUID, session: SessionDep, principal: AidReader) -> RoundOut:
+    return await service.get_round(session, principal, round_id)
 
 
 @router.post(

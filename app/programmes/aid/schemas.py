@@ -90,6 +90,7 @@ class RoundOut(BaseModel):
     (approved or disbursed); `disbursed` what was paid."""
 
     id: uuid.UUID
+    district_code: str = Field(description="The district whose bureau opened the round.")
     year: int
     name: str
     created_at: datetime

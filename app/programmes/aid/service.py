@@ -1,7 +1,8 @@
 """教育帮扶 with the women's federation: a yearly round, an application per child (a girl under
 春蕾, a boy under the boys' aid; a ledger child or one the federation names), review (approval
 with an amount, or rejection), disbursement. Money exact to the fen; an application is frozen
-once disbursed; a retry never doubles anything."""
+once disbursed; a retry never doubles anything. Each district opens its own rounds: another
+district's round or application is a 404, and it is absent from lists and the fund's totals."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.principal import Principal
 from app.children.errors import ChildNotFound
 from app.errors import ValidationFailed
 from app.kit import audit, idnumber
@@ -54,8 +56,10 @@ FieldErrors = list[tuple[str, str, str]]
 async def create_round(
     session: AsyncSession, ctx: RequestContext, body: RoundCreate
 ) -> tuple[RoundOut, uuid.UUID]:
-    """Open the year's round (a year may hold rounds of different names)."""
-    row = await repo.insert_round(session, new_values(ctx, **body.model_dump()))
+    """Open the year's round of the caller's district (a year may hold rounds of different
+    names; another district may hold one of the same name)."""
+    values = new_values(ctx, **body.model_dump(), district_code=ctx.actor.district_code)
+    row = await repo.insert_round(session, values)
     if row is None:
         raise RoundExists(
             f"{body.year} 年已有名为“{body.name}”的帮扶批次",
@@ -66,8 +70,10 @@ async def create_round(
     return await round_out(session, row), row.id
 
 
-async def round_or_404(session: AsyncSession, round_id: uuid.UUID) -> AidRound:
-    found = await repo.get_round(session, round_id)
+async def round_or_404(
+    session: AsyncSession, principal: Principal, round_id: uuid.UUID
+) -> AidRound:
+    found = await repo.get_round(session, principal, round_id)
     if found is None:
         raise RoundNotFound("教育帮扶批次不存在", "No such education-aid round")
     return found
@@ -81,6 +87,7 @@ async def round_out(session: AsyncSession, row: AidRound) -> RoundOut:
     return RoundOut.model_validate(
         {
             "id": row.id,
+            "district_code": row.district_code,
             "year": row.year,
             "name": row.name,
             "created_at": row.created_at,
@@ -114,15 +121,19 @@ async def round_out(session: AsyncSession, row: AidRound) -> RoundOut:
     )
 
 
-async def get_round(session: AsyncSession, round_id: uuid.UUID) -> RoundOut:
-    return await round_out(session, await round_or_404(session, round_id))
+async def get_round(session: AsyncSession, principal: Principal, round_id: uuid.UUID) -> RoundOut:
+    return await round_out(session, await round_or_404(session, principal, round_id))
 
 
 async def list_rounds(
-    session: AsyncSession, year: int | None, limit: int, cursor: str | None
+    session: AsyncSession, principal: Principal, year: int | None, limit: int, cursor: str | None
 ) -> Page[RoundOut]:
     rows, nxt = await paginate(
-        session, repo.rounds_stmt(year), [AidRound.year, AidRound.id], limit=limit, cursor=cursor
+        session,
+        repo.rounds_stmt(principal, year),
+        [AidRound.year, AidRound.id],
+        limit=limit,
+        cursor=cursor,
     )
     return Page(items=[await round_out(session, r) for r in rows], next_cursor=nxt)
 
@@ -182,7 +193,7 @@ async def _named_child(
     except idnumber.InvalidIdNumber as exc:
         errors.append(("child.id_number", str(exc), f"Invalid ID number ({exc.reason})"))
         parsed = None
-    town = await repo.town_of_village(session, facts.village_code)
+    town = await repo.town_of_village(session, facts.village_code, ctx.actor)
     if town is None:
         errors.append(("child.village_code", "村（社区）不存在", "No such village"))
     if parsed is None or town is None:
@@ -207,7 +218,7 @@ async def create_application(
 ) -> tuple[ApplicationOut, uuid.UUID]:
     """An application for a child in the round: every fault at once as a 422, a second
     application of the same child (by ID number, on the ledger or named) a 409."""
-    await round_or_404(session, round_id)
+    await round_or_404(session, ctx.actor, round_id)
     errors: FieldErrors = []
     child: dict[str, Any] | None = None
     if (body.child_id is None) == (body.child is None):
@@ -275,9 +286,14 @@ async def create_application(
 
 
 async def _application(
-    session: AsyncSession, round_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool = False
+    session: AsyncSession,
+    ctx: RequestContext,
+    round_id: uuid.UUID,
+    application_id: uuid.UUID,
+    *,
+    lock: bool = False,
 ) -> AidApplication:
-    row = await repo.get_application(session, round_id, application_id, lock=lock)
+    row = await repo.get_application(session, ctx.actor, round_id, application_id, lock=lock)
     if row is None:
         raise ApplicationNotFound("教育帮扶申请不存在", "No such education-aid application")
     return row
@@ -301,7 +317,7 @@ async def approve(
 ) -> ApplicationOut:
     """审核通过: grant `amount` (not by the person who entered the application). The same
     approval again changes nothing; another amount re-approves until it is disbursed."""
-    row = await _application(session, round_id, application_id, lock=True)
+    row = await _application(session, ctx, round_id, application_id, lock=True)
     _not_disbursed(row)
     fen = to_fen(body.amount)
     if row.status == "approved" and row.amount_fen == fen and row.decision_note == body.note:
@@ -328,7 +344,7 @@ async def reject(
     four_eyes: bool,
 ) -> ApplicationOut:
     """审核驳回, with the reason; the same rejection again changes nothing."""
-    row = await _application(session, round_id, application_id, lock=True)
+    row = await _application(session, ctx, round_id, application_id, lock=True)
     _not_disbursed(row)
     if row.status == "rejected":
         if row.decision_note == body.reason:
@@ -352,7 +368,7 @@ async def disburse(
 ) -> ApplicationOut:
     """拨付: record the payment of an approved application (not by its approver); once. A
     retry answers the disbursement already recorded and pays nothing twice."""
-    row = await _application(session, round_id, application_id, lock=True)
+    row = await _application(session, ctx, round_id, application_id, lock=True)
     if row.status == "disbursed":
         return application_out(row, ctx)
     if row.status != "approved":
@@ -369,7 +385,7 @@ async def disburse(
 async def read_application(
     session: AsyncSession, ctx: RequestContext, round_id: uuid.UUID, application_id: uuid.UUID
 ) -> ApplicationOut:
-    row = await _application(session, round_id, application_id)
+    row = await _application(session, ctx, round_id, application_id)
     audit.record(session, ctx, "aid_application.read", "aid_application", row.id, None)
     return application_out(row, ctx)
 
@@ -385,7 +401,7 @@ async def list_applications(
     limit: int,
     cursor: str | None,
 ) -> Page[ApplicationOut]:
-    await round_or_404(session, round_id)
+    await round_or_404(session, ctx.actor, round_id)
     stmt = repo.applications_stmt(round_id, programme=programme, status=status, town_code=town_code)
     rows, nxt = await paginate(session, stmt, [AidApplication.id], limit=limit, cursor=cursor)
     ids = [str(r.id) for r in rows]
@@ -400,9 +416,12 @@ async def list_applications(
     return Page(items=[application_out(r, ctx) for r in rows], next_cursor=nxt)
 
 
-async def federation_fund(session: AsyncSession, year: int) -> tuple[int, int]:
+async def federation_fund(
+    session: AsyncSession, year: int, district: str | None = None
+) -> tuple[int, int]:
     """(children, fen) of the education aid disbursed in `year` (Asia/Shanghai): the women's
-    federation's fund, reported beside the bureau's budget, never in it."""
+    federation's fund, reported beside the bureau's budget, never in it; of `district`'s rounds
+    when given (None: the whole city's)."""
     start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
     end = datetime(year + 1, 1, 1, tzinfo=DISTRICT_TZ)
-    return await repo.disbursed_between(session, start, end)
+    return await repo.disbursed_between(session, start, end, district)

@@ -1,7 +1,8 @@
 """SQL of the caring-mother programme. Which pairings, contacts and wishes exist for a caller is
 decided by the child's row: `app.children.access.readable` (the ledger's one jurisdiction clause;
 the second wave's roles get no rows from it). The women's federation reads every pairing of its
-programme (`everyone=True`), projected by the service."""
+programme (`everyone=True`): of its own district when it is a district's client, of every
+district when it is the city's; projected by the service."""
 
 from __future__ import annotations
 
@@ -37,7 +38,14 @@ _VILLAGE = aliased(Area)
 
 
 def _reach(principal: Principal, everyone: bool) -> ColumnElement[bool]:
-    return true() if everyone else readable(principal)
+    """The children whose pairings the caller lists: the staff's `readable`; the federation
+    (`everyone`) its programme's children of its own district (a city client: every
+    district's, as `app.auth.mandate` bounds an agency's referrals)."""
+    if not everyone:
+        return readable(principal)
+    if principal.kind == "agency" and principal.district_code is not None:
+        return Child.district_code == principal.district_code
+    return true()
 
 
 # -- mothers -----------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ async def spending(session: AsyncSession, year: int, district: str | None = None
                 {"benefit": b, "benefit_zh": HEADING_ZH[b], "amount": from_fen(fen)}
                 for b, fen in by_benefit.items()
             ],
-            "partner_funds": await _partner_funds(session, year),
+            "partner_funds": await _partner_funds(session, year, district),
             "by_month": [
                 {
                     "month": month,
@@ -101,9 +101,12 @@ async def spending(session: AsyncSession, year: int, district: str | None = None
     )
 
 
-async def _partner_funds(session: AsyncSession, year: int) -> list[dict[str, Any]]:
-    """教育帮扶: the women's federation's education aid disbursed in `year`, its own fund."""
-    children, fen = await federation_fund(session, year)
+async def _partner_funds(
+    session: AsyncSession, year: int, district: str | None
+) -> list[dict[str, Any]]:
+    """教育帮扶: the women's federation's education aid disbursed in `year`, its own fund (of
+    `district`'s rounds when given)."""
+    children, fen = await federation_fund(session, year, district)
     return [
         {
             "fund": "women_federation_education_aid",
