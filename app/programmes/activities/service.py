@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.jurisdiction import area_clause
 from app.children.access import readable
+from app.children.errors import ChildNotFound
 from app.errors import ValidationFailed
 from app.kit import audit
 from app.kit.context import RequestContext
@@ -56,13 +57,7 @@ async def _check(session: AsyncSession, ctx: RequestContext, body: ActivityCreat
         if cid in seen:
             errors.append((f"child_ids[{i}]", "儿童重复", "The child is listed twice"))
         elif cid not in known:
-            errors.append(
-                (
-                    f"child_ids[{i}]",
-                    "儿童不存在或不在您的辖区内",
-                    "No such child in your jurisdiction",
-                )
-            )
+            errors.append(ChildNotFound.field_error(f"child_ids[{i}]"))
         seen.add(cid)
     if not body.child_ids and body.others == 0:
         errors.append(("others", "活动须至少有一名儿童参加", "Nobody took part"))
