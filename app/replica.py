@@ -13,6 +13,11 @@ else — writes, and every read a user may make right after a write — stays on
 - Lagging: with DATABASE_READ_MAX_LAG_SECONDS set, the replica's replay lag is measured at most
   every LAG_CHECK_SECONDS on a connection being handed out; above the limit the primary answers
   (`outcome="primary_lag"`, gauge `db_read_replica_lag_seconds`).
+- Cancelled by replay: a standby cancels a query that holds back the replay of the primary's
+  changes (a lock or the row versions it still needs: SQLSTATE 40001, "canceling statement due
+  to conflict with recovery", after max_standby_streaming_delay). That statement is run again,
+  once, on the request's primary session, and so is every later statement of the request: the
+  read answers as an unmarked one would, not a 500 (`outcome="primary_conflict"`).
 - The audit entries of these reads are written on the primary: handed to the request's own
   session (`SessionDep`), whose end writes them with the group commit (app.kit.audit_batch,
   bound to the primary's sessionmaker). A lag-tolerant read that keeps a cache (the
@@ -44,9 +49,86 @@ log = logging.getLogger(__name__)
 APPLICATION_NAME: Final = "children-care-read"
 """The replica connections' application_name (pg_stat_activity on the standby)."""
 LAG_CHECK_SECONDS: Final = 3.0
-OUTCOMES: Final = ("replica", "primary_unreachable", "primary_backoff", "primary_lag")
+OUTCOMES: Final = (
+    "replica",
+    "primary_unreachable",
+    "primary_backoff",
+    "primary_lag",
+    "primary_conflict",
+)
 PRIMARY_SESSION: Final = "primary_session"
 """session.info key: the request's session on the primary, on a session on the replica."""
+FELL_BACK: Final = "replica_fell_back"
+"""session.info key: the primary session a replica session's statements go to since a conflict."""
+REPLICA: Final = "read_replica"
+"""session.info key: the ReadReplica a replica session came from (its metrics)."""
+RECOVERY_CONFLICT_SQLSTATE: Final = "40001"
+RECOVERY_CONFLICT_MESSAGE: Final = "conflict with recovery"
+
+
+def is_recovery_conflict(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is a hot standby cancelling the statement so that
+    replay can go on (SQLSTATE 40001 with "conflict with recovery"; a serialization failure
+    on a primary has the same code but another message)."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < 20:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        state = getattr(e, "sqlstate", None)
+        if state == RECOVERY_CONFLICT_SQLSTATE and RECOVERY_CONFLICT_MESSAGE in str(e):
+            return True
+        todo.extend([e.__cause__, e.__context__, getattr(e, "orig", None)])
+    return False
+
+
+class ReplicaSession(AsyncSession):
+    """A session on the replica that, once the standby cancels one of its statements to replay
+    the primary's changes, runs that statement again on the request's primary session
+    (`info[PRIMARY_SESSION]`) and every later one there too (in a transaction, as behind
+    PgBouncer, the replica's is aborted by then). Any other error is the caller's."""
+
+    async def execute(self, *args: Any, **kw: Any) -> Any:
+        return await self._run("execute", args, kw)
+
+    async def scalar(self, *args: Any, **kw: Any) -> Any:
+        return await self._run("scalar", args, kw)
+
+    async def get(self, *args: Any, **kw: Any) -> Any:
+        return await self._run("get", args, kw)
+
+    async def get_one(self, *args: Any, **kw: Any) -> Any:
+        return await self._run("get_one", args, kw)
+
+    @property
+    def on_primary(self) -> AsyncSession | None:
+        """The primary session this one's statements go to since a replay conflict."""
+        primary: AsyncSession | None = self.info.get(FELL_BACK)
+        return primary
+
+    async def _run(self, name: str, args: tuple[Any, ...], kw: dict[str, Any]) -> Any:
+        primary = self.on_primary
+        if primary is not None:
+            return await getattr(primary, name)(*args, **kw)
+        try:
+            return await getattr(super(), name)(*args, **kw)
+        except Exception as exc:
+            primary = self.info.get(PRIMARY_SESSION)
+            if primary is None or not is_recovery_conflict(exc):
+                raise
+            self.info[FELL_BACK] = primary
+            replica: ReadReplica | None = self.info.get(REPLICA)
+            if replica is not None:
+                replica.reads.labels("primary_conflict").inc()
+            log.warning(
+                "read replica cancelled a statement (replay conflict): the read goes on on "
+                "the primary",
+                extra={"error": str(exc).splitlines()[0][:300]},
+            )
+            return await getattr(primary, name)(*args, **kw)
+
 
 # Replay lag in seconds; 0 when the replica has replayed all it received (an idle primary
 # writes nothing, and the last replayed transaction's age is not lag then), 0 on a server
@@ -73,7 +155,7 @@ class ReadReplica:
             # PgBouncer in transaction mode reads keep their transaction.
             bind = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.maker: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            bind=bind, expire_on_commit=False, autoflush=False
+            bind=bind, expire_on_commit=False, autoflush=False, class_=ReplicaSession
         )
         self.connect_timeout = settings.database_read_connect_timeout_seconds
         self.backoff_seconds = settings.database_read_backoff_seconds
@@ -210,13 +292,17 @@ async def get_lag_tolerant_session(
         yield primary
         return
     session.info[PRIMARY_SESSION] = primary
+    session.info[REPLICA] = replica
     async with session:
         try:
             yield session
             pending = session.info.pop("audit", None)
             if pending:
                 primary.info.setdefault("audit", []).extend(pending)
-            await session.commit()
+            if FELL_BACK not in session.info:
+                await session.commit()
+            # else: its transaction (behind PgBouncer) was aborted by the conflict; closing
+            # the session (below) ends it without expiring what the read loaded.
         except BaseException as exc:
             if replica is not None and is_database_unavailable(exc):
                 # Lost mid-request (a stopped standby's pooled connection): this answer is a

@@ -76,10 +76,12 @@ async def city_exists(session: AsyncSession) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-async def district_name(session: AsyncSession, code: str | None = None) -> str:
-    """A district's name, for an export's title row: the district `code` (the caller's), or
-    without it the first district (areas are data: the root district of a single district)."""
-    stmt = select(Area.name).where(Area.level == "district").order_by(Area.code).limit(1)
+async def district_name(session: AsyncSession, code: str | None) -> str:
+    """The name an export's title row gives: the district `code` (the caller's district); above
+    the districts (`None`: the city's roles, a city agency) the root of the tree's, the city's
+    (in a deployment without a city, its one district's)."""
     if code is not None:
-        stmt = stmt.where(Area.code == code)
+        stmt = select(Area.name).where(Area.code == code)
+    else:
+        stmt = select(Area.name).where(Area.parent_code.is_(None)).order_by(Area.code).limit(1)
     return (await session.execute(stmt)).scalar_one_or_none() or ""

@@ -134,7 +134,7 @@ async def export_month(
         widths=(20, 24, 14, 12, 8, 38),
         title=title_line(
             f"{figures.agency_name} 精准帮扶服务结算表",
-            district=await district_name(session),
+            district=await district_name(session, ctx.actor.district_code),
             period=figures.month,
             generated_at=ctx.now,
         ),

@@ -174,7 +174,7 @@ async def export(session: AsyncSession, ctx: RequestContext, month: str) -> byte
     r = await figures(session, ctx.actor, period(_month(ctx, month), ctx.today), ctx.settings)
     audit.record(session, ctx, "institution_report.export", "institution_report", month)
     book = office_book()
-    district = await district_name(session)
+    district = await district_name(session, ctx.actor.district_code)
     period_text = f"{r.month}（截至 {r.as_of.isoformat()}）"
 
     def title(what: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, false, func, literal, or_, select, true
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -46,31 +46,13 @@ def _district_path(principal: Principal) -> str | None:
 
 
 def child_district(principal: Principal) -> ColumnElement[bool]:
-    """The institute's children of the caller's district. A child placed in the institute has
-    no village: it belongs to the district of the account that enrolled it (a child enrolled
-    before accounts were recorded: the root district, the one the deployment first served).
-    The city's roles reach them only with CITY_RECORD_ROLES."""
-    if principal.is_city:
-        return true() if principal.city_records else false()
-    district_path = _district_path(principal)
-    if district_path is None:
+    """The institute's children of the caller's district: `children.district_code`, the one
+    rule of every domain (a village's district, kept by a trigger; a child placed in the
+    institute keeps the district that enrolled it, or that it lived in before). The city's roles
+    reach them only with CITY_RECORD_ROLES; an agency client reaches no resident here."""
+    if principal.kind != "user":
         return false()
-    creators = (
-        select(User.id)
-        .join(Area, Area.code == User.area_code)
-        .where(Area.path.startswith(district_path))
-    )
-    root = (
-        select(Area.code)
-        .where(Area.level == "district")
-        .order_by(Area.code)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return or_(
-        Child.created_by.in_(creators),
-        and_(Child.created_by.is_(None), literal(principal.district_code) == root),
-    )
+    return district_clause(principal, Child.district_code)
 
 
 def resident_clause() -> ColumnElement[bool]:

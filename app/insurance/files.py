@@ -123,7 +123,7 @@ async def submission_file(
     last_year = await repo.enrolments_of(session, [c.id for _, c in rows], scheme, year - 1)
     book = office_book()
     what = f"{year} 年度{SCHEME_ZH[scheme]}参保报送名单（困境儿童，区民政局代缴）"
-    district = await district_name(session)
+    district = await district_name(session, ctx.actor.district_code)
     sheet = OfficeSheet(
         book,
         "参保名单",

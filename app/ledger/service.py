@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.repository import district_name
 from app.auth.principal import Principal
 from app.errors import Conflict, ValidationFailed
 from app.kit import audit
@@ -30,7 +31,6 @@ from app.ledger.schemas import ReviewOut
 from app.models import (
     CATEGORIES,
     PLACEMENTS,
-    Area,
     ChildChange,
     LedgerMonthClose,
     LedgerReview,
@@ -161,8 +161,7 @@ async def export_month(session: AsyncSession, ctx: RequestContext, month: date) 
         if c.get(k)
     }
     names = await repo.area_names(session, codes)
-    area = await session.get(Area, district_of(ctx.actor))
-    district = area.name if area is not None else ""
+    district = await district_name(session, ctx.actor.district_code)
     audit.record(session, ctx, "ledger.export", "ledger_month", f"{month:%Y-%m}")
     return workbook(report, names=names, district=district, generated_at=ctx.now)
 

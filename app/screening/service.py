@@ -236,7 +236,7 @@ async def import_errors_xlsx(
         ERROR_COLUMNS,
         title=title_line(
             f"摸排导入错误报告（{imp.file_name}）",
-            district=await areas_repo.district_name(session),
+            district=await areas_repo.district_name(session, principal.district_code),
             period=f"{imp.created_at.astimezone(DISTRICT_TZ):%Y-%m-%d %H:%M} 上传",
             generated_at=now,
         ),

@@ -182,7 +182,7 @@ async def certificates(session: AsyncSession, ctx: RequestContext, year: int) ->
         CERTIFICATE_COLUMNS,
         title=title_line(
             f"{year} 年度儿童工作人员培训合格名单",
-            district=await areas.district_name(session),
+            district=await areas.district_name(session, principal.district_code),
             period=f"{year} 年度",
             generated_at=ctx.now,
         ),

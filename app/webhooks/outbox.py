@@ -63,11 +63,21 @@ async def prepare_event(
     Nothing is written: the caller writes them (and their jobs) in its own transaction.
     """
     keyring = ctx.keyring
-    clients = await repo.client_ids_with_webhook(session, referral.agency, incident.area_code)
+    clients = await repo.client_ids_with_webhook(
+        session, referral.agency, event_area(incident, child)
+    )
     if not clients:
         return []
     view = dump(project_for_agency(referral.agency, referral, incident, child, keyring, ctx.today))
     return _prepare(keyring, clients, event, "referral", view, ctx.now)
+
+
+def event_area(incident: Incident, child: Child | None) -> str | None:
+    """Where an incident's event belongs: its area, else its child's district (an incident
+    from before the city may have none); None when neither is known (the city's clients only)."""
+    if incident.area_code is not None:
+        return incident.area_code
+    return child.district_code if child is not None else None
 
 
 def _prepare(

@@ -32,13 +32,21 @@ _COVERING_CLIENT_IDS = _CLIENT_IDS_WITH_WEBHOOK.join(
 ).where(_RECORD_PATH.startswith(Area.path))
 
 
+# A record of no known area belongs to no district: only the clients at the root of the tree
+# (the city's; in a deployment without a city, the one district's) may receive it.
+_ROOT_CLIENT_IDS = _CLIENT_IDS_WITH_WEBHOOK.join(Area, Area.code == AgencyClient.area_code).where(
+    Area.parent_code.is_(None)
+)
+
+
 async def client_ids_with_webhook(
     session: AsyncSession, agency: str, area_code: str | None = None
 ) -> list[uuid.UUID]:
     """The active clients of `agency` with a webhook whose area covers `area_code` (the city's
-    and that district's; every client when the record's area is unknown). Built once."""
+    and that district's; only the root's, the city's, when the record's area is unknown: no
+    district's client receives a record it cannot place in its district). Built once."""
     if area_code is None:
-        stmt = _CLIENT_IDS_WITH_WEBHOOK
+        stmt = _ROOT_CLIENT_IDS
         return list((await session.execute(stmt, {"agency": agency})).scalars())
     params = {"agency": agency, "area_code": area_code}
     return list((await session.execute(_COVERING_CLIENT_IDS, params)).scalars())

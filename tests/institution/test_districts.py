@@ -4,7 +4,8 @@ counselling sessions, activities, volunteers and tutoring.
 DISTRICT's rows are a 404 by id to DISTRICT_B's offices, absent from their lists and their
 monthly report, and DISTRICT's residents cannot be named in their records (422); the reverse
 holds for DISTRICT's institute staff, counsellors and offices. An institute child has no
-village: it belongs to the district of the account that enrolled it."""
+village: it belongs to its `children.district_code` (the district that enrolled it, or whose
+village it lived in before), the one rule of every domain."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.models import Child
-from tests.conftest import AuthHeaders, Base
+from tests.conftest import DISTRICT, DISTRICT_B, VILLAGE_B, AuthHeaders, Base
+from tests.incidents.factories import make_child
 from tests.institution.factories import (
     ACTIVITIES,
     CARE_PLAN,
@@ -56,7 +58,10 @@ async def _district(
 ) -> dict[str, Any]:  # fmt: skip
     """One district's institute: a resident (enrolled by `admin`) with a plan, a care record,
     a counselling session, an activity, a volunteer and a tutoring session."""
-    child: Child = await resident(session, settings, created_by=base.users[admin])
+    district = DISTRICT_B if admin.endswith("_b") else DISTRICT
+    child: Child = await resident(
+        session, settings, created_by=base.users[admin], district_code=district
+    )
     r = await client.put(CARE_PLAN.format(child.id), json=plan(), headers=auth(admin))
     assert r.status_code == 201, r.text
     writer = counsellor or admin
@@ -174,3 +179,32 @@ async def test_the_monthly_report_counts_the_own_district(
     assert (a["tutoring_sessions"], b["tutoring_sessions"]) == (2, 1)
     assert (a["counselling"]["sessions"], b["counselling"]["sessions"]) == (1, 0)
     assert (sum(a["care_records"].values()), sum(b["care_records"].values())) == (2, 1)
+
+
+async def test_a_resident_belongs_to_its_own_district_not_its_enrollers(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    base: Base,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    """A child of district B's village, enrolled by DISTRICT's admin (a record keyed in by the
+    wrong office, or an account since moved), then placed in the institute: it stays district
+    B's (its `district_code`), for the institute as for the ledger, not the enroller's."""
+    child = await make_child(session, settings, village=VILLAGE_B, created_by=base.users["admin"])
+    child.placement, child.village_code = "institution", None
+    await session.commit()
+    await session.refresh(child)
+    assert child.district_code == DISTRICT_B
+    r = await client.put(CARE_PLAN.format(child.id), json=plan(), headers=auth("admin_b"))
+    assert r.status_code == 201, r.text
+    r = await client.post(CARE_RECORDS, json=care_record(child.id), headers=auth("admin_b"))
+    assert r.status_code == 201, r.text
+    for user in ("admin", "institute"):
+        r = await client.get(CARE_PLAN.format(child.id), headers=auth(user))
+        assert r.status_code == 404, (user, r.text)
+        r = await client.post(CARE_RECORDS, json=care_record(child.id), headers=auth(user))
+        assert r.status_code == 422, (user, r.text)
+    a = (await client.get(REPORTS.format("2026-06"), headers=auth("admin"))).json()
+    b = (await client.get(REPORTS.format("2026-06"), headers=auth("admin_b"))).json()
+    assert (a["residents"], b["residents"]) == (0, 1)

@@ -8,12 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import Settings
 from tests.conftest import DISTRICT_B, AuthHeaders
+from tests.incidents.factories import make_child
 
 S = "/api/v1/subsidy/standards"
 Q = "/api/v1/subsidy/quote"
 KEY = "living_allowance.standard"
+P = "/api/v1/subsidy/payrolls"
 
 
 def standard(value: str, effective_from: str) -> dict[str, Any]:
@@ -99,3 +103,29 @@ async def test_others_set_no_standard(
 ) -> None:
     r = await client.post(S, json=standard("3000.00", "2027-03-01"), headers=auth(who))
     assert r.status_code == 403
+
+
+async def test_months_already_paid_are_the_districts_own(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession, settings: Settings
+) -> None:
+    """DISTRICT has paid April; district B has not: B's override from April is no retroactive
+    change, DISTRICT's own is (409 until `retroactive`), and so is a city-wide value."""
+    await make_child(session, settings)
+    r = await client.post(P, json={"month": "2026-04"}, headers=auth("admin"))
+    assert r.status_code == 201, r.text
+    r = await client.post(f"{P}/2026-04/approve", headers=auth("leader"))
+    assert r.status_code == 200, r.text
+    r = await client.post(S, json=standard("3000.00", "2026-04-01"), headers=auth("admin_b"))
+    assert r.status_code == 201, r.text
+    assert r.json()["retroactive"] is False
+    assert r.json()["adjusted_months"] == []
+    for who in ("admin", "city_admin"):
+        r = await client.post(S, json=standard("3100.00", "2026-04-01"), headers=auth(who))
+        assert r.status_code == 409, (who, r.text)
+        assert r.json()["code"] == "month_already_paid"
+        assert r.json()["paid_months"] == ["2026-04"]
+    r = await client.post(
+        S, json=standard("3100.00", "2026-04-01") | {"retroactive": True}, headers=auth("admin")
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["adjusted_months"] == ["2026-04"]

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.areas.repository import district_name
 from app.auth.principal import Principal
 from app.errors import Forbidden, ValidationFailed, found
 from app.kit import audit
@@ -31,7 +32,7 @@ from app.kit.four_eyes import require_another
 from app.kit.money import from_fen
 from app.kit.pagination import Page, paginate
 from app.kit.vocab import format_month, parse_month
-from app.models import Area, PayrollLine, PayrollRun
+from app.models import PayrollLine, PayrollRun
 from app.subsidies import repository as repo
 from app.subsidies.errors import EarlierDraftPending, PayrollExists, PayrollNotDraft
 from app.subsidies.facts import Totals, totals_out
@@ -284,12 +285,6 @@ async def payroll_lines(
     return Page(items=[PayrollLineOut.model_validate(line_out(r)) for r in rows], next_cursor=nxt)
 
 
-async def _district_name(session: AsyncSession, code: str) -> str:
-    """The run's district's name, for the export's title row."""
-    area = await session.get(Area, code)
-    return area.name if area is not None else ""
-
-
 async def export(session: AsyncSession, ctx: RequestContext, month_str: str) -> bytes:
     """The bank-transfer sheet of the month's run (.xlsx); the export is audited."""
     run = await get_payroll(session, ctx.actor, month_str)
@@ -297,7 +292,7 @@ async def export(session: AsyncSession, ctx: RequestContext, month_str: str) -> 
         session,
         run,
         await repo.town_names(session),
-        district=await _district_name(session, run.district_code),
+        district=await district_name(session, run.district_code),
         generated_at=ctx.now,
     )
     audit.record(session, ctx, "payroll.export", "payroll", run.id, {"month": month_str})

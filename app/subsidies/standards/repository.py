@@ -72,11 +72,17 @@ async def insert_standard(session: AsyncSession, values: dict[str, Any]) -> Subs
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def payroll_months_from(session: AsyncSession, status: str, first: date) -> list[date]:
-    """The months from `first` on whose payroll has `status` (approved: paid; draft)."""
+async def payroll_months_from(
+    session: AsyncSession, status: str, first: date, district_code: str | None
+) -> list[date]:
+    """The months from `first` on whose payroll has `status` (approved: paid; draft): the
+    district's payrolls for its override, every district's for a city-wide value (None)."""
     stmt = (
         select(PayrollRun.month)
         .where(PayrollRun.status == status, PayrollRun.month >= first)
+        .group_by(PayrollRun.month)
         .order_by(PayrollRun.month)
     )
+    if district_code is not None:
+        stmt = stmt.where(PayrollRun.district_code == district_code)
     return list((await session.execute(stmt)).scalars().all())

@@ -109,7 +109,12 @@ async def create_standard(
     effective_month = date(value.effective_from.year, value.effective_from.month, 1)
     # A list of names (the serious-illness list) changes no amount: no month to adjust.
     pays = KNOWN_PARAMETERS[value.key] != "names"
-    paid = await repo.payroll_months_from(session, "approved", effective_month) if pays else []
+    # paid by the district its override applies to; a city-wide value: by any district
+    paid = (
+        await repo.payroll_months_from(session, "approved", effective_month, district)
+        if pays
+        else []
+    )
     if paid and not body.retroactive:
         raise MonthAlreadyPaid(
             f"{format_month(paid[-1])} 及以前的月份已审批发放；新取值自 "
@@ -136,7 +141,9 @@ async def create_standard(
             f"参数 {value.key} 在 {value.effective_from.isoformat()} 已有取值；更正请使用新的生效日期",
             f"{value.key} already has a value from {value.effective_from.isoformat()}",
         )
-    drafts = await repo.payroll_months_from(session, "draft", effective_month) if pays else []
+    drafts = (
+        await repo.payroll_months_from(session, "draft", effective_month, district) if pays else []
+    )
     audit.record(
         session,
         ctx,
