@@ -11,7 +11,7 @@ not on the ledger, reported by someone without an area) stays so: its events go 
 clients only.
 
 Revision ID: 0024_incident_districts
-Revises: 0023_city_inst_prog
+Revises: 0024_programmes_districts
 Create Date: 2026-12-07 22:20:00+00:00
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0024_incident_districts"
-down_revision: str | None = "0023_city_inst_prog"
+down_revision: str | None = "0024_programmes_districts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
