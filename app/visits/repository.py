@@ -61,26 +61,51 @@ async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -
 # -- quality flags -------------------------------------------------------------------------------
 
 
-async def visits_near(
+async def densest_hours(
     session: AsyncSession,
     visitor_id: uuid.UUID,
-    moments: Sequence[datetime],
-    within: timedelta,
-) -> list[tuple[uuid.UUID, datetime]]:
-    """(id, visited_at) of `visitor_id`'s visits less than `within` before or after any moment."""
-    if not moments:
+    visits: Sequence[tuple[uuid.UUID, datetime]],
+    hour: timedelta,
+) -> list[int]:
+    """For each of `visitor_id`'s visits just stored, (id, visited_at) in arrival order: the
+    most of the visitor's visits in any window [start, start + `hour`) that contains it
+    (app.visits.flags.densest_hour), counting the visits stored before and the earlier ones of
+    `visits`, never the later ones. One row per visit, counted by PostgreSQL: a window
+    function over the visits within an hour either side, where fetching them all cost a burst
+    (the thing the flag looks for) a row each. The window [start, start + hour) is
+    [start, start + hour - 1 µs]: timestamptz has microseconds, as Python's datetimes."""
+    if not visits:
         return []
     sql = text(
         """
-        SELECT DISTINCT v.id, v.visited_at
-        FROM unnest(CAST(:moments AS timestamptz[])) AS m(at)
-        JOIN visits v ON v.visitor_id = :vid
-             AND v.visited_at > m.at - CAST(:within AS interval)
-             AND v.visited_at < m.at + CAST(:within AS interval)
+        SELECT m.ord, d.dense
+        FROM unnest(CAST(:ats AS timestamptz[])) WITH ORDINALITY AS m(at, ord)
+        CROSS JOIN LATERAL (
+            SELECT coalesce(max(w.n), 0) AS dense
+            FROM (
+                SELECT v.visited_at, count(*) OVER (
+                    ORDER BY v.visited_at
+                    RANGE BETWEEN CURRENT ROW AND CAST(:span AS interval) FOLLOWING
+                ) AS n
+                FROM visits v
+                WHERE v.visitor_id = :vid
+                  AND v.visited_at > m.at - CAST(:hour AS interval)
+                  AND v.visited_at < m.at + CAST(:hour AS interval)
+                  AND v.id <> ALL((CAST(:ids AS uuid[]))[m.ord + 1:])
+            ) AS w
+            WHERE w.visited_at <= m.at
+        ) AS d
+        ORDER BY m.ord
         """
     )
-    params = {"vid": visitor_id, "moments": list(moments), "within": within}
-    return [(a, b) for a, b in (await session.execute(sql, params)).tuples()]
+    params = {
+        "vid": visitor_id,
+        "ats": [at for _, at in visits],
+        "ids": [vid for vid, _ in visits],
+        "hour": hour,
+        "span": hour - timedelta(microseconds=1),
+    }
+    return [int(n) for _, n in (await session.execute(sql, params)).tuples()]
 
 
 async def same_notes(
