@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request
+from pydantic_core import from_json
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -58,6 +59,7 @@ def create_engine(
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "connect_args": connect_args,
+        "json_deserializer": _json_loads,
     }
     if pre_ping:
         # The read replica's (app.replica): a standby restarted or failed over leaves the pool
@@ -73,6 +75,14 @@ def create_engine(
     if not settings.database_pgbouncer:
         event.listen(engine.sync_engine, "connect", _room_for_staging)
     return engine
+
+
+def _json_loads(value: str) -> Any:
+    """The JSON and JSONB columns read, parsed by pydantic-core's parser (Rust) in place of the
+    standard library's: the same values (PostgreSQL sends valid JSON; numbers, strings, key
+    order alike), at a third to a tenth of the CPU. A child's record has a dozen JSONB
+    columns: the list of 50 spent 11 % of its CPU in json.loads (issue 30)."""
+    return from_json(value)
 
 
 def _room_for_staging(dbapi_connection: Any, _record: Any) -> None:
