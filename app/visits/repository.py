@@ -7,16 +7,31 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, or_, select, text
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.access import readable
-from app.kit.sql import insert_ignoring_conflicts, table_of
+from app.kit.sql import PerKey, insert_ignoring_conflicts, table_of
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
 from app.models.children import ON_LEDGER
+
+
+def _readable_children(principal: Principal) -> Select[tuple[Child, str | None]]:
+    village = aliased(Area)  # aliased: `readable` has its own subquery on areas
+    return (
+        select(Child, village.parent_code)
+        .outerjoin(village, village.code == Child.village_code)
+        .where(Child.id.in_(bindparam("ids", expanding=True)), readable(principal))
+    )
+
+
+# Built once per caller (a visit's hot path): building the join, the alias and the
+# jurisdiction clause, and then their cache key, cost more than the query (issue 30).
+_READABLE_CHILDREN = PerKey(_readable_children)
+_VISITS_BY_ID = select(Visit).where(Visit.id.in_(bindparam("ids", expanding=True)))
 
 
 async def readable_children(
@@ -25,19 +40,14 @@ async def readable_children(
     """The children of `ids` the caller may see, each with the town of its village."""
     if not ids:
         return {}
-    village = aliased(Area)  # aliased: `readable` has its own subquery on areas
-    stmt = (
-        select(Child, village.parent_code)
-        .outerjoin(village, village.code == Child.village_code)
-        .where(Child.id.in_(set(ids)), readable(principal))
-    )
-    return {c.id: (c, town) for c, town in (await session.execute(stmt)).tuples()}
+    rows = await session.execute(_READABLE_CHILDREN(principal), {"ids": list(set(ids))})
+    return {c.id: (c, town) for c, town in rows.tuples()}
 
 
 async def visits_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Visit]:
     if not ids:
         return {}
-    rows = await session.scalars(select(Visit).where(Visit.id.in_(set(ids))))
+    rows = await session.scalars(_VISITS_BY_ID, {"ids": list(set(ids))})
     return {v.id: v for v in rows}
 
 
