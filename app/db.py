@@ -30,7 +30,14 @@ from app.kit.audit_batch import batcher_of
 from app.kit.audit_chain import flush as flush_audit
 from app.models.base import Base
 
-__all__ = ["Base", "SessionDep", "create_engine", "create_sessionmaker", "get_session"]
+__all__ = [
+    "Base",
+    "SessionDep",
+    "create_engine",
+    "create_sessionmaker",
+    "get_session",
+    "read_sessionmaker",
+]
 
 TEMP_BUFFERS: Final = "64MB"
 READS: Final = frozenset({"GET", "HEAD"})
@@ -123,12 +130,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; commit on success (after the audit entries), rollback on error."""
     state = request.app.state
     maker: async_sessionmaker[AsyncSession] = (
-        _read_maker(state) if request.method in READS else state.sessionmaker
+        read_sessionmaker(state) if request.method in READS else state.sessionmaker
     )
     async with maker() as session:
         # Not the request: the in-process worker's wake-up, for jobs queued in this transaction
         # (app.worker.queue); None when no worker runs beside the API.
         session.info["wake_worker"] = getattr(state, "worker", None)
+        # For the principal's lookup on a cache miss (app.auth.principal.get_principal).
+        request.state.session = session
         try:
             yield session
             request_id = getattr(request.state, "request_id", None)
@@ -156,7 +165,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             callback()
 
 
-def _read_maker(state: Any) -> async_sessionmaker[AsyncSession]:
+def read_sessionmaker(state: Any) -> async_sessionmaker[AsyncSession]:
     """The sessions of reads (GET, HEAD): on the same pool, without BEGIN and COMMIT.
 
     Under READ COMMITTED every statement takes its own snapshot, in a transaction or not, so a
