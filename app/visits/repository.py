@@ -7,16 +7,31 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, or_, select, text
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.access import readable
-from app.kit.sql import insert_ignoring_conflicts, table_of
+from app.kit.sql import PerKey, insert_ignoring_conflicts, table_of
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
 from app.models.children import ON_LEDGER
+
+
+def _readable_children(principal: Principal) -> Select[tuple[Child, str | None]]:
+    village = aliased(Area)  # aliased: `readable` has its own subquery on areas
+    return (
+        select(Child, village.parent_code)
+        .outerjoin(village, village.code == Child.village_code)
+        .where(Child.id.in_(bindparam("ids", expanding=True)), readable(principal))
+    )
+
+
+# Built once per caller (a visit's hot path): building the join, the alias and the
+# jurisdiction clause, and then their cache key, cost more than the query (issue 30).
+_READABLE_CHILDREN = PerKey(_readable_children)
+_VISITS_BY_ID = select(Visit).where(Visit.id.in_(bindparam("ids", expanding=True)))
 
 
 async def readable_children(
@@ -25,19 +40,14 @@ async def readable_children(
     """The children of `ids` the caller may see, each with the town of its village."""
     if not ids:
         return {}
-    village = aliased(Area)  # aliased: `readable` has its own subquery on areas
-    stmt = (
-        select(Child, village.parent_code)
-        .outerjoin(village, village.code == Child.village_code)
-        .where(Child.id.in_(set(ids)), readable(principal))
-    )
-    return {c.id: (c, town) for c, town in (await session.execute(stmt)).tuples()}
+    rows = await session.execute(_READABLE_CHILDREN(principal), {"ids": list(set(ids))})
+    return {c.id: (c, town) for c, town in rows.tuples()}
 
 
 async def visits_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Visit]:
     if not ids:
         return {}
-    rows = await session.scalars(select(Visit).where(Visit.id.in_(set(ids))))
+    rows = await session.scalars(_VISITS_BY_ID, {"ids": list(set(ids))})
     return {v.id: v for v in rows}
 
 
@@ -61,26 +71,51 @@ async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -
 # -- quality flags -------------------------------------------------------------------------------
 
 
-async def visits_near(
+async def densest_hours(
     session: AsyncSession,
     visitor_id: uuid.UUID,
-    moments: Sequence[datetime],
-    within: timedelta,
-) -> list[tuple[uuid.UUID, datetime]]:
-    """(id, visited_at) of `visitor_id`'s visits less than `within` before or after any moment."""
-    if not moments:
+    visits: Sequence[tuple[uuid.UUID, datetime]],
+    hour: timedelta,
+) -> list[int]:
+    """For each of `visitor_id`'s visits just stored, (id, visited_at) in arrival order: the
+    most of the visitor's visits in any window [start, start + `hour`) that contains it
+    (app.visits.flags.densest_hour), counting the visits stored before and the earlier ones of
+    `visits`, never the later ones. One row per visit, counted by PostgreSQL: a window
+    function over the visits within an hour either side, where fetching them all cost a burst
+    (the thing the flag looks for) a row each. The window [start, start + hour) is
+    [start, start + hour - 1 µs]: timestamptz has microseconds, as Python's datetimes."""
+    if not visits:
         return []
     sql = text(
         """
-        SELECT DISTINCT v.id, v.visited_at
-        FROM unnest(CAST(:moments AS timestamptz[])) AS m(at)
-        JOIN visits v ON v.visitor_id = :vid
-             AND v.visited_at > m.at - CAST(:within AS interval)
-             AND v.visited_at < m.at + CAST(:within AS interval)
+        SELECT m.ord, d.dense
+        FROM unnest(CAST(:ats AS timestamptz[])) WITH ORDINALITY AS m(at, ord)
+        CROSS JOIN LATERAL (
+            SELECT coalesce(max(w.n), 0) AS dense
+            FROM (
+                SELECT v.visited_at, count(*) OVER (
+                    ORDER BY v.visited_at
+                    RANGE BETWEEN CURRENT ROW AND CAST(:span AS interval) FOLLOWING
+                ) AS n
+                FROM visits v
+                WHERE v.visitor_id = :vid
+                  AND v.visited_at > m.at - CAST(:hour AS interval)
+                  AND v.visited_at < m.at + CAST(:hour AS interval)
+                  AND v.id <> ALL((CAST(:ids AS uuid[]))[m.ord + 1:])
+            ) AS w
+            WHERE w.visited_at <= m.at
+        ) AS d
+        ORDER BY m.ord
         """
     )
-    params = {"vid": visitor_id, "moments": list(moments), "within": within}
-    return [(a, b) for a, b in (await session.execute(sql, params)).tuples()]
+    params = {
+        "vid": visitor_id,
+        "ats": [at for _, at in visits],
+        "ids": [vid for vid, _ in visits],
+        "hour": hour,
+        "span": hour - timedelta(microseconds=1),
+    }
+    return [int(n) for _, n in (await session.execute(sql, params)).tuples()]
 
 
 async def same_notes(

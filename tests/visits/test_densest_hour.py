@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.models import Visit
 from app.visits.flags import HOUR, densest_hour
+from app.visits.repository import densest_hours
+from tests.visits.factories import make_child
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -49,3 +57,46 @@ def test_a_large_burst_is_counted_quickly() -> None:
     started = time.process_time()
     assert densest_hour(times[-1], times) == 20_000
     assert time.process_time() - started < 2.0
+
+
+async def test_the_database_counts_as_the_definition(
+    session: AsyncSession, settings: Settings
+) -> None:
+    """repository.densest_hours (a window function in PostgreSQL) gives densest_hour's count for
+    every visit of a batch, each seeing the visits stored before and its batch's earlier ones."""
+    child = await make_child(session, settings)
+    rng = random.Random(31)
+    for _ in range(15):
+        visitor = uuid.uuid4()
+        stored = [
+            T0 + timedelta(minutes=rng.choice([0, 60, 120, rng.randint(0, 240)]))
+            for _ in range(rng.randint(0, 12))
+        ]
+        batch = [
+            T0
+            + timedelta(minutes=rng.choice([30, 60, rng.randint(0, 240)]))
+            + timedelta(microseconds=rng.choice([0, 0, -1, 1]))
+            for _ in range(rng.randint(1, 6))
+        ]
+        ids = [uuid.uuid4() for _ in stored + batch]
+        await session.execute(
+            insert(Visit),
+            [
+                {
+                    "id": vid,
+                    "child_id": child,
+                    "visited_at": at,
+                    "visit_month": at.date().replace(day=1),
+                    "mode": "home",
+                    "findings": {},
+                    "visitor_id": visitor,
+                    "visitor_name": "测试",
+                    "body_hash": "x",
+                }
+                for vid, at in zip(ids, stored + batch, strict=True)
+            ],
+        )
+        mine = list(zip(ids[len(stored) :], batch, strict=True))
+        got = await densest_hours(session, visitor, mine, HOUR)
+        want = [densest_hour(at, stored + batch[: k + 1]) for k, at in enumerate(batch)]
+        assert got == want
