@@ -151,7 +151,7 @@ class ReadReplica:
         self.engine = engine
         bind = engine
         if not settings.database_pgbouncer:
-            # As the primary's reads (app.db._read_maker): no BEGIN/COMMIT round trips. Behind
+            # As the primary's reads (app.db.read_sessionmaker): no BEGIN/COMMIT round trips. Behind
             # PgBouncer in transaction mode reads keep their transaction.
             bind = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.maker: async_sessionmaker[AsyncSession] = async_sessionmaker(
