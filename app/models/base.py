@@ -9,18 +9,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Date,
-    DateTime,
-    ForeignKey,
-    Identity,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    func,
-)
+import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -33,7 +22,7 @@ NAMING_CONVENTION = {
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def one_of(column: str, values: Iterable[str]) -> str:
@@ -45,7 +34,7 @@ def one_of(column: str, values: Iterable[str]) -> str:
 def belongs_to(target: str) -> Mapped[uuid.UUID]:
     """The required, indexed UUID reference of a row to the one it belongs to
     (`target` is "table.column"): a referral's incident, a claim's child."""
-    return mapped_column(ForeignKey(target), nullable=False, index=True)
+    return mapped_column(sa.ForeignKey(target), nullable=False, index=True)
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:
@@ -54,37 +43,40 @@ def uuid_pk() -> Mapped[uuid.UUID]:
 
 def serial_pk() -> Mapped[int]:
     """A BIGINT identity primary key: the rows of a log, a queue or a history, in written order."""
-    return mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    return mapped_column(sa.BigInteger, sa.Identity(always=False), primary_key=True)
 
 
 def created_now() -> Mapped[datetime]:
     """The moment a row was written, set by the database (`now()`), never changed."""
-    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    return mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
 
 
 def encrypted(*, nullable: bool = False, unique: bool | None = None) -> Mapped[Any]:
     """Bytes encrypted under the key ring (app.kit.crypto), or a keyed hash: an ID number, a
     data key, a webhook secret. Required unless `nullable`."""
-    return mapped_column(LargeBinary, nullable=nullable, unique=unique)
+    return mapped_column(sa.LargeBinary, nullable=nullable, unique=unique)
 
 
 class Timestamps:
     created_at: Mapped[datetime] = created_now()
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+        sa.DateTime(timezone=True),
+        server_default=sa.func.now(),
+        onupdate=sa.func.now(),
+        nullable=False,
     )
 
 
 class Versioned:
     """A row version: the resource's ETag, bumped by every UPDATE (optimistic concurrency)."""
 
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
 
 class RecordCheckColumns:
     """The art. 62 record check of a person who works with children (app.kit.record_check):
     a volunteer, a counsellor, a caring mother. All three set, or none."""
 
-    record_check_queried_on: Mapped[date | None] = mapped_column(Date)
-    record_check_result: Mapped[str | None] = mapped_column(String(16))
-    record_check_reference: Mapped[str | None] = mapped_column(String(100))
+    record_check_queried_on: Mapped[date | None] = mapped_column(sa.Date)
+    record_check_result: Mapped[str | None] = mapped_column(sa.String(16))
+    record_check_reference: Mapped[str | None] = mapped_column(sa.String(100))
