@@ -13,6 +13,7 @@ from app.models.base import (
     RecordCheckColumns,
     Timestamps,
     Versioned,
+    area_ref,
     belongs_to,
     created_now,
     encrypted,
@@ -42,9 +43,7 @@ class User(Timestamps, Versioned, RecordCheckColumns, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     full_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     role: Mapped[str] = mapped_column(sa.String(32), nullable=False)
-    area_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    area_code: Mapped[str] = area_ref()
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     failed_logins: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -75,9 +74,7 @@ class AgencyClient(Timestamps, Versioned, Base):
     agency: Mapped[str] = mapped_column(sa.String(32), nullable=False, index=True)
     # The area the client serves: the city (a municipal agency, every district's referrals)
     # or one district (its own district's only).
-    area_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    area_code: Mapped[str] = area_ref()
     scopes: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(64)), nullable=False)
     secret_hash: Mapped[str] = mapped_column(sa.String(128), nullable=False)
     # Where deliveries go: set by a district admin, or approved by one (never by the client).

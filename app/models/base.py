@@ -57,14 +57,35 @@ def encrypted(*, nullable: bool = False, unique: bool | None = None) -> Mapped[A
     return mapped_column(sa.LargeBinary, nullable=nullable, unique=unique)
 
 
-class Timestamps:
-    created_at: Mapped[datetime] = created_now()
-    updated_at: Mapped[datetime] = mapped_column(
+def updated_now() -> Mapped[datetime]:
+    """The moment a row was last written: `now()` on insert and on every ORM UPDATE."""
+    return mapped_column(
         sa.DateTime(timezone=True),
         server_default=sa.func.now(),
         onupdate=sa.func.now(),
         nullable=False,
     )
+
+
+def area_ref() -> Mapped[str]:
+    """The required, indexed reference of a row to the area it belongs to (`areas.code`): the
+    `district_code` a caller's jurisdiction filters on (app.auth.jurisdiction), a user's area,
+    a village."""
+    return mapped_column(sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True)
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = created_now()
+    updated_at: Mapped[datetime] = updated_now()
+
+
+class StatusStep:
+    """One move of a record's status, and when (a case's, an incident's history); the table
+    adds its parent and who moved it."""
+
+    from_status: Mapped[str | None] = mapped_column(sa.String(16))
+    to_status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
 
 class Versioned:

@@ -15,7 +15,17 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, belongs_to, created_now, serial_pk, uuid_pk
+from app.models.base import (
+    Base,
+    StatusStep,
+    Timestamps,
+    Versioned,
+    area_ref,
+    belongs_to,
+    created_now,
+    serial_pk,
+    uuid_pk,
+)
 
 CASE_STATUSES = ("open", "assessed", "in_service", "closed")
 CASE_OUTCOMES = ("goals_met", "partly_met", "transferred", "ended_by_family", "other")
@@ -48,9 +58,7 @@ class CaseworkAgency(Timestamps, Versioned, Base):
     hourly_rate_fen: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     created_by: Mapped[str | None] = mapped_column(sa.String(100))
     # The district that contracts the agency: its offices (and no other district's) see it.
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
@@ -77,9 +85,7 @@ class Case(Timestamps, Versioned, Base):
     # The child's village when the case opened (null: the institute): the dashboard's town.
     area_code: Mapped[str | None] = mapped_column(sa.String(12))
     # The district whose offices opened the case (and alone read it).
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
     opened_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     opened_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -114,16 +120,13 @@ class Case(Timestamps, Versioned, Base):
     )
 
 
-class CaseStep(Base):
+class CaseStep(StatusStep, Base):
     """One move of a case's status: who, when, a note."""
 
     __tablename__ = "case_steps"
 
     id: Mapped[int] = serial_pk()
     case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
-    from_status: Mapped[str | None] = mapped_column(sa.String(16))
-    to_status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     actor_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     actor_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     note: Mapped[str | None] = mapped_column(sa.Text)

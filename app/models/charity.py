@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, belongs_to
+from app.models.base import Base, Versioned, area_ref, belongs_to, one_of
 
 CharityServiceType = Literal[
     "psychological_support",  # 心理疏导
@@ -31,9 +31,7 @@ class CharityApplication(Versioned, Base):
     __tablename__ = "charity_applications"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    applicant_area_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    applicant_area_code: Mapped[str] = area_ref()
     applicant_unit: Mapped[str | None] = mapped_column(sa.String(100))
     service_type: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
@@ -69,12 +67,11 @@ class CharityApplication(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
         sa.CheckConstraint(
-            "service_type IN ('psychological_support','living_help','capacity_building',"
-            "'rights_protection','professional_training')",
+            one_of("service_type", CHARITY_SERVICE_TYPES),
             name="service_type",
         ),
         sa.CheckConstraint(
-            "status IN ('submitted','returned','forwarded','declined','approved','reported')",
+            one_of("status", CHARITY_STATUSES),
             name="status",
         ),
         sa.CheckConstraint("requested_fen > 0", name="requested_positive"),

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.kit.vocab import CATEGORIES as CATEGORIES
 from app.kit.vocab import CHILD_SCHOOL_STAGES
 from app.kit.vocab import PLACEMENTS as PLACEMENTS
-from app.models.base import Base, Timestamps, Versioned, belongs_to, created_now, encrypted, uuid_pk
+from app.models.base import (
+    Base,
+    Timestamps,
+    Versioned,
+    belongs_to,
+    created_now,
+    encrypted,
+    one_of,
+    uuid_pk,
+)
 
 # The ledger's words come from the one vocabulary (app/kit/vocab.py).
 SCHOOL_STAGES = CHILD_SCHOOL_STAGES
@@ -80,12 +89,11 @@ class Child(Timestamps, Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
         sa.CheckConstraint(
-            "category IN ('orphan','de_facto_unsupported','poor_family_seriously_ill',"
-            "'poor_family_disabled')",
+            one_of("category", CATEGORIES),
             name="category",
         ),
-        sa.CheckConstraint("placement IN ('dispersed','institution')", name="placement"),
-        sa.CheckConstraint("status IN ('active','continued_schooling','revoked')", name="status"),
+        sa.CheckConstraint(one_of("placement", PLACEMENTS), name="placement"),
+        sa.CheckConstraint(one_of("status", STATUSES), name="status"),
         sa.CheckConstraint(
             "placement = 'institution' OR village_code IS NOT NULL", name="dispersed_has_village"
         ),

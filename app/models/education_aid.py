@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, encrypted, uuid_pk
+from app.models.base import Base, Versioned, encrypted, one_of, uuid_pk
 
 AID_PROGRAMMES = ("spring_bud", "boys_in_difficulty")
 AID_STATUSES = ("submitted", "approved", "rejected", "disbursed")
@@ -68,10 +68,8 @@ class AidApplication(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
         sa.UniqueConstraint("round_id", "person_key"),
-        sa.CheckConstraint("programme IN ('spring_bud','boys_in_difficulty')", name="programme"),
-        sa.CheckConstraint(
-            "status IN ('submitted','approved','rejected','disbursed')", name="status"
-        ),
+        sa.CheckConstraint(one_of("programme", AID_PROGRAMMES), name="programme"),
+        sa.CheckConstraint(one_of("status", AID_STATUSES), name="status"),
         sa.CheckConstraint(
             "requested_fen > 0 AND (amount_fen IS NULL OR amount_fen > 0)", name="fen"
         ),
@@ -136,7 +134,7 @@ class CommunityActivity(Base):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "kind IN ('reading','study','arts','sports','outing','festival','safety','other')",
+            one_of("kind", ACTIVITY_KINDS),
             name="kind",
         ),
         sa.CheckConstraint("others >= 0", name="others_not_negative"),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.incidents.situations import SITUATION_CODES
 from app.models.base import (
     Base,
+    StatusStep,
     Timestamps,
     Versioned,
     belongs_to,
@@ -24,6 +25,7 @@ from app.models.base import (
     encrypted,
     one_of,
     serial_pk,
+    updated_now,
     uuid_pk,
 )
 
@@ -105,16 +107,13 @@ class Incident(Timestamps, Versioned, Base):
     )
 
 
-class IncidentStep(Base):
+class IncidentStep(StatusStep, Base):
     """One move of an incident's status: who, when, a note."""
 
     __tablename__ = "incident_steps"
 
     id: Mapped[int] = serial_pk()
     incident_id: Mapped[uuid.UUID] = belongs_to("incidents.id")
-    from_status: Mapped[str | None] = mapped_column(sa.String(16))
-    to_status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     actor_kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     actor_id: Mapped[str | None] = mapped_column(sa.String(64))
     actor_name: Mapped[str | None] = mapped_column(sa.String(100))
@@ -243,12 +242,7 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = created_now()
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True),
-        server_default=sa.func.now(),
-        onupdate=sa.func.now(),
-        nullable=False,
-    )
+    updated_at: Mapped[datetime] = updated_now()
 
     __table_args__ = (
         sa.CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),

@@ -22,6 +22,7 @@ from app.models.base import (
     RecordCheckColumns,
     Timestamps,
     Versioned,
+    area_ref,
     created_now,
     encrypted,
     uuid_pk,
@@ -62,9 +63,7 @@ class CareRecord(Base):
 
     __tablename__ = "care_records"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
@@ -94,9 +93,7 @@ class CounsellingSession(Base):
 
     __tablename__ = "counselling_sessions"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     mode: Mapped[str] = mapped_column(sa.String(12), nullable=False)
@@ -133,9 +130,7 @@ class InstituteActivity(Base):
 
     __tablename__ = "institute_activities"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
@@ -164,9 +159,7 @@ class Volunteer(Timestamps, Versioned, RecordCheckColumns, Base):
 
     __tablename__ = "volunteers"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
@@ -193,9 +186,7 @@ class TutoringSession(Base):
 
     __tablename__ = "tutoring_sessions"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     volunteer_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(sa.Uuid), nullable=False)

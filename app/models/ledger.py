@@ -11,7 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, belongs_to, created_now, encrypted, uuid_pk
+from app.models.base import (
+    Base,
+    Timestamps,
+    Versioned,
+    area_ref,
+    belongs_to,
+    created_now,
+    encrypted,
+    uuid_pk,
+)
 
 
 class LedgerMonthClose(Base):
@@ -36,9 +45,7 @@ class LedgerReview(Base):
     __tablename__ = "ledger_reviews"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
     quarter: Mapped[str] = mapped_column(sa.String(6), nullable=False)
     comment: Mapped[str] = mapped_column(sa.Text, nullable=False)
     signed_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
@@ -116,9 +123,7 @@ class DiscoveryCandidate(Timestamps, Base):
     birth_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     household_id: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     household_assistance: Mapped[str] = mapped_column(sa.String(20), nullable=False)
-    village_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    village_code: Mapped[str] = area_ref()
     # The facts found (disability, illness, parents' situations) and the reasons they suggest.
     facts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     facts_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)

@@ -10,7 +10,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, RecordCheckColumns, uuid_pk
+from app.models.base import Base, RecordCheckColumns, area_ref, one_of, uuid_pk
 
 CONTACT_MODES: Final = ("visit", "phone", "online")
 PAIRING_STATUSES: Final = ("active", "ended")
@@ -30,9 +30,7 @@ class CaringMother(RecordCheckColumns, Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     # The district whose bureau registered her: its offices (and no other district's) pair her.
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -61,7 +59,7 @@ class CaringMotherPairing(Base):
     created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint("status IN ('active','ended')", name="status"),
+        sa.CheckConstraint(one_of("status", PAIRING_STATUSES), name="status"),
         sa.CheckConstraint("(status = 'ended') = (ended_on IS NOT NULL)", name="ended_on"),
         # One active pairing of the same mother and child (a second one is a 409).
         sa.Index(
@@ -93,7 +91,7 @@ class CaringMotherContact(Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint("mode IN ('visit','phone','online')", name="mode"),
+        sa.CheckConstraint(one_of("mode", CONTACT_MODES), name="mode"),
         sa.Index("ix_caring_mother_contacts_pairing", "pairing_id", "contacted_on"),
     )
 
@@ -115,9 +113,7 @@ class ParentClass(Base):
 
     __tablename__ = "parent_classes"
     # The district whose bureau or town recorded the class (a district-wide class has no town).
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = uuid_pk()
     topic: Mapped[str] = mapped_column(sa.String(200), nullable=False)
@@ -132,8 +128,8 @@ class ParentClass(Base):
     created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint("expert_field IN ('education','psychology','law')", name="expert_field"),
-        sa.CheckConstraint("mode IN ('school','online')", name="mode"),
+        sa.CheckConstraint(one_of("expert_field", EXPERT_FIELDS), name="expert_field"),
+        sa.CheckConstraint(one_of("mode", CLASS_MODES), name="mode"),
         sa.CheckConstraint("others_count >= 0", name="others_count"),
         sa.Index("ix_parent_classes_held_on", "held_on"),
     )

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, belongs_to, encrypted, uuid_pk
+from app.models.base import Base, Timestamps, Versioned, area_ref, belongs_to, encrypted, uuid_pk
 
 INTAKE_KINDS = (
     "street_begging",
@@ -120,9 +120,7 @@ class ProtectionIntake(Timestamps, Versioned, Base):
     created_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     # The district whose centre holds the child (a city has one centre per district): its
     # staff and offices read the intake, no other district's.
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (

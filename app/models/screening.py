@@ -124,7 +124,7 @@ class ScreeningRecord(Base):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "classification IN ('migrant','left_behind','neither')", name="classification"
+            one_of("classification", SCREENING_CLASSIFICATIONS), name="classification"
         ),
         sa.Index("ix_screening_records_updated", "updated_at", "id"),
         sa.Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, belongs_to, created_now, serial_pk, uuid_pk
+from app.models.base import Base, Versioned, area_ref, belongs_to, created_now, serial_pk, uuid_pk
 
 
 class SubsidyStandard(Base):
@@ -67,9 +67,7 @@ class PayrollRun(Versioned, Base):
     __tablename__ = "subsidy_payrolls"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
     month: Mapped[date] = mapped_column(sa.Date, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="draft")
     line_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -189,9 +187,7 @@ class BenefitRun(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the district whose children the run pays (one run per benefit and period per district)
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
     benefit: Mapped[str] = mapped_column(sa.String(24), nullable=False)
     period: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     reference_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -243,9 +239,7 @@ class PlacementPlan(Versioned, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the district whose institute's orphans it places (one plan per year and district)
-    district_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
     year: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="draft")
     note: Mapped[str | None] = mapped_column(sa.Text)

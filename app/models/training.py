@@ -11,7 +11,7 @@ from typing import Final, Literal, get_args
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, belongs_to, created_now
+from app.models.base import Base, area_ref, belongs_to, created_now, one_of
 
 TrainingLevel = Literal["district", "town"]
 AttendanceStatus = Literal["present", "absent", "excused"]
@@ -38,9 +38,7 @@ class TrainingSession(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     level: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     # The district's code for a district session, the town's for a town session.
-    area_code: Mapped[str] = mapped_column(
-        sa.String(12), sa.ForeignKey("areas.code"), nullable=False, index=True
-    )
+    area_code: Mapped[str] = area_ref()
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     held_on: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
     hours: Mapped[Decimal] = mapped_column(sa.Numeric(4, 1), nullable=False)
@@ -56,7 +54,7 @@ class TrainingSession(Base):
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        sa.CheckConstraint("level IN ('district','town')", name="level"),
+        sa.CheckConstraint(one_of("level", TRAINING_LEVELS), name="level"),
         sa.CheckConstraint("hours > 0", name="hours_positive"),
     )
 
@@ -80,7 +78,7 @@ class TrainingAttendance(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("session_id", "user_id"),
-        sa.CheckConstraint("status IN ('present','absent','excused')", name="status"),
+        sa.CheckConstraint(one_of("status", ATTENDANCE_STATUSES), name="status"),
         sa.CheckConstraint("recorded_via IN ('organiser','code')", name="recorded_via"),
         sa.Index("ix_training_attendance_session", "session_id"),
     )

@@ -54,7 +54,7 @@ class Visit(Timestamps, Base):
     incident_id: Mapped[uuid.UUID | None] = mapped_column()
 
     __table_args__ = (
-        sa.CheckConstraint("mode IN ('home','phone','school','institution')", name="mode"),
+        sa.CheckConstraint(one_of("mode", VISIT_MODES), name="mode"),
         sa.Index("ix_visits_child_visited", "child_id", "visited_at"),
         sa.Index("ix_visits_month_child", "visit_month", "child_id"),
         sa.Index("ix_visits_updated", "updated_at", "id"),
@@ -92,9 +92,9 @@ class FollowUp(Timestamps, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint("status IN ('open','in_progress','resolved','referred')", name="status"),
+        sa.CheckConstraint(one_of("status", FOLLOW_UP_STATUSES), name="status"),
         sa.CheckConstraint(
-            "kind IN ('living','medical','education','guardianship','psychological','other')",
+            one_of("kind", DIFFICULTY_KINDS),
             name="kind",
         ),
         sa.Index("ix_follow_ups_child", "child_id"),
