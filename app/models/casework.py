@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -23,26 +23,23 @@ from app.models.base import (
     area_ref,
     belongs_to,
     created_now,
+    one_of,
     serial_pk,
     uuid_pk,
 )
 
-CASE_STATUSES = ("open", "assessed", "in_service", "closed")
-CASE_OUTCOMES = ("goals_met", "partly_met", "transferred", "ended_by_family", "other")
-SERVICE_MODES = ("home_visit", "office", "phone", "online", "group")
-ASSESSMENT_DOMAINS = (
-    "living",
-    "health",
-    "education",
-    "psychological",
-    "family_relations",
-    "safety",
-)
-GOAL_PROGRESS = ("not_started", "in_progress", "achieved", "dropped")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({','.join(repr(v) for v in values)})"
+# Each vocabulary once, as a Literal the schemas use too; the OpenAPI document names its enum
+# after the alias (app.contract: `Domain` here is `CaseworkDomain`).
+CaseStatus = Literal["open", "assessed", "in_service", "closed"]
+CaseOutcome = Literal["goals_met", "partly_met", "transferred", "ended_by_family", "other"]
+ServiceMode = Literal["home_visit", "office", "phone", "online", "group"]
+Domain = Literal["living", "health", "education", "psychological", "family_relations", "safety"]
+GoalProgress = Literal["not_started", "in_progress", "achieved", "dropped"]
+CASE_STATUSES: Final = get_args(CaseStatus)
+CASE_OUTCOMES: Final = get_args(CaseOutcome)
+SERVICE_MODES: Final = get_args(ServiceMode)
+ASSESSMENT_DOMAINS: Final = get_args(Domain)
+GOAL_PROGRESS: Final = get_args(GoalProgress)
 
 
 class CaseworkAgency(Timestamps, Versioned, Base):
@@ -98,8 +95,10 @@ class Case(Timestamps, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(_in("status", CASE_STATUSES), name="status"),
-        sa.CheckConstraint(f"outcome IS NULL OR {_in('outcome', CASE_OUTCOMES)}", name="outcome"),
+        sa.CheckConstraint(one_of("status", CASE_STATUSES), name="status"),
+        sa.CheckConstraint(
+            f"outcome IS NULL OR {one_of('outcome', CASE_OUTCOMES)}", name="outcome"
+        ),
         sa.CheckConstraint(
             "(status = 'closed') = (outcome IS NOT NULL AND closed_on IS NOT NULL)",
             name="closed_has_outcome",
@@ -150,8 +149,8 @@ class CaseGoal(Base):
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        sa.CheckConstraint(_in("domain", ASSESSMENT_DOMAINS), name="domain"),
-        sa.CheckConstraint(_in("progress", GOAL_PROGRESS), name="progress"),
+        sa.CheckConstraint(one_of("domain", ASSESSMENT_DOMAINS), name="domain"),
+        sa.CheckConstraint(one_of("progress", GOAL_PROGRESS), name="progress"),
     )
 
 
@@ -177,7 +176,7 @@ class CaseService(Base):
 
     __table_args__ = (
         sa.CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes"),
-        sa.CheckConstraint(_in("mode", SERVICE_MODES), name="mode"),
+        sa.CheckConstraint(one_of("mode", SERVICE_MODES), name="mode"),
         sa.Index("ix_case_services_agency_served", "agency_id", "served_on"),
     )
 

@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, area_ref, belongs_to, encrypted, uuid_pk
-
-INTAKE_KINDS = (
-    "street_begging",
-    "trafficking_rescued",
-    "temporary_guardianship",
-    "domestic_violence_shelter",
+from app.models.base import (
+    Base,
+    Timestamps,
+    Versioned,
+    area_ref,
+    belongs_to,
+    encrypted,
+    one_of,
+    uuid_pk,
 )
+
+# Each vocabulary once, as a Literal the schemas use too; the OpenAPI document names its enum
+# after the alias (app.contract: `Outcome` here is `ProtectionOutcome`).
+IntakeKind = Literal[
+    "street_begging", "trafficking_rescued", "temporary_guardianship", "domestic_violence_shelter"
+]
 # The situations of art. 92 (temporary guardianship by the civil-affairs department).
-INTAKE_BASES = (
+Basis = Literal[
     "begging_or_unidentified",
     "guardian_whereabouts_unknown",
     "guardian_unable",
@@ -32,33 +40,38 @@ INTAKE_BASES = (
     "guardian_incites_offence",
     "harm_by_guardian",
     "other",
-)
-INTAKE_STATUSES = ("open", "closed")
-DISCHARGE_OUTCOMES = (
+]
+IntakeStatus = Literal["open", "closed"]
+Outcome = Literal[
     "returned_to_family",
     "transferred",
     "family_foster_care",
     "long_term_guardianship",
     "adulthood",
-)
+]
 # The situations of art. 94 (long-term guardianship).
-LONG_TERM_BASES = (
+LongTermBasis = Literal[
     "parents_not_found",
     "guardian_dead",
     "guardian_incapacitated",
     "guardianship_revoked_by_court",
     "other",
-)
-TRACING_METHODS = ("police_identity_check", "dna", "contact", "public_notice", "other")
+]
+TracingMethod = Literal["police_identity_check", "dna", "contact", "public_notice", "other"]
 # Where the child stays during temporary guardianship (art. 93).
-PLACEMENT_SETTINGS = ("centre", "relatives", "family_foster_care", "institution")
-ASSESSMENT_CONCLUSIONS = ("safe_to_return", "not_safe")
-DEADLINES = ("identity_check", "care_plan", "guardianship_review")
+Setting = Literal["centre", "relatives", "family_foster_care", "institution"]
+Conclusion = Literal["safe_to_return", "not_safe"]
+Deadline = Literal["identity_check", "care_plan", "guardianship_review"]
+INTAKE_KINDS: Final = get_args(IntakeKind)
+INTAKE_BASES: Final = get_args(Basis)
+INTAKE_STATUSES: Final = get_args(IntakeStatus)
+DISCHARGE_OUTCOMES: Final = get_args(Outcome)
+LONG_TERM_BASES: Final = get_args(LongTermBasis)
+TRACING_METHODS: Final = get_args(TracingMethod)
+PLACEMENT_SETTINGS: Final = get_args(Setting)
+ASSESSMENT_CONCLUSIONS: Final = get_args(Conclusion)
+DEADLINES: Final = get_args(Deadline)
 ENROLMENT_STATES = ("enrolled", "pending", "linked")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ",".join(f"'{v}'" for v in values) + ")"
 
 
 class ProtectionIntake(Timestamps, Versioned, Base):
@@ -124,18 +137,18 @@ class ProtectionIntake(Timestamps, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(_in("status", INTAKE_STATUSES), name="status"),
-        sa.CheckConstraint(_in("kind", INTAKE_KINDS), name="kind"),
-        sa.CheckConstraint(_in("basis", INTAKE_BASES), name="basis"),
+        sa.CheckConstraint(one_of("status", INTAKE_STATUSES), name="status"),
+        sa.CheckConstraint(one_of("kind", INTAKE_KINDS), name="kind"),
+        sa.CheckConstraint(one_of("basis", INTAKE_BASES), name="basis"),
         sa.CheckConstraint(
-            f"outcome IS NULL OR {_in('outcome', DISCHARGE_OUTCOMES)}", name="outcome"
+            f"outcome IS NULL OR {one_of('outcome', DISCHARGE_OUTCOMES)}", name="outcome"
         ),
         sa.CheckConstraint(
             "(status = 'closed') = (outcome IS NOT NULL AND discharged_on IS NOT NULL)",
             name="closed_has_outcome",
         ),
         sa.CheckConstraint(
-            f"long_term_basis IS NULL OR {_in('long_term_basis', LONG_TERM_BASES)}",
+            f"long_term_basis IS NULL OR {one_of('long_term_basis', LONG_TERM_BASES)}",
             name="long_term_basis",
         ),
         sa.CheckConstraint(
@@ -143,7 +156,7 @@ class ProtectionIntake(Timestamps, Versioned, Base):
             name="long_term_has_basis",
         ),
         sa.CheckConstraint(
-            f"enrolment IS NULL OR {_in('enrolment', ENROLMENT_STATES)}", name="enrolment"
+            f"enrolment IS NULL OR {one_of('enrolment', ENROLMENT_STATES)}", name="enrolment"
         ),
         # One open intake per identified child.
         sa.Index(
@@ -170,7 +183,7 @@ class ProtectionTracing(Base):
     recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
-    __table_args__ = (sa.CheckConstraint(_in("method", TRACING_METHODS), name="method"),)
+    __table_args__ = (sa.CheckConstraint(one_of("method", TRACING_METHODS), name="method"),)
 
 
 class ProtectionPlacement(Base):
@@ -189,7 +202,7 @@ class ProtectionPlacement(Base):
     recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(_in("setting", PLACEMENT_SETTINGS), name="setting"),
+        sa.CheckConstraint(one_of("setting", PLACEMENT_SETTINGS), name="setting"),
         sa.CheckConstraint("end_on IS NULL OR end_on >= start_on", name="dates"),
     )
 
@@ -208,7 +221,7 @@ class ProtectionFamilyAssessment(Base):
     recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(_in("conclusion", ASSESSMENT_CONCLUSIONS), name="conclusion"),
+        sa.CheckConstraint(one_of("conclusion", ASSESSMENT_CONCLUSIONS), name="conclusion"),
     )
 
 
@@ -226,7 +239,7 @@ class ProtectionEscalation(Base):
     escalated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(_in("deadline", DEADLINES), name="deadline"),
+        sa.CheckConstraint(one_of("deadline", DEADLINES), name="deadline"),
         sa.UniqueConstraint("intake_id", "deadline", "due_at"),
     )
 
