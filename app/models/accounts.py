@@ -15,9 +15,9 @@ from app.models.base import (
     Versioned,
     area_ref,
     belongs_to,
+    check_one_of,
     created_now,
     encrypted,
-    one_of,
     uuid_pk,
 )
 
@@ -55,7 +55,7 @@ class User(Timestamps, Versioned, RecordCheckColumns, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(one_of("role", STAFF_ROLES), name="role"),
+        check_one_of("role", STAFF_ROLES),
         sa.CheckConstraint(
             "role <> 'case_worker' OR agency_id IS NOT NULL OR NOT is_active",
             name="case_worker_has_agency",
@@ -92,7 +92,7 @@ class AgencyClient(Timestamps, Versioned, Base):
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
-    __table_args__ = (sa.CheckConstraint(one_of("agency", AGENCIES), name="agency"),)
+    __table_args__ = (check_one_of("agency", AGENCIES),)
 
 
 class RefreshToken(Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, one_of
+from app.models.base import Base, Timestamps, check_one_of
 
 AREA_LEVELS = ("city", "district", "town", "village")
 
@@ -26,6 +26,6 @@ class Area(Timestamps, Base):
     path: Mapped[str] = mapped_column(sa.String(200), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("level", AREA_LEVELS), name="level"),
+        check_one_of("level", AREA_LEVELS),
         sa.Index("ix_areas_path_prefix", "path", postgresql_ops={"path": "text_pattern_ops"}),
     )

@@ -31,6 +31,15 @@ def one_of(column: str, values: Iterable[str]) -> str:
     return f"{column} IN ({','.join(repr(v) for v in values)})"
 
 
+def check_one_of(
+    column: str, values: Iterable[str], *, nullable: bool = False
+) -> sa.CheckConstraint:
+    """The CHECK that `column` holds one of `values` (or is NULL, when `nullable`), named after
+    the column: `ck_<table>_<column>`."""
+    sql = one_of(column, values)
+    return sa.CheckConstraint(f"{column} IS NULL OR {sql}" if nullable else sql, name=column)
+
+
 def belongs_to(target: str) -> Mapped[uuid.UUID]:
     """The required, indexed UUID reference of a row to the one it belongs to
     (`target` is "table.column"): a referral's incident, a claim's child."""

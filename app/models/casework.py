@@ -22,8 +22,8 @@ from app.models.base import (
     Versioned,
     area_ref,
     belongs_to,
+    check_one_of,
     created_now,
-    one_of,
     serial_pk,
     uuid_pk,
 )
@@ -95,10 +95,8 @@ class Case(Timestamps, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(one_of("status", CASE_STATUSES), name="status"),
-        sa.CheckConstraint(
-            f"outcome IS NULL OR {one_of('outcome', CASE_OUTCOMES)}", name="outcome"
-        ),
+        check_one_of("status", CASE_STATUSES),
+        check_one_of("outcome", CASE_OUTCOMES, nullable=True),
         sa.CheckConstraint(
             "(status = 'closed') = (outcome IS NOT NULL AND closed_on IS NOT NULL)",
             name="closed_has_outcome",
@@ -149,8 +147,8 @@ class CaseGoal(Base):
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("domain", ASSESSMENT_DOMAINS), name="domain"),
-        sa.CheckConstraint(one_of("progress", GOAL_PROGRESS), name="progress"),
+        check_one_of("domain", ASSESSMENT_DOMAINS),
+        check_one_of("progress", GOAL_PROGRESS),
     )
 
 
@@ -176,7 +174,7 @@ class CaseService(Base):
 
     __table_args__ = (
         sa.CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes"),
-        sa.CheckConstraint(one_of("mode", SERVICE_MODES), name="mode"),
+        check_one_of("mode", SERVICE_MODES),
         sa.Index("ix_case_services_agency_served", "agency_id", "served_on"),
     )
 

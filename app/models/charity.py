@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, area_ref, belongs_to, one_of
+from app.models.base import Base, Versioned, area_ref, belongs_to, check_one_of
 
 CharityServiceType = Literal[
     "psychological_support",  # 心理疏导
@@ -66,14 +66,8 @@ class CharityApplication(Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(
-            one_of("service_type", CHARITY_SERVICE_TYPES),
-            name="service_type",
-        ),
-        sa.CheckConstraint(
-            one_of("status", CHARITY_STATUSES),
-            name="status",
-        ),
+        check_one_of("service_type", CHARITY_SERVICE_TYPES),
+        check_one_of("status", CHARITY_STATUSES),
         sa.CheckConstraint("requested_fen > 0", name="requested_positive"),
         sa.CheckConstraint("period_from <= period_to", name="period"),
         sa.CheckConstraint(

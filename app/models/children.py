@@ -18,9 +18,9 @@ from app.models.base import (
     Timestamps,
     Versioned,
     belongs_to,
+    check_one_of,
     created_now,
     encrypted,
-    one_of,
     uuid_pk,
 )
 
@@ -88,12 +88,9 @@ class Child(Timestamps, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(
-            one_of("category", CATEGORIES),
-            name="category",
-        ),
-        sa.CheckConstraint(one_of("placement", PLACEMENTS), name="placement"),
-        sa.CheckConstraint(one_of("status", STATUSES), name="status"),
+        check_one_of("category", CATEGORIES),
+        check_one_of("placement", PLACEMENTS),
+        check_one_of("status", STATUSES),
         sa.CheckConstraint(
             "placement = 'institution' OR village_code IS NOT NULL", name="dispersed_has_village"
         ),

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, encrypted, one_of
+from app.models.base import Base, Timestamps, check_one_of, encrypted
 
 DOCUMENT_KINDS = ("evidence", "visit_photo", "consent", "decision", "other")
 DOCUMENT_RECORD_TYPES = ("child", "visit", "incident", "intake", "case")
@@ -60,9 +60,9 @@ class Document(Timestamps, Base):
     completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("kind", DOCUMENT_KINDS), name="kind"),
-        sa.CheckConstraint(one_of("record_type", DOCUMENT_RECORD_TYPES), name="record_type"),
-        sa.CheckConstraint(one_of("status", DOCUMENT_STATUSES), name="status"),
+        check_one_of("kind", DOCUMENT_KINDS),
+        check_one_of("record_type", DOCUMENT_RECORD_TYPES),
+        check_one_of("status", DOCUMENT_STATUSES),
         sa.CheckConstraint("received >= 0 AND received <= upload_length", name="received"),
         sa.CheckConstraint(
             "status <> 'stored' OR (content_type IS NOT NULL AND sha256 IS NOT NULL "

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, encrypted, one_of, uuid_pk
+from app.models.base import Base, Versioned, check_one_of, encrypted, uuid_pk
 
 AID_PROGRAMMES = ("spring_bud", "boys_in_difficulty")
 AID_STATUSES = ("submitted", "approved", "rejected", "disbursed")
@@ -68,8 +68,8 @@ class AidApplication(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
         sa.UniqueConstraint("round_id", "person_key"),
-        sa.CheckConstraint(one_of("programme", AID_PROGRAMMES), name="programme"),
-        sa.CheckConstraint(one_of("status", AID_STATUSES), name="status"),
+        check_one_of("programme", AID_PROGRAMMES),
+        check_one_of("status", AID_STATUSES),
         sa.CheckConstraint(
             "requested_fen > 0 AND (amount_fen IS NULL OR amount_fen > 0)", name="fen"
         ),
@@ -133,10 +133,7 @@ class CommunityActivity(Base):
     created_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (
-        sa.CheckConstraint(
-            one_of("kind", ACTIVITY_KINDS),
-            name="kind",
-        ),
+        check_one_of("kind", ACTIVITY_KINDS),
         sa.CheckConstraint("others >= 0", name="others_not_negative"),
         sa.Index("ix_community_activities_village_day", "village_code", "held_on"),
         sa.Index("ix_community_activities_children", "child_ids", postgresql_using="gin"),

@@ -21,9 +21,9 @@ from app.models.base import (
     Timestamps,
     Versioned,
     belongs_to,
+    check_one_of,
     created_now,
     encrypted,
-    one_of,
     serial_pk,
     updated_now,
     uuid_pk,
@@ -83,10 +83,8 @@ class Incident(Timestamps, Versioned, Base):
     # eager_defaults: the server-set timestamps come back in the INSERT/UPDATE's RETURNING.
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
-        sa.CheckConstraint(
-            "outcome IS NULL OR " + one_of("outcome", INCIDENT_OUTCOMES), name="outcome"
-        ),
+        check_one_of("status", INCIDENT_STATUSES),
+        check_one_of("outcome", INCIDENT_OUTCOMES, nullable=True),
         sa.CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
         sa.CheckConstraint(
             "situations <@ ARRAY["
@@ -156,7 +154,7 @@ class Referral(Timestamps, Base):
             "agency IN ('police','health','education','disabled_federation','women_federation')",
             name="agency",
         ),
-        sa.CheckConstraint(one_of("status", REFERRAL_STATUSES), name="status"),
+        check_one_of("status", REFERRAL_STATUSES),
         sa.CheckConstraint(
             "(incident_id IS NULL) <> (screening_record_id IS NULL)", name="one_subject"
         ),
@@ -245,7 +243,7 @@ class WebhookDelivery(Base):
     updated_at: Mapped[datetime] = updated_now()
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),
+        check_one_of("status", DELIVERY_STATUSES),
         sa.Index("ix_webhook_deliveries_status", "status", "created_at", "id"),
     )
 

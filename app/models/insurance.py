@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, belongs_to, one_of, uuid_pk
+from app.models.base import Base, Versioned, belongs_to, check_one_of, uuid_pk
 
 InsuranceSchemeCode = Literal["basic_medical", "puhuibao", "supplementary"]
 EnrolmentStatus = Literal["due", "submitted", "enrolled", "refused_by_insurer", "not_required"]
@@ -41,7 +41,7 @@ class InsuranceScheme(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("scheme", "year", "effective_from"),
-        sa.CheckConstraint(one_of("scheme", INSURANCE_SCHEMES), name="scheme"),
+        check_one_of("scheme", INSURANCE_SCHEMES),
         sa.CheckConstraint("premium_fen >= 0", name="premium_not_negative"),
         sa.CheckConstraint("window_from <= window_to", name="window"),
     )
@@ -76,8 +76,8 @@ class InsuranceEnrolment(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
         sa.UniqueConstraint("child_id", "scheme", "year"),
-        sa.CheckConstraint(one_of("scheme", INSURANCE_SCHEMES), name="scheme"),
-        sa.CheckConstraint(one_of("status", ENROLMENT_STATUSES), name="status"),
+        check_one_of("scheme", INSURANCE_SCHEMES),
+        check_one_of("status", ENROLMENT_STATUSES),
         sa.CheckConstraint("premium_fen IS NULL OR premium_fen >= 0", name="premium_not_negative"),
         sa.CheckConstraint(
             "status <> 'not_required' OR not_required_reason IS NOT NULL",

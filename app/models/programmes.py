@@ -10,7 +10,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, RecordCheckColumns, area_ref, one_of, uuid_pk
+from app.models.base import Base, RecordCheckColumns, area_ref, check_one_of, uuid_pk
 
 CONTACT_MODES: Final = ("visit", "phone", "online")
 PAIRING_STATUSES: Final = ("active", "ended")
@@ -59,7 +59,7 @@ class CaringMotherPairing(Base):
     created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("status", PAIRING_STATUSES), name="status"),
+        check_one_of("status", PAIRING_STATUSES),
         sa.CheckConstraint("(status = 'ended') = (ended_on IS NOT NULL)", name="ended_on"),
         # One active pairing of the same mother and child (a second one is a 409).
         sa.Index(
@@ -91,7 +91,7 @@ class CaringMotherContact(Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("mode", CONTACT_MODES), name="mode"),
+        check_one_of("mode", CONTACT_MODES),
         sa.Index("ix_caring_mother_contacts_pairing", "pairing_id", "contacted_on"),
     )
 
@@ -128,8 +128,8 @@ class ParentClass(Base):
     created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("expert_field", EXPERT_FIELDS), name="expert_field"),
-        sa.CheckConstraint(one_of("mode", CLASS_MODES), name="mode"),
+        check_one_of("expert_field", EXPERT_FIELDS),
+        check_one_of("mode", CLASS_MODES),
         sa.CheckConstraint("others_count >= 0", name="others_count"),
         sa.Index("ix_parent_classes_held_on", "held_on"),
     )

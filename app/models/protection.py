@@ -21,8 +21,8 @@ from app.models.base import (
     Versioned,
     area_ref,
     belongs_to,
+    check_one_of,
     encrypted,
-    one_of,
     uuid_pk,
 )
 
@@ -137,27 +137,20 @@ class ProtectionIntake(Timestamps, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(one_of("status", INTAKE_STATUSES), name="status"),
-        sa.CheckConstraint(one_of("kind", INTAKE_KINDS), name="kind"),
-        sa.CheckConstraint(one_of("basis", INTAKE_BASES), name="basis"),
-        sa.CheckConstraint(
-            f"outcome IS NULL OR {one_of('outcome', DISCHARGE_OUTCOMES)}", name="outcome"
-        ),
+        check_one_of("status", INTAKE_STATUSES),
+        check_one_of("kind", INTAKE_KINDS),
+        check_one_of("basis", INTAKE_BASES),
+        check_one_of("outcome", DISCHARGE_OUTCOMES, nullable=True),
         sa.CheckConstraint(
             "(status = 'closed') = (outcome IS NOT NULL AND discharged_on IS NOT NULL)",
             name="closed_has_outcome",
         ),
-        sa.CheckConstraint(
-            f"long_term_basis IS NULL OR {one_of('long_term_basis', LONG_TERM_BASES)}",
-            name="long_term_basis",
-        ),
+        check_one_of("long_term_basis", LONG_TERM_BASES, nullable=True),
         sa.CheckConstraint(
             "outcome IS DISTINCT FROM 'long_term_guardianship' OR long_term_basis IS NOT NULL",
             name="long_term_has_basis",
         ),
-        sa.CheckConstraint(
-            f"enrolment IS NULL OR {one_of('enrolment', ENROLMENT_STATES)}", name="enrolment"
-        ),
+        check_one_of("enrolment", ENROLMENT_STATES, nullable=True),
         # One open intake per identified child.
         sa.Index(
             "uq_protection_intakes_open_child",
@@ -183,7 +176,7 @@ class ProtectionTracing(Base):
     recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
-    __table_args__ = (sa.CheckConstraint(one_of("method", TRACING_METHODS), name="method"),)
+    __table_args__ = (check_one_of("method", TRACING_METHODS),)
 
 
 class ProtectionPlacement(Base):
@@ -202,7 +195,7 @@ class ProtectionPlacement(Base):
     recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("setting", PLACEMENT_SETTINGS), name="setting"),
+        check_one_of("setting", PLACEMENT_SETTINGS),
         sa.CheckConstraint("end_on IS NULL OR end_on >= start_on", name="dates"),
     )
 
@@ -220,9 +213,7 @@ class ProtectionFamilyAssessment(Base):
     recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
-    __table_args__ = (
-        sa.CheckConstraint(one_of("conclusion", ASSESSMENT_CONCLUSIONS), name="conclusion"),
-    )
+    __table_args__ = (check_one_of("conclusion", ASSESSMENT_CONCLUSIONS),)
 
 
 class ProtectionEscalation(Base):
@@ -239,7 +230,7 @@ class ProtectionEscalation(Base):
     escalated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("deadline", DEADLINES), name="deadline"),
+        check_one_of("deadline", DEADLINES),
         sa.UniqueConstraint("intake_id", "deadline", "due_at"),
     )
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_now, encrypted, one_of, serial_pk, uuid_pk
+from app.models.base import Base, check_one_of, created_now, encrypted, serial_pk, uuid_pk
 
 IMPORT_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 SCREENING_CLASSIFICATIONS = ("migrant", "left_behind", "neither")
@@ -54,7 +54,7 @@ class ScreeningImport(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("status", IMPORT_STATUSES), name="status"),
+        check_one_of("status", IMPORT_STATUSES),
         sa.Index("ix_screening_imports_area_created", "area_path", "created_at"),
     )
 
@@ -123,9 +123,7 @@ class ScreeningRecord(Base):
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
     __table_args__ = (
-        sa.CheckConstraint(
-            one_of("classification", SCREENING_CLASSIFICATIONS), name="classification"
-        ),
+        check_one_of("classification", SCREENING_CLASSIFICATIONS),
         sa.Index("ix_screening_records_updated", "updated_at", "id"),
         sa.Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),
         sa.Index("ix_screening_records_town_updated", "town_code", "updated_at", "id"),

@@ -11,7 +11,7 @@ from typing import Final, Literal, get_args
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, area_ref, belongs_to, created_now, one_of
+from app.models.base import Base, area_ref, belongs_to, check_one_of, created_now
 
 TrainingLevel = Literal["district", "town"]
 AttendanceStatus = Literal["present", "absent", "excused"]
@@ -54,7 +54,7 @@ class TrainingSession(Base):
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("level", TRAINING_LEVELS), name="level"),
+        check_one_of("level", TRAINING_LEVELS),
         sa.CheckConstraint("hours > 0", name="hours_positive"),
     )
 
@@ -78,7 +78,7 @@ class TrainingAttendance(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("session_id", "user_id"),
-        sa.CheckConstraint(one_of("status", ATTENDANCE_STATUSES), name="status"),
+        check_one_of("status", ATTENDANCE_STATUSES),
         sa.CheckConstraint("recorded_via IN ('organiser','code')", name="recorded_via"),
         sa.Index("ix_training_attendance_session", "session_id"),
     )

@@ -16,7 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, created_now, one_of, serial_pk, uuid_pk
+from app.models.base import (
+    Base,
+    Timestamps,
+    Versioned,
+    check_one_of,
+    created_now,
+    serial_pk,
+    uuid_pk,
+)
 
 VISIT_MODES = ("home", "phone", "school", "institution")
 DIFFICULTY_KINDS = ("living", "medical", "education", "guardianship", "psychological", "other")
@@ -54,7 +62,7 @@ class Visit(Timestamps, Base):
     incident_id: Mapped[uuid.UUID | None] = mapped_column()
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("mode", VISIT_MODES), name="mode"),
+        check_one_of("mode", VISIT_MODES),
         sa.Index("ix_visits_child_visited", "child_id", "visited_at"),
         sa.Index("ix_visits_month_child", "visit_month", "child_id"),
         sa.Index("ix_visits_updated", "updated_at", "id"),
@@ -92,11 +100,8 @@ class FollowUp(Timestamps, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint(one_of("status", FOLLOW_UP_STATUSES), name="status"),
-        sa.CheckConstraint(
-            one_of("kind", DIFFICULTY_KINDS),
-            name="kind",
-        ),
+        check_one_of("status", FOLLOW_UP_STATUSES),
+        check_one_of("kind", DIFFICULTY_KINDS),
         sa.Index("ix_follow_ups_child", "child_id"),
         sa.Index("ix_follow_ups_visit", "visit_id"),
         sa.Index(
@@ -122,7 +127,7 @@ class VisitFlag(Base):
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        sa.CheckConstraint(one_of("kind", FLAG_KINDS), name="kind"),
+        check_one_of("kind", FLAG_KINDS),
         sa.Index("uq_visit_flags_visit_kind", "visit_id", "kind", unique=True),
     )
 
