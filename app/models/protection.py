@@ -163,36 +163,38 @@ class ProtectionIntake(Timestamps, Versioned, Base):
     )
 
 
-class ProtectionTracing(Base):
+class StayStep:
+    """A step of a stay recorded by the centre (寻亲, 安置, 家庭评估): its intake, and who
+    recorded it when."""
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
+    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+
+
+class ProtectionTracing(StayStep, Base):
     """寻亲: one step of tracing the child's family (police identity check, DNA, contact, notice)."""
 
     __tablename__ = "protection_tracing"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     method: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     traced_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     result: Mapped[str | None] = mapped_column(sa.Text)
-    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __table_args__ = (check_one_of("method", TRACING_METHODS),)
 
 
-class ProtectionPlacement(Base):
+class ProtectionPlacement(StayStep, Base):
     """临时监护期间的安置 (art. 93): where the child stays, from when to when."""
 
     __tablename__ = "protection_placements"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     setting: Mapped[str] = mapped_column(sa.String(24), nullable=False)
     start_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     end_on: Mapped[date | None] = mapped_column(sa.Date)
     with_whom: Mapped[str | None] = mapped_column(sa.String(200))
     note: Mapped[str | None] = mapped_column(sa.Text)
-    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __table_args__ = (
         check_one_of("setting", PLACEMENT_SETTINGS),
@@ -200,18 +202,14 @@ class ProtectionPlacement(Base):
     )
 
 
-class ProtectionFamilyAssessment(Base):
+class ProtectionFamilyAssessment(StayStep, Base):
     """家庭评估 (art. 93): whether the family may have the child back."""
 
     __tablename__ = "protection_family_assessments"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
     assessed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     conclusion: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     notes: Mapped[str | None] = mapped_column(sa.Text)
-    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __table_args__ = (check_one_of("conclusion", ASSESSMENT_CONCLUSIONS),)
 
