@@ -46,6 +46,12 @@ def belongs_to(target: str) -> Mapped[uuid.UUID]:
     return mapped_column(sa.ForeignKey(target), nullable=False, index=True)
 
 
+def refers_to(target: str) -> Mapped[Any]:
+    """The required reference of a row to another (`target` is "table.column") with no index
+    of its own, where `belongs_to` is the indexed one: a line's child, a stay's village."""
+    return mapped_column(sa.ForeignKey(target), nullable=False)
+
+
 def uuid_pk() -> Mapped[uuid.UUID]:
     return mapped_column(primary_key=True, default=uuid.uuid4)
 

@@ -24,6 +24,7 @@ from app.models.base import (
     belongs_to,
     check_one_of,
     created_now,
+    refers_to,
     serial_pk,
     uuid_pk,
 )
@@ -159,10 +160,8 @@ class CaseService(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
-    agency_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("casework_agencies.id"), nullable=False
-    )
-    worker_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    agency_id: Mapped[uuid.UUID] = refers_to("casework_agencies.id")
+    worker_id: Mapped[uuid.UUID] = refers_to("users.id")
     served_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     mode: Mapped[str] = mapped_column(sa.String(16), nullable=False)
@@ -190,6 +189,6 @@ class CaseReview(Base):
     reviewed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     progress: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     summary: Mapped[str | None] = mapped_column(sa.Text)
-    reviewer_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    reviewer_id: Mapped[uuid.UUID] = refers_to("users.id")
     reviewer_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     created_at: Mapped[datetime] = created_now()

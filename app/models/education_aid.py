@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, check_one_of, encrypted, uuid_pk
+from app.models.base import Base, Versioned, check_one_of, encrypted, refers_to, uuid_pk
 
 AID_PROGRAMMES = ("spring_bud", "boys_in_difficulty")
 AID_STATUSES = ("submitted", "approved", "rejected", "disbursed")
@@ -41,7 +41,7 @@ class AidApplication(Versioned, Base):
     __tablename__ = "aid_applications"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    round_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("aid_rounds.id"), nullable=False)
+    round_id: Mapped[uuid.UUID] = refers_to("aid_rounds.id")
     child_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("children.id"))
     person_key: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     child_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
@@ -89,10 +89,8 @@ class HolidayGift(Base):
     __tablename__ = "holiday_gifts"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    run_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("subsidy_benefit_runs.id"), nullable=False
-    )
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    run_id: Mapped[uuid.UUID] = refers_to("subsidy_benefit_runs.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     village_code: Mapped[str | None] = mapped_column(sa.String(12))
     town_code: Mapped[str | None] = mapped_column(sa.String(12))
     item: Mapped[str] = mapped_column(sa.String(100), nullable=False)
@@ -120,7 +118,7 @@ class CommunityActivity(Base):
     __tablename__ = "community_activities"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    village_code: Mapped[str] = mapped_column(sa.ForeignKey("areas.code"), nullable=False)
+    village_code: Mapped[str] = refers_to("areas.code")
     town_code: Mapped[str | None] = mapped_column(sa.String(12))
     held_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)

@@ -24,6 +24,7 @@ from app.models.base import (
     check_one_of,
     created_now,
     encrypted,
+    refers_to,
     serial_pk,
     updated_now,
     uuid_pk,
@@ -211,7 +212,7 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    recipient_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    recipient_id: Mapped[uuid.UUID] = refers_to("users.id")
     kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     incident_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("incidents.id"))
     referral_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("referrals.id"))

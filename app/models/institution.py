@@ -25,6 +25,7 @@ from app.models.base import (
     area_ref,
     created_now,
     encrypted,
+    refers_to,
     uuid_pk,
 )
 
@@ -45,7 +46,7 @@ class CarePlan(Timestamps, Versioned, Base):
     __tablename__ = "care_plans"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     year: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     # {"care": {"goals": [...], "services": [...]}, "treatment": ..., ...}
     domains: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
@@ -66,7 +67,7 @@ class CareRecord(Base):
     district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     domain: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     recorded_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -97,7 +98,7 @@ class CounsellingSession(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     mode: Mapped[str] = mapped_column(sa.String(12), nullable=False)
-    counsellor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    counsellor_id: Mapped[uuid.UUID] = refers_to("users.id")
     counsellor_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     child_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(sa.Uuid), nullable=False)
     held_on: Mapped[date] = mapped_column(sa.Date, nullable=False)

@@ -10,7 +10,7 @@ from typing import Final
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, RecordCheckColumns, area_ref, check_one_of, uuid_pk
+from app.models.base import Base, RecordCheckColumns, area_ref, check_one_of, refers_to, uuid_pk
 
 CONTACT_MODES: Final = ("visit", "phone", "online")
 PAIRING_STATUSES: Final = ("active", "ended")
@@ -47,8 +47,8 @@ class CaringMotherPairing(Base):
     __tablename__ = "caring_mother_pairings"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    mother_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("caring_mothers.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    mother_id: Mapped[uuid.UUID] = refers_to("caring_mothers.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     since: Mapped[date] = mapped_column(sa.Date, nullable=False)
     consent_child: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     consent_guardian: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
@@ -79,9 +79,7 @@ class CaringMotherContact(Base):
     __tablename__ = "caring_mother_contacts"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    pairing_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("caring_mother_pairings.id"), nullable=False
-    )
+    pairing_id: Mapped[uuid.UUID] = refers_to("caring_mother_pairings.id")
     contacted_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     mode: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     notes: Mapped[str | None] = mapped_column(sa.Text)

@@ -23,6 +23,7 @@ from app.models.base import (
     belongs_to,
     check_one_of,
     encrypted,
+    refers_to,
     uuid_pk,
 )
 
@@ -220,9 +221,7 @@ class ProtectionEscalation(Base):
     __tablename__ = "protection_escalations"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("protection_intakes.id"), nullable=False
-    )
+    intake_id: Mapped[uuid.UUID] = refers_to("protection_intakes.id")
     deadline: Mapped[str] = mapped_column(sa.String(24), nullable=False)
     due_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     escalated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
@@ -240,10 +239,8 @@ class ProtectionFollowUpVisit(Timestamps, Base):
     __tablename__ = "protection_follow_up_visits"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("protection_intakes.id"), nullable=False
-    )
-    village_code: Mapped[str] = mapped_column(sa.ForeignKey("areas.code"), nullable=False)
+    intake_id: Mapped[uuid.UUID] = refers_to("protection_intakes.id")
+    village_code: Mapped[str] = refers_to("areas.code")
     seq: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     visited_on: Mapped[date | None] = mapped_column(sa.Date)

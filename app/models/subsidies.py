@@ -11,7 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, area_ref, belongs_to, created_now, serial_pk, uuid_pk
+from app.models.base import (
+    Base,
+    Versioned,
+    area_ref,
+    belongs_to,
+    created_now,
+    refers_to,
+    serial_pk,
+    uuid_pk,
+)
 
 
 class SubsidyStandard(Base):
@@ -101,10 +110,8 @@ class PayrollLine(Base):
     __tablename__ = "subsidy_payroll_lines"
 
     id: Mapped[int] = serial_pk()
-    payroll_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("subsidy_payrolls.id"), nullable=False
-    )
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    payroll_id: Mapped[uuid.UUID] = refers_to("subsidy_payrolls.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     for_month: Mapped[date] = mapped_column(sa.Date, nullable=False)
     category: Mapped[str] = mapped_column(sa.String(32), nullable=False)
@@ -215,10 +222,8 @@ class BenefitLine(Base):
     __tablename__ = "subsidy_benefit_lines"
 
     id: Mapped[int] = serial_pk()
-    run_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("subsidy_benefit_runs.id"), nullable=False
-    )
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    run_id: Mapped[uuid.UUID] = refers_to("subsidy_benefit_runs.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     category: Mapped[str] = mapped_column(sa.String(32), nullable=False)
     town_code: Mapped[str | None] = mapped_column(sa.String(12))
     amount_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
@@ -264,8 +269,8 @@ class PlacementEntry(Versioned, Base):
     __tablename__ = "placement_entries"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    plan_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("placement_plans.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    plan_id: Mapped[uuid.UUID] = refers_to("placement_plans.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     assessment: Mapped[str] = mapped_column(sa.Text, nullable=False)
     placement_type: Mapped[str] = mapped_column(sa.String(24), nullable=False)
     subsidy_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)

@@ -11,7 +11,7 @@ from typing import Final, Literal, get_args
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, area_ref, belongs_to, check_one_of, created_now
+from app.models.base import Base, area_ref, belongs_to, check_one_of, created_now, refers_to
 
 TrainingLevel = Literal["district", "town"]
 AttendanceStatus = Literal["present", "absent", "excused"]
@@ -49,7 +49,7 @@ class TrainingSession(Base):
     materials: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(500)), nullable=False)
     # The code attendees scan from their phones (shown to the organisers only).
     code: Mapped[str] = mapped_column(sa.String(16), nullable=False, unique=True)
-    organiser_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"), nullable=False)
+    organiser_id: Mapped[uuid.UUID] = refers_to("users.id")
     organiser_name: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = created_now()
 
@@ -65,9 +65,7 @@ class TrainingAttendance(Base):
     __tablename__ = "training_attendance"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("training_sessions.id"), nullable=False
-    )
+    session_id: Mapped[uuid.UUID] = refers_to("training_sessions.id")
     user_id: Mapped[uuid.UUID] = belongs_to("users.id")
     status: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     # organiser (recorded by the organiser) | code (the attendee scanned the session code)

@@ -22,6 +22,7 @@ from app.models.base import (
     Versioned,
     check_one_of,
     created_now,
+    refers_to,
     serial_pk,
     uuid_pk,
 )
@@ -38,7 +39,7 @@ class Visit(Timestamps, Base):
     __tablename__ = "visits"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     visited_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     # The district month (Asia/Shanghai) of visited_at, first day: what coverage counts by.
     visit_month: Mapped[date] = mapped_column(sa.Date, nullable=False)
@@ -86,8 +87,8 @@ class FollowUp(Timestamps, Versioned, Base):
     __tablename__ = "follow_ups"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    visit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("visits.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    visit_id: Mapped[uuid.UUID] = refers_to("visits.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     # The town that must act; NULL for a child of the institute (the district acts).
     town_code: Mapped[str | None] = mapped_column(sa.String(12))
     kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
@@ -119,8 +120,8 @@ class VisitFlag(Base):
     __tablename__ = "visit_flags"
 
     id: Mapped[int] = serial_pk()
-    visit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("visits.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), nullable=False)
+    visit_id: Mapped[uuid.UUID] = refers_to("visits.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     visitor_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
