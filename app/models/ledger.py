@@ -17,10 +17,16 @@ from app.models.base import (
     Versioned,
     area_ref,
     belongs_to,
+    check_one_of,
     created_now,
     encrypted,
     uuid_pk,
 )
+
+PROPOSAL_STATUSES = ("pending", "approved", "rejected")
+ADULT_PLACEMENT_STATUSES = ("waiting", "placed", "withdrawn")
+ADULT_PLACEMENT_KINDS = ("extreme_poverty_support", "social")
+CANDIDATE_STATUSES = ("open", "dismissed", "enrolled")
 
 
 class LedgerMonthClose(Base):
@@ -78,7 +84,7 @@ class ChildProposal(Timestamps, Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint("status IN ('pending','approved','rejected')", name="status"),
+        check_one_of("status", PROPOSAL_STATUSES),
         sa.Index("ix_child_proposals_status_created", "status", "created_at", "id"),
     )
 
@@ -100,11 +106,8 @@ class AdultPlacement(Timestamps, Base):
     placed_on: Mapped[date | None] = mapped_column(sa.Date)
 
     __table_args__ = (
-        sa.CheckConstraint("status IN ('waiting','placed','withdrawn')", name="status"),
-        sa.CheckConstraint(
-            "placement_kind IS NULL OR placement_kind IN ('extreme_poverty_support','social')",
-            name="placement_kind",
-        ),
+        check_one_of("status", ADULT_PLACEMENT_STATUSES),
+        check_one_of("placement_kind", ADULT_PLACEMENT_KINDS, nullable=True),
     )
 
 
@@ -134,6 +137,6 @@ class DiscoveryCandidate(Timestamps, Base):
     last_seen_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        sa.CheckConstraint("status IN ('open','dismissed','enrolled')", name="status"),
+        check_one_of("status", CANDIDATE_STATUSES),
         sa.Index("ix_discovery_candidates_status", "status", "created_at", "id"),
     )

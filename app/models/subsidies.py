@@ -16,11 +16,22 @@ from app.models.base import (
     Versioned,
     area_ref,
     belongs_to,
+    check_one_of,
     created_now,
     refers_to,
     serial_pk,
     uuid_pk,
 )
+
+STANDARD_SOURCES = ("seed", "api")
+# The statuses of a payroll, a benefit run and a placement plan.
+RUN_STATUSES = ("draft", "approved")
+PAYROLL_LINE_KINDS = ("regular", "adjustment")
+MEDICAL_KINDS = ("outpatient", "inpatient")
+MEDICAL_CLAIM_STATUSES = ("submitted", "approved", "paid", "rejected")
+BENEFITS = ("education_grant", "holiday_condolence")
+PLACEMENT_TYPES = ("extreme_poverty_support", "social_placement")
+PLACEMENT_STATUSES = ("planned", "placed", "paid")
 
 
 class SubsidyStandard(Base):
@@ -47,7 +58,7 @@ class SubsidyStandard(Base):
         sa.UniqueConstraint(
             "key", "effective_from", "district_code", postgresql_nulls_not_distinct=True
         ),
-        sa.CheckConstraint("source IN ('seed','api')", name="source"),
+        check_one_of("source", STANDARD_SOURCES),
     )
 
 
@@ -94,7 +105,7 @@ class PayrollRun(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
         sa.UniqueConstraint("district_code", "month"),
-        sa.CheckConstraint("status IN ('draft','approved')", name="status"),
+        check_one_of("status", RUN_STATUSES),
         sa.CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
     )
 
@@ -125,7 +136,7 @@ class PayrollLine(Base):
     original_line_id: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('regular','adjustment')", name="kind"),
+        check_one_of("kind", PAYROLL_LINE_KINDS),
         sa.Index("ix_subsidy_payroll_lines_payroll", "payroll_id", "id"),
         sa.Index("ix_subsidy_payroll_lines_child_month", "child_id", "for_month"),
         sa.Index(
@@ -174,8 +185,8 @@ class MedicalClaim(Versioned, Base):
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('outpatient','inpatient')", name="kind"),
-        sa.CheckConstraint("status IN ('submitted','approved','paid','rejected')", name="status"),
+        check_one_of("kind", MEDICAL_KINDS),
+        check_one_of("status", MEDICAL_CLAIM_STATUSES),
         sa.CheckConstraint(
             "bill_total_fen >= 0 AND basic_insurance_paid_fen >= 0 "
             "AND other_insurance_paid_fen >= 0 AND remainder_fen >= 0 AND reimbursable_fen >= 0",
@@ -211,8 +222,8 @@ class BenefitRun(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("district_code", "benefit", "period"),
-        sa.CheckConstraint("benefit IN ('education_grant','holiday_condolence')", name="benefit"),
-        sa.CheckConstraint("status IN ('draft','approved')", name="status"),
+        check_one_of("benefit", BENEFITS),
+        check_one_of("status", RUN_STATUSES),
     )
 
 
@@ -259,7 +270,7 @@ class PlacementPlan(Versioned, Base):
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
         sa.UniqueConstraint("district_code", "year"),
-        sa.CheckConstraint("status IN ('draft','approved')", name="status"),
+        check_one_of("status", RUN_STATUSES),
     )
 
 
@@ -285,10 +296,7 @@ class PlacementEntry(Versioned, Base):
         sa.UniqueConstraint("plan_id", "child_id"),
         # An orphan is placed (and paid) once, whatever the plan.
         sa.Index("uq_placement_entries_child", "child_id", unique=True),
-        sa.CheckConstraint(
-            "placement_type IN ('extreme_poverty_support','social_placement')",
-            name="placement_type",
-        ),
-        sa.CheckConstraint("status IN ('planned','placed','paid')", name="status"),
+        check_one_of("placement_type", PLACEMENT_TYPES),
+        check_one_of("status", PLACEMENT_STATUSES),
         sa.CheckConstraint("subsidy_fen > 0", name="subsidy_positive"),
     )

@@ -28,6 +28,8 @@ TrainingTopic = Literal[
 TRAINING_LEVELS: Final = get_args(TrainingLevel)
 ATTENDANCE_STATUSES: Final = get_args(AttendanceStatus)
 TRAINING_TOPICS: Final = get_args(TrainingTopic)
+# How an attendance was recorded: by the organiser, or by the trainee with the session's code.
+ATTENDANCE_VIA = ("organiser", "code")
 
 
 class TrainingSession(Base):
@@ -77,6 +79,6 @@ class TrainingAttendance(Base):
     __table_args__ = (
         sa.UniqueConstraint("session_id", "user_id"),
         check_one_of("status", ATTENDANCE_STATUSES),
-        sa.CheckConstraint("recorded_via IN ('organiser','code')", name="recorded_via"),
+        check_one_of("recorded_via", ATTENDANCE_VIA),
         sa.Index("ix_training_attendance_session", "session_id"),
     )
