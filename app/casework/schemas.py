@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Final
 
 from pydantic import (
     BaseModel,
@@ -20,20 +20,17 @@ from pydantic import (
 from app.kit.crud import Cursor, Limit
 from app.kit.money import Money
 from app.kit.types import Date, Timestamp
-
-CaseStatus = Literal["open", "assessed", "in_service", "closed"]
-CaseOutcome = Literal["goals_met", "partly_met", "transferred", "ended_by_family", "other"]
-ServiceMode = Literal["home_visit", "office", "phone", "online", "group"]
-Domain = Literal["living", "health", "education", "psychological", "family_relations", "safety"]
-GoalProgress = Literal["not_started", "in_progress", "achieved", "dropped"]
-DOMAINS: tuple[Domain, ...] = (
-    "living",
-    "health",
-    "education",
-    "psychological",
-    "family_relations",
-    "safety",
+from app.models.casework import (
+    ASSESSMENT_DOMAINS,
+    CaseOutcome,
+    CaseStatus,
+    Domain,
+    GoalProgress,
+    ServiceMode,
 )
+
+# The six domains of an assessment, in the order the answer lists them.
+DOMAINS: Final = ASSESSMENT_DOMAINS
 
 
 # -- agencies ------------------------------------------------------------------------------------

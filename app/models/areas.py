@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps
+from app.models.base import Base, Timestamps, check_one_of
 
 AREA_LEVELS = ("city", "district", "town", "village")
 
@@ -15,17 +15,17 @@ class Area(Timestamps, Base):
 
     __tablename__ = "areas"
 
-    code: Mapped[str] = mapped_column(String(12), primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
-    level: Mapped[str] = mapped_column(String(10), nullable=False)
+    code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    level: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     parent_code: Mapped[str | None] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=True, index=True
+        sa.String(12), sa.ForeignKey("areas.code"), nullable=True, index=True
     )
     # Materialised path of codes, "110115/110115001/110115001001/" (with a city above:
     # "110100/110115/110115001/110115001001/"): jurisdiction is a prefix match.
-    path: Mapped[str] = mapped_column(String(200), nullable=False)
+    path: Mapped[str] = mapped_column(sa.String(200), nullable=False)
 
     __table_args__ = (
-        CheckConstraint("level IN ('city','district','town','village')", name="level"),
-        Index("ix_areas_path_prefix", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        check_one_of("level", AREA_LEVELS),
+        sa.Index("ix_areas_path_prefix", "path", postgresql_ops={"path": "text_pattern_ops"}),
     )

@@ -9,42 +9,38 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, belongs_to, created_now, serial_pk, uuid_pk
-
-CASE_STATUSES = ("open", "assessed", "in_service", "closed")
-CASE_OUTCOMES = ("goals_met", "partly_met", "transferred", "ended_by_family", "other")
-SERVICE_MODES = ("home_visit", "office", "phone", "online", "group")
-ASSESSMENT_DOMAINS = (
-    "living",
-    "health",
-    "education",
-    "psychological",
-    "family_relations",
-    "safety",
+from app.models.base import (
+    Base,
+    StatusStep,
+    Timestamps,
+    Versioned,
+    area_ref,
+    belongs_to,
+    check_one_of,
+    created_now,
+    refers_to,
+    serial_pk,
+    uuid_pk,
 )
-GOAL_PROGRESS = ("not_started", "in_progress", "achieved", "dropped")
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({','.join(repr(v) for v in values)})"
+# Each vocabulary once, as a Literal the schemas use too; the OpenAPI document names its enum
+# after the alias (app.contract: `Domain` here is `CaseworkDomain`).
+CaseStatus = Literal["open", "assessed", "in_service", "closed"]
+CaseOutcome = Literal["goals_met", "partly_met", "transferred", "ended_by_family", "other"]
+ServiceMode = Literal["home_visit", "office", "phone", "online", "group"]
+Domain = Literal["living", "health", "education", "psychological", "family_relations", "safety"]
+GoalProgress = Literal["not_started", "in_progress", "achieved", "dropped"]
+CASE_STATUSES: Final = get_args(CaseStatus)
+CASE_OUTCOMES: Final = get_args(CaseOutcome)
+SERVICE_MODES: Final = get_args(ServiceMode)
+ASSESSMENT_DOMAINS: Final = get_args(Domain)
+GOAL_PROGRESS: Final = get_args(GoalProgress)
 
 
 class CaseworkAgency(Timestamps, Versioned, Base):
@@ -53,22 +49,20 @@ class CaseworkAgency(Timestamps, Versioned, Base):
     __tablename__ = "casework_agencies"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
-    contract_from: Mapped[date] = mapped_column(Date, nullable=False)
-    contract_to: Mapped[date] = mapped_column(Date, nullable=False)
-    hours_bought: Mapped[int] = mapped_column(Integer, nullable=False)
-    hourly_rate_fen: Mapped[int] = mapped_column(Integer, nullable=False)
-    created_by: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False, unique=True)
+    contract_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    contract_to: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    hours_bought: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    hourly_rate_fen: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(sa.String(100))
     # The district that contracts the agency: its offices (and no other district's) see it.
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint("contract_to >= contract_from", name="contract_period"),
-        CheckConstraint("hours_bought > 0", name="hours_bought_positive"),
-        CheckConstraint("hourly_rate_fen > 0", name="hourly_rate_positive"),
+        sa.CheckConstraint("contract_to >= contract_from", name="contract_period"),
+        sa.CheckConstraint("hours_bought > 0", name="hours_bought_positive"),
+        sa.CheckConstraint("hourly_rate_fen > 0", name="hourly_rate_positive"),
     )
 
 
@@ -80,65 +74,60 @@ class Case(Timestamps, Versioned, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     child_id: Mapped[uuid.UUID] = belongs_to("children.id")
     agency_id: Mapped[uuid.UUID] = belongs_to("casework_agencies.id")
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
     # The social assistance the child received when the case opened (from the ledger).
     assistance: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     # Why the district opened a case for a child on no social assistance (else null).
-    override_reason: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(sa.Text)
     # The child's village when the case opened (null: the institute): the dashboard's town.
-    area_code: Mapped[str | None] = mapped_column(String(12))
+    area_code: Mapped[str | None] = mapped_column(sa.String(12))
     # The district whose offices opened the case (and alone read it).
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
-    opened_on: Mapped[date] = mapped_column(Date, nullable=False)
-    opened_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    district_code: Mapped[str] = area_ref()
+    opened_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    opened_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    assessed_on: Mapped[date | None] = mapped_column(Date)
-    plan_set_on: Mapped[date | None] = mapped_column(Date)
-    next_review_due: Mapped[date | None] = mapped_column(Date)
-    closed_on: Mapped[date | None] = mapped_column(Date)
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    closing_note: Mapped[str | None] = mapped_column(Text)
+    assessed_on: Mapped[date | None] = mapped_column(sa.Date)
+    plan_set_on: Mapped[date | None] = mapped_column(sa.Date)
+    next_review_due: Mapped[date | None] = mapped_column(sa.Date)
+    closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    closing_note: Mapped[str | None] = mapped_column(sa.Text)
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint(_in("status", CASE_STATUSES), name="status"),
-        CheckConstraint(f"outcome IS NULL OR {_in('outcome', CASE_OUTCOMES)}", name="outcome"),
-        CheckConstraint(
+        check_one_of("status", CASE_STATUSES),
+        check_one_of("outcome", CASE_OUTCOMES, nullable=True),
+        sa.CheckConstraint(
             "(status = 'closed') = (outcome IS NOT NULL AND closed_on IS NOT NULL)",
             name="closed_has_outcome",
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "jsonb_array_length(assistance) > 0 OR override_reason IS NOT NULL",
             name="assistance_or_override",
         ),
         # One case at a time for a child: a new one once the last is closed.
-        Index(
+        sa.Index(
             "uq_cases_open_child",
             "child_id",
             unique=True,
-            postgresql_where=text("status <> 'closed'"),
+            postgresql_where=sa.text("status <> 'closed'"),
         ),
-        Index("ix_cases_agency_created", "agency_id", "created_at", "id"),
-        Index("ix_cases_created", "created_at", "id"),
+        sa.Index("ix_cases_agency_created", "agency_id", "created_at", "id"),
+        sa.Index("ix_cases_created", "created_at", "id"),
     )
 
 
-class CaseStep(Base):
+class CaseStep(StatusStep, Base):
     """One move of a case's status: who, when, a note."""
 
     __tablename__ = "case_steps"
 
     id: Mapped[int] = serial_pk()
     case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16), nullable=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     actor_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    actor_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    note: Mapped[str | None] = mapped_column(Text)
+    actor_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class CaseGoal(Base):
@@ -148,19 +137,19 @@ class CaseGoal(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
-    position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    domain: Mapped[str] = mapped_column(String(20), nullable=False)
-    title: Mapped[str] = mapped_column(Text, nullable=False)
+    position: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    domain: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False)
     planned_services: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, nullable=False, default=list
     )
-    progress: Mapped[str] = mapped_column(String(16), nullable=False, default="not_started")
-    retired: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    progress: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="not_started")
+    retired: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        CheckConstraint(_in("domain", ASSESSMENT_DOMAINS), name="domain"),
-        CheckConstraint(_in("progress", GOAL_PROGRESS), name="progress"),
+        check_one_of("domain", ASSESSMENT_DOMAINS),
+        check_one_of("progress", GOAL_PROGRESS),
     )
 
 
@@ -171,21 +160,21 @@ class CaseService(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
-    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("casework_agencies.id"), nullable=False)
-    worker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
-    served_on: Mapped[date] = mapped_column(Date, nullable=False)
-    minutes: Mapped[int] = mapped_column(Integer, nullable=False)
-    mode: Mapped[str] = mapped_column(String(16), nullable=False)
-    goal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("case_goals.id"))
-    notes: Mapped[str | None] = mapped_column(Text)
-    disclosure: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
+    agency_id: Mapped[uuid.UUID] = refers_to("casework_agencies.id")
+    worker_id: Mapped[uuid.UUID] = refers_to("users.id")
+    served_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    mode: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    goal_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("case_goals.id"))
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    disclosure: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("incidents.id"))
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes"),
-        CheckConstraint(_in("mode", SERVICE_MODES), name="mode"),
-        Index("ix_case_services_agency_served", "agency_id", "served_on"),
+        sa.CheckConstraint("minutes > 0 AND minutes <= 1440", name="minutes"),
+        check_one_of("mode", SERVICE_MODES),
+        sa.Index("ix_case_services_agency_served", "agency_id", "served_on"),
     )
 
 
@@ -197,9 +186,9 @@ class CaseReview(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     case_id: Mapped[uuid.UUID] = belongs_to("cases.id")
-    reviewed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    reviewed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
     progress: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
-    summary: Mapped[str | None] = mapped_column(Text)
-    reviewer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
-    reviewer_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    summary: Mapped[str | None] = mapped_column(sa.Text)
+    reviewer_id: Mapped[uuid.UUID] = refers_to("users.id")
+    reviewer_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     created_at: Mapped[datetime] = created_now()

@@ -7,20 +7,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Final, Literal, get_args
 
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, belongs_to
+from app.models.base import Base, Versioned, area_ref, belongs_to, check_one_of
 
 CharityServiceType = Literal[
     "psychological_support",  # 心理疏导
@@ -40,59 +31,50 @@ class CharityApplication(Versioned, Base):
     __tablename__ = "charity_applications"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    applicant_area_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
-    applicant_unit: Mapped[str | None] = mapped_column(String(100))
-    service_type: Mapped[str] = mapped_column(String(32), nullable=False)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
-    target_group: Mapped[str] = mapped_column(String(200), nullable=False)
-    planned_beneficiaries: Mapped[int] = mapped_column(Integer, nullable=False)
+    applicant_area_code: Mapped[str] = area_ref()
+    applicant_unit: Mapped[str | None] = mapped_column(sa.String(100))
+    service_type: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    target_group: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    planned_beneficiaries: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     # [{"item": str, "amount_fen": int}, ...]
     budget: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
-    requested_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    period_from: Mapped[date] = mapped_column(Date, nullable=False)
-    period_to: Mapped[date] = mapped_column(Date, nullable=False)
-    status: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reviewed_by: Mapped[str | None] = mapped_column(String(100))
-    review_note: Mapped[str | None] = mapped_column(Text)
-    forwarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_by: Mapped[str | None] = mapped_column(String(100))
-    decision_note: Mapped[str | None] = mapped_column(Text)
-    approved_fen: Mapped[int | None] = mapped_column(BigInteger)
-    disbursed_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    requested_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    period_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    period_to: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(100))
+    review_note: Mapped[str | None] = mapped_column(sa.Text)
+    forwarded_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(100))
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    approved_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
+    disbursed_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     # The final report 结项报告.
-    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reported_by: Mapped[str | None] = mapped_column(String(100))
-    beneficiaries_reached: Mapped[int | None] = mapped_column(Integer)
+    reported_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reported_by: Mapped[str | None] = mapped_column(sa.String(100))
+    beneficiaries_reached: Mapped[int | None] = mapped_column(sa.Integer)
     ledger_child_ids: Mapped[list[str] | None] = mapped_column(JSONB)
     # [{"item": str, "amount_fen": int}, ...]
     spending: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
-    spent_fen: Mapped[int | None] = mapped_column(BigInteger)
-    report_summary: Mapped[str | None] = mapped_column(Text)
+    spent_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
+    report_summary: Mapped[str | None] = mapped_column(sa.Text)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint(
-            "service_type IN ('psychological_support','living_help','capacity_building',"
-            "'rights_protection','professional_training')",
-            name="service_type",
-        ),
-        CheckConstraint(
-            "status IN ('submitted','returned','forwarded','declined','approved','reported')",
-            name="status",
-        ),
-        CheckConstraint("requested_fen > 0", name="requested_positive"),
-        CheckConstraint("period_from <= period_to", name="period"),
-        CheckConstraint(
+        check_one_of("service_type", CHARITY_SERVICE_TYPES),
+        check_one_of("status", CHARITY_STATUSES),
+        sa.CheckConstraint("requested_fen > 0", name="requested_positive"),
+        sa.CheckConstraint("period_from <= period_to", name="period"),
+        sa.CheckConstraint(
             "approved_fen IS NULL OR (approved_fen > 0 AND approved_fen <= requested_fen)",
             name="approved_range",
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "disbursed_fen >= 0 AND disbursed_fen <= COALESCE(approved_fen, 0)",
             name="disbursed_range",
         ),
@@ -106,10 +88,10 @@ class CharityDisbursement(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     application_id: Mapped[uuid.UUID] = belongs_to("charity_applications.id")
-    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    paid_on: Mapped[date] = mapped_column(Date, nullable=False)
-    reference: Mapped[str | None] = mapped_column(String(200))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    paid_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    reference: Mapped[str | None] = mapped_column(sa.String(200))
+    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+    __table_args__ = (sa.CheckConstraint("amount_fen > 0", name="amount_positive"),)

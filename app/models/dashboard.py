@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, DateTime, String
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,9 +22,9 @@ class DashboardSectionCache(Base):
 
     __tablename__ = "dashboard_section_cache"
 
-    section: Mapped[str] = mapped_column(String(32), primary_key=True)
-    area_code: Mapped[str] = mapped_column(String(12), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    section: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    area_code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    read_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)

@@ -16,18 +16,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    DateTime,
-    Index,
-    String,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, encrypted, one_of
+from app.models.base import Base, Timestamps, check_one_of, encrypted
 
 DOCUMENT_KINDS = ("evidence", "visit_photo", "consent", "decision", "other")
 DOCUMENT_RECORD_TYPES = ("child", "visit", "incident", "intake", "case")
@@ -40,41 +33,41 @@ class Document(Timestamps, Base):
 
     # Chosen by the client (the phone), so that a retried upload is the same document.
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    record_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    record_type: Mapped[str] = mapped_column(sa.String(16), nullable=False)
     record_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
     child_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(12), nullable=False)
-    file_name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    file_name: Mapped[str | None] = mapped_column(sa.String(255))
     # What the magic bytes say (set when the upload is complete).
-    content_type: Mapped[str | None] = mapped_column(String(32))
+    content_type: Mapped[str | None] = mapped_column(sa.String(32))
     # The declared length of the upload, the bytes received so far, and the stored size (after a
     # photo's location was stripped it differs from the upload).
-    upload_length: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    received: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    upload_length: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    received: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     part_offsets: Mapped[list[int]] = mapped_column(JSONB, nullable=False, default=list)
-    size: Mapped[int | None] = mapped_column(BigInteger)
+    size: Mapped[int | None] = mapped_column(sa.BigInteger)
     # SHA-256 (hex) of the bytes as uploaded: the same id sent again with the same file is the
     # same document; of the bytes as stored: what a download gives.
-    upload_sha256: Mapped[str | None] = mapped_column(String(64))
-    sha256: Mapped[str | None] = mapped_column(String(64))
-    has_thumbnail: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    location_removed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    upload_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    has_thumbnail: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    location_removed: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     # The object's data key (AES-256), encrypted by the key ring ("v1:<kid>:..."), context
     # b"document.data_key".
     data_key_enc: Mapped[bytes] = encrypted()
     uploaded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint(one_of("kind", DOCUMENT_KINDS), name="kind"),
-        CheckConstraint(one_of("record_type", DOCUMENT_RECORD_TYPES), name="record_type"),
-        CheckConstraint(one_of("status", DOCUMENT_STATUSES), name="status"),
-        CheckConstraint("received >= 0 AND received <= upload_length", name="received"),
-        CheckConstraint(
+        check_one_of("kind", DOCUMENT_KINDS),
+        check_one_of("record_type", DOCUMENT_RECORD_TYPES),
+        check_one_of("status", DOCUMENT_STATUSES),
+        sa.CheckConstraint("received >= 0 AND received <= upload_length", name="received"),
+        sa.CheckConstraint(
             "status <> 'stored' OR (content_type IS NOT NULL AND sha256 IS NOT NULL "
             "AND size IS NOT NULL AND completed_at IS NOT NULL)",
             name="stored_complete",
         ),
-        Index("ix_documents_record", "record_type", "record_id"),
+        sa.Index("ix_documents_record", "record_type", "record_id"),
     )

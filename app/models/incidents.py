@@ -9,21 +9,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    func,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -31,13 +17,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.incidents.situations import SITUATION_CODES
 from app.models.base import (
     Base,
+    StatusStep,
     Timestamps,
     Versioned,
     belongs_to,
+    check_one_of,
     created_now,
     encrypted,
-    one_of,
+    refers_to,
     serial_pk,
+    updated_now,
     uuid_pk,
 )
 
@@ -55,85 +44,80 @@ class Incident(Timestamps, Versioned, Base):
     __tablename__ = "incidents"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
-    outcome: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
     # The child: on the ledger (child_id), or the known facts of a minor not on it.
-    child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
-    child_name: Mapped[str | None] = mapped_column(String(100))
-    child_gender: Mapped[str | None] = mapped_column(String(6))
-    child_birth_date: Mapped[date | None] = mapped_column(Date)
-    child_age: Mapped[int | None] = mapped_column(SmallInteger)
+    child_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("children.id"), index=True)
+    child_name: Mapped[str | None] = mapped_column(sa.String(100))
+    child_gender: Mapped[str | None] = mapped_column(sa.String(6))
+    child_birth_date: Mapped[date | None] = mapped_column(sa.Date)
+    child_age: Mapped[int | None] = mapped_column(sa.SmallInteger)
     child_id_number_enc: Mapped[bytes | None] = encrypted(nullable=True)
-    child_id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    child_id_number_masked: Mapped[str | None] = mapped_column(String(18))
+    child_id_number_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    child_id_number_masked: Mapped[str | None] = mapped_column(sa.String(18))
     # The area the incident belongs to (the child's village, else the reporter's area).
-    area_code: Mapped[str | None] = mapped_column(String(12), index=True)
-    kinds: Mapped[list[str]] = mapped_column(ARRAY(String(32)), nullable=False, default=list)
+    area_code: Mapped[str | None] = mapped_column(sa.String(12), index=True)
+    kinds: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(32)), nullable=False, default=list)
     # The statutory situations (at least one once reported); `situations_inferred`: set by the
     # migration from the kinds of a report filed before situations existed, not by its reporter.
     situations: Mapped[list[str]] = mapped_column(
-        PG_ARRAY(String(48)), nullable=False, default=list, server_default=text("'{}'")
+        PG_ARRAY(sa.String(48)), nullable=False, default=list, server_default=sa.text("'{}'")
     )
     situations_inferred: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, default=False, server_default=text("false")
+        sa.Boolean, nullable=False, default=False, server_default=sa.text("false")
     )
-    description: Mapped[str | None] = mapped_column(Text)
-    discovered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    location: Mapped[str | None] = mapped_column(Text)
-    immediate_danger: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    discovered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    location: Mapped[str | None] = mapped_column(sa.Text)
+    immediate_danger: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    urgent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("visits.id"), index=True)
     reporter_id: Mapped[uuid.UUID] = belongs_to("users.id")
-    reporter_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    drafted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    escalation_reason: Mapped[str | None] = mapped_column(String(32))
+    reporter_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    drafted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reported_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    escalation_reason: Mapped[str | None] = mapped_column(sa.String(32))
     interventions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
 
     # eager_defaults: the server-set timestamps come back in the INSERT/UPDATE's RETURNING.
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint(one_of("status", INCIDENT_STATUSES), name="status"),
-        CheckConstraint(
-            "outcome IS NULL OR " + one_of("outcome", INCIDENT_OUTCOMES), name="outcome"
-        ),
-        CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
-        CheckConstraint(
+        check_one_of("status", INCIDENT_STATUSES),
+        check_one_of("outcome", INCIDENT_OUTCOMES, nullable=True),
+        sa.CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_has_outcome"),
+        sa.CheckConstraint(
             "situations <@ ARRAY["
             + ",".join(f"'{c}'" for c in INCIDENT_SITUATIONS)
             + "]::varchar[]",
             name="situations_known",
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "status = 'draft' OR cardinality(situations) > 0", name="reported_has_situation"
         ),
-        Index("ix_incidents_situations", "situations", postgresql_using="gin"),
-        Index("ix_incidents_created", "created_at", "id"),
-        Index(
+        sa.Index("ix_incidents_situations", "situations", postgresql_using="gin"),
+        sa.Index("ix_incidents_created", "created_at", "id"),
+        sa.Index(
             "ix_incidents_open_drafts",
             "drafted_at",
-            postgresql_where=text("status = 'draft' AND escalated_at IS NULL"),
+            postgresql_where=sa.text("status = 'draft' AND escalated_at IS NULL"),
         ),
     )
 
 
-class IncidentStep(Base):
+class IncidentStep(StatusStep, Base):
     """One move of an incident's status: who, when, a note."""
 
     __tablename__ = "incident_steps"
 
     id: Mapped[int] = serial_pk()
     incident_id: Mapped[uuid.UUID] = belongs_to("incidents.id")
-    from_status: Mapped[str | None] = mapped_column(String(16))
-    to_status: Mapped[str] = mapped_column(String(16), nullable=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    actor_kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    actor_id: Mapped[str | None] = mapped_column(String(64))
-    actor_name: Mapped[str | None] = mapped_column(String(100))
-    note: Mapped[str | None] = mapped_column(Text)
-    outcome: Mapped[str | None] = mapped_column(String(16))
+    actor_kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    actor_id: Mapped[str | None] = mapped_column(sa.String(64))
+    actor_name: Mapped[str | None] = mapped_column(sa.String(100))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class Referral(Timestamps, Base):
@@ -145,64 +129,64 @@ class Referral(Timestamps, Base):
     __tablename__ = "referrals"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("incidents.id"), index=True)
     screening_record_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("screening_records.id"), index=True
+        sa.ForeignKey("screening_records.id"), index=True
     )
-    finding: Mapped[str | None] = mapped_column(String(24))
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    outcome_note: Mapped[str | None] = mapped_column(Text)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    agency: Mapped[str] = mapped_column(String(32), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
-    urgent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    referred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    ack_due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
-    agency_case_number: Mapped[str | None] = mapped_column(String(64))
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_by: Mapped[str | None] = mapped_column(String(100))
-    note: Mapped[str | None] = mapped_column(Text)
+    finding: Mapped[str | None] = mapped_column(sa.String(24))
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    outcome_note: Mapped[str | None] = mapped_column(sa.Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    agency: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
+    urgent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    referred_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    ack_due_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(sa.String(100))
+    agency_case_number: Mapped[str | None] = mapped_column(sa.String(64))
+    escalated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(sa.String(100))
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
     __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint(
+        sa.CheckConstraint(
             "agency IN ('police','health','education','disabled_federation','women_federation')",
             name="agency",
         ),
-        CheckConstraint(one_of("status", REFERRAL_STATUSES), name="status"),
-        CheckConstraint(
+        check_one_of("status", REFERRAL_STATUSES),
+        sa.CheckConstraint(
             "(incident_id IS NULL) <> (screening_record_id IS NULL)", name="one_subject"
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "(screening_record_id IS NULL) = (finding IS NULL)", name="screening_has_finding"
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "finding IS NULL OR finding IN ('out_of_school','uninsured','disability')",
             name="finding",
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "outcome IS NULL OR outcome IN ('enrolled','insured','assessed','not_found',"
             "'moved_away','other')",
             name="outcome",
         ),
-        Index("uq_referrals_incident_agency", "incident_id", "agency", unique=True),
+        sa.Index("uq_referrals_incident_agency", "incident_id", "agency", unique=True),
         # One open referral per screening record and finding (no double referral).
-        Index(
+        sa.Index(
             "uq_referrals_open_screening_finding",
             "screening_record_id",
             "finding",
             unique=True,
-            postgresql_where=text(
+            postgresql_where=sa.text(
                 "screening_record_id IS NOT NULL AND status NOT IN ('completed','declined')"
             ),
         ),
-        Index("ix_referrals_agency_created", "agency", "created_at", "id"),
-        Index(
+        sa.Index("ix_referrals_agency_created", "agency", "created_at", "id"),
+        sa.Index(
             "ix_referrals_ack_due",
             "ack_due_at",
-            postgresql_where=text("status = 'pending' AND escalated_at IS NULL"),
+            postgresql_where=sa.text("status = 'pending' AND escalated_at IS NULL"),
         ),
     )
 
@@ -214,12 +198,12 @@ class ReferralUpdate(Base):
 
     id: Mapped[int] = serial_pk()
     referral_id: Mapped[uuid.UUID] = belongs_to("referrals.id")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    agency_client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency_clients.id"))
-    author: Mapped[str] = mapped_column(String(100), nullable=False)
-    status: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
-    case_number: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    agency_client_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("agency_clients.id"))
+    author: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    status: Mapped[str | None] = mapped_column(sa.String(16))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    case_number: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class Notification(Base):
@@ -228,15 +212,15 @@ class Notification(Base):
     __tablename__ = "notifications"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"))
-    referral_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("referrals.id"))
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recipient_id: Mapped[uuid.UUID] = refers_to("users.id")
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("incidents.id"))
+    referral_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("referrals.id"))
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    __table_args__ = (Index("ix_notifications_recipient", "recipient_id", "created_at", "id"),)
+    __table_args__ = (sa.Index("ix_notifications_recipient", "recipient_id", "created_at", "id"),)
 
 
 class WebhookDelivery(Base):
@@ -247,23 +231,21 @@ class WebhookDelivery(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     agency_client_id: Mapped[uuid.UUID] = belongs_to("agency_clients.id")
     referral_id: Mapped[uuid.UUID] = belongs_to("referrals.id")
-    event: Mapped[str] = mapped_column(String(48), nullable=False)
+    event: Mapped[str] = mapped_column(sa.String(48), nullable=False)
     payload_enc: Mapped[bytes] = encrypted()
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    max_attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_status_code: Mapped[int | None] = mapped_column(sa.Integer)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = created_now()
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
-    )
+    updated_at: Mapped[datetime] = updated_now()
 
     __table_args__ = (
-        CheckConstraint(one_of("status", DELIVERY_STATUSES), name="status"),
-        Index("ix_webhook_deliveries_status", "status", "created_at", "id"),
+        check_one_of("status", DELIVERY_STATUSES),
+        sa.Index("ix_webhook_deliveries_status", "status", "created_at", "id"),
     )
 
 
@@ -274,10 +256,10 @@ class WebhookAttempt(Base):
 
     id: Mapped[int] = serial_pk()
     delivery_id: Mapped[uuid.UUID] = belongs_to("webhook_deliveries.id")
-    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    url: Mapped[str] = mapped_column(Text, nullable=False)
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(Text)
-    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
-    worker_id: Mapped[str | None] = mapped_column(String(100))
+    attempt: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    url: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    status_code: Mapped[int | None] = mapped_column(sa.Integer)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    duration_ms: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    worker_id: Mapped[str | None] = mapped_column(sa.String(100))

@@ -13,18 +13,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    CheckConstraint,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    UniqueConstraint,
-    Uuid,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,8 +22,10 @@ from app.models.base import (
     RecordCheckColumns,
     Timestamps,
     Versioned,
+    area_ref,
     created_now,
     encrypted,
+    refers_to,
     uuid_pk,
 )
 
@@ -55,16 +46,16 @@ class CarePlan(Timestamps, Versioned, Base):
     __tablename__ = "care_plans"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
-    year: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
+    year: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
     # {"care": {"goals": [...], "services": [...]}, "treatment": ..., ...}
     domains: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    note: Mapped[str | None] = mapped_column(Text)
-    reviewed_on: Mapped[date] = mapped_column(Date, nullable=False)
-    updated_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    updated_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
-    __table_args__ = (UniqueConstraint("child_id", "year"),)
+    __table_args__ = (sa.UniqueConstraint("child_id", "year"),)
 
 
 class CareRecord(Base):
@@ -73,26 +64,24 @@ class CareRecord(Base):
 
     __tablename__ = "care_records"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
-    domain: Mapped[str] = mapped_column(String(16), nullable=False)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    recorded_on: Mapped[date] = mapped_column(Date, nullable=False)
-    minutes: Mapped[int | None] = mapped_column(Integer)
-    notes: Mapped[str | None] = mapped_column(Text)
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
+    domain: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    recorded_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    minutes: Mapped[int | None] = mapped_column(sa.Integer)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
     staff_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    staff_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    staff_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    body_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        CheckConstraint(_in("domain", CARE_DOMAINS), name="domain"),
-        Index("ix_care_records_child_recorded", "child_id", "recorded_on"),
-        Index("ix_care_records_recorded", "recorded_on"),
+        sa.CheckConstraint(_in("domain", CARE_DOMAINS), name="domain"),
+        sa.Index("ix_care_records_child_recorded", "child_id", "recorded_on"),
+        sa.Index("ix_care_records_recorded", "recorded_on"),
     )
 
 
@@ -105,34 +94,34 @@ class CounsellingSession(Base):
 
     __tablename__ = "counselling_sessions"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    mode: Mapped[str] = mapped_column(String(12), nullable=False)
-    counsellor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
-    counsellor_name: Mapped[str] = mapped_column(String(100), nullable=False)
-    child_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False)
-    held_on: Mapped[date] = mapped_column(Date, nullable=False)
-    minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    mode: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    counsellor_id: Mapped[uuid.UUID] = refers_to("users.id")
+    counsellor_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    child_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(sa.Uuid), nullable=False)
+    held_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     topics: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
-    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    summary: Mapped[str] = mapped_column(sa.Text, nullable=False)
     confidential_notes_enc: Mapped[bytes | None] = encrypted(nullable=True)
-    risk: Mapped[str | None] = mapped_column(String(20))
+    risk: Mapped[str | None] = mapped_column(sa.String(20))
     risk_child_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        ARRAY(Uuid), nullable=False, default=list
+        ARRAY(sa.Uuid), nullable=False, default=list
     )
-    incident_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False, default=list)
+    incident_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(sa.Uuid), nullable=False, default=list
+    )
     recorded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    body_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        CheckConstraint(_in("mode", COUNSELLING_MODES), name="mode"),
-        CheckConstraint(f"risk IS NULL OR {_in('risk', COUNSELLING_RISKS)}", name="risk"),
-        Index("ix_counselling_sessions_held", "held_on", "id"),
-        Index("ix_counselling_sessions_children", "child_ids", postgresql_using="gin"),
+        sa.CheckConstraint(_in("mode", COUNSELLING_MODES), name="mode"),
+        sa.CheckConstraint(f"risk IS NULL OR {_in('risk', COUNSELLING_RISKS)}", name="risk"),
+        sa.Index("ix_counselling_sessions_held", "held_on", "id"),
+        sa.Index("ix_counselling_sessions_children", "child_ids", postgresql_using="gin"),
     )
 
 
@@ -142,28 +131,26 @@ class InstituteActivity(Base):
 
     __tablename__ = "institute_activities"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
-    partner_organisation: Mapped[str | None] = mapped_column(String(200))
-    held_on: Mapped[date] = mapped_column(Date, nullable=False)
-    child_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    partner_organisation: Mapped[str | None] = mapped_column(sa.String(200))
+    held_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    child_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(sa.Uuid), nullable=False)
     volunteer_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        ARRAY(Uuid), nullable=False, default=list
+        ARRAY(sa.Uuid), nullable=False, default=list
     )
     photos: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(sa.Text)
     recorded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    body_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        CheckConstraint(_in("kind", INSTITUTE_ACTIVITY_KINDS), name="kind"),
-        Index("ix_institute_activities_held", "held_on", "id"),
+        sa.CheckConstraint(_in("kind", INSTITUTE_ACTIVITY_KINDS), name="kind"),
+        sa.Index("ix_institute_activities_held", "held_on", "id"),
     )
 
 
@@ -173,24 +160,22 @@ class Volunteer(Timestamps, Versioned, RecordCheckColumns, Base):
 
     __tablename__ = "volunteers"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
-    organisation: Mapped[str] = mapped_column(String(200), nullable=False)
-    phone: Mapped[str | None] = mapped_column(String(20))
-    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    organisation: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    created_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint(
+        sa.CheckConstraint(
             "(record_check_queried_on IS NULL) = (record_check_result IS NULL) AND "
             "(record_check_queried_on IS NULL) = (record_check_reference IS NULL)",
             name="record_check_whole",
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "record_check_result IS NULL OR record_check_result IN ('clear','record_found')",
             name="record_check_result",
         ),
@@ -202,18 +187,16 @@ class TutoringSession(Base):
 
     __tablename__ = "tutoring_sessions"
     # The district whose institute keeps the row (its staff, counsellors and offices alone read it).
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    volunteer_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False)
-    child_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), nullable=False)
-    held_on: Mapped[date] = mapped_column(Date, nullable=False)
-    minutes: Mapped[int] = mapped_column(Integer, nullable=False)
-    subject: Mapped[str] = mapped_column(String(100), nullable=False)
+    volunteer_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(sa.Uuid), nullable=False)
+    child_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(sa.Uuid), nullable=False)
+    held_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    minutes: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    subject: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     recorded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    body_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = created_now()
 
-    __table_args__ = (Index("ix_tutoring_sessions_held", "held_on", "id"),)
+    __table_args__ = (sa.Index("ix_tutoring_sessions_held", "held_on", "id"),)

@@ -7,20 +7,11 @@ import uuid
 from datetime import date, datetime
 from typing import Final, Literal, get_args
 
-from sqlalchemy import (
-    BigInteger,
-    CheckConstraint,
-    Date,
-    DateTime,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, belongs_to, one_of, uuid_pk
+from app.models.base import Base, Versioned, belongs_to, check_one_of, uuid_pk
 
 InsuranceSchemeCode = Literal["basic_medical", "puhuibao", "supplementary"]
 EnrolmentStatus = Literal["due", "submitted", "enrolled", "refused_by_insurer", "not_required"]
@@ -36,23 +27,23 @@ class InsuranceScheme(Base):
     __tablename__ = "insurance_schemes"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    scheme: Mapped[str] = mapped_column(String(16), nullable=False)
-    year: Mapped[int] = mapped_column(Integer, nullable=False)
-    effective_from: Mapped[date] = mapped_column(Date, nullable=False)
-    premium_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    scheme: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    year: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    effective_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    premium_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     # The ledger categories enrolled free (codes of app.kit.vocab).
     categories: Mapped[list[str]] = mapped_column(JSONB, nullable=False)
-    window_from: Mapped[date] = mapped_column(Date, nullable=False)
-    window_to: Mapped[date] = mapped_column(Date, nullable=False)
-    reference: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    window_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    window_to: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    reference: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __table_args__ = (
-        UniqueConstraint("scheme", "year", "effective_from"),
-        CheckConstraint(one_of("scheme", INSURANCE_SCHEMES), name="scheme"),
-        CheckConstraint("premium_fen >= 0", name="premium_not_negative"),
-        CheckConstraint("window_from <= window_to", name="window"),
+        sa.UniqueConstraint("scheme", "year", "effective_from"),
+        check_one_of("scheme", INSURANCE_SCHEMES),
+        sa.CheckConstraint("premium_fen >= 0", name="premium_not_negative"),
+        sa.CheckConstraint("window_from <= window_to", name="window"),
     )
 
 
@@ -64,35 +55,35 @@ class InsuranceEnrolment(Versioned, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     child_id: Mapped[uuid.UUID] = belongs_to("children.id")
-    scheme: Mapped[str] = mapped_column(String(16), nullable=False)
-    year: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    scheme: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    year: Mapped[int] = mapped_column(sa.Integer, nullable=False, index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), nullable=False, index=True)
     # Why the child was due (the worklist's reason when the row was generated).
-    due_reason: Mapped[str | None] = mapped_column(String(24))
+    due_reason: Mapped[str | None] = mapped_column(sa.String(24))
     # Why no enrolment is needed (status not_required), e.g. insured through a parent's employer.
-    not_required_reason: Mapped[str | None] = mapped_column(Text)
-    refusal_reason: Mapped[str | None] = mapped_column(Text)
-    policy_number: Mapped[str | None] = mapped_column(String(64))
-    enrolled_on: Mapped[date | None] = mapped_column(Date)
-    premium_fen: Mapped[int | None] = mapped_column(BigInteger)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    updated_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    not_required_reason: Mapped[str | None] = mapped_column(sa.Text)
+    refusal_reason: Mapped[str | None] = mapped_column(sa.Text)
+    policy_number: Mapped[str | None] = mapped_column(sa.String(64))
+    enrolled_on: Mapped[date | None] = mapped_column(sa.Date)
+    premium_fen: Mapped[int | None] = mapped_column(sa.BigInteger)
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    updated_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        UniqueConstraint("child_id", "scheme", "year"),
-        CheckConstraint(one_of("scheme", INSURANCE_SCHEMES), name="scheme"),
-        CheckConstraint(one_of("status", ENROLMENT_STATUSES), name="status"),
-        CheckConstraint("premium_fen IS NULL OR premium_fen >= 0", name="premium_not_negative"),
-        CheckConstraint(
+        sa.UniqueConstraint("child_id", "scheme", "year"),
+        check_one_of("scheme", INSURANCE_SCHEMES),
+        check_one_of("status", ENROLMENT_STATUSES),
+        sa.CheckConstraint("premium_fen IS NULL OR premium_fen >= 0", name="premium_not_negative"),
+        sa.CheckConstraint(
             "status <> 'not_required' OR not_required_reason IS NOT NULL",
             name="not_required_has_reason",
         ),
-        CheckConstraint(
+        sa.CheckConstraint(
             "status <> 'enrolled' OR policy_number IS NOT NULL", name="enrolled_has_policy"
         ),
     )

@@ -7,21 +7,10 @@ import uuid
 from datetime import date, datetime
 from typing import Final
 
-from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, RecordCheckColumns, uuid_pk
+from app.models.base import Base, RecordCheckColumns, area_ref, check_one_of, refers_to, uuid_pk
 
 CONTACT_MODES: Final = ("visit", "phone", "online")
 PAIRING_STATUSES: Final = ("active", "ended")
@@ -35,18 +24,16 @@ class CaringMother(RecordCheckColumns, Base):
     __tablename__ = "caring_mothers"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    name: Mapped[str] = mapped_column(String(50), nullable=False)
-    organisation: Mapped[str] = mapped_column(String(100), nullable=False)
-    phone: Mapped[str] = mapped_column(String(20), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    organisation: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     # The district whose bureau registered her: its offices (and no other district's) pair her.
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     __table_args__ = (
-        CheckConstraint(
+        sa.CheckConstraint(
             "(record_check_queried_on IS NULL) = (record_check_result IS NULL)"
             " AND (record_check_result IS NULL) = (record_check_reference IS NULL)",
             name="record_check_whole",
@@ -60,29 +47,29 @@ class CaringMotherPairing(Base):
     __tablename__ = "caring_mother_pairings"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    mother_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("caring_mothers.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
-    since: Mapped[date] = mapped_column(Date, nullable=False)
-    consent_child: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    consent_guardian: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
-    ended_on: Mapped[date | None] = mapped_column(Date)
-    end_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    mother_id: Mapped[uuid.UUID] = refers_to("caring_mothers.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
+    since: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    consent_child: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    consent_guardian: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="active")
+    ended_on: Mapped[date | None] = mapped_column(sa.Date)
+    end_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     __table_args__ = (
-        CheckConstraint("status IN ('active','ended')", name="status"),
-        CheckConstraint("(status = 'ended') = (ended_on IS NOT NULL)", name="ended_on"),
+        check_one_of("status", PAIRING_STATUSES),
+        sa.CheckConstraint("(status = 'ended') = (ended_on IS NOT NULL)", name="ended_on"),
         # One active pairing of the same mother and child (a second one is a 409).
-        Index(
+        sa.Index(
             "uq_caring_mother_pairings_active",
             "mother_id",
             "child_id",
             unique=True,
-            postgresql_where=text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
         ),
-        Index("ix_caring_mother_pairings_child_id", "child_id"),
+        sa.Index("ix_caring_mother_pairings_child_id", "child_id"),
     )
 
 
@@ -92,20 +79,18 @@ class CaringMotherContact(Base):
     __tablename__ = "caring_mother_contacts"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    pairing_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("caring_mother_pairings.id"), nullable=False
-    )
-    contacted_on: Mapped[date] = mapped_column(Date, nullable=False)
-    mode: Mapped[str] = mapped_column(String(16), nullable=False)
-    notes: Mapped[str | None] = mapped_column(Text)
-    body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    pairing_id: Mapped[uuid.UUID] = refers_to("caring_mother_pairings.id")
+    contacted_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    mode: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    body_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     recorded_by_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        CheckConstraint("mode IN ('visit','phone','online')", name="mode"),
-        Index("ix_caring_mother_contacts_pairing", "pairing_id", "contacted_on"),
+        check_one_of("mode", CONTACT_MODES),
+        sa.Index("ix_caring_mother_contacts_pairing", "pairing_id", "contacted_on"),
     )
 
 
@@ -114,11 +99,11 @@ class CaringMotherWish(Base):
 
     __tablename__ = "caring_mother_wishes"
 
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), primary_key=True)
-    wished_on: Mapped[date] = mapped_column(Date, nullable=False)
-    note: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), primary_key=True)
+    wished_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
 
 class ParentClass(Base):
@@ -126,27 +111,25 @@ class ParentClass(Base):
 
     __tablename__ = "parent_classes"
     # The district whose bureau or town recorded the class (a district-wide class has no town).
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    topic: Mapped[str] = mapped_column(String(200), nullable=False)
-    expert_field: Mapped[str] = mapped_column(String(16), nullable=False)
-    mode: Mapped[str] = mapped_column(String(16), nullable=False)
-    held_on: Mapped[date] = mapped_column(Date, nullable=False)
-    place: Mapped[str | None] = mapped_column(String(200))
-    link: Mapped[str | None] = mapped_column(String(500))
-    town_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
-    others_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    topic: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    expert_field: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    mode: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    held_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    place: Mapped[str | None] = mapped_column(sa.String(200))
+    link: Mapped[str | None] = mapped_column(sa.String(500))
+    town_code: Mapped[str | None] = mapped_column(sa.ForeignKey("areas.code"))
+    others_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
 
     __table_args__ = (
-        CheckConstraint("expert_field IN ('education','psychology','law')", name="expert_field"),
-        CheckConstraint("mode IN ('school','online')", name="mode"),
-        CheckConstraint("others_count >= 0", name="others_count"),
-        Index("ix_parent_classes_held_on", "held_on"),
+        check_one_of("expert_field", EXPERT_FIELDS),
+        check_one_of("mode", CLASS_MODES),
+        sa.CheckConstraint("others_count >= 0", name="others_count"),
+        sa.Index("ix_parent_classes_held_on", "held_on"),
     )
 
 
@@ -155,9 +138,11 @@ class ParentClassAttendance(Base):
 
     __tablename__ = "parent_class_attendance"
 
-    class_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("parent_classes.id"), primary_key=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), primary_key=True)
-    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    class_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("parent_classes.id"), primary_key=True
+    )
+    child_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("children.id"), primary_key=True)
+    recorded_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
-    __table_args__ = (Index("ix_parent_class_attendance_child_id", "child_id"),)
+    __table_args__ = (sa.Index("ix_parent_class_attendance_child_id", "child_id"),)

@@ -9,33 +9,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
-from sqlalchemy import (
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    SmallInteger,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, belongs_to, encrypted, uuid_pk
-
-INTAKE_KINDS = (
-    "street_begging",
-    "trafficking_rescued",
-    "temporary_guardianship",
-    "domestic_violence_shelter",
+from app.models.base import (
+    Base,
+    Timestamps,
+    Versioned,
+    area_ref,
+    belongs_to,
+    check_one_of,
+    encrypted,
+    refers_to,
+    uuid_pk,
 )
+
+# Each vocabulary once, as a Literal the schemas use too; the OpenAPI document names its enum
+# after the alias (app.contract: `Outcome` here is `ProtectionOutcome`).
+IntakeKind = Literal[
+    "street_begging", "trafficking_rescued", "temporary_guardianship", "domestic_violence_shelter"
+]
 # The situations of art. 92 (temporary guardianship by the civil-affairs department).
-INTAKE_BASES = (
+Basis = Literal[
     "begging_or_unidentified",
     "guardian_whereabouts_unknown",
     "guardian_unable",
@@ -43,33 +41,38 @@ INTAKE_BASES = (
     "guardian_incites_offence",
     "harm_by_guardian",
     "other",
-)
-INTAKE_STATUSES = ("open", "closed")
-DISCHARGE_OUTCOMES = (
+]
+IntakeStatus = Literal["open", "closed"]
+Outcome = Literal[
     "returned_to_family",
     "transferred",
     "family_foster_care",
     "long_term_guardianship",
     "adulthood",
-)
+]
 # The situations of art. 94 (long-term guardianship).
-LONG_TERM_BASES = (
+LongTermBasis = Literal[
     "parents_not_found",
     "guardian_dead",
     "guardian_incapacitated",
     "guardianship_revoked_by_court",
     "other",
-)
-TRACING_METHODS = ("police_identity_check", "dna", "contact", "public_notice", "other")
+]
+TracingMethod = Literal["police_identity_check", "dna", "contact", "public_notice", "other"]
 # Where the child stays during temporary guardianship (art. 93).
-PLACEMENT_SETTINGS = ("centre", "relatives", "family_foster_care", "institution")
-ASSESSMENT_CONCLUSIONS = ("safe_to_return", "not_safe")
-DEADLINES = ("identity_check", "care_plan", "guardianship_review")
+Setting = Literal["centre", "relatives", "family_foster_care", "institution"]
+Conclusion = Literal["safe_to_return", "not_safe"]
+Deadline = Literal["identity_check", "care_plan", "guardianship_review"]
+INTAKE_KINDS: Final = get_args(IntakeKind)
+INTAKE_BASES: Final = get_args(Basis)
+INTAKE_STATUSES: Final = get_args(IntakeStatus)
+DISCHARGE_OUTCOMES: Final = get_args(Outcome)
+LONG_TERM_BASES: Final = get_args(LongTermBasis)
+TRACING_METHODS: Final = get_args(TracingMethod)
+PLACEMENT_SETTINGS: Final = get_args(Setting)
+ASSESSMENT_CONCLUSIONS: Final = get_args(Conclusion)
+DEADLINES: Final = get_args(Deadline)
 ENROLMENT_STATES = ("enrolled", "pending", "linked")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ",".join(f"'{v}'" for v in values) + ")"
 
 
 class ProtectionIntake(Timestamps, Versioned, Base):
@@ -78,149 +81,138 @@ class ProtectionIntake(Timestamps, Versioned, Base):
     __tablename__ = "protection_intakes"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(8), nullable=False, default="open")
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    basis: Mapped[str] = mapped_column(String(32), nullable=False)
-    admitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(8), nullable=False, default="open")
+    kind: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    basis: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    admitted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     # Who brought the child: {"kind": police|agency|person, "name": ..., "contact": ...}
     brought_by: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    found_at: Mapped[str | None] = mapped_column(Text)
+    found_at: Mapped[str | None] = mapped_column(sa.Text)
     # The child as known: every fact may be absent (an unidentified child).
-    child_name: Mapped[str | None] = mapped_column(String(100))
+    child_name: Mapped[str | None] = mapped_column(sa.String(100))
     child_id_number_enc: Mapped[bytes | None] = encrypted(nullable=True)
-    child_id_number_hash: Mapped[str | None] = mapped_column(String(64))
-    child_id_number_masked: Mapped[str | None] = mapped_column(String(18))
-    child_gender: Mapped[str | None] = mapped_column(String(6))
-    child_estimated_birth_year: Mapped[int | None] = mapped_column(SmallInteger)
-    child_description: Mapped[str | None] = mapped_column(Text)
+    child_id_number_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    child_id_number_masked: Mapped[str | None] = mapped_column(sa.String(18))
+    child_gender: Mapped[str | None] = mapped_column(sa.String(6))
+    child_estimated_birth_year: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    child_description: Mapped[str | None] = mapped_column(sa.Text)
     child_photo_refs: Mapped[list[str]] = mapped_column(
-        ARRAY(String(200)), nullable=False, default=list, server_default=text("'{}'")
+        ARRAY(sa.String(200)), nullable=False, default=list, server_default=sa.text("'{}'")
     )
     health_check: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    incident_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("incidents.id"), index=True)
     # A reopening: the earlier (closed) intake of the same child.
     previous_intake_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("protection_intakes.id")
+        sa.ForeignKey("protection_intakes.id")
     )
     # The police (an agency client) who announced the child; they read its status.
     announced_by_client_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("agency_clients.id"), index=True
+        sa.ForeignKey("agency_clients.id"), index=True
     )
     # The centre's own record: notes, care plan, reviews, the persons not to be told.
-    notes: Mapped[str | None] = mapped_column(Text)
-    care_plan: Mapped[str | None] = mapped_column(Text)
-    care_plan_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_reviewed_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
+    care_plan: Mapped[str | None] = mapped_column(sa.Text)
+    care_plan_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_reviewed_on: Mapped[date | None] = mapped_column(sa.Date)
     do_not_disclose_to: Mapped[list[str]] = mapped_column(
-        ARRAY(String(100)), nullable=False, default=list, server_default=text("'{}'")
+        ARRAY(sa.String(100)), nullable=False, default=list, server_default=sa.text("'{}'")
     )
     # The discharge.
-    outcome: Mapped[str | None] = mapped_column(String(32))
-    discharged_on: Mapped[date | None] = mapped_column(Date)
-    discharge_note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))
+    discharged_on: Mapped[date | None] = mapped_column(sa.Date)
+    discharge_note: Mapped[str | None] = mapped_column(sa.Text)
     transferred_to: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    long_term_basis: Mapped[str | None] = mapped_column(String(40))
-    family_village_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
-    family_address: Mapped[str | None] = mapped_column(Text)
+    long_term_basis: Mapped[str | None] = mapped_column(sa.String(40))
+    family_village_code: Mapped[str | None] = mapped_column(sa.ForeignKey("areas.code"))
+    family_address: Mapped[str | None] = mapped_column(sa.Text)
     # Long-term guardianship: the ledger child it enrolled (or why not yet).
-    enrolment: Mapped[str | None] = mapped_column(String(12))
+    enrolment: Mapped[str | None] = mapped_column(sa.String(12))
     enrolment_flags: Mapped[list[dict[str, Any]]] = mapped_column(
-        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb")
+        JSONB, nullable=False, default=list, server_default=sa.text("'[]'::jsonb")
     )
-    child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("children.id"), index=True)
-    created_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    child_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("children.id"), index=True)
+    created_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     # The district whose centre holds the child (a city has one centre per district): its
     # staff and offices read the intake, no other district's.
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
+    district_code: Mapped[str] = area_ref()
 
     __mapper_args__ = {"version_id_col": Versioned.version, "eager_defaults": True}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint(_in("status", INTAKE_STATUSES), name="status"),
-        CheckConstraint(_in("kind", INTAKE_KINDS), name="kind"),
-        CheckConstraint(_in("basis", INTAKE_BASES), name="basis"),
-        CheckConstraint(f"outcome IS NULL OR {_in('outcome', DISCHARGE_OUTCOMES)}", name="outcome"),
-        CheckConstraint(
+        check_one_of("status", INTAKE_STATUSES),
+        check_one_of("kind", INTAKE_KINDS),
+        check_one_of("basis", INTAKE_BASES),
+        check_one_of("outcome", DISCHARGE_OUTCOMES, nullable=True),
+        sa.CheckConstraint(
             "(status = 'closed') = (outcome IS NOT NULL AND discharged_on IS NOT NULL)",
             name="closed_has_outcome",
         ),
-        CheckConstraint(
-            f"long_term_basis IS NULL OR {_in('long_term_basis', LONG_TERM_BASES)}",
-            name="long_term_basis",
-        ),
-        CheckConstraint(
+        check_one_of("long_term_basis", LONG_TERM_BASES, nullable=True),
+        sa.CheckConstraint(
             "outcome IS DISTINCT FROM 'long_term_guardianship' OR long_term_basis IS NOT NULL",
             name="long_term_has_basis",
         ),
-        CheckConstraint(
-            f"enrolment IS NULL OR {_in('enrolment', ENROLMENT_STATES)}", name="enrolment"
-        ),
+        check_one_of("enrolment", ENROLMENT_STATES, nullable=True),
         # One open intake per identified child.
-        Index(
+        sa.Index(
             "uq_protection_intakes_open_child",
             "child_id_number_hash",
             unique=True,
-            postgresql_where=text("status = 'open' AND child_id_number_hash IS NOT NULL"),
+            postgresql_where=sa.text("status = 'open' AND child_id_number_hash IS NOT NULL"),
         ),
-        Index("ix_protection_intakes_admitted", "admitted_at", "id"),
-        Index("ix_protection_intakes_open", "status", "kind"),
+        sa.Index("ix_protection_intakes_admitted", "admitted_at", "id"),
+        sa.Index("ix_protection_intakes_open", "status", "kind"),
     )
 
 
-class ProtectionTracing(Base):
+class StayStep:
+    """A step of a stay recorded by the centre (寻亲, 安置, 家庭评估): its intake, and who
+    recorded it when."""
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
+    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+
+
+class ProtectionTracing(StayStep, Base):
     """寻亲: one step of tracing the child's family (police identity check, DNA, contact, notice)."""
 
     __tablename__ = "protection_tracing"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
-    method: Mapped[str] = mapped_column(String(32), nullable=False)
-    traced_on: Mapped[date] = mapped_column(Date, nullable=False)
-    result: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    method: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    traced_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    result: Mapped[str | None] = mapped_column(sa.Text)
 
-    __table_args__ = (CheckConstraint(_in("method", TRACING_METHODS), name="method"),)
+    __table_args__ = (check_one_of("method", TRACING_METHODS),)
 
 
-class ProtectionPlacement(Base):
+class ProtectionPlacement(StayStep, Base):
     """临时监护期间的安置 (art. 93): where the child stays, from when to when."""
 
     __tablename__ = "protection_placements"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
-    setting: Mapped[str] = mapped_column(String(24), nullable=False)
-    start_on: Mapped[date] = mapped_column(Date, nullable=False)
-    end_on: Mapped[date | None] = mapped_column(Date)
-    with_whom: Mapped[str | None] = mapped_column(String(200))
-    note: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    setting: Mapped[str] = mapped_column(sa.String(24), nullable=False)
+    start_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    end_on: Mapped[date | None] = mapped_column(sa.Date)
+    with_whom: Mapped[str | None] = mapped_column(sa.String(200))
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
-        CheckConstraint(_in("setting", PLACEMENT_SETTINGS), name="setting"),
-        CheckConstraint("end_on IS NULL OR end_on >= start_on", name="dates"),
+        check_one_of("setting", PLACEMENT_SETTINGS),
+        sa.CheckConstraint("end_on IS NULL OR end_on >= start_on", name="dates"),
     )
 
 
-class ProtectionFamilyAssessment(Base):
+class ProtectionFamilyAssessment(StayStep, Base):
     """家庭评估 (art. 93): whether the family may have the child back."""
 
     __tablename__ = "protection_family_assessments"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = belongs_to("protection_intakes.id")
-    assessed_on: Mapped[date] = mapped_column(Date, nullable=False)
-    conclusion: Mapped[str] = mapped_column(String(16), nullable=False)
-    notes: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    assessed_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    conclusion: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
 
-    __table_args__ = (
-        CheckConstraint(_in("conclusion", ASSESSMENT_CONCLUSIONS), name="conclusion"),
-    )
+    __table_args__ = (check_one_of("conclusion", ASSESSMENT_CONCLUSIONS),)
 
 
 class ProtectionEscalation(Base):
@@ -229,16 +221,14 @@ class ProtectionEscalation(Base):
     __tablename__ = "protection_escalations"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("protection_intakes.id"), nullable=False
-    )
-    deadline: Mapped[str] = mapped_column(String(24), nullable=False)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    escalated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    intake_id: Mapped[uuid.UUID] = refers_to("protection_intakes.id")
+    deadline: Mapped[str] = mapped_column(sa.String(24), nullable=False)
+    due_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    escalated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        CheckConstraint(_in("deadline", DEADLINES), name="deadline"),
-        UniqueConstraint("intake_id", "deadline", "due_at"),
+        check_one_of("deadline", DEADLINES),
+        sa.UniqueConstraint("intake_id", "deadline", "due_at"),
     )
 
 
@@ -249,22 +239,20 @@ class ProtectionFollowUpVisit(Timestamps, Base):
     __tablename__ = "protection_follow_up_visits"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    intake_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("protection_intakes.id"), nullable=False
-    )
-    village_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), nullable=False)
-    seq: Mapped[int] = mapped_column(SmallInteger, nullable=False)
-    due_on: Mapped[date] = mapped_column(Date, nullable=False)
-    visited_on: Mapped[date | None] = mapped_column(Date)
-    visited_by: Mapped[str | None] = mapped_column(String(100))
-    note: Mapped[str | None] = mapped_column(Text)
+    intake_id: Mapped[uuid.UUID] = refers_to("protection_intakes.id")
+    village_code: Mapped[str] = refers_to("areas.code")
+    seq: Mapped[int] = mapped_column(sa.SmallInteger, nullable=False)
+    due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    visited_on: Mapped[date | None] = mapped_column(sa.Date)
+    visited_by: Mapped[str | None] = mapped_column(sa.String(100))
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
     __table_args__ = (
-        UniqueConstraint("intake_id", "seq"),
-        Index(
+        sa.UniqueConstraint("intake_id", "seq"),
+        sa.Index(
             "ix_protection_follow_up_visits_due",
             "village_code",
             "due_on",
-            postgresql_where=text("visited_on IS NULL"),
+            postgresql_where=sa.text("visited_on IS NULL"),
         ),
     )

@@ -6,25 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    SmallInteger,
-    String,
-    Text,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, created_now, encrypted, one_of, serial_pk, uuid_pk
+from app.models.base import Base, check_one_of, created_now, encrypted, serial_pk, uuid_pk
 
 IMPORT_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 SCREENING_CLASSIFICATIONS = ("migrant", "left_behind", "neither")
@@ -37,37 +23,39 @@ class ScreeningImport(Base):
     __tablename__ = "screening_imports"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default="queued")
-    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
-    file_kind: Mapped[str] = mapped_column(String(8), nullable=False)
-    file_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    stored_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="queued")
+    file_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    file_kind: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    file_size: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    stored_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     uploaded_by: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    uploaded_by_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    uploaded_by_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     # The uploader's area: rows outside it are rejected; readers see imports within their area.
-    area_code: Mapped[str] = mapped_column(String(12), ForeignKey("areas.code"), nullable=False)
-    area_path: Mapped[str] = mapped_column(String(200), nullable=False)
+    area_code: Mapped[str] = mapped_column(
+        sa.String(12), sa.ForeignKey("areas.code"), nullable=False
+    )
+    area_path: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     warnings: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
-    progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
-    total_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    last_row: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    chunks_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    inserted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    updated: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    rejected: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    flagged: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
+    progress: Mapped[float] = mapped_column(sa.Float, nullable=False, default=0.0)
+    total_rows: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    last_row: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    chunks_done: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    inserted: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    updated: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    unchanged: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    rejected: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    flagged: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = created_now()
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # The running import's heartbeat (every few seconds, app/screening/imports/runner.py): stale,
     # the import is shown `interrupted` until a worker resumes it.
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint(one_of("status", IMPORT_STATUSES), name="status"),
-        Index("ix_screening_imports_area_created", "area_path", "created_at"),
+        check_one_of("status", IMPORT_STATUSES),
+        sa.Index("ix_screening_imports_area_created", "area_path", "created_at"),
     )
 
 
@@ -78,15 +66,15 @@ class ScreeningImportError(Base):
 
     id: Mapped[int] = serial_pk()
     import_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("screening_imports.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("screening_imports.id", ondelete="CASCADE"), nullable=False
     )
-    row_number: Mapped[int] = mapped_column(Integer, nullable=False)
-    column: Mapped[str] = mapped_column(String(40), nullable=False)
-    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    row_number: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    column: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
     # What the file held in that column (at most 200 characters), shown beside the reason.
-    value: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(sa.Text)
 
-    __table_args__ = (Index("ix_screening_import_errors_import_row", "import_id", "row_number"),)
+    __table_args__ = (sa.Index("ix_screening_import_errors_import_row", "import_id", "row_number"),)
 
 
 class ScreeningRecord(Base):
@@ -103,59 +91,57 @@ class ScreeningRecord(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     identity_key: Mapped[bytes] = encrypted(unique=True)
     id_number_enc: Mapped[bytes | None] = encrypted(nullable=True)
-    id_number_masked: Mapped[str | None] = mapped_column(String(18))
-    name: Mapped[str] = mapped_column(String(50), nullable=False)
-    gender: Mapped[str | None] = mapped_column(String(6))
-    birth_date: Mapped[date] = mapped_column(Date, nullable=False)
-    hukou_code: Mapped[str | None] = mapped_column(String(12))
-    village_code: Mapped[str] = mapped_column(String(12), nullable=False)
-    town_code: Mapped[str] = mapped_column(String(12), nullable=False)
-    residence_since: Mapped[date | None] = mapped_column(Date)
-    accompanied_by: Mapped[str | None] = mapped_column(String(16))
-    father_away_since: Mapped[date | None] = mapped_column(Date)
-    mother_away_since: Mapped[date | None] = mapped_column(Date)
-    father_can_guard: Mapped[bool | None] = mapped_column(Boolean)
-    mother_can_guard: Mapped[bool | None] = mapped_column(Boolean)
-    guardian_name: Mapped[str | None] = mapped_column(String(100))
-    guardian_phone: Mapped[str | None] = mapped_column(String(20))
-    school_status: Mapped[str | None] = mapped_column(String(24))
-    school_name: Mapped[str | None] = mapped_column(String(200))
-    health_status: Mapped[str | None] = mapped_column(Text)
-    disability_kind: Mapped[str | None] = mapped_column(String(16))
-    disability_grade: Mapped[int | None] = mapped_column(SmallInteger)
-    screened_on: Mapped[date] = mapped_column(Date, nullable=False)
-    stated_classification: Mapped[str | None] = mapped_column(String(12))
-    classification: Mapped[str] = mapped_column(String(12), nullable=False)
+    id_number_masked: Mapped[str | None] = mapped_column(sa.String(18))
+    name: Mapped[str] = mapped_column(sa.String(50), nullable=False)
+    gender: Mapped[str | None] = mapped_column(sa.String(6))
+    birth_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    hukou_code: Mapped[str | None] = mapped_column(sa.String(12))
+    village_code: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    town_code: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    residence_since: Mapped[date | None] = mapped_column(sa.Date)
+    accompanied_by: Mapped[str | None] = mapped_column(sa.String(16))
+    father_away_since: Mapped[date | None] = mapped_column(sa.Date)
+    mother_away_since: Mapped[date | None] = mapped_column(sa.Date)
+    father_can_guard: Mapped[bool | None] = mapped_column(sa.Boolean)
+    mother_can_guard: Mapped[bool | None] = mapped_column(sa.Boolean)
+    guardian_name: Mapped[str | None] = mapped_column(sa.String(100))
+    guardian_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    school_status: Mapped[str | None] = mapped_column(sa.String(24))
+    school_name: Mapped[str | None] = mapped_column(sa.String(200))
+    health_status: Mapped[str | None] = mapped_column(sa.Text)
+    disability_kind: Mapped[str | None] = mapped_column(sa.String(16))
+    disability_grade: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    screened_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    stated_classification: Mapped[str | None] = mapped_column(sa.String(12))
+    classification: Mapped[str] = mapped_column(sa.String(12), nullable=False)
     flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
-    flagged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    flagged: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     first_import_id: Mapped[uuid.UUID | None] = mapped_column()
     last_import_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = created_now()
     updated_at: Mapped[datetime] = created_now()
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 
     __table_args__ = (
-        CheckConstraint(
-            "classification IN ('migrant','left_behind','neither')", name="classification"
-        ),
-        Index("ix_screening_records_updated", "updated_at", "id"),
-        Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),
-        Index("ix_screening_records_town_updated", "town_code", "updated_at", "id"),
+        check_one_of("classification", SCREENING_CLASSIFICATIONS),
+        sa.Index("ix_screening_records_updated", "updated_at", "id"),
+        sa.Index("ix_screening_records_village_updated", "village_code", "updated_at", "id"),
+        sa.Index("ix_screening_records_town_updated", "town_code", "updated_at", "id"),
         # the few flagged records, for the lists filtered to them (see migration 0015)
-        Index(
+        sa.Index(
             "ix_screening_records_flagged",
             "updated_at",
             "id",
-            postgresql_where=text("flagged IS TRUE"),
+            postgresql_where=sa.text("flagged IS TRUE"),
         ),
         # the left-behind children, few in a district like Daxing (see migration 0016)
-        Index(
+        sa.Index(
             "ix_screening_records_left_behind",
             "updated_at",
             "id",
-            postgresql_where=text("classification = 'left_behind'"),
+            postgresql_where=sa.text("classification = 'left_behind'"),
         ),
-        Index(
+        sa.Index(
             "ix_screening_records_name",
             "name",
             postgresql_ops={"name": "text_pattern_ops"},
@@ -170,15 +156,15 @@ class ScreeningRecordChange(Base):
 
     id: Mapped[int] = serial_pk()
     record_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("screening_records.id", ondelete="CASCADE"), nullable=False
+        sa.ForeignKey("screening_records.id", ondelete="CASCADE"), nullable=False
     )
     import_id: Mapped[uuid.UUID | None] = mapped_column()
     changed_at: Mapped[datetime] = created_now()
-    field: Mapped[str] = mapped_column(String(40), nullable=False)
-    old_value: Mapped[str | None] = mapped_column(Text)
-    new_value: Mapped[str | None] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(sa.Text)
+    new_value: Mapped[str | None] = mapped_column(sa.Text)
 
-    __table_args__ = (Index("ix_screening_record_changes_record", "record_id", "id"),)
+    __table_args__ = (sa.Index("ix_screening_record_changes_record", "record_id", "id"),)
 
 
 class ScreeningStat(Base):
@@ -190,13 +176,13 @@ class ScreeningStat(Base):
 
     __tablename__ = "screening_stats"
 
-    village_code: Mapped[str] = mapped_column(String(12), primary_key=True)
-    classification: Mapped[str] = mapped_column(String(12), primary_key=True)
-    flagged: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    school_status: Mapped[str] = mapped_column(String(24), primary_key=True)  # '' = unknown
-    age_band: Mapped[str] = mapped_column(String(8), primary_key=True)
-    town_code: Mapped[str] = mapped_column(String(12), nullable=False)
-    n: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    village_code: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    classification: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    flagged: Mapped[bool] = mapped_column(sa.Boolean, primary_key=True)
+    school_status: Mapped[str] = mapped_column(sa.String(24), primary_key=True)  # '' = unknown
+    age_band: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    town_code: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    n: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
 
 
 class ScreeningStatsState(Base):
@@ -204,6 +190,6 @@ class ScreeningStatsState(Base):
 
     __tablename__ = "screening_stats_state"
 
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    as_of: Mapped[date] = mapped_column(Date, nullable=False)
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    as_of: Mapped[date] = mapped_column(sa.Date, nullable=False)
     refreshed_at: Mapped[datetime] = created_now()

@@ -7,24 +7,31 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Versioned, belongs_to, created_now, serial_pk, uuid_pk
+from app.models.base import (
+    Base,
+    Versioned,
+    area_ref,
+    belongs_to,
+    check_one_of,
+    created_now,
+    refers_to,
+    serial_pk,
+    uuid_pk,
+)
+
+STANDARD_SOURCES = ("seed", "api")
+# The statuses of a payroll, a benefit run and a placement plan.
+RUN_STATUSES = ("draft", "approved")
+PAYROLL_LINE_KINDS = ("regular", "adjustment")
+MEDICAL_KINDS = ("outpatient", "inpatient")
+MEDICAL_CLAIM_STATUSES = ("submitted", "approved", "paid", "rejected")
+BENEFITS = ("education_grant", "holiday_condolence")
+PLACEMENT_TYPES = ("extreme_poverty_support", "social_placement")
+PLACEMENT_STATUSES = ("planned", "placed", "paid")
 
 
 class SubsidyStandard(Base):
@@ -34,24 +41,24 @@ class SubsidyStandard(Base):
     __tablename__ = "subsidy_standards"
 
     id: Mapped[int] = serial_pk()
-    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    key: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     value: Mapped[Any] = mapped_column(JSONB, nullable=False)
-    effective_from: Mapped[date] = mapped_column(Date, nullable=False)
-    reference: Mapped[str] = mapped_column(Text, nullable=False)
-    note: Mapped[str | None] = mapped_column(Text)
-    retroactive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    source: Mapped[str] = mapped_column(String(8), nullable=False, default="api")  # seed|api
+    effective_from: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    reference: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    retroactive: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    source: Mapped[str] = mapped_column(sa.String(8), nullable=False, default="api")  # seed|api
     created_at: Mapped[datetime] = created_now()
-    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(sa.String(64))
     # NULL: a city-wide standard (set by the city admin; every value of a single district);
     # a district's code: that district's dated override (set by its admin).
-    district_code: Mapped[str | None] = mapped_column(String(12), ForeignKey("areas.code"))
+    district_code: Mapped[str | None] = mapped_column(sa.String(12), sa.ForeignKey("areas.code"))
 
     __table_args__ = (
-        UniqueConstraint(
+        sa.UniqueConstraint(
             "key", "effective_from", "district_code", postgresql_nulls_not_distinct=True
         ),
-        CheckConstraint("source IN ('seed','api')", name="source"),
+        check_one_of("source", STANDARD_SOURCES),
     )
 
 
@@ -62,15 +69,15 @@ class SubsidyBudget(Base):
 
     # each district's own budget (one per district and year)
     district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), primary_key=True, index=True
+        sa.String(12), sa.ForeignKey("areas.code"), primary_key=True, index=True
     )
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    reference: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    reference: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = created_now()
-    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(sa.String(64))
 
-    __table_args__ = (CheckConstraint("amount_fen >= 0", name="amount_not_negative"),)
+    __table_args__ = (sa.CheckConstraint("amount_fen >= 0", name="amount_not_negative"),)
 
 
 class PayrollRun(Versioned, Base):
@@ -80,28 +87,26 @@ class PayrollRun(Versioned, Base):
     __tablename__ = "subsidy_payrolls"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
-    month: Mapped[date] = mapped_column(Date, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
-    line_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    adjustment_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    adjustment_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    district_code: Mapped[str] = area_ref()
+    month: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="draft")
+    line_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    total_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    adjustment_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    adjustment_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     totals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     created_at: Mapped[datetime] = created_now()
-    created_by: Mapped[str | None] = mapped_column(String(64))
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    approved_by: Mapped[str | None] = mapped_column(String(64))
-    approval_note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(sa.String(64))
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(sa.String(64))
+    approval_note: Mapped[str | None] = mapped_column(sa.Text)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        UniqueConstraint("district_code", "month"),
-        CheckConstraint("status IN ('draft','approved')", name="status"),
-        CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+        sa.UniqueConstraint("district_code", "month"),
+        check_one_of("status", RUN_STATUSES),
+        sa.CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
     )
 
 
@@ -116,25 +121,25 @@ class PayrollLine(Base):
     __tablename__ = "subsidy_payroll_lines"
 
     id: Mapped[int] = serial_pk()
-    payroll_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subsidy_payrolls.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    for_month: Mapped[date] = mapped_column(Date, nullable=False)
-    category: Mapped[str] = mapped_column(String(32), nullable=False)
-    town_code: Mapped[str | None] = mapped_column(String(12))
-    village_code: Mapped[str | None] = mapped_column(String(12))
-    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    payroll_id: Mapped[uuid.UUID] = refers_to("subsidy_payrolls.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    for_month: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    category: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    town_code: Mapped[str | None] = mapped_column(sa.String(12))
+    village_code: Mapped[str | None] = mapped_column(sa.String(12))
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     facts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
     payee: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    reason: Mapped[str | None] = mapped_column(Text)
-    original_line_id: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    original_line_id: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     __table_args__ = (
-        CheckConstraint("kind IN ('regular','adjustment')", name="kind"),
-        Index("ix_subsidy_payroll_lines_payroll", "payroll_id", "id"),
-        Index("ix_subsidy_payroll_lines_child_month", "child_id", "for_month"),
-        Index(
+        check_one_of("kind", PAYROLL_LINE_KINDS),
+        sa.Index("ix_subsidy_payroll_lines_payroll", "payroll_id", "id"),
+        sa.Index("ix_subsidy_payroll_lines_child_month", "child_id", "for_month"),
+        sa.Index(
             "uq_subsidy_payroll_lines_payroll_child_month_kind",
             "payroll_id",
             "child_id",
@@ -143,12 +148,12 @@ class PayrollLine(Base):
             unique=True,
         ),
         # One allowance per child per month, whatever happens twice.
-        Index(
+        sa.Index(
             "uq_subsidy_payroll_lines_regular",
             "child_id",
             "for_month",
             unique=True,
-            postgresql_where=text("kind = 'regular'"),
+            postgresql_where=sa.text("kind = 'regular'"),
         ),
     )
 
@@ -160,34 +165,34 @@ class MedicalClaim(Versioned, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     child_id: Mapped[uuid.UUID] = belongs_to("children.id")
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    service_date: Mapped[date] = mapped_column(Date, nullable=False)
-    category: Mapped[str] = mapped_column(String(32), nullable=False)
-    bill_total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    basic_insurance_paid_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    other_insurance_paid_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    remainder_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    reimbursable_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    service_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    category: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    bill_total_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    basic_insurance_paid_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    other_insurance_paid_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    remainder_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    reimbursable_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     trace: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="submitted")
-    rejection_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str | None] = mapped_column(String(64))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_by: Mapped[str | None] = mapped_column(String(64))
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    paid_by: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="submitted")
+    rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(sa.String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))
+    paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    paid_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint("kind IN ('outpatient','inpatient')", name="kind"),
-        CheckConstraint("status IN ('submitted','approved','paid','rejected')", name="status"),
-        CheckConstraint(
+        check_one_of("kind", MEDICAL_KINDS),
+        check_one_of("status", MEDICAL_CLAIM_STATUSES),
+        sa.CheckConstraint(
             "bill_total_fen >= 0 AND basic_insurance_paid_fen >= 0 "
             "AND other_insurance_paid_fen >= 0 AND remainder_fen >= 0 AND reimbursable_fen >= 0",
             name="amounts_not_negative",
         ),
-        Index("ix_subsidy_medical_claims_created", "created_at", "id"),
+        sa.Index("ix_subsidy_medical_claims_created", "created_at", "id"),
     )
 
 
@@ -200,27 +205,25 @@ class BenefitRun(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the district whose children the run pays (one run per benefit and period per district)
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
-    benefit: Mapped[str] = mapped_column(String(24), nullable=False)
-    period: Mapped[str] = mapped_column(String(32), nullable=False)
-    reference_date: Mapped[date] = mapped_column(Date, nullable=False)
-    line_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    district_code: Mapped[str] = area_ref()
+    benefit: Mapped[str] = mapped_column(sa.String(24), nullable=False)
+    period: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    reference_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    line_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    total_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     totals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(sa.String(64))
     status: Mapped[str] = mapped_column(
-        String(16), nullable=False, default="draft", server_default="draft"
+        sa.String(16), nullable=False, default="draft", server_default="draft"
     )
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     __table_args__ = (
-        UniqueConstraint("district_code", "benefit", "period"),
-        CheckConstraint("benefit IN ('education_grant','holiday_condolence')", name="benefit"),
-        CheckConstraint("status IN ('draft','approved')", name="status"),
+        sa.UniqueConstraint("district_code", "benefit", "period"),
+        check_one_of("benefit", BENEFITS),
+        check_one_of("status", RUN_STATUSES),
     )
 
 
@@ -230,18 +233,18 @@ class BenefitLine(Base):
     __tablename__ = "subsidy_benefit_lines"
 
     id: Mapped[int] = serial_pk()
-    run_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("subsidy_benefit_runs.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
-    category: Mapped[str] = mapped_column(String(32), nullable=False)
-    town_code: Mapped[str | None] = mapped_column(String(12))
-    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    run_id: Mapped[uuid.UUID] = refers_to("subsidy_benefit_runs.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
+    category: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    town_code: Mapped[str | None] = mapped_column(sa.String(12))
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     facts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
     payee: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
 
     __table_args__ = (
-        UniqueConstraint("run_id", "child_id"),
-        Index("ix_subsidy_benefit_lines_run", "run_id", "id"),
+        sa.UniqueConstraint("run_id", "child_id"),
+        sa.Index("ix_subsidy_benefit_lines_run", "run_id", "id"),
     )
 
 
@@ -252,24 +255,22 @@ class PlacementPlan(Versioned, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the district whose institute's orphans it places (one plan per year and district)
-    district_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
-    year: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
-    note: Mapped[str | None] = mapped_column(Text)
-    total_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    approval_reference: Mapped[str | None] = mapped_column(Text)
-    approved_on: Mapped[date | None] = mapped_column(Date)
-    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    approved_by: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    created_by: Mapped[str | None] = mapped_column(String(64))
+    district_code: Mapped[str] = area_ref()
+    year: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="draft")
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    total_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    approval_reference: Mapped[str | None] = mapped_column(sa.Text)
+    approved_on: Mapped[date | None] = mapped_column(sa.Date)
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    approved_by: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        UniqueConstraint("district_code", "year"),
-        CheckConstraint("status IN ('draft','approved')", name="status"),
+        sa.UniqueConstraint("district_code", "year"),
+        check_one_of("status", RUN_STATUSES),
     )
 
 
@@ -279,26 +280,23 @@ class PlacementEntry(Versioned, Base):
     __tablename__ = "placement_entries"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("placement_plans.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
-    assessment: Mapped[str] = mapped_column(Text, nullable=False)
-    placement_type: Mapped[str] = mapped_column(String(24), nullable=False)
-    subsidy_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="planned")
-    placed_on: Mapped[date | None] = mapped_column(Date)
-    placement_note: Mapped[str | None] = mapped_column(Text)
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    paid_by: Mapped[str | None] = mapped_column(String(64))
+    plan_id: Mapped[uuid.UUID] = refers_to("placement_plans.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
+    assessment: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    placement_type: Mapped[str] = mapped_column(sa.String(24), nullable=False)
+    subsidy_fen: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="planned")
+    placed_on: Mapped[date | None] = mapped_column(sa.Date)
+    placement_note: Mapped[str | None] = mapped_column(sa.Text)
+    paid_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    paid_by: Mapped[str | None] = mapped_column(sa.String(64))
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        UniqueConstraint("plan_id", "child_id"),
+        sa.UniqueConstraint("plan_id", "child_id"),
         # An orphan is placed (and paid) once, whatever the plan.
-        Index("uq_placement_entries_child", "child_id", unique=True),
-        CheckConstraint(
-            "placement_type IN ('extreme_poverty_support','social_placement')",
-            name="placement_type",
-        ),
-        CheckConstraint("status IN ('planned','placed','paid')", name="status"),
-        CheckConstraint("subsidy_fen > 0", name="subsidy_positive"),
+        sa.Index("uq_placement_entries_child", "child_id", unique=True),
+        check_one_of("placement_type", PLACEMENT_TYPES),
+        check_one_of("status", PLACEMENT_STATUSES),
+        sa.CheckConstraint("subsidy_fen > 0", name="subsidy_positive"),
     )

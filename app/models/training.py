@@ -8,21 +8,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Final, Literal, get_args
 
-from sqlalchemy import (
-    ARRAY,
-    CheckConstraint,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Numeric,
-    String,
-    Text,
-    UniqueConstraint,
-)
+import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, belongs_to, created_now
+from app.models.base import Base, area_ref, belongs_to, check_one_of, created_now, refers_to
 
 TrainingLevel = Literal["district", "town"]
 AttendanceStatus = Literal["present", "absent", "excused"]
@@ -39,6 +28,8 @@ TrainingTopic = Literal[
 TRAINING_LEVELS: Final = get_args(TrainingLevel)
 ATTENDANCE_STATUSES: Final = get_args(AttendanceStatus)
 TRAINING_TOPICS: Final = get_args(TrainingTopic)
+# How an attendance was recorded: by the organiser, or by the trainee with the session's code.
+ATTENDANCE_VIA = ("organiser", "code")
 
 
 class TrainingSession(Base):
@@ -47,28 +38,26 @@ class TrainingSession(Base):
     __tablename__ = "training_sessions"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    level: Mapped[str] = mapped_column(String(10), nullable=False)
+    level: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     # The district's code for a district session, the town's for a town session.
-    area_code: Mapped[str] = mapped_column(
-        String(12), ForeignKey("areas.code"), nullable=False, index=True
-    )
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
-    held_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
-    hours: Mapped[Decimal] = mapped_column(Numeric(4, 1), nullable=False)
-    topics: Mapped[list[str]] = mapped_column(ARRAY(String(32)), nullable=False)
-    trainer: Mapped[str] = mapped_column(String(200), nullable=False)
-    place: Mapped[str | None] = mapped_column(String(300))
-    link: Mapped[str | None] = mapped_column(String(500))
-    materials: Mapped[list[str]] = mapped_column(ARRAY(String(500)), nullable=False)
+    area_code: Mapped[str] = area_ref()
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    held_on: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    hours: Mapped[Decimal] = mapped_column(sa.Numeric(4, 1), nullable=False)
+    topics: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(32)), nullable=False)
+    trainer: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    place: Mapped[str | None] = mapped_column(sa.String(300))
+    link: Mapped[str | None] = mapped_column(sa.String(500))
+    materials: Mapped[list[str]] = mapped_column(sa.ARRAY(sa.String(500)), nullable=False)
     # The code attendees scan from their phones (shown to the organisers only).
-    code: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
-    organiser_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
-    organiser_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    code: Mapped[str] = mapped_column(sa.String(16), nullable=False, unique=True)
+    organiser_id: Mapped[uuid.UUID] = refers_to("users.id")
+    organiser_name: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        CheckConstraint("level IN ('district','town')", name="level"),
-        CheckConstraint("hours > 0", name="hours_positive"),
+        check_one_of("level", TRAINING_LEVELS),
+        sa.CheckConstraint("hours > 0", name="hours_positive"),
     )
 
 
@@ -78,20 +67,18 @@ class TrainingAttendance(Base):
     __tablename__ = "training_attendance"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("training_sessions.id"), nullable=False
-    )
+    session_id: Mapped[uuid.UUID] = refers_to("training_sessions.id")
     user_id: Mapped[uuid.UUID] = belongs_to("users.id")
-    status: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     # organiser (recorded by the organiser) | code (the attendee scanned the session code)
-    recorded_via: Mapped[str] = mapped_column(String(10), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
-    note: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_via: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
 
     __table_args__ = (
-        UniqueConstraint("session_id", "user_id"),
-        CheckConstraint("status IN ('present','absent','excused')", name="status"),
-        CheckConstraint("recorded_via IN ('organiser','code')", name="recorded_via"),
-        Index("ix_training_attendance_session", "session_id"),
+        sa.UniqueConstraint("session_id", "user_id"),
+        check_one_of("status", ATTENDANCE_STATUSES),
+        check_one_of("recorded_via", ATTENDANCE_VIA),
+        sa.Index("ix_training_attendance_session", "session_id"),
     )

@@ -12,26 +12,20 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    SmallInteger,
-    String,
-    Text,
-)
-from sqlalchemy import (
-    text as sql_text,
-)
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Timestamps, Versioned, created_now, one_of, serial_pk, uuid_pk
+from app.models.base import (
+    Base,
+    Timestamps,
+    Versioned,
+    check_one_of,
+    created_now,
+    refers_to,
+    serial_pk,
+    uuid_pk,
+)
 
 VISIT_MODES = ("home", "phone", "school", "institution")
 DIFFICULTY_KINDS = ("living", "medical", "education", "guardianship", "psychological", "other")
@@ -45,44 +39,44 @@ class Visit(Timestamps, Base):
     __tablename__ = "visits"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
-    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
+    visited_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     # The district month (Asia/Shanghai) of visited_at, first day: what coverage counts by.
-    visit_month: Mapped[date] = mapped_column(Date, nullable=False)
-    mode: Mapped[str] = mapped_column(String(12), nullable=False)
+    visit_month: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    mode: Mapped[str] = mapped_column(sa.String(12), nullable=False)
     findings: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     difficulties: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
-    suspected_infringement: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    notes: Mapped[str | None] = mapped_column(Text)
+    suspected_infringement: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    notes: Mapped[str | None] = mapped_column(sa.Text)
     # md5 of the whitespace-normalised notes: finds notes copied across children.
-    notes_hash: Mapped[str | None] = mapped_column(String(32))
-    lat: Mapped[float | None] = mapped_column(Float)
-    lon: Mapped[float | None] = mapped_column(Float)
+    notes_hash: Mapped[str | None] = mapped_column(sa.String(32))
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
     photos: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
     # The child's village when the visit arrived (institution children: NULL).
-    village_code: Mapped[str | None] = mapped_column(String(12))
+    village_code: Mapped[str | None] = mapped_column(sa.String(12))
     visitor_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    visitor_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    visitor_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     # SHA-256 of the canonical request body: the same id with another body is a conflict.
-    body_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    body_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     # Set by the incidents domain when the mandatory report is opened.
     incident_id: Mapped[uuid.UUID | None] = mapped_column()
 
     __table_args__ = (
-        CheckConstraint("mode IN ('home','phone','school','institution')", name="mode"),
-        Index("ix_visits_child_visited", "child_id", "visited_at"),
-        Index("ix_visits_month_child", "visit_month", "child_id"),
-        Index("ix_visits_updated", "updated_at", "id"),
-        Index("ix_visits_visitor_visited", "visitor_id", "visited_at"),
-        Index(
+        check_one_of("mode", VISIT_MODES),
+        sa.Index("ix_visits_child_visited", "child_id", "visited_at"),
+        sa.Index("ix_visits_month_child", "visit_month", "child_id"),
+        sa.Index("ix_visits_updated", "updated_at", "id"),
+        sa.Index("ix_visits_visitor_visited", "visitor_id", "visited_at"),
+        sa.Index(
             "ix_visits_notes_hash",
             "notes_hash",
-            postgresql_where=sql_text("notes_hash IS NOT NULL"),
+            postgresql_where=sa.text("notes_hash IS NOT NULL"),
         ),
-        Index(
+        sa.Index(
             "ix_visits_suspected",
             "created_at",
-            postgresql_where=sql_text("suspected_infringement"),
+            postgresql_where=sa.text("suspected_infringement"),
         ),
     )
 
@@ -93,33 +87,30 @@ class FollowUp(Timestamps, Versioned, Base):
     __tablename__ = "follow_ups"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
+    visit_id: Mapped[uuid.UUID] = refers_to("visits.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     # The town that must act; NULL for a child of the institute (the district acts).
-    town_code: Mapped[str | None] = mapped_column(String(12))
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)
-    text: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[str] = mapped_column(String(12), nullable=False, default="open")
-    due_on: Mapped[date] = mapped_column(Date, nullable=False)
-    resolution: Mapped[str | None] = mapped_column(Text)
-    referred_to: Mapped[str | None] = mapped_column(String(200))
+    town_code: Mapped[str | None] = mapped_column(sa.String(12))
+    kind: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="open")
+    due_on: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    resolution: Mapped[str | None] = mapped_column(sa.Text)
+    referred_to: Mapped[str | None] = mapped_column(sa.String(200))
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
 
     __mapper_args__ = {"version_id_col": Versioned.version}  # noqa: RUF012
     __table_args__ = (
-        CheckConstraint("status IN ('open','in_progress','resolved','referred')", name="status"),
-        CheckConstraint(
-            "kind IN ('living','medical','education','guardianship','psychological','other')",
-            name="kind",
-        ),
-        Index("ix_follow_ups_child", "child_id"),
-        Index("ix_follow_ups_visit", "visit_id"),
-        Index(
+        check_one_of("status", FOLLOW_UP_STATUSES),
+        check_one_of("kind", DIFFICULTY_KINDS),
+        sa.Index("ix_follow_ups_child", "child_id"),
+        sa.Index("ix_follow_ups_visit", "visit_id"),
+        sa.Index(
             "ix_follow_ups_open_due",
             "due_on",
-            postgresql_where=sql_text("status IN ('open','in_progress')"),
+            postgresql_where=sa.text("status IN ('open','in_progress')"),
         ),
-        Index("ix_follow_ups_town_status", "town_code", "status"),
+        sa.Index("ix_follow_ups_town_status", "town_code", "status"),
     )
 
 
@@ -129,16 +120,16 @@ class VisitFlag(Base):
     __tablename__ = "visit_flags"
 
     id: Mapped[int] = serial_pk()
-    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visits.id"), nullable=False)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), nullable=False)
+    visit_id: Mapped[uuid.UUID] = refers_to("visits.id")
+    child_id: Mapped[uuid.UUID] = refers_to("children.id")
     visitor_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
     created_at: Mapped[datetime] = created_now()
 
     __table_args__ = (
-        CheckConstraint(one_of("kind", FLAG_KINDS), name="kind"),
-        Index("uq_visit_flags_visit_kind", "visit_id", "kind", unique=True),
+        check_one_of("kind", FLAG_KINDS),
+        sa.Index("uq_visit_flags_visit_kind", "visit_id", "kind", unique=True),
     )
 
 
@@ -147,9 +138,9 @@ class AreaLocation(Base):
 
     __tablename__ = "area_locations"
 
-    code: Mapped[str] = mapped_column(String(12), ForeignKey("areas.code"), primary_key=True)
-    lat: Mapped[float] = mapped_column(Float, nullable=False)
-    lon: Mapped[float] = mapped_column(Float, nullable=False)
+    code: Mapped[str] = mapped_column(sa.String(12), sa.ForeignKey("areas.code"), primary_key=True)
+    lat: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    lon: Mapped[float] = mapped_column(sa.Float, nullable=False)
 
 
 class SyncChange(Base):
@@ -164,14 +155,14 @@ class SyncChange(Base):
     __tablename__ = "sync_changes"
 
     seq: Mapped[int] = serial_pk()
-    xid: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    xid: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     child_id: Mapped[uuid.UUID] = mapped_column(nullable=False)
-    entity: Mapped[str] = mapped_column(String(12), nullable=False)
-    area_old: Mapped[str | None] = mapped_column(String(12))
-    area_new: Mapped[str | None] = mapped_column(String(12))
+    entity: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    area_old: Mapped[str | None] = mapped_column(sa.String(12))
+    area_new: Mapped[str | None] = mapped_column(sa.String(12))
     at: Mapped[datetime] = created_now()
 
-    __table_args__ = (Index("ix_sync_changes_xid", "xid"),)
+    __table_args__ = (sa.Index("ix_sync_changes_xid", "xid"),)
 
 
 class SyncState(Base):
@@ -180,8 +171,8 @@ class SyncState(Base):
 
     __tablename__ = "sync_state"
 
-    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    pruned_below_xid: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    pruned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+    pruned_below_xid: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    pruned_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one_row"),)

@@ -10,38 +10,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.kit.crud import Cursor, Limit
 from app.kit.types import Date, Timestamp
+from app.models.protection import (
+    Basis,
+    Conclusion,
+    Deadline,
+    IntakeKind,
+    IntakeStatus,
+    LongTermBasis,
+    Outcome,
+    Setting,
+    TracingMethod,
+)
 
-IntakeKind = Literal[
-    "street_begging", "trafficking_rescued", "temporary_guardianship", "domestic_violence_shelter"
-]
-Basis = Literal[
-    "begging_or_unidentified",
-    "guardian_whereabouts_unknown",
-    "guardian_unable",
-    "guardian_neglect",
-    "guardian_incites_offence",
-    "harm_by_guardian",
-    "other",
-]
-IntakeStatus = Literal["open", "closed"]
-Outcome = Literal[
-    "returned_to_family",
-    "transferred",
-    "family_foster_care",
-    "long_term_guardianship",
-    "adulthood",
-]
-LongTermBasis = Literal[
-    "parents_not_found",
-    "guardian_dead",
-    "guardian_incapacitated",
-    "guardianship_revoked_by_court",
-    "other",
-]
-TracingMethod = Literal["police_identity_check", "dna", "contact", "public_notice", "other"]
-Setting = Literal["centre", "relatives", "family_foster_care", "institution"]
-Conclusion = Literal["safe_to_return", "not_safe"]
-Deadline = Literal["identity_check", "care_plan", "guardianship_review"]
 Gender = Literal["male", "female"]
 
 
