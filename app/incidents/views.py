@@ -9,7 +9,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -27,7 +26,6 @@ from app.incidents.schemas import (
 from app.incidents.situations import described
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.etag import set_etag
 from app.kit.pagination import paginate
 from app.models import Child, Incident, IncidentStep, Referral, ReferralUpdate
 
@@ -152,12 +150,11 @@ async def get_view(
     return view, incident.version
 
 
-async def changed_answer(
-    response: Response, session: AsyncSession, ctx: RequestContext, incident: Incident
+async def changed_reply(
+    session: AsyncSession, ctx: RequestContext, incident: Incident
 ) -> IncidentOut:
-    """The answer to the one who changed the incident: its whole record, its version sent
-    as the ETag."""
-    set_etag(response, incident.version)
+    """The answer to the one who changed the incident: its whole record (the route sends its
+    version as the ETag)."""
     return await changed_view(session, ctx.actor, incident)
 
 
