@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -13,6 +12,7 @@ from app.kit.context import RequestCtx
 from app.kit.crud import create_keyed
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
+from app.kit.records import replay_response
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.referrals.schemas import AcknowledgeIn
 from app.replica import LagTolerantSessionDep
@@ -28,9 +28,7 @@ from app.screening.referrals.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/screening/referrals", tags=["screening"])
-REPLAY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay of the same Idempotency-Key and body"}
-}
+REPLAY = replay_response("A replay of the same Idempotency-Key and body")
 
 
 @router.post(
