@@ -101,6 +101,11 @@ async def _case_dated(
     return case
 
 
+def _review_due(case: Case, ctx: RequestContext, since: date) -> None:
+    """The case's next review falls due one interval after `since` (its plan, its last review)."""
+    case.next_review_due = rules.next_review_due(since, ctx.settings.case_review_interval_months)
+
+
 async def _saved(
     session: AsyncSession,
     ctx: RequestContext,
@@ -330,9 +335,7 @@ async def set_plan(
     if first:
         session.add(_step(case, ctx, "in_service"))
         case.status = "in_service"
-        case.next_review_due = rules.next_review_due(
-            body.set_on, ctx.settings.case_review_interval_months
-        )
+        _review_due(case, ctx, body.set_on)
     return await _saved(session, ctx, case, "case.plan", {"goals": len(body.goals)})
 
 
@@ -464,9 +467,7 @@ async def review(
         reviewer_name=ctx.actor.name,
     )
     session.add(row)
-    case.next_review_due = rules.next_review_due(
-        body.reviewed_on, ctx.settings.case_review_interval_months
-    )
+    _review_due(case, ctx, body.reviewed_on)
     return await _saved(session, ctx, case, "case.review", {"review_id": str(row.id)})
 
 
