@@ -31,6 +31,7 @@ from app.discovery.auth import require_candidate_reader
 from app.discovery.parsing import MemberRow, ParseError, parse
 from app.discovery.schemas import (
     CandidateOut,
+    DismissRequest,
     EnrollRequest,
     ImportResult,
 )
@@ -297,10 +298,11 @@ async def list_candidates(
 
 
 async def dismiss(
-    session: AsyncSession, ctx: RequestContext, cid: uuid.UUID, reason: str
+    session: AsyncSession, ctx: RequestContext, cid: uuid.UUID, body: DismissRequest
 ) -> CandidateOut:
+    """Dismiss a candidate, with the reason."""
     cand = await _candidate(session, ctx.actor, cid)
-    cand.status, cand.dismiss_reason = "dismissed", reason
+    cand.status, cand.dismiss_reason = "dismissed", body.reason
     await session.flush()
     audit.record(session, ctx, "discovery.dismiss", "discovery_candidate", cand.id)
     return candidate_out(cand)

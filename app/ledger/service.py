@@ -168,10 +168,10 @@ async def export_month(session: AsyncSession, ctx: RequestContext, month: date) 
 
 
 async def list_reviews(
-    session: AsyncSession, principal: Principal, limit: int, cursor: str | None
+    session: AsyncSession, ctx: RequestContext, limit: int, cursor: str | None
 ) -> Page[ReviewOut]:
     """The caller's district's signed quarters."""
-    stmt = repo.reviews_stmt(district_of(principal))
+    stmt = repo.reviews_stmt(district_of(ctx.actor))
     return await page_of(
         session, stmt, [LedgerReview.quarter], limit, cursor, ReviewOut.model_validate
     )
