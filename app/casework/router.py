@@ -92,17 +92,19 @@ async def get_casework_agency(
     return agencies.agency_out(agency)
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/casework/agencies/{agency_id:uuid}/months/{month}",
-    **reads(
+    reads(
         AgencyMonthOut,
         "Contract monitoring: the month's hours against the hours bought, the invoice amount",
     ),
+    "get_casework_month",
+    CaseReader,
+    agencies.month_figures,
+    replica=True,
 )
-async def get_casework_month(
-    agency_id: uuid.UUID, month: str, session: LagTolerantSessionDep, _: CaseReader, ctx: RequestCtx
-) -> AgencyMonthOut:
-    return await agencies.month_figures(session, ctx, agency_id, month)
 
 
 @router.get(

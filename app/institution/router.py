@@ -280,14 +280,16 @@ _records(
 # ---------------------------------------------------------------- the monthly report
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/institution/reports/{month}",
-    **reads(ReportOut, "The monthly institute report (养治教康月报)", errors=(401, 403, 422)),
+    reads(ReportOut, "The monthly institute report (养治教康月报)", errors=(401, 403, 422)),
+    "get_institution_report",
+    InstituteReader,
+    report.monthly_report,
+    replica=True,
 )
-async def get_institution_report(
-    month: str, session: LagTolerantSessionDep, _: InstituteReader, ctx: RequestCtx
-) -> ReportOut:
-    return await report.monthly_report(session, ctx, month)
 
 
 @router.get(

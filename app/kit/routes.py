@@ -28,6 +28,7 @@ from app.kit.context import RequestContext, RequestCtx
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED
+from app.replica import LagTolerantSessionDep
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -129,6 +130,7 @@ def call_route(
     four_eyes: bool = False,
     answer: Callable[[Any, RequestContext], Any] | None = None,
     reply: Callable[[AsyncSession, RequestContext, Any], Awaitable[Any]] | None = None,
+    replica: bool = False,
 ) -> None:
     """`method path`: one resource (or a step of it) that is one service call,
     `serve(session, ctx, *ids, body)`, by those `guard` admits. `ids` are the path's
@@ -138,8 +140,9 @@ def call_route(
     `four_eyes`, it is given `four_eyes=` (app.kit.four_eyes: who may not take this step).
     `answer(out, ctx)`, if given, shapes what the service returned into the answer;
     `reply(session, ctx, out)`, if given, is an answer that reads more (a step, then the
-    record's whole view). `route` is the decorator's keywords (`reads(...)`, `acts(...)`),
-    `name` the operation's.
+    record's whole view). With `replica`, a read's session may be the replica's
+    (app.replica: figures that tolerate a little lag). `route` is the decorator's keywords
+    (`reads(...)`, `acts(...)`), `name` the operation's.
 
         call_route(router, "POST", "/things/{thing_id:uuid}/close", acts(ThingOut, "Close it"),
                    "close_thing", ThingWriter, service.close, body=CloseIn, etag=True)
@@ -158,7 +161,9 @@ def call_route(
     if etag:
         params.append(inspect.Parameter("response", kind, annotation=Response))
     params += [
-        inspect.Parameter("session", kind, annotation=SessionDep),
+        inspect.Parameter(
+            "session", kind, annotation=LagTolerantSessionDep if replica else SessionDep
+        ),
         inspect.Parameter("_", kind, annotation=guard),
         inspect.Parameter("ctx", kind, annotation=RequestCtx),
     ]

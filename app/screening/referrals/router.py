@@ -15,7 +15,6 @@ from app.kit.pagination import Page
 from app.kit.records import replay_response
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.referrals.schemas import AcknowledgeIn
-from app.replica import LagTolerantSessionDep
 from app.screening.referrals import service
 from app.screening.referrals.auth import AgencyWriter, Reader, Referrer, StatsReader
 from app.screening.referrals.schemas import (
@@ -66,18 +65,20 @@ page_route(
 )
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/stats",
-    **reads(
+    reads(
         ScreeningReferralStats,
         "Counts by finding (resolved), outcome, agency and town",
         errors=(401, 403),
     ),
+    "screening_referral_stats",
+    StatsReader,
+    service.stats,
+    replica=True,
 )
-async def screening_referral_stats(
-    session: LagTolerantSessionDep, _: StatsReader, ctx: RequestCtx
-) -> ScreeningReferralStats:
-    return await service.stats(session, ctx)
 
 
 call_route(
