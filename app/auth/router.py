@@ -15,6 +15,7 @@ from app.auth.principal import CurrentPrincipal
 from app.db import SessionDep
 from app.errors import error_responses, problem_response
 from app.kit.clock import ClockDep
+from app.kit.records import out_of
 from app.kit.routes import acts, reads
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -139,12 +140,4 @@ async def revoke_token(
 
 @router.get("/me", **reads(Me, "Who am I", errors=(401,)))
 async def who_am_i(principal: CurrentPrincipal) -> Me:
-    return Me(
-        kind=principal.kind,
-        id=str(principal.id),
-        name=principal.name,
-        role=principal.role,
-        area_code=principal.area_code,
-        agency=principal.agency,
-        scopes=sorted(principal.scopes),
-    )
+    return out_of(Me, principal, id=str(principal.id), scopes=sorted(principal.scopes))

@@ -41,13 +41,12 @@ from app.kit.crud import create_keyed, etagged, exports, named_route, xlsx_file
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
 from app.kit.params import Filters, PageQuery
+from app.kit.records import replay_response
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.replica import LagTolerantSessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["casework"])
-REPLAY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay of the same creation (same id, or Idempotency-Key, and body)"}
-}
+REPLAY = replay_response("A replay of the same creation (same id, or Idempotency-Key, and body)")
 CREATED = (401, 403, 409, 422)
 
 
@@ -93,17 +92,19 @@ async def get_casework_agency(
     return agencies.agency_out(agency)
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/casework/agencies/{agency_id:uuid}/months/{month}",
-    **reads(
+    reads(
         AgencyMonthOut,
         "Contract monitoring: the month's hours against the hours bought, the invoice amount",
     ),
+    "get_casework_month",
+    CaseReader,
+    agencies.month_figures,
+    replica=True,
 )
-async def get_casework_month(
-    agency_id: uuid.UUID, month: str, session: LagTolerantSessionDep, _: CaseReader, ctx: RequestCtx
-) -> AgencyMonthOut:
-    return await agencies.month_figures(session, ctx, agency_id, month)
 
 
 @router.get(

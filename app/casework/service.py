@@ -74,14 +74,27 @@ def _not_future(ctx: RequestContext, field: str, value: Any, errors: list[Any]) 
         errors.append((field, "日期不能晚于今天", "The date is in the future"))
 
 
+def _not_before(
+    ctx: RequestContext,
+    field: str,
+    day: date,
+    earlier: date | None,
+    words: tuple[str, str],
+    errors: list[Any],
+) -> None:
+    """`day` is not in the future, nor before `earlier` when there is one (`words` say so)."""
+    _not_future(ctx, field, day, errors)
+    if earlier is not None and day < earlier:
+        errors.append((field, *words))
+
+
 def _case_day(
     ctx: RequestContext, case: Case, field: str, day: date, what: str, errors: list[Any]
 ) -> None:
     """A day of the case's work (`what` names it in Chinese): not in the future, not before
     the case opened."""
-    _not_future(ctx, field, day, errors)
-    if day < case.opened_on:
-        errors.append((field, f"{what}早于开案日期", f"{field} is before the case opened"))
+    opened = (f"{what}早于开案日期", f"{field} is before the case opened")
+    _not_before(ctx, field, day, case.opened_on, opened, errors)
 
 
 async def _case_dated(
@@ -99,6 +112,11 @@ async def _case_dated(
     if errors:
         raise ValidationFailed(errors=errors)
     return case
+
+
+def _review_due(case: Case, ctx: RequestContext, since: date) -> None:
+    """The case's next review falls due one interval after `since` (its plan, its last review)."""
+    case.next_review_due = rules.next_review_due(since, ctx.settings.case_review_interval_months)
 
 
 async def _saved(
@@ -291,9 +309,8 @@ async def set_plan(
     case = await _case_for(session, ctx, case_id, plan, ("assessed", "in_service"))
     current = {g.id: g for g in await repo.goals_of(session, case.id)}
     errors: list[tuple[str, str, str]] = []
-    _not_future(ctx, "set_on", body.set_on, errors)
-    if case.assessed_on is not None and body.set_on < case.assessed_on:
-        errors.append(("set_on", "计划日期早于评估日期", "set_on is before the assessment"))
+    assessed = ("计划日期早于评估日期", "set_on is before the assessment")
+    _not_before(ctx, "set_on", body.set_on, case.assessed_on, assessed, errors)
     kept: set[uuid.UUID] = set()
     for i, goal in enumerate(body.goals):
         if goal.id is None:
@@ -330,9 +347,7 @@ async def set_plan(
     if first:
         session.add(_step(case, ctx, "in_service"))
         case.status = "in_service"
-        case.next_review_due = rules.next_review_due(
-            body.set_on, ctx.settings.case_review_interval_months
-        )
+        _review_due(case, ctx, body.set_on)
     return await _saved(session, ctx, case, "case.plan", {"goals": len(body.goals)})
 
 
@@ -431,9 +446,8 @@ async def review(
     case = await _case_for(session, ctx, case_id, review, ("in_service",))
     goals = {g.id: g for g in await repo.goals_of(session, case.id) if not g.retired}
     errors: list[tuple[str, str, str]] = []
-    _not_future(ctx, "reviewed_on", body.reviewed_on, errors)
-    if case.plan_set_on is not None and body.reviewed_on < case.plan_set_on:
-        errors.append(("reviewed_on", "回顾日期早于计划日期", "reviewed_on is before the plan"))
+    planned = ("回顾日期早于计划日期", "reviewed_on is before the plan")
+    _not_before(ctx, "reviewed_on", body.reviewed_on, case.plan_set_on, planned, errors)
     seen: set[uuid.UUID] = set()
     for i, p in enumerate(body.progress):
         if p.goal_id not in goals or p.goal_id in seen:
@@ -464,9 +478,7 @@ async def review(
         reviewer_name=ctx.actor.name,
     )
     session.add(row)
-    case.next_review_due = rules.next_review_due(
-        body.reviewed_on, ctx.settings.case_review_interval_months
-    )
+    _review_due(case, ctx, body.reviewed_on)
     return await _saved(session, ctx, case, "case.review", {"review_id": str(row.id)})
 
 

@@ -136,14 +136,19 @@ async def create_application(
     await insert_new(
         session, app, CharityIdConflict("该编号的申请已存在", "An application with this id exists")
     )
-    audit.record(
-        session,
-        ctx,
-        "charity.apply",
-        "charity_application",
-        app.id,
-        {"requested_fen": app.requested_fen, "applicant_area_code": app.applicant_area_code},
-    )
+    detail = {"requested_fen": app.requested_fen, "applicant_area_code": app.applicant_area_code}
+    return await _audited(session, ctx, app, "charity.apply", detail)
+
+
+async def _audited(
+    session: AsyncSession,
+    ctx: RequestContext,
+    app: CharityApplication,
+    action: str,
+    detail: dict[str, Any],
+) -> ApplicationOut:
+    """The application as answered, after auditing `action` on it."""
+    audit.record(session, ctx, action, "charity_application", app.id, detail)
     return await _out(session, ctx, app)
 
 
@@ -178,8 +183,7 @@ async def review(
     if decision == "forward":
         app.forwarded_at = ctx.now
     await session.flush()
-    audit.record(session, ctx, f"charity.{decision}", "charity_application", app.id, {"note": note})
-    return await _out(session, ctx, app)
+    return await _audited(session, ctx, app, f"charity.{decision}", {"note": note})
 
 
 async def decide(
@@ -214,15 +218,8 @@ async def decide(
         app.status = "declined"
     app.decided_at, app.decided_by, app.decision_note = ctx.now, ctx.actor.name, body.note
     await session.flush()
-    audit.record(
-        session,
-        ctx,
-        f"charity.{body.decision}",
-        "charity_application",
-        app.id,
-        {"approved_fen": app.approved_fen},
-    )
-    return await _out(session, ctx, app)
+    detail = {"approved_fen": app.approved_fen}
+    return await _audited(session, ctx, app, f"charity.{body.decision}", detail)
 
 
 async def disburse(
@@ -308,15 +305,8 @@ async def report(
     app.spent_fen = sum(to_fen(s.amount) for s in body.spending)
     app.report_summary = body.summary
     await session.flush()
-    audit.record(
-        session,
-        ctx,
-        "charity.report",
-        "charity_application",
-        app.id,
-        {"spent_fen": app.spent_fen, "beneficiaries_reached": body.beneficiaries_reached},
-    )
-    return await _out(session, ctx, app)
+    detail = {"spent_fen": app.spent_fen, "beneficiaries_reached": body.beneficiaries_reached}
+    return await _audited(session, ctx, app, "charity.report", detail)
 
 
 async def _judge_report(

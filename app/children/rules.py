@@ -20,21 +20,22 @@ import calendar
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal, get_args
 
-DEAD_OR_MISSING = frozenset({"deceased", "declared_dead", "declared_missing"})
-UNSUPPORTING = frozenset(
-    {
-        "severe_disability",
-        "serious_illness",
-        "imprisoned",
-        "compulsory_drug_rehab",
-        "liberty_restricted",
-        "lost_contact",
-        "guardianship_revoked",
-        "deported",
-    }
-)
+DeadOrMissing = Literal["deceased", "declared_dead", "declared_missing"]
+Unsupporting = Literal[
+    "severe_disability",
+    "serious_illness",
+    "imprisoned",
+    "compulsory_drug_rehab",
+    "liberty_restricted",
+    "lost_contact",
+    "guardianship_revoked",
+    "deported",
+]
+"""A parent's situations that leave the child unsupported (with the other parent's)."""
+DEAD_OR_MISSING = frozenset(get_args(DeadOrMissing))
+UNSUPPORTING = frozenset(get_args(Unsupporting))
 SITUATIONS = tuple(sorted(DEAD_OR_MISSING | UNSUPPORTING))
 POOR_ASSISTANCE = frozenset({"subsistence", "low_income", "extreme_poverty"})
 # 服刑在押、强制隔离戒毒、被执行其他限制人身自由的措施: "是指期限在6个月以上".

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.children.rules import DeadOrMissing, Unsupporting
 from app.kit.crud import Cursor, Limit
 from app.kit.types import Date, Timestamp
 from app.kit.vocab import ChildSchoolStage
@@ -18,19 +19,7 @@ Category = Literal[
 Placement = Literal["dispersed", "institution"]
 Status = Literal["active", "continued_schooling", "revoked"]
 Gender = Literal["male", "female"]
-Situation = Literal[
-    "deceased",
-    "declared_dead",
-    "declared_missing",
-    "severe_disability",
-    "serious_illness",
-    "imprisoned",
-    "compulsory_drug_rehab",
-    "liberty_restricted",
-    "lost_contact",
-    "guardianship_revoked",
-    "deported",
-]
+Situation = Literal[DeadOrMissing, Unsupporting]
 Assistance = Literal["none", "subsistence", "low_income", "extreme_poverty"]
 SchoolStage = ChildSchoolStage
 RevokeReason = Literal["aged_out", "adopted", "deceased", "family_recovered", "moved_away", "other"]

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from app.auth.principal import Principal, require_roles
 from app.auth.roles import CITY
 from app.dashboard import city
 from app.dashboard.city_schemas import CitySummaryOut
-from app.dashboard.router import PAGE_CSP, STATIC_DIR
+from app.dashboard.router import MonthParam, page
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.routes import reads
-from app.kit.types import Month
 
 router = APIRouter(tags=["dashboard"])
 
@@ -41,22 +40,11 @@ async def get_city_dashboard(
     session: SessionDep,
     _: CityReader,
     ctx: RequestCtx,
-    month: Annotated[
-        Month | None, Query(description="`YYYY-MM`, default the current month (Beijing)")
-    ] = None,
+    month: MonthParam = None,
 ) -> CitySummaryOut:
     return CitySummaryOut.model_validate(await city.city_summary(session, ctx, month))
 
 
 @router.get("/dashboard/city", include_in_schema=False, response_class=HTMLResponse)
 async def city_dashboard_page() -> HTMLResponse:
-    html = (STATIC_DIR / "city.html").read_text(encoding="utf-8")
-    return HTMLResponse(
-        html,
-        headers={
-            "Content-Security-Policy": PAGE_CSP,
-            "Cache-Control": "no-cache",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-        },
-    )
+    return page("city.html")

@@ -32,6 +32,11 @@ PAGE_CSP = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
+MonthParam = Annotated[
+    Month | None, Query(description="`YYYY-MM`, default the current month (Beijing)")
+]
+"""The month a dashboard shows."""
+
 router = APIRouter(tags=["dashboard"])
 router.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard_static")
 
@@ -59,9 +64,7 @@ async def get_dashboard_summary(
     session: LagTolerantSessionDep,
     _: DashboardReader,
     ctx: RequestCtx,
-    month: Annotated[
-        Month | None, Query(description="`YYYY-MM`, default the current month (Beijing)")
-    ] = None,
+    month: MonthParam = None,
     area_code: Annotated[
         str | None, Query(max_length=12, description="The district or a town; default yours")
     ] = None,
@@ -91,9 +94,9 @@ async def dashboard_glossary() -> Response:
     )
 
 
-@router.get("/dashboard", include_in_schema=False, response_class=HTMLResponse)
-async def dashboard_page() -> HTMLResponse:
-    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+def page(name: str) -> HTMLResponse:
+    """A dashboard page of `app/static/dashboard/`, under the pages' Content-Security-Policy."""
+    html = (STATIC_DIR / name).read_text(encoding="utf-8")
     return HTMLResponse(
         html,
         headers={
@@ -103,3 +106,8 @@ async def dashboard_page() -> HTMLResponse:
             "Referrer-Policy": "no-referrer",
         },
     )
+
+
+@router.get("/dashboard", include_in_schema=False, response_class=HTMLResponse)
+async def dashboard_page() -> HTMLResponse:
+    return page("index.html")

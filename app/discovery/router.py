@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +15,7 @@ from app.discovery.schemas import CandidateOut, DismissRequest, EnrollRequest, I
 from app.errors import error_responses
 from app.kit.context import RequestCtx
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.routes import acts, call_route, creates
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 
 router = APIRouter(prefix="/api/v1/discovery", tags=["discovery"])
@@ -55,35 +55,29 @@ async def list_discovery_candidates(
     return await service.list_candidates(session, ctx, status, limit, cursor)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/candidates/{candidate_id:uuid}/dismiss",
-    response_model=CandidateOut,
-    summary="Dismiss a candidate with a reason (district admin)",
-    responses=error_responses(401, 403, 404, 409, 422),
+    acts(CandidateOut, "Dismiss a candidate with a reason (district admin)"),
+    "dismiss_discovery_candidate",
+    DistrictAdmin,
+    service.dismiss,
+    body=DismissRequest,
 )
-async def dismiss_discovery_candidate(
-    candidate_id: uuid.UUID,
-    body: DismissRequest,
-    session: SessionDep,
-    _: DistrictAdmin,
-    ctx: RequestCtx,
-) -> CandidateOut:
-    return await service.dismiss(session, ctx, candidate_id, body.reason)
-
-
-@router.post(
+call_route(
+    router,
+    "POST",
     "/candidates/{candidate_id:uuid}/enroll",
-    response_model=ChildOut,
-    status_code=201,
-    summary="Enrol a candidate: creates the child record (linked) under the usual rules",
-    responses=error_responses(401, 403, 404, 409, 422),
+    creates(
+        ChildOut,
+        "Enrol a candidate: creates the child record (linked) under the usual rules",
+        errors=(401, 403, 404, 409, 422),
+        replayed={},
+    ),
+    "enroll_discovery_candidate",
+    DistrictAdmin,
+    service.enroll,
+    body=EnrollRequest,
+    answer=staff_view,
 )
-async def enroll_discovery_candidate(
-    candidate_id: uuid.UUID,
-    body: EnrollRequest,
-    session: SessionDep,
-    _: DistrictAdmin,
-    ctx: RequestCtx,
-) -> ChildOut:
-    child = await service.enroll(session, ctx, candidate_id, body)
-    return staff_view(child, ctx)

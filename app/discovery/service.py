@@ -31,6 +31,7 @@ from app.discovery.auth import require_candidate_reader
 from app.discovery.parsing import MemberRow, ParseError, parse
 from app.discovery.schemas import (
     CandidateOut,
+    DismissRequest,
     EnrollRequest,
     ImportResult,
 )
@@ -39,7 +40,7 @@ from app.kit import audit, idnumber
 from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
 from app.kit.glossary import zh_map
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.models import Child, DiscoveryCandidate
 
 ID_CONTEXT = b"discovery.id_number"
@@ -291,21 +292,17 @@ async def list_candidates(
 ) -> Page[CandidateOut]:
     """The candidates of the caller's jurisdiction (not the institute's staff), oldest first."""
     require_candidate_reader(ctx.actor)
-    rows, nxt = await paginate(
-        session,
-        repo.list_stmt(ctx.actor, status),
-        [DiscoveryCandidate.created_at, DiscoveryCandidate.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[candidate_out(c) for c in rows], next_cursor=nxt)
+    stmt = repo.list_stmt(ctx.actor, status)
+    keys = [DiscoveryCandidate.created_at, DiscoveryCandidate.id]
+    return await page_of(session, stmt, keys, limit, cursor, candidate_out)
 
 
 async def dismiss(
-    session: AsyncSession, ctx: RequestContext, cid: uuid.UUID, reason: str
+    session: AsyncSession, ctx: RequestContext, cid: uuid.UUID, body: DismissRequest
 ) -> CandidateOut:
+    """Dismiss a candidate, with the reason."""
     cand = await _candidate(session, ctx.actor, cid)
-    cand.status, cand.dismiss_reason = "dismissed", reason
+    cand.status, cand.dismiss_reason = "dismissed", body.reason
     await session.flush()
     audit.record(session, ctx, "discovery.dismiss", "discovery_candidate", cand.id)
     return candidate_out(cand)

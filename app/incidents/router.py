@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -30,13 +29,11 @@ from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import Page
 from app.kit.params import Filters
-from app.kit.records import out_of
+from app.kit.records import out_of, replay_response
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
-REPLAY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay of the same report (same id and body)"}
-}
+REPLAY = replay_response("A replay of the same report (same id and body)")
 
 
 @router.post(
@@ -110,42 +107,36 @@ async def get_incident(
     return view
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/incidents/{incident_id:uuid}/complete",
-    **acts(IncidentOut, "Complete a draft: it becomes a report and is referred to the police"),
+    acts(IncidentOut, "Complete a draft: it becomes a report and is referred to the police"),
+    "complete_incident_draft",
+    IncidentStaff,
+    service.complete_draft,
+    body=IncidentComplete,
+    etag=True,
+    reply=views.changed_reply,
 )
-async def complete_incident_draft(
-    incident_id: uuid.UUID,
-    body: IncidentComplete,
-    response: Response,
-    session: SessionDep,
-    _: IncidentStaff,
-    ctx: RequestCtx,
-) -> IncidentOut:
-    incident = await service.complete_draft(session, ctx, incident_id, body)
-    return await views.changed_answer(response, session, ctx, incident)
-
-
-@router.post(
+call_route(
+    router,
+    "POST",
     "/incidents/{incident_id:uuid}/transitions",
-    **acts(
+    acts(
         IncidentOut,
         (
             "Move an incident one step: reported → acknowledged → investigating → "
             "intervening → closed"
         ),
     ),
+    "transition_incident",
+    IncidentManager,
+    service.transition,
+    body=TransitionIn,
+    etag=True,
+    reply=views.changed_reply,
 )
-async def transition_incident(
-    incident_id: uuid.UUID,
-    body: TransitionIn,
-    response: Response,
-    session: SessionDep,
-    _: IncidentManager,
-    ctx: RequestCtx,
-) -> IncidentOut:
-    incident = await service.transition(session, ctx, incident_id, body)
-    return await views.changed_answer(response, session, ctx, incident)
 
 
 @router.post(

@@ -190,7 +190,8 @@ class ReferralUpdateOut(BaseModel):
     case_number: str | None
 
 
-class StaffReferralOut(BaseModel):
+# What staff and the agency both see of a referral (no docstring: each answer has its own).
+class ReferralFacts(BaseModel):
     id: uuid.UUID
     agency: str
     status: str
@@ -198,6 +199,9 @@ class StaffReferralOut(BaseModel):
     referred_at: datetime
     ack_due_at: datetime
     acknowledged_at: datetime | None
+
+
+class StaffReferralOut(ReferralFacts):
     acknowledged_by: str | None
     agency_case_number: str | None
     escalated_at: datetime | None

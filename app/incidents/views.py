@@ -9,7 +9,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -27,8 +26,8 @@ from app.incidents.schemas import (
 from app.incidents.situations import described
 from app.kit import audit
 from app.kit.context import RequestContext
-from app.kit.etag import set_etag
 from app.kit.pagination import paginate
+from app.kit.records import out_of
 from app.models import Child, Incident, IncidentStep, Referral, ReferralUpdate
 
 IncidentView = IncidentOut | IncidentSummary
@@ -36,15 +35,7 @@ IncidentView = IncidentOut | IncidentSummary
 
 def _child_view(incident: Incident, child: Child | None) -> ChildView:
     if child is not None:
-        return ChildView(
-            id=child.id,
-            on_ledger=True,
-            name=child.name,
-            gender=child.gender,
-            birth_date=child.birth_date,
-            age=None,
-            id_number_masked=child.id_number_masked,
-        )
+        return out_of(ChildView, child, on_ledger=True, age=None)
     return ChildView(
         id=None,
         on_ledger=False,
@@ -63,49 +54,23 @@ def full_view(
     referrals: list[Referral],
     updates: dict[uuid.UUID, list[ReferralUpdate]],
 ) -> IncidentOut:
-    return IncidentOut(
-        id=incident.id,
-        status=incident.status,
-        outcome=incident.outcome,
+    return out_of(
+        IncidentOut,
+        incident,
         child=_child_view(incident, child),
         situations=[SituationOut.model_validate(d) for d in described(incident.situations)],
-        situations_inferred=incident.situations_inferred,
         kinds=list(incident.kinds),
-        description=incident.description,
-        discovered_at=incident.discovered_at,
-        location=incident.location,
-        immediate_danger=incident.immediate_danger,
-        urgent=incident.urgent,
-        visit_id=incident.visit_id,
-        reporter_id=incident.reporter_id,
-        reporter_name=incident.reporter_name,
-        drafted_at=incident.drafted_at,
-        reported_at=incident.reported_at,
-        closed_at=incident.closed_at,
         escalated=incident.escalated_at is not None,
-        escalated_at=incident.escalated_at,
-        escalation_reason=incident.escalation_reason,
         interventions=list(incident.interventions),
         steps=[StepOut.model_validate(s) for s in steps],
         referrals=[
-            StaffReferralOut(
-                id=r.id,
-                agency=r.agency,
-                status=r.status,
-                urgent=r.urgent,
-                referred_at=r.referred_at,
-                ack_due_at=r.ack_due_at,
-                acknowledged_at=r.acknowledged_at,
-                acknowledged_by=r.acknowledged_by,
-                agency_case_number=r.agency_case_number,
-                escalated_at=r.escalated_at,
-                note=r.note,
+            out_of(
+                StaffReferralOut,
+                r,
                 updates=[ReferralUpdateOut.model_validate(u) for u in updates.get(r.id, [])],
             )
             for r in referrals
         ],
-        created_at=incident.created_at,
-        updated_at=incident.updated_at,
     )
 
 
@@ -152,12 +117,11 @@ async def get_view(
     return view, incident.version
 
 
-async def changed_answer(
-    response: Response, session: AsyncSession, ctx: RequestContext, incident: Incident
+async def changed_reply(
+    session: AsyncSession, ctx: RequestContext, incident: Incident
 ) -> IncidentOut:
-    """The answer to the one who changed the incident: its whole record, its version sent
-    as the ETag."""
-    set_etag(response, incident.version)
+    """The answer to the one who changed the incident: its whole record (the route sends its
+    version as the ETag)."""
     return await changed_view(session, ctx.actor, incident)
 
 

@@ -237,22 +237,17 @@ async def list_volunteers(
     )
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/volunteers/{volunteer_id:uuid}",
-    **reads(VolunteerOut, "A volunteer"),
+    reads(VolunteerOut, "A volunteer"),
+    "get_volunteer",
+    InstituteReader,
+    volunteers.get_volunteer,
+    etag=True,
+    answer=volunteers.volunteer_out,
 )
-async def get_volunteer(
-    volunteer_id: uuid.UUID,
-    response: Response,
-    session: SessionDep,
-    _: InstituteReader,
-    ctx: RequestCtx,
-) -> VolunteerOut:
-    volunteer = await volunteers.get_volunteer(session, ctx, volunteer_id)
-    set_etag(response, volunteer.version)
-    return volunteers.volunteer_out(volunteer, ctx)
-
-
 call_route(
     router,
     "PATCH",
@@ -285,14 +280,16 @@ _records(
 # ---------------------------------------------------------------- the monthly report
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/institution/reports/{month}",
-    **reads(ReportOut, "The monthly institute report (养治教康月报)", errors=(401, 403, 422)),
+    reads(ReportOut, "The monthly institute report (养治教康月报)", errors=(401, 403, 422)),
+    "get_institution_report",
+    InstituteReader,
+    report.monthly_report,
+    replica=True,
 )
-async def get_institution_report(
-    month: str, session: LagTolerantSessionDep, _: InstituteReader, ctx: RequestCtx
-) -> ReportOut:
-    return await report.monthly_report(session, ctx, month)
 
 
 @router.get(

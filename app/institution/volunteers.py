@@ -33,7 +33,7 @@ from app.institution.schemas import (
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.etag import check_if_match
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.kit.record_check import (
     RecordCheck,
     check_fields,
@@ -130,14 +130,8 @@ async def list_volunteers(
     limit: int,
     cursor: str | None,
 ) -> Page[VolunteerOut]:
-    rows, nxt = await paginate(
-        session,
-        repo.volunteers_stmt(ctx.actor, organisation),
-        [Volunteer.created_at, Volunteer.id],
-        limit=limit,
-        cursor=cursor,
-    )
-    return Page(items=[volunteer_out(v, ctx) for v in rows], next_cursor=nxt)
+    stmt, keys = repo.volunteers_stmt(ctx.actor, organisation), [Volunteer.created_at, Volunteer.id]
+    return await page_of(session, stmt, keys, limit, cursor, lambda v: volunteer_out(v, ctx))
 
 
 async def require_schedulable(

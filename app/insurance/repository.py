@@ -62,14 +62,19 @@ async def insert_scheme(session: AsyncSession, values: dict[str, Any]) -> Insura
     return await insert_unless_exists(session, S, values, ("scheme", "year", "effective_from"))
 
 
+def _readable(principal: Principal, *where: Any) -> Select[tuple[InsuranceEnrolment, Child]]:
+    """The enrolments meeting `where`, each with its child, of the children the caller may read."""
+    return (
+        select(E, Child)
+        .join(Child, Child.id == E.child_id)
+        .where(child_readable(principal), *where)
+    )
+
+
 async def enrolment(
     session: AsyncSession, principal: Principal, enrolment_id: uuid.UUID, *, lock: bool = False
 ) -> tuple[InsuranceEnrolment, Child] | None:
-    stmt = (
-        select(E, Child)
-        .join(Child, Child.id == E.child_id)
-        .where(E.id == enrolment_id, child_readable(principal))
-    )
+    stmt = _readable(principal, E.id == enrolment_id)
     if lock:
         stmt = stmt.with_for_update(of=E)
     row = (await session.execute(stmt.execution_options(populate_existing=True))).first()
@@ -159,14 +164,7 @@ async def to_submit(
 ) -> list[tuple[InsuranceEnrolment, Child]]:
     """The enrolments of the insurer's submission file: due (now sent) and submitted (again)."""
     stmt = (
-        select(E, Child)
-        .join(Child, Child.id == E.child_id)
-        .where(
-            child_readable(principal),
-            E.scheme == scheme,
-            E.year == year,
-            E.status.in_(("due", "submitted")),
-        )
+        _readable(principal, E.scheme == scheme, E.year == year, E.status.in_(("due", "submitted")))
         .order_by(Child.village_code, Child.id)
         .with_for_update(of=E)
     )
@@ -189,19 +187,10 @@ async def leaving(
         now.c.year == year,
         now.c.status == "enrolled",
     )
-    stmt = (
-        select(E, Child)
-        .join(Child, Child.id == E.child_id)
-        .where(
-            child_readable(principal),
-            E.scheme == scheme,
-            E.year == year - 1,
-            E.status == "enrolled",
-            ~eligible_clause(categories, year),
-            ~this_year,
-        )
-        .order_by(Child.village_code, Child.id)
-    )
+    last_year = (E.scheme == scheme, E.year == year - 1, E.status == "enrolled")
+    stmt = _readable(
+        principal, *last_year, ~eligible_clause(categories, year), ~this_year
+    ).order_by(Child.village_code, Child.id)
     return [(e, c) for e, c in (await session.execute(stmt)).tuples()]
 
 
@@ -211,17 +200,9 @@ async def by_id_hash(
     """The year's enrolments of the children with these ID hashes, by hash (locked)."""
     if not hashes:
         return {}
-    stmt = (
-        select(E, Child)
-        .join(Child, Child.id == E.child_id)
-        .where(
-            child_readable(principal),
-            Child.id_number_hash.in_(list(hashes)),
-            E.scheme == scheme,
-            E.year == year,
-        )
-        .with_for_update(of=E)
-    )
+    stmt = _readable(
+        principal, Child.id_number_hash.in_(list(hashes)), E.scheme == scheme, E.year == year
+    ).with_for_update(of=E)
     return {c.id_number_hash: (e, c) for e, c in (await session.execute(stmt)).tuples()}
 
 

@@ -33,7 +33,6 @@ from app.insurance.schemas import (
 from app.kit.context import RequestCtx
 from app.kit.crud import exports, xlsx_file
 from app.kit.pagination import Page
-from app.kit.params import Filters
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.kit.upload import CSV_OR_FILE_BODY, csv_or_file
 from app.replica import LagTolerantSessionDep
@@ -43,13 +42,15 @@ router = APIRouter(prefix="/api/v1/insurance", tags=["insurance"])
 YearQuery = Annotated[int, Query(ge=2000, le=2100, description="The insurance year.")]
 
 
-@router.get(
-    "/schemes", **lists(list[SchemeOut], "The schemes' parameters per insurance year (保险参数)")
+page_route(
+    router,
+    "/schemes",
+    lists(list[SchemeOut], "The schemes' parameters per insurance year (保险参数)"),
+    "list_insurance_schemes",
+    InsuranceReader,
+    SchemeQuery,
+    service.list_schemes,
 )
-async def list_insurance_schemes(
-    session: SessionDep, _: InsuranceReader, ctx: RequestCtx, query: Filters[SchemeQuery]
-) -> list[SchemeOut]:
-    return await service.list_schemes(session, ctx, query.year, query.scheme)
 
 
 call_route(
@@ -84,18 +85,20 @@ page_route(
 )
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/worklist/generate",
-    **acts(
+    acts(
         WorklistGenerated,
         "Generate the year's worklist as `due` enrolments (again: nothing new for those listed)",
         errors=(401, 403, 409, 422),
     ),
+    "generate_insurance_worklist",
+    InsuranceWriter,
+    worklist.generate,
+    body=WorklistGenerate,
 )
-async def generate_insurance_worklist(
-    body: WorklistGenerate, session: SessionDep, _: InsuranceWriter, ctx: RequestCtx
-) -> WorklistGenerated:
-    return await worklist.generate(session, ctx, year=body.year, scheme=body.scheme)
 
 
 call_route(

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.children import history_repository as history
 from app.children.repository import towns_of
 from app.insurance import repository as repo
-from app.insurance.schemas import WorklistGenerated, WorklistItem
+from app.insurance.schemas import WorklistGenerate, WorklistGenerated, WorklistItem
 from app.insurance.service import scheme_for, turns_18_in
 from app.kit import audit
 from app.kit.context import RequestContext
@@ -116,10 +116,11 @@ async def worklist(
 
 
 async def generate(
-    session: AsyncSession, ctx: RequestContext, *, year: int, scheme: str
+    session: AsyncSession, ctx: RequestContext, body: WorklistGenerate
 ) -> WorklistGenerated:
     """A `due` enrolment for every child of the worklist without one (a second run creates
     nothing new: the rows exist)."""
+    year, scheme = body.year, body.scheme
     params = await scheme_for(session, scheme, year, ctx.today)
     stmt = repo.worklist_stmt(
         ctx.actor, scheme=scheme, year=year, categories=params.categories, area_code=None

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import SessionDep
 from app.errors import error_responses
@@ -27,6 +28,7 @@ from app.kit.context import RequestContext, RequestCtx
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import REPLAYED
+from app.replica import LagTolerantSessionDep
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -127,29 +129,41 @@ def call_route(
     if_match: bool = False,
     four_eyes: bool = False,
     answer: Callable[[Any, RequestContext], Any] | None = None,
+    reply: Callable[[AsyncSession, RequestContext, Any], Awaitable[Any]] | None = None,
+    replica: bool = False,
 ) -> None:
     """`method path`: one resource (or a step of it) that is one service call,
     `serve(session, ctx, *ids, body)`, by those `guard` admits. `ids` are the path's
-    `{name:uuid}` (or `{name_id}`) parameters in order, `body` the request's model if it has
-    one; with `etag`, the answer's `version` is sent as its ETag; with `if_match`, the
-    service is given the `If-Match` header last; with `four_eyes`, it is given `four_eyes=`
-    (app.kit.four_eyes: who may not take this step). `answer(out, ctx)`, if given, shapes
-    what the service returned into the answer. `route` is the decorator's keywords
+    parameters in order (`{name:uuid}` and `{name_id}` UUIDs, any other a string), `body`
+    the request's model if it has one; with `etag`, the answer's `version` is sent as its
+    ETag; with `if_match`, the service is given the `If-Match` header last; with
+    `four_eyes`, it is given `four_eyes=` (app.kit.four_eyes: who may not take this step).
+    `answer(out, ctx)`, if given, shapes what the service returned into the answer;
+    `reply(session, ctx, out)`, if given, is an answer that reads more (a step, then the
+    record's whole view). With `replica`, a read's session may be the replica's
+    (app.replica: figures that tolerate a little lag). `route` is the decorator's keywords
     (`reads(...)`, `acts(...)`), `name` the operation's.
 
         call_route(router, "POST", "/things/{thing_id:uuid}/close", acts(ThingOut, "Close it"),
                    "close_thing", ThingWriter, service.close, body=CloseIn, etag=True)
     """
-    ids = re.findall(r"{(\w+):uuid}|{(\w+_id)}", path)
-    ids = [a or b for a, b in ids]
+    found = re.findall(r"{(\w+)(:uuid)?}", path)
+    ids = [name for name, _ in found]
     kind = inspect.Parameter.KEYWORD_ONLY
-    params = [inspect.Parameter(i, kind, annotation=uuid.UUID) for i in ids]
+    params = [
+        inspect.Parameter(
+            name, kind, annotation=uuid.UUID if typed or name.endswith("_id") else str
+        )
+        for name, typed in found
+    ]
     if body is not None:
         params.append(inspect.Parameter("body", kind, annotation=body))
     if etag:
         params.append(inspect.Parameter("response", kind, annotation=Response))
     params += [
-        inspect.Parameter("session", kind, annotation=SessionDep),
+        inspect.Parameter(
+            "session", kind, annotation=LagTolerantSessionDep if replica else SessionDep
+        ),
         inspect.Parameter("_", kind, annotation=guard),
         inspect.Parameter("ctx", kind, annotation=RequestCtx),
     ]
@@ -165,6 +179,8 @@ def call_route(
         out = await serve(values["session"], values["ctx"], *given, **eyes)
         if etag:
             set_etag(values["response"], out.version)
+        if reply is not None:
+            return await reply(values["session"], values["ctx"], out)
         return out if answer is None else answer(out, values["ctx"])
 
     handler.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

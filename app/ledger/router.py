@@ -12,8 +12,8 @@ from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.crud import exports, xlsx_file
 from app.kit.pagination import Page
-from app.kit.params import Filters, PageQuery
-from app.kit.routes import LIST_ERRORS, creates, lists
+from app.kit.params import PageQuery
+from app.kit.routes import LIST_ERRORS, creates, lists, page_route
 from app.kit.vocab import LEDGER_FIRST_YEAR, parse_month
 from app.ledger import service
 from app.ledger.auth import Leader, LedgerReader
@@ -23,11 +23,15 @@ from app.replica import LagTolerantSessionDep
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 
 
-@router.get("/reviews", **lists(Page[ReviewOut], "The quarterly reviews 季度审核, latest first"))
-async def list_ledger_reviews(
-    session: SessionDep, principal: LedgerReader, query: Filters[PageQuery]
-) -> Page[ReviewOut]:
-    return await service.list_reviews(session, principal, **dict(query))
+page_route(
+    router,
+    "/reviews",
+    lists(Page[ReviewOut], "The quarterly reviews 季度审核, latest first"),
+    "list_ledger_reviews",
+    LedgerReader,
+    PageQuery,
+    service.list_reviews,
+)
 
 
 @router.post(

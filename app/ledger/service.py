@@ -23,7 +23,7 @@ from app.errors import Conflict, ValidationFailed
 from app.kit import audit
 from app.kit.clock import month_of
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.pagination import Page, page_of
 from app.kit.vocab import month_end, parse_quarter
 from app.ledger import repository as repo
 from app.ledger.export import workbook
@@ -167,17 +167,13 @@ async def export_month(session: AsyncSession, ctx: RequestContext, month: date) 
 
 
 async def list_reviews(
-    session: AsyncSession, principal: Principal, limit: int, cursor: str | None
+    session: AsyncSession, ctx: RequestContext, limit: int, cursor: str | None
 ) -> Page[ReviewOut]:
     """The caller's district's signed quarters."""
-    rows, nxt = await paginate(
-        session,
-        repo.reviews_stmt(district_of(principal)),
-        [LedgerReview.quarter],
-        limit=limit,
-        cursor=cursor,
+    stmt = repo.reviews_stmt(district_of(ctx.actor))
+    return await page_of(
+        session, stmt, [LedgerReview.quarter], limit, cursor, ReviewOut.model_validate
     )
-    return Page(items=[ReviewOut.model_validate(r) for r in rows], next_cursor=nxt)
 
 
 async def close_month(session: AsyncSession, ctx: RequestContext, month: date) -> dict[str, Any]:

@@ -18,13 +18,9 @@ async def plan(
     session: AsyncSession, district: str | None, plan_id: uuid.UUID, *, lock: bool = False
 ) -> PlacementPlan | None:
     """The plan, when it is the district's (another district's is as unknown as none)."""
+    theirs = PlacementPlan.district_code == district
     return await one_where(
-        session,
-        PlacementPlan,
-        PlacementPlan.id == plan_id,
-        PlacementPlan.district_code == district,
-        lock=lock,
-        fresh=True,
+        session, PlacementPlan, PlacementPlan.id == plan_id, theirs, lock=lock, fresh=True
     )
 
 

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Query
 
 from app.db import SessionDep
 from app.kit.context import RequestCtx
-from app.kit.four_eyes import FourEyes
-from app.kit.routes import acts, creates, lists, reads
+from app.kit.routes import acts, call_route, creates, lists, reads
 from app.placements import service
 from app.placements.auth import DistrictAdmin, Leader, Readers
 from app.placements.schemas import CandidateOut, EntryPlace, PlanApprove, PlanCreate, PlanOut
@@ -52,9 +51,11 @@ async def get_placement_plan(
     return await service.plan_answer(session, principal, plan_id)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/plans/{plan_id:uuid}/approve",
-    **acts(
+    acts(
         PlanOut,
         (
             "Record the district government's approval of the plan (district leader, not its "
@@ -62,57 +63,41 @@ async def get_placement_plan(
         ),
         errors=(400, 401, 403, 404, 409, 422),
     ),
+    "approve_placement_plan",
+    Leader,
+    service.approve_plan,
+    body=PlanApprove,
+    four_eyes=True,
+    reply=service.plan_reply,
 )
-async def approve_placement_plan(
-    plan_id: uuid.UUID,
-    body: PlanApprove,
-    session: SessionDep,
-    _: Leader,
-    ctx: RequestCtx,
-    four_eyes: FourEyes,
-) -> PlanOut:
-    await service.approve_plan(session, ctx, plan_id, body, four_eyes=four_eyes)
-    return await service.plan_answer(session, ctx.actor, plan_id)
-
-
-@router.post(
+call_route(
+    router,
+    "POST",
     "/plans/{plan_id:uuid}/entries/{entry_id:uuid}/place",
-    **acts(
-        PlanOut, "Record that a placement was carried out", errors=(400, 401, 403, 404, 409, 422)
-    ),
+    acts(PlanOut, "Record that a placement was carried out", errors=(400, 401, 403, 404, 409, 422)),
+    "place_placement_entry",
+    DistrictAdmin,
+    service.place_entry,
+    body=EntryPlace,
+    reply=service.entry_reply,
 )
-async def place_placement_entry(
-    plan_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    body: EntryPlace,
-    session: SessionDep,
-    _: DistrictAdmin,
-    ctx: RequestCtx,
-) -> PlanOut:
-    await service.place_entry(session, ctx, plan_id, entry_id, body)
-    return await service.plan_answer(session, ctx.actor, plan_id)
-
-
-@router.post(
+call_route(
+    router,
+    "POST",
     "/plans/{plan_id:uuid}/entries/{entry_id:uuid}/pay",
-    **acts(
+    acts(
         PlanOut,
         (
             "Pay a carried-out placement's one-time subsidy (once; again → 409; not by the "
             "plan's approver)"
         ),
     ),
+    "pay_placement_entry",
+    DistrictAdmin,
+    service.pay_entry,
+    four_eyes=True,
+    reply=service.entry_reply,
 )
-async def pay_placement_entry(
-    plan_id: uuid.UUID,
-    entry_id: uuid.UUID,
-    session: SessionDep,
-    _: DistrictAdmin,
-    ctx: RequestCtx,
-    four_eyes: FourEyes,
-) -> PlanOut:
-    await service.pay_entry(session, ctx, plan_id, entry_id, four_eyes=four_eyes)
-    return await service.plan_answer(session, ctx.actor, plan_id)
 
 
 @router.get(

@@ -266,6 +266,16 @@ async def plan_answer(session: AsyncSession, principal: Principal, plan_id: uuid
     return PlanOut.model_validate((await plans_out(session, [plan]))[0])
 
 
+async def plan_reply(session: AsyncSession, ctx: RequestContext, plan: PlacementPlan) -> PlanOut:
+    """The answer to a step on a plan: the plan with its entries."""
+    return await plan_answer(session, ctx.actor, plan.id)
+
+
+async def entry_reply(session: AsyncSession, ctx: RequestContext, entry: PlacementEntry) -> PlanOut:
+    """The answer to a step on an entry: its plan with its entries."""
+    return await plan_answer(session, ctx.actor, entry.plan_id)
+
+
 async def list_plans(
     session: AsyncSession, principal: Principal, year: int | None
 ) -> list[PlanOut]:

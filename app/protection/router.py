@@ -17,6 +17,7 @@ from app.kit.crud import etagged, named_route
 from app.kit.etag import set_etag
 from app.kit.idempotency import create_once
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.records import replay_response
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.protection import deadlines, followups, occupancy, service, steps, views
 from app.protection.auth import (
@@ -45,9 +46,7 @@ from app.protection.schemas import (
 
 router = APIRouter(prefix="/api/v1/protection", tags=["protection"])
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=100)]
-REPLAY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay of the same intake (same id and body)"}
-}
+REPLAY = replay_response("A replay of the same intake (same id and body)")
 
 
 @router.post(

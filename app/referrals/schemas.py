@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.incidents.schemas import SituationOut
+from app.incidents.schemas import ReferralFacts, SituationOut
 from app.incidents.situations import Situation
 from app.kit.crud import Cursor, Limit
 from app.kit.types import Date, Timestamp
@@ -57,16 +57,9 @@ class AgencyIncidentView(BaseModel):
     reporter_name: str | None = None
 
 
-class AgencyReferralOut(BaseModel):
+class AgencyReferralOut(ReferralFacts):
     """A referral as its agency sees it."""
 
-    id: uuid.UUID
-    agency: str
-    status: str
-    urgent: bool
-    referred_at: datetime
-    ack_due_at: datetime
-    acknowledged_at: datetime | None
     agency_case_number: str | None
     incident: AgencyIncidentView
     child: AgencyChildView

@@ -6,14 +6,13 @@ Roles: see `app/training/auth.py` (the table of who may call what).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
+from app.kit.crud import exports, xlsx_file
 from app.kit.listing import Year, YearFilter
 from app.kit.pagination import Page
 from app.kit.records import again, create_by_client_id, replay_response
@@ -35,10 +34,6 @@ from app.training.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["training"])
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {}}, "description": "The list as .xlsx"}
-}
 UNCHANGED = replay_response("Already recorded: the attendance as it stands", AttendanceOut)
 
 
@@ -148,16 +143,14 @@ async def training_coverage(
 
 @router.get(
     "/training/certificates",
-    summary="The year's training certificates: the list of workers trained (.xlsx)",
-    response_class=Response,
-    responses=XLSX_RESPONSE | error_responses(*LIST_ERRORS),
+    **exports(
+        "The year's training certificates: the list of workers trained (.xlsx)",
+        "The list as .xlsx",
+        errors=LIST_ERRORS,
+    ),
 )
 async def training_certificates(
     session: LagTolerantSessionDep, _: TrainingReader, ctx: RequestCtx, year: Year
 ) -> Response:
     content = await coverage_service.certificates(session, ctx, year)
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="training-{year}.xlsx"'},
-    )
+    return xlsx_file(content, f"training-{year}.xlsx")

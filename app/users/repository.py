@@ -9,6 +9,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.areas.repository import within_reach
 from app.auth.principal import Principal
+from app.kit.listing import where_given
 from app.models import AgencyClient, Area, User
 
 
@@ -30,14 +31,12 @@ def clients_in_reach(principal: Principal) -> ColumnElement[bool]:
 def list_users_stmt(
     principal: Principal, role: str | None, area_code: str | None, active: bool | None
 ) -> Select[Any]:
-    stmt = select(User).where(users_in_reach(principal))
-    if role:
-        stmt = stmt.where(User.role == role)
-    if area_code:
-        stmt = stmt.where(User.area_code == area_code)
-    if active is not None:
-        stmt = stmt.where(User.is_active == active)
-    return stmt
+    return where_given(
+        select(User).where(users_in_reach(principal)),
+        (User.role, role or None),
+        (User.area_code, area_code or None),
+        (User.is_active, active),
+    )
 
 
 async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User | None:

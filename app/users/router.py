@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from app.kit.etag import set_etag
 from app.kit.idempotency import IdempotencyKey, create_once, remember_for_key, replay_for_key
 from app.kit.pagination import Page
 from app.kit.params import Filters
+from app.kit.records import replay_response
 from app.kit.routes import acts, creates, lists, page_route, reads
 from app.users import service
 from app.users.auth import AccountAdmin, UserReader
@@ -31,9 +32,7 @@ from app.webhooks.service import check_url
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
 
-_CLIENT_REPLAYED: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay: the secret is not shown again"}
-}
+_CLIENT_REPLAYED = replay_response("A replay: the secret is not shown again")
 
 
 @router.post("/users", **creates(UserOut, "Create a staff account"))

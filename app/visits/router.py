@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
@@ -14,6 +14,7 @@ from app.errors import ValidationFailed
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
 from app.kit.pagination import CursorQuery, LimitQuery, Page
+from app.kit.records import replay_response
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.kit.types import representable
 from app.kit.vocab import parse_optional_month
@@ -46,9 +47,7 @@ MonthQuery = Annotated[
     str | None, Query(description="A district month, YYYY-MM (Asia/Shanghai).", max_length=7)
 ]
 AreaQuery = Annotated[str | None, Query(max_length=12, pattern=r"^\d{6,12}$")]
-REPLAY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The same id and body again: the stored visit", "model": VisitOut}
-}
+REPLAY = replay_response("The same id and body again: the stored visit", VisitOut)
 
 
 @router.post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -13,9 +12,9 @@ from app.kit.context import RequestCtx
 from app.kit.crud import create_keyed
 from app.kit.idempotency import IdempotencyKey
 from app.kit.pagination import Page
+from app.kit.records import replay_response
 from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.referrals.schemas import AcknowledgeIn
-from app.replica import LagTolerantSessionDep
 from app.screening.referrals import service
 from app.screening.referrals.auth import AgencyWriter, Reader, Referrer, StatsReader
 from app.screening.referrals.schemas import (
@@ -28,9 +27,7 @@ from app.screening.referrals.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/screening/referrals", tags=["screening"])
-REPLAY: dict[int | str, dict[str, Any]] = {
-    200: {"description": "A replay of the same Idempotency-Key and body"}
-}
+REPLAY = replay_response("A replay of the same Idempotency-Key and body")
 
 
 @router.post(
@@ -68,18 +65,20 @@ page_route(
 )
 
 
-@router.get(
+call_route(
+    router,
+    "GET",
     "/stats",
-    **reads(
+    reads(
         ScreeningReferralStats,
         "Counts by finding (resolved), outcome, agency and town",
         errors=(401, 403),
     ),
+    "screening_referral_stats",
+    StatsReader,
+    service.stats,
+    replica=True,
 )
-async def screening_referral_stats(
-    session: LagTolerantSessionDep, _: StatsReader, ctx: RequestCtx
-) -> ScreeningReferralStats:
-    return await service.stats(session, ctx)
 
 
 call_route(

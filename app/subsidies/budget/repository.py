@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -39,26 +40,63 @@ def _local_month(col: Any) -> Any:
     return func.to_char(func.timezone("Asia/Shanghai", col), "YYYY-MM")
 
 
-async def spending_rows(
-    session: AsyncSession, year: int, district: str | None = None
-) -> list[tuple[str, str, int]]:
-    """(benefit, month "YYYY-MM", fen) for what was paid in `year` (by `district`'s children
-    and runs when given, else the whole deployment's).
+class _Year:
+    """The bounds of a calendar year: its days, and its moments in the district."""
 
-    Living allowance: the lines of approved payrolls, by payroll month; medical claims and
-    placements: by the month they were paid; insurance premiums: the year's enrolments, by the
-    month their cover was confirmed; grant and holiday runs: by the month they were
-    approved (a draft run is not spent).
-    """
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
-    end = datetime(year + 1, 1, 1, tzinfo=DISTRICT_TZ)
+    def __init__(self, year: int) -> None:
+        self.first, self.last = date(year, 1, 1), date(year, 12, 31)
+        self.start = datetime(year, 1, 1, tzinfo=DISTRICT_TZ)
+        self.end = datetime(year + 1, 1, 1, tzinfo=DISTRICT_TZ)
+
+
+def _of_district(district: str | None) -> Callable[[Any], Any]:
+    """The clause "this child is of `district`" on a child id column (always true above it)."""
 
     def of(child_id: Any) -> Any:
         if district is None:
             return true()
         return child_id.in_(select(Child.id).where(Child.district_code == district))
 
+    return of
+
+
+def _payroll_spending(span: _Year, district: str | None) -> Select[Any]:
+    """Living allowance: the lines of approved payrolls, by payroll month."""
+    return (
+        select(
+            text("'living_allowance'"),
+            func.to_char(PayrollRun.month, "YYYY-MM"),
+            func.sum(PayrollLine.amount_fen),
+        )
+        .join(PayrollRun, PayrollRun.id == PayrollLine.payroll_id)
+        .where(
+            PayrollRun.status == "approved",
+            PayrollRun.month.between(span.first, span.last),
+            true() if district is None else PayrollRun.district_code == district,
+        )
+        .group_by(PayrollRun.month)
+    )
+
+
+def _paid_spending(
+    span: _Year, of: Callable[[Any], Any], benefit: str, row: Any, fen: Any
+) -> Select[Any]:
+    """Medical claims and placements of adult orphans, by the month they were paid."""
+    return (
+        select(text(f"'{benefit}'"), _local_month(row.paid_at), func.sum(fen))
+        .where(
+            row.status == "paid",
+            row.paid_at >= span.start,
+            row.paid_at < span.end,
+            of(row.child_id),
+        )
+        .group_by(text("2"))
+    )
+
+
+def _run_spending(span: _Year, district: str | None, of: Callable[[Any], Any]) -> Select[Any]:
+    """Grant and holiday runs, by the month they were approved (a draft run is not spent);
+    within a district, the lines of its children."""
     runs: Select[Any] = (
         select(
             BenefitRun.benefit, _local_month(BenefitRun.approved_at), func.sum(BenefitRun.total_fen)
@@ -72,48 +110,34 @@ async def spending_rows(
         .join(BenefitLine, BenefitLine.run_id == BenefitRun.id)
         .where(of(BenefitLine.child_id))
     )
+    return runs.where(
+        BenefitRun.status == "approved",
+        BenefitRun.approved_at >= span.start,
+        BenefitRun.approved_at < span.end,
+    ).group_by(text("1, 2"))
+
+
+async def spending_rows(
+    session: AsyncSession, year: int, district: str | None = None
+) -> list[tuple[str, str, int]]:
+    """(benefit, month "YYYY-MM", fen) for what was paid in `year` (by `district`'s children
+    and runs when given, else the whole deployment's).
+
+    Living allowance: the lines of approved payrolls, by payroll month; medical claims and
+    placements: by the month they were paid; insurance premiums: the year's enrolments, by the
+    month their cover was confirmed; grant and holiday runs: by the month they were
+    approved (a draft run is not spent).
+    """
+    span, of = _Year(year), _of_district(district)
     queries: list[Select[Any]] = [
-        select(
-            text("'living_allowance'"),
-            func.to_char(PayrollRun.month, "YYYY-MM"),
-            func.sum(PayrollLine.amount_fen),
-        )
-        .join(PayrollRun, PayrollRun.id == PayrollLine.payroll_id)
-        .where(
-            PayrollRun.status == "approved",
-            PayrollRun.month.between(first, last),
-            true() if district is None else PayrollRun.district_code == district,
-        )
-        .group_by(PayrollRun.month),
-        select(
-            text("'medical_reimbursement'"),
-            _local_month(MedicalClaim.paid_at),
-            func.sum(MedicalClaim.reimbursable_fen),
-        )
-        .where(
-            MedicalClaim.status == "paid",
-            MedicalClaim.paid_at >= start,
-            MedicalClaim.paid_at < end,
-            of(MedicalClaim.child_id),
-        )
-        .group_by(text("2")),
-        runs.where(
-            BenefitRun.status == "approved",
-            BenefitRun.approved_at >= start,
-            BenefitRun.approved_at < end,
-        ).group_by(text("1, 2")),
-        select(
-            text("'adult_orphan_placement'"),
-            _local_month(PlacementEntry.paid_at),
-            func.sum(PlacementEntry.subsidy_fen),
-        )
-        .where(
-            PlacementEntry.status == "paid",
-            PlacementEntry.paid_at >= start,
-            PlacementEntry.paid_at < end,
-            of(PlacementEntry.child_id),
-        )
-        .group_by(text("2")),
+        _payroll_spending(span, district),
+        _paid_spending(
+            span, of, "medical_reimbursement", MedicalClaim, MedicalClaim.reimbursable_fen
+        ),
+        _run_spending(span, district, of),
+        _paid_spending(
+            span, of, "adult_orphan_placement", PlacementEntry, PlacementEntry.subsidy_fen
+        ),
         # 医疗保险参保: the premiums of the year's enrolments (app/insurance/premiums.py).
         premium_spending(year).where(of(InsuranceEnrolment.child_id)),
     ]

@@ -12,6 +12,7 @@ from app.errors import Forbidden
 from app.kit import audit
 from app.kit.context import RequestContext
 from app.kit.money import from_fen, to_fen
+from app.kit.records import out_of
 from app.models import SubsidyBudget
 from app.programmes.aid.service import federation_fund
 from app.subsidies.budget import repository as repo
@@ -48,13 +49,7 @@ async def create_budget(
         year,
         {"amount_fen": row.amount_fen},
     )
-    return BudgetOut(
-        year=row.year,
-        amount=from_fen(row.amount_fen),
-        reference=row.reference,
-        created_at=row.created_at,
-        created_by=row.created_by,
-    )
+    return out_of(BudgetOut, row, amount=from_fen(row.amount_fen))
 
 
 def share_of_budget(fen: int, budget: SubsidyBudget | None) -> str | None:

@@ -8,6 +8,7 @@ admins and the leader approve or reject; district admins record the payment. Fou
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -15,10 +16,9 @@ from fastapi.responses import JSONResponse
 from app.db import SessionDep
 from app.kit.context import RequestCtx
 from app.kit.etag import set_etag
-from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey, create_once
 from app.kit.pagination import Page
-from app.kit.routes import acts, creates, lists, page_route, reads
+from app.kit.routes import acts, call_route, creates, lists, page_route, reads
 from app.subsidies.auth import ClaimFiler, ClaimReader, Decider, DistrictAdmin
 from app.subsidies.claims import service
 from app.subsidies.schemas import ClaimCreate, ClaimOut, ClaimQuery, ClaimReject
@@ -74,50 +74,40 @@ async def get_medical_claim(
     return await service.flagged_out(session, claim)
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/medical-claims/{claim_id:uuid}/approve",
-    **acts(ClaimOut, "Approve a submitted claim (not by whoever filed it: four eyes)"),
+    acts(ClaimOut, "Approve a submitted claim (not by whoever filed it: four eyes)"),
+    "approve_medical_claim",
+    Decider,
+    partial(service.decide_claim, to="approved"),
+    four_eyes=True,
+    reply=service.flagged_reply,
 )
-async def approve_medical_claim(
-    claim_id: uuid.UUID,
-    session: SessionDep,
-    _: Decider,
-    ctx: RequestCtx,
-    four_eyes: FourEyes,
-) -> ClaimOut:
-    claim = await service.decide_claim(session, ctx, claim_id, "approved", four_eyes=four_eyes)
-    return await service.flagged_out(session, claim)
-
-
-@router.post(
+call_route(
+    router,
+    "POST",
     "/medical-claims/{claim_id:uuid}/reject",
-    **acts(
+    acts(
         ClaimOut, "Reject a submitted claim, with the reason", errors=(400, 401, 403, 404, 409, 422)
     ),
+    "reject_medical_claim",
+    Decider,
+    service.reject_claim,
+    body=ClaimReject,
+    reply=service.flagged_reply,
 )
-async def reject_medical_claim(
-    claim_id: uuid.UUID,
-    body: ClaimReject,
-    session: SessionDep,
-    _: Decider,
-    ctx: RequestCtx,
-) -> ClaimOut:
-    claim = await service.decide_claim(session, ctx, claim_id, "rejected", reason=body.reason)
-    return await service.flagged_out(session, claim)
-
-
-@router.post(
+call_route(
+    router,
+    "POST",
     "/medical-claims/{claim_id:uuid}/pay",
-    **acts(
+    acts(
         ClaimOut, "Record the payment of an approved claim (once; not by its approver: four eyes)"
     ),
+    "pay_medical_claim",
+    DistrictAdmin,
+    partial(service.decide_claim, to="paid"),
+    four_eyes=True,
+    reply=service.flagged_reply,
 )
-async def pay_medical_claim(
-    claim_id: uuid.UUID,
-    session: SessionDep,
-    _: DistrictAdmin,
-    ctx: RequestCtx,
-    four_eyes: FourEyes,
-) -> ClaimOut:
-    claim = await service.decide_claim(session, ctx, claim_id, "paid", four_eyes=four_eyes)
-    return await service.flagged_out(session, claim)

@@ -23,7 +23,7 @@ from app.subsidies import repository as repo
 from app.subsidies.claims import repository as claims_repo
 from app.subsidies.errors import AlreadyPaid, WrongState
 from app.subsidies.rules import RuleInputError, medical_reimbursement
-from app.subsidies.schemas import ClaimCreate, ClaimOut
+from app.subsidies.schemas import ClaimCreate, ClaimOut, ClaimReject
 from app.subsidies.standards.service import in_force, load_parameters, rule_error
 
 
@@ -148,6 +148,20 @@ async def flagged_out(session: AsyncSession, claim: MedicalClaim) -> ClaimOut:
     """The claim as answered, with its review flags (the insurance link)."""
     flags = await claim_flags(session, [claim])
     return claim_out(claim, flags.get(claim.id, []))
+
+
+async def flagged_reply(
+    session: AsyncSession, ctx: RequestContext, claim: MedicalClaim
+) -> ClaimOut:
+    """The answer to a step on a claim: the claim with its review flags."""
+    return await flagged_out(session, claim)
+
+
+async def reject_claim(
+    session: AsyncSession, ctx: RequestContext, claim_id: uuid.UUID, body: ClaimReject
+) -> MedicalClaim:
+    """submitted → rejected, with the reason."""
+    return await decide_claim(session, ctx, claim_id, "rejected", reason=body.reason)
 
 
 def claim_out(claim: MedicalClaim, review_flags: list[str] | None = None) -> ClaimOut:

@@ -48,13 +48,9 @@ async def run_by_month(
     session: AsyncSession, district: str | None, month: date, *, lock: bool = False
 ) -> PayrollRun | None:
     """The district's run of the month (None for no district: the city has no payroll)."""
+    theirs = PayrollRun.district_code == district
     return await one_where(
-        session,
-        PayrollRun,
-        PayrollRun.month == month,
-        PayrollRun.district_code == district,
-        lock=lock,
-        fresh=True,
+        session, PayrollRun, PayrollRun.month == month, theirs, lock=lock, fresh=True
     )
 
 

@@ -8,20 +8,20 @@ read nothing of it (403): the bank sheet lists the whole district.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from app.db import SessionDep
-from app.errors import error_responses
 from app.kit.context import RequestCtx
+from app.kit.crud import exports, xlsx_file
 from app.kit.etag import set_etag
 from app.kit.four_eyes import FourEyes
 from app.kit.idempotency import IdempotencyKey, create_once
 from app.kit.pagination import Page
 from app.kit.params import Filters
-from app.kit.routes import acts, creates, reads
+from app.kit.routes import acts, call_route, creates, reads
 from app.replica import LagTolerantSessionDep
 from app.subsidies.auth import DistrictAdmin, DistrictReader, Leader
 from app.subsidies.payroll import service
@@ -36,10 +36,6 @@ from app.subsidies.schemas import (
 router = APIRouter(prefix="/api/v1/subsidy", tags=["subsidies"])
 
 MonthPath = Annotated[str, "YYYY-MM"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_XLSX_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {XLSX: {}}, "description": "The payroll as .xlsx"}
-}
 
 
 @router.post(
@@ -94,16 +90,17 @@ async def list_payroll_lines(
     return await service.payroll_lines(session, ctx, month, **dict(query))
 
 
-@router.post(
+call_route(
+    router,
+    "POST",
     "/payrolls/{month}/recompute",
-    **acts(PayrollOut, "Recompute a draft run with today's ledger and standards (approved: 409)"),
+    acts(PayrollOut, "Recompute a draft run with today's ledger and standards (approved: 409)"),
+    "recompute_payroll",
+    DistrictAdmin,
+    service.recompute_payroll,
+    etag=True,
+    reply=service.reply,
 )
-async def recompute_payroll(
-    month: MonthPath, response: Response, session: SessionDep, _: DistrictAdmin, ctx: RequestCtx
-) -> PayrollOut:
-    run = await service.recompute_payroll(session, ctx, month)
-    set_etag(response, run.version)
-    return await service.answer(session, run)
 
 
 @router.post(
@@ -131,16 +128,10 @@ async def approve_payroll(
 
 @router.get(
     "/payrolls/{month}/export",
-    summary="The bank-transfer sheet (.xlsx, Chinese headers)",
-    response_class=Response,
-    responses=_XLSX_RESPONSE | error_responses(401, 403, 404, 422),
+    **exports("The bank-transfer sheet (.xlsx, Chinese headers)", "The payroll as .xlsx"),
 )
 async def export_payroll(
     month: MonthPath, session: LagTolerantSessionDep, _: DistrictReader, ctx: RequestCtx
 ) -> Response:
     content = await service.export(session, ctx, month)
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="payroll-{month}.xlsx"'},
-    )
+    return xlsx_file(content, f"payroll-{month}.xlsx")

@@ -256,6 +256,11 @@ async def answer(session: AsyncSession, run: PayrollRun) -> PayrollOut:
     return PayrollOut.model_validate(payroll_out(run, await repo.town_names(session)))
 
 
+async def reply(session: AsyncSession, ctx: RequestContext, run: PayrollRun) -> PayrollOut:
+    """The answer to a step on a run: the run as the API shows it."""
+    return await answer(session, run)
+
+
 async def payroll_lines(
     session: AsyncSession,
     ctx: RequestContext,

@@ -29,14 +29,11 @@ KIND_ZH: Final[dict[MedicalKind, str]] = {"outpatient": "门诊", "inpatient": "
 
 
 def _parse_bill(
-    category: Category,
-    kind: MedicalKind,
-    service_date: date,
-    bill_total: Decimal,
-    basic_insurance_paid: Decimal,
-    other_insurance_paid: Decimal,
+    category: Category, kind: MedicalKind, service_date: date, amounts: tuple[Decimal, ...]
 ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    """The checked inputs of a claim: the bill, the two insurance payments and the remainder."""
+    """The checked inputs of a claim: the bill, the two insurance payments (`amounts`, in
+    that order) and the remainder."""
+    bill_total, basic_insurance_paid, other_insurance_paid = amounts
     if category not in CATEGORIES:
         raise RuleInputError("category", f"未知的困境儿童类别：{category}")
     if kind not in MEDICAL_KINDS:
@@ -74,9 +71,8 @@ def medical_reimbursement(
     Raises RuleInputError naming the field for a negative amount, more than two decimals, a
     float, or payments above the bill.
     """
-    bill, basic, other, remainder = _parse_bill(
-        category, kind, service_date, bill_total, basic_insurance_paid, other_insurance_paid
-    )
+    amounts = (bill_total, basic_insurance_paid, other_insurance_paid)
+    bill, basic, other, remainder = _parse_bill(category, kind, service_date, amounts)
     claim = _Claim(
         category,
         kind,
@@ -109,6 +105,27 @@ class _Claim:
     remainder: Decimal
     remainder_step: Step
 
+    def result(
+        self,
+        check: Check,
+        parameters: list[ParameterValue],
+        steps: list[Step],
+        amount: Decimal,
+        explanation: tuple[str, str],
+    ) -> RuleResult:
+        """The claim's reimbursement judged by `check`, after its remainder's step."""
+        return build_result(
+            rule="medical_reimbursement",
+            rule_zh="医疗报销",
+            inputs=self.inputs,
+            checks=[check],
+            parameters=parameters,
+            steps=[self.remainder_step, *steps],
+            amount=amount,
+            explanation_zh=explanation[0],
+            explanation_en=explanation[1],
+        )
+
 
 def _nothing_reimbursable(claim: _Claim) -> RuleResult:
     """A category without a ratio for the kind (the poor-family ones): 0.00, the reason traced."""
@@ -118,17 +135,11 @@ def _nothing_reimbursable(claim: _Claim) -> RuleResult:
         f"{CATEGORY_ZH[claim.category]}没有{KIND_ZH[claim.kind]}医疗报销比例",
         f"no {claim.kind} reimbursement ratio for category {claim.category}",
     )
-    return build_result(
-        rule="medical_reimbursement",
-        rule_zh="医疗报销",
-        inputs=claim.inputs,
-        checks=[check],
-        parameters=[],
-        steps=[claim.remainder_step],
-        amount=Decimal("0.00"),
-        explanation_zh=f"{claim.label_zh}医疗费用不予报销：{check.zh}",
-        explanation_en=f"Nothing reimbursable: {check.en}",
+    explanation = (
+        f"{claim.label_zh}医疗费用不予报销：{check.zh}",
+        f"Nothing reimbursable: {check.en}",
     )
+    return claim.result(check, [], [], Decimal("0.00"), explanation)
 
 
 def _reimburse(claim: _Claim, ratio: ParameterValue) -> RuleResult:
@@ -143,24 +154,14 @@ def _reimburse(claim: _Claim, ratio: ParameterValue) -> RuleResult:
         f"{claim.label_zh}报销比例 {ratio.decimal}（{since} 起执行）",
         f"{kind} ratio for {claim.category}: {ratio.decimal} from {since}",
     )
-    return build_result(
-        rule="medical_reimbursement",
-        rule_zh="医疗报销",
-        inputs=claim.inputs,
-        checks=[check],
-        parameters=[ratio],
-        steps=[
-            claim.remainder_step,
-            Step("ratio_times_remainder", f"{ratio.decimal} × {remainder}", product),
-            Step("rounded_half_up_to_fen", f"round_half_up({decimal_text(product)})", amount),
-        ],
-        amount=amount,
-        explanation_zh=(
-            f"{claim.label_zh}：个人负担 {remainder} 元 × 比例 {ratio.decimal}，"
-            f"四舍五入到分，报销 {amount} 元"
-        ),
-        explanation_en=(
-            f"{kind} costs left to the family {remainder} × ratio {ratio.decimal}, "
-            f"rounded half up to the fen: {amount}"
-        ),
+    steps = [
+        Step("ratio_times_remainder", f"{ratio.decimal} × {remainder}", product),
+        Step("rounded_half_up_to_fen", f"round_half_up({decimal_text(product)})", amount),
+    ]
+    explanation = (
+        f"{claim.label_zh}：个人负担 {remainder} 元 × 比例 {ratio.decimal}，"
+        f"四舍五入到分，报销 {amount} 元",
+        f"{kind} costs left to the family {remainder} × ratio {ratio.decimal}, "
+        f"rounded half up to the fen: {amount}",
     )
+    return claim.result(check, [ratio], steps, amount, explanation)
