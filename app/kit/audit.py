@@ -31,6 +31,7 @@ __all__ = [
     "ChainReport",
     "canonical",
     "chain_hash",
+    "entry",
     "flush",
     "record",
     "verify_chain",
@@ -54,6 +55,20 @@ def record(
 
     The actor is explicit: nothing is read from the session but the entries queued on it.
     """
+    session.info.setdefault("audit", []).append(
+        entry(actor, action, resource_type, resource_id, detail)
+    )
+
+
+def entry(
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: object | None = None,
+    detail: dict[str, Any] | None = None,
+) -> PendingEntry:
+    """An audit entry, not yet chained: queued by `record`, or written by a read without a
+    session (`app.kit.audit_batch.write_read`)."""
     request_id = client_addr = None
     principal: Principal | None
     if actor is None or isinstance(actor, Principal):
@@ -64,17 +79,15 @@ def record(
     pid = name = None
     if principal is not None:
         kind, pid, name = principal.kind, str(principal.id), principal.name
-    session.info.setdefault("audit", []).append(
-        PendingEntry(
-            action=action,
-            resource_type=resource_type,
-            resource_id=None if resource_id is None else str(resource_id),
-            detail=detail or {},
-            principal_kind=kind,
-            principal_id=pid,
-            principal_name=name,
-            request_id=request_id,
-            client_addr=client_addr,
-            district_code=principal.district_code if principal is not None else None,
-        )
+    return PendingEntry(
+        action=action,
+        resource_type=resource_type,
+        resource_id=None if resource_id is None else str(resource_id),
+        detail=detail or {},
+        principal_kind=kind,
+        principal_id=pid,
+        principal_name=name,
+        request_id=request_id,
+        client_addr=client_addr,
+        district_code=principal.district_code if principal is not None else None,
     )

@@ -91,3 +91,10 @@ def batcher_of(state: Any) -> AuditBatcher:
         state.audit_batcher = batcher
         state.audit_batcher_loop = loop
     return batcher
+
+
+async def write_read(state: Any, *entries: PendingEntry) -> None:
+    """The audit entries of a read that has no session (`app.kit.lean`; each entry carries its
+    request id and address, `app.kit.audit.entry`): into the next batch; returns once they are
+    committed in the chain (raises if their batch failed: the read must not be answered)."""
+    await batcher_of(state).write(list(entries), request_id=None, client_addr=None)
