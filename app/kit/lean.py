@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapper
 from sqlalchemy.util import greenlet_spawn
 
@@ -169,3 +169,11 @@ async def driver_connection(state: Any) -> AsyncIterator[DriverConnection]:
     finally:
         # The pool's check-in (its reset is a no-op: nothing here began a transaction).
         await greenlet_spawn(fairy.close)
+
+
+async def session_connection(session: AsyncSession) -> DriverConnection:
+    """The session's own connection, inside its transaction: lean statements of a write (its
+    lookups) see what the session flushed and are part of what it commits or rolls back."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    return DriverConnection(raw.driver_connection, conn.dialect)

@@ -11,14 +11,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db import create_sessionmaker
-from app.kit.lean import DriverConnection, LeanSelect, driver_connection
+from app.kit.lean import DriverConnection, LeanSelect, driver_connection, session_connection
 from app.models import Child
 
 
 async def _driver(session: AsyncSession) -> DriverConnection:
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    return DriverConnection(raw.driver_connection, conn.dialect)
+    return await session_connection(session)
 
 
 async def test_rows_are_the_orms_values(demo_session: AsyncSession) -> None:
