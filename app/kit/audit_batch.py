@@ -20,9 +20,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from app.kit.audit_chain import PendingEntry, flush
+from app.kit.audit_chain import PendingEntry, flush_on_driver
+from app.kit.lean import driver_connection
 
 MAX_BATCH = 500
 
@@ -30,10 +29,8 @@ MAX_BATCH = 500
 class AuditBatcher:
     """The audit batches of one process (one event loop)."""
 
-    def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], now: Callable[[], datetime]
-    ) -> None:
-        self._maker = sessionmaker
+    def __init__(self, state: Any, now: Callable[[], datetime]) -> None:
+        self._state = state  # the app's: its pool (`app.kit.lean.driver_connection`)
         self._now = now
         self._waiting: list[tuple[list[PendingEntry], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -65,10 +62,13 @@ class AuditBatcher:
                 batch.append(item)
                 size += len(item[0])
             try:
-                async with self._maker() as session:
-                    session.info["audit"] = [e for entries, _ in batch for e in entries]
-                    await flush(session, now=self._now())
-                    await session.commit()
+                # On the driver's connection, without a session: the batch is the lock, the
+                # ids and one executemany in a transaction (the chain's rows and hashes are
+                # `audit_chain.chained`'s, as a session's `flush` writes them).
+                async with driver_connection(self._state) as conn:
+                    await flush_on_driver(
+                        conn.driver, [e for entries, _ in batch for e in entries], self._now()
+                    )
                 self.batches += 1
             except BaseException as exc:  # every request of the batch learns it failed
                 for _, done in batch:
@@ -87,7 +87,7 @@ def batcher_of(state: Any) -> AuditBatcher:
     loop = asyncio.get_running_loop()
     batcher: AuditBatcher | None = getattr(state, "audit_batcher", None)
     if batcher is None or getattr(state, "audit_batcher_loop", None) is not loop:
-        batcher = AuditBatcher(state.sessionmaker, state.clock.now)
+        batcher = AuditBatcher(state, state.clock.now)
         state.audit_batcher = batcher
         state.audit_batcher_loop = loop
     return batcher

@@ -155,8 +155,9 @@ class DriverConnection:
 async def driver_connection(state: Any) -> AsyncIterator[DriverConnection]:
     """A connection of the app's pool for lean reads, outside any transaction (each statement
     its own snapshot, as the reads' sessions: `app.db.read_sessionmaker`), back to the pool at
-    the end. When the app's sessions are bound to one connection (the tests' rolled-back one),
-    that connection."""
+    the end. Behind PgBouncer in transaction mode, inside one (a statement's prepared form and
+    its execution must reach the same server connection). When the app's sessions are bound
+    to one connection (the tests' rolled-back one), that connection."""
     bind = state.sessionmaker.kw.get("bind")
     if isinstance(bind, AsyncConnection):
         raw = await bind.get_raw_connection()
@@ -165,7 +166,12 @@ async def driver_connection(state: Any) -> AsyncIterator[DriverConnection]:
     engine: AsyncEngine = bind
     fairy = await engine.raw_connection()
     try:
-        yield DriverConnection(fairy.driver_connection, engine.dialect)
+        driver: Any = fairy.driver_connection
+        if getattr(getattr(state, "settings", None), "database_pgbouncer", False):
+            async with driver.transaction():
+                yield DriverConnection(driver, engine.dialect)
+        else:
+            yield DriverConnection(driver, engine.dialect)
     finally:
         # The pool's check-in (its reset is a no-op: nothing here began a transaction).
         await greenlet_spawn(fairy.close)

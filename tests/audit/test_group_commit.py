@@ -79,7 +79,7 @@ async def test_a_read_whose_entry_cannot_be_written_is_not_answered(
     async def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("the audit log is unavailable")
 
-    monkeypatch.setattr(audit_batch, "flush", broken)
+    monkeypatch.setattr(audit_batch, "flush_on_driver", broken)
     transport = httpx.ASGITransport(app=committed_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         r = await c.get(f"/api/v1/children/{child}", headers=auth("admin"))
