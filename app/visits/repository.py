@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.access import readable
+from app.kit.lean import DriverConnection, LeanReturning, LeanRow, LeanSelect
 from app.kit.sql import PerKey, insert_ignoring_conflicts, table_of
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
 from app.models.children import ON_LEDGER
@@ -32,6 +33,37 @@ def _readable_children(principal: Principal) -> Select[tuple[Child, str | None]]
 # jurisdiction clause, and then their cache key, cost more than the query (issue 30).
 _READABLE_CHILDREN = PerKey(_readable_children)
 _VISITS_BY_ID = select(Visit).where(Visit.id.in_(bindparam("ids", expanding=True)))
+
+
+def _visit_child(principal: Principal) -> LeanSelect:
+    village = aliased(Area)
+    return LeanSelect(
+        select(
+            Child.id,
+            Child.approved_on,
+            Child.revoked_on,
+            Child.placement,
+            Child.village_code,
+            village.parent_code.label("town"),
+        )
+        .outerjoin(village, village.code == Child.village_code)
+        .where(Child.id == bindparam("child_id"), readable(principal)),
+        params=("child_id",),
+    )
+
+
+# One visit's lookup (issue 30): only what a visit needs of its child (the dates it must fall
+# between, where it lives and that village's town), run lean on the session's connection. The
+# ORM's full Child row (a dozen JSONB columns parsed, an instance built) cost more than the rest.
+_VISIT_CHILD = PerKey(_visit_child)
+
+
+async def visit_child(
+    conn: DriverConnection, principal: Principal, child_id: uuid.UUID
+) -> LeanRow | None:
+    """The child of a visit if the caller may see it: id, approved_on, revoked_on, placement,
+    village_code and town (its village's town)."""
+    return await _VISIT_CHILD(principal).first(conn, child_id=child_id)
 
 
 async def readable_children(
@@ -61,6 +93,27 @@ async def insert_visits(session: AsyncSession, rows: list[dict[str, Any]]) -> li
     table = table_of(Visit)
     stmt = insert_ignoring_conflicts(table, "id").returning(*table.c)
     return list(await session.scalars(select(Visit).from_statement(stmt), rows))
+
+
+_VISIT_TABLE = table_of(Visit)
+# Every column a new visit sets (the database sets created_at and updated_at; incident_id
+# stays NULL until an incident links it).
+VISIT_VALUES = tuple(
+    c.key for c in _VISIT_TABLE.c if c.key not in ("created_at", "updated_at", "incident_id")
+)
+_INSERT_VISIT = LeanReturning(
+    insert_ignoring_conflicts(_VISIT_TABLE, "id")
+    .values({k: bindparam(k, type_=_VISIT_TABLE.c[k].type) for k in VISIT_VALUES})
+    .returning(*_VISIT_TABLE.c),
+    params=VISIT_VALUES,
+)
+
+
+async def insert_visit(conn: DriverConnection, values: dict[str, Any]) -> LeanRow | None:
+    """One visit, `INSERT … ON CONFLICT (id) DO NOTHING RETURNING *` on the session's
+    connection: the row stored, or None when the id exists (a concurrent duplicate waits
+    here for the first one's commit)."""
+    return await _INSERT_VISIT.first(conn, **values)
 
 
 async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

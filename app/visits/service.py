@@ -24,6 +24,7 @@ from app.errors import AppError, ValidationFailed, translate_validation_errors
 from app.kit import audit, idempotency
 from app.kit.clock import DISTRICT_TZ, local_today, month_of
 from app.kit.context import RequestContext
+from app.kit.lean import LeanRow, session_connection
 from app.kit.pagination import Page, paginate
 from app.models import Child, Visit
 from app.visits import flags, hooks
@@ -60,7 +61,7 @@ class _Batch:
         return self.ctx.settings
 
 
-def to_out(visit: Visit) -> VisitOut:
+def to_out(visit: Visit | LeanRow) -> VisitOut:
     return VisitOut.model_validate(
         {
             "id": visit.id,
@@ -106,7 +107,7 @@ async def prepare(session: AsyncSession, ctx: RequestContext, bodies: list[Visit
     )
 
 
-def _check_dates(body: VisitCreate, child: Child, ctx: RequestContext) -> None:
+def _check_dates(body: VisitCreate, child: Child | LeanRow, ctx: RequestContext) -> None:
     errors: list[tuple[str, str, str]] = []
     tolerance = timedelta(seconds=ctx.settings.visit_future_tolerance_seconds)
     if body.visited_at > ctx.clock.now() + tolerance:
@@ -165,8 +166,15 @@ def _judge(batch: _Batch, index: int, body: VisitCreate) -> tuple[Outcome, Visit
     if child is None:
         raise ChildNotFound()
     _check_dates(body, child, batch.ctx)
-    village = child.village_code if child.placement == "dispersed" else None
-    values: dict[str, Any] = {
+    values = _values(body, child, batch.principal, body_hash)
+    return _New(index=index, body=body, child=child, values=values)
+
+
+def _values(
+    body: VisitCreate, child: Child | LeanRow, principal: Principal, body_hash: str
+) -> dict[str, Any]:
+    """A new visit's row (every column the INSERT sets)."""
+    return {
         "id": body.id,
         "child_id": body.child_id,
         "visited_at": body.visited_at,
@@ -180,12 +188,11 @@ def _judge(batch: _Batch, index: int, body: VisitCreate) -> tuple[Outcome, Visit
         "lat": body.location.lat if body.location else None,
         "lon": body.location.lon if body.location else None,
         "photos": [str(p) for p in body.photos],
-        "village_code": village,
-        "visitor_id": batch.principal.id,
-        "visitor_name": batch.principal.name,
+        "village_code": child.village_code if child.placement == "dispersed" else None,
+        "visitor_id": principal.id,
+        "visitor_name": principal.name,
         "body_hash": body_hash,
     }
-    return _New(index=index, body=body, child=child, values=values)
 
 
 async def _store(session: AsyncSession, batch: _Batch, new: list[_New]) -> dict[uuid.UUID, Visit]:
@@ -197,33 +204,18 @@ async def _store(session: AsyncSession, batch: _Batch, new: list[_New]) -> dict[
     """
     rows = [n.values for n in sorted(new, key=lambda n: n.body.id)]
     stored = {v.id: v for v in await repo.insert_visits(session, rows)}
-    due_on = local_today(batch.ctx.clock) + timedelta(days=batch.settings.follow_up_due_days)
     follow_ups: list[dict[str, Any]] = []
     for n in new:
         visit = stored.get(n.body.id)
         if visit is None:
             continue
         town = batch.towns.get(visit.village_code) if visit.village_code else None
-        follow_ups += [
-            {
-                "id": uuid.uuid4(),
-                "visit_id": visit.id,
-                "child_id": n.child.id,
-                "town_code": town,
-                "kind": d.kind,
-                "text": d.text,
-                "status": "open",
-                "due_on": due_on,
-                "history": [],
-                "version": 1,
-            }
-            for d in n.body.difficulties
-        ]
+        follow_ups += _follow_ups(n.body, visit.id, n.child.id, town, batch.ctx)
     await repo.insert_follow_ups(session, follow_ups)
     return stored
 
 
-def _created(session: AsyncSession, ctx: RequestContext, visit: Visit) -> None:
+def _created(session: AsyncSession, ctx: RequestContext, visit: Visit | LeanRow) -> None:
     audit.record(session, ctx, "visit.create", "visit", visit.id, {"child_id": str(visit.child_id)})
 
 
@@ -250,12 +242,86 @@ async def create_one(
 async def create_visit(
     session: AsyncSession, ctx: RequestContext, body: VisitCreate
 ) -> tuple[Outcome, VisitOut]:
-    """POST /visits: created (201) or the stored visit again (200)."""
-    batch = await prepare(session, ctx, [body])
-    outcome, visit = await create_one(session, batch, body)
-    if outcome == "created":
-        await flags.on_arrival(session, [visit], ctx.settings)
-    return outcome, to_out(visit)
+    """POST /visits: created (201) or the stored visit again (200).
+
+    One visit's statements, lean on the session's connection (issue 30): its child (the few
+    columns a visit needs), then the INSERT … ON CONFLICT (id) DO NOTHING RETURNING that is
+    also the idempotency check: an id already stored returns no row, and only then is the
+    stored visit read and compared. A visit with suspected infringement takes the batch's
+    path (its incident hook works on the ORM's Visit)."""
+    if body.suspected_infringement:
+        batch = await prepare(session, ctx, [body])
+        outcome, visit = await create_one(session, batch, body)
+        if outcome == "created":
+            await flags.on_arrival(session, [visit], ctx.settings)
+        return outcome, to_out(visit)
+    conn = await session_connection(session)
+    child = await repo.visit_child(conn, ctx.actor, body.child_id)
+    body_hash = idempotency.body_hash(body.fingerprint())
+    try:
+        if child is None:
+            raise ChildNotFound()
+        _check_dates(body, child, ctx)
+    except AppError:
+        # Refused as new: the stored visit of this id, if any, is answered as before.
+        stored = await _stored(session, body.id, body_hash, child)
+        if stored is None:
+            raise
+        return "duplicate", to_out(stored)
+    row = await repo.insert_visit(conn, _values(body, child, ctx.actor, body_hash))
+    if row is None:
+        # The id is taken (a retry, or a concurrent duplicate that committed first).
+        stored = await _stored(session, body.id, body_hash, child)
+        if stored is None:  # the conflicting row exists: it cannot be gone
+            raise VisitIdConflict()
+        return "duplicate", to_out(stored)
+    if body.difficulties:
+        await repo.insert_follow_ups(
+            session,
+            _follow_ups(body, row.id, child.id, child.town if row.village_code else None, ctx),
+        )
+    _created(session, ctx, row)
+    await flags.on_arrival(session, [row], ctx.settings)
+    return "created", to_out(row)
+
+
+async def _stored(
+    session: AsyncSession, visit_id: uuid.UUID, body_hash: str, child: LeanRow | None
+) -> Visit | None:
+    """The stored visit of `visit_id` replayed: None if there is none; VisitIdConflict when it
+    was stored with another body or its child is not (or no longer) the caller's."""
+    existing = (await repo.visits_by_id(session, [visit_id])).get(visit_id)
+    if existing is None:
+        return None
+    if existing.body_hash != body_hash or child is None or existing.child_id != child.id:
+        raise VisitIdConflict()
+    return existing
+
+
+def _follow_ups(
+    body: VisitCreate,
+    visit_id: uuid.UUID,
+    child_id: uuid.UUID,
+    town: str | None,
+    ctx: RequestContext,
+) -> list[dict[str, Any]]:
+    """A follow-up per difficulty of a new visit, due FOLLOW_UP_DUE_DAYS after today."""
+    due_on = local_today(ctx.clock) + timedelta(days=ctx.settings.follow_up_due_days)
+    return [
+        {
+            "id": uuid.uuid4(),
+            "visit_id": visit_id,
+            "child_id": child_id,
+            "town_code": town,
+            "kind": d.kind,
+            "text": d.text,
+            "status": "open",
+            "due_on": due_on,
+            "history": [],
+            "version": 1,
+        }
+        for d in body.difficulties
+    ]
 
 
 class _Results:
