@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -180,58 +181,20 @@ async def session_connection(session: AsyncSession) -> DriverConnection:
 
 
 # --- writes (C)
+#
+# A write whose SQL is written by hand around a LeanSelect's (one visit's lookup, insert and
+# flags in one statement: app.visits.repository.create_visit_row) runs on the session's own
+# connection (`session_connection`) with these: its JSON values serialised as the driver's
+# JSONB codec expects them, its returned row built as a LeanSelect's.
 
 
-class LeanReturning:
-    """A write with RETURNING (`INSERT … ON CONFLICT DO NOTHING RETURNING …`), compiled once for
-    asyncpg and run on the session's own connection (`session_connection`: inside its
-    transaction, committed or rolled back with it).
-
-    A visit's INSERT through the ORM (`select(Visit).from_statement(insert…)`) spent more CPU
-    in the ORM's execution, its compiled-cache lookup and the instance it built than in the
-    round trip. Here every value of the row is a bind parameter named in `params`, passed
-    through its column type's bind processor as the ORM would (JSON's serialiser); the returned
-    row is a LeanRow named by the returned columns' keys, each value through its type's result
-    processor. `first` answers None when the statement returned no row (a conflict).
-
-        stmt = insert_ignoring_conflicts(table, "id").values(
-            {name: bindparam(name, type_=table.c[name].type) for name in names}
-        ).returning(*table.c)
-        row = await LeanReturning(stmt, params=names).first(conn, **values)
-    """
-
-    def __init__(self, stmt: Any, *, params: Sequence[str]) -> None:
-        self.stmt = stmt
-        self.params = tuple(params)
-        self.names = [str(col.key) for col in stmt.exported_columns]
-        self._compiled: tuple[str, list[str], list[Processor], list[Processor]] | None = None
-
-    def compile(self, dialect: Dialect) -> tuple[str, list[str], list[Processor], list[Processor]]:
-        """The SQL, the parameters' order, their bind processors and the returned columns'
-        result processors (compiled on the first call)."""
-        if self._compiled is None:
-            compiled = self.stmt.compile(dialect=dialect)
-            order = list(compiled.positiontup or ())
-            if sorted(order) != sorted(self.params):
-                raise ValueError(f"the statement's parameters are {order}, not {self.params}")
-            binds: dict[str, Any] = dict(compiled._bind_processors)
-            procs = [_result_processor(col, dialect) for col in self.stmt.exported_columns]
-            self._compiled = (str(compiled), order, [binds.get(k) for k in order], procs)
-        return self._compiled
-
-    async def first(self, conn: DriverConnection, **values: Any) -> LeanRow | None:
-        sql, order, binds, procs = self.compile(conn.dialect)
-        if values.keys() != set(self.params):
-            raise TypeError(f"expected the values of {self.params}, got {sorted(values)}")
-        args = [
-            v if proc is None or v is None else proc(v)
-            for proc, v in zip(binds, (values[k] for k in order), strict=True)
-        ]
-        record = await conn.driver.fetchrow(sql, *args)
-        return None if record is None else _row(self.names, procs, record)
+def json_text(value: Any) -> str:
+    """A JSON or JSONB parameter as the text SQLAlchemy's asyncpg codec sends (the values are
+    what count: PostgreSQL parses the text)."""
+    return to_json(value).decode()
 
 
-def _result_processor(col: Any, dialect: Dialect) -> Processor:
+def result_processor(col: Any, dialect: Dialect) -> Processor:
     """A column type's result processor for asyncpg. asyncpg's Float asks for the column's
     type code (not known before the first row): a float that is not `asdecimal` arrives as a
     Python float and needs none."""
@@ -241,3 +204,8 @@ def _result_processor(col: Any, dialect: Dialect) -> Processor:
         if getattr(col.type, "asdecimal", True) is False:
             return None
         raise
+
+
+def lean_row(names: list[str], procs: list[Processor], record: Iterable[Any]) -> LeanRow:
+    """A LeanRow of `record`'s values named `names`, each through its processor."""
+    return _row(names, procs, record)

@@ -67,6 +67,26 @@ async def on_arrival(session: AsyncSession, visits: Sequence[Arrived], settings:
     await repo.add_flags(session, rows)
 
 
+def of_one(visit: LeanRow, settings: Settings) -> list[dict[str, Any]]:
+    """The copied-notes and far-location flags of a visit stored alone, from what its statement
+    read (repository.create_visit_row: the latest visits of other children with its notes, its
+    village's centroid); its burst flag is stored by that statement. The same judgement as
+    `_copied_notes` and `_far_locations` for a batch of one."""
+    out: list[dict[str, Any]] = []
+    if visit.same_notes_ids:
+        detail = {
+            "same_notes_visit_ids": [str(i) for i in visit.same_notes_ids],
+            "other_children": len(set(visit.same_notes_children)),
+        }
+        out.append(_flag(visit, "copied_notes", detail))
+    if visit.centre_lat is not None and visit.lat is not None and visit.lon is not None:
+        km = distance_km((visit.lat, visit.lon), (visit.centre_lat, visit.centre_lon))
+        if km > settings.visit_far_km:
+            detail = {"distance_km": round(km, 1), "village_code": visit.village_code}
+            out.append(_flag(visit, "far_location", detail))
+    return out
+
+
 def _flag(visit: Arrived, kind: str, detail: dict[str, Any]) -> dict[str, Any]:
     return {
         "visit_id": visit.id,

@@ -166,14 +166,13 @@ def _judge(batch: _Batch, index: int, body: VisitCreate) -> tuple[Outcome, Visit
     if child is None:
         raise ChildNotFound()
     _check_dates(body, child, batch.ctx)
-    values = _values(body, child, batch.principal, body_hash)
+    values = _values(body, batch.principal, body_hash)
+    values["village_code"] = child.village_code if child.placement == "dispersed" else None
     return _New(index=index, body=body, child=child, values=values)
 
 
-def _values(
-    body: VisitCreate, child: Child | LeanRow, principal: Principal, body_hash: str
-) -> dict[str, Any]:
-    """A new visit's row (every column the INSERT sets)."""
+def _values(body: VisitCreate, principal: Principal, body_hash: str) -> dict[str, Any]:
+    """A new visit's row: every column the INSERT sets but its village (the child's)."""
     return {
         "id": body.id,
         "child_id": body.child_id,
@@ -188,7 +187,6 @@ def _values(
         "lat": body.location.lat if body.location else None,
         "lon": body.location.lon if body.location else None,
         "photos": [str(p) for p in body.photos],
-        "village_code": child.village_code if child.placement == "dispersed" else None,
         "visitor_id": principal.id,
         "visitor_name": principal.name,
         "body_hash": body_hash,
@@ -244,58 +242,47 @@ async def create_visit(
 ) -> tuple[Outcome, VisitOut]:
     """POST /visits: created (201) or the stored visit again (200).
 
-    One visit's statements, lean on the session's connection (issue 30): its child (the few
-    columns a visit needs), then the INSERT … ON CONFLICT (id) DO NOTHING RETURNING that is
-    also the idempotency check: an id already stored returns no row, and only then is the
-    stored visit read and compared. A visit with suspected infringement takes the batch's
-    path (its incident hook works on the ORM's Visit)."""
-    if body.suspected_infringement:
-        batch = await prepare(session, ctx, [body])
-        outcome, visit = await create_one(session, batch, body)
-        if outcome == "created":
-            await flags.on_arrival(session, [visit], ctx.settings)
-        return outcome, to_out(visit)
-    conn = await session_connection(session)
-    child = await repo.visit_child(conn, ctx.actor, body.child_id)
+    A new visit is one statement on the session's connection (issue 30;
+    `repository.create_visit_row`): its child looked up in the caller's jurisdiction, the
+    INSERT … ON CONFLICT (id) DO NOTHING if the visit falls within the child's time on the
+    ledger, its burst flag, and what the other two flags need. When it inserts nothing (the
+    child is not the caller's, the date is refused, the id is taken: a retry) the visit is
+    judged again as before, which answers the error or replays the stored visit. A visit in
+    the future or with suspected infringement (its incident hook works on the ORM's Visit)
+    takes that path at once."""
+    tolerance = timedelta(seconds=ctx.settings.visit_future_tolerance_seconds)
+    if body.suspected_infringement or body.visited_at > ctx.clock.now() + tolerance:
+        return await _create_judged(session, ctx, body)
     body_hash = idempotency.body_hash(body.fingerprint())
-    try:
-        if child is None:
-            raise ChildNotFound()
-        _check_dates(body, child, ctx)
-    except AppError:
-        # Refused as new: the stored visit of this id, if any, is answered as before.
-        stored = await _stored(session, body.id, body_hash, child)
-        if stored is None:
-            raise
-        return "duplicate", to_out(stored)
-    row = await repo.insert_visit(conn, _values(body, child, ctx.actor, body_hash))
+    row = await repo.create_visit_row(
+        await session_connection(session),
+        ctx.actor,
+        _values(body, ctx.actor, body_hash),
+        day=body.visited_at.astimezone(DISTRICT_TZ).date(),
+        hour=flags.HOUR,
+        max_per_hour=ctx.settings.visit_max_per_hour,
+        same_notes_limit=flags.SAME_NOTES_SHOWN,
+    )
     if row is None:
-        # The id is taken (a retry, or a concurrent duplicate that committed first).
-        stored = await _stored(session, body.id, body_hash, child)
-        if stored is None:  # the conflicting row exists: it cannot be gone
-            raise VisitIdConflict()
-        return "duplicate", to_out(stored)
+        return await _create_judged(session, ctx, body)
     if body.difficulties:
-        await repo.insert_follow_ups(
-            session,
-            _follow_ups(body, row.id, child.id, child.town if row.village_code else None, ctx),
-        )
+        town = row.town if row.village_code else None
+        await repo.insert_follow_ups(session, _follow_ups(body, row.id, row.child_id, town, ctx))
     _created(session, ctx, row)
-    await flags.on_arrival(session, [row], ctx.settings)
+    await repo.add_flags(session, flags.of_one(row, ctx.settings))
     return "created", to_out(row)
 
 
-async def _stored(
-    session: AsyncSession, visit_id: uuid.UUID, body_hash: str, child: LeanRow | None
-) -> Visit | None:
-    """The stored visit of `visit_id` replayed: None if there is none; VisitIdConflict when it
-    was stored with another body or its child is not (or no longer) the caller's."""
-    existing = (await repo.visits_by_id(session, [visit_id])).get(visit_id)
-    if existing is None:
-        return None
-    if existing.body_hash != body_hash or child is None or existing.child_id != child.id:
-        raise VisitIdConflict()
-    return existing
+async def _create_judged(
+    session: AsyncSession, ctx: RequestContext, body: VisitCreate
+) -> tuple[Outcome, VisitOut]:
+    """One visit judged as a batch's item: its child and any stored visit of its id read
+    first (`prepare`), then refused, replayed or created (and flagged)."""
+    batch = await prepare(session, ctx, [body])
+    outcome, visit = await create_one(session, batch, body)
+    if outcome == "created":
+        await flags.on_arrival(session, [visit], ctx.settings)
+    return outcome, to_out(visit)
 
 
 def _follow_ups(
