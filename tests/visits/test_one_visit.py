@@ -88,7 +88,8 @@ async def test_visits_sent_one_by_one_are_flagged_as_a_batch_is(
     }
     far = got[(singles[5]["id"], "far_location")]
     assert far == want[(batch[5]["id"], "far_location")]
-    assert far["village_code"] == VILLAGE1 and 15 < far["distance_km"] < 20
+    assert far["village_code"] == VILLAGE1
+    assert 15 < far["distance_km"] < 20
 
 
 async def test_the_burst_count_of_one_visit_is_the_definitions(
@@ -157,7 +158,8 @@ async def test_refused_foreign_and_retried_visits_are_answered_as_before(
     first = await client.post(URL, json=body, headers=auth("dir1"))
     assert first.status_code == 201
     again = await client.post(URL, json=body, headers=auth("dir1"))
-    assert again.status_code == 200 and again.json() == first.json()
+    assert again.status_code == 200
+    assert again.json() == first.json()
     other = await client.post(URL, json=dict(body, notes="不同"), headers=auth("dir1"))
     assert other.status_code == 409
     # The id of a visit of another village's child: not the caller's, a conflict.
@@ -167,4 +169,5 @@ async def test_refused_foreign_and_retried_visits_are_answered_as_before(
     r = await client.post(URL, json=theirs, headers=auth("dir1"))
     assert r.status_code == 409
     stored = await session.scalar(select(Visit).where(Visit.id == uuid.UUID(body["id"])))
-    assert stored is not None and stored.village_code == VILLAGE1
+    assert stored is not None
+    assert stored.village_code == VILLAGE1
