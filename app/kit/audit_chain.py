@@ -155,24 +155,22 @@ def chain_hash(entry: dict[str, Any], keys: ChainKeys | None = None) -> str:
     return hmac.new(key, canonical(entry), hashlib.sha256).hexdigest()
 
 
-async def flush(
-    session: AsyncSession,
-    *,
-    now: datetime | None = None,
-    request_id: str | None = None,
-    client_addr: str | None = None,
-) -> None:
-    """Write the queued entries, chained to the last one, just before the commit.
+LOCK_KEY = _LOCK_KEY
+"""The chain's advisory lock: `audit_reserve(LOCK_KEY, n)` (a statement of one's own may call
+it, as a visit's does: app.visits.repository.create_visit_row) takes it until the commit."""
 
-    Called by whoever owns the transaction: the session dependency (with the request's id,
-    the client's address and the clock's time), the worker, scripts. An entry recorded with a
-    request context keeps that context's request id and address.
-    """
-    pending: list[PendingEntry] = session.info.pop("audit", [])
-    if not pending:
-        return
-    now = now or datetime.now(UTC)
-    prev_hash, ids = (await session.execute(_RESERVE, {"k": _LOCK_KEY, "n": len(pending)})).one()
+
+def chain_rows(
+    pending: list[PendingEntry],
+    prev_hash: str | None,
+    ids: list[int],
+    *,
+    now: datetime,
+    request_id: str | None,
+    client_addr: str | None,
+) -> list[dict[str, Any]]:
+    """The audit_log rows of `pending`, chained after `prev_hash` (None: the first entry) under
+    the ids `audit_reserve` gave (both read under the chain's lock, held until the commit)."""
     prev = prev_hash or GENESIS
     keys = chain_keys()
     rows = []
@@ -196,6 +194,30 @@ async def flush(
         row["district_code"] = p.district_code
         prev = row["hash"]
         rows.append(row)
+    return rows
+
+
+async def flush(
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    request_id: str | None = None,
+    client_addr: str | None = None,
+) -> None:
+    """Write the queued entries, chained to the last one, just before the commit.
+
+    Called by whoever owns the transaction: the session dependency (with the request's id,
+    the client's address and the clock's time), the worker, scripts. An entry recorded with a
+    request context keeps that context's request id and address.
+    """
+    pending: list[PendingEntry] = session.info.pop("audit", [])
+    if not pending:
+        return
+    now = now or datetime.now(UTC)
+    prev_hash, ids = (await session.execute(_RESERVE, {"k": _LOCK_KEY, "n": len(pending)})).one()
+    rows = chain_rows(
+        pending, prev_hash, ids, now=now, request_id=request_id, client_addr=client_addr
+    )
     # Core on the table (not the ORM bulk path), as an executemany: one multi-row VALUES
     # statement measured slower for a visit batch's ten entries (bench.visits batch p50 93 ms
     # against 69 ms).

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.access import readable
+from app.kit import audit_chain
 from app.kit.lean import (
     DriverConnection,
     LeanRow,
@@ -98,15 +99,26 @@ _VISIT_VALUES = {
     "body_hash": "varchar",
 }
 _JSON_VALUES = ("findings", "difficulties", "photos")
-_EXTRA = ("town", "dense", "same_notes_ids", "same_notes_children", "centre_lat", "centre_lon")
+_EXTRA = (
+    "town",
+    "dense",
+    "same_notes_ids",
+    "same_notes_children",
+    "centre_lat",
+    "centre_lon",
+    "audit_prev_hash",
+    "audit_ids",
+)
 
 # The child (the caller's jurisdiction; `{child}`), the INSERT … ON CONFLICT (id) DO NOTHING
 # of the visit if its day is within the child's time on the ledger, the densest hour of the
 # visitor's visits around it (repository.densest_hours for one visit: the statement does not
 # see its own insert, so the new visit joins the stored ones as a row of its own) with the
 # burst flag's INSERT, and what the two other flags need: the latest visits of other children
-# with the same notes, the village's centroid. No row: nothing inserted (a refused visit or a
-# taken id, for the caller to sort out).
+# with the same notes, the village's centroid; last, once the visit is in, the audit chain's
+# lock, head and ids for its entries (`audit_reserve`, called for the inserted row only: the
+# lock is held from there until the commit, as when the session's flush takes it). No row:
+# nothing inserted (a refused visit or a taken id, for the caller to sort out).
 _ONE_VISIT = """
 WITH c AS ({child}),
 ins AS (
@@ -142,7 +154,8 @@ burst AS (
     WHERE dense.n > {max_per_hour}::int
     ON CONFLICT DO NOTHING
 )
-SELECT ins.*, c.town, dense.n, same.ids, same.children, loc.lat, loc.lon
+SELECT ins.*, c.town, dense.n, same.ids, same.children, loc.lat, loc.lon,
+       audit.prev_hash, audit.ids
 FROM ins
 CROSS JOIN c
 CROSS JOIN dense
@@ -158,6 +171,9 @@ LEFT JOIN LATERAL (
 ) AS same ON true
 LEFT JOIN area_locations loc
     ON loc.code = ins.village_code AND ins.lat IS NOT NULL AND ins.lon IS NOT NULL
+CROSS JOIN LATERAL audit_reserve(
+    {audit_lock}::bigint, CASE WHEN ins.id IS NOT NULL THEN {audit_entries}::int END
+) AS audit
 """
 
 
@@ -215,6 +231,8 @@ class _OneVisit:
                         "id",
                         "max_per_hour",
                         "same_notes_limit",
+                        "audit_lock",
+                        "audit_entries",
                     )
                 },
             )
@@ -235,6 +253,7 @@ async def create_visit_row(
     hour: timedelta,
     max_per_hour: int,
     same_notes_limit: int,
+    audit_entries: int,
 ) -> LeanRow | None:
     """One visit's lookup, insert and quality flags in one round trip (see `_ONE_VISIT`), on
     the session's connection. `values`: the visit's columns but `village_code` (the child's,
@@ -242,8 +261,10 @@ async def create_visit_row(
     densest hour's visits, the burst flag already stored if over `max_per_hour`),
     `same_notes_ids`/`same_notes_children` (the latest visits of other children with the same
     notes, newest first; None when none) and `centre_lat`/`centre_lon` (its village's centroid
-    when the visit has a location). None when nothing was inserted: the child is not the
-    caller's, the day is outside its time on the ledger, or the id is taken."""
+    when the visit has a location), `audit_prev_hash`/`audit_ids` (the chain's head and
+    `audit_entries` ids: `app.kit.lean.write_audit` writes the entries, the lock is held).
+    None when nothing was inserted: the child is not the caller's, the day is outside its
+    time on the ledger, or the id is taken (no audit id reserved, no lock taken)."""
     sql, order, fixed, procs = _ONE_VISITS(principal).compile(conn.dialect)
     merged = fixed | {k: (json_text(v) if k in _JSON_VALUES else v) for k, v in values.items()}
     merged |= {
@@ -252,6 +273,8 @@ async def create_visit_row(
         "span": hour - timedelta(microseconds=1),
         "max_per_hour": max_per_hour,
         "same_notes_limit": same_notes_limit,
+        "audit_lock": audit_chain.LOCK_KEY,
+        "audit_entries": audit_entries,
     }
     record = await conn.driver.fetchrow(sql, *[merged[k] for k in order])
     if record is None:

@@ -22,9 +22,10 @@ from app.children.errors import ChildNotFound
 from app.config import Settings
 from app.errors import AppError, ValidationFailed, translate_validation_errors
 from app.kit import audit, idempotency
+from app.kit.audit_chain import PendingEntry
 from app.kit.clock import DISTRICT_TZ, local_today, month_of
 from app.kit.context import RequestContext
-from app.kit.lean import LeanRow, session_connection
+from app.kit.lean import LeanRow, session_connection, write_audit
 from app.kit.pagination import Page, paginate
 from app.models import Child, Visit
 from app.visits import flags, hooks
@@ -213,8 +214,12 @@ async def _store(session: AsyncSession, batch: _Batch, new: list[_New]) -> dict[
     return stored
 
 
-def _created(session: AsyncSession, ctx: RequestContext, visit: Visit | LeanRow) -> None:
-    audit.record(session, ctx, "visit.create", "visit", visit.id, {"child_id": str(visit.child_id)})
+def _entry(ctx: RequestContext, visit_id: uuid.UUID, child_id: uuid.UUID) -> PendingEntry:
+    return audit.entry(ctx, "visit.create", "visit", visit_id, {"child_id": str(child_id)})
+
+
+def _created(session: AsyncSession, ctx: RequestContext, visit: Visit) -> None:
+    session.info.setdefault("audit", []).append(_entry(ctx, visit.id, visit.child_id))
 
 
 async def create_one(
@@ -254,21 +259,35 @@ async def create_visit(
     if body.suspected_infringement or body.visited_at > ctx.clock.now() + tolerance:
         return await _create_judged(session, ctx, body)
     body_hash = idempotency.body_hash(body.fingerprint())
+    conn = await session_connection(session)
+    # The visit's audit entry, with any the request queued before, written here on the
+    # statement's reserved ids (the session's flush finds none left).
+    pending = [*session.info.get("audit", []), _entry(ctx, body.id, body.child_id)]
     row = await repo.create_visit_row(
-        await session_connection(session),
+        conn,
         ctx.actor,
         _values(body, ctx.actor, body_hash),
         day=body.visited_at.astimezone(DISTRICT_TZ).date(),
         hour=flags.HOUR,
         max_per_hour=ctx.settings.visit_max_per_hour,
         same_notes_limit=flags.SAME_NOTES_SHOWN,
+        audit_entries=len(pending),
     )
     if row is None:
         return await _create_judged(session, ctx, body)
+    session.info.pop("audit", None)
+    await write_audit(
+        conn,
+        pending,
+        row.audit_prev_hash,
+        row.audit_ids,
+        now=ctx.clock.now(),
+        request_id=ctx.request_id,
+        client_addr=ctx.client_addr,
+    )
     if body.difficulties:
         town = row.town if row.village_code else None
         await repo.insert_follow_ups(session, _follow_ups(body, row.id, row.child_id, town, ctx))
-    _created(session, ctx, row)
     await repo.add_flags(session, flags.of_one(row, ctx.settings))
     return "created", to_out(row)
 

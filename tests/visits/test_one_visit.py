@@ -7,6 +7,7 @@ visitor's stored visits; a retried, refused or foreign visit is answered as befo
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import timedelta
@@ -14,11 +15,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.auth.roles import Role
 from app.config import Settings
-from app.models import AreaLocation, Visit, VisitFlag
+from app.kit.audit import verify_chain
+from app.models import AreaLocation, AuditEntry, Visit, VisitFlag
 from app.visits.flags import densest_hour
 from tests.conftest import NOW, VILLAGE1, VILLAGE3, AuthHeaders
 from tests.visits.factories import make_child, make_user, visit_body
@@ -171,3 +173,35 @@ async def test_refused_foreign_and_retried_visits_are_answered_as_before(
     stored = await session.scalar(select(Visit).where(Visit.id == uuid.UUID(body["id"])))
     assert stored is not None
     assert stored.village_code == VILLAGE1
+
+
+async def test_concurrent_visits_each_audited_in_one_chain(
+    committed_client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    committed_engine: AsyncEngine,
+    settings: Settings,
+) -> None:
+    """Each visit's audit entry is written by its own statement's reservation of the chain
+    (not the session's flush): under concurrency every created visit has exactly one entry,
+    with its request's id, and the chain still verifies."""
+    async with committed_engine.begin() as conn:
+        child = await make_child(conn, settings)
+    bodies = [visit_body(child, notes=f"并发探访{i}") for i in range(16)]
+    answers = await asyncio.gather(
+        *(committed_client.post(URL, json=b, headers=auth("dir1")) for b in bodies)
+    )
+    assert [a.status_code for a in answers] == [201] * 16
+    ids = [b["id"] for b in bodies]
+    async with committed_engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(AuditEntry.resource_id, AuditEntry.action, AuditEntry.request_id).where(
+                    AuditEntry.resource_id.in_(ids)
+                )
+            )
+        ).all()
+        report = await verify_chain(conn)
+    assert sorted(r.resource_id for r in rows) == sorted(ids)
+    assert {r.action for r in rows} == {"visit.create"}
+    assert {r.request_id for r in rows} == {a.headers["x-request-id"] for a in answers}
+    assert report.first_broken_id is None
