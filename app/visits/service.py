@@ -108,7 +108,7 @@ async def prepare(session: AsyncSession, ctx: RequestContext, bodies: list[Visit
     )
 
 
-def _check_dates(body: VisitCreate, child: Child | LeanRow, ctx: RequestContext) -> None:
+def _check_dates(body: VisitCreate, child: Child, ctx: RequestContext) -> None:
     errors: list[tuple[str, str, str]] = []
     tolerance = timedelta(seconds=ctx.settings.visit_future_tolerance_seconds)
     if body.visited_at > ctx.clock.now() + tolerance:
@@ -215,11 +215,12 @@ async def _store(session: AsyncSession, batch: _Batch, new: list[_New]) -> dict[
 
 
 def _entry(ctx: RequestContext, visit_id: uuid.UUID, child_id: uuid.UUID) -> PendingEntry:
+    """The audit entry of a new visit (as `_created` queues it), for one visit's own write."""
     return audit.entry(ctx, "visit.create", "visit", visit_id, {"child_id": str(child_id)})
 
 
 def _created(session: AsyncSession, ctx: RequestContext, visit: Visit) -> None:
-    session.info.setdefault("audit", []).append(_entry(ctx, visit.id, visit.child_id))
+    audit.record(session, ctx, "visit.create", "visit", visit.id, {"child_id": str(visit.child_id)})
 
 
 async def create_one(
