@@ -20,8 +20,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.kit.audit_chain import PendingEntry, flush_on_driver
-from app.kit.lean import driver_connection
+from app.kit.audit_chain import LOCK_KEY, PendingEntry
+from app.kit.lean import DriverConnection, driver_connection, write_audit
 
 MAX_BATCH = 500
 
@@ -67,7 +67,7 @@ class AuditBatcher:
                 # `audit_chain.chained`'s, as a session's `flush` writes them).
                 async with driver_connection(self._state) as conn:
                     await flush_on_driver(
-                        conn.driver, [e for entries, _ in batch for e in entries], self._now()
+                        conn, [e for entries, _ in batch for e in entries], self._now()
                     )
                 self.batches += 1
             except BaseException as exc:  # every request of the batch learns it failed
@@ -80,6 +80,19 @@ class AuditBatcher:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
+
+
+async def flush_on_driver(
+    conn: DriverConnection, pending: list[PendingEntry], now: datetime
+) -> None:
+    """`app.kit.audit_chain.flush` for a batch, on a pooled connection without a session, in a
+    transaction of its own (a savepoint inside one already open): the chain's lock and the ids
+    (`audit_reserve`), then the chained rows in one executemany (`app.kit.lean.write_audit`)."""
+    async with conn.driver.transaction():
+        prev_hash, ids = await conn.driver.fetchrow(
+            "SELECT prev_hash, ids FROM audit_reserve($1, $2)", LOCK_KEY, len(pending)
+        )
+        await write_audit(conn, pending, prev_hash, ids, now=now, request_id=None, client_addr=None)
 
 
 def batcher_of(state: Any) -> AuditBatcher:

@@ -155,41 +155,22 @@ def chain_hash(entry: dict[str, Any], keys: ChainKeys | None = None) -> str:
     return hmac.new(key, canonical(entry), hashlib.sha256).hexdigest()
 
 
-async def flush(
-    session: AsyncSession,
-    *,
-    now: datetime | None = None,
-    request_id: str | None = None,
-    client_addr: str | None = None,
-) -> None:
-    """Write the queued entries, chained to the last one, just before the commit.
-
-    Called by whoever owns the transaction: the session dependency (with the request's id,
-    the client's address and the clock's time), the worker, scripts. An entry recorded with a
-    request context keeps that context's request id and address.
-    """
-    pending: list[PendingEntry] = session.info.pop("audit", [])
-    if not pending:
-        return
-    prev_hash, ids = (await session.execute(_RESERVE, {"k": _LOCK_KEY, "n": len(pending)})).one()
-    rows = chained(pending, prev_hash, ids, now, request_id, client_addr)
-    # Core on the table (not the ORM bulk path), as an executemany: one multi-row VALUES
-    # statement measured slower for a visit batch's ten entries (bench.visits batch p50 93 ms
-    # against 69 ms).
-    await session.execute(insert(_AUDIT), rows)
+LOCK_KEY = _LOCK_KEY
+"""The chain's advisory lock: `audit_reserve(LOCK_KEY, n)` (a statement of one's own may call
+it, as a visit's does: app.visits.repository.create_visit_row) takes it until the commit."""
 
 
-def chained(
+def chain_rows(
     pending: list[PendingEntry],
     prev_hash: str | None,
     ids: list[int],
-    now: datetime | None,
-    request_id: str | None = None,
-    client_addr: str | None = None,
+    *,
+    now: datetime,
+    request_id: str | None,
+    client_addr: str | None,
 ) -> list[dict[str, Any]]:
-    """The rows of `pending`, given the ids `audit_reserve` gave them and the last entry's hash:
-    each hashed over its canonical form, which includes the previous row's hash."""
-    now = now or datetime.now(UTC)
+    """The audit_log rows of `pending`, chained after `prev_hash` (None: the first entry) under
+    the ids `audit_reserve` gave (both read under the chain's lock, held until the commit)."""
     prev = prev_hash or GENESIS
     keys = chain_keys()
     rows = []
@@ -216,32 +197,31 @@ def chained(
     return rows
 
 
-_RESERVE_SQL = "SELECT prev_hash, ids FROM audit_reserve($1, $2)"
-_COLUMNS = (
-    "id", "at", "principal_kind", "principal_id", "principal_name", "action", "resource_type",
-    "resource_id", "request_id", "client_addr", "detail", "prev_hash", "key_id", "hash",
-    "district_code",
-)  # fmt: skip
-# The module's constant column names; every value is a parameter.
-_INSERT_SQL = "INSERT INTO audit_log ({}) VALUES ({})".format(  # noqa: S608
-    ", ".join(_COLUMNS), ", ".join(f"${i}" for i in range(1, len(_COLUMNS) + 1))
-)
+async def flush(
+    session: AsyncSession,
+    *,
+    now: datetime | None = None,
+    request_id: str | None = None,
+    client_addr: str | None = None,
+) -> None:
+    """Write the queued entries, chained to the last one, just before the commit.
 
-
-async def flush_on_driver(driver: Any, pending: list[PendingEntry], now: datetime) -> None:
-    """`flush` on an asyncpg connection, in a transaction of its own (a savepoint inside one
-    already open): the group commit of reads (`app.kit.audit_batch`), without a session. The
-    same lock, ids, rows and hashes; `detail` goes as JSON text, as the session's JSONB type
-    sends it (the connection's jsonb codec takes text)."""
+    Called by whoever owns the transaction: the session dependency (with the request's id,
+    the client's address and the clock's time), the worker, scripts. An entry recorded with a
+    request context keeps that context's request id and address.
+    """
+    pending: list[PendingEntry] = session.info.pop("audit", [])
     if not pending:
         return
-    async with driver.transaction():
-        prev_hash, ids = await driver.fetchrow(_RESERVE_SQL, _LOCK_KEY, len(pending))
-        rows = chained(pending, prev_hash, ids, now)
-        await driver.executemany(
-            _INSERT_SQL,
-            [tuple(json.dumps(r[c]) if c == "detail" else r[c] for c in _COLUMNS) for r in rows],
-        )
+    now = now or datetime.now(UTC)
+    prev_hash, ids = (await session.execute(_RESERVE, {"k": _LOCK_KEY, "n": len(pending)})).one()
+    rows = chain_rows(
+        pending, prev_hash, ids, now=now, request_id=request_id, client_addr=client_addr
+    )
+    # Core on the table (not the ORM bulk path), as an executemany: one multi-row VALUES
+    # statement measured slower for a visit batch's ten entries (bench.visits batch p50 93 ms
+    # against 69 ms).
+    await session.execute(insert(_AUDIT), rows)
 
 
 @dataclass

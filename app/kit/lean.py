@@ -25,13 +25,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select
+from pydantic_core import to_json
+from sqlalchemy import Select, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapper
 from sqlalchemy.util import greenlet_spawn
+
+from app.kit.audit_chain import PendingEntry, chain_rows
+from app.kit.sql import table_of
+from app.models import AuditEntry
 
 Processor = Callable[[Any], Any] | None
 
@@ -183,3 +189,90 @@ async def session_connection(session: AsyncSession) -> DriverConnection:
     conn = await session.connection()
     raw = await conn.get_raw_connection()
     return DriverConnection(raw.driver_connection, conn.dialect)
+
+
+# --- writes (C)
+#
+# A write whose SQL is written by hand around a LeanSelect's (one visit's lookup, insert and
+# flags in one statement: app.visits.repository.create_visit_row) runs on the session's own
+# connection (`session_connection`) with these: its JSON values serialised as the driver's
+# JSONB codec expects them, its returned row built as a LeanSelect's.
+
+
+def json_text(value: Any) -> str:
+    """A JSON or JSONB parameter as the text SQLAlchemy's asyncpg codec sends (the values are
+    what count: PostgreSQL parses the text)."""
+    return to_json(value).decode()
+
+
+def result_processor(col: Any, dialect: Dialect) -> Processor:
+    """A column type's result processor for asyncpg. asyncpg's Float asks for the column's
+    type code (not known before the first row): a float that is not `asdecimal` arrives as a
+    Python float and needs none."""
+    try:
+        return col.type._cached_result_processor(dialect, None)  # type: ignore[no-any-return]
+    except TypeError:
+        if getattr(col.type, "asdecimal", True) is False:
+            return None
+        raise
+
+
+def lean_row(names: list[str], procs: list[Processor], record: Iterable[Any]) -> LeanRow:
+    """A LeanRow of `record`'s values named `names`, each through its processor."""
+    return _row(names, procs, record)
+
+
+class LeanInsert:
+    """A plain `INSERT INTO table (names) VALUES (…)` compiled once for asyncpg, its values
+    through their column types' bind processors (JSON's serialiser) as the ORM's would be."""
+
+    def __init__(self, table: Table, names: Sequence[str]) -> None:
+        self.stmt = insert(table).values({k: bindparam(k, type_=table.c[k].type) for k in names})
+        self._compiled: tuple[str, list[str], list[Processor]] | None = None
+
+    def compile(self, dialect: Dialect) -> tuple[str, list[str], list[Processor]]:
+        if self._compiled is None:
+            compiled = self.stmt.compile(dialect=dialect)
+            order = list(compiled.positiontup or ())
+            binds: dict[str, Any] = dict(compiled._bind_processors)
+            self._compiled = (str(compiled), order, [binds.get(k) for k in order])
+        return self._compiled
+
+    async def execute(self, conn: DriverConnection, rows: Sequence[dict[str, Any]]) -> None:
+        sql, order, procs = self.compile(conn.dialect)
+        args = [
+            [
+                v if p is None or v is None else p(v)
+                for p, v in zip(procs, (r[k] for k in order), strict=True)
+            ]
+            for r in rows
+        ]
+        if len(args) == 1:
+            await conn.driver.execute(sql, *args[0])
+        elif args:
+            await conn.driver.executemany(sql, args)
+
+
+_AUDIT_INSERT: LeanInsert | None = None
+
+
+async def write_audit(
+    conn: DriverConnection,
+    pending: list[PendingEntry],
+    prev_hash: str | None,
+    ids: list[int],
+    *,
+    now: datetime,
+    request_id: str | None,
+    client_addr: str | None,
+) -> None:
+    """Audit entries written on the session's connection, chained after `prev_hash` under the
+    ids that `audit_reserve` gave a statement of the caller's (which holds the chain's lock
+    until the commit): `app.kit.audit_chain.flush` without the ORM's execution."""
+    global _AUDIT_INSERT
+    rows = chain_rows(
+        pending, prev_hash, ids, now=now, request_id=request_id, client_addr=client_addr
+    )
+    if _AUDIT_INSERT is None:
+        _AUDIT_INSERT = LeanInsert(table_of(AuditEntry), list(rows[0]))
+    await _AUDIT_INSERT.execute(conn, rows)

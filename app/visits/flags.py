@@ -26,6 +26,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.config import Settings
 from app.errors import NotFound
+from app.kit.lean import LeanRow
 from app.kit.pagination import after, decode_cursor, encode_cursor
 from app.kit.records import out_of
 from app.models import Visit, VisitFlag
@@ -34,6 +35,8 @@ from app.visits.schemas import DirectorWithoutVisits, FlagOut, FlagsPage
 
 EARTH_KM = 6371.0088
 HOUR = timedelta(hours=1)
+Arrived = Visit | LeanRow
+"""A visit just stored: the ORM's (a batch) or the row its lean INSERT returned (one visit)."""
 # How many of the other visits with the same notes a copied-notes flag names.
 SAME_NOTES_SHOWN = 5
 
@@ -48,7 +51,7 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_KM * math.asin(math.sqrt(h))
 
 
-async def on_arrival(session: AsyncSession, visits: Sequence[Visit], settings: Settings) -> None:
+async def on_arrival(session: AsyncSession, visits: Sequence[Arrived], settings: Settings) -> None:
     """Flag the visits just stored (in arrival order) with set-based queries, one per kind.
 
     Each visit is judged as if it had arrived alone, in the order given: it sees every visit
@@ -64,7 +67,27 @@ async def on_arrival(session: AsyncSession, visits: Sequence[Visit], settings: S
     await repo.add_flags(session, rows)
 
 
-def _flag(visit: Visit, kind: str, detail: dict[str, Any]) -> dict[str, Any]:
+def of_one(visit: LeanRow, settings: Settings) -> list[dict[str, Any]]:
+    """The copied-notes and far-location flags of a visit stored alone, from what its statement
+    read (repository.create_visit_row: the latest visits of other children with its notes, its
+    village's centroid); its burst flag is stored by that statement. The same judgement as
+    `_copied_notes` and `_far_locations` for a batch of one."""
+    out: list[dict[str, Any]] = []
+    if visit.same_notes_ids:
+        detail = {
+            "same_notes_visit_ids": [str(i) for i in visit.same_notes_ids],
+            "other_children": len(set(visit.same_notes_children)),
+        }
+        out.append(_flag(visit, "copied_notes", detail))
+    if visit.centre_lat is not None and visit.lat is not None and visit.lon is not None:
+        km = distance_km((visit.lat, visit.lon), (visit.centre_lat, visit.centre_lon))
+        if km > settings.visit_far_km:
+            detail = {"distance_km": round(km, 1), "village_code": visit.village_code}
+            out.append(_flag(visit, "far_location", detail))
+    return out
+
+
+def _flag(visit: Arrived, kind: str, detail: dict[str, Any]) -> dict[str, Any]:
     return {
         "visit_id": visit.id,
         "child_id": visit.child_id,
@@ -99,10 +122,13 @@ def densest_hour(at: datetime, times: Sequence[datetime]) -> int:
 
 
 async def _bursts(
-    session: AsyncSession, visits: Sequence[Visit], order: dict[uuid.UUID, int], settings: Settings
+    session: AsyncSession,
+    visits: Sequence[Arrived],
+    order: dict[uuid.UUID, int],
+    settings: Settings,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    by_visitor: dict[uuid.UUID, list[Visit]] = defaultdict(list)
+    by_visitor: dict[uuid.UUID, list[Arrived]] = defaultdict(list)
     for v in visits:
         by_visitor[v.visitor_id].append(v)
     for visitor_id, mine in by_visitor.items():
@@ -118,7 +144,7 @@ async def _bursts(
 
 
 async def _copied_notes(
-    session: AsyncSession, visits: Sequence[Visit], order: dict[uuid.UUID, int]
+    session: AsyncSession, visits: Sequence[Arrived], order: dict[uuid.UUID, int]
 ) -> list[dict[str, Any]]:
     noted = [v for v in visits if v.notes_hash is not None]
     if not noted:
@@ -145,7 +171,7 @@ async def _copied_notes(
 
 
 async def _far_locations(
-    session: AsyncSession, visits: Sequence[Visit], settings: Settings
+    session: AsyncSession, visits: Sequence[Arrived], settings: Settings
 ) -> list[dict[str, Any]]:
     placed = [v for v in visits if v.lat is not None and v.lon is not None and v.village_code]
     if not placed:

@@ -8,12 +8,23 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.access import readable
+from app.kit import audit_chain
+from app.kit.lean import (
+    DriverConnection,
+    LeanRow,
+    LeanSelect,
+    Processor,
+    json_text,
+    lean_row,
+    result_processor,
+)
 from app.kit.sql import PerKey, insert_ignoring_conflicts, table_of
 from app.models import Area, AreaLocation, Child, FollowUp, User, Visit, VisitFlag
 from app.models.children import ON_LEDGER
@@ -61,6 +72,216 @@ async def insert_visits(session: AsyncSession, rows: list[dict[str, Any]]) -> li
     table = table_of(Visit)
     stmt = insert_ignoring_conflicts(table, "id").returning(*table.c)
     return list(await session.scalars(select(Visit).from_statement(stmt), rows))
+
+
+# -- one visit, in one statement (issue 30) -------------------------------------------------------
+
+_VISIT_TABLE = table_of(Visit)
+# Every column a new visit sets (the database sets created_at and updated_at; incident_id
+# stays NULL until an incident links it), and their SQL types.
+_VISIT_VALUES = {
+    "id": "uuid",
+    "child_id": None,  # the child found (c.id)
+    "visited_at": "timestamptz",
+    "visit_month": "date",
+    "mode": "varchar",
+    "findings": "jsonb",
+    "difficulties": "jsonb",
+    "suspected_infringement": "boolean",
+    "notes": "text",
+    "notes_hash": "varchar",
+    "lat": "float8",
+    "lon": "float8",
+    "photos": "jsonb",
+    "village_code": None,  # the child's village if it lives in one (dispersed)
+    "visitor_id": "uuid",
+    "visitor_name": "varchar",
+    "body_hash": "varchar",
+}
+_JSON_VALUES = ("findings", "difficulties", "photos")
+_EXTRA = (
+    "town",
+    "dense",
+    "same_notes_ids",
+    "same_notes_children",
+    "centre_lat",
+    "centre_lon",
+    "audit_prev_hash",
+    "audit_ids",
+)
+
+# The child (the caller's jurisdiction; `{child}`), the INSERT … ON CONFLICT (id) DO NOTHING
+# of the visit if its day is within the child's time on the ledger, the densest hour of the
+# visitor's visits around it (repository.densest_hours for one visit: the statement does not
+# see its own insert, so the new visit joins the stored ones as a row of its own) with the
+# burst flag's INSERT, and what the two other flags need: the latest visits of other children
+# with the same notes, the village's centroid; last, once the visit is in, the audit chain's
+# lock, head and ids for its entries (`audit_reserve`, called for the inserted row only: the
+# lock is held from there until the commit, as when the session's flush takes it). No row:
+# nothing inserted (a refused visit or a taken id, for the caller to sort out).
+_ONE_VISIT = """
+WITH c AS ({child}),
+ins AS (
+    INSERT INTO visits ({columns})
+    SELECT {values}
+    FROM c
+    WHERE c.approved_on <= {day}::date AND (c.revoked_on IS NULL OR {day}::date < c.revoked_on)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING {returning}
+),
+dense AS (
+    SELECT coalesce(max(w.n), 0) AS n
+    FROM (
+        SELECT t.at, count(*) OVER (
+            ORDER BY t.at RANGE BETWEEN CURRENT ROW AND {span}::interval FOLLOWING
+        ) AS n
+        FROM (
+            SELECT v.visited_at AS at FROM visits v
+            WHERE v.visitor_id = {visitor_id}::uuid
+              AND v.visited_at > {visited_at}::timestamptz - {hour}::interval
+              AND v.visited_at < {visited_at}::timestamptz + {hour}::interval
+              AND v.id <> {id}::uuid
+            UNION ALL SELECT {visited_at}::timestamptz
+        ) AS t
+    ) AS w
+    WHERE w.at <= {visited_at}::timestamptz
+),
+burst AS (
+    INSERT INTO visit_flags (visit_id, child_id, visitor_id, kind, detail)
+    SELECT ins.id, ins.child_id, ins.visitor_id, 'burst',
+           jsonb_build_object('visits_in_one_hour', dense.n)
+    FROM ins, dense
+    WHERE dense.n > {max_per_hour}::int
+    ON CONFLICT DO NOTHING
+)
+SELECT ins.*, c.town, dense.n, same.ids, same.children, loc.lat, loc.lon,
+       audit.prev_hash, audit.ids
+FROM ins
+CROSS JOIN c
+CROSS JOIN dense
+LEFT JOIN LATERAL (
+    SELECT array_agg(o.id ORDER BY o.visited_at DESC) AS ids, array_agg(o.child_id) AS children
+    FROM (
+        SELECT v.id, v.child_id, v.visited_at FROM visits v
+        WHERE v.notes_hash = ins.notes_hash AND v.child_id <> ins.child_id AND v.id <> ins.id
+        ORDER BY v.visited_at DESC
+        LIMIT {same_notes_limit}::int
+    ) AS o
+    WHERE ins.notes_hash IS NOT NULL
+) AS same ON true
+LEFT JOIN area_locations loc
+    ON loc.code = ins.village_code AND ins.lat IS NOT NULL AND ins.lon IS NOT NULL
+CROSS JOIN LATERAL audit_reserve(
+    {audit_lock}::bigint, CASE WHEN ins.id IS NOT NULL THEN {audit_entries}::int END
+) AS audit
+"""
+
+
+class _OneVisit:
+    """`_ONE_VISIT` for one caller (its jurisdiction in the child's query), compiled once."""
+
+    def __init__(self, principal: Principal) -> None:
+        village = aliased(Area)  # aliased: `readable` has its own subquery on areas
+        self.child = LeanSelect(
+            select(
+                Child.id,
+                Child.approved_on,
+                Child.revoked_on,
+                Child.placement,
+                Child.village_code,
+                village.parent_code.label("town"),
+            )
+            .outerjoin(village, village.code == Child.village_code)
+            .where(Child.id == bindparam("child_id"), readable(principal)),
+            params=("child_id",),
+        )
+        self._compiled: tuple[str, list[str], dict[str, Any], list[Processor]] | None = None
+
+    def compile(self, dialect: Dialect) -> tuple[str, list[str], dict[str, Any], list[Processor]]:
+        if self._compiled is None:
+            child_sql, order, fixed, _ = self.child.compile(dialect)
+            names = list(order)
+
+            def arg(name: str) -> str:
+                if name not in names:
+                    names.append(name)
+                return f"${names.index(name) + 1}"
+
+            special = {
+                "child_id": "c.id",
+                "village_code": "CASE WHEN c.placement = 'dispersed' THEN c.village_code END",
+            }
+            values = ", ".join(
+                special[k] if cast is None else f"{arg(k)}::{cast}"
+                for k, cast in _VISIT_VALUES.items()
+            )
+            sql = _ONE_VISIT.format(
+                child=child_sql,
+                columns=", ".join(_VISIT_VALUES),
+                values=values,
+                returning=", ".join(c.key for c in _VISIT_TABLE.c),
+                **{
+                    k: arg(k)
+                    for k in (
+                        "day",
+                        "span",
+                        "visitor_id",
+                        "visited_at",
+                        "hour",
+                        "id",
+                        "max_per_hour",
+                        "same_notes_limit",
+                        "audit_lock",
+                        "audit_entries",
+                    )
+                },
+            )
+            procs = [result_processor(c, dialect) for c in _VISIT_TABLE.c]
+            self._compiled = (sql, names, fixed, procs)
+        return self._compiled
+
+
+_ONE_VISITS = PerKey(_OneVisit)
+
+
+async def create_visit_row(
+    conn: DriverConnection,
+    principal: Principal,
+    values: dict[str, Any],
+    *,
+    day: date,
+    hour: timedelta,
+    max_per_hour: int,
+    same_notes_limit: int,
+    audit_entries: int,
+) -> LeanRow | None:
+    """One visit's lookup, insert and quality flags in one round trip (see `_ONE_VISIT`), on
+    the session's connection. `values`: the visit's columns but `village_code` (the child's,
+    when it lives in a village). The row stored, with `town` (its village's town), `dense` (the
+    densest hour's visits, the burst flag already stored if over `max_per_hour`),
+    `same_notes_ids`/`same_notes_children` (the latest visits of other children with the same
+    notes, newest first; None when none) and `centre_lat`/`centre_lon` (its village's centroid
+    when the visit has a location), `audit_prev_hash`/`audit_ids` (the chain's head and
+    `audit_entries` ids: `app.kit.lean.write_audit` writes the entries, the lock is held).
+    None when nothing was inserted: the child is not the caller's, the day is outside its
+    time on the ledger, or the id is taken (no audit id reserved, no lock taken)."""
+    sql, order, fixed, procs = _ONE_VISITS(principal).compile(conn.dialect)
+    merged = fixed | {k: (json_text(v) if k in _JSON_VALUES else v) for k, v in values.items()}
+    merged |= {
+        "day": day,
+        "hour": hour,
+        "span": hour - timedelta(microseconds=1),
+        "max_per_hour": max_per_hour,
+        "same_notes_limit": same_notes_limit,
+        "audit_lock": audit_chain.LOCK_KEY,
+        "audit_entries": audit_entries,
+    }
+    record = await conn.driver.fetchrow(sql, *[merged[k] for k in order])
+    if record is None:
+        return None
+    row = lean_row([c.key for c in _VISIT_TABLE.c], procs, list(record)[: len(_VISIT_TABLE.c)])
+    row.__dict__.update(zip(_EXTRA, list(record)[len(_VISIT_TABLE.c) :], strict=True))
+    return row
 
 
 async def insert_follow_ups(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

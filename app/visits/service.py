@@ -22,8 +22,10 @@ from app.children.errors import ChildNotFound
 from app.config import Settings
 from app.errors import AppError, ValidationFailed, translate_validation_errors
 from app.kit import audit, idempotency
+from app.kit.audit_chain import PendingEntry
 from app.kit.clock import DISTRICT_TZ, local_today, month_of
 from app.kit.context import RequestContext
+from app.kit.lean import LeanRow, session_connection, write_audit
 from app.kit.pagination import Page, paginate
 from app.models import Child, Visit
 from app.visits import flags, hooks
@@ -60,7 +62,7 @@ class _Batch:
         return self.ctx.settings
 
 
-def to_out(visit: Visit) -> VisitOut:
+def to_out(visit: Visit | LeanRow) -> VisitOut:
     return VisitOut.model_validate(
         {
             "id": visit.id,
@@ -165,8 +167,14 @@ def _judge(batch: _Batch, index: int, body: VisitCreate) -> tuple[Outcome, Visit
     if child is None:
         raise ChildNotFound()
     _check_dates(body, child, batch.ctx)
-    village = child.village_code if child.placement == "dispersed" else None
-    values: dict[str, Any] = {
+    values = _values(body, batch.principal, body_hash)
+    values["village_code"] = child.village_code if child.placement == "dispersed" else None
+    return _New(index=index, body=body, child=child, values=values)
+
+
+def _values(body: VisitCreate, principal: Principal, body_hash: str) -> dict[str, Any]:
+    """A new visit's row: every column the INSERT sets but its village (the child's)."""
+    return {
         "id": body.id,
         "child_id": body.child_id,
         "visited_at": body.visited_at,
@@ -180,12 +188,10 @@ def _judge(batch: _Batch, index: int, body: VisitCreate) -> tuple[Outcome, Visit
         "lat": body.location.lat if body.location else None,
         "lon": body.location.lon if body.location else None,
         "photos": [str(p) for p in body.photos],
-        "village_code": village,
-        "visitor_id": batch.principal.id,
-        "visitor_name": batch.principal.name,
+        "visitor_id": principal.id,
+        "visitor_name": principal.name,
         "body_hash": body_hash,
     }
-    return _New(index=index, body=body, child=child, values=values)
 
 
 async def _store(session: AsyncSession, batch: _Batch, new: list[_New]) -> dict[uuid.UUID, Visit]:
@@ -197,30 +203,20 @@ async def _store(session: AsyncSession, batch: _Batch, new: list[_New]) -> dict[
     """
     rows = [n.values for n in sorted(new, key=lambda n: n.body.id)]
     stored = {v.id: v for v in await repo.insert_visits(session, rows)}
-    due_on = local_today(batch.ctx.clock) + timedelta(days=batch.settings.follow_up_due_days)
     follow_ups: list[dict[str, Any]] = []
     for n in new:
         visit = stored.get(n.body.id)
         if visit is None:
             continue
         town = batch.towns.get(visit.village_code) if visit.village_code else None
-        follow_ups += [
-            {
-                "id": uuid.uuid4(),
-                "visit_id": visit.id,
-                "child_id": n.child.id,
-                "town_code": town,
-                "kind": d.kind,
-                "text": d.text,
-                "status": "open",
-                "due_on": due_on,
-                "history": [],
-                "version": 1,
-            }
-            for d in n.body.difficulties
-        ]
+        follow_ups += _follow_ups(n.body, visit.id, n.child.id, town, batch.ctx)
     await repo.insert_follow_ups(session, follow_ups)
     return stored
+
+
+def _entry(ctx: RequestContext, visit_id: uuid.UUID, child_id: uuid.UUID) -> PendingEntry:
+    """The audit entry of a new visit (as `_created` queues it), for one visit's own write."""
+    return audit.entry(ctx, "visit.create", "visit", visit_id, {"child_id": str(child_id)})
 
 
 def _created(session: AsyncSession, ctx: RequestContext, visit: Visit) -> None:
@@ -250,12 +246,89 @@ async def create_one(
 async def create_visit(
     session: AsyncSession, ctx: RequestContext, body: VisitCreate
 ) -> tuple[Outcome, VisitOut]:
-    """POST /visits: created (201) or the stored visit again (200)."""
+    """POST /visits: created (201) or the stored visit again (200).
+
+    A new visit is one statement on the session's connection (issue 30;
+    `repository.create_visit_row`): its child looked up in the caller's jurisdiction, the
+    INSERT … ON CONFLICT (id) DO NOTHING if the visit falls within the child's time on the
+    ledger, its burst flag, and what the other two flags need. When it inserts nothing (the
+    child is not the caller's, the date is refused, the id is taken: a retry) the visit is
+    judged again as before, which answers the error or replays the stored visit. A visit in
+    the future or with suspected infringement (its incident hook works on the ORM's Visit)
+    takes that path at once."""
+    tolerance = timedelta(seconds=ctx.settings.visit_future_tolerance_seconds)
+    if body.suspected_infringement or body.visited_at > ctx.clock.now() + tolerance:
+        return await _create_judged(session, ctx, body)
+    body_hash = idempotency.body_hash(body.fingerprint())
+    conn = await session_connection(session)
+    # The visit's audit entry, with any the request queued before, written here on the
+    # statement's reserved ids (the session's flush finds none left).
+    pending = [*session.info.get("audit", []), _entry(ctx, body.id, body.child_id)]
+    row = await repo.create_visit_row(
+        conn,
+        ctx.actor,
+        _values(body, ctx.actor, body_hash),
+        day=body.visited_at.astimezone(DISTRICT_TZ).date(),
+        hour=flags.HOUR,
+        max_per_hour=ctx.settings.visit_max_per_hour,
+        same_notes_limit=flags.SAME_NOTES_SHOWN,
+        audit_entries=len(pending),
+    )
+    if row is None:
+        return await _create_judged(session, ctx, body)
+    session.info.pop("audit", None)
+    await write_audit(
+        conn,
+        pending,
+        row.audit_prev_hash,
+        row.audit_ids,
+        now=ctx.clock.now(),
+        request_id=ctx.request_id,
+        client_addr=ctx.client_addr,
+    )
+    if body.difficulties:
+        town = row.town if row.village_code else None
+        await repo.insert_follow_ups(session, _follow_ups(body, row.id, row.child_id, town, ctx))
+    await repo.add_flags(session, flags.of_one(row, ctx.settings))
+    return "created", to_out(row)
+
+
+async def _create_judged(
+    session: AsyncSession, ctx: RequestContext, body: VisitCreate
+) -> tuple[Outcome, VisitOut]:
+    """One visit judged as a batch's item: its child and any stored visit of its id read
+    first (`prepare`), then refused, replayed or created (and flagged)."""
     batch = await prepare(session, ctx, [body])
     outcome, visit = await create_one(session, batch, body)
     if outcome == "created":
         await flags.on_arrival(session, [visit], ctx.settings)
     return outcome, to_out(visit)
+
+
+def _follow_ups(
+    body: VisitCreate,
+    visit_id: uuid.UUID,
+    child_id: uuid.UUID,
+    town: str | None,
+    ctx: RequestContext,
+) -> list[dict[str, Any]]:
+    """A follow-up per difficulty of a new visit, due FOLLOW_UP_DUE_DAYS after today."""
+    due_on = local_today(ctx.clock) + timedelta(days=ctx.settings.follow_up_due_days)
+    return [
+        {
+            "id": uuid.uuid4(),
+            "visit_id": visit_id,
+            "child_id": child_id,
+            "town_code": town,
+            "kind": d.kind,
+            "text": d.text,
+            "status": "open",
+            "due_on": due_on,
+            "history": [],
+            "version": 1,
+        }
+        for d in body.difficulties
+    ]
 
 
 class _Results:
