@@ -177,3 +177,26 @@ async def session_connection(session: AsyncSession) -> DriverConnection:
     conn = await session.connection()
     raw = await conn.get_raw_connection()
     return DriverConnection(raw.driver_connection, conn.dialect)
+
+
+# --- (D) the empty sync (issue 30): a lean statement in the request's trace
+
+
+async def first_traced(lean: LeanSelect, conn: DriverConnection, **values: Any) -> LeanRow | None:
+    """`lean.first(conn, **values)` with the client span that `app.tracing.instrument_engine`
+    gives each of the engine's statements (a lean one does not pass through the engine's
+    events): its SQL with placeholders, never the values. No span when tracing is off."""
+    from app import tracing
+
+    if tracing.tracer() is None:
+        return await lean.first(conn, **values)
+    sql = lean.compile(conn.dialect)[0]
+    operation = sql.lstrip().split(None, 1)[0].upper()
+    attributes = {
+        "db.system": "postgresql",
+        "db.operation.name": operation,
+        "db.query.text": sql[:1000],
+        "db.executemany": False,
+    }
+    with tracing.span(f"db {operation}", kind="client", **attributes):
+        return await lean.first(conn, **values)
