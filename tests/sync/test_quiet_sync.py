@@ -9,10 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from pydantic import TypeAdapter
 from sqlalchemy import event, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from app import tracing
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.kit.clock import FixedClock
@@ -192,3 +195,34 @@ async def test_a_sync_never_waits_for_a_second_connection(
             assert [r.status_code for r in answers] == [200] * 5
     finally:
         await engine.dispose()
+
+
+async def test_the_lean_statement_is_in_the_requests_trace(
+    settings: Settings,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FixedClock,
+    auth: AuthHeaders,
+) -> None:
+    exporter = InMemorySpanExporter()
+    app = create_app(settings, engine=engine, sessionmaker=sessionmaker, clock=clock)
+    try:
+        assert tracing.setup_tracing(app, env={}, exporter=exporter)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
+        ):
+            h = auth("dir1")
+            cursor = (await c.get(URL, headers=h)).json()["next_cursor"]
+            exporter.clear()
+            r = await c.get(URL, params={"cursor": cursor}, headers=h)
+        assert (r.status_code, r.json()["children"]) == (200, [])
+        spans = exporter.get_finished_spans()
+        [server] = [s for s in spans if s.kind == SpanKind.SERVER]
+        db = [s for s in spans if s.name == "db SELECT" and s.parent is not None]
+        [quiet] = [s for s in db if "sync_changes" in str((s.attributes or {})["db.query.text"])]
+        assert quiet.kind == SpanKind.CLIENT
+        assert quiet.context.trace_id == server.context.trace_id
+        assert cursor not in str(quiet.attributes)  # placeholders, never the values
+    finally:
+        tracing.use_provider(None)  # tracing off again for the other tests
