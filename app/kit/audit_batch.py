@@ -89,7 +89,7 @@ async def flush_on_driver(
     transaction of its own (a savepoint inside one already open): the chain's lock and the ids
     (`audit_reserve`), then the chained rows in one executemany (`app.kit.lean.write_audit`)."""
     async with conn.driver.transaction():
-        prev_hash, ids = await conn.driver.fetchrow(
+        prev_hash, ids = await conn.fetchrow(
             "SELECT prev_hash, ids FROM audit_reserve($1, $2)", LOCK_KEY, len(pending)
         )
         await write_audit(conn, pending, prev_hash, ids, now=now, request_id=None, client_addr=None)

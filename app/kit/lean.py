@@ -24,7 +24,7 @@ an IN list) is fixed when the statement is compiled, so build one per key (`PerK
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapper
 from sqlalchemy.util import greenlet_spawn
 
+from app import tracing
 from app.kit.audit_chain import PendingEntry, chain_rows
 from app.kit.sql import table_of
 from app.models import AuditEntry
@@ -103,12 +104,12 @@ class LeanSelect:
 
     async def all(self, conn: DriverConnection, **values: Any) -> list[LeanRow]:
         sql, args, procs = self._args(conn.dialect, values)
-        records = await conn.driver.fetch(sql, *args)
+        records = await conn.fetch(sql, *args)
         return [_row(self.names, procs, r) for r in records]
 
     async def first(self, conn: DriverConnection, **values: Any) -> LeanRow | None:
         sql, args, procs = self._args(conn.dialect, values)
-        record = await conn.driver.fetchrow(sql, *args)
+        record = await conn.fetchrow(sql, *args)
         return None if record is None else _row(self.names, procs, record)
 
 
@@ -148,13 +149,57 @@ def _property_of(mapper: Mapper[Any], col: Any) -> str | None:
 
 
 class DriverConnection:
-    """A pooled connection's asyncpg connection, with the dialect its statements compile for."""
+    """A pooled connection's asyncpg connection, with the dialect its statements compile for.
+
+    Its statements are in the request's trace: with tracing on, each is a client span, as
+    `app.tracing.instrument_engine` gives the engine's (a lean statement does not pass through
+    the engine's events): its SQL with placeholders, never the values."""
 
     __slots__ = ("dialect", "driver")
 
     def __init__(self, driver: Any, dialect: Dialect) -> None:
         self.driver = driver
         self.dialect = dialect
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        if tracing.tracer() is None:
+            return await self.driver.fetch(sql, *args)  # type: ignore[no-any-return]
+        with _span(sql, many=False):
+            return await self.driver.fetch(sql, *args)  # type: ignore[no-any-return]
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        if tracing.tracer() is None:
+            return await self.driver.fetchrow(sql, *args)
+        with _span(sql, many=False):
+            return await self.driver.fetchrow(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> None:
+        if tracing.tracer() is None:
+            await self.driver.execute(sql, *args)
+            return
+        with _span(sql, many=False):
+            await self.driver.execute(sql, *args)
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[Any]]) -> None:
+        if tracing.tracer() is None:
+            await self.driver.executemany(sql, args)
+            return
+        with _span(sql, many=True):
+            await self.driver.executemany(sql, args)
+
+
+def _span(sql: str, *, many: bool) -> AbstractContextManager[Any]:
+    operation = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else "SQL"
+    return tracing.span(
+        f"db {operation}",
+        kind="client",
+        **{
+            "db.system": "postgresql",
+            "db.operation.name": operation,
+            "db.query.text": sql[:1000],
+            "db.executemany": many,
+        },
+    )
 
 
 @asynccontextmanager
@@ -248,9 +293,9 @@ class LeanInsert:
             for r in rows
         ]
         if len(args) == 1:
-            await conn.driver.execute(sql, *args[0])
+            await conn.execute(sql, *args[0])
         elif args:
-            await conn.driver.executemany(sql, args)
+            await conn.executemany(sql, args)
 
 
 _AUDIT_INSERT: LeanInsert | None = None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.roles import Role
 from app.errors import ValidationFailed
 from app.kit import audit
+from app.kit.audit_chain import PendingEntry
 from app.kit.context import RequestContext
 from app.kit.pagination import Page, after, checked_cursor, encode_cursor
 from app.kit.records import known, out_of
@@ -81,9 +82,37 @@ async def due_for_sync(session: AsyncSession, ctx: RequestContext) -> list[Follo
     if principal.role != Role.VILLAGE_DIRECTOR or principal.area_code is None:
         return []
     rows = await repo.due_follow_ups_of_village(session, principal.area_code)
-    if rows:
-        audit.record(
-            session, ctx, "protection_follow_up.sync", "protection_follow_up", None,
-            {"ids": [str(v.id) for v, _, _ in rows]},
-        )  # fmt: skip
-    return [to_out(v, n, a, ctx.today) for v, n, a in rows]
+    due = [to_out(v, n, a, ctx.today) for v, n, a in rows]
+    if due:
+        audit.record(session, ctx, *_sync_audit(due))
+    return due
+
+
+def due_from_json(
+    ctx: RequestContext, items: list[dict[str, Any]] | None
+) -> list[FollowUpVisitOut]:
+    """The same answer as `due_for_sync`, from the visits due as the sync's lean statement reads
+    them (`app.sync.repository.quiet`: JSON objects of the record's columns and the intake's
+    child name and family address, in the same order); the caller writes `sync_audit_entry`."""
+    today = ctx.today
+    return [
+        FollowUpVisitOut.model_validate(
+            item
+            | {"overdue": item["visited_on"] is None and date.fromisoformat(item["due_on"]) < today}
+        )
+        for item in items or ()
+    ]
+
+
+def sync_audit_entry(ctx: RequestContext, due: list[FollowUpVisitOut]) -> PendingEntry:
+    """The audit entry of the visits due that a sync sends (they name a child and an address)."""
+    return audit.entry(ctx, *_sync_audit(due))
+
+
+def _sync_audit(due: list[FollowUpVisitOut]) -> tuple[str, str, None, dict[str, Any]]:
+    return (
+        "protection_follow_up.sync",
+        "protection_follow_up",
+        None,
+        {"ids": [str(v.id) for v in due]},
+    )

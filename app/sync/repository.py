@@ -7,15 +7,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import BigInteger, Select, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.jurisdiction import area_clause, district_clause
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.children.access import readable
+from app.kit.lean import DriverConnection, LeanRow, LeanSelect
 from app.kit.sql import PerKey
-from app.models import Child, FollowUp, SyncChange, SyncState, Visit
+from app.models import (
+    Child,
+    FollowUp,
+    ProtectionFollowUpVisit,
+    ProtectionIntake,
+    SyncChange,
+    SyncState,
+    Visit,
+)
 from app.models.children import ON_LEDGER
 
 # The oldest transaction still in progress in a fresh snapshot (our own excluded: the snapshot's
@@ -80,6 +90,63 @@ def _changed(principal: Principal) -> Select[Any]:
 
 # Built once per caller (an idle phone's sync is this one statement): app.kit.sql.PerKey.
 _CHANGED = PerKey(_changed)
+
+
+async def quiet(conn: DriverConnection, principal: Principal, since_xid: int) -> LeanRow:
+    """An incremental sync's first look, in one statement (one snapshot, one round trip, no ORM
+    session): `horizon` and `pruned_below` as `changed_children` reads them, `changed` whether
+    any change of the caller's jurisdiction was made by a transaction at or above `since_xid`
+    (EXISTS: the scan stops at the first), and for a village director `due`, the follow-up
+    visits due in the village as a JSON array (None when there is none; `app.protection.
+    followups.due_from_json`). When nothing changed (and nothing was pruned) this is the whole
+    answer; else the caller reads the changes again on the full path, in a later snapshot."""
+    row = await _QUIET(principal).first(conn, since_xid=since_xid)
+    assert row is not None  # a SELECT without FROM: always one row
+    return row
+
+
+def _quiet(principal: Principal) -> LeanSelect:
+    changed = (
+        select(SyncChange.seq)
+        .where(
+            SyncChange.xid >= bindparam("since_xid", type_=BigInteger),
+            or_(_scope(principal, SyncChange.area_old), _scope(principal, SyncChange.area_new)),
+        )
+        .exists()
+    )
+    columns: list[Any] = [
+        literal_column(f"({_HORIZON_SQL})", BigInteger).label("horizon"),
+        _PRUNED_BELOW.label("pruned_below"),
+        changed.label("changed"),
+    ]
+    if principal.role == Role.VILLAGE_DIRECTOR and principal.area_code is not None:
+        columns.append(_due_of_village(principal.area_code).label("due"))
+    return LeanSelect(select(*columns), params=("since_xid",))
+
+
+def _due_of_village(village_code: str) -> Any:
+    """The follow-up visits still to make in one village, as a JSON array in the order of
+    `app.protection.repository.due_follow_ups_of_village` (the same rows, the same columns)."""
+    v, i = ProtectionFollowUpVisit, ProtectionIntake
+    fields = ("id", "intake_id", "village_code", "seq", "due_on", "visited_on", "note")
+    item = func.json_build_object(
+        *(x for f in fields for x in (f, getattr(v, f))),
+        "child_name",
+        i.child_name,
+        "family_address",
+        i.family_address,
+    )
+    return (
+        select(func.json_agg(aggregate_order_by(item, v.due_on, v.id)))
+        .select_from(v)
+        .join(i, i.id == v.intake_id)
+        .where(v.village_code == village_code, v.visited_on.is_(None))
+        .scalar_subquery()
+    )
+
+
+# Built once per caller, compiled once (app.kit.lean): an idle phone's sync is this statement.
+_QUIET = PerKey(_quiet)
 
 
 # Forget the changes older than a cutoff, and raise the pruning horizon above every one of them

@@ -276,7 +276,7 @@ async def create_visit_row(
         "audit_lock": audit_chain.LOCK_KEY,
         "audit_entries": audit_entries,
     }
-    record = await conn.driver.fetchrow(sql, *[merged[k] for k in order])
+    record = await conn.fetchrow(sql, *[merged[k] for k in order])
     if record is None:
         return None
     row = lean_row([c.key for c in _VISIT_TABLE.c], procs, list(record)[: len(_VISIT_TABLE.c)])
