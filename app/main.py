@@ -331,6 +331,9 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         app.include_router(router, responses=common if router is not health.router else None)
     if settings.metrics_on_main_port:
         app.include_router(health.metrics_router)
+    from app.kit.routegate import gate_routers
+
+    gate_routers(app)  # each router says no at once to a path none of its routes can match
 
 
 def _add_middleware(app: FastAPI, settings: Settings, proxies: list[str]) -> None:
