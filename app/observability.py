@@ -41,18 +41,16 @@ _DROPPED_ATTRS = frozenset({"color_message"})
 QUIET_LOGGERS = ("pgserver", "alembic")
 
 
-_NOT_EXTRAS = frozenset(_STD_ATTRS | _DROPPED_ATTRS)
 # `json.dumps(out, ensure_ascii=False)` builds this encoder for every call; the same one, once.
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
-    """The record's own fields (a log call's `extra`), in the order they were set."""
-    attrs = record.__dict__
-    names = attrs.keys() - _NOT_EXTRAS  # one set difference instead of a test per attribute
-    if not names:
-        return {}
-    return {k: v for k, v in attrs.items() if k in names and not k.startswith("_")}
+    return {
+        k: v
+        for k, v in record.__dict__.items()
+        if k not in _STD_ATTRS and k not in _DROPPED_ATTRS and not k.startswith("_")
+    }
 
 
 class JsonFormatter(logging.Formatter):
@@ -85,6 +83,16 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-5s %(name)s: %(message)s", "%H:%M:%S")
+        self._second: int | None = None
+        self._stamp = ""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The time to the second (the format has no fraction), made once a second."""
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = super().formatTime(record, datefmt)
+            self._second = second
+        return self._stamp
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
