@@ -13,10 +13,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ValidationFailed, problem_response
-from app.kit.asgi import HttpMiddleware
 
 _MSG = ("不能包含空字符（U+0000）", "Must not contain the NUL character (U+0000)")
 
@@ -40,27 +39,48 @@ def _find_nul(value: Any, path: str) -> str | None:
     return None
 
 
-class NulGuardMiddleware(HttpMiddleware):
-    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if "\x00" in scope.get("path", ""):
-            # A path parameter (a school year, a month) would reach a query as it is.
-            await self._reject(scope, send, "path")
-            return
-        query = scope.get("query_string", b"")
-        if b"%00" in query or b"\x00" in query:
-            for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-                if "\x00" in key or "\x00" in value:
-                    await self._reject(scope, send, key.replace("\x00", ""))
-                    return
-        content_type = ""
-        for k, v in scope.get("headers", []):
-            if k == b"content-type":
-                content_type = v.decode("latin-1").split(";")[0].strip().lower()
-                break
-        is_json = content_type == "application/json" or content_type.endswith("+json")
-        is_form = content_type == "application/x-www-form-urlencoded"
-        if not (is_json or is_form):
-            await self.app(scope, receive, send)
+def nul_in_target(path: str, query: bytes) -> str | None:
+    """The field to name when the path or the query carries a NUL (`path`, or the query
+    parameter's name), else None."""
+    if "\x00" in path:
+        # A path parameter (a school year, a month) would reach a query as it is.
+        return "path"
+    if b"%00" in query or b"\x00" in query:
+        for key, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in key or "\x00" in value:
+                return key.replace("\x00", "")
+    return None
+
+
+def body_kind(content_type: bytes | None) -> str | None:
+    """`json` or `form` for the bodies this guard reads (the request's first Content-Type),
+    else None: the request goes on untouched."""
+    if content_type is None:
+        return None
+    media = content_type.decode("latin-1").split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return "json"
+    if media == "application/x-www-form-urlencoded":
+        return "form"
+    return None
+
+
+class NulGuard:
+    """The ASGI app in front of `app` for one request: answers 422 naming `field` (a NUL in the
+    path or the query), or, for a JSON or form body (`kind`), reads the body (already bounded by
+    the body-size limit), walks it, and answers 422 or hands it on replayed. The edge
+    (app/edge.py) builds one only when a request needs it; any other request goes straight on."""
+
+    __slots__ = ("app", "field", "kind")
+
+    def __init__(self, app: ASGIApp, field: str | None, kind: str | None) -> None:
+        self.app = app
+        self.field = field
+        self.kind = kind
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.field is not None:
+            await reject(scope, send, self.field)
             return
         chunks: list[bytes] = []
         more = True
@@ -72,18 +92,18 @@ class NulGuardMiddleware(HttpMiddleware):
             more = message.get("more_body", False)
         body = b"".join(chunks)
         field = None
-        if is_json and b"\\u0000" in body.lower():
+        if self.kind == "json" and b"\\u0000" in body.lower():
             try:
                 field = _find_nul(json.loads(body), "") or None
             except ValueError:
                 field = None  # malformed JSON: the app's own 400 answers it
-        elif is_form and (b"%00" in body or b"\x00" in body):
+        elif self.kind == "form" and (b"%00" in body or b"\x00" in body):
             for key, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
                 if "\x00" in key or "\x00" in value:
                     field = key.replace("\x00", "") or "body"
                     break
         if field is not None:
-            await self._reject(scope, send, field)
+            await reject(scope, send, field)
             return
         replayed = False
 
@@ -96,12 +116,11 @@ class NulGuardMiddleware(HttpMiddleware):
 
         await self.app(scope, replay, send)
 
-    async def _reject(self, scope: Scope, send: Send, field: str) -> None:
-        response = problem_response(
-            Request(scope), ValidationFailed(errors=[(field or "body", *_MSG)])
-        )
 
-        async def empty() -> Message:
-            return {"type": "http.disconnect"}
+async def reject(scope: Scope, send: Send, field: str) -> None:
+    response = problem_response(Request(scope), ValidationFailed(errors=[(field or "body", *_MSG)]))
 
-        await response(scope, empty, send)
+    async def empty() -> Message:
+        return {"type": "http.disconnect"}
+
+    await response(scope, empty, send)

@@ -11,21 +11,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.middleware.gzip import GZipMiddleware
 
 from app import errors, health, wiring
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
-from app.inputguard import NulGuardMiddleware
 from app.kit import audit_chain
 from app.kit.clock import Clock, SystemClock
 from app.kit.crypto import KeyRing
-from app.observability import (
-    BodySizeLimitMiddleware,
-    Metrics,
-    RequestContextMiddleware,
-    setup_logging,
-)
+from app.observability import Metrics, setup_logging
 
 log = logging.getLogger("app")
 
@@ -338,31 +331,22 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
         app.include_router(router, responses=common if router is not health.router else None)
     if settings.metrics_on_main_port:
         app.include_router(health.metrics_router)
+    from app.kit.routegate import gate_routers
+
+    gate_routers(app)  # each router says no at once to a path none of its routes can match
 
 
 def _add_middleware(app: FastAPI, settings: Settings, proxies: list[str]) -> None:
     """The middleware, innermost first (each added one wraps the ones before it)."""
-    app.add_middleware(NulGuardMiddleware)
-    # Level 6: nearly level 9's size for phones, at half the CPU on large lists.
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
-    from app.uploadgate import UploadGateMiddleware
+    from app.edge import EdgeMiddleware
 
-    # Inside the size limit (which ends an oversized body with 413), outside everything that
-    # opens a database session: an upload's body is all here before the route runs.
-    app.add_middleware(UploadGateMiddleware, settings=settings, clock=app.state.clock)
+    # Request id, metrics and access log, security headers and 304s, rate limit, body size,
+    # upload gate, gzip and NUL guard: one layer (app/edge.py), in that order.
     app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        max_upload_bytes=settings.max_upload_bytes,
+        EdgeMiddleware, settings=settings, metrics=app.state.metrics, clock=app.state.clock
     )
-    from app.ratelimit import RateLimitMiddleware
+    if proxies:  # with none trusted, the forwarded headers change nothing: no layer for them
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-    app.add_middleware(RateLimitMiddleware, settings=settings, metrics=app.state.metrics)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
-    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
-    from app.edge import SecurityHeadersMiddleware
-
-    app.add_middleware(SecurityHeadersMiddleware)
-    # Outside the rate limits and the logs: they see the client the trusted proxy names.
-    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
+        # Outside the rate limits and the logs: they see the client the trusted proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)

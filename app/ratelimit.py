@@ -28,12 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
-from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.auth.tokens import verified_claims
 from app.config import Settings
-from app.errors import TooManyRequests, problem_response
+from app.errors import TooManyRequests
 from app.observability import Metrics
 
 TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 - a path
@@ -88,16 +87,16 @@ class TokenBuckets:
         return len(self._buckets)
 
 
-class RateLimitMiddleware:
+class RateLimiter:
+    """The buckets of one process and the decision for one request (the edge asks it first,
+    app/edge.py: a refused request reaches nothing else)."""
+
     def __init__(
         self,
-        app: ASGIApp,
         settings: Settings,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.app = app
-        self.enabled = settings.rate_limit_enabled
         self.signing_key = settings.jwt_signing_key.get_secret_value()
         self.metrics = metrics
         self.calls = TokenBuckets(
@@ -107,50 +106,47 @@ class RateLimitMiddleware:
             settings.rate_limit_token_per_minute, settings.rate_limit_token_burst, clock=clock
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enabled or scope["type"] != "http" or scope.get("path") in EXEMPT_PATHS:
-            await self.app(scope, receive, send)
-            return
+    def refusal(
+        self, scope: Scope, path: str, authorization: bytes | None
+    ) -> TooManyRequests | None:
+        """Take the request's token: None when granted, else the 429 to answer (counted).
+        `authorization`: the request's first Authorization header, if any."""
+        if path in EXEMPT_PATHS:
+            return None
         ip = _client_ip(scope)
-        if scope.get("path") == TOKEN_PATH:
+        if path == TOKEN_PATH:
             bucket, wait = "token", self.token.take(f"ip:{ip}")
         else:
-            subject = self._subject(scope)
+            subject = self._subject(authorization) if authorization is not None else None
             if subject is not None:
                 bucket, wait = "principal", self.calls.take(f"sub:{subject}")
             else:
                 bucket, wait = "ip", self.calls.take(f"ip:{ip}")
         if wait <= 0:
-            await self.app(scope, receive, send)
-            return
+            return None
         if self.metrics is not None:
             self.metrics.rate_limited.labels(bucket).inc()
         retry_after = max(1, math.ceil(wait))
-        err = TooManyRequests(
+        return TooManyRequests(
             f"请求过于频繁，请 {retry_after} 秒后重试",
             f"Too many requests; retry in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
-        response = problem_response(Request(scope), err)
-        await response(scope, receive, send)
 
-    def _subject(self, scope: Scope) -> str | None:
-        for k, v in scope.get("headers", []):
-            if k == b"authorization":
-                scheme, _, token = v.decode("latin-1").partition(" ")
-                if scheme.lower() != "bearer" or not token.strip():
-                    return None
-                try:
-                    # The service's own check of signature and issuer, remembered per token
-                    # (app.auth.tokens): a phone sends the same token with every call, and
-                    # decoding it again cost about a tenth of a millisecond per request.
-                    # Expiry is not checked here (an expired token is still its subject's).
-                    claims = dict(verified_claims(self.signing_key, token.strip()))
-                except jwt.PyJWTError:
-                    return None
-                sub = claims.get("sub")
-                return str(sub) if sub else None
-        return None
+    def _subject(self, authorization: bytes) -> str | None:
+        scheme, _, token = authorization.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        try:
+            # The service's own check of signature and issuer, remembered per token
+            # (app.auth.tokens): a phone sends the same token with every call, and
+            # decoding it again cost about a tenth of a millisecond per request.
+            # Expiry is not checked here (an expired token is still its subject's).
+            claims = dict(verified_claims(self.signing_key, token.strip()))
+        except jwt.PyJWTError:
+            return None
+        sub = claims.get("sub")
+        return str(sub) if sub else None
 
 
 def _client_ip(scope: Scope) -> str:

@@ -8,7 +8,8 @@ as long as it liked, and a couple of dozen such clients starved every other requ
 A document's upload (POST /api/v1/documents, and each chunk of a resumable one, PATCH
 /api/v1/documents/{id}/upload) passes through here too: a chunk is received whole or not at all.
 
-This middleware receives the body first, with no connection, then hands the request on:
+The gate (a step of the edge, app/edge.py) receives the body first, with no connection, then
+hands the request on:
 
 - the body goes to a spool (memory up to 1 MiB, then a file in the upload directory), and the
   route reads it from there at disk speed; the spool is removed when the request ends;
@@ -18,8 +19,8 @@ This middleware receives the body first, with no connection, then hands the requ
   uploads in progress in this process, else 429 with Retry-After.
 
 A request without a valid token is passed on untouched: the route refuses it (401) before it
-reads the body or opens a connection. The size limit stays BodySizeLimitMiddleware's, which
-wraps this one (a body over it ends the spooling with 413).
+reads the body or opens a connection. The size limit is checked first (app/edge.py: a body
+over it ends the spooling with 413).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ _RETRY_AFTER_SECONDS: Final = 10
 
 
 def carries_file(method: str | None, path: str) -> bool:
-    """The requests that carry a file (BodySizeLimitMiddleware gives them the larger limit): the
+    """The requests that carry a file (the body-size limit gives them the larger one): the
     import routes, and a document's upload (the whole file, or a chunk of a resumable one)."""
     if method == "POST" and path.endswith(("/import", "/imports")):
         return True
@@ -105,9 +106,11 @@ class _Disconnected(Exception):
     pass
 
 
-class UploadGateMiddleware:
-    def __init__(self, app: ASGIApp, *, settings: Settings, clock: Clock) -> None:
-        self.app = app
+class UploadGate:
+    """The uploads of one process in progress, per caller; `handle` receives one whole, then
+    hands it to `app` (the edge, app/edge.py, calls it for the requests `is_upload` names)."""
+
+    def __init__(self, *, settings: Settings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
         self.active: Counter[str] = Counter()
@@ -130,13 +133,10 @@ class UploadGateMiddleware:
             return None
         return f"{claims.get('kind', 'user')}:{claims.get('sub')}"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_upload(scope):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
         caller = self._caller(scope)
         if caller is None:
-            await self.app(scope, receive, send)
+            await app(scope, receive, send)
             return
         limit = self.settings.upload_max_concurrent_per_user
         if self.active[caller] >= limit:
@@ -170,7 +170,7 @@ class UploadGateMiddleware:
                 return
             except _Disconnected:
                 return  # the client went away: nobody to answer
-            await self.app(scope, _Replay(spool, receive), send)
+            await app(scope, _Replay(spool, receive), send)
         finally:
             await spool.close()
             self.active[caller] -= 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -12,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.observability import JsonFormatter, Metrics, current_metrics
+from app.observability import JsonFormatter, Metrics, TextFormatter, current_metrics
 from tests.conftest import AuthHeaders
 
 
@@ -125,3 +127,22 @@ async def test_an_unusable_request_id_is_replaced(
     [line] = _lines(access_log)
     assert line["request_id"] == rid
     assert line["status"] == 401
+
+
+async def test_a_made_request_id_is_a_random_uuid4(client: httpx.AsyncClient) -> None:
+    ids = {(await client.get("/healthz")).headers["x-request-id"] for _ in range(3)}
+    assert len(ids) == 3
+    for rid in ids:
+        assert uuid.UUID(hex=rid).version == 4
+        assert uuid.UUID(hex=rid).hex == rid
+
+
+def test_the_text_line_shows_each_records_own_second() -> None:
+    formatter = TextFormatter()
+    lines = []
+    for created in (1_800_000_000.2, 1_800_000_000.9, 1_800_000_001.1, 1_800_000_000.5):
+        record = logging.LogRecord("app.access", logging.INFO, __file__, 1, "request", (), None)
+        record.created = created
+        lines.append(formatter.format(record).split(" ", 1)[0])
+    stamps = [time.strftime("%H:%M:%S", time.localtime(c)) for c in (1_800_000_000, 1_800_000_001)]
+    assert lines == [stamps[0], stamps[0], stamps[1], stamps[0]]

@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.config import Settings
+from app.edge import EdgeMiddleware
 from app.kit.clock import FixedClock
 from app.main import create_app
 from app.tracing import setup_tracing, tracing_enabled
@@ -46,9 +47,9 @@ def test_off_by_default_adds_nothing(app: FastAPI) -> None:
     assert tracing_enabled({}) is False
     classes: list[object] = [m.cls for m in app.user_middleware]
     assert OpenTelemetryMiddleware not in classes
-    # NUL guard, GZip, upload gate, body size, rate limit, request context, security headers,
-    # proxy headers
-    assert len(classes) == 8
+    # The edge alone (request context, security headers, rate limit, body size, upload gate,
+    # gzip and NUL guard in one layer; no proxy-headers layer while TRUSTED_PROXIES is empty)
+    assert classes == [EdgeMiddleware]
 
 
 async def test_a_request_produces_a_server_span(
