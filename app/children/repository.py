@@ -15,6 +15,7 @@ from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.children.schooling import FULL_TIME_STAGES, SUPPORTED_CATEGORIES
+from app.kit.lean import DriverConnection, LeanRow, LeanSelect
 from app.kit.rows import one_where
 from app.kit.sql import PerKey
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal, SubsidyStandard
@@ -54,6 +55,21 @@ async def get_visible(
     # One statement per caller, its cache key memoised: the read's SQL is not built again.
     stmt = _BY_ID_FOR_UPDATE(principal) if for_update else _BY_ID(principal)
     return (await session.execute(stmt, {"child_id": child_id})).scalar_one_or_none()
+
+
+def _lean_by_id(principal: Principal) -> LeanSelect:
+    return LeanSelect(_by_id(principal), params=("child_id",))
+
+
+_LEAN_BY_ID = PerKey(_lean_by_id)
+
+
+async def lean_visible(
+    conn: DriverConnection, principal: Principal, child_id: uuid.UUID
+) -> LeanRow | None:
+    """The child, if the caller may read it, as a plain row (app.kit.lean: no session, no ORM
+    instance): the same statement as `get_visible`, for the record's read."""
+    return await _LEAN_BY_ID(principal).first(conn, child_id=child_id)
 
 
 async def is_visible(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> bool:

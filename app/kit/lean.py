@@ -33,7 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapper
 from sqlalchemy.util import greenlet_spawn
 
+from app import tracing
+
 Processor = Callable[[Any], Any] | None
+SQL_MAX = 1000
+"""The statement's text kept in its span (as app.tracing's)."""
 
 
 class LeanRow:
@@ -67,7 +71,9 @@ class LeanSelect:
                 dialect=dialect, compile_kwargs={"render_postcompile": True}
             )
             for name in self.params:
-                if compiled.binds[name].expanding:
+                # A clause that is always false folds the whole WHERE (`x = :id AND false` is
+                # `false`): the statement then names no value, and finds nothing.
+                if name in compiled.binds and compiled.binds[name].expanding:
                     raise ValueError(f"{name}: a per-request value cannot be expanding")
             order = list(compiled.positiontup or ())
             binds: dict[str, Any] = dict(compiled._bind_processors)
@@ -97,13 +103,36 @@ class LeanSelect:
 
     async def all(self, conn: DriverConnection, **values: Any) -> list[LeanRow]:
         sql, args, procs = self._args(conn.dialect, values)
-        records = await conn.driver.fetch(sql, *args)
+        if tracing.tracer() is None:
+            records = await conn.driver.fetch(sql, *args)
+        else:
+            with _span(sql):
+                records = await conn.driver.fetch(sql, *args)
         return [_row(self.names, procs, r) for r in records]
 
     async def first(self, conn: DriverConnection, **values: Any) -> LeanRow | None:
         sql, args, procs = self._args(conn.dialect, values)
-        record = await conn.driver.fetchrow(sql, *args)
+        if tracing.tracer() is None:
+            record = await conn.driver.fetchrow(sql, *args)
+        else:
+            with _span(sql):
+                record = await conn.driver.fetchrow(sql, *args)
         return None if record is None else _row(self.names, procs, record)
+
+
+def _span(sql: str) -> Any:
+    """The client span the engine's statements have (app.tracing.instrument_engine), for a
+    statement that does not go through the engine."""
+    return tracing.span(
+        "db SELECT",
+        kind="client",
+        **{
+            "db.system": "postgresql",
+            "db.operation.name": "SELECT",
+            "db.query.text": sql[:SQL_MAX],
+            "db.executemany": False,
+        },
+    )
 
 
 def _row(names: list[str], procs: list[Processor], record: Iterable[Any]) -> LeanRow:
@@ -165,7 +194,15 @@ async def driver_connection(state: Any) -> AsyncIterator[DriverConnection]:
     engine: AsyncEngine = bind
     fairy = await engine.raw_connection()
     try:
-        yield DriverConnection(fairy.driver_connection, engine.dialect)
+        driver: Any = fairy.driver_connection
+        if getattr(getattr(state, "settings", None), "database_pgbouncer", False):
+            # Behind PgBouncer in transaction mode a statement outside a transaction may go to
+            # another server connection between its Parse and its Bind: a transaction keeps
+            # them on one (as the reads' sessions keep BEGIN there, app.db.read_sessionmaker).
+            async with driver.transaction(readonly=True):
+                yield DriverConnection(driver, engine.dialect)
+        else:
+            yield DriverConnection(driver, engine.dialect)
     finally:
         # The pool's check-in (its reset is a no-op: nothing here began a transaction).
         await greenlet_spawn(fairy.close)
