@@ -15,11 +15,9 @@ from app.children import continued, rules
 from app.children import repository as repo
 from app.children.auth import require_staff
 from app.children.fields import facts_of
-from app.children.projection import shaped, view
+from app.children.projection import page_json, view
 from app.children.schemas import (
     AdultPlacementOut,
-    ChildOut,
-    ChildPartnerView,
     DueForRevocation,
     ProposalOut,
     ReverificationDue,
@@ -27,14 +25,16 @@ from app.children.schemas import (
 )
 from app.children.service import require_reader
 from app.kit import audit
+from app.kit.audit_batch import write_read
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.lean import driver_connection
+from app.kit.pagination import Page, checked_cursor, encode_cursor, paginate
 from app.kit.vocab import month_end
 from app.models import Child, ChildProposal
 
 
 async def list_children(
-    session: AsyncSession,
+    state: Any,
     ctx: RequestContext,
     *,
     category: str | None,
@@ -44,25 +44,37 @@ async def list_children(
     updated_since: datetime | None,
     limit: int,
     cursor: str | None,
-) -> Page[ChildOut | ChildPartnerView]:
-    """The children the caller may read; an agency's page is audited as a read of each."""
+) -> bytes:
+    """The children the caller may read, a page's JSON; an agency's page is audited as a read
+    of each (committed by the group commit before this returns).
+
+    A lean read (app.kit.lean): one statement per caller and filter shape, the values bound per
+    request, the rows plain; each child's view made into the page's JSON at once, as the
+    schemas would dump it (`projection.page_json`)."""
     principal = ctx.actor
     require_reader(principal)
-    stmt = repo.list_stmt(
-        principal,
-        category=category,
-        placement=placement,
-        area_code=area_code,
-        status=status,
-        updated_since=updated_since,
-    )
-    rows, nxt = await paginate(
-        session, stmt, [Child.updated_at, Child.id], limit=limit, cursor=cursor
-    )
+    given = {"category": category, "placement": placement, "area_code": area_code}
+    filters: dict[str, Any] = {k: v for k, v in given.items() if v}
+    if status:
+        filters["status"] = status
+    if updated_since is not None:
+        filters["updated_since"] = updated_since
+    after = None
+    if cursor:
+        at, child_id = checked_cursor(cursor, repo.LIST_KEYS)
+        after = (at, child_id)
+    async with driver_connection(state) as conn:
+        rows = await repo.lean_list(conn, principal, filters, after, limit + 1)
+    nxt = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        nxt = encode_cursor([rows[-1].updated_at, rows[-1].id])
+    body = page_json([view(c, ctx) for c in rows], nxt)
     if principal.kind == "agency":
         ids = [str(c.id) for c in rows]
-        audit.record(session, ctx, "child.list", "child", None, {"count": len(ids), "ids": ids})
-    return Page(items=[shaped(view(c, ctx)) for c in rows], next_cursor=nxt)
+        detail = {"count": len(ids), "ids": ids}
+        await write_read(state, audit.entry(ctx, "child.list", "child", None, detail))
+    return body
 
 
 async def due_for_revocation(

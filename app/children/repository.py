@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, bindparam, cast, func, literal, or_, select
+from sqlalchemy import Date, Integer, Select, and_, bindparam, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.children.schooling import FULL_TIME_STAGES, SUPPORTED_CATEGORIES
 from app.kit.lean import DriverConnection, LeanRow, LeanSelect
+from app.kit.pagination import after
 from app.kit.rows import one_where
 from app.kit.sql import PerKey
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal, SubsidyStandard
@@ -95,34 +96,60 @@ async def active_hashes(session: AsyncSession, hashes: list[str]) -> set[str]:
     return set((await session.execute(stmt)).scalars().all())
 
 
-def within_area(code: str) -> ColumnElement[bool]:
+def within_area(code: str | BindParameter[str]) -> ColumnElement[bool]:
     """Children of villages within the area `code` (a village, a town or the district)."""
     path = select(Area.path).where(Area.code == code).scalar_subquery()
     villages = select(Area.code).where(Area.path.startswith(path))
     return Child.village_code.in_(villages)
 
 
-def list_stmt(
-    principal: Principal,
-    *,
-    category: str | None,
-    placement: str | None,
-    area_code: str | None,
-    status: str | None,
-    updated_since: datetime | None,
-) -> Select[Any]:
+LIST_KEYS: tuple[Any, ...] = (Child.updated_at, Child.id)
+"""The ledger list's order (unique together; index ix_children_updated), its cursor's values."""
+LIST_FILTERS = ("category", "placement", "area_code", "status", "updated_since")
+
+
+def _lean_list(shape: tuple[Principal, frozenset[str], bool]) -> LeanSelect:
+    """The ledger list: the children the caller may read (`visible`) of the filters given,
+    ordered, after the cursor, a page's size; each filter's value, the cursor's and the page's
+    size bind parameters: one statement per caller and filter shape (which filters, a cursor or
+    not)."""
+    principal, filters, paged = shape
     stmt = select(Child).where(visible(principal))
-    if category:
-        stmt = stmt.where(Child.category == category)
-    if placement:
-        stmt = stmt.where(Child.placement == placement)
-    if area_code:
-        stmt = stmt.where(within_area(area_code))
-    if status:
-        stmt = stmt.where(Child.status == status)
-    if updated_since is not None:
-        stmt = stmt.where(Child.updated_at >= updated_since)
-    return stmt
+    if "category" in filters:
+        stmt = stmt.where(Child.category == bindparam("category"))
+    if "placement" in filters:
+        stmt = stmt.where(Child.placement == bindparam("placement"))
+    if "area_code" in filters:
+        stmt = stmt.where(within_area(bindparam("area_code")))
+    if "status" in filters:
+        stmt = stmt.where(Child.status == bindparam("status"))
+    if "updated_since" in filters:
+        stmt = stmt.where(Child.updated_at >= bindparam("updated_since"))
+    cursor: tuple[str, ...] = ()
+    if paged:
+        cursor = ("after_updated_at", "after_id")
+        stmt = stmt.where(after(LIST_KEYS, [bindparam(n) for n in cursor]))
+    stmt = stmt.order_by(*LIST_KEYS).limit(bindparam("limit", type_=Integer))
+    return LeanSelect(stmt, params=(*sorted(filters), *cursor, "limit"))
+
+
+_LEAN_LIST = PerKey(_lean_list)
+
+
+async def lean_list(
+    conn: DriverConnection,
+    principal: Principal,
+    filters: dict[str, Any],
+    cursor: tuple[Any, Any] | None,
+    limit: int,
+) -> list[LeanRow]:
+    """Up to `limit` children of the list after `cursor` (the last row's updated_at and
+    id) in the list's order, as plain rows (app.kit.lean)."""
+    lean = _LEAN_LIST((principal, frozenset(filters), cursor is not None))
+    values = dict(filters, limit=limit)
+    if cursor is not None:
+        values.update(after_updated_at=cursor[0], after_id=cursor[1])
+    return await lean.all(conn, **values)
 
 
 async def serious_illness_list(
