@@ -8,14 +8,16 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from pydantic_core import from_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.mandate import whole_id_number
 from app.auth.principal import Principal
 from app.children import continued, rules
 from app.children import repository as repo
 from app.children.auth import require_staff
 from app.children.fields import facts_of
-from app.children.projection import page_json, view
+from app.children.projection import AnswerMemo, answer_json, page_json, view
 from app.children.schemas import (
     AdultPlacementOut,
     DueForRevocation,
@@ -27,7 +29,7 @@ from app.children.service import require_reader
 from app.kit import audit
 from app.kit.audit_batch import write_read
 from app.kit.context import RequestContext
-from app.kit.lean import driver_connection
+from app.kit.lean import LeanRow, driver_connection
 from app.kit.pagination import Page, checked_cursor, encode_cursor, paginate
 from app.kit.vocab import month_end
 from app.models import Child, ChildProposal
@@ -69,12 +71,40 @@ async def list_children(
     if len(rows) > limit:
         rows = rows[:limit]
         nxt = encode_cursor([rows[-1].updated_at, rows[-1].id])
-    body = page_json([view(c, ctx) for c in rows], nxt)
+    body = page_json([_item(c, ctx) for c in rows], nxt)
     if principal.kind == "agency":
         ids = [str(c.id) for c in rows]
         detail = {"count": len(ids), "ids": ids}
         await write_read(state, audit.entry(ctx, "child.list", "child", None, detail))
     return body
+
+
+_MEMO = AnswerMemo()
+
+
+def _item(row: LeanRow, ctx: RequestContext) -> bytes:
+    """A listed child's JSON (its view, never the whole ID number but for the police): made
+    once per state of the row and view (`AnswerMemo`), the JSONB columns (read as text) parsed
+    only then, as the engine's codec would (app.db: pydantic-core's parser)."""
+    principal = ctx.actor
+    kind = principal.agency if principal.kind == "agency" else None
+    kept = not whole_id_number(kind)
+    key = (kind, *row.__dict__.values())
+    if kept:
+        hit = _MEMO.get(key)
+        if hit is not None:
+            return hit
+    parsed = LeanRow()
+    values = parsed.__dict__
+    values.update(row.__dict__)
+    for name in repo.JSON_FIELDS:
+        text = values[name]
+        if text is not None:
+            values[name] = from_json(text)
+    item = answer_json(view(parsed, ctx))
+    if kept:
+        _MEMO.put(key, item)
+    return item
 
 
 async def due_for_revocation(

@@ -135,10 +135,31 @@ def answer_item(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_json(data: dict[str, Any]) -> bytes:
-    """The JSON of one child's view (the record's read)."""
+    """The JSON of one child's view (the record's read; an item of a page)."""
     return to_json(answer_item(data))
 
 
-def page_json(items: list[dict[str, Any]], next_cursor: str | None) -> bytes:
-    """The JSON of a page of views (`Page[ChildOut | ChildPartnerView]`, exclude_unset)."""
-    return to_json({"items": [answer_item(d) for d in items], "next_cursor": next_cursor})
+def page_json(items: list[bytes], next_cursor: str | None) -> bytes:
+    """The JSON of a page (`Page[ChildOut | ChildPartnerView]`, exclude_unset) of items'
+    JSON (`answer_json`): what pydantic writes for the whole page, compact, in its order."""
+    return b'{"items":[%s],"next_cursor":%s}' % (b",".join(items), to_json(next_cursor))
+
+
+class AnswerMemo:
+    """Items' JSON already made, by everything they were made from: which view (the staff's,
+    an agency's) and the row's every value as read. The same values give the same bytes (the
+    view is a function of the row), so a hit is exact and a changed row (any column: its
+    version, its updated_at, a fact) is another key. Views that show a whole ID number are
+    never kept. Bounded: past `max_entries` everything is made again."""
+
+    def __init__(self, max_entries: int = 5000) -> None:
+        self.max_entries = max_entries
+        self._items: dict[tuple[Any, ...], bytes] = {}
+
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        return self._items.get(key)
+
+    def put(self, key: tuple[Any, ...], item: bytes) -> None:
+        if len(self._items) >= self.max_entries:
+            self._items.clear()
+        self._items[key] = item

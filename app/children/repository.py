@@ -6,8 +6,20 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, and_, bindparam, cast, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
@@ -105,7 +117,15 @@ def within_area(code: str | BindParameter[str]) -> ColumnElement[bool]:
 
 LIST_KEYS: tuple[Any, ...] = (Child.updated_at, Child.id)
 """The ledger list's order (unique together; index ix_children_updated), its cursor's values."""
-LIST_FILTERS = ("category", "placement", "area_code", "status", "updated_since")
+JSON_FIELDS: tuple[str, ...] = tuple(
+    a.key for a in Child.__mapper__.column_attrs if isinstance(a.columns[0].type, JSONB)
+)
+"""The record's JSONB columns: the list reads them as their text (parsed for a row whose answer
+is not memoised, `app.children.lists`)."""
+_LIST_COLUMNS = [
+    cast(a.class_attribute, Text).label(a.key) if a.key in JSON_FIELDS else a.class_attribute
+    for a in Child.__mapper__.column_attrs
+]
 
 
 def _lean_list(shape: tuple[Principal, frozenset[str], bool]) -> LeanSelect:
@@ -114,7 +134,7 @@ def _lean_list(shape: tuple[Principal, frozenset[str], bool]) -> LeanSelect:
     size bind parameters: one statement per caller and filter shape (which filters, a cursor or
     not)."""
     principal, filters, paged = shape
-    stmt = select(Child).where(visible(principal))
+    stmt = select(*_LIST_COLUMNS).where(visible(principal))
     if "category" in filters:
         stmt = stmt.where(Child.category == bindparam("category"))
     if "placement" in filters:

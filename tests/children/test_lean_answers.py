@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -205,3 +205,37 @@ async def test_paging_through_every_filter_finds_each_child_once(
     bad = await client.get(URL, params={"cursor": "garbage"}, headers=auth("admin"))
     assert bad.status_code == 422
     assert [e["field"] for e in bad.json()["errors"]] == ["cursor"]
+
+
+async def test_a_listed_child_changed_in_any_way_is_listed_as_it_is_now(
+    client: httpx.AsyncClient, auth: AuthHeaders, session: AsyncSession
+) -> None:
+    """The list keeps the items it made (by the row's every value): a change through the API,
+    and one made in the database without a new version (a script, a migration), are both
+    seen at once."""
+    c = await create(client, auth("admin"), school_name="旧学校")
+
+    async def listed() -> dict[str, Any]:
+        r = await client.get(URL, params={"limit": 500}, headers=auth("admin"))
+        assert r.status_code == 200, r.text
+        [item] = [i for i in r.json()["items"] if i["id"] == c["id"]]
+        return item
+
+    assert (await listed())["school_name"] == "旧学校"
+    assert (await listed())["school_name"] == "旧学校"  # made once, answered again
+    r = await client.patch(
+        f"{URL}/{c['id']}",
+        json={"school_name": "新学校"},
+        headers=auth("admin") | {"If-Match": '"1"'},
+    )
+    assert r.status_code == 200, r.text
+    now = await listed()
+    assert (now["school_name"], now["version"]) == ("新学校", 2)
+    await session.execute(
+        update(Child)
+        .where(Child.id == c["id"])
+        .values(guardians=[{"name": "改过的监护人", "relation": "祖父", "phone": None}])
+    )
+    after = await listed()
+    assert after["guardians"] == [{"name": "改过的监护人", "relation": "祖父", "phone": None}]
+    assert after["version"] == 2
