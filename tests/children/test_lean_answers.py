@@ -218,7 +218,8 @@ async def test_a_listed_child_changed_in_any_way_is_listed_as_it_is_now(
     async def listed() -> dict[str, Any]:
         r = await client.get(URL, params={"limit": 500}, headers=auth("admin"))
         assert r.status_code == 200, r.text
-        [item] = [i for i in r.json()["items"] if i["id"] == c["id"]]
+        items: list[dict[str, Any]] = r.json()["items"]
+        [item] = [i for i in items if i["id"] == c["id"]]
         return item
 
     assert (await listed())["school_name"] == "旧学校"
