@@ -29,7 +29,7 @@ from app.children.service import require_reader
 from app.kit import audit
 from app.kit.audit_batch import write_read
 from app.kit.context import RequestContext
-from app.kit.lean import LeanRow, driver_connection
+from app.kit.lean import LeanSelect, driver_connection
 from app.kit.pagination import Page, checked_cursor, encode_cursor, paginate
 from app.kit.vocab import month_end
 from app.models import Child, ChildProposal
@@ -66,14 +66,15 @@ async def list_children(
         at, child_id = checked_cursor(cursor, repo.LIST_KEYS)
         after = (at, child_id)
     async with driver_connection(state) as conn:
-        rows = await repo.lean_list(conn, principal, filters, after, limit + 1)
+        lean, records = await repo.lean_list(conn, principal, filters, after, limit + 1)
     nxt = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        nxt = encode_cursor([rows[-1].updated_at, rows[-1].id])
-    body = page_json([_item(c, ctx) for c in rows], nxt)
+    if len(records) > limit:
+        records = records[:limit]
+        last = lean.row(records[-1])
+        nxt = encode_cursor([last.updated_at, last.id])
+    body = page_json([_item(lean, r, ctx) for r in records], nxt)
     if principal.kind == "agency":
-        ids = [str(c.id) for c in rows]
+        ids = [str(lean.row(r).id) for r in records]
         detail = {"count": len(ids), "ids": ids}
         await write_read(state, audit.entry(ctx, "child.list", "child", None, detail))
     return body
@@ -82,21 +83,20 @@ async def list_children(
 _MEMO = AnswerMemo()
 
 
-def _item(row: LeanRow, ctx: RequestContext) -> bytes:
+def _item(lean: LeanSelect, record: Any, ctx: RequestContext) -> bytes:
     """A listed child's JSON (its view, never the whole ID number but for the police): made
     once per state of the row and view (`AnswerMemo`), the JSONB columns (read as text) parsed
     only then, as the engine's codec would (app.db: pydantic-core's parser)."""
     principal = ctx.actor
     kind = principal.agency if principal.kind == "agency" else None
     kept = not whole_id_number(kind)
-    key = (kind, *row.__dict__.values())
+    key = (kind, *record)
     if kept:
         hit = _MEMO.get(key)
         if hit is not None:
             return hit
-    parsed = LeanRow()
+    parsed = lean.row(record)
     values = parsed.__dict__
-    values.update(row.__dict__)
     for name in repo.JSON_FIELDS:
         text = values[name]
         if text is not None:

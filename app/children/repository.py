@@ -162,14 +162,15 @@ async def lean_list(
     filters: dict[str, Any],
     cursor: tuple[Any, Any] | None,
     limit: int,
-) -> list[LeanRow]:
+) -> tuple[LeanSelect, list[Any]]:
     """Up to `limit` children of the list after `cursor` (the last row's updated_at and
-    id) in the list's order, as plain rows (app.kit.lean)."""
+    id) in the list's order: the driver's records (app.kit.lean; the list's memo keys on
+    their values) and the statement whose `row(record)` makes each a row."""
     lean = _LEAN_LIST((principal, frozenset(filters), cursor is not None))
     values = dict(filters, limit=limit)
     if cursor is not None:
         values.update(after_updated_at=cursor[0], after_id=cursor[1])
-    return await lean.all(conn, **values)
+    return lean, await lean.records(conn, **values)
 
 
 async def serious_illness_list(

@@ -110,6 +110,22 @@ class LeanSelect:
                 records = await conn.driver.fetch(sql, *args)
         return [_row(self.names, procs, r) for r in records]
 
+    async def records(self, conn: DriverConnection, **values: Any) -> list[Any]:
+        """The rows as the driver's records (sequences of the raw values, in the statement's
+        column order): for a caller that keys on what was read; `row(record)` makes each a
+        LeanRow when needed."""
+        sql, args, _ = self._args(conn.dialect, values)
+        if tracing.tracer() is None:
+            return list(await conn.driver.fetch(sql, *args))
+        with _span(sql):
+            return list(await conn.driver.fetch(sql, *args))
+
+    def row(self, record: Iterable[Any]) -> LeanRow:
+        """A record of `records` as a LeanRow (each value through its type's processor)."""
+        if self._compiled is None:
+            raise RuntimeError("row() of a statement that has not run")
+        return _row(self.names, self._compiled[3], record)
+
     async def first(self, conn: DriverConnection, **values: Any) -> LeanRow | None:
         sql, args, procs = self._args(conn.dialect, values)
         if tracing.tracer() is None:
