@@ -8,18 +8,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+from pydantic_core import from_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.mandate import whole_id_number
 from app.auth.principal import Principal
 from app.children import continued, rules
 from app.children import repository as repo
 from app.children.auth import require_staff
 from app.children.fields import facts_of
-from app.children.projection import shaped, view
+from app.children.projection import AnswerMemo, answer_json, page_json, view
 from app.children.schemas import (
     AdultPlacementOut,
-    ChildOut,
-    ChildPartnerView,
     DueForRevocation,
     ProposalOut,
     ReverificationDue,
@@ -27,14 +27,16 @@ from app.children.schemas import (
 )
 from app.children.service import require_reader
 from app.kit import audit
+from app.kit.audit_batch import write_read
 from app.kit.context import RequestContext
-from app.kit.pagination import Page, paginate
+from app.kit.lean import LeanSelect, driver_connection
+from app.kit.pagination import Page, checked_cursor, encode_cursor, paginate
 from app.kit.vocab import month_end
 from app.models import Child, ChildProposal
 
 
 async def list_children(
-    session: AsyncSession,
+    state: Any,
     ctx: RequestContext,
     *,
     category: str | None,
@@ -44,25 +46,65 @@ async def list_children(
     updated_since: datetime | None,
     limit: int,
     cursor: str | None,
-) -> Page[ChildOut | ChildPartnerView]:
-    """The children the caller may read; an agency's page is audited as a read of each."""
+) -> bytes:
+    """The children the caller may read, a page's JSON; an agency's page is audited as a read
+    of each (committed by the group commit before this returns).
+
+    A lean read (app.kit.lean): one statement per caller and filter shape, the values bound per
+    request, the rows plain; each child's view made into the page's JSON at once, as the
+    schemas would dump it (`projection.page_json`)."""
     principal = ctx.actor
     require_reader(principal)
-    stmt = repo.list_stmt(
-        principal,
-        category=category,
-        placement=placement,
-        area_code=area_code,
-        status=status,
-        updated_since=updated_since,
-    )
-    rows, nxt = await paginate(
-        session, stmt, [Child.updated_at, Child.id], limit=limit, cursor=cursor
-    )
+    given = {"category": category, "placement": placement, "area_code": area_code}
+    filters: dict[str, Any] = {k: v for k, v in given.items() if v}
+    if status:
+        filters["status"] = status
+    if updated_since is not None:
+        filters["updated_since"] = updated_since
+    after = None
+    if cursor:
+        at, child_id = checked_cursor(cursor, repo.LIST_KEYS)
+        after = (at, child_id)
+    async with driver_connection(state) as conn:
+        lean, records = await repo.lean_list(conn, principal, filters, after, limit + 1)
+    nxt = None
+    if len(records) > limit:
+        records = records[:limit]
+        last = lean.row(records[-1])
+        nxt = encode_cursor([last.updated_at, last.id])
+    body = page_json([_item(lean, r, ctx) for r in records], nxt)
     if principal.kind == "agency":
-        ids = [str(c.id) for c in rows]
-        audit.record(session, ctx, "child.list", "child", None, {"count": len(ids), "ids": ids})
-    return Page(items=[shaped(view(c, ctx)) for c in rows], next_cursor=nxt)
+        ids = [str(lean.row(r).id) for r in records]
+        detail = {"count": len(ids), "ids": ids}
+        await write_read(state, audit.entry(ctx, "child.list", "child", None, detail))
+    return body
+
+
+_MEMO = AnswerMemo()
+
+
+def _item(lean: LeanSelect, record: Any, ctx: RequestContext) -> bytes:
+    """A listed child's JSON (its view, never the whole ID number but for the police): made
+    once per state of the row and view (`AnswerMemo`), the JSONB columns (read as text) parsed
+    only then, as the engine's codec would (app.db: pydantic-core's parser)."""
+    principal = ctx.actor
+    kind = principal.agency if principal.kind == "agency" else None
+    kept = not whole_id_number(kind)
+    key = (kind, *record)
+    if kept:
+        hit = _MEMO.get(key)
+        if hit is not None:
+            return hit
+    parsed = lean.row(record)
+    values = parsed.__dict__
+    for name in repo.JSON_FIELDS:
+        text = values[name]
+        if text is not None:
+            values[name] = from_json(text)
+    item = answer_json(view(parsed, ctx))
+    if kept:
+        _MEMO.put(key, item)
+    return item
 
 
 async def due_for_revocation(

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, bindparam, cast, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from app.auth import mandate
 from app.auth.principal import Principal
 from app.children.access import readable
 from app.children.schooling import FULL_TIME_STAGES, SUPPORTED_CATEGORIES
+from app.kit.lean import DriverConnection, LeanRow, LeanSelect
+from app.kit.pagination import after
 from app.kit.rows import one_where
 from app.kit.sql import PerKey
 from app.models import AdultPlacement, Area, Child, ChildChange, ChildProposal, SubsidyStandard
@@ -56,6 +70,21 @@ async def get_visible(
     return (await session.execute(stmt, {"child_id": child_id})).scalar_one_or_none()
 
 
+def _lean_by_id(principal: Principal) -> LeanSelect:
+    return LeanSelect(_by_id(principal), params=("child_id",))
+
+
+_LEAN_BY_ID = PerKey(_lean_by_id)
+
+
+async def lean_visible(
+    conn: DriverConnection, principal: Principal, child_id: uuid.UUID
+) -> LeanRow | None:
+    """The child, if the caller may read it, as a plain row (app.kit.lean: no session, no ORM
+    instance): the same statement as `get_visible`, for the record's read."""
+    return await _LEAN_BY_ID(principal).first(conn, child_id=child_id)
+
+
 async def is_visible(session: AsyncSession, principal: Principal, child_id: uuid.UUID) -> bool:
     stmt = select(Child.id).where(Child.id == child_id, visible(principal))
     return (await session.execute(stmt)).first() is not None
@@ -79,34 +108,69 @@ async def active_hashes(session: AsyncSession, hashes: list[str]) -> set[str]:
     return set((await session.execute(stmt)).scalars().all())
 
 
-def within_area(code: str) -> ColumnElement[bool]:
+def within_area(code: str | BindParameter[str]) -> ColumnElement[bool]:
     """Children of villages within the area `code` (a village, a town or the district)."""
     path = select(Area.path).where(Area.code == code).scalar_subquery()
     villages = select(Area.code).where(Area.path.startswith(path))
     return Child.village_code.in_(villages)
 
 
-def list_stmt(
+LIST_KEYS: tuple[Any, ...] = (Child.updated_at, Child.id)
+"""The ledger list's order (unique together; index ix_children_updated), its cursor's values."""
+JSON_FIELDS: tuple[str, ...] = tuple(
+    a.key for a in Child.__mapper__.column_attrs if isinstance(a.columns[0].type, JSONB)
+)
+"""The record's JSONB columns: the list reads them as their text (parsed for a row whose answer
+is not memoised, `app.children.lists`)."""
+_LIST_COLUMNS = [
+    cast(a.class_attribute, Text).label(a.key) if a.key in JSON_FIELDS else a.class_attribute
+    for a in Child.__mapper__.column_attrs
+]
+
+
+def _lean_list(shape: tuple[Principal, frozenset[str], bool]) -> LeanSelect:
+    """The ledger list: the children the caller may read (`visible`) of the filters given,
+    ordered, after the cursor, a page's size; each filter's value, the cursor's and the page's
+    size bind parameters: one statement per caller and filter shape (which filters, a cursor or
+    not)."""
+    principal, filters, paged = shape
+    stmt = select(*_LIST_COLUMNS).where(visible(principal))
+    if "category" in filters:
+        stmt = stmt.where(Child.category == bindparam("category"))
+    if "placement" in filters:
+        stmt = stmt.where(Child.placement == bindparam("placement"))
+    if "area_code" in filters:
+        stmt = stmt.where(within_area(bindparam("area_code")))
+    if "status" in filters:
+        stmt = stmt.where(Child.status == bindparam("status"))
+    if "updated_since" in filters:
+        stmt = stmt.where(Child.updated_at >= bindparam("updated_since"))
+    cursor: tuple[str, ...] = ()
+    if paged:
+        cursor = ("after_updated_at", "after_id")
+        stmt = stmt.where(after(LIST_KEYS, [bindparam(n) for n in cursor]))
+    stmt = stmt.order_by(*LIST_KEYS).limit(bindparam("limit", type_=Integer))
+    return LeanSelect(stmt, params=(*sorted(filters), *cursor, "limit"))
+
+
+_LEAN_LIST = PerKey(_lean_list)
+
+
+async def lean_list(
+    conn: DriverConnection,
     principal: Principal,
-    *,
-    category: str | None,
-    placement: str | None,
-    area_code: str | None,
-    status: str | None,
-    updated_since: datetime | None,
-) -> Select[Any]:
-    stmt = select(Child).where(visible(principal))
-    if category:
-        stmt = stmt.where(Child.category == category)
-    if placement:
-        stmt = stmt.where(Child.placement == placement)
-    if area_code:
-        stmt = stmt.where(within_area(area_code))
-    if status:
-        stmt = stmt.where(Child.status == status)
-    if updated_since is not None:
-        stmt = stmt.where(Child.updated_at >= updated_since)
-    return stmt
+    filters: dict[str, Any],
+    cursor: tuple[Any, Any] | None,
+    limit: int,
+) -> tuple[LeanSelect, list[Any]]:
+    """Up to `limit` children of the list after `cursor` (the last row's updated_at and
+    id) in the list's order: the driver's records (app.kit.lean; the list's memo keys on
+    their values) and the statement whose `row(record)` makes each a row."""
+    lean = _LEAN_LIST((principal, frozenset(filters), cursor is not None))
+    values = dict(filters, limit=limit)
+    if cursor is not None:
+        values.update(after_updated_at=cursor[0], after_id=cursor[1])
+    return lean, await lean.records(conn, **values)
 
 
 async def serious_illness_list(

@@ -30,16 +30,18 @@ from app.children.fields import (
     revocation_changes,
     state_of,
 )
-from app.children.projection import ID_CONTEXT, has_mandate, view
+from app.children.projection import ID_CONTEXT, answer_json, has_mandate, view
 from app.children.schemas import ChildCreate, ChildPatch, RevokeRequest
 from app.children.schooling import FULL_TIME_STAGES
 from app.children.validation import Checked, agree, parse_id, validate
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.kit import audit, idnumber
+from app.kit.audit_batch import write_read
 from app.kit.clock import DISTRICT_TZ, month_of
 from app.kit.context import RequestContext
 from app.kit.crypto import KeyRing
 from app.kit.etag import check_if_match, if_match_version
+from app.kit.lean import driver_connection
 from app.kit.records import known
 from app.ledger import repository as ledger_repo
 from app.models import Child, ChildChange
@@ -258,18 +260,27 @@ def require_reader(principal: Principal) -> None:
         )
 
 
-async def read_child(
-    session: AsyncSession, ctx: RequestContext, child_id: uuid.UUID
-) -> tuple[Child, dict[str, Any]]:
-    """A single child's record; audited. District admins and institution staff see the whole ID,
-    and so do the police among the agencies (for a child its open referrals concern)."""
+async def read_child(state: Any, ctx: RequestContext, child_id: uuid.UUID) -> tuple[int, bytes]:
+    """A single child's record, audited: its version (the ETag) and its JSON. District admins
+    and institution staff see the whole ID, and so do the police among the agencies (for a
+    child its open referrals concern).
+
+    A lean read (app.kit.lean): one SELECT on a pooled connection, no session; the entry is
+    committed in the chain by the group commit (app.kit.audit_batch) before this returns, so
+    the answer never leaves without it (and a batch that fails is this read's 500)."""
     principal = ctx.actor
     require_reader(principal)
-    child = await get_child(session, principal, child_id)
+    async with driver_connection(state) as conn:
+        child = await repo.lean_visible(conn, principal, child_id)
+    if child is None:
+        raise ChildNotFound()
     reveal = principal.kind == "user" and principal.role in REVEALERS
     revealed = reveal or (principal.kind == "agency" and whole_id_number(principal.agency))
-    audit.record(session, ctx, "child.read", "child", child.id, {"id_number_revealed": revealed})
-    return child, view(child, ctx, reveal=reveal)
+    body = answer_json(view(child, ctx, reveal=reveal))
+    await write_read(
+        state, audit.entry(ctx, "child.read", "child", child.id, {"id_number_revealed": revealed})
+    )
+    return child.version, body
 
 
 async def child_history(

@@ -41,6 +41,8 @@ from app.kit.sql import table_of
 from app.models import AuditEntry
 
 Processor = Callable[[Any], Any] | None
+SQL_MAX = 1000
+"""The statement's text kept in its span (as app.tracing's)."""
 
 
 class LeanRow:
@@ -74,7 +76,9 @@ class LeanSelect:
                 dialect=dialect, compile_kwargs={"render_postcompile": True}
             )
             for name in self.params:
-                if compiled.binds[name].expanding:
+                # A clause that is always false folds the whole WHERE (`x = :id AND false` is
+                # `false`): the statement then names no value, and finds nothing.
+                if name in compiled.binds and compiled.binds[name].expanding:
                     raise ValueError(f"{name}: a per-request value cannot be expanding")
             order = list(compiled.positiontup or ())
             binds: dict[str, Any] = dict(compiled._bind_processors)
@@ -106,6 +110,19 @@ class LeanSelect:
         sql, args, procs = self._args(conn.dialect, values)
         records = await conn.fetch(sql, *args)
         return [_row(self.names, procs, r) for r in records]
+
+    async def records(self, conn: DriverConnection, **values: Any) -> list[Any]:
+        """The rows as the driver's records (sequences of the raw values, in the statement's
+        column order): for a caller that keys on what was read; `row(record)` makes each a
+        LeanRow when needed."""
+        sql, args, _ = self._args(conn.dialect, values)
+        return list(await conn.fetch(sql, *args))
+
+    def row(self, record: Iterable[Any]) -> LeanRow:
+        """A record of `records` as a LeanRow (each value through its type's processor)."""
+        if self._compiled is None:
+            raise RuntimeError("row() of a statement that has not run")
+        return _row(self.names, self._compiled[3], record)
 
     async def first(self, conn: DriverConnection, **values: Any) -> LeanRow | None:
         sql, args, procs = self._args(conn.dialect, values)
@@ -196,7 +213,7 @@ def _span(sql: str, *, many: bool) -> AbstractContextManager[Any]:
         **{
             "db.system": "postgresql",
             "db.operation.name": operation,
-            "db.query.text": sql[:1000],
+            "db.query.text": sql[:SQL_MAX],
             "db.executemany": many,
         },
     )
@@ -219,6 +236,9 @@ async def driver_connection(state: Any) -> AsyncIterator[DriverConnection]:
     try:
         driver: Any = fairy.driver_connection
         if getattr(getattr(state, "settings", None), "database_pgbouncer", False):
+            # Behind PgBouncer in transaction mode a statement outside a transaction may go to
+            # another server connection between its Parse and its Bind: a transaction keeps
+            # them on one (as the reads' sessions keep BEGIN there, app.db.read_sessionmaker).
             async with driver.transaction():
                 yield DriverConnection(driver, engine.dialect)
         else:

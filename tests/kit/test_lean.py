@@ -85,3 +85,15 @@ async def test_the_pool_gets_its_connection_back(demo_engine: AsyncEngine) -> No
         async with driver_connection(state) as conn:
             raise RuntimeError("a failed request")
     assert pool.checkedout() == before  # type: ignore[attr-defined]
+
+
+async def test_a_clause_always_false_needs_no_value(demo_session: AsyncSession) -> None:
+    # A caller whose jurisdiction is empty (`false()`): the WHERE folds to false, and the
+    # statement names none of the request's values; it finds nothing.
+    from sqlalchemy import false
+
+    lean = LeanSelect(
+        select(Child.id).where(Child.id == bindparam("child_id"), false()), params=("child_id",)
+    )
+    some = (await demo_session.execute(select(Child.id).limit(1))).scalar_one()
+    assert await lean.first(await _driver(demo_session), child_id=some) is None
