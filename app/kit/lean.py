@@ -87,10 +87,7 @@ class LeanSelect:
                 for k, v in compiled.params.items()
                 if k not in self.params
             }
-            procs: list[Processor] = [
-                col.type._cached_result_processor(dialect, None)
-                for col in self.stmt.selected_columns
-            ]
+            procs = [result_processor(col, dialect) for col in self.stmt.selected_columns]
             for name in self.params:
                 if name in binds:
                     raise ValueError(f"{name}: its type needs a bind processor; not supported")
@@ -109,7 +106,7 @@ class LeanSelect:
     async def all(self, conn: DriverConnection, **values: Any) -> list[LeanRow]:
         sql, args, procs = self._args(conn.dialect, values)
         records = await conn.fetch(sql, *args)
-        return [_row(self.names, procs, r) for r in records]
+        return [lean_row(self.names, procs, r) for r in records]
 
     async def records(self, conn: DriverConnection, **values: Any) -> list[Any]:
         """The rows as the driver's records (sequences of the raw values, in the statement's
@@ -122,15 +119,16 @@ class LeanSelect:
         """A record of `records` as a LeanRow (each value through its type's processor)."""
         if self._compiled is None:
             raise RuntimeError("row() of a statement that has not run")
-        return _row(self.names, self._compiled[3], record)
+        return lean_row(self.names, self._compiled[3], record)
 
     async def first(self, conn: DriverConnection, **values: Any) -> LeanRow | None:
         sql, args, procs = self._args(conn.dialect, values)
         record = await conn.fetchrow(sql, *args)
-        return None if record is None else _row(self.names, procs, record)
+        return None if record is None else lean_row(self.names, procs, record)
 
 
-def _row(names: list[str], procs: list[Processor], record: Iterable[Any]) -> LeanRow:
+def lean_row(names: list[str], procs: list[Processor], record: Iterable[Any]) -> LeanRow:
+    """A LeanRow of `record`'s values named `names`, each through its processor."""
     row = LeanRow()
     d = row.__dict__
     for name, proc, value in zip(names, procs, record, strict=True):
@@ -282,11 +280,6 @@ def result_processor(col: Any, dialect: Dialect) -> Processor:
         raise
 
 
-def lean_row(names: list[str], procs: list[Processor], record: Iterable[Any]) -> LeanRow:
-    """A LeanRow of `record`'s values named `names`, each through its processor."""
-    return _row(names, procs, record)
-
-
 class LeanInsert:
     """A plain `INSERT INTO table (names) VALUES (…)` compiled once for asyncpg, its values
     through their column types' bind processors (JSON's serialiser) as the ORM's would be."""
@@ -331,9 +324,9 @@ async def write_audit(
     request_id: str | None,
     client_addr: str | None,
 ) -> None:
-    """Audit entries written on the session's connection, chained after `prev_hash` under the
-    ids that `audit_reserve` gave a statement of the caller's (which holds the chain's lock
-    until the commit): `app.kit.audit_chain.flush` without the ORM's execution."""
+    """Audit entries written on a driver connection (a session's, or the group commit's),
+    chained after `prev_hash` under the ids that `audit_reserve` gave in the same transaction
+    (which holds the chain's lock until the commit): `app.kit.audit_chain.flush` without the ORM's execution."""
     global _AUDIT_INSERT
     rows = chain_rows(
         pending, prev_hash, ids, now=now, request_id=request_id, client_addr=client_addr
